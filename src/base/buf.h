@@ -1,0 +1,39 @@
+/*
+ * buf.h - a growable byte buffer with a hard cap (curl's dynbuf, git's
+ * strbuf).
+ *
+ * Invariants: `data` is never NULL after buf_init and is always
+ * NUL-terminated; `len` excludes the terminator; `len <= max`.
+ * Appends past `max` fail with ERR_LIMIT and leave the buffer unchanged.
+ * buf_detach() hands the memory to the caller and resets the buffer.
+ */
+#ifndef ASSAY_BUF_H
+#define ASSAY_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+#define BUF_MAX_DEFAULT ((size_t)64 << 20)
+
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);                  /* len = 0, keep memory */
+char *buf_detach(struct buf *b, size_t *len_out); /* caller frees */
+
+enum err buf_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
+enum err buf_adds(struct buf *b, const char *s) MUST_CHECK;
+enum err buf_addch(struct buf *b, char c) MUST_CHECK;
+enum err buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3))) MUST_CHECK;
+enum err buf_vprintf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK;
+
+#endif

@@ -1,0 +1,170 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+enum err file_read(const char *path, size_t max, char **data_out,
+		   size_t *len_out, struct errmsg *e)
+{
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0;
+	enum err rc = ERR_OK;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
+			       "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		rc = err_sys(e, ERR_IO, "cannot stat '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, ERR_INVAL, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		rc = err_set(e, ERR_LIMIT, "'%s' is larger than %zu bytes",
+			     path, max);
+		goto out;
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, data + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = err_sys(e, ERR_IO, "cannot read '%s'", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	data[len] = '\0';
+	*data_out = data;
+	*len_out = len;
+	data = NULL;
+out:
+	free(data);
+	close(fd);
+	return rc;
+}
+
+static enum err write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return ERR_IO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return ERR_OK;
+}
+
+enum err file_write_atomic(const char *path, const void *data, size_t len,
+			   mode_t mode, struct errmsg *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	enum err rc = ERR_OK;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = err_sys(e, ERR_IO, "cannot create '%s'", tmp);
+		goto out;
+	}
+	if (write_all(fd, data, len) || fsync(fd) < 0) {
+		rc = err_sys(e, ERR_IO, "cannot write '%s'", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		rc = err_sys(e, ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	return rc;
+}
+
+enum err mkdir_p(const char *path, mode_t mode, struct errmsg *e)
+{
+	char *p = xstrdup(path);
+	enum err rc = ERR_OK;
+
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			rc = err_sys(e, ERR_IO, "cannot create directory '%s'", p);
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+enum err rm_rf(const char *path, struct errmsg *e)
+{
+	if (!path_exists(path))
+		return ERR_OK;
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return err_sys(e, ERR_IO, "cannot remove '%s'", path);
+	return ERR_OK;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	while (n > 1 && a[n - 1] == '/')
+		n--;
+	while (*b == '/')
+		b++;
+	return xasprintf("%.*s/%s", (int)n, a, b);
+}

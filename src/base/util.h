@@ -1,0 +1,31 @@
+/*
+ * util.h - time, randomness and small string helpers.
+ */
+#ifndef ASSAY_UTIL_H
+#define ASSAY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+int64_t now_ms(void);        /* CLOCK_MONOTONIC, milliseconds */
+int64_t now_us(void);        /* CLOCK_MONOTONIC, microseconds */
+int64_t wall_ms(void);       /* CLOCK_REALTIME, ms since the epoch */
+/* ISO 8601 UTC of a wall_ms() value into out (at least 32 bytes). */
+void iso8601(int64_t wall, char *out, size_t n);
+
+/* Fill p with n bytes from getrandom(2). */
+enum err random_bytes(void *p, size_t n, struct errmsg *e) MUST_CHECK;
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const void *p, size_t n, char *out);
+
+/* Constant-time equality of two byte strings (length is not secret). */
+bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* Trim ASCII whitespace at both ends: returns start, sets *len. */
+const char *trim_span(const char *s, size_t n, size_t *len_out);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * model.h - model providers behind one asynchronous interface.
+ *
+ * A `struct model_ctx` owns the single libcurl multi handle of a run and is
+ * driven by the engine's event loop: model_ctx_wait() waits on curl's
+ * sockets plus the caller's extra fds (sandbox exec channels), and
+ * model_ctx_run() advances transfers and retry timers and invokes the
+ * completion callbacks of finished calls. There is no thread or process
+ * per call.
+ *
+ * Providers (ops tables, like curl's struct Curl_ssl):
+ *   openai/MODEL             Chat Completions with tools (OPENAI_API_KEY,
+ *                            --base-url or OPENAI_BASE_URL)
+ *   openai-compatible/MODEL  same wire format, base URL required
+ *   anthropic/MODEL          Messages API with tool use (ANTHROPIC_API_KEY)
+ *   baseline/oracle          runs the task's reference solution through
+ *                            the bash tool, then submits its last line
+ *   baseline/null            looks around once, then submits nothing
+ *   replay/FILE              plays back a recorded transcript
+ *
+ * Failures are classified: MODEL_FAIL_INFRA (after retries; the episode is
+ * not the model's fault and is rerun or reported as infrastructure) versus
+ * MODEL_FAIL_MODEL (refusal, context overflow, malformed output: counted
+ * against the model). API keys are never logged, journaled or put into an
+ * error message.
+ *
+ * Ownership: requests and their messages are borrowed for the duration of
+ * model_call_start() (the provider serialises them at once). The reply
+ * passed to the callback is owned by the callback, which releases it with
+ * model_reply_release().
+ */
+#ifndef ASSAY_MODEL_H
+#define ASSAY_MODEL_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+enum model_role { MODEL_SYSTEM, MODEL_USER, MODEL_ASSISTANT, MODEL_TOOL };
+
+struct model_tool_call {
+	char *id;          /* provider's call id (generated if absent) */
+	char *name;        /* tool name as the model wrote it */
+	char *arguments;   /* raw JSON text as the model wrote it: hostile */
+};
+
+struct model_msg {
+	enum model_role role;
+	char *text;                    /* may be NULL */
+	struct model_tool_call *calls; /* MODEL_ASSISTANT only */
+	size_t n_calls;
+	char *tool_call_id;            /* MODEL_TOOL: answers this call */
+	char *tool_name;               /* MODEL_TOOL */
+	bool tool_error;               /* MODEL_TOOL: observation is an error */
+};
+
+struct model_tool {
+	const char *name;
+	const char *description;
+	const char *schema_json;       /* JSON Schema of the arguments object */
+};
+
+struct model_params {
+	double temperature;            /* < 0 = provider default */
+	long max_tokens;               /* 0 = provider default */
+	const char *reasoning_effort;  /* NULL or low|medium|high */
+	long seed;                     /* < 0 = unset */
+};
+
+struct model_request {
+	const struct model_msg *msgs;  /* msgs[0] may be MODEL_SYSTEM */
+	size_t n_msgs;
+	const struct model_tool *tools;
+	size_t n_tools;
+	/* For providers whose model_needs_solution() is true: the path of the
+	 * task's solve.sh inside the agent box, else NULL. */
+	const char *solution_path;
+};
+
+struct model_usage {
+	long prompt_tokens;
+	long completion_tokens;
+	long cached_tokens;
+	double cost_usd;               /* from the price table; 0 if unknown */
+};
+
+enum model_stop {
+	MODEL_STOP_TOOL_CALLS,
+	MODEL_STOP_END_TURN,
+	MODEL_STOP_MAX_TOKENS,
+	MODEL_STOP_REFUSAL,
+	MODEL_STOP_CONTEXT_OVERFLOW,
+	MODEL_STOP_ERROR,
+};
+
+enum model_fail { MODEL_FAIL_NONE, MODEL_FAIL_INFRA, MODEL_FAIL_MODEL };
+
+struct model_reply {
+	enum model_fail fail;
+	char *error;                   /* one line when fail != NONE */
+	enum model_stop stop;
+	char *text;                    /* assistant text, may be NULL */
+	struct model_tool_call *calls;
+	size_t n_calls;
+	struct model_usage usage;
+	int http_status;               /* last attempt; 0 for local providers */
+	int attempts;                  /* 1 + retries */
+	int rate_limited;              /* how many attempts got 429/529 */
+	int64_t latency_ms;            /* the successful attempt only */
+	int64_t total_ms;              /* including retries and backoff */
+};
+
+struct model_ctx;
+struct model;
+
+struct model_config {
+	const char *name;              /* "provider/model" */
+	const char *base_url;          /* NULL = env or provider default */
+	const char *key_file;          /* NULL = environment variable */
+	struct model_params params;
+	const char *price_table;       /* NULL = built-in data/prices.yaml */
+	int connect_timeout_ms;        /* 0 = 10000 */
+	int first_byte_timeout_ms;     /* 0 = 120000 */
+	int total_timeout_ms;          /* 0 = 600000 */
+	int max_retries;               /* 0 = 6; < 0 = none */
+	int64_t context_window;        /* tokens; 0 = from price table or 128k */
+};
+
+enum err model_ctx_new(struct model_ctx **ctx_out, struct errmsg *e) MUST_CHECK;
+void model_ctx_free(struct model_ctx *ctx);
+
+/* Resolve cfg->name to a provider and check its key and endpoint. Errors
+ * name the model and the endpoint (never the key). */
+enum err model_open(struct model_ctx *ctx, const struct model_config *cfg,
+		    struct model **m_out, struct errmsg *e) MUST_CHECK;
+void model_close(struct model *m);
+const char *model_name(const struct model *m);      /* borrowed */
+const char *model_endpoint(const struct model *m);  /* borrowed, no key */
+bool model_needs_solution(const struct model *m);   /* baseline/oracle */
+int64_t model_context_window(const struct model *m);
+
+typedef void (*model_done_fn)(void *arg, struct model_reply *reply);
+
+/* Start a call; `done` runs later from model_ctx_run(), never from inside
+ * this function. */
+enum err model_call_start(struct model *m, const struct model_request *req,
+			  model_done_fn done, void *arg,
+			  struct errmsg *e) MUST_CHECK;
+
+/* Wait up to timeout_ms for curl's sockets, due retry timers or any of the
+ * extra fds. Returns at once when local replies are pending. */
+enum err model_ctx_wait(struct model_ctx *ctx, struct pollfd *extra,
+			unsigned n_extra, int timeout_ms,
+			struct errmsg *e) MUST_CHECK;
+/* Advance transfers and timers; invoke callbacks of finished calls. */
+enum err model_ctx_run(struct model_ctx *ctx, struct errmsg *e) MUST_CHECK;
+/* Calls started and not yet completed. */
+size_t model_ctx_pending(const struct model_ctx *ctx);
+/* Number of 429/529 answers seen since the last call (for the engine's
+ * adaptive concurrency); resets the counter. */
+unsigned model_ctx_take_rate_limits(struct model_ctx *ctx);
+
+void model_reply_release(struct model_reply *r);
+void model_msg_release(struct model_msg *m);
+void model_tool_call_release(struct model_tool_call *c);
+
+#endif

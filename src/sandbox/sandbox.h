@@ -1,0 +1,173 @@
+/*
+ * sandbox.h - per-episode isolated boxes on a private network.
+ *
+ * An episode is one agent box plus zero or more service boxes. Every box has
+ * its own user, mount, pid, ipc, uts, net and cgroup namespaces, a tmpfs or
+ * overlay root over its image, a small init as pid 1 (assay-init) that runs
+ * commands sent over a socketpair, and cgroup limits. The boxes of one
+ * episode share a private network that exists only for that episode:
+ * names resolve through /etc/hosts, there is no default route, and nothing
+ * outside the episode is reachable.
+ *
+ * This part is the only one that touches namespaces, mounts, cgroups,
+ * seccomp or netlink. Nothing here prints; every failure is returned as an
+ * enum err with a message naming the box.
+ *
+ * Ownership: sbx_episode_new() returns an episode that the caller must pass
+ * to sbx_episode_free(), which kills every process, removes every cgroup,
+ * mount and temp dir, and never fails. Strings in the specs are borrowed
+ * for the duration of the call only.
+ *
+ * Threads: the harness is single-threaded; an episode is used by one thread.
+ */
+#ifndef ASSAY_SANDBOX_H
+#define ASSAY_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Process-wide set-up: compile the seccomp filter once, find assay-init
+ * (init_path, or $ASSAY_INIT, or "assay-init" beside /proc/self/exe),
+ * check the kernel features, and remove leftovers (cgroups, mounts, temp
+ * dirs, uid-slot locks) of harness processes that no longer exist.
+ * state_dir holds per-process scratch and locks (default /run/assay). */
+struct sbx_config {
+	const char *init_path;
+	const char *state_dir;
+};
+enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e) MUST_CHECK;
+void sbx_global_cleanup(void);
+
+struct sbx_limits {
+	int memory_mb;     /* per box; 0 = default 512 */
+	int pids;          /* per box; 0 = default 256 */
+	int cpu_percent;   /* per box, 100 = one core; 0 = default 100 */
+	int disk_mb;       /* size of the box's writable tmpfs; 0 = 256 */
+	int nofile;        /* RLIMIT_NOFILE; 0 = 1024 */
+};
+
+enum sbx_ready_kind { SBX_READY_NONE, SBX_READY_TCP, SBX_READY_CMD };
+
+struct sbx_box_spec {
+	const char *name;              /* [a-z0-9-]+: hostname, /etc/hosts name */
+	const char *image;             /* "host" or absolute rootfs directory */
+	const char *user;              /* default exec user: "agent" (uid 1000,
+	                                  home /home/agent) or "root" */
+	const char *const *argv;       /* service entrypoint (NULL for agent);
+	                                  started by sbx_episode_start() */
+	const char *const *env;        /* KEY=VALUE for the entrypoint, or NULL */
+	const char *cwd;               /* entrypoint cwd; NULL = /srv */
+	enum sbx_ready_kind ready;
+	int ready_port;                /* SBX_READY_TCP: port on this box */
+	const char *const *ready_argv; /* SBX_READY_CMD: run in this box */
+	int ready_timeout_ms;          /* 0 = 30000 */
+	struct sbx_limits limits;
+};
+
+struct sbx_episode_spec {
+	const char *name;              /* for messages and leftovers */
+	struct sbx_box_spec agent;
+	const struct sbx_box_spec *services;
+	size_t n_services;
+};
+
+struct sbx_episode;
+struct sbx_box;
+
+/* Create the network and every box (each with its init running, no
+ * entrypoint yet). The caller then copies files and plants flags, and calls
+ * sbx_episode_start(). On error nothing is left behind. */
+enum err sbx_episode_new(const struct sbx_episode_spec *spec,
+			 struct sbx_episode **ep_out, struct errmsg *e) MUST_CHECK;
+/* Start every service's entrypoint and wait (bounded) until the links are
+ * up and each service is ready. ERR_TIMEOUT names the service that never
+ * became ready. */
+enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;
+void sbx_episode_free(struct sbx_episode *ep);
+
+/* Borrowed until sbx_episode_free(). NULL name = the agent box. */
+struct sbx_box *sbx_episode_box(struct sbx_episode *ep, const char *name);
+const char *sbx_box_name(const struct sbx_box *b);
+/* Address of a box on the episode network ("10.x.y.z"), borrowed. */
+const char *sbx_box_addr(const struct sbx_box *b);
+
+/* --- exec ---------------------------------------------------------- */
+
+struct sbx_exec_req {
+	const char *const *argv;   /* program and args, or NULL with shell */
+	const char *shell;         /* run with /bin/sh -c SHELL */
+	const void *stdin_data;    /* may be NULL */
+	size_t stdin_len;
+	const char *const *env;    /* NULL = the user's default env */
+	const char *cwd;           /* NULL = the user's home */
+	const char *user;          /* NULL = the box's default user */
+	int timeout_ms;            /* kills the whole process group; 0 = 60000 */
+	size_t out_cap;            /* bytes kept per stream; 0 = 64 KiB.
+	                              Longer output keeps head and tail around
+	                              a "[... N bytes truncated ...]" marker */
+};
+
+enum sbx_exit {
+	SBX_EXITED,        /* exit_code is valid */
+	SBX_SIGNALED,      /* term_signal is valid */
+	SBX_TIMED_OUT,     /* per-command timeout; process group killed */
+	SBX_OOM_KILLED,    /* the box's memory cgroup killed it */
+	SBX_BOX_DIED,      /* the box's init is gone (episode is unusable) */
+};
+
+struct sbx_exec_result {
+	enum sbx_exit how;
+	int exit_code;
+	int term_signal;
+	bool pids_limited;         /* a fork failed on the pids limit */
+	char *out;                 /* NUL-terminated, owned */
+	size_t out_len;
+	bool out_truncated;
+	char *err;
+	size_t err_len;
+	bool err_truncated;
+	int64_t wall_us;
+};
+
+/* Asynchronous exec: one command at a time per box. After begin, poll
+ * sbx_box_fd() for readability and call sbx_exec_poll() until *done. A box
+ * that stops answering past timeout_ms plus a grace period is reported as
+ * SBX_BOX_DIED. */
+enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
+			struct errmsg *e) MUST_CHECK;
+int sbx_box_fd(const struct sbx_box *b);
+/* Milliseconds until this box's pending exec must be given up (for the
+ * caller's poll timeout); -1 when nothing is pending. */
+int sbx_exec_timeout_ms(const struct sbx_box *b);
+enum err sbx_exec_poll(struct sbx_box *b, bool *done,
+		       struct sbx_exec_result *res, struct errmsg *e) MUST_CHECK;
+/* Blocking convenience: begin + poll until done. */
+enum err sbx_exec(struct sbx_box *b, const struct sbx_exec_req *req,
+		  struct sbx_exec_result *res, struct errmsg *e) MUST_CHECK;
+void sbx_exec_result_release(struct sbx_exec_result *r);
+
+/* Kill every process in the box except its init (before a hidden check
+ * runs, so nothing the agent left behind can touch the checker). */
+enum err sbx_box_kill_all(struct sbx_box *b, struct errmsg *e) MUST_CHECK;
+
+/* --- files (through the box's init, inside the box's root) ----------- */
+
+/* Write a file inside the box, creating parent dirs; owner is "agent" or
+ * "root" (NULL = root). */
+enum err sbx_put_file(struct sbx_box *b, const char *path, const void *data,
+		      size_t len, unsigned mode, const char *owner,
+		      struct errmsg *e) MUST_CHECK;
+/* Copy a host directory tree (regular files, dirs, symlinks that stay
+ * inside it) to box_dir, owned by owner. */
+enum err sbx_copy_in(struct sbx_box *b, const char *host_dir,
+		     const char *box_dir, const char *owner,
+		     struct errmsg *e) MUST_CHECK;
+/* Read a regular file from the box, at most max bytes (ERR_LIMIT beyond). */
+enum err sbx_get_file(struct sbx_box *b, const char *path, size_t max,
+		      char **data_out, size_t *len_out,
+		      struct errmsg *e) MUST_CHECK;
+
+#endif
