@@ -34,7 +34,8 @@ char *buf_detach(struct buf *b, size_t *len_out)
 
 	if (len_out)
 		*len_out = b->len;
-	buf_init(b, b->max);
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return p;
 }
 

@@ -5,7 +5,8 @@
  * Invariants: `data` is never NULL after buf_init and is always
  * NUL-terminated; `len` excludes the terminator; `len <= max`.
  * Appends past `max` fail with ERR_LIMIT and leave the buffer unchanged.
- * buf_detach() hands the memory to the caller and resets the buffer.
+ * buf_detach() hands the memory to the caller and leaves the buffer
+ * released (buf_init it again before reuse).
  */
 #ifndef ASSAY_BUF_H
 #define ASSAY_BUF_H

@@ -28,4 +28,8 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Trim ASCII whitespace at both ends: returns start, sets *len. */
 const char *trim_span(const char *s, size_t n, size_t *len_out);
 
+/* Copy n bytes as valid UTF-8: invalid sequences and NUL bytes become
+ * U+FFFD. Caller frees. */
+char *utf8_sanitize(const char *s, size_t n, size_t *len_out);
+
 #endif

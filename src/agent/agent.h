@@ -1,0 +1,105 @@
+/*
+ * agent.h - the agent scaffold: a ReAct loop of model calls and tool calls.
+ *
+ * An agent is a state machine driven by the engine's event loop: it starts
+ * model calls (completed through model_ctx_run callbacks) and commands in
+ * the agent box (completed when sbx_box_fd() is readable and the engine
+ * calls agent_on_box_ready()). It never blocks.
+ *
+ * Tools offered to the model: bash {cmd}, python {code}, submit {flag,
+ * answers}. Tool arguments are hostile: invalid JSON, unknown tools and
+ * oversized arguments become an error observation for the model.
+ *
+ * Every model call and tool call is reported through the journal callback
+ * as a JSON event, with outputs capped. Strings in the config are borrowed
+ * and must outlive the agent.
+ */
+#ifndef ASSAY_AGENT_H
+#define ASSAY_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "model/model.h"
+#include "sandbox/sandbox.h"
+
+struct agent_limits {
+	int turns;               /* model calls */
+	long tokens;             /* prompt + completion tokens, summed */
+	double cost_usd;         /* 0 = unlimited */
+	int64_t wall_ms;         /* from agent_start */
+	int64_t working_ms;      /* model + tool time, 0 = unlimited */
+	int cmd_timeout_ms;
+	size_t obs_cap;          /* bytes of each stream shown to the model */
+};
+
+/* Event kinds: "model" (one model call), "tool" (one tool call), "note". */
+typedef void (*agent_journal_fn)(void *arg, const char *kind,
+				 const char *json);
+
+struct agent_config {
+	const char *system_prompt;   /* NULL = built-in */
+	const char *task_prompt;     /* rendered task prompt */
+	struct model *model;
+	struct sbx_box *box;
+	const char *solution_path;   /* for baseline/oracle, else NULL */
+	struct agent_limits limits;
+	agent_journal_fn journal;
+	void *journal_arg;
+};
+
+enum agent_state { AGENT_IDLE, AGENT_WAIT_MODEL, AGENT_WAIT_TOOL, AGENT_DONE };
+
+/* How an episode's agent phase ended. */
+enum agent_end {
+	AGENT_END_SUBMITTED,
+	AGENT_END_NO_SUBMIT,         /* the model stopped calling tools */
+	AGENT_END_LIMIT_TURNS,
+	AGENT_END_LIMIT_TOKENS,
+	AGENT_END_LIMIT_COST,
+	AGENT_END_LIMIT_WALL,
+	AGENT_END_LIMIT_WORKING,
+	AGENT_END_MODEL_ERROR,       /* refusal, overflow, ...: the model's */
+	AGENT_END_INFRA_ERROR,       /* provider or sandbox failure: not the
+	                                model's; the engine retries */
+	AGENT_END_CANCELLED,
+};
+
+const char *agent_end_name(enum agent_end end);
+
+struct agent_result {
+	enum agent_end end;
+	char *error;                 /* one line or NULL */
+	char *flag;                  /* submitted flag, NULL if none */
+	char **answers;              /* NULL-terminated, may be NULL */
+	size_t n_answers;
+	int turns;
+	int model_calls, tool_calls, infra_retries;
+	long prompt_tokens, completion_tokens, cached_tokens;
+	double cost_usd;
+	int64_t working_ms;
+};
+
+struct agent;
+
+struct agent *agent_new(const struct agent_config *cfg);
+void agent_free(struct agent *a);
+/* Issue the first model call. */
+enum err agent_start(struct agent *a, struct errmsg *e) MUST_CHECK;
+enum agent_state agent_state(const struct agent *a);
+/* The engine calls this when the box fd is readable or its deadline
+ * passed (while AGENT_WAIT_TOOL). */
+void agent_on_box_ready(struct agent *a);
+/* Check the wall-clock limit; ends the agent if it passed. */
+void agent_tick(struct agent *a, int64_t now);
+/* Stop now (SIGINT, run budget): AGENT_END_CANCELLED. A pending model call
+ * is left to complete and be ignored. */
+void agent_cancel(struct agent *a);
+/* Borrowed; valid once agent_state() is AGENT_DONE, until agent_free. */
+const struct agent_result *agent_result(const struct agent *a);
+/* True while a model callback may still arrive for this agent. */
+bool agent_model_pending(const struct agent *a);
+
+#endif

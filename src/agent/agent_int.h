@@ -1,0 +1,54 @@
+/*
+ * agent_int.h - shared by the files of the agent part only.
+ */
+#ifndef ASSAY_AGENT_INT_H
+#define ASSAY_AGENT_INT_H
+
+#include "agent/agent.h"
+#include "base/buf.h"
+
+#define AGENT_ARGS_MAX (256 * 1024)   /* bytes of tool arguments accepted */
+#define AGENT_JOURNAL_CAP (64 * 1024) /* bytes of any one text journaled */
+#define AGENT_MAX_NUDGES 3
+
+struct agent {
+	struct agent_config cfg;
+	enum agent_state state;
+	struct agent_result res;
+
+	struct model_msg *msgs;     /* the conversation, owned */
+	size_t n_msgs, cap_msgs;
+
+	size_t cur_msg;             /* assistant message whose calls run */
+	size_t cur_call;            /* next call to run in it */
+	int nudges;                 /* consecutive replies without tools */
+	bool model_pending;
+	bool cancelled;
+	int64_t started_ms;
+	int64_t tool_started_us;
+	char *tool_input;           /* journal copy of the running call */
+};
+
+/* tools.c */
+extern const struct model_tool agent_tools[];
+extern const size_t agent_n_tools;
+/* Parse the arguments of one call and run it (or finish it at once):
+ * returns true when a command was started in the box and the agent must
+ * wait; false when an observation was already appended. */
+bool tool_dispatch(struct agent *a, const struct model_tool_call *call);
+/* Complete a running command: poll the box, append the observation. */
+bool tool_collect(struct agent *a);
+
+/* react.c */
+void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
+			 const char *text, bool is_error);
+void agent_finish(struct agent *a, enum agent_end end, const char *error);
+void agent_journal(struct agent *a, const char *kind, const char *json);
+
+/* journal.c: JSON events, capped */
+char *journal_model_event(const struct agent *a, const struct model_reply *r);
+char *journal_tool_event(const struct model_tool_call *call,
+			 const char *observation, bool is_error,
+			 int64_t wall_us);
+
+#endif

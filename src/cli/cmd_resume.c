@@ -1,0 +1,122 @@
+/*
+ * cmd_resume.c - `assay resume RUN [--store PATH] [-j N]`: finish a run
+ * that was interrupted (SIGINT, kill -9, power loss) without rerunning
+ * finished episodes. Episodes cut off midway are kept, marked
+ * infra-interrupted, and attempted again.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "cli/runctl.h"
+
+static int parse(int argc, char **argv, int64_t *run_id, const char **store,
+		 int *jobs)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
+		if (c == 's')
+			*store = optarg;
+		else if (c == 'j' && atoi(optarg) > 0)
+			*jobs = atoi(optarg);
+		else
+			goto usage;
+	}
+	if (optind != argc - 1)
+		goto usage;
+	*run_id = strtoll(argv[optind], &end, 10);
+	if (*end || *run_id <= 0) {
+		cli_error("bad run id '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+usage:
+	fputs("usage: assay resume RUN [--store PATH] [-j N]\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int load_run(const char *store_path, int64_t run_id,
+		    struct store_run *run)
+{
+	char *path = store_path ? xstrdup(store_path) : store_default_path();
+	struct store *st;
+	struct errmsg e;
+	enum err rc = store_open(path, &st, &e);
+
+	free(path);
+	if (rc == ERR_OK) {
+		rc = store_run_get(st, run_id, run, &e);
+		store_close(st);
+	}
+	if (rc) {
+		cli_error("%s", e.text);
+		return cli_exit_for(rc);
+	}
+	return 0;
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	struct store_run run = { 0 };
+	struct engine_summary sum;
+	struct run_opts o;
+	struct run_ctx c;
+	const char *store = NULL;
+	int64_t run_id;
+	int jobs = 0, n = 0, rc;
+	struct errmsg e;
+	char digest[65];
+
+	run_opts_init(&o);
+	if ((rc = parse(argc, argv, &run_id, &store, &jobs)) ||
+	    (rc = load_run(store, run_id, &run)))
+		return rc;
+	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
+		cli_error("run %lld: %s", (long long)run_id, e.text);
+		store_run_release(&run);
+		return EXIT_RUNTIME;
+	}
+	o.store = store;
+	if (jobs)
+		o.jobs = jobs;
+	if ((rc = run_ctx_open(&c, &o))) {
+		store_run_release(&run);
+		return rc;
+	}
+	rc = EXIT_RUNTIME;
+	if (engine_suite_digest(c.suite, digest, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		goto out;
+	}
+	if (strcmp(digest, run.suite_digest)) {
+		cli_error("run %lld: suite '%s' changed since the run started "
+			  "(digest %.12s, was %.12s); refusing to mix results",
+			  (long long)run_id, o.suite, digest, run.suite_digest);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (store_mark_interrupted(c.store, run_id, &n, &e) != ERR_OK ||
+	    store_run_set_status(c.store, run_id, "running", &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		goto out;
+	}
+	if (!o.quiet)
+		fprintf(stderr, "assay: resuming run %lld (%d episodes were cut "
+			"off and will be attempted again)\n", (long long)run_id, n);
+	rc = run_ctx_execute(&c, &o, run_id, &sum);
+out:
+	run_ctx_close(&c);
+	store_run_release(&run);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/*
+ * cmd_show.c - `assay runs`, `assay show RUN [--episode ID] [--transcript]`
+ * and `assay report RUN [--format term|json] [-o FILE]`.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "report/report.h"
+#include "store/store.h"
+
+static int open_store(const char *path, struct store **st)
+{
+	char *p = path ? xstrdup(path) : store_default_path();
+	struct errmsg e;
+	enum err rc = store_open(p, st, &e);
+
+	free(p);
+	if (rc) {
+		cli_error("%s", e.text);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (!*s || *end || v <= 0) {
+		cli_error("bad id '%s'", s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int cmd_runs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
+	const char *path = NULL;
+	struct store_run *runs;
+	struct store *st;
+	struct errmsg e;
+	size_t n;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 's') {
+			fputs("usage: assay runs [--store PATH]\n", stderr);
+			return EXIT_USAGE;
+		}
+		path = optarg;
+	}
+	if ((rc = open_store(path, &st)))
+		return rc;
+	if (store_run_list(st, &runs, &n, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		store_close(st);
+		return EXIT_RUNTIME;
+	}
+	printf("%-6s %-20s %-12s %-28s %-24s %s\n", "run", "created", "status",
+	       "model", "suite", "epochs");
+	for (size_t i = 0; i < n; i++) {
+		char when[40];
+		iso8601(runs[i].created_ms, when, sizeof(when));
+		printf("%-6lld %-20s %-12s %-28s %-24s %d\n",
+		       (long long)runs[i].id, when, runs[i].status, runs[i].model,
+		       runs[i].suite_id, runs[i].epochs);
+	}
+	store_runs_free(runs, n);
+	store_close(st);
+	return EXIT_OK;
+}
+
+static void print_event(const struct store_event *ev)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(ev->data ? ev->data : "{}", 0, &jerr);
+	char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	printf("--- #%d %s\n%s\n", ev->seq, ev->kind,
+	       pretty ? pretty : (ev->data ? ev->data : ""));
+	free(pretty);
+	json_decref(j);
+}
+
+static int show_episode(struct store *st, int64_t id, bool transcript)
+{
+	struct store_episode ep = { 0 };
+	struct store_event *evs = NULL;
+	struct errmsg e;
+	size_t n = 0;
+
+	if (store_episode_get(st, id, &ep, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		return cli_exit_for(e.code);
+	}
+	printf("episode %lld  run %lld  task %s  epoch %d  attempt %d\n"
+	       "status %s  outcome %s  class %s  score %d  flag %s  check %s  "
+	       "answers %d/%d\nturns %d  model calls %d  tool calls %d  "
+	       "retries %d\ntokens %ld prompt + %ld completion (%ld cached)  "
+	       "$%.4f  wall %.1f s  working %.1f s\n",
+	       (long long)ep.id, (long long)ep.run_id, ep.task_id, ep.epoch,
+	       ep.attempt, ep.status, ep.outcome ? ep.outcome : "-",
+	       ep.error_class ? ep.error_class : "-", ep.score,
+	       !ep.has_flag ? "n/a" : ep.flag_ok ? "ok" : "wrong",
+	       !ep.has_check ? "n/a" : ep.check_ok ? "passed" : "failed",
+	       ep.answers_ok, ep.answers_total, ep.turns, ep.model_calls,
+	       ep.tool_calls, ep.infra_retries, ep.prompt_tokens,
+	       ep.completion_tokens, ep.cached_tokens, ep.cost_usd,
+	       ep.wall_ms / 1000.0, ep.working_ms / 1000.0);
+	if (ep.error)
+		printf("error: %s\n", ep.error);
+	store_episode_release(&ep);
+	if (!transcript)
+		return EXIT_OK;
+	if (store_event_list(st, id, &evs, &n, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++)
+		print_event(&evs[i]);
+	store_events_free(evs, n);
+	return EXIT_OK;
+}
+
+static int show_run(struct store *st, int64_t id)
+{
+	struct report *r;
+	struct errmsg e;
+
+	if (report_load(st, id, &r, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		return cli_exit_for(e.code);
+	}
+	report_write_term(r, stdout);
+	printf("\n%-8s %-28s %5s %7s %-18s %5s %9s\n", "episode", "task", "epoch",
+	       "attempt", "outcome", "score", "tokens");
+	for (size_t i = 0; i < r->n_eps; i++) {
+		const struct store_episode *ep = &r->eps[i];
+		printf("%-8lld %-28.28s %5d %7d %-18s %5d %9ld\n",
+		       (long long)ep->id, ep->task_id, ep->epoch, ep->attempt,
+		       ep->outcome ? ep->outcome : ep->status, ep->score,
+		       ep->prompt_tokens + ep->completion_tokens);
+	}
+	report_free(r);
+	return EXIT_OK;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "episode", required_argument, NULL, 'e' },
+		{ "transcript", no_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 } };
+	const char *path = NULL, *epi = NULL;
+	bool transcript = false;
+	int64_t run_id = 0, ep_id;
+	struct store *st;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			path = optarg;
+		else if (c == 'e')
+			epi = optarg;
+		else if (c == 't')
+			transcript = true;
+		else
+			goto usage;
+	}
+	if (epi ? optind > argc : optind != argc - 1)
+		goto usage;
+	if (optind < argc && !parse_id(argv[optind], &run_id))
+		return EXIT_USAGE;
+	if ((rc = open_store(path, &st)))
+		return rc;
+	if (epi)
+		rc = parse_id(epi, &ep_id) ? show_episode(st, ep_id, transcript) :
+		     EXIT_USAGE;
+	else
+		rc = show_run(st, run_id);
+	store_close(st);
+	return rc;
+usage:
+	fputs("usage: assay show RUN [--episode ID [--transcript]] "
+	      "[--store PATH]\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int write_out(const char *path, const char *text)
+{
+	FILE *f = path ? fopen(path, "w") : stdout;
+
+	if (!f) {
+		cli_error("cannot write '%s'", path);
+		return EXIT_RUNTIME;
+	}
+	fputs(text, f);
+	fputc('\n', f);
+	if (path && fclose(f) != 0) {
+		cli_error("cannot write '%s'", path);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 } };
+	const char *path = NULL, *fmt = "term", *out = NULL;
+	struct report *r;
+	struct store *st;
+	struct errmsg e;
+	int64_t run_id;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 's')
+			path = optarg;
+		else if (c == 'f')
+			fmt = optarg;
+		else if (c == 'o')
+			out = optarg;
+		else
+			goto usage;
+	}
+	if (optind != argc - 1 || (strcmp(fmt, "term") && strcmp(fmt, "json")))
+		goto usage;
+	if (!parse_id(argv[optind], &run_id))
+		return EXIT_USAGE;
+	if ((rc = open_store(path, &st)))
+		return rc;
+	if (report_load(st, run_id, &r, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		store_close(st);
+		return cli_exit_for(e.code);
+	}
+	if (!strcmp(fmt, "json")) {
+		char *j = report_json(r);
+		rc = write_out(out, j);
+		free(j);
+	} else {
+		report_write_term(r, stdout);
+		rc = EXIT_OK;
+	}
+	report_free(r);
+	store_close(st);
+	return rc;
+usage:
+	fputs("usage: assay report RUN [--format term|json] [-o FILE] "
+	      "[--store PATH]\n", stderr);
+	return EXIT_USAGE;
+}

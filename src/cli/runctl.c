@@ -1,0 +1,385 @@
+/*
+ * runctl.c - shared plumbing of the commands that run episodes.
+ */
+#include "cli/runctl.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "sandbox/sandbox.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+void run_opts_init(struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->epochs = 1;
+	o->jobs = default_jobs();
+	o->params.temperature = -1;
+	o->params.seed = -1;
+}
+
+int default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n * 2 : 2;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= lo && v <= hi))
+		return false;
+	*out = v;
+	return true;
+}
+
+enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
+       OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
+       OPT_STORE };
+
+static const struct option long_opts[] = {
+	{ "suite", required_argument, NULL, 's' },
+	{ "model", required_argument, NULL, 'm' },
+	{ "epochs", required_argument, NULL, 'e' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "base-url", required_argument, NULL, OPT_BASE_URL },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
+	{ "temperature", required_argument, NULL, OPT_TEMP },
+	{ "max-tokens", required_argument, NULL, OPT_MAXTOK },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "reasoning-effort", required_argument, NULL, OPT_EFFORT },
+	{ "budget-tokens", required_argument, NULL, OPT_BTOK },
+	{ "budget-usd", required_argument, NULL, OPT_BUSD },
+	{ "episode-usd", required_argument, NULL, OPT_EUSD },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *opt, const char *val)
+{
+	cli_error("bad value '%s' for --%s", val, opt);
+	return EXIT_USAGE;
+}
+
+static int parse_one(struct run_opts *o, int c, const char *arg)
+{
+	long l;
+
+	switch (c) {
+	case 's': o->suite = arg; break;
+	case 'm': o->model = arg; break;
+	case 'e':
+		if (!parse_long(arg, 1, 1000, &l))
+			return bad("epochs", arg);
+		o->epochs = (int)l;
+		break;
+	case 'j':
+		if (!parse_long(arg, 1, 100000, &l))
+			return bad("jobs", arg);
+		o->jobs = (int)l;
+		break;
+	case OPT_STORE: o->store = arg; break;
+	case OPT_BASE_URL: o->base_url = arg; break;
+	case OPT_KEY_FILE: o->key_file = arg; break;
+	case OPT_PROMPT:
+		if (strcmp(arg, "hard") && strcmp(arg, "easy"))
+			return bad("prompt", arg);
+		o->prompt_level = arg;
+		break;
+	case OPT_TEMP:
+		if (!parse_double(arg, 0, 2, &o->params.temperature))
+			return bad("temperature", arg);
+		break;
+	case OPT_MAXTOK:
+		if (!parse_long(arg, 1, 10000000, &o->params.max_tokens))
+			return bad("max-tokens", arg);
+		break;
+	case OPT_SEED:
+		if (!parse_long(arg, 0, 0x7fffffff, &o->params.seed))
+			return bad("seed", arg);
+		break;
+	case OPT_EFFORT:
+		if (strcmp(arg, "low") && strcmp(arg, "medium") && strcmp(arg, "high"))
+			return bad("reasoning-effort", arg);
+		o->params.reasoning_effort = arg;
+		break;
+	case OPT_BTOK:
+		if (!parse_long(arg, 1, 1L << 50, &o->budget_tokens))
+			return bad("budget-tokens", arg);
+		break;
+	case OPT_BUSD:
+		if (!parse_double(arg, 0, 1e9, &o->budget_usd))
+			return bad("budget-usd", arg);
+		break;
+	case OPT_EUSD:
+		if (!parse_double(arg, 0, 1e9, &o->episode_usd))
+			return bad("episode-usd", arg);
+		break;
+	case OPT_JSON: o->json = true; break;
+	case 'q': o->quiet = true; break;
+	default:
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fputs("usage: assay run --suite S --model M [--epochs N] [-j N] "
+	      "[--store PATH]\n"
+	      "         [--base-url URL] [--key-file F] [--prompt hard|easy]\n"
+	      "         [--temperature T] [--max-tokens N] [--seed N] "
+	      "[--reasoning-effort low|medium|high]\n"
+	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
+	      "[--json] [--quiet]\n", stderr);
+}
+
+int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite)
+{
+	int c, rc;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "s:m:e:j:qh", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return EXIT_USAGE;
+		}
+		if (c == '?' || (rc = parse_one(o, c, optarg))) {
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (need_suite && (!o->suite || !o->model)) {
+		cli_error("--suite and --model are required");
+		usage();
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+char *run_opts_to_json(const struct run_opts *o)
+{
+	json_t *j = json_object();
+	char *s;
+
+	json_object_set_new(j, "suite", json_string(o->suite));
+	json_object_set_new(j, "model", json_string(o->model));
+	json_object_set_new(j, "epochs", json_integer(o->epochs));
+	json_object_set_new(j, "jobs", json_integer(o->jobs));
+	if (o->base_url)
+		json_object_set_new(j, "base_url", json_string(o->base_url));
+	if (o->key_file)
+		json_object_set_new(j, "key_file", json_string(o->key_file));
+	if (o->prompt_level)
+		json_object_set_new(j, "prompt", json_string(o->prompt_level));
+	if (o->params.temperature >= 0)
+		json_object_set_new(j, "temperature", json_real(o->params.temperature));
+	if (o->params.max_tokens)
+		json_object_set_new(j, "max_tokens", json_integer(o->params.max_tokens));
+	if (o->params.seed >= 0)
+		json_object_set_new(j, "seed", json_integer(o->params.seed));
+	if (o->params.reasoning_effort)
+		json_object_set_new(j, "reasoning_effort",
+				    json_string(o->params.reasoning_effort));
+	json_object_set_new(j, "budget_tokens", json_integer(o->budget_tokens));
+	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
+	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return s;
+}
+
+/* Strings restored from JSON live as long as the process (resume). */
+static const char *keep(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+enum err run_opts_from_json(struct run_opts *o, const char *text,
+			    struct errmsg *e)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text ? text : "", 0, &jerr), *v;
+
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		return err_set(e, ERR_STORE, "the run's stored configuration "
+			       "is not valid JSON");
+	}
+	o->suite = keep(j, "suite");
+	o->model = keep(j, "model");
+	o->base_url = keep(j, "base_url");
+	o->key_file = keep(j, "key_file");
+	o->prompt_level = keep(j, "prompt");
+	o->params.reasoning_effort = keep(j, "reasoning_effort");
+	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
+		o->epochs = (int)json_integer_value(v);
+	if ((v = json_object_get(j, "jobs")) && json_is_integer(v))
+		o->jobs = (int)json_integer_value(v);
+	if ((v = json_object_get(j, "temperature")) && json_is_number(v))
+		o->params.temperature = json_number_value(v);
+	if ((v = json_object_get(j, "max_tokens")) && json_is_integer(v))
+		o->params.max_tokens = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "seed")) && json_is_integer(v))
+		o->params.seed = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "budget_tokens")) && json_is_integer(v))
+		o->budget_tokens = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "budget_usd")) && json_is_number(v))
+		o->budget_usd = json_number_value(v);
+	if ((v = json_object_get(j, "episode_usd")) && json_is_number(v))
+		o->episode_usd = json_number_value(v);
+	json_decref(j);
+	if (!o->suite || !o->model)
+		return err_set(e, ERR_STORE, "the run's stored configuration "
+			       "lacks the suite or the model");
+	return ERR_OK;
+}
+
+int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
+{
+	struct model_config mc = { 0 };
+	struct sbx_config sc = { 0 };
+	struct errmsg e;
+	char *path = o->store ? xstrdup(o->store) : store_default_path();
+	enum err rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = suite_load(o->suite, &c->suite, &e);
+	if (rc == ERR_OK)
+		rc = store_open(path, &c->store, &e);
+	free(path);
+	if (rc == ERR_OK)
+		rc = model_ctx_new(&c->mctx, &e);
+	if (rc == ERR_OK) {
+		mc.name = o->model;
+		mc.base_url = o->base_url;
+		mc.key_file = o->key_file;
+		mc.params = o->params;
+		rc = model_open(c->mctx, &mc, &c->model, &e);
+		if (rc && rc != ERR_NOMEM)
+			rc = ERR_INVAL;
+	}
+	if (rc == ERR_OK)
+		rc = sbx_global_init(&sc, &e);
+	if (rc) {
+		cli_error("%s", e.text);
+		run_ctx_close(c);
+		return cli_exit_for(rc);
+	}
+	return 0;
+}
+
+void run_ctx_close(struct run_ctx *c)
+{
+	model_close(c->model);
+	model_ctx_free(c->mctx);
+	store_close(c->store);
+	suite_free(c->suite);
+	memset(c, 0, sizeof(*c));
+}
+
+static void print_summary(const struct run_opts *o, int64_t run_id,
+			  const struct engine_summary *s)
+{
+	if (o->json) {
+		printf("{\"run\":%lld,\"episodes\":%d,\"solved\":%d,"
+		       "\"model_failures\":%d,\"infra_failures\":%d,"
+		       "\"interrupted\":%d,\"tokens\":%ld,\"cost_usd\":%.6f,"
+		       "\"stopped\":%s}\n", (long long)run_id, s->done,
+		       s->solved, s->failed_model, s->failed_infra,
+		       s->interrupted, s->tokens, s->cost_usd,
+		       s->stopped ? "true" : "false");
+		return;
+	}
+	if (o->quiet)
+		return;
+	printf("run %lld: %d episodes, %d solved, %d model failures, "
+	       "%d infrastructure failures, %d interrupted; %ld tokens, "
+	       "$%.4f\n", (long long)run_id, s->done, s->solved,
+	       s->failed_model, s->failed_infra, s->interrupted, s->tokens,
+	       s->cost_usd);
+}
+
+int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
+		    int64_t run_id, struct engine_summary *sum)
+{
+	struct engine_config ec = { 0 };
+	struct sigaction sa = { 0 };
+	struct errmsg e;
+	enum err rc;
+	const char *status;
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ec.store = c->store;
+	ec.suite = c->suite;
+	ec.mctx = c->mctx;
+	ec.model = c->model;
+	ec.run_id = run_id;
+	ec.epochs = o->epochs;
+	ec.jobs = o->jobs;
+	ec.prompt_level = o->prompt_level;
+	ec.budget_tokens = o->budget_tokens;
+	ec.budget_usd = o->budget_usd;
+	ec.episode_usd = o->episode_usd;
+	ec.progress = !o->quiet && !o->json && isatty(STDERR_FILENO);
+	ec.stop = &stop_flag;
+	rc = engine_run(&ec, sum, &e);
+	status = rc ? "failed" : stop_flag ? "interrupted" :
+		 sum->stopped ? "stopped" : "done";
+	if (store_run_set_status(c->store, run_id, status, &e) != ERR_OK && !rc)
+		rc = e.code;
+	if (rc) {
+		cli_error("run %lld: %s", (long long)run_id, e.text);
+		return EXIT_RUNTIME;
+	}
+	print_summary(o, run_id, sum);
+	if (stop_flag) {
+		fprintf(stderr, "assay: interrupted; finish it with 'assay "
+			"resume %lld'\n", (long long)run_id);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}

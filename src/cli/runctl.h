@@ -1,0 +1,58 @@
+/*
+ * runctl.h - what `assay run`, `assay resume` and `assay task check` share:
+ * opening the store, the model and the sandbox, signals, and the summary.
+ */
+#ifndef ASSAY_RUNCTL_H
+#define ASSAY_RUNCTL_H
+
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "model/model.h"
+#include "store/store.h"
+#include "task/task.h"
+
+struct run_opts {
+	const char *suite;
+	const char *model;
+	const char *store;         /* NULL = default */
+	const char *base_url;
+	const char *key_file;
+	const char *prompt_level;
+	int epochs;
+	int jobs;
+	struct model_params params;
+	long budget_tokens;
+	double budget_usd;
+	double episode_usd;
+	bool json;
+	bool quiet;
+};
+
+void run_opts_init(struct run_opts *o);
+/* Parse the options common to run/task check; returns 0 or an exit code.
+ * *consumed tells how many argv entries were options. */
+int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite);
+/* Serialise / restore the options stored with a run. Caller frees. */
+char *run_opts_to_json(const struct run_opts *o);
+enum err run_opts_from_json(struct run_opts *o, const char *json,
+			    struct errmsg *e) MUST_CHECK;
+
+struct run_ctx {
+	struct store *store;
+	struct model_ctx *mctx;
+	struct model *model;
+	struct suite *suite;
+};
+
+/* Open store, suite, model and sandbox; on error print and return the
+ * exit code, else 0. */
+int run_ctx_open(struct run_ctx *c, const struct run_opts *o);
+void run_ctx_close(struct run_ctx *c);
+/* Run the engine for run_id; prints the summary; returns the exit code. */
+int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
+		    int64_t run_id, struct engine_summary *sum);
+/* Default -j from the machine. */
+int default_jobs(void);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * engine.h - runs a suite against a model: plans episodes (task x epoch),
+ * runs up to N at once from one thread, journals everything, and leaves a
+ * resumable run when interrupted.
+ *
+ * An episode: sandbox up (agent box + services on a private network, fresh
+ * flag planted) -> agent loop -> hidden check -> score -> journal. An
+ * infrastructure failure is recorded and the episode is attempted again
+ * (up to max_attempts); it never counts against the model.
+ */
+#ifndef ASSAY_ENGINE_H
+#define ASSAY_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "model/model.h"
+#include "store/store.h"
+#include "task/task.h"
+
+struct engine_config {
+	struct store *store;
+	const struct suite *suite;
+	struct model_ctx *mctx;
+	struct model *model;
+	int64_t run_id;
+	int epochs;
+	int jobs;                       /* concurrent episodes, >= 1 */
+	const char *prompt_level;       /* NULL, "hard" or "easy" */
+	long budget_tokens;             /* whole run; 0 = unlimited */
+	double budget_usd;              /* whole run; 0 = unlimited */
+	double episode_usd;             /* per episode; 0 = unlimited */
+	int max_attempts;               /* per (task, epoch); 0 = 3 */
+	bool progress;                  /* one progress line on stderr */
+	bool leak_scan;                 /* before the agent starts, search the
+	                                   agent box for the flag (task check) */
+	volatile sig_atomic_t *stop;    /* set by SIGINT: finish cleanly */
+};
+
+struct engine_summary {
+	int planned;                    /* (task, epoch) pairs still to do */
+	int done, solved, failed_model, failed_infra, interrupted;
+	long tokens;
+	double cost_usd;
+	bool stopped;                   /* by *stop or a run budget */
+};
+
+/* Record the suite's tasks in the run (first run only). */
+enum err engine_snapshot_tasks(struct store *st, int64_t run_id,
+			       const struct suite *s,
+			       struct errmsg *e) MUST_CHECK;
+/* Content digest of a suite: SHA-256 over every task's files. */
+enum err engine_suite_digest(const struct suite *s, char out[65],
+			     struct errmsg *e) MUST_CHECK;
+
+/* Run every (task, epoch) of the run that has no finished, non-infra
+ * attempt yet. Returns ERR_OK also when stopped; see summary->stopped. */
+enum err engine_run(const struct engine_config *cfg,
+		    struct engine_summary *summary, struct errmsg *e) MUST_CHECK;
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * engine_int.h - shared by the files of the engine part only.
+ */
+#ifndef ASSAY_ENGINE_INT_H
+#define ASSAY_ENGINE_INT_H
+
+#include "agent/agent.h"
+#include "engine/engine.h"
+#include "sandbox/sandbox.h"
+#include "score/score.h"
+
+#define SOLUTION_DIR "/opt/assay/solution"
+#define CHECK_DIR "/opt/assay/check"
+#define CHECK_OUT_CAP (16 * 1024)
+
+enum ep_phase {
+	EP_AGENT,       /* the agent loop runs */
+	EP_CHECK,       /* the hidden check runs */
+	EP_FINISHED,    /* recorded; waiting only for a stray model reply */
+};
+
+struct episode {
+	const struct engine_config *cfg;
+	const struct task *task;
+	int epoch, attempt;
+	int64_t id;                 /* store row */
+	int seq;                    /* next event number */
+	enum ep_phase phase;
+	char *flag;
+	char *prompt;
+	struct sbx_episode *sbx;
+	struct sbx_box *check_box;
+	struct agent *agent;
+	int64_t start_us;
+	bool check_passed;
+	bool stopped;               /* cancelled by SIGINT or budget */
+	bool leaked;                /* the leak scan found the flag */
+	struct errmsg store_err;    /* first journal failure, if any */
+	bool store_failed;
+	struct store_episode rec;   /* the row as recorded at the end */
+};
+
+/* episode.c */
+/* Create the store row and the sandbox, plant the flag, start the agent.
+ * A setup failure is recorded (infra) and *ep is already finished. */
+enum err episode_begin(struct episode *ep, struct errmsg *e) MUST_CHECK;
+/* fd to poll and its deadline (ms, -1 none) for the current phase, or -1. */
+int episode_fd(const struct episode *ep, int *timeout_ms);
+/* Progress after the fd was readable or its deadline passed. */
+void episode_on_ready(struct episode *ep);
+/* Move on from a finished agent to the check or the end; returns true
+ * once the episode is recorded. */
+bool episode_step(struct episode *ep);
+void episode_cancel(struct episode *ep);
+/* Free the sandbox and the agent (only when no model reply is pending). */
+bool episode_release(struct episode *ep);
+void episode_journal(void *arg, const char *kind, const char *json);
+
+
+#endif

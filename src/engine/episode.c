@@ -1,0 +1,572 @@
+/*
+ * episode.c - one episode: sandbox up, flag planted, agent loop, hidden
+ * check, score, journal, teardown.
+ */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+void episode_journal(void *arg, const char *kind, const char *json)
+{
+	struct episode *ep = arg;
+	struct errmsg e;
+
+	if (ep->store_failed)
+		return;
+	if (store_event_add(ep->cfg->store, ep->id, ep->seq++, kind, json,
+			    &e) != ERR_OK) {
+		ep->store_failed = true;
+		ep->store_err = e;
+	}
+}
+
+static void note(struct episode *ep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct episode *ep, const char *fmt, ...)
+{
+	char text[600], *json, *clean;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	clean = utf8_sanitize(text, strlen(text), NULL);
+	/* Notes are plain text; quote them minimally as a JSON string. */
+	json = xasprintf("{\"note\":\"%s\"}", clean);
+	for (char *p = json + 9; p[1]; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	episode_journal(ep, "note", json);
+	free(json);
+	free(clean);
+}
+
+/* --- sandbox set-up -------------------------------------------------- */
+
+static void fill_limits(const struct task *t, struct sbx_limits *l)
+{
+	l->memory_mb = t->limits.memory_mb;
+	l->pids = t->limits.pids;
+	l->disk_mb = t->limits.disk_mb;
+}
+
+/* Environment of service s: its own env plus any flag planted there. */
+static char **service_env(const struct episode *ep, const struct task_service *s)
+{
+	size_t n = strv_len(s->env), k = n;
+	char **env = xcalloc(n + ep->task->n_flag_to + 1, sizeof(char *));
+
+	for (size_t i = 0; i < n; i++)
+		env[i] = xstrdup(s->env[i]);
+	for (size_t i = 0; ep->flag && i < ep->task->n_flag_to; i++) {
+		const struct flag_target *ft = &ep->task->flag_to[i];
+		if (ft->kind == FLAG_TO_ENV && !strcmp(ft->box, s->name))
+			env[k++] = xasprintf("%s=%s", ft->where, ep->flag);
+	}
+	return env;
+}
+
+static void fill_service(const struct episode *ep, const struct task_service *s,
+			 struct sbx_box_spec *b, char **env)
+{
+	b->name = s->name;
+	b->image = s->image;
+	b->user = "root";
+	b->argv = (const char *const *)s->run;
+	b->env = (const char *const *)env;
+	b->cwd = "/srv";
+	b->ready = s->ready == TASK_READY_TCP ? SBX_READY_TCP :
+		   s->ready == TASK_READY_CMD ? SBX_READY_CMD : SBX_READY_NONE;
+	b->ready_port = s->ready_port;
+	b->ready_argv = (const char *const *)s->ready_cmd;
+	b->ready_timeout_ms = s->ready_timeout_s * 1000;
+	fill_limits(ep->task, &b->limits);
+}
+
+static enum err create_boxes(struct episode *ep, struct errmsg *e)
+{
+	const struct task *t = ep->task;
+	struct sbx_box_spec *svc = xcalloc(t->n_services + 1, sizeof(*svc));
+	char ***envs = xcalloc(t->n_services + 1, sizeof(*envs));
+	char name[96];
+	struct sbx_episode_spec spec = { 0 };
+	enum err rc;
+
+	snprintf(name, sizeof(name), "r%lld-e%lld", (long long)ep->cfg->run_id,
+		 (long long)ep->id);
+	spec.name = name;
+	spec.agent.name = "agent";
+	spec.agent.image = t->agent_image;
+	spec.agent.user = t->agent_user;
+	fill_limits(t, &spec.agent.limits);
+	for (size_t i = 0; i < t->n_services; i++) {
+		envs[i] = service_env(ep, &t->services[i]);
+		fill_service(ep, &t->services[i], &svc[i], envs[i]);
+	}
+	spec.services = svc;
+	spec.n_services = t->n_services;
+	rc = sbx_episode_new(&spec, &ep->sbx, e);
+	for (size_t i = 0; i < t->n_services; i++)
+		strv_free(envs[i]);
+	free(envs);
+	free(svc);
+	return rc;
+}
+
+static enum err plant_flag(struct episode *ep, struct errmsg *e)
+{
+	const struct task *t = ep->task;
+
+	for (size_t i = 0; i < t->n_flag_to; i++) {
+		const struct flag_target *ft = &t->flag_to[i];
+		struct sbx_box *b;
+		enum err rc;
+		if (ft->kind != FLAG_TO_FILE)
+			continue;
+		b = sbx_episode_box(ep->sbx, strcmp(ft->box, "agent") ?
+				    ft->box : NULL);
+		rc = sbx_put_file(b, ft->where, ep->flag, strlen(ep->flag),
+				  0400, "root", e);
+		if (rc)
+			return err_prefix(e, "planting the flag in '%s'", ft->box);
+	}
+	return ERR_OK;
+}
+
+static enum err copy_files(struct episode *ep, struct errmsg *e)
+{
+	const struct task *t = ep->task;
+	struct sbx_box *agent = sbx_episode_box(ep->sbx, NULL);
+	enum err rc;
+
+	if (t->files_dir &&
+	    (rc = sbx_copy_in(agent, t->files_dir, "/home/agent", "agent", e)))
+		return rc;
+	for (size_t i = 0; i < t->n_services; i++) {
+		const struct task_service *s = &t->services[i];
+		if (s->files_dir &&
+		    (rc = sbx_copy_in(sbx_episode_box(ep->sbx, s->name),
+				      s->files_dir, "/srv", "root", e)))
+			return rc;
+	}
+	if (model_needs_solution(ep->cfg->model) &&
+	    (rc = sbx_copy_in(agent, t->solution_dir, SOLUTION_DIR, "root", e)))
+		return rc;
+	return ERR_OK;
+}
+
+/* Every tool the task declares must exist in the agent box. */
+static enum err check_tools(struct episode *ep, struct errmsg *e)
+{
+	size_t n = strv_len(ep->task->agent_tools);
+	const char **argv = xcalloc(n + 5, sizeof(char *));
+	struct sbx_exec_req req = { 0 };
+	struct sbx_exec_result r = { 0 };
+	enum err rc;
+
+	if (!n) {
+		free(argv);
+		return ERR_OK;
+	}
+	argv[0] = "/bin/sh";
+	argv[1] = "-c";
+	argv[2] = "for t; do command -v \"$t\" >/dev/null 2>&1 || "
+		  "printf '%s ' \"$t\"; done";
+	argv[3] = "sh";
+	for (size_t i = 0; i < n; i++)
+		argv[4 + i] = ep->task->agent_tools[i];
+	req.argv = argv;
+	req.timeout_ms = 10000;
+	rc = sbx_exec(sbx_episode_box(ep->sbx, NULL), &req, &r, e);
+	free(argv);
+	if (rc == ERR_OK && r.out_len)
+		rc = err_set(e, ERR_SANDBOX, "task '%s': tools missing in the "
+			     "agent box: %s", ep->task->id, r.out);
+	sbx_exec_result_release(&r);
+	return rc;
+}
+
+/* Search everything the agent user can read for the flag: its home, the
+ * usual writable and config dirs, its environment and every process
+ * environment it may read. The flag goes in on stdin, never in argv. */
+static enum err leak_scan(struct episode *ep, struct errmsg *e)
+{
+	static const char *const argv[] = { "/bin/sh", "-c",
+		"IFS= read -r f; "
+		"grep -rlsF -- \"$f\" /home /tmp /etc /srv /var /run 2>/dev/null; "
+		"for p in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do "
+		"grep -qsF -- \"$f\" \"$p\" && echo \"$p\"; done; "
+		"env | grep -qF -- \"$f\" && echo environment; exit 0", NULL };
+	struct sbx_exec_req req = { 0 };
+	struct sbx_exec_result r = { 0 };
+	char *in = xasprintf("%s\n", ep->flag);
+	enum err rc;
+
+	req.argv = argv;
+	req.stdin_data = in;
+	req.stdin_len = strlen(in);
+	req.timeout_ms = 20000;
+	rc = sbx_exec(sbx_episode_box(ep->sbx, NULL), &req, &r, e);
+	if (rc == ERR_OK && r.out_len) {
+		for (char *p = r.out; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		ep->leaked = true;
+		rc = err_set(e, ERR_INVAL, "task '%s': the flag is readable by "
+			     "the agent at: %.300s", ep->task->id, r.out);
+	}
+	sbx_exec_result_release(&r);
+	free(in);
+	return rc;
+}
+
+static enum err setup_sandbox(struct episode *ep, struct errmsg *e)
+{
+	enum err rc;
+
+	if (ep->task->flag_kind == FLAG_DYNAMIC)
+		rc = score_make_flag(ep->task->flag_format, &ep->flag, e);
+	else {
+		ep->flag = xstrdup(ep->task->flag_value);
+		rc = ERR_OK;
+	}
+	if (rc == ERR_OK)
+		rc = create_boxes(ep, e);
+	if (rc == ERR_OK)
+		rc = copy_files(ep, e);
+	if (rc == ERR_OK)
+		rc = plant_flag(ep, e);
+	if (rc == ERR_OK)
+		rc = check_tools(ep, e);
+	if (rc == ERR_OK)
+		rc = sbx_episode_start(ep->sbx, e);
+	if (rc == ERR_OK && ep->cfg->leak_scan)
+		rc = leak_scan(ep, e);
+	return rc;
+}
+
+/* --- recording ------------------------------------------------------- */
+
+static const char *outcome_of(const struct agent_result *r, int score)
+{
+	if (score)
+		return "solved";
+	switch (r->end) {
+	case AGENT_END_SUBMITTED:
+		return "submitted-wrong";
+	case AGENT_END_INFRA_ERROR:
+		return "infra-error";
+	case AGENT_END_CANCELLED:
+		return "infra-interrupted";
+	default:
+		return agent_end_name(r->end);
+	}
+}
+
+static const char *class_of(const struct agent_result *r)
+{
+	switch (r->end) {
+	case AGENT_END_INFRA_ERROR:
+	case AGENT_END_CANCELLED:
+		return "infra";
+	case AGENT_END_MODEL_ERROR:
+	case AGENT_END_LIMIT_TURNS:
+	case AGENT_END_LIMIT_TOKENS:
+	case AGENT_END_LIMIT_COST:
+	case AGENT_END_LIMIT_WALL:
+	case AGENT_END_LIMIT_WORKING:
+		return "model";
+	default:
+		return "none";
+	}
+}
+
+static void fill_usage(struct store_episode *rec, const struct agent_result *r)
+{
+	rec->turns = r->turns;
+	rec->prompt_tokens = r->prompt_tokens;
+	rec->completion_tokens = r->completion_tokens;
+	rec->cached_tokens = r->cached_tokens;
+	rec->cost_usd = r->cost_usd;
+	rec->working_ms = r->working_ms;
+	rec->model_calls = r->model_calls;
+	rec->tool_calls = r->tool_calls;
+	rec->infra_retries = r->infra_retries;
+}
+
+static void record(struct episode *ep, const char *outcome, const char *cls,
+		   const char *error, const struct score_result *sr)
+{
+	struct store_episode *rec = &ep->rec;
+	struct errmsg e;
+
+	rec->id = ep->id;
+	rec->status = xstrdup(!strcmp(outcome, "infra-interrupted") ?
+			      "interrupted" : "done");
+	rec->outcome = xstrdup(outcome);
+	rec->error_class = xstrdup(cls);
+	rec->error = xstrdup(error);
+	if (sr) {
+		rec->score = sr->score;
+		rec->flag_ok = sr->flag_ok;
+		rec->check_ok = sr->check_ok;
+		rec->has_flag = sr->has_flag;
+		rec->has_check = sr->has_check;
+		rec->answers_ok = sr->answers_ok;
+		rec->answers_total = sr->answers_total;
+	}
+	if (ep->agent)
+		fill_usage(rec, agent_result(ep->agent));
+	rec->finished_ms = wall_ms();
+	rec->wall_ms = (now_us() - ep->start_us) / 1000;
+	if (!ep->store_failed &&
+	    store_episode_finish(ep->cfg->store, rec, &e) != ERR_OK) {
+		ep->store_failed = true;
+		ep->store_err = e;
+	}
+	ep->phase = EP_FINISHED;
+	if (ep->sbx) {
+		sbx_episode_free(ep->sbx);
+		ep->sbx = NULL;
+	}
+}
+
+static void record_setup_failure(struct episode *ep, const char *error)
+{
+	struct score_result sr = { 0 };
+
+	note(ep, "episode set-up failed: %s", error);
+	sr.has_flag = ep->task->flag_kind != FLAG_NONE;
+	sr.has_check = ep->task->check_run != NULL;
+	record(ep, "infra-error", "infra", error, &sr);
+}
+
+/* --- life cycle ------------------------------------------------------ */
+
+static void start_agent(struct episode *ep)
+{
+	const struct task *t = ep->task;
+	struct agent_config ac = { 0 };
+	struct errmsg e;
+
+	ac.task_prompt = ep->prompt;
+	ac.model = ep->cfg->model;
+	ac.box = sbx_episode_box(ep->sbx, NULL);
+	ac.solution_path = model_needs_solution(ep->cfg->model) ?
+			   SOLUTION_DIR "/solve.sh" : NULL;
+	ac.limits.turns = t->limits.turns;
+	ac.limits.tokens = t->limits.tokens;
+	ac.limits.cost_usd = ep->cfg->episode_usd;
+	ac.limits.wall_ms = (int64_t)t->limits.wall_s * 1000;
+	ac.limits.cmd_timeout_ms = t->limits.cmd_timeout_s * 1000;
+	ac.journal = episode_journal;
+	ac.journal_arg = ep;
+	ep->agent = agent_new(&ac);
+	if (agent_start(ep->agent, &e) != ERR_OK)
+		note(ep, "agent did not start: %s", e.text);
+}
+
+enum err episode_begin(struct episode *ep, struct errmsg *e)
+{
+	struct errmsg se;
+	enum err rc;
+
+	ep->start_us = now_us();
+	rc = store_episode_create(ep->cfg->store, ep->cfg->run_id, ep->task->id,
+				  ep->epoch, ep->attempt, &ep->id, e);
+	if (rc == ERR_OK)
+		rc = store_episode_start(ep->cfg->store, ep->id, wall_ms(), e);
+	if (rc)
+		return rc;      /* the store itself failed: stop the run */
+	ep->prompt = task_render_prompt(ep->task, ep->cfg->prompt_level);
+	if (setup_sandbox(ep, &se) != ERR_OK) {
+		log_debug("task=%s episode=%lld msg=\"set-up failed\" err=\"%s\"",
+			  ep->task->id, (long long)ep->id, se.text);
+		if (ep->leaked)
+			record(ep, "flag-leak", "task", se.text, NULL);
+		else
+			record_setup_failure(ep, se.text);
+		return ERR_OK;
+	}
+	ep->phase = EP_AGENT;
+	start_agent(ep);
+	return ERR_OK;
+}
+
+int episode_fd(const struct episode *ep, int *timeout_ms)
+{
+	struct sbx_box *b = NULL;
+
+	*timeout_ms = -1;
+	if (ep->phase == EP_AGENT && agent_state(ep->agent) == AGENT_WAIT_TOOL)
+		b = sbx_episode_box(ep->sbx, NULL);
+	else if (ep->phase == EP_CHECK)
+		b = ep->check_box;
+	if (!b)
+		return -1;
+	*timeout_ms = sbx_exec_timeout_ms(b);
+	return sbx_box_fd(b);
+}
+
+static void finish_scored(struct episode *ep)
+{
+	const struct agent_result *r = agent_result(ep->agent);
+	struct score_input in = { 0 };
+	struct score_result sr;
+	char *json;
+
+	in.task = ep->task;
+	in.flag = ep->flag;
+	in.submitted = r->flag;
+	in.answers = r->answers;
+	in.n_answers = r->n_answers;
+	in.check_passed = ep->check_passed;
+	score_episode(&in, &sr);
+	json = xasprintf("{\"score\":%d,\"flag_ok\":%s,\"check_ok\":%s,"
+			 "\"answers_ok\":%d,\"answers_total\":%d}", sr.score,
+			 sr.flag_ok ? "true" : "false",
+			 sr.check_ok ? "true" : "false", sr.answers_ok,
+			 sr.answers_total);
+	episode_journal(ep, "score", json);
+	free(json);
+	record(ep, outcome_of(r, sr.score), sr.score ? "none" : class_of(r),
+	       r->error, &sr);
+}
+
+/* Kill what the agent left in the box and wait out any pending command. */
+static enum err quiesce(struct sbx_box *b, struct errmsg *e)
+{
+	struct sbx_exec_result r = { 0 };
+	bool done = false;
+	enum err rc = sbx_box_kill_all(b, e);
+
+	while (rc == ERR_OK && sbx_exec_timeout_ms(b) >= 0 && !done) {
+		rc = sbx_exec_poll(b, &done, &r, e);
+		sbx_exec_result_release(&r);
+	}
+	return rc;
+}
+
+static enum err begin_check(struct episode *ep, struct errmsg *e)
+{
+	const struct task *t = ep->task;
+	struct sbx_exec_req req = { 0 };
+	enum err rc;
+
+	ep->check_box = sbx_episode_box(ep->sbx, strcmp(t->check_box, "agent") ?
+					t->check_box : NULL);
+	if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
+	    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
+	     (rc = quiesce(ep->check_box, e))) ||
+	    (rc = sbx_copy_in(ep->check_box, t->check_dir, CHECK_DIR, "root", e)))
+		return rc;
+	req.argv = (const char *const *)t->check_run;
+	req.user = "root";
+	req.cwd = CHECK_DIR;
+	req.timeout_ms = t->check_timeout_s * 1000;
+	req.out_cap = CHECK_OUT_CAP;
+	return sbx_exec_begin(ep->check_box, &req, e);
+}
+
+static void start_check_or_score(struct episode *ep)
+{
+	const struct agent_result *r = agent_result(ep->agent);
+	struct errmsg e;
+
+	if (r->end == AGENT_END_INFRA_ERROR || r->end == AGENT_END_CANCELLED) {
+		record(ep, outcome_of(r, 0), "infra", r->error, NULL);
+		return;
+	}
+	if (!ep->task->check_run || r->end == AGENT_END_MODEL_ERROR) {
+		finish_scored(ep);
+		return;
+	}
+	if (begin_check(ep, &e) != ERR_OK) {
+		note(ep, "hidden check could not start: %s", e.text);
+		record(ep, "infra-error", "infra", e.text, NULL);
+		return;
+	}
+	ep->phase = EP_CHECK;
+}
+
+static void check_done(struct episode *ep, struct sbx_exec_result *r)
+{
+	char *out = utf8_sanitize(r->out, r->out_len, NULL);
+	char *err = utf8_sanitize(r->err, r->err_len, NULL);
+
+	ep->check_passed = r->how == SBX_EXITED && r->exit_code == 0;
+	note(ep, "hidden check %s (how=%d status=%d): %.2000s %.2000s",
+	     ep->check_passed ? "passed" : "failed", (int)r->how, r->exit_code,
+	     out, err);
+	free(out);
+	free(err);
+	finish_scored(ep);
+}
+
+void episode_on_ready(struct episode *ep)
+{
+	struct sbx_exec_result r = { 0 };
+	struct errmsg e;
+	bool done = false;
+
+	if (ep->phase == EP_AGENT) {
+		agent_on_box_ready(ep->agent);
+		return;
+	}
+	if (ep->phase != EP_CHECK)
+		return;
+	if (sbx_exec_poll(ep->check_box, &done, &r, &e) != ERR_OK) {
+		record(ep, "infra-error", "infra", e.text, NULL);
+		return;
+	}
+	if (done) {
+		if (r.how == SBX_BOX_DIED)
+			record(ep, "infra-error", "infra", "the check box died",
+			       NULL);
+		else
+			check_done(ep, &r);
+	}
+	sbx_exec_result_release(&r);
+}
+
+bool episode_step(struct episode *ep)
+{
+	if (ep->phase == EP_AGENT) {
+		agent_tick(ep->agent, now_ms());
+		if (agent_state(ep->agent) == AGENT_DONE)
+			start_check_or_score(ep);
+	}
+	return ep->phase == EP_FINISHED;
+}
+
+void episode_cancel(struct episode *ep)
+{
+	ep->stopped = true;
+	if (ep->phase == EP_AGENT)
+		agent_cancel(ep->agent);
+	else if (ep->phase == EP_CHECK)
+		record(ep, "infra-interrupted", "infra",
+		       "interrupted during the hidden check", NULL);
+}
+
+bool episode_release(struct episode *ep)
+{
+	if (ep->agent && agent_model_pending(ep->agent))
+		return false;
+	agent_free(ep->agent);
+	ep->agent = NULL;
+	if (ep->sbx)
+		sbx_episode_free(ep->sbx);
+	ep->sbx = NULL;
+	free(ep->flag);
+	free(ep->prompt);
+	store_episode_release(&ep->rec);
+	return true;
+}

@@ -1,0 +1,27 @@
+/*
+ * plan.h - the episodes still to run (engine-internal).
+ */
+#ifndef ASSAY_PLAN_H
+#define ASSAY_PLAN_H
+
+#include "engine/engine.h"
+
+struct plan_item {
+	const struct task *task;
+	int epoch;
+	int attempt;
+};
+
+struct plan {
+	struct plan_item *items;
+	size_t n;
+	int gave_up;          /* pairs whose attempts were all infra failures */
+};
+
+enum err plan_build(const struct engine_config *cfg, struct plan *p,
+		    struct errmsg *e) MUST_CHECK;
+void plan_release(struct plan *p);
+enum err plan_task_digest(const struct task *t, char out[65],
+			  struct errmsg *e) MUST_CHECK;
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * schedule.c - the event loop: up to `jobs` episodes at once from one
+ * thread. Model calls progress through the model context (one curl multi
+ * handle); commands in boxes through their exec channels; both are waited
+ * on in one poll.
+ */
+#include "engine/engine_int.h"
+#include "engine/plan.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+#define TICK_MS 250
+#define GROW_AFTER_MS 10000
+#define DRAIN_MS 5000
+
+struct sched {
+	const struct engine_config *cfg;
+	struct engine_summary *sum;
+	struct plan plan;
+	size_t next;                 /* next plan item */
+	struct episode **live;       /* running or awaiting release */
+	size_t n_live, cap_live;
+	int limit;                   /* current concurrency (adaptive) */
+	int64_t last_throttle_ms;
+	int64_t start_ms;
+	struct errmsg fatal;
+	bool failed;
+};
+
+static bool budget_left(const struct sched *s)
+{
+	const struct engine_config *c = s->cfg;
+
+	if (c->budget_tokens && s->sum->tokens >= c->budget_tokens)
+		return false;
+	if (c->budget_usd > 0 && s->sum->cost_usd >= c->budget_usd)
+		return false;
+	return true;
+}
+
+/* SIGINT or a fatal journal error: cancel what runs. */
+static bool hard_stop(const struct sched *s)
+{
+	return s->failed || (s->cfg->stop && *s->cfg->stop);
+}
+
+/* Also a spent run budget: start nothing new, let running ones finish. */
+static bool stopping(const struct sched *s)
+{
+	return hard_stop(s) || !budget_left(s);
+}
+
+static void requeue(struct sched *s, const struct episode *ep)
+{
+	int max = s->cfg->max_attempts ? s->cfg->max_attempts : 3;
+	size_t cap = s->plan.n;
+
+	if (ep->attempt >= max) {
+		s->plan.gave_up++;
+		return;
+	}
+	s->plan.items = xgrow(s->plan.items, &cap, s->plan.n + 1,
+			      sizeof(*s->plan.items));
+	s->plan.items[s->plan.n].task = ep->task;
+	s->plan.items[s->plan.n].epoch = ep->epoch;
+	s->plan.items[s->plan.n].attempt = ep->attempt + 1;
+	s->plan.n++;
+}
+
+static void tally(struct sched *s, struct episode *ep)
+{
+	struct engine_summary *m = s->sum;
+	const struct store_episode *r = &ep->rec;
+
+	m->tokens += r->prompt_tokens + r->completion_tokens;
+	m->cost_usd += r->cost_usd;
+	if (ep->store_failed && !s->failed) {
+		s->failed = true;
+		s->fatal = ep->store_err;
+	}
+	if (!r->status || !strcmp(r->status, "interrupted")) {
+		m->interrupted++;
+		return;
+	}
+	if (r->error_class && !strcmp(r->error_class, "infra")) {
+		m->failed_infra++;
+		if (!stopping(s))
+			requeue(s, ep);
+		return;
+	}
+	m->done++;
+	m->solved += r->score;
+	if (r->error_class && !strcmp(r->error_class, "model"))
+		m->failed_model++;
+}
+
+static enum err launch(struct sched *s, struct errmsg *e)
+{
+	const struct plan_item *it = &s->plan.items[s->next++];
+	struct episode *ep = xcalloc(1, sizeof(*ep));
+	enum err rc;
+
+	ep->cfg = s->cfg;
+	ep->task = it->task;
+	ep->epoch = it->epoch;
+	ep->attempt = it->attempt;
+	rc = episode_begin(ep, e);
+	if (rc) {
+		episode_release(ep);
+		free(ep);
+		return rc;
+	}
+	s->live = xgrow(s->live, &s->cap_live, s->n_live + 1, sizeof(*s->live));
+	s->live[s->n_live++] = ep;
+	return ERR_OK;
+}
+
+static size_t running(const struct sched *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_live; i++)
+		n += s->live[i]->phase != EP_FINISHED;
+	return n;
+}
+
+/* Shrink concurrency on rate limiting; grow it back when quiet. */
+static void adapt(struct sched *s)
+{
+	unsigned hits = model_ctx_take_rate_limits(s->cfg->mctx);
+	int64_t now = now_ms();
+
+	if (hits && s->limit > 1) {
+		s->limit = s->limit / 2 > 1 ? s->limit / 2 : 1;
+		s->last_throttle_ms = now;
+		log_info("msg=\"rate limited; concurrency lowered\" jobs=%d",
+			 s->limit);
+	} else if (hits) {
+		s->last_throttle_ms = now;
+	} else if (s->limit < s->cfg->jobs &&
+		   now - s->last_throttle_ms > GROW_AFTER_MS) {
+		s->limit++;
+		s->last_throttle_ms = now;
+	}
+}
+
+static void progress(const struct sched *s, bool final)
+{
+	const struct engine_summary *m = s->sum;
+	int64_t el = now_ms() - s->start_ms;
+	int done = m->done, total = (int)s->plan.n;
+	char eta[32] = "--";
+
+	if (!s->cfg->progress)
+		return;
+	if (done > 0 && total > done) {
+		int64_t left = el / done * (total - done) / 1000;
+		snprintf(eta, sizeof(eta), "%lldm%02llds", (long long)left / 60,
+			 (long long)left % 60);
+	}
+	fprintf(stderr, "\r\033[K[assay] done %d/%d  running %zu  solved %d  "
+		"model-fail %d  infra-fail %d  tokens %ld  $%.4f  ETA %s%s",
+		done, total, running(s), m->solved, m->failed_model,
+		m->failed_infra, m->tokens, m->cost_usd, eta, final ? "\n" : "");
+	fflush(stderr);
+}
+
+static void fill_slots(struct sched *s)
+{
+	struct errmsg e;
+
+	while (!stopping(s) && s->next < s->plan.n &&
+	       running(s) < (size_t)s->limit) {
+		if (launch(s, &e) != ERR_OK) {
+			s->failed = true;
+			s->fatal = e;
+		}
+	}
+}
+
+static int gather(struct sched *s, struct pollfd *fds, struct episode **who)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->n_live; i++) {
+		int t, fd = episode_fd(s->live[i], &t);
+		if (fd < 0)
+			continue;
+		fds[n].fd = fd;
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		who[n++] = s->live[i];
+	}
+	return n;
+}
+
+static int wait_ms(const struct sched *s)
+{
+	int best = TICK_MS;
+
+	for (size_t i = 0; i < s->n_live; i++) {
+		int t;
+		if (episode_fd(s->live[i], &t) >= 0 && t >= 0 && t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* Step every episode; reap those recorded and released. */
+static void sweep(struct sched *s, struct pollfd *fds, struct episode **who,
+		  int nfds)
+{
+	for (int i = 0; i < nfds; i++) {
+		int t;
+		if (fds[i].revents ||
+		    (episode_fd(who[i], &t) >= 0 && t == 0))
+			episode_on_ready(who[i]);
+	}
+	for (size_t i = 0; i < s->n_live;) {
+		struct episode *ep = s->live[i];
+		bool was_finished = ep->phase == EP_FINISHED;
+		if (hard_stop(s) && ep->phase != EP_FINISHED && !ep->stopped)
+			episode_cancel(ep);
+		if (episode_step(ep) && !was_finished)
+			tally(s, ep);
+		if (ep->phase == EP_FINISHED && episode_release(ep)) {
+			free(ep);
+			s->live[i] = s->live[--s->n_live];
+			continue;
+		}
+		i++;
+	}
+}
+
+static enum err loop_once(struct sched *s, struct errmsg *e)
+{
+	size_t cap = s->n_live + 1;
+	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
+	struct episode **who = xcalloc(cap, sizeof(*who));
+	int nfds = gather(s, fds, who);
+	enum err rc = model_ctx_wait(s->cfg->mctx, fds, (unsigned)nfds,
+				     wait_ms(s), e);
+
+	if (rc == ERR_OK)
+		rc = model_ctx_run(s->cfg->mctx, e);
+	if (rc == ERR_OK) {
+		sweep(s, fds, who, nfds);
+		adapt(s);
+	}
+	free(fds);
+	free(who);
+	return rc;
+}
+
+/* After a stop, wait (bounded) for model replies owed to cancelled agents
+ * so they can be freed; whatever is still owed after DRAIN_MS is left to
+ * process exit. */
+static void drain(struct sched *s)
+{
+	int64_t until = now_ms() + DRAIN_MS;
+	struct errmsg e;
+
+	while (s->n_live && now_ms() < until) {
+		if (loop_once(s, &e) != ERR_OK)
+			break;
+	}
+	if (s->n_live)
+		log_warn("msg=\"left model calls unfinished at stop\" n=%zu",
+			 s->n_live);
+}
+
+enum err engine_run(const struct engine_config *cfg,
+		    struct engine_summary *summary, struct errmsg *e)
+{
+	struct sched s = { .cfg = cfg, .sum = summary };
+	enum err rc;
+
+	memset(summary, 0, sizeof(*summary));
+	rc = plan_build(cfg, &s.plan, e);
+	if (rc)
+		return rc;
+	summary->planned = (int)s.plan.n;
+	s.limit = cfg->jobs > 0 ? cfg->jobs : 1;
+	s.start_ms = s.last_throttle_ms = now_ms();
+	for (;;) {
+		fill_slots(&s);
+		if (!running(&s) && (stopping(&s) || s.next >= s.plan.n))
+			break;
+		rc = loop_once(&s, e);
+		if (rc) {
+			s.failed = true;
+			s.fatal = *e;
+		}
+		progress(&s, false);
+	}
+	progress(&s, true);
+	drain(&s);
+	summary->stopped = stopping(&s) || s.next < s.plan.n;
+	plan_release(&s.plan);
+	free(s.live);
+	if (s.failed) {
+		*e = s.fatal;
+		return s.fatal.code ? s.fatal.code : ERR_STORE;
+	}
+	return ERR_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * report_data.c - gather a run's figures from the journal.
+ */
+#include "report/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+static bool is_infra(const struct store_episode *ep)
+{
+	return !ep->error_class || !strcmp(ep->error_class, "infra");
+}
+
+/* The scored attempt of (task, epoch): the last finished, non-infra one. */
+static bool is_scored(const struct report *r, size_t i)
+{
+	const struct store_episode *ep = &r->eps[i];
+
+	if (strcmp(ep->status, "done") || is_infra(ep))
+		return false;
+	for (size_t j = 0; j < r->n_eps; j++) {
+		const struct store_episode *o = &r->eps[j];
+		if (j != i && o->epoch == ep->epoch &&
+		    !strcmp(o->task_id, ep->task_id) &&
+		    !strcmp(o->status, "done") && !is_infra(o) &&
+		    o->attempt > ep->attempt)
+			return false;
+	}
+	return true;
+}
+
+static void add_outcome(struct report_task *row, const char *outcome)
+{
+	const char *name = outcome ? outcome : "?";
+	struct report_outcome *o;
+
+	for (size_t i = 0; i < row->n_outcomes; i++)
+		if (!strcmp(row->outcomes[i].name, name)) {
+			row->outcomes[i].n++;
+			return;
+		}
+	if (row->n_outcomes == REPORT_MAX_OUTCOMES)
+		return;
+	o = &row->outcomes[row->n_outcomes++];
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->n = 1;
+}
+
+static struct report_task *row_of(struct report *r, const char *task_id)
+{
+	for (size_t i = 0; i < r->n_tasks; i++)
+		if (!strcmp(r->tasks[i].task_id, task_id))
+			return &r->rows[i];
+	return NULL;
+}
+
+static void count_episode(struct report *r, size_t i)
+{
+	const struct store_episode *ep = &r->eps[i];
+	struct report_task *row = row_of(r, ep->task_id);
+	long tok = ep->prompt_tokens + ep->completion_tokens;
+
+	r->prompt_tokens += ep->prompt_tokens;
+	r->completion_tokens += ep->completion_tokens;
+	r->cached_tokens += ep->cached_tokens;
+	r->cost_usd += ep->cost_usd;
+	r->wall_ms += ep->wall_ms;
+	r->working_ms += ep->working_ms;
+	if (!row)
+		return;
+	row->tokens += tok;
+	row->cost_usd += ep->cost_usd;
+	if (!strcmp(ep->status, "interrupted")) {
+		r->interrupted++;
+		return;
+	}
+	if (is_infra(ep)) {
+		row->infra_failures++;
+		r->infra_failures++;
+		return;
+	}
+	if (!is_scored(r, i))
+		return;
+	row->epochs++;
+	row->successes += ep->score;
+	row->answers_ok += ep->answers_ok;
+	row->answers_total += ep->answers_total;
+	row->wall_ms += ep->wall_ms;
+	if (!strcmp(ep->error_class, "model")) {
+		row->model_failures++;
+		r->model_failures++;
+	}
+	r->scored++;
+	r->solved += ep->score;
+	add_outcome(row, ep->outcome);
+}
+
+enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
+		     struct errmsg *e)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+	enum err rc;
+
+	if ((rc = store_run_get(st, run_id, &r->run, e)) ||
+	    (rc = store_task_list(st, run_id, &r->tasks, &r->n_tasks, e)) ||
+	    (rc = store_episode_list(st, run_id, &r->eps, &r->n_eps, e))) {
+		report_free(r);
+		return rc;
+	}
+	r->rows = xcalloc(r->n_tasks + 1, sizeof(*r->rows));
+	for (size_t i = 0; i < r->n_tasks; i++)
+		r->rows[i].meta = &r->tasks[i];
+	for (size_t i = 0; i < r->n_eps; i++)
+		count_episode(r, i);
+	*r_out = r;
+	return ERR_OK;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	store_run_release(&r->run);
+	store_tasks_free(r->tasks, r->n_tasks);
+	store_episodes_free(r->eps, r->n_eps);
+	free(r->rows);
+	free(r);
+}

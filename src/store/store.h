@@ -1,0 +1,140 @@
+/*
+ * store.h - the journal: runs, their task snapshots, episodes and events.
+ *
+ * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db).
+ * Every write is its own transaction, so a harness killed at any moment
+ * loses at most the event it was writing; resume finds episodes left
+ * 'running' and marks them 'interrupted' (kept, never deleted).
+ * UNIQUE constraints make a rerun of the same (episode, attempt) or event
+ * sequence number fail loudly instead of duplicating rows.
+ *
+ * Ownership: structs filled by store_* getters own their strings; release
+ * them with the matching *_release / *_free function.
+ */
+#ifndef ASSAY_STORE_H
+#define ASSAY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+struct store;
+
+/* Open or create the store at path (parent directories are created).
+ * A read-only or unwritable location is a clear ERR_STORE naming it. */
+enum err store_open(const char *path, struct store **st_out,
+		    struct errmsg *e) MUST_CHECK;
+void store_close(struct store *st);
+/* The default path: $XDG_DATA_HOME/assay/assay.db or
+ * ~/.local/share/assay/assay.db. Caller frees. */
+char *store_default_path(void);
+
+struct store_run {
+	int64_t id;
+	char *status;          /* running | done | interrupted | failed */
+	char *model;
+	char *endpoint;
+	char *suite_id;
+	char *suite_path;
+	char *suite_digest;
+	char *config_json;     /* the run's configuration as given */
+	char *harness_version;
+	int epochs;
+	int64_t created_ms;    /* wall clock */
+	int64_t finished_ms;   /* 0 while unfinished */
+};
+
+enum err store_run_create(struct store *st, struct store_run *run,
+			  struct errmsg *e) MUST_CHECK; /* sets run->id */
+enum err store_run_set_status(struct store *st, int64_t run_id,
+			      const char *status, struct errmsg *e) MUST_CHECK;
+enum err store_run_get(struct store *st, int64_t run_id,
+		       struct store_run *out, struct errmsg *e) MUST_CHECK;
+enum err store_run_list(struct store *st, struct store_run **runs_out,
+			size_t *n_out, struct errmsg *e) MUST_CHECK;
+void store_run_release(struct store_run *r);
+void store_runs_free(struct store_run *r, size_t n);
+
+/* What the statistics need about a task, snapshotted into the run. */
+struct store_task {
+	char *task_id;
+	char *category;
+	int difficulty;
+	double expert_minutes;
+	char *tags;            /* space-separated */
+	char *attack;          /* space-separated */
+	int n_answers;
+	char *digest;          /* content digest of the task directory */
+};
+
+enum err store_task_add(struct store *st, int64_t run_id,
+			const struct store_task *t, struct errmsg *e) MUST_CHECK;
+enum err store_task_list(struct store *st, int64_t run_id,
+			 struct store_task **tasks_out, size_t *n_out,
+			 struct errmsg *e) MUST_CHECK;
+void store_tasks_free(struct store_task *t, size_t n);
+
+struct store_episode {
+	int64_t id;
+	int64_t run_id;
+	char *task_id;
+	int epoch;
+	int attempt;
+	char *status;          /* pending | running | done | interrupted */
+	char *outcome;         /* solved | failed | submitted-wrong | no-submit |
+	                          limit-turns | limit-tokens | limit-cost |
+	                          limit-wall | model-error | infra-error |
+	                          infra-interrupted */
+	char *error_class;     /* none | model | infra */
+	char *error;           /* one line, may be NULL */
+	int score;             /* 1 solved, 0 not */
+	bool flag_ok, check_ok;
+	bool has_flag, has_check;
+	int answers_ok, answers_total;
+	int turns;
+	long prompt_tokens, completion_tokens, cached_tokens;
+	double cost_usd;
+	int64_t started_ms, finished_ms;   /* wall clock */
+	int64_t wall_ms, working_ms;
+	int model_calls, tool_calls, infra_retries;
+};
+
+enum err store_episode_create(struct store *st, int64_t run_id,
+			      const char *task_id, int epoch, int attempt,
+			      int64_t *id_out, struct errmsg *e) MUST_CHECK;
+enum err store_episode_start(struct store *st, int64_t ep_id,
+			     int64_t started_ms, struct errmsg *e) MUST_CHECK;
+/* Record the final state of an episode (status 'done' or 'interrupted'). */
+enum err store_episode_finish(struct store *st, const struct store_episode *ep,
+			      struct errmsg *e) MUST_CHECK;
+enum err store_episode_list(struct store *st, int64_t run_id,
+			    struct store_episode **eps_out, size_t *n_out,
+			    struct errmsg *e) MUST_CHECK;
+enum err store_episode_get(struct store *st, int64_t ep_id,
+			   struct store_episode *out, struct errmsg *e) MUST_CHECK;
+void store_episode_release(struct store_episode *ep);
+void store_episodes_free(struct store_episode *eps, size_t n);
+/* Mark this run's 'running' episodes as interrupted, infrastructure class
+ * (their partial events are kept). Returns how many in *n_out. */
+enum err store_mark_interrupted(struct store *st, int64_t run_id,
+				int *n_out, struct errmsg *e) MUST_CHECK;
+
+/* Events: model calls, tool calls and notes, in order within an episode. */
+struct store_event {
+	int seq;
+	char *kind;            /* model | tool | note | score */
+	int64_t at_ms;         /* wall clock */
+	char *data;            /* JSON text */
+};
+
+enum err store_event_add(struct store *st, int64_t ep_id, int seq,
+			 const char *kind, const char *data,
+			 struct errmsg *e) MUST_CHECK;
+enum err store_event_list(struct store *st, int64_t ep_id,
+			  struct store_event **evs_out, size_t *n_out,
+			  struct errmsg *e) MUST_CHECK;
+void store_events_free(struct store_event *ev, size_t n);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * store_episode.c - episodes and events (continues store_sqlite.c; shares
+ * its struct through store_int.h).
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+enum err store_episode_create(struct store *st, int64_t run_id,
+			      const char *task_id, int epoch, int attempt,
+			      int64_t *id_out, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
+			      "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	sq_bind_text(s, 2, task_id);
+	sqlite3_bind_int(s, 3, epoch);
+	sqlite3_bind_int(s, 4, attempt);
+	rc = sq_step_done(st, s, "insert episode", e);
+	if (rc == ERR_OK)
+		*id_out = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum err store_episode_start(struct store *st, int64_t ep_id,
+			     int64_t started_ms, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "UPDATE episodes SET status='running', "
+			      "started_ms=? WHERE id=?", &s, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, started_ms);
+	sqlite3_bind_int64(s, 2, ep_id);
+	return sq_step_done(st, s, "start episode", e);
+}
+
+enum err store_episode_finish(struct store *st, const struct store_episode *ep,
+			      struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "UPDATE episodes SET status=?, outcome=?, "
+		"error_class=?, error=?, score=?, flag_ok=?, check_ok=?, "
+		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
+		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
+		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
+		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?", &s, e);
+	int i = 1;
+
+	if (rc)
+		return rc;
+	sq_bind_text(s, i++, ep->status);
+	sq_bind_text(s, i++, ep->outcome);
+	sq_bind_text(s, i++, ep->error_class);
+	sq_bind_text(s, i++, ep->error);
+	sqlite3_bind_int(s, i++, ep->score);
+	sqlite3_bind_int(s, i++, ep->flag_ok);
+	sqlite3_bind_int(s, i++, ep->check_ok);
+	sqlite3_bind_int(s, i++, ep->has_flag);
+	sqlite3_bind_int(s, i++, ep->has_check);
+	sqlite3_bind_int(s, i++, ep->answers_ok);
+	sqlite3_bind_int(s, i++, ep->answers_total);
+	sqlite3_bind_int(s, i++, ep->turns);
+	sqlite3_bind_int64(s, i++, ep->prompt_tokens);
+	sqlite3_bind_int64(s, i++, ep->completion_tokens);
+	sqlite3_bind_int64(s, i++, ep->cached_tokens);
+	sqlite3_bind_double(s, i++, ep->cost_usd);
+	sqlite3_bind_int64(s, i++, ep->finished_ms);
+	sqlite3_bind_int64(s, i++, ep->wall_ms);
+	sqlite3_bind_int64(s, i++, ep->working_ms);
+	sqlite3_bind_int(s, i++, ep->model_calls);
+	sqlite3_bind_int(s, i++, ep->tool_calls);
+	sqlite3_bind_int(s, i++, ep->infra_retries);
+	sqlite3_bind_int64(s, i++, ep->id);
+	return sq_step_done(st, s, "finish episode", e);
+}
+
+#define EP_COLS "id, run_id, task_id, epoch, attempt, status, outcome, " \
+	"error_class, error, score, flag_ok, check_ok, has_flag, has_check, " \
+	"answers_ok, answers_total, turns, prompt_tokens, completion_tokens, " \
+	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
+	"working_ms, model_calls, tool_calls, infra_retries"
+
+static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
+{
+	int i = 0;
+
+	ep->id = sqlite3_column_int64(s, i++);
+	ep->run_id = sqlite3_column_int64(s, i++);
+	ep->task_id = sq_col_text(s, i++);
+	ep->epoch = sqlite3_column_int(s, i++);
+	ep->attempt = sqlite3_column_int(s, i++);
+	ep->status = sq_col_text(s, i++);
+	ep->outcome = sq_col_text(s, i++);
+	ep->error_class = sq_col_text(s, i++);
+	ep->error = sq_col_text(s, i++);
+	ep->score = sqlite3_column_int(s, i++);
+	ep->flag_ok = sqlite3_column_int(s, i++);
+	ep->check_ok = sqlite3_column_int(s, i++);
+	ep->has_flag = sqlite3_column_int(s, i++);
+	ep->has_check = sqlite3_column_int(s, i++);
+	ep->answers_ok = sqlite3_column_int(s, i++);
+	ep->answers_total = sqlite3_column_int(s, i++);
+	ep->turns = sqlite3_column_int(s, i++);
+	ep->prompt_tokens = sqlite3_column_int64(s, i++);
+	ep->completion_tokens = sqlite3_column_int64(s, i++);
+	ep->cached_tokens = sqlite3_column_int64(s, i++);
+	ep->cost_usd = sqlite3_column_double(s, i++);
+	ep->started_ms = sqlite3_column_int64(s, i++);
+	ep->finished_ms = sqlite3_column_int64(s, i++);
+	ep->wall_ms = sqlite3_column_int64(s, i++);
+	ep->working_ms = sqlite3_column_int64(s, i++);
+	ep->model_calls = sqlite3_column_int(s, i++);
+	ep->tool_calls = sqlite3_column_int(s, i++);
+	ep->infra_retries = sqlite3_column_int(s, i++);
+}
+
+enum err store_episode_list(struct store *st, int64_t run_id,
+			    struct store_episode **eps_out, size_t *n_out,
+			    struct errmsg *e)
+{
+	struct store_episode *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE "
+			      "run_id=? ORDER BY task_id, epoch, attempt", &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		ep_from_row(s, &v[n++]);
+	}
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, "list episodes");
+	sqlite3_finalize(s);
+	if (rc) {
+		store_episodes_free(v, n);
+		return rc;
+	}
+	*eps_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+enum err store_episode_get(struct store *st, int64_t ep_id,
+			   struct store_episode *out, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE id=?",
+			      &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, ep_id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		ep_from_row(s, out);
+	else if (r == SQLITE_DONE)
+		rc = err_set(e, ERR_NOTFOUND, "no episode %lld",
+			     (long long)ep_id);
+	else
+		rc = sq_fail(st, e, "read episode");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void store_episode_release(struct store_episode *ep)
+{
+	free(ep->task_id); free(ep->status); free(ep->outcome);
+	free(ep->error_class); free(ep->error);
+	memset(ep, 0, sizeof(*ep));
+}
+
+void store_episodes_free(struct store_episode *eps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_episode_release(&eps[i]);
+	free(eps);
+}
+
+enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
+				struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "UPDATE episodes SET status='interrupted', "
+			      "outcome='infra-interrupted', error_class='infra', "
+			      "error='the harness stopped while this episode ran' "
+			      "WHERE run_id=? AND status IN ('running','pending')",
+			      &s, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	rc = sq_step_done(st, s, "mark interrupted", e);
+	if (rc == ERR_OK && n_out)
+		*n_out = sqlite3_changes(st->db);
+	return rc;
+}
+
+enum err store_event_add(struct store *st, int64_t ep_id, int seq,
+			 const char *kind, const char *data, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "INSERT INTO events(episode_id, seq, kind, "
+			      "at_ms, data) VALUES(?,?,?,?,?)", &s, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, ep_id);
+	sqlite3_bind_int(s, 2, seq);
+	sq_bind_text(s, 3, kind);
+	sqlite3_bind_int64(s, 4, wall_ms());
+	sq_bind_text(s, 5, data);
+	return sq_step_done(st, s, "insert event", e);
+}
+
+enum err store_event_list(struct store *st, int64_t ep_id,
+			  struct store_event **evs_out, size_t *n_out,
+			  struct errmsg *e)
+{
+	struct store_event *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT seq, kind, at_ms, data FROM events "
+			      "WHERE episode_id=? ORDER BY seq", &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, ep_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		v[n].seq = sqlite3_column_int(s, 0);
+		v[n].kind = sq_col_text(s, 1);
+		v[n].at_ms = sqlite3_column_int64(s, 2);
+		v[n].data = sq_col_text(s, 3);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, "list events");
+	sqlite3_finalize(s);
+	if (rc) {
+		store_events_free(v, n);
+		return rc;
+	}
+	*evs_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+void store_events_free(struct store_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ev[i].kind);
+		free(ev[i].data);
+	}
+	free(ev);
+}

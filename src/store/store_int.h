@@ -1,0 +1,25 @@
+/*
+ * store_int.h - shared by the SQLite files of the store part only.
+ */
+#ifndef ASSAY_STORE_INT_H
+#define ASSAY_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "base/util.h"
+#include "store/store.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
+enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
+		 struct errmsg *e) MUST_CHECK;
+enum err sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
+		      struct errmsg *e) MUST_CHECK;
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+char *sq_col_text(sqlite3_stmt *s, int i);
+
+#endif

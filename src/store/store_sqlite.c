@@ -1,0 +1,383 @@
+/*
+ * store_sqlite.c - the journal on SQLite (the only file that includes
+ * sqlite3.h).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE IF NOT EXISTS runs("
+	" id INTEGER PRIMARY KEY, status TEXT NOT NULL, model TEXT NOT NULL,"
+	" endpoint TEXT, suite_id TEXT, suite_path TEXT, suite_digest TEXT,"
+	" config_json TEXT, harness_version TEXT, epochs INTEGER,"
+	" created_ms INTEGER, finished_ms INTEGER DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS run_tasks("
+	" run_id INTEGER NOT NULL REFERENCES runs(id), task_id TEXT NOT NULL,"
+	" category TEXT, difficulty INTEGER, expert_minutes REAL, tags TEXT,"
+	" attack TEXT, n_answers INTEGER, digest TEXT,"
+	" PRIMARY KEY(run_id, task_id));"
+	"CREATE TABLE IF NOT EXISTS episodes("
+	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" task_id TEXT NOT NULL, epoch INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" status TEXT NOT NULL, outcome TEXT, error_class TEXT, error TEXT,"
+	" score INTEGER DEFAULT 0, flag_ok INTEGER DEFAULT 0,"
+	" check_ok INTEGER DEFAULT 0, has_flag INTEGER DEFAULT 0,"
+	" has_check INTEGER DEFAULT 0, answers_ok INTEGER DEFAULT 0,"
+	" answers_total INTEGER DEFAULT 0, turns INTEGER DEFAULT 0,"
+	" prompt_tokens INTEGER DEFAULT 0, completion_tokens INTEGER DEFAULT 0,"
+	" cached_tokens INTEGER DEFAULT 0, cost_usd REAL DEFAULT 0,"
+	" started_ms INTEGER DEFAULT 0, finished_ms INTEGER DEFAULT 0,"
+	" wall_ms INTEGER DEFAULT 0, working_ms INTEGER DEFAULT 0,"
+	" model_calls INTEGER DEFAULT 0, tool_calls INTEGER DEFAULT 0,"
+	" infra_retries INTEGER DEFAULT 0,"
+	" UNIQUE(run_id, task_id, epoch, attempt));"
+	"CREATE TABLE IF NOT EXISTS events("
+	" episode_id INTEGER NOT NULL REFERENCES episodes(id),"
+	" seq INTEGER NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+	" data TEXT, PRIMARY KEY(episode_id, seq));"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+
+enum err sq_fail(struct store *st, struct errmsg *e, const char *what)
+{
+	return err_set(e, ERR_STORE, "store '%s': %s: %s", st->path, what,
+		       sqlite3_errmsg(st->db));
+}
+
+static enum err exec_sql(struct store *st, const char *sql, struct errmsg *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		enum err rc = err_set(e, ERR_STORE, "store '%s': %s", st->path,
+				      msg ? msg : "error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return ERR_OK;
+}
+
+static char *parent_dir(const char *path)
+{
+	char *d = xstrdup(path), *slash = strrchr(d, '/');
+
+	if (!slash) {
+		free(d);
+		return xstrdup(".");
+	}
+	if (slash == d)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return d;
+}
+
+static enum err check_writable(const char *path, struct errmsg *e)
+{
+	char *dir = parent_dir(path);
+	enum err rc = ERR_OK;
+
+	if (!is_dir(dir) && mkdir_p(dir, 0700, e) != ERR_OK)
+		rc = err_set(e, ERR_STORE, "cannot create store directory "
+			     "'%s': %s", dir, strerror(errno));
+	else if (access(dir, W_OK) != 0)
+		rc = err_set(e, ERR_STORE, "store directory '%s' is not "
+			     "writable", dir);
+	else if (path_exists(path) && access(path, W_OK) != 0)
+		rc = err_set(e, ERR_STORE, "store '%s' is not writable", path);
+	free(dir);
+	return rc;
+}
+
+enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
+{
+	struct store *st;
+	enum err rc;
+
+	rc = check_writable(path, e);
+	if (rc)
+		return rc;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = sq_fail(st, e, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	/* WAL + NORMAL: a committed transaction survives a killed process;
+	 * only power loss can take the last few. */
+	if ((rc = exec_sql(st, "PRAGMA journal_mode=WAL;"
+			   "PRAGMA synchronous=NORMAL;"
+			   "PRAGMA foreign_keys=ON;", e)) ||
+	    (rc = exec_sql(st, schema, e)))
+		goto fail;
+	*st_out = st;
+	return ERR_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+char *store_default_path(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/assay/assay.db", xdg);
+	return xasprintf("%s/.local/share/assay/assay.db",
+			 home && *home ? home : "/root");
+}
+
+/* --- statement helpers ------------------------------------------- */
+
+enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
+		     struct errmsg *e)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return sq_fail(st, e, "prepare");
+	return ERR_OK;
+}
+
+enum err sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
+			  struct errmsg *e)
+{
+	int r = sqlite3_step(s);
+	enum err rc = ERR_OK;
+
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, what);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+char *sq_col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* --- runs -------------------------------------------------------- */
+
+enum err store_run_create(struct store *st, struct store_run *r,
+			  struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "INSERT INTO runs(status, model, endpoint, "
+			   "suite_id, suite_path, suite_digest, config_json, "
+			   "harness_version, epochs, created_ms) "
+			   "VALUES('running',?,?,?,?,?,?,?,?,?)", &s, e);
+	if (rc)
+		return rc;
+	sq_bind_text(s, 1, r->model);
+	sq_bind_text(s, 2, r->endpoint);
+	sq_bind_text(s, 3, r->suite_id);
+	sq_bind_text(s, 4, r->suite_path);
+	sq_bind_text(s, 5, r->suite_digest);
+	sq_bind_text(s, 6, r->config_json);
+	sq_bind_text(s, 7, r->harness_version);
+	sqlite3_bind_int(s, 8, r->epochs);
+	sqlite3_bind_int64(s, 9, r->created_ms);
+	rc = sq_step_done(st, s, "insert run", e);
+	if (rc == ERR_OK)
+		r->id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum err store_run_set_status(struct store *st, int64_t run_id,
+			      const char *status, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "UPDATE runs SET status=?, finished_ms=? "
+			   "WHERE id=?", &s, e);
+	if (rc)
+		return rc;
+	sq_bind_text(s, 1, status);
+	sqlite3_bind_int64(s, 2, strcmp(status, "running") ? wall_ms() : 0);
+	sqlite3_bind_int64(s, 3, run_id);
+	return sq_step_done(st, s, "update run", e);
+}
+
+#define RUN_COLS "id, status, model, endpoint, suite_id, suite_path, " \
+	"suite_digest, config_json, harness_version, epochs, created_ms, " \
+	"finished_ms"
+
+static void run_from_row(sqlite3_stmt *s, struct store_run *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->status = sq_col_text(s, 1);
+	r->model = sq_col_text(s, 2);
+	r->endpoint = sq_col_text(s, 3);
+	r->suite_id = sq_col_text(s, 4);
+	r->suite_path = sq_col_text(s, 5);
+	r->suite_digest = sq_col_text(s, 6);
+	r->config_json = sq_col_text(s, 7);
+	r->harness_version = sq_col_text(s, 8);
+	r->epochs = sqlite3_column_int(s, 9);
+	r->created_ms = sqlite3_column_int64(s, 10);
+	r->finished_ms = sqlite3_column_int64(s, 11);
+}
+
+enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
+		       struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT " RUN_COLS " FROM runs WHERE id=?", &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		run_from_row(s, out);
+	else if (r == SQLITE_DONE)
+		rc = err_set(e, ERR_NOTFOUND, "no run %lld in '%s'",
+			     (long long)run_id, st->path);
+	else
+		rc = sq_fail(st, e, "read run");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum err store_run_list(struct store *st, struct store_run **runs_out,
+			size_t *n_out, struct errmsg *e)
+{
+	struct store_run *runs = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT " RUN_COLS " FROM runs ORDER BY id", &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		runs = xgrow(runs, &cap, n + 1, sizeof(*runs));
+		run_from_row(s, &runs[n++]);
+	}
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, "list runs");
+	sqlite3_finalize(s);
+	if (rc) {
+		store_runs_free(runs, n);
+		return rc;
+	}
+	*runs_out = runs;
+	*n_out = n;
+	return ERR_OK;
+}
+
+void store_run_release(struct store_run *r)
+{
+	free(r->status); free(r->model); free(r->endpoint); free(r->suite_id);
+	free(r->suite_path); free(r->suite_digest); free(r->config_json);
+	free(r->harness_version);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_runs_free(struct store_run *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_run_release(&r[i]);
+	free(r);
+}
+
+/* --- tasks ------------------------------------------------------- */
+
+enum err store_task_add(struct store *st, int64_t run_id,
+			const struct store_task *t, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "INSERT OR REPLACE INTO run_tasks(run_id, "
+			   "task_id, category, difficulty, expert_minutes, tags, "
+			   "attack, n_answers, digest) VALUES(?,?,?,?,?,?,?,?,?)",
+			   &s, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	sq_bind_text(s, 2, t->task_id);
+	sq_bind_text(s, 3, t->category);
+	sqlite3_bind_int(s, 4, t->difficulty);
+	sqlite3_bind_double(s, 5, t->expert_minutes);
+	sq_bind_text(s, 6, t->tags);
+	sq_bind_text(s, 7, t->attack);
+	sqlite3_bind_int(s, 8, t->n_answers);
+	sq_bind_text(s, 9, t->digest);
+	return sq_step_done(st, s, "insert task", e);
+}
+
+enum err store_task_list(struct store *st, int64_t run_id,
+			 struct store_task **tasks_out, size_t *n_out,
+			 struct errmsg *e)
+{
+	struct store_task *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "SELECT task_id, category, difficulty, "
+			   "expert_minutes, tags, attack, n_answers, digest "
+			   "FROM run_tasks WHERE run_id=? ORDER BY task_id", &s, e);
+	int r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, run_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_task *t;
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		t = &v[n++];
+		t->task_id = sq_col_text(s, 0);
+		t->category = sq_col_text(s, 1);
+		t->difficulty = sqlite3_column_int(s, 2);
+		t->expert_minutes = sqlite3_column_double(s, 3);
+		t->tags = sq_col_text(s, 4);
+		t->attack = sq_col_text(s, 5);
+		t->n_answers = sqlite3_column_int(s, 6);
+		t->digest = sq_col_text(s, 7);
+	}
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, "list tasks");
+	sqlite3_finalize(s);
+	if (rc) {
+		store_tasks_free(v, n);
+		return rc;
+	}
+	*tasks_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+void store_tasks_free(struct store_task *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].task_id); free(t[i].category); free(t[i].tags);
+		free(t[i].attack); free(t[i].digest);
+	}
+	free(t);
+}

@@ -1,0 +1,134 @@
+/*
+ * task.h - the task format v1 (docs/FORMAT-task.md) as plain structs.
+ *
+ * task_load() parses DIR/task.yaml, validates every field and every path,
+ * and returns a task that owns all its strings; task_free() releases it.
+ * Errors are one line "FILE:LINE: message". Paths in a task never leave
+ * its directory: "..", absolute paths and symlinks are rejected.
+ */
+#ifndef ASSAY_TASK_H
+#define ASSAY_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+enum task_category {
+	CAT_PWN, CAT_WEB, CAT_CRYPTO, CAT_REV, CAT_FORENSICS, CAT_MISC,
+	CAT_PATCH, CAT_DETECT, CAT_TRIAGE, CAT_HARDEN,
+	CAT__COUNT
+};
+
+const char *task_category_name(enum task_category c);
+bool task_category_is_defense(enum task_category c);
+
+enum task_ready { TASK_READY_NONE, TASK_READY_TCP, TASK_READY_CMD };
+
+struct task_service {
+	char *name;
+	char *image;           /* "host" or absolute path of a rootfs dir */
+	char **run;            /* NULL-terminated argv */
+	char **env;            /* NULL-terminated KEY=VALUE */
+	int *ports;
+	size_t n_ports;
+	enum task_ready ready;
+	int ready_port;
+	char **ready_cmd;      /* NULL-terminated argv */
+	int ready_timeout_s;
+	char *files_dir;       /* absolute host path of services/NAME, or NULL */
+};
+
+enum flag_kind { FLAG_NONE, FLAG_STATIC, FLAG_DYNAMIC };
+enum flag_target_kind { FLAG_TO_FILE, FLAG_TO_ENV };
+
+struct flag_target {
+	enum flag_target_kind kind;
+	char *box;             /* service name or "agent" */
+	char *where;           /* file path in the box, or variable name */
+};
+
+struct task_answer {
+	char *question;
+	char *answer;          /* plain answer, or NULL */
+	char *answer_sha256;   /* lower-case hex, or NULL */
+	char **hints;          /* NULL-terminated, may be empty */
+};
+
+struct task_limits {
+	int turns;
+	long tokens;
+	int wall_s;
+	int cmd_timeout_s;
+	int memory_mb;
+	int pids;
+	int disk_mb;
+};
+
+struct task {
+	char *dir;             /* absolute path of the task directory */
+	char *id, *title, *version, *author, *canary;
+	enum task_category category;
+	int difficulty;
+	double expert_minutes;
+	char **attack;         /* NULL-terminated */
+	char **cwe;
+	char **tags;
+	char *prompt;
+	char *prompt_hard;     /* may be NULL */
+	char *prompt_easy;
+
+	char *agent_image;
+	char *agent_user;      /* "agent" or "root" */
+	char **agent_tools;
+	char *files_dir;       /* absolute host path of files/, or NULL */
+
+	struct task_service *services;
+	size_t n_services;
+
+	enum flag_kind flag_kind;
+	char *flag_value;      /* FLAG_STATIC */
+	char *flag_format;     /* FLAG_DYNAMIC: contains exactly one %s */
+	struct flag_target *flag_to;
+	size_t n_flag_to;
+
+	struct task_answer *answers;
+	size_t n_answers;
+
+	char **check_run;      /* NULL when the task has no check */
+	char *check_box;       /* "agent", a service name, or "fresh" */
+	int check_timeout_s;
+	char *check_dir;       /* absolute host path of check/, or NULL */
+
+	char *solution;        /* absolute host path of the solve script */
+	char *solution_dir;    /* absolute host path of its directory */
+
+	struct task_limits limits;
+};
+
+enum err task_load(const char *dir, struct task **task_out,
+		   struct errmsg *e) MUST_CHECK;
+void task_free(struct task *t);
+
+/* The prompt for an information level ("hard", "easy" or NULL for the
+ * default), with {target} expanded. Caller frees. */
+char *task_render_prompt(const struct task *t, const char *level);
+
+/* A suite: tasks loaded from a directory of task dirs or a suite.yaml. */
+struct suite {
+	char *id;
+	char *version;
+	char *path;            /* as given */
+	struct task **tasks;
+	size_t n_tasks;
+};
+
+/* Load a suite from PATH: a task directory, a directory of task
+ * directories, or a suite.yaml. Every task is validated; duplicate ids are
+ * an error. */
+enum err suite_load(const char *path, struct suite **suite_out,
+		    struct errmsg *e) MUST_CHECK;
+void suite_free(struct suite *s);
+struct task *suite_find(const struct suite *s, const char *id);
+
+#endif

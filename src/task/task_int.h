@@ -1,0 +1,42 @@
+/*
+ * task_int.h - helpers shared by the files of the task part only.
+ */
+#ifndef ASSAY_TASK_INT_H
+#define ASSAY_TASK_INT_H
+
+#include "base/ytree.h"
+#include "task/task.h"
+
+/* Parsing context: the file name for messages and the error sink. */
+struct tctx {
+	const char *file;
+	struct errmsg *e;
+};
+
+enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Reject keys of map m that are not in the NULL-terminated list. */
+enum err check_keys(struct tctx *c, const struct ynode *m, const char *what,
+		    const char *const *allowed) MUST_CHECK;
+enum err get_map(struct tctx *c, const struct ynode *n, const char *what) MUST_CHECK;
+enum err get_str(struct tctx *c, const struct ynode *m, const char *key,
+		 bool required, char **out) MUST_CHECK;
+enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
+		 long lo, long hi, long *out) MUST_CHECK;
+enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
+		  bool required, char ***out) MUST_CHECK;
+bool valid_name(const char *s, size_t max);
+
+/* Validate a path relative to the task directory: no "..", not absolute,
+ * exists (if must_exist), and no symlink on the way. Returns the absolute
+ * host path in *abs_out. */
+enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
+		   const char *rel, bool must_exist, char **abs_out) MUST_CHECK;
+/* Reject any symlink or special file anywhere under dir. */
+enum err task_tree_check(struct tctx *c, const char *dir) MUST_CHECK;
+
+enum err parse_services(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
+enum err parse_flag(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
+
+#endif
