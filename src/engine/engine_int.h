@@ -34,7 +34,8 @@ struct episode {
 	int64_t start_us;
 	bool check_passed;
 	bool stopped;               /* cancelled by SIGINT or budget */
-	bool leaked;                /* the leak scan found the flag */
+	bool leaked;
+	bool counted;               /* tallied in the run summary */                /* the leak scan found the flag */
 	struct errmsg store_err;    /* first journal failure, if any */
 	bool store_failed;
 	struct store_episode rec;   /* the row as recorded at the end */

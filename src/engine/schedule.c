@@ -225,11 +225,12 @@ static void sweep(struct sched *s, struct pollfd *fds, struct episode **who,
 	}
 	for (size_t i = 0; i < s->n_live;) {
 		struct episode *ep = s->live[i];
-		bool was_finished = ep->phase == EP_FINISHED;
 		if (hard_stop(s) && ep->phase != EP_FINISHED && !ep->stopped)
 			episode_cancel(ep);
-		if (episode_step(ep) && !was_finished)
+		if (episode_step(ep) && !ep->counted) {
+			ep->counted = true;
 			tally(s, ep);
+		}
 		if (ep->phase == EP_FINISHED && episode_release(ep)) {
 			free(ep);
 			s->live[i] = s->live[--s->n_live];

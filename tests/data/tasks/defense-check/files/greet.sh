@@ -1,0 +1,2 @@
+#!/bin/sh
+eval "echo Hello $1"

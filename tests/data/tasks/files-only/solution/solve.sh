@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+echo "answer[1]: base64"
+base64 -d note.txt

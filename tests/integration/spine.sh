@@ -1,0 +1,112 @@
+#!/bin/bash
+# The spine end to end with real sandboxes and a real SQLite file:
+# oracle 100%, null 0%, bad input, a read-only store, kill -9 + resume.
+set -u
+. "$(dirname "$0")/../lib/testlib.sh"
+SRC=$ASSAY_SOURCE_DIR
+TASKS=$SRC/tests/data/tasks
+DB=$TMP/assay.db
+
+run_json() { "$ASSAY" report "$1" --store "$DB" --format json -o "$TMP/r$1.json"; }
+
+# oracle: every episode of every example task solved, answers right
+out=$("$ASSAY" run --suite "$TASKS" --model baseline/oracle --epochs 2 -j 2 \
+	--store "$DB" --json 2>"$TMP/err")
+rc=$?
+run=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])' 2>/dev/null)
+if [ $rc -eq 0 ] && [ -n "$run" ] && run_json "$run" &&
+   [ "$(json_get "$TMP/r$run.json" 'j["totals"]["solved"]')" = 6 ] &&
+   [ "$(json_get "$TMP/r$run.json" 'j["totals"]["scored"]')" = 6 ] &&
+   [ "$(json_get "$TMP/r$run.json" 'sum(t["answers_ok"] for t in j["tasks"])')" = 2 ]; then
+	ok "oracle solves every epoch of every example task"
+else
+	bad "oracle solves every epoch" "rc=$rc out=$out $(tail -3 "$TMP/err")"
+fi
+
+# the transcript holds the tool calls and the score
+ep=$(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag' LIMIT 1")
+if "$ASSAY" show --store "$DB" --episode "$ep" --transcript >"$TMP/show" 2>&1 &&
+   grep -q '"name": "bash"' "$TMP/show" && grep -q '"name": "submit"' "$TMP/show" &&
+   grep -q -- '--- #.* score' "$TMP/show"; then
+	ok "show --transcript has model calls, tool calls and the score"
+else
+	bad "show --transcript" "$(head -20 "$TMP/show")"
+fi
+
+# the dynamic flag differs per episode and never appears in the prompt
+flags=$(sqlite3 "$DB" "SELECT data FROM events e JOIN episodes p ON p.id=e.episode_id WHERE p.run_id=$run AND p.task_id='service-flag' AND e.kind='tool' AND data LIKE '%submit%'" | grep -o 'flag{[0-9a-f]*}' | sort -u | wc -l)
+if [ "$flags" -eq 2 ]; then ok "a fresh flag per episode"; else bad "fresh flag per episode" "distinct flags: $flags"; fi
+
+# null: nothing solved
+out=$("$ASSAY" run --suite "$TASKS" --model baseline/null --epochs 2 --store "$DB" --json 2>"$TMP/err")
+nrun=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])' 2>/dev/null)
+if [ -n "$nrun" ] && run_json "$nrun" &&
+   [ "$(json_get "$TMP/r$nrun.json" 'j["totals"]["solved"]')" = 0 ] &&
+   [ "$(json_get "$TMP/r$nrun.json" 'j["totals"]["scored"]')" = 6 ]; then
+	ok "null solves nothing"
+else
+	bad "null solves nothing" "$out $(tail -3 "$TMP/err")"
+fi
+
+# runs lists both
+if "$ASSAY" runs --store "$DB" | grep -q baseline/null; then ok "runs lists runs"; else bad "runs" "missing"; fi
+
+# bad input: one line naming what and where, exit 2
+expect_rc "malformed task exits 2" 2 "$ASSAY" run --suite "$SRC/tests/data/bad-task" \
+	--model baseline/null --store "$DB"
+grep -q 'bad-task/task.yaml:7: field .difficulty. is 9, outside 1..5' "$TMP/err" &&
+	ok "malformed task message names file and line" ||
+	bad "malformed task message" "$(cat "$TMP/err")"
+expect_rc "missing suite exits 2" 2 "$ASSAY" run --suite "$TMP/nope" --model baseline/null --store "$DB"
+expect_rc "unknown model exits 2" 2 "$ASSAY" run --suite "$TASKS" --model nosuch/model --store "$DB"
+grep -q "nosuch" "$TMP/err" && ok "unknown model message names it" || bad "unknown model message" "$(cat "$TMP/err")"
+expect_rc "unknown option exits 2" 2 "$ASSAY" run --suite "$TASKS" --model baseline/null --bogus
+
+# a store on a read-only file system: clear error, exit 3, nothing run
+mkdir -p "$TMP/ro"
+if unshare -m sh -c "mount -t tmpfs -o ro none '$TMP/ro' && exec '$ASSAY' run --suite '$TASKS' --model baseline/null --store '$TMP/ro/a.db'" >"$TMP/out" 2>"$TMP/err"; then
+	bad "read-only store" "succeeded"
+else
+	rc=$?
+	if [ $rc -eq 3 ] && grep -q "$TMP/ro" "$TMP/err"; then ok "read-only store: exit 3 naming the path"
+	else bad "read-only store" "rc=$rc $(cat "$TMP/err")"; fi
+fi
+
+# kill -9 in the middle, then resume: nothing rerun that had finished,
+# no duplicate rows, the cut-off attempt kept as infra-interrupted
+"$ASSAY" run --suite "$TASKS/service-flag" --model baseline/oracle --epochs 6 -j 1 \
+	--store "$DB" --json >"$TMP/k.out" 2>"$TMP/k.err" &
+pid=$!
+krun=""
+for _ in $(seq 1 300); do
+	krun=$(sqlite3 "$DB" "SELECT max(id) FROM runs WHERE model='baseline/oracle'" 2>/dev/null)
+	n=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status='done'" 2>/dev/null)
+	[ "${n:-0}" -ge 2 ] && [ "$krun" != "$run" ] && break
+	sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+before=$(sqlite3 "$DB" "SELECT group_concat(id) FROM episodes WHERE run_id=$krun AND status='done'")
+if "$ASSAY" resume "$krun" --store "$DB" >"$TMP/res.out" 2>"$TMP/res.err"; then
+	after=$(sqlite3 "$DB" "SELECT group_concat(id) FROM episodes WHERE run_id=$krun AND status='done' AND id IN ($before)")
+	per=$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT epoch FROM episodes WHERE run_id=$krun AND status='done' AND error_class!='infra' GROUP BY epoch HAVING count(*)=1)")
+	dup=$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$krun GROUP BY task_id, epoch, attempt HAVING count(*)>1)")
+	solved=$(sqlite3 "$DB" "SELECT sum(score) FROM episodes WHERE run_id=$krun AND status='done'")
+	if [ "$after" = "$before" ] && [ "$per" = 6 ] && [ "$dup" = 0 ] && [ "$solved" = 6 ]; then
+		ok "kill -9 + resume finishes the run without rerunning or duplicating"
+	else
+		bad "kill -9 + resume" "before=$before after=$after per_epoch=$per dup=$dup solved=$solved"
+	fi
+	inter=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status='interrupted' AND outcome='infra-interrupted'")
+	running=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status IN ('running','pending')")
+	if [ "$running" = 0 ] && [ "${inter:-0}" -le 1 ]; then
+		ok "cut-off attempt kept as infra-interrupted ($inter)"
+	else
+		bad "interrupted attempt" "interrupted=$inter running=$running"
+	fi
+else
+	bad "resume" "$(cat "$TMP/res.err")"
+fi
+status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=$krun")
+[ "$status" = done ] && ok "resumed run is done" || bad "resumed run status" "$status"
+
+finish

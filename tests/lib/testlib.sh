@@ -1,0 +1,21 @@
+# Shared helpers for integration scripts: t NAME CMD... records a result.
+# Each script ends with `finish`, which prints "N passed, N failed".
+T_PASSED=0
+T_FAILED=0
+TMP=$(mktemp -d /tmp/assay-it-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+ok()   { T_PASSED=$((T_PASSED + 1)); printf 'ok   %s\n' "$1"; }
+bad()  { T_FAILED=$((T_FAILED + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }
+finish() { printf '%d passed, %d failed\n' "$T_PASSED" "$T_FAILED"; [ "$T_FAILED" -eq 0 ]; }
+
+# expect_rc NAME WANT CMD...: run CMD, compare its exit code.
+expect_rc() {
+	local name=$1 want=$2; shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else
+		bad "$name" "exit $rc, want $want; stderr: $(head -c 400 "$TMP/err")"; fi
+}
+
+# json_get FILE EXPR: evaluate a python expression on the JSON in FILE (j).
+json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Run every test against one build directory:
+#   tests/run.sh BUILD_DIR [--sanitizer]
+# unit tests (cmocka, through ctest), then each integration script in
+# tests/integration/ and the sandbox escape tests. Ends with one line
+# "N passed, N failed" and exits non-zero when anything failed.
+set -u
+build=$(cd "${1:?usage: tests/run.sh BUILD_DIR [--sanitizer]}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+export ASSAY_SOURCE_DIR=$(dirname "$here")
+export ASSAY="$build/assay"
+export ASSAY_INIT="$build/assay-init"
+export MOCKMODEL="$build/mockmodel"
+export ASSAY_BUILD="$build"
+passed=0
+failed=0
+failures=()
+
+note() { printf '%s\n' "$*"; }
+
+# Unit tests: each binary is one group; count its cmocka results.
+unit() {
+	local t out rc p f
+	for t in "$build"/test_*; do
+		[ -x "$t" ] || continue
+		out=$("$t" 2>&1); rc=$?
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		p=${p:-0}; f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		passed=$((passed + p)); failed=$((failed + f))
+		if [ "$rc" -ne 0 ]; then
+			failures+=("$(basename "$t")")
+			printf '%s\n' "$out" | grep -v '^    #' | tail -40
+		fi
+		note "unit $(basename "$t"): $p passed, $f failed"
+	done
+}
+
+# Script suites print "N passed, N failed" as their last line.
+suite() {
+	local s=$1 out rc line p f
+	out=$("$s" "$build" 2>&1); rc=$?
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+	p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
+	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	printf '%s\n' "$out" | sed "s|^|  |"
+	[ "$rc" -eq 0 ] || failures+=("$(basename "$s")")
+	note "suite $(basename "$s"): $p passed, $f failed"
+}
+
+unit
+for s in "$here"/integration/*.sh "$here"/escape/run.sh; do
+	[ -x "$s" ] && suite "$s"
+done
+[ ${#failures[@]} -eq 0 ] || note "failed: ${failures[*]}"
+note "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
