@@ -462,6 +462,9 @@ static enum err begin_check(struct episode *ep, struct errmsg *e)
 
 	ep->check_box = sbx_episode_box(ep->sbx, strcmp(t->check_box, "agent") ?
 					t->check_box : NULL);
+	if (!ep->check_box)
+		return err_set(e, ERR_SANDBOX, "task '%s': no box '%s' for the "
+			       "check", t->id, t->check_box);
 	if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
 	    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
 	     (rc = quiesce(ep->check_box, e))) ||
