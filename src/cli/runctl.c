@@ -65,7 +65,7 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
-       OPT_STORE };
+       OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -83,6 +83,9 @@ static const struct option long_opts[] = {
 	{ "budget-tokens", required_argument, NULL, OPT_BTOK },
 	{ "budget-usd", required_argument, NULL, OPT_BUSD },
 	{ "episode-usd", required_argument, NULL, OPT_EUSD },
+	{ "max-retries", required_argument, NULL, OPT_RETRIES },
+	{ "request-timeout", required_argument, NULL, OPT_RTIMEOUT },
+	{ "retry-backoff-ms", required_argument, NULL, OPT_BACKOFF },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -149,6 +152,21 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		if (!parse_double(arg, 0, 1e9, &o->episode_usd))
 			return bad("episode-usd", arg);
 		break;
+	case OPT_RETRIES:
+		if (!parse_long(arg, 0, 100, &l))
+			return bad("max-retries", arg);
+		o->max_retries = l ? (int)l : -1;
+		break;
+	case OPT_RTIMEOUT:
+		if (!parse_long(arg, 1, 86400, &l))
+			return bad("request-timeout", arg);
+		o->request_timeout_s = (int)l;
+		break;
+	case OPT_BACKOFF:
+		if (!parse_long(arg, 1, 600000, &l))
+			return bad("retry-backoff-ms", arg);
+		o->backoff_ms = (int)l;
+		break;
 	case OPT_JSON: o->json = true; break;
 	case 'q': o->quiet = true; break;
 	default:
@@ -165,7 +183,9 @@ static void usage(void)
 	      "         [--temperature T] [--max-tokens N] [--seed N] "
 	      "[--reasoning-effort low|medium|high]\n"
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
-	      "[--json] [--quiet]\n", stderr);
+	      "[--json] [--quiet]\n"
+	      "         [--max-retries N] [--request-timeout S] "
+	      "[--retry-backoff-ms N]\n", stderr);
 }
 
 int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite)
@@ -220,6 +240,9 @@ char *run_opts_to_json(const struct run_opts *o)
 	if (o->params.reasoning_effort)
 		json_object_set_new(j, "reasoning_effort",
 				    json_string(o->params.reasoning_effort));
+	json_object_set_new(j, "max_retries", json_integer(o->max_retries));
+	json_object_set_new(j, "request_timeout_s", json_integer(o->request_timeout_s));
+	json_object_set_new(j, "backoff_ms", json_integer(o->backoff_ms));
 	json_object_set_new(j, "budget_tokens", json_integer(o->budget_tokens));
 	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
@@ -262,6 +285,12 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		o->params.max_tokens = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "seed")) && json_is_integer(v))
 		o->params.seed = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "max_retries")) && json_is_integer(v))
+		o->max_retries = (int)json_integer_value(v);
+	if ((v = json_object_get(j, "request_timeout_s")) && json_is_integer(v))
+		o->request_timeout_s = (int)json_integer_value(v);
+	if ((v = json_object_get(j, "backoff_ms")) && json_is_integer(v))
+		o->backoff_ms = (int)json_integer_value(v);
 	if ((v = json_object_get(j, "budget_tokens")) && json_is_integer(v))
 		o->budget_tokens = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "budget_usd")) && json_is_number(v))
@@ -295,6 +324,10 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		mc.base_url = o->base_url;
 		mc.key_file = o->key_file;
 		mc.params = o->params;
+		mc.max_retries = o->max_retries;
+		mc.total_timeout_ms = o->request_timeout_s * 1000;
+		mc.first_byte_timeout_ms = o->request_timeout_s * 1000;
+		mc.backoff_base_ms = o->backoff_ms;
 		rc = model_open(c->mctx, &mc, &c->model, &e);
 		if (rc && rc != ERR_NOMEM)
 			rc = ERR_INVAL;

@@ -22,6 +22,9 @@ struct run_opts {
 	int epochs;
 	int jobs;
 	struct model_params params;
+	int max_retries;           /* 0 = provider default, < 0 = none */
+	int request_timeout_s;     /* 0 = default */
+	int backoff_ms;            /* 0 = default */
 	long budget_tokens;
 	double budget_usd;
 	double episode_usd;
