@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/cmd.h"
 
@@ -14,6 +15,10 @@ static const struct cmd commands[] = {
 	{ "show", cmd_show, "show a run, an episode or a transcript" },
 	{ "report", cmd_report, "report a run" },
 	{ "task", cmd_task, "check or scaffold tasks" },
+	{ "suite", cmd_suite, "seal, list or unseal a suite archive" },
+	{ "keys", cmd_keys, "signing and custodian keys, approvals, signatures" },
+	{ "audit", cmd_audit, "the audit log: entries, proofs, checkpoints" },
+	{ "verify", cmd_verify, "verify a signed result, an archive or the audit log" },
 };
 
 void cli_error(const char *fmt, ...)
@@ -49,8 +54,21 @@ static void usage(FILE *f)
 	fputs("\nrun 'assay <command> --help' for a command's options\n", f);
 }
 
+/* A thousand live episodes need a few thousand descriptors (a model
+ * connection and an exec channel each): lift the soft limit to the hard. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	raise_nofile();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

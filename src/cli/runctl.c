@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -354,14 +355,21 @@ void run_ctx_close(struct run_ctx *c)
 static void print_summary(const struct run_opts *o, int64_t run_id,
 			  const struct engine_summary *s)
 {
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
 	if (o->json) {
 		printf("{\"run\":%lld,\"episodes\":%d,\"solved\":%d,"
 		       "\"model_failures\":%d,\"infra_failures\":%d,"
-		       "\"interrupted\":%d,\"tokens\":%ld,\"cost_usd\":%.6f,"
-		       "\"stopped\":%s}\n", (long long)run_id, s->done,
-		       s->solved, s->failed_model, s->failed_infra,
-		       s->interrupted, s->tokens, s->cost_usd,
-		       s->stopped ? "true" : "false");
+		       "\"interrupted\":%d,\"turns\":%ld,\"tokens\":%ld,"
+		       "\"cost_usd\":%.6f,\"stopped\":%s,"
+		       "\"harness_cpu_ms\":%.1f,\"harness_maxrss_kb\":%ld}\n",
+		       (long long)run_id, s->done, s->solved, s->failed_model,
+		       s->failed_infra, s->interrupted, s->turns, s->tokens,
+		       s->cost_usd, s->stopped ? "true" : "false",
+		       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
+		       ru.ru_maxrss);
 		return;
 	}
 	if (o->quiet)

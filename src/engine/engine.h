@@ -43,6 +43,7 @@ struct engine_summary {
 	int planned;                    /* (task, epoch) pairs still to do */
 	int done, solved, failed_model, failed_infra, interrupted;
 	long tokens;
+	long turns;                     /* model turns over every attempt */
 	double cost_usd;
 	bool stopped;                   /* by *stop or a run budget */
 };

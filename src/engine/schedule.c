@@ -81,6 +81,7 @@ static void tally(struct sched *s, struct episode *ep)
 	const struct store_episode *r = &ep->rec;
 
 	m->tokens += r->prompt_tokens + r->completion_tokens;
+	m->turns += r->turns;
 	m->cost_usd += r->cost_usd;
 	if (ep->store_failed && !s->failed) {
 		s->failed = true;
