@@ -35,6 +35,7 @@ enum err buf_adds(struct buf *b, const char *s) MUST_CHECK;
 enum err buf_addch(struct buf *b, char c) MUST_CHECK;
 enum err buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) MUST_CHECK;
-enum err buf_vprintf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK;
+enum err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0))) MUST_CHECK;
 
 #endif

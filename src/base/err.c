@@ -5,6 +5,9 @@
 #include <string.h>
 
 static void vfill(struct errmsg *e, enum err code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vfill(struct errmsg *e, enum err code, const char *fmt, va_list ap)
 {
 	e->code = code;
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
