@@ -140,6 +140,32 @@ static enum err plant_flag(struct episode *ep, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* Copy a directory of the task into a box: from the host for a task
+ * directory, file by file from memory for a sealed task (whose content
+ * never touches the host's disks). */
+static enum err copy_tree(struct sbx_box *b, const struct task *t,
+			  const char *src, const char *dest, const char *owner,
+			  struct errmsg *e)
+{
+	size_t n = strlen(src);
+
+	if (!t->mem)
+		return sbx_copy_in(b, src, dest, owner, e);
+	for (size_t i = 0; i < t->n_mem; i++) {
+		const struct task_file *f = &t->mem[i];
+		char *to;
+		enum err rc;
+		if (strncmp(f->path, src, n) || f->path[n] != '/')
+			continue;
+		to = xasprintf("%s/%s", dest, f->path + n + 1);
+		rc = sbx_put_file(b, to, f->data, f->len, f->mode & 0777, owner, e);
+		free(to);
+		if (rc)
+			return rc;
+	}
+	return ERR_OK;
+}
+
 static enum err copy_files(struct episode *ep, struct errmsg *e)
 {
 	const struct task *t = ep->task;
@@ -147,17 +173,17 @@ static enum err copy_files(struct episode *ep, struct errmsg *e)
 	enum err rc;
 
 	if (t->files_dir &&
-	    (rc = sbx_copy_in(agent, t->files_dir, "/home/agent", "agent", e)))
+	    (rc = copy_tree(agent, t, t->files_dir, "/home/agent", "agent", e)))
 		return rc;
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct task_service *s = &t->services[i];
 		if (s->files_dir &&
-		    (rc = sbx_copy_in(sbx_episode_box(ep->sbx, s->name),
-				      s->files_dir, "/srv", "root", e)))
+		    (rc = copy_tree(sbx_episode_box(ep->sbx, s->name), t,
+				    s->files_dir, "/srv", "root", e)))
 			return rc;
 	}
 	if (model_needs_solution(ep->cfg->model) &&
-	    (rc = sbx_copy_in(agent, t->solution_dir, SOLUTION_DIR, "root", e)))
+	    (rc = copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
 		return rc;
 	return ERR_OK;
 }
@@ -468,7 +494,7 @@ static enum err begin_check(struct episode *ep, struct errmsg *e)
 	if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
 	    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
 	     (rc = quiesce(ep->check_box, e))) ||
-	    (rc = sbx_copy_in(ep->check_box, t->check_dir, CHECK_DIR, "root", e)))
+	    (rc = copy_tree(ep->check_box, t, t->check_dir, CHECK_DIR, "root", e)))
 		return rc;
 	req.argv = (const char *const *)t->check_run;
 	req.user = "root";

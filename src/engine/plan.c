@@ -167,13 +167,43 @@ static enum err feed_dir(struct buf *b, const char *root, const char *rel,
 	return rc;
 }
 
+/* Path order of a directory walk: '/' sorts before every other byte. */
+static int cmp_walk(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)
+		((const struct task_file *)a)->path;
+	const unsigned char *y = (const unsigned char *)
+		((const struct task_file *)b)->path;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '/' ? 1 : *x + 1) - (*y == '/' ? 1 : *y + 1);
+}
+
+static enum err feed_mem(struct buf *b, const struct task *t, struct errmsg *e)
+{
+	struct task_file *v = xcalloc(t->n_mem + 1, sizeof(*v));
+	enum err rc = ERR_OK;
+
+	memcpy(v, t->mem, t->n_mem * sizeof(*v));
+	qsort(v, t->n_mem, sizeof(*v), cmp_walk);
+	for (size_t i = 0; i < t->n_mem && rc == ERR_OK; i++)
+		if (buf_add(b, v[i].path, strlen(v[i].path) + 1) ||
+		    buf_printf(b, "%zu", v[i].len) || buf_addch(b, '\0') ||
+		    buf_add(b, v[i].data, v[i].len))
+			rc = err_set(e, ERR_LIMIT, "task '%s' is too large to "
+				     "digest", t->id);
+	free(v);
+	return rc;
+}
+
 enum err plan_task_digest(const struct task *t, char out[65], struct errmsg *e)
 {
 	struct buf b;
 	enum err rc;
 
 	buf_init(&b, 1u << 30);
-	rc = feed_dir(&b, t->dir, "", e);
+	rc = t->mem ? feed_mem(&b, t, e) : feed_dir(&b, t->dir, "", e);
 	if (rc == ERR_OK)
 		vault_sha256_hex(b.data, b.len, out);
 	buf_release(&b);

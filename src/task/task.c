@@ -156,11 +156,14 @@ static enum err parse_agent(struct tctx *c, const struct ynode *m,
 	    (rc = check_keys(c, a, "agent", keys)) ||
 	    (rc = get_str(c, a, "image", false, &img)))
 		return rc;
-	if (img && strcmp(img, "host")) {
+	if (img && strcmp(img, "host") && c->mem)
+		rc = tfail(c, ymap_get(a, "image"), "a sealed task can only use "
+			   "the image 'host'");
+	else if (img && strcmp(img, "host")) {
 		free(t->agent_image);
 		rc = task_path(c, ymap_get(a, "image"), t->dir, img, true,
 			       &t->agent_image);
-		if (rc == ERR_OK && !is_dir(t->agent_image))
+		if (rc == ERR_OK && !task_is_dir(c, t->agent_image))
 			rc = tfail(c, ymap_get(a, "image"), "image '%s' is not "
 				   "a directory", img);
 	}
@@ -268,7 +271,7 @@ static enum err parse_check(struct tctx *c, const struct ynode *n,
 			     "'agent', 'fresh' or a service", t->check_box);
 	t->check_timeout_s = (int)timeout;
 	rc = task_path(c, n, t->dir, "check", true, &t->check_dir);
-	if (rc == ERR_OK && !is_dir(t->check_dir))
+	if (rc == ERR_OK && !task_is_dir(c, t->check_dir))
 		rc = tfail(c, n, "'check/' must be a directory");
 	return rc;
 }
@@ -307,6 +310,12 @@ static enum err parse_solution(struct tctx *c, const struct ynode *m,
 
 	if (rc)
 		return rc;
+	if (strncmp(rel, "solution/", 9)) {
+		rc = tfail(c, ymap_get(m, "solution"), "the solution must be under "
+			   "'solution/', not '%s'", rel);
+		free(rel);
+		return rc;
+	}
 	rc = task_path(c, ymap_get(m, "solution"), t->dir, rel, true,
 		       &t->solution);
 	if (rc == ERR_OK) {
@@ -367,8 +376,8 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 		return rc;
 	if (t->flag_kind == FLAG_NONE && !t->check_run)
 		return tfail(c, root, "a task needs a 'flag', a 'check' or both");
-	files = path_join(t->dir, "files");
-	if (is_dir(files))
+	files = c->mem ? xstrdup("files") : path_join(t->dir, "files");
+	if (task_is_dir(c, files))
 		t->files_dir = files;
 	else
 		free(files);
@@ -396,6 +405,48 @@ enum err task_load(const char *dir, struct task **task_out, struct errmsg *e)
 	rc = task_tree_check(&c, real);
 	if (rc == ERR_OK)
 		rc = parse_manifest(&c, root, t);
+	if (rc)
+		goto out;
+	*task_out = t;
+	t = NULL;
+out:
+	task_free(t);
+	ytree_free(root);
+	free(manifest);
+	return rc;
+}
+
+enum err task_load_mem(const char *name, const struct task_file *files,
+		       size_t n_files, struct task **task_out, struct errmsg *e)
+{
+	struct task *t = NULL;
+	struct ynode *root = NULL;
+	struct tctx c = { .e = e, .mem = files, .n_mem = n_files };
+	char *manifest = path_join(name, "task.yaml");
+	const struct task_file *m = NULL;
+	enum err rc;
+
+	c.file = manifest;
+	for (size_t i = 0; i < n_files; i++)
+		if (!strcmp(files[i].path, "task.yaml"))
+			m = &files[i];
+	if (!m) {
+		rc = err_set(e, ERR_PARSE, "%s: missing", manifest);
+		goto out;
+	}
+	if (m->len > MANIFEST_MAX) {
+		rc = err_set(e, ERR_LIMIT, "%s: larger than %d bytes", manifest,
+			     MANIFEST_MAX);
+		goto out;
+	}
+	rc = ytree_parse(manifest, (const char *)m->data, m->len, &root, e);
+	if (rc)
+		goto out;
+	t = xcalloc(1, sizeof(*t));
+	t->dir = xstrdup(name);
+	t->mem = files;
+	t->n_mem = n_files;
+	rc = parse_manifest(&c, root, t);
 	if (rc)
 		goto out;
 	*task_out = t;

@@ -104,10 +104,30 @@ struct task {
 	char *solution_dir;    /* absolute host path of its directory */
 
 	struct task_limits limits;
+
+	const struct task_file *mem;   /* non-NULL: an in-memory task */
+	size_t n_mem;
 };
 
 enum err task_load(const char *dir, struct task **task_out,
 		   struct errmsg *e) MUST_CHECK;
+
+/* One file of a task held in memory (a sealed archive's content). */
+struct task_file {
+	const char *path;      /* relative to the task, '/'-separated */
+	unsigned mode;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* Load a task from files in memory. The files are borrowed and must
+ * outlive the task; nothing is read from or written to disk. `name` stands
+ * for the directory in messages. The task's *_dir and solution fields are
+ * then prefixes within `mem` ("files", "services/web", ...) and only the
+ * image "host" is allowed. */
+enum err task_load_mem(const char *name, const struct task_file *files,
+		       size_t n_files, struct task **task_out,
+		       struct errmsg *e) MUST_CHECK;
 void task_free(struct task *t);
 
 /* The prompt for an information level ("hard", "easy" or NULL for the

@@ -11,6 +11,8 @@
 struct tctx {
 	const char *file;
 	struct errmsg *e;
+	const struct task_file *mem;   /* in-memory task, or NULL */
+	size_t n_mem;
 };
 
 enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
@@ -33,6 +35,8 @@ bool valid_name(const char *s, size_t max);
  * host path in *abs_out. */
 enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
 		   const char *rel, bool must_exist, char **abs_out) MUST_CHECK;
+/* abs (from task_path) is a directory of the task. */
+bool task_is_dir(const struct tctx *c, const char *abs);
 /* Reject any symlink or special file anywhere under dir. */
 enum err task_tree_check(struct tctx *c, const char *dir) MUST_CHECK;
 

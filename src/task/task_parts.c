@@ -103,9 +103,14 @@ static enum err parse_image(struct tctx *c, const struct ynode *m,
 		*out = xstrdup("host");
 		return ERR_OK;
 	}
+	if (c->mem) {
+		free(img);
+		return tfail(c, ymap_get(m, "image"), "a sealed task can only "
+			     "use the image 'host'");
+	}
 	rc = task_path(c, ymap_get(m, "image"), dir, img, true, out);
 	free(img);
-	if (rc == ERR_OK && !is_dir(*out))
+	if (rc == ERR_OK && !task_is_dir(c, *out))
 		rc = tfail(c, ymap_get(m, "image"), "image '%s' is not a "
 			   "directory", *out);
 	return rc;
@@ -136,9 +141,15 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 		return tfail(c, m, "service '%s': 'run' must not be empty",
 			     s->name);
 	files = xasprintf("services/%s", s->name);
+	if (c->mem) {
+		s->files_dir = task_is_dir(c, files) ? files : NULL;
+		if (!s->files_dir)
+			free(files);
+		return ERR_OK;
+	}
 	rc = task_path(c, m, dir, files, false, &s->files_dir);
 	free(files);
-	if (rc == ERR_OK && !is_dir(s->files_dir)) {
+	if (rc == ERR_OK && !task_is_dir(c, s->files_dir)) {
 		free(s->files_dir);
 		s->files_dir = NULL;
 	}

@@ -176,6 +176,36 @@ static enum err walk_components(struct tctx *c, const struct ynode *n,
 	return rc;
 }
 
+/* 0: absent, 1: a file, 2: a directory (a prefix of some file). */
+static int mem_kind(const struct tctx *c, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	while (n && rel[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < c->n_mem; i++) {
+		const char *p = c->mem[i].path;
+		if (!strncmp(p, rel, n) && p[n] == '\0')
+			return 1;
+		if (!strncmp(p, rel, n) && p[n] == '/')
+			return 2;
+	}
+	return 0;
+}
+
+bool task_is_dir(const struct tctx *c, const char *abs)
+{
+	return c->mem ? mem_kind(c, abs) == 2 : is_dir(abs);
+}
+
+static bool has_dotdot(const char *rel)
+{
+	size_t n = strlen(rel);
+
+	return !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
+	       strstr(rel, "/../") || (n >= 3 && !strcmp(rel + n - 3, "/.."));
+}
+
 enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
 		   const char *rel, bool must_exist, char **abs_out)
 {
@@ -187,6 +217,15 @@ enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
 	if (rel[0] == '/')
 		return tfail(c, n, "path '%s' is absolute; paths are "
 			     "relative to the task directory", rel);
+	if (c->mem) {
+		if (has_dotdot(rel))
+			return tfail(c, n, "path '%s' leaves the task directory",
+				     rel);
+		if (must_exist && !mem_kind(c, rel))
+			return tfail(c, n, "'%s' does not exist", rel);
+		*abs_out = xstrdup(rel);
+		return ERR_OK;
+	}
 	rc = walk_components(c, n, dir, rel, must_exist);
 	if (rc)
 		return rc;

@@ -182,10 +182,14 @@ static void test_missing(void **state)
 static void test_paths(void **state)
 {
 	(void)state;
-	expect_reject("solution: solution/solve.sh", "solution: ../solve.sh",
-		      "26: path '../solve.sh' leaves the task directory");
+	expect_reject("solution: solution/solve.sh",
+		      "solution: solution/../../solve.sh",
+		      "26: path 'solution/../../solve.sh' leaves the task directory");
 	expect_reject("solution: solution/solve.sh", "solution: /bin/sh",
-		      "26: path '/bin/sh' is absolute; paths are relative to the "
+		      "26: the solution must be under 'solution/', not '/bin/sh'");
+	expect_reject("agent: {tools: [python3]}",
+		      "agent: {image: /srv/root, tools: [python3]}",
+		      "14: path '/srv/root' is absolute; paths are relative to the "
 		      "task directory");
 }
 
@@ -247,6 +251,35 @@ static void test_answers(void **state)
 		      "lower-case hex digits");
 }
 
+static void test_mem(void **state)
+{
+	const char *solve = "echo hi\n";
+	struct task_file files[] = {
+		{ "task.yaml", 0644, (const unsigned char *)good, sizeof(good) - 1 },
+		{ "solution/solve.sh", 0755, (const unsigned char *)solve, 8 },
+		{ "services/web/s.py", 0644, (const unsigned char *)"x", 1 },
+	};
+	struct task *t = NULL;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(task_load_mem("s.assay:web-demo", files, 3, &t, &e), ERR_OK);
+	assert_ptr_equal(t->mem, files);
+	assert_string_equal(t->solution, "solution/solve.sh");
+	assert_string_equal(t->solution_dir, "solution");
+	assert_string_equal(t->services[0].files_dir, "services/web");
+	assert_null(t->files_dir);
+	task_free(t);
+	/* the solution file is missing: the message names the archive */
+	assert_int_not_equal(task_load_mem("s.assay:web-demo", files, 1, &t, &e),
+			     ERR_OK);
+	assert_string_equal(e.text, "s.assay:web-demo/task.yaml:26: "
+			    "'solution/solve.sh' does not exist");
+	assert_int_not_equal(task_load_mem("s.assay:x", files + 1, 2, &t, &e),
+			     ERR_OK);
+	assert_string_equal(e.text, "s.assay:x/task.yaml: missing");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +293,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flag_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+		cmocka_unit_test(test_mem),
 	};
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);
 }
