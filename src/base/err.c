@@ -51,7 +51,7 @@ enum err err_prefix(struct errmsg *e, const char *fmt, ...)
 	size_t n;
 
 	if (!e)
-		return ERR_OK;
+		return ERR_INVAL;  /* the code is lost with e; never report OK */
 	memcpy(old, e->text, sizeof(old));
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);

@@ -43,7 +43,8 @@ enum err err_set(struct errmsg *e, enum err code, const char *fmt, ...)
 /* Like err_set, and append ": strerror(errno)"; saves errno in e. */
 enum err err_sys(struct errmsg *e, enum err code, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
-/* Prefix the existing message with "fmt: " (adds context on the way up). */
+/* Prefix the existing message with "fmt: " (adds context on the way up)
+ * and return e->code (ERR_INVAL when e is NULL). */
 enum err err_prefix(struct errmsg *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 const char *err_name(enum err code);

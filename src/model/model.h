@@ -55,6 +55,9 @@ struct model_msg {
 	char *tool_call_id;            /* MODEL_TOOL: answers this call */
 	char *tool_name;               /* MODEL_TOOL */
 	bool tool_error;               /* MODEL_TOOL: observation is an error */
+	/* MODEL_ASSISTANT: copy of model_reply.opaque (provider state that
+	 * must be sent back, e.g. Anthropic thinking blocks); may be NULL. */
+	char *opaque;
 };
 
 struct model_tool {
@@ -85,6 +88,7 @@ struct model_usage {
 	long completion_tokens;
 	long cached_tokens;
 	double cost_usd;               /* from the price table; 0 if unknown */
+	bool price_unknown;            /* no price for this model */
 };
 
 enum model_stop {
@@ -111,6 +115,9 @@ struct model_reply {
 	int rate_limited;              /* how many attempts got 429/529 */
 	int64_t latency_ms;            /* the successful attempt only */
 	int64_t total_ms;              /* including retries and backoff */
+	/* Provider state the agent copies into the assistant model_msg's
+	 * `opaque` (Anthropic thinking blocks); may be NULL. */
+	char *opaque;
 };
 
 struct model_ctx;
@@ -127,6 +134,8 @@ struct model_config {
 	int total_timeout_ms;          /* 0 = 600000 */
 	int max_retries;               /* 0 = 6; < 0 = none */
 	int64_t context_window;        /* tokens; 0 = from price table or 128k */
+	int backoff_base_ms;           /* 0 = 1000: first retry delay */
+	int backoff_max_ms;            /* 0 = 60000: cap of one delay */
 };
 
 enum err model_ctx_new(struct model_ctx **ctx_out, struct errmsg *e) MUST_CHECK;

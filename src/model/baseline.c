@@ -1,0 +1,343 @@
+/*
+ * baseline.c - baseline/oracle and baseline/null: local "models" that
+ * drive the same agent loop and tools as a real one, without HTTP.
+ *
+ * Both are stateless: the turn is chosen by the number of assistant
+ * messages already in the conversation, so one model serves any number of
+ * concurrent episodes.
+ *
+ * baseline/oracle, turn 1: one bash call running the task's solve.sh. Its
+ * stdout goes to a file, and the command prints that file encoded between
+ * markers (base64, or hex from od where base64 is missing):
+ *
+ *   ASSAY-ORACLE-BEGIN b64 LEN
+ *   ...encoded stdout...
+ *   ASSAY-ORACLE-END STATUS
+ *
+ * solve.sh's stderr is copied to the command's stderr and its exit status
+ * becomes the command's. The agent's observation is "stdout, [stderr] +
+ * stderr, [exit status N]"; since our stdout comes first, the first BEGIN
+ * marker is ours, and the encoding means solve.sh's output can neither
+ * contain our markers nor be confused with the agent's "[stderr]" lines.
+ * LEN detects an observation that the agent truncated.
+ * Turn 2: submit {"flag": last non-empty stdout line that is not an
+ * answer line, "answers": [...]} from lines "answer[N]: TEXT" (N from 1).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "model/model_int.h"
+
+#define MAX_ANSWERS 1000
+#define MARK_BEGIN "ASSAY-ORACLE-BEGIN "
+#define MARK_END "ASSAY-ORACLE-END"
+
+static enum err baseline_open(struct model *m, const struct model_config *cfg,
+			      struct errmsg *e)
+{
+	(void)cfg;
+	(void)e;
+	m->endpoint = xasprintf("local:%s", m->name);
+	m->price_known = true; /* free */
+	memset(&m->price, 0, sizeof(m->price));
+	return ERR_OK;
+}
+
+/* Shell single-quoting: 'a'\''b' */
+static char *shell_quote(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	BUF_IGNORE(buf_addch(&b, '\''));
+	for (; *s; s++)
+		BUF_IGNORE(*s == '\'' ? buf_adds(&b, "'\\''")
+					: buf_addch(&b, *s));
+	BUF_IGNORE(buf_addch(&b, '\''));
+	return buf_take(&b, NULL);
+}
+
+char *oracle_command(const char *solution_path)
+{
+	char *q = shell_quote(solution_path);
+	char *cmd = xasprintf(
+		"cd /home/agent && bash %s </dev/null >/tmp/.oracle.out "
+		"2>/tmp/.oracle.err; s=$?; "
+		"if command -v base64 >/dev/null 2>&1; then "
+		"echo \"" MARK_BEGIN "b64 $(wc -c </tmp/.oracle.out)\"; "
+		"base64 </tmp/.oracle.out; else "
+		"echo \"" MARK_BEGIN "hex $(wc -c </tmp/.oracle.out)\"; "
+		"od -An -v -tx1 </tmp/.oracle.out; fi; "
+		"echo \"" MARK_END " $s\"; cat /tmp/.oracle.err >&2; exit $s",
+		q);
+	free(q);
+	return cmd;
+}
+
+static int b64_val(char c)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(tab, c) : NULL;
+	return p ? (int)(p - tab) : -1;
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Decode [s, end) skipping whitespace; false on a bad character. */
+static bool decode(bool b64, const char *s, const char *end, struct buf *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (; s < end; s++) {
+		int v;
+		if (is_ws(*s) || (b64 && *s == '='))
+			continue;
+		v = b64 ? b64_val(*s) : hex_val(*s);
+		if (v < 0)
+			return false;
+		acc = (acc << (b64 ? 6 : 4)) | (unsigned)v;
+		bits += b64 ? 6 : 4;
+		if (bits >= 8) {
+			bits -= 8;
+			if (buf_addch(out, (char)((acc >> bits) & 0xff)))
+				return false;
+		}
+	}
+	return true;
+}
+
+enum err oracle_recover_stdout(const char *obs, char **out, size_t *len_out,
+			       struct errmsg *e)
+{
+	const char *p = obs ? strstr(obs, MARK_BEGIN) : NULL;
+	const char *data, *end;
+	unsigned long want;
+	struct buf b;
+	bool b64;
+	char *num_end;
+
+	if (!p)
+		return err_set(e, ERR_PARSE, "no oracle output marker in the "
+					     "observation");
+	p += strlen(MARK_BEGIN);
+	b64 = !strncmp(p, "b64 ", 4);
+	if (!b64 && strncmp(p, "hex ", 4))
+		return err_set(e, ERR_PARSE, "unknown oracle output encoding");
+	want = strtoul(p + 4, &num_end, 10);
+	data = strchr(p, '\n');
+	end = data ? strstr(data, MARK_END) : NULL;
+	if (!data || !end || num_end == p + 4)
+		return err_set(e, ERR_PARSE,
+			       "oracle output is incomplete (observation "
+			       "truncated?)");
+	buf_init(&b, MODEL_MAX_BODY);
+	if (!decode(b64, data + 1, end, &b) || b.len != want) {
+		buf_release(&b);
+		return err_set(e, ERR_PARSE,
+			       "oracle output is damaged: expected %lu bytes "
+			       "(observation truncated?)",
+			       want);
+	}
+	*out = buf_detach(&b, len_out);
+	buf_release(&b);
+	return ERR_OK;
+}
+
+/* "answer[N]: TEXT" -> N and TEXT, else 0. */
+static long answer_line(const char *s, size_t n, const char **text,
+			size_t *tlen)
+{
+	char *end;
+	long k;
+
+	if (n < 10 || strncmp(s, "answer[", 7) || s[7] < '0' || s[7] > '9')
+		return 0;
+	k = strtol(s + 7, &end, 10);
+	if (k < 1 || k > MAX_ANSWERS || (size_t)(end - s) + 2 > n ||
+	    end[0] != ']' || end[1] != ':')
+		return 0;
+	*text = trim_span(end + 2, n - (size_t)(end + 2 - s), tlen);
+	return k;
+}
+
+static json_t *jstrn(const char *s, size_t n)
+{
+	char *f = model_utf8_fix(s, n);
+	json_t *j = json_string(f);
+
+	free(f);
+	return j;
+}
+
+char *oracle_submit_args(const char *out, size_t len)
+{
+	json_t *answers = json_array();
+	const char *flag = "";
+	size_t flag_len = 0;
+	const char *p = out, *end = out + len;
+	json_t *root;
+	char *s;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *t;
+		size_t tl;
+		long k = answer_line(p, n, &t, &tl);
+		if (k > 0) {
+			while (json_array_size(answers) < (size_t)k)
+				json_array_append_new(answers, json_string(""));
+			json_array_set_new(answers, (size_t)k - 1,
+					   jstrn(t, tl));
+		} else {
+			t = trim_span(p, n, &tl);
+			if (tl) {
+				flag = t;
+				flag_len = tl;
+			}
+		}
+		p += n + 1;
+	}
+	root = json_object();
+	json_object_set_new(root, "flag", jstrn(flag, flag_len));
+	json_object_set_new(root, "answers", answers);
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return s ? s : xstrdup("{\"flag\":\"\"}");
+}
+
+/* ---- turns ------------------------------------------------------------ */
+
+static size_t assistant_turns(const struct model_request *req)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->n_msgs; i++)
+		n += req->msgs[i].role == MODEL_ASSISTANT;
+	return n;
+}
+
+static void one_call(struct model_reply *r, const char *tool, char *args)
+{
+	r->calls = xcalloc(1, sizeof(*r->calls));
+	r->n_calls = 1;
+	r->calls[0].id = model_gen_call_id();
+	r->calls[0].name = xstrdup(tool);
+	r->calls[0].arguments = args;
+	r->stop = MODEL_STOP_TOOL_CALLS;
+}
+
+static char *bash_args(const char *cmd)
+{
+	json_t *o = json_pack("{s:s}", "cmd", cmd);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s ? s : xstrdup("{}");
+}
+
+static void end_turn(struct model_reply *r, const char *name)
+{
+	r->stop = MODEL_STOP_END_TURN;
+	r->text = xasprintf("%s has already submitted", name);
+}
+
+/* The observation answering the oracle's bash call: the last tool
+ * message (the conversation has exactly one call so far). */
+static const char *last_observation(const struct model_request *req)
+{
+	for (size_t i = req->n_msgs; i-- > 0;)
+		if (req->msgs[i].role == MODEL_TOOL)
+			return req->msgs[i].text ? req->msgs[i].text : "";
+	return NULL;
+}
+
+static enum err oracle_submit(struct model *m, const struct model_request *req,
+			      struct model_reply *r)
+{
+	const char *obs = last_observation(req);
+	struct errmsg pe = {0};
+	char *out = NULL;
+	size_t len = 0;
+
+	if (oracle_recover_stdout(obs, &out, &len, &pe)) {
+		r->fail = MODEL_FAIL_MODEL;
+		r->stop = MODEL_STOP_ERROR;
+		r->error = xasprintf("%s: cannot read solve.sh's output: %s",
+				     m->name, pe.text);
+		return ERR_OK;
+	}
+	one_call(r, "submit", oracle_submit_args(out, len));
+	free(out);
+	return ERR_OK;
+}
+
+static enum err oracle_local(struct model *m, const struct model_request *req,
+			     struct model_reply *r, struct errmsg *e)
+{
+	size_t turn = assistant_turns(req);
+	char *cmd;
+
+	if (turn == 0) {
+		if (!req->solution_path)
+			return err_set(e, ERR_INVAL,
+				       "baseline/oracle needs the task's "
+				       "solution path");
+		cmd = oracle_command(req->solution_path);
+		one_call(r, "bash", bash_args(cmd));
+		free(cmd);
+		return ERR_OK;
+	}
+	if (turn == 1)
+		return oracle_submit(m, req, r);
+	end_turn(r, m->name);
+	return ERR_OK;
+}
+
+static enum err null_local(struct model *m, const struct model_request *req,
+			   struct model_reply *r, struct errmsg *e)
+{
+	size_t turn = assistant_turns(req);
+
+	(void)e;
+	if (turn == 0)
+		one_call(r, "bash", bash_args("ls -la /home/agent"));
+	else if (turn == 1)
+		one_call(r, "submit", xstrdup("{\"flag\":\"\"}"));
+	else
+		end_turn(r, m->name);
+	return ERR_OK;
+}
+
+const struct provider_ops provider_baseline_oracle = {
+	.name = "baseline",
+	.open = baseline_open,
+	.local = oracle_local,
+};
+
+const struct provider_ops provider_baseline_null = {
+	.name = "baseline",
+	.open = baseline_open,
+	.local = null_local,
+};

@@ -1,0 +1,752 @@
+/*
+ * model.c - the model context: calls, retries with backoff, and the
+ * classification of every failure as infrastructure or model.
+ *
+ * A call is one model_call_start(). An HTTP call makes up to
+ * 1 + max_retries attempts; between attempts it waits on a timer that
+ * model_ctx_wait() folds into its poll timeout. Local providers compute
+ * the reply at once and park it until the next model_ctx_run(), so a
+ * callback never runs inside model_call_start() (the engine may hold
+ * locks or be half-way through setting up an episode there).
+ */
+#include "model/model.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "model/model_int.h"
+
+#define RETRY_AFTER_CAP_MS 600000
+
+struct model_call {
+	struct model_call *next, *prev;
+	struct model *m;
+	model_done_fn done;
+	void *arg;
+	char *body;
+	size_t body_len;
+	struct http_xfer *xfer;      /* attempt in flight */
+	int64_t retry_at;            /* > 0: waiting to retry */
+	int64_t started;
+	int attempts;
+	int rate_limited;
+	char last_error[MODEL_MAX_ERROR_LINE];
+	long last_status;
+	struct model_reply *reply;   /* set when finished */
+};
+
+struct model_ctx {
+	struct http *http;
+	struct model_call *calls;    /* all unfinished and undelivered */
+	size_t n_calls;
+	unsigned rate_limits;
+	uint64_t rng;
+	struct price_table *prices;
+	bool prices_loaded;
+};
+
+/* ---- context ---------------------------------------------------------- */
+
+enum err model_ctx_new(struct model_ctx **ctx_out, struct errmsg *e)
+{
+	struct model_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	enum err rc;
+
+	rc = random_bytes(&ctx->rng, sizeof(ctx->rng), e);
+	if (rc == ERR_OK)
+		rc = http_new(&ctx->http, e);
+	if (rc) {
+		free(ctx);
+		return rc;
+	}
+	ctx->rng |= 1;
+	*ctx_out = ctx;
+	return ERR_OK;
+}
+
+static void call_unlink(struct model_ctx *ctx, struct model_call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctx->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	ctx->n_calls--;
+}
+
+static void call_link(struct model_ctx *ctx, struct model_call *c)
+{
+	c->prev = NULL;
+	c->next = ctx->calls;
+	if (ctx->calls)
+		ctx->calls->prev = c;
+	ctx->calls = c;
+	ctx->n_calls++;
+}
+
+static void call_free(struct model_ctx *ctx, struct model_call *c)
+{
+	if (c->xfer)
+		http_cancel(ctx->http, c->xfer);
+	free(c->body);
+	if (c->reply)
+		model_reply_release(c->reply);
+	free(c);
+}
+
+void model_ctx_free(struct model_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->calls) {
+		struct model_call *c = ctx->calls;
+		call_unlink(ctx, c);
+		call_free(ctx, c);
+	}
+	http_free(ctx->http);
+	price_table_free(ctx->prices);
+	free(ctx);
+}
+
+size_t model_ctx_pending(const struct model_ctx *ctx)
+{
+	return ctx->n_calls;
+}
+
+unsigned model_ctx_take_rate_limits(struct model_ctx *ctx)
+{
+	unsigned n = ctx->rate_limits;
+	ctx->rate_limits = 0;
+	return n;
+}
+
+static uint64_t ctx_random(struct model_ctx *ctx)
+{
+	/* xorshift64*: jitter only, not security */
+	ctx->rng ^= ctx->rng >> 12;
+	ctx->rng ^= ctx->rng << 25;
+	ctx->rng ^= ctx->rng >> 27;
+	return ctx->rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---- opening a model -------------------------------------------------- */
+
+static const struct {
+	const char *prefix;
+	const struct provider_ops *ops;
+} providers[] = {
+	{"openai", &provider_openai},
+	{"openai-compatible", &provider_openai_compat},
+	{"anthropic", &provider_anthropic},
+	{"baseline", NULL}, /* resolved by name below */
+	{"replay", &provider_replay},
+};
+
+static const struct provider_ops *find_provider(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t n = (size_t)(slash - name);
+
+	if (!strcmp(name, "baseline/oracle"))
+		return &provider_baseline_oracle;
+	if (!strcmp(name, "baseline/null"))
+		return &provider_baseline_null;
+	for (size_t i = 0; i < ARRAY_SIZE(providers); i++)
+		if (providers[i].ops && strlen(providers[i].prefix) == n &&
+		    !strncmp(name, providers[i].prefix, n))
+			return providers[i].ops;
+	return NULL;
+}
+
+static enum err resolve_name(const struct model_config *cfg,
+			     const struct provider_ops **ops_out,
+			     struct errmsg *e)
+{
+	const char *name = cfg->name;
+	const char *slash = name ? strchr(name, '/') : NULL;
+
+	if (!slash || slash == name || !slash[1])
+		return err_set(e, ERR_INVAL,
+			       "model '%s': expected 'provider/model' (providers: "
+			       "openai, openai-compatible, anthropic, baseline, "
+			       "replay)",
+			       name ? name : "");
+	*ops_out = find_provider(name);
+	if (!*ops_out) {
+		if (!strncmp(name, "baseline/", 9))
+			return err_set(e, ERR_INVAL,
+				       "model '%s': unknown baseline (known: "
+				       "baseline/oracle, baseline/null)",
+				       name);
+		return err_set(e, ERR_INVAL,
+			       "model '%s': unknown provider '%.*s' (known: "
+			       "openai, openai-compatible, anthropic, "
+			       "baseline, replay)",
+			       name, (int)(slash - name), name);
+	}
+	return ERR_OK;
+}
+
+static enum err load_prices(struct model *m, const struct model_config *cfg,
+			    struct errmsg *e)
+{
+	struct model_ctx *ctx = m->ctx;
+	struct price_table *own = NULL;
+	const struct price_table *t;
+	enum err rc;
+
+	if (cfg->price_table) {
+		rc = price_table_load(cfg->price_table, &own, e);
+		if (rc)
+			return rc;
+		t = own;
+	} else {
+		if (!ctx->prices_loaded) {
+			rc = price_table_load(NULL, &ctx->prices, e);
+			if (rc)
+				return rc;
+			ctx->prices_loaded = true;
+		}
+		t = ctx->prices;
+	}
+	m->price_known = t && price_table_find(t, m->name, &m->price);
+	price_table_free(own);
+	return ERR_OK;
+}
+
+static void apply_config(struct model *m, const struct model_config *cfg)
+{
+	m->params = cfg->params;
+	m->reasoning_effort = xstrdup(cfg->params.reasoning_effort);
+	m->params.reasoning_effort = m->reasoning_effort;
+	m->connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
+						    : 10000;
+	m->first_byte_ms = cfg->first_byte_timeout_ms > 0
+				   ? cfg->first_byte_timeout_ms
+				   : 120000;
+	m->total_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms
+						: 600000;
+	m->max_retries = cfg->max_retries == 0  ? 6
+			 : cfg->max_retries < 0 ? 0
+						: cfg->max_retries;
+	m->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms
+						      : 1000;
+	m->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms
+						    : 60000;
+	if (cfg->context_window > 0)
+		m->context_window = cfg->context_window;
+	else if (m->price_known && m->price.context_window > 0)
+		m->context_window = m->price.context_window;
+	else
+		m->context_window = 128000;
+}
+
+static enum err check_params(const struct model_config *cfg, struct errmsg *e)
+{
+	const char *r = cfg->params.reasoning_effort;
+
+	if (r && strcmp(r, "low") && strcmp(r, "medium") && strcmp(r, "high"))
+		return err_set(e, ERR_INVAL,
+			       "model '%s': reasoning effort '%s' is not one "
+			       "of low, medium, high",
+			       cfg->name, r);
+	return ERR_OK;
+}
+
+enum err model_open(struct model_ctx *ctx, const struct model_config *cfg,
+		    struct model **m_out, struct errmsg *e)
+{
+	const struct provider_ops *ops;
+	struct model *m;
+	enum err rc;
+
+	rc = resolve_name(cfg, &ops, e);
+	if (rc == ERR_OK)
+		rc = check_params(cfg, e);
+	if (rc)
+		return rc;
+	m = xcalloc(1, sizeof(*m));
+	m->ctx = ctx;
+	m->ops = ops;
+	m->name = xstrdup(cfg->name);
+	m->model_id = xstrdup(strchr(cfg->name, '/') + 1);
+	rc = load_prices(m, cfg, e);
+	if (rc == ERR_OK) {
+		apply_config(m, cfg);
+		rc = ops->open(m, cfg, e);
+	}
+	if (rc) {
+		model_close(m);
+		return rc;
+	}
+	*m_out = m;
+	return ERR_OK;
+}
+
+void model_close(struct model *m)
+{
+	struct model_call *c, *next;
+
+	if (!m)
+		return;
+	/* Calls still pending for this model are dropped without callback. */
+	for (c = m->ctx->calls; c; c = next) {
+		next = c->next;
+		if (c->m == m) {
+			call_unlink(m->ctx, c);
+			call_free(m->ctx, c);
+		}
+	}
+	if (m->ops && m->ops->close)
+		m->ops->close(m);
+	if (m->key) {
+		explicit_bzero(m->key, strlen(m->key));
+		free(m->key);
+	}
+	free(m->name);
+	free(m->model_id);
+	free(m->endpoint);
+	free(m->reasoning_effort);
+	free(m);
+}
+
+const char *model_name(const struct model *m)
+{
+	return m->name;
+}
+
+const char *model_endpoint(const struct model *m)
+{
+	return m->endpoint ? m->endpoint : m->name;
+}
+
+bool model_needs_solution(const struct model *m)
+{
+	return m->ops == &provider_baseline_oracle;
+}
+
+int64_t model_context_window(const struct model *m)
+{
+	return m->context_window;
+}
+
+/* ---- finishing a call ------------------------------------------------- */
+
+static struct model_reply *reply_new(void)
+{
+	struct model_reply *r = xcalloc(1, sizeof(*r));
+	r->stop = MODEL_STOP_ERROR;
+	return r;
+}
+
+static void finish(struct model_call *c, struct model_reply *r)
+{
+	r->attempts = c->attempts;
+	r->rate_limited = c->rate_limited;
+	r->total_ms = now_ms() - c->started;
+	c->retry_at = 0;
+	c->reply = r;
+}
+
+static void finish_fail(struct model_call *c, enum model_fail fail,
+			enum model_stop stop, const char *what)
+{
+	struct model_reply *r = reply_new();
+	char *line = xasprintf("%s at %s: %s", c->m->name,
+			       model_endpoint(c->m), what);
+
+	r->fail = fail;
+	r->stop = stop;
+	r->error = model_redact(line, c->m->key);
+	r->http_status = (int)c->last_status;
+	free(line);
+	finish(c, r);
+}
+
+static int64_t backoff_ms(struct model_call *c, int64_t retry_after)
+{
+	struct model *m = c->m;
+	int64_t d = m->backoff_base_ms;
+	uint64_t rnd = ctx_random(m->ctx);
+
+	if (retry_after >= 0) {
+		if (retry_after > RETRY_AFTER_CAP_MS)
+			retry_after = RETRY_AFTER_CAP_MS;
+		/* up to 10% extra so that many episodes do not return at
+		 * the same instant */
+		return retry_after + (int64_t)(rnd % (uint64_t)(retry_after / 10 + 1));
+	}
+	for (int i = 1; i < c->attempts && d < m->backoff_max_ms; i++)
+		d *= 2;
+	if (d > m->backoff_max_ms)
+		d = m->backoff_max_ms;
+	/* "equal jitter": half fixed, half random */
+	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
+}
+
+static void retry_or_fail(struct model_call *c, int64_t retry_after)
+{
+	char what[MODEL_MAX_ERROR_LINE + 64];
+
+	if (c->attempts <= c->m->max_retries) {
+		c->retry_at = now_ms() + backoff_ms(c, retry_after);
+		if (c->retry_at <= 0)
+			c->retry_at = 1;
+		return;
+	}
+	snprintf(what, sizeof(what), "%s (after %d attempt%s)", c->last_error,
+		 c->attempts, c->attempts == 1 ? "" : "s");
+	finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
+}
+
+static const char *fail_text(enum http_fail f)
+{
+	switch (f) {
+	case HTTP_FAIL_CONNECT: return "connection failed";
+	case HTTP_FAIL_TIMEOUT: return "timed out";
+	case HTTP_FAIL_FIRST_BYTE: return "no response within the first-byte timeout";
+	case HTTP_FAIL_TRUNCATED: return "truncated response body";
+	case HTTP_FAIL_TOO_LARGE: return "response too large";
+	case HTTP_FAIL_OTHER: return "transfer failed";
+	case HTTP_OK: break;
+	}
+	return "ok";
+}
+
+static bool retryable_status(long s)
+{
+	return s == 408 || s == 429 || s == 529 || (s >= 500 && s <= 599);
+}
+
+static void on_success(struct model_call *c, const struct http_result *res)
+{
+	struct model *m = c->m;
+	struct model_reply *r;
+	struct errmsg pe = {0};
+
+	if (!strstr(res->content_type, "json")) {
+		snprintf(c->last_error, sizeof(c->last_error),
+			 "HTTP %ld with wrong content type '%.60s'",
+			 res->status, res->content_type);
+		retry_or_fail(c, -1);
+		return;
+	}
+	r = reply_new();
+	if (m->ops->parse(res->body->data, res->body->len, r, &pe)) {
+		model_reply_release(r);
+		snprintf(c->last_error, sizeof(c->last_error),
+			 "malformed reply: %.200s", pe.text);
+		retry_or_fail(c, -1);
+		return;
+	}
+	r->http_status = (int)res->status;
+	r->latency_ms = res->elapsed_ms;
+	r->usage.price_unknown = !m->price_known;
+	if (m->price_known)
+		r->usage.cost_usd = price_cost(&m->price, &r->usage);
+	if (r->stop == MODEL_STOP_REFUSAL && !r->error) {
+		r->fail = MODEL_FAIL_MODEL;
+		r->error = xasprintf("%s at %s: refused to answer", m->name,
+				     model_endpoint(m));
+	}
+	if (r->stop == MODEL_STOP_CONTEXT_OVERFLOW && !r->error) {
+		r->fail = MODEL_FAIL_MODEL;
+		r->error = xasprintf("%s at %s: context window exceeded",
+				     m->name, model_endpoint(m));
+	}
+	finish(c, r);
+}
+
+static bool m_is_overflow(const struct model_call *c,
+			  const struct http_result *res)
+{
+	return c->m->ops->overflow &&
+	       c->m->ops->overflow(res->status, res->body->data,
+				   res->body->len);
+}
+
+static void on_error_status(struct model_call *c, const struct http_result *res)
+{
+	char msg[MODEL_MAX_ERROR_LINE];
+
+	model_error_message(res->body->data, res->body->len, msg, sizeof(msg));
+	if (m_is_overflow(c, res)) {
+		snprintf(c->last_error, sizeof(c->last_error),
+			 "context length exceeded: %.250s", msg);
+		finish_fail(c, MODEL_FAIL_MODEL, MODEL_STOP_CONTEXT_OVERFLOW,
+			    c->last_error);
+		return;
+	}
+	snprintf(c->last_error, sizeof(c->last_error), "HTTP %ld%s%.250s",
+		 res->status, msg[0] ? ": " : "", msg);
+	if (res->status == 429 || res->status == 529) {
+		c->rate_limited++;
+		c->m->ctx->rate_limits++;
+	}
+	if (retryable_status(res->status)) {
+		retry_or_fail(c, res->retry_after_ms);
+		return;
+	}
+	/* 400/401/403/404...: the operator's problem, retrying will not help */
+	finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, c->last_error);
+}
+
+static void http_done(void *arg, const struct http_result *res)
+{
+	struct model_call *c = arg;
+
+	c->xfer = NULL;
+	c->last_status = res->status;
+	if (res->fail == HTTP_FAIL_TOO_LARGE) {
+		snprintf(c->last_error, sizeof(c->last_error),
+			 "response too large (over %zu bytes)", MODEL_MAX_BODY);
+		finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR,
+			    c->last_error);
+		return;
+	}
+	if (res->fail != HTTP_OK) {
+		snprintf(c->last_error, sizeof(c->last_error), "%s: %s",
+			 fail_text(res->fail), res->errtext);
+		retry_or_fail(c, -1);
+		return;
+	}
+	if (res->status >= 200 && res->status < 300)
+		on_success(c, res);
+	else
+		on_error_status(c, res);
+}
+
+/* ---- attempts --------------------------------------------------------- */
+
+static void strv_wipe_free(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		explicit_bzero(v[i], strlen(v[i]));
+	strv_free(v);
+}
+
+static enum err attempt_start(struct model_call *c, struct errmsg *e)
+{
+	struct model *m = c->m;
+	struct http_req req = {
+		.url = m->endpoint,
+		.body = c->body,
+		.body_len = c->body_len,
+		.connect_ms = m->connect_ms,
+		.first_byte_ms = m->first_byte_ms,
+		.total_ms = m->total_ms,
+		.max_body = MODEL_MAX_BODY,
+	};
+	char **headers = m->ops->headers(m);
+	enum err rc;
+
+	req.headers = headers;
+	c->retry_at = 0;
+	c->attempts++;
+	rc = http_start(m->ctx->http, &req, http_done, c, &c->xfer, e);
+	strv_wipe_free(headers);
+	return rc;
+}
+
+static enum err start_local(struct model_call *c,
+			    const struct model_request *req, struct errmsg *e)
+{
+	struct model_reply *r = reply_new();
+	int64_t t0 = now_ms();
+	enum err rc;
+
+	rc = c->m->ops->local(c->m, req, r, e);
+	if (rc) {
+		model_reply_release(r);
+		return rc;
+	}
+	c->attempts = 1;
+	r->latency_ms = now_ms() - t0;
+	finish(c, r);
+	return ERR_OK;
+}
+
+static enum err start_http(struct model_call *c,
+			   const struct model_request *req, struct errmsg *e)
+{
+	struct buf body;
+	enum err rc;
+
+	buf_init(&body, MODEL_MAX_REQUEST);
+	rc = c->m->ops->build(c->m, req, &body, e);
+	if (rc) {
+		buf_release(&body);
+		return rc;
+	}
+	c->body = buf_detach(&body, &c->body_len);
+	buf_release(&body);
+	return attempt_start(c, e);
+}
+
+enum err model_call_start(struct model *m, const struct model_request *req,
+			  model_done_fn done, void *arg, struct errmsg *e)
+{
+	struct model_call *c = xcalloc(1, sizeof(*c));
+	enum err rc;
+
+	c->m = m;
+	c->done = done;
+	c->arg = arg;
+	c->started = now_ms();
+	if (m->ops->local)
+		rc = start_local(c, req, e);
+	else
+		rc = start_http(c, req, e);
+	if (rc) {
+		err_prefix(e, "model '%s'", m->name);
+		call_free(m->ctx, c);
+		return rc;
+	}
+	call_link(m->ctx, c);
+	return ERR_OK;
+}
+
+/* ---- the event loop --------------------------------------------------- */
+
+static bool any_finished(const struct model_ctx *ctx)
+{
+	for (const struct model_call *c = ctx->calls; c; c = c->next)
+		if (c->reply)
+			return true;
+	return false;
+}
+
+static int64_t next_timer(const struct model_ctx *ctx)
+{
+	int64_t t = 0;
+
+	for (const struct model_call *c = ctx->calls; c; c = c->next)
+		if (c->retry_at > 0 && (t == 0 || c->retry_at < t))
+			t = c->retry_at;
+	return t;
+}
+
+enum err model_ctx_wait(struct model_ctx *ctx, struct pollfd *extra,
+			unsigned n_extra, int timeout_ms, struct errmsg *e)
+{
+	int64_t due = next_timer(ctx);
+
+	if (any_finished(ctx)) {
+		/* keep the caller's revents meaningful */
+		if (n_extra && poll(extra, n_extra, 0) < 0)
+			for (unsigned i = 0; i < n_extra; i++)
+				extra[i].revents = 0;
+		return ERR_OK;
+	}
+	if (timeout_ms < 0)
+		timeout_ms = INT_MAX;
+	if (due > 0) {
+		int64_t left = due - now_ms();
+		if (left < 0)
+			left = 0;
+		if (left < timeout_ms)
+			timeout_ms = (int)left;
+	}
+	return http_wait(ctx->http, extra, n_extra, timeout_ms, e);
+}
+
+static void run_timers(struct model_ctx *ctx)
+{
+	int64_t now = now_ms();
+
+	for (struct model_call *c = ctx->calls; c; c = c->next) {
+		struct errmsg e = {0};
+		if (c->retry_at <= 0 || c->retry_at > now)
+			continue;
+		if (attempt_start(c, &e)) {
+			snprintf(c->last_error, sizeof(c->last_error), "%.250s",
+				 e.text);
+			finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR,
+				    c->last_error);
+		}
+	}
+}
+
+static void deliver(struct model_ctx *ctx)
+{
+	struct model_call *ready = NULL, *c, *next;
+
+	/* Unlink first: callbacks may start new calls or close models. */
+	for (c = ctx->calls; c; c = next) {
+		next = c->next;
+		if (!c->reply)
+			continue;
+		call_unlink(ctx, c);
+		c->next = ready;
+		ready = c;
+	}
+	for (c = ready; c; c = next) {
+		struct model_reply *r = c->reply;
+		next = c->next;
+		c->reply = NULL;
+		c->done(c->arg, r);
+		call_free(ctx, c);
+	}
+}
+
+enum err model_ctx_run(struct model_ctx *ctx, struct errmsg *e)
+{
+	enum err rc = http_run(ctx->http, e);
+
+	if (rc)
+		return rc;
+	run_timers(ctx);
+	deliver(ctx);
+	return ERR_OK;
+}
+
+/* ---- releasing -------------------------------------------------------- */
+
+void model_tool_call_release(struct model_tool_call *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->arguments);
+	c->id = c->name = c->arguments = NULL;
+}
+
+static void calls_free(struct model_tool_call *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		model_tool_call_release(&calls[i]);
+	free(calls);
+}
+
+void model_msg_release(struct model_msg *m)
+{
+	if (!m)
+		return;
+	free(m->text);
+	calls_free(m->calls, m->n_calls);
+	free(m->tool_call_id);
+	free(m->tool_name);
+	free(m->opaque);
+	memset(m, 0, sizeof(*m));
+}
+
+void model_reply_release(struct model_reply *r)
+{
+	if (!r)
+		return;
+	free(r->error);
+	free(r->text);
+	calls_free(r->calls, r->n_calls);
+	free(r->opaque);
+	free(r);
+}

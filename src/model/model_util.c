@@ -1,0 +1,232 @@
+/*
+ * model_util.c - small helpers shared by the providers: call ids, API keys,
+ * redaction of error text, provider error messages, UTF-8 repair.
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "model/model_int.h"
+
+struct model_tool_call *model_calls_dup(const struct model_tool_call *c,
+					size_t n)
+{
+	struct model_tool_call *d;
+
+	if (!n)
+		return NULL;
+	d = xcalloc(n, sizeof(*d));
+	for (size_t i = 0; i < n; i++) {
+		d[i].id = xstrdup(c[i].id);
+		d[i].name = xstrdup(c[i].name);
+		d[i].arguments = xstrdup(c[i].arguments);
+	}
+	return d;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+char *model_gen_call_id(void)
+{
+	unsigned char raw[12];
+	char hex[25];
+	struct errmsg e;
+
+	if (random_bytes(raw, sizeof(raw), &e))
+		memset(raw, 0, sizeof(raw));
+	hex_encode(raw, sizeof(raw), hex);
+	return xasprintf("call_%s", hex);
+}
+
+static bool key_is_clean(const char *k)
+{
+	for (; *k; k++)
+		if ((unsigned char)*k < 0x21 || (unsigned char)*k == 0x7f)
+			return false;
+	return true;
+}
+
+static enum err read_key_file(const char *model_name, const char *path,
+			      char **key_out, struct errmsg *e)
+{
+	char *data = NULL;
+	size_t len, n;
+	const char *k;
+	enum err rc;
+
+	rc = file_read(path, 16384, &data, &len, e);
+	if (rc) {
+		err_prefix(e, "model '%s': key file", model_name);
+		return rc;
+	}
+	len = strcspn(data, "\n");
+	k = trim_span(data, len, &n);
+	*key_out = xstrndup(k, n);
+	explicit_bzero(data, strlen(data));
+	free(data);
+	return ERR_OK;
+}
+
+enum err model_load_key(const char *model_name, const char *key_file,
+			const char *env_var, bool required, char **key_out,
+			struct errmsg *e)
+{
+	char *key = NULL;
+	const char *env;
+	enum err rc;
+
+	*key_out = NULL;
+	if (key_file) {
+		rc = read_key_file(model_name, key_file, &key, e);
+		if (rc)
+			return rc;
+	} else if ((env = getenv(env_var)) && *env) {
+		key = xstrdup(env);
+	}
+	if (key && !*key) {
+		free(key);
+		key = NULL;
+	}
+	if (!key) {
+		if (!required)
+			return ERR_OK;
+		if (key_file)
+			return err_set(e, ERR_INVAL,
+				       "model '%s': key file '%s' is empty",
+				       model_name, key_file);
+		return err_set(e, ERR_INVAL,
+			       "model '%s': no API key: set %s or give a key "
+			       "file",
+			       model_name, env_var);
+	}
+	if (!key_is_clean(key)) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+		return err_set(e, ERR_INVAL,
+			       "model '%s': the API key from %s contains "
+			       "spaces or control characters",
+			       model_name, key_file ? "the key file" : env_var);
+	}
+	*key_out = key;
+	return ERR_OK;
+}
+
+static bool is_token_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '-' || ch == '_' ||
+	       ch == '*' || ch == '.';
+}
+
+static const char *REDACTED = "[redacted]";
+
+char *model_redact(const char *s, const char *key)
+{
+	struct buf b;
+	size_t klen = key ? strlen(key) : 0;
+
+	buf_init(&b, 0);
+	while (*s) {
+		if (klen >= 4 && !strncmp(s, key, klen)) {
+			BUF_IGNORE(buf_adds(&b, REDACTED));
+			s += klen;
+		} else if (!strncmp(s, "sk-", 3)) {
+			size_t n = 3;
+			while (is_token_char(s[n]))
+				n++;
+			BUF_IGNORE(buf_adds(&b, n > 3 ? REDACTED : "sk-"));
+			s += n;
+		} else {
+			BUF_IGNORE(buf_addch(&b, *s++));
+		}
+	}
+	return buf_take(&b, NULL);
+}
+
+static void one_line(const char *in, size_t len, char *out, size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < len && j + 1 < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		out[j++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+	}
+	out[j] = '\0';
+}
+
+void model_error_message(const char *body, size_t len, char *out, size_t n)
+{
+	json_t *root, *err, *msg;
+
+	out[0] = '\0';
+	if (!body || !len)
+		return;
+	root = json_loadb(body, len, 0, NULL);
+	if (!root) {
+		/* not JSON: a proxy's HTML page, say; show its start */
+		one_line(body, len < 120 ? len : 120, out, n);
+		return;
+	}
+	err = json_object_get(root, "error");
+	msg = json_is_object(err) ? json_object_get(err, "message")
+				  : json_is_string(err) ? err : NULL;
+	if (!msg)
+		msg = json_object_get(root, "message");
+	if (json_is_string(msg))
+		one_line(json_string_value(msg), json_string_length(msg), out,
+			 n);
+	json_decref(root);
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+char *model_utf8_fix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf b;
+	size_t i = 0;
+
+	buf_init(&b, 0);
+	while (i < n) {
+		size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
+		if (k) {
+			BUF_IGNORE(buf_add(&b, p + i, k));
+			i += k;
+		} else {
+			BUF_IGNORE(buf_adds(&b, p[i] ? "\xef\xbf\xbd" : " "));
+			i++;
+		}
+	}
+	return buf_take(&b, NULL);
+}

@@ -1,0 +1,170 @@
+/*
+ * provider_json.c - jansson helpers shared by the wire-format providers.
+ * Everything here takes hostile JSON from the network: absent or
+ * mistyped members read as empty, never as a crash.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "model/model_int.h"
+
+json_t *pj_str(const char *s)
+{
+	json_t *j;
+	char *f;
+
+	if (!s)
+		s = "";
+	j = json_string(s);
+	if (j)
+		return j;
+	f = model_utf8_fix(s, strlen(s));
+	j = json_string(f);
+	free(f);
+	return j ? j : json_string("");
+}
+
+enum err pj_schema(const struct model_tool *t, json_t **out, struct errmsg *e)
+{
+	json_t *j;
+
+	if (!t->schema_json) {
+		*out = json_pack("{s:s, s:{}}", "type", "object", "properties");
+		return ERR_OK;
+	}
+	j = json_loads(t->schema_json, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return err_set(e, ERR_INVAL,
+			       "tool '%s': schema is not a JSON object",
+			       t->name ? t->name : "");
+	}
+	*out = j;
+	return ERR_OK;
+}
+
+enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e)
+{
+	char *s = json_dumps(root, JSON_COMPACT);
+	enum err rc;
+
+	if (!s)
+		return err_set(e, ERR_INVAL, "cannot encode the request as JSON");
+	rc = buf_adds(out, s);
+	free(s);
+	if (rc)
+		return err_set(e, ERR_LIMIT, "request larger than %zu bytes",
+			       out->max);
+	return ERR_OK;
+}
+
+char *pj_dup_str(json_t *j)
+{
+	return json_is_string(j) ? xstrndup(json_string_value(j),
+					    json_string_length(j))
+				 : NULL;
+}
+
+char *pj_dup_any(json_t *j)
+{
+	char *s;
+
+	if (!j || json_is_null(j))
+		return xstrdup("");
+	if (json_is_string(j))
+		return pj_dup_str(j);
+	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	return s ? s : xstrdup("");
+}
+
+char *pj_text(json_t *j)
+{
+	struct buf b;
+	size_t i;
+	json_t *part;
+
+	if (json_is_string(j))
+		return pj_dup_str(j);
+	if (!json_is_array(j) || !json_array_size(j))
+		return NULL;
+	buf_init(&b, 0);
+	json_array_foreach(j, i, part)
+	{
+		json_t *t = json_object_get(part, "text");
+		if (json_is_string(t))
+			BUF_IGNORE(buf_add(&b, json_string_value(t),
+					   json_string_length(t)));
+	}
+	return buf_take(&b, NULL);
+}
+
+long pj_long(json_t *j)
+{
+	json_int_t v;
+
+	if (json_is_integer(j)) {
+		v = json_integer_value(j);
+		return v < 0 ? 0 : v > LONG_MAX ? LONG_MAX : (long)v;
+	}
+	if (json_is_real(j)) {
+		double d = json_real_value(j);
+		return d > 0 && d < 9e18 ? (long)d : 0;
+	}
+	return 0;
+}
+
+void pj_error_of(json_t *root, char *out, size_t n)
+{
+	json_t *err = json_object_get(root, "error");
+	json_t *msg = json_is_object(err) ? json_object_get(err, "message")
+					  : err;
+
+	out[0] = '\0';
+	if (json_is_string(msg))
+		snprintf(out, n, "%.*s", (int)(n - 1), json_string_value(msg));
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+bool pj_contains_any(const char *body, size_t len, const char *const *marks,
+		     size_t n_marks)
+{
+	size_t n = len < 65536 ? len : 65536;
+	char *tmp;
+	bool hit = false;
+
+	if (!body || !n)
+		return false;
+	tmp = xstrndup(body, n);
+	for (size_t i = 0; i < n_marks && !hit; i++)
+		hit = strcasestr(tmp, marks[i]) != NULL;
+	free(tmp);
+	return hit;
+}
+
+enum err pj_endpoint(struct model *m, const char *base, const char *path,
+		     struct errmsg *e)
+{
+	size_t n = strlen(base);
+	const char *auth;
+
+	auth = strstr(base, "://");
+	auth = auth ? auth + 3 : base;
+	if (memchr(auth, '@', strcspn(auth, "/")))
+		return err_set(e, ERR_INVAL,
+			       "model '%s': credentials in the base URL are "
+			       "not supported; use a key file",
+			       m->name);
+	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
+		return err_set(e, ERR_INVAL,
+			       "model '%s': base URL '%s' is not http(s)",
+			       m->name, base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	m->endpoint = xasprintf("%.*s%s", (int)n, base, path);
+	return ERR_OK;
+}

@@ -1,0 +1,312 @@
+/*
+ * provider_openai.c - Chat Completions with native tools:
+ *   openai/MODEL             https://api.openai.com/v1 (or --base-url,
+ *                            OPENAI_BASE_URL), key OPENAI_API_KEY required
+ *   openai-compatible/MODEL  the same wire format for vLLM, llama.cpp,
+ *                            Ollama...: base URL required, key optional
+ *
+ * Request: {"model", "messages": [system|user|assistant(+tool_calls)|tool],
+ * "tools": [{"type":"function","function":{name, description,
+ * parameters}}], temperature, max_completion_tokens (max_tokens for
+ * compatible servers, most of which know only that), reasoning_effort,
+ * seed}. Reply: choices[0].message.{content, refusal, tool_calls},
+ * finish_reason, usage.{prompt_tokens, completion_tokens,
+ * prompt_tokens_details.cached_tokens}. Tool arguments are passed through
+ * as the model wrote them (a JSON string, maybe not valid JSON): the agent
+ * judges them.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "model/model_int.h"
+
+/* ---- opening ---------------------------------------------------------- */
+
+static enum err open_common(struct model *m, const struct model_config *cfg,
+			    bool compat, struct errmsg *e)
+{
+	const char *base = cfg->base_url;
+	enum err rc;
+
+	if (!base || !*base)
+		base = getenv("OPENAI_BASE_URL");
+	if ((!base || !*base) && compat)
+		return err_set(e, ERR_INVAL,
+			       "model '%s': a base URL is required (--base-url "
+			       "or OPENAI_BASE_URL)",
+			       m->name);
+	if (!base || !*base)
+		base = "https://api.openai.com/v1";
+	rc = pj_endpoint(m, base, "/chat/completions", e);
+	if (rc)
+		return rc;
+	m->compat = compat;
+	return model_load_key(m->name, cfg->key_file, "OPENAI_API_KEY",
+			      !compat, &m->key, e);
+}
+
+static enum err openai_open(struct model *m, const struct model_config *cfg,
+			    struct errmsg *e)
+{
+	return open_common(m, cfg, false, e);
+}
+
+static enum err compat_open(struct model *m, const struct model_config *cfg,
+			    struct errmsg *e)
+{
+	return open_common(m, cfg, true, e);
+}
+
+static char **openai_headers(const struct model *m)
+{
+	char **v = xcalloc(2, sizeof(*v));
+
+	if (m->key)
+		v[0] = xasprintf("Authorization: Bearer %s", m->key);
+	return v;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static json_t *tool_calls_json(const struct model_msg *mm)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < mm->n_calls; i++) {
+		const struct model_tool_call *c = &mm->calls[i];
+		json_array_append_new(
+			a, json_pack("{s:o, s:s, s:{s:o, s:o}}", "id",
+				     pj_str(c->id), "type", "function",
+				     "function", "name", pj_str(c->name),
+				     "arguments", pj_str(c->arguments)));
+	}
+	return a;
+}
+
+static json_t *msg_json(const struct model_msg *mm)
+{
+	json_t *o = json_object();
+
+	switch (mm->role) {
+	case MODEL_SYSTEM:
+		json_object_set_new(o, "role", json_string("system"));
+		json_object_set_new(o, "content", pj_str(mm->text));
+		break;
+	case MODEL_USER:
+		json_object_set_new(o, "role", json_string("user"));
+		json_object_set_new(o, "content", pj_str(mm->text));
+		break;
+	case MODEL_ASSISTANT:
+		json_object_set_new(o, "role", json_string("assistant"));
+		json_object_set_new(o, "content",
+				    mm->text ? pj_str(mm->text) : json_null());
+		if (mm->n_calls)
+			json_object_set_new(o, "tool_calls",
+					    tool_calls_json(mm));
+		break;
+	case MODEL_TOOL:
+		json_object_set_new(o, "role", json_string("tool"));
+		json_object_set_new(o, "tool_call_id",
+				    pj_str(mm->tool_call_id));
+		json_object_set_new(o, "content", pj_str(mm->text));
+		break;
+	}
+	return o;
+}
+
+static enum err tools_json(const struct model_request *req, json_t **out,
+			   struct errmsg *e)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < req->n_tools; i++) {
+		const struct model_tool *t = &req->tools[i];
+		json_t *schema;
+		enum err rc = pj_schema(t, &schema, e);
+		if (rc) {
+			json_decref(a);
+			return rc;
+		}
+		json_array_append_new(
+			a, json_pack("{s:s, s:{s:o, s:o, s:o}}", "type",
+				     "function", "function", "name",
+				     pj_str(t->name), "description",
+				     pj_str(t->description), "parameters",
+				     schema));
+	}
+	*out = a;
+	return ERR_OK;
+}
+
+static void params_json(const struct model *m, json_t *root)
+{
+	const struct model_params *p = &m->params;
+
+	if (p->temperature >= 0)
+		json_object_set_new(root, "temperature",
+				    json_real(p->temperature));
+	if (p->max_tokens > 0)
+		json_object_set_new(root,
+				    m->compat ? "max_tokens"
+					      : "max_completion_tokens",
+				    json_integer(p->max_tokens));
+	if (p->reasoning_effort)
+		json_object_set_new(root, "reasoning_effort",
+				    json_string(p->reasoning_effort));
+	if (p->seed >= 0)
+		json_object_set_new(root, "seed", json_integer(p->seed));
+}
+
+static enum err openai_build(const struct model *m,
+			     const struct model_request *req, struct buf *out,
+			     struct errmsg *e)
+{
+	json_t *root = json_object(), *msgs = json_array(), *tools = NULL;
+	enum err rc;
+
+	json_object_set_new(root, "model", pj_str(m->model_id));
+	for (size_t i = 0; i < req->n_msgs; i++)
+		json_array_append_new(msgs, msg_json(&req->msgs[i]));
+	json_object_set_new(root, "messages", msgs);
+	if (req->n_tools) {
+		rc = tools_json(req, &tools, e);
+		if (rc) {
+			json_decref(root);
+			return rc;
+		}
+		json_object_set_new(root, "tools", tools);
+	}
+	params_json(m, root);
+	rc = pj_dump(root, out, e);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void parse_calls(json_t *tc, struct model_reply *r)
+{
+	size_t n = json_array_size(tc);
+
+	if (n > PJ_MAX_CALLS)
+		n = PJ_MAX_CALLS;
+	if (!n)
+		return;
+	r->calls = xcalloc(n, sizeof(*r->calls));
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_array_get(tc, i);
+		json_t *fn = json_object_get(c, "function");
+		struct model_tool_call *d = &r->calls[r->n_calls++];
+		d->id = pj_dup_str(json_object_get(c, "id"));
+		if (!d->id || !*d->id) {
+			free(d->id);
+			d->id = model_gen_call_id();
+		}
+		d->name = pj_dup_str(json_object_get(fn, "name"));
+		if (!d->name)
+			d->name = xstrdup("");
+		d->arguments = pj_dup_any(json_object_get(fn, "arguments"));
+	}
+}
+
+static enum model_stop stop_of(const char *fr, size_t n_calls)
+{
+	if (!fr)
+		return n_calls ? MODEL_STOP_TOOL_CALLS : MODEL_STOP_END_TURN;
+	if (!strcmp(fr, "length"))
+		return MODEL_STOP_MAX_TOKENS;
+	if (!strcmp(fr, "content_filter"))
+		return MODEL_STOP_REFUSAL;
+	/* some compatible servers say "stop" with tool calls */
+	return n_calls ? MODEL_STOP_TOOL_CALLS : MODEL_STOP_END_TURN;
+}
+
+static void parse_usage(json_t *u, struct model_reply *r)
+{
+	json_t *d = json_object_get(u, "prompt_tokens_details");
+
+	r->usage.prompt_tokens = pj_long(json_object_get(u, "prompt_tokens"));
+	r->usage.completion_tokens =
+		pj_long(json_object_get(u, "completion_tokens"));
+	r->usage.cached_tokens = pj_long(json_object_get(d, "cached_tokens"));
+	if (r->usage.cached_tokens > r->usage.prompt_tokens)
+		r->usage.cached_tokens = r->usage.prompt_tokens;
+}
+
+static enum err parse_root(json_t *root, struct model_reply *r,
+			   struct errmsg *e)
+{
+	json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+	json_t *msg = json_object_get(choice, "message");
+	json_t *refusal = json_object_get(msg, "refusal");
+
+	if (!json_is_object(msg)) {
+		char em[MODEL_MAX_ERROR_LINE];
+		pj_error_of(root, em, sizeof(em));
+		return err_set(e, ERR_PARSE, "no choices[0].message in reply%s%s",
+			       em[0] ? ": " : "", em);
+	}
+	r->text = pj_text(json_object_get(msg, "content"));
+	parse_calls(json_object_get(msg, "tool_calls"), r);
+	r->stop = stop_of(json_string_value(
+				  json_object_get(choice, "finish_reason")),
+			  r->n_calls);
+	if (json_is_string(refusal) && json_string_length(refusal)) {
+		r->stop = MODEL_STOP_REFUSAL;
+		if (!r->text)
+			r->text = pj_dup_str(refusal);
+	}
+	parse_usage(json_object_get(root, "usage"), r);
+	return ERR_OK;
+}
+
+enum err openai_parse_reply(const char *body, size_t len,
+			    struct model_reply *r, struct errmsg *e)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	enum err rc;
+
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return err_set(e, ERR_PARSE, root ? "reply is not a JSON object"
+						  : "reply is not JSON");
+	}
+	rc = parse_root(root, r, e);
+	json_decref(root);
+	return rc;
+}
+
+bool openai_is_overflow(long status, const char *body, size_t len)
+{
+	static const char *const marks[] = {
+		"context_length_exceeded", "maximum context length",
+		"exceeds the available context size", "exceed_context_size",
+		"prompt is too long", "context window",
+	};
+
+	if (status != 400 && status != 413)
+		return false;
+	return pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
+}
+
+const struct provider_ops provider_openai = {
+	.name = "openai",
+	.open = openai_open,
+	.build = openai_build,
+	.headers = openai_headers,
+	.parse = openai_parse_reply,
+	.overflow = openai_is_overflow,
+};
+
+const struct provider_ops provider_openai_compat = {
+	.name = "openai-compatible",
+	.open = compat_open,
+	.build = openai_build,
+	.headers = openai_headers,
+	.parse = openai_parse_reply,
+	.overflow = openai_is_overflow,
+};
