@@ -87,6 +87,12 @@ enum err sbx_episode_new(const struct sbx_episode_spec *spec,
  * became ready. */
 enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;
 void sbx_episode_free(struct sbx_episode *ep);
+/* sbx_episode_free() kills every process at once and returns; the kernel
+ * dismantles the namespaces in the background. This reaps the boxes that
+ * are gone and removes their cgroups (block: wait for all of them). Called
+ * by sbx_episode_new() (not blocking) and sbx_global_cleanup() (blocking);
+ * call it with block = true before checking that nothing is left. */
+void sbx_reap(bool block);
 
 /* Borrowed until sbx_episode_free(). NULL name = the agent box. */
 struct sbx_box *sbx_episode_box(struct sbx_episode *ep, const char *name);

@@ -1,0 +1,472 @@
+/*
+ * box.c - spawn and destroy one box, and the harness end of the control
+ * channel.
+ *
+ * Spawn: take a uid slot, create the cgroups, clone3() into new user,
+ * mount, pid, ipc, uts and net namespaces (pidfd, no exit signal), write
+ * the uid/gid maps (box root = an unprivileged host uid range), attach the
+ * child to its cgroups, then release it with SBX_M_GO. Everything the
+ * child does is in child.c. Destroy: SIGKILL to pid 1 through the pidfd
+ * (the kernel kills the whole pid namespace and the namespaces, mounts
+ * and tmpfs go with the last process), wait, remove the cgroups, release
+ * the slot.
+ *
+ * Everything received from init is checked: message sizes, types, and
+ * every wait has a deadline.
+ */
+#include "sandbox/sandbox_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "base/xalloc.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static char rbuf[SBX_MSG_MAX];
+
+static const char *step_name(int step)
+{
+	static const char *const names[] = {
+		"?", "uid switch", "parent-death signal", "cgroup namespace",
+		"root tmpfs", "/usr bind", "/etc", "/dev", "/proc", "pivot_root",
+		"hostname/loopback", "rlimits/session", "capabilities",
+		"seccomp", "exec of init", "overlay root",
+	};
+
+	return step > 0 && (size_t)step < ARRAY_SIZE(names) ? names[step] : "?";
+}
+
+static int write_map(pid_t pid, const char *file, uint32_t base)
+{
+	char path[64], map[64];
+	int fd, n;
+	ssize_t w;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+	n = snprintf(map, sizeof(map), "0 %u %u\n", base, SBX_UID_RANGE);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	w = write(fd, map, (size_t)n);
+	close(fd);
+	return w == n ? 0 : -1;
+}
+
+static enum err prepare_args(struct sbx_box *b, const char *hosts,
+			     struct sbx_child_args *a, struct errmsg *e)
+{
+	memset(a, 0, sizeof(*a));
+	if (strlen(hosts) >= sizeof(a->hosts))
+		return err_set(e, ERR_LIMIT, "box '%s': too many hosts", b->name);
+	a->name = b->name;
+	a->image = b->image;
+	snprintf(a->tmpfs_opts, sizeof(a->tmpfs_opts), "size=%dm,mode=0755",
+		 b->lim.disk_mb);
+	memcpy(a->hosts, hosts, strlen(hosts) + 1);
+	a->lim = b->lim;
+	return ERR_OK;
+}
+
+/* A directory image, idmapped so that its owners appear unchanged inside
+ * the box (host root's files are box root's): a detached mount the child
+ * attaches as its overlay's lower layer. */
+static int idmapped_image(struct sbx_box *b)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY |
+					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	char path[64];
+	int tree, userns, rc;
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/user", (long)b->pid);
+	userns = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, b->image,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	attr.userns_fd = (uint64_t)userns;
+	rc = tree < 0 ? -1 : (int)syscall(SYS_mount_setattr, tree, "",
+					  AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	close(userns);
+	if (rc < 0 && tree >= 0) {
+		int saved = errno;
+
+		close(tree);
+		errno = saved;
+		return -1;
+	}
+	return tree;
+}
+
+static int send_go(int ctl, int fd)
+{
+	struct sbx_msg go = { SBX_M_GO, 0 };
+	struct iovec iov = { &go, sizeof(go) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(ctl, &mh, MSG_NOSIGNAL) == sizeof(go) ? 0 : -1;
+}
+
+static enum err release_child(struct sbx_box *b, struct errmsg *e)
+{
+	uint32_t base = sbx_uid_base(b->slot);
+	char path[64];
+	enum err rc;
+	int tree = -1, sent;
+
+	if (write_map(b->pid, "uid_map", base) || write_map(b->pid, "gid_map", base))
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot write uid map",
+			       b->name);
+	rc = b->cg_direct ? ERR_OK : sbx_cg_attach(&b->cg, b->pid, e);
+	if (rc)
+		return err_prefix(e, "box '%s'", b->name);
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)b->pid);
+	b->netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (b->netns < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot open netns", b->name);
+	if (strcmp(b->image, "host") && (tree = idmapped_image(b)) < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot map image '%s'",
+			       b->name, b->image);
+	sent = send_go(b->ctl, tree);
+	if (tree >= 0)
+		close(tree);
+	if (sent < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot release child",
+			       b->name);
+	return ERR_OK;
+}
+
+enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
+{
+	struct sbx_child_args a;
+	struct clone_args ca;
+	int sv[2], pidfd = -1, cgfd;
+	enum err rc;
+	long pid;
+
+	b->pid = -1;
+	b->pidfd = b->ctl = b->netns = b->slot_fd = -1;
+	rc = prepare_args(b, hosts, &a, e);
+	if (!rc)
+		rc = sbx_slot_acquire(&b->slot, &b->slot_fd, e);
+	if (rc)
+		return rc;
+	snprintf(b->cg_id, sizeof(b->cg_id), "b%llu-%s",
+		 (unsigned long long)sbx_g.box_seq++, b->name);
+	rc = sbx_cg_create(b->cg_id, &b->lim, &b->cg, e);
+	if (rc)
+		return err_prefix(e, "box '%s'", b->name);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': socketpair", b->name);
+	a.ctl = sv[1];
+	a.parent_ctl = sv[0];
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		   CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	cgfd = sbx_cg_clone_fd(&b->cg);
+	if (cgfd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+		b->cg_direct = true;
+	}
+	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
+	ca.exit_signal = SIGCHLD;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		_exit(sbx_child_main(&a));
+	if (cgfd >= 0)
+		close(cgfd);
+	close(sv[1]);
+	b->ctl = sv[0];
+	if (pid < 0) {
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot create namespaces",
+			       b->name);
+	}
+	b->pid = (pid_t)pid;
+	b->pidfd = pidfd;
+	return release_child(b, e);
+}
+
+enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e)
+{
+	struct sbx_msg h;
+	const char *p;
+	enum err rc;
+
+	rc = sbx_recv(b, now_ms() + SBX_SPAWN_TIMEOUT_MS, &h, &p, e);
+	if (rc == ERR_TIMEOUT)
+		return err_set(e, ERR_TIMEOUT, "box '%s': init did not start within %d ms",
+			       b->name, SBX_SPAWN_TIMEOUT_MS);
+	if (rc)
+		return err_prefix(e, "box '%s' setup", b->name);
+	if (h.type == SBX_M_HELLO && h.len == 0)
+		return ERR_OK;
+	if (h.type == SBX_M_SETUP_ERR && h.len == sizeof(struct sbx_m_setup_err)) {
+		struct sbx_m_setup_err se;
+
+		memcpy(&se, p, sizeof(se));
+		sbx_box_mark_dead(b);
+		errno = se.err > 0 && se.err < 4096 ? se.err : EPROTO;
+		return err_sys(e, ERR_SANDBOX, "box '%s': setup failed at %s",
+			       b->name, step_name(se.step));
+	}
+	sbx_box_mark_dead(b);
+	return err_set(e, ERR_SANDBOX, "box '%s': unexpected message %u during setup",
+		       b->name, h.type);
+}
+
+void sbx_box_mark_dead(struct sbx_box *b)
+{
+	b->dead = true;
+	if (b->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+}
+
+/* A killed box whose namespaces the kernel is still dismantling. */
+struct corpse {
+	int pidfd;
+	pid_t pid;
+	int slot_fd;
+	struct sbx_cg cg;
+};
+
+static struct corpse *graveyard;
+static size_t n_graves, cap_graves;
+
+/* Reap one corpse; true when it is gone and its cgroups removed. */
+static bool bury(struct corpse *c, bool block)
+{
+	siginfo_t si;
+	int r;
+
+	if (c->pidfd >= 0) {
+		memset(&si, 0, sizeof(si));
+		do
+			r = waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si,
+				   WEXITED | __WALL | (block ? 0 : WNOHANG));
+		while (r < 0 && errno == EINTR);
+		/* r < 0 (ECHILD): someone else's waitpid(-1) reaped it */
+		if (r == 0 && !block && si.si_pid == 0)
+			return false; /* still exiting */
+		close(c->pidfd);
+		c->pidfd = -1;
+	} else if (c->pid > 0) {
+		if (waitpid(c->pid, NULL, __WALL | (block ? 0 : WNOHANG)) == 0)
+			return false;
+	}
+	sbx_cg_destroy(&c->cg);
+	if (c->slot_fd >= 0)
+		close(c->slot_fd); /* the uid range is free only now */
+	return true;
+}
+
+void sbx_reap(bool block)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n_graves; i++)
+		if (!bury(&graveyard[i], block))
+			graveyard[kept++] = graveyard[i];
+	n_graves = kept;
+	if (!n_graves) {
+		free(graveyard);
+		graveyard = NULL;
+		cap_graves = 0;
+	}
+}
+
+void sbx_box_destroy(struct sbx_box *b)
+{
+	struct corpse c = { .pidfd = b->pidfd, .pid = b->pid,
+			    .slot_fd = b->slot_fd, .cg = b->cg };
+
+	if (b->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+	else if (b->pid > 0)
+		kill(b->pid, SIGKILL);
+	if (b->ctl >= 0)
+		close(b->ctl);
+	if (b->netns >= 0)
+		close(b->netns);
+	b->ctl = b->netns = b->pidfd = b->slot_fd = -1;
+	b->pid = -1;
+	memset(&b->cg, 0, sizeof(b->cg));
+	for (int i = 0; i < 2; i++) {
+		buf_release(&b->px.head[i]);
+		buf_release(&b->px.tail[i]);
+	}
+	b->px.active = false;
+	b->dead = true;
+	/* the kernel tears namespaces down at its pace; we come back later */
+	if (!bury(&c, false)) {
+		graveyard = xgrow(graveyard, &cap_graves, n_graves + 1, sizeof(*graveyard));
+		graveyard[n_graves++] = c;
+	}
+}
+
+static enum err wait_fd(struct sbx_box *b, short ev, int64_t deadline_ms,
+			struct errmsg *e)
+{
+	for (;;) {
+		struct pollfd pf = { .fd = b->ctl, .events = ev };
+		int64_t left = deadline_ms - now_ms();
+		int r;
+
+		if (left < 0)
+			left = 0;
+		r = poll(&pf, 1, (int)(left > 60000 ? 60000 : left));
+		if (r > 0)
+			return ERR_OK;
+		if (r < 0 && errno != EINTR)
+			return err_sys(e, ERR_SANDBOX, "poll");
+		if (r == 0 && now_ms() >= deadline_ms)
+			return err_set(e, ERR_TIMEOUT, "box '%s' did not answer",
+				       b->name);
+	}
+}
+
+enum err sbx_send(struct sbx_box *b, uint32_t type, const void *h, size_t hlen,
+		  const void *data, size_t dlen, struct errmsg *e)
+{
+	struct sbx_msg m = { type, (uint32_t)(hlen + dlen) };
+	struct iovec iov[3] = {
+		{ &m, sizeof(m) }, { (void *)h, hlen }, { (void *)data, dlen },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+	int64_t deadline = now_ms() + SBX_OP_TIMEOUT_MS;
+
+	if (b->dead)
+		return err_set(e, ERR_SANDBOX, "box '%s' is dead", b->name);
+	if (sizeof(m) + hlen + dlen > SBX_MSG_MAX)
+		return err_set(e, ERR_LIMIT, "message too large");
+	for (;;) {
+		enum err rc;
+
+		if (sendmsg(b->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return ERR_OK;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			sbx_box_mark_dead(b);
+			return err_sys(e, ERR_SANDBOX, "box '%s': send", b->name);
+		}
+		rc = wait_fd(b, POLLOUT, deadline, e);
+		if (rc) {
+			sbx_box_mark_dead(b);
+			return rc;
+		}
+	}
+}
+
+enum err sbx_send_blob(struct sbx_box *b, uint32_t type, const void *h,
+		       size_t hlen, const void *blob, size_t blen, struct errmsg *e)
+{
+	const char *p = blob;
+	size_t first = SBX_PAYLOAD_MAX - hlen;
+	enum err rc;
+
+	if (hlen > SBX_PAYLOAD_MAX)
+		return err_set(e, ERR_LIMIT, "request header too large");
+	if (first > blen)
+		first = blen;
+	rc = sbx_send(b, type, h, hlen, p, first, e);
+	for (size_t off = first; !rc && off < blen; ) {
+		size_t k = blen - off < (size_t)SBX_PAYLOAD_MAX ?
+			blen - off : (size_t)SBX_PAYLOAD_MAX;
+
+		rc = sbx_send(b, SBX_M_DATA, p + off, k, NULL, 0, e);
+		off += k;
+	}
+	return rc;
+}
+
+enum err sbx_recv(struct sbx_box *b, int64_t deadline_ms, struct sbx_msg *hdr,
+		  const char **payload_out, struct errmsg *e)
+{
+	for (;;) {
+		ssize_t n;
+		enum err rc;
+
+		if (b->dead)
+			return err_set(e, ERR_SANDBOX, "box '%s' is dead", b->name);
+		n = recv(b->ctl, rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n > (ssize_t)sizeof(rbuf) ||
+		    (n >= 0 && (size_t)n < sizeof(*hdr))) {
+			sbx_box_mark_dead(b);
+			return err_set(e, ERR_SANDBOX, "box '%s': malformed message",
+				       b->name);
+		}
+		if (n > 0) {
+			memcpy(hdr, rbuf, sizeof(*hdr));
+			if (hdr->len != (size_t)n - sizeof(*hdr)) {
+				sbx_box_mark_dead(b);
+				return err_set(e, ERR_SANDBOX,
+					       "box '%s': bad message length", b->name);
+			}
+			*payload_out = rbuf + sizeof(*hdr);
+			return ERR_OK;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			sbx_box_mark_dead(b);
+			return err_set(e, ERR_SANDBOX, "box '%s': init exited", b->name);
+		}
+		if (errno == EINTR)
+			continue;
+		if (deadline_ms == 0 || now_ms() >= deadline_ms)
+			return err_set(e, ERR_TIMEOUT, "box '%s' did not answer", b->name);
+		rc = wait_fd(b, POLLIN, deadline_ms, e);
+		if (rc)
+			return rc;
+	}
+}
+
+enum err sbx_wait_ack(struct sbx_box *b, int64_t deadline_ms,
+		      struct sbx_m_ack *ack, struct errmsg *e)
+{
+	struct sbx_msg h;
+	const char *p;
+	enum err rc = sbx_recv(b, deadline_ms, &h, &p, e);
+
+	if (rc == ERR_TIMEOUT)
+		sbx_box_mark_dead(b);
+	if (rc)
+		return rc;
+	if (h.type != SBX_M_ACK || h.len != sizeof(*ack)) {
+		sbx_box_mark_dead(b);
+		return err_set(e, ERR_SANDBOX, "box '%s': protocol violation "
+			       "(message %u)", b->name, h.type);
+	}
+	memcpy(ack, p, sizeof(*ack));
+	return ERR_OK;
+}

@@ -1,0 +1,395 @@
+/*
+ * episode.c - an episode: the agent box, the service boxes, their private
+ * network, and the start of the services up to readiness.
+ *
+ * Addresses are the same in every episode (10.0.0.2 the agent, 10.0.0.3...
+ * the services): each episode's network lives in its own namespaces, so
+ * address pools never run out and episodes never meet.
+ */
+#include "sandbox/sandbox.h"
+#include "sandbox/sandbox_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+#define NET_UP_TIMEOUT_MS 3000
+#define READY_DEFAULT_MS 30000
+#define NAME_MAX_LEN 63
+
+static char **strv_copy(const char *const *v)
+{
+	return v ? strv_dup((char *const *)v) : NULL;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n > NAME_MAX_LEN)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+static long host_mem_mb(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psz > 0 ? (long)((long long)pages * psz >> 20) : 0;
+}
+
+static enum err fill_limits(const char *ep, const char *box,
+			    const struct sbx_limits *in, struct sbx_limits *l,
+			    struct errmsg *e)
+{
+	long mem = host_mem_mb();
+
+	*l = *in;
+	if (!l->memory_mb)
+		l->memory_mb = 512;
+	if (!l->pids)
+		l->pids = 256;
+	if (!l->cpu_percent)
+		l->cpu_percent = 100;
+	if (!l->disk_mb)
+		l->disk_mb = 256;
+	if (!l->nofile)
+		l->nofile = 1024;
+	if (l->memory_mb < 16 || (mem && l->memory_mb > mem))
+		return err_set(e, ERR_LIMIT, "episode '%s': box '%s': memory %d MiB "
+			       "outside 16..%ld", ep, box, l->memory_mb, mem);
+	if (l->pids < 8 || l->pids > 4194304)
+		return err_set(e, ERR_LIMIT, "episode '%s': box '%s': pids %d outside "
+			       "8..4194304", ep, box, l->pids);
+	if (l->cpu_percent < 1 || l->cpu_percent > 100 * (int)sysconf(_SC_NPROCESSORS_ONLN))
+		return err_set(e, ERR_LIMIT, "episode '%s': box '%s': cpu %d%% is more "
+			       "than the host has", ep, box, l->cpu_percent);
+	if (l->disk_mb < 1 || (mem && l->disk_mb > mem))
+		return err_set(e, ERR_LIMIT, "episode '%s': box '%s': disk %d MiB "
+			       "outside 1..%ld", ep, box, l->disk_mb, mem);
+	if (l->nofile < 16 || l->nofile > 1048576)
+		return err_set(e, ERR_LIMIT, "episode '%s': box '%s': nofile %d outside "
+			       "16..1048576", ep, box, l->nofile);
+	return ERR_OK;
+}
+
+static enum err check_spec(const char *ep, const struct sbx_box_spec *s,
+			   struct errmsg *e)
+{
+	if (!name_ok(s->name))
+		return err_set(e, ERR_INVAL, "episode '%s': bad box name '%s'", ep,
+			       s->name ? s->name : "(null)");
+	if (!s->image || (strcmp(s->image, "host") &&
+			  (s->image[0] != '/' || !is_dir(s->image))))
+		return err_set(e, ERR_INVAL, "episode '%s': box '%s': image '%s' is "
+			       "not 'host' or an existing directory", ep, s->name,
+			       s->image ? s->image : "(null)");
+	if (s->image[0] == '/' && (strchr(s->image, ',') || strchr(s->image, ':') ||
+				   strlen(s->image) > 1024))
+		return err_set(e, ERR_INVAL, "episode '%s': box '%s': image path '%s' "
+			       "has ',' or ':'", ep, s->name, s->image);
+	if (s->ready == SBX_READY_TCP && (s->ready_port < 1 || s->ready_port > 65535))
+		return err_set(e, ERR_INVAL, "episode '%s': box '%s': bad ready port %d",
+			       ep, s->name, s->ready_port);
+	if (s->ready == SBX_READY_CMD && (!s->ready_argv || !s->ready_argv[0]))
+		return err_set(e, ERR_INVAL, "episode '%s': box '%s': empty ready "
+			       "command", ep, s->name);
+	return ERR_OK;
+}
+
+static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
+			      const struct sbx_box_spec *s, bool agent,
+			      struct errmsg *e)
+{
+	enum err rc;
+
+	b->ep = ep;
+	b->pid = b->pidfd = b->ctl = b->netns = b->slot_fd = -1;
+	b->dead = true; /* until spawned */
+	rc = check_spec(ep->name, s, e);
+	if (!rc)
+		rc = fill_limits(ep->name, s->name, &s->limits, &b->lim, e);
+	if (!rc)
+		rc = sbx_user_ids(s->user ? s->user : agent ? "agent" : "root",
+				  &b->def_uid, e);
+	if (rc)
+		return rc;
+	b->name = xstrdup(s->name);
+	b->image = xstrdup(s->image);
+	b->argv = strv_copy(s->argv);
+	b->env = strv_copy(s->env);
+	b->cwd = xstrdup(s->cwd ? s->cwd : "/srv");
+	b->ready = s->ready;
+	b->ready_port = s->ready_port;
+	b->ready_argv = strv_copy(s->ready_argv);
+	b->ready_timeout_ms = s->ready_timeout_ms > 0 ? s->ready_timeout_ms :
+			      READY_DEFAULT_MS;
+	return ERR_OK;
+}
+
+static void hosts_text(const struct sbx_episode *ep, size_t self, struct buf *o)
+{
+	if (buf_adds(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+		     "ip6-loopback\n"))
+		abort();
+	if (ep->n == 1 && buf_printf(o, "127.0.1.1\t%s\n", ep->boxes[0].name))
+		abort();
+	for (size_t i = 0; ep->n > 1 && i < ep->n; i++)
+		if (buf_printf(o, "%s\t%s\n", ep->boxes[i].addr, ep->boxes[i].name))
+			abort();
+	(void)self;
+}
+
+static enum err spawn_all(struct sbx_episode *ep, struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+	struct buf h;
+
+	buf_init(&h, 4000);
+	hosts_text(ep, 0, &h);
+	for (size_t i = 0; i < ep->n && !rc; i++) {
+		ep->boxes[i].dead = false;
+		rc = sbx_box_spawn(&ep->boxes[i], h.data, e);
+	}
+	buf_release(&h);
+	if (!rc && ep->n > 1)
+		rc = sbx_net_setup(ep, e);
+	for (size_t i = 0; i < ep->n && !rc; i++)
+		rc = sbx_box_wait_hello(&ep->boxes[i], e);
+	if (rc)
+		err_prefix(e, "episode '%s'", ep->name);
+	return rc;
+}
+
+enum err sbx_episode_new(const struct sbx_episode_spec *spec,
+			 struct sbx_episode **ep_out, struct errmsg *e)
+{
+	struct sbx_episode *ep;
+	enum err rc;
+
+	if ((rc = sbx_require_init(e)))
+		return rc;
+	sbx_reap(false);
+	if (spec->n_services > 250)
+		return err_set(e, ERR_LIMIT, "episode '%s': %zu services (max 250)",
+			       spec->name, spec->n_services);
+	ep = xcalloc(1, sizeof(*ep));
+	ep->name = xstrdup(spec->name ? spec->name : "episode");
+	ep->switch_ns = -1;
+	ep->n = 1 + spec->n_services;
+	ep->boxes = xcalloc(ep->n, sizeof(*ep->boxes));
+	for (size_t i = 0; i < ep->n; i++)
+		ep->boxes[i].pid = ep->boxes[i].pidfd = ep->boxes[i].ctl =
+			ep->boxes[i].netns = ep->boxes[i].slot_fd = -1;
+	rc = box_from_spec(ep, &ep->boxes[0], &spec->agent, true, e);
+	for (size_t i = 0; !rc && i < spec->n_services; i++)
+		rc = box_from_spec(ep, &ep->boxes[i + 1], &spec->services[i], false, e);
+	for (size_t i = 0; !rc && i < ep->n; i++) {
+		snprintf(ep->boxes[i].addr, sizeof(ep->boxes[i].addr),
+			 ep->n > 1 ? "10.0.0.%zu" : "127.0.0.1", i + 2);
+		for (size_t j = 0; j < i && !rc; j++)
+			if (!strcmp(ep->boxes[i].name, ep->boxes[j].name))
+				rc = err_set(e, ERR_INVAL, "episode '%s': two boxes "
+					     "named '%s'", ep->name, ep->boxes[i].name);
+	}
+	if (!rc)
+		rc = spawn_all(ep, e);
+	if (rc) {
+		sbx_episode_free(ep);
+		return rc;
+	}
+	*ep_out = ep;
+	return ERR_OK;
+}
+
+static void box_free(struct sbx_box *b)
+{
+	sbx_box_destroy(b);
+	free(b->name);
+	free(b->image);
+	strv_free(b->argv);
+	strv_free(b->env);
+	free(b->cwd);
+	strv_free(b->ready_argv);
+}
+
+void sbx_episode_free(struct sbx_episode *ep)
+{
+	if (!ep)
+		return;
+	/* all boxes die in parallel, then each is reaped */
+	for (size_t i = 0; i < ep->n; i++)
+		if (!ep->boxes[i].dead)
+			sbx_box_mark_dead(&ep->boxes[i]);
+	for (size_t i = 0; i < ep->n; i++)
+		box_free(&ep->boxes[i]);
+	if (ep->switch_ns >= 0)
+		close(ep->switch_ns);
+	free(ep->boxes);
+	free(ep->name);
+	free(ep);
+}
+
+struct sbx_box *sbx_episode_box(struct sbx_episode *ep, const char *name)
+{
+	if (!name)
+		return &ep->boxes[0];
+	for (size_t i = 0; i < ep->n; i++)
+		if (!strcmp(ep->boxes[i].name, name))
+			return &ep->boxes[i];
+	return NULL;
+}
+
+const char *sbx_box_name(const struct sbx_box *b)
+{
+	return b->name;
+}
+
+const char *sbx_box_addr(const struct sbx_box *b)
+{
+	return b->addr;
+}
+
+/* --- start and readiness ------------------------------------------- */
+
+static enum err start_entrypoint(struct sbx_box *b, struct errmsg *e)
+{
+	struct sbx_m_exec x = { 0 };
+	struct sbx_m_ack ack;
+	struct buf s;
+	enum err rc;
+
+	buf_init(&s, SBX_STRINGS_MAX);
+	rc = sbx_exec_strings(&s, &x, (const char *const *)b->argv, NULL,
+			      (const char *const *)b->env, b->cwd, 0, e);
+	x.flags = SBX_XF_DETACH;
+	x.timeout_ms = 1;
+	if (!rc)
+		rc = sbx_send_blob(b, SBX_M_EXEC, &x, sizeof(x), s.data, s.len, e);
+	buf_release(&s);
+	if (!rc)
+		rc = sbx_wait_ack(b, now_ms() + SBX_OP_TIMEOUT_MS, &ack, e);
+	if (!rc && ack.err) {
+		errno = ack.err > 0 && ack.err < 4096 ? ack.err : EPROTO;
+		rc = err_sys(e, ERR_SANDBOX, "cannot start entrypoint");
+	}
+	if (rc)
+		return err_prefix(e, "service '%s'", b->name);
+	return ERR_OK;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One TCP connect from the agent's netns; true when accepted. */
+static bool tcp_probe(int agent_ns, const char *addr, int port, int wait_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int s = sbx_net_socket_in(agent_ns), err = 0;
+	socklen_t el = sizeof(err);
+	bool ok = false;
+
+	if (s < 0)
+		return false;
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = true;
+	} else if (errno == EINPROGRESS) {
+		struct pollfd pf = { .fd = s, .events = POLLOUT };
+
+		if (poll(&pf, 1, wait_ms) == 1 &&
+		    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err)
+			ok = true;
+	}
+	close(s);
+	return ok;
+}
+
+static bool cmd_probe(struct sbx_box *b, int wait_ms)
+{
+	struct sbx_exec_req req = {
+		.argv = (const char *const *)b->ready_argv, .user = "root",
+		.timeout_ms = wait_ms, .out_cap = 4096, .cwd = "/",
+	};
+	struct sbx_exec_result res;
+	struct errmsg ig;
+	bool ok;
+
+	if (sbx_exec(b, &req, &res, &ig))
+		return false;
+	ok = res.how == SBX_EXITED && res.exit_code == 0;
+	sbx_exec_result_release(&res);
+	return ok;
+}
+
+static enum err wait_ready(struct sbx_episode *ep, struct sbx_box *b,
+			   int64_t start, struct errmsg *e)
+{
+	int64_t deadline = start + b->ready_timeout_ms;
+	int backoff = 1;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int wait = left > 10000 ? 10000 : left < 1 ? 1 : (int)left;
+		bool ok;
+
+		if (b->ready == SBX_READY_TCP)
+			ok = tcp_probe(ep->boxes[0].netns, b->addr, b->ready_port, wait);
+		else
+			ok = cmd_probe(b, wait);
+		if (ok)
+			return ERR_OK;
+		if (b->dead)
+			return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' "
+				       "died before it was ready", ep->name, b->name);
+		if (now_ms() + backoff >= deadline)
+			return err_set(e, ERR_TIMEOUT, "episode '%s': service '%s' not "
+				       "ready after %d ms (%s)", ep->name, b->name,
+				       b->ready_timeout_ms,
+				       b->ready == SBX_READY_TCP ? "tcp port" : "ready command");
+		sleep_ms(backoff);
+		backoff = backoff < 32 ? backoff * 2 : 50;
+	}
+}
+
+enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
+{
+	int64_t start;
+	enum err rc = ERR_OK;
+
+	if (ep->started)
+		return err_set(e, ERR_SANDBOX, "episode '%s' already started", ep->name);
+	ep->started = true;
+	if (ep->n > 1)
+		rc = sbx_net_wait_up(ep, now_ms() + NET_UP_TIMEOUT_MS, e);
+	if (rc)
+		return err_prefix(e, "episode '%s'", ep->name);
+	for (size_t i = 1; i < ep->n && !rc; i++)
+		if (ep->boxes[i].argv && ep->boxes[i].argv[0])
+			rc = start_entrypoint(&ep->boxes[i], e);
+	if (rc)
+		return err_prefix(e, "episode '%s'", ep->name);
+	start = now_ms();
+	for (size_t i = 1; i < ep->n && !rc; i++)
+		if (ep->boxes[i].ready != SBX_READY_NONE)
+			rc = wait_ready(ep, &ep->boxes[i], start, e);
+	return rc;
+}

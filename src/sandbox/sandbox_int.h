@@ -1,0 +1,303 @@
+/*
+ * sandbox_int.h - shared only inside src/sandbox/ (and, for the wire
+ * protocol part, src/sandbox/init/init.c).
+ *
+ * Part 1 is the control protocol between the harness and assay-init (pid 1
+ * of every box). It uses only libc types so that the static init can include
+ * it with SBX_PROTO_ONLY defined. The harness treats every message coming
+ * from init as hostile: lengths are checked against the message size and
+ * against the caps the harness itself asked for, and every wait on init has
+ * a deadline.
+ *
+ * Part 2 is the harness-side internals: global state, box and episode
+ * structs, cgroups, netlink and the child set-up.
+ */
+#ifndef ASSAY_SANDBOX_INT_H
+#define ASSAY_SANDBOX_INT_H
+
+#include <stdint.h>
+
+/* ---- part 1: wire protocol ---------------------------------------- */
+
+/* init's end of the control socketpair (SOCK_SEQPACKET) */
+#define SBX_CTL_FD 3
+/* bytes in one message, header included; larger payloads are split into
+ * SBX_M_DATA continuation messages */
+#define SBX_MSG_MAX (64 * 1024)
+#define SBX_PAYLOAD_MAX (SBX_MSG_MAX - (int)sizeof(struct sbx_msg))
+/* caps the init enforces on what the harness sends */
+#define SBX_STRINGS_MAX (1u << 20)  /* argv + env + cwd */
+#define SBX_STDIN_MAX (16u << 20)
+#define SBX_OUTCAP_MAX (16u << 20)  /* bytes kept per stream */
+#define SBX_PATH_MAX 4096
+
+enum sbx_msg_type {
+	/* harness -> init */
+	SBX_M_GO = 1,    /* child may proceed (sent before init runs) */
+	SBX_M_EXEC,      /* struct sbx_m_exec, then the blob */
+	SBX_M_DATA,      /* continuation of the current request's blob */
+	SBX_M_PUT,       /* struct sbx_m_file + path; data follows as DATA */
+	SBX_M_MKDIR,     /* struct sbx_m_file + path */
+	SBX_M_SYMLINK,   /* struct sbx_m_file + path; blob = target */
+	SBX_M_GET,       /* struct sbx_m_file (size = max) + path */
+	SBX_M_KILLALL,   /* no payload */
+	/* init -> harness */
+	SBX_M_HELLO = 100, /* init is up; no payload */
+	SBX_M_SETUP_ERR,   /* struct sbx_m_setup_err (sent by the child) */
+	SBX_M_OUT,         /* struct sbx_m_out + bytes */
+	SBX_M_EXIT,        /* struct sbx_m_exit */
+	SBX_M_ACK,         /* struct sbx_m_ack */
+	SBX_M_FDATA,       /* bytes of a file asked for by GET */
+};
+
+struct sbx_msg {
+	uint32_t type;
+	uint32_t len;    /* payload bytes after this header */
+};
+
+enum sbx_exec_flags {
+	SBX_XF_DETACH = 1 << 0,  /* service entrypoint: no capture, no wait */
+};
+
+struct sbx_m_exec {
+	uint32_t uid;
+	uint32_t gid;
+	int32_t timeout_ms;
+	uint32_t out_cap;      /* bytes kept per stream */
+	uint32_t argc;
+	uint32_t envc;
+	uint32_t strings_len;  /* argv\0... env\0... cwd\0 */
+	uint32_t stdin_len;
+	uint32_t flags;
+};
+
+enum sbx_how { SBX_HOW_EXITED = 1, SBX_HOW_SIGNALED, SBX_HOW_TIMEOUT };
+
+struct sbx_m_exit {
+	uint32_t how;
+	int32_t code;          /* exit code or signal number */
+	uint64_t out_total;    /* bytes the command wrote, kept or not */
+	uint64_t err_total;
+	int64_t wall_us;
+};
+
+struct sbx_m_out {
+	uint8_t stream;        /* 1 stdout, 2 stderr */
+	uint8_t tail;          /* 0 head part, 1 tail part */
+	uint8_t pad[2];
+};
+
+struct sbx_m_file {
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t path_len;     /* path follows, not NUL-terminated */
+	uint64_t size;         /* PUT: data bytes; SYMLINK: target bytes;
+	                          GET: max bytes */
+};
+
+struct sbx_m_ack {
+	int32_t err;           /* 0 or an errno value */
+	uint32_t pad;
+	uint64_t size;         /* GET: file size */
+};
+
+enum sbx_setup_step {
+	SBX_STEP_IDS = 1, SBX_STEP_PDEATH, SBX_STEP_CGNS, SBX_STEP_ROOT,
+	SBX_STEP_USR, SBX_STEP_ETC, SBX_STEP_DEV, SBX_STEP_PROC,
+	SBX_STEP_PIVOT, SBX_STEP_HOST, SBX_STEP_LIMITS, SBX_STEP_CAPS,
+	SBX_STEP_SECCOMP, SBX_STEP_EXEC, SBX_STEP_OVERLAY,
+};
+
+struct sbx_m_setup_err {
+	int32_t step;
+	int32_t err;
+};
+
+#ifndef SBX_PROTO_ONLY
+
+/* ---- part 2: harness internals ------------------------------------- */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "sandbox/sandbox.h"
+
+#define SBX_UID_FIRST 200000u    /* host uid of box root of slot 0 */
+#define SBX_UID_RANGE 65536u
+#define SBX_UID_SLOTS 4096u
+#define SBX_AGENT_UID 1000u
+#define SBX_GRACE_MS 5000        /* init must answer within this past a
+                                    command's own timeout */
+#define SBX_OP_TIMEOUT_MS 10000  /* file ops, kill-all */
+#define SBX_SPAWN_TIMEOUT_MS 10000
+
+enum sbx_cg_kind { SBX_CG_NONE, SBX_CG_V1, SBX_CG_V2 };
+
+struct sbx_global {
+	bool ready;
+	char *state_dir;       /* /run/assay */
+	char *inst_dir;        /* state_dir/<pid>-<start> */
+	char *mnt_dir;         /* inst_dir/mnt: where children build roots */
+	char inst_name[64];    /* assay-<pid>-<start> */
+	int init_fd;           /* sealed memfd copy of assay-init */
+	int host_netns;        /* our own netns, to return after setns */
+	struct sock_filter *bpf;
+	unsigned short bpf_len;
+	int cap_last;
+	uint64_t box_seq;
+	/* image "host" */
+	char usr_links[4][16]; /* bin, sbin, lib, lib64 if symlinks */
+	char usr_link_targets[4][32];
+	char *etc_dir;         /* inst_dir/etc: the host image's /etc, built
+	                          once, bound read-only into every box */
+	/* cgroups */
+	enum sbx_cg_kind cg_kind;
+	char *cg_base[3];      /* v1: memory, pids, cpu instance dirs;
+	                          v2: [0] only */
+};
+
+extern struct sbx_global sbx_g;
+
+struct sbx_cg {
+	char *dir[3];          /* NULL when unused */
+	uint64_t oom_seen;     /* oom kills already attributed */
+	uint64_t pids_seen;    /* pids-limit hits already attributed */
+};
+
+/* Receive state of the exec in flight. */
+struct sbx_pending {
+	bool active;
+	bool got_exit;
+	size_t cap;            /* per stream */
+	struct buf head[2];
+	struct buf tail[2];
+	struct sbx_m_exit exit;
+	int start_err;         /* init could not start the command */
+	int64_t start_us;
+	int64_t deadline_ms;
+};
+
+/* Everything the cloned child needs, prepared by the parent before clone
+ * so the child makes no allocation. */
+struct sbx_child_args {
+	const char *name;
+	const char *image;     /* "host" or a directory */
+	char tmpfs_opts[64];
+	char hosts[4096];
+	int ctl;               /* child's end */
+	int parent_ctl;        /* closed in the child */
+	struct sbx_limits lim;
+};
+
+struct sbx_box {
+	struct sbx_episode *ep;
+	char *name;
+	char *image;
+	char addr[16];
+	char cg_id[48];
+	uid_t def_uid;
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	int netns;
+	int slot_fd;
+	unsigned slot;
+	struct sbx_cg cg;
+	bool cg_direct;        /* created in its cgroup (v2 CLONE_INTO_CGROUP) */
+	struct sbx_limits lim;
+	bool dead;
+	/* service entrypoint and readiness (copied from the spec) */
+	char **argv;
+	char **env;
+	char *cwd;
+	enum sbx_ready_kind ready;
+	int ready_port;
+	char **ready_argv;
+	int ready_timeout_ms;
+	struct sbx_pending px;
+};
+
+struct sbx_episode {
+	char *name;
+	struct sbx_box *boxes; /* [0] agent, then services */
+	size_t n;
+	int switch_ns;         /* netns holding the bridge, or -1 */
+	bool started;
+};
+
+/* global.c */
+enum err sbx_require_init(struct errmsg *e) MUST_CHECK;
+uint32_t sbx_uid_base(unsigned slot);
+enum err sbx_slot_acquire(unsigned *slot_out, int *fd_out,
+			  struct errmsg *e) MUST_CHECK;
+enum err sbx_user_ids(const char *user, uid_t *uid_out, struct errmsg *e)
+	MUST_CHECK;
+
+/* seccomp.c */
+enum err sbx_seccomp_compile(struct sock_filter **prog_out,
+			     unsigned short *len_out, struct errmsg *e) MUST_CHECK;
+
+/* cgroup.c */
+enum err sbx_cg_global_init(struct errmsg *e) MUST_CHECK;
+void sbx_cg_global_cleanup(void);
+void sbx_cg_remove_leftovers(void);
+enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
+		       struct sbx_cg *cg, struct errmsg *e) MUST_CHECK;
+enum err sbx_cg_attach(const struct sbx_cg *cg, pid_t pid,
+		       struct errmsg *e) MUST_CHECK;
+/* v2: an fd of the box's cgroup for CLONE_INTO_CGROUP (caller closes);
+ * -1 on v1, where sbx_cg_attach() is used after clone. */
+int sbx_cg_clone_fd(const struct sbx_cg *cg);
+void sbx_cg_destroy(struct sbx_cg *cg);
+/* New OOM kills / pids-limit hits since the last call. */
+bool sbx_cg_take_oom(struct sbx_cg *cg);
+bool sbx_cg_take_pids(struct sbx_cg *cg);
+/* "assay-<pid>-<starttime>" is alive? */
+bool sbx_inst_alive(const char *name);
+
+/* child.c */
+int sbx_child_main(const struct sbx_child_args *a);
+
+/* box.c */
+enum err sbx_box_spawn(struct sbx_box *b, const char *hosts,
+		       struct errmsg *e) MUST_CHECK;
+enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e) MUST_CHECK;
+/* Kill the box and release it; what the kernel has not finished yet is
+ * left to sbx_reap(). */
+void sbx_box_destroy(struct sbx_box *b);
+enum err sbx_send(struct sbx_box *b, uint32_t type, const void *h,
+		  size_t hlen, const void *data, size_t dlen,
+		  struct errmsg *e) MUST_CHECK;
+enum err sbx_send_blob(struct sbx_box *b, uint32_t type, const void *h,
+		       size_t hlen, const void *blob, size_t blen,
+		       struct errmsg *e) MUST_CHECK;
+/* Receive one message within deadline (now_ms() clock; 0 = do not wait).
+ * The payload (hdr->len bytes) stays valid until the next receive.
+ * ERR_TIMEOUT when nothing came; a closed or misbehaving box is marked
+ * dead and gives ERR_SANDBOX. */
+enum err sbx_recv(struct sbx_box *b, int64_t deadline_ms, struct sbx_msg *hdr,
+		  const char **payload_out, struct errmsg *e) MUST_CHECK;
+enum err sbx_wait_ack(struct sbx_box *b, int64_t deadline_ms,
+		      struct sbx_m_ack *ack, struct errmsg *e) MUST_CHECK;
+void sbx_box_mark_dead(struct sbx_box *b);
+
+/* exec.c */
+enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
+			  const char *const *argv, const char *shell,
+			  const char *const *env, const char *cwd, uid_t uid,
+			  struct errmsg *e) MUST_CHECK;
+
+/* net.c */
+enum err sbx_net_setup(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;
+enum err sbx_net_wait_up(struct sbx_episode *ep, int64_t deadline_ms,
+			 struct errmsg *e) MUST_CHECK;
+/* Non-blocking TCP socket inside netns (for readiness probes). */
+int sbx_net_socket_in(int netns);
+
+#endif /* SBX_PROTO_ONLY */
+#endif

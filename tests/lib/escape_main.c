@@ -1,0 +1,536 @@
+/*
+ * escape - the attacks of issue 3 item 7, each run from inside a real
+ * agent box; every one of them must fail.
+ *
+ * Usage: escape [NAME...]   (ASSAY_INIT must point at assay-init)
+ * Prints "PASS name: detail" when the attack was stopped, "FAIL name:
+ * detail" when it got through (or could not be judged), and a last line
+ * "N passed, M failed". Exit status 1 when anything failed.
+ *
+ * Each in-box probe prints BLOCKED when stopped the expected way and
+ * ESCAPED when it got through; a test passes only on BLOCKED without
+ * ESCAPED, so a probe that crashes counts as a failure, not a pass.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "sandbox/sandbox.h"
+
+#define CANARY "assay-escape-canary-7f3a9c"
+#define HOST_PORT 47311
+
+/* in-box probe helpers */
+static const char probe_py[] =
+	"import ctypes, errno, os, socket, sys\n"
+	"libc = ctypes.CDLL(None, use_errno=True)\n"
+	"def sc(nr, *a):\n"
+	"    r = libc.syscall(nr, *[ctypes.c_long(x) for x in a])\n"
+	"    return r, ctypes.get_errno()\n"
+	"def syscalls(names):\n"
+	"    bad = []\n"
+	"    for name, nr, args in names:\n"
+	"        r, e = sc(nr, *args)\n"
+	"        if r != -1 or e not in (errno.EPERM, errno.ENOSYS):\n"
+	"            bad.append('%s=%d/%s' % (name, r, errno.errorcode.get(e, e)))\n"
+	"    print('ESCAPED ' + ' '.join(bad) if bad else 'BLOCKED all EPERM/ENOSYS')\n"
+	"def connect(host, port, t=1.0):\n"
+	"    s = socket.socket(); s.settimeout(t)\n"
+	"    try:\n"
+	"        s.connect((host, port)); d = s.recv(100)\n"
+	"        print('ESCAPED connected to %s:%d got %r' % (host, port, d))\n"
+	"    except OSError as ex:\n"
+	"        print('BLOCKED %s:%d %s' % (host, port, ex))\n"
+	"cmd = sys.argv[1]\n"
+	"if cmd == 'connect': connect(sys.argv[2], int(sys.argv[3]))\n"
+	"elif cmd == 'syscalls':\n"
+	"    syscalls([('bpf',321,(0,0,0)), ('perf_event_open',298,(0,0,-1,-1,0)),\n"
+	"              ('keyctl',250,(0,0,0)), ('add_key',248,(0,0,0,0,0)),\n"
+	"              ('io_uring_setup',425,(1,0)), ('userfaultfd',323,(0,)),\n"
+	"              ('kexec_load',246,(0,0,0,0)), ('init_module',175,(0,0,0)),\n"
+	"              ('finit_module',313,(0,0,0)), ('open_by_handle_at',304,(0,0,0)),\n"
+	"              ('setns',308,(0,0))])\n"
+	"elif cmd == 'userns':\n"
+	"    syscalls([('unshare(NEWUSER)',272,(0x10000000,)),\n"
+	"              ('clone(NEWUSER)',56,(0x10000000|17,0,0,0,0)),\n"
+	"              ('clone3',435,(0,0))])\n"
+	"elif cmd == 'mount':\n"
+	"    syscalls([('mount',165,(0,0,0,0,0)), ('umount2',166,(0,0)),\n"
+	"              ('fsopen',430,(0,0)), ('open_tree',428,(-100,0,0)),\n"
+	"              ('move_mount',429,(0,0,0,0,0)), ('pivot_root',155,(0,0)),\n"
+	"              ('unshare(NEWNS)',272,(0x20000,))])\n"
+	"elif cmd == 'tiocsti':\n"
+	"    import fcntl, termios, pty\n"
+	"    m, s = pty.openpty()\n"
+	"    try:\n"
+	"        fcntl.ioctl(s, termios.TIOCSTI, b'x'); print('ESCAPED TIOCSTI on a pty')\n"
+	"    except OSError as ex: print('BLOCKED pty TIOCSTI: %s' % ex)\n"
+	"    try:\n"
+	"        fd = os.open('/dev/tty', os.O_RDWR); fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n"
+	"        print('ESCAPED TIOCSTI on /dev/tty')\n"
+	"    except OSError as ex: print('BLOCKED /dev/tty: %s' % ex)\n"
+	"elif cmd == 'ptrace':\n"
+	"    PTRACE_ATTACH = 16\n"
+	"    for pid in [int(p) for p in sys.argv[2:]]:\n"
+	"        r, e = sc(101, PTRACE_ATTACH, pid, 0, 0)\n"
+	"        print(('ESCAPED attached %d' if r == 0 else 'BLOCKED pid %d: ' + errno.errorcode.get(e, str(e))) % pid)\n";
+
+struct ctx {
+	struct sbx_episode *ep;     /* agent + web (flag) */
+	struct sbx_episode *other;  /* agent + db (secret), another episode */
+	struct sbx_box *agent;
+	char store_dir[64];
+	int host_listener;
+	pid_t host_pid;
+};
+
+struct outcome {
+	bool pass;
+	char detail[400];
+};
+
+typedef void (*attack_fn)(struct ctx *c, struct outcome *o);
+
+static void say(struct outcome *o, bool pass, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct outcome *o, bool pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->pass = pass;
+	va_start(ap, fmt);
+	vsnprintf(o->detail, sizeof(o->detail), fmt, ap);
+	va_end(ap);
+	for (char *p = o->detail; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+static bool run(struct sbx_box *b, const char *user, const char *cmd,
+		int timeout_ms, struct sbx_exec_result *r)
+{
+	struct sbx_exec_req req = { .shell = cmd, .user = user,
+				    .timeout_ms = timeout_ms ? timeout_ms : 20000 };
+	struct errmsg e = { 0 };
+
+	if (sbx_exec(b, &req, r, &e) != ERR_OK) {
+		memset(r, 0, sizeof(*r));
+		r->out = xasprintf("exec error: %s", e.text);
+		r->err = xstrdup("");
+		return false;
+	}
+	return true;
+}
+
+/* Run a probe; pass on BLOCKED without ESCAPED. */
+static void probe(struct sbx_box *b, const char *user, const char *cmd,
+		  struct outcome *o)
+{
+	struct sbx_exec_result r;
+
+	run(b, user, cmd, 0, &r);
+	if (strstr(r.out, "ESCAPED") || !strstr(r.out, "BLOCKED"))
+		say(o, false, "%s%s", r.out, r.err);
+	else
+		say(o, true, "%s", r.out);
+	sbx_exec_result_release(&r);
+}
+
+/* --- the attacks --------------------------------------------------- */
+
+static void read_service_flag(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "for f in /srv/flag.txt /proc/*/root/srv/flag.txt; do "
+	      "cat $f 2>/dev/null && echo ESCAPED $f; done; "
+	      "grep -rs 'flag{web' /home /root /tmp /var /opt /run /etc /srv /dev/shm "
+	      "2>/dev/null | head -1 | "
+	      "sed 's/^/ESCAPED /'; echo BLOCKED service files not visible", o);
+}
+
+static void reach_host_loopback(struct ctx *c, struct outcome *o)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "python3 /home/agent/probe.py connect 127.0.0.1 %d", HOST_PORT);
+	probe(c->agent, NULL, cmd, o);
+}
+
+static void reach_other_episode(struct ctx *c, struct outcome *o)
+{
+	/* the other episode's db listens on 8000 at the same address 10.0.0.3
+	 * in ITS network; ours has web there on 8000 and nothing on 8001 */
+	probe(c->agent, NULL,
+	      "for i in 1 2 3 4 5; do python3 /home/agent/probe.py connect 10.0.0.$i 8001; done "
+	      "| sort -u | grep -v 'refused\\|unreachable\\|No route\\|timed out' "
+	      "| sed 's/^BLOCKED/ESCAPED odd:/'; echo BLOCKED other episode unreachable", o);
+}
+
+static void reach_outside(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, NULL,
+	      "for a in 8.8.8.8:53 1.1.1.1:80 10.0.1.1:80 172.17.0.1:80 192.168.0.1:80 "
+	      "169.254.169.254:80; do python3 /home/agent/probe.py connect ${a%:*} ${a#*:}; done "
+	      "| grep -v 'unreachable' ; "
+	      "ip route 2>/dev/null | grep -q default && echo ESCAPED default route; "
+	      "echo BLOCKED no route out", o);
+}
+
+static void see_host_processes(struct ctx *c, struct outcome *o)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "n=$(ls -d /proc/[0-9]* | wc -l); [ $n -gt 12 ] && echo ESCAPED $n pids; "
+		 "grep -l %s /proc/*/environ 2>/dev/null | sed 's/^/ESCAPED /'; "
+		 "ps -eo comm= | grep -q 'escape\\|sshd\\|systemd' && echo ESCAPED host comm; "
+		 "[ -e /proc/%ld ] && echo ESCAPED host pid visible; echo BLOCKED $n pids",
+		 CANARY, (long)c->host_pid);
+	probe(c->agent, "root", cmd, o);
+}
+
+static void ptrace_outside(struct ctx *c, struct outcome *o)
+{
+	char cmd[256];
+
+	/* the harness's pid and pid 1 (init, not dumpable) */
+	snprintf(cmd, sizeof(cmd), "python3 /home/agent/probe.py ptrace %ld 1", (long)c->host_pid);
+	probe(c->agent, "root", cmd, o);
+}
+
+static void mount_fs(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "mkdir -p /tmp/m; mount -t tmpfs none /tmp/m 2>/dev/null && echo ESCAPED mount; "
+	      "python3 /home/agent/probe.py mount", o);
+}
+
+static void create_userns(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, NULL,
+	      "unshare -U true 2>/dev/null && echo ESCAPED unshare -U; "
+	      "unshare -r true 2>/dev/null && echo ESCAPED unshare -r; python3 /home/agent/probe.py userns", o);
+}
+
+static void kernel_surface(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root", "python3 /home/agent/probe.py syscalls", o);
+}
+
+static void write_image(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "for f in /usr/bin/evil /bin/evil /lib/evil /etc/alternatives/evil "
+	      "/etc/ssl/evil; do touch $f 2>/dev/null && echo ESCAPED $f; done; "
+	      "echo x >> /usr/bin/true 2>/dev/null && echo ESCAPED append; "
+	      "chmod u+s /usr/bin/python3.11 2>/dev/null && echo ESCAPED chmod; "
+	      "echo BLOCKED image read-only", o);
+}
+
+static void exceed_pids(struct ctx *c, struct outcome *o)
+{
+	struct sbx_exec_result r;
+	struct errmsg e = { 0 };
+	int64_t t0 = now_ms();
+
+	run(c->agent, NULL, "b() { b | b; }; b", 3000, &r);
+	if (!(r.pids_limited || r.how == SBX_TIMED_OUT) || now_ms() - t0 > 10000) {
+		say(o, false, "fork bomb: how=%d pids_limited=%d", r.how, r.pids_limited);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	if (sbx_box_kill_all(c->agent, &e) != ERR_OK) {
+		say(o, false, "kill_all after fork bomb: %s", e.text);
+		return;
+	}
+	run(c->agent, NULL, "echo alive", 0, &r);
+	say(o, !strcmp(r.out, "alive\n"), "fork bomb stopped by the pids limit (64), "
+	    "box usable after kill-all: %s", r.out);
+	sbx_exec_result_release(&r);
+}
+
+static void exceed_memory(struct ctx *c, struct outcome *o)
+{
+	struct sbx_exec_result r;
+
+	run(c->agent, NULL, "python3 -c 'a = b\"x\" * (2 << 30)'", 20000, &r);
+	say(o, r.how == SBX_OOM_KILLED, "2 GiB in a 128 MiB box: how=%d", r.how);
+	sbx_exec_result_release(&r);
+}
+
+static void exceed_disk(struct ctx *c, struct outcome *o)
+{
+	struct sbx_exec_result r;
+
+	run(c->agent, NULL, "head -c 100000000 /dev/zero > /tmp/fill; echo rc=$?; "
+	    "du -sm /tmp/fill; rm -f /tmp/fill", 20000, &r);
+	say(o, strstr(r.err, "No space") && !strstr(r.out, "rc=0"),
+	    "100 MB into a 32 MiB disk: %s%s", r.out, r.err);
+	sbx_exec_result_release(&r);
+}
+
+static void exceed_time(struct ctx *c, struct outcome *o)
+{
+	struct sbx_exec_result r;
+	struct sbx_exec_req req = { .shell = "trap '' TERM HUP INT; sleep 100",
+				    .timeout_ms = 500 };
+	struct errmsg e;
+	int64_t t0 = now_ms();
+
+	if (sbx_exec(c->agent, &req, &r, &e) != ERR_OK) {
+		say(o, false, "exec: %s", e.text);
+		return;
+	}
+	say(o, r.how == SBX_TIMED_OUT && now_ms() - t0 < 3000,
+	    "sleep 100 ignoring signals, timeout 500 ms: how=%d after %lld ms", r.how,
+	    (long long)(now_ms() - t0));
+	sbx_exec_result_release(&r);
+}
+
+static int processes_with_uid_above(uid_t min)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[300];
+		struct stat sb;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s", de->d_name);
+		if (stat(path, &sb) == 0 && sb.st_uid >= min)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void survive_teardown(struct ctx *c, struct outcome *o)
+{
+	struct sbx_episode_spec spec = {
+		.name = "escape-survivor",
+		.agent = { .name = "agent", .image = "host" },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_result r;
+	int before;
+
+	(void)c;
+	sbx_reap(true);
+	before = processes_with_uid_above(200000);
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e)) {
+		say(o, false, "episode: %s", e.text);
+		return;
+	}
+	run(sbx_episode_box(ep, NULL), NULL,
+	    "(setsid nohup sh -c 'trap \"\" TERM HUP; while :; do sleep 1; done' "
+	    ">/dev/null 2>&1 &) ; (sleep 1000 &) ; echo started", 0, &r);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+	sbx_reap(true);
+	say(o, processes_with_uid_above(200000) == before,
+	    "daemons started in the box: %d box processes left on the host",
+	    processes_with_uid_above(200000) - before);
+}
+
+static void tiocsti(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, NULL, "python3 /home/agent/probe.py tiocsti", o);
+}
+
+static void read_harness_secrets(struct ctx *c, struct outcome *o)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "grep -rs %s /proc/*/environ /proc/*/cmdline 2>/dev/null | sed 's/^/ESCAPED /'; "
+		 "for p in %s %s/keys.db /run/assay /tmp /root/.assay; do "
+		 "ls $p 2>/dev/null | grep -q 'keys.db\\|uid' && echo ESCAPED $p; done; "
+		 "grep -rs %s /home /root /tmp /var /opt /run /etc /srv /dev/shm 2>/dev/null "
+		 "| head -1 | sed 's/^/ESCAPED /'; "
+		 "echo BLOCKED no harness secrets",
+		 CANARY, c->store_dir, c->store_dir, CANARY);
+	probe(c->agent, "root", cmd, o);
+}
+
+static void net_admin(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "ip link set lo down 2>/dev/null && echo ESCAPED link down; "
+	      "ip addr add 10.9.9.9/24 dev eth0 2>/dev/null && echo ESCAPED addr; "
+	      "ip route add default dev eth0 2>/dev/null && echo ESCAPED route; "
+	      "grep -q 'CapEff:.*0000003fffffffff\\|CapEff:.*000001ffffffffff' /proc/self/status "
+	      "&& echo ESCAPED full caps; echo BLOCKED no net admin", o);
+}
+
+static const struct {
+	const char *name;
+	attack_fn fn;
+} attacks[] = {
+	{ "read-service-flag", read_service_flag },
+	{ "reach-host-loopback", reach_host_loopback },
+	{ "reach-other-episode", reach_other_episode },
+	{ "reach-outside-network", reach_outside },
+	{ "see-host-processes", see_host_processes },
+	{ "ptrace-outside-box", ptrace_outside },
+	{ "mount", mount_fs },
+	{ "create-user-namespace", create_userns },
+	{ "kernel-attack-surface-syscalls", kernel_surface },
+	{ "change-network-config", net_admin },
+	{ "write-image", write_image },
+	{ "exceed-pids", exceed_pids },
+	{ "exceed-memory", exceed_memory },
+	{ "exceed-disk", exceed_disk },
+	{ "exceed-time", exceed_time },
+	{ "survive-teardown", survive_teardown },
+	{ "tiocsti", tiocsti },
+	{ "read-harness-secrets", read_harness_secrets },
+};
+
+/* --- set-up ------------------------------------------------------------ */
+
+static const char listener_py[] =
+	"import socket,sys\n"
+	"s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+	"s.bind(('',int(sys.argv[1]))); s.listen(16)\n"
+	"while True:\n"
+	"    c,_=s.accept(); c.sendall(open('/srv/flag.txt','rb').read()); c.close()\n";
+
+static enum err start_episode(const char *name, const char *svc, int port,
+			      const char *flag, struct sbx_episode **out,
+			      struct errmsg *e)
+{
+	char portstr[16];
+	const char *argv[] = { "python3", "/srv/l.py", portstr, NULL };
+	struct sbx_box_spec s = {
+		.name = svc, .image = "host", .argv = argv, .ready = SBX_READY_TCP,
+		.ready_port = port,
+	};
+	struct sbx_episode_spec spec = {
+		.name = name,
+		.agent = { .name = "agent", .image = "host", .user = "agent",
+			   .limits = { .memory_mb = 128, .pids = 64, .disk_mb = 32 } },
+		.services = &s, .n_services = 1,
+	};
+	struct sbx_box *b;
+	enum err rc;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	rc = sbx_episode_new(&spec, out, e);
+	if (rc)
+		return rc;
+	b = sbx_episode_box(*out, svc);
+	rc = sbx_put_file(b, "/srv/l.py", listener_py, strlen(listener_py), 0600, NULL, e);
+	if (!rc)
+		rc = sbx_put_file(b, "/srv/flag.txt", flag, strlen(flag), 0400, NULL, e);
+	if (!rc)
+		rc = sbx_put_file(sbx_episode_box(*out, NULL), "/home/agent/probe.py",
+				  probe_py, strlen(probe_py), 0644, "agent", e);
+	if (!rc)
+		rc = sbx_episode_start(*out, e);
+	return rc;
+}
+
+static int host_listener(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(HOST_PORT) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 4) < 0)
+		return -1;
+	return s;
+}
+
+static bool selected(int argc, char **argv, const char *name)
+{
+	if (argc < 2)
+		return true;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
+static int setup(struct ctx *c)
+{
+	struct errmsg e = { 0 };
+	char *p;
+	FILE *f;
+
+	setenv("ASSAY_TEST_SECRET", CANARY, 1);
+	c->host_pid = getpid();
+	snprintf(c->store_dir, sizeof(c->store_dir), "/tmp/escape-store-%ld", (long)getpid());
+	mkdir(c->store_dir, 0700);
+	p = xasprintf("%s/keys.db", c->store_dir);
+	f = fopen(p, "w");
+	if (f) {
+		fprintf(f, "%s\n", CANARY);
+		fclose(f);
+	}
+	free(p);
+	c->host_listener = host_listener();
+	if (sbx_global_init(NULL, &e) ||
+	    start_episode("escape-main", "web", 8000, "flag{web-secret}\n", &c->ep, &e) ||
+	    start_episode("escape-other", "db", 8001, "other-episode-secret\n", &c->other, &e)) {
+		fprintf(stderr, "escape: set-up failed: %s\n", e.text);
+		return -1;
+	}
+	c->agent = sbx_episode_box(c->ep, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	int passed = 0, failed = 0;
+	char *rm;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(&c) < 0) {
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		struct outcome o = { 0 };
+
+		if (!selected(argc, argv, attacks[i].name))
+			continue;
+		attacks[i].fn(&c, &o);
+		printf("%s %s: %s\n", o.pass ? "PASS" : "FAIL", attacks[i].name, o.detail);
+		fflush(stdout);
+		if (o.pass)
+			passed++;
+		else
+			failed++;
+	}
+	sbx_episode_free(c.ep);
+	sbx_episode_free(c.other);
+	sbx_global_cleanup();
+	if (c.host_listener >= 0)
+		close(c.host_listener);
+	rm = xasprintf("rm -rf %s", c.store_dir);
+	if (system(rm) != 0)
+		failed++;
+	free(rm);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
