@@ -29,5 +29,9 @@ int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_task(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_suite(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

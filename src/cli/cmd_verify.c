@@ -1,0 +1,383 @@
+/*
+ * cmd_verify.c - `assay verify`: check signed results, sealed archives and
+ * the audit log offline against pinned public keys.
+ *
+ *   assay verify RESULT.json --key PUB... [--threshold N] [--minisig F]
+ *   assay verify S.assay --key PUB...
+ *   assay verify audit [--log DIR] --key PUB... [--checkpoint PINNED]
+ *   assay verify audit --proof P --checkpoint C --key PUB...
+ *                      [--old-checkpoint O] [--entry FILE]
+ *
+ * A result needs --threshold (default 2: evaluator and admin) distinct
+ * trusted signatures. RESULT.json.minisig, when present, must verify too.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "vault/auditlog.h"
+#include "vault/keys.h"
+#include "vault/seal.h"
+#include "vault/sign.h"
+#include "vault/vault.h"
+
+#define MAX_KEYS 32
+
+struct vopts {
+	const char *log;
+	const char *checkpoint;
+	const char *old_checkpoint;
+	const char *proof;
+	const char *entry;
+	const char *minisig;
+	long threshold;
+	size_t nkeys;
+	struct vault_pubkey keys[MAX_KEYS];
+};
+
+enum { O_KEY = 256, O_THR, O_LOG, O_CP, O_OLDCP, O_PROOF, O_ENTRY, O_MINI };
+
+static const struct option vopts_long[] = {
+	{ "key", required_argument, NULL, O_KEY },
+	{ "threshold", required_argument, NULL, O_THR },
+	{ "log", required_argument, NULL, O_LOG },
+	{ "checkpoint", required_argument, NULL, O_CP },
+	{ "old-checkpoint", required_argument, NULL, O_OLDCP },
+	{ "proof", required_argument, NULL, O_PROOF },
+	{ "entry", required_argument, NULL, O_ENTRY },
+	{ "minisig", required_argument, NULL, O_MINI },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs("usage: assay verify RESULT.json --key PUB... [--threshold N] "
+	      "[--minisig FILE]\n"
+	      "       assay verify S.assay --key PUB...\n"
+	      "       assay verify audit [--log DIR] --key PUB... "
+	      "[--checkpoint PINNED]\n"
+	      "       assay verify audit --proof P --checkpoint C --key PUB... "
+	      "[--old-checkpoint O] [--entry FILE]\n", stderr);
+}
+
+static int fail(struct errmsg *e)
+{
+	cli_error("%s", e->text);
+	return cli_exit_for(e->code);
+}
+
+static int add_key(struct vopts *o, const char *path)
+{
+	struct errmsg e;
+
+	if (o->nkeys == MAX_KEYS) {
+		cli_error("too many --key options");
+		return EXIT_USAGE;
+	}
+	if (vault_pubkey_load(path, &o->keys[o->nkeys], &e))
+		return fail(&e);
+	o->nkeys++;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct vopts *o)
+{
+	char *end;
+	int c, rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->threshold = 2;
+	optind = 0;
+	while (!rc && (c = getopt_long(argc, argv, "h", vopts_long, NULL)) != -1) {
+		switch (c) {
+		case O_KEY: rc = add_key(o, optarg); break;
+		case O_THR:
+			o->threshold = strtol(optarg, &end, 10);
+			if (*end || o->threshold < 1 || o->threshold > MAX_KEYS)
+				rc = EXIT_USAGE;
+			break;
+		case O_LOG: o->log = optarg; break;
+		case O_CP: o->checkpoint = optarg; break;
+		case O_OLDCP: o->old_checkpoint = optarg; break;
+		case O_PROOF: o->proof = optarg; break;
+		case O_ENTRY: o->entry = optarg; break;
+		case O_MINI: o->minisig = optarg; break;
+		default: rc = EXIT_USAGE; break;
+		}
+	}
+	if (!rc && !o->nkeys) {
+		cli_error("give the trusted public keys with --key");
+		rc = EXIT_USAGE;
+	}
+	if (rc == EXIT_USAGE)
+		usage();
+	return rc;
+}
+
+/* ---- results ---- */
+
+static enum err check_minisig(const struct vopts *o, const char *path,
+			      const char *data, size_t len, struct errmsg *e)
+{
+	char *sp = o->minisig ? xstrdup(o->minisig) : xasprintf("%s.minisig", path);
+	char *sig = NULL;
+	size_t slen;
+	struct buf tc;
+	enum err rc = ERR_OK;
+
+	if (!o->minisig && !path_exists(sp)) {
+		free(sp);
+		return ERR_OK;
+	}
+	buf_init(&tc, 4096);
+	rc = file_read(sp, 4096, &sig, &slen, e);
+	for (size_t k = 0; !rc && k < o->nkeys; k++) {
+		rc = vault_minisign_verify(&o->keys[k], data, len, sig, slen, &tc, e);
+		if (!rc) {
+			printf("minisign: %s verified by '%s' (trusted comment: %s)\n",
+			       sp, o->keys[k].name, tc.data);
+			break;
+		}
+		if (k + 1 < o->nkeys)
+			rc = ERR_OK;
+	}
+	if (rc)
+		rc = err_prefix(e, "minisign signature '%s'", sp);
+	buf_release(&tc);
+	free(sig);
+	free(sp);
+	return rc;
+}
+
+static int verify_result(const struct vopts *o, const char *path,
+			 const char *data, size_t len)
+{
+	struct vault_dsse *env = NULL;
+	int signer[MAX_KEYS];
+	size_t nvalid = 0;
+	struct errmsg e;
+	enum err rc = vault_dsse_parse(data, len, &env, &e);
+
+	if (!rc)
+		rc = vault_dsse_verify(env, o->keys, o->nkeys,
+				       (size_t)o->threshold, &nvalid, signer, &e);
+	if (!rc && strcmp(env->payload_type, VAULT_DSSE_INTOTO))
+		rc = err_set(&e, ERR_INVAL, "payload type is '%s', not an "
+			     "in-toto statement", env->payload_type);
+	if (!rc) {
+		printf("%s: DSSE envelope, %zu of %zu trusted signatures valid "
+		       "(%ld required):", path, nvalid, o->nkeys, o->threshold);
+		for (size_t k = 0; k < o->nkeys; k++)
+			if (signer[k])
+				printf(" %s", o->keys[k].name);
+		putchar('\n');
+		rc = check_minisig(o, path, data, len, &e);
+	}
+	vault_dsse_free(env);
+	if (rc) {
+		err_prefix(&e, "'%s'", path);
+		return fail(&e);
+	}
+	return EXIT_OK;
+}
+
+static int verify_archive(const struct vopts *o, const char *path)
+{
+	struct vault_archive *a = NULL;
+	struct errmsg e;
+	enum err rc = vault_archive_open(path, &a, &e);
+
+	if (!rc)
+		rc = vault_archive_check_signer(a, o->keys, o->nkeys, &e);
+	if (!rc)
+		printf("%s: sealed suite '%s' (%s), signed by '%s'\n", path,
+		       a->suite_id, a->digest, a->sealer.name);
+	vault_archive_free(a);
+	return rc ? fail(&e) : EXIT_OK;
+}
+
+/* ---- the audit log ---- */
+
+static enum err load_checkpoint(const struct vopts *o, const char *path,
+				struct vault_checkpoint *cp, struct errmsg *e)
+{
+	char *data;
+	size_t len;
+	enum err rc = file_read(path, VAULT_NOTE_MAX, &data, &len, e);
+
+	if (rc)
+		return rc;
+	rc = vault_checkpoint_verify(data, len, o->keys, o->nkeys, cp, NULL, e);
+	free(data);
+	return rc ? err_prefix(e, "checkpoint '%s'", path) : ERR_OK;
+}
+
+static enum err verify_proof_offline(const struct vopts *o, struct errmsg *e)
+{
+	struct vault_checkpoint cp, old;
+	struct vault_proof *p = xmalloc(sizeof(*p));
+	char *data = NULL;
+	size_t len;
+	enum err rc = load_checkpoint(o, o->checkpoint, &cp, e);
+
+	if (!rc)
+		rc = file_read(o->proof, 1 << 20, &data, &len, e);
+	if (!rc)
+		rc = vault_proof_parse(data, len, p, e);
+	if (!rc && p->size != cp.size)
+		rc = err_set(e, ERR_INVAL, "the proof is for size %llu, the "
+			     "checkpoint for %llu", (unsigned long long)p->size,
+			     (unsigned long long)cp.size);
+	if (!rc && p->kind == VAULT_PROOF_INCLUSION) {
+		if (o->entry) {
+			vault_hash leaf;
+			free(data);
+			data = NULL;
+			rc = file_read(o->entry, VAULT_AUDIT_ENTRY_MAX, &data, &len, e);
+			vault_merkle_leaf_hash(data, len, leaf);
+			if (!rc && memcmp(leaf, p->leaf, VAULT_HASH_LEN))
+				rc = err_set(e, ERR_CRYPTO, "entry '%s' is not "
+					     "the proven leaf", o->entry);
+		}
+		if (!rc)
+			rc = vault_merkle_verify_inclusion(p->a, p->size, p->leaf,
+							   p->hashes, p->len,
+							   cp.root, e);
+	} else if (!rc) {
+		rc = o->old_checkpoint ? load_checkpoint(o, o->old_checkpoint, &old, e)
+			: err_set(e, ERR_INVAL, "a consistency proof needs "
+				  "--old-checkpoint");
+		if (!rc && old.size != p->a)
+			rc = err_set(e, ERR_INVAL, "the proof starts at size "
+				     "%llu, the old checkpoint is %llu",
+				     (unsigned long long)p->a,
+				     (unsigned long long)old.size);
+		if (!rc)
+			rc = vault_merkle_verify_consistency(p->a, p->size, old.root,
+							     cp.root, p->hashes,
+							     p->len, e);
+	}
+	if (!rc)
+		printf("%s proof verified: %s %llu in tree of size %llu\n",
+		       p->kind == VAULT_PROOF_INCLUSION ? "inclusion" : "consistency",
+		       p->kind == VAULT_PROOF_INCLUSION ? "entry" : "old size",
+		       (unsigned long long)p->a, (unsigned long long)p->size);
+	free(data);
+	free(p);
+	return rc ? err_prefix(e, "proof '%s'", o->proof) : ERR_OK;
+}
+
+/* A pinned older checkpoint must be a prefix of today's signed log. */
+static enum err check_pinned(const struct vopts *o, const char *dir,
+			     const struct vault_audit_check *chk,
+			     struct errmsg *e)
+{
+	struct vault_checkpoint old;
+	struct vault_audit *log;
+	vault_hash root, proof[VAULT_MERKLE_MAX_PROOF];
+	size_t len;
+	enum err rc = load_checkpoint(o, o->checkpoint, &old, e);
+
+	if (rc)
+		return rc;
+	if (old.size > chk->signed_size)
+		return err_set(e, ERR_CRYPTO, "the log was rolled back: pinned "
+			       "checkpoint has %llu entries, the log's signed "
+			       "checkpoint %llu", (unsigned long long)old.size,
+			       (unsigned long long)chk->signed_size);
+	rc = vault_audit_open(dir, VAULT_AUDIT_READONLY, &log, e);
+	if (rc)
+		return rc;
+	rc = vault_audit_root(log, chk->signed_size, root, e);
+	if (!rc && old.size)
+		rc = vault_audit_consistency(log, old.size, chk->signed_size,
+					     proof, &len, e);
+	if (!rc && old.size)
+		rc = vault_merkle_verify_consistency(old.size, chk->signed_size,
+						     old.root, root, proof, len, e);
+	vault_audit_close(log);
+	if (!rc)
+		printf("consistent with pinned checkpoint of size %llu\n",
+		       (unsigned long long)old.size);
+	return rc ? err_prefix(e, "pinned checkpoint '%s'", o->checkpoint) : ERR_OK;
+}
+
+static int verify_audit(const struct vopts *o)
+{
+	struct vault_audit_check chk;
+	struct errmsg e;
+	char *dir;
+	enum err rc;
+
+	if (o->proof) {
+		if (!o->checkpoint) {
+			cli_error("--proof needs --checkpoint");
+			return EXIT_USAGE;
+		}
+		return verify_proof_offline(o, &e) ? fail(&e) : EXIT_OK;
+	}
+	dir = o->log ? xstrdup(o->log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	rc = vault_audit_verify(dir, o->keys, o->nkeys, true, &chk, &e);
+	if (!rc) {
+		char hex[65];
+		hex_encode(chk.root, 32, hex);
+		printf("audit log %s: %llu entries, signed checkpoint covers "
+		       "%llu, root %s\n", dir, (unsigned long long)chk.entries,
+		       (unsigned long long)chk.signed_size, hex);
+	}
+	if (!rc && o->checkpoint)
+		rc = check_pinned(o, dir, &chk, &e);
+	free(dir);
+	return rc ? fail(&e) : EXIT_OK;
+}
+
+static bool is_archive(const char *path)
+{
+	static const char magic[] = "assay sealed suite v1\n";
+	char head[sizeof(magic)];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(head, 1, sizeof(magic) - 1, f);
+	fclose(f);
+	return n == sizeof(magic) - 1 && !memcmp(head, magic, n);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct vopts *o;
+	char *data = NULL;
+	size_t len = 0;
+	struct errmsg e;
+	int rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage();
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	o = xcalloc(1, sizeof(*o));
+	rc = parse(argc - 1, argv + 1, o);
+	if (!rc && optind + 1 != argc) {
+		usage();
+		rc = EXIT_USAGE;
+	}
+	if (!rc && !strcmp(argv[1], "audit"))
+		rc = verify_audit(o);
+	else if (!rc && is_archive(argv[1]))
+		rc = verify_archive(o, argv[1]);
+	else if (!rc && file_read(argv[1], VAULT_DSSE_MAX * 2, &data, &len, &e))
+		rc = fail(&e);
+	else if (!rc)
+		rc = verify_result(o, argv[1], data, len);
+	free(data);
+	free(o);
+	return rc;
+}

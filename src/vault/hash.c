@@ -1,0 +1,52 @@
+/*
+ * hash.c - libsodium start-up and the SHA-256 helpers of vault.h.
+ */
+#include "vault/vault.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+enum err vault_init(struct errmsg *e)
+{
+	/* sodium_init is itself thread safe and returns 1 once initialised. */
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot initialise libsodium");
+	return ERR_OK;
+}
+
+void vault_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	static const unsigned char empty;
+
+	/* crypto_hash_sha256 needs no sodium_init; tolerate data == NULL. */
+	crypto_hash_sha256(out, data ? data : &empty, len);
+}
+
+void vault_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[32];
+
+	vault_sha256(data, len, h);
+	hex_encode(h, sizeof(h), out);
+}
+
+char *vault_home_path(const char *sub, const char *env)
+{
+	const char *v = env ? getenv(env) : NULL;
+	const char *home = getenv("ASSAY_HOME");
+	char *base, *out;
+
+	if (v && *v)
+		return xstrdup(v);
+	if (home && *home)
+		return path_join(home, sub);
+	home = getenv("HOME");
+	base = path_join(home && *home ? home : ".", ".assay");
+	out = path_join(base, sub);
+	free(base);
+	return out;
+}

@@ -1,0 +1,165 @@
+/*
+ * seal.h - sealed suite archives (.assay), custodian approvals and
+ * unsealing into memory. The file format is docs/FORMAT-archive.md.
+ *
+ * Sealing: each task directory (a directory holding task.yaml) becomes one
+ * secretstream (XChaCha20-Poly1305) of 64 KiB chunks under its own random
+ * key, the last chunk tagged FINAL; every chunk's associated data is a
+ * BLAKE2b-256 digest binding the archive id, the task's index and id, so
+ * chunks cannot move between tasks or archives. Task keys are wrapped
+ * (XChaCha20-Poly1305, random nonce) under a KEK derived from a random
+ * suite key; the suite key exists only as Shamir k-of-n shares, each
+ * sealed (crypto_box_seal) to one custodian's X25519 key. The sealer signs
+ * the SHA-256 of everything before the signature line; that hash, in hex,
+ * is the suite digest approvals name.
+ *
+ * Unsealing: the run creates a request (suite digest, run id, reason,
+ * expiry and a fresh X25519 key); each custodian checks it, opens their
+ * share with their own secret key, re-seals it to the request key and
+ * signs an approval naming the same fields. With k approvals from k
+ * distinct custodians and the request's secret key, vault_suite_unseal
+ * returns every task's files in sodium_malloc memory -- never on disk --
+ * or nothing at all.
+ */
+#ifndef ASSAY_VAULT_SEAL_H
+#define ASSAY_VAULT_SEAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "vault/auditlog.h"
+#include "vault/keys.h"
+
+#define VAULT_SEAL_CHUNK 65536
+#define VAULT_SEAL_MAX_TASKS 4096
+#define VAULT_SEAL_MAX_FILES 10000            /* per task */
+#define VAULT_SEAL_MAX_TASK_BYTES ((uint64_t)1 << 30)
+#define VAULT_ARCHIVE_MAX ((size_t)4 << 30)
+#define VAULT_ID_MAX 128
+
+struct vault_archive_custodian {
+	struct vault_pubkey pub;
+	unsigned char sealed_share[33 + 48];
+};
+
+struct vault_archive_task {
+	char *id;
+	uint64_t files;
+	uint64_t plain_len;
+	uint64_t chunks;
+	uint64_t offset; /* within the data section */
+	uint64_t length;
+	unsigned char stream_header[24];
+	unsigned char wrapped_key[24 + 32 + 16];
+};
+
+/* A parsed archive. The sealer's signature has been verified against the
+ * key named in the archive (integrity); authenticity comes from pinning
+ * that key (vault_archive_check_signer) or from custodians approving the
+ * digest. */
+struct vault_archive {
+	char *path;
+	unsigned char archive_id[16];
+	char *suite_id;
+	char *suite_version;
+	char *created;
+	struct vault_pubkey sealer;
+	unsigned threshold;
+	size_t ncustodians;
+	struct vault_archive_custodian *custodians;
+	size_t ntasks;
+	struct vault_archive_task *tasks;
+	unsigned char key_check[32];
+	char digest[65]; /* hex SHA-256 of the signed body */
+	unsigned char *data; /* the whole file */
+	size_t len;
+	size_t data_off; /* start of the data section */
+};
+
+struct vault_seal_opts {
+	const char *suite_dir;
+	const struct vault_pubkey *custodians;
+	size_t ncustodians;
+	unsigned threshold;
+	struct vault_seckey *signer;
+};
+
+/* Seal suite_dir into out_path (written atomically, mode 0644; nothing is
+ * left behind on failure). digest_out gets the suite digest. */
+enum err vault_suite_seal(const struct vault_seal_opts *o,
+			  const char *out_path, char digest_out[65],
+			  struct errmsg *e) MUST_CHECK;
+
+enum err vault_archive_open(const char *path, struct vault_archive **a_out,
+			    struct errmsg *e) MUST_CHECK;
+/* Parse from memory (copied); name is used in messages. */
+enum err vault_archive_parse(const char *name, const void *data, size_t len,
+			     struct vault_archive **a_out,
+			     struct errmsg *e) MUST_CHECK;
+void vault_archive_free(struct vault_archive *a);
+/* ERR_CRYPTO unless the archive was sealed by one of keys. */
+enum err vault_archive_check_signer(const struct vault_archive *a,
+				    const struct vault_pubkey *keys,
+				    size_t nkeys, struct errmsg *e) MUST_CHECK;
+
+/* ---- requests and approvals ---- */
+
+/* request_out: the text custodians see. secret_out: the same text plus
+ * the request's X25519 secret; keep it 0600 until the run is done. */
+enum err vault_request_create(const struct vault_archive *a,
+			      const char *run_id, const char *reason,
+			      int64_t expires_unix, struct buf *request_out,
+			      struct buf *secret_out,
+			      struct errmsg *e) MUST_CHECK;
+/* A custodian's approval of request_text for archive a. */
+enum err vault_approve(const struct vault_archive *a,
+		       const char *request_text, size_t request_len,
+		       struct vault_seckey *custodian, int64_t now_unix,
+		       struct buf *approval_out, struct errmsg *e) MUST_CHECK;
+
+struct vault_approval_in {
+	const char *name; /* file name for messages */
+	const char *text;
+	size_t len;
+};
+
+struct vault_file {
+	char *path;             /* relative, '/'-separated */
+	uint32_t mode;          /* permission bits */
+	const unsigned char *data; /* inside the task's locked buffer */
+	size_t len;
+};
+
+struct vault_task_content {
+	char *id;
+	size_t nfiles;
+	struct vault_file *files;
+	unsigned char *plain; /* sodium_malloc; wiped on free */
+	size_t plain_len;
+};
+
+struct vault_suite_content {
+	char *suite_id;
+	char *suite_version;
+	char digest[65];
+	size_t ntasks;
+	struct vault_task_content *tasks;
+};
+
+/* Check the request secret and approvals, append an "unseal" entry to log
+ * (if non-NULL) before combining shares, then decrypt every task into
+ * memory. run_id (may be NULL) must match the request's. */
+enum err vault_suite_unseal(const struct vault_archive *a,
+			    const char *request_secret, size_t secret_len,
+			    const char *run_id,
+			    const struct vault_approval_in *approvals,
+			    size_t napprovals, int64_t now_unix,
+			    struct vault_audit *log,
+			    struct vault_suite_content **content_out,
+			    struct errmsg *e) MUST_CHECK;
+void vault_suite_content_free(struct vault_suite_content *c);
+
+#endif

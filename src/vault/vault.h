@@ -1,0 +1,31 @@
+/*
+ * vault.h - the vault part: hashing helpers every other part may use, and
+ * the entry point to libsodium. The rest of the vault's contract lives in
+ * keys.h (signing and custodian keys), sign.h (DSSE and minisign),
+ * auditlog.h (the Merkle audit log) and seal.h (sealed suite archives).
+ *
+ * sodium.h is included only by the .c files of src/vault; no libsodium type appears in
+ * any vault header. Every function here is thread safe once vault_init()
+ * has run; the hashing helpers call it themselves.
+ */
+#ifndef ASSAY_VAULT_H
+#define ASSAY_VAULT_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* Initialise libsodium (idempotent, thread safe). ERR_CRYPTO if the
+ * library cannot start (no entropy source). */
+enum err vault_init(struct errmsg *e) MUST_CHECK;
+
+/* SHA-256 of data into out (32 bytes). data may be NULL when len is 0. */
+void vault_sha256(const void *data, size_t len, unsigned char out[32]);
+/* Lower-case hex SHA-256 of data into out (64 hex digits + NUL). */
+void vault_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Where vault state lives by default: the value of environment variable
+ * env if set, else $ASSAY_HOME/sub, else $HOME/.assay/sub. Caller frees. */
+char *vault_home_path(const char *sub, const char *env);
+
+#endif

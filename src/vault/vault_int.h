@@ -1,0 +1,103 @@
+/*
+ * vault_int.h - helpers shared only inside src/vault: canonical base64,
+ * a strict line reader for the vault's text formats, Shamir sharing.
+ *
+ * The text formats (keys, approvals, notes, archive headers) are parsed
+ * here with fixed keywords and field counts; every length from outside is
+ * capped before anything is allocated.
+ */
+#ifndef ASSAY_VAULT_INT_H
+#define ASSAY_VAULT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* Standard base64 with padding (RFC 4648 §4), as used by DSSE, minisign
+ * and signed notes. Decoding is strict: no whitespace, canonical only. */
+enum err vb64_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
+/* Decode exactly `want` bytes (ERR_PARSE otherwise). */
+enum err vb64_decode_exact(const char *s, size_t slen, void *out, size_t want,
+			   const char *what, struct errmsg *e) MUST_CHECK;
+/* Decode at most max bytes into a fresh xmalloc'd buffer. */
+enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
+			   unsigned char **out, size_t *len_out,
+			   const char *what, struct errmsg *e) MUST_CHECK;
+
+/* Append s as a JSON string literal (quotes, backslashes and control
+ * characters escaped; other bytes copied). Emitting only: the vault never
+ * parses JSON except DSSE envelopes, through base/ytree. */
+enum err vjson_str_add(struct buf *b, const char *s) MUST_CHECK;
+
+/* A cursor over "\n"-terminated lines. */
+struct vlines {
+	const char *p;
+	const char *end;
+	int lineno;
+};
+
+void vlines_init(struct vlines *l, const char *data, size_t len);
+/* Next line without its "\n". false at the end. A final line without
+ * "\n" sets *unterminated_out. */
+bool vlines_next(struct vlines *l, const char **line_out, size_t *len_out,
+		 bool *unterminated_out);
+
+#define VFIELDS_MAX 12
+struct vfields {
+	size_t n;
+	const char *s[VFIELDS_MAX];
+	size_t len[VFIELDS_MAX];
+};
+
+/* Split on single spaces. ERR_PARSE on empty fields or too many. */
+enum err vfields_split(const char *line, size_t len, struct vfields *f,
+		       struct errmsg *e) MUST_CHECK;
+bool vfield_is(const struct vfields *f, size_t i, const char *word);
+/* Parse field i as an unsigned decimal without leading zeros. */
+enum err vfield_u64(const struct vfields *f, size_t i, uint64_t *out,
+		    struct errmsg *e) MUST_CHECK;
+/* Copy field i (checking it is printable ASCII) into a fresh string. */
+char *vfield_dup(const struct vfields *f, size_t i);
+bool vtext_printable(const char *s, size_t len);
+
+/* Shamir secret sharing over GF(2^8) (shamir.c). A share is one x byte
+ * (1..255) followed by `len` y bytes. Split writes n shares of len + 1
+ * bytes into shares (n * (len + 1) bytes). Combine takes k shares with
+ * distinct non-zero x and writes the secret into out. */
+enum err vault_shamir_split(const unsigned char *secret, size_t len,
+			    unsigned k, unsigned n, unsigned char *shares,
+			    struct errmsg *e) MUST_CHECK;
+enum err vault_shamir_combine(const unsigned char *shares, unsigned k,
+			      size_t len, unsigned char *out,
+			      struct errmsg *e) MUST_CHECK;
+
+struct vault_pubkey;
+/* Set pub->keyid from pub->sign_pk (keys.c). */
+void vault_pubkey_compute_keyid(struct vault_pubkey *pub);
+
+/* Sealed archives (seal.c, archive.c, unseal.c). */
+#define VAULT_ARCHIVE_MAGIC "assay sealed suite v1"
+#define VAULT_ARCHIVE_SIGDOM "assay-sealed-suite-v1"
+#define VAULT_WRAP_LEN (24 + 32 + 16)
+#define VAULT_SHARE_LEN 33
+#define VAULT_SEALED_SHARE_LEN (VAULT_SHARE_LEN + 48)
+
+/* Associated data of every chunk and of the wrapped key of task `index`:
+ * BLAKE2b-256("assay-task-v1" || archive_id || be32(index) || id || 0). */
+void vault_task_ad(const unsigned char archive_id[16], uint32_t index,
+		   const char *id, unsigned char out[32]);
+/* The message the sealer signs: "assay-sealed-suite-v1" || 0 || digest. */
+void vault_archive_sigmsg(const unsigned char digest[32],
+			  unsigned char out[sizeof(VAULT_ARCHIVE_SIGDOM) + 32]);
+/* KEK (subkey 1, "BENCHKEK") and the public key check (subkey 2,
+ * "KEYCHECK") derived from the suite key. */
+void vault_suite_subkeys(const unsigned char suite_key[32],
+			 unsigned char kek_out[32],
+			 unsigned char check_out[32]);
+/* [A-Za-z0-9._:-]{1,128} */
+bool vault_token_ok(const char *s, size_t len);
+
+#endif
