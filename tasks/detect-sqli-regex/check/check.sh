@@ -1,0 +1,2 @@
+#!/bin/sh
+exec python3 /opt/assay/check/score.py /home/agent/rules.txt /opt/assay/check/hidden.tsv

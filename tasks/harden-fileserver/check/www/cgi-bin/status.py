@@ -1,0 +1,3 @@
+import time
+print("status: ok")
+print("uptime-check", int(time.time()) > 0)
