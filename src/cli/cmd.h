@@ -29,6 +29,8 @@ int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_task(int argc, char **argv);
+/* `assay suite exposure` (cmd_exposure.c), dispatched by cmd_suite. */
+int suite_exposure(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_suite(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

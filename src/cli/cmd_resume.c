@@ -14,11 +14,13 @@
 #include "cli/runctl.h"
 
 static int parse(int argc, char **argv, int64_t *run_id, const char **store,
-		 int *jobs)
+		 int *jobs, struct sealed_opts *so)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "request-key", required_argument, NULL, 'k' },
+		{ "approval", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -30,6 +32,10 @@ static int parse(int argc, char **argv, int64_t *run_id, const char **store,
 			*store = optarg;
 		else if (c == 'j' && atoi(optarg) > 0)
 			*jobs = atoi(optarg);
+		else if (c == 'k' || c == 'a') {
+			if (run_opts_sealed(so, c, optarg))
+				return EXIT_USAGE;
+		}
 		else
 			goto usage;
 	}
@@ -42,7 +48,8 @@ static int parse(int argc, char **argv, int64_t *run_id, const char **store,
 	}
 	return 0;
 usage:
-	fputs("usage: assay resume RUN [--store PATH] [-j N]\n", stderr);
+	fputs("usage: assay resume RUN [--store PATH] [-j N] "
+	      "[--request-key REQ.key --approval FILE...]\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -76,10 +83,9 @@ int cmd_resume(int argc, char **argv)
 	int64_t run_id;
 	int jobs = 0, n = 0, rc;
 	struct errmsg e;
-	char digest[65];
 
 	run_opts_init(&o);
-	if ((rc = parse(argc, argv, &run_id, &store, &jobs)) ||
+	if ((rc = parse(argc, argv, &run_id, &store, &jobs, &o.sealed)) ||
 	    (rc = load_run(store, run_id, &run)))
 		return rc;
 	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
@@ -95,14 +101,10 @@ int cmd_resume(int argc, char **argv)
 		return rc;
 	}
 	rc = EXIT_RUNTIME;
-	if (engine_suite_digest(c.suite, digest, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		goto out;
-	}
-	if (strcmp(digest, run.suite_digest)) {
+	if (strcmp(c.digest, run.suite_digest)) {
 		cli_error("run %lld: suite '%s' changed since the run started "
 			  "(digest %.12s, was %.12s); refusing to mix results",
-			  (long long)run_id, o.suite, digest, run.suite_digest);
+			  (long long)run_id, o.suite, c.digest, run.suite_digest);
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -15,7 +15,6 @@ int cmd_run(int argc, char **argv)
 	struct store_run run = { 0 };
 	struct engine_summary sum;
 	struct errmsg e;
-	char digest[65];
 	char *cfg;
 	int rc;
 
@@ -24,17 +23,12 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if ((rc = run_ctx_open(&c, &o)))
 		return rc;
-	if (engine_suite_digest(c.suite, digest, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		run_ctx_close(&c);
-		return EXIT_RUNTIME;
-	}
 	cfg = run_opts_to_json(&o);
 	run.model = (char *)model_name(c.model);
 	run.endpoint = (char *)model_endpoint(c.model);
 	run.suite_id = c.suite->id;
 	run.suite_path = (char *)o.suite;
-	run.suite_digest = digest;
+	run.suite_digest = c.digest;
 	run.config_json = cfg;
 	run.harness_version = (char *)"assay " ASSAY_VERSION;
 	run.epochs = o.epochs;

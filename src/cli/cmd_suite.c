@@ -72,7 +72,9 @@ static void usage(void)
 	      "       assay suite request S.assay --run RUN --reason TEXT "
 	      "[--expires-in SECONDS] -o REQ\n"
 	      "       assay suite unseal S.assay --request-key REQ.key "
-	      "--approval FILE... [--run RUN]\n", stderr);
+	      "--approval FILE... [--run RUN]\n"
+	      "       assay suite exposure S --developer D [--store PATH]\n",
+	      stderr);
 }
 
 static bool num(const char *s, long lo, long hi, long *out)
@@ -361,6 +363,7 @@ static const struct {
 	{ "ls", suite_ls },
 	{ "request", suite_request },
 	{ "unseal", suite_unseal },
+	{ "exposure", suite_exposure },
 };
 
 int cmd_suite(int argc, char **argv)

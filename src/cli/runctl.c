@@ -13,11 +13,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "sandbox/sandbox.h"
+#include "vault/auditlog.h"
+#include "vault/vault.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -66,7 +69,8 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
-       OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF };
+       OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
+       OPT_RKEY, OPT_APPROVAL };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -84,6 +88,9 @@ static const struct option long_opts[] = {
 	{ "budget-tokens", required_argument, NULL, OPT_BTOK },
 	{ "budget-usd", required_argument, NULL, OPT_BUSD },
 	{ "episode-usd", required_argument, NULL, OPT_EUSD },
+	{ "developer", required_argument, NULL, OPT_DEV },
+	{ "request-key", required_argument, NULL, OPT_RKEY },
+	{ "approval", required_argument, NULL, OPT_APPROVAL },
 	{ "max-retries", required_argument, NULL, OPT_RETRIES },
 	{ "request-timeout", required_argument, NULL, OPT_RTIMEOUT },
 	{ "retry-backoff-ms", required_argument, NULL, OPT_BACKOFF },
@@ -153,6 +160,10 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		if (!parse_double(arg, 0, 1e9, &o->episode_usd))
 			return bad("episode-usd", arg);
 		break;
+	case OPT_DEV: o->developer = arg; break;
+	case OPT_RKEY:
+	case OPT_APPROVAL:
+		return run_opts_sealed(&o->sealed, c == OPT_RKEY ? 'k' : 'a', arg);
 	case OPT_RETRIES:
 		if (!parse_long(arg, 0, 100, &l))
 			return bad("max-retries", arg);
@@ -185,7 +196,8 @@ static void usage(void)
 	      "[--reasoning-effort low|medium|high]\n"
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
 	      "[--json] [--quiet]\n"
-	      "         [--max-retries N] [--request-timeout S] "
+	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
+	      "         [--developer NAME] [--max-retries N] [--request-timeout S] "
 	      "[--retry-backoff-ms N]\n", stderr);
 }
 
@@ -232,6 +244,8 @@ char *run_opts_to_json(const struct run_opts *o)
 		json_object_set_new(j, "key_file", json_string(o->key_file));
 	if (o->prompt_level)
 		json_object_set_new(j, "prompt", json_string(o->prompt_level));
+	if (o->developer)
+		json_object_set_new(j, "developer", json_string(o->developer));
 	if (o->params.temperature >= 0)
 		json_object_set_new(j, "temperature", json_real(o->params.temperature));
 	if (o->params.max_tokens)
@@ -275,6 +289,7 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 	o->base_url = keep(j, "base_url");
 	o->key_file = keep(j, "key_file");
 	o->prompt_level = keep(j, "prompt");
+	o->developer = keep(j, "developer");
 	o->params.reasoning_effort = keep(j, "reasoning_effort");
 	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
 		o->epochs = (int)json_integer_value(v);
@@ -305,6 +320,42 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 	return ERR_OK;
 }
 
+int run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
+{
+	if (c == 'k') {
+		o->request_key = arg;
+		return 0;
+	}
+	if (o->n_approvals == SEALED_MAX_APPROVALS) {
+		cli_error("more than %d approvals", SEALED_MAX_APPROVALS);
+		return EXIT_USAGE;
+	}
+	o->approvals[o->n_approvals++] = arg;
+	return 0;
+}
+
+int run_audit(const char *kind, const char *json)
+{
+	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	struct errmsg e;
+	enum err rc = vault_audit_record(dir, kind, json, &e);
+
+	free(dir);
+	if (rc) {
+		cli_error("audit log: %s", e.text);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
+			   struct errmsg *e)
+{
+	if (path_exists(o->suite) && sealed_is_archive(o->suite))
+		return sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
+	return suite_load(o->suite, &c->suite, e);
+}
+
 int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 {
 	struct model_config mc = { 0 };
@@ -314,7 +365,9 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	enum err rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = suite_load(o->suite, &c->suite, &e);
+	rc = load_suite(c, o, &e);
+	if (rc == ERR_OK)
+		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)
 		rc = store_open(path, &c->store, &e);
 	free(path);
@@ -348,7 +401,10 @@ void run_ctx_close(struct run_ctx *c)
 	model_close(c->model);
 	model_ctx_free(c->mctx);
 	store_close(c->store);
-	suite_free(c->suite);
+	if (c->sealed)
+		sealed_close(c->sealed, c->suite);
+	else
+		suite_free(c->suite);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -381,9 +437,54 @@ static void print_summary(const struct run_opts *o, int64_t run_id,
 	       s->cost_usd);
 }
 
+/* run.start / run.finish in the audit log: what ran against what, never
+ * any task text. */
+static int audit_run(const struct run_ctx *c, const char *kind,
+		     int64_t run_id, const char *status,
+		     const struct engine_summary *sum)
+{
+	json_t *j = json_object();
+	char *text;
+	int rc;
+
+	json_object_set_new(j, "run", json_integer(run_id));
+	json_object_set_new(j, "model", json_string(model_name(c->model)));
+	json_object_set_new(j, "endpoint", json_string(model_endpoint(c->model)));
+	json_object_set_new(j, "suite", json_string(c->suite->id));
+	json_object_set_new(j, "suite_digest", json_string(c->digest));
+	json_object_set_new(j, "sealed", json_boolean(c->sealed != NULL));
+	if (status)
+		json_object_set_new(j, "status", json_string(status));
+	if (sum) {
+		json_object_set_new(j, "episodes", json_integer(sum->done));
+		json_object_set_new(j, "solved", json_integer(sum->solved));
+	}
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	rc = run_audit(kind, text);
+	free(text);
+	return rc;
+}
+
+/* The developer behind a model when --developer is not given: the
+ * provider for the hosted APIs, the model's name for a self-hosted one. */
+static const char *default_developer(const char *model, char *buf, size_t n)
+{
+	const char *slash = strchr(model, '/');
+
+	if (!slash)
+		return model;
+	if (!strncmp(model, "openai-compatible/", 18))
+		snprintf(buf, n, "%s", slash + 1);
+	else
+		snprintf(buf, n, "%.*s", (int)(slash - model), model);
+	return buf;
+}
+
 int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 		    int64_t run_id, struct engine_summary *sum)
 {
+	char buf[128];
 	struct engine_config ec = { 0 };
 	struct sigaction sa = { 0 };
 	struct errmsg e;
@@ -402,16 +503,21 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.epochs = o->epochs;
 	ec.jobs = o->jobs;
 	ec.prompt_level = o->prompt_level;
+	ec.developer = o->developer ? o->developer : default_developer(o->model, buf, sizeof(buf));
 	ec.budget_tokens = o->budget_tokens;
 	ec.budget_usd = o->budget_usd;
 	ec.episode_usd = o->episode_usd;
 	ec.progress = !o->quiet && !o->json && isatty(STDERR_FILENO);
 	ec.stop = &stop_flag;
+	if (audit_run(c, "run.start", run_id, NULL, NULL))
+		return EXIT_RUNTIME;
 	rc = engine_run(&ec, sum, &e);
 	status = rc ? "failed" : stop_flag ? "interrupted" :
 		 sum->stopped ? "stopped" : "done";
 	if (store_run_set_status(c->store, run_id, status, &e) != ERR_OK && !rc)
 		rc = e.code;
+	if (audit_run(c, "run.finish", run_id, status, sum) && !rc)
+		return EXIT_RUNTIME;
 	if (rc) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		return EXIT_RUNTIME;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "cli/sealed.h"
 #include "engine/engine.h"
 #include "model/model.h"
 #include "store/store.h"
@@ -19,6 +20,7 @@ struct run_opts {
 	const char *base_url;
 	const char *key_file;
 	const char *prompt_level;
+	const char *developer;     /* owner of the endpoint (exposure ledger) */
 	int epochs;
 	int jobs;
 	struct model_params params;
@@ -30,6 +32,7 @@ struct run_opts {
 	double episode_usd;
 	bool json;
 	bool quiet;
+	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
 };
 
 void run_opts_init(struct run_opts *o);
@@ -46,7 +49,15 @@ struct run_ctx {
 	struct model_ctx *mctx;
 	struct model *model;
 	struct suite *suite;
+	struct sealed *sealed;     /* non-NULL: the suite lives in memory */
+	char digest[65];           /* the suite's content digest */
 };
+
+/* Parse --request-key / --approval into o (0, or an exit code). */
+int run_opts_sealed(struct sealed_opts *o, int c, const char *arg);
+/* Append one entry to the audit log; prints and returns an exit code on
+ * failure, else 0. */
+int run_audit(const char *kind, const char *json);
 
 /* Open store, suite, model and sandbox; on error print and return the
  * exit code, else 0. */

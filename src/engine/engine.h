@@ -29,6 +29,8 @@ struct engine_config {
 	int epochs;
 	int jobs;                       /* concurrent episodes, >= 1 */
 	const char *prompt_level;       /* NULL, "hard" or "easy" */
+	const char *developer;          /* who runs the endpoint, for the
+	                                   exposure ledger */
 	long budget_tokens;             /* whole run; 0 = unlimited */
 	double budget_usd;              /* whole run; 0 = unlimited */
 	double episode_usd;             /* per episode; 0 = unlimited */

@@ -22,6 +22,7 @@ enum ep_phase {
 struct episode {
 	const struct engine_config *cfg;
 	const struct task *task;
+	const char *task_digest;    /* borrowed from the scheduler */
 	int epoch, attempt;
 	int64_t id;                 /* store row */
 	int seq;                    /* next event number */

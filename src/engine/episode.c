@@ -376,6 +376,29 @@ static void record_setup_failure(struct episode *ep, const char *error)
 
 /* --- life cycle ------------------------------------------------------ */
 
+/* The task's text is about to reach the endpoint: record it. */
+static void record_exposure(struct episode *ep)
+{
+	const struct engine_config *c = ep->cfg;
+	struct store_exposure x = { 0 };
+	struct errmsg e;
+
+	if (!model_is_remote(c->model) || ep->store_failed)
+		return;
+	x.task_id = ep->task->id;
+	x.task_digest = (char *)ep->task_digest;
+	x.suite_id = c->suite->id;
+	x.developer = (char *)(c->developer ? c->developer : "unknown");
+	x.model = (char *)model_name(c->model);
+	x.endpoint = (char *)model_endpoint(c->model);
+	x.run_id = c->run_id;
+	x.first_ms = wall_ms();
+	if (store_exposure_add(c->store, &x, &e) != ERR_OK) {
+		ep->store_failed = true;
+		ep->store_err = e;
+	}
+}
+
 static void start_agent(struct episode *ep)
 {
 	const struct task *t = ep->task;
@@ -422,6 +445,7 @@ enum err episode_begin(struct episode *ep, struct errmsg *e)
 		return ERR_OK;
 	}
 	ep->phase = EP_AGENT;
+	record_exposure(ep);
 	start_agent(ep);
 	return ERR_OK;
 }

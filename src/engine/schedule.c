@@ -33,6 +33,7 @@ struct sched {
 	int64_t start_ms;
 	struct errmsg fatal;
 	bool failed;
+	char (*digests)[65];         /* per suite task, same order */
 };
 
 static bool budget_left(const struct sched *s)
@@ -111,6 +112,9 @@ static enum err launch(struct sched *s, struct errmsg *e)
 
 	ep->cfg = s->cfg;
 	ep->task = it->task;
+	for (size_t i = 0; i < s->cfg->suite->n_tasks; i++)
+		if (s->cfg->suite->tasks[i] == it->task)
+			ep->task_digest = s->digests[i];
 	ep->epoch = it->epoch;
 	ep->attempt = it->attempt;
 	rc = episode_begin(ep, e);
@@ -285,9 +289,17 @@ enum err engine_run(const struct engine_config *cfg,
 	enum err rc;
 
 	memset(summary, 0, sizeof(*summary));
+	s.digests = xcalloc(cfg->suite->n_tasks + 1, sizeof(*s.digests));
+	for (size_t i = 0; i < cfg->suite->n_tasks; i++)
+		if ((rc = plan_task_digest(cfg->suite->tasks[i], s.digests[i], e))) {
+			free(s.digests);
+			return rc;
+		}
 	rc = plan_build(cfg, &s.plan, e);
-	if (rc)
+	if (rc) {
+		free(s.digests);
 		return rc;
+	}
 	summary->planned = (int)s.plan.n;
 	s.limit = cfg->jobs > 0 ? cfg->jobs : 1;
 	s.start_ms = s.last_throttle_ms = now_ms();
@@ -307,6 +319,7 @@ enum err engine_run(const struct engine_config *cfg,
 	summary->stopped = stopping(&s) || s.next < s.plan.n;
 	plan_release(&s.plan);
 	free(s.live);
+	free(s.digests);
 	if (s.failed) {
 		*e = s.fatal;
 		return s.fatal.code ? s.fatal.code : ERR_STORE;

@@ -327,6 +327,12 @@ const char *model_endpoint(const struct model *m)
 	return m->endpoint ? m->endpoint : m->name;
 }
 
+bool model_is_remote(const struct model *m)
+{
+	return m->ops == &provider_openai || m->ops == &provider_openai_compat ||
+	       m->ops == &provider_anthropic;
+}
+
 bool model_needs_solution(const struct model *m)
 {
 	return m->ops == &provider_baseline_oracle;

@@ -149,6 +149,9 @@ void model_close(struct model *m);
 const char *model_name(const struct model *m);      /* borrowed */
 const char *model_endpoint(const struct model *m);  /* borrowed, no key */
 bool model_needs_solution(const struct model *m);   /* baseline/oracle */
+/* True when requests leave this process for an endpoint (task text is
+ * then exposed to whoever runs it); false for baselines and replay. */
+bool model_is_remote(const struct model *m);
 int64_t model_context_window(const struct model *m);
 
 typedef void (*model_done_fn)(void *arg, struct model_reply *reply);

@@ -137,4 +137,26 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 			  struct errmsg *e) MUST_CHECK;
 void store_events_free(struct store_event *ev, size_t n);
 
+/* The exposure ledger: which task text was sent to which endpoint (and so
+ * to which developer), per run. Local baselines and replays never count. */
+struct store_exposure {
+	char *task_id;
+	char *task_digest;
+	char *suite_id;
+	char *developer;
+	char *model;
+	char *endpoint;
+	int64_t run_id;
+	int64_t first_ms;
+};
+
+/* Record (idempotent per task digest, endpoint and run). */
+enum err store_exposure_add(struct store *st, const struct store_exposure *x,
+			    struct errmsg *e) MUST_CHECK;
+/* Every exposure, or only those to one developer (developer non-NULL). */
+enum err store_exposure_list(struct store *st, const char *developer,
+			     struct store_exposure **xs_out, size_t *n_out,
+			     struct errmsg *e) MUST_CHECK;
+void store_exposures_free(struct store_exposure *xs, size_t n);
+
 #endif

@@ -45,6 +45,11 @@ static const char schema[] =
 	" episode_id INTEGER NOT NULL REFERENCES episodes(id),"
 	" seq INTEGER NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" data TEXT, PRIMARY KEY(episode_id, seq));"
+	"CREATE TABLE IF NOT EXISTS exposure("
+	" task_id TEXT NOT NULL, task_digest TEXT NOT NULL, suite_id TEXT,"
+	" developer TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT NOT NULL,"
+	" run_id INTEGER NOT NULL, first_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(task_digest, endpoint, run_id));"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what)

@@ -93,10 +93,10 @@ expect_fail "same custodian twice refused" "custodian 'cust-a' already approved"
 	"$ASSAY" suite unseal "$A" --request-key "$TMP/req.key" --approval "$TMP/app-a" --approval "$TMP/app-a2"
 expect_fail "mismatched run refused" "not 'run-2'" \
 	"$ASSAY" suite unseal "$A" --request-key "$TMP/req.key" --approval "$TMP/app-a" --approval "$TMP/app-c" --run run-2
-"$ASSAY" suite request "$A" --run run-9 --reason "short" --expires-in 1 -o "$TMP/req9" >/dev/null
+"$ASSAY" suite request "$A" --run run-9 --reason "short" --expires-in 4 -o "$TMP/req9" >/dev/null
 "$ASSAY" keys approve "$TMP/req9" --archive "$A" --key "$K/cust-a.key" -o "$TMP/app9a" 2>/dev/null
 "$ASSAY" keys approve "$TMP/req9" --archive "$A" --key "$K/cust-b.key" -o "$TMP/app9b" 2>/dev/null
-sleep 2
+sleep 5
 expect_fail "expired request refused" "expired" \
 	"$ASSAY" suite unseal "$A" --request-key "$TMP/req9.key" --approval "$TMP/app9a" --approval "$TMP/app9b"
 expect_fail "approval for another request refused" "approval '$TMP/app9a'" \

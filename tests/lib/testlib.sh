@@ -4,6 +4,8 @@ T_PASSED=0
 T_FAILED=0
 TMP=$(mktemp -d /tmp/assay-it-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# Keys and the audit log of a test live in its own temp dir.
+export ASSAY_HOME=$TMP/home
 
 ok()   { T_PASSED=$((T_PASSED + 1)); printf 'ok   %s\n' "$1"; }
 bad()  { T_FAILED=$((T_FAILED + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }

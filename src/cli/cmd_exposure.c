@@ -1,0 +1,136 @@
+/*
+ * cmd_exposure.c - `assay suite exposure S --developer D [--store PATH]`:
+ * the exposure ledger. Lists, for each task of suite S (a directory, a
+ * suite.yaml or a sealed archive, whose task ids are read from its
+ * metadata without unsealing), every endpoint its text was sent to, and
+ * ends with the tasks never exposed to developer D: the ones still fit for
+ * a held-out evaluation of D's models.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "cli/sealed.h"
+#include "store/store.h"
+#include "task/task.h"
+#include "vault/seal.h"
+
+/* The suite's task ids, sorted as the suite lists them. */
+static enum err task_ids(const char *path, char ***ids_out, size_t *n_out,
+			 struct errmsg *e)
+{
+	struct vault_archive *a;
+	struct suite *s;
+	char **ids;
+	enum err rc;
+
+	if (sealed_is_archive(path)) {
+		if ((rc = vault_archive_open(path, &a, e)))
+			return rc;
+		ids = xcalloc(a->ntasks + 1, sizeof(*ids));
+		for (size_t i = 0; i < a->ntasks; i++)
+			ids[i] = xstrdup(a->tasks[i].id);
+		*n_out = a->ntasks;
+		vault_archive_free(a);
+	} else {
+		if ((rc = suite_load(path, &s, e)))
+			return rc;
+		ids = xcalloc(s->n_tasks + 1, sizeof(*ids));
+		for (size_t i = 0; i < s->n_tasks; i++)
+			ids[i] = xstrdup(s->tasks[i]->id);
+		*n_out = s->n_tasks;
+		suite_free(s);
+	}
+	*ids_out = ids;
+	return ERR_OK;
+}
+
+static size_t print_task(const char *id, const struct store_exposure *xs,
+			 size_t n, const char *developer)
+{
+	size_t to_dev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(xs[i].task_id, id))
+			continue;
+		printf("  %-28s run %-5lld %-14s %s (%s)\n", id,
+		       (long long)xs[i].run_id, xs[i].developer, xs[i].model,
+		       xs[i].endpoint);
+		to_dev += !strcmp(xs[i].developer, developer);
+	}
+	return to_dev;
+}
+
+static int report(const char *suite, const char *developer, struct store *st)
+{
+	struct store_exposure *xs = NULL;
+	char **ids = NULL;
+	size_t n_ids = 0, n = 0, fresh = 0;
+	struct errmsg e;
+	bool *unexposed;
+
+	if (task_ids(suite, &ids, &n_ids, &e) != ERR_OK ||
+	    store_exposure_list(st, NULL, &xs, &n, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		strv_free(ids);
+		return cli_exit_for(e.code);
+	}
+	unexposed = xcalloc(n_ids + 1, sizeof(*unexposed));
+	printf("exposure of suite '%s':\n", suite);
+	for (size_t i = 0; i < n_ids; i++)
+		unexposed[i] = print_task(ids[i], xs, n, developer) == 0;
+	printf("\nnever exposed to developer '%s':\n", developer);
+	for (size_t i = 0; i < n_ids; i++)
+		if (unexposed[i]) {
+			printf("  %s\n", ids[i]);
+			fresh++;
+		}
+	printf("%zu of %zu tasks never exposed to '%s'\n", fresh, n_ids,
+	       developer);
+	free(unexposed);
+	store_exposures_free(xs, n);
+	strv_free(ids);
+	return EXIT_OK;
+}
+
+int suite_exposure(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "developer", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 } };
+	const char *developer = NULL, *path = NULL;
+	struct store *st;
+	struct errmsg e;
+	char *db;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			developer = optarg;
+		else if (c == 's')
+			path = optarg;
+		else
+			goto usage;
+	}
+	if (optind != argc - 1 || !developer)
+		goto usage;
+	db = path ? xstrdup(path) : store_default_path();
+	if (store_open(db, &st, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		free(db);
+		return EXIT_RUNTIME;
+	}
+	free(db);
+	rc = report(argv[optind], developer, st);
+	store_close(st);
+	return rc;
+usage:
+	fputs("usage: assay suite exposure S --developer D [--store PATH]\n",
+	      stderr);
+	return EXIT_USAGE;
+}
