@@ -23,6 +23,12 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Map an error code to the exit code: bad input is usage, the rest runtime. */
 int cli_exit_for(enum err code);
 
+struct store;
+/* Open the journal at path (NULL = default) with transcripts encrypted at
+ * rest (clistore.c). Every command opens the store through this. */
+enum err cli_store_open(const char *path, struct store **st_out,
+			struct errmsg *e) MUST_CHECK;
+
 int cmd_run(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_runs(int argc, char **argv);

@@ -105,7 +105,6 @@ int suite_exposure(int argc, char **argv)
 	const char *developer = NULL, *path = NULL;
 	struct store *st;
 	struct errmsg e;
-	char *db;
 	int c, rc;
 
 	optind = 1;
@@ -119,13 +118,10 @@ int suite_exposure(int argc, char **argv)
 	}
 	if (optind != argc - 1 || !developer)
 		goto usage;
-	db = path ? xstrdup(path) : store_default_path();
-	if (store_open(db, &st, &e) != ERR_OK) {
+	if (cli_store_open(path, &st, &e) != ERR_OK) {
 		cli_error("%s", e.text);
-		free(db);
 		return EXIT_RUNTIME;
 	}
-	free(db);
 	rc = report(argv[optind], developer, st);
 	store_close(st);
 	return rc;

@@ -56,12 +56,10 @@ usage:
 static int load_run(const char *store_path, int64_t run_id,
 		    struct store_run *run)
 {
-	char *path = store_path ? xstrdup(store_path) : store_default_path();
 	struct store *st;
 	struct errmsg e;
-	enum err rc = store_open(path, &st, &e);
+	enum err rc = cli_store_open(store_path, &st, &e);
 
-	free(path);
 	if (rc == ERR_OK) {
 		rc = store_run_get(st, run_id, run, &e);
 		store_close(st);

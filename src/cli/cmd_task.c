@@ -226,7 +226,7 @@ static int check_dynamic(struct suite *s, struct verdict *v, int epochs,
 	struct errmsg e;
 	int rc;
 
-	if (store_open(store_path, &c.store, &e) != ERR_OK ||
+	if (cli_store_open(store_path, &c.store, &e) != ERR_OK ||
 	    model_ctx_new(&c.mctx, &e) != ERR_OK ||
 	    sbx_global_init(&sc, &e) != ERR_OK) {
 		cli_error("%s", e.text);

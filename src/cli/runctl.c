@@ -361,7 +361,6 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	struct model_config mc = { 0 };
 	struct sbx_config sc = { 0 };
 	struct errmsg e;
-	char *path = o->store ? xstrdup(o->store) : store_default_path();
 	enum err rc;
 
 	memset(c, 0, sizeof(*c));
@@ -369,8 +368,7 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	if (rc == ERR_OK)
 		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)
-		rc = store_open(path, &c->store, &e);
-	free(path);
+		rc = cli_store_open(o->store, &c->store, &e);
 	if (rc == ERR_OK)
 		rc = model_ctx_new(&c->mctx, &e);
 	if (rc == ERR_OK) {

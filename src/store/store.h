@@ -121,6 +121,18 @@ void store_episodes_free(struct store_episode *eps, size_t n);
 enum err store_mark_interrupted(struct store *st, int64_t run_id,
 				int *n_out, struct errmsg *e) MUST_CHECK;
 
+/* Encryption at rest of event data (transcripts hold task content). When
+ * a codec is set, store_event_add stores seal(data) and store_event_list
+ * returns open(text); `ad` names the row ("episode:ID:seq:N") so a sealed
+ * row cannot be moved. The codec is the caller's (vault/atrest.h). */
+struct store_codec {
+	char *(*seal)(void *arg, const char *ad, const char *plain);
+	enum err (*open)(void *arg, const char *ad, const char *text,
+			 char **plain_out, struct errmsg *e);
+	void *arg;
+};
+void store_set_codec(struct store *st, const struct store_codec *codec);
+
 /* Events: model calls, tool calls and notes, in order within an episode. */
 struct store_event {
 	int seq;

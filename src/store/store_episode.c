@@ -4,6 +4,7 @@
  */
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,20 +207,56 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 	return rc;
 }
 
+void store_set_codec(struct store *st, const struct store_codec *codec)
+{
+	memset(&st->codec, 0, sizeof(st->codec));
+	if (codec)
+		st->codec = *codec;
+}
+
+static void row_ad(char *ad, size_t n, int64_t ep_id, int seq)
+{
+	snprintf(ad, n, "episode:%lld:seq:%d", (long long)ep_id, seq);
+}
+
 enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 			 const char *kind, const char *data, struct errmsg *e)
 {
 	sqlite3_stmt *s;
+	char ad[64], *sealed = NULL;
 	enum err rc = sq_prep(st, "INSERT INTO events(episode_id, seq, kind, "
 			      "at_ms, data) VALUES(?,?,?,?,?)", &s, e);
 	if (rc)
 		return rc;
+	if (st->codec.seal && data) {
+		row_ad(ad, sizeof(ad), ep_id, seq);
+		data = sealed = st->codec.seal(st->codec.arg, ad, data);
+	}
 	sqlite3_bind_int64(s, 1, ep_id);
 	sqlite3_bind_int(s, 2, seq);
 	sq_bind_text(s, 3, kind);
 	sqlite3_bind_int64(s, 4, wall_ms());
 	sq_bind_text(s, 5, data);
-	return sq_step_done(st, s, "insert event", e);
+	rc = sq_step_done(st, s, "insert event", e);
+	free(sealed);
+	return rc;
+}
+
+static enum err open_row(struct store *st, int64_t ep_id,
+			 struct store_event *ev, struct errmsg *e)
+{
+	char ad[64], *plain;
+	enum err rc;
+
+	if (!st->codec.open || !ev->data)
+		return ERR_OK;
+	row_ad(ad, sizeof(ad), ep_id, ev->seq);
+	rc = st->codec.open(st->codec.arg, ad, ev->data, &plain, e);
+	if (rc)
+		return rc;
+	free(ev->data);
+	ev->data = plain;
+	return ERR_OK;
 }
 
 enum err store_event_list(struct store *st, int64_t ep_id,
@@ -243,8 +280,10 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 		v[n].at_ms = sqlite3_column_int64(s, 2);
 		v[n].data = sq_col_text(s, 3);
 		n++;
+		if ((rc = open_row(st, ep_id, &v[n - 1], e)))
+			break;
 	}
-	if (r != SQLITE_DONE)
+	if (rc == ERR_OK && r != SQLITE_DONE)
 		rc = sq_fail(st, e, "list events");
 	sqlite3_finalize(s);
 	if (rc) {

@@ -12,6 +12,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	struct store_codec codec;   /* seal == NULL: plain */
 };
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what);

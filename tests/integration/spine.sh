@@ -34,8 +34,22 @@ else
 fi
 
 # the dynamic flag differs per episode and never appears in the prompt
-flags=$(sqlite3 "$DB" "SELECT data FROM events e JOIN episodes p ON p.id=e.episode_id WHERE p.run_id=$run AND p.task_id='service-flag' AND e.kind='tool' AND data LIKE '%submit%'" | grep -o 'flag{[0-9a-f]*}' | sort -u | wc -l)
+flags=$(for id in $(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag'"); do
+	"$ASSAY" show --store "$DB" --episode "$id" --transcript; done | grep -o 'flag{[0-9a-f]*}' | sort -u | wc -l)
 if [ "$flags" -eq 2 ]; then ok "a fresh flag per episode"; else bad "fresh flag per episode" "distinct flags: $flags"; fi
+
+# transcripts are encrypted at rest: no row of the events table is plain
+plain=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE data NOT LIKE 'enc1:%'")
+leak=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE data LIKE '%please%' OR data LIKE '%bash%'")
+[ "$plain" = 0 ] && [ "$leak" = 0 ] && ok "transcripts are encrypted at rest" ||
+	bad "transcripts encrypted" "plain rows=$plain leaking rows=$leak"
+# a row moved to another episode does not decrypt
+a=$(sqlite3 "$DB" "SELECT episode_id FROM events ORDER BY episode_id LIMIT 1")
+b=$(sqlite3 "$DB" "SELECT max(episode_id) FROM events")
+sqlite3 "$DB" "UPDATE events SET data=(SELECT data FROM events WHERE episode_id=$b AND seq=0) WHERE episode_id=$a AND seq=0"
+"$ASSAY" show --store "$DB" --episode "$a" --transcript >/dev/null 2>"$TMP/err"
+[ $? -ne 0 ] && grep -q "does not decrypt" "$TMP/err" && ok "a moved transcript row is refused" ||
+	bad "moved row" "$(cat "$TMP/err")"
 
 # null: nothing solved
 out=$("$ASSAY" run --suite "$TASKS" --model baseline/null --epochs 2 --store "$DB" --json 2>"$TMP/err")

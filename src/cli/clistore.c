@@ -1,0 +1,53 @@
+/*
+ * clistore.c - open the journal the way every command must: with the
+ * at-rest codec set, so transcripts are sealed on write and opened on read.
+ */
+#include "cli/cmd.h"
+
+#include <stdlib.h>
+
+#include "base/xalloc.h"
+#include "store/store.h"
+#include "vault/atrest.h"
+
+static struct vault_atrest *key;   /* one per process, wiped at exit */
+
+static void drop_key(void)
+{
+	vault_atrest_free(key);
+	key = NULL;
+}
+
+static char *seal(void *arg, const char *ad, const char *plain)
+{
+	return vault_atrest_seal(arg, ad, plain);
+}
+
+static enum err open_text(void *arg, const char *ad, const char *text,
+			  char **plain_out, struct errmsg *e)
+{
+	return vault_atrest_open(arg, ad, text, plain_out, e);
+}
+
+enum err cli_store_open(const char *path, struct store **st_out,
+			struct errmsg *e)
+{
+	char *p = path ? xstrdup(path) : store_default_path();
+	struct store_codec codec = { seal, open_text, NULL };
+	enum err rc;
+
+	if (!key) {
+		if ((rc = vault_atrest_load(NULL, &key, e))) {
+			free(p);
+			return rc;
+		}
+		atexit(drop_key);
+	}
+	rc = store_open(p, st_out, e);
+	free(p);
+	if (rc)
+		return rc;
+	codec.arg = key;
+	store_set_codec(*st_out, &codec);
+	return ERR_OK;
+}
