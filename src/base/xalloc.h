@@ -14,7 +14,7 @@ void *xrealloc(void *p, size_t n);
 /* Grow an array of `size`-byte elements to hold at least `need` elements. */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
 char *xstrdup(const char *s);             /* NULL in, NULL out */
-char *xstrndup(const char *s, size_t n);
+char *xstrndup(const char *s, size_t n);  /* at most n bytes, as strndup */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Free a NULL-terminated vector of strings and the vector itself. */
