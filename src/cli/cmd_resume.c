@@ -89,6 +89,7 @@ int cmd_resume(int argc, char **argv)
 	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		store_run_release(&run);
+		run_opts_release(&o);
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
@@ -96,6 +97,7 @@ int cmd_resume(int argc, char **argv)
 		o.jobs = jobs;
 	if ((rc = run_ctx_open(&c, &o))) {
 		store_run_release(&run);
+		run_opts_release(&o);
 		return rc;
 	}
 	rc = EXIT_RUNTIME;
@@ -118,5 +120,6 @@ int cmd_resume(int argc, char **argv)
 out:
 	run_ctx_close(&c);
 	store_run_release(&run);
+	run_opts_release(&o);
 	return rc;
 }

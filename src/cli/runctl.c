@@ -266,11 +266,24 @@ char *run_opts_to_json(const struct run_opts *o)
 	return s;
 }
 
-/* Strings restored from JSON live as long as the process (resume). */
-static const char *keep(json_t *j, const char *key)
+/* A string restored from JSON, owned by o until run_opts_release. */
+static const char *keep(struct run_opts *o, json_t *j, const char *key)
 {
 	json_t *v = json_object_get(j, key);
-	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+	char *s;
+
+	if (!json_is_string(v) || o->n_owned == ARRAY_SIZE(o->owned))
+		return NULL;
+	s = xstrdup(json_string_value(v));
+	o->owned[o->n_owned++] = s;
+	return s;
+}
+
+void run_opts_release(struct run_opts *o)
+{
+	for (size_t i = 0; i < o->n_owned; i++)
+		free(o->owned[i]);
+	o->n_owned = 0;
 }
 
 enum err run_opts_from_json(struct run_opts *o, const char *text,
@@ -284,13 +297,13 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		return err_set(e, ERR_STORE, "the run's stored configuration "
 			       "is not valid JSON");
 	}
-	o->suite = keep(j, "suite");
-	o->model = keep(j, "model");
-	o->base_url = keep(j, "base_url");
-	o->key_file = keep(j, "key_file");
-	o->prompt_level = keep(j, "prompt");
-	o->developer = keep(j, "developer");
-	o->params.reasoning_effort = keep(j, "reasoning_effort");
+	o->suite = keep(o, j, "suite");
+	o->model = keep(o, j, "model");
+	o->base_url = keep(o, j, "base_url");
+	o->key_file = keep(o, j, "key_file");
+	o->prompt_level = keep(o, j, "prompt");
+	o->developer = keep(o, j, "developer");
+	o->params.reasoning_effort = keep(o, j, "reasoning_effort");
 	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
 		o->epochs = (int)json_integer_value(v);
 	if ((v = json_object_get(j, "jobs")) && json_is_integer(v))

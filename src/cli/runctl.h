@@ -33,6 +33,8 @@ struct run_opts {
 	bool json;
 	bool quiet;
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
+	char *owned[8];            /* strings restored from JSON */
+	size_t n_owned;
 };
 
 void run_opts_init(struct run_opts *o);
@@ -43,6 +45,8 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite);
 char *run_opts_to_json(const struct run_opts *o);
 enum err run_opts_from_json(struct run_opts *o, const char *json,
 			    struct errmsg *e) MUST_CHECK;
+/* Free what run_opts_from_json allocated. */
+void run_opts_release(struct run_opts *o);
 
 struct run_ctx {
 	struct store *store;
