@@ -1,6 +1,6 @@
 /*
- * cmd_show.c - `assay runs`, `assay show RUN [--episode ID] [--transcript]`
- * and `assay report RUN [--format term|json] [-o FILE]`.
+ * cmd_show.c - `assay runs` and `assay show RUN [--episode ID]
+ * [--transcript]` (the report is cmd_report.c).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -16,11 +16,9 @@
 
 static int open_store(const char *path, struct store **st)
 {
-	char *p = path ? xstrdup(path) : store_default_path();
 	struct errmsg e;
-	enum err rc = store_open(p, st, &e);
+	enum err rc = cli_store_open(path, st, &e);
 
-	free(p);
 	if (rc) {
 		cli_error("%s", e.text);
 		return EXIT_RUNTIME;
@@ -195,76 +193,6 @@ int cmd_show(int argc, char **argv)
 	return rc;
 usage:
 	fputs("usage: assay show RUN [--episode ID [--transcript]] "
-	      "[--store PATH]\n", stderr);
-	return EXIT_USAGE;
-}
-
-static int write_out(const char *path, const char *text)
-{
-	FILE *f = path ? fopen(path, "w") : stdout;
-
-	if (!f) {
-		cli_error("cannot write '%s'", path);
-		return EXIT_RUNTIME;
-	}
-	fputs(text, f);
-	fputc('\n', f);
-	if (path && fclose(f) != 0) {
-		cli_error("cannot write '%s'", path);
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 } };
-	const char *path = NULL, *fmt = "term", *out = NULL;
-	struct report *r;
-	struct store *st;
-	struct errmsg e;
-	int64_t run_id;
-	int c, rc;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 's')
-			path = optarg;
-		else if (c == 'f')
-			fmt = optarg;
-		else if (c == 'o')
-			out = optarg;
-		else
-			goto usage;
-	}
-	if (optind != argc - 1 || (strcmp(fmt, "term") && strcmp(fmt, "json")))
-		goto usage;
-	if (!parse_id(argv[optind], &run_id))
-		return EXIT_USAGE;
-	if ((rc = open_store(path, &st)))
-		return rc;
-	if (report_load(st, run_id, &r, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		store_close(st);
-		return cli_exit_for(e.code);
-	}
-	if (!strcmp(fmt, "json")) {
-		char *j = report_json(r);
-		rc = write_out(out, j);
-		free(j);
-	} else {
-		report_write_term(r, stdout);
-		rc = EXIT_OK;
-	}
-	report_free(r);
-	store_close(st);
-	return rc;
-usage:
-	fputs("usage: assay report RUN [--format term|json] [-o FILE] "
 	      "[--store PATH]\n", stderr);
 	return EXIT_USAGE;
 }

@@ -3,16 +3,22 @@
  * for people (terminal table) and programs (JSON, docs/FORMAT-report.md).
  *
  * report_load() reads everything it needs into plain structs; renderers
- * only format. The per-task figures count, for each (task, epoch), the
+ * only format. report_analyze() turns a loaded report (plus reference
+ * reports) into statistics and, given a policy, a determination; the
+ * renderers below take both (docs/FORMAT-report.md). The per-task figures count, for each (task, epoch), the
  * last finished attempt that is not an infrastructure failure;
  * infrastructure failures are counted apart and never as model failures.
  */
 #ifndef ASSAY_REPORT_H
 #define ASSAY_REPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "base/err.h"
+#include "policy/policy.h"
+#include "stats/stats.h"
 #include "store/store.h"
 
 #define REPORT_MAX_OUTCOMES 16
@@ -45,14 +51,113 @@ struct report {
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;
+	struct report_transcript {
+		struct store_event *evs;
+		size_t n;
+		bool omitted;            /* over the byte cap: not loaded */
+	} *transcripts;                  /* one per eps, or NULL (not loaded) */
 };
 
 enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 		     struct errmsg *e) MUST_CHECK;
 void report_free(struct report *r);
 
+/* Load the journaled events of every episode, in episode order, until
+ * their data exceeds max_bytes in total; later episodes are marked
+ * omitted (the HTML then names the command that shows them). */
+enum err report_load_transcripts(struct store *st, struct report *r,
+				 size_t max_bytes, struct errmsg *e) MUST_CHECK;
+
 void report_write_term(const struct report *r, FILE *out);
 /* The JSON document of docs/FORMAT-report.md. Caller frees. */
 char *report_json(const struct report *r);
+
+/* ---- statistics and determination ---------------------------------------- */
+
+#define REPORT_LEVEL 0.95        /* two-sided level of the descriptive intervals */
+
+/* A report as input to the statistics. Tasks with no scored epoch are
+ * left out (counted in n_excluded). Strings are borrowed from `rep`. */
+struct report_srun {
+	const struct report *rep;
+	char name[24];               /* the run id in decimal: what a policy's
+					`against` names */
+	char suite[200];             /* suite id and digest prefix */
+	struct stats_run run;
+	struct stats_task *tasks;
+	const char **tagv;           /* storage of the tasks' tag lists */
+	char **tagcopy;              /* one split copy per task */
+	size_t n_excluded;
+};
+
+struct report_group {            /* a tier or a category */
+	char name[48];
+	int tier;                    /* 0 for a category */
+	const char *category;        /* NULL for a tier */
+	bool ok;
+	struct stats_summary s;
+	char note[512];              /* why !ok */
+};
+
+struct report_refcmp {           /* candidate versus one reference */
+	const struct report_srun *ref;
+	bool has_summary;
+	struct stats_summary s;      /* the reference on all its tasks */
+	bool ok;
+	struct stats_paired paired;  /* candidate - reference, common tasks */
+	char note[512];              /* why !ok / !has_summary */
+};
+
+struct report_analysis {
+	struct stats_boot_opts boot; /* level REPORT_LEVEL; policy's seed */
+	struct report_srun cand;
+	struct report_srun *refs;
+	size_t nrefs;
+	bool has_overall;
+	struct stats_summary overall;
+	char overall_note[512];
+	struct report_group *tiers, *categories;
+	size_t ntiers, ncategories;
+	bool has_horizon;
+	struct stats_horizon horizon;
+	char horizon_note[512];
+	struct stats_irt *irt;       /* candidate + references, or NULL */
+	char irt_note[512];
+	struct report_refcmp *cmps;  /* nrefs */
+	int scaffolds;               /* distinct agent scaffolds for the model */
+	long long token_budget;      /* per-episode token limit, 0 = unknown */
+	char token_note[512];        /* where token_budget comes from */
+	const struct policy *policy; /* borrowed; NULL: no determination */
+	struct policy_result *result;/* NULL when no policy or no data */
+	char result_note[512];       /* why result is NULL */
+};
+
+/* Statistics of cand against refs and, when p is given, its determination.
+ * Degenerate data give notes, never errors or NaN; errors are a reference
+ * equal to the candidate or given twice (ERR_INVAL) and a policy that
+ * names what the data lacks ("FILE:LINE: ...", ERR_INVAL). The result
+ * borrows cand, refs and p: keep them alive while it is used. */
+enum err report_analyze(const struct report *cand,
+			const struct report *const *refs, size_t nrefs,
+			const struct policy *p, struct report_analysis **out,
+			struct errmsg *e) MUST_CHECK;
+void report_analysis_free(struct report_analysis *a);
+
+/* Where the default policy is: $ASSAY_SOURCE_DIR/policies/default.yaml,
+ * else ../policies or ../share/assay/policies beside the running binary.
+ * NULL when none exists. Caller frees. */
+char *report_default_policy_path(void);
+
+/* Determination and statistics, then the table of report_write_term. */
+void report_write_analysis_term(const struct report_analysis *a, FILE *out);
+/* report_json plus "determination" and "statistics" (a may be NULL). */
+char *report_json_full(const struct report *r, const struct report_analysis *a);
+/* Markdown and self-contained HTML documents. Hostile text from tasks,
+ * models and transcripts is escaped. ERR_LIMIT past REPORT_MAX_DOC. */
+#define REPORT_MAX_DOC ((size_t)256 << 20)
+enum err report_markdown(const struct report_analysis *a, char **out,
+			 struct errmsg *e) MUST_CHECK;
+enum err report_html(const struct report_analysis *a, char **out,
+		     struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -119,10 +119,45 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 	return ERR_OK;
 }
 
+static size_t events_bytes(const struct report_transcript *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += (t->evs[i].data ? strlen(t->evs[i].data) : 0) + 64;
+	return n;
+}
+
+enum err report_load_transcripts(struct store *st, struct report *r,
+				 size_t max_bytes, struct errmsg *e)
+{
+	size_t used = 0;
+	enum err rc;
+
+	if (r->transcripts)
+		return ERR_OK;
+	r->transcripts = xcalloc(r->n_eps + 1, sizeof(*r->transcripts));
+	for (size_t i = 0; i < r->n_eps; i++) {
+		struct report_transcript *t = &r->transcripts[i];
+		if (used >= max_bytes) {
+			t->omitted = true;
+			continue;
+		}
+		rc = store_event_list(st, r->eps[i].id, &t->evs, &t->n, e);
+		if (rc)
+			return rc;
+		used += events_bytes(t);
+	}
+	return ERR_OK;
+}
+
 void report_free(struct report *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; r->transcripts && i < r->n_eps; i++)
+		store_events_free(r->transcripts[i].evs, r->transcripts[i].n);
+	free(r->transcripts);
 	store_run_release(&r->run);
 	store_tasks_free(r->tasks, r->n_tasks);
 	store_episodes_free(r->eps, r->n_eps);

@@ -9,6 +9,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "report/report_json_int.h"
 
 static json_t *words(const char *s)
 {
@@ -87,6 +88,11 @@ static json_t *totals_json(const struct report *r)
 
 char *report_json(const struct report *r)
 {
+	return report_json_full(r, NULL);
+}
+
+char *report_json_full(const struct report *r, const struct report_analysis *a)
+{
 	json_t *doc = json_object(), *tasks = json_array();
 	char *s;
 
@@ -96,6 +102,10 @@ char *report_json(const struct report *r)
 	json_object_set_new(doc, "run", run_json(r));
 	json_object_set_new(doc, "totals", totals_json(r));
 	json_object_set_new(doc, "tasks", tasks);
+	if (a) {
+		json_object_set_new(doc, "determination", report_json_determination(a));
+		json_object_set_new(doc, "statistics", report_json_statistics(a));
+	}
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
 	return s ? s : xstrdup("{}");

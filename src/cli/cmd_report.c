@@ -1,0 +1,255 @@
+/*
+ * cmd_report.c - `assay report RUN [--reference RUN...] [--policy P]
+ *                [--format term|md|json|html] [-o FILE] [--store PATH]`
+ *
+ * Loads the run and its references from the journal, applies the policy
+ * (the shipped default unless --policy) and renders the determination
+ * with its evidence. Bad input (a malformed policy, a policy naming what
+ * the data lacks, a reference that does not exist) exits 2.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "policy/policy.h"
+#include "report/report.h"
+#include "store/store.h"
+
+#define MAX_REFERENCES 64
+/* Transcript bytes embedded in an HTML report; later episodes name the
+ * `assay show` command instead. */
+#define HTML_TRANSCRIPT_BYTES ((size_t)32 << 20)
+
+struct report_args {
+	const char *store, *format, *out, *policy;
+	const char *refs[MAX_REFERENCES];
+	size_t nrefs;
+	int64_t run;
+};
+
+struct report_ctx {
+	struct store *st;
+	struct report *cand;
+	struct report *refs[MAX_REFERENCES];
+	size_t nrefs;
+	struct policy *policy;
+	struct report_analysis *a;
+};
+
+static int usage(void)
+{
+	fputs("usage: assay report RUN [--reference RUN]... [--policy FILE] "
+	      "[--format term|md|json|html] [-o FILE] [--store PATH]\n", stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_run_id(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (!*s || *end || v <= 0) {
+		cli_error("bad run id '%s'", s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool known_format(const char *f)
+{
+	return !strcmp(f, "term") || !strcmp(f, "md") || !strcmp(f, "json") ||
+	       !strcmp(f, "html");
+}
+
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "reference", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 } };
+	int c;
+
+	*a = (struct report_args){ .format = "term" };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 's')
+			a->store = optarg;
+		else if (c == 'f')
+			a->format = optarg;
+		else if (c == 'o')
+			a->out = optarg;
+		else if (c == 'p')
+			a->policy = optarg;
+		else if (c == 'r' && a->nrefs < MAX_REFERENCES)
+			a->refs[a->nrefs++] = optarg;
+		else
+			return usage();
+	}
+	if (optind != argc - 1 || !known_format(a->format))
+		return usage();
+	return parse_run_id(argv[optind], &a->run) ? 0 : EXIT_USAGE;
+}
+
+static int load_reference(struct report_ctx *c, const char *arg)
+{
+	struct errmsg e;
+	int64_t id;
+	enum err rc;
+
+	if (!parse_run_id(arg, &id))
+		return EXIT_USAGE;
+	rc = report_load(c->st, id, &c->refs[c->nrefs], &e);
+	if (rc == ERR_NOTFOUND) {
+		cli_error("reference run %lld does not exist in this store "
+			  "(see `assay runs`)", (long long)id);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		cli_error("reference run %lld: %s", (long long)id, e.text);
+		return cli_exit_for(rc);
+	}
+	c->nrefs++;
+	return 0;
+}
+
+static int load_policy(struct report_ctx *c, const char *path)
+{
+	char *found = path ? xstrdup(path) : report_default_policy_path();
+	struct errmsg e;
+	enum err rc;
+
+	if (!found) {
+		cli_error("no default policy found (looked in $ASSAY_SOURCE_DIR/"
+			  "policies and beside the binary); pass --policy FILE");
+		return EXIT_USAGE;
+	}
+	rc = policy_load(found, &c->policy, &e);
+	free(found);
+	if (rc) {
+		cli_error("%s", e.text);
+		return EXIT_USAGE;      /* a missing or malformed policy is bad input */
+	}
+	return 0;
+}
+
+static int load_all(struct report_ctx *c, const struct report_args *a)
+{
+	char *path = a->store ? xstrdup(a->store) : store_default_path();
+	struct errmsg e;
+	enum err rc = cli_store_open(path, &c->st, &e);
+	int x;
+
+	free(path);
+	if (rc) {
+		cli_error("%s", e.text);
+		return EXIT_RUNTIME;
+	}
+	if ((rc = report_load(c->st, a->run, &c->cand, &e))) {
+		cli_error("%s", e.text);
+		return cli_exit_for(rc);
+	}
+	for (size_t i = 0; i < a->nrefs; i++)
+		if ((x = load_reference(c, a->refs[i])))
+			return x;
+	if ((x = load_policy(c, a->policy)))
+		return x;
+	rc = report_analyze(c->cand, (const struct report *const *)c->refs,
+			    c->nrefs, c->policy, &c->a, &e);
+	if (rc) {
+		cli_error("%s", e.text);
+		return cli_exit_for(rc);
+	}
+	return 0;
+}
+
+static int write_doc(const char *path, const char *doc)
+{
+	FILE *f = path ? fopen(path, "w") : stdout;
+
+	if (!f) {
+		cli_error("cannot write '%s'", path);
+		return EXIT_RUNTIME;
+	}
+	fputs(doc, f);
+	if (doc[0] && doc[strlen(doc) - 1] != '\n')
+		fputc('\n', f);
+	if (path ? fclose(f) != 0 : fflush(f) != 0) {
+		cli_error("cannot write '%s'", path ? path : "standard output");
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int write_term(const struct report_ctx *c, const char *path)
+{
+	FILE *f = path ? fopen(path, "w") : stdout;
+
+	if (!f) {
+		cli_error("cannot write '%s'", path);
+		return EXIT_RUNTIME;
+	}
+	report_write_analysis_term(c->a, f);
+	if (path ? fclose(f) != 0 : fflush(f) != 0) {
+		cli_error("cannot write '%s'", path ? path : "standard output");
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int render(struct report_ctx *c, const struct report_args *a)
+{
+	char *doc = NULL;
+	struct errmsg e;
+	enum err rc = ERR_OK;
+	int x;
+
+	if (!strcmp(a->format, "term"))
+		return write_term(c, a->out);
+	if (!strcmp(a->format, "json"))
+		doc = report_json_full(c->cand, c->a);
+	else if (!strcmp(a->format, "md"))
+		rc = report_markdown(c->a, &doc, &e);
+	else if (!(rc = report_load_transcripts(c->st, c->cand,
+						  HTML_TRANSCRIPT_BYTES, &e)))
+		rc = report_html(c->a, &doc, &e);
+	if (rc) {
+		cli_error("%s", e.text);
+		return cli_exit_for(rc);
+	}
+	x = write_doc(a->out, doc);
+	free(doc);
+	return x;
+}
+
+static void release(struct report_ctx *c)
+{
+	report_analysis_free(c->a);
+	policy_free(c->policy);
+	for (size_t i = 0; i < c->nrefs; i++)
+		report_free(c->refs[i]);
+	report_free(c->cand);
+	if (c->st)
+		store_close(c->st);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_ctx c = { 0 };
+	struct report_args a;
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc)
+		return rc;
+	rc = load_all(&c, &a);
+	if (!rc)
+		rc = render(&c, &a);
+	release(&c);
+	return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * report_elicit.c - what the journal says about elicitation (scaffolds,
+ * per-episode token budget) and where the default policy lives.
+ *
+ * The journal does not snapshot task limits, so the token budget is read
+ * from the suite directory the run recorded; if that suite is gone or
+ * sealed the budget is reported unknown (0) rather than guessed.
+ */
+#include "report/report_int.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "task/task.h"
+
+/* The agent scaffold of a run's stored configuration. Caller frees. */
+static char *scaffold_of(const struct report *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(r->run.config_json ? r->run.config_json : "{}",
+			       0, &jerr);
+	json_t *v = j ? json_object_get(j, "agent") : NULL;
+	char *s = xstrdup(json_is_string(v) ? json_string_value(v) : "react");
+
+	json_decref(j);
+	return s;
+}
+
+int report_scaffolds(const struct report *const *runs, size_t n)
+{
+	char **seen = xcalloc(n + 1, sizeof(*seen));
+	int count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *s;
+		bool dup = false;
+		if (!runs[i]->run.model || !runs[0]->run.model ||
+		    strcmp(runs[i]->run.model, runs[0]->run.model))
+			continue;
+		s = scaffold_of(runs[i]);
+		for (int j = 0; j < count && !dup; j++)
+			dup = !strcmp(seen[j], s);
+		if (dup)
+			free(s);
+		else
+			seen[count++] = s;
+	}
+	for (int j = 0; j < count; j++)
+		free(seen[j]);
+	free(seen);
+	return count;
+}
+
+static bool in_run(const struct report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_tasks; i++)
+		if (!strcmp(r->tasks[i].task_id, id))
+			return true;
+	return false;
+}
+
+long long report_token_budget(const struct report *r, char *note, size_t n)
+{
+	const char *path = r->run.suite_path;
+	struct suite *s = NULL;
+	struct errmsg e;
+	long long min = 0;
+
+	if (!path || !is_dir(path)) {
+		snprintf(note, n, "the per-episode token limit is not journaled "
+			 "and the suite directory '%s' is not available", path ? path : "?");
+		return 0;
+	}
+	if (suite_load(path, &s, &e) != ERR_OK) {
+		snprintf(note, n, "the per-episode token limit is not journaled "
+			 "and the suite cannot be read: %s", e.text);
+		return 0;
+	}
+	for (size_t i = 0; i < s->n_tasks; i++)
+		if (in_run(r, s->tasks[i]->id) &&
+		    (!min || s->tasks[i]->limits.tokens < min))
+			min = s->tasks[i]->limits.tokens;
+	snprintf(note, n, "smallest per-episode token limit (limits.tokens) of "
+		 "the run's tasks, read from '%s' as it is now", path);
+	suite_free(s);
+	return min;
+}
+
+static char *exe_dir(void)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return NULL;
+	self[len] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	return xstrdup(self);
+}
+
+char *report_default_policy_path(void)
+{
+	const char *src = getenv("ASSAY_SOURCE_DIR");
+	char *dir = exe_dir(), *cand[3] = { NULL, NULL, NULL }, *found = NULL;
+
+	if (src && *src)
+		cand[0] = path_join(src, "policies/default.yaml");
+	if (dir) {
+		cand[1] = path_join(dir, "../policies/default.yaml");
+		cand[2] = path_join(dir, "../share/assay/policies/default.yaml");
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (!found && cand[i] && path_exists(cand[i]))
+			found = cand[i];
+		else
+			free(cand[i]);
+	}
+	free(dir);
+	return found;
+}
