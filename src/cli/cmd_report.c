@@ -6,14 +6,26 @@
  * (the shipped default unless --policy) and renders the determination
  * with its evidence. Bad input (a malformed policy, a policy naming what
  * the data lacks, a reference that does not exist) exits 2.
+ *
+ * With --sign KEY [--cosign KEY] -o RESULT.json it instead writes the
+ * signed result: an in-toto Statement in a DSSE envelope signed by the
+ * evaluator (and co-signed by an admin), plus RESULT.json.minisig signed
+ * by the evaluator, verifiable offline with `assay verify` or `minisign
+ * -V`. Every report is recorded in the audit log.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/runctl.h"
+#include "vault/keys.h"
+#include "vault/sign.h"
+#include "vault/vault.h"
 #include "policy/policy.h"
 #include "report/report.h"
 #include "store/store.h"
@@ -25,6 +37,7 @@
 
 struct report_args {
 	const char *store, *format, *out, *policy;
+	const char *sign, *cosign, *pass_file;
 	const char *refs[MAX_REFERENCES];
 	size_t nrefs;
 	int64_t run;
@@ -42,7 +55,10 @@ struct report_ctx {
 static int usage(void)
 {
 	fputs("usage: assay report RUN [--reference RUN]... [--policy FILE] "
-	      "[--format term|md|json|html] [-o FILE] [--store PATH]\n", stderr);
+	      "[--format term|md|json|html] [-o FILE] [--store PATH]\n"
+	      "       assay report RUN [--reference RUN]... [--policy FILE] "
+	      "--sign KEY [--cosign KEY] [--passphrase-file F] -o RESULT.json\n",
+	      stderr);
 	return EXIT_USAGE;
 }
 
@@ -73,6 +89,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "output", required_argument, NULL, 'o' },
 		{ "reference", required_argument, NULL, 'r' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "sign", required_argument, NULL, 'S' },
+		{ "cosign", required_argument, NULL, 'C' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 } };
 	int c;
 
@@ -87,12 +106,19 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			a->out = optarg;
 		else if (c == 'p')
 			a->policy = optarg;
+		else if (c == 'S')
+			a->sign = optarg;
+		else if (c == 'C')
+			a->cosign = optarg;
+		else if (c == 'P')
+			a->pass_file = optarg;
 		else if (c == 'r' && a->nrefs < MAX_REFERENCES)
 			a->refs[a->nrefs++] = optarg;
 		else
 			return usage();
 	}
-	if (optind != argc - 1 || !known_format(a->format))
+	if (optind != argc - 1 || !known_format(a->format) ||
+	    ((a->sign || a->cosign) && (!a->sign || !a->out)))
 		return usage();
 	return parse_run_id(argv[optind], &a->run) ? 0 : EXIT_USAGE;
 }
@@ -228,6 +254,90 @@ static int render(struct report_ctx *c, const struct report_args *a)
 	return x;
 }
 
+static enum err policy_digest(const struct report_ctx *c, char hex[65],
+			      struct errmsg *e)
+{
+	char *data;
+	size_t len;
+	enum err rc;
+
+	if (!c->policy) {
+		strcpy(hex, "none");
+		return ERR_OK;
+	}
+	rc = file_read(c->policy->path, 16u << 20, &data, &len, e);
+	if (rc == ERR_OK) {
+		vault_sha256_hex(data, len, hex);
+		free(data);
+	}
+	return rc;
+}
+
+/* DSSE envelope signed by the evaluator (and the admin), and a minisign
+ * signature of the envelope by the evaluator. */
+static enum err sign_statement(const struct report_args *a, const char *stmt,
+			       struct buf *env, struct buf *mini,
+			       struct errmsg *e)
+{
+	struct vault_seckey *keys[2] = { NULL, NULL };
+	size_t n = a->cosign ? 2 : 1;
+	enum err rc;
+
+	rc = vault_seckey_open(a->sign, a->pass_file, &keys[0], e);
+	if (!rc && a->cosign)
+		rc = vault_seckey_open(a->cosign, a->pass_file, &keys[1], e);
+	if (!rc)
+		rc = vault_dsse_sign(VAULT_DSSE_INTOTO, stmt, strlen(stmt), keys,
+				     n, env, e);
+	if (!rc)
+		rc = vault_minisign_sign(keys[0], env->data, env->len,
+					 "assay signed result", mini, e);
+	vault_seckey_free(keys[0]);
+	vault_seckey_free(keys[1]);
+	return rc;
+}
+
+static int signed_result(struct report_ctx *c, const struct report_args *a)
+{
+	char pol[65], rep[65], *json = report_json_full(c->cand, c->a), *stmt;
+	char *sig_path = xasprintf("%s.minisig", a->out), *audit;
+	struct buf env, mini;
+	struct errmsg e;
+	enum err rc;
+
+	buf_init(&env, VAULT_DSSE_MAX * 2);
+	buf_init(&mini, 1 << 16);
+	vault_sha256_hex(json, strlen(json), rep);
+	rc = policy_digest(c, pol, &e);
+	stmt = rc ? NULL : report_statement(c->cand, c->a, pol, rep);
+	if (!rc)
+		rc = sign_statement(a, stmt, &env, &mini, &e);
+	if (!rc)
+		rc = file_write_atomic(a->out, env.data, env.len, 0644, &e);
+	if (!rc)
+		rc = file_write_atomic(sig_path, mini.data, mini.len, 0644, &e);
+	audit = xasprintf("{\"run\":%lld,\"signed\":true,\"cosigned\":%s,"
+			  "\"report_sha256\":\"%s\",\"policy_sha256\":\"%s\"}",
+			  (long long)c->cand->run.id, a->cosign ? "true" : "false",
+			  rep, rc ? "" : pol);
+	buf_release(&env);
+	buf_release(&mini);
+	free(json);
+	free(stmt);
+	if (rc) {
+		free(audit);
+		free(sig_path);
+		cli_error("%s", e.text);
+		return cli_exit_for(rc);
+	}
+	printf("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
+	       a->cosign ? "signed and co-signed" : "signed", sig_path);
+	free(sig_path);
+	rc = run_audit("report.sign", audit);
+	free(audit);
+	return rc ? EXIT_RUNTIME : EXIT_OK;
+}
+
 static void release(struct report_ctx *c)
 {
 	report_analysis_free(c->a);
@@ -248,8 +358,16 @@ int cmd_report(int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = load_all(&c, &a);
-	if (!rc)
+	if (!rc && a.sign)
+		rc = signed_result(&c, &a);
+	else if (!rc) {
+		char audit[160];
 		rc = render(&c, &a);
+		snprintf(audit, sizeof(audit), "{\"run\":%lld,\"format\":\"%s\"}",
+			 (long long)a.run, a.format);
+		if (!rc && run_audit("report", audit))
+			rc = EXIT_RUNTIME;
+	}
 	release(&c);
 	return rc;
 }

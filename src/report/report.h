@@ -151,6 +151,11 @@ char *report_default_policy_path(void);
 /* Determination and statistics, then the table of report_write_term. */
 void report_write_analysis_term(const struct report_analysis *a, FILE *out);
 /* report_json plus "determination" and "statistics" (a may be NULL). */
+/* The in-toto Statement of a signed result (report_statement.c): scores,
+ * determination, policy digest, a Merkle commitment to the task set, the
+ * harness version; no task ids or text. Caller frees. */
+char *report_statement(const struct report *r, const struct report_analysis *a,
+		       const char *policy_sha256, const char *report_sha256);
 char *report_json_full(const struct report *r, const struct report_analysis *a);
 /* Markdown and self-contained HTML documents. Hostile text from tasks,
  * models and transcripts is escaped. ERR_LIMIT past REPORT_MAX_DOC. */

@@ -111,7 +111,8 @@ static char *exe_dir(void)
 char *report_default_policy_path(void)
 {
 	const char *src = getenv("ASSAY_SOURCE_DIR");
-	char *dir = exe_dir(), *cand[3] = { NULL, NULL, NULL }, *found = NULL;
+	char *dir = exe_dir(), *cand[4] = { NULL, NULL, NULL, NULL };
+	char *found = NULL;
 
 	if (src && *src)
 		cand[0] = path_join(src, "policies/default.yaml");
@@ -119,7 +120,11 @@ char *report_default_policy_path(void)
 		cand[1] = path_join(dir, "../policies/default.yaml");
 		cand[2] = path_join(dir, "../share/assay/policies/default.yaml");
 	}
-	for (size_t i = 0; i < 3; i++) {
+#ifdef ASSAY_DATA_DIR
+	/* the source tree this binary was built from */
+	cand[3] = path_join(ASSAY_DATA_DIR, "../policies/default.yaml");
+#endif
+	for (size_t i = 0; i < 4; i++) {
 		if (!found && cand[i] && path_exists(cand[i]))
 			found = cand[i];
 		else
