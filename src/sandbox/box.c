@@ -45,7 +45,7 @@ static const char *step_name(int step)
 		"?", "uid switch", "parent-death signal", "cgroup namespace",
 		"root tmpfs", "/usr bind", "/etc", "/dev", "/proc", "pivot_root",
 		"hostname/loopback", "rlimits/session", "capabilities",
-		"seccomp", "exec of init", "overlay root",
+		"seccomp", "exec of init", "overlay root", "cgroup attach",
 	};
 
 	return step > 0 && (size_t)step < ARRAY_SIZE(names) ? names[step] : "?";
@@ -141,15 +141,11 @@ static enum err release_child(struct sbx_box *b, struct errmsg *e)
 {
 	uint32_t base = sbx_uid_base(b->slot);
 	char path[64];
-	enum err rc;
 	int tree = -1, sent;
 
 	if (write_map(b->pid, "uid_map", base) || write_map(b->pid, "gid_map", base))
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot write uid map",
 			       b->name);
-	rc = b->cg_direct ? ERR_OK : sbx_cg_attach(&b->cg, b->pid, e);
-	if (rc)
-		return err_prefix(e, "box '%s'", b->name);
 	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)b->pid);
 	b->netns = open(path, O_RDONLY | O_CLOEXEC);
 	if (b->netns < 0)
@@ -198,8 +194,8 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 	if (cgfd >= 0) {
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)cgfd;
-		b->cg_direct = true;
 	}
+	sbx_cg_open_self_attach(&b->cg, a.cg_tasks);
 	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
 	ca.exit_signal = SIGCHLD;
 	pid = syscall(SYS_clone3, &ca, sizeof(ca));
@@ -207,6 +203,9 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 		_exit(sbx_child_main(&a));
 	if (cgfd >= 0)
 		close(cgfd);
+	for (int i = 0; i < 3; i++)
+		if (a.cg_tasks[i] >= 0)
+			close(a.cg_tasks[i]);
 	close(sv[1]);
 	b->ctl = sv[0];
 	if (pid < 0) {

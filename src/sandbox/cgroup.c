@@ -257,6 +257,40 @@ static void remove_dead_in(const char *parent)
 	closedir(d);
 }
 
+/* Also look one level up, in the siblings of our own cgroup: a harness
+ * that died may have run in a different (per-session) cgroup, as every
+ * shell session on the project machine has its own memory cgroup. */
+static void remove_dead_in_siblings(const char *own)
+{
+	char *parent = xstrdup(own), *slash = strrchr(parent, '/');
+	DIR *d;
+	struct dirent *de;
+
+	char *procs;
+
+	if (slash)
+		*slash = 0;
+	/* only inside a hierarchy: the parent of a hierarchy's root is not a
+	 * cgroup (no cgroup.procs) */
+	procs = path_join(parent, "cgroup.procs");
+	d = slash && slash != parent && path_exists(procs) ? opendir(parent) : NULL;
+	free(procs);
+	while (d && (de = readdir(d))) {
+		char *sib;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    !strncmp(de->d_name, "assay-", 6))
+			continue;
+		sib = path_join(parent, de->d_name);
+		if (strcmp(sib, own))
+			remove_dead_in(sib);
+		free(sib);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+}
+
 void sbx_cg_remove_leftovers(void)
 {
 	for (int i = 0; i < 3; i++) {
@@ -269,6 +303,7 @@ void sbx_cg_remove_leftovers(void)
 			continue;
 		*slash = 0;
 		remove_dead_in(sbx_g.cg_base[i]);
+		remove_dead_in_siblings(sbx_g.cg_base[i]);
 		*slash = '/';
 	}
 }
@@ -453,23 +488,26 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 	return ERR_OK;
 }
 
-/* v1: the child's tid goes into "tasks", not "cgroup.procs": a procs
- * write takes cgroup_threadgroup_rwsem for writing, which waits for an RCU
- * grace period (measured 14 ms on the loaded 2-core machine); a tasks write
- * does not. The child is single-threaded and blocked until we release it,
- * so moving its one thread moves the process. v2 boxes are created
- * straight in their cgroup (CLONE_INTO_CGROUP) and never get here. */
-enum err sbx_cg_attach(const struct sbx_cg *cg, pid_t pid, struct errmsg *e)
+/* v1: the parent opens each "tasks" file and the child, first thing,
+ * writes "0" (itself) into them. Attaching ANOTHER task takes
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+ * period (5-20 ms measured on the loaded 2-core machine); a task moving
+ * itself skips that lock. The permission check uses the credentials of
+ * the opener (host root), so the already unprivileged-to-be child may
+ * write. v2 boxes are created straight in their cgroup (CLONE_INTO_CGROUP)
+ * and need neither. */
+void sbx_cg_open_self_attach(const struct sbx_cg *cg, int fds[3])
 {
-	char v[32];
+	for (int i = 0; i < 3; i++) {
+		char *p;
 
-	snprintf(v, sizeof(v), "%ld", (long)pid);
-	for (int i = 0; i < 3; i++)
-		if (cg->dir[i] && write_str(cg->dir[i], sbx_g.cg_kind == SBX_CG_V1 ?
-					   "tasks" : "cgroup.procs", v))
-			return err_sys(e, ERR_SANDBOX, "cannot attach to cgroup '%s'",
-				       cg->dir[i]);
-	return ERR_OK;
+		fds[i] = -1;
+		if (sbx_g.cg_kind != SBX_CG_V1 || !cg->dir[i])
+			continue;
+		p = path_join(cg->dir[i], "tasks");
+		fds[i] = open(p, O_WRONLY | O_CLOEXEC);
+		free(p);
+	}
 }
 
 int sbx_cg_clone_fd(const struct sbx_cg *cg)

@@ -349,11 +349,24 @@ static void stdio_null(int ctl)
 		close(fd);
 }
 
+/* Into the box's cgroups before anything is charged (see cgroup.c). */
+static void self_attach(const struct sbx_child_args *a)
+{
+	for (int i = 0; i < 3; i++) {
+		if (a->cg_tasks[i] < 0)
+			continue;
+		if (write(a->cg_tasks[i], "0", 1) != 1)
+			fail(a->ctl, SBX_STEP_CGROUP);
+		close(a->cg_tasks[i]);
+	}
+}
+
 int sbx_child_main(const struct sbx_child_args *a)
 {
 	int ctl = a->ctl, tree;
 
 	close(a->parent_ctl);
+	self_attach(a);
 	/* nothing of the harness crosses the exec */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	stdio_null(ctl);

@@ -292,9 +292,9 @@ static enum err start_entrypoint(struct sbx_box *b, struct errmsg *e)
 	return ERR_OK;
 }
 
-static void sleep_ms(int ms)
+static void sleep_us(int us)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000L };
 
 	nanosleep(&ts, NULL);
 }
@@ -344,7 +344,7 @@ static enum err wait_ready(struct sbx_episode *ep, struct sbx_box *b,
 			   int64_t start, struct errmsg *e)
 {
 	int64_t deadline = start + b->ready_timeout_ms;
-	int backoff = 1;
+	int backoff_us = 200;
 
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -360,13 +360,15 @@ static enum err wait_ready(struct sbx_episode *ep, struct sbx_box *b,
 		if (b->dead)
 			return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' "
 				       "died before it was ready", ep->name, b->name);
-		if (now_ms() + backoff >= deadline)
+		if (now_ms() + backoff_us / 1000 >= deadline)
 			return err_set(e, ERR_TIMEOUT, "episode '%s': service '%s' not "
 				       "ready after %d ms (%s)", ep->name, b->name,
 				       b->ready_timeout_ms,
 				       b->ready == SBX_READY_TCP ? "tcp port" : "ready command");
-		sleep_ms(backoff);
-		backoff = backoff < 32 ? backoff * 2 : 50;
+		/* services usually come up within milliseconds: poll finely
+		 * first, then every 50 ms */
+		sleep_us(backoff_us);
+		backoff_us = backoff_us < 25000 ? backoff_us * 2 : 50000;
 	}
 }
 

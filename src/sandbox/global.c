@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -398,6 +399,19 @@ static enum err make_dirs(const struct sbx_config *cfg, struct errmsg *e)
 	return rc;
 }
 
+/* Every live box holds four fds in the harness (control socket, pidfd,
+ * netns, uid-slot lock): hundreds of boxes need more than the usual soft
+ * limit of 1024. Boxes set their own RLIMIT_NOFILE. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e)
 {
 	enum err rc;
@@ -424,6 +438,7 @@ enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e)
 		return rc;
 	}
 	sbx_g.cap_last = read_cap_last();
+	raise_nofile();
 	scan_host_image();
 	rc = build_etc(e);
 	if (rc) {

@@ -106,7 +106,7 @@ enum sbx_setup_step {
 	SBX_STEP_IDS = 1, SBX_STEP_PDEATH, SBX_STEP_CGNS, SBX_STEP_ROOT,
 	SBX_STEP_USR, SBX_STEP_ETC, SBX_STEP_DEV, SBX_STEP_PROC,
 	SBX_STEP_PIVOT, SBX_STEP_HOST, SBX_STEP_LIMITS, SBX_STEP_CAPS,
-	SBX_STEP_SECCOMP, SBX_STEP_EXEC, SBX_STEP_OVERLAY,
+	SBX_STEP_SECCOMP, SBX_STEP_EXEC, SBX_STEP_OVERLAY, SBX_STEP_CGROUP,
 };
 
 struct sbx_m_setup_err {
@@ -190,6 +190,7 @@ struct sbx_child_args {
 	char tmpfs_opts[64];
 	char hosts[4096];
 	int ctl;               /* child's end */
+	int cg_tasks[3];       /* v1 "tasks" files to write "0" into, or -1 */
 	int parent_ctl;        /* closed in the child */
 	struct sbx_limits lim;
 };
@@ -208,7 +209,6 @@ struct sbx_box {
 	int slot_fd;
 	unsigned slot;
 	struct sbx_cg cg;
-	bool cg_direct;        /* created in its cgroup (v2 CLONE_INTO_CGROUP) */
 	struct sbx_limits lim;
 	bool dead;
 	/* service entrypoint and readiness (copied from the spec) */
@@ -248,10 +248,11 @@ void sbx_cg_global_cleanup(void);
 void sbx_cg_remove_leftovers(void);
 enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		       struct sbx_cg *cg, struct errmsg *e) MUST_CHECK;
-enum err sbx_cg_attach(const struct sbx_cg *cg, pid_t pid,
-		       struct errmsg *e) MUST_CHECK;
+/* v1: fds of the box's "tasks" files for the child to write "0" into
+ * (moving itself is much cheaper than being moved); -1 where unused. */
+void sbx_cg_open_self_attach(const struct sbx_cg *cg, int fds[3]);
 /* v2: an fd of the box's cgroup for CLONE_INTO_CGROUP (caller closes);
- * -1 on v1, where sbx_cg_attach() is used after clone. */
+ * -1 on v1, where the child attaches itself (sbx_cg_open_self_attach). */
 int sbx_cg_clone_fd(const struct sbx_cg *cg);
 void sbx_cg_destroy(struct sbx_cg *cg);
 /* New OOM kills / pids-limit hits since the last call. */

@@ -300,21 +300,32 @@ static void exceed_time(struct ctx *c, struct outcome *o)
 	sbx_exec_result_release(&r);
 }
 
-static int processes_with_uid_above(uid_t min)
+/* host processes whose command line contains marker */
+static int processes_with(const char *marker)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	int n = 0;
 
 	while (d && (de = readdir(d))) {
-		char path[300];
-		struct stat sb;
+		char path[300], cmd[4096];
+		ssize_t k;
+		FILE *f;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    atol(de->d_name) == (long)getpid())
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s", de->d_name);
-		if (stat(path, &sb) == 0 && sb.st_uid >= min)
-			n++;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		k = (ssize_t)fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		for (ssize_t i = 0; i < k; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[k > 0 ? k : 0] = 0;
+		n += strstr(cmd, marker) != NULL;
 	}
 	if (d)
 		closedir(d);
@@ -330,24 +341,28 @@ static void survive_teardown(struct ctx *c, struct outcome *o)
 	struct sbx_episode *ep = NULL;
 	struct errmsg e = { 0 };
 	struct sbx_exec_result r;
-	int before;
+	char marker[64], *cmd;
+	int during;
 
 	(void)c;
-	sbx_reap(true);
-	before = processes_with_uid_above(200000);
+	snprintf(marker, sizeof(marker), "survivor%ld", (long)getpid());
 	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e)) {
 		say(o, false, "episode: %s", e.text);
 		return;
 	}
-	run(sbx_episode_box(ep, NULL), NULL,
-	    "(setsid nohup sh -c 'trap \"\" TERM HUP; while :; do sleep 1; done' "
-	    ">/dev/null 2>&1 &) ; (sleep 1000 &) ; echo started", 0, &r);
+	/* double-forked, own session, ignoring TERM and HUP */
+	cmd = xasprintf("(setsid nohup sh -c 'trap \"\" TERM HUP; while :; do sleep 1; done' "
+			"%s >/dev/null 2>&1 &) ; (sh -c 'sleep 1000; :' %s &) ; echo started",
+			marker, marker);
+	run(sbx_episode_box(ep, NULL), NULL, cmd, 0, &r);
+	free(cmd);
 	sbx_exec_result_release(&r);
+	during = processes_with(marker);
 	sbx_episode_free(ep);
 	sbx_reap(true);
-	say(o, processes_with_uid_above(200000) == before,
-	    "daemons started in the box: %d box processes left on the host",
-	    processes_with_uid_above(200000) - before);
+	say(o, during >= 2 && processes_with(marker) == 0,
+	    "%d daemons running in the box before teardown, %d left after", during,
+	    processes_with(marker));
 }
 
 static void tiocsti(struct ctx *c, struct outcome *o)

@@ -619,34 +619,29 @@ static void test_async_many(void **state)
 	}
 }
 
-/* live (not zombie) processes with a uid from the sandbox ranges,
- * anywhere on the host */
-static int box_processes(void)
+static int popen_int(const char *cmd)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int n = 0;
+	FILE *p = popen(cmd, "r");
+	int n = -1;
 
-	while ((de = readdir(d))) {
-		char path[300], st[512] = "";
-		struct stat sb;
-		FILE *f;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s", de->d_name);
-		if (stat(path, &sb) != 0 || sb.st_uid < 200000)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(st, sizeof(st), f) && strstr(st, ") Z "))
-			sb.st_uid = 0; /* zombie */
-		if (f)
-			fclose(f);
-		n += sb.st_uid >= 200000;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
 	}
-	closedir(d);
 	return n;
+}
+
+/* processes in the cgroups of harness process `owner` (all its boxes'
+ * processes are there; other harnesses running at the same time are not
+ * counted) */
+static int box_processes(pid_t owner)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup/pids -path '*assay-%ld-*' "
+		 "-name cgroup.procs -exec cat {} + 2>/dev/null | wc -l", (long)owner);
+	return popen_int(cmd);
 }
 
 static int count_lines(const char *path, const char *needle)
@@ -662,17 +657,13 @@ static int count_lines(const char *path, const char *needle)
 	return n;
 }
 
-static int count_cgroups(void)
+static int count_cgroups(pid_t owner)
 {
-	FILE *p = popen("find /sys/fs/cgroup -type d -path '*assay-*' 2>/dev/null | wc -l", "r");
-	int n = -1;
+	char cmd[256];
 
-	if (p) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -path '*assay-%ld-*' "
+		 "2>/dev/null | wc -l", (long)owner);
+	return popen_int(cmd);
 }
 
 static void test_teardown_leaves_nothing(void **state)
@@ -690,10 +681,10 @@ static void test_teardown_leaves_nothing(void **state)
 	(void)state;
 	NEED_BOX();
 	sbx_reap(true); /* earlier tests' boxes */
-	procs0 = box_processes();
+	procs0 = box_processes(getpid());
 	mounts0 = count_lines("/proc/self/mountinfo", NULL);
 	links0 = count_lines("/proc/net/dev", NULL);
-	cg0 = count_cgroups();
+	cg0 = count_cgroups(getpid());
 	if (sbx_episode_new(&spec, &ep, &e))
 		fail_msg("episode_new: %s", e.text);
 	plant_listener(ep, "web", "w");
@@ -702,16 +693,16 @@ static void test_teardown_leaves_nothing(void **state)
 		fail_msg("start: %s", e.text);
 	expect_out(sbx_episode_box(ep, NULL),
 		   "sleep 1000 & setsid sleep 1000 >/dev/null 2>&1 & echo bg", "bg\n");
-	assert_true(box_processes() > procs0);
-	assert_true(count_cgroups() > cg0);
+	assert_true(box_processes(getpid()) >= procs0 + 3 + 2);
+	assert_true(count_cgroups(getpid()) > cg0);
 	t0 = now_us();
 	sbx_episode_free(ep);
 	print_message("teardown of 3 boxes: %lld us\n", (long long)(now_us() - t0));
 	sbx_reap(true);
-	assert_int_equal(box_processes(), procs0);
+	assert_int_equal(box_processes(getpid()), procs0);
 	assert_int_equal(count_lines("/proc/self/mountinfo", NULL), mounts0);
 	assert_int_equal(count_lines("/proc/net/dev", NULL), links0);
-	assert_int_equal(count_cgroups(), cg0);
+	assert_int_equal(count_cgroups(getpid()), cg0);
 }
 
 /* Child mode: a harness that holds a box and is then SIGKILLed. */
@@ -734,22 +725,18 @@ static int crashed_harness_main(void)
 		pause();
 }
 
-static int count_inst_dirs(void)
+static int count_inst_dirs(pid_t owner)
 {
-	DIR *d = opendir("/run/assay");
-	struct dirent *de;
-	int n = 0;
+	char cmd[256];
 
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
-	if (d)
-		closedir(d);
-	return n;
+	snprintf(cmd, sizeof(cmd), "ls -d /run/assay/%ld-* 2>/dev/null | wc -l", (long)owner);
+	return popen_int(cmd);
 }
 
 static void test_leftovers_of_killed_harness(void **state)
 {
-	int pfd[2], cg0, dirs0, procs0;
+	int pfd[2], cg0, dirs0, procs0, cg1, dirs1;
+	bool got;
 	char line[16] = "";
 	pid_t pid;
 	struct errmsg e = { 0 };
@@ -757,38 +744,45 @@ static void test_leftovers_of_killed_harness(void **state)
 
 	(void)state;
 	NEED_BOX();
-	sbx_reap(true);
-	cg0 = count_cgroups();
-	dirs0 = count_inst_dirs();
-	procs0 = box_processes();
+	cg0 = 0;
+	dirs0 = 0;
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
 		dup2(pfd[1], 1);
+		dup2(null, 2);
 		setenv("SBX_TEST_CRASHED_HARNESS", "1", 1);
 		execl("/proc/self/exe", "test_sandbox", (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
 	f = fdopen(pfd[0], "r");
-	assert_non_null(fgets(line, sizeof(line), f));
+	got = fgets(line, sizeof(line), f) != NULL;
 	fclose(f);
-	assert_string_equal(line, "ready\n");
-	assert_true(count_cgroups() > cg0);
-	assert_int_equal(count_inst_dirs(), dirs0 + 1);
+	cg1 = count_cgroups(pid);
+	dirs1 = count_inst_dirs(pid);
+	procs0 = box_processes(pid);
+	/* kill before any assertion, so a failure leaves no harness behind */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_true(got);
+	assert_string_equal(line, "ready\n");
+	assert_true(cg1 > cg0);
+	assert_int_equal(dirs1, dirs0 + 1);
+	assert_true(procs0 >= 2); /* init and the sleep */
 	/* the box died with its harness (parent-death signal) */
-	for (int i = 0; i < 100 && box_processes() > procs0; i++)
+	for (int i = 0; i < 100 && box_processes(pid) > 0; i++)
 		usleep(10000);
-	assert_int_equal(box_processes(), procs0);
+	assert_int_equal(box_processes(pid), 0);
 	/* its cgroups and state dir stay until the next start cleans them */
-	assert_true(count_cgroups() > cg0);
+	assert_true(count_cgroups(pid) > 0);
 	sbx_global_cleanup();
 	assert_int_equal(sbx_global_init(NULL, &e), ERR_OK);
-	assert_int_equal(count_cgroups(), cg0);
-	assert_int_equal(count_inst_dirs(), dirs0);
+	assert_int_equal(count_cgroups(pid), 0);
+	assert_int_equal(count_inst_dirs(pid), 0);
 }
 
 static void test_dir_image(void **state)
