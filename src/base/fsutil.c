@@ -12,51 +12,67 @@
 
 #include "xalloc.h"
 
+/* Read until end of file, not by the size fstat reports: /proc and
+ * cgroup files report 0 and still have content. */
+static enum err read_capped(int fd, const char *path, size_t max,
+			    char **data_out, size_t *len_out, struct errmsg *e)
+{
+	size_t cap = 4096, len = 0;
+	char *data = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t r;
+		if (len == cap) {
+			if (cap > max) {
+				free(data);
+				return err_set(e, ERR_LIMIT, "'%s' is larger than "
+					       "%zu bytes", path, max);
+			}
+			cap *= 2;
+			data = xrealloc(data, cap + 1);
+		}
+		r = read(fd, data + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(data);
+			return err_sys(e, ERR_IO, "cannot read '%s'", path);
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > max) {
+		free(data);
+		return err_set(e, ERR_LIMIT, "'%s' is larger than %zu bytes",
+			       path, max);
+	}
+	data[len] = '\0';
+	*data_out = data;
+	*len_out = len;
+	return ERR_OK;
+}
+
 enum err file_read(const char *path, size_t max, char **data_out,
 		   size_t *len_out, struct errmsg *e)
 {
 	struct stat st;
-	char *data = NULL;
-	size_t len = 0;
-	enum err rc = ERR_OK;
+	enum err rc;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
 			       "cannot open '%s'", path);
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		rc = err_sys(e, ERR_IO, "cannot stat '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		rc = err_set(e, ERR_INVAL, "'%s' is not a regular file", path);
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
+	else if ((size_t)st.st_size > max)
 		rc = err_set(e, ERR_LIMIT, "'%s' is larger than %zu bytes",
 			     path, max);
-		goto out;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, data + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = err_sys(e, ERR_IO, "cannot read '%s'", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	data[len] = '\0';
-	*data_out = data;
-	*len_out = len;
-	data = NULL;
-out:
-	free(data);
+	else
+		rc = read_capped(fd, path, max, data_out, len_out, e);
 	close(fd);
 	return rc;
 }

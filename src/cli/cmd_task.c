@@ -141,8 +141,15 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	ec.jobs = jobs;
 	ec.leak_scan = true;
 	ec.progress = isatty(STDERR_FILENO);
-	if (rc == ERR_OK)
+	if (rc == ERR_OK) {
+		struct errmsg se;
 		rc = engine_run(&ec, &sum, &e);
+		if (store_run_set_status(c->store, run.id, rc ? "failed" : "done",
+					 &se) != ERR_OK && !rc) {
+			rc = se.code;
+			e = se;
+		}
+	}
 	model_close(c->model);
 	c->model = NULL;
 	if (rc) {

@@ -1,0 +1,130 @@
+/*
+ * test_base.c - buffers with caps, file reading (also /proc), UTF-8
+ * repair, constant-time comparison, trimming, the YAML tree's limits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/fsutil.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "base/ytree.h"
+
+static void test_buf_cap(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_adds(&b, "12345678"), ERR_OK);
+	assert_int_equal(buf_addch(&b, '9'), ERR_LIMIT);
+	assert_int_equal(b.len, 8);                 /* unchanged on failure */
+	assert_string_equal(b.data, "12345678");
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), ERR_OK);
+	assert_string_equal(b.data, "42-x");
+	assert_int_equal(buf_printf(&b, "%s", "toolong"), ERR_LIMIT);
+	buf_release(&b);
+}
+
+static void test_file_read(void **state)
+{
+	char *data;
+	size_t len;
+	struct errmsg e;
+
+	(void)state;
+	/* /proc files report size 0 and still have content */
+	assert_int_equal(file_read("/proc/self/status", 1 << 20, &data, &len, &e),
+			 ERR_OK);
+	assert_true(len > 0);
+	assert_non_null(strstr(data, "Pid:"));
+	free(data);
+	assert_int_equal(file_read("/proc/self/status", 10, &data, &len, &e),
+			 ERR_LIMIT);
+	assert_int_equal(file_read("/nonexistent/x", 10, &data, &len, &e),
+			 ERR_NOTFOUND);
+	assert_non_null(strstr(e.text, "/nonexistent/x"));
+	assert_int_equal(file_read("/tmp", 10, &data, &len, &e), ERR_INVAL);
+}
+
+static void test_utf8(void **state)
+{
+	size_t n;
+	char *s;
+
+	(void)state;
+	s = utf8_sanitize("ok \xc3\xa9", 5, &n);
+	assert_string_equal(s, "ok \xc3\xa9");
+	free(s);
+	s = utf8_sanitize("a\xff" "b\0c", 5, &n);    /* bad byte and NUL */
+	assert_string_equal(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+	free(s);
+	s = utf8_sanitize("\xed\xa0\x80", 3, &n);     /* surrogate */
+	assert_int_equal(n, 9);
+	free(s);
+}
+
+static void test_ct_trim(void **state)
+{
+	size_t n;
+	const char *p;
+
+	(void)state;
+	assert_true(ct_equal("abc", 3, "abc", 3));
+	assert_false(ct_equal("abc", 3, "abd", 3));
+	assert_false(ct_equal("abc", 3, "ab", 2));
+	p = trim_span("  x y\n", 6, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(p, "x y", 3);
+	p = trim_span(" \t\n", 3, &n);
+	assert_int_equal(n, 0);
+}
+
+static void test_ytree(void **state)
+{
+	struct ynode *root = NULL;
+	struct errmsg e;
+	char *deep;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(ytree_parse("t.yaml", "a: 1\nb: [x, y]\n", 15, &root, &e),
+			 ERR_OK);
+	assert_string_equal(ymap_get(root, "a")->str, "1");
+	assert_int_equal(ymap_get(root, "b")->n, 2);
+	assert_int_equal(ymap_get(root, "b")->line, 2);
+	ytree_free(root);
+	assert_int_equal(ytree_parse("t.yaml", "a: 1\na: 2\n", 10, &root, &e),
+			 ERR_PARSE);
+	assert_string_equal(e.text, "t.yaml:2: duplicate key 'a'");
+	assert_int_equal(ytree_parse("t.yaml", "a: 1\n---\nb: 2\n", 14, &root, &e),
+			 ERR_PARSE);
+	assert_non_null(strstr(e.text, "more than one YAML document"));
+	/* nesting past the cap is refused, not recursed into */
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < YTREE_MAX_DEPTH + 5; i++)
+		assert_int_equal(buf_addch(&b, '['), ERR_OK);
+	deep = buf_detach(&b, NULL);
+	assert_int_equal(ytree_parse("d.yaml", deep, strlen(deep), &root, &e),
+			 ERR_LIMIT);
+	assert_non_null(strstr(e.text, "nesting deeper than"));
+	free(deep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_file_read),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_ct_trim),
+		cmocka_unit_test(test_ytree),
+	};
+	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
