@@ -25,6 +25,8 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -370,11 +372,48 @@ static enum err check_kernel(struct errmsg *e)
 	return ERR_OK;
 }
 
+/* The state dir holds a snapshot of /etc per harness (hundreds of small
+ * files and symlinks): on a disk file system that costs ~0.5 s per start,
+ * on tmpfs a few ms. /run is tmpfs on a normal Debian host, but not in
+ * every container; then use /dev/shm, which always is. */
+static const char *default_state_dir(void)
+{
+	struct statfs fs;
+
+	if (statfs("/run", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		return "/run/assay";
+	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		return "/dev/shm/assay";
+	return "/run/assay";
+}
+
+/* The state dir must be ours: a directory (not a symlink) owned by us, so
+ * nobody else can plant content there (matters under a world-writable
+ * parent such as /dev/shm). */
+static enum err check_owner(const char *dir, struct errmsg *e)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return err_sys(e, ERR_SANDBOX, "state dir '%s'", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return err_set(e, ERR_SANDBOX, "state dir '%s' is not a "
+			       "directory owned by uid %u", dir,
+			       (unsigned)geteuid());
+	return ERR_OK;
+}
+
+const char *sbx_state_dir(void)
+{
+	return sbx_g.state_dir;
+}
+
 static enum err make_dirs(const struct sbx_config *cfg, struct errmsg *e)
 {
 	enum err rc;
 
-	sbx_g.state_dir = xstrdup(cfg && cfg->state_dir ? cfg->state_dir : "/run/assay");
+	sbx_g.state_dir = xstrdup(cfg && cfg->state_dir ? cfg->state_dir :
+				  default_state_dir());
 	snprintf(sbx_g.inst_name, sizeof(sbx_g.inst_name), "%ld-%llu",
 		 (long)getpid(), proc_start((long)getpid()));
 	sbx_g.inst_dir = path_join(sbx_g.state_dir, sbx_g.inst_name);
@@ -382,6 +421,8 @@ static enum err make_dirs(const struct sbx_config *cfg, struct errmsg *e)
 	/* 0711: box children, already unprivileged on the host, must be
 	 * able to walk to mnt_dir to mount their root there */
 	rc = mkdir_p(sbx_g.state_dir, 0711, e);
+	if (rc == ERR_OK)
+		rc = check_owner(sbx_g.state_dir, e);
 	if (rc)
 		return rc;
 	if (chmod(sbx_g.state_dir, 0711) < 0)

@@ -33,13 +33,17 @@
  * (init_path, or $ASSAY_INIT, or "assay-init" beside /proc/self/exe),
  * check the kernel features, and remove leftovers (cgroups, mounts, temp
  * dirs, uid-slot locks) of harness processes that no longer exist.
- * state_dir holds per-process scratch and locks (default /run/assay). */
+ * state_dir holds per-process scratch and locks (default: see
+ * sbx_state_dir). */
 struct sbx_config {
 	const char *init_path;
 	const char *state_dir;
 };
 enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e) MUST_CHECK;
 void sbx_global_cleanup(void);
+/* The state dir in use (after sbx_global_init): /run/assay when /run is a
+ * tmpfs, else /dev/shm/assay, or sbx_config.state_dir. Borrowed. */
+const char *sbx_state_dir(void);
 
 struct sbx_limits {
 	int memory_mb;     /* per box; 0 = default 512 */

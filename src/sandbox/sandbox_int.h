@@ -140,7 +140,7 @@ enum sbx_cg_kind { SBX_CG_NONE, SBX_CG_V1, SBX_CG_V2 };
 
 struct sbx_global {
 	bool ready;
-	char *state_dir;       /* /run/assay */
+	char *state_dir;       /* sbx_state_dir() */
 	char *inst_dir;        /* state_dir/<pid>-<start> */
 	char *mnt_dir;         /* inst_dir/mnt: where children build roots */
 	char inst_name[64];    /* assay-<pid>-<start> */

@@ -376,7 +376,7 @@ static void read_harness_secrets(struct ctx *c, struct outcome *o)
 
 	snprintf(cmd, sizeof(cmd),
 		 "grep -rs %s /proc/*/environ /proc/*/cmdline 2>/dev/null | sed 's/^/ESCAPED /'; "
-		 "for p in %s %s/keys.db /run/assay /tmp /root/.assay; do "
+		 "for p in %s %s/keys.db /run/assay /dev/shm/assay /tmp /root/.assay; do "
 		 "ls $p 2>/dev/null | grep -q 'keys.db\\|uid' && echo ESCAPED $p; done; "
 		 "grep -rs %s /home /root /tmp /var /opt /run /etc /srv /dev/shm 2>/dev/null "
 		 "| head -1 | sed 's/^/ESCAPED /'; "

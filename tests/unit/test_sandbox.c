@@ -729,7 +729,8 @@ static int count_inst_dirs(pid_t owner)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "ls -d /run/assay/%ld-* 2>/dev/null | wc -l", (long)owner);
+	snprintf(cmd, sizeof(cmd), "ls -d %s/%ld-* 2>/dev/null | wc -l",
+		 sbx_state_dir(), (long)owner);
 	return popen_int(cmd);
 }
 
