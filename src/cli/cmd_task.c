@@ -240,6 +240,7 @@ static int check_dynamic(struct suite *s, struct verdict *v, int epochs,
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	c.sandbox_up = true;
 	if ((rc = run_baseline(&c, "baseline/oracle", epochs, jobs, &oracle_run)) ||
 	    (rc = run_baseline(&c, "baseline/null", epochs, jobs, &null_run)) ||
 	    (rc = load_reports(&c, oracle_run, null_run, &ro, &rn)))

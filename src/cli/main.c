@@ -3,9 +3,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "base/log.h"
 #include "cli/cmd.h"
 
 static const struct cmd commands[] = {
@@ -66,9 +68,22 @@ static void raise_nofile(void)
 	}
 }
 
+/* ASSAY_LOG=debug|info|warn|error|quiet: how much goes to stderr. */
+static void set_log_level(void)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error",
+					     "quiet" };
+	const char *v = getenv("ASSAY_LOG");
+
+	for (size_t i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i]))
+			log_set_level((enum log_level)i);
+}
+
 int main(int argc, char **argv)
 {
 	raise_nofile();
+	set_log_level();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -397,8 +397,8 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		if (rc && rc != ERR_NOMEM)
 			rc = ERR_INVAL;
 	}
-	if (rc == ERR_OK)
-		rc = sbx_global_init(&sc, &e);
+	if (rc == ERR_OK && (rc = sbx_global_init(&sc, &e)) == ERR_OK)
+		c->sandbox_up = true;
 	if (rc) {
 		cli_error("%s", e.text);
 		run_ctx_close(c);
@@ -409,6 +409,10 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 
 void run_ctx_close(struct run_ctx *c)
 {
+	/* Wait for every box to be gone before the process exits, so no box
+	 * outlives the command that started it. */
+	if (c->sandbox_up)
+		sbx_global_cleanup();
 	model_close(c->model);
 	model_ctx_free(c->mctx);
 	store_close(c->store);

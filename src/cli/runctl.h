@@ -55,6 +55,7 @@ struct run_ctx {
 	struct suite *suite;
 	struct sealed *sealed;     /* non-NULL: the suite lives in memory */
 	char digest[65];           /* the suite's content digest */
+	bool sandbox_up;           /* sbx_global_init succeeded */
 };
 
 /* Parse --request-key / --approval into o (0, or an exit code). */

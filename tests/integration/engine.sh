@@ -13,14 +13,13 @@ mock=$!
 trap 'kill $mock 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
 URL="http://127.0.0.1:$(cat "$TMP/port")/v1"
-boxes() { pgrep -c -f assay-init 2>/dev/null || echo 0; }
-before=$(boxes)
 
 # SIGINT in the middle of a run
 OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m --base-url "$URL" \
 	--epochs 6 -j 2 --store "$DB" --json >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 sleep 2
+kids=$(pgrep -P $pid)     # the boxes' init processes, children of the harness
 kill -INT $pid
 t0=$(date +%s)
 wait $pid; rc=$?
@@ -33,7 +32,10 @@ status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=1")
 running=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE status IN ('running','pending')")
 [ "$running" = 0 ] && ok "no episode left running in the journal" || bad "episodes left running" "$running"
 sleep 0.5
-[ "$(boxes)" -le "$before" ] && ok "no box left behind" || bad "boxes left" "$(boxes) > $before"
+left=""
+for k in $kids; do [ -d /proc/$k ] && left="$left $k"; done
+[ -n "$kids" ] && [ -z "$left" ] && ok "no box left behind ($(echo $kids | wc -w) were running)" ||
+	bad "boxes left" "running before: '$kids', left: '$left'"
 if OPENAI_API_KEY=k "$ASSAY" resume 1 --store "$DB" >/dev/null 2>"$TMP/err"; then
 	done_eps=$(sqlite3 "$DB" "SELECT count(DISTINCT epoch) FROM episodes WHERE run_id=1 AND status='done' AND error_class!='infra'")
 	[ "$done_eps" = 6 ] && ok "resume after SIGINT finishes all 6 epochs" || bad "resume after SIGINT" "$done_eps"
@@ -50,4 +52,20 @@ case "$eps" in
 esac
 status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=2")
 [ "$status" = stopped ] && ok "budget-stopped run is marked stopped" || bad "budget run status" "$status"
+# rate limiting: 429s shrink the concurrency, and every episode still ends
+# well (the retries are infrastructure, never the model's)
+kill $mock 2>/dev/null; wait $mock 2>/dev/null
+{
+	for _ in 1 2 3 4 5 6; do echo '{"kind":"status","status":429,"retry_after":"0"}'; done
+	for _ in $(seq 1 40); do echo '{"kind":"tool_call","name":"submit","arguments":{"flag":"flag{files-only-example}","answers":["base64"]}}'; done
+} >"$TMP/s429.jsonl"
+"$MOCKMODEL" --script "$TMP/s429.jsonl" --idle-exit 120 >"$TMP/port" &
+mock=$!
+: >"$TMP/port2"; for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
+ASSAY_LOG=info OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m \
+	--base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --epochs 8 -j 4 --retry-backoff-ms 20 \
+	--store "$DB" --json >"$TMP/out" 2>"$TMP/err"
+grep -q "concurrency lowered" "$TMP/err" && ok "429s lower the concurrency" || bad "adaptive concurrency" "$(tail -3 "$TMP/err")"
+solved=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["solved"])' "$TMP/out" 2>/dev/null)
+[ "$solved" = 8 ] && ok "every rate-limited episode still solved" || bad "rate-limited episodes" "$(cat "$TMP/out")"
 finish
