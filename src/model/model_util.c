@@ -182,51 +182,8 @@ void model_error_message(const char *body, size_t len, char *out, size_t n)
 	json_decref(root);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
+/* Model text and box output as valid UTF-8 for JSON (base/util.h). */
 char *model_utf8_fix(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf b;
-	size_t i = 0;
-
-	buf_init(&b, 0);
-	while (i < n) {
-		size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
-		if (k) {
-			BUF_IGNORE(buf_add(&b, p + i, k));
-			i += k;
-		} else {
-			BUF_IGNORE(buf_adds(&b, p[i] ? "\xef\xbf\xbd" : " "));
-			i++;
-		}
-	}
-	return buf_take(&b, NULL);
+	return utf8_sanitize(s, n, NULL);
 }
