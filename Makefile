@@ -1,55 +1,46 @@
-# Thin wrapper over CMake. `make` builds build/assay; see README.md.
+# Thin wrapper over CMake; see README.md.
+#   make        deps (if missing) + build/assay
+#   make asan   the ASan+UBSan build in build-asan/
+#   make check  every test, on both builds, then a fuzz smoke run
+#   make demo   the open suite against the baselines, with the report
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
-STAMP      := .deps-ok
 
-.PHONY: all asan check test unit integration demo fuzz bench clean deps
+.PHONY: all deps asan check test demo fuzz bench clean
 
-all: $(BUILD)/assay
-
-$(STAMP): tools/deps.sh
-	tools/deps.sh
-	@touch $@
-
-deps:
-	tools/deps.sh
-	@touch $(STAMP)
-
-$(BUILD)/Makefile: CMakeLists.txt | $(STAMP)
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-
-$(BUILD)/assay: $(STAMP) $(BUILD)/Makefile FORCE
+all: deps
+	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-$(ASAN_BUILD)/Makefile: CMakeLists.txt | $(STAMP)
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_SANITIZE=ON >/dev/null
+# Installs only what is missing (a quick dpkg query when nothing is).
+deps:
+	@tools/deps.sh
 
-asan: $(STAMP) $(ASAN_BUILD)/Makefile
+asan: deps
+	@[ -f $(ASAN_BUILD)/Makefile ] || cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Every test: unit tests and integration tests on the normal build, then the
-# same again on the sanitizer build, then a short fuzz smoke run.
-check: all asan
+fuzz: deps
+	@[ -f $(FUZZ_BUILD)/Makefile ] || CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_FUZZ=ON -DASSAY_TESTS=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+check: all asan fuzz
 	tests/run.sh $(BUILD)
-	ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(ASAN_BUILD) --sanitizer
-	$(MAKE) fuzz
+	tests/run.sh $(ASAN_BUILD) --sanitizer
 	tests/fuzz-smoke.sh $(FUZZ_BUILD)
+	@tests/summary.sh
 
 test: check
 
 demo: all
 	tools/demo.sh $(BUILD)
 
-fuzz: $(STAMP)
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_FUZZ=ON -DASSAY_TESTS=OFF >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
-
 bench: all
-	bench/run.sh $(BUILD)
+	bench/sandbox.sh $(BUILD)
+	bench/engine.sh $(BUILD)
+	$(BUILD)/bench_stats
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
-
-FORCE:

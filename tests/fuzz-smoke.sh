@@ -20,4 +20,5 @@ for f in "$build"/fuzz_*; do
 	rm -rf "$work" "$work.log"
 done
 echo "$passed passed, $failed failed"
+echo "$passed $failed" >"$build/test-summary"
 [ "$failed" -eq 0 ]

@@ -57,4 +57,5 @@ for s in "$here"/integration/*.sh "$here"/escape/run.sh; do
 done
 [ ${#failures[@]} -eq 0 ] || note "failed: ${failures[*]}"
 note "$passed passed, $failed failed"
+echo "$passed $failed" >"$build/test-summary"
 [ "$failed" -eq 0 ]
