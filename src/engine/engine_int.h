@@ -14,6 +14,7 @@
 #define CHECK_OUT_CAP (16 * 1024)
 
 enum ep_phase {
+	EP_STARTING,    /* services are booting; probed for readiness */
 	EP_AGENT,       /* the agent loop runs */
 	EP_CHECK,       /* the hidden check runs */
 	EP_FINISHED,    /* recorded; waiting only for a stray model reply */
@@ -48,6 +49,9 @@ struct episode {
 enum err episode_begin(struct episode *ep, struct errmsg *e) MUST_CHECK;
 /* fd to poll and its deadline (ms, -1 none) for the current phase, or -1. */
 int episode_fd(const struct episode *ep, int *timeout_ms);
+/* Milliseconds until the episode needs a step without any fd event (a
+ * readiness probe or an exec deadline); -1 when it only waits on fds. */
+int episode_wait_ms(const struct episode *ep);
 /* Progress after the fd was readable or its deadline passed. */
 void episode_on_ready(struct episode *ep);
 /* Move on from a finished agent to the check or the end; returns true

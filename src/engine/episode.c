@@ -272,7 +272,7 @@ static enum err setup_sandbox(struct episode *ep, struct errmsg *e)
 	if (rc == ERR_OK)
 		rc = check_tools(ep, e);
 	if (rc == ERR_OK)
-		rc = sbx_episode_start(ep->sbx, e);
+		rc = sbx_episode_start_begin(ep->sbx, e);
 	if (rc == ERR_OK && ep->cfg->leak_scan)
 		rc = leak_scan(ep, e);
 	return rc;
@@ -444,10 +444,34 @@ enum err episode_begin(struct episode *ep, struct errmsg *e)
 			record_setup_failure(ep, se.text);
 		return ERR_OK;
 	}
+	ep->phase = EP_STARTING;   /* episode_step probes the services */
+	return ERR_OK;
+}
+
+/* Services booting: one round of non-blocking readiness probes. */
+static void step_starting(struct episode *ep)
+{
+	struct errmsg e;
+	bool done = false;
+
+	if (sbx_episode_start_poll(ep->sbx, &done, &e) != ERR_OK) {
+		record_setup_failure(ep, e.text);
+		return;
+	}
+	if (!done)
+		return;
 	ep->phase = EP_AGENT;
 	record_exposure(ep);
 	start_agent(ep);
-	return ERR_OK;
+}
+
+int episode_wait_ms(const struct episode *ep)
+{
+	int t;
+
+	if (ep->phase == EP_STARTING)
+		return sbx_episode_start_next_ms(ep->sbx);
+	return episode_fd(ep, &t) >= 0 ? t : -1;
 }
 
 int episode_fd(const struct episode *ep, int *timeout_ms)
@@ -591,6 +615,8 @@ void episode_on_ready(struct episode *ep)
 
 bool episode_step(struct episode *ep)
 {
+	if (ep->phase == EP_STARTING)
+		step_starting(ep);
 	if (ep->phase == EP_AGENT) {
 		agent_tick(ep->agent, now_ms());
 		if (agent_state(ep->agent) == AGENT_DONE)
@@ -602,7 +628,10 @@ bool episode_step(struct episode *ep)
 void episode_cancel(struct episode *ep)
 {
 	ep->stopped = true;
-	if (ep->phase == EP_AGENT)
+	if (ep->phase == EP_STARTING)
+		record(ep, "infra-interrupted", "infra",
+		       "interrupted while the services started", NULL);
+	else if (ep->phase == EP_AGENT)
 		agent_cancel(ep->agent);
 	else if (ep->phase == EP_CHECK)
 		record(ep, "infra-interrupted", "infra",

@@ -211,8 +211,8 @@ static int wait_ms(const struct sched *s)
 	int best = TICK_MS;
 
 	for (size_t i = 0; i < s->n_live; i++) {
-		int t;
-		if (episode_fd(s->live[i], &t) >= 0 && t >= 0 && t < best)
+		int t = episode_wait_ms(s->live[i]);
+		if (t >= 0 && t < best)
 			best = t;
 	}
 	return best;

@@ -235,8 +235,11 @@ void sbx_episode_free(struct sbx_episode *ep)
 	for (size_t i = 0; i < ep->n; i++)
 		if (!ep->boxes[i].dead)
 			sbx_box_mark_dead(&ep->boxes[i]);
-	for (size_t i = 0; i < ep->n; i++)
+	for (size_t i = 0; i < ep->n; i++) {
+		if (ep->boxes[i].probe_open)
+			close(ep->boxes[i].probe_fd);
 		box_free(&ep->boxes[i]);
+	}
 	if (ep->switch_ns >= 0)
 		close(ep->switch_ns);
 	free(ep->boxes);
@@ -299,82 +302,9 @@ static void sleep_us(int us)
 	nanosleep(&ts, NULL);
 }
 
-/* One TCP connect from the agent's netns; true when accepted. */
-static bool tcp_probe(int agent_ns, const char *addr, int port, int wait_ms)
+enum err sbx_episode_start_begin(struct sbx_episode *ep, struct errmsg *e)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int s = sbx_net_socket_in(agent_ns), err = 0;
-	socklen_t el = sizeof(err);
-	bool ok = false;
-
-	if (s < 0)
-		return false;
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		ok = true;
-	} else if (errno == EINPROGRESS) {
-		struct pollfd pf = { .fd = s, .events = POLLOUT };
-
-		if (poll(&pf, 1, wait_ms) == 1 &&
-		    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err)
-			ok = true;
-	}
-	close(s);
-	return ok;
-}
-
-static bool cmd_probe(struct sbx_box *b, int wait_ms)
-{
-	struct sbx_exec_req req = {
-		.argv = (const char *const *)b->ready_argv, .user = "root",
-		.timeout_ms = wait_ms, .out_cap = 4096, .cwd = "/",
-	};
-	struct sbx_exec_result res;
-	struct errmsg ig;
-	bool ok;
-
-	if (sbx_exec(b, &req, &res, &ig))
-		return false;
-	ok = res.how == SBX_EXITED && res.exit_code == 0;
-	sbx_exec_result_release(&res);
-	return ok;
-}
-
-static enum err wait_ready(struct sbx_episode *ep, struct sbx_box *b,
-			   int64_t start, struct errmsg *e)
-{
-	int64_t deadline = start + b->ready_timeout_ms;
-	int backoff_us = 200;
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int wait = left > 10000 ? 10000 : left < 1 ? 1 : (int)left;
-		bool ok;
-
-		if (b->ready == SBX_READY_TCP)
-			ok = tcp_probe(ep->boxes[0].netns, b->addr, b->ready_port, wait);
-		else
-			ok = cmd_probe(b, wait);
-		if (ok)
-			return ERR_OK;
-		if (b->dead)
-			return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' "
-				       "died before it was ready", ep->name, b->name);
-		if (now_ms() + backoff_us / 1000 >= deadline)
-			return err_set(e, ERR_TIMEOUT, "episode '%s': service '%s' not "
-				       "ready after %d ms (%s)", ep->name, b->name,
-				       b->ready_timeout_ms,
-				       b->ready == SBX_READY_TCP ? "tcp port" : "ready command");
-		/* services usually come up within milliseconds: poll finely
-		 * first, then every 50 ms */
-		sleep_us(backoff_us);
-		backoff_us = backoff_us < 25000 ? backoff_us * 2 : 50000;
-	}
-}
-
-enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
-{
-	int64_t start;
+	int64_t now;
 	enum err rc = ERR_OK;
 
 	if (ep->started)
@@ -389,9 +319,178 @@ enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
 			rc = start_entrypoint(&ep->boxes[i], e);
 	if (rc)
 		return err_prefix(e, "episode '%s'", ep->name);
-	start = now_ms();
-	for (size_t i = 1; i < ep->n && !rc; i++)
-		if (ep->boxes[i].ready != SBX_READY_NONE)
-			rc = wait_ready(ep, &ep->boxes[i], start, e);
+	now = ep->ready_start = now_ms();
+	for (size_t i = 1; i < ep->n; i++) {
+		struct sbx_box *b = &ep->boxes[i];
+		b->is_ready = b->ready == SBX_READY_NONE;
+		b->probe_due = now;
+		b->probe_backoff_us = 200;
+	}
+	return ERR_OK;
+}
+
+/* Services usually come up within milliseconds: probe finely at first,
+ * then every 50 ms. */
+static void probe_later(struct sbx_box *b)
+{
+	b->probe_due = now_ms() + (b->probe_backoff_us + 999) / 1000;
+	b->probe_backoff_us = b->probe_backoff_us < 25000 ?
+			      b->probe_backoff_us * 2 : 50000;
+}
+
+static void probe_close(struct sbx_box *b)
+{
+	close(b->probe_fd);
+	b->probe_open = false;
+}
+
+/* One step of a TCP probe from the agent's netns: start a non-blocking
+ * connect, or look (without waiting) whether it was accepted. */
+static void tcp_step(struct sbx_episode *ep, struct sbx_box *b, int64_t now)
+{
+	struct pollfd pf;
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (!b->probe_open) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)b->ready_port) };
+		int s = sbx_net_socket_in(ep->boxes[0].netns);
+		if (s < 0) {
+			probe_later(b);
+			return;
+		}
+		inet_pton(AF_INET, b->addr, &sa.sin_addr);
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(s);
+			b->is_ready = true;
+		} else if (errno == EINPROGRESS) {
+			b->probe_fd = s;
+			b->probe_open = true;
+			b->probe_until = now + 1000;
+		} else {
+			close(s);
+			probe_later(b);
+		}
+		return;
+	}
+	pf = (struct pollfd){ .fd = b->probe_fd, .events = POLLOUT };
+	if (poll(&pf, 1, 0) == 1) {
+		if (getsockopt(b->probe_fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+		    !err)
+			b->is_ready = true;
+		else
+			probe_later(b);
+		probe_close(b);
+	} else if (now >= b->probe_until) {
+		probe_close(b);
+		probe_later(b);
+	}
+}
+
+/* One step of a ready command: start it, or collect its result. */
+static enum err cmd_step(struct sbx_box *b, int64_t deadline, struct errmsg *e)
+{
+	struct sbx_exec_req req = {
+		.argv = (const char *const *)b->ready_argv, .user = "root",
+		.out_cap = 4096, .cwd = "/",
+	};
+	struct sbx_exec_result res = { 0 };
+	bool done = false;
+	enum err rc;
+
+	if (!b->probe_exec) {
+		int64_t left = deadline - now_ms();
+		req.timeout_ms = left > 10000 ? 10000 : left < 1 ? 1 : (int)left;
+		rc = sbx_exec_begin(b, &req, e);
+		b->probe_exec = rc == ERR_OK;
+		return rc;
+	}
+	rc = sbx_exec_poll(b, &done, &res, e);
+	if (rc || !done)
+		return rc;
+	b->probe_exec = false;
+	if (res.how == SBX_EXITED && res.exit_code == 0)
+		b->is_ready = true;
+	else
+		probe_later(b);
+	sbx_exec_result_release(&res);
+	return ERR_OK;
+}
+
+static enum err probe_box(struct sbx_episode *ep, struct sbx_box *b,
+			  int64_t now, struct errmsg *e)
+{
+	int64_t deadline = ep->ready_start + b->ready_timeout_ms;
+
+	if (b->dead)
+		return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' died "
+			       "before it was ready", ep->name, b->name);
+	if (b->ready == SBX_READY_TCP && (b->probe_open || now >= b->probe_due))
+		tcp_step(ep, b, now);
+	else if (b->ready == SBX_READY_CMD &&
+		 (b->probe_exec || now >= b->probe_due)) {
+		enum err rc = cmd_step(b, deadline, e);
+		if (rc)
+			return err_prefix(e, "episode '%s': service '%s'",
+					  ep->name, b->name);
+	}
+	if (!b->is_ready && now_ms() >= deadline)
+		return err_set(e, ERR_TIMEOUT, "episode '%s': service '%s' not "
+			       "ready after %d ms (%s)", ep->name, b->name,
+			       b->ready_timeout_ms, b->ready == SBX_READY_TCP ?
+			       "tcp port" : "ready command");
+	return ERR_OK;
+}
+
+enum err sbx_episode_start_poll(struct sbx_episode *ep, bool *done,
+				struct errmsg *e)
+{
+	int64_t now = now_ms();
+	bool all = true;
+
+	for (size_t i = 1; i < ep->n; i++) {
+		struct sbx_box *b = &ep->boxes[i];
+		enum err rc;
+		if (b->is_ready)
+			continue;
+		if ((rc = probe_box(ep, b, now, e)))
+			return rc;
+		all = all && b->is_ready;
+	}
+	*done = all;
+	return ERR_OK;
+}
+
+int sbx_episode_start_next_ms(const struct sbx_episode *ep)
+{
+	int64_t now = now_ms(), best = -1;
+
+	for (size_t i = 1; i < ep->n; i++) {
+		const struct sbx_box *b = &ep->boxes[i];
+		int64_t due;
+		if (b->is_ready)
+			continue;
+		/* a pending connect or command: look again soon */
+		due = b->probe_open || b->probe_exec ? now + 1 : b->probe_due;
+		if (best < 0 || due < best)
+			best = due;
+	}
+	return best < 0 ? -1 : best <= now ? 0 : (int)(best - now);
+}
+
+enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
+{
+	bool done = false;
+	enum err rc = sbx_episode_start_begin(ep, e);
+
+	while (rc == ERR_OK) {
+		int ms;
+		if ((rc = sbx_episode_start_poll(ep, &done, e)) || done)
+			break;
+		ms = sbx_episode_start_next_ms(ep);
+		if (ms > 0)
+			sleep_us(ms * 1000);
+	}
 	return rc;
 }

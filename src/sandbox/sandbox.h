@@ -90,6 +90,16 @@ enum err sbx_episode_new(const struct sbx_episode_spec *spec,
  * up and each service is ready. ERR_TIMEOUT names the service that never
  * became ready. */
 enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;
+/* The same without blocking, for an event loop: begin waits for the links
+ * (a millisecond) and starts the entrypoints; then call poll, which makes
+ * one non-blocking readiness probe per service that is due, until *done.
+ * sbx_episode_start_next_ms() says when a probe is next due (-1: nothing
+ * pending). Errors as for sbx_episode_start. */
+enum err sbx_episode_start_begin(struct sbx_episode *ep,
+				 struct errmsg *e) MUST_CHECK;
+enum err sbx_episode_start_poll(struct sbx_episode *ep, bool *done,
+				struct errmsg *e) MUST_CHECK;
+int sbx_episode_start_next_ms(const struct sbx_episode *ep);
 void sbx_episode_free(struct sbx_episode *ep);
 /* sbx_episode_free() kills every process at once and returns; the kernel
  * dismantles the namespaces in the background. This reaps the boxes that

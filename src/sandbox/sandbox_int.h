@@ -220,6 +220,14 @@ struct sbx_box {
 	char **ready_argv;
 	int ready_timeout_ms;
 	struct sbx_pending px;
+	/* readiness probing (sbx_episode_start_begin / _poll) */
+	bool is_ready;
+	bool probe_open;       /* probe_fd holds a pending TCP connect */
+	bool probe_exec;       /* the ready command is running */
+	int probe_fd;
+	int64_t probe_due;     /* ms: next probe */
+	int64_t probe_until;   /* ms: this connect attempt gives up */
+	int probe_backoff_us;
 };
 
 struct sbx_episode {
@@ -228,6 +236,7 @@ struct sbx_episode {
 	size_t n;
 	int switch_ns;         /* netns holding the bridge, or -1 */
 	bool started;
+	int64_t ready_start;   /* ms: entrypoints started */
 };
 
 /* global.c */
