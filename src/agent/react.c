@@ -146,6 +146,7 @@ static bool fit_context(struct agent *a)
 		free(m->text);
 		m->text = xstrdup("[observation dropped to fit the context "
 				  "window]");
+		model_msg_changed(m);
 	}
 	return estimate_tokens(a) <= budget;
 }
@@ -189,6 +190,7 @@ static void call_model(struct agent *a)
 	req.tools = agent_tools;
 	req.n_tools = agent_n_tools;
 	req.solution_path = a->cfg.solution_path;
+	req.cache_wire = true;
 	if (model_call_start(a->cfg.model, &req, on_reply, a, &e) != ERR_OK) {
 		agent_finish(a, AGENT_END_INFRA_ERROR, e.text);
 		return;

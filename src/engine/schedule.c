@@ -245,6 +245,9 @@ static void sweep(struct sched *s, struct pollfd *fds, struct episode **who,
 	}
 }
 
+/* Wait for any fd or deadline, then advance everything that is ready and
+ * start what fits, journaling it all in one transaction (never held
+ * across the wait, so other processes can write meanwhile). */
 static enum err loop_once(struct sched *s, struct errmsg *e)
 {
 	size_t cap = s->n_live + 1;
@@ -255,10 +258,17 @@ static enum err loop_once(struct sched *s, struct errmsg *e)
 				     wait_ms(s), e);
 
 	if (rc == ERR_OK)
-		rc = model_ctx_run(s->cfg->mctx, e);
+		rc = store_tx_begin(s->cfg->store, e);
 	if (rc == ERR_OK) {
-		sweep(s, fds, who, nfds);
-		adapt(s);
+		enum err rc2;
+		rc = model_ctx_run(s->cfg->mctx, e);
+		if (rc == ERR_OK) {
+			sweep(s, fds, who, nfds);
+			adapt(s);
+			fill_slots(s);
+		}
+		rc2 = store_tx_commit(s->cfg->store, rc ? NULL : e);
+		rc = rc ? rc : rc2;
 	}
 	free(fds);
 	free(who);

@@ -314,6 +314,7 @@ void model_close(struct model *m)
 	free(m->model_id);
 	free(m->endpoint);
 	free(m->reasoning_effort);
+	free(m->tools_wire);
 	free(m);
 }
 
@@ -743,7 +744,15 @@ void model_msg_release(struct model_msg *m)
 	free(m->tool_call_id);
 	free(m->tool_name);
 	free(m->opaque);
+	free(m->wire);
 	memset(m, 0, sizeof(*m));
+}
+
+void model_msg_changed(struct model_msg *m)
+{
+	free(m->wire);
+	m->wire = NULL;
+	m->wire_kind = NULL;
 }
 
 void model_reply_release(struct model_reply *r)

@@ -58,6 +58,11 @@ struct model_msg {
 	/* MODEL_ASSISTANT: copy of model_reply.opaque (provider state that
 	 * must be sent back, e.g. Anthropic thinking blocks); may be NULL. */
 	char *opaque;
+	/* Provider's cache of this message's wire form; owned here, filled by
+	 * the provider on first use, dropped by model_msg_changed(). */
+	char *wire;
+	size_t wire_len;
+	const void *wire_kind;
 };
 
 struct model_tool {
@@ -81,6 +86,10 @@ struct model_request {
 	/* For providers whose model_needs_solution() is true: the path of the
 	 * task's solve.sh inside the agent box, else NULL. */
 	const char *solution_path;
+	/* The messages are the caller's own, writable conversation: the
+	 * provider may keep each message's wire form in model_msg.wire so an
+	 * unchanged message is serialised once, not on every call. */
+	bool cache_wire;
 };
 
 struct model_usage {
@@ -177,6 +186,8 @@ unsigned model_ctx_take_rate_limits(struct model_ctx *ctx);
 
 void model_reply_release(struct model_reply *r);
 void model_msg_release(struct model_msg *m);
+/* The message's content was edited in place: drop the cached wire form. */
+void model_msg_changed(struct model_msg *m);
 void model_tool_call_release(struct model_tool_call *c);
 
 #endif

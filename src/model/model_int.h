@@ -143,6 +143,11 @@ struct model {
 	bool price_known;
 	bool compat;         /* openai-compatible: max_tokens, optional key */
 	void *priv;          /* provider state (replay) */
+	/* the request's tools as JSON, built once for the tool table it was
+	 * built from (the agent passes the same static table every call) */
+	char *tools_wire;
+	const struct model_tool *tools_key;
+	size_t tools_n;
 };
 
 extern const struct provider_ops provider_openai;

@@ -161,28 +161,98 @@ static void params_json(const struct model *m, json_t *root)
 		json_object_set_new(root, "seed", json_integer(p->seed));
 }
 
+/* A message's JSON. A conversation grows by a turn at a time, so
+ * re-serialising every earlier message on every call made each request
+ * O(turns) in JSON work; with req->cache_wire the form is kept in the
+ * message (the caller's, writable: hence the cast) and reused. */
+static enum err add_msg(struct buf *out, const struct model_msg *mm,
+			bool cache)
+{
+	struct model_msg *w = (struct model_msg *)mm;
+	enum err rc;
+	char *s;
+	json_t *o;
+
+	if (cache && w->wire && w->wire_kind == &provider_openai)
+		return buf_add(out, w->wire, w->wire_len);
+	o = msg_json(mm);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return ERR_INVAL;
+	rc = buf_adds(out, s);
+	if (cache) {
+		free(w->wire);
+		w->wire = s;
+		w->wire_len = strlen(s);
+		w->wire_kind = &provider_openai;
+	} else {
+		free(s);
+	}
+	return rc;
+}
+
+static enum err add_messages(const struct model_request *req, struct buf *out)
+{
+	for (size_t i = 0; i < req->n_msgs; i++)
+		if ((i && buf_addch(out, ',')) ||
+		    add_msg(out, &req->msgs[i], req->cache_wire))
+			return ERR_LIMIT;
+	return ERR_OK;
+}
+
+/* {"model":...,"messages":[cached...], tools and parameters} */
+/* The tools array as JSON, kept in the model for the table it came from. */
+static enum err tools_wire(const struct model *m, const struct model_request *req,
+			   const char **out, struct errmsg *e)
+{
+	struct model *w = (struct model *)m;   /* the provider's own cache */
+	json_t *tools;
+	enum err rc;
+
+	if (!w->tools_wire || w->tools_key != req->tools ||
+	    w->tools_n != req->n_tools) {
+		if ((rc = tools_json(req, &tools, e)))
+			return rc;
+		free(w->tools_wire);
+		w->tools_wire = json_dumps(tools, JSON_COMPACT);
+		json_decref(tools);
+		if (!w->tools_wire)
+			return err_set(e, ERR_INVAL, "cannot encode the tools");
+		w->tools_key = req->tools;
+		w->tools_n = req->n_tools;
+	}
+	*out = w->tools_wire;
+	return ERR_OK;
+}
+
 static enum err openai_build(const struct model *m,
 			     const struct model_request *req, struct buf *out,
 			     struct errmsg *e)
 {
-	json_t *root = json_object(), *msgs = json_array(), *tools = NULL;
-	enum err rc;
+	json_t *rest = json_object();
+	const char *tools = NULL;
+	struct buf tail;
+	enum err rc = ERR_OK;
 
-	json_object_set_new(root, "model", pj_str(m->model_id));
-	for (size_t i = 0; i < req->n_msgs; i++)
-		json_array_append_new(msgs, msg_json(&req->msgs[i]));
-	json_object_set_new(root, "messages", msgs);
-	if (req->n_tools) {
-		rc = tools_json(req, &tools, e);
-		if (rc) {
-			json_decref(root);
-			return rc;
-		}
-		json_object_set_new(root, "tools", tools);
-	}
-	params_json(m, root);
-	rc = pj_dump(root, out, e);
-	json_decref(root);
+	if (req->n_tools)
+		rc = tools_wire(m, req, &tools, e);
+	params_json(m, rest);
+	json_object_set_new(rest, "model", pj_str(m->model_id));
+	buf_init(&tail, 0);
+	if (rc == ERR_OK)
+		rc = pj_dump(rest, &tail, e);
+	json_decref(rest);
+	/* tail is {...,"model":"..."}: open it, put the messages first */
+	if (rc == ERR_OK && (buf_adds(out, "{\"messages\":[") ||
+			     add_messages(req, out) ||
+			     buf_adds(out, "],") ||
+			     (tools && (buf_adds(out, "\"tools\":") ||
+					buf_adds(out, tools) ||
+					buf_addch(out, ','))) ||
+			     buf_add(out, tail.data + 1, tail.len - 1)))
+		rc = err_set(e, ERR_LIMIT, "request body too large");
+	buf_release(&tail);
 	return rc;
 }
 

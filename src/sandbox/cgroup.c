@@ -52,19 +52,25 @@ static int write_str(const char *dir, const char *file, const char *val)
 }
 
 /* Value of "key N" in a flat-keyed cgroup file, 0 if absent. */
-static uint64_t read_key(const char *dir, const char *file, const char *key)
+static int open_key(const char *dir, const char *file)
 {
-	char path[512], buf[1024];
-	size_t kl = strlen(key);
-	ssize_t n;
-	int fd;
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* "key N" from a counters file kept open: pread from 0 re-reads it
+ * without a path walk through cgroupfs on every exec. */
+static uint64_t read_key_fd(int fd, const char *key)
+{
+	char buf[1024];
+	size_t kl = strlen(key);
+	ssize_t n;
+
 	if (fd < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -458,12 +464,25 @@ static int limits_v2(const struct sbx_cg *cg, const struct sbx_limits *l)
 	return 0;
 }
 
+static void open_counters(struct sbx_cg *cg)
+{
+	const char *pids = sbx_g.cg_kind == SBX_CG_V1 ? cg->dir[CG_PIDS] : cg->dir[0];
+
+	if (cg->dir[CG_MEM])
+		cg->oom_fd = open_key(cg->dir[CG_MEM], sbx_g.cg_kind == SBX_CG_V1 ?
+				      "memory.oom_control" : "memory.events");
+	if (pids)
+		cg->pids_fd = open_key(pids, "pids.events");
+}
+
 enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		       struct sbx_cg *cg, struct errmsg *e)
 {
 	int rc;
 
 	memset(cg, 0, sizeof(*cg));
+	cg->oom_fd = cg->pids_fd = -1;
+	cg->fds_ready = true;
 	for (int i = 0; i < 3; i++) {
 		if (!sbx_g.cg_base[i])
 			continue;
@@ -477,6 +496,8 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		}
 	}
 	rc = sbx_g.cg_kind == SBX_CG_V1 ? limits_v1(cg, l) : limits_v2(cg, l);
+	if (rc == 0)
+		open_counters(cg);
 	if (rc) {
 		enum err r = err_sys(e, ERR_LIMIT, "cannot set cgroup limits "
 				     "(memory %d MiB, pids %d, cpu %d%%)",
@@ -519,6 +540,13 @@ int sbx_cg_clone_fd(const struct sbx_cg *cg)
 
 void sbx_cg_destroy(struct sbx_cg *cg)
 {
+	if (cg->fds_ready) {
+		if (cg->oom_fd >= 0)
+			close(cg->oom_fd);
+		if (cg->pids_fd >= 0)
+			close(cg->pids_fd);
+		cg->fds_ready = false;
+	}
 	for (int i = 0; i < 3; i++) {
 		if (cg->dir[i])
 			rmdir_retry(cg->dir[i]);
@@ -531,11 +559,9 @@ bool sbx_cg_take_oom(struct sbx_cg *cg)
 {
 	uint64_t n;
 
-	if (!cg->dir[CG_MEM])
+	if (!cg->dir[CG_MEM] || !cg->fds_ready)
 		return false;
-	n = sbx_g.cg_kind == SBX_CG_V1 ?
-		read_key(cg->dir[CG_MEM], "memory.oom_control", "oom_kill") :
-		read_key(cg->dir[CG_MEM], "memory.events", "oom_kill");
+	n = read_key_fd(cg->oom_fd, "oom_kill");
 	if (n <= cg->oom_seen)
 		return false;
 	cg->oom_seen = n;
@@ -544,12 +570,11 @@ bool sbx_cg_take_oom(struct sbx_cg *cg)
 
 bool sbx_cg_take_pids(struct sbx_cg *cg)
 {
-	const char *dir = sbx_g.cg_kind == SBX_CG_V1 ? cg->dir[CG_PIDS] : cg->dir[0];
 	uint64_t n;
 
-	if (!dir)
+	if (!cg->fds_ready)
 		return false;
-	n = read_key(dir, "pids.events", "max");
+	n = read_key_fd(cg->pids_fd, "max");
 	if (n <= cg->pids_seen)
 		return false;
 	cg->pids_seen = n;

@@ -167,6 +167,8 @@ struct sbx_cg {
 	char *dir[3];          /* NULL when unused */
 	uint64_t oom_seen;     /* oom kills already attributed */
 	uint64_t pids_seen;    /* pids-limit hits already attributed */
+	bool fds_ready;        /* the fds below are valid (or -1) */
+	int oom_fd, pids_fd;   /* counters, kept open: read after every exec */
 };
 
 /* Receive state of the exec in flight. */

@@ -121,6 +121,13 @@ void store_episodes_free(struct store_episode *eps, size_t n);
 enum err store_mark_interrupted(struct store *st, int64_t run_id,
 				int *n_out, struct errmsg *e) MUST_CHECK;
 
+/* Group the writes between begin and commit into one transaction (the
+ * engine commits once per turn of its event loop instead of once per row;
+ * a crash loses at most that uncommitted group, atomically). Without
+ * begin every write is its own transaction. */
+enum err store_tx_begin(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err store_tx_commit(struct store *st, struct errmsg *e) MUST_CHECK;
+
 /* Encryption at rest of event data (transcripts hold task content). When
  * a codec is set, store_event_add stores seal(data) and store_event_list
  * returns open(text); `ad` names the row ("episode:ID:seq:N") so a sealed

@@ -224,10 +224,18 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 {
 	sqlite3_stmt *s;
 	char ad[64], *sealed = NULL;
-	enum err rc = sq_prep(st, "INSERT INTO events(episode_id, seq, kind, "
-			      "at_ms, data) VALUES(?,?,?,?,?)", &s, e);
-	if (rc)
+	enum err rc = ERR_OK;
+	int r;
+
+	if (!st->ins_event &&
+	    sqlite3_prepare_v3(st->db, "INSERT INTO events(episode_id, seq, "
+			       "kind, at_ms, data) VALUES(?,?,?,?,?)", -1,
+			       SQLITE_PREPARE_PERSISTENT, &st->ins_event,
+			       NULL) != SQLITE_OK)
+		return sq_fail(st, e, "prepare");
+	if ((rc = sq_write(st, e)))
 		return rc;
+	s = st->ins_event;
 	if (st->codec.seal && data) {
 		row_ad(ad, sizeof(ad), ep_id, seq);
 		data = sealed = st->codec.seal(st->codec.arg, ad, data);
@@ -237,7 +245,11 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 	sq_bind_text(s, 3, kind);
 	sqlite3_bind_int64(s, 4, wall_ms());
 	sq_bind_text(s, 5, data);
-	rc = sq_step_done(st, s, "insert event", e);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		rc = sq_fail(st, e, "insert event");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	free(sealed);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #define ASSAY_STORE_INT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #include "base/util.h"
 #include "store/store.h"
@@ -13,7 +14,15 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	struct store_codec codec;   /* seal == NULL: plain */
+	sqlite3_stmt *ins_event;    /* prepared once: the hot path */
+	bool batch;                 /* store_tx_begin: group the next writes */
+	bool in_tx;                 /* a grouped transaction is open */
 };
+
+/* Called by every write (sq_prep does it for writing statements): opens
+ * the grouped transaction lazily, so a turn of the event loop that writes
+ * nothing costs nothing. */
+enum err sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
 enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,

@@ -138,9 +138,36 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	sqlite3_finalize(st->ins_event);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
+}
+
+enum err store_tx_begin(struct store *st, struct errmsg *e)
+{
+	(void)e;
+	st->batch = true;
+	return ERR_OK;
+}
+
+enum err store_tx_commit(struct store *st, struct errmsg *e)
+{
+	bool open = st->in_tx;
+
+	st->batch = st->in_tx = false;
+	return open ? exec_sql(st, "COMMIT", e) : ERR_OK;
+}
+
+enum err sq_write(struct store *st, struct errmsg *e)
+{
+	enum err rc;
+
+	if (!st->batch || st->in_tx)
+		return ERR_OK;
+	rc = exec_sql(st, "BEGIN IMMEDIATE", e);
+	st->in_tx = rc == ERR_OK;
+	return rc;
 }
 
 char *store_default_path(void)
@@ -158,8 +185,16 @@ char *store_default_path(void)
 enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
 		     struct errmsg *e)
 {
+	enum err rc;
+
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
 		return sq_fail(st, e, "prepare");
+	/* a write joins (or opens) the grouped transaction, if one is wanted */
+	if (!sqlite3_stmt_readonly(*out) && (rc = sq_write(st, e))) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc;
+	}
 	return ERR_OK;
 }
 

@@ -168,7 +168,7 @@ static void test_oracle(void **state)
 	char dir[] = "/tmp/assay-oracle-XXXXXX";
 	char *sol, *cmd, *obs;
 	struct model_msg msgs[4] = {0};
-	struct model_request req = {msgs, 2, tools, 3, NULL};
+	struct model_request req = {msgs, 2, tools, 3, NULL, false};
 	struct model_reply *r1, *r2, *r3;
 	json_t *a;
 
@@ -318,7 +318,7 @@ static void test_null(void **state)
 	struct model_ctx *ctx = new_ctx();
 	struct model *m = open_model(ctx, "baseline/null");
 	struct model_msg msgs[4] = {{.role = MODEL_USER, .text = "go"}};
-	struct model_request req = {msgs, 1, tools, 3, NULL};
+	struct model_request req = {msgs, 1, tools, 3, NULL, false};
 	struct model_reply *r;
 	json_t *a;
 
@@ -360,7 +360,7 @@ static void test_baseline_many(void **state)
 	struct model_ctx *ctx = new_ctx();
 	struct model *m = open_model(ctx, "baseline/null");
 	struct model_msg msg = {.role = MODEL_USER, .text = "go"};
-	struct model_request req = {&msg, 1, tools, 3, NULL};
+	struct model_request req = {&msg, 1, tools, 3, NULL, false};
 	struct got g[50] = {{0}};
 	struct errmsg e = {0};
 	int64_t t0;
@@ -492,12 +492,52 @@ static json_t *build_json(struct model *m, const struct model_request *req)
 	return j;
 }
 
+/* With cache_wire the body is the same, each message is serialised once,
+ * and an edited message (model_msg_changed) is serialised anew. */
+static void test_openai_wire_cache(void **state)
+{
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = {0};
+	struct model_msg msgs[ARRAY_SIZE(history)];
+	struct model_request plain = {history, ARRAY_SIZE(history), tools, 3,
+				      NULL, false};
+	struct model_request cached = {msgs, ARRAY_SIZE(history), tools, 3,
+				       NULL, true};
+	struct model *m;
+	json_t *a, *b;
+
+	(void)state;
+	memcpy(msgs, history, sizeof(msgs));
+	setenv("OPENAI_API_KEY", "sk-unit-KEY", 1);
+	m = open_http(ctx, "openai/gpt-4o", "http://127.0.0.1:9/v1/", &cfg);
+	a = build_json(m, &plain);
+	b = build_json(m, &cached);
+	assert_true(json_equal(a, b));
+	for (size_t i = 0; i < ARRAY_SIZE(msgs); i++)
+		assert_non_null(msgs[i].wire);
+	json_decref(b);
+	b = build_json(m, &cached);            /* from the cache */
+	assert_true(json_equal(a, b));
+	json_decref(b);
+	msgs[1].text = (char *)"edited";
+	model_msg_changed(&msgs[1]);
+	b = build_json(m, &cached);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(b, "messages"), 1), "content")), "edited");
+	json_decref(a);
+	json_decref(b);
+	for (size_t i = 0; i < ARRAY_SIZE(msgs); i++)
+		free(msgs[i].wire);
+	model_close(m);
+	model_ctx_free(ctx);
+}
+
 static void test_openai_request(void **state)
 {
 	struct model_ctx *ctx = new_ctx();
 	struct model_config cfg = {0};
 	struct model_request req = {history, ARRAY_SIZE(history), tools, 3,
-				    NULL};
+				    NULL, false};
 	struct model *m;
 	json_t *j, *msgs, *t;
 
@@ -591,7 +631,7 @@ static void test_anthropic_request(void **state)
 	struct model_ctx *ctx = new_ctx();
 	struct model_config cfg = {0};
 	struct model_request req = {history, ARRAY_SIZE(history), tools, 3,
-				    NULL};
+				    NULL, false};
 	struct model *m;
 	json_t *j, *msgs, *b;
 
@@ -909,7 +949,7 @@ static void test_replay(void **state)
 	struct model_ctx *ctx = new_ctx();
 	struct model *m = open_model(ctx, name);
 	struct model_msg msgs[5] = {{.role = MODEL_USER, .text = "go"}};
-	struct model_request req = {msgs, 1, tools, 3, NULL};
+	struct model_request req = {msgs, 1, tools, 3, NULL, false};
 	struct model_reply *r;
 
 	(void)state;
@@ -1142,7 +1182,7 @@ static void test_e2e_openai(void **state)
 	struct mock mk;
 	struct model_ctx *ctx;
 	struct model_config cfg = fast_cfg(2);
-	struct model_request req = {short_conv, 4, tools, 3, NULL};
+	struct model_request req = {short_conv, 4, tools, 3, NULL, false};
 	struct model *m;
 	struct model_reply *r;
 	char *log, *base;
@@ -1281,7 +1321,7 @@ static void run_fault(const struct fault_case *fc)
 	struct mock mk;
 	struct model_ctx *ctx = new_ctx();
 	struct model_config cfg = fast_cfg(fc->retries);
-	struct model_request req = {short_conv, 4, tools, 3, NULL};
+	struct model_request req = {short_conv, 4, tools, 3, NULL, false};
 	struct model *m;
 	struct model_reply *r;
 	char *base;
@@ -1346,7 +1386,7 @@ static void test_e2e_anthropic(void **state)
 	struct mock mk;
 	struct model_ctx *ctx;
 	struct model_config cfg = fast_cfg(1);
-	struct model_request req = {short_conv, 4, tools, 3, NULL};
+	struct model_request req = {short_conv, 4, tools, 3, NULL, false};
 	struct model *m;
 	struct model_reply *r;
 	json_t *lr, *body;
@@ -1393,7 +1433,7 @@ static void test_e2e_concurrent(void **state)
 	struct mock mk;
 	struct model_ctx *ctx;
 	struct model_config cfg = fast_cfg(1);
-	struct model_request req = {short_conv, 2, tools, 3, NULL};
+	struct model_request req = {short_conv, 2, tools, 3, NULL, false};
 	struct model *m;
 	struct got g[20] = {{0}};
 	struct errmsg e = {0};
@@ -1466,7 +1506,7 @@ static void test_e2e_unreachable(void **state)
 	struct model_ctx *ctx = new_ctx();
 	struct model_config cfg = fast_cfg(2);
 	struct model_msg msg = {.role = MODEL_USER, .text = "x"};
-	struct model_request req = {&msg, 1, NULL, 0, NULL};
+	struct model_request req = {&msg, 1, NULL, 0, NULL, false};
 	struct model *m;
 	struct model_reply *r;
 
@@ -1493,6 +1533,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_many),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_openai_request),
+		cmocka_unit_test(test_openai_wire_cache),
 		cmocka_unit_test(test_anthropic_request),
 		cmocka_unit_test(test_openai_parse),
 		cmocka_unit_test(test_anthropic_parse),

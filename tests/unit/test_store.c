@@ -154,6 +154,43 @@ static void test_tasks(void **state)
 	store_close(st);
 }
 
+/* Grouped writes: nothing is visible to another connection before the
+ * commit, and a group that is never committed is lost whole. */
+static void test_batch(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *st = open_new(), *other;
+	struct store_episode *eps;
+	struct errmsg e;
+	int64_t run, id;
+	size_t n;
+
+	(void)state;
+	run = new_run(st);
+	assert_int_equal(store_open(p, &other, &e), ERR_OK);
+	assert_int_equal(store_tx_begin(st, &e), ERR_OK);
+	assert_int_equal(store_tx_commit(st, &e), ERR_OK);  /* empty: no-op */
+	assert_int_equal(store_tx_begin(st, &e), ERR_OK);
+	assert_int_equal(store_episode_create(st, run, "t", 1, 1, &id, &e), ERR_OK);
+	assert_int_equal(store_event_add(st, id, 0, "note", "{}", &e), ERR_OK);
+	assert_int_equal(store_episode_list(other, run, &eps, &n, &e), ERR_OK);
+	assert_int_equal(n, 0);
+	store_episodes_free(eps, n);
+	assert_int_equal(store_tx_commit(st, &e), ERR_OK);
+	assert_int_equal(store_episode_list(other, run, &eps, &n, &e), ERR_OK);
+	assert_int_equal(n, 1);
+	store_episodes_free(eps, n);
+	/* an uncommitted group dies with its connection */
+	assert_int_equal(store_tx_begin(st, &e), ERR_OK);
+	assert_int_equal(store_episode_create(st, run, "u", 1, 1, &id, &e), ERR_OK);
+	store_close(st);
+	assert_int_equal(store_episode_list(other, run, &eps, &n, &e), ERR_OK);
+	assert_int_equal(n, 1);
+	store_episodes_free(eps, n);
+	store_close(other);
+	free(p);
+}
+
 static void test_unwritable(void **state)
 {
 	char *p = path_join(dir, "ro/assay.db"), *ro = path_join(dir, "ro");
@@ -184,6 +221,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_episodes_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
