@@ -39,14 +39,22 @@ run() {   # run EPISODES JOBS TURNS
 field() { python3 -c "import json;print(json.load(open('$tmp/out'))['$1'])"; }
 
 mock_start 0
-run 20 4 10
-turns_a=$(field turns); cpu_a=$(field harness_cpu_ms)
-rm -f "$tmp"/b.db*
-run 20 4 50
-turns=$(field turns); cpu=$(field harness_cpu_ms)
-per_turn=$(echo "scale=3; ($cpu - $cpu_a) / ($turns - $turns_a)" | bc)
-fixed=$(echo "scale=2; ($cpu_a - ($cpu - $cpu_a) / ($turns - $turns_a) * $turns_a) / 20" | bc)
-tps=$(echo "scale=0; $turns / $wall" | bc)
+# three repetitions; the median per-turn figure is reported (the machine
+# is shared and noisy)
+per=()
+for rep in 1 2 3; do
+	rm -f "$tmp"/b.db*
+	run 20 4 10
+	turns_a=$(field turns); cpu_a=$(field harness_cpu_ms)
+	rm -f "$tmp"/b.db*
+	run 20 4 50
+	turns=$(field turns); cpu=$(field harness_cpu_ms)
+	per+=("$(echo "scale=3; ($cpu - $cpu_a) / ($turns - $turns_a)" | bc)")
+	fixed=$(echo "scale=2; ($cpu_a - ($cpu - $cpu_a) / ($turns - $turns_a) * $turns_a) / 20" | bc)
+	tps=$(echo "scale=0; $turns / $wall" | bc)
+done
+per_turn=$(printf '%s\n' "${per[@]}" | sort -n | sed -n 2p)
+all_per=$(printf '%s ' "${per[@]}")
 kill $mock; wait $mock 2>/dev/null || true
 rm -f "$tmp"/b.db*
 
@@ -61,7 +69,7 @@ cat <<MD
 | measure | value | target |
 |---|---|---|
 | zero latency: turns | $turns_a and $turns over 20 episodes, -j 4 | |
-| zero latency: harness CPU per turn (model call + exec + journal) | $per_turn ms | ≤ 0.2 ms |
+| zero latency: harness CPU per turn (model call + exec + journal), median of 3 ($all_per) | $per_turn ms | ≤ 0.2 ms |
 | zero latency: fixed harness CPU per episode (start-up and box set-up, amortised) | $fixed ms | |
 | zero latency: turns/s | $tps | |
 | 1 s latency: concurrent episodes | $n (finished: $eps, turns: $turns2) | ≥ 1,000 |

@@ -18,6 +18,7 @@ struct agent {
 
 	struct model_msg *msgs;     /* the conversation, owned */
 	size_t n_msgs, cap_msgs;
+	size_t bytes;               /* text and arguments in msgs */
 
 	size_t cur_msg;             /* assistant message whose calls run */
 	size_t cur_call;            /* next call to run in it */

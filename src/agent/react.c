@@ -41,6 +41,15 @@ const char *agent_end_name(enum agent_end end)
 	return (unsigned)end < ARRAY_SIZE(end_names) ? end_names[end] : "?";
 }
 
+static size_t msg_bytes(const struct model_msg *m)
+{
+	size_t n = m->text ? strlen(m->text) : 0;
+
+	for (size_t j = 0; j < m->n_calls; j++)
+		n += m->calls[j].arguments ? strlen(m->calls[j].arguments) : 0;
+	return n;
+}
+
 static struct model_msg *push_msg(struct agent *a, enum model_role role,
 				  const char *text)
 {
@@ -51,6 +60,7 @@ static struct model_msg *push_msg(struct agent *a, enum model_role role,
 	memset(m, 0, sizeof(*m));
 	m->role = role;
 	m->text = xstrdup(text);
+	a->bytes += strlen(text);
 	return m;
 }
 
@@ -119,16 +129,7 @@ void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
 /* Rough token estimate (4 bytes a token) of the conversation. */
 static int64_t estimate_tokens(const struct agent *a)
 {
-	size_t bytes = 0;
-
-	for (size_t i = 0; i < a->n_msgs; i++) {
-		const struct model_msg *m = &a->msgs[i];
-		bytes += m->text ? strlen(m->text) : 0;
-		for (size_t j = 0; j < m->n_calls; j++)
-			bytes += m->calls[j].arguments ?
-				 strlen(m->calls[j].arguments) : 0;
-	}
-	return (int64_t)(bytes / 4) + 1000;
+	return (int64_t)(a->bytes / 4) + 1000;
 }
 
 /* Near the window, replace the oldest observations by a short marker;
@@ -143,9 +144,11 @@ static bool fit_context(struct agent *a)
 		struct model_msg *m = &a->msgs[i];
 		if (m->role != MODEL_TOOL || !m->text || strlen(m->text) < 64)
 			continue;
+		a->bytes -= msg_bytes(m);
 		free(m->text);
 		m->text = xstrdup("[observation dropped to fit the context "
 				  "window]");
+		a->bytes += msg_bytes(m);
 		model_msg_changed(m);
 	}
 	return estimate_tokens(a) <= budget;
@@ -239,6 +242,7 @@ static void take_assistant(struct agent *a, struct model_reply *r)
 	r->text = NULL;
 	r->calls = NULL;
 	r->n_calls = 0;
+	a->bytes += msg_bytes(m);
 	a->cur_msg = a->n_msgs - 1;
 	a->cur_call = 0;
 }

@@ -20,6 +20,11 @@
 #define TICK_MS 250
 #define GROW_AFTER_MS 10000
 #define DRAIN_MS 5000
+/* Episodes set up per turn of the loop: set-up is synchronous (~5 ms), so
+ * starting a thousand at once would hold every running episode back for
+ * seconds; in small batches the first ones already talk to the model
+ * while the rest are still being set up. */
+#define LAUNCH_BATCH 8
 
 struct sched {
 	const struct engine_config *cfg;
@@ -177,12 +182,17 @@ static void progress(const struct sched *s, bool final)
 	fflush(stderr);
 }
 
+static bool can_launch(const struct sched *s)
+{
+	return !stopping(s) && s->next < s->plan.n &&
+	       running(s) < (size_t)s->limit;
+}
+
 static void fill_slots(struct sched *s)
 {
 	struct errmsg e;
 
-	while (!stopping(s) && s->next < s->plan.n &&
-	       running(s) < (size_t)s->limit) {
+	for (int n = 0; n < LAUNCH_BATCH && can_launch(s); n++) {
 		if (launch(s, &e) != ERR_OK) {
 			s->failed = true;
 			s->fatal = e;
@@ -208,7 +218,7 @@ static int gather(struct sched *s, struct pollfd *fds, struct episode **who)
 
 static int wait_ms(const struct sched *s)
 {
-	int best = TICK_MS;
+	int best = can_launch(s) ? 0 : TICK_MS;
 
 	for (size_t i = 0; i < s->n_live; i++) {
 		int t = episode_wait_ms(s->live[i]);
