@@ -70,7 +70,7 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
        OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
-       OPT_RKEY, OPT_APPROVAL };
+       OPT_RKEY, OPT_APPROVAL, OPT_CTX };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -89,6 +89,7 @@ static const struct option long_opts[] = {
 	{ "budget-usd", required_argument, NULL, OPT_BUSD },
 	{ "episode-usd", required_argument, NULL, OPT_EUSD },
 	{ "developer", required_argument, NULL, OPT_DEV },
+	{ "context-window", required_argument, NULL, OPT_CTX },
 	{ "request-key", required_argument, NULL, OPT_RKEY },
 	{ "approval", required_argument, NULL, OPT_APPROVAL },
 	{ "max-retries", required_argument, NULL, OPT_RETRIES },
@@ -161,6 +162,10 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 			return bad("episode-usd", arg);
 		break;
 	case OPT_DEV: o->developer = arg; break;
+	case OPT_CTX:
+		if (!parse_long(arg, 1000, 100000000, &o->context_window))
+			return bad("context-window", arg);
+		break;
 	case OPT_RKEY:
 	case OPT_APPROVAL:
 		return run_opts_sealed(&o->sealed, c == OPT_RKEY ? 'k' : 'a', arg);
@@ -197,7 +202,8 @@ static void usage(void)
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
 	      "[--json] [--quiet]\n"
 	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
-	      "         [--developer NAME] [--max-retries N] [--request-timeout S] "
+	      "         [--context-window TOKENS] [--developer NAME]\n"
+	      "         [--max-retries N] [--request-timeout S] "
 	      "[--retry-backoff-ms N]\n", stderr);
 }
 
@@ -256,6 +262,7 @@ char *run_opts_to_json(const struct run_opts *o)
 		json_object_set_new(j, "reasoning_effort",
 				    json_string(o->params.reasoning_effort));
 	json_object_set_new(j, "max_retries", json_integer(o->max_retries));
+	json_object_set_new(j, "context_window", json_integer(o->context_window));
 	json_object_set_new(j, "request_timeout_s", json_integer(o->request_timeout_s));
 	json_object_set_new(j, "backoff_ms", json_integer(o->backoff_ms));
 	json_object_set_new(j, "budget_tokens", json_integer(o->budget_tokens));
@@ -314,6 +321,8 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		o->params.max_tokens = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "seed")) && json_is_integer(v))
 		o->params.seed = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "context_window")) && json_is_integer(v))
+		o->context_window = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "max_retries")) && json_is_integer(v))
 		o->max_retries = (int)json_integer_value(v);
 	if ((v = json_object_get(j, "request_timeout_s")) && json_is_integer(v))
@@ -393,6 +402,7 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		mc.total_timeout_ms = o->request_timeout_s * 1000;
 		mc.first_byte_timeout_ms = o->request_timeout_s * 1000;
 		mc.backoff_base_ms = o->backoff_ms;
+		mc.context_window = o->context_window;
 		rc = model_open(c->mctx, &mc, &c->model, &e);
 		if (rc && rc != ERR_NOMEM)
 			rc = ERR_INVAL;

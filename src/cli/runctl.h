@@ -27,6 +27,7 @@ struct run_opts {
 	int max_retries;           /* 0 = provider default, < 0 = none */
 	int request_timeout_s;     /* 0 = default */
 	int backoff_ms;            /* 0 = default */
+	long context_window;       /* tokens; 0 = from the price table */
 	long budget_tokens;
 	double budget_usd;
 	double episode_usd;

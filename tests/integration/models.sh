@@ -94,6 +94,20 @@ if grep -q 'not a JSON object' "$TMP/mock.log" && grep -q "unknown tool" "$TMP/m
 else bad "error observations" "$(tail -c 400 "$TMP/mock.log")"; fi
 stop_mock
 
+# near the context window the oldest observations are dropped, never the
+# task: four 3,000-byte outputs against a 2,000-token window
+BIG='{"kind":"tool_call","name":"bash","arguments":{"cmd":"head -c 3000 /dev/zero | tr \\\\0 a"}}'
+start_mock "$BIG" "$BIG" "$BIG" "$BIG" "$SOLVE_SUBMIT"
+run_openai --context-window 2000
+expect_outcome "a long conversation still fits the window" solved none
+last_req=$(tail -1 "$TMP/mock.log")
+if printf '%s' "$last_req" | grep -q "observation dropped to fit the context window" &&
+   printf '%s' "$last_req" | grep -q "hides a flag" &&
+   [ "$(printf '%s' "$last_req" | wc -c)" -lt 16000 ]; then
+	ok "oldest observations dropped, the task kept"
+else bad "context management" "$(printf '%s' "$last_req" | head -c 300)"; fi
+stop_mock
+
 # the model stops calling tools: nudged, then no-submit
 start_mock '{"kind":"text","text":"I give up"}' '{"kind":"text","text":"no"}' \
 	'{"kind":"text","text":"no"}' '{"kind":"text","text":"no"}' '{"kind":"text","text":"no"}'
