@@ -22,7 +22,7 @@ static void round_trip(const struct model_reply *r)
 		{.role = MODEL_ASSISTANT, .text = r->text, .calls = r->calls,
 		 .n_calls = r->n_calls, .opaque = r->opaque},
 	};
-	struct model_request req = {msgs, 2, NULL, 0, NULL};
+	struct model_request req = {msgs, 2, NULL, 0, NULL, false};
 	struct errmsg e;
 	struct buf b;
 	json_t *j;
