@@ -319,7 +319,8 @@ enum err sbx_episode_start_begin(struct sbx_episode *ep, struct errmsg *e)
 			rc = start_entrypoint(&ep->boxes[i], e);
 	if (rc)
 		return err_prefix(e, "episode '%s'", ep->name);
-	now = ep->ready_start = now_ms();
+	now = now_us();
+	ep->ready_start = now / 1000;
 	for (size_t i = 1; i < ep->n; i++) {
 		struct sbx_box *b = &ep->boxes[i];
 		b->is_ready = b->ready == SBX_READY_NONE;
@@ -333,7 +334,7 @@ enum err sbx_episode_start_begin(struct sbx_episode *ep, struct errmsg *e)
  * then every 50 ms. */
 static void probe_later(struct sbx_box *b)
 {
-	b->probe_due = now_ms() + (b->probe_backoff_us + 999) / 1000;
+	b->probe_due = now_us() + b->probe_backoff_us;
 	b->probe_backoff_us = b->probe_backoff_us < 25000 ?
 			      b->probe_backoff_us * 2 : 50000;
 }
@@ -426,10 +427,11 @@ static enum err probe_box(struct sbx_episode *ep, struct sbx_box *b,
 	if (b->dead)
 		return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' died "
 			       "before it was ready", ep->name, b->name);
-	if (b->ready == SBX_READY_TCP && (b->probe_open || now >= b->probe_due))
+	if (b->ready == SBX_READY_TCP &&
+	    (b->probe_open || now_us() >= b->probe_due))
 		tcp_step(ep, b, now);
 	else if (b->ready == SBX_READY_CMD &&
-		 (b->probe_exec || now >= b->probe_due)) {
+		 (b->probe_exec || now_us() >= b->probe_due)) {
 		enum err rc = cmd_step(b, deadline, e);
 		if (rc)
 			return err_prefix(e, "episode '%s': service '%s'",
@@ -462,9 +464,10 @@ enum err sbx_episode_start_poll(struct sbx_episode *ep, bool *done,
 	return ERR_OK;
 }
 
-int sbx_episode_start_next_ms(const struct sbx_episode *ep)
+/* Microseconds until a probe is due, -1 when none is pending. */
+static int64_t next_us(const struct sbx_episode *ep)
 {
-	int64_t now = now_ms(), best = -1;
+	int64_t now = now_us(), best = -1;
 
 	for (size_t i = 1; i < ep->n; i++) {
 		const struct sbx_box *b = &ep->boxes[i];
@@ -472,11 +475,18 @@ int sbx_episode_start_next_ms(const struct sbx_episode *ep)
 		if (b->is_ready)
 			continue;
 		/* a pending connect or command: look again soon */
-		due = b->probe_open || b->probe_exec ? now + 1 : b->probe_due;
+		due = b->probe_open || b->probe_exec ? now + 200 : b->probe_due;
 		if (best < 0 || due < best)
 			best = due;
 	}
-	return best < 0 ? -1 : best <= now ? 0 : (int)(best - now);
+	return best < 0 ? -1 : best <= now ? 0 : best - now;
+}
+
+int sbx_episode_start_next_ms(const struct sbx_episode *ep)
+{
+	int64_t us = next_us(ep);
+
+	return us < 0 ? -1 : (int)((us + 999) / 1000);
 }
 
 enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
@@ -485,12 +495,12 @@ enum err sbx_episode_start(struct sbx_episode *ep, struct errmsg *e)
 	enum err rc = sbx_episode_start_begin(ep, e);
 
 	while (rc == ERR_OK) {
-		int ms;
+		int64_t us;
 		if ((rc = sbx_episode_start_poll(ep, &done, e)) || done)
 			break;
-		ms = sbx_episode_start_next_ms(ep);
-		if (ms > 0)
-			sleep_us(ms * 1000);
+		us = next_us(ep);
+		if (us > 0)
+			sleep_us((int)us);
 	}
 	return rc;
 }

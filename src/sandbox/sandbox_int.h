@@ -227,7 +227,7 @@ struct sbx_box {
 	bool probe_open;       /* probe_fd holds a pending TCP connect */
 	bool probe_exec;       /* the ready command is running */
 	int probe_fd;
-	int64_t probe_due;     /* ms: next probe */
+	int64_t probe_due;     /* us (monotonic): next probe */
 	int64_t probe_until;   /* ms: this connect attempt gives up */
 	int probe_backoff_us;
 };
