@@ -2,8 +2,9 @@
  * store.h - the journal: runs, their task snapshots, episodes and events.
  *
  * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db).
- * Every write is its own transaction, so a harness killed at any moment
- * loses at most the event it was writing; resume finds episodes left
+ * Every write is its own transaction, or part of a group the caller opened
+ * (store_tx_begin), so a harness killed at any moment loses at most the
+ * row or group it was writing, whole; resume finds episodes left
  * 'running' and marks them 'interrupted' (kept, never deleted).
  * UNIQUE constraints make a rerun of the same (episode, attempt) or event
  * sequence number fail loudly instead of duplicating rows.
