@@ -70,7 +70,7 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
        OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
-       OPT_RKEY, OPT_APPROVAL, OPT_CTX };
+       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -88,6 +88,7 @@ static const struct option long_opts[] = {
 	{ "budget-tokens", required_argument, NULL, OPT_BTOK },
 	{ "budget-usd", required_argument, NULL, OPT_BUSD },
 	{ "episode-usd", required_argument, NULL, OPT_EUSD },
+	{ "episode-working-s", required_argument, NULL, OPT_EWORK },
 	{ "developer", required_argument, NULL, OPT_DEV },
 	{ "context-window", required_argument, NULL, OPT_CTX },
 	{ "request-key", required_argument, NULL, OPT_RKEY },
@@ -184,6 +185,10 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 			return bad("retry-backoff-ms", arg);
 		o->backoff_ms = (int)l;
 		break;
+	case OPT_EWORK:
+		if (!parse_long(arg, 1, 86400 * 30, &o->episode_working_s))
+			return bad("episode-working-s", arg);
+		break;
 	case OPT_JSON: o->json = true; break;
 	case 'q': o->quiet = true; break;
 	default:
@@ -200,7 +205,8 @@ static void usage(void)
 	      "         [--temperature T] [--max-tokens N] [--seed N] "
 	      "[--reasoning-effort low|medium|high]\n"
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
-	      "[--json] [--quiet]\n"
+	      "[--episode-working-s S]\n"
+	      "         [--json] [--quiet]\n"
 	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
 	      "         [--context-window TOKENS] [--developer NAME]\n"
 	      "         [--max-retries N] [--request-timeout S] "
@@ -268,6 +274,7 @@ char *run_opts_to_json(const struct run_opts *o)
 	json_object_set_new(j, "budget_tokens", json_integer(o->budget_tokens));
 	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
+	json_object_set_new(j, "episode_working_s", json_integer(o->episode_working_s));
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;
@@ -335,6 +342,8 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		o->budget_usd = json_number_value(v);
 	if ((v = json_object_get(j, "episode_usd")) && json_is_number(v))
 		o->episode_usd = json_number_value(v);
+	if ((v = json_object_get(j, "episode_working_s")) && json_is_integer(v))
+		o->episode_working_s = (long)json_integer_value(v);
 	json_decref(j);
 	if (!o->suite || !o->model)
 		return err_set(e, ERR_STORE, "the run's stored configuration "
@@ -532,6 +541,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.budget_tokens = o->budget_tokens;
 	ec.budget_usd = o->budget_usd;
 	ec.episode_usd = o->episode_usd;
+	ec.episode_working_ms = (int64_t)o->episode_working_s * 1000;
 	ec.progress = !o->quiet && !o->json && isatty(STDERR_FILENO);
 	ec.stop = &stop_flag;
 	if (audit_run(c, "run.start", run_id, NULL, NULL))

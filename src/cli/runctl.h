@@ -31,6 +31,7 @@ struct run_opts {
 	long budget_tokens;
 	double budget_usd;
 	double episode_usd;
+	long episode_working_s;    /* 0 = unlimited */
 	bool json;
 	bool quiet;
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */

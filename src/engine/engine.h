@@ -34,6 +34,8 @@ struct engine_config {
 	long budget_tokens;             /* whole run; 0 = unlimited */
 	double budget_usd;              /* whole run; 0 = unlimited */
 	double episode_usd;             /* per episode; 0 = unlimited */
+	int64_t episode_working_ms;     /* model + tool time per episode;
+	                                   0 = unlimited */
 	int max_attempts;               /* per (task, epoch); 0 = 3 */
 	bool progress;                  /* one progress line on stderr */
 	bool leak_scan;                 /* before the agent starts, search the

@@ -413,6 +413,7 @@ static void start_agent(struct episode *ep)
 	ac.limits.turns = t->limits.turns;
 	ac.limits.tokens = t->limits.tokens;
 	ac.limits.cost_usd = ep->cfg->episode_usd;
+	ac.limits.working_ms = ep->cfg->episode_working_ms;
 	ac.limits.wall_ms = (int64_t)t->limits.wall_s * 1000;
 	ac.limits.cmd_timeout_ms = t->limits.cmd_timeout_s * 1000;
 	ac.journal = episode_journal;

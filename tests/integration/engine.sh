@@ -52,6 +52,20 @@ case "$eps" in
 esac
 status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=2")
 [ "$status" = stopped ] && ok "budget-stopped run is marked stopped" || bad "budget run status" "$status"
+# per-episode limits the model's work hits: working time and cost
+OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m --base-url "$URL" \
+	--episode-working-s 1 --store "$DB" --json >"$TMP/out" 2>"$TMP/err"
+w=$(sqlite3 "$DB" "SELECT outcome, error_class FROM episodes WHERE run_id=3")
+[ "$w" = "limit-working|model" ] && ok "--episode-working-s ends the episode (limit-working)" ||
+	bad "working-time limit" "$w $(tail -2 "$TMP/err")"
+OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/gpt-4o --base-url "$URL" \
+	--episode-usd 0.004 --store "$DB" --json >"$TMP/out" 2>"$TMP/err"
+c=$(sqlite3 "$DB" "SELECT outcome, error_class, model_calls FROM episodes WHERE run_id=4")
+case "$c" in
+	"limit-cost|model|"[1-4]) ok "--episode-usd ends the episode from the price table ($c)";;
+	*) bad "cost limit" "$c $(tail -2 "$TMP/err")";;
+esac
+
 # rate limiting: 429s shrink the concurrency, and every episode still ends
 # well (the retries are infrastructure, never the model's)
 kill $mock 2>/dev/null; wait $mock 2>/dev/null
