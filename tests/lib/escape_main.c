@@ -357,7 +357,9 @@ static void survive_teardown(struct ctx *c, struct outcome *o)
 	run(sbx_episode_box(ep, NULL), NULL, cmd, 0, &r);
 	free(cmd);
 	sbx_exec_result_release(&r);
-	during = processes_with(marker);
+	/* the daemons start in the background: wait (bounded) until both run */
+	for (int i = 0; i < 200 && (during = processes_with(marker)) < 2; i++)
+		usleep(10000);
 	sbx_episode_free(ep);
 	sbx_reap(true);
 	say(o, during >= 2 && processes_with(marker) == 0,
