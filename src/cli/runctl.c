@@ -70,7 +70,7 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
        OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
-       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK };
+       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK, OPT_POLICY, OPT_FAIL };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -96,6 +96,8 @@ static const struct option long_opts[] = {
 	{ "max-retries", required_argument, NULL, OPT_RETRIES },
 	{ "request-timeout", required_argument, NULL, OPT_RTIMEOUT },
 	{ "retry-backoff-ms", required_argument, NULL, OPT_BACKOFF },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "fail-on-scrutiny", no_argument, NULL, OPT_FAIL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -189,6 +191,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		if (!parse_long(arg, 1, 86400 * 30, &o->episode_working_s))
 			return bad("episode-working-s", arg);
 		break;
+	case OPT_POLICY: o->policy = arg; break;
+	case OPT_FAIL: o->fail_on_scrutiny = true; break;
 	case OPT_JSON: o->json = true; break;
 	case 'q': o->quiet = true; break;
 	default:
@@ -206,7 +210,7 @@ static void usage(void)
 	      "[--reasoning-effort low|medium|high]\n"
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
 	      "[--episode-working-s S]\n"
-	      "         [--json] [--quiet]\n"
+	      "         [--policy P] [--fail-on-scrutiny] [--json] [--quiet]\n"
 	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
 	      "         [--context-window TOKENS] [--developer NAME]\n"
 	      "         [--max-retries N] [--request-timeout S] "

@@ -34,6 +34,8 @@ struct run_opts {
 	long episode_working_s;    /* 0 = unlimited */
 	bool json;
 	bool quiet;
+	const char *policy;        /* evaluate after the run (run only) */
+	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
 	char *owned[8];            /* strings restored from JSON */
 	size_t n_owned;

@@ -62,6 +62,21 @@ else
 	bad "null solves nothing" "$out $(tail -3 "$TMP/err")"
 fi
 
+# a pre-registered policy evaluated at the end of the run; exit 1 only
+# with --fail-on-scrutiny and only when the determination says so
+POL=$SRC/tests/data/policies/low-bar.yaml
+expect_rc "oracle under a low-bar policy: exit 1 (additional scrutiny)" 1 \
+	"$ASSAY" run --suite "$TASKS" --model baseline/oracle --store "$DB" --policy "$POL" --fail-on-scrutiny --quiet
+grep -q "additional-scrutiny: triggered: 'solves-anything'" "$TMP/out" &&
+	ok "the determination names the rule" || bad "determination text" "$(cat "$TMP/out")"
+expect_rc "null under the same policy: exit 0 (not designated)" 0 \
+	"$ASSAY" run --suite "$TASKS" --model baseline/null --store "$DB" --policy "$POL" --fail-on-scrutiny --quiet
+printf 'policy: x\nrules:\n  - name: a\n    type: absolute\n    thresold: 1\n' >"$TMP/bad.yaml"
+expect_rc "a malformed policy is refused before the run" 2 \
+	"$ASSAY" run --suite "$TASKS" --model baseline/null --store "$DB" --policy "$TMP/bad.yaml"
+grep -q "bad.yaml:5: unknown key 'thresold'" "$TMP/err" && ok "policy error names file and line" ||
+	bad "policy error" "$(cat "$TMP/err")"
+
 # runs lists both
 if "$ASSAY" runs --store "$DB" | grep -q baseline/null; then ok "runs lists runs"; else bad "runs" "missing"; fi
 
