@@ -103,14 +103,15 @@ fi
 
 # kill -9 in the middle, then resume: nothing rerun that had finished,
 # no duplicate rows, the cut-off attempt kept as infra-interrupted
+prev=$(sqlite3 "$DB" "SELECT max(id) FROM runs")
 "$ASSAY" run --suite "$TASKS/service-flag" --model baseline/oracle --epochs 6 -j 1 \
 	--store "$DB" --json >"$TMP/k.out" 2>"$TMP/k.err" &
 pid=$!
 krun=""
 for _ in $(seq 1 300); do
-	krun=$(sqlite3 "$DB" "SELECT max(id) FROM runs WHERE model='baseline/oracle'" 2>/dev/null)
-	n=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status='done'" 2>/dev/null)
-	[ "${n:-0}" -ge 2 ] && [ "$krun" != "$run" ] && break
+	krun=$(sqlite3 "$DB" "SELECT max(id) FROM runs WHERE id > $prev" 2>/dev/null)
+	n=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=${krun:-0} AND status='done'" 2>/dev/null)
+	[ -n "$krun" ] && [ "${n:-0}" -ge 2 ] && break
 	sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
