@@ -1,7 +1,7 @@
 /*
  * bench_sandbox - latency of the sandbox part (not a timed test).
  *
- *   bench_sandbox [RUNS]     (ASSAY_INIT must point at assay-init)
+ *   bench_sandbox [RUNS [ROW]]   (ASSAY_INIT must point at assay-init)
  *
  * Measures, RUNS times each (default 200, after 5 warm-ups), and prints
  * Markdown table rows "| what | runs | median ms | p90 ms |":
@@ -40,11 +40,17 @@ static void report(const char *what, int64_t *v, int n)
 	fflush(stdout);
 }
 
+/* ROW (a substring of a row's title) limits the run to the rows it names,
+ * for profiling one of them. */
+static const char *only;
+
 static int measure(const char *what, bench_fn fn, void *arg, int runs)
 {
-	int64_t *v = xcalloc((size_t)runs, sizeof(*v));
-	int64_t ig;
+	int64_t *v, ig;
 
+	if (only && !strstr(what, only))
+		return 0;
+	v = xcalloc((size_t)runs, sizeof(*v));
 	for (int i = 0; i < 5; i++)
 		if (fn(arg, &ig))
 			return -1;
@@ -189,6 +195,7 @@ int main(int argc, char **argv)
 
 	if (runs < 1)
 		runs = 200;
+	only = argc > 2 ? argv[2] : NULL;
 	if (sbx_global_init(NULL, &e)) {
 		fprintf(stderr, "bench_sandbox: %s\n", e.text);
 		return 1;
