@@ -2,11 +2,13 @@
  * box.c - spawn and destroy one box, and the harness end of the control
  * channel.
  *
- * Spawn: take a uid slot, create the cgroups, clone3() into new user,
- * mount, pid, ipc, uts and net namespaces (pidfd, no exit signal), write
- * the uid/gid maps (box root = an unprivileged host uid range), attach the
- * child to its cgroups, then release it with SBX_M_GO. Everything the
- * child does is in child.c. Destroy: SIGKILL to pid 1 through the pidfd
+ * Spawn: take a uid slot, create the cgroups, clone() into new user,
+ * mount, pid, ipc, uts and net namespaces (pidfd) sharing our memory
+ * until the child has exec'd assay-init (CLONE_VM | CLONE_VFORK: no copy
+ * of the harness's page tables, see child.c), write the uid/gid maps (box
+ * root = an unprivileged host uid range), then send SBX_M_GO with how to
+ * build the box, which init does (init/setup.c) before it says HELLO.
+ * Destroy: SIGKILL to pid 1 through the pidfd
  * (the kernel kills the whole pid namespace and the namespaces, mounts
  * and tmpfs go with the last process), wait, remove the cgroups, release
  * the slot.
@@ -18,7 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ static const char *step_name(int step)
 		"root tmpfs", "/usr bind", "/etc", "/dev", "/proc", "pivot_root",
 		"hostname/loopback", "rlimits/session", "capabilities",
 		"seccomp", "exec of init", "overlay root", "cgroup attach",
+		"set-up message",
 	};
 
 	return step > 0 && (size_t)step < ARRAY_SIZE(names) ? names[step] : "?";
@@ -67,18 +70,37 @@ static int write_map(pid_t pid, const char *file, uint32_t base)
 	return w == n ? 0 : -1;
 }
 
-static enum err prepare_args(struct sbx_box *b, const char *hosts,
-			     struct sbx_child_args *a, struct errmsg *e)
+/* What init needs to build the box, and the seccomp program after it. */
+static enum err prepare_setup(struct sbx_box *b, const char *hosts,
+			      struct buf *out, struct errmsg *e)
 {
-	memset(a, 0, sizeof(*a));
-	if (strlen(hosts) >= sizeof(a->hosts))
+	struct sbx_m_setup su;
+
+	memset(&su, 0, sizeof(su));
+	if (strlen(hosts) >= sizeof(su.hosts))
 		return err_set(e, ERR_LIMIT, "box '%s': too many hosts", b->name);
-	a->name = b->name;
-	a->image = b->image;
-	snprintf(a->tmpfs_opts, sizeof(a->tmpfs_opts), "size=%dm,mode=0755",
+	if (strlen(b->name) >= sizeof(su.name) ||
+	    strlen(sbx_g.mnt_dir) >= sizeof(su.mnt_dir) ||
+	    strlen(sbx_g.etc_dir) >= sizeof(su.etc_dir))
+		return err_set(e, ERR_LIMIT, "box '%s': name or state path too long",
+			       b->name);
+	memcpy(su.name, b->name, strlen(b->name));
+	snprintf(su.tmpfs_opts, sizeof(su.tmpfs_opts), "size=%dm,mode=0755",
 		 b->lim.disk_mb);
-	memcpy(a->hosts, hosts, strlen(hosts) + 1);
-	a->lim = b->lim;
+	memcpy(su.mnt_dir, sbx_g.mnt_dir, strlen(sbx_g.mnt_dir));
+	memcpy(su.etc_dir, sbx_g.etc_dir, strlen(sbx_g.etc_dir));
+	memcpy(su.usr_links, sbx_g.usr_links, sizeof(su.usr_links));
+	memcpy(su.usr_link_targets, sbx_g.usr_link_targets,
+	       sizeof(su.usr_link_targets));
+	memcpy(su.hosts, hosts, strlen(hosts));
+	su.host_image = !strcmp(b->image, "host");
+	su.nofile = (uint32_t)b->lim.nofile;
+	su.cap_last = (uint32_t)sbx_g.cap_last;
+	su.bpf_len = sbx_g.bpf_len;
+	if (buf_add(out, &su, sizeof(su)) ||
+	    buf_add(out, sbx_g.bpf, sbx_g.bpf_len * sizeof(*sbx_g.bpf)))
+		return err_set(e, ERR_LIMIT, "box '%s': set-up message too large",
+			       b->name);
 	return ERR_OK;
 }
 
@@ -112,15 +134,15 @@ static int idmapped_image(struct sbx_box *b)
 	return tree;
 }
 
-static int send_go(int ctl, int fd)
+static int send_go(int ctl, const struct buf *setup, int fd)
 {
-	struct sbx_msg go = { SBX_M_GO, 0 };
-	struct iovec iov = { &go, sizeof(go) };
+	struct sbx_msg go = { SBX_M_GO, (uint32_t)setup->len };
+	struct iovec iov[2] = { { &go, sizeof(go) }, { setup->data, setup->len } };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
 	if (fd >= 0) {
 		struct cmsghdr *c;
@@ -134,10 +156,12 @@ static int send_go(int ctl, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	return sendmsg(ctl, &mh, MSG_NOSIGNAL) == sizeof(go) ? 0 : -1;
+	return sendmsg(ctl, &mh, MSG_NOSIGNAL) == (ssize_t)(sizeof(go) + setup->len) ?
+	       0 : -1;
 }
 
-static enum err release_child(struct sbx_box *b, struct errmsg *e)
+static enum err release_child(struct sbx_box *b, const struct buf *setup,
+			      struct errmsg *e)
 {
 	uint32_t base = sbx_uid_base(b->slot);
 	char path[64];
@@ -153,7 +177,7 @@ static enum err release_child(struct sbx_box *b, struct errmsg *e)
 	if (strcmp(b->image, "host") && (tree = idmapped_image(b)) < 0)
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot map image '%s'",
 			       b->name, b->image);
-	sent = send_go(b->ctl, tree);
+	sent = send_go(b->ctl, setup, tree);
 	if (tree >= 0)
 		close(tree);
 	if (sent < 0)
@@ -162,59 +186,68 @@ static enum err release_child(struct sbx_box *b, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* The child's stack while it shares our memory: CLONE_VFORK holds this
+ * frame until it has exec'd, and it needs only a few hundred bytes. */
+#define CHILD_STACK 16384
+
+static long clone_box(struct sbx_child_args *a, int *pidfd)
+{
+	_Alignas(16) char stack[CHILD_STACK];
+	int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | CLONE_NEWNS |
+		    CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
+		    CLONE_PIDFD;
+
+	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
+	return clone(sbx_child_main, stack + sizeof(stack), flags | SIGCHLD, a,
+		     pidfd);
+}
+
 enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 {
 	struct sbx_child_args a;
-	struct clone_args ca;
-	int sv[2], pidfd = -1, cgfd;
+	struct buf setup;
+	int sv[2], pidfd = -1;
 	enum err rc;
 	long pid;
 
 	b->pid = -1;
 	b->pidfd = b->ctl = b->netns = b->slot_fd = -1;
-	rc = prepare_args(b, hosts, &a, e);
+	buf_init(&setup, SBX_PAYLOAD_MAX);
+	rc = prepare_setup(b, hosts, &setup, e);
 	if (!rc)
 		rc = sbx_slot_acquire(&b->slot, &b->slot_fd, e);
-	if (rc)
+	if (!rc) {
+		snprintf(b->cg_id, sizeof(b->cg_id), "b%llu-%s",
+			 (unsigned long long)sbx_g.box_seq++, b->name);
+		rc = sbx_cg_create(b->cg_id, &b->lim, &b->cg, e);
+		if (rc)
+			err_prefix(e, "box '%s'", b->name);
+	}
+	if (!rc && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		rc = err_sys(e, ERR_SANDBOX, "box '%s': socketpair", b->name);
+	if (rc) {
+		buf_release(&setup);
 		return rc;
-	snprintf(b->cg_id, sizeof(b->cg_id), "b%llu-%s",
-		 (unsigned long long)sbx_g.box_seq++, b->name);
-	rc = sbx_cg_create(b->cg_id, &b->lim, &b->cg, e);
-	if (rc)
-		return err_prefix(e, "box '%s'", b->name);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_sys(e, ERR_SANDBOX, "box '%s': socketpair", b->name);
+	}
 	a.ctl = sv[1];
 	a.parent_ctl = sv[0];
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-		   CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD;
-	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	cgfd = sbx_cg_clone_fd(&b->cg);
-	if (cgfd >= 0) {
-		ca.flags |= CLONE_INTO_CGROUP;
-		ca.cgroup = (uint64_t)cgfd;
-	}
 	sbx_cg_open_self_attach(&b->cg, a.cg_tasks);
-	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
-	ca.exit_signal = SIGCHLD;
-	pid = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid == 0)
-		_exit(sbx_child_main(&a));
-	if (cgfd >= 0)
-		close(cgfd);
+	pid = clone_box(&a, &pidfd);
 	for (int i = 0; i < 3; i++)
 		if (a.cg_tasks[i] >= 0)
 			close(a.cg_tasks[i]);
 	close(sv[1]);
 	b->ctl = sv[0];
 	if (pid < 0) {
+		buf_release(&setup);
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot create namespaces",
 			       b->name);
 	}
 	b->pid = (pid_t)pid;
 	b->pidfd = pidfd;
-	return release_child(b, e);
+	rc = release_child(b, &setup, e);
+	buf_release(&setup);
+	return rc;
 }
 
 enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e)
@@ -284,7 +317,7 @@ static bool bury(struct corpse *c, bool block)
 		if (waitpid(c->pid, NULL, __WALL | (block ? 0 : WNOHANG)) == 0)
 			return false;
 	}
-	sbx_cg_destroy(&c->cg);
+	sbx_cg_release(&c->cg);
 	if (c->slot_fd >= 0)
 		close(c->slot_fd); /* the uid range is free only now */
 	return true;

@@ -33,7 +33,9 @@
 
 enum sbx_msg_type {
 	/* harness -> init */
-	SBX_M_GO = 1,    /* child may proceed (sent before init runs) */
+	SBX_M_GO = 1,    /* struct sbx_m_setup + seccomp program: build the
+	                    box (the first message; an image tree fd may
+	                    ride along as SCM_RIGHTS) */
 	SBX_M_EXEC,      /* struct sbx_m_exec, then the blob */
 	SBX_M_DATA,      /* continuation of the current request's blob */
 	SBX_M_PUT,       /* struct sbx_m_file + path; data follows as DATA */
@@ -43,7 +45,7 @@ enum sbx_msg_type {
 	SBX_M_KILLALL,   /* no payload */
 	/* init -> harness */
 	SBX_M_HELLO = 100, /* init is up; no payload */
-	SBX_M_SETUP_ERR,   /* struct sbx_m_setup_err (sent by the child) */
+	SBX_M_SETUP_ERR,   /* struct sbx_m_setup_err (child or init set-up) */
 	SBX_M_OUT,         /* struct sbx_m_out + bytes */
 	SBX_M_EXIT,        /* struct sbx_m_exit */
 	SBX_M_ACK,         /* struct sbx_m_ack */
@@ -107,7 +109,27 @@ enum sbx_setup_step {
 	SBX_STEP_USR, SBX_STEP_ETC, SBX_STEP_DEV, SBX_STEP_PROC,
 	SBX_STEP_PIVOT, SBX_STEP_HOST, SBX_STEP_LIMITS, SBX_STEP_CAPS,
 	SBX_STEP_SECCOMP, SBX_STEP_EXEC, SBX_STEP_OVERLAY, SBX_STEP_CGROUP,
+	SBX_STEP_GO,
 };
+
+/* How init builds its box, before it serves anything. Strings are
+ * NUL-terminated inside their arrays; bpf_len struct sock_filter
+ * instructions (8 bytes each) follow the struct. */
+#define SBX_SETUP_LINKS 4
+struct sbx_m_setup {
+	char name[64];                /* hostname */
+	char tmpfs_opts[64];          /* root tmpfs: size (disk limit), mode */
+	char mnt_dir[SBX_PATH_MAX];   /* host directory to build the root on */
+	char etc_dir[SBX_PATH_MAX];   /* image "host": read-only /etc */
+	char usr_links[SBX_SETUP_LINKS][16];        /* image "host": bin, ...*/
+	char usr_link_targets[SBX_SETUP_LINKS][32]; /* "" = bind, not link */
+	char hosts[4096];             /* /etc/hosts */
+	uint32_t host_image;          /* 1 "host", 0 the tree fd's directory */
+	uint32_t nofile;              /* RLIMIT_NOFILE */
+	uint32_t cap_last;            /* highest capability the kernel has */
+	uint32_t bpf_len;
+};
+#define SBX_BPF_MAX 4096              /* BPF_MAXINSNS */
 
 struct sbx_m_setup_err {
 	int32_t step;
@@ -184,17 +206,12 @@ struct sbx_pending {
 	int64_t deadline_ms;
 };
 
-/* Everything the cloned child needs, prepared by the parent before clone
- * so the child makes no allocation. */
+/* What the cloned child needs between clone and exec of init (it shares
+ * the harness's memory and runs while the harness waits). */
 struct sbx_child_args {
-	const char *name;
-	const char *image;     /* "host" or a directory */
-	char tmpfs_opts[64];
-	char hosts[4096];
 	int ctl;               /* child's end */
-	int cg_tasks[3];       /* v1 "tasks" files to write "0" into, or -1 */
 	int parent_ctl;        /* closed in the child */
-	struct sbx_limits lim;
+	int cg_tasks[3];       /* cgroup files to write "0" into, or -1 */
 };
 
 struct sbx_box {
@@ -259,21 +276,22 @@ void sbx_cg_global_cleanup(void);
 void sbx_cg_remove_leftovers(void);
 enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		       struct sbx_cg *cg, struct errmsg *e) MUST_CHECK;
-/* v1: fds of the box's "tasks" files for the child to write "0" into
- * (moving itself is much cheaper than being moved); -1 where unused. */
+/* fds of the box's "tasks" (v1) or "cgroup.procs" (v2) files for the
+ * child to write "0" into (moving itself is much cheaper than being
+ * moved, and needs no clone3); -1 where unused. */
 void sbx_cg_open_self_attach(const struct sbx_cg *cg, int fds[3]);
-/* v2: an fd of the box's cgroup for CLONE_INTO_CGROUP (caller closes);
- * -1 on v1, where the child attaches itself (sbx_cg_open_self_attach). */
-int sbx_cg_clone_fd(const struct sbx_cg *cg);
 void sbx_cg_destroy(struct sbx_cg *cg);
+/* After the box's last task is gone: keep the set for a later box when
+ * it is empty and small (see cgroup.c), else destroy it. */
+void sbx_cg_release(struct sbx_cg *cg);
 /* New OOM kills / pids-limit hits since the last call. */
 bool sbx_cg_take_oom(struct sbx_cg *cg);
 bool sbx_cg_take_pids(struct sbx_cg *cg);
 /* "assay-<pid>-<starttime>" is alive? */
 bool sbx_inst_alive(const char *name);
 
-/* child.c */
-int sbx_child_main(const struct sbx_child_args *a);
+/* child.c: clone() entry point, arg = struct sbx_child_args */
+int sbx_child_main(void *arg);
 
 /* box.c */
 enum err sbx_box_spawn(struct sbx_box *b, const char *hosts,

@@ -1,8 +1,9 @@
 /*
  * assay-init - pid 1 of every box.
  *
- * Started by the harness's cloned child after the box is fully set up
- * (namespaces, root, caps, seccomp), with the control socket on fd 3. It
+ * Exec'd by the harness's cloned child in the box's fresh namespaces, with
+ * the control socket on fd 3. It first builds the box from the harness's
+ * SBX_M_GO (setup.c: ids, root, mounts, caps, seccomp), says HELLO, then
  * reaps every zombie of the pid namespace and serves requests from the
  * harness one at a time: run a command (capturing output, head and tail
  * kept within a cap, killing the process group at the timeout), start a
@@ -15,12 +16,14 @@
  */
 #define SBX_PROTO_ONLY
 #include "../sandbox_int.h"
+#include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -350,16 +354,27 @@ static void child_fail(const char *what, const char *arg)
 	_exit(127);
 }
 
-static void child_exec(const struct sbx_m_exec *x, char **argv, char **envp,
-		       const char *cwd, const int fds[3])
+struct spawn {
+	const struct sbx_m_exec *x;
+	char **argv, **envp;
+	const char *cwd;
+	int fds[3];
+};
+
+static int child_exec(void *arg)
 {
+	const struct spawn *sp = arg;
+	const struct sbx_m_exec *x = sp->x;
+	char **argv = sp->argv, **envp = sp->envp;
+	const char *cwd = sp->cwd;
+	const int *fds = sp->fds;
 	sigset_t none;
 
 	setsid(); /* own session and process group, no controlling tty */
 	for (int i = 0; i < 3; i++)
 		if (fds[i] != i && dup2(fds[i], i) < 0)
 			_exit(127);
-	close_range(3, ~0U, 0);
+	syscall(SYS_close_range, 3, ~0U, 0); /* no wrapper in musl */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -370,6 +385,18 @@ static void child_exec(const struct sbx_m_exec *x, char **argv, char **envp,
 		child_fail("chdir", cwd);
 	exec_search(argv, envp);
 	child_fail("exec", argv[0]);
+	return 127;
+}
+
+/* Start a command: the child shares our memory (on a stack of its own)
+ * and we wait until it has exec'd, which spares copying init's page
+ * tables on every command. Only one child is started at a time. */
+static pid_t spawn(struct spawn *sp)
+{
+	static _Alignas(16) char stack[64 * 1024];
+
+	return clone(child_exec, stack + sizeof(stack),
+		     CLONE_VM | CLONE_VFORK | SIGCHLD, sp);
 }
 
 /* Split the blob into argv, env and cwd; false when malformed. */
@@ -428,11 +455,9 @@ static void start_detached(const struct sbx_m_exec *x, char **argv,
 {
 	int log = open_log();
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int fds[3] = { null, log, log };
-	pid_t pid = fork();
+	struct spawn sp = { x, argv, envp, cwd, { null, log, log } };
+	pid_t pid = spawn(&sp);
 
-	if (pid == 0)
-		child_exec(x, argv, envp, cwd, fds);
 	close(null);
 	close(log);
 	send_ack(pid < 0 ? errno : 0, pid < 0 ? 0 : (uint64_t)pid);
@@ -443,7 +468,7 @@ static void start_job(char *blob)
 	struct job *j = &st.job;
 	char **argv, **envp, *cwd = NULL;
 	int po[2], pe[2], pi[2] = { -1, -1 };
-	int fds[3];
+	struct spawn sp;
 
 	if (!split_strings(blob, st.xh.strings_len, st.xh.argc, st.xh.envc,
 			   &argv, &envp, &cwd)) {
@@ -465,13 +490,8 @@ static void start_job(char *blob)
 	}
 	memset(j, 0, sizeof(*j));
 	j->start_us = mono_us();
-	j->pid = fork();
-	if (j->pid == 0) {
-		fds[0] = pi[0];
-		fds[1] = po[1];
-		fds[2] = pe[1];
-		child_exec(&st.xh, argv, envp, cwd, fds);
-	}
+	sp = (struct spawn){ &st.xh, argv, envp, cwd, { pi[0], po[1], pe[1] } };
+	j->pid = spawn(&sp);
 	close(po[1]);
 	close(pe[1]);
 	close(pi[0]);
@@ -812,6 +832,7 @@ int main(void)
 {
 	sigset_t mask;
 
+	box_setup();
 	st.ctl = SBX_CTL_FD;
 	st.put_fd = -1;
 	sigemptyset(&mask);

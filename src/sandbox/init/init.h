@@ -1,0 +1,13 @@
+/*
+ * init.h - the parts of assay-init (a static program of its own, built
+ * without the project library).
+ */
+#ifndef ASSAY_INIT_H
+#define ASSAY_INIT_H
+
+/* setup.c: wait for SBX_M_GO on fd SBX_CTL_FD and build the box; returns
+ * inside the finished box (root pivoted, capabilities dropped, seccomp
+ * on), or reports the failing step to the harness and exits. */
+void box_setup(void);
+
+#endif

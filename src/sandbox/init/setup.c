@@ -1,0 +1,378 @@
+/*
+ * setup.c - init's first job: build the box it is pid 1 of.
+ *
+ * init starts in fresh user, mount, pid, ipc, uts and net namespaces with
+ * no uid mapped yet. It waits for SBX_M_GO (sent once the harness has
+ * written the uid/gid maps), becomes box root, builds the box root on a
+ * tmpfs (size = disk limit; for a directory image an overlay over the
+ * idmapped tree that came with GO), pivots into it, sets the hostname,
+ * brings up loopback, sets rlimits, drops to Docker's default
+ * capabilities, sets no_new_privs and loads the harness's seccomp
+ * program. Every failure is reported as {step, errno} over the control
+ * socket and ends init.
+ */
+#define SBX_PROTO_ONLY
+#include "../sandbox_int.h"
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Docker's default capability set (moby oci/caps/defaults.go). */
+#define DOCKER_CAPS                                                        \
+	((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) |                \
+	 (1ull << CAP_FSETID) | (1ull << CAP_FOWNER) | (1ull << CAP_MKNOD) | \
+	 (1ull << CAP_NET_RAW) | (1ull << CAP_SETGID) |                     \
+	 (1ull << CAP_SETUID) | (1ull << CAP_SETFCAP) |                     \
+	 (1ull << CAP_SETPCAP) | (1ull << CAP_NET_BIND_SERVICE) |           \
+	 (1ull << CAP_SYS_CHROOT) | (1ull << CAP_KILL) |                    \
+	 (1ull << CAP_AUDIT_WRITE))
+
+#define AGENT_UID 1000
+
+static const char *const dev_nodes[] = {
+	"null", "zero", "full", "random", "urandom", "tty",
+};
+
+/* The GO message: header, struct sbx_m_setup, the seccomp program. */
+static struct {
+	struct sbx_msg m;
+	struct sbx_m_setup su;
+	struct sock_filter bpf[SBX_BPF_MAX];
+} go;
+
+static int ctl = SBX_CTL_FD;
+
+static __attribute__((noreturn)) void fail(int step)
+{
+	struct {
+		struct sbx_msg m;
+		struct sbx_m_setup_err se;
+	} msg = { { SBX_M_SETUP_ERR, sizeof(struct sbx_m_setup_err) },
+		  { step, errno } };
+
+	(void)!send(ctl, &msg, sizeof(msg), MSG_NOSIGNAL);
+	_exit(127);
+}
+
+static bool terminated(const char *s, size_t n)
+{
+	return memchr(s, 0, n) != NULL;
+}
+
+static bool setup_ok(size_t n)
+{
+	const struct sbx_m_setup *su = &go.su;
+
+	if (n < sizeof(go.m) + sizeof(*su) || go.m.type != SBX_M_GO ||
+	    go.m.len != n - sizeof(go.m) || su->bpf_len > SBX_BPF_MAX ||
+	    go.m.len != sizeof(*su) + su->bpf_len * sizeof(struct sock_filter))
+		return false;
+	if (!terminated(su->name, sizeof(su->name)) ||
+	    !terminated(su->tmpfs_opts, sizeof(su->tmpfs_opts)) ||
+	    !terminated(su->mnt_dir, sizeof(su->mnt_dir)) ||
+	    !terminated(su->etc_dir, sizeof(su->etc_dir)) ||
+	    !terminated(su->hosts, sizeof(su->hosts)))
+		return false;
+	for (int i = 0; i < SBX_SETUP_LINKS; i++)
+		if (!terminated(su->usr_links[i], sizeof(su->usr_links[i])) ||
+		    !terminated(su->usr_link_targets[i],
+				sizeof(su->usr_link_targets[i])))
+			return false;
+	return true;
+}
+
+/* GO from the harness, with the idmapped image tree for directory images
+ * (fd in *tree, else -1). */
+static void wait_go(int *tree)
+{
+	struct iovec iov = { &go, sizeof(go) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*tree = -1;
+	do
+		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		_exit(127); /* the harness is gone: say nothing */
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(tree, CMSG_DATA(c), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !setup_ok((size_t)n)) {
+		errno = EPROTO;
+		fail(SBX_STEP_GO);
+	}
+}
+
+/* Become box root, and die with the harness. */
+static void become_root(void)
+{
+	struct pollfd pf = { .fd = ctl, .events = POLLRDHUP };
+
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+	    setgroups(0, NULL) < 0)
+		fail(SBX_STEP_IDS);
+	/* after the uid change, which clears it */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail(SBX_STEP_PDEATH);
+	if (poll(&pf, 1, 0) != 0)
+		_exit(127); /* the harness died before PDEATHSIG took hold */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail(SBX_STEP_CGNS);
+}
+
+static int write_file(const char *path, const char *data, size_t n,
+		      mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		      O_NOFOLLOW, mode);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, n) != (ssize_t)n)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+static int touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -1;
+	close(fd);
+	return 0;
+}
+
+static int mkdir_mode(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return chmod(path, mode);
+}
+
+/* Bind src onto dst read-only, nosuid, nodev, recursively. */
+static int bind_ro(const char *src, const char *dst)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	return (int)syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE,
+			    &attr, sizeof(attr));
+}
+
+/* tmpfs (the disk quota) at mnt_dir; for a directory image an overlay
+ * over it with upper/work on the tmpfs. Leaves cwd at the new root. */
+static void make_root(int tree)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", go.su.mnt_dir, "tmpfs", MS_NOSUID | MS_NODEV,
+		  go.su.tmpfs_opts) < 0 || chdir(go.su.mnt_dir) < 0)
+		fail(SBX_STEP_ROOT);
+	if (go.su.host_image)
+		return;
+	if (tree < 0 || mkdir("upper", 0755) < 0 || mkdir("work", 0755) < 0 ||
+	    mkdir("root", 0755) < 0 || mkdir("lower", 0755) < 0 ||
+	    syscall(SYS_move_mount, tree, "", AT_FDCWD, "lower",
+		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail(SBX_STEP_OVERLAY);
+	close(tree);
+	if (mount("overlay", "root", "overlay", MS_NOSUID | MS_NODEV,
+		  "lowerdir=lower,upperdir=upper,workdir=work,userxattr") < 0 ||
+	    chdir("root") < 0)
+		fail(SBX_STEP_OVERLAY);
+}
+
+/* image "host": /usr and its top-level links (or binds) read-only, and
+ * the /etc the harness built */
+static void host_image(void)
+{
+	if (mkdir("usr", 0755) < 0 || bind_ro("/usr", "usr") < 0)
+		fail(SBX_STEP_USR);
+	for (int i = 0; i < SBX_SETUP_LINKS && go.su.usr_links[i][0]; i++) {
+		const char *n = go.su.usr_links[i];
+		char src[32];
+
+		if (go.su.usr_link_targets[i][0]) {
+			if (symlink(go.su.usr_link_targets[i], n) < 0)
+				fail(SBX_STEP_USR);
+			continue;
+		}
+		snprintf(src, sizeof(src), "/%s", n);
+		if (mkdir(n, 0755) < 0 || bind_ro(src, n) < 0)
+			fail(SBX_STEP_USR);
+	}
+	if (mkdir("etc", 0755) < 0 || bind_ro(go.su.etc_dir, "etc") < 0)
+		fail(SBX_STEP_ETC);
+}
+
+/* hosts and hostname: in etc/ of a directory image; for the host image
+ * in run/etc/, where the read-only template's symlinks point */
+static void common_etc(void)
+{
+	bool host = go.su.host_image;
+	const char *hosts = host ? "run/etc/hosts" : "etc/hosts";
+	const char *hostname = host ? "run/etc/hostname" : "etc/hostname";
+	char name[sizeof(go.su.name) + 1];
+	int n = snprintf(name, sizeof(name), "%s\n", go.su.name);
+
+	if ((host && mkdir("run/etc", 0755) < 0) ||
+	    (!host && mkdir("etc", 0755) < 0 && errno != EEXIST))
+		fail(SBX_STEP_ETC);
+	if (write_file(hosts, go.su.hosts, strlen(go.su.hosts), 0644) ||
+	    write_file(hostname, name, (size_t)n, 0644))
+		fail(SBX_STEP_ETC);
+}
+
+static void skeleton(void)
+{
+	static const struct { const char *p; mode_t m; } dirs[] = {
+		{ "tmp", 01777 }, { "var", 0755 }, { "var/tmp", 01777 },
+		{ "var/log", 0755 }, { "run", 0755 }, { "root", 0700 },
+		{ "home", 0755 }, { "home/agent", 0750 }, { "srv", 0755 },
+		{ "opt", 0755 }, { "proc", 0555 }, { "dev", 0755 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (mkdir_mode(dirs[i].p, dirs[i].m) < 0)
+			fail(SBX_STEP_ROOT);
+	if (chown("home/agent", AGENT_UID, AGENT_UID) < 0)
+		fail(SBX_STEP_ROOT);
+}
+
+static void make_dev(void)
+{
+	char src[32], dst[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(dst, sizeof(dst), "dev/%s", dev_nodes[i]);
+		if (touch(dst) < 0 ||
+		    mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			fail(SBX_STEP_DEV);
+	}
+	if (mkdir_mode("dev/shm", 01777) < 0 || mkdir("dev/pts", 0755) < 0 ||
+	    mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0 ||
+	    symlink("pts/ptmx", "dev/ptmx") < 0 ||
+	    symlink("/proc/self/fd", "dev/fd") < 0 ||
+	    symlink("/proc/self/fd/0", "dev/stdin") < 0 ||
+	    symlink("/proc/self/fd/1", "dev/stdout") < 0 ||
+	    symlink("/proc/self/fd/2", "dev/stderr") < 0)
+		fail(SBX_STEP_DEV);
+}
+
+static void pivot(void)
+{
+	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		fail(SBX_STEP_PROC);
+	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		fail(SBX_STEP_PIVOT);
+}
+
+static void host_name_and_lo(void)
+{
+	struct ifreq ifr = { 0 };
+	int s;
+
+	if (sethostname(go.su.name, strlen(go.su.name)) < 0)
+		fail(SBX_STEP_HOST);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		fail(SBX_STEP_HOST);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		fail(SBX_STEP_HOST);
+	close(s);
+}
+
+static void set_limits(void)
+{
+	struct rlimit nofile = { go.su.nofile, go.su.nofile };
+	struct rlimit core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
+	    setrlimit(RLIMIT_CORE, &core) < 0 || setsid() < 0)
+		fail(SBX_STEP_LIMITS);
+}
+
+static void drop_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	for (unsigned c = 0; c <= go.su.cap_last && c < 64; c++)
+		if (!(DOCKER_CAPS & (1ull << c)) &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			fail(SBX_STEP_CAPS);
+	d[0].effective = d[0].permitted = (uint32_t)DOCKER_CAPS;
+	d[1].effective = d[1].permitted = (uint32_t)(DOCKER_CAPS >> 32);
+	if (syscall(SYS_capset, &h, d) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		fail(SBX_STEP_CAPS);
+}
+
+static void harden(void)
+{
+	struct sock_fprog prog = { (unsigned short)go.su.bpf_len, go.bpf };
+
+	drop_caps();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		fail(SBX_STEP_SECCOMP);
+}
+
+void box_setup(void)
+{
+	int tree;
+
+	wait_go(&tree);
+	become_root();
+	make_root(tree);
+	if (go.su.host_image)
+		host_image();
+	skeleton();
+	common_etc();
+	make_dev();
+	pivot();
+	host_name_and_lo();
+	set_limits();
+	harden();
+}
