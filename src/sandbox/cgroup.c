@@ -51,7 +51,6 @@ static int write_str(const char *dir, const char *file, const char *val)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-/* Value of "key N" in a flat-keyed cgroup file, 0 if absent. */
 static int open_key(const char *dir, const char *file)
 {
 	char path[512];
@@ -60,8 +59,9 @@ static int open_key(const char *dir, const char *file)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* "key N" from a counters file kept open: pread from 0 re-reads it
- * without a path walk through cgroupfs on every exec. */
+/* Value of "key N" in a flat-keyed counters file kept open, 0 if absent:
+ * pread from 0 re-reads it without a path walk through cgroupfs on every
+ * exec. */
 static uint64_t read_key_fd(int fd, const char *key)
 {
 	char buf[1024];
@@ -389,6 +389,21 @@ static enum err init_v2(struct errmsg *e)
 	return rc;
 }
 
+/*
+ * Emptied cgroups are kept for the next boxes: creating a box's cgroups
+ * (three v1 hierarchies) and removing them cost ~0.3 ms and a kernel
+ * worker's time per box. A set is reused only when no task is left in it
+ * and it holds little charged memory (page cache the last box read stays
+ * charged to it and, reused, would eat into the next box's limit until
+ * reclaimed). Its counters are taken as the new baseline; a reused
+ * cgroup keeps the directory name of the box it was made for.
+ */
+#define POOL_MAX 64
+#define POOL_MEM_MAX ((uint64_t)16 << 20)
+
+static struct sbx_cg pool[POOL_MAX];
+static size_t n_pool;
+
 enum err sbx_cg_global_init(struct errmsg *e)
 {
 	enum err rc;
@@ -418,6 +433,8 @@ enum err sbx_cg_global_init(struct errmsg *e)
 
 void sbx_cg_global_cleanup(void)
 {
+	while (n_pool)
+		sbx_cg_destroy(&pool[--n_pool]);
 	for (int i = 0; i < 3; i++) {
 		if (sbx_g.cg_base[i])
 			remove_tree(sbx_g.cg_base[i]);
@@ -432,7 +449,11 @@ static int limits_v1(const struct sbx_cg *cg, const struct sbx_limits *l)
 	char v[32];
 
 	snprintf(v, sizeof(v), "%lld", (long long)l->memory_mb << 20);
-	if (write_str(cg->dir[CG_MEM], "memory.limit_in_bytes", v))
+	/* memory must stay <= memory+swap: raising the limit of a reused
+	 * cgroup takes the memsw limit out of the way first */
+	if (write_str(cg->dir[CG_MEM], "memory.limit_in_bytes", v) &&
+	    (write_str(cg->dir[CG_MEM], "memory.memsw.limit_in_bytes", "-1") ||
+	     write_str(cg->dir[CG_MEM], "memory.limit_in_bytes", v)))
 		return -1;
 	/* no swap beyond the limit, where swap accounting exists */
 	(void)write_str(cg->dir[CG_MEM], "memory.memsw.limit_in_bytes", v);
@@ -475,11 +496,69 @@ static void open_counters(struct sbx_cg *cg)
 		cg->pids_fd = open_key(pids, "pids.events");
 }
 
+static uint64_t read_num(const char *dir, const char *file)
+{
+	char path[512], *v;
+	uint64_t n = UINT64_MAX;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	v = read_pseudo(path);
+	if (v && *v >= '0' && *v <= '9')
+		n = strtoull(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static bool reusable(const struct sbx_cg *cg)
+{
+	bool v1 = sbx_g.cg_kind == SBX_CG_V1;
+	const char *pids = v1 ? cg->dir[CG_PIDS] : cg->dir[0];
+
+	if (n_pool == POOL_MAX || !cg->fds_ready || !pids || !cg->dir[CG_MEM])
+		return false;
+	return read_num(pids, "pids.current") == 0 &&
+	       read_num(cg->dir[CG_MEM], v1 ? "memory.usage_in_bytes" :
+					      "memory.current") <= POOL_MEM_MAX;
+}
+
+void sbx_cg_release(struct sbx_cg *cg)
+{
+	if (reusable(cg))
+		pool[n_pool++] = *cg;
+	else
+		sbx_cg_destroy(cg);
+	memset(cg, 0, sizeof(*cg));
+}
+
+static enum err limits_error(const struct sbx_limits *l, struct errmsg *e)
+{
+	return err_sys(e, ERR_LIMIT, "cannot set cgroup limits "
+		       "(memory %d MiB, pids %d, cpu %d%%)",
+		       l->memory_mb, l->pids, l->cpu_percent);
+}
+
+static enum err reuse(const struct sbx_limits *l, struct sbx_cg *cg,
+		      struct errmsg *e)
+{
+	*cg = pool[--n_pool];
+	if (sbx_g.cg_kind == SBX_CG_V1 ? limits_v1(cg, l) : limits_v2(cg, l)) {
+		enum err r = limits_error(l, e);
+
+		sbx_cg_destroy(cg);
+		return r;
+	}
+	cg->oom_seen = read_key_fd(cg->oom_fd, "oom_kill");
+	cg->pids_seen = read_key_fd(cg->pids_fd, "max");
+	return ERR_OK;
+}
+
 enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		       struct sbx_cg *cg, struct errmsg *e)
 {
 	int rc;
 
+	if (n_pool)
+		return reuse(l, cg, e);
 	memset(cg, 0, sizeof(*cg));
 	cg->oom_fd = cg->pids_fd = -1;
 	cg->fds_ready = true;
@@ -499,9 +578,7 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 	if (rc == 0)
 		open_counters(cg);
 	if (rc) {
-		enum err r = err_sys(e, ERR_LIMIT, "cannot set cgroup limits "
-				     "(memory %d MiB, pids %d, cpu %d%%)",
-				     l->memory_mb, l->pids, l->cpu_percent);
+		enum err r = limits_error(l, e);
 
 		sbx_cg_destroy(cg);
 		return r;
@@ -509,33 +586,26 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 	return ERR_OK;
 }
 
-/* v1: the parent opens each "tasks" file and the child, first thing,
- * writes "0" (itself) into them. Attaching ANOTHER task takes
- * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
- * period (5-20 ms measured on the loaded 2-core machine); a task moving
- * itself skips that lock. The permission check uses the credentials of
- * the opener (host root), so the already unprivileged-to-be child may
- * write. v2 boxes are created straight in their cgroup (CLONE_INTO_CGROUP)
- * and need neither. */
+/* The parent opens each "tasks" (v1) or "cgroup.procs" (v2) file and the
+ * child, first thing, writes "0" (itself) into them. Attaching ANOTHER
+ * task takes cgroup_threadgroup_rwsem for writing, which waits for an RCU
+ * grace period (5-20 ms measured on the loaded 2-core machine); a task
+ * moving itself skips that lock. The permission check uses the
+ * credentials of the opener (host root), so the already
+ * unprivileged-to-be child may write. */
 void sbx_cg_open_self_attach(const struct sbx_cg *cg, int fds[3])
 {
 	for (int i = 0; i < 3; i++) {
 		char *p;
 
 		fds[i] = -1;
-		if (sbx_g.cg_kind != SBX_CG_V1 || !cg->dir[i])
+		if (sbx_g.cg_kind == SBX_CG_NONE || !cg->dir[i])
 			continue;
-		p = path_join(cg->dir[i], "tasks");
+		p = path_join(cg->dir[i], sbx_g.cg_kind == SBX_CG_V1 ?
+			      "tasks" : "cgroup.procs");
 		fds[i] = open(p, O_WRONLY | O_CLOEXEC);
 		free(p);
 	}
-}
-
-int sbx_cg_clone_fd(const struct sbx_cg *cg)
-{
-	if (sbx_g.cg_kind != SBX_CG_V2 || !cg->dir[0])
-		return -1;
-	return open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 void sbx_cg_destroy(struct sbx_cg *cg)

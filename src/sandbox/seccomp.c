@@ -137,7 +137,12 @@ enum err sbx_seccomp_compile(struct sock_filter **prog_out,
 
 	if (!ctx)
 		return err_set(e, ERR_SANDBOX, "seccomp_init failed");
-	r = build(ctx);
+	/* a binary tree over syscall numbers instead of a linear list: fewer
+	 * instructions per syscall in the box, and a cheaper load (the kernel
+	 * runs the filter over every syscall number to build its cache) */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (!r)
+		r = build(ctx);
 	if (r < 0) {
 		seccomp_release(ctx);
 		errno = -r;
