@@ -25,6 +25,8 @@
  * seconds; in small batches the first ones already talk to the model
  * while the rest are still being set up. */
 #define LAUNCH_BATCH 8
+/* journal writes are committed in groups at most this old */
+#define GROUP_MS 20
 
 struct sched {
 	const struct engine_config *cfg;
@@ -219,6 +221,13 @@ static int gather(struct sched *s, struct pollfd *fds, struct episode **who)
 static int wait_ms(const struct sched *s)
 {
 	int best = can_launch(s) ? 0 : TICK_MS;
+	int64_t age = store_tx_age_ms(s->cfg->store);
+
+	/* wake up to commit the journal group in time */
+	if (age >= GROUP_MS)
+		best = 0;
+	else if (age >= 0 && GROUP_MS - age < best)
+		best = (int)(GROUP_MS - age);
 
 	for (size_t i = 0; i < s->n_live; i++) {
 		int t = episode_wait_ms(s->live[i]);
@@ -256,8 +265,12 @@ static void sweep(struct sched *s, struct pollfd *fds, struct episode **who,
 }
 
 /* Wait for any fd or deadline, then advance everything that is ready and
- * start what fits, journaling it all in one transaction (never held
- * across the wait, so other processes can write meanwhile). */
+ * start what fits. The journal writes of consecutive turns share one
+ * transaction, committed once it is GROUP_MS old (the wait is cut short
+ * for it) or when anything failed: at full speed a turn of the loop
+ * handles one or two events, and a commit per turn was a fifth of the
+ * harness's CPU per agent turn. Other writers of the store wait at most
+ * that long; readers never wait (WAL). */
 static enum err loop_once(struct sched *s, struct errmsg *e)
 {
 	size_t cap = s->n_live + 1;
@@ -277,7 +290,8 @@ static enum err loop_once(struct sched *s, struct errmsg *e)
 			adapt(s);
 			fill_slots(s);
 		}
-		rc2 = store_tx_commit(s->cfg->store, rc ? NULL : e);
+		rc2 = rc ? store_tx_commit(s->cfg->store, NULL) :
+			   store_tx_commit_due(s->cfg->store, GROUP_MS, e);
 		rc = rc ? rc : rc2;
 	}
 	free(fds);
@@ -336,6 +350,10 @@ enum err engine_run(const struct engine_config *cfg,
 	}
 	progress(&s, true);
 	drain(&s);
+	if (store_tx_commit(cfg->store, s.failed ? NULL : e) && !s.failed) {
+		s.failed = true;
+		s.fatal = *e;
+	}
 	summary->stopped = stopping(&s) || s.next < s.plan.n;
 	plan_release(&s.plan);
 	free(s.live);

@@ -122,12 +122,18 @@ void store_episodes_free(struct store_episode *eps, size_t n);
 enum err store_mark_interrupted(struct store *st, int64_t run_id,
 				int *n_out, struct errmsg *e) MUST_CHECK;
 
-/* Group the writes between begin and commit into one transaction (the
- * engine commits once per turn of its event loop instead of once per row;
- * a crash loses at most that uncommitted group, atomically). Without
- * begin every write is its own transaction. */
+/* Group the writes between begin and commit into one transaction, opened
+ * at the first write (the engine commits a group at most every few tens
+ * of milliseconds instead of once per row; a crash loses at most that
+ * uncommitted group, atomically). Without begin every write is its own
+ * transaction. store_tx_commit_due commits only when the open group is
+ * at least max_age_ms old and otherwise keeps grouping; store_tx_age_ms
+ * is the open group's age, -1 when none is open. */
 enum err store_tx_begin(struct store *st, struct errmsg *e) MUST_CHECK;
 enum err store_tx_commit(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err store_tx_commit_due(struct store *st, int64_t max_age_ms,
+			     struct errmsg *e) MUST_CHECK;
+int64_t store_tx_age_ms(const struct store *st);
 
 /* Encryption at rest of event data (transcripts hold task content). When
  * a codec is set, store_event_add stores seal(data) and store_event_list

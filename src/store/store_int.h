@@ -17,6 +17,8 @@ struct store {
 	sqlite3_stmt *ins_event;    /* prepared once: the hot path */
 	bool batch;                 /* store_tx_begin: group the next writes */
 	bool in_tx;                 /* a grouped transaction is open */
+	int64_t tx_start_ms;        /* when it was opened (now_ms) */
+	sqlite3_stmt *begin, *commit; /* prepared once */
 };
 
 /* Called by every write (sq_prep does it for writing statements): opens

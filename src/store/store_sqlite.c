@@ -139,6 +139,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	sqlite3_finalize(st->ins_event);
+	sqlite3_finalize(st->begin);
+	sqlite3_finalize(st->commit);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -151,12 +153,39 @@ enum err store_tx_begin(struct store *st, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* BEGIN IMMEDIATE / COMMIT through statements prepared once. */
+static enum err step_tx(struct store *st, sqlite3_stmt **stmt,
+			const char *sql, struct errmsg *e)
+{
+	int r;
+
+	if (!*stmt && sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return sq_fail(st, e, sql);
+	r = sqlite3_step(*stmt);
+	sqlite3_reset(*stmt);
+	return r == SQLITE_DONE ? ERR_OK : sq_fail(st, e, sql);
+}
+
 enum err store_tx_commit(struct store *st, struct errmsg *e)
 {
 	bool open = st->in_tx;
+	struct errmsg ignored;
 
 	st->batch = st->in_tx = false;
-	return open ? exec_sql(st, "COMMIT", e) : ERR_OK;
+	return open ? step_tx(st, &st->commit, "COMMIT", e ? e : &ignored) : ERR_OK;
+}
+
+int64_t store_tx_age_ms(const struct store *st)
+{
+	return st->in_tx ? now_ms() - st->tx_start_ms : -1;
+}
+
+enum err store_tx_commit_due(struct store *st, int64_t max_age_ms,
+			     struct errmsg *e)
+{
+	if (st->in_tx && store_tx_age_ms(st) < max_age_ms)
+		return ERR_OK;
+	return store_tx_commit(st, e);
 }
 
 enum err sq_write(struct store *st, struct errmsg *e)
@@ -165,8 +194,9 @@ enum err sq_write(struct store *st, struct errmsg *e)
 
 	if (!st->batch || st->in_tx)
 		return ERR_OK;
-	rc = exec_sql(st, "BEGIN IMMEDIATE", e);
+	rc = step_tx(st, &st->begin, "BEGIN IMMEDIATE", e);
 	st->in_tx = rc == ERR_OK;
+	st->tx_start_ms = now_ms();
 	return rc;
 }
 
