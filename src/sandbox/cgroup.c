@@ -537,16 +537,32 @@ static enum err limits_error(const struct sbx_limits *l, struct errmsg *e)
 		       l->memory_mb, l->pids, l->cpu_percent);
 }
 
+static bool same_limits(const struct sbx_cg *cg, const struct sbx_limits *l)
+{
+	return cg->mem_mb == l->memory_mb && cg->pids == l->pids &&
+	       cg->cpu_percent == l->cpu_percent;
+}
+
+static void note_limits(struct sbx_cg *cg, const struct sbx_limits *l)
+{
+	cg->mem_mb = l->memory_mb;
+	cg->pids = l->pids;
+	cg->cpu_percent = l->cpu_percent;
+}
+
 static enum err reuse(const struct sbx_limits *l, struct sbx_cg *cg,
 		      struct errmsg *e)
 {
 	*cg = pool[--n_pool];
-	if (sbx_g.cg_kind == SBX_CG_V1 ? limits_v1(cg, l) : limits_v2(cg, l)) {
+	if (same_limits(cg, l))
+		;
+	else if (sbx_g.cg_kind == SBX_CG_V1 ? limits_v1(cg, l) : limits_v2(cg, l)) {
 		enum err r = limits_error(l, e);
 
 		sbx_cg_destroy(cg);
 		return r;
 	}
+	note_limits(cg, l);
 	cg->oom_seen = read_key_fd(cg->oom_fd, "oom_kill");
 	cg->pids_seen = read_key_fd(cg->pids_fd, "max");
 	return ERR_OK;
@@ -575,8 +591,10 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 		}
 	}
 	rc = sbx_g.cg_kind == SBX_CG_V1 ? limits_v1(cg, l) : limits_v2(cg, l);
-	if (rc == 0)
+	if (rc == 0) {
+		note_limits(cg, l);
 		open_counters(cg);
+	}
 	if (rc) {
 		enum err r = limits_error(l, e);
 

@@ -50,11 +50,18 @@ static void self_attach(const struct sbx_child_args *a)
 	}
 }
 
-/* Carry our capabilities (in the box's user namespace only) across the
- * exec: init needs them to become box root and build the box, and drops
- * them to Docker's set, ambient ones included, before it runs anything. */
+/* Carry the capabilities init needs (in the box's user namespace only)
+ * across the exec: Docker's set, which it keeps for the box, and what it
+ * builds the box with. It drops them to Docker's set, ambient ones
+ * included, before it runs anything. */
 static void keep_caps(int ctl)
 {
+	static const int caps[] = {
+		CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD,
+		CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP,
+		CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+		CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_RESOURCE,
+	};
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
@@ -64,8 +71,8 @@ static void keep_caps(int ctl)
 	d[1].inheritable = d[1].permitted;
 	if (syscall(SYS_capset, &h, d) < 0)
 		fail(ctl, SBX_STEP_CAPS);
-	for (int c = 0; c <= sbx_g.cap_last; c++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, caps[i], 0, 0) < 0)
 			fail(ctl, SBX_STEP_CAPS);
 }
 

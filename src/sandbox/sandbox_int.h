@@ -191,6 +191,8 @@ struct sbx_cg {
 	uint64_t pids_seen;    /* pids-limit hits already attributed */
 	bool fds_ready;        /* the fds below are valid (or -1) */
 	int oom_fd, pids_fd;   /* counters, kept open: read after every exec */
+	int mem_mb, pids, cpu_percent; /* limits written (a pooled set's
+	                                  unchanged ones are not rewritten) */
 };
 
 /* Receive state of the exec in flight. */

@@ -142,6 +142,8 @@ static void test_spawn_exec(void **state)
 	/* what the box looks like */
 	expect_out(b, "hostname", "agent\n");
 	expect_out(b, "id -u; id -un; pwd", "1000\nagent\n/home/agent\n");
+	/* the box starts commands with umask 022 (init builds the box with 0) */
+	expect_out(b, "umask; touch f; stat -c %a f", "0022\n644\n");
 	sbx_episode_free(ep);
 }
 

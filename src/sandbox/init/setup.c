@@ -175,11 +175,13 @@ static int touch(const char *path)
 	return 0;
 }
 
+/* The exact mode (setup runs with umask 0); an existing directory (of a
+ * directory image) gets it too. */
 static int mkdir_mode(const char *path, mode_t mode)
 {
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -1;
-	return chmod(path, mode);
+	if (mkdir(path, mode) == 0)
+		return 0;
+	return errno == EEXIST ? chmod(path, mode) : -1;
 }
 
 /* Bind src onto dst read-only, nosuid, nodev, recursively. */
@@ -364,6 +366,7 @@ void box_setup(void)
 	int tree;
 
 	wait_go(&tree);
+	umask(0);
 	become_root();
 	make_root(tree);
 	if (go.su.host_image)
@@ -375,4 +378,5 @@ void box_setup(void)
 	host_name_and_lo();
 	set_limits();
 	harden();
+	umask(022); /* what commands in the box start with, as in Docker */
 }
