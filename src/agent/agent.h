@@ -1,5 +1,9 @@
 /*
- * agent.h - the agent scaffold: a ReAct loop of model calls and tool calls.
+ * agent.h - the agent scaffolds: loops of model calls and tool calls.
+ *
+ * Two scaffolds share this state machine: "react" (native tool calls) and
+ * "structured" (no tools offered; the model writes labelled sections and
+ * a "Command:" or its "Flag:", see structured.c).
  *
  * An agent is a state machine driven by the engine's event loop: it starts
  * model calls (completed through model_ctx_run callbacks) and commands in
@@ -39,8 +43,15 @@ struct agent_limits {
 typedef void (*agent_journal_fn)(void *arg, const char *kind,
 				 const char *json);
 
+enum agent_scaffold { AGENT_REACT, AGENT_STRUCTURED };
+
+/* "react" / "structured"; parse returns false for an unknown name. */
+const char *agent_scaffold_name(enum agent_scaffold s);
+bool agent_scaffold_parse(const char *name, enum agent_scaffold *out);
+
 struct agent_config {
-	const char *system_prompt;   /* NULL = built-in */
+	enum agent_scaffold scaffold;
+	const char *system_prompt;   /* NULL = the scaffold's built-in one */
 	const char *task_prompt;     /* rendered task prompt */
 	struct model *model;
 	struct sbx_box *box;

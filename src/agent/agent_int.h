@@ -20,8 +20,13 @@ struct agent {
 	size_t n_msgs, cap_msgs;
 	size_t bytes;               /* text and arguments in msgs */
 
-	size_t cur_msg;             /* assistant message whose calls run */
-	size_t cur_call;            /* next call to run in it */
+	size_t cur_msg;             /* assistant message being acted on */
+	const struct model_tool_call *calls; /* its calls (react) or the
+	                                        parsed step (structured) */
+	size_t n_calls;
+	size_t cur_call;            /* next call to run */
+	struct model_tool_call step; /* structured: the reply's action */
+	unsigned steps;
 	int nudges;                 /* consecutive replies without tools */
 	bool model_pending;
 	bool cancelled;
@@ -39,6 +44,16 @@ extern const size_t agent_n_tools;
 bool tool_dispatch(struct agent *a, const struct model_tool_call *call);
 /* Complete a running command: poll the box, append the observation. */
 bool tool_collect(struct agent *a);
+
+/* structured.c */
+extern const char structured_system[];
+extern const char structured_nudge[];
+/* The action of a structured reply: a bash call or a submit, with JSON
+ * arguments and id "step-SEQ" (owned by *call: model_tool_call fields);
+ * false (and *call empty) when the reply has neither. */
+bool structured_action(const char *text, unsigned seq,
+		       struct model_tool_call *call);
+#define STRUCTURED_OBSERVATION MODEL_TEXT_OBSERVATION
 
 /* react.c */
 void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,

@@ -1,6 +1,9 @@
 /*
- * react.c - the ReAct loop: model call -> tool calls -> observations ->
- * model call, until submit or a limit.
+ * react.c - the agent loop: model call -> tool calls -> observations ->
+ * model call, until submit or a limit. The ReAct scaffold runs the
+ * reply's native tool calls; the structured scaffold offers no tools and
+ * runs the one action parsed from the reply's text (structured.c), its
+ * observations going back as user messages.
  */
 #include "agent/agent_int.h"
 
@@ -35,6 +38,31 @@ static const char *const end_names[] = {
 	[AGENT_END_INFRA_ERROR] = "infra-error",
 	[AGENT_END_CANCELLED] = "cancelled",
 };
+
+static const char *const scaffold_names[] = {
+	[AGENT_REACT] = "react",
+	[AGENT_STRUCTURED] = "structured",
+};
+
+const char *agent_scaffold_name(enum agent_scaffold sc)
+{
+	return (unsigned)sc < ARRAY_SIZE(scaffold_names) ? scaffold_names[sc] : "?";
+}
+
+bool agent_scaffold_parse(const char *name, enum agent_scaffold *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scaffold_names); i++)
+		if (name && !strcmp(name, scaffold_names[i])) {
+			*out = (enum agent_scaffold)i;
+			return true;
+		}
+	return false;
+}
+
+static bool structured(const struct agent *a)
+{
+	return a->cfg.scaffold == AGENT_STRUCTURED;
+}
 
 const char *agent_end_name(enum agent_end end)
 {
@@ -74,7 +102,7 @@ struct agent *agent_new(const struct agent_config *cfg)
 	if (!a->cfg.limits.cmd_timeout_ms)
 		a->cfg.limits.cmd_timeout_ms = 60000;
 	push_msg(a, MODEL_SYSTEM, cfg->system_prompt ? cfg->system_prompt :
-		 default_system);
+		 structured(a) ? structured_system : default_system);
 	push_msg(a, MODEL_USER, cfg->task_prompt);
 	return a;
 }
@@ -90,6 +118,7 @@ void agent_free(struct agent *a)
 	free(a->res.flag);
 	strv_free(a->res.answers);
 	free(a->tool_input);
+	model_tool_call_release(&a->step);
 	free(a);
 }
 
@@ -112,13 +141,21 @@ void agent_finish(struct agent *a, enum agent_end end, const char *error)
 void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
 			 const char *text, bool is_error)
 {
-	struct model_msg *m = push_msg(a, MODEL_TOOL, text);
 	int64_t wall = a->tool_input ? now_us() - a->tool_started_us : 0;
 	char *ev;
 
-	m->tool_call_id = xstrdup(call->id);
-	m->tool_name = xstrdup(call->name);
-	m->tool_error = is_error;
+	if (structured(a)) {
+		char *obs = xasprintf(STRUCTURED_OBSERVATION "%s", text);
+
+		push_msg(a, MODEL_USER, obs);
+		free(obs);
+	} else {
+		struct model_msg *m = push_msg(a, MODEL_TOOL, text);
+
+		m->tool_call_id = xstrdup(call->id);
+		m->tool_name = xstrdup(call->name);
+		m->tool_error = is_error;
+	}
 	ev = journal_tool_event(call, text, is_error, wall);
 	agent_journal(a, "tool", ev);
 	free(ev);
@@ -142,12 +179,18 @@ static bool fit_context(struct agent *a)
 
 	for (size_t i = 2; i < a->n_msgs && estimate_tokens(a) > budget; i++) {
 		struct model_msg *m = &a->msgs[i];
-		if (m->role != MODEL_TOOL || !m->text || strlen(m->text) < 64)
+		bool obs = m->role == MODEL_TOOL ||
+			   (m->role == MODEL_USER && m->text &&
+			    !strncmp(m->text, STRUCTURED_OBSERVATION,
+				     strlen(STRUCTURED_OBSERVATION)));
+		if (!obs || !m->text || strlen(m->text) < 64)
 			continue;
 		a->bytes -= msg_bytes(m);
 		free(m->text);
-		m->text = xstrdup("[observation dropped to fit the context "
-				  "window]");
+		m->text = xstrdup(m->role == MODEL_TOOL ?
+				  "[observation dropped to fit the context window]" :
+				  STRUCTURED_OBSERVATION "[dropped to fit the "
+				  "context window]");
 		a->bytes += msg_bytes(m);
 		model_msg_changed(m);
 	}
@@ -190,8 +233,10 @@ static void call_model(struct agent *a)
 	}
 	req.msgs = a->msgs;
 	req.n_msgs = a->n_msgs;
-	req.tools = agent_tools;
-	req.n_tools = agent_n_tools;
+	if (!structured(a)) {
+		req.tools = agent_tools;
+		req.n_tools = agent_n_tools;
+	}
 	req.solution_path = a->cfg.solution_path;
 	req.cache_wire = true;
 	if (model_call_start(a->cfg.model, &req, on_reply, a, &e) != ERR_OK) {
@@ -207,13 +252,12 @@ static void call_model(struct agent *a)
 static void advance(struct agent *a)
 {
 	while (a->state != AGENT_DONE) {
-		struct model_msg *m = &a->msgs[a->cur_msg];
-		if (a->cur_call >= m->n_calls) {
+		if (a->cur_call >= a->n_calls) {
 			call_model(a);
 			return;
 		}
 		a->cur_call++;
-		if (tool_dispatch(a, &m->calls[a->cur_call - 1]))
+		if (tool_dispatch(a, &a->calls[a->cur_call - 1]))
 			return;
 	}
 }
@@ -245,6 +289,14 @@ static void take_assistant(struct agent *a, struct model_reply *r)
 	a->bytes += msg_bytes(m);
 	a->cur_msg = a->n_msgs - 1;
 	a->cur_call = 0;
+	a->calls = m->calls;
+	a->n_calls = m->n_calls;
+	if (structured(a)) {
+		/* the reply's own calls are not part of this protocol */
+		model_tool_call_release(&a->step);
+		a->calls = &a->step;
+		a->n_calls = structured_action(m->text, ++a->steps, &a->step);
+	}
 }
 
 static void on_reply(void *arg, struct model_reply *r)
@@ -271,12 +323,12 @@ static void on_reply(void *arg, struct model_reply *r)
 	a->res.turns++;
 	take_assistant(a, r);
 	model_reply_release(r);
-	if (a->msgs[a->cur_msg].n_calls == 0) {
+	if (a->n_calls == 0) {
 		if (++a->nudges > AGENT_MAX_NUDGES) {
 			agent_finish(a, AGENT_END_NO_SUBMIT, NULL);
 			return;
 		}
-		push_msg(a, MODEL_USER, nudge);
+		push_msg(a, MODEL_USER, structured(a) ? structured_nudge : nudge);
 	} else {
 		a->nudges = 0;
 	}

@@ -220,8 +220,7 @@ done:
 
 bool tool_collect(struct agent *a)
 {
-	struct model_msg *m = &a->msgs[a->cur_msg];
-	const struct model_tool_call *call = &m->calls[a->cur_call - 1];
+	const struct model_tool_call *call = &a->calls[a->cur_call - 1];
 	struct sbx_exec_result r = { 0 };
 	struct errmsg e;
 	bool done = false;

@@ -70,7 +70,8 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
        OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
-       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK, OPT_POLICY, OPT_FAIL };
+       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK, OPT_POLICY, OPT_FAIL,
+       OPT_AGENT };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -81,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "base-url", required_argument, NULL, OPT_BASE_URL },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "prompt", required_argument, NULL, OPT_PROMPT },
+	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "temperature", required_argument, NULL, OPT_TEMP },
 	{ "max-tokens", required_argument, NULL, OPT_MAXTOK },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -135,6 +137,14 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 			return bad("prompt", arg);
 		o->prompt_level = arg;
 		break;
+	case OPT_AGENT: {
+		enum agent_scaffold sc;
+
+		if (!agent_scaffold_parse(arg, &sc))
+			return bad("agent (react or structured)", arg);
+		o->agent = arg;
+		break;
+	}
 	case OPT_TEMP:
 		if (!parse_double(arg, 0, 2, &o->params.temperature))
 			return bad("temperature", arg);
@@ -206,6 +216,7 @@ static void usage(void)
 	fputs("usage: assay run --suite S --model M [--epochs N] [-j N] "
 	      "[--store PATH]\n"
 	      "         [--base-url URL] [--key-file F] [--prompt hard|easy]\n"
+	      "         [--agent react|structured]\n"
 	      "         [--temperature T] [--max-tokens N] [--seed N] "
 	      "[--reasoning-effort low|medium|high]\n"
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
@@ -252,6 +263,7 @@ char *run_opts_to_json(const struct run_opts *o)
 
 	json_object_set_new(j, "suite", json_string(o->suite));
 	json_object_set_new(j, "model", json_string(o->model));
+	json_object_set_new(j, "agent", json_string(o->agent ? o->agent : "react"));
 	json_object_set_new(j, "epochs", json_integer(o->epochs));
 	json_object_set_new(j, "jobs", json_integer(o->jobs));
 	if (o->base_url)
@@ -320,6 +332,12 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 	o->base_url = keep(o, j, "base_url");
 	o->key_file = keep(o, j, "key_file");
 	o->prompt_level = keep(o, j, "prompt");
+	o->agent = keep(o, j, "agent");
+	if (o->agent && !agent_scaffold_parse(o->agent, &(enum agent_scaffold){ 0 })) {
+		json_decref(j);
+		return err_set(e, ERR_STORE, "the run's stored configuration names "
+			       "an unknown agent scaffold '%s'", o->agent);
+	}
 	o->developer = keep(o, j, "developer");
 	o->params.reasoning_effort = keep(o, j, "reasoning_effort");
 	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
@@ -541,6 +559,8 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.epochs = o->epochs;
 	ec.jobs = o->jobs;
 	ec.prompt_level = o->prompt_level;
+	if (o->agent) /* checked by run_opts_parse / run_opts_from_json */
+		(void)agent_scaffold_parse(o->agent, &ec.scaffold);
 	ec.developer = o->developer ? o->developer : default_developer(o->model, buf, sizeof(buf));
 	ec.budget_tokens = o->budget_tokens;
 	ec.budget_usd = o->budget_usd;

@@ -20,6 +20,7 @@ struct run_opts {
 	const char *base_url;
 	const char *key_file;
 	const char *prompt_level;
+	const char *agent;         /* scaffold name; NULL = "react" */
 	const char *developer;     /* owner of the endpoint (exposure ledger) */
 	int epochs;
 	int jobs;
@@ -37,7 +38,7 @@ struct run_opts {
 	const char *policy;        /* evaluate after the run (run only) */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
-	char *owned[8];            /* strings restored from JSON */
+	char *owned[12];           /* strings restored from JSON */
 	size_t n_owned;
 };
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/agent.h"
 #include "base/err.h"
 #include "model/model.h"
 #include "store/store.h"
@@ -29,6 +30,7 @@ struct engine_config {
 	int epochs;
 	int jobs;                       /* concurrent episodes, >= 1 */
 	const char *prompt_level;       /* NULL, "hard" or "easy" */
+	enum agent_scaffold scaffold;   /* the agent every episode runs */
 	const char *developer;          /* who runs the endpoint, for the
 	                                   exposure ledger */
 	long budget_tokens;             /* whole run; 0 = unlimited */

@@ -405,6 +405,7 @@ static void start_agent(struct episode *ep)
 	struct agent_config ac = { 0 };
 	struct errmsg e;
 
+	ac.scaffold = ep->cfg->scaffold;
 	ac.task_prompt = ep->prompt;
 	ac.model = ep->cfg->model;
 	ac.box = sbx_episode_box(ep->sbx, NULL);

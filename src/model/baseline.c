@@ -264,13 +264,78 @@ static void end_turn(struct model_reply *r, const char *name)
 }
 
 /* The observation answering the oracle's bash call: the last tool
- * message (the conversation has exactly one call so far). */
+ * message (the conversation has exactly one call so far), or in text
+ * mode the last user message that is an observation. */
 static const char *last_observation(const struct model_request *req)
 {
-	for (size_t i = req->n_msgs; i-- > 0;)
-		if (req->msgs[i].role == MODEL_TOOL)
-			return req->msgs[i].text ? req->msgs[i].text : "";
+	size_t pl = strlen(MODEL_TEXT_OBSERVATION);
+
+	for (size_t i = req->n_msgs; i-- > 0;) {
+		const char *t = req->msgs[i].text ? req->msgs[i].text : "";
+
+		if (req->n_tools && req->msgs[i].role == MODEL_TOOL)
+			return t;
+		if (!req->n_tools && req->msgs[i].role == MODEL_USER &&
+		    !strncmp(t, MODEL_TEXT_OBSERVATION, pl))
+			return t + pl;
+	}
 	return NULL;
+}
+
+/* Text mode (no tools offered): the structured scaffold's protocol. */
+static void text_reply(struct model_reply *r, char *text)
+{
+	r->text = text;
+	r->stop = MODEL_STOP_END_TURN;
+}
+
+static void text_command(struct model_reply *r, const char *cmd)
+{
+	text_reply(r, xasprintf("Thought: run it.\nCommand:\n%s", cmd));
+}
+
+static const char *str_or_empty(json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* {"flag":...,"answers":[...]} (ours) as "Flag:" and "Answer N:" lines. */
+static char *submit_text(const char *args)
+{
+	json_t *j = json_loads(args, 0, NULL), *a;
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	if (buf_printf(&b, "Flag: %s\n", str_or_empty(json_object_get(j, "flag"))))
+		goto done;
+	a = json_object_get(j, "answers");
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (buf_printf(&b, "Answer %zu: %s\n", i + 1,
+			       str_or_empty(json_array_get(a, i))))
+			break;
+done:
+	json_decref(j);
+	return buf_detach(&b, NULL);
+}
+
+static void submit_reply(struct model_reply *r, const struct model_request *req,
+			 char *args)
+{
+	if (req->n_tools) {
+		one_call(r, "submit", args);
+		return;
+	}
+	text_reply(r, submit_text(args));
+	free(args);
+}
+
+static void bash_reply(struct model_reply *r, const struct model_request *req,
+		       const char *cmd)
+{
+	if (req->n_tools)
+		one_call(r, "bash", bash_args(cmd));
+	else
+		text_command(r, cmd);
 }
 
 static enum err oracle_submit(struct model *m, const struct model_request *req,
@@ -288,7 +353,7 @@ static enum err oracle_submit(struct model *m, const struct model_request *req,
 				     m->name, pe.text);
 		return ERR_OK;
 	}
-	one_call(r, "submit", oracle_submit_args(out, len));
+	submit_reply(r, req, oracle_submit_args(out, len));
 	free(out);
 	return ERR_OK;
 }
@@ -305,7 +370,7 @@ static enum err oracle_local(struct model *m, const struct model_request *req,
 				       "baseline/oracle needs the task's "
 				       "solution path");
 		cmd = oracle_command(req->solution_path);
-		one_call(r, "bash", bash_args(cmd));
+		bash_reply(r, req, cmd);
 		free(cmd);
 		return ERR_OK;
 	}
@@ -322,9 +387,9 @@ static enum err null_local(struct model *m, const struct model_request *req,
 
 	(void)e;
 	if (turn == 0)
-		one_call(r, "bash", bash_args("ls -la /home/agent"));
+		bash_reply(r, req, "ls -la /home/agent");
 	else if (turn == 1)
-		one_call(r, "submit", xstrdup("{\"flag\":\"\"}"));
+		submit_reply(r, req, xstrdup("{\"flag\":\"\"}"));
 	else
 		end_turn(r, m->name);
 	return ERR_OK;

@@ -78,9 +78,14 @@ struct model_params {
 	long seed;                     /* < 0 = unset */
 };
 
+#define MODEL_TEXT_OBSERVATION "Observation:\n"
+
 struct model_request {
 	const struct model_msg *msgs;  /* msgs[0] may be MODEL_SYSTEM */
 	size_t n_msgs;
+	/* none: the caller's scaffold works in text (the baselines then
+	 * answer with "Command:" / "Flag:" lines and read the output from
+	 * the last user message starting with MODEL_TEXT_OBSERVATION) */
 	const struct model_tool *tools;
 	size_t n_tools;
 	/* For providers whose model_needs_solution() is true: the path of the

@@ -125,6 +125,37 @@ grep -q "\"x_api_key\":\"$KEY\"" "$TMP/mock.log" && grep -q '"anthropic_version"
 	ok "anthropic: x-api-key header and tool_result blocks" || bad "anthropic wire" "$(tail -c 400 "$TMP/mock.log")"
 stop_mock
 
+# the structured scaffold: no tools offered, the action is in the text,
+# the output goes back as an "Observation:" user message
+TEXT_BASH='{"kind":"text","text":"Reflection: none yet\nPlan: decode the note\nThought: base64\nCommand:\n```bash\nbase64 -d note.txt\n```","usage":{"prompt":100,"completion":30}}'
+TEXT_FLAG='{"kind":"text","text":"Thought: that is it\n**Flag:** flag{files-only-example}\nAnswer 1: base64","usage":{"prompt":150,"completion":10}}'
+start_mock "$TEXT_BASH" "$TEXT_FLAG"
+run_openai --agent structured
+expect_outcome "structured scaffold (openai): text command, flag, solved" solved none
+if ! grep -q '"tools"' "$TMP/mock.log" && grep -q 'Observation:\\nflag{files-only-example}' "$TMP/mock.log" &&
+   [ "$(last answers_ok)" = 1 ] &&
+   [ "$(sqlite3 "$DB" "SELECT json_extract(config_json, '$.agent') FROM runs WHERE id=$RUN")" = structured ]; then
+	ok "structured: no tools sent, observation as text, answers and scaffold recorded"
+else bad "structured wire" "$(tail -c 600 "$TMP/mock.log")"; fi
+stop_mock
+start_mock "$TEXT_BASH" "$TEXT_FLAG"
+ANTHROPIC_API_KEY=$KEY ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" "$ASSAY" run --suite "$TASK" \
+	--model anthropic/mock-2 --agent structured --store "$DB" --json --max-retries 1 >"$TMP/out" 2>"$TMP/err"
+RUN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"])' "$TMP/out" 2>/dev/null)
+expect_outcome "structured scaffold (anthropic): solved" solved none
+stop_mock
+# a reply with neither a command nor a flag is nudged, then no-submit
+start_mock '{"kind":"text","text":"Let me think."}' '{"kind":"text","text":"Hmm."}' \
+	'{"kind":"text","text":"Still thinking."}' '{"kind":"text","text":"No."}'
+run_openai --agent structured
+expect_outcome "structured: no command and no flag: no-submit" no-submit none
+grep -q 'end your reply with' "$TMP/mock.log" && ok "structured: the nudge names the format" ||
+	bad "structured nudge" "$(tail -c 400 "$TMP/mock.log")"
+stop_mock
+"$ASSAY" run --suite "$TASK" --model baseline/null --agent nope --store "$DB" >/dev/null 2>"$TMP/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "agent" "$TMP/err" && ok "unknown scaffold: exit 2" || bad "unknown scaffold" "rc=$rc $(cat "$TMP/err")"
+
 # bad input: a missing key or an unreachable endpoint
 env -u OPENAI_API_KEY "$ASSAY" run --suite "$TASK" --model openai/gpt-4.1 --store "$DB" >/dev/null 2>"$TMP/err"
 rc=$?

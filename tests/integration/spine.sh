@@ -23,6 +23,31 @@ else
 	bad "oracle solves every epoch" "rc=$rc out=$out $(tail -3 "$TMP/err")"
 fi
 
+# the second scaffold (structured: text actions, no native tools) solves
+# them too, and a report of both runs counts two scaffolds for the model
+out2=$("$ASSAY" run --suite "$TASKS" --model baseline/oracle --agent structured --epochs 2 \
+	-j 2 --store "$DB" --json 2>"$TMP/err")
+run2=$(printf '%s' "$out2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])' 2>/dev/null)
+if [ -n "$run2" ] && [ "$(printf '%s' "$out2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["solved"])')" = 6 ] &&
+   "$ASSAY" report "$run2" --reference "$run" --store "$DB" --format json -o "$TMP/both.json" &&
+   [ "$(python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "scaffolds" in o and "minimums" in o: return o["scaffolds"]
+        for v in o.values():
+            r = find(v)
+            if r is not None: return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r is not None: return r
+print(find(json.load(open(sys.argv[1]))))' "$TMP/both.json")" = 2 ]; then
+	ok "structured scaffold: oracle solves every task; two scaffolds counted"
+else
+	bad "structured scaffold" "out=$out2 $(tail -3 "$TMP/err")"
+fi
+
 # the transcript holds the tool calls and the score
 ep=$(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag' LIMIT 1")
 if "$ASSAY" show --store "$DB" --episode "$ep" --transcript >"$TMP/show" 2>&1 &&
