@@ -3,11 +3,12 @@
  * channel.
  *
  * Spawn: take a uid slot, create the cgroups, clone() into new user,
- * mount, pid, ipc, uts and net namespaces (pidfd) sharing our memory
- * until the child has exec'd assay-init (CLONE_VM | CLONE_VFORK: no copy
- * of the harness's page tables, see child.c), write the uid/gid maps (box
- * root = an unprivileged host uid range), then send SBX_M_GO with how to
- * build the box, which init does (init/setup.c) before it says HELLO.
+ * mount, pid, ipc and uts namespaces (pidfd) sharing our memory until the
+ * child has exec'd assay-init (CLONE_VM | CLONE_VFORK: no copy of the
+ * harness's page tables, see child.c), write the uid/gid maps (box root =
+ * an unprivileged host uid range), then send SBX_M_GO with how to build
+ * the box, which init does (init/setup.c), making the box's network
+ * namespace in parallel; its HELLO carries an fd of that namespace.
  * Destroy: SIGKILL to pid 1 through the pidfd
  * (the kernel kills the whole pid namespace and the namespaces, mounts
  * and tmpfs go with the last process), wait, remove the cgroups, release
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <poll.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -164,16 +167,11 @@ static enum err release_child(struct sbx_box *b, const struct buf *setup,
 			      struct errmsg *e)
 {
 	uint32_t base = sbx_uid_base(b->slot);
-	char path[64];
 	int tree = -1, sent;
 
 	if (write_map(b->pid, "uid_map", base) || write_map(b->pid, "gid_map", base))
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot write uid map",
 			       b->name);
-	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)b->pid);
-	b->netns = open(path, O_RDONLY | O_CLOEXEC);
-	if (b->netns < 0)
-		return err_sys(e, ERR_SANDBOX, "box '%s': cannot open netns", b->name);
 	if (strcmp(b->image, "host") && (tree = idmapped_image(b)) < 0)
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot map image '%s'",
 			       b->name, b->image);
@@ -194,8 +192,7 @@ static long clone_box(struct sbx_child_args *a, int *pidfd)
 {
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | CLONE_NEWNS |
-		    CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
-		    CLONE_PIDFD;
+		    CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
 
 	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
 	return clone(sbx_child_main, stack + sizeof(stack), flags | SIGCHLD, a,
@@ -250,20 +247,89 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 	return rc;
 }
 
+/* A network namespace fd that came with HELLO: checked to be one (init
+ * is inside the box: what it sends is hostile). */
+static bool is_netns(int fd)
+{
+	return ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+}
+
+static enum err wait_fd(struct sbx_box *b, short ev, int64_t deadline_ms,
+			struct errmsg *e);
+
+/* recvmsg for the one message that may carry an fd (at most one: with
+ * more, MSG_CTRUNC is set and the kernel installs only what fits). */
+static enum err recv_hello(struct sbx_box *b, int64_t deadline_ms,
+			   struct sbx_msg *h, const char **p, int *fd,
+			   struct errmsg *e)
+{
+	struct iovec iov = { rbuf, sizeof(rbuf) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t n;
+	enum err rc;
+
+	*fd = -1;
+	do {
+		if ((rc = wait_fd(b, POLLIN, deadline_ms, e)))
+			return rc;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		n = recvmsg(b->ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && (errno == EINTR || errno == EAGAIN));
+	if (n <= 0) {
+		sbx_box_mark_dead(b);
+		return err_set(e, ERR_SANDBOX, "box '%s': init exited", b->name);
+	}
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	memcpy(h, rbuf, (size_t)n < sizeof(*h) ? (size_t)n : sizeof(*h));
+	if ((size_t)n < sizeof(*h) || h->len != (size_t)n - sizeof(*h) ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    (c && *fd < 0)) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		sbx_box_mark_dead(b);
+		return err_set(e, ERR_SANDBOX, "box '%s': malformed message "
+			       "during setup", b->name);
+	}
+	*p = rbuf + sizeof(*h);
+	return ERR_OK;
+}
+
 enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e)
 {
 	struct sbx_msg h;
 	const char *p;
 	enum err rc;
+	int fd;
 
-	rc = sbx_recv(b, now_ms() + SBX_SPAWN_TIMEOUT_MS, &h, &p, e);
+	rc = recv_hello(b, now_ms() + SBX_SPAWN_TIMEOUT_MS, &h, &p, &fd, e);
+	if (rc == ERR_OK && h.type == SBX_M_HELLO && h.len == 0) {
+		if (fd >= 0 && is_netns(fd)) {
+			b->netns = fd;
+			return ERR_OK;
+		}
+		if (fd >= 0)
+			close(fd);
+		sbx_box_mark_dead(b);
+		return err_set(e, ERR_SANDBOX, "box '%s': init sent no network "
+			       "namespace", b->name);
+	}
+	if (fd >= 0)
+		close(fd);
 	if (rc == ERR_TIMEOUT)
 		return err_set(e, ERR_TIMEOUT, "box '%s': init did not start within %d ms",
 			       b->name, SBX_SPAWN_TIMEOUT_MS);
 	if (rc)
 		return err_prefix(e, "box '%s' setup", b->name);
-	if (h.type == SBX_M_HELLO && h.len == 0)
-		return ERR_OK;
 	if (h.type == SBX_M_SETUP_ERR && h.len == sizeof(struct sbx_m_setup_err)) {
 		struct sbx_m_setup_err se;
 

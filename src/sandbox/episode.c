@@ -166,10 +166,12 @@ static enum err spawn_all(struct sbx_episode *ep, struct errmsg *e)
 		rc = sbx_box_spawn(&ep->boxes[i], h.data, e);
 	}
 	buf_release(&h);
-	if (!rc && ep->n > 1)
-		rc = sbx_net_setup(ep, e);
+	/* the boxes build themselves in parallel; their HELLOs bring the
+	 * network namespaces to wire */
 	for (size_t i = 0; i < ep->n && !rc; i++)
 		rc = sbx_box_wait_hello(&ep->boxes[i], e);
+	if (!rc && ep->n > 1)
+		rc = sbx_net_setup(ep, e);
 	if (rc)
 		err_prefix(e, "episode '%s'", ep->name);
 	return rc;

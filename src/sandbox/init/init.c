@@ -3,7 +3,8 @@
  *
  * Exec'd by the harness's cloned child in the box's fresh namespaces, with
  * the control socket on fd 3. It first builds the box from the harness's
- * SBX_M_GO (setup.c: ids, root, mounts, caps, seccomp), says HELLO, then
+ * SBX_M_GO (setup.c: ids, network namespace, root, mounts, caps, seccomp),
+ * says HELLO with an fd of the box's network namespace, then
  * reaps every zombie of the pid namespace and serves requests from the
  * harness one at a time: run a command (capturing output, head and tail
  * kept within a cap, killing the process group at the timeout), start a
@@ -103,6 +104,30 @@ static void send_msg(uint32_t type, const void *h, size_t hlen,
 		if (errno != EINTR)
 			_exit(0); /* harness gone: the box goes with us */
 	}
+}
+
+/* HELLO, with the box's network namespace for the harness to wire. */
+static void send_hello(int netns)
+{
+	struct sbx_msg m = { .type = SBX_M_HELLO, .len = 0 };
+	struct iovec iov = { &m, sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &netns, sizeof(int));
+	while (sendmsg(st.ctl, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			_exit(0);
 }
 
 static void send_ack(int err, uint64_t size)
@@ -830,9 +855,9 @@ static void loop_once(void)
 
 int main(void)
 {
+	int netns = box_setup();
 	sigset_t mask;
 
-	box_setup();
 	st.ctl = SBX_CTL_FD;
 	st.put_fd = -1;
 	sigemptyset(&mask);
@@ -846,7 +871,8 @@ int main(void)
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_NAME, "assay-init");
 	fcntl(st.ctl, F_SETFD, FD_CLOEXEC);
-	send_msg(SBX_M_HELLO, NULL, 0, NULL, 0);
+	send_hello(netns);
+	close(netns);
 	for (;;)
 		loop_once();
 }

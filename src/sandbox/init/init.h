@@ -7,7 +7,8 @@
 
 /* setup.c: wait for SBX_M_GO on fd SBX_CTL_FD and build the box; returns
  * inside the finished box (root pivoted, capabilities dropped, seccomp
- * on), or reports the failing step to the harness and exits. */
-void box_setup(void);
+ * on) with an fd of the box's network namespace for the harness, or
+ * reports the failing step to the harness and exits. */
+int box_setup(void);
 
 #endif

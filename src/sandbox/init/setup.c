@@ -1,12 +1,15 @@
 /*
  * setup.c - init's first job: build the box it is pid 1 of.
  *
- * init starts in fresh user, mount, pid, ipc, uts and net namespaces with
- * no uid mapped yet. It waits for SBX_M_GO (sent once the harness has
- * written the uid/gid maps), becomes box root, builds the box root on a
- * tmpfs (size = disk limit; for a directory image an overlay over the
- * idmapped tree that came with GO), pivots into it, sets the hostname,
- * brings up loopback, sets rlimits, drops to Docker's default
+ * init starts in fresh user, mount, pid, ipc and uts namespaces with no
+ * uid mapped yet. It waits for SBX_M_GO (sent once the harness has
+ * written the uid/gid maps), becomes box root, and then does two things
+ * at once: a thread creates the box's network namespace (the most
+ * expensive namespace to make: loopback, sysctls, IPv6) and brings up its
+ * loopback, while init builds the box root on a tmpfs (size = disk limit;
+ * for a directory image an overlay over the idmapped tree that came with
+ * GO), pivots into it and sets the hostname. Then init joins the new
+ * network namespace, sets rlimits, drops to Docker's default
  * capabilities, sets no_new_privs and loads the harness's seccomp
  * program. Every failure is reported as {step, errno} over the control
  * socket and ends init.
@@ -21,9 +24,11 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
+#include <linux/sockios.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -308,21 +313,64 @@ static void pivot(void)
 		fail(SBX_STEP_PIVOT);
 }
 
-static void host_name_and_lo(void)
-{
-	struct ifreq ifr = { 0 };
-	int s;
+/* The network namespace, made by a thread of its own (a namespace of the
+ * calling thread only) while init builds the root. */
+struct netns_job {
+	pthread_t thread;
+	int fd;        /* the new netns, or -1 */
+	int err;       /* errno of the failing step */
+};
 
-	if (sethostname(go.su.name, strlen(go.su.name)) < 0)
-		fail(SBX_STEP_HOST);
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+static void *make_netns(void *arg)
+{
+	struct netns_job *job = arg;
+	struct ifreq ifr = { 0 };
+	int s = -1;
+
 	memcpy(ifr.ifr_name, "lo", 3);
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		fail(SBX_STEP_HOST);
+	if (unshare(CLONE_NEWNET) < 0 ||
+	    (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		goto out;
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		goto out;
+	job->fd = ioctl(s, SIOCGSKNS);  /* an fd of the socket's netns */
+out:
+	if (job->fd < 0)
+		job->err = errno;
+	if (s >= 0)
+		close(s);
+	return NULL;
+}
+
+static void netns_start(struct netns_job *job)
+{
+	job->fd = -1;
+	job->err = 0;
+	errno = pthread_create(&job->thread, NULL, make_netns, job);
+	if (errno)
 		fail(SBX_STEP_HOST);
-	close(s);
+}
+
+/* Wait for the thread and move init into the namespace it made. */
+static void netns_join(struct netns_job *job)
+{
+	pthread_join(job->thread, NULL);
+	if (job->fd < 0) {
+		errno = job->err;
+		fail(SBX_STEP_HOST);
+	}
+	if (setns(job->fd, CLONE_NEWNET) < 0)
+		fail(SBX_STEP_HOST);
+	if (fcntl(job->fd, F_SETFD, FD_CLOEXEC) < 0)
+		fail(SBX_STEP_HOST);
+}
+
+static void host_name(void)
+{
+	if (sethostname(go.su.name, strlen(go.su.name)) < 0)
+		fail(SBX_STEP_HOST);
 }
 
 static void set_limits(void)
@@ -361,13 +409,15 @@ static void harden(void)
 		fail(SBX_STEP_SECCOMP);
 }
 
-void box_setup(void)
+int box_setup(void)
 {
+	struct netns_job net;
 	int tree;
 
 	wait_go(&tree);
 	umask(0);
 	become_root();
+	netns_start(&net);
 	make_root(tree);
 	if (go.su.host_image)
 		host_image();
@@ -375,8 +425,10 @@ void box_setup(void)
 	common_etc();
 	make_dev();
 	pivot();
-	host_name_and_lo();
+	host_name();
+	netns_join(&net);
 	set_limits();
 	harden();
 	umask(022); /* what commands in the box start with, as in Docker */
+	return net.fd;
 }
