@@ -104,6 +104,7 @@ enum err engine_snapshot_tasks(struct store *st, int64_t run_id,
 		row.attack = join_words(t->attack);
 		row.n_answers = (int)t->n_answers;
 		row.digest = digest;
+		row.limit_tokens = t->limits.tokens;
 		rc = store_task_add(st, run_id, &row, e);
 		free(row.tags);
 		free(row.attack);

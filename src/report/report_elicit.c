@@ -2,9 +2,11 @@
  * report_elicit.c - what the journal says about elicitation (scaffolds,
  * per-episode token budget) and where the default policy lives.
  *
- * The journal does not snapshot task limits, so the token budget is read
- * from the suite directory the run recorded; if that suite is gone or
- * sealed the budget is reported unknown (0) rather than guessed.
+ * The token budget is the smallest per-episode token limit of the run's
+ * tasks as journaled with the run. Runs journaled before limits were
+ * (store schema 1) fall back to the suite directory the run recorded; if
+ * that suite is gone or sealed the budget is reported unknown (0) rather
+ * than guessed.
  */
 #include "report/report_int.h"
 
@@ -65,13 +67,34 @@ static bool in_run(const struct report *r, const char *id)
 	return false;
 }
 
+/* From the journal; 0 when any task's limit was not journaled. */
+static long long journaled_budget(const struct report *r)
+{
+	long long min = 0;
+
+	for (size_t i = 0; i < r->n_tasks; i++) {
+		long long v = r->tasks[i].limit_tokens;
+
+		if (v <= 0)
+			return 0;
+		if (!min || v < min)
+			min = v;
+	}
+	return min;
+}
+
 long long report_token_budget(const struct report *r, char *note, size_t n)
 {
 	const char *path = r->run.suite_path;
 	struct suite *s = NULL;
 	struct errmsg e;
-	long long min = 0;
+	long long min = journaled_budget(r);
 
+	if (min) {
+		snprintf(note, n, "smallest per-episode token limit (limits.tokens) "
+			 "of the run's tasks, as journaled with the run");
+		return min;
+	}
 	if (!path || !is_dir(path)) {
 		snprintf(note, n, "the per-episode token limit is not journaled "
 			 "and the suite directory '%s' is not available", path ? path : "?");

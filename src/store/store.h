@@ -68,6 +68,8 @@ struct store_task {
 	char *attack;          /* space-separated */
 	int n_answers;
 	char *digest;          /* content digest of the task directory */
+	long long limit_tokens; /* per-episode token limit as run; 0 = not
+	                           journaled (runs of schema 1) */
 };
 
 enum err store_task_add(struct store *st, int64_t run_id,

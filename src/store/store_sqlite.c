@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +104,51 @@ static enum err check_writable(const char *path, struct errmsg *e)
 	return rc;
 }
 
+/* Schema versions after 1, each one migration, run in order at open
+ * (inside one transaction with the version bump). */
+static const char *const migrations[] = {
+	/* 2: the per-episode token limit of each task, as run */
+	"ALTER TABLE run_tasks ADD COLUMN limit_tokens INTEGER DEFAULT 0;",
+};
+
+static int schema_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static enum err migrate(struct store *st, struct errmsg *e)
+{
+	int v = schema_version(st), last = 1 + (int)ARRAY_SIZE(migrations);
+	enum err rc;
+	char sql[64];
+
+	if (v < 1 || v > last)
+		return err_set(e, ERR_STORE, "store '%s' has schema version %d; "
+			       "this assay knows 1 to %d", st->path, v, last);
+	for (; v < last; v++) {
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value='%d' WHERE "
+			 "key='schema';", v + 1);
+		if ((rc = exec_sql(st, "BEGIN IMMEDIATE", e)))
+			return rc;
+		if ((rc = exec_sql(st, migrations[v - 1], e)) ||
+		    (rc = exec_sql(st, sql, e)) ||
+		    (rc = exec_sql(st, "COMMIT", e))) {
+			(void)exec_sql(st, "ROLLBACK", &(struct errmsg){ 0 });
+			return rc;
+		}
+	}
+	return ERR_OK;
+}
+
 enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 {
 	struct store *st;
@@ -125,7 +171,7 @@ enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 	if ((rc = exec_sql(st, "PRAGMA journal_mode=WAL;"
 			   "PRAGMA synchronous=NORMAL;"
 			   "PRAGMA foreign_keys=ON;", e)) ||
-	    (rc = exec_sql(st, schema, e)))
+	    (rc = exec_sql(st, schema, e)) || (rc = migrate(st, e)))
 		goto fail;
 	*st_out = st;
 	return ERR_OK;
@@ -387,7 +433,8 @@ enum err store_task_add(struct store *st, int64_t run_id,
 	sqlite3_stmt *s;
 	enum err rc = sq_prep(st, "INSERT OR REPLACE INTO run_tasks(run_id, "
 			   "task_id, category, difficulty, expert_minutes, tags, "
-			   "attack, n_answers, digest) VALUES(?,?,?,?,?,?,?,?,?)",
+			   "attack, n_answers, digest, limit_tokens) "
+			   "VALUES(?,?,?,?,?,?,?,?,?,?)",
 			   &s, e);
 	if (rc)
 		return rc;
@@ -400,6 +447,7 @@ enum err store_task_add(struct store *st, int64_t run_id,
 	sq_bind_text(s, 7, t->attack);
 	sqlite3_bind_int(s, 8, t->n_answers);
 	sq_bind_text(s, 9, t->digest);
+	sqlite3_bind_int64(s, 10, t->limit_tokens);
 	return sq_step_done(st, s, "insert task", e);
 }
 
@@ -411,8 +459,9 @@ enum err store_task_list(struct store *st, int64_t run_id,
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
 	enum err rc = sq_prep(st, "SELECT task_id, category, difficulty, "
-			   "expert_minutes, tags, attack, n_answers, digest "
-			   "FROM run_tasks WHERE run_id=? ORDER BY task_id", &s, e);
+			   "expert_minutes, tags, attack, n_answers, digest, "
+			   "limit_tokens FROM run_tasks WHERE run_id=? "
+			   "ORDER BY task_id", &s, e);
 	int r;
 
 	if (rc)
@@ -430,6 +479,7 @@ enum err store_task_list(struct store *st, int64_t run_id,
 		t->attack = sq_col_text(s, 5);
 		t->n_answers = sqlite3_column_int(s, 6);
 		t->digest = sq_col_text(s, 7);
+		t->limit_tokens = sqlite3_column_int64(s, 8);
 	}
 	if (r != SQLITE_DONE)
 		rc = sq_fail(st, e, "list tasks");

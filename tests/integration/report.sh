@@ -18,6 +18,25 @@ null=$("$ASSAY" run --suite "$TASKS" --model baseline/null --epochs 2 --store "$
 if [ -n "$oracle" ] && [ -n "$null" ]; then ok "baseline runs journaled ($oracle, $null)"
 else bad "baseline runs" "$(tail -5 "$TMP/err")"; finish; exit 1; fi
 
+# the token budget (elicitation) is read from the journal, not from the
+# suite as it is now: it survives the suite directory's removal
+cp -r "$TASKS" "$TMP/gone"
+gone=$("$ASSAY" run --suite "$TMP/gone" --model baseline/oracle --store "$DB" --json 2>"$TMP/err" | run_id)
+rm -rf "$TMP/gone"
+if [ -n "$gone" ] && "$ASSAY" report "$gone" --store "$DB" --format json -o "$TMP/gone.json" 2>"$TMP/err" &&
+   [ "$(python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "token_budget_source" in o: return o
+        for v in o.values():
+            r = find(v)
+            if r: return r
+el = find(json.load(open(sys.argv[1])))
+print(el["token_budget"] > 0 and "as journaled" in el["token_budget_source"])' "$TMP/gone.json")" = True ]; then
+	ok "token budget from the journal, after the suite is gone"
+else bad "journaled token budget" "$(cat "$TMP/err") $(grep -o '"token_budget[^,]*' "$TMP/gone.json")"; fi
+
 # JSON: old fields kept, determination and statistics added
 R() { "$ASSAY" report "$@" --store "$DB"; }
 if R "$null" --reference "$oracle" --format json -o "$TMP/null.json" 2>"$TMP/err" &&

@@ -137,7 +137,8 @@ static void test_tasks(void **state)
 	struct store_task t = { .task_id = (char *)"a", .category = (char *)"web",
 				.difficulty = 3, .expert_minutes = 12.5,
 				.tags = (char *)"x y", .attack = (char *)"T1",
-				.n_answers = 2, .digest = (char *)"d" }, *v;
+				.n_answers = 2, .digest = (char *)"d",
+				.limit_tokens = 2500000 }, *v;
 	struct errmsg e;
 	int64_t run;
 	size_t n;
@@ -150,8 +151,52 @@ static void test_tasks(void **state)
 	assert_int_equal(v[0].difficulty, 3);
 	assert_true(v[0].expert_minutes == 12.5);
 	assert_string_equal(v[0].tags, "x y");
+	assert_int_equal(v[0].limit_tokens, 2500000);
 	store_tasks_free(v, n);
 	store_close(st);
+}
+
+/* A store of schema 1 (before task limits were journaled) is migrated in
+ * place; its old rows read as "not journaled"; a newer schema is refused. */
+static void test_migration(void **state)
+{
+	char *p = path_join(dir, "old.db");
+	char *cmd = xasprintf(
+		"sqlite3 '%s' \"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+		"INSERT INTO meta VALUES('schema','1');"
+		"CREATE TABLE runs(id INTEGER PRIMARY KEY, status TEXT NOT NULL,"
+		" model TEXT NOT NULL, endpoint TEXT, suite_id TEXT, suite_path TEXT,"
+		" suite_digest TEXT, config_json TEXT, harness_version TEXT,"
+		" epochs INTEGER, created_ms INTEGER, finished_ms INTEGER DEFAULT 0);"
+		"INSERT INTO runs(id, status, model) VALUES(1, 'done', 'm');"
+		"CREATE TABLE run_tasks(run_id INTEGER NOT NULL REFERENCES runs(id),"
+		" task_id TEXT NOT NULL, category TEXT, difficulty INTEGER,"
+		" expert_minutes REAL, tags TEXT, attack TEXT, n_answers INTEGER,"
+		" digest TEXT, PRIMARY KEY(run_id, task_id));"
+		"INSERT INTO run_tasks(run_id, task_id) VALUES(1, 'old');\"", p);
+	struct store *st = NULL;
+	struct store_task *v;
+	struct errmsg e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(store_open(p, &st, &e), ERR_OK);
+	assert_int_equal(store_task_list(st, 1, &v, &n, &e), ERR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].limit_tokens, 0);
+	store_tasks_free(v, n);
+	store_close(st);
+	/* opening again is a no-op */
+	assert_int_equal(store_open(p, &st, &e), ERR_OK);
+	store_close(st);
+	cmd = xasprintf("sqlite3 '%s' \"UPDATE meta SET value='99' WHERE key='schema'\"", p);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
+	assert_non_null(strstr(e.text, "schema version 99"));
+	free(p);
 }
 
 /* Grouped writes: nothing is visible to another connection before the
@@ -230,6 +275,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_episodes_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
 	};
