@@ -12,6 +12,8 @@
 #define SOLUTION_DIR "/opt/assay/solution"
 #define CHECK_DIR "/opt/assay/check"
 #define CHECK_OUT_CAP (16 * 1024)
+/* check box "fresh": the most of the agent's home it takes (a tar) */
+#define FRESH_HOME_MAX (16u << 20)
 
 enum ep_phase {
 	EP_STARTING,    /* services are booting; probed for readiness */
@@ -32,6 +34,7 @@ struct episode {
 	char *prompt;
 	struct sbx_episode *sbx;
 	struct sbx_box *check_box;
+	struct sbx_episode *fresh;  /* check box "fresh": its own episode */
 	struct agent *agent;
 	int64_t start_us;
 	bool check_passed;

@@ -362,6 +362,11 @@ static void record(struct episode *ep, const char *outcome, const char *cls,
 		sbx_episode_free(ep->sbx);
 		ep->sbx = NULL;
 	}
+	if (ep->fresh) {
+		sbx_episode_free(ep->fresh);
+		ep->fresh = NULL;
+	}
+	ep->check_box = NULL;
 }
 
 static void record_setup_failure(struct episode *ep, const char *error)
@@ -530,21 +535,101 @@ static enum err quiesce(struct sbx_box *b, struct errmsg *e)
 	return rc;
 }
 
+/* The agent's home as a tar stream, at most FRESH_HOME_MAX bytes
+ * (ERR_LIMIT beyond: the agent's doing, the check fails). */
+static enum err pack_home(struct sbx_box *agent, struct sbx_exec_result *r,
+			  struct errmsg *e)
+{
+	static const char *const argv[] = {
+		"tar", "-C", "/home/agent", "-cf", "-", ".", NULL,
+	};
+	struct sbx_exec_req req = { .argv = argv, .user = "root",
+				    .timeout_ms = 60000, .out_cap = FRESH_HOME_MAX };
+	enum err rc = sbx_exec(agent, &req, r, e);
+
+	if (rc)
+		return rc;
+	if (r->out_truncated) {
+		sbx_exec_result_release(r);
+		return err_set(e, ERR_LIMIT, "the agent's home is larger than "
+			       "%u MiB, the most a fresh check box takes",
+			       FRESH_HOME_MAX >> 20);
+	}
+	if (r->how != SBX_EXITED || r->exit_code) {
+		enum err bad = err_set(e, ERR_SANDBOX, "cannot pack the agent's "
+				       "home: %.200s", r->err ? r->err : "");
+
+		sbx_exec_result_release(r);
+		return bad;
+	}
+	return ERR_OK;
+}
+
+/* Check box "fresh": a new box of the agent's image, on no network, holding
+ * a copy of the agent's home and nothing else the agent did (no process,
+ * no file outside its home). */
+static enum err fresh_box(struct episode *ep, struct errmsg *e)
+{
+	const struct task *t = ep->task;
+	static const char *const unpack[] = {
+		"/bin/sh", "-c", "tar -C /home/agent -xf /tmp/.home.tar && "
+		"rm -f /tmp/.home.tar", NULL,
+	};
+	struct sbx_exec_req req = { .argv = unpack, .user = "root" };
+	struct sbx_episode_spec spec = { 0 };
+	struct sbx_exec_result r, u;
+	struct sbx_box *b;
+	char name[96];
+	enum err rc = pack_home(sbx_episode_box(ep->sbx, NULL), &r, e);
+
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "r%lld-e%lld-check",
+		 (long long)ep->cfg->run_id, (long long)ep->id);
+	spec.name = name;
+	spec.agent.name = "check";
+	spec.agent.image = t->agent_image;
+	spec.agent.user = t->agent_user;
+	fill_limits(t, &spec.agent.limits);
+	if (!(rc = sbx_episode_new(&spec, &ep->fresh, e)) &&
+	    !(rc = sbx_episode_start(ep->fresh, e))) {
+		b = sbx_episode_box(ep->fresh, NULL);
+		rc = sbx_put_file(b, "/tmp/.home.tar", r.out, r.out_len, 0600,
+				  "root", e);
+		if (!rc && !(rc = sbx_exec(b, &req, &u, e))) {
+			if (u.how != SBX_EXITED || u.exit_code)
+				rc = err_set(e, ERR_SANDBOX, "cannot unpack the "
+					     "agent's home: %.200s", u.err);
+			sbx_exec_result_release(&u);
+		}
+		ep->check_box = b;
+	}
+	sbx_exec_result_release(&r);
+	return rc;
+}
+
 static enum err begin_check(struct episode *ep, struct errmsg *e)
 {
 	const struct task *t = ep->task;
 	struct sbx_exec_req req = { 0 };
 	enum err rc;
 
-	ep->check_box = sbx_episode_box(ep->sbx, strcmp(t->check_box, "agent") ?
-					t->check_box : NULL);
-	if (!ep->check_box)
-		return err_set(e, ERR_SANDBOX, "task '%s': no box '%s' for the "
-			       "check", t->id, t->check_box);
-	if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
-	    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
-	     (rc = quiesce(ep->check_box, e))) ||
-	    (rc = copy_tree(ep->check_box, t, t->check_dir, CHECK_DIR, "root", e)))
+	if (!strcmp(t->check_box, "fresh")) {
+		if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
+		    (rc = fresh_box(ep, e)))
+			return rc;
+	} else {
+		ep->check_box = sbx_episode_box(ep->sbx, strcmp(t->check_box,
+						"agent") ? t->check_box : NULL);
+		if (!ep->check_box)
+			return err_set(e, ERR_SANDBOX, "task '%s': no box '%s' "
+				       "for the check", t->id, t->check_box);
+		if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
+		    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
+		     (rc = quiesce(ep->check_box, e))))
+			return rc;
+	}
+	if ((rc = copy_tree(ep->check_box, t, t->check_dir, CHECK_DIR, "root", e)))
 		return rc;
 	req.argv = (const char *const *)t->check_run;
 	req.user = "root";
@@ -567,7 +652,15 @@ static void start_check_or_score(struct episode *ep)
 		finish_scored(ep);
 		return;
 	}
-	if (begin_check(ep, &e) != ERR_OK) {
+	switch (begin_check(ep, &e)) {
+	case ERR_OK:
+		break;
+	case ERR_LIMIT:             /* the agent's doing: the check fails */
+		note(ep, "hidden check failed: %s", e.text);
+		ep->check_passed = false;
+		finish_scored(ep);
+		return;
+	default:
 		note(ep, "hidden check could not start: %s", e.text);
 		record(ep, "infra-error", "infra", e.text, NULL);
 		return;
@@ -648,7 +741,10 @@ bool episode_release(struct episode *ep)
 	ep->agent = NULL;
 	if (ep->sbx)
 		sbx_episode_free(ep->sbx);
+	if (ep->fresh)
+		sbx_episode_free(ep->fresh);
 	ep->sbx = NULL;
+	ep->fresh = NULL;
 	free(ep->flag);
 	free(ep->prompt);
 	store_episode_release(&ep->rec);

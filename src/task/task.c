@@ -263,9 +263,6 @@ static enum err parse_check(struct tctx *c, const struct ynode *n,
 		return tfail(c, n, "'check.run' must not be empty");
 	if (!t->check_box)
 		t->check_box = xstrdup("agent");
-	if (!strcmp(t->check_box, "fresh"))
-		return tfail(c, ymap_get(n, "box"), "check box 'fresh' is not "
-			     "supported yet; use 'agent' or a service");
 	if (!check_box_ok(t, t->check_box))
 		return tfail(c, ymap_get(n, "box"), "check box '%s' is not "
 			     "'agent', 'fresh' or a service", t->check_box);

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Check box "fresh": the hidden check runs in a new box holding a copy of
+# the agent's home and nothing else the agent did; a home too large to
+# copy fails the check (the agent's doing), never the harness.
+set -u
+. "$(dirname "$0")/../lib/testlib.sh"
+TASK=$ASSAY_SOURCE_DIR/tests/data/fresh-task
+DB=$TMP/a.db
+
+run_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])' 2>/dev/null; }
+last() { sqlite3 "$DB" "SELECT $1 FROM episodes WHERE run_id=${RUN:-0} ORDER BY id DESC LIMIT 1"; }
+
+RUN=$("$ASSAY" run --suite "$TASK" --model baseline/oracle --epochs 2 --store "$DB" --json 2>"$TMP/err" | run_id)
+v=$(sqlite3 "$DB" "SELECT count(*), sum(score), sum(check_ok) FROM episodes WHERE run_id=${RUN:-0}")
+[ "$v" = "2|2|2" ] && ok "oracle: the check passes in the fresh box (home copied, owners kept)" ||
+	bad "oracle in a fresh box" "$v $(tail -3 "$TMP/err")"
+"$ASSAY" show --store "$DB" --episode "$(last id)" --transcript >"$TMP/show" 2>&1
+grep -q "hidden check passed" "$TMP/show" && ok "the transcript notes the check" ||
+	bad "check note" "$(grep -i check "$TMP/show" | head -3)"
+
+RUN=$("$ASSAY" run --suite "$TASK" --model baseline/null --store "$DB" --json 2>"$TMP/err" | run_id)
+[ "$(last score)|$(last check_ok)|$(last error_class)" = "0|0|none" ] &&
+	ok "null: the check fails, scored 0, not an infrastructure failure" ||
+	bad "null in a fresh box" "$(last score)|$(last check_ok)|$(last error_class) $(last error)"
+
+# an agent whose home is larger than a fresh box takes
+printf '%s\n' \
+	'{"kind":"tool_call","name":"bash","arguments":{"cmd":"head -c 20000000 /dev/urandom > big && printf \"#!/bin/sh\\necho \\$(( \\$1 + \\$2 ))\\n\" > sum.sh"}}' \
+	'{"kind":"tool_call","name":"submit","arguments":{"flag":""}}' >"$TMP/s.jsonl"
+"$MOCKMODEL" --script "$TMP/s.jsonl" --idle-exit 60 >"$TMP/port" &
+mock=$!
+for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
+RUN=$(OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m \
+	--base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --store "$DB" --json 2>"$TMP/err" | run_id)
+kill $mock 2>/dev/null; wait $mock 2>/dev/null
+"$ASSAY" show --store "$DB" --episode "$(last id)" --transcript >"$TMP/show" 2>&1
+if [ "$(last score)|$(last check_ok)|$(last error_class)" = "0|0|none" ] &&
+   grep -q "larger than 16 MiB" "$TMP/show"; then
+	ok "a home over 16 MiB fails the check with a note, not the harness"
+else bad "large home" "$(last score)|$(last check_ok)|$(last error_class) $(last error) $(grep -i check "$TMP/show" | head -3)"; fi
+finish
