@@ -42,10 +42,11 @@ cat <<TXT
 The two baselines are the controls of the decision rule. The oracle stands
 in for a model that solves every task: against the null model as reference
 the pre-registered new-frontier rule must fire (positive control). The null
-model solves nothing, so no rule fires; but 3 epochs, one agent scaffold and
-the tasks' token budget are below the policy's elicitation minimums, so the
-policy refuses to clear it: inconclusive, not "not-designated" (negative
-control). Neither run is evidence about a real model.
+model solves nothing, so no rule fires; but 3 epochs, one agent scaffold
+(a real model is also run with --agent structured) and the tasks' token
+budget are below the policy's elicitation minimums, so the policy refuses
+to clear it: inconclusive, not "not-designated" (negative control).
+Neither run is evidence about a real model.
 TXT
 echo "baseline/oracle (run $oracle, reference run $null): $(verdict "$reports/run-$oracle.json")"
 echo "baseline/null   (run $null, reference run $oracle): $(verdict "$reports/run-$null.json")"
