@@ -28,14 +28,7 @@
 
 static __attribute__((noreturn)) void fail(int ctl, int step)
 {
-	struct {
-		struct sbx_msg m;
-		struct sbx_m_setup_err se;
-	} msg = { { SBX_M_SETUP_ERR, sizeof(struct sbx_m_setup_err) },
-		  { step, errno } };
-
-	(void)!send(ctl, &msg, sizeof(msg), MSG_NOSIGNAL);
-	_exit(127);
+	SBX_SETUP_FAIL(ctl, step);
 }
 
 /* Into the box's cgroups before anything is charged (see cgroup.c). */

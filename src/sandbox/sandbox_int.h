@@ -136,6 +136,20 @@ struct sbx_m_setup_err {
 	int32_t err;
 };
 
+/* Report a failed set-up step with errno and end the process (the cloned
+ * child before its exec, and init while it builds the box). */
+#define SBX_SETUP_FAIL(fd, step)                                            \
+	do {                                                                \
+		struct {                                                    \
+			struct sbx_msg m;                                   \
+			struct sbx_m_setup_err se;                          \
+		} msg_ = { { SBX_M_SETUP_ERR,                              \
+			     sizeof(struct sbx_m_setup_err) },              \
+			   { (step), errno } };                             \
+		(void)!send((fd), &msg_, sizeof(msg_), MSG_NOSIGNAL);       \
+		_exit(127);                                                 \
+	} while (0)
+
 #ifndef SBX_PROTO_ONLY
 
 /* ---- part 2: harness internals ------------------------------------- */

@@ -72,14 +72,7 @@ static int ctl = SBX_CTL_FD;
 
 static __attribute__((noreturn)) void fail(int step)
 {
-	struct {
-		struct sbx_msg m;
-		struct sbx_m_setup_err se;
-	} msg = { { SBX_M_SETUP_ERR, sizeof(struct sbx_m_setup_err) },
-		  { step, errno } };
-
-	(void)!send(ctl, &msg, sizeof(msg), MSG_NOSIGNAL);
-	_exit(127);
+	SBX_SETUP_FAIL(ctl, step);
 }
 
 static bool terminated(const char *s, size_t n)
