@@ -123,18 +123,51 @@ static bool seq_ok(const unsigned char *entry, size_t len, uint64_t seq)
 
 enum frame_state { FRAME_OK, FRAME_TORN, FRAME_BAD };
 
+/* The scan reads the log front to back through this window (1 MiB
+ * preads instead of three per entry). */
+#define READAHEAD (1u << 20)
+
+struct readahead {
+	unsigned char *data;       /* READAHEAD + VAULT_AUDIT_ENTRY_MAX bytes */
+	uint64_t start;            /* file offset of data[0] */
+	size_t len;                /* valid bytes */
+	uint64_t fsize;
+};
+
+/* n bytes at off (within fsize, checked by the caller) into dst. */
+static enum err ra_read(struct vault_audit *log, struct readahead *ra,
+			void *dst, size_t n, uint64_t off, struct errmsg *e)
+{
+	if (off < ra->start || off + n > ra->start + ra->len) {
+		size_t want = READAHEAD + VAULT_AUDIT_ENTRY_MAX;
+		enum err rc;
+
+		if (want > ra->fsize - off)
+			want = (size_t)(ra->fsize - off);
+		if (n > want)
+			return err_set(e, ERR_IO, "'%s': unexpected end", log->log_path);
+		rc = pread_all(log->fd, ra->data, want, off, log->log_path, e);
+		ra->start = off;
+		ra->len = rc ? 0 : want;
+		if (rc)
+			return rc;
+	}
+	memcpy(dst, ra->data + (off - ra->start), n);
+	return ERR_OK;
+}
+
 /* Read the frame at off; FRAME_TORN when it cannot be complete or its
  * hash fails and nothing follows it, FRAME_BAD for other damage. */
-static enum frame_state read_frame(struct vault_audit *log, uint64_t off,
-				   uint64_t fsize, unsigned char *entry,
-				   uint32_t *len_out, vault_hash leaf,
-				   struct errmsg *e)
+static enum frame_state read_frame(struct vault_audit *log,
+				   struct readahead *ra, uint64_t off,
+				   unsigned char *entry, uint32_t *len_out,
+				   vault_hash leaf, struct errmsg *e)
 {
 	unsigned char hdr[4], stored[VAULT_HASH_LEN];
-	uint64_t rest = fsize - off;
+	uint64_t rest = ra->fsize - off;
 	uint32_t len;
 
-	if (rest < 4 || pread_all(log->fd, hdr, 4, off, log->log_path, e))
+	if (rest < 4 || ra_read(log, ra, hdr, 4, off, e))
 		return FRAME_TORN;
 	len = get_be32(hdr);
 	if (len == 0 || len > VAULT_AUDIT_ENTRY_MAX)
@@ -142,9 +175,8 @@ static enum frame_state read_frame(struct vault_audit *log, uint64_t off,
 			       ? FRAME_TORN : FRAME_BAD;
 	if (rest < FRAME_OVERHEAD + (uint64_t)len)
 		return FRAME_TORN;
-	if (pread_all(log->fd, entry, len, off + 4, log->log_path, e) ||
-	    pread_all(log->fd, stored, VAULT_HASH_LEN, off + 4 + len,
-		      log->log_path, e))
+	if (ra_read(log, ra, entry, len, off + 4, e) ||
+	    ra_read(log, ra, stored, VAULT_HASH_LEN, off + 4 + len, e))
 		return FRAME_BAD;
 	vault_merkle_leaf_hash(entry, len, leaf);
 	*len_out = len;
@@ -215,6 +247,7 @@ static enum err cut_tail(struct vault_audit *log, uint64_t fsize,
 static enum err scan(struct vault_audit *log, struct errmsg *e)
 {
 	unsigned char *entry = xmalloc(VAULT_AUDIT_ENTRY_MAX);
+	struct readahead ra = { 0 };
 	struct vault_checkpoint cp;
 	struct stat st;
 	vault_hash leaf;
@@ -226,9 +259,10 @@ static enum err scan(struct vault_audit *log, struct errmsg *e)
 		free(entry);
 		return err_sys(e, ERR_IO, "cannot stat '%s'", log->log_path);
 	}
+	ra.fsize = (uint64_t)st.st_size;
+	ra.data = xmalloc(READAHEAD + VAULT_AUDIT_ENTRY_MAX);
 	while (!rc && log->end < (uint64_t)st.st_size) {
-		enum frame_state fs = read_frame(log, log->end,
-						 (uint64_t)st.st_size, entry,
+		enum frame_state fs = read_frame(log, &ra, log->end, entry,
 						 &len, leaf, e);
 		if (fs == FRAME_OK) {
 			add_leaf(log, leaf, log->end);
@@ -247,6 +281,7 @@ static enum err scan(struct vault_audit *log, struct errmsg *e)
 			rc = cut_tail(log, (uint64_t)st.st_size, cp.size, e);
 		break;
 	}
+	free(ra.data);
 	free(entry);
 	return rc;
 }
