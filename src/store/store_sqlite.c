@@ -125,28 +125,51 @@ static int schema_version(struct store *st)
 	return v;
 }
 
-static enum err migrate(struct store *st, struct errmsg *e)
+static enum err version_ok(struct store *st, int v, int last,
+			   struct errmsg *e)
 {
-	int v = schema_version(st), last = 1 + (int)ARRAY_SIZE(migrations);
-	enum err rc;
-	char sql[64];
+	if (v >= 1 && v <= last)
+		return ERR_OK;
+	return err_set(e, ERR_STORE, "store '%s' has schema version %d; this "
+		       "assay knows 1 to %d", st->path, v, last);
+}
 
-	if (v < 1 || v > last)
-		return err_set(e, ERR_STORE, "store '%s' has schema version %d; "
-			       "this assay knows 1 to %d", st->path, v, last);
-	for (; v < last; v++) {
+/* One step up, under the write lock; the version is read again inside the
+ * transaction, since another process may have migrated meanwhile. */
+static enum err migrate_step(struct store *st, int last, struct errmsg *e)
+{
+	char sql[64];
+	enum err rc;
+	int v;
+
+	if ((rc = exec_sql(st, "BEGIN IMMEDIATE", e)))
+		return rc;
+	v = schema_version(st);
+	if (!(rc = version_ok(st, v, last, e)) && v < last) {
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value='%d' WHERE "
 			 "key='schema';", v + 1);
-		if ((rc = exec_sql(st, "BEGIN IMMEDIATE", e)))
-			return rc;
-		if ((rc = exec_sql(st, migrations[v - 1], e)) ||
-		    (rc = exec_sql(st, sql, e)) ||
-		    (rc = exec_sql(st, "COMMIT", e))) {
-			(void)exec_sql(st, "ROLLBACK", &(struct errmsg){ 0 });
-			return rc;
-		}
+		rc = exec_sql(st, migrations[v - 1], e);
+		if (!rc)
+			rc = exec_sql(st, sql, e);
 	}
-	return ERR_OK;
+	if (!rc)
+		rc = exec_sql(st, "COMMIT", e);
+	if (rc)
+		(void)exec_sql(st, "ROLLBACK", &(struct errmsg){ 0 });
+	return rc;
+}
+
+static enum err migrate(struct store *st, struct errmsg *e)
+{
+	int last = 1 + (int)ARRAY_SIZE(migrations), v;
+	enum err rc;
+
+	while ((v = schema_version(st)) < last) {
+		if ((rc = version_ok(st, v, last, e)) ||
+		    (rc = migrate_step(st, last, e)))
+			return rc;
+	}
+	return version_ok(st, v, last, e);
 }
 
 enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
