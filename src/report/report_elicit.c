@@ -21,8 +21,7 @@
 #include "base/xalloc.h"
 #include "task/task.h"
 
-/* The agent scaffold of a run's stored configuration. Caller frees. */
-static char *scaffold_of(const struct report *r)
+char *report_scaffold(const struct report *r)
 {
 	json_error_t jerr;
 	json_t *j = json_loads(r->run.config_json ? r->run.config_json : "{}",
@@ -45,7 +44,7 @@ int report_scaffolds(const struct report *const *runs, size_t n)
 		if (!runs[i]->run.model || !runs[0]->run.model ||
 		    strcmp(runs[i]->run.model, runs[0]->run.model))
 			continue;
-		s = scaffold_of(runs[i]);
+		s = report_scaffold(runs[i]);
 		for (int j = 0; j < count && !dup; j++)
 			dup = !strcmp(seen[j], s);
 		if (dup)

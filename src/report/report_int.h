@@ -40,6 +40,9 @@ double report_finite(double v);
 /* Distinct agent scaffolds ("agent" of the stored configuration, default
  * "react") among the runs that used the model of runs[0]. */
 int report_scaffolds(const struct report *const *runs, size_t n);
+/* The agent scaffold of a run's stored configuration ("react" when the
+ * run predates the choice). Caller frees. */
+char *report_scaffold(const struct report *r);
 /* The smallest per-episode token limit of the run's tasks, read from the
  * suite directory the run recorded; 0 (with the reason in note) when that
  * suite is not available. */

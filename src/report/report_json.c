@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "report/report_int.h"
 #include "base/xalloc.h"
 #include "report/report_json_int.h"
 
@@ -52,12 +53,14 @@ static json_t *task_json(const struct report_task *t)
 static json_t *run_json(const struct report *r)
 {
 	json_t *o = json_object();
-	char when[40];
+	char when[40], *agent = report_scaffold(r);
 
 	iso8601(r->run.created_ms, when, sizeof(when));
 	json_object_set_new(o, "id", json_integer(r->run.id));
 	json_object_set_new(o, "status", json_string(r->run.status));
 	json_object_set_new(o, "model", json_string(r->run.model));
+	json_object_set_new(o, "agent", json_string(agent));
+	free(agent);
 	json_object_set_new(o, "endpoint", json_string(r->run.endpoint));
 	json_object_set_new(o, "suite", json_string(r->run.suite_id));
 	json_object_set_new(o, "suite_digest", json_string(r->run.suite_digest));

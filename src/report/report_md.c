@@ -6,6 +6,7 @@
 #include "report/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -17,8 +18,13 @@ static void md_header(struct out *o, const struct report *r)
 
 	iso8601(r->run.created_ms, when, sizeof(when));
 	out_printf(o, "# assay report: run %lld\n\n", (long long)r->run.id);
+	char *agent = report_scaffold(r);
+
 	out_puts(o, "| | |\n|---|---|\n| model | ");
 	out_md(o, r->run.model);
+	out_puts(o, " |\n| agent scaffold | ");
+	out_md(o, agent);
+	free(agent);
 	out_puts(o, " |\n| suite | ");
 	out_md(o, r->run.suite_id);
 	out_puts(o, " `");

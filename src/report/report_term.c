@@ -3,6 +3,7 @@
  */
 #include "report/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -20,9 +21,12 @@ static void outcomes(const struct report_task *t, char *out, size_t n)
 
 void report_write_term(const struct report *r, FILE *out)
 {
-	fprintf(out, "run %lld  model %s  suite %s (%.12s)  status %s\n",
-		(long long)r->run.id, r->run.model, r->run.suite_id,
+	char *agent = report_scaffold(r);
+
+	fprintf(out, "run %lld  model %s  agent %s  suite %s (%.12s)  status %s\n",
+		(long long)r->run.id, r->run.model, agent, r->run.suite_id,
 		r->run.suite_digest ? r->run.suite_digest : "", r->run.status);
+	free(agent);
 	fprintf(out, "%-28s %-9s %4s %9s %8s %9s %6s  %s\n", "task", "category",
 		"tier", "solved", "wall s", "tokens", "infra", "outcomes");
 	for (size_t i = 0; i < r->n_tasks; i++) {

@@ -42,7 +42,9 @@ def find(o):
         for v in o:
             r = find(v)
             if r is not None: return r
-print(find(json.load(open(sys.argv[1]))))' "$TMP/both.json")" = 2 ]; then
+print(find(json.load(open(sys.argv[1]))))' "$TMP/both.json")" = 2 ] &&
+   "$ASSAY" show "$run2" --store "$DB" | head -1 | grep -q "agent structured" &&
+   [ "$(json_get "$TMP/both.json" 'j["run"]["agent"]')" = structured ]; then
 	ok "structured scaffold: oracle solves every task; two scaffolds counted"
 else
 	bad "structured scaffold" "out=$out2 $(tail -3 "$TMP/err")"
