@@ -33,6 +33,8 @@ struct agent {
 	int64_t started_ms;
 	int64_t tool_started_us;
 	char *tool_input;           /* journal copy of the running call */
+	const struct sbx_exec_result *tool_res; /* how the running command
+	                                           ended, while it is journaled */
 };
 
 /* tools.c */
@@ -63,8 +65,11 @@ void agent_journal(struct agent *a, const char *kind, const char *json);
 
 /* journal.c: JSON events, capped */
 char *journal_model_event(const struct agent *a, const struct model_reply *r);
+/* The conversation as it starts: system prompt, task prompt, scaffold. */
+char *journal_prompt_event(const struct agent *a);
+/* One tool call; res (NULL when no command ran) adds how it ended. */
 char *journal_tool_event(const struct model_tool_call *call,
 			 const char *observation, bool is_error,
-			 int64_t wall_us);
+			 int64_t wall_us, const struct sbx_exec_result *res);
 
 #endif

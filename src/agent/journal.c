@@ -80,9 +80,56 @@ char *journal_model_event(const struct agent *a, const struct model_reply *r)
 	return dump(o);
 }
 
+char *journal_prompt_event(const struct agent *a)
+{
+	json_t *o = json_object(), *tools = json_array();
+
+	if (a->cfg.scaffold == AGENT_REACT)
+		for (size_t i = 0; i < agent_n_tools; i++)
+			json_array_append_new(tools, json_string(agent_tools[i].name));
+	json_object_set_new(o, "scaffold",
+			    json_string(agent_scaffold_name(a->cfg.scaffold)));
+	json_object_set_new(o, "system", capped(a->n_msgs > 0 ? a->msgs[0].text :
+						NULL));
+	json_object_set_new(o, "task", capped(a->n_msgs > 1 ? a->msgs[1].text :
+					      NULL));
+	json_object_set_new(o, "tools", tools);
+	return dump(o);
+}
+
+static const char *exit_how(enum sbx_exit how)
+{
+	switch (how) {
+	case SBX_EXITED:
+		return "exited";
+	case SBX_SIGNALED:
+		return "signaled";
+	case SBX_TIMED_OUT:
+		return "timed-out";
+	case SBX_OOM_KILLED:
+		return "oom-killed";
+	case SBX_BOX_DIED:
+		return "box-died";
+	}
+	return "?";
+}
+
+/* How the command ended: {"how", "status" | "signal"}. */
+static json_t *exit_of(const struct sbx_exec_result *r)
+{
+	json_t *x = json_object();
+
+	json_object_set_new(x, "how", json_string(exit_how(r->how)));
+	if (r->how == SBX_EXITED)
+		json_object_set_new(x, "status", json_integer(r->exit_code));
+	if (r->how == SBX_SIGNALED)
+		json_object_set_new(x, "signal", json_integer(r->term_signal));
+	return x;
+}
+
 char *journal_tool_event(const struct model_tool_call *call,
 			 const char *observation, bool is_error,
-			 int64_t wall_us)
+			 int64_t wall_us, const struct sbx_exec_result *res)
 {
 	json_t *o = json_object();
 
@@ -92,5 +139,8 @@ char *journal_tool_event(const struct model_tool_call *call,
 	json_object_set_new(o, "error", json_boolean(is_error));
 	json_object_set_new(o, "output", capped(observation));
 	json_object_set_new(o, "wall_us", json_integer(wall_us));
+	json_object_set_new(o, "exit", res ? exit_of(res) : json_null());
+	json_object_set_new(o, "truncated", json_boolean(res &&
+			    (res->out_truncated || res->err_truncated)));
 	return dump(o);
 }

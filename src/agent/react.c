@@ -156,7 +156,7 @@ void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
 		m->tool_name = xstrdup(call->name);
 		m->tool_error = is_error;
 	}
-	ev = journal_tool_event(call, text, is_error, wall);
+	ev = journal_tool_event(call, text, is_error, wall, a->tool_res);
 	agent_journal(a, "tool", ev);
 	free(ev);
 	free(a->tool_input);
@@ -337,7 +337,11 @@ static void on_reply(void *arg, struct model_reply *r)
 
 enum err agent_start(struct agent *a, struct errmsg *e)
 {
+	char *ev = journal_prompt_event(a);
+
 	(void)e;
+	agent_journal(a, "prompt", ev);
+	free(ev);
 	a->started_ms = now_ms();
 	call_model(a);
 	return ERR_OK;

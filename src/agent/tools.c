@@ -240,7 +240,9 @@ bool tool_collect(struct agent *a)
 	}
 	raw = observation(&r, a->cfg.limits.cmd_timeout_ms);
 	obs = utf8_sanitize(raw, strlen(raw), NULL);
+	a->tool_res = &r;
 	agent_push_tool_msg(a, call, obs, false);
+	a->tool_res = NULL;
 	free(raw);
 	free(obs);
 	sbx_exec_result_release(&r);

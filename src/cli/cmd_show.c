@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/transcript.h"
 #include "report/report.h"
 #include "store/store.h"
 
@@ -91,7 +92,30 @@ static void print_event(const struct store_event *ev)
 	json_decref(j);
 }
 
-static int show_episode(struct store *st, int64_t id, bool transcript)
+enum show_mode { SHOW_SUMMARY, SHOW_TEXT, SHOW_RAW, SHOW_JSON };
+
+static void print_events(const struct store_episode *ep,
+			 const struct store_event *evs, size_t n,
+			 enum show_mode mode)
+{
+	json_t *t;
+
+	if (mode == SHOW_RAW) {
+		for (size_t i = 0; i < n; i++)
+			print_event(&evs[i]);
+		return;
+	}
+	t = transcript_build(ep, evs, n);
+	if (mode == SHOW_JSON)
+		json_dumpf(t, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else
+		transcript_write_text(t, stdout);
+	if (mode == SHOW_JSON)
+		putchar('\n');
+	json_decref(t);
+}
+
+static int show_episode(struct store *st, int64_t id, enum show_mode mode)
 {
 	struct store_episode ep = { 0 };
 	struct store_event *evs = NULL;
@@ -102,7 +126,8 @@ static int show_episode(struct store *st, int64_t id, bool transcript)
 		cli_error("%s", e.text);
 		return cli_exit_for(e.code);
 	}
-	printf("episode %lld  run %lld  task %s  epoch %d  attempt %d\n"
+	if (mode != SHOW_JSON)
+		printf("episode %lld  run %lld  task %s  epoch %d  attempt %d\n"
 	       "status %s  outcome %s  class %s  score %d  flag %s  check %s  "
 	       "answers %d/%d\nturns %d  model calls %d  tool calls %d  "
 	       "retries %d\ntokens %ld prompt + %ld completion (%ld cached)  "
@@ -116,18 +141,18 @@ static int show_episode(struct store *st, int64_t id, bool transcript)
 	       ep.tool_calls, ep.infra_retries, ep.prompt_tokens,
 	       ep.completion_tokens, ep.cached_tokens, ep.cost_usd,
 	       ep.wall_ms / 1000.0, ep.working_ms / 1000.0);
-	if (ep.error)
+	if (ep.error && mode != SHOW_JSON)
 		printf("error: %s\n", ep.error);
-	store_episode_release(&ep);
-	if (!transcript)
-		return EXIT_OK;
-	if (store_event_list(st, id, &evs, &n, &e) != ERR_OK) {
+	if (mode != SHOW_SUMMARY &&
+	    store_event_list(st, id, &evs, &n, &e) != ERR_OK) {
+		store_episode_release(&ep);
 		cli_error("%s", e.text);
 		return EXIT_RUNTIME;
 	}
-	for (size_t i = 0; i < n; i++)
-		print_event(&evs[i]);
+	if (mode != SHOW_SUMMARY)
+		print_events(&ep, evs, n, mode);
 	store_events_free(evs, n);
+	store_episode_release(&ep);
 	return EXIT_OK;
 }
 
@@ -160,9 +185,12 @@ int cmd_show(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "episode", required_argument, NULL, 'e' },
 		{ "transcript", no_argument, NULL, 't' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 } };
 	const char *path = NULL, *epi = NULL;
-	bool transcript = false;
+	bool transcript = false, raw = false, json = false;
+	enum show_mode mode;
 	int64_t run_id = 0, ep_id;
 	struct store *st;
 	int c, rc;
@@ -175,24 +203,32 @@ int cmd_show(int argc, char **argv)
 			epi = optarg;
 		else if (c == 't')
 			transcript = true;
+		else if (c == 'r')
+			raw = true;
+		else if (c == 'j')
+			json = true;
 		else
 			goto usage;
 	}
 	if (epi ? optind > argc : optind != argc - 1)
 		goto usage;
+	if ((raw && json) || ((raw || json || transcript) && !epi))
+		goto usage;
+	mode = raw ? SHOW_RAW : json ? SHOW_JSON : transcript ? SHOW_TEXT :
+	       SHOW_SUMMARY;
 	if (optind < argc && !parse_id(argv[optind], &run_id))
 		return EXIT_USAGE;
 	if ((rc = open_store(path, &st)))
 		return rc;
 	if (epi)
-		rc = parse_id(epi, &ep_id) ? show_episode(st, ep_id, transcript) :
+		rc = parse_id(epi, &ep_id) ? show_episode(st, ep_id, mode) :
 		     EXIT_USAGE;
 	else
 		rc = show_run(st, run_id);
 	store_close(st);
 	return rc;
 usage:
-	fputs("usage: assay show RUN [--episode ID [--transcript]] "
-	      "[--store PATH]\n", stderr);
+	fputs("usage: assay show RUN [--episode ID [--transcript | --raw | "
+	      "--json]] [--store PATH]\n", stderr);
 	return EXIT_USAGE;
 }

@@ -1,0 +1,465 @@
+/*
+ * transcript.c - an episode's journal as a conversation: what the model
+ * was told (the `prompt` event), numbered turns with the model's text and
+ * each tool call's command, exit and output, the notes, the submission
+ * and the score with its reason.
+ *
+ * Everything in the journal came from the model, the box or the task and
+ * is hostile: it is parsed with jansson, every field is checked for its
+ * type, and text goes to the terminal only through put_text().
+ */
+#include "cli/transcript.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+/* --- building -------------------------------------------------------- */
+
+static json_t *str_or_null(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_incref(v) : json_null();
+}
+
+static json_int_t int_of(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/* The command of a tool call, from its raw arguments: bash's cmd,
+ * python's code; NULL (no string) otherwise. */
+static json_t *call_input(json_t *args)
+{
+	json_t *v = json_object_get(args, "cmd");
+
+	if (!json_is_string(v))
+		v = json_object_get(args, "code");
+	return json_is_string(v) ? json_incref(v) : json_null();
+}
+
+static json_t *parse_obj(const char *s)
+{
+	json_t *j = s ? json_loads(s, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_t *tool_of(json_t *ev)
+{
+	json_t *t = json_object(), *args, *name = json_object_get(ev, "name");
+	const char *raw = json_string_value(json_object_get(ev, "arguments"));
+
+	args = parse_obj(raw);
+	json_object_set_new(t, "id", str_or_null(ev, "id"));
+	json_object_set_new(t, "name", str_or_null(ev, "name"));
+	json_object_set_new(t, "input", args ? call_input(args) : json_null());
+	json_object_set_new(t, "arguments", str_or_null(ev, "arguments"));
+	if (json_is_string(name) && !strcmp(json_string_value(name), "submit") &&
+	    args) {
+		json_object_set_new(t, "flag", str_or_null(args, "flag"));
+		if (json_is_array(json_object_get(args, "answers")))
+			json_object_set(t, "answers",
+					json_object_get(args, "answers"));
+	}
+	json_object_set(t, "exit", json_is_object(json_object_get(ev, "exit")) ?
+			json_object_get(ev, "exit") : json_null());
+	json_object_set_new(t, "duration_ms",
+			    json_integer(int_of(ev, "wall_us") / 1000));
+	json_object_set_new(t, "error", json_boolean(
+		json_is_true(json_object_get(ev, "error"))));
+	json_object_set_new(t, "output", str_or_null(ev, "output"));
+	json_object_set_new(t, "truncated", json_boolean(
+		json_is_true(json_object_get(ev, "truncated"))));
+	json_decref(args);
+	return t;
+}
+
+static json_t *turn_of(json_t *ev, json_int_t n)
+{
+	json_t *t = json_object();
+
+	json_object_set_new(t, "turn", json_integer(n));
+	json_object_set_new(t, "role", json_string("assistant"));
+	json_object_set_new(t, "text", str_or_null(ev, "text"));
+	json_object_set_new(t, "stop", str_or_null(ev, "stop"));
+	json_object_set_new(t, "fail", str_or_null(ev, "fail"));
+	json_object_set_new(t, "error", str_or_null(ev, "error"));
+	json_object_set_new(t, "prompt_tokens",
+			    json_integer(int_of(ev, "prompt_tokens")));
+	json_object_set_new(t, "completion_tokens",
+			    json_integer(int_of(ev, "completion_tokens")));
+	json_object_set_new(t, "latency_ms", json_integer(int_of(ev, "latency_ms")));
+	json_object_set_new(t, "attempts", json_integer(int_of(ev, "attempts")));
+	json_object_set_new(t, "tool_calls", json_array());
+	return t;
+}
+
+struct building {
+	json_t *root, *turns, *notes, *last_turn, *submission;
+	json_int_t n_turns;
+};
+
+static void add_note(struct building *b, const char *kind, const char *text)
+{
+	json_t *n = json_object();
+
+	json_object_set_new(n, "after_turn", json_integer(b->n_turns));
+	json_object_set_new(n, "kind", json_string(kind ? kind : "?"));
+	json_object_set_new(n, "text", text ? json_string(text) : json_null());
+	json_array_append_new(b->notes, n);
+}
+
+static void take_event(struct building *b, const struct store_event *ev)
+{
+	const char *kind = ev->kind ? ev->kind : "";
+	json_t *j = parse_obj(ev->data);
+
+	if (!j) {
+		add_note(b, kind, ev->data);      /* undecodable: shown as is */
+		return;
+	}
+	if (!strcmp(kind, "prompt")) {
+		json_object_set_new(b->root, "scaffold", str_or_null(j, "scaffold"));
+		json_object_set_new(b->root, "system", str_or_null(j, "system"));
+		json_object_set_new(b->root, "task_prompt", str_or_null(j, "task"));
+	} else if (!strcmp(kind, "model")) {
+		b->last_turn = turn_of(j, ++b->n_turns);
+		json_array_append_new(b->turns, b->last_turn);
+	} else if (!strcmp(kind, "tool")) {
+		json_t *t = tool_of(j);
+		if (!b->last_turn) {      /* a tool before any turn: keep it */
+			b->last_turn = turn_of(json_object(), ++b->n_turns);
+			json_array_append_new(b->turns, b->last_turn);
+		}
+		json_array_append(json_object_get(b->last_turn, "tool_calls"), t);
+		if (json_is_string(json_object_get(t, "flag")) &&
+		    !json_is_true(json_object_get(t, "error"))) {
+			json_decref(b->submission);
+			b->submission = json_pack("{s:O,s:O}", "flag",
+				json_object_get(t, "flag"), "answers",
+				json_object_get(t, "answers") ?
+				json_object_get(t, "answers") : json_array());
+		}
+		json_decref(t);
+	} else if (!strcmp(kind, "score")) {
+		json_object_set(b->root, "score_event", j);
+	} else if (json_is_string(json_object_get(j, "note"))) {
+		add_note(b, kind, json_string_value(json_object_get(j, "note")));
+	} else {
+		char *s = json_dumps(j, JSON_COMPACT);
+		add_note(b, kind, s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *episode_of(const struct store_episode *ep)
+{
+	return json_pack("{s:I,s:I,s:o,s:i,s:i,s:o,s:o,s:o,s:o}",
+			 "id", (json_int_t)ep->id, "run", (json_int_t)ep->run_id,
+			 "task", opt_str(ep->task_id), "epoch", ep->epoch,
+			 "attempt", ep->attempt, "status", opt_str(ep->status),
+			 "outcome", opt_str(ep->outcome),
+			 "class", opt_str(ep->error_class),
+			 "error", opt_str(ep->error));
+}
+
+static json_t *score_of(const struct store_episode *ep, json_t *submission)
+{
+	const char *flag = json_string_value(json_object_get(submission, "flag"));
+	char *why = transcript_reason(ep, flag);
+	json_t *s = json_object();
+
+	json_object_set_new(s, "score", json_integer(ep->score));
+	json_object_set_new(s, "flag_ok", ep->has_flag ?
+			    json_boolean(ep->flag_ok) : json_null());
+	json_object_set_new(s, "check_ok", ep->has_check ?
+			    json_boolean(ep->check_ok) : json_null());
+	json_object_set_new(s, "answers_ok", json_integer(ep->answers_ok));
+	json_object_set_new(s, "answers_total", json_integer(ep->answers_total));
+	json_object_set_new(s, "reason", json_string(why));
+	free(why);
+	return s;
+}
+
+json_t *transcript_build(const struct store_episode *ep,
+			 const struct store_event *evs, size_t n)
+{
+	struct building b = { 0 };
+
+	b.root = json_object();
+	b.turns = json_array();
+	b.notes = json_array();
+	b.submission = json_null();
+	json_object_set_new(b.root, "episode", episode_of(ep));
+	json_object_set_new(b.root, "scaffold", json_null());
+	json_object_set_new(b.root, "system", json_null());
+	json_object_set_new(b.root, "task_prompt", json_null());
+	for (size_t i = 0; i < n; i++)
+		take_event(&b, &evs[i]);
+	json_object_del(b.root, "score_event");
+	json_object_set_new(b.root, "turns", b.turns);
+	json_object_set_new(b.root, "notes", b.notes);
+	json_object_set_new(b.root, "score", score_of(ep, b.submission));
+	json_object_set_new(b.root, "submission", b.submission);
+	return b.root;
+}
+
+/* --- the reason ------------------------------------------------------ */
+
+static const char *limit_name(const char *outcome)
+{
+	static const char *const names[][2] = {
+		{ "limit-turns", "turn" }, { "limit-tokens", "token" },
+		{ "limit-cost", "cost" }, { "limit-wall", "wall-time" },
+		{ "limit-working", "working-time" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(outcome, names[i][0]))
+			return names[i][1];
+	return NULL;
+}
+
+static char *quoted(const char *s)
+{
+	json_t *j = json_string(s);
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(j);
+	return q ? q : xstrdup("\"?\"");
+}
+
+/* Solved or submitted: which criteria held. */
+static char *criteria(const struct store_episode *ep, const char *submitted)
+{
+	char *flag = NULL, *out;
+	const char *check = !ep->has_check ? "" : ep->check_ok ?
+			    "; the hidden check passed" : "; the hidden check failed";
+	char answers[64] = "";
+
+	if (ep->has_flag && ep->flag_ok)
+		flag = xstrdup("the flag matched");
+	else if (ep->has_flag) {
+		char *q = submitted ? quoted(submitted) : NULL;
+		flag = q ? xasprintf("wrong flag: submitted %.300s", q) :
+		       xstrdup("no flag submitted");
+		free(q);
+	}
+	if (ep->answers_total)
+		snprintf(answers, sizeof(answers), "; answers %d/%d right",
+			 ep->answers_ok, ep->answers_total);
+	out = xasprintf("%s%s%s", flag ? flag : "", flag ? check : check +
+			(*check ? 2 : 0), answers);
+	free(flag);
+	return out;
+}
+
+char *transcript_reason(const struct store_episode *ep, const char *submitted)
+{
+	const char *o = ep->outcome ? ep->outcome : ep->status ? ep->status : "?";
+	const char *err = ep->error && *ep->error ? ep->error : NULL;
+	const char *lim = limit_name(o);
+
+	if (!strcmp(o, "solved") || !strcmp(o, "submitted-wrong")) {
+		char *c = criteria(ep, submitted), *r;
+		r = xasprintf("%s%s%s", ep->score ? "solved" : "not solved",
+			      *c ? ": " : "", c);
+		free(c);
+		return r;
+	}
+	if (lim)
+		return xasprintf("not solved: the %s limit ended the attempt "
+				 "before a submission", lim);
+	if (!strcmp(o, "no-submit"))
+		return xstrdup("not solved: the model stopped without "
+			       "submitting");
+	if (!strcmp(o, "flag-leak"))
+		return xasprintf("not scored: the flag was readable by the agent "
+				 "before it started (a task bug)%s%.300s",
+				 err ? ": " : "", err ? err : "");
+	if (!strncmp(o, "infra", 5))
+		return xasprintf("not scored: infrastructure failure (%s), "
+				 "attempted again%s%.300s", o, err ? ": " : "",
+				 err ? err : "");
+	return xasprintf("not solved: %s%s%.300s", o, err ? ": " : "",
+			 err ? err : "");
+}
+
+/* --- rendering ------------------------------------------------------- */
+
+/* Text from the journal onto the terminal: control characters (C0 but
+ * tab and newline, DEL, C1) shown as \xNN so no escape sequence reaches
+ * the terminal; each line after a newline gets the indent. */
+static void put_text(FILE *f, const char *s, const char *indent)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputs(indent, f);
+	for (; *p; p++) {
+		if (*p == '\n') {
+			fputc('\n', f);
+			if (p[1])
+				fputs(indent, f);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\x%02x", p[1]);
+			p++;
+		} else if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			fprintf(f, "\\x%02x", *p);
+		} else {
+			fputc(*p, f);
+		}
+	}
+	if (p == (const unsigned char *)s || p[-1] != '\n')
+		fputc('\n', f);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void write_exit(FILE *f, const json_t *t)
+{
+	const json_t *x = json_object_get(t, "exit");
+	const char *how = jstr(x, "how");
+	double s = (double)jint(t, "duration_ms") / 1000.0;
+
+	if (!how)
+		fprintf(f, "    -> %s, %.2f s\n", json_is_true(json_object_get(
+			t, "error")) ? "refused" : "done", s);
+	else if (!strcmp(how, "exited"))
+		fprintf(f, "    -> exit %lld, %.2f s\n",
+			(long long)jint(x, "status"), s);
+	else if (!strcmp(how, "signaled"))
+		fprintf(f, "    -> killed by signal %lld, %.2f s\n",
+			(long long)jint(x, "signal"), s);
+	else
+		fprintf(f, "    -> %s, %.2f s\n", how, s);
+}
+
+static void write_tool(FILE *f, const json_t *t)
+{
+	const char *name = jstr(t, "name"), *in = jstr(t, "input");
+	const char *out = jstr(t, "output");
+
+	fputs("  tool call: ", f);
+	put_text(f, name ? name : "(no name)", "");
+	if (jstr(t, "flag")) {
+		const json_t *ans = json_object_get(t, "answers");
+		size_t i;
+		json_t *a;
+		fputs("    flag: ", f);
+		put_text(f, jstr(t, "flag"), "");
+		json_array_foreach(ans, i, a) {
+			fprintf(f, "    answer %zu: ", i + 1);
+			put_text(f, json_is_string(a) ? json_string_value(a) : "", "");
+		}
+	} else if (in) {
+		fprintf(f, "    ```%s\n", name && !strcmp(name, "python") ?
+			"python" : "bash");
+		put_text(f, in, "    ");
+		fputs("    ```\n", f);
+	} else if (jstr(t, "arguments")) {
+		fputs("    arguments: ", f);
+		put_text(f, jstr(t, "arguments"), "");
+	}
+	write_exit(f, t);
+	if (out && *out && !(jstr(t, "flag") && !strcmp(out, "submitted")))
+		put_text(f, out, "    | ");
+	if (json_is_true(json_object_get(t, "truncated")))
+		fputs("    [output truncated in the box: the middle was cut]\n", f);
+}
+
+static void write_turn(FILE *f, const json_t *t)
+{
+	const json_t *calls = json_object_get(t, "tool_calls");
+	const char *text = jstr(t, "text"), *fail = jstr(t, "fail");
+	size_t i;
+	json_t *c;
+
+	fprintf(f, "\n--- turn %lld  %s  %lld+%lld tokens  %.2f s",
+		(long long)jint(t, "turn"), jstr(t, "role") ? jstr(t, "role") : "?",
+		(long long)jint(t, "prompt_tokens"),
+		(long long)jint(t, "completion_tokens"),
+		(double)jint(t, "latency_ms") / 1000.0);
+	if (jstr(t, "stop"))
+		fprintf(f, "  stop %s", jstr(t, "stop"));
+	fputc('\n', f);
+	if (fail && strcmp(fail, "none")) {
+		fprintf(f, "  model call failed (%s): ", fail);
+		put_text(f, jstr(t, "error") ? jstr(t, "error") : "", "");
+	}
+	if (text && *text)
+		put_text(f, text, "  ");
+	else if (!fail || !strcmp(fail, "none"))
+		fputs("  (no text)\n", f);
+	json_array_foreach(calls, i, c)
+		write_tool(f, c);
+}
+
+static void write_head(FILE *f, const json_t *t)
+{
+	if (jstr(t, "scaffold"))
+		fprintf(f, "agent %s\n", jstr(t, "scaffold"));
+	if (jstr(t, "system")) {
+		fputs("\n--- system\n", f);
+		put_text(f, jstr(t, "system"), "  ");
+	}
+	if (jstr(t, "task_prompt")) {
+		fputs("\n--- user (the task)\n", f);
+		put_text(f, jstr(t, "task_prompt"), "  ");
+	}
+	if (!jstr(t, "system") && !jstr(t, "task_prompt"))
+		fputs("\n(the prompts were not journaled: a run of an older "
+		      "assay)\n", f);
+}
+
+void transcript_write_text(const json_t *t, FILE *f)
+{
+	const json_t *turns = json_object_get(t, "turns");
+	const json_t *notes = json_object_get(t, "notes");
+	const json_t *score = json_object_get(t, "score");
+	const json_t *ep = json_object_get(t, "episode");
+	size_t i, k = 0, nn = json_array_size(notes);
+	json_t *v;
+
+	write_head(f, t);
+	json_array_foreach(turns, i, v) {
+		for (; k < nn && jint(json_array_get(notes, k), "after_turn") <=
+		     (json_int_t)i; k++) {
+			fputs("\n--- note\n", f);
+			put_text(f, jstr(json_array_get(notes, k), "text") ?
+				 jstr(json_array_get(notes, k), "text") : "", "  ");
+		}
+		write_turn(f, v);
+	}
+	for (; k < nn; k++) {
+		fputs("\n--- note\n", f);
+		put_text(f, jstr(json_array_get(notes, k), "text") ?
+			 jstr(json_array_get(notes, k), "text") : "", "  ");
+	}
+	fprintf(f, "\n--- score %lld  outcome ", (long long)jint(score, "score"));
+	put_text(f, jstr(ep, "outcome") ? jstr(ep, "outcome") :
+		 jstr(ep, "status") ? jstr(ep, "status") : "?", "");
+	put_text(f, jstr(score, "reason") ? jstr(score, "reason") : "", "  ");
+}
