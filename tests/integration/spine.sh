@@ -52,10 +52,10 @@ fi
 
 # the transcript holds the tool calls and the score
 ep=$(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag' LIMIT 1")
-if "$ASSAY" show --store "$DB" --episode "$ep" --transcript >"$TMP/show" 2>&1 &&
+if "$ASSAY" show --store "$DB" --episode "$ep" --raw >"$TMP/show" 2>&1 &&
    grep -q '"name": "bash"' "$TMP/show" && grep -q '"name": "submit"' "$TMP/show" &&
    grep -q -- '--- #.* score' "$TMP/show"; then
-	ok "show --transcript has model calls, tool calls and the score"
+	ok "show --raw has model calls, tool calls and the score"
 else
 	bad "show --transcript" "$(head -20 "$TMP/show")"
 fi
