@@ -14,13 +14,14 @@
 #include "cli/runctl.h"
 
 static int parse(int argc, char **argv, int64_t *run_id, const char **store,
-		 int *jobs, struct sealed_opts *so)
+		 int *jobs, struct sealed_opts *so, enum progress_mode *pm)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "request-key", required_argument, NULL, 'k' },
 		{ "approval", required_argument, NULL, 'a' },
+		{ "progress", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -32,7 +33,13 @@ static int parse(int argc, char **argv, int64_t *run_id, const char **store,
 			*store = optarg;
 		else if (c == 'j' && atoi(optarg) > 0)
 			*jobs = atoi(optarg);
-		else if (c == 'k' || c == 'a') {
+		else if (c == 'p') {
+			if (!progress_mode_parse(optarg, pm)) {
+				cli_error("bad value '%s' for --progress (none, "
+					  "line or bar)", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'k' || c == 'a') {
 			if (run_opts_sealed(so, c, optarg))
 				return EXIT_USAGE;
 		}
@@ -49,7 +56,8 @@ static int parse(int argc, char **argv, int64_t *run_id, const char **store,
 	return 0;
 usage:
 	fputs("usage: assay resume RUN [--store PATH] [-j N] "
-	      "[--request-key REQ.key --approval FILE...]\n", stderr);
+	      "[--progress none|line|bar]\n"
+	      "       [--request-key REQ.key --approval FILE...]\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -80,10 +88,11 @@ int cmd_resume(int argc, char **argv)
 	const char *store = NULL;
 	int64_t run_id;
 	int jobs = 0, n = 0, rc;
+	enum progress_mode pm = PROGRESS_AUTO;
 	struct errmsg e;
 
 	run_opts_init(&o);
-	if ((rc = parse(argc, argv, &run_id, &store, &jobs, &o.sealed)) ||
+	if ((rc = parse(argc, argv, &run_id, &store, &jobs, &o.sealed, &pm)) ||
 	    (rc = load_run(store, run_id, &run)))
 		return rc;
 	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
@@ -93,6 +102,7 @@ int cmd_resume(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
+	o.progress = pm;
 	if (jobs)
 		o.jobs = jobs;
 	if ((rc = run_ctx_open(&c, &o))) {

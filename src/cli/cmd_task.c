@@ -114,6 +114,7 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	struct model_config mc = { 0 };
 	struct store_run run = { 0 };
 	struct engine_config ec = { 0 };
+	struct progress_view pv;
 	struct engine_summary sum;
 	struct errmsg e;
 	enum err rc;
@@ -140,7 +141,10 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	ec.epochs = epochs;
 	ec.jobs = jobs;
 	ec.leak_scan = true;
-	ec.progress = isatty(STDERR_FILENO);
+	progress_view_init(&pv, progress_mode_resolve(PROGRESS_AUTO, false,
+			   false, isatty(STDERR_FILENO)), stderr);
+	ec.progress = progress_view_update;
+	ec.progress_arg = &pv;
 	if (rc == ERR_OK) {
 		struct errmsg se;
 		rc = engine_run(&ec, &sum, &e);

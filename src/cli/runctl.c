@@ -71,7 +71,7 @@ enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
        OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
        OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
        OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK, OPT_POLICY, OPT_FAIL,
-       OPT_AGENT };
+       OPT_AGENT, OPT_PROGRESS };
 
 static const struct option long_opts[] = {
 	{ "suite", required_argument, NULL, 's' },
@@ -102,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "fail-on-scrutiny", no_argument, NULL, OPT_FAIL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -205,6 +206,10 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	case OPT_FAIL: o->fail_on_scrutiny = true; break;
 	case OPT_JSON: o->json = true; break;
 	case 'q': o->quiet = true; break;
+	case OPT_PROGRESS:
+		if (!progress_mode_parse(arg, &o->progress))
+			return bad("progress (none, line or bar)", arg);
+		break;
 	default:
 		return EXIT_USAGE;
 	}
@@ -222,6 +227,7 @@ static void usage(void)
 	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
 	      "[--episode-working-s S]\n"
 	      "         [--policy P] [--fail-on-scrutiny] [--json] [--quiet]\n"
+	      "         [--progress none|line|bar]\n"
 	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
 	      "         [--context-window TOKENS] [--developer NAME]\n"
 	      "         [--max-retries N] [--request-timeout S] "
@@ -542,6 +548,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 {
 	char buf[128];
 	struct engine_config ec = { 0 };
+	struct progress_view pv;
 	struct sigaction sa = { 0 };
 	struct errmsg e;
 	enum err rc;
@@ -566,7 +573,10 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.budget_usd = o->budget_usd;
 	ec.episode_usd = o->episode_usd;
 	ec.episode_working_ms = (int64_t)o->episode_working_s * 1000;
-	ec.progress = !o->quiet && !o->json && isatty(STDERR_FILENO);
+	progress_view_init(&pv, progress_mode_resolve(o->progress, o->quiet,
+			   o->json, isatty(STDERR_FILENO)), stderr);
+	ec.progress = progress_view_update;
+	ec.progress_arg = &pv;
 	ec.stop = &stop_flag;
 	if (audit_run(c, "run.start", run_id, NULL, NULL))
 		return EXIT_RUNTIME;

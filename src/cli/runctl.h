@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "cli/progress.h"
 #include "cli/sealed.h"
 #include "engine/engine.h"
 #include "model/model.h"
@@ -35,6 +36,7 @@ struct run_opts {
 	long episode_working_s;    /* 0 = unlimited */
 	bool json;
 	bool quiet;
+	enum progress_mode progress; /* --progress (not stored with the run) */
 	const char *policy;        /* evaluate after the run (run only) */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */

@@ -21,6 +21,26 @@
 #include "store/store.h"
 #include "task/task.h"
 
+/* How far a run is, for a progress display (the engine never prints). */
+struct engine_progress {
+	int planned;                    /* (task, epoch) pairs to do: retries of
+	                                   a pair do not add to it */
+	int finished;                   /* pairs scored, or given up after
+	                                   max_attempts infra failures */
+	int running;                    /* episodes live now */
+	int solved, failed_model;
+	int failed_infra;               /* infra-failed attempts so far */
+	int retried;                    /* of those, attempted again */
+	int interrupted;
+	long tokens;
+	double cost_usd;
+	int64_t elapsed_ms;
+	bool final;                     /* the last call, after the loop */
+};
+
+/* Called after every turn of the loop (often: rate-limit the drawing). */
+typedef void (*engine_progress_fn)(void *arg, const struct engine_progress *p);
+
 struct engine_config {
 	struct store *store;
 	const struct suite *suite;
@@ -39,7 +59,8 @@ struct engine_config {
 	int64_t episode_working_ms;     /* model + tool time per episode;
 	                                   0 = unlimited */
 	int max_attempts;               /* per (task, epoch); 0 = 3 */
-	bool progress;                  /* one progress line on stderr */
+	engine_progress_fn progress;    /* NULL: no progress reports */
+	void *progress_arg;
 	bool leak_scan;                 /* before the agent starts, search the
 	                                   agent box for the flag (task check) */
 	volatile sig_atomic_t *stop;    /* set by SIGINT: finish cleanly */

@@ -38,6 +38,8 @@ struct sched {
 	int limit;                   /* current concurrency (adaptive) */
 	int64_t last_throttle_ms;
 	int64_t start_ms;
+	int planned;                 /* pairs of the plan before any retry */
+	int retried;                 /* infra failures requeued */
 	struct errmsg fatal;
 	bool failed;
 	char (*digests)[65];         /* per suite task, same order */
@@ -81,6 +83,7 @@ static void requeue(struct sched *s, const struct episode *ep)
 	s->plan.items[s->plan.n].epoch = ep->epoch;
 	s->plan.items[s->plan.n].attempt = ep->attempt + 1;
 	s->plan.n++;
+	s->retried++;
 }
 
 static void tally(struct sched *s, struct episode *ep)
@@ -166,22 +169,23 @@ static void adapt(struct sched *s)
 static void progress(const struct sched *s, bool final)
 {
 	const struct engine_summary *m = s->sum;
-	int64_t el = now_ms() - s->start_ms;
-	int done = m->done, total = (int)s->plan.n;
-	char eta[32] = "--";
+	struct engine_progress p = { 0 };
 
 	if (!s->cfg->progress)
 		return;
-	if (done > 0 && total > done) {
-		int64_t left = el / done * (total - done) / 1000;
-		snprintf(eta, sizeof(eta), "%lldm%02llds", (long long)left / 60,
-			 (long long)left % 60);
-	}
-	fprintf(stderr, "\r\033[K[assay] done %d/%d  running %zu  solved %d  "
-		"model-fail %d  infra-fail %d  tokens %ld  $%.4f  ETA %s%s",
-		done, total, running(s), m->solved, m->failed_model,
-		m->failed_infra, m->tokens, m->cost_usd, eta, final ? "\n" : "");
-	fflush(stderr);
+	p.planned = s->planned;
+	p.finished = m->done + (int)s->plan.gave_up;
+	p.running = (int)running(s);
+	p.solved = m->solved;
+	p.failed_model = m->failed_model;
+	p.failed_infra = m->failed_infra;
+	p.retried = s->retried;
+	p.interrupted = m->interrupted;
+	p.tokens = m->tokens;
+	p.cost_usd = m->cost_usd;
+	p.elapsed_ms = now_ms() - s->start_ms;
+	p.final = final;
+	s->cfg->progress(s->cfg->progress_arg, &p);
 }
 
 static bool can_launch(const struct sched *s)
@@ -334,7 +338,7 @@ enum err engine_run(const struct engine_config *cfg,
 		free(s.digests);
 		return rc;
 	}
-	summary->planned = (int)s.plan.n;
+	summary->planned = s.planned = (int)s.plan.n;
 	s.limit = cfg->jobs > 0 ? cfg->jobs : 1;
 	s.start_ms = s.last_throttle_ms = now_ms();
 	for (;;) {
