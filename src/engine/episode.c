@@ -87,6 +87,7 @@ static void fill_service(const struct episode *ep, const struct task_service *s,
 	b->ready_port = s->ready_port;
 	b->ready_argv = (const char *const *)s->ready_cmd;
 	b->ready_timeout_ms = s->ready_timeout_s * 1000;
+	b->packet_sockets = s->packet_sockets;
 	fill_limits(ep->task, &b->limits);
 }
 
@@ -105,6 +106,7 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	spec.agent.name = "agent";
 	spec.agent.image = t->agent_image;
 	spec.agent.user = t->agent_user;
+	spec.agent.packet_sockets = t->agent_packet_sockets;
 	fill_limits(t, &spec.agent.limits);
 	for (size_t i = 0; i < t->n_services; i++) {
 		envs[i] = service_env(ep, &t->services[i]);

@@ -99,9 +99,10 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	su.host_image = !strcmp(b->image, "host");
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.cap_last = (uint32_t)sbx_g.cap_last;
-	su.bpf_len = sbx_g.bpf_len;
+	su.bpf_len = sbx_g.bpf_len[b->packet_sockets];
 	if (buf_add(out, &su, sizeof(su)) ||
-	    buf_add(out, sbx_g.bpf, sbx_g.bpf_len * sizeof(*sbx_g.bpf)))
+	    buf_add(out, sbx_g.bpf[b->packet_sockets],
+		    su.bpf_len * sizeof(struct sock_filter)))
 		return err_set(e, ERR_LIMIT, "box '%s': set-up message too large",
 			       b->name);
 	return ERR_OK;

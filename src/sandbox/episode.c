@@ -130,6 +130,7 @@ static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
 		return rc;
 	b->name = xstrdup(s->name);
 	b->image = xstrdup(s->image);
+	b->packet_sockets = s->packet_sockets;
 	b->argv = strv_copy(s->argv);
 	b->env = strv_copy(s->env);
 	b->cwd = xstrdup(s->cwd ? s->cwd : "/srv");

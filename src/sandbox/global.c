@@ -465,7 +465,9 @@ enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e)
 	if (!rc)
 		rc = find_init(cfg, e);
 	if (!rc)
-		rc = sbx_seccomp_compile(&sbx_g.bpf, &sbx_g.bpf_len, e);
+		rc = sbx_seccomp_compile(false, &sbx_g.bpf[0], &sbx_g.bpf_len[0], e);
+	if (!rc)
+		rc = sbx_seccomp_compile(true, &sbx_g.bpf[1], &sbx_g.bpf_len[1], e);
 	if (!rc)
 		rc = sbx_cg_global_init(e);
 	if (rc) {
@@ -502,7 +504,8 @@ void sbx_global_cleanup(void)
 		close(sbx_g.init_fd);
 	if (sbx_g.host_netns >= 0)
 		close(sbx_g.host_netns);
-	free(sbx_g.bpf);
+	free(sbx_g.bpf[0]);
+	free(sbx_g.bpf[1]);
 	free(sbx_g.state_dir);
 	free(sbx_g.inst_dir);
 	free(sbx_g.mnt_dir);

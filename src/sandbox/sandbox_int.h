@@ -182,8 +182,8 @@ struct sbx_global {
 	char inst_name[64];    /* assay-<pid>-<start> */
 	int init_fd;           /* sealed memfd copy of assay-init */
 	int host_netns;        /* our own netns, to return after setns */
-	struct sock_filter *bpf;
-	unsigned short bpf_len;
+	struct sock_filter *bpf[2];     /* [1]: with AF_PACKET and AF_XDP */
+	unsigned short bpf_len[2];
 	int cap_last;
 	uint64_t box_seq;
 	/* image "host" */
@@ -245,6 +245,7 @@ struct sbx_box {
 	unsigned slot;
 	struct sbx_cg cg;
 	struct sbx_limits lim;
+	bool packet_sockets;   /* AF_PACKET/AF_XDP allowed (seccomp [1]) */
 	bool dead;
 	/* service entrypoint and readiness (copied from the spec) */
 	char **argv;
@@ -283,7 +284,7 @@ enum err sbx_user_ids(const char *user, uid_t *uid_out, struct errmsg *e)
 	MUST_CHECK;
 
 /* seccomp.c */
-enum err sbx_seccomp_compile(struct sock_filter **prog_out,
+enum err sbx_seccomp_compile(bool packet, struct sock_filter **prog_out,
 			     unsigned short *len_out, struct errmsg *e) MUST_CHECK;
 
 /* cgroup.c */

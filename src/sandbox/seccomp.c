@@ -6,18 +6,25 @@
  * profile, aimed at the kernel attack surface a box never needs: nested
  * user namespaces (most recent LPEs start there), the mount API, bpf,
  * perf, keyrings, io_uring, userfaultfd, kexec/modules, file handles,
- * setns, TIOCSTI. ptrace and personality stay allowed: pwn tasks need gdb.
- * Other architectures (i386, x32 numbers) hit libseccomp's bad-arch kill.
+ * setns, TIOCSTI, inotify (watches on the image's shared inodes would
+ * see other boxes' opens), and every socket family but AF_UNIX, AF_INET,
+ * AF_INET6 and AF_NETLINK (route, sock_diag, netfilter, generic) —
+ * AF_VSOCK in particular is not network-namespaced; AF_PACKET and AF_XDP
+ * only for a box that asks for them. ptrace and personality stay allowed:
+ * pwn tasks need gdb. Other architectures (i386, x32 numbers) hit
+ * libseccomp's bad-arch kill.
  */
 #include "sandbox/sandbox_int.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +45,8 @@ static const char *const denied[] = {
 	"quotactl_fd", "lookup_dcookie", "uselib", "nfsservctl", "iopl",
 	"ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
 	"fanotify_init", "create_module", "get_kernel_syms", "query_module",
-	"vm86", "vm86old",
+	"vm86", "vm86old", "inotify_init", "inotify_init1",
+	"inotify_add_watch",
 };
 
 /* namespace flags that clone()/unshare() may not ask for */
@@ -81,7 +89,71 @@ static int deny_ioctls(scmp_filter_ctx ctx)
 	return rc;
 }
 
-static int build(scmp_filter_ctx ctx)
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#define FAMILY_MAX 64   /* above AF_MAX; everything from here on is denied */
+
+static bool family_allowed(int f, bool packet)
+{
+	return f == AF_UNIX || f == AF_INET || f == AF_INET6 ||
+	       f == AF_NETLINK || (packet && (f == AF_PACKET || f == AF_XDP));
+}
+
+/* a0..a5 compared as a C int: only the low 32 bits (high garbage in the
+ * register cannot slip past a rule; the kernel truncates the same way) */
+#define INT_EQ(arg, v) SCMP_CMP64((arg), SCMP_CMP_MASKED_EQ, 0xffffffffu, \
+				  (uint32_t)(v))
+#define INT_BIT(arg, b) SCMP_CMP64((arg), SCMP_CMP_MASKED_EQ, 1u << (b), \
+				   1u << (b))
+
+/* socket() and socketpair() of a family outside the list: EAFNOSUPPORT,
+ * as a kernel without it would say. Values from FAMILY_MAX up (any of
+ * bits 6..31 set, negative ones included) are refused bit by bit. */
+static int deny_families(scmp_filter_ctx ctx, bool packet)
+{
+	static const int calls[] = { SCMP_SYS(socket), SCMP_SYS(socketpair) };
+	const uint32_t act = SCMP_ACT_ERRNO(EAFNOSUPPORT);
+	int rc = 0;
+
+	for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]) && !rc; c++) {
+		for (int f = 0; f < FAMILY_MAX && !rc; f++)
+			if (!family_allowed(f, packet))
+				rc = seccomp_rule_add(ctx, act, calls[c], 1,
+						      INT_EQ(0, f));
+		for (int b = 6; b < 32 && !rc; b++)
+			rc = seccomp_rule_add(ctx, act, calls[c], 1, INT_BIT(0, b));
+	}
+	return rc;
+}
+
+/* Netlink protocols whose objects live in the box's own network
+ * namespace: routes and links (ip), socket diagnostics (ss), netfilter
+ * (nft, iptables) and generic netlink (ethtool). The others (uevents,
+ * audit, crypto, connector, SCSI, RDMA, ...) are refused. */
+static int deny_netlink(scmp_filter_ctx ctx)
+{
+	static const int ok[] = { NETLINK_ROUTE, NETLINK_SOCK_DIAG,
+				  NETLINK_NETFILTER, NETLINK_GENERIC };
+	const uint32_t act = SCMP_ACT_ERRNO(EPROTONOSUPPORT);
+	int rc = 0;
+
+	for (int p = 0; p < 32 && !rc; p++) {
+		bool allowed = false;
+
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			allowed |= ok[i] == p;
+		if (!allowed)
+			rc = seccomp_rule_add(ctx, act, SCMP_SYS(socket), 2,
+					      INT_EQ(0, AF_NETLINK), INT_EQ(2, p));
+	}
+	for (int b = 5; b < 32 && !rc; b++)
+		rc = seccomp_rule_add(ctx, act, SCMP_SYS(socket), 2,
+				      INT_EQ(0, AF_NETLINK), INT_BIT(2, b));
+	return rc;
+}
+
+static int build(scmp_filter_ctx ctx, bool packet)
 {
 	int rc = 0;
 
@@ -96,6 +168,10 @@ static int build(scmp_filter_ctx ctx)
 		rc = deny_flags(ctx);
 	if (!rc)
 		rc = deny_ioctls(ctx);
+	if (!rc)
+		rc = deny_families(ctx, packet);
+	if (!rc)
+		rc = deny_netlink(ctx);
 	return rc;
 }
 
@@ -128,7 +204,7 @@ static enum err export_bpf(scmp_filter_ctx ctx, struct sock_filter **prog_out,
 	return ERR_OK;
 }
 
-enum err sbx_seccomp_compile(struct sock_filter **prog_out,
+enum err sbx_seccomp_compile(bool packet, struct sock_filter **prog_out,
 			     unsigned short *len_out, struct errmsg *e)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -142,7 +218,7 @@ enum err sbx_seccomp_compile(struct sock_filter **prog_out,
 	 * runs the filter over every syscall number to build its cache) */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (!r)
-		r = build(ctx);
+		r = build(ctx, packet);
 	if (r < 0) {
 		seccomp_release(ctx);
 		errno = -r;

@@ -142,7 +142,8 @@ static enum err parse_prompts(struct tctx *c, const struct ynode *m,
 static enum err parse_agent(struct tctx *c, const struct ynode *m,
 			    struct task *t)
 {
-	static const char *const keys[] = { "image", "user", "tools", NULL };
+	static const char *const keys[] = { "image", "user", "tools",
+					    "packet_sockets", NULL };
 	const struct ynode *a = ymap_get(m, "agent");
 	char *img = NULL;
 	enum err rc;
@@ -178,6 +179,8 @@ static enum err parse_agent(struct tctx *c, const struct ynode *m,
 			return tfail(c, ymap_get(a, "user"), "agent user must be "
 				     "'agent' or 'root', not '%s'", t->agent_user);
 	}
+	if ((rc = get_bool(c, a, "packet_sockets", &t->agent_packet_sockets)))
+		return rc;
 	free(t->agent_tools);
 	return get_strv(c, a, "tools", false, &t->agent_tools);
 }

@@ -36,6 +36,7 @@ struct task_service {
 	int ready_port;
 	char **ready_cmd;      /* NULL-terminated argv */
 	int ready_timeout_s;
+	bool packet_sockets;   /* AF_PACKET/AF_XDP allowed in its box */
 	char *files_dir;       /* absolute host path of services/NAME, or NULL */
 };
 
@@ -81,6 +82,7 @@ struct task {
 	char *agent_image;
 	char *agent_user;      /* "agent" or "root" */
 	char **agent_tools;
+	bool agent_packet_sockets; /* AF_PACKET/AF_XDP allowed in its box */
 	char *files_dir;       /* absolute host path of files/, or NULL */
 
 	struct task_service *services;

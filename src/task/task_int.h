@@ -28,6 +28,9 @@ enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
 		 long lo, long hi, long *out) MUST_CHECK;
 enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
 		  bool required, char ***out) MUST_CHECK;
+/* true/false (unquoted); absent leaves *out. */
+enum err get_bool(struct tctx *c, const struct ynode *m, const char *key,
+		  bool *out) MUST_CHECK;
 bool valid_name(const char *s, size_t max);
 
 /* Validate a path relative to the task directory: no "..", not absolute,

@@ -120,7 +120,7 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 			      const char *dir, struct task_service *s)
 {
 	static const char *const keys[] = { "name", "image", "run", "env",
-					    "ports", "ready", NULL };
+					    "ports", "ready", "packet_sockets", NULL };
 	enum err rc;
 	char *files;
 
@@ -135,7 +135,8 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 	if ((rc = parse_image(c, m, dir, &s->image)) ||
 	    (rc = get_strv(c, m, "run", true, &s->run)) ||
 	    (rc = parse_env(c, m, &s->env)) || (rc = parse_ports(c, m, s)) ||
-	    (rc = parse_ready(c, m, s)))
+	    (rc = parse_ready(c, m, s)) ||
+	    (rc = get_bool(c, m, "packet_sockets", &s->packet_sockets)))
 		return rc;
 	if (!s->run[0])
 		return tfail(c, m, "service '%s': 'run' must not be empty",

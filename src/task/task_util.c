@@ -96,6 +96,20 @@ enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
 	return ERR_OK;
 }
 
+enum err get_bool(struct tctx *c, const struct ynode *m, const char *key,
+		  bool *out)
+{
+	struct ynode *v = lookup(m, key);
+
+	if (!v)
+		return ERR_OK; /* caller set the default */
+	if (v->kind != YNODE_SCALAR || v->quoted ||
+	    (strcmp(v->str, "true") && strcmp(v->str, "false")))
+		return tfail(c, v, "field '%s' must be true or false", key);
+	*out = !strcmp(v->str, "true");
+	return ERR_OK;
+}
+
 enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
 		  bool required, char ***out)
 {

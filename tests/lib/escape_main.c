@@ -81,6 +81,25 @@ static const char probe_py[] =
 	"        fd = os.open('/dev/tty', os.O_RDWR); fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n"
 	"        print('ESCAPED TIOCSTI on /dev/tty')\n"
 	"    except OSError as ex: print('BLOCKED /dev/tty: %s' % ex)\n"
+	"elif cmd == 'sockets':\n"
+	"    # families other than UNIX/INET/INET6/NETLINK, with and without high\n"
+	"    # garbage in the register; netlink protocols outside the box's netns\n"
+	"    bad = []\n"
+	"    fams = [(40,'VSOCK'),(17,'PACKET'),(44,'XDP'),(3,'AX25'),(4,'IPX'),(5,'APPLETALK'),\n"
+	"            (9,'X25'),(29,'CAN'),(31,'BLUETOOTH'),(38,'ALG'),(42,'QIPCRTR'),(45,'MCTP'),\n"
+	"            (0x100000028,'VSOCK|1<<32'),(0x7fffffff00000011,'PACKET|hi'),(1<<20,'1<<20')]\n"
+	"    for f, n in fams:\n"
+	"        for t in (1, 2, 3, 5):\n"
+	"            r, e = sc(41, f, t, 0)\n"
+	"            if r >= 0: bad.append('%s/%d' % (n, t))\n"
+	"    for p in (2, 6, 7, 9, 11, 15, 21, 0x10000000f, 31):\n"
+	"        r, e = sc(41, 16, 3, p)\n"
+	"        if r >= 0: bad.append('NETLINK/%d' % p)\n"
+	"    r, e = sc(53, 40, 1, 0, 0)\n"
+	"    if r >= 0: bad.append('socketpair VSOCK')\n"
+	"    ok = [sc(41, f, t, p)[0] >= 0 for f, t, p in ((1,1,0),(2,1,0),(10,2,0),(16,3,0),(16,3,4))]\n"
+	"    if not all(ok): bad.append('needed family refused %r' % ok)\n"
+	"    print('ESCAPED ' + ' '.join(bad) if bad else 'BLOCKED %d families refused' % len(fams))\n"
 	"elif cmd == 'ptrace':\n"
 	"    PTRACE_ATTACH = 16\n"
 	"    for pid in [int(p) for p in sys.argv[2:]]:\n"
@@ -397,6 +416,56 @@ static void net_admin(struct ctx *c, struct outcome *o)
 	      "&& echo ESCAPED full caps; echo BLOCKED no net admin", o);
 }
 
+/* Sockets of families that are not network-namespaced (AF_VSOCK reaches
+ * the hypervisor and every VM socket of the host), raw frames, exotic
+ * stacks, and netlink protocols beyond the box's own netns. */
+static void socket_families(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root", "python3 /home/agent/probe.py sockets", o);
+}
+
+/* The same agent, in a box whose task declared packet_sockets, can open
+ * AF_PACKET (the filter is per box, not weaker elsewhere) and still no
+ * AF_VSOCK. */
+static void packet_sockets_declared(struct ctx *c, struct outcome *o)
+{
+	struct sbx_episode_spec spec = {
+		.name = "escape-packet",
+		.agent = { .name = "agent", .image = "host", .packet_sockets = true },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_result r;
+
+	(void)c;
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e)) {
+		say(o, false, "episode: %s", e.text);
+		sbx_episode_free(ep);
+		return;
+	}
+	run(sbx_episode_box(ep, NULL), "root",
+	    "python3 -c 'import socket\n"
+	    "try: socket.socket(40, 1); print(\"ESCAPED vsock\")\n"
+	    "except OSError as e: print(\"vsock\", e.errno)\n"
+	    "socket.socket(17, 3); print(\"packet ok\")'", 0, &r);
+	say(o, strstr(r.out, "packet ok") && strstr(r.out, "vsock 97") &&
+	    !strstr(r.out, "ESCAPED"), "declared box: %s%s", r.out, r.err);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+}
+
+/* Host-wide facts /proc would tell (the kernel command line names the
+ * machine's control ports). */
+static void host_wide_proc(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "for f in cmdline kallsyms timer_list interrupts softirqs iomem "
+	      "ioports modules config.gz; do "
+	      "[ -s /proc/$f ] && head -c 300 /proc/$f | tr '\\n' ' ' | "
+	      "sed \"s|^|ESCAPED $f: |\" && echo; done; "
+	      "echo BLOCKED host-wide /proc masked", o);
+}
+
 static const struct {
 	const char *name;
 	attack_fn fn;
@@ -419,6 +488,9 @@ static const struct {
 	{ "survive-teardown", survive_teardown },
 	{ "tiocsti", tiocsti },
 	{ "read-harness-secrets", read_harness_secrets },
+	{ "socket-families", socket_families },
+	{ "packet-sockets-only-declared", packet_sockets_declared },
+	{ "host-wide-proc", host_wide_proc },
 };
 
 /* --- set-up ------------------------------------------------------------ */

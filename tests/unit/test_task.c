@@ -153,6 +153,35 @@ static void test_wrong_types(void **state)
 		      "9: field 'attack' must be a list, not a scalar");
 	expect_reject("title: Demo", "title: [Demo]",
 		      "2: field 'title' must be a string, not a list");
+	expect_reject("agent: {tools: [python3]}",
+		      "agent: {tools: [python3], packet_sockets: yes}",
+		      "14: field 'packet_sockets' must be true or false");
+	expect_reject("    ports: [8080]", "    packet_sockets: \"true\"",
+		      "19: field 'packet_sockets' must be true or false");
+}
+
+/* packet_sockets: off unless asked for, per box */
+static void test_packet_sockets(void **state)
+{
+	const char *from = "    ports: [8080]";
+	const char *at = strstr(good, from);
+	struct task *t = NULL;
+	struct errmsg e;
+	char *yaml;
+
+	(void)state;
+	write_file("task.yaml", good);
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	assert_false(t->agent_packet_sockets);
+	assert_false(t->services[0].packet_sockets);
+	task_free(t);
+	yaml = xasprintf("%.*s    packet_sockets: true\n%s", (int)(at - good), good, at);
+	write_file("task.yaml", yaml);
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	assert_false(t->agent_packet_sockets);
+	assert_true(t->services[0].packet_sockets);
+	task_free(t);
+	free(yaml);
 }
 
 static void test_out_of_range(void **state)
@@ -287,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packet_sockets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
