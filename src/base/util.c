@@ -95,8 +95,7 @@ const char *trim_span(const char *s, size_t n, size_t *len_out)
 	return s;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	unsigned int cp;
@@ -135,7 +134,7 @@ char *utf8_sanitize(const char *s, size_t n, size_t *len_out)
 	size_t o = 0;
 
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(u + i, n - i);
+		size_t k = utf8_seq_len(u + i, n - i);
 		if (k) {
 			memcpy(out + o, u + i, k);
 			o += k;

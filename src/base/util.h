@@ -28,6 +28,10 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Trim ASCII whitespace at both ends: returns start, sets *len. */
 const char *trim_span(const char *s, size_t n, size_t *len_out);
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes available), or 0
+ * for an invalid, overlong, surrogate or truncated one, or a NUL byte. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
 /* Copy n bytes as valid UTF-8: invalid sequences and NUL bytes become
  * U+FFFD. Caller frees. */
 char *utf8_sanitize(const char *s, size_t n, size_t *len_out);

@@ -111,19 +111,16 @@ static int fail(struct errmsg *e)
 }
 
 /* Record a key use; a log that cannot be written fails the command. */
-static int audit(const struct kopts *o, const char *kind, const char *json)
+static enum err audit(const struct kopts *o, const char *kind,
+		      const struct vault_audit_field *f, size_t nf,
+		      struct errmsg *e)
 {
 	char *dir = o->log ? xstrdup(o->log)
 			   : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-	struct errmsg e;
-	enum err rc = vault_audit_record(dir, kind, json, &e);
+	enum err rc = vault_audit_record(dir, kind, f, nf, e);
 
 	free(dir);
-	if (rc) {
-		cli_error("audit log: %s", e.text);
-		return cli_exit_for(rc);
-	}
-	return EXIT_OK;
+	return rc ? err_prefix(e, "audit log") : ERR_OK;
 }
 
 static char *keys_dir(const struct kopts *o)
@@ -145,7 +142,7 @@ static int keys_create(int argc, char **argv)
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
 	struct buf pub;
-	char *dir, *kp = NULL, *pp = NULL, *pass = NULL, id[17], json[200];
+	char *dir, *kp = NULL, *pp = NULL, *pass = NULL, id[17];
 	int i = parse(argc, argv, &o);
 	enum err rc;
 
@@ -182,9 +179,14 @@ static int keys_create(int argc, char **argv)
 		       "  public: %s\n", o.custodian ? "custodian" : "signing",
 		       argv[i], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
 		       pp);
-		snprintf(json, sizeof(json), "{\"key\":\"%s\",\"keyid\":\"%s\","
-			 "\"kind\":\"%s\"}", argv[i], id,
-			 o.custodian ? "custodian" : "sign");
+	}
+	if (!rc) {
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_S("key", argv[i]),
+			VAULT_AUDIT_S("keyid", id),
+			VAULT_AUDIT_S("kind", o.custodian ? "custodian" : "sign"),
+		};
+		rc = audit(&o, "key-create", f, ARRAY_SIZE(f), &e);
 	}
 	vault_passphrase_free(pass);
 	vault_seckey_free(k);
@@ -192,9 +194,7 @@ static int keys_create(int argc, char **argv)
 	free(dir);
 	free(kp);
 	free(pp);
-	if (rc)
-		return fail(&e);
-	return audit(&o, "key-create", json);
+	return rc ? fail(&e) : EXIT_OK;
 }
 
 static int keys_list(int argc, char **argv)
@@ -296,7 +296,7 @@ static int keys_approve(int argc, char **argv)
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
 	struct buf out;
-	char *req = NULL, json[400];
+	char *req = NULL;
 	size_t rlen = 0;
 	int i = parse(argc, argv, &o);
 	enum err rc;
@@ -321,16 +321,18 @@ static int keys_approve(int argc, char **argv)
 		rc = write_text(o.out, &out, 0644, &e);
 	else if (!rc)
 		fputs(out.data, stdout);
-	if (!rc)
-		snprintf(json, sizeof(json), "{\"custodian\":\"%s\",\"suite\":"
-			 "\"%s\"}", vault_seckey_public(k)->name, a->digest);
+	if (!rc) {
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_S("custodian", vault_seckey_public(k)->name),
+			VAULT_AUDIT_S("suite", a->digest),
+		};
+		rc = audit(&o, "approve", f, ARRAY_SIZE(f), &e);
+	}
 	buf_release(&out);
 	free(req);
 	vault_seckey_free(k);
 	vault_archive_free(a);
-	if (rc)
-		return fail(&e);
-	return audit(&o, "approve", json);
+	return rc ? fail(&e) : EXIT_OK;
 }
 
 /* sign, cosign and minisign share: load file and key, make, write. */
@@ -358,7 +360,7 @@ static int keys_sign_common(int argc, char **argv, enum sign_mode m)
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
 	struct buf out;
-	char *data = NULL, *dest = NULL, json[300], digest[65];
+	char *data = NULL, *dest = NULL, digest[65];
 	size_t len = 0;
 	int i = parse(argc, argv, &o);
 	enum err rc;
@@ -385,18 +387,21 @@ static int keys_sign_common(int argc, char **argv, enum sign_mode m)
 	if (!rc) {
 		vault_sha256_hex(data, len, digest);
 		printf("wrote %s\n", dest);
-		snprintf(json, sizeof(json), "{\"key\":\"%s\",\"sha256\":\"%s\","
-			 "\"as\":\"%s\"}", vault_seckey_public(k)->name, digest,
-			 m == SIGN_NEW ? "dsse" : m == SIGN_CO ? "dsse-cosign"
-							       : "minisign");
+	}
+	if (!rc) {
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_S("key", vault_seckey_public(k)->name),
+			VAULT_AUDIT_S("sha256", digest),
+			VAULT_AUDIT_S("as", m == SIGN_NEW ? "dsse"
+				      : m == SIGN_CO ? "dsse-cosign" : "minisign"),
+		};
+		rc = audit(&o, "sign", f, ARRAY_SIZE(f), &e);
 	}
 	buf_release(&out);
 	free(data);
 	free(dest);
 	vault_seckey_free(k);
-	if (rc)
-		return fail(&e);
-	return audit(&o, "sign", json);
+	return rc ? fail(&e) : EXIT_OK;
 }
 
 static int keys_sign(int argc, char **argv)

@@ -20,9 +20,11 @@
 
 #include "base/buf.h"
 #include "base/fsutil.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/runctl.h"
+#include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/sign.h"
 #include "vault/vault.h"
@@ -297,10 +299,25 @@ static enum err sign_statement(const struct report_args *a, const char *stmt,
 	return rc;
 }
 
+static int audit_signed(const struct report_ctx *c,
+			const struct report_args *a, const char *rep,
+			const char *pol)
+{
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_I("run", c->cand->run.id),
+		VAULT_AUDIT_B("signed", true),
+		VAULT_AUDIT_B("cosigned", a->cosign),
+		VAULT_AUDIT_S("report_sha256", rep),
+		VAULT_AUDIT_S("policy_sha256", pol),
+	};
+
+	return run_audit("report.sign", f, ARRAY_SIZE(f));
+}
+
 static int signed_result(struct report_ctx *c, const struct report_args *a)
 {
 	char pol[65], rep[65], *json = report_json_full(c->cand, c->a), *stmt;
-	char *sig_path = xasprintf("%s.minisig", a->out), *audit;
+	char *sig_path = xasprintf("%s.minisig", a->out);
 	struct buf env, mini;
 	struct errmsg e;
 	enum err rc;
@@ -316,16 +333,11 @@ static int signed_result(struct report_ctx *c, const struct report_args *a)
 		rc = file_write_atomic(a->out, env.data, env.len, 0644, &e);
 	if (!rc)
 		rc = file_write_atomic(sig_path, mini.data, mini.len, 0644, &e);
-	audit = xasprintf("{\"run\":%lld,\"signed\":true,\"cosigned\":%s,"
-			  "\"report_sha256\":\"%s\",\"policy_sha256\":\"%s\"}",
-			  (long long)c->cand->run.id, a->cosign ? "true" : "false",
-			  rep, rc ? "" : pol);
 	buf_release(&env);
 	buf_release(&mini);
 	free(json);
 	free(stmt);
 	if (rc) {
-		free(audit);
 		free(sig_path);
 		cli_error("%s", e.text);
 		return cli_exit_for(rc);
@@ -333,9 +345,7 @@ static int signed_result(struct report_ctx *c, const struct report_args *a)
 	printf("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
 	       a->cosign ? "signed and co-signed" : "signed", sig_path);
 	free(sig_path);
-	rc = run_audit("report.sign", audit);
-	free(audit);
-	return rc ? EXIT_RUNTIME : EXIT_OK;
+	return audit_signed(c, a, rep, pol) ? EXIT_RUNTIME : EXIT_OK;
 }
 
 static void release(struct report_ctx *c)
@@ -361,11 +371,12 @@ int cmd_report(int argc, char **argv)
 	if (!rc && a.sign)
 		rc = signed_result(&c, &a);
 	else if (!rc) {
-		char audit[160];
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_I("run", a.run),
+			VAULT_AUDIT_S("format", a.format),
+		};
 		rc = render(&c, &a);
-		snprintf(audit, sizeof(audit), "{\"run\":%lld,\"format\":\"%s\"}",
-			 (long long)a.run, a.format);
-		if (!rc && run_audit("report", audit))
+		if (!rc && run_audit("report", f, ARRAY_SIZE(f)))
 			rc = EXIT_RUNTIME;
 	}
 	release(&c);

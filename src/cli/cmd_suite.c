@@ -139,11 +139,12 @@ static int fail(struct errmsg *e)
 }
 
 static enum err audit(const struct sopts *o, const char *kind,
-		      const char *json, struct errmsg *e)
+		      const struct vault_audit_field *f, size_t nf,
+		      struct errmsg *e)
 {
 	char *dir = o->log ? xstrdup(o->log)
 			   : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-	enum err rc = vault_audit_record(dir, kind, json, e);
+	enum err rc = vault_audit_record(dir, kind, f, nf, e);
 
 	free(dir);
 	return rc ? err_prefix(e, "audit log") : ERR_OK;
@@ -167,7 +168,7 @@ static int suite_seal(int argc, char **argv)
 	struct vault_seal_opts so;
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
-	char digest[65], json[400];
+	char digest[65];
 	int i = parse(argc, argv, &o);
 	enum err rc;
 
@@ -190,11 +191,14 @@ static int suite_seal(int argc, char **argv)
 		rc = vault_suite_seal(&so, o.out, digest, &e);
 	}
 	if (!rc) {
-		snprintf(json, sizeof(json), "{\"suite\":\"%s\",\"archive\":"
-			 "\"%s\",\"sealer\":\"%s\",\"threshold\":%ld,"
-			 "\"custodians\":%zu}", digest, o.out,
-			 vault_seckey_public(k)->name, o.threshold, o.ncust);
-		rc = audit(&o, "seal", json, &e);
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_S("suite", digest),
+			VAULT_AUDIT_S("archive", o.out),
+			VAULT_AUDIT_S("sealer", vault_seckey_public(k)->name),
+			VAULT_AUDIT_I("threshold", o.threshold),
+			VAULT_AUDIT_I("custodians", o.ncust),
+		};
+		rc = audit(&o, "seal", f, ARRAY_SIZE(f), &e);
 	}
 	vault_seckey_free(k);
 	free(pubs);

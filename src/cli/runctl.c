@@ -393,11 +393,11 @@ int run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
 	return 0;
 }
 
-int run_audit(const char *kind, const char *json)
+int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 {
 	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	struct errmsg e;
-	enum err rc = vault_audit_record(dir, kind, json, &e);
+	enum err rc = vault_audit_record(dir, kind, f, nf, &e);
 
 	free(dir);
 	if (rc) {
@@ -505,27 +505,25 @@ static int audit_run(const struct run_ctx *c, const char *kind,
 		     int64_t run_id, const char *status,
 		     const struct engine_summary *sum)
 {
-	json_t *j = json_object();
-	char *text;
-	int rc;
+	struct vault_audit_field f[9] = {
+		VAULT_AUDIT_I("run", run_id),
+		VAULT_AUDIT_S("model", model_name(c->model)),
+		VAULT_AUDIT_S("endpoint", model_endpoint(c->model)),
+		VAULT_AUDIT_S("suite", c->suite->id),
+		VAULT_AUDIT_S("suite_digest", c->digest),
+		VAULT_AUDIT_B("sealed", c->sealed != NULL),
+	};
+	size_t n = 6;
 
-	json_object_set_new(j, "run", json_integer(run_id));
-	json_object_set_new(j, "model", json_string(model_name(c->model)));
-	json_object_set_new(j, "endpoint", json_string(model_endpoint(c->model)));
-	json_object_set_new(j, "suite", json_string(c->suite->id));
-	json_object_set_new(j, "suite_digest", json_string(c->digest));
-	json_object_set_new(j, "sealed", json_boolean(c->sealed != NULL));
 	if (status)
-		json_object_set_new(j, "status", json_string(status));
+		f[n++] = (struct vault_audit_field)VAULT_AUDIT_S("status", status);
 	if (sum) {
-		json_object_set_new(j, "episodes", json_integer(sum->done));
-		json_object_set_new(j, "solved", json_integer(sum->solved));
+		f[n++] = (struct vault_audit_field)VAULT_AUDIT_I("episodes",
+								 sum->done);
+		f[n++] = (struct vault_audit_field)VAULT_AUDIT_I("solved",
+								 sum->solved);
 	}
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	rc = run_audit(kind, text);
-	free(text);
-	return rc;
+	return run_audit(kind, f, n);
 }
 
 /* The developer behind a model when --developer is not given: the

@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "store/store.h"
 #include "task/task.h"
+#include "vault/auditlog.h"
 
 struct run_opts {
 	const char *suite;
@@ -69,7 +70,7 @@ struct run_ctx {
 int run_opts_sealed(struct sealed_opts *o, int c, const char *arg);
 /* Append one entry to the audit log; prints and returns an exit code on
  * failure, else 0. */
-int run_audit(const char *kind, const char *json);
+int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf);
 
 /* Open store, suite, model and sandbox; on error print and return the
  * exit code, else 0. */

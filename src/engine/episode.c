@@ -4,13 +4,17 @@
  */
 #include "engine/engine_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/jsonw.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+
+#define NOTE_MAX (16 * 1024)
 
 void episode_journal(void *arg, const char *kind, const char *json)
 {
@@ -26,26 +30,55 @@ void episode_journal(void *arg, const char *kind, const char *json)
 	}
 }
 
+/* Journal w's document under kind, or a note naming what failed. */
+static void journal_doc(struct episode *ep, const char *kind,
+			struct jsonw *w, struct buf *b)
+{
+	struct errmsg e;
+
+	if (jsonw_finish(w, &e) == ERR_OK) {
+		episode_journal(ep, kind, b->data);
+		return;
+	}
+	buf_reset(b);
+	jsonw_init(w, b, JSONW_LOSSY);
+	jsonw_obj(w);
+	jsonw_kstr(w, "note", "an event could not be journaled");
+	jsonw_kstr(w, "kind", kind);
+	jsonw_kstr(w, "error", e.text);
+	jsonw_obj_end(w);
+	if (jsonw_finish(w, &e) == ERR_OK)
+		episode_journal(ep, "note", b->data);
+}
+
 static void note(struct episode *ep, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A plain-text note (at most NOTE_MAX bytes; invalid UTF-8 becomes
+ * U+FFFD) as {"note":TEXT}. */
 static void note(struct episode *ep, const char *fmt, ...)
 {
-	char text[600], *json, *clean;
+	struct buf text, json;
+	struct jsonw w;
 	va_list ap;
+	enum err rc;
 
+	buf_init(&text, NOTE_MAX);
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	rc = buf_vprintf(&text, fmt, ap);
 	va_end(ap);
-	clean = utf8_sanitize(text, strlen(text), NULL);
-	/* Notes are plain text; quote them minimally as a JSON string. */
-	json = xasprintf("{\"note\":\"%s\"}", clean);
-	for (char *p = json + 9; p[1]; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-			*p = '\'';
-	episode_journal(ep, "note", json);
-	free(json);
-	free(clean);
+	buf_init(&json, 2 * NOTE_MAX);
+	jsonw_init(&w, &json, JSONW_LOSSY);
+	jsonw_obj(&w);
+	if (rc)
+		jsonw_kstr(&w, "note", "a note larger than NOTE_MAX was "
+			   "dropped");
+	else
+		jsonw_kstr(&w, "note", text.data);
+	jsonw_obj_end(&w);
+	journal_doc(ep, "note", &w, &json);
+	buf_release(&json);
+	buf_release(&text);
 }
 
 /* --- sandbox set-up -------------------------------------------------- */
@@ -503,7 +536,8 @@ static void finish_scored(struct episode *ep)
 	const struct agent_result *r = agent_result(ep->agent);
 	struct score_input in = { 0 };
 	struct score_result sr;
-	char *json;
+	struct buf json;
+	struct jsonw w;
 
 	in.task = ep->task;
 	in.flag = ep->flag;
@@ -512,13 +546,17 @@ static void finish_scored(struct episode *ep)
 	in.n_answers = r->n_answers;
 	in.check_passed = ep->check_passed;
 	score_episode(&in, &sr);
-	json = xasprintf("{\"score\":%d,\"flag_ok\":%s,\"check_ok\":%s,"
-			 "\"answers_ok\":%d,\"answers_total\":%d}", sr.score,
-			 sr.flag_ok ? "true" : "false",
-			 sr.check_ok ? "true" : "false", sr.answers_ok,
-			 sr.answers_total);
-	episode_journal(ep, "score", json);
-	free(json);
+	buf_init(&json, 4096);
+	jsonw_init(&w, &json, 0);
+	jsonw_obj(&w);
+	jsonw_kint(&w, "score", sr.score);
+	jsonw_kbool(&w, "flag_ok", sr.flag_ok);
+	jsonw_kbool(&w, "check_ok", sr.check_ok);
+	jsonw_kint(&w, "answers_ok", sr.answers_ok);
+	jsonw_kint(&w, "answers_total", sr.answers_total);
+	jsonw_obj_end(&w);
+	journal_doc(ep, "score", &w, &json);
+	buf_release(&json);
 	record(ep, outcome_of(r, sr.score), sr.score ? "none" : class_of(r),
 	       r->error, &sr);
 }

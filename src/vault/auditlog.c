@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/bug.h"
 #include "base/fsutil.h"
+#include "base/jsonw.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "vault/vault.h"
@@ -189,8 +191,8 @@ static enum frame_state read_frame(struct vault_audit *log,
 }
 
 static enum err append_locked(struct vault_audit *log, const char *kind,
-			      const char *json, uint64_t *seq_out,
-			      struct errmsg *e);
+			      const struct vault_audit_field *f, size_t nf,
+			      uint64_t *seq_out, struct errmsg *e);
 
 /* The size the stored checkpoint covers (0 without one). Signatures are
  * checked by vault_audit_verify; here the size only bounds recovery. */
@@ -220,7 +222,11 @@ static enum err checkpoint_floor(const struct vault_audit *log,
 static enum err cut_tail(struct vault_audit *log, uint64_t fsize,
 			 uint64_t floor, struct errmsg *e)
 {
-	char json[160];
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_S("reason", "torn tail"),
+		VAULT_AUDIT_I("offset", log->end),
+		VAULT_AUDIT_I("cut_bytes", fsize - log->end),
+	};
 
 	if (log->n < floor)
 		return err_set(e, ERR_CRYPTO, "'%s': damaged at entry %llu, "
@@ -237,10 +243,7 @@ static enum err cut_tail(struct vault_audit *log, uint64_t fsize,
 			       (unsigned long long)log->n);
 	if (ftruncate(log->fd, (off_t)log->end) < 0 || fsync(log->fd) < 0)
 		return err_sys(e, ERR_IO, "cannot cut '%s'", log->log_path);
-	snprintf(json, sizeof(json), "{\"reason\":\"torn tail\",\"offset\":"
-		 "%llu,\"cut_bytes\":%llu}", (unsigned long long)log->end,
-		 (unsigned long long)(fsize - log->end));
-	return append_locked(log, "recovery", json, NULL, e);
+	return append_locked(log, "recovery", f, ARRAY_SIZE(f), NULL, e);
 }
 
 /* Read frames from log->end to the end of the file. */
@@ -391,42 +394,109 @@ void vault_audit_close(struct vault_audit *log)
 	free(log);
 }
 
-static bool kind_ok(const char *kind)
+static bool name_ok(const char *s, const char *extra)
 {
-	size_t n = strlen(kind);
+	size_t n = strlen(s);
 
 	if (n == 0 || n > 32)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((kind[i] >= 'a' && kind[i] <= 'z') ||
-		      (kind[i] >= '0' && kind[i] <= '9') || kind[i] == '.' ||
-		      kind[i] == '_' || kind[i] == '-'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      (s[i] && strchr(extra, s[i]))))
 			return false;
 	return true;
 }
 
-/* Caller holds the mutex and the flock, and log->end is the file end. */
-static enum err append_locked(struct vault_audit *log, const char *kind,
-			      const char *json, uint64_t *seq_out,
-			      struct errmsg *e)
+static enum err check_fields(const struct vault_audit_field *f, size_t nf,
+			     struct errmsg *e)
+{
+	for (size_t i = 0; i < nf; i++) {
+		if (!f[i].key || !name_ok(f[i].key, ""))
+			return err_set(e, ERR_INVAL, "bad audit field key '%s'",
+				       f[i].key ? f[i].key : "(null)");
+		if (f[i].type < VAULT_AUDIT_STR || f[i].type > VAULT_AUDIT_STRS ||
+		    (f[i].type == VAULT_AUDIT_STRS && f[i].n && !f[i].list))
+			return err_set(e, ERR_INVAL, "audit field '%s' has no "
+				       "valid value", f[i].key);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(f[i].key, f[j].key))
+				return err_set(e, ERR_INVAL, "audit field '%s' "
+					       "given twice", f[i].key);
+	}
+	return ERR_OK;
+}
+
+static void write_field(struct jsonw *w, const struct vault_audit_field *f)
+{
+	jsonw_key(w, f->key);
+	switch (f->type) {
+	case VAULT_AUDIT_STR:
+		jsonw_str(w, f->s);
+		break;
+	case VAULT_AUDIT_INT:
+		jsonw_int(w, f->i);
+		break;
+	case VAULT_AUDIT_BOOL:
+		jsonw_bool(w, f->b);
+		break;
+	case VAULT_AUDIT_STRS:
+	default:
+		jsonw_arr(w);
+		for (size_t i = 0; i < f->n; i++)
+			jsonw_str(w, f->list[i]);
+		jsonw_arr_end(w);
+		break;
+	}
+}
+
+/* The entry's text, after b's 4 bytes of frame length. */
+static enum err format_entry(const struct vault_audit *log, const char *kind,
+			     const struct vault_audit_field *f, size_t nf,
+			     struct buf *b, struct errmsg *e)
 {
 	char when[40];
+	struct jsonw w;
+	enum err rc;
+
+	iso8601(wall_ms(), when, sizeof(when));
+	jsonw_init(&w, b, 0);
+	jsonw_obj(&w);
+	jsonw_kuint(&w, "seq", log->n);
+	jsonw_kstr(&w, "time", when);
+	jsonw_kstr(&w, "kind", kind);
+	jsonw_key(&w, "data");
+	jsonw_obj(&w);
+	for (size_t i = 0; i < nf; i++)
+		write_field(&w, &f[i]);
+	jsonw_obj_end(&w);
+	jsonw_obj_end(&w);
+	rc = jsonw_finish(&w, e);
+	if (rc == ERR_OK && buf_addch(b, '\n'))
+		rc = ERR_LIMIT;
+	if (rc == ERR_LIMIT || (!rc && b->len - 4 > VAULT_AUDIT_ENTRY_MAX))
+		return err_set(e, ERR_LIMIT, "audit entry '%s' larger than %d "
+			       "bytes", kind, VAULT_AUDIT_ENTRY_MAX);
+	return rc ? err_prefix(e, "audit entry '%s'", kind) : ERR_OK;
+}
+
+/* Caller holds the mutex and the flock, and log->end is the file end. */
+static enum err append_locked(struct vault_audit *log, const char *kind,
+			      const struct vault_audit_field *f, size_t nf,
+			      uint64_t *seq_out, struct errmsg *e)
+{
 	struct buf b;
 	vault_hash leaf;
 	size_t elen;
 	enum err rc;
 
-	iso8601(wall_ms(), when, sizeof(when));
 	buf_init(&b, FRAME_OVERHEAD + VAULT_AUDIT_ENTRY_MAX);
 	rc = buf_add(&b, "\0\0\0\0", 4);
 	if (!rc)
-		rc = buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"kind\":"
-				"\"%s\",\"data\":%s}\n",
-				(unsigned long long)log->n, when, kind, json);
-	if (rc || b.len - 4 > VAULT_AUDIT_ENTRY_MAX) {
+		rc = format_entry(log, kind, f, nf, &b, e);
+	if (rc) {
 		buf_release(&b);
-		return err_set(e, ERR_LIMIT, "audit entry larger than %d bytes",
-			       VAULT_AUDIT_ENTRY_MAX);
+		return rc;
 	}
 	elen = b.len - 4;
 	put_be32((unsigned char *)b.data, (uint32_t)elen);
@@ -448,18 +518,20 @@ static enum err append_locked(struct vault_audit *log, const char *kind,
 }
 
 enum err vault_audit_append_seq(struct vault_audit *log, const char *kind,
-				const char *json_text, uint64_t *seq_out,
-				struct errmsg *e)
+				const struct vault_audit_field *f, size_t nf,
+				uint64_t *seq_out, struct errmsg *e)
 {
 	enum err rc;
 
+	DEBUGASSERT(log && kind && (f || !nf));
 	if (log->readonly)
 		return err_set(e, ERR_INVAL, "audit log '%s' is open read-only",
 			       log->dir);
-	if (!kind_ok(kind))
+	if (!name_ok(kind, ".-"))
 		return err_set(e, ERR_INVAL, "bad audit entry kind '%s'", kind);
-	if (!json_text || !*json_text)
-		json_text = "null";
+	rc = check_fields(f, nf, e);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&log->mu);
 	if (flock(log->fd, LOCK_EX) < 0) {
 		pthread_mutex_unlock(&log->mu);
@@ -468,27 +540,29 @@ enum err vault_audit_append_seq(struct vault_audit *log, const char *kind,
 	/* Another process may have appended since we last looked. */
 	rc = scan(log, e);
 	if (!rc)
-		rc = append_locked(log, kind, json_text, seq_out, e);
+		rc = append_locked(log, kind, f, nf, seq_out, e);
 	(void)flock(log->fd, LOCK_UN);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
 
 enum err vault_audit_append(struct vault_audit *log, const char *kind,
-			    const char *json_text, struct errmsg *e)
+			    const struct vault_audit_field *f, size_t nf,
+			    struct errmsg *e)
 {
-	return vault_audit_append_seq(log, kind, json_text, NULL, e);
+	return vault_audit_append_seq(log, kind, f, nf, NULL, e);
 }
 
 enum err vault_audit_record(const char *dir, const char *kind,
-			    const char *json_text, struct errmsg *e)
+			    const struct vault_audit_field *f, size_t nf,
+			    struct errmsg *e)
 {
 	struct vault_audit *log;
 	enum err rc = vault_audit_open(dir, 0, &log, e);
 
 	if (rc)
 		return rc;
-	rc = vault_audit_append(log, kind, json_text, e);
+	rc = vault_audit_append(log, kind, f, nf, e);
 	vault_audit_close(log);
 	return rc;
 }

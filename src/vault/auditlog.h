@@ -8,9 +8,13 @@
  *   checkpoint  the latest signed checkpoint (C2SP tlog-checkpoint in a
  *               C2SP signed note), written atomically.
  * Entry i (0-based) is the text
- *   {"seq":i,"time":"ISO-8601","kind":"KIND","data":DATA}\n
- * where DATA is the caller's JSON text (never task content). Entry hashes
- * are RFC 6962 leaves; the tree head is the RFC 6962 root.
+ *   {"seq":i,"time":"ISO-8601","kind":"KIND","data":{FIELDS}}\n
+ * where FIELDS are the caller's typed fields (ids and digests, never task
+ * content), written by the vault with base/jsonw.h: a string holding `"`
+ * or a newline is escaped, and an entry with invalid UTF-8, a bad or
+ * repeated key, or more than VAULT_AUDIT_ENTRY_MAX bytes is refused, never
+ * cut. Entry hashes are RFC 6962 leaves; the tree head is the RFC 6962
+ * root.
  *
  * Appends are serialised by a mutex (threads) and flock (processes), and
  * fsync'd before vault_audit_append returns. Opening read-write cuts a torn
@@ -45,19 +49,50 @@ enum err vault_audit_open(const char *dir, unsigned flags,
 			  struct errmsg *e) MUST_CHECK;
 void vault_audit_close(struct vault_audit *log);
 
-/* Append one entry; kind is [a-z0-9._-]{1,32}, json_text at most
- * VAULT_AUDIT_ENTRY_MAX - 128 bytes, no NUL or newline. *seq_out (may be
- * NULL) receives the entry's index. Thread safe. */
+/* One field of an entry's data: key [a-z0-9_]{1,32} and a typed value. */
+enum vault_audit_type {
+	VAULT_AUDIT_STR = 1, /* s (NULL writes null) */
+	VAULT_AUDIT_INT,     /* i */
+	VAULT_AUDIT_BOOL,    /* b */
+	VAULT_AUDIT_STRS,    /* list[0..n) of strings */
+};
+
+struct vault_audit_field {
+	const char *key;
+	enum vault_audit_type type;
+	const char *s;
+	int64_t i;
+	bool b;
+	const char *const *list;
+	size_t n;
+};
+
+#define VAULT_AUDIT_S(k, v) \
+	{ .key = (k), .type = VAULT_AUDIT_STR, .s = (v) }
+#define VAULT_AUDIT_I(k, v) \
+	{ .key = (k), .type = VAULT_AUDIT_INT, .i = (int64_t)(v) }
+#define VAULT_AUDIT_B(k, v) \
+	{ .key = (k), .type = VAULT_AUDIT_BOOL, .b = (v) }
+#define VAULT_AUDIT_L(k, l, cnt) \
+	{ .key = (k), .type = VAULT_AUDIT_STRS, .list = (l), .n = (cnt) }
+
+/* Append one entry of kind [a-z0-9._-]{1,32} with the nf fields f (nf may
+ * be 0: data is {}). *seq_out (may be NULL) receives the entry's index.
+ * Refuses (ERR_INVAL, ERR_LIMIT; nothing written) a bad kind or key, a
+ * repeated key, a string that is not valid UTF-8 and an entry larger than
+ * VAULT_AUDIT_ENTRY_MAX. Thread safe. */
 enum err vault_audit_append(struct vault_audit *log, const char *kind,
-			    const char *json_text, struct errmsg *e) MUST_CHECK;
+			    const struct vault_audit_field *f, size_t nf,
+			    struct errmsg *e) MUST_CHECK;
 enum err vault_audit_append_seq(struct vault_audit *log, const char *kind,
-				const char *json_text, uint64_t *seq_out,
+				const struct vault_audit_field *f, size_t nf,
+				uint64_t *seq_out,
 				struct errmsg *e) MUST_CHECK;
 
 /* Open the log at dir, append one entry, close it (for one-shot
  * commands). */
 enum err vault_audit_record(const char *dir, const char *kind,
-			    const char *json_text,
+			    const struct vault_audit_field *f, size_t nf,
 			    struct errmsg *e) MUST_CHECK;
 
 uint64_t vault_audit_size(struct vault_audit *log);

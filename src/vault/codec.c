@@ -174,19 +174,3 @@ char *vfield_dup(const struct vfields *f, size_t i)
 {
 	return xstrndup(f->s[i], f->len[i]);
 }
-
-enum err vjson_str_add(struct buf *b, const char *s)
-{
-	enum err rc = buf_addch(b, '"');
-
-	for (; !rc && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			rc = buf_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			rc = buf_printf(b, "\\u%04x", c);
-		else
-			rc = buf_addch(b, (char)c);
-	}
-	return rc ? rc : buf_addch(b, '"');
-}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bug.h"
+#include "base/jsonw.h"
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "vault/vault.h"
@@ -41,30 +43,40 @@ static enum err sign_one(const char *type, const unsigned char *payload,
 	return rc;
 }
 
+/* key: base64 of p as a JSON string */
+static void add_b64(struct jsonw *w, const char *key, const void *p, size_t n)
+{
+	struct buf t;
+
+	buf_init(&t, (n / 3 + 1) * 4 + 1);
+	jsonw_key(w, key);
+	if (vb64_add(&t, p, n))
+		BUG("base64 of %zu bytes does not fit its buffer", n);
+	jsonw_strn(w, t.data, t.len);
+	buf_release(&t);
+}
+
 static enum err envelope_format(const struct vault_dsse *env, struct buf *out)
 {
-	enum err rc = buf_adds(out, "{\"payloadType\":");
+	struct jsonw w;
+	enum err rc;
 
-	if (!rc)
-		rc = vjson_str_add(out, env->payload_type);
-	if (!rc)
-		rc = buf_adds(out, ",\"payload\":\"");
-	if (!rc)
-		rc = vb64_add(out, env->payload, env->payload_len);
-	if (!rc)
-		rc = buf_adds(out, "\",\"signatures\":[");
-	for (size_t i = 0; !rc && i < env->nsigs; i++) {
-		rc = buf_adds(out, i ? ",{\"keyid\":" : "{\"keyid\":");
-		if (!rc)
-			rc = vjson_str_add(out, env->sigs[i].keyid);
-		if (!rc)
-			rc = buf_adds(out, ",\"sig\":\"");
-		if (!rc)
-			rc = vb64_add(out, env->sigs[i].sig, VAULT_SIG_LEN);
-		if (!rc)
-			rc = buf_adds(out, "\"}");
+	jsonw_init(&w, out, 0);
+	jsonw_obj(&w);
+	jsonw_kstr(&w, "payloadType", env->payload_type);
+	add_b64(&w, "payload", env->payload, env->payload_len);
+	jsonw_key(&w, "signatures");
+	jsonw_arr(&w);
+	for (size_t i = 0; i < env->nsigs; i++) {
+		jsonw_obj(&w);
+		jsonw_kstr(&w, "keyid", env->sigs[i].keyid);
+		add_b64(&w, "sig", env->sigs[i].sig, VAULT_SIG_LEN);
+		jsonw_obj_end(&w);
 	}
-	return rc ? rc : buf_adds(out, "]}\n");
+	jsonw_arr_end(&w);
+	jsonw_obj_end(&w);
+	rc = jsonw_finish(&w, NULL);
+	return rc ? rc : buf_addch(out, '\n');
 }
 
 enum err vault_dsse_sign(const char *payload_type, const void *payload,

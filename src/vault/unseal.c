@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "vault/approve.h"
 #include "vault/vault.h"
@@ -126,39 +127,46 @@ static enum err take_approval(const struct vault_archive *a,
 	return rc;
 }
 
+/* The names of the custodians whose approvals count; caller frees. */
+static const char **approvers(const struct vault_archive *a,
+			      const struct gathered *g, size_t *n_out)
+{
+	const char **names = xcalloc(a->ncustodians + 1, sizeof(*names));
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->ncustodians; i++)
+		if (g->from[i] >= 0)
+			names[n++] = a->custodians[i].pub.name;
+	*n_out = n;
+	return names;
+}
+
+static enum err append_unseal(struct vault_audit *log,
+			      const struct vault_archive *a,
+			      const struct vault_request *r,
+			      const struct gathered *g, struct errmsg *e)
+{
+	size_t n;
+	const char **names = approvers(a, g, &n);
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_S("suite", a->digest),
+		VAULT_AUDIT_S("suite_id", a->suite_id),
+		VAULT_AUDIT_S("run", r->run),
+		VAULT_AUDIT_S("reason", r->reason),
+		VAULT_AUDIT_L("custodians", names, n),
+	};
+	enum err rc = vault_audit_append(log, "unseal", f, ARRAY_SIZE(f), e);
+
+	free(names);
+	return rc;
+}
+
 static enum err log_unseal(struct vault_audit *log,
 			   const struct vault_archive *a,
 			   const struct vault_request *r,
 			   const struct gathered *g, struct errmsg *e)
 {
-	struct buf j;
-	bool first = true;
-	enum err rc;
-
-	if (!log)
-		return ERR_OK;
-	buf_init(&j, VAULT_AUDIT_ENTRY_MAX);
-	rc = buf_printf(&j, "{\"suite\":\"%s\",\"suite_id\":\"%s\",\"run\":"
-			"\"%s\",\"reason\":", a->digest, a->suite_id, r->run);
-	if (!rc)
-		rc = vjson_str_add(&j, r->reason);
-	if (!rc)
-		rc = buf_adds(&j, ",\"custodians\":[");
-	for (size_t i = 0; !rc && i < a->ncustodians; i++) {
-		if (g->from[i] < 0)
-			continue;
-		rc = buf_printf(&j, "%s\"%s\"", first ? "" : ",",
-				a->custodians[i].pub.name);
-		first = false;
-	}
-	if (!rc)
-		rc = buf_adds(&j, "]}");
-	if (!rc)
-		rc = vault_audit_append(log, "unseal", j.data, e);
-	else
-		rc = err_set(e, ERR_LIMIT, "audit entry too large");
-	buf_release(&j);
-	return rc;
+	return log ? append_unseal(log, a, r, g, e) : ERR_OK;
 }
 
 /* ---- decrypting ---- */

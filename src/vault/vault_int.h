@@ -27,10 +27,8 @@ enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
 			   unsigned char **out, size_t *len_out,
 			   const char *what, struct errmsg *e) MUST_CHECK;
 
-/* Append s as a JSON string literal (quotes, backslashes and control
- * characters escaped; other bytes copied). Emitting only: the vault never
- * parses JSON except DSSE envelopes, through base/ytree. */
-enum err vjson_str_add(struct buf *b, const char *s) MUST_CHECK;
+/* JSON is written with base/jsonw.h (DSSE envelopes, audit entries); the
+ * vault never parses JSON except DSSE envelopes, through base/ytree. */
 
 /* A cursor over "\n"-terminated lines. */
 struct vlines {

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,9 +437,8 @@ static void append_n(struct vault_audit *log, int n)
 {
 	struct errmsg e;
 	for (int i = 0; i < n; i++) {
-		char json[64];
-		snprintf(json, sizeof(json), "{\"i\":%d}", i);
-		if (vault_audit_append(log, "test", json, &e))
+		struct vault_audit_field f[] = { VAULT_AUDIT_I("i", i) };
+		if (vault_audit_append(log, "test", f, 1, &e))
 			fail_msg("append: %s", e.text);
 	}
 }
@@ -467,7 +467,7 @@ static void test_audit_append_proofs(void **state)
 	assert_int_equal(vault_audit_root(log, 13, root, &e), ERR_OK);
 	assert_int_equal(vault_audit_inclusion(log, 4, 13, proof, &len, &e), ERR_OK);
 	assert_int_equal(vault_merkle_verify_inclusion(4, 13, leaf, proof, len, root, &e), ERR_OK);
-	assert_int_equal(vault_audit_append(log, "Bad Kind", "{}", &e), ERR_INVAL);
+	assert_int_equal(vault_audit_append(log, "Bad Kind", NULL, 0, &e), ERR_INVAL);
 	buf_init(&note, 1 << 16);
 	assert_int_equal(vault_audit_checkpoint(log, "example.org/assay", k, &note, &e), ERR_OK);
 	assert_int_equal(vault_checkpoint_verify(note.data, note.len, pub, 1, &cp, NULL, &e), ERR_OK);
@@ -542,6 +542,84 @@ static void test_audit_torn_tail(void **state)
 	vault_audit_close(log);
 	buf_release(&b);
 	free(lp);
+	free(dir);
+}
+
+/* Typed fields: whatever a string holds, the entry is one line of JSON
+ * that gives it back; what cannot be written is refused, never cut. */
+static void test_audit_typed(void **state)
+{
+	static const char *hostile[] = {
+		"/tmp/a\"b", "/tmp/line\nbreak", "\"},\"kind\":\"forged\",\"x\":{\"",
+		"back\\slash", "\x01\x1f\x7f\t\r", "caf\xc3\xa9",
+	};
+	const char *list[] = { "alice", "b\"ob" };
+	char *dir = tpath("audit-typed"), *big;
+	struct vault_audit *log = open_log(dir, 0);
+	struct errmsg e;
+	struct buf b;
+	uint64_t seq;
+	(void)state;
+
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_S("path", hostile[i]),
+			VAULT_AUDIT_I("n", -5),
+			VAULT_AUDIT_B("ok", true),
+			VAULT_AUDIT_L("who", list, 2),
+			VAULT_AUDIT_S("none", NULL),
+		};
+		json_t *j, *d;
+
+		assert_int_equal(vault_audit_append_seq(log, "seal", f,
+				 ARRAY_SIZE(f), &seq, &e), ERR_OK);
+		assert_int_equal(seq, i);
+		buf_reset(&b);
+		assert_int_equal(vault_audit_entry(log, i, &b, &e), ERR_OK);
+		/* one line: the only newline ends it */
+		assert_ptr_equal(strchr(b.data, '\n'), b.data + b.len - 1);
+		j = json_loadb(b.data, b.len, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(j, "kind")), "seal");
+		d = json_object_get(j, "data");
+		assert_string_equal(json_string_value(json_object_get(d, "path")), hostile[i]);
+		assert_int_equal(json_integer_value(json_object_get(d, "n")), -5);
+		assert_true(json_is_true(json_object_get(d, "ok")));
+		assert_string_equal(json_string_value(json_array_get(
+			json_object_get(d, "who"), 1)), "b\"ob");
+		assert_true(json_is_null(json_object_get(d, "none")));
+		assert_int_equal(json_object_size(d), 5);
+		json_decref(j);
+	}
+	/* refused: invalid UTF-8, a bad key, a repeated key, too large */
+	{
+		struct vault_audit_field bad_utf8[] = { VAULT_AUDIT_S("p", "a\xff") };
+		struct vault_audit_field bad_key[] = { VAULT_AUDIT_S("Bad\"", "x") };
+		struct vault_audit_field twice[] = { VAULT_AUDIT_I("a", 1),
+						     VAULT_AUDIT_I("a", 2) };
+		struct vault_audit_field large[1];
+
+		assert_int_equal(vault_audit_append(log, "x", bad_utf8, 1, &e), ERR_INVAL);
+		assert_non_null(strstr(e.text, "UTF-8"));
+		assert_int_equal(vault_audit_append(log, "x", bad_key, 1, &e), ERR_INVAL);
+		assert_int_equal(vault_audit_append(log, "x", twice, 2, &e), ERR_INVAL);
+		assert_non_null(strstr(e.text, "twice"));
+		big = xmalloc(VAULT_AUDIT_ENTRY_MAX);
+		memset(big, 'x', VAULT_AUDIT_ENTRY_MAX - 1);
+		big[VAULT_AUDIT_ENTRY_MAX - 1] = '\0';
+		large[0] = (struct vault_audit_field)VAULT_AUDIT_S("big", big);
+		assert_int_equal(vault_audit_append(log, "x", large, 1, &e), ERR_LIMIT);
+		assert_non_null(strstr(e.text, "larger than"));
+		free(big);
+	}
+	assert_int_equal(vault_audit_size(log), ARRAY_SIZE(hostile));
+	vault_audit_close(log);
+	/* nothing half-written: the log reopens whole */
+	log = open_log(dir, VAULT_AUDIT_READONLY);
+	assert_int_equal(vault_audit_size(log), ARRAY_SIZE(hostile));
+	vault_audit_close(log);
+	buf_release(&b);
 	free(dir);
 }
 
@@ -1216,6 +1294,7 @@ int main(void)
 		cmocka_unit_test(test_pubkey_parse_errors),
 		cmocka_unit_test(test_audit_append_proofs),
 		cmocka_unit_test(test_audit_torn_tail),
+		cmocka_unit_test(test_audit_typed),
 		cmocka_unit_test(test_audit_tamper),
 		cmocka_unit_test(test_checkpoint_c2sp_vector),
 		cmocka_unit_test(test_proof_text),
