@@ -21,3 +21,25 @@ expect_rc() {
 
 # json_get FILE EXPR: evaluate a python expression on the JSON in FILE (j).
 json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# events_json FILE: every event of an `assay show --episode N --raw` dump
+# in FILE is valid JSON (the dump prints an event that is not as is).
+# Prints the first bad event and fails; prints the notes' texts otherwise.
+events_json() {
+	python3 - "$1" <<'PY'
+import json, re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read()
+parts = re.split(r"^--- #(\d+) (\S+)\n", text, flags=re.M)
+if len(parts) < 3:
+    print("no events in the dump"); sys.exit(1)
+for i in range(1, len(parts), 3):
+    body = parts[i + 2]
+    try:
+        j = json.loads(body)
+    except ValueError as e:
+        print("event #%s %s is not JSON (%s): %r" % (parts[i], parts[i + 1], e, body[:300]))
+        sys.exit(1)
+    if isinstance(j, dict) and isinstance(j.get("note"), str):
+        print(json.dumps(j["note"]))
+PY
+}
