@@ -205,4 +205,15 @@ if "$ASSAY" audit log | grep -q '"kind":"recovery".*"cut_bytes":11' &&
 	ok "torn tail cut back, the cut logged, log still verifies"
 else bad "torn tail recovery" "$("$ASSAY" audit log 2>&1 | tail -2)"; fi
 
+# a path holding a quote and a newline is escaped, never ends the entry
+WEIRD="$TMP/we\"ird
+name.assay"
+if ASSAY_AUDIT_LOG=$TMP/audit2 "$ASSAY" suite seal "$S" -o "$WEIRD" --custodian "$K/cust-a.pub" \
+	--threshold 1 --sign "$K/sealer.key" >/dev/null 2>"$TMP/err" &&
+   ASSAY_AUDIT_LOG=$TMP/audit2 "$ASSAY" audit log >"$TMP/log2" 2>&1 &&
+   [ "$(wc -l <"$TMP/log2")" = 1 ] &&
+   python3 -c 'import json,sys; e=json.loads(open(sys.argv[1]).read()); sys.exit(e["data"]["archive"] != sys.argv[2])' "$TMP/log2" "$WEIRD"; then
+	ok "an archive path with a quote and a newline is one JSON audit entry holding it"
+else bad "hostile path in the audit log" "$(cat "$TMP/err" "$TMP/log2")"; fi
+
 finish
