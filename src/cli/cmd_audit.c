@@ -19,6 +19,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/vault.h"
@@ -222,7 +223,7 @@ static int audit_checkpoint(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	buf_init(&note, VAULT_NOTE_MAX);
-	rc = vault_seckey_open(o.key, o.pass_file, &k, &e);
+	rc = cli_seckey_open(o.key, NULL, o.pass_file, &k, &e);
 	if (!rc)
 		rc = open_log(&o, 0, &log, &e);
 	if (!rc)

@@ -28,6 +28,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "vault/approve.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
@@ -310,7 +311,7 @@ static int keys_approve(int argc, char **argv)
 	if (!rc)
 		rc = vault_archive_open(o.archive, &a, &e);
 	if (!rc)
-		rc = vault_seckey_open(o.key, o.pass_file, &k, &e);
+		rc = cli_seckey_open(o.key, o.dir, o.pass_file, &k, &e);
 	if (!rc) {
 		show_request(a, req, rlen);
 		rc = vault_approve(a, req, rlen, k, (int64_t)time(NULL), &out, &e);
@@ -372,7 +373,7 @@ static int keys_sign_common(int argc, char **argv, enum sign_mode m)
 	buf_init(&out, VAULT_DSSE_MAX * 2);
 	rc = file_read(argv[i], VAULT_DSSE_MAX, &data, &len, &e);
 	if (!rc)
-		rc = vault_seckey_open(o.key, o.pass_file, &k, &e);
+		rc = cli_seckey_open(o.key, o.dir, o.pass_file, &k, &e);
 	if (!rc)
 		rc = make_sig(m, &o, data, len, k, &out, &e);
 	if (!rc) {

@@ -14,6 +14,7 @@
  * -V`. Every report is recorded in the audit log.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "cli/runctl.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
@@ -59,7 +61,8 @@ static int usage(void)
 	fputs("usage: assay report RUN [--reference RUN]... [--policy FILE] "
 	      "[--format term|md|json|html] [-o FILE] [--store PATH]\n"
 	      "       assay report RUN [--reference RUN]... [--policy FILE] "
-	      "--sign KEY [--cosign KEY] [--passphrase-file F] -o RESULT.json\n",
+	      "--sign KEY [--cosign KEY] [--passphrase-file F] -o RESULT.json\n"
+	      "  (KEY: a key name from 'assay keys list', or a .key file)\n",
 	      stderr);
 	return EXIT_USAGE;
 }
@@ -275,6 +278,31 @@ static enum err policy_digest(const struct report_ctx *c, char hex[65],
 	return rc;
 }
 
+/* The statement with the signatures it needs declared in its predicate
+ * (covered by those signatures): `assay verify` requires that many by
+ * default. Caller frees. */
+static char *declare_signers(const char *stmt, struct vault_seckey *const *keys,
+			     size_t n)
+{
+	json_t *j = json_loads(stmt, 0, NULL), *list = json_array();
+	json_t *pred = json_object_get(j, "predicate");
+	char *out;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct vault_pubkey *pub = vault_seckey_public(keys[i]);
+		char id[17];
+		vault_keyid_hex(pub->keyid, id);
+		json_array_append_new(list, json_pack("{s:s,s:s}", "name",
+						      pub->name, "keyid", id));
+	}
+	json_object_set_new(pred, "signatures", json_pack("{s:I,s:o}",
+			    "required", (json_int_t)n, "keys", list));
+	out = json_is_object(pred) ? json_dumps(j, JSON_COMPACT |
+						 JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	return out ? out : xstrdup(stmt);
+}
+
 /* DSSE envelope signed by the evaluator (and the admin), and a minisign
  * signature of the envelope by the evaluator. */
 static enum err sign_statement(const struct report_args *a, const char *stmt,
@@ -283,17 +311,21 @@ static enum err sign_statement(const struct report_args *a, const char *stmt,
 {
 	struct vault_seckey *keys[2] = { NULL, NULL };
 	size_t n = a->cosign ? 2 : 1;
+	char *decl = NULL;
 	enum err rc;
 
-	rc = vault_seckey_open(a->sign, a->pass_file, &keys[0], e);
+	rc = cli_seckey_open(a->sign, NULL, a->pass_file, &keys[0], e);
 	if (!rc && a->cosign)
-		rc = vault_seckey_open(a->cosign, a->pass_file, &keys[1], e);
-	if (!rc)
-		rc = vault_dsse_sign(VAULT_DSSE_INTOTO, stmt, strlen(stmt), keys,
+		rc = cli_seckey_open(a->cosign, NULL, a->pass_file, &keys[1], e);
+	if (!rc) {
+		decl = declare_signers(stmt, keys, n);
+		rc = vault_dsse_sign(VAULT_DSSE_INTOTO, decl, strlen(decl), keys,
 				     n, env, e);
+	}
 	if (!rc)
 		rc = vault_minisign_sign(keys[0], env->data, env->len,
 					 "assay signed result", mini, e);
+	free(decl);
 	vault_seckey_free(keys[0]);
 	vault_seckey_free(keys[1]);
 	return rc;

@@ -23,6 +23,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/seal.h"
@@ -154,7 +155,7 @@ static enum err load_custodians(const struct sopts *o,
 				struct vault_pubkey *pubs, struct errmsg *e)
 {
 	for (size_t i = 0; i < o->ncust; i++) {
-		enum err rc = vault_pubkey_load(o->cust[i], &pubs[i], e);
+		enum err rc = cli_pubkey_load(o->cust[i], NULL, &pubs[i], e);
 		if (rc)
 			return rc;
 	}
@@ -180,7 +181,7 @@ static int suite_seal(int argc, char **argv)
 	pubs = xcalloc(o.ncust, sizeof(*pubs));
 	rc = load_custodians(&o, pubs, &e);
 	if (!rc)
-		rc = vault_seckey_open(o.sign, o.pass_file, &k, &e);
+		rc = cli_seckey_open(o.sign, NULL, o.pass_file, &k, &e);
 	if (!rc) {
 		memset(&so, 0, sizeof(so));
 		so.suite_dir = argv[i];

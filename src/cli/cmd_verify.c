@@ -8,10 +8,15 @@
  *   assay verify audit --proof P --checkpoint C --key PUB...
  *                      [--old-checkpoint O] [--entry FILE]
  *
- * A result needs --threshold (default 2: evaluator and admin) distinct
- * trusted signatures. RESULT.json.minisig, when present, must verify too.
+ * A result needs --threshold distinct trusted signatures, by default the
+ * number its statement declares (predicate.signatures.required, covered
+ * by the signatures), or 2 (evaluator and admin) when it declares none.
+ * RESULT.json.minisig, when present, must verify too. Nothing is printed
+ * on stdout unless everything verified; each failed signature is named on
+ * stderr with the reason.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/seal.h"
@@ -35,7 +41,7 @@ struct vopts {
 	const char *proof;
 	const char *entry;
 	const char *minisig;
-	long threshold;
+	long threshold;            /* 0: what the result declares */
 	size_t nkeys;
 	struct vault_pubkey keys[MAX_KEYS];
 };
@@ -57,7 +63,7 @@ static const struct option vopts_long[] = {
 
 static void usage(void)
 {
-	fputs("usage: assay verify RESULT.json --key PUB... [--threshold N] "
+	fputs("usage: assay verify RESULT.json --key NAME|PUB... [--threshold N] "
 	      "[--minisig FILE]\n"
 	      "       assay verify S.assay --key PUB...\n"
 	      "       assay verify audit [--log DIR] --key PUB... "
@@ -80,7 +86,7 @@ static int add_key(struct vopts *o, const char *path)
 		cli_error("too many --key options");
 		return EXIT_USAGE;
 	}
-	if (vault_pubkey_load(path, &o->keys[o->nkeys], &e))
+	if (cli_pubkey_load(path, NULL, &o->keys[o->nkeys], &e))
 		return fail(&e);
 	o->nkeys++;
 	return 0;
@@ -92,7 +98,6 @@ static int parse(int argc, char **argv, struct vopts *o)
 	int c, rc = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->threshold = 2;
 	optind = 0;
 	while (!rc && (c = getopt_long(argc, argv, "h", vopts_long, NULL)) != -1) {
 		switch (c) {
@@ -122,14 +127,26 @@ static int parse(int argc, char **argv, struct vopts *o)
 
 /* ---- results ---- */
 
+static void keyid_of(const struct vopts *o, int k, const char *hint,
+		     char out[17])
+{
+	if (k >= 0)
+		vault_keyid_hex(o->keys[k].keyid, out);
+	else
+		snprintf(out, 17, "%.16s", hint && *hint ? hint : "none");
+}
+
+/* The .minisig (when there is one) by the trusted key it names. */
 static enum err check_minisig(const struct vopts *o, const char *path,
-			      const char *data, size_t len, struct errmsg *e)
+			      const char *data, size_t len, struct buf *said,
+			      struct errmsg *e)
 {
 	char *sp = o->minisig ? xstrdup(o->minisig) : xasprintf("%s.minisig", path);
-	char *sig = NULL;
-	size_t slen;
+	unsigned char id[VAULT_KEYID_LEN];
+	char *sig = NULL, hex[17];
+	size_t slen, k = 0;
 	struct buf tc;
-	enum err rc = ERR_OK;
+	enum err rc;
 
 	if (!o->minisig && !path_exists(sp)) {
 		free(sp);
@@ -137,54 +154,162 @@ static enum err check_minisig(const struct vopts *o, const char *path,
 	}
 	buf_init(&tc, 4096);
 	rc = file_read(sp, 4096, &sig, &slen, e);
-	for (size_t k = 0; !rc && k < o->nkeys; k++) {
-		rc = vault_minisign_verify(&o->keys[k], data, len, sig, slen, &tc, e);
-		if (!rc) {
-			printf("minisign: %s verified by '%s' (trusted comment: %s)\n",
-			       sp, o->keys[k].name, tc.data);
-			break;
-		}
-		if (k + 1 < o->nkeys)
-			rc = ERR_OK;
+	if (!rc)
+		rc = vault_minisign_keyid(sig, slen, id, e);
+	if (!rc) {
+		vault_keyid_hex(id, hex);
+		while (k < o->nkeys && memcmp(o->keys[k].keyid, id, VAULT_KEYID_LEN))
+			k++;
+		if (k == o->nkeys)
+			rc = err_set(e, ERR_CRYPTO, "its key id %s is not among the "
+				     "trusted keys (--key)", hex);
 	}
+	if (!rc && (rc = vault_minisign_verify(&o->keys[k], data, len, sig, slen,
+					       &tc, e)))
+		err_prefix(e, "by '%s' (key id %s)", o->keys[k].name, hex);
 	if (rc)
 		rc = err_prefix(e, "minisign signature '%s'", sp);
+	else if (buf_printf(said, "minisign: %s verified by '%s' (key id %s; "
+			    "trusted comment: %s)\n", sp, o->keys[k].name, hex,
+			    tc.data))
+		rc = err_set(e, ERR_LIMIT, "trusted comment too long");
 	buf_release(&tc);
 	free(sig);
 	free(sp);
 	return rc;
 }
 
+/* The signatures the statement declares it needs (0: none declared). */
+static long declared_required(const struct vault_dsse *env, json_t **keys)
+{
+	json_t *j = json_loadb((const char *)env->payload, env->payload_len, 0,
+			       NULL);
+	json_t *sigs = json_object_get(json_object_get(j, "predicate"),
+				       "signatures");
+	json_t *req = json_object_get(sigs, "required");
+	long n = json_is_integer(req) && json_integer_value(req) >= 1 &&
+		 json_integer_value(req) <= MAX_KEYS ?
+		 (long)json_integer_value(req) : 0;
+
+	*keys = json_is_array(json_object_get(sigs, "keys")) ?
+		json_incref(json_object_get(sigs, "keys")) : NULL;
+	json_decref(j);
+	return n;
+}
+
+static const char *sig_reason(enum vault_sig_status st)
+{
+	switch (st) {
+	case VAULT_SIG_VALID:
+		return "valid";
+	case VAULT_SIG_DUPLICATE:
+		return "valid, but by a key already counted";
+	case VAULT_SIG_MALFORMED:
+		return "malformed (not a 64-byte base64 signature)";
+	case VAULT_SIG_UNTRUSTED:
+		return "not by any trusted key (give its public key with --key)";
+	case VAULT_SIG_INVALID:
+		return "does not verify: the statement or the signature was "
+		       "altered";
+	}
+	return "?";
+}
+
+/* One line per signature (and per declared signer without a valid one)
+ * onto out (stdout on success, stderr on failure). */
+static void describe(FILE *out, const char *lead, const struct vopts *o,
+		     const struct vault_dsse *env,
+		     const struct vault_sig_check *chk, json_t *declared)
+{
+	size_t i;
+	json_t *d;
+
+	for (size_t s = 0; s < env->nsigs; s++) {
+		char id[17];
+		keyid_of(o, chk[s].key, env->sigs[s].keyid, id);
+		fprintf(out, "%ssignature %zu (key id %s%s%s%s): %s\n", lead, s + 1,
+			id, chk[s].key >= 0 ? ", '" : "",
+			chk[s].key >= 0 ? o->keys[chk[s].key].name : "",
+			chk[s].key >= 0 ? "'" : "", sig_reason(chk[s].status));
+	}
+	json_array_foreach(declared, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const char *id = json_string_value(json_object_get(d, "keyid"));
+		bool seen = false;
+		for (size_t s = 0; id && s < env->nsigs; s++) {
+			char hex[17];
+			if (chk[s].status != VAULT_SIG_VALID)
+				continue;
+			vault_keyid_hex(o->keys[chk[s].key].keyid, hex);
+			seen |= !strcmp(hex, id);
+		}
+		if (!seen)
+			fprintf(out, "%sdeclared signer '%.64s' (key id %.16s): no "
+				"valid signature by a trusted key\n", lead,
+				name ? name : "?", id ? id : "?");
+	}
+}
+
 static int verify_result(const struct vopts *o, const char *path,
 			 const char *data, size_t len)
 {
+	struct vault_sig_check chk[VAULT_DSSE_MAX_SIGS];
 	struct vault_dsse *env = NULL;
-	int signer[MAX_KEYS];
+	json_t *declared = NULL;
 	size_t nvalid = 0;
+	long need = 0, decl = 0;
 	struct errmsg e;
+	struct buf said;
 	enum err rc = vault_dsse_parse(data, len, &env, &e);
 
-	if (!rc)
-		rc = vault_dsse_verify(env, o->keys, o->nkeys,
-				       (size_t)o->threshold, &nvalid, signer, &e);
+	buf_init(&said, 1 << 16);
+	if (!rc && env->nsigs > VAULT_DSSE_MAX_SIGS)
+		rc = err_set(&e, ERR_INVAL, "%zu signatures; at most %d are read",
+			     env->nsigs, VAULT_DSSE_MAX_SIGS);
 	if (!rc && strcmp(env->payload_type, VAULT_DSSE_INTOTO))
 		rc = err_set(&e, ERR_INVAL, "payload type is '%s', not an "
 			     "in-toto statement", env->payload_type);
 	if (!rc) {
-		printf("%s: DSSE envelope, %zu of %zu trusted signatures valid "
-		       "(%ld required):", path, nvalid, o->nkeys, o->threshold);
-		for (size_t k = 0; k < o->nkeys; k++)
-			if (signer[k])
-				printf(" %s", o->keys[k].name);
-		putchar('\n');
-		rc = check_minisig(o, path, data, len, &e);
+		decl = declared_required(env, &declared);
+		need = o->threshold ? o->threshold : decl ? decl : 2;
+		vault_dsse_check(env, o->keys, o->nkeys, chk);
+		rc = vault_dsse_verify(env, o->keys, o->nkeys, (size_t)need,
+				       &nvalid, NULL, &e);
+		if (rc == ERR_CRYPTO)
+			rc = err_set(&e, ERR_CRYPTO, "%zu valid signature%s by "
+				     "trusted keys, %ld required (%s)", nvalid,
+				     nvalid == 1 ? "" : "s", need, o->threshold ?
+				     "--threshold" : decl ? "declared by the "
+				     "result" : "the default: the result "
+				     "declares none");
 	}
-	vault_dsse_free(env);
+	if (!rc && buf_printf(&said, "%s: DSSE envelope, %zu valid signature%s "
+			      "by trusted keys, %ld required (%s):", path,
+			      nvalid, nvalid == 1 ? "" : "s", need,
+			      o->threshold ? "--threshold" : decl ?
+			      "declared by the result" : "the default"))
+		rc = err_set(&e, ERR_LIMIT, "too much to say");
+	for (size_t s = 0; !rc && s < env->nsigs; s++)
+		if (chk[s].status == VAULT_SIG_VALID &&
+		    buf_printf(&said, " %s", o->keys[chk[s].key].name))
+			rc = err_set(&e, ERR_LIMIT, "too much to say");
+	if (!rc && buf_addch(&said, '\n'))
+		rc = err_set(&e, ERR_LIMIT, "too much to say");
+	if (!rc)
+		rc = check_minisig(o, path, data, len, &said, &e);
 	if (rc) {
 		err_prefix(&e, "'%s'", path);
-		return fail(&e);
+		cli_error("%s", e.text);
+		if (env && env->nsigs <= VAULT_DSSE_MAX_SIGS && need)
+			describe(stderr, "assay:   ", o, env, chk, declared);
+	} else {
+		fputs(said.data, stdout);
+		describe(stdout, "  ", o, env, chk, NULL);
 	}
-	return EXIT_OK;
+	json_decref(declared);
+	buf_release(&said);
+	vault_dsse_free(env);
+	return rc ? cli_exit_for(e.code) : EXIT_OK;
 }
 
 static int verify_archive(const struct vopts *o, const char *path)

@@ -269,3 +269,57 @@ enum err vault_dsse_verify(const struct vault_dsse *env,
 			       valid == 1 ? "" : "s", threshold);
 	return ERR_OK;
 }
+
+static int hinted_key(const char *keyid, const struct vault_pubkey *keys,
+		      size_t nkeys)
+{
+	char hex[17];
+
+	for (size_t k = 0; keyid && k < nkeys; k++) {
+		vault_keyid_hex(keys[k].keyid, hex);
+		if (!strcmp(hex, keyid))
+			return (int)k;
+	}
+	return -1;
+}
+
+void vault_dsse_check(const struct vault_dsse *env,
+		      const struct vault_pubkey *keys, size_t nkeys,
+		      struct vault_sig_check *out)
+{
+	struct buf pae;
+	bool *counted = xcalloc(nkeys + 1, sizeof(*counted));
+
+	buf_init(&pae, VAULT_DSSE_MAX + 1024);
+	if (vault_dsse_pae(env->payload_type, env->payload, env->payload_len,
+			   &pae))
+		buf_reset(&pae);
+	for (size_t s = 0; s < env->nsigs; s++) {
+		struct vault_sig_check *c = &out[s];
+		c->key = -1;
+		c->status = VAULT_SIG_UNTRUSTED;
+		if (!env->sigs[s].sig_ok_len) {
+			c->status = VAULT_SIG_MALFORMED;
+			continue;
+		}
+		for (size_t k = 0; pae.len && k < nkeys && c->key < 0; k++)
+			if (vault_pubkey_verify(&keys[k], pae.data, pae.len,
+						env->sigs[s].sig))
+				c->key = (int)k;
+		if (c->key < 0) {
+			c->key = hinted_key(env->sigs[s].keyid, keys, nkeys);
+			c->status = c->key < 0 ? VAULT_SIG_UNTRUSTED :
+				    VAULT_SIG_INVALID;
+			continue;
+		}
+		/* the same public key given twice, or signing twice */
+		for (size_t j = 0; j < (size_t)c->key; j++)
+			if (!memcmp(keys[j].sign_pk, keys[c->key].sign_pk,
+				    VAULT_PK_LEN))
+				c->key = (int)j;
+		c->status = counted[c->key] ? VAULT_SIG_DUPLICATE : VAULT_SIG_VALID;
+		counted[c->key] = true;
+	}
+	free(counted);
+	buf_release(&pae);
+}

@@ -101,6 +101,18 @@ static enum err minisig_parse(const char *s, size_t n, struct minisig *m,
 	return ERR_OK;
 }
 
+enum err vault_minisign_keyid(const char *sig, size_t sig_len,
+			      unsigned char keyid[VAULT_KEYID_LEN],
+			      struct errmsg *e)
+{
+	struct minisig m;
+	enum err rc = minisig_parse(sig, sig_len, &m, e);
+
+	if (!rc)
+		memcpy(keyid, m.raw + 2, VAULT_KEYID_LEN);
+	return rc;
+}
+
 enum err vault_minisign_verify(const struct vault_pubkey *pub,
 			       const void *data, size_t len, const char *sig,
 			       size_t sig_len, struct buf *tc_out,

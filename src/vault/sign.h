@@ -69,6 +69,30 @@ enum err vault_dsse_verify(const struct vault_dsse *env,
 			   size_t threshold, size_t *nvalid_out,
 			   int *signer_out, struct errmsg *e) MUST_CHECK;
 
+/* What became of each signature of an envelope, for saying which one
+ * failed and why. */
+enum vault_sig_status {
+	VAULT_SIG_VALID,        /* by keys[key] */
+	VAULT_SIG_DUPLICATE,    /* valid, by a key already counted */
+	VAULT_SIG_MALFORMED,    /* not 64 bytes of base64 */
+	VAULT_SIG_UNTRUSTED,    /* no trusted key made it (nor claims it) */
+	VAULT_SIG_INVALID,      /* its keyid names keys[key], which did not
+	                           make it: payload or signature altered */
+};
+struct vault_sig_check {
+	enum vault_sig_status status;
+	int key;                /* index into keys, or -1 */
+};
+/* One entry of out (env->nsigs entries) per signature of env. */
+void vault_dsse_check(const struct vault_dsse *env,
+		      const struct vault_pubkey *keys, size_t nkeys,
+		      struct vault_sig_check *out);
+
+/* The key id a .minisig claims (ERR_PARSE when it is not one). */
+enum err vault_minisign_keyid(const char *sig, size_t sig_len,
+			      unsigned char keyid[VAULT_KEYID_LEN],
+			      struct errmsg *e) MUST_CHECK;
+
 /* A .minisig for data with the given trusted comment (one line). */
 enum err vault_minisign_sign(struct vault_seckey *key, const void *data,
 			     size_t len, const char *trusted_comment,

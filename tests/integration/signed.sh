@@ -41,10 +41,62 @@ json.dump(e, open(sys.argv[2], "w"))
 PY
 expect_rc "a flipped payload byte fails" 3 "$ASSAY" verify "$TMP/tampered.json" --key "$K/evaluator.pub" --key "$K/admin.pub"
 
-# signed by the evaluator alone: not enough for two
+# signed by the evaluator alone: it declares one signature, which verify
+# requires by default; a relying party that wants two says --threshold 2
 expect_rc "evaluator alone" 0 "$ASSAY" report 1 --store "$DB" --sign "$K/evaluator.key" -o "$TMP/single.json"
-expect_rc "a single signature fails the two-key rule" 3 "$ASSAY" verify "$TMP/single.json" \
+expect_rc "a single-signed result verifies as declared" 0 "$ASSAY" verify "$TMP/single.json" \
 	--key "$K/evaluator.pub" --key "$K/admin.pub"
+grep -q "1 valid signature by trusted keys, 1 required (declared by the result): evaluator" "$TMP/out" &&
+	ok "verify says the requirement came from the result" || bad "declared 1" "$(cat "$TMP/out")"
+expect_rc "--threshold 2 on a single signature fails" 3 "$ASSAY" verify "$TMP/single.json" \
+	--key "$K/evaluator.pub" --key "$K/admin.pub" --threshold 2
+[ ! -s "$TMP/out" ] && grep -q "1 valid signature by trusted keys, 2 required (--threshold)" "$TMP/err" &&
+	ok "a failed threshold prints no count on stdout, and says why on stderr" ||
+	bad "threshold failure output" "out: $(cat "$TMP/out") err: $(cat "$TMP/err")"
+
+# keys by name, as 'assay keys list' shows them
+expect_rc "--sign and --cosign take key names" 0 "$ASSAY" report 1 --store "$DB" --sign evaluator \
+	--cosign admin -o "$TMP/named.json"
+payload=$(python3 -c 'import json,base64,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["payload"]).decode())' "$TMP/named.json")
+if printf '%s' "$payload" | python3 -c 'import json,sys; s=json.load(sys.stdin)["predicate"]["signatures"]
+assert s["required"] == 2, s
+assert [k["name"] for k in s["keys"]] == ["evaluator", "admin"], s
+assert all(len(k["keyid"]) == 16 for k in s["keys"])'; then
+	ok "the statement declares the two signatures it needs"
+else bad "declared signatures" "$payload"; fi
+expect_rc "verify --key takes key names" 0 "$ASSAY" verify "$TMP/named.json" --key evaluator --key admin
+grep -q "2 valid signatures by trusted keys, 2 required (declared by the result): evaluator admin" "$TMP/out" &&
+	ok "two of two as declared" || bad "declared 2" "$(cat "$TMP/out")"
+expect_rc "an unknown key name is an error" 2 "$ASSAY" report 1 --store "$DB" --sign nosuch -o "$TMP/x.json"
+grep -q "no secret key 'nosuch' in .*keys list" "$TMP/err" && ok "the error names the key and where it looked" ||
+	bad "unknown key message" "$(cat "$TMP/err")"
+
+# which signature failed and why
+expect_rc "declared two, one trusted key given: fails" 3 "$ASSAY" verify "$TMP/named.json" --key evaluator
+[ ! -s "$TMP/out" ] && grep -q "1 valid signature by trusted keys, 2 required (declared by the result)" "$TMP/err" &&
+	grep -q "signature 2 (key id [0-9a-f]*): not by any trusted key" "$TMP/err" &&
+	grep -q "declared signer 'admin' (key id [0-9a-f]*): no valid signature" "$TMP/err" &&
+	ok "names the signature without a trusted key and the missing declared signer" ||
+	bad "untrusted signature message" "out: $(cat "$TMP/out") err: $(cat "$TMP/err")"
+python3 - "$TMP/named.json" "$TMP/badsig.json" <<'PY'
+import json, sys, base64
+e = json.load(open(sys.argv[1]))
+s = bytearray(base64.b64decode(e["signatures"][1]["sig"]))
+s[3] ^= 1
+e["signatures"][1]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(e, open(sys.argv[2], "w"))
+PY
+cp "$TMP/named.json.minisig" "$TMP/badsig.json.minisig"
+expect_rc "an altered admin signature fails" 3 "$ASSAY" verify "$TMP/badsig.json" --key evaluator --key admin
+grep -q "signature 2 (key id [0-9a-f]*, 'admin'): does not verify" "$TMP/err" && grep -q "signature 1 .*'evaluator'): valid" "$TMP/err" &&
+	ok "names the altered signature and why" || bad "altered signature message" "$(cat "$TMP/err")"
+# a bad .minisig: named, and stdout claims nothing
+sed -i '2s/^\(.\{20\}\)./\1A/; 2s/^\(.\{21\}\)A/\1B/' "$TMP/named.json.minisig"
+cmp -s "$TMP/named.json.minisig" "$TMP/badsig.json.minisig" && bad "minisig corruption" "unchanged"
+expect_rc "a bad .minisig fails" 3 "$ASSAY" verify "$TMP/named.json" --key evaluator --key admin
+[ ! -s "$TMP/out" ] && grep -q "minisign signature '.*named.json.minisig': by 'evaluator' (key id [0-9a-f]*): signature verification failed" "$TMP/err" &&
+	ok "a bad .minisig names the signature, and stdout claims no count" ||
+	bad "bad minisig output" "out: $(cat "$TMP/out") err: $(cat "$TMP/err")"
 expect_rc "--sign without -o is a usage error" 2 "$ASSAY" report 1 --store "$DB" --sign "$K/evaluator.key"
 
 "$ASSAY" audit log >"$TMP/audit" 2>&1

@@ -850,6 +850,63 @@ static void test_dsse_two_signatures(void **state)
 	vault_seckey_free(ad);
 }
 
+/* Which signature failed and why: valid, repeated, by an untrusted key,
+ * claiming a trusted key but not verifying, not a signature at all. */
+static void test_dsse_check(void **state)
+{
+	struct vault_seckey *ev = new_key(VAULT_KEY_SIGN, "evaluator");
+	struct vault_seckey *ad = new_key(VAULT_KEY_SIGN, "admin");
+	struct vault_seckey *other = new_key(VAULT_KEY_SIGN, "other");
+	struct vault_seckey *three[3] = { ev, ad, other };
+	const char *stmt = "{\"_type\":\"https://in-toto.io/Statement/v1\"}";
+	struct vault_pubkey keys[2];
+	struct vault_sig_check chk[4];
+	struct vault_dsse *env;
+	unsigned char id[VAULT_KEYID_LEN];
+	struct buf b, mini;
+	struct errmsg e;
+	(void)state;
+
+	keys[0] = *vault_seckey_public(ev);
+	keys[1] = *vault_seckey_public(ad);
+	buf_init(&b, 1 << 20);
+	buf_init(&mini, 1 << 16);
+	assert_int_equal(vault_dsse_sign(VAULT_DSSE_INTOTO, stmt, strlen(stmt),
+					 three, 3, &b, &e), ERR_OK);
+	assert_int_equal(vault_dsse_parse(b.data, b.len, &env, &e), ERR_OK);
+	vault_dsse_check(env, keys, 2, chk);
+	assert_int_equal(chk[0].status, VAULT_SIG_VALID);
+	assert_int_equal(chk[0].key, 0);
+	assert_int_equal(chk[1].status, VAULT_SIG_VALID);
+	assert_int_equal(chk[1].key, 1);
+	assert_int_equal(chk[2].status, VAULT_SIG_UNTRUSTED);
+	assert_int_equal(chk[2].key, -1);
+	/* the admin's signature altered: it still claims the admin's key */
+	env->sigs[1].sig[5] ^= 1;
+	vault_dsse_check(env, keys, 2, chk);
+	assert_int_equal(chk[1].status, VAULT_SIG_INVALID);
+	assert_int_equal(chk[1].key, 1);
+	/* the evaluator's signature twice counts once */
+	memcpy(env->sigs[1].sig, env->sigs[0].sig, VAULT_SIG_LEN);
+	vault_dsse_check(env, keys, 2, chk);
+	assert_int_equal(chk[1].status, VAULT_SIG_DUPLICATE);
+	assert_int_equal(chk[1].key, 0);
+	env->sigs[2].sig_ok_len = 0;
+	vault_dsse_check(env, keys, 2, chk);
+	assert_int_equal(chk[2].status, VAULT_SIG_MALFORMED);
+	vault_dsse_free(env);
+
+	assert_int_equal(vault_minisign_sign(ad, "x", 1, "t", &mini, &e), ERR_OK);
+	assert_int_equal(vault_minisign_keyid(mini.data, mini.len, id, &e), ERR_OK);
+	assert_memory_equal(id, keys[1].keyid, VAULT_KEYID_LEN);
+	assert_int_not_equal(vault_minisign_keyid("junk\n", 5, id, &e), ERR_OK);
+	buf_release(&b);
+	buf_release(&mini);
+	vault_seckey_free(ev);
+	vault_seckey_free(ad);
+	vault_seckey_free(other);
+}
+
 static void test_minisign_roundtrip(void **state)
 {
 	struct vault_seckey *k = new_key(VAULT_KEY_SIGN, "evaluator");
@@ -1300,6 +1357,7 @@ int main(void)
 		cmocka_unit_test(test_proof_text),
 		cmocka_unit_test(test_dsse_pae_vector),
 		cmocka_unit_test(test_dsse_two_signatures),
+		cmocka_unit_test(test_dsse_check),
 		cmocka_unit_test(test_minisign_roundtrip),
 		cmocka_unit_test(test_seal_roundtrip),
 		cmocka_unit_test(test_unseal_refusals),

@@ -1,0 +1,59 @@
+/*
+ * keyref.c - key names or paths on the command line (keyref.h).
+ */
+#include "cli/keyref.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "vault/keys.h"
+#include "vault/vault.h"
+
+char *cli_key_path(const char *arg, const char *ext, const char *dir,
+		   struct errmsg *e)
+{
+	char *d, *p;
+
+	if (strchr(arg, '/') || path_exists(arg))
+		return xstrdup(arg);
+	if (!vault_key_name_ok(arg)) {
+		err_set(e, ERR_NOTFOUND, "key '%s': no such file, and not a key "
+			"name", arg);
+		return NULL;
+	}
+	d = dir ? xstrdup(dir) : vault_home_path("keys", "ASSAY_KEYS");
+	p = xasprintf("%s/%s.%s", d, arg, ext);
+	if (!path_exists(p)) {
+		err_set(e, ERR_NOTFOUND, "key '%s': no such file, and no %s key "
+			"'%s' in %s (see 'assay keys list')", arg,
+			!strcmp(ext, "pub") ? "public" : "secret", arg, d);
+		free(p);
+		p = NULL;
+	}
+	free(d);
+	return p;
+}
+
+enum err cli_seckey_open(const char *arg, const char *dir,
+			 const char *passphrase_file,
+			 struct vault_seckey **key_out, struct errmsg *e)
+{
+	char *path = cli_key_path(arg, "key", dir, e);
+	enum err rc = path ? vault_seckey_open(path, passphrase_file, key_out,
+					       e) : e->code;
+
+	free(path);
+	return rc;
+}
+
+enum err cli_pubkey_load(const char *arg, const char *dir,
+			 struct vault_pubkey *out, struct errmsg *e)
+{
+	char *path = cli_key_path(arg, "pub", dir, e);
+	enum err rc = path ? vault_pubkey_load(path, out, e) : e->code;
+
+	free(path);
+	return rc;
+}

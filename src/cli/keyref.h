@@ -1,0 +1,27 @@
+/*
+ * keyref.h - a key given on the command line by name (as `assay keys
+ * list` shows it) or by path.
+ */
+#ifndef ASSAY_CLI_KEYREF_H
+#define ASSAY_CLI_KEYREF_H
+
+#include "base/err.h"
+#include "vault/keys.h"
+
+/* The file of key `arg`: a path (it has a '/' or names an existing file)
+ * is used as it is; otherwise a valid key name is DIR/NAME.EXT, DIR being
+ * dir or the key directory ($ASSAY_KEYS, else $ASSAY_HOME/keys). ext is
+ * "key" (secret) or "pub". Caller frees; NULL with *e when arg is neither
+ * a file nor a key there. */
+char *cli_key_path(const char *arg, const char *ext, const char *dir,
+		   struct errmsg *e);
+
+/* vault_seckey_open / vault_pubkey_load of a key given by name or path. */
+enum err cli_seckey_open(const char *arg, const char *dir,
+			 const char *passphrase_file,
+			 struct vault_seckey **key_out,
+			 struct errmsg *e) MUST_CHECK;
+enum err cli_pubkey_load(const char *arg, const char *dir,
+			 struct vault_pubkey *out, struct errmsg *e) MUST_CHECK;
+
+#endif
