@@ -79,9 +79,50 @@ static int load_run(const char *store_path, int64_t run_id,
 	return 0;
 }
 
+/* Under the lease, in one transaction: attempts left running by a dead
+ * owner become interrupted, a task snapshot cut short by a store of an
+ * older assay is completed (the suite's digest matched), the run is
+ * running again. Then count what is left. */
+static enum err prepare(struct run_ctx *c, int64_t run_id, int *n_cut,
+			struct store_pairs *pairs, struct errmsg *e)
+{
+	struct store_task *tasks = NULL;
+	size_t n_tasks = 0;
+	enum err rc = store_tx_begin(c->store, e);
+
+	if (rc == ERR_OK)
+		rc = store_mark_interrupted(c->store, run_id, n_cut, e);
+	if (rc == ERR_OK)
+		rc = store_task_list(c->store, run_id, &tasks, &n_tasks, e);
+	if (rc == ERR_OK && n_tasks != c->suite->n_tasks)
+		rc = engine_snapshot_tasks(c->store, run_id, c->suite, e);
+	store_tasks_free(tasks, n_tasks);
+	if (rc == ERR_OK)
+		rc = store_run_set_status(c->store, run_id, "running", e);
+	if (rc == ERR_OK)
+		rc = store_run_pairs(c->store, run_id, pairs, e);
+	if (rc == ERR_OK)
+		rc = store_tx_commit(c->store, e);
+	else
+		store_tx_rollback(c->store);
+	return rc;
+}
+
+/* What will be rerun, and why. */
+static void tell(int64_t run_id, int n_cut, const struct store_pairs *p)
+{
+	fprintf(stderr, "assay: resuming run %lld: %d of %d (task, epoch) pairs "
+		"have no scored attempt and are run now: %d cut off (%d "
+		"attempt%s found running, now marked interrupted), %d failed "
+		"on infrastructure, %d not started\n", (long long)run_id,
+		p->total - p->scored, p->total, p->cut_off, n_cut,
+		n_cut == 1 ? "" : "s", p->failed_infra, p->unstarted);
+}
+
 int cmd_resume(int argc, char **argv)
 {
 	struct store_run run = { 0 };
+	struct store_pairs pairs;
 	struct engine_summary sum;
 	struct run_opts o;
 	struct run_ctx c;
@@ -110,6 +151,10 @@ int cmd_resume(int argc, char **argv)
 		run_opts_release(&o);
 		return rc;
 	}
+	/* the lease first: nothing of a run another process executes is
+	 * touched, not even its running episodes */
+	if ((rc = run_lease_take(&c, run_id)))
+		goto out;
 	rc = EXIT_RUNTIME;
 	if (strcmp(c.digest, run.suite_digest)) {
 		cli_error("run %lld: suite '%s' changed since the run started "
@@ -118,14 +163,12 @@ int cmd_resume(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (store_mark_interrupted(c.store, run_id, &n, &e) != ERR_OK ||
-	    store_run_set_status(c.store, run_id, "running", &e) != ERR_OK) {
+	if (prepare(&c, run_id, &n, &pairs, &e) != ERR_OK) {
 		cli_error("%s", e.text);
 		goto out;
 	}
 	if (!o.quiet)
-		fprintf(stderr, "assay: resuming run %lld (%d episodes were cut "
-			"off and will be attempted again)\n", (long long)run_id, n);
+		tell(run_id, n, &pairs);
 	rc = run_ctx_execute(&c, &o, run_id, &sum);
 out:
 	run_ctx_close(&c);

@@ -95,9 +95,17 @@ int cmd_run(int argc, char **argv)
 	run.harness_version = (char *)"assay " ASSAY_VERSION;
 	run.epochs = o.epochs;
 	run.created_ms = wall_ms();
-	if (store_run_create(c.store, &run, &e) != ERR_OK ||
-	    engine_snapshot_tasks(c.store, run.id, c.suite, &e) != ERR_OK) {
-		cli_error("%s", e.text);
+	/* The run, its lease and its whole task snapshot in one transaction:
+	 * a kill at any point leaves either no run or all of it. */
+	rc = 0;
+	if (store_tx_begin(c.store, &e) != ERR_OK ||
+	    store_run_create(c.store, &run, &e) != ERR_OK ||
+	    (rc = run_lease_take(&c, run.id)) ||
+	    engine_snapshot_tasks(c.store, run.id, c.suite, &e) != ERR_OK ||
+	    store_tx_commit(c.store, &e) != ERR_OK) {
+		if (!rc)
+			cli_error("%s", e.text);
+		store_tx_rollback(c.store);
 		free(cfg);
 		policy_free(policy);
 		run_ctx_close(&c);

@@ -146,9 +146,14 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	ec.progress = progress_view_update;
 	ec.progress_arg = &pv;
 	if (rc == ERR_OK) {
+		struct store_pairs pairs = { 0 };
 		struct errmsg se;
 		rc = engine_run(&ec, &sum, &e);
-		if (store_run_set_status(c->store, run.id, rc ? "failed" : "done",
+		if (rc == ERR_OK)
+			rc = store_run_pairs(c->store, run.id, &pairs, &e);
+		if (store_run_set_status(c->store, run.id, rc ? "failed" :
+					 pairs.scored < pairs.total ?
+					 "incomplete" : "done",
 					 &se) != ERR_OK && !rc) {
 			rc = se.code;
 			e = se;

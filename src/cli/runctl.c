@@ -471,19 +471,22 @@ void run_ctx_close(struct run_ctx *c)
 }
 
 static void print_summary(const struct run_opts *o, int64_t run_id,
+			  const char *status, const struct store_pairs *p,
 			  const struct engine_summary *s)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
 	if (o->json) {
-		printf("{\"run\":%lld,\"episodes\":%d,\"solved\":%d,"
+		printf("{\"run\":%lld,\"status\":\"%s\",\"pairs\":%d,"
+		       "\"unscored\":%d,\"episodes\":%d,\"solved\":%d,"
 		       "\"model_failures\":%d,\"infra_failures\":%d,"
-		       "\"interrupted\":%d,\"turns\":%ld,\"tokens\":%ld,"
-		       "\"cost_usd\":%.6f,\"stopped\":%s,"
+		       "\"interrupted\":%d,\"gave_up\":%d,\"turns\":%ld,"
+		       "\"tokens\":%ld,\"cost_usd\":%.6f,\"stopped\":%s,"
 		       "\"harness_cpu_ms\":%.1f,\"harness_maxrss_kb\":%ld}\n",
-		       (long long)run_id, s->done, s->solved, s->failed_model,
-		       s->failed_infra, s->interrupted, s->turns, s->tokens,
+		       (long long)run_id, status, p->total, p->total - p->scored,
+		       s->done, s->solved, s->failed_model, s->failed_infra,
+		       s->interrupted, s->gave_up, s->turns, s->tokens,
 		       s->cost_usd, s->stopped ? "true" : "false",
 		       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
@@ -492,11 +495,50 @@ static void print_summary(const struct run_opts *o, int64_t run_id,
 	}
 	if (o->quiet)
 		return;
-	printf("run %lld: %d episodes, %d solved, %d model failures, "
+	printf("run %lld %s: %d episodes, %d solved, %d model failures, "
 	       "%d infrastructure failures, %d interrupted; %ld tokens, "
-	       "$%.4f\n", (long long)run_id, s->done, s->solved,
+	       "$%.4f\n", (long long)run_id, status, s->done, s->solved,
 	       s->failed_model, s->failed_infra, s->interrupted, s->tokens,
 	       s->cost_usd);
+}
+
+/* What is left of an incomplete run, on stderr whatever the format. */
+static void explain_unscored(int64_t run_id, const struct store_pairs *p,
+			     const struct engine_summary *s)
+{
+	fprintf(stderr, "assay: run %lld is incomplete: %d of %d (task, epoch) "
+		"pairs have no scored attempt (%d cut off, %d failed on "
+		"infrastructure%s, %d not started%s); finish it with 'assay "
+		"resume %lld'\n", (long long)run_id, p->total - p->scored,
+		p->total, p->cut_off, p->failed_infra,
+		s->gave_up ? " at the retry cap" : "", p->unstarted,
+		s->stopped && !s->gave_up ? ": the run budget is spent" : "",
+		(long long)run_id);
+}
+
+/* How long a run's lease lasts without a heartbeat: ASSAY_LEASE_TTL_S or
+ * the store's default. */
+static int64_t lease_ttl_ms(void)
+{
+	const char *v = getenv("ASSAY_LEASE_TTL_S");
+	long s;
+
+	if (v && *v && parse_long(v, 1, 86400, &s))
+		return (int64_t)s * 1000;
+	return STORE_LEASE_TTL_MS;
+}
+
+int run_lease_take(struct run_ctx *c, int64_t run_id)
+{
+	struct errmsg e;
+
+	if (store_lease_take(c->store, "run", run_id, lease_ttl_ms(), NULL,
+			     &e) != ERR_OK) {
+		cli_error("cannot execute run %lld: %s", (long long)run_id,
+			  e.text);
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 /* run.start / run.finish in the audit log: what ran against what, never
@@ -548,6 +590,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	struct engine_config ec = { 0 };
 	struct progress_view pv;
 	struct sigaction sa = { 0 };
+	struct store_pairs pairs = { 0 };
 	struct errmsg e;
 	enum err rc;
 	const char *status;
@@ -579,20 +622,33 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	if (audit_run(c, "run.start", run_id, NULL, NULL))
 		return EXIT_RUNTIME;
 	rc = engine_run(&ec, sum, &e);
+	if (rc == ERR_OK)
+		rc = store_run_pairs(c->store, run_id, &pairs, &e);
 	status = rc ? "failed" : stop_flag ? "interrupted" :
-		 sum->stopped ? "stopped" : "done";
-	if (store_run_set_status(c->store, run_id, status, &e) != ERR_OK && !rc)
+		 pairs.scored < pairs.total ? "incomplete" : "done";
+	if (rc) {
+		/* keep the first error; the status write may fail the same way */
+		struct errmsg ignored;
+		if (store_run_set_status(c->store, run_id, status, &ignored))
+			log_debug("msg=\"run status not written\" err=\"%s\"",
+				  ignored.text);
+	} else if (store_run_set_status(c->store, run_id, status, &e) != ERR_OK) {
 		rc = e.code;
+	}
 	if (audit_run(c, "run.finish", run_id, status, sum) && !rc)
 		return EXIT_RUNTIME;
 	if (rc) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		return EXIT_RUNTIME;
 	}
-	print_summary(o, run_id, sum);
+	print_summary(o, run_id, status, &pairs, sum);
 	if (stop_flag) {
 		fprintf(stderr, "assay: interrupted; finish it with 'assay "
 			"resume %lld'\n", (long long)run_id);
+		return EXIT_RUNTIME;
+	}
+	if (pairs.scored < pairs.total) {
+		explain_unscored(run_id, &pairs, sum);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;

@@ -76,7 +76,12 @@ int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf);
  * exit code, else 0. */
 int run_ctx_open(struct run_ctx *c, const struct run_opts *o);
 void run_ctx_close(struct run_ctx *c);
-/* Run the engine for run_id; prints the summary; returns the exit code. */
+/* Take the run's lease (one writer per run) for the life of c->store;
+ * prints why not and returns the exit code, else 0. */
+int run_lease_take(struct run_ctx *c, int64_t run_id);
+/* Run the engine for run_id (its lease held); sets the run's status
+ * (done, incomplete, interrupted or failed), prints the summary; returns
+ * the exit code (0 only for a done run). */
 int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 		    int64_t run_id, struct engine_summary *sum);
 /* Default -j from the machine. */

@@ -6,7 +6,9 @@
  * An episode: sandbox up (agent box + services on a private network, fresh
  * flag planted) -> agent loop -> hidden check -> score -> journal. An
  * infrastructure failure is recorded and the episode is attempted again
- * (up to max_attempts); it never counts against the model.
+ * (up to max_attempts genuine failures per pair and invocation); it never
+ * counts against the model. An attempt cut off (interrupted) never counts
+ * toward that cap. The run's store lease is renewed from the loop.
  */
 #ifndef ASSAY_ENGINE_H
 #define ASSAY_ENGINE_H
@@ -58,7 +60,8 @@ struct engine_config {
 	double episode_usd;             /* per episode; 0 = unlimited */
 	int64_t episode_working_ms;     /* model + tool time per episode;
 	                                   0 = unlimited */
-	int max_attempts;               /* per (task, epoch); 0 = 3 */
+	int max_attempts;               /* genuine infra failures per (task,
+	                                   epoch) and invocation; 0 = 3 */
 	engine_progress_fn progress;    /* NULL: no progress reports */
 	void *progress_arg;
 	bool leak_scan;                 /* before the agent starts, search the
@@ -69,6 +72,7 @@ struct engine_config {
 struct engine_summary {
 	int planned;                    /* (task, epoch) pairs still to do */
 	int done, solved, failed_model, failed_infra, interrupted;
+	int gave_up;                    /* pairs that hit the retry cap */
 	long tokens;
 	long turns;                     /* model turns over every attempt */
 	double cost_usd;

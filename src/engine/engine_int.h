@@ -27,6 +27,8 @@ struct episode {
 	const struct task *task;
 	const char *task_digest;    /* borrowed from the scheduler */
 	int epoch, attempt;
+	int failures;               /* genuine infra failures before, this
+	                               invocation (plan_item.failures) */
 	int64_t id;                 /* store row */
 	int seq;                    /* next event number */
 	enum ep_phase phase;

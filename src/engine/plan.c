@@ -37,7 +37,6 @@ enum err plan_build(const struct engine_config *cfg, struct plan *p,
 {
 	struct store_episode *eps = NULL;
 	size_t n = 0, cap = 0;
-	int max = cfg->max_attempts ? cfg->max_attempts : 3;
 	enum err rc;
 
 	memset(p, 0, sizeof(*p));
@@ -52,16 +51,16 @@ enum err plan_build(const struct engine_config *cfg, struct plan *p,
 			int attempts;
 			bool complete;
 			count(eps, n, task->id, ep, &attempts, &complete);
+			/* every unscored pair, whatever its history: the
+			 * retry cap is per invocation, so a resume retries
+			 * exactly the pairs a run left unscored */
 			if (complete)
 				continue;
-			if (attempts >= max) {
-				p->gave_up++;
-				continue;
-			}
 			p->items = xgrow(p->items, &cap, p->n + 1, sizeof(*p->items));
 			p->items[p->n].task = task;
 			p->items[p->n].epoch = ep;
 			p->items[p->n].attempt = attempts + 1;
+			p->items[p->n].failures = 0;
 			p->n++;
 		}
 	}

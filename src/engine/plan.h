@@ -9,13 +9,15 @@
 struct plan_item {
 	const struct task *task;
 	int epoch;
-	int attempt;
+	int attempt;          /* the journal's attempt number (global) */
+	int failures;         /* genuine infra failures of this pair in this
+	                         invocation (the retry cap counts these only) */
 };
 
 struct plan {
 	struct plan_item *items;
 	size_t n;
-	int gave_up;          /* pairs whose attempts were all infra failures */
+	int gave_up;          /* pairs that hit the retry cap in this invocation */
 };
 
 enum err plan_build(const struct engine_config *cfg, struct plan *p,

@@ -68,13 +68,18 @@ static bool stopping(const struct sched *s)
 	return hard_stop(s) || !budget_left(s);
 }
 
-static void requeue(struct sched *s, const struct episode *ep)
+/* Another attempt of ep's pair. A genuine infrastructure failure counts
+ * toward the cap (max_attempts per invocation; past it the pair is left
+ * unscored and the run incomplete); a cut-off attempt does not. */
+static void requeue(struct sched *s, const struct episode *ep, bool failure)
 {
 	int max = s->cfg->max_attempts ? s->cfg->max_attempts : 3;
+	int failures = ep->failures + (failure ? 1 : 0);
 	size_t cap = s->plan.n;
 
-	if (ep->attempt >= max) {
+	if (failures >= max) {
 		s->plan.gave_up++;
+		s->sum->gave_up++;
 		return;
 	}
 	s->plan.items = xgrow(s->plan.items, &cap, s->plan.n + 1,
@@ -82,6 +87,7 @@ static void requeue(struct sched *s, const struct episode *ep)
 	s->plan.items[s->plan.n].task = ep->task;
 	s->plan.items[s->plan.n].epoch = ep->epoch;
 	s->plan.items[s->plan.n].attempt = ep->attempt + 1;
+	s->plan.items[s->plan.n].failures = failures;
 	s->plan.n++;
 	s->retried++;
 }
@@ -100,12 +106,14 @@ static void tally(struct sched *s, struct episode *ep)
 	}
 	if (!r->status || !strcmp(r->status, "interrupted")) {
 		m->interrupted++;
+		if (!stopping(s))
+			requeue(s, ep, false);
 		return;
 	}
 	if (r->error_class && !strcmp(r->error_class, "infra")) {
 		m->failed_infra++;
 		if (!stopping(s))
-			requeue(s, ep);
+			requeue(s, ep, true);
 		return;
 	}
 	m->done++;
@@ -127,6 +135,7 @@ static enum err launch(struct sched *s, struct errmsg *e)
 			ep->task_digest = s->digests[i];
 	ep->epoch = it->epoch;
 	ep->attempt = it->attempt;
+	ep->failures = it->failures;
 	rc = episode_begin(ep, e);
 	if (rc) {
 		episode_release(ep);
@@ -286,6 +295,8 @@ static enum err loop_once(struct sched *s, struct errmsg *e)
 
 	if (rc == ERR_OK)
 		rc = store_tx_begin(s->cfg->store, e);
+	if (rc == ERR_OK)         /* the run's lease, if this process holds one */
+		rc = store_lease_heartbeat(s->cfg->store, e);
 	if (rc == ERR_OK) {
 		enum err rc2;
 		rc = model_ctx_run(s->cfg->mctx, e);
@@ -342,7 +353,9 @@ enum err engine_run(const struct engine_config *cfg,
 	s.limit = cfg->jobs > 0 ? cfg->jobs : 1;
 	s.start_ms = s.last_throttle_ms = now_ms();
 	for (;;) {
-		fill_slots(&s);
+		/* launches journal too: grouped (and so fenced by the lease) */
+		if (store_tx_begin(cfg->store, e) == ERR_OK)
+			fill_slots(&s);
 		if (!running(&s) && (stopping(&s) || s.next >= s.plan.n))
 			break;
 		rc = loop_once(&s, e);

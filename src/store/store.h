@@ -6,6 +6,10 @@
  * (store_tx_begin), so a harness killed at any moment loses at most the
  * row or group it was writing, whole; resume finds episodes left
  * 'running' and marks them 'interrupted' (kept, never deleted).
+ * A store that fails PRAGMA quick_check, or has a newer schema version
+ * than this binary, is refused at open before anything is written.
+ * One writer per run: a lease (store_lease_take) that every grouped
+ * transaction of its holder re-checks under the write lock.
  * UNIQUE constraints make a rerun of the same (episode, attempt) or event
  * sequence number fail loudly instead of duplicating rows.
  *
@@ -27,14 +31,18 @@ struct store;
  * A read-only or unwritable location is a clear ERR_STORE naming it. */
 enum err store_open(const char *path, struct store **st_out,
 		    struct errmsg *e) MUST_CHECK;
+/* Also releases the lease the handle holds, if any. */
 void store_close(struct store *st);
+/* The schema version this binary writes. */
+int store_schema_version(void);
 /* The default path: $XDG_DATA_HOME/assay/assay.db or
  * ~/.local/share/assay/assay.db. Caller frees. */
 char *store_default_path(void);
 
 struct store_run {
 	int64_t id;
-	char *status;          /* running | done | interrupted | failed */
+	char *status;          /* running | done | incomplete | interrupted |
+	                          failed (README: run statuses) */
 	char *model;
 	char *endpoint;
 	char *suite_id;
@@ -57,6 +65,20 @@ enum err store_run_list(struct store *st, struct store_run **runs_out,
 			size_t *n_out, struct errmsg *e) MUST_CHECK;
 void store_run_release(struct store_run *r);
 void store_runs_free(struct store_run *r, size_t n);
+
+/* The (task, epoch) pairs of a run (tasks of its snapshot x its epochs)
+ * by final state: one definition for the run's status, resume and the
+ * report. A pair is scored once it has a finished attempt outside the
+ * infra class; an unscored pair is cut off (its last attempt was
+ * interrupted or left running), failed (its last attempt was a genuine
+ * infrastructure failure) or never attempted. */
+struct store_pairs {
+	int total, scored;
+	int cut_off, failed_infra, unstarted;
+	int extra_scored;      /* scored attempts beyond one per pair: 0 */
+};
+enum err store_run_pairs(struct store *st, int64_t run_id,
+			 struct store_pairs *out, struct errmsg *e) MUST_CHECK;
 
 /* What the statistics need about a task, snapshotted into the run. */
 struct store_task {
@@ -136,6 +158,40 @@ enum err store_tx_commit(struct store *st, struct errmsg *e) MUST_CHECK;
 enum err store_tx_commit_due(struct store *st, int64_t max_age_ms,
 			     struct errmsg *e) MUST_CHECK;
 int64_t store_tx_age_ms(const struct store *st);
+/* Abandon the open group (nothing of it is written). */
+void store_tx_rollback(struct store *st);
+
+/* Leases: one owner at a time of a resource, scope "run" (ref = run id)
+ * today, "episode" for workers on other machines later. Taken atomically
+ * under the write lock; granted when free, expired, already this
+ * handle's, or held by a process of this machine (same boot and pid
+ * namespace) that no longer exists. Otherwise ERR_STORE with a message
+ * naming the holder (and *holder filled when non-NULL). The holder renews
+ * it with store_lease_heartbeat (at most every ttl/4) and at the start of
+ * every grouped transaction; once another owner has taken it, every write
+ * of this handle fails. */
+#define STORE_LEASE_TTL_MS 30000
+struct store_lease {
+	char *scope;
+	int64_t ref;
+	char *owner;           /* "host:pid:nonce", unique per store handle */
+	char *host, *machine;
+	int pid;
+	long long pid_start;
+	int64_t acquired_ms, heartbeat_ms, expires_ms;   /* wall clock */
+};
+enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
+			  int64_t ttl_ms, struct store_lease *holder,
+			  struct errmsg *e) MUST_CHECK;
+enum err store_lease_heartbeat(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err store_lease_release(struct store *st, struct errmsg *e) MUST_CHECK;
+/* The lease row of (scope, ref), if any (*found). */
+enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
+			 struct store_lease *out, bool *found,
+			 struct errmsg *e) MUST_CHECK;
+void store_lease_release_row(struct store_lease *l);
+/* This handle's owner token. */
+const char *store_owner(struct store *st);
 
 /* Encryption at rest of event data (transcripts hold task content). When
  * a codec is set, store_event_add stores seal(data) and store_event_list

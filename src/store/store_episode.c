@@ -315,3 +315,50 @@ void store_events_free(struct store_event *ev, size_t n)
 	}
 	free(ev);
 }
+
+/* Every pair of the run with its count of scored attempts and the status
+ * of its last attempt, summed by final state. */
+static const char pairs_sql[] =
+	"WITH RECURSIVE ep(n) AS ("
+	" SELECT 1 WHERE (SELECT epochs FROM runs WHERE id=?1) >= 1"
+	" UNION ALL SELECT n + 1 FROM ep"
+	" WHERE n < (SELECT epochs FROM runs WHERE id=?1)),"
+	"pairs AS (SELECT t.task_id, ep.n AS epoch FROM run_tasks t, ep"
+	" WHERE t.run_id=?1),"
+	"st AS (SELECT"
+	" (SELECT COUNT(*) FROM episodes e WHERE e.run_id=?1"
+	"  AND e.task_id=p.task_id AND e.epoch=p.epoch AND e.status='done'"
+	"  AND e.error_class IS NOT NULL AND e.error_class<>'infra') AS ns,"
+	" (SELECT e.status FROM episodes e WHERE e.run_id=?1"
+	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
+	" FROM pairs p)"
+	"SELECT COUNT(*), COALESCE(SUM(ns > 0), 0),"
+	" COALESCE(SUM(ns = 0 AND last IN ('interrupted','running','pending')), 0),"
+	" COALESCE(SUM(ns = 0 AND last = 'done'), 0),"
+	" COALESCE(SUM(ns = 0 AND last IS NULL), 0),"
+	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
+
+enum err store_run_pairs(struct store *st, int64_t run_id,
+			 struct store_pairs *out, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, pairs_sql, &s, e);
+
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(s, 1, run_id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = sq_fail(st, e, "count the run's pairs");
+	} else {
+		out->total = sqlite3_column_int(s, 0);
+		out->scored = sqlite3_column_int(s, 1);
+		out->cut_off = sqlite3_column_int(s, 2);
+		out->failed_infra = sqlite3_column_int(s, 3);
+		out->unstarted = sqlite3_column_int(s, 4);
+		out->extra_scored = sqlite3_column_int(s, 5);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

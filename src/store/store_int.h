@@ -19,12 +19,28 @@ struct store {
 	bool in_tx;                 /* a grouped transaction is open */
 	int64_t tx_start_ms;        /* when it was opened (now_ms) */
 	sqlite3_stmt *begin, *commit; /* prepared once */
+	/* who this handle is, for leases (store_lease.c; set lazily) */
+	char *owner, *host, *machine;
+	int pid;
+	long long pid_start;
+	/* the lease this handle holds (NULL scope: none) */
+	char *lease_scope;
+	int64_t lease_ref;
+	int64_t lease_ttl_ms;
+	int64_t lease_renewed_ms;   /* now_ms of the last renewal */
+	bool lease_lost;            /* another owner took it: no more writes */
+	sqlite3_stmt *renew;
 };
 
 /* Called by every write (sq_prep does it for writing statements): opens
  * the grouped transaction lazily, so a turn of the event loop that writes
  * nothing costs nothing. */
 enum err sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
+
+/* store_lease.c: under the write lock at the start of every group, renew
+ * the handle's lease or find it lost (then every later write fails). */
+enum err sq_lease_check(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err sq_lease_lost(struct store *st, struct errmsg *e);
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
 enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -52,6 +54,7 @@ static const char schema[] =
 	" run_id INTEGER NOT NULL, first_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(task_digest, endpoint, run_id));"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what)
 {
@@ -109,8 +112,24 @@ static enum err check_writable(const char *path, struct errmsg *e)
 static const char *const migrations[] = {
 	/* 2: the per-episode token limit of each task, as run */
 	"ALTER TABLE run_tasks ADD COLUMN limit_tokens INTEGER DEFAULT 0;",
+	/* 3: leases (one writer per run; later per episode, for workers on
+	 * other machines), and the index a claim of pending episodes uses */
+	"CREATE TABLE leases("
+	" scope TEXT NOT NULL, ref INTEGER NOT NULL, owner TEXT NOT NULL,"
+	" host TEXT, machine TEXT, pid INTEGER, pid_start INTEGER,"
+	" acquired_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL, PRIMARY KEY(scope, ref));"
+	"CREATE INDEX episodes_status ON episodes(run_id, status);",
 };
 
+#define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
+
+int store_schema_version(void)
+{
+	return SCHEMA_LAST;
+}
+
+/* The store's version; 0 for a new file (no meta table yet). */
 static int schema_version(struct store *st)
 {
 	sqlite3_stmt *s;
@@ -130,6 +149,11 @@ static enum err version_ok(struct store *st, int v, int last,
 {
 	if (v >= 1 && v <= last)
 		return ERR_OK;
+	if (v > last)
+		return err_set(e, ERR_STORE, "store '%s' has schema version %d, "
+			       "newer than this assay knows (1 to %d); refusing "
+			       "to touch it: use the assay that wrote it or a "
+			       "newer one", st->path, v, last);
 	return err_set(e, ERR_STORE, "store '%s' has schema version %d; this "
 		       "assay knows 1 to %d", st->path, v, last);
 }
@@ -161,7 +185,7 @@ static enum err migrate_step(struct store *st, int last, struct errmsg *e)
 
 static enum err migrate(struct store *st, struct errmsg *e)
 {
-	int last = 1 + (int)ARRAY_SIZE(migrations), v;
+	int last = SCHEMA_LAST, v;
 	enum err rc;
 
 	while ((v = schema_version(st)) < last) {
@@ -172,14 +196,76 @@ static enum err migrate(struct store *st, struct errmsg *e)
 	return version_ok(st, v, last, e);
 }
 
+/* A new store: every table of version 1 in one transaction, so a kill
+ * while it is created leaves either nothing or all of it. */
+static enum err create_schema(struct store *st, struct errmsg *e)
+{
+	enum err rc = exec_sql(st, "BEGIN IMMEDIATE", e);
+
+	if (rc == ERR_OK && (rc = exec_sql(st, schema, e)) == ERR_OK)
+		rc = exec_sql(st, "COMMIT", e);
+	if (rc)
+		(void)exec_sql(st, "ROLLBACK", &(struct errmsg){ 0 });
+	return rc;
+}
+
+/* PRAGMA quick_check before anything is written: a damaged store is
+ * refused whole rather than appended to. */
+static enum err check_integrity(struct store *st, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	char *first = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return err_set(e, ERR_STORE, "store '%s' is damaged or not an "
+			       "assay store (%s); refusing to use it: restore "
+			       "it from a backup or move it aside", st->path,
+			       sqlite3_errmsg(st->db));
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (!first)
+			first = sq_col_text(s, 0);
+	sqlite3_finalize(s);
+	if (r == SQLITE_DONE && first && !strcmp(first, "ok")) {
+		free(first);
+		return ERR_OK;
+	}
+	r = err_set(e, ERR_STORE, "store '%s' is damaged (PRAGMA quick_check: "
+		    "%.200s); refusing to use it: restore it from a backup or "
+		    "move it aside", st->path,
+		    first ? first : sqlite3_errmsg(st->db));
+	free(first);
+	return (enum err)r;
+}
+
+/* Checks that write nothing: integrity, then the schema version (a newer
+ * store is refused before this binary could touch it). */
+static enum err check_existing(struct store *st, struct errmsg *e)
+{
+	enum err rc = check_integrity(st, e);
+	int v;
+
+	if (rc)
+		return rc;
+	v = schema_version(st);
+	if (v > SCHEMA_LAST)
+		return version_ok(st, v, SCHEMA_LAST, e);
+	return ERR_OK;
+}
+
 enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 {
 	struct store *st;
+	struct stat sb;
 	enum err rc;
+	bool existed;
 
+	*st_out = NULL;
 	rc = check_writable(path, e);
 	if (rc)
 		return rc;
+	existed = stat(path, &sb) == 0 && sb.st_size > 0;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
@@ -189,13 +275,22 @@ enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	/* until the checks pass, closing must not checkpoint a WAL into a
+	 * store that is being refused */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if (existed && (rc = check_existing(st, e)))
+		goto fail;
 	/* WAL + NORMAL: a committed transaction survives a killed process;
 	 * only power loss can take the last few. */
 	if ((rc = exec_sql(st, "PRAGMA journal_mode=WAL;"
 			   "PRAGMA synchronous=NORMAL;"
 			   "PRAGMA foreign_keys=ON;", e)) ||
-	    (rc = exec_sql(st, schema, e)) || (rc = migrate(st, e)))
+	    /* a new store, or an old one (whose every table of version 1
+	     * the migrations expect) */
+	    (schema_version(st) < SCHEMA_LAST && (rc = create_schema(st, e))) ||
+	    (rc = migrate(st, e)))
 		goto fail;
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	*st_out = st;
 	return ERR_OK;
 fail:
@@ -207,6 +302,16 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->lease_scope) {       /* best effort: our own row only */
+		store_tx_rollback(st);
+		if (store_lease_release(st, &(struct errmsg){ 0 }) != ERR_OK)
+			log_debug("msg=\"could not release the lease at close\"");
+	}
+	free(st->lease_scope);
+	free(st->owner);
+	free(st->host);
+	free(st->machine);
+	sqlite3_finalize(st->renew);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
@@ -235,13 +340,28 @@ static enum err step_tx(struct store *st, sqlite3_stmt **stmt,
 	return r == SQLITE_DONE ? ERR_OK : sq_fail(st, e, sql);
 }
 
+/* A failed COMMIT (a full disk) may leave SQLite's transaction open:
+ * roll it back, so the store holds exactly the groups committed before. */
 enum err store_tx_commit(struct store *st, struct errmsg *e)
 {
 	bool open = st->in_tx;
 	struct errmsg ignored;
+	enum err rc;
 
 	st->batch = st->in_tx = false;
-	return open ? step_tx(st, &st->commit, "COMMIT", e ? e : &ignored) : ERR_OK;
+	if (!open)
+		return ERR_OK;
+	rc = step_tx(st, &st->commit, "COMMIT", e ? e : &ignored);
+	if (rc)
+		store_tx_rollback(st);
+	return rc;
+}
+
+void store_tx_rollback(struct store *st)
+{
+	st->batch = st->in_tx = false;
+	if (!sqlite3_get_autocommit(st->db))
+		(void)exec_sql(st, "ROLLBACK", &(struct errmsg){ 0 });
 }
 
 int64_t store_tx_age_ms(const struct store *st)
@@ -257,15 +377,22 @@ enum err store_tx_commit_due(struct store *st, int64_t max_age_ms,
 	return store_tx_commit(st, e);
 }
 
+/* Opening a group takes the write lock; the handle's lease (if any) is
+ * checked and renewed under it, so every group of a lease holder is
+ * written only while the lease is its own. */
 enum err sq_write(struct store *st, struct errmsg *e)
 {
 	enum err rc;
 
+	if (st->lease_lost)
+		return sq_lease_lost(st, e);
 	if (!st->batch || st->in_tx)
 		return ERR_OK;
 	rc = step_tx(st, &st->begin, "BEGIN IMMEDIATE", e);
 	st->in_tx = rc == ERR_OK;
 	st->tx_start_ms = now_ms();
+	if (rc == ERR_OK && (rc = sq_lease_check(st, e)))
+		store_tx_rollback(st);
 	return rc;
 }
 

@@ -51,7 +51,8 @@ case "$eps" in
 	*) bad "token budget" "rc=$rc $eps $(cat "$TMP/err")";;
 esac
 status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=2")
-[ "$status" = stopped ] && ok "budget-stopped run is marked stopped" || bad "budget run status" "$status"
+[ "$status" = incomplete ] && [ $rc -eq 3 ] && grep -q "run budget is spent" "$TMP/err" &&
+	ok "budget-stopped run is incomplete, exit 3, says why" || bad "budget run status" "$status rc=$rc $(tail -2 "$TMP/err")"
 # per-episode limits the model's work hits: working time and cost
 OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m --base-url "$URL" \
 	--episode-working-s 1 --store "$DB" --json >"$TMP/out" 2>"$TMP/err"

@@ -1,6 +1,7 @@
 /*
  * test_store.c - the SQLite journal: runs, tasks, episodes, events,
- * interruption, uniqueness and an unwritable location.
+ * interruption, uniqueness, an unwritable location, leases, the pairs of
+ * a run by final state, damaged stores and schema guards.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,9 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -269,6 +272,296 @@ static void test_unwritable(void **state)
 	free(ro);
 }
 
+static void sql(const char *path, const char *q)
+{
+	char *cmd = xasprintf("sqlite3 '%s' \"%s\" >/dev/null", path, q);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static char *sql_out(const char *path, const char *q)
+{
+	char *cmd = xasprintf("sqlite3 '%s' \"%s\"", path, q), line[256] = "";
+	FILE *f = popen(cmd, "r");
+
+	assert_non_null(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	pclose(f);
+	free(cmd);
+	line[strcspn(line, "\n")] = '\0';
+	return xstrdup(line);
+}
+
+/* One writer per run: a second handle is refused while the first lives,
+ * naming the holder; the lease is free again once released. */
+static void test_lease_exclusive(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *a = open_new(), *b;
+	struct store_lease h;
+	struct errmsg e;
+	int64_t run;
+
+	(void)state;
+	run = new_run(a);
+	assert_int_equal(store_open(p, &b, &e), ERR_OK);
+	assert_int_equal(store_lease_take(a, "run", run, 0, NULL, &e), ERR_OK);
+	/* taking it twice from one handle is a programming error */
+	assert_int_equal(store_lease_take(a, "run", run, 0, NULL, &e), ERR_INVAL);
+	assert_int_equal(store_lease_take(b, "run", run, 0, &h, &e), ERR_STORE);
+	assert_non_null(strstr(e.text, "held by another assay"));
+	assert_int_equal(h.pid, getpid());
+	assert_string_equal(h.owner, store_owner(a));
+	store_lease_release_row(&h);
+	/* another run is another lease */
+	assert_int_equal(store_lease_take(b, "run", run + 1, 0, NULL, &e), ERR_OK);
+	assert_int_equal(store_lease_release(b, &e), ERR_OK);
+	/* closing the holder releases it */
+	store_close(a);
+	assert_int_equal(store_lease_take(b, "run", run, 0, NULL, &e), ERR_OK);
+	store_close(b);
+	free(p);
+}
+
+/* A dead owner: expired, or a gone process of this machine. */
+static void test_lease_dead_owner(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *a = open_new(), *b;
+	struct errmsg e;
+	char q[256];
+	int64_t run;
+	pid_t child;
+
+	(void)state;
+	run = new_run(a);
+	assert_int_equal(store_lease_take(a, "run", run, 0, NULL, &e), ERR_OK);
+	assert_int_equal(store_open(p, &b, &e), ERR_OK);
+	/* the holder's pid is a process of this machine that has exited */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	snprintf(q, sizeof(q), "UPDATE leases SET pid=%d", (int)child);
+	sql(p, q);
+	assert_int_equal(store_lease_take(b, "run", run, 0, NULL, &e), ERR_OK);
+	assert_int_equal(store_lease_release(b, &e), ERR_OK);
+	/* a holder on another machine, alive as far as anyone knows: refused
+	 * until its lease expires */
+	sql(p, "INSERT INTO leases VALUES('run', 99, 'far:1:x', 'far', "
+	       "'other-boot/1', 1, 1, 0, 0, 9999999999999)");
+	assert_int_equal(store_lease_take(b, "run", 99, 0, NULL, &e), ERR_STORE);
+	assert_non_null(strstr(e.text, "on far"));
+	sql(p, "UPDATE leases SET expires_ms=1 WHERE ref=99");
+	assert_int_equal(store_lease_take(b, "run", 99, 0, NULL, &e), ERR_OK);
+	store_close(b);
+	store_close(a);
+	free(p);
+}
+
+/* A holder whose lease was taken over writes nothing more; the heartbeat
+ * renews the expiry. */
+static void test_lease_fence(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *a = open_new();
+	struct store_lease l;
+	struct errmsg e;
+	int64_t run, id, before;
+	bool found;
+	char *n;
+
+	(void)state;
+	run = new_run(a);
+	assert_int_equal(store_lease_take(a, "run", run, 80, NULL, &e), ERR_OK);
+	assert_int_equal(store_lease_get(a, "run", run, &l, &found, &e), ERR_OK);
+	assert_true(found);
+	before = l.expires_ms;
+	store_lease_release_row(&l);
+	usleep(40 * 1000);         /* past ttl/4 */
+	assert_int_equal(store_lease_heartbeat(a, &e), ERR_OK);
+	assert_int_equal(store_lease_get(a, "run", run, &l, &found, &e), ERR_OK);
+	assert_true(l.expires_ms > before);
+	store_lease_release_row(&l);
+	/* grouped writes go through while the lease is ours */
+	assert_int_equal(store_tx_begin(a, &e), ERR_OK);
+	assert_int_equal(store_episode_create(a, run, "t", 1, 1, &id, &e), ERR_OK);
+	assert_int_equal(store_tx_commit(a, &e), ERR_OK);
+	/* another owner takes it over */
+	sql(p, "UPDATE leases SET owner='thief:1:y'");
+	assert_int_equal(store_tx_begin(a, &e), ERR_OK);
+	assert_int_equal(store_episode_create(a, run, "t", 2, 1, &id, &e),
+			 ERR_STORE);
+	assert_non_null(strstr(e.text, "lost the lease"));
+	/* and every later write fails, grouped or not */
+	assert_int_equal(store_run_set_status(a, run, "done", &e), ERR_STORE);
+	assert_int_equal(store_lease_heartbeat(a, &e), ERR_STORE);
+	store_close(a);
+	n = sql_out(p, "SELECT count(*) FROM episodes");
+	assert_string_equal(n, "1");
+	free(n);
+	n = sql_out(p, "SELECT owner FROM leases");
+	assert_string_equal(n, "thief:1:y");   /* not released by the loser */
+	free(n);
+	free(p);
+}
+
+static void add_task(struct store *st, int64_t run, const char *id)
+{
+	struct store_task t = { .task_id = (char *)id, .category = (char *)"c",
+				.digest = (char *)"d" };
+	struct errmsg e;
+
+	assert_int_equal(store_task_add(st, run, &t, &e), ERR_OK);
+}
+
+static void finish_ep(struct store *st, int64_t run, const char *task,
+		      int epoch, int attempt, const char *status,
+		      const char *cls)
+{
+	struct store_episode ep = { .status = (char *)status,
+				    .outcome = (char *)"x",
+				    .error_class = (char *)cls };
+	struct errmsg e;
+
+	assert_int_equal(store_episode_create(st, run, task, epoch, attempt,
+					      &ep.id, &e), ERR_OK);
+	if (status)
+		assert_int_equal(store_episode_finish(st, &ep, &e), ERR_OK);
+}
+
+/* The pairs of a run by final state: 2 tasks x 3 epochs. */
+static void test_pairs(void **state)
+{
+	struct store *st = open_new();
+	struct store_pairs pr;
+	struct errmsg e;
+	int64_t run;
+
+	(void)state;
+	run = new_run(st);
+	assert_int_equal(store_run_pairs(st, run, &pr, &e), ERR_OK);
+	assert_int_equal(pr.total, 0);
+	add_task(st, run, "a");
+	add_task(st, run, "b");
+	assert_int_equal(store_run_pairs(st, run, &pr, &e), ERR_OK);
+	assert_int_equal(pr.total, 4);          /* new_run: 2 epochs */
+	assert_int_equal(pr.unstarted, 4);
+	/* a/1: interrupted, then scored; a/2: interrupted */
+	finish_ep(st, run, "a", 1, 1, "interrupted", "infra");
+	finish_ep(st, run, "a", 1, 2, "done", "none");
+	finish_ep(st, run, "a", 2, 1, "interrupted", "infra");
+	/* b/1: a genuine infra failure; b/2: left running (pending row) */
+	finish_ep(st, run, "b", 1, 1, "done", "infra");
+	finish_ep(st, run, "b", 2, 1, NULL, NULL);
+	/* an attempt of an epoch the run does not have counts for nothing */
+	finish_ep(st, run, "b", 3, 1, "done", "none");
+	assert_int_equal(store_run_pairs(st, run, &pr, &e), ERR_OK);
+	assert_int_equal(pr.total, 4);
+	assert_int_equal(pr.scored, 1);
+	assert_int_equal(pr.cut_off, 2);
+	assert_int_equal(pr.failed_infra, 1);
+	assert_int_equal(pr.unstarted, 0);
+	assert_int_equal(pr.extra_scored, 0);
+	finish_ep(st, run, "a", 1, 3, "done", "model");
+	assert_int_equal(store_run_pairs(st, run, &pr, &e), ERR_OK);
+	assert_int_equal(pr.extra_scored, 1);
+	store_close(st);
+}
+
+/* A store failing PRAGMA quick_check is refused, and left as it was. */
+static void test_damaged(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *st = open_new();
+	struct errmsg e;
+	char *before, *after, *cmd;
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		struct store_run r = { .model = (char *)"m", .epochs = 1,
+			.config_json = (char *)"{\"pad\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}" };
+		assert_int_equal(store_run_create(st, &r, &e), ERR_OK);
+	}
+	store_close(st);
+	f = fopen(p, "r+b");
+	assert_non_null(f);
+	for (long pg = 1; pg < 8; pg++) {  /* garbage over the b-tree page
+					    * headers of pages 2..8 */
+		fseek(f, pg * 4096, SEEK_SET);
+		for (int i = 0; i < 64; i++)
+			fputc(0x55, f);
+	}
+	fclose(f);
+	cmd = xasprintf("sha256sum '%s'", p);
+	f = popen(cmd, "r");
+	before = xcalloc(1, 128);
+	assert_non_null(fgets(before, 128, f));
+	pclose(f);
+	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
+	assert_null(st);
+	assert_non_null(strstr(e.text, "damaged"));
+	f = popen(cmd, "r");
+	after = xcalloc(1, 128);
+	assert_non_null(fgets(after, 128, f));
+	pclose(f);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(cmd);
+	free(p);
+}
+
+/* A newer schema is refused before anything is written; a migration that
+ * fails midway leaves the store at its old version, whole. */
+static void test_schema_guard(void **state)
+{
+	char *p = path_join(dir, "sub/dir/assay.db");
+	struct store *st = open_new();
+	struct errmsg e;
+	char *v;
+
+	(void)state;
+	store_close(st);
+	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");
+	assert_int_equal(atoi(v), store_schema_version());
+	free(v);
+	/* newer: refused, nothing written (not even the WAL switch) */
+	sql(p, "PRAGMA journal_mode=DELETE; UPDATE meta SET value='99' "
+	       "WHERE key='schema'; DROP TABLE exposure;");
+	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
+	assert_non_null(strstr(e.text, "schema version 99, newer"));
+	v = sql_out(p, "SELECT count(*) FROM sqlite_master WHERE name='exposure'");
+	assert_string_equal(v, "0");
+	free(v);
+	v = sql_out(p, "PRAGMA journal_mode");
+	assert_string_equal(v, "delete");
+	free(v);
+	/* back to version 2, with an object in the way of migration 3's
+	 * second statement: its first (the leases table) is rolled back */
+	sql(p, "UPDATE meta SET value='2' WHERE key='schema'; DROP TABLE leases;"
+	       " DROP INDEX episodes_status;"
+	       " CREATE INDEX episodes_status ON runs(id);");
+	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
+	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");
+	assert_string_equal(v, "2");
+	free(v);
+	v = sql_out(p, "SELECT count(*) FROM sqlite_master WHERE name='leases'");
+	assert_string_equal(v, "0");
+	free(v);
+	/* out of the way, it migrates */
+	sql(p, "DROP INDEX episodes_status");
+	assert_int_equal(store_open(p, &st, &e), ERR_OK);
+	store_close(st);
+	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");
+	assert_int_equal(atoi(v), store_schema_version());
+	free(v);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +571,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_dead_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_fence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_guard, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,343 @@
+/*
+ * store_lease.c - leases: one writer per run (and, later, per episode).
+ *
+ * A lease row names its owner (a token unique to this store handle), the
+ * host and process behind it, and when it expires. It is taken under the
+ * store's write lock (BEGIN IMMEDIATE), so of two processes asking at once
+ * exactly one gets it. The holder renews it (store_lease_heartbeat), and
+ * every grouped transaction of the holder first checks, under the write
+ * lock, that the lease is still its own: a process that lost its lease
+ * (stalled past the expiry while another took over) can write nothing
+ * more. A lease whose owner died is taken over once it expires, or at once
+ * when the owner was a process of this machine that no longer exists.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+
+/* The start time of a process (clock ticks since boot, field 22 of
+ * /proc/PID/stat), 0 when it does not exist or is a zombie. */
+static long long proc_start(int pid)
+{
+	char path[64], *data = NULL, *p;
+	size_t len;
+	long long start = 0;
+	struct errmsg ignored;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (file_read(path, 4096, &data, &len, &ignored) != ERR_OK)
+		return 0;
+	p = strrchr(data, ')');
+	if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X') {
+		/* fields 3..21 precede the start time */
+		for (int field = 3; p && field <= 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoll(p + 1, NULL, 10);
+	}
+	free(data);
+	return start;
+}
+
+/* What makes a pid meaningful: the boot and the pid namespace. */
+static char *machine_id(void)
+{
+	char *boot = NULL, ns[64] = "";
+	size_t len;
+	struct stat sb;
+	struct errmsg ignored;
+	char *id;
+
+	if (file_read("/proc/sys/kernel/random/boot_id", 256, &boot, &len,
+		      &ignored) != ERR_OK)
+		boot = xstrdup("?");
+	boot[strcspn(boot, "\n")] = '\0';
+	if (stat("/proc/self/ns/pid", &sb) == 0)
+		snprintf(ns, sizeof(ns), "%llu", (unsigned long long)sb.st_ino);
+	id = xasprintf("%s/%s", boot, ns);
+	free(boot);
+	return id;
+}
+
+static void ensure_identity(struct store *st)
+{
+	unsigned char rnd[8];
+	char host[256] = "?";
+
+	if (st->owner)
+		return;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		/* never fails for 8 bytes once the pool is up; still unique
+		 * enough with the pid and the clock */
+		uint64_t t = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+		memcpy(rnd, &t, sizeof(rnd));
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		strcpy(host, "?");
+	host[sizeof(host) - 1] = '\0';
+	st->host = xstrdup(host);
+	st->machine = machine_id();
+	st->pid = getpid();
+	st->pid_start = proc_start(st->pid);
+	st->owner = xasprintf("%s:%d:%02x%02x%02x%02x%02x%02x%02x%02x", host,
+			      st->pid, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+			      rnd[5], rnd[6], rnd[7]);
+}
+
+const char *store_owner(struct store *st)
+{
+	ensure_identity(st);
+	return st->owner;
+}
+
+void store_lease_release_row(struct store_lease *l)
+{
+	free(l->scope); free(l->owner); free(l->host); free(l->machine);
+	memset(l, 0, sizeof(*l));
+}
+
+static enum err read_lease(struct store *st, const char *scope, int64_t ref,
+			   struct store_lease *out, bool *found,
+			   struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	*found = false;
+	if (sqlite3_prepare_v2(st->db, "SELECT scope, ref, owner, host, machine, "
+			       "pid, pid_start, acquired_ms, heartbeat_ms, "
+			       "expires_ms FROM leases WHERE scope=? AND ref=?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sq_fail(st, e, "read lease");
+	sq_bind_text(s, 1, scope);
+	sqlite3_bind_int64(s, 2, ref);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		out->scope = sq_col_text(s, 0);
+		out->ref = sqlite3_column_int64(s, 1);
+		out->owner = sq_col_text(s, 2);
+		out->host = sq_col_text(s, 3);
+		out->machine = sq_col_text(s, 4);
+		out->pid = sqlite3_column_int(s, 5);
+		out->pid_start = sqlite3_column_int64(s, 6);
+		out->acquired_ms = sqlite3_column_int64(s, 7);
+		out->heartbeat_ms = sqlite3_column_int64(s, 8);
+		out->expires_ms = sqlite3_column_int64(s, 9);
+		*found = true;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? ERR_OK :
+	       sq_fail(st, e, "read lease");
+}
+
+enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
+			 struct store_lease *out, bool *found,
+			 struct errmsg *e)
+{
+	memset(out, 0, sizeof(*out));
+	return read_lease(st, scope, ref, out, found, e);
+}
+
+/* A lease that no one can still be using. */
+static bool lease_dead(struct store *st, const struct store_lease *l,
+		       int64_t now)
+{
+	if (l->expires_ms <= now)
+		return true;
+	/* a process of this machine (same boot, same pid namespace) that is
+	 * gone, or whose pid now belongs to another process */
+	return l->machine && !strcmp(l->machine, st->machine) &&
+	       proc_start(l->pid) != l->pid_start;
+}
+
+static enum err write_lease(struct store *st, const char *scope, int64_t ref,
+			    int64_t now, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "INSERT INTO leases(scope, ref, owner, host, "
+		"machine, pid, pid_start, acquired_ms, heartbeat_ms, expires_ms) "
+		"VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(scope, ref) DO UPDATE "
+		"SET owner=excluded.owner, host=excluded.host, "
+		"machine=excluded.machine, pid=excluded.pid, "
+		"pid_start=excluded.pid_start, acquired_ms=excluded.acquired_ms, "
+		"heartbeat_ms=excluded.heartbeat_ms, "
+		"expires_ms=excluded.expires_ms", &s, e);
+
+	if (rc)
+		return rc;
+	sq_bind_text(s, 1, scope);
+	sqlite3_bind_int64(s, 2, ref);
+	sq_bind_text(s, 3, st->owner);
+	sq_bind_text(s, 4, st->host);
+	sq_bind_text(s, 5, st->machine);
+	sqlite3_bind_int(s, 6, st->pid);
+	sqlite3_bind_int64(s, 7, st->pid_start);
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int64(s, 9, now);
+	sqlite3_bind_int64(s, 10, now + st->lease_ttl_ms);
+	return sq_step_done(st, s, "take lease", e);
+}
+
+static enum err held_error(const struct store_lease *l,
+			   int64_t now, struct errmsg *e)
+{
+	return err_set(e, ERR_STORE, "%s %lld is held by another assay "
+		       "(process %d on %s, last heartbeat %llds ago); it is "
+		       "free once that process ends, or in %llds if it is "
+		       "gone without ending", l->scope, (long long)l->ref,
+		       l->pid, l->host ? l->host : "?",
+		       (long long)((now - l->heartbeat_ms) / 1000),
+		       (long long)((l->expires_ms - now + 999) / 1000));
+}
+
+/* Decide and write under the write lock; the caller holds it. */
+static enum err take_locked(struct store *st, const char *scope, int64_t ref,
+			    struct store_lease *holder, struct errmsg *e)
+{
+	struct store_lease cur = { 0 };
+	int64_t now = wall_ms();
+	bool found;
+	enum err rc = read_lease(st, scope, ref, &cur, &found, e);
+
+	if (rc)
+		return rc;
+	if (found && strcmp(cur.owner, st->owner) && !lease_dead(st, &cur, now)) {
+		rc = held_error(&cur, now, e);
+		if (holder)
+			*holder = cur;
+		else
+			store_lease_release_row(&cur);
+		return rc;
+	}
+	store_lease_release_row(&cur);
+	return write_lease(st, scope, ref, now, e);
+}
+
+enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
+			  int64_t ttl_ms, struct store_lease *holder,
+			  struct errmsg *e)
+{
+	bool own = !st->batch;     /* no group of the caller's: our own */
+	enum err rc;
+
+	if (holder)
+		memset(holder, 0, sizeof(*holder));
+	if (st->lease_scope)
+		return err_set(e, ERR_INVAL, "store '%s': this handle already "
+			       "holds a lease", st->path);
+	ensure_identity(st);
+	st->lease_ttl_ms = ttl_ms > 0 ? ttl_ms : STORE_LEASE_TTL_MS;
+	st->batch = true;
+	rc = sq_write(st, e);      /* BEGIN IMMEDIATE: the write lock */
+	if (rc == ERR_OK)
+		rc = take_locked(st, scope, ref, holder, e);
+	if (own) {
+		if (rc == ERR_OK)
+			rc = store_tx_commit(st, e);
+		else
+			store_tx_rollback(st);
+	}
+	if (rc == ERR_OK) {
+		st->lease_scope = xstrdup(scope);
+		st->lease_ref = ref;
+		st->lease_renewed_ms = now_ms();
+	}
+	return rc;
+}
+
+enum err sq_lease_lost(struct store *st, struct errmsg *e)
+{
+	return err_set(e, ERR_STORE, "store '%s': lost the lease on %s %lld "
+		       "(this process stalled past its expiry and another "
+		       "took over); writing nothing more", st->path,
+		       st->lease_scope, (long long)st->lease_ref);
+}
+
+/* Under the write lock: renew our lease, or find it lost. */
+enum err sq_lease_check(struct store *st, struct errmsg *e)
+{
+	int64_t now = wall_ms();
+	int r;
+
+	if (!st->lease_scope)
+		return ERR_OK;
+	if (!st->renew &&
+	    sqlite3_prepare_v3(st->db, "UPDATE leases SET heartbeat_ms=?, "
+			       "expires_ms=? WHERE scope=? AND ref=? AND owner=?",
+			       -1, SQLITE_PREPARE_PERSISTENT, &st->renew,
+			       NULL) != SQLITE_OK)
+		return sq_fail(st, e, "prepare");
+	if (st->lease_lost)
+		return sq_lease_lost(st, e);
+	sqlite3_bind_int64(st->renew, 1, now);
+	sqlite3_bind_int64(st->renew, 2, now + st->lease_ttl_ms);
+	sq_bind_text(st->renew, 3, st->lease_scope);
+	sqlite3_bind_int64(st->renew, 4, st->lease_ref);
+	sq_bind_text(st->renew, 5, st->owner);
+	r = sqlite3_step(st->renew);
+	sqlite3_reset(st->renew);
+	if (r != SQLITE_DONE)
+		return sq_fail(st, e, "renew lease");
+	if (sqlite3_changes(st->db) != 1) {
+		st->lease_lost = true;
+		return sq_lease_lost(st, e);
+	}
+	st->lease_renewed_ms = now_ms();
+	return ERR_OK;
+}
+
+enum err store_lease_heartbeat(struct store *st, struct errmsg *e)
+{
+	bool own;
+	enum err rc;
+
+	if (!st->lease_scope)
+		return ERR_OK;
+	if (st->lease_lost)
+		return sq_lease_lost(st, e);
+	if (now_ms() - st->lease_renewed_ms < st->lease_ttl_ms / 4)
+		return ERR_OK;
+	if (st->in_tx)             /* renewed inside the open group */
+		return sq_lease_check(st, e);
+	own = !st->batch;
+	st->batch = true;
+	rc = sq_write(st, e);      /* opening the group renews */
+	if (own) {
+		if (rc == ERR_OK)
+			rc = store_tx_commit(st, e);
+		else
+			store_tx_rollback(st);
+	}
+	return rc;
+}
+
+enum err store_lease_release(struct store *st, struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc;
+
+	if (!st->lease_scope)
+		return ERR_OK;
+	rc = ERR_OK;
+	if (!st->lease_lost &&
+	    !(rc = sq_prep(st, "DELETE FROM leases WHERE scope=? AND ref=? "
+			   "AND owner=?", &s, e))) {
+		sq_bind_text(s, 1, st->lease_scope);
+		sqlite3_bind_int64(s, 2, st->lease_ref);
+		sq_bind_text(s, 3, st->owner);
+		rc = sq_step_done(st, s, "release lease", e);
+	}
+	free(st->lease_scope);
+	st->lease_scope = NULL;
+	return rc;
+}
