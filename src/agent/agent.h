@@ -73,8 +73,12 @@ enum agent_end {
 	AGENT_END_LIMIT_WALL,
 	AGENT_END_LIMIT_WORKING,
 	AGENT_END_MODEL_ERROR,       /* refusal, overflow, ...: the model's */
-	AGENT_END_INFRA_ERROR,       /* provider or sandbox failure: not the
-	                                model's; the engine retries */
+	AGENT_END_INFRA_ERROR,       /* provider failure, or a command that
+	                                could not be started: not the model's;
+	                                the engine retries */
+	AGENT_END_BOX_FAILED,        /* the agent's box died or stopped
+	                                answering while the agent held it: the
+	                                agent's doing, never retried */
 	AGENT_END_CANCELLED,
 };
 

@@ -36,6 +36,7 @@ static const char *const end_names[] = {
 	[AGENT_END_LIMIT_WORKING] = "limit-working",
 	[AGENT_END_MODEL_ERROR] = "model-error",
 	[AGENT_END_INFRA_ERROR] = "infra-error",
+	[AGENT_END_BOX_FAILED] = "box-failed",
 	[AGENT_END_CANCELLED] = "cancelled",
 };
 

@@ -80,11 +80,20 @@ static bool start_exec(struct agent *a, const struct model_tool_call *call,
 	free(a->tool_input);
 	a->tool_input = xstrdup(input);
 	a->tool_started_us = now_us();
-	if (sbx_exec_begin(a->cfg.box, req, &e) != ERR_OK) {
+	switch (sbx_exec_begin(a->cfg.box, req, &e)) {
+	case ERR_OK:
+		break;
+	case ERR_LIMIT:             /* the model's command is too large */
+		agent_push_tool_msg(a, call, e.text, true);
+		return false;
+	case ERR_SANDBOX:           /* the box the agent held failed: see
+				       tool_collect */
+		agent_finish(a, AGENT_END_BOX_FAILED, e.text);
+		return false;
+	default:
 		agent_finish(a, AGENT_END_INFRA_ERROR, e.text);
 		return false;
 	}
-	(void)call;
 	a->state = AGENT_WAIT_TOOL;
 	return true;
 }
@@ -226,8 +235,12 @@ bool tool_collect(struct agent *a)
 	bool done = false;
 	char *raw, *obs;
 
+	/* A box that dies or stops answering while the agent runs commands
+	 * in it is the agent's doing: it may be root in the box, fill its
+	 * memory and disk, fork to the limit. Blaming the infrastructure
+	 * would hand it a fresh attempt (docs/SECURITY.md, "Scoring"). */
 	if (sbx_exec_poll(a->cfg.box, &done, &r, &e) != ERR_OK) {
-		agent_finish(a, AGENT_END_INFRA_ERROR, e.text);
+		agent_finish(a, AGENT_END_BOX_FAILED, e.text);
 		return true;
 	}
 	if (!done)
@@ -235,7 +248,7 @@ bool tool_collect(struct agent *a)
 	a->res.working_ms += (now_us() - a->tool_started_us) / 1000;
 	if (r.how == SBX_BOX_DIED) {
 		sbx_exec_result_release(&r);
-		agent_finish(a, AGENT_END_INFRA_ERROR, "the agent box died");
+		agent_finish(a, AGENT_END_BOX_FAILED, "the agent box died");
 		return true;
 	}
 	raw = observation(&r, a->cfg.limits.cmd_timeout_ms);

@@ -40,6 +40,10 @@ struct episode {
 	struct agent *agent;
 	int64_t start_us;
 	bool check_passed;
+	bool check_blocked;         /* what the agent left kept the check from
+				       running: its failure (agent-caused) */
+	bool fresh_failed;          /* the fresh check box could not be made:
+				       ours (infra) */
 	bool stopped;               /* cancelled by SIGINT or budget */
 	bool leaked;
 	bool counted;               /* tallied in the run summary */                /* the leak scan found the flag */

@@ -326,6 +326,8 @@ static const char *outcome_of(const struct agent_result *r, int score)
 		return "infra-error";
 	case AGENT_END_CANCELLED:
 		return "infra-interrupted";
+	case AGENT_END_BOX_FAILED:
+		return "box-failed";
 	default:
 		return agent_end_name(r->end);
 	}
@@ -344,6 +346,8 @@ static const char *class_of(const struct agent_result *r)
 	case AGENT_END_LIMIT_WALL:
 	case AGENT_END_LIMIT_WORKING:
 		return "model";
+	case AGENT_END_BOX_FAILED:
+		return "agent-caused";
 	default:
 		return "none";
 	}
@@ -557,8 +561,11 @@ static void finish_scored(struct episode *ep)
 	jsonw_obj_end(&w);
 	journal_doc(ep, "score", &w, &json);
 	buf_release(&json);
-	record(ep, outcome_of(r, sr.score), sr.score ? "none" : class_of(r),
-	       r->error, &sr);
+	if (ep->check_blocked && !sr.score)
+		record(ep, "check-blocked", "agent-caused", r->error, &sr);
+	else
+		record(ep, outcome_of(r, sr.score), sr.score ? "none" :
+		       class_of(r), r->error, &sr);
 }
 
 /* Kill what the agent left in the box and wait out any pending command. */
@@ -624,6 +631,7 @@ static enum err fresh_box(struct episode *ep, struct errmsg *e)
 
 	if (rc)
 		return rc;
+	ep->fresh_failed = true;    /* until the box exists */
 	snprintf(name, sizeof(name), "r%lld-e%lld-check",
 		 (long long)ep->cfg->run_id, (long long)ep->id);
 	spec.name = name;
@@ -633,6 +641,7 @@ static enum err fresh_box(struct episode *ep, struct errmsg *e)
 	fill_limits(t, &spec.agent.limits);
 	if (!(rc = sbx_episode_new(&spec, &ep->fresh, e)) &&
 	    !(rc = sbx_episode_start(ep->fresh, e))) {
+		ep->fresh_failed = false;
 		b = sbx_episode_box(ep->fresh, NULL);
 		rc = sbx_put_file(b, "/tmp/.home.tar", r.out, r.out_len, 0600,
 				  "root", e);
@@ -679,6 +688,18 @@ static enum err begin_check(struct episode *ep, struct errmsg *e)
 	return sbx_exec_begin(ep->check_box, &req, e);
 }
 
+/* The check could not run because of the boxes as the agent left them
+ * (a full disk or inode table, an unpackable home, a dead box): the
+ * check fails and the episode scores as the agent's failure, never as a
+ * retried infrastructure failure (docs/SECURITY.md, "Scoring"). */
+static void check_blocked(struct episode *ep, const char *why)
+{
+	note(ep, "hidden check blocked by the agent's boxes: %s", why);
+	ep->check_passed = false;
+	ep->check_blocked = true;
+	finish_scored(ep);
+}
+
 static void start_check_or_score(struct episode *ep)
 {
 	const struct agent_result *r = agent_result(ep->agent);
@@ -688,24 +709,21 @@ static void start_check_or_score(struct episode *ep)
 		record(ep, outcome_of(r, 0), "infra", r->error, NULL);
 		return;
 	}
-	if (!ep->task->check_run || r->end == AGENT_END_MODEL_ERROR) {
+	if (!ep->task->check_run || r->end == AGENT_END_MODEL_ERROR ||
+	    r->end == AGENT_END_BOX_FAILED) {
 		finish_scored(ep);
 		return;
 	}
-	switch (begin_check(ep, &e)) {
-	case ERR_OK:
-		break;
-	case ERR_LIMIT:             /* the agent's doing: the check fails */
-		note(ep, "hidden check failed: %s", e.text);
-		ep->check_passed = false;
-		finish_scored(ep);
+	if (begin_check(ep, &e) == ERR_OK) {
+		ep->phase = EP_CHECK;
 		return;
-	default:
+	}
+	if (ep->fresh_failed) {     /* the host could not make a box */
 		note(ep, "hidden check could not start: %s", e.text);
 		record(ep, "infra-error", "infra", e.text, NULL);
 		return;
 	}
-	ep->phase = EP_CHECK;
+	check_blocked(ep, e.text);
 }
 
 static void check_done(struct episode *ep, struct sbx_exec_result *r)
@@ -735,13 +753,12 @@ void episode_on_ready(struct episode *ep)
 	if (ep->phase != EP_CHECK)
 		return;
 	if (sbx_exec_poll(ep->check_box, &done, &r, &e) != ERR_OK) {
-		record(ep, "infra-error", "infra", e.text, NULL);
+		check_blocked(ep, e.text);
 		return;
 	}
 	if (done) {
 		if (r.how == SBX_BOX_DIED)
-			record(ep, "infra-error", "infra", "the check box died",
-			       NULL);
+			check_blocked(ep, "the check box died");
 		else
 			check_done(ep, &r);
 	}

@@ -118,7 +118,8 @@ static void tally(struct sched *s, struct episode *ep)
 	}
 	m->done++;
 	m->solved += r->score;
-	if (r->error_class && !strcmp(r->error_class, "model"))
+	if (r->error_class && (!strcmp(r->error_class, "model") ||
+			       !strcmp(r->error_class, "agent-caused")))
 		m->failed_model++;
 }
 

@@ -5,9 +5,13 @@
  * report_load() reads everything it needs into plain structs; renderers
  * only format. report_analyze() turns a loaded report (plus reference
  * reports) into statistics and, given a policy, a determination; the
- * renderers below take both (docs/FORMAT-report.md). The per-task figures count, for each (task, epoch), the
- * last finished attempt that is not an infrastructure failure;
- * infrastructure failures are counted apart and never as model failures.
+ * renderers below take both (docs/FORMAT-report.md). The per-task
+ * figures count, for each (task, epoch), the last finished attempt that
+ * is not an infrastructure failure; infrastructure failures are counted
+ * apart and never as model failures, and never dropped: every renderer
+ * shows them per task, with the epochs left without a scored attempt
+ * (`unscored`). What the agent did to its own boxes (class agent-caused)
+ * is a failure of the model, counted in model_failures.
  */
 #ifndef ASSAY_REPORT_H
 #define ASSAY_REPORT_H
@@ -29,7 +33,13 @@ struct report_task {
 	int successes;
 	int answers_ok, answers_total;
 	int infra_failures;              /* attempts lost to infrastructure */
-	int model_failures;              /* model errors and limits */
+	int interrupted;                 /* attempts cut off (resumable) */
+	int model_failures;              /* model errors, limits and
+					    agent-caused failures */
+	int agent_caused;                /* of which the agent broke its box
+					    or blocked the check */
+	int unscored;                    /* planned epochs with no scored
+					    attempt */
 	long tokens;
 	double cost_usd;
 	int64_t wall_ms;                 /* summed over scored epochs */
@@ -48,6 +58,8 @@ struct report {
 	size_t n_eps;
 	struct report_task *rows;        /* one per task, same order */
 	int scored, solved, infra_failures, model_failures, interrupted;
+	int agent_caused, unscored;
+	int attempts;                    /* every finished attempt */
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;

@@ -73,7 +73,10 @@ static void count_episode(struct report *r, size_t i)
 		return;
 	row->tokens += tok;
 	row->cost_usd += ep->cost_usd;
+	if (strcmp(ep->status, "pending") && strcmp(ep->status, "running"))
+		r->attempts++;
 	if (!strcmp(ep->status, "interrupted")) {
+		row->interrupted++;
 		r->interrupted++;
 		return;
 	}
@@ -89,7 +92,12 @@ static void count_episode(struct report *r, size_t i)
 	row->answers_ok += ep->answers_ok;
 	row->answers_total += ep->answers_total;
 	row->wall_ms += ep->wall_ms;
-	if (!strcmp(ep->error_class, "model")) {
+	if (!strcmp(ep->error_class, "agent-caused")) {
+		row->agent_caused++;
+		r->agent_caused++;
+	}
+	if (!strcmp(ep->error_class, "model") ||
+	    !strcmp(ep->error_class, "agent-caused")) {
 		row->model_failures++;
 		r->model_failures++;
 	}
@@ -115,6 +123,13 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 		r->rows[i].meta = &r->tasks[i];
 	for (size_t i = 0; i < r->n_eps; i++)
 		count_episode(r, i);
+	for (size_t i = 0; i < r->n_tasks; i++) {
+		struct report_task *row = &r->rows[i];
+
+		row->unscored = r->run.epochs > row->epochs ?
+				r->run.epochs - row->epochs : 0;
+		r->unscored += row->unscored;
+	}
 	*r_out = r;
 	return ERR_OK;
 }

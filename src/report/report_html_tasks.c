@@ -87,10 +87,12 @@ void report_html_usage(struct out *o, const struct report_analysis *a)
 		   r->wall_ms / 1000.0, r->working_ms / 1000.0);
 	out_printf(o, "<section id=\"failures\"><h2>Failures by class</h2>\n<p>%d of "
 		   "%d scored episodes solved; <b>%d model failures</b> (refusals, errors, "
-		   "limits: counted against the model); <b>%d infrastructure failures"
-		   "</b> (retried, never counted); %d interrupted.</p>\n<figure>",
-		   r->solved, r->scored, r->model_failures, r->infra_failures,
-		   r->interrupted);
+		   "limits, and %d the agent caused in its own boxes: counted against "
+		   "the model); <b>%d infrastructure failures</b> (retried, never "
+		   "counted); %d interrupted; <b>%d epochs without a scored attempt"
+		   "</b>.</p>\n<figure>",
+		   r->solved, r->scored, r->model_failures, r->agent_caused,
+		   r->infra_failures, r->interrupted, r->unscored);
 	report_chart_outcomes(o, r);
 	out_puts(o, "<figcaption>Scored episodes by outcome, plus attempts lost to "
 		 "infrastructure.</figcaption></figure></section>\n");
@@ -138,8 +140,9 @@ static void task_row(struct out *o, const struct report *r, size_t i)
 		   t->epochs);
 	outcome_list(o, t);
 	out_printf(o, "</td><td class=\"n\">%ld</td><td class=\"n\">$%.4f</td>"
-		   "<td class=\"n\">%.1f</td><td class=\"n\">%d</td><td>", t->tokens,
-		   t->cost_usd, t->wall_ms / 1000.0, t->infra_failures);
+		   "<td class=\"n\">%.1f</td><td class=\"n\">%d</td><td class=\"n\">"
+		   "%d</td><td>", t->tokens, t->cost_usd, t->wall_ms / 1000.0,
+		   t->infra_failures + t->interrupted, t->unscored);
 	episode_links(o, r, t->meta->task_id);
 	out_puts(o, "</td></tr>\n");
 }
@@ -150,7 +153,8 @@ void report_html_tasks(struct out *o, const struct report *r)
 		   "<th>category</th><th class=\"n\">tier</th><th class=\"n\">expert min"
 		   "</th><th class=\"n\">solved</th><th>outcomes</th><th class=\"n\">"
 		   "tokens</th><th class=\"n\">cost</th><th class=\"n\">wall s</th>"
-		   "<th class=\"n\">infra</th><th>episodes (transcripts)</th></tr>\n");
+		   "<th class=\"n\">infra</th><th class=\"n\">unscored</th>"
+		   "<th>episodes (transcripts)</th></tr>\n");
 	for (size_t i = 0; i < r->n_tasks; i++)
 		task_row(o, r, i);
 	out_printf(o, "</table>\n<p class=\"small\">Every transcript can also be "

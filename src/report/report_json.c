@@ -42,7 +42,10 @@ static json_t *task_json(const struct report_task *t)
 	json_object_set_new(o, "answers_ok", json_integer(t->answers_ok));
 	json_object_set_new(o, "answers_total", json_integer(t->answers_total));
 	json_object_set_new(o, "model_failures", json_integer(t->model_failures));
+	json_object_set_new(o, "agent_caused", json_integer(t->agent_caused));
 	json_object_set_new(o, "infra_failures", json_integer(t->infra_failures));
+	json_object_set_new(o, "interrupted", json_integer(t->interrupted));
+	json_object_set_new(o, "unscored", json_integer(t->unscored));
 	json_object_set_new(o, "tokens", json_integer(t->tokens));
 	json_object_set_new(o, "cost_usd", json_real(t->cost_usd));
 	json_object_set_new(o, "wall_ms", json_integer(t->wall_ms));
@@ -77,8 +80,11 @@ static json_t *totals_json(const struct report *r)
 	json_object_set_new(o, "scored", json_integer(r->scored));
 	json_object_set_new(o, "solved", json_integer(r->solved));
 	json_object_set_new(o, "model_failures", json_integer(r->model_failures));
+	json_object_set_new(o, "agent_caused", json_integer(r->agent_caused));
 	json_object_set_new(o, "infra_failures", json_integer(r->infra_failures));
 	json_object_set_new(o, "interrupted", json_integer(r->interrupted));
+	json_object_set_new(o, "unscored", json_integer(r->unscored));
+	json_object_set_new(o, "attempts", json_integer(r->attempts));
 	json_object_set_new(o, "prompt_tokens", json_integer(r->prompt_tokens));
 	json_object_set_new(o, "completion_tokens",
 			    json_integer(r->completion_tokens));

@@ -234,11 +234,13 @@ static void md_usage(struct out *o, const struct report *r)
 	size_t n = report_outcome_totals(r, oc, 64);
 
 	out_printf(o, "## Usage and failures\n\n%d of %d scored episodes solved; "
-		   "%d model failures; %d infrastructure failures (retried, not "
-		   "counted); %d interrupted.\n\nTokens: %ld prompt + %ld completion "
+		   "%d model failures (%d agent-caused); %d infrastructure "
+		   "failures (retried, not counted); %d interrupted; %d epochs "
+		   "without a scored attempt.\n\nTokens: %ld prompt + %ld completion "
 		   "(%ld cached); cost $%.4f; wall %.1f s; working %.1f s.\n\n",
-		   r->solved, r->scored, r->model_failures, r->infra_failures,
-		   r->interrupted, r->prompt_tokens, r->completion_tokens,
+		   r->solved, r->scored, r->model_failures, r->agent_caused,
+		   r->infra_failures, r->interrupted, r->unscored,
+		   r->prompt_tokens, r->completion_tokens,
 		   r->cached_tokens, r->cost_usd, r->wall_ms / 1000.0,
 		   r->working_ms / 1000.0);
 	out_puts(o, "| outcome | episodes |\n|---|---|\n");
@@ -253,17 +255,18 @@ static void md_usage(struct out *o, const struct report *r)
 static void md_tasks(struct out *o, const struct report *r)
 {
 	out_puts(o, "## Tasks\n\n| task | category | tier | expert min | solved | "
-		 "tokens | wall s | infra |\n|---|---|---|---|---|---|---|---|\n");
+		 "tokens | wall s | infra | unscored |\n"
+		 "|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		const struct report_task *t = &r->rows[i];
 		out_puts(o, "| ");
 		out_md(o, t->meta->task_id);
 		out_puts(o, " | ");
 		out_md(o, t->meta->category);
-		out_printf(o, " | %d | %g | %d/%d | %ld | %.1f | %d |\n",
+		out_printf(o, " | %d | %g | %d/%d | %ld | %.1f | %d | %d |\n",
 			   t->meta->difficulty, report_finite(t->meta->expert_minutes),
 			   t->successes, t->epochs, t->tokens, t->wall_ms / 1000.0,
-			   t->infra_failures);
+			   t->infra_failures + t->interrupted, t->unscored);
 	}
 	out_printf(o, "\nTranscripts: `assay show %lld --episode ID --transcript`.\n",
 		   (long long)r->run.id);

@@ -27,23 +27,25 @@ void report_write_term(const struct report *r, FILE *out)
 		(long long)r->run.id, r->run.model, agent, r->run.suite_id,
 		r->run.suite_digest ? r->run.suite_digest : "", r->run.status);
 	free(agent);
-	fprintf(out, "%-28s %-9s %4s %9s %8s %9s %6s  %s\n", "task", "category",
-		"tier", "solved", "wall s", "tokens", "infra", "outcomes");
+	fprintf(out, "%-28s %-9s %4s %9s %8s %9s %6s %8s  %s\n", "task",
+		"category", "tier", "solved", "wall s", "tokens", "infra",
+		"unscored", "outcomes");
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		const struct report_task *t = &r->rows[i];
 		char solved[24], oc[200];
 		snprintf(solved, sizeof(solved), "%d/%d", t->successes, t->epochs);
 		outcomes(t, oc, sizeof(oc));
-		fprintf(out, "%-28.28s %-9s %4d %9s %8.1f %9ld %6d  %s\n",
+		fprintf(out, "%-28.28s %-9s %4d %9s %8.1f %9ld %6d %8d  %s\n",
 			t->meta->task_id, t->meta->category, t->meta->difficulty,
 			solved, (double)t->wall_ms / 1000.0, t->tokens,
-			t->infra_failures, oc);
+			t->infra_failures + t->interrupted, t->unscored, oc);
 	}
 	fprintf(out, "total: %d/%d episodes solved (%.1f%%), %d model "
-		"failures, %d infrastructure failures (not counted), "
-		"%d interrupted\n", r->solved, r->scored,
-		r->scored ? 100.0 * r->solved / r->scored : 0.0,
-		r->model_failures, r->infra_failures, r->interrupted);
+		"failures (%d agent-caused), %d infrastructure failures (not "
+		"counted), %d interrupted, %d epochs unscored\n", r->solved,
+		r->scored, r->scored ? 100.0 * r->solved / r->scored : 0.0,
+		r->model_failures, r->agent_caused, r->infra_failures,
+		r->interrupted, r->unscored);
 	fprintf(out, "usage: %ld prompt + %ld completion tokens (%ld cached), "
 		"$%.4f, %.1f s wall, %.1f s working\n", r->prompt_tokens,
 		r->completion_tokens, r->cached_tokens, r->cost_usd,

@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -200,6 +201,40 @@ static long clone_box(struct sbx_child_args *a, int *pidfd)
 		     pidfd);
 }
 
+/* init out of the OOM killer's reach: the agent fills the box's memory,
+ * the kernel kills the agent's command, never the box (init.c starts
+ * commands 1000 above init; setup.c keeps the agent from raising init's).
+ * Only CAP_SYS_RESOURCE of the host may lower it: a harness without it
+ * (some containers) leaves init where it is, its commands still 1000
+ * above, and says so once at debug level. */
+static enum err protect_init(struct sbx_box *b, struct errmsg *e)
+{
+	static bool unable;
+	char path[48];
+	int fd;
+	ssize_t n;
+
+	if (unable)
+		return ERR_OK;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)b->pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': open '%s'", b->name,
+			       path);
+	n = write(fd, "-1000", 5);
+	close(fd);
+	if (n == 5)
+		return ERR_OK;
+	if (errno == EACCES || errno == EPERM) {
+		unable = true;
+		log_debug("msg=\"no CAP_SYS_RESOURCE: box init keeps the "
+			  "harness's oom_score_adj\"");
+		return ERR_OK;
+	}
+	return err_sys(e, ERR_SANDBOX, "box '%s': cannot protect init from "
+		       "the OOM killer", b->name);
+}
+
 enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 {
 	struct sbx_child_args a;
@@ -243,7 +278,9 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 	}
 	b->pid = (pid_t)pid;
 	b->pidfd = pidfd;
-	rc = release_child(b, &setup, e);
+	rc = protect_init(b, e);
+	if (!rc)
+		rc = release_child(b, &setup, e);
 	buf_release(&setup);
 	return rc;
 }

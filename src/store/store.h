@@ -110,9 +110,10 @@ struct store_episode {
 	char *status;          /* pending | running | done | interrupted */
 	char *outcome;         /* solved | failed | submitted-wrong | no-submit |
 	                          limit-turns | limit-tokens | limit-cost |
-	                          limit-wall | model-error | infra-error |
+	                          limit-wall | model-error | box-failed |
+	                          check-blocked | infra-error |
 	                          infra-interrupted */
-	char *error_class;     /* none | model | infra */
+	char *error_class;     /* none | model | agent-caused | infra */
 	char *error;           /* one line, may be NULL */
 	int score;             /* 1 solved, 0 not */
 	bool flag_ok, check_ok;

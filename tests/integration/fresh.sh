@@ -34,10 +34,10 @@ RUN=$(OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m \
 	--base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --store "$DB" --json 2>"$TMP/err" | run_id)
 kill $mock 2>/dev/null; wait $mock 2>/dev/null
 "$ASSAY" show --store "$DB" --episode "$(last id)" --transcript >"$TMP/show" 2>&1
-if [ "$(last score)|$(last check_ok)|$(last error_class)" = "0|0|none" ] &&
+if [ "$(last score)|$(last check_ok)|$(last outcome)|$(last error_class)" = "0|0|check-blocked|agent-caused" ] &&
    grep -q "larger than 16 MiB" "$TMP/show"; then
-	ok "a home over 16 MiB fails the check with a note, not the harness"
-else bad "large home" "$(last score)|$(last check_ok)|$(last error_class) $(last error) $(grep -i check "$TMP/show" | head -3)"; fi
+	ok "a home over 16 MiB fails the check with a note (agent-caused), not the harness"
+else bad "large home" "$(last score)|$(last check_ok)|$(last outcome)|$(last error_class) $(last error) $(grep -i check "$TMP/show" | head -3)"; fi
 
 # a check whose output holds a quote, a backslash, a control byte and
 # invalid UTF-8: the note naming it is still JSON and keeps every char
