@@ -1,15 +1,10 @@
 #include "buf.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bug.h"
 #include "xalloc.h"
-
-/* What a released buffer points at: empty, never written (cap 0). */
-static char empty[1];
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -22,32 +17,24 @@ void buf_init(struct buf *b, size_t max)
 
 void buf_release(struct buf *b)
 {
-	if (b->cap)
-		free(b->data);
-	b->data = empty;
+	free(b->data);
+	b->data = NULL;
 	b->len = b->cap = 0;
-}
-
-void buf_truncate(struct buf *b, size_t len)
-{
-	DEBUGASSERT(b->data && len <= b->len);
-	b->len = len;
-	if (b->cap)
-		b->data[len] = '\0';
 }
 
 void buf_reset(struct buf *b)
 {
-	buf_truncate(b, 0);
+	b->len = 0;
+	b->data[0] = '\0';
 }
 
 char *buf_detach(struct buf *b, size_t *len_out)
 {
-	char *p = b->cap ? b->data : xstrdup("");
+	char *p = b->data;
 
 	if (len_out)
 		*len_out = b->len;
-	b->data = empty;
+	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
 }
@@ -56,17 +43,14 @@ static enum err reserve(struct buf *b, size_t extra)
 {
 	size_t need;
 
-	DEBUGASSERT(b->data && b->len <= b->max);
 	if (extra > b->max - b->len)
 		return ERR_LIMIT;
 	need = b->len + extra + 1;
 	if (need > b->cap) {
-		/* a released buffer (cap 0) starts again from 64 bytes */
-		size_t c = b->cap ? b->cap : 64;
+		size_t c = b->cap;
 		while (c < need)
-			c = c > SIZE_MAX / 2 ? need : c * 2;
-		b->data = b->cap ? xrealloc(b->data, c) : xmalloc(c);
-		b->data[b->len] = '\0';
+			c *= 2;
+		b->data = xrealloc(b->data, c);
 		b->cap = c;
 	}
 	return ERR_OK;

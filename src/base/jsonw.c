@@ -17,13 +17,19 @@ void jsonw_init(struct jsonw *w, struct buf *out, unsigned flags)
 	w->flags = flags;
 }
 
+static void cut(struct buf *b, size_t len)
+{
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 static void fail(struct jsonw *w, enum err rc, const char *what)
 {
 	if (w->err)
 		return;
 	w->err = rc;
 	w->what = what;
-	buf_truncate(w->out, w->start);
+	cut(w->out, w->start);
 }
 
 /* Misuse of the writer by its caller: a bug, caught in debug builds. */
@@ -177,7 +183,7 @@ enum err jsonw_quote(struct buf *b, const char *s, size_t n, unsigned flags)
 	enum err rc = quote_into(b, s, n, flags);
 
 	if (rc)
-		buf_truncate(b, start);
+		cut(b, start);
 	return rc;
 }
 

@@ -5,15 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void xalloc_die(size_t n)
+static void *oom(size_t n)
 {
 	fprintf(stderr, "assay: out of memory allocating %zu bytes\n", n);
 	abort();
-}
-
-static void *oom(size_t n)
-{
-	xalloc_die(n);
 }
 
 void *xmalloc(size_t n)

@@ -5,8 +5,11 @@
 #include "cli/cmd.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "report/report.h"
 #include "store/store.h"
 #include "vault/atrest.h"
 
@@ -50,4 +53,24 @@ enum err cli_store_open(const char *path, struct store **st_out,
 	codec.arg = key;
 	store_set_codec(*st_out, &codec);
 	return ERR_OK;
+}
+
+int cli_policy_resolve(const char *arg, char **path_out)
+{
+	char *found;
+
+	*path_out = NULL;
+	if (!arg) {
+		if (!(found = report_default_policy_path()))
+			return cli_fail(EXIT_USAGE, "no default policy found "
+					"(looked in $ASSAY_SOURCE_DIR/policies and "
+					"beside the binary); pass --policy FILE");
+	} else if (strchr(arg, '/') || path_exists(arg)) {
+		found = xstrdup(arg);
+	} else if (!(found = report_policy_path(arg))) {
+		return cli_fail(EXIT_USAGE, "policy '%s' is neither a file nor a "
+				"shipped policy (policies/NAME.yaml)", arg);
+	}
+	*path_out = found;
+	return 0;
 }

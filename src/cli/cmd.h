@@ -1,26 +1,17 @@
 /*
- * cmd.h - one function per `assay` command, one file per command.
- *
- * Commands print, exit codes are theirs to choose:
- *   0 ok, 1 run finished but the determination says additional scrutiny
- *   (with --fail-on-scrutiny), 2 usage or bad input, 3 runtime error.
+ * cmd.h - one `struct cli_cmd` per `assay` command, one file per command
+ * (the tree and the exit codes are in cli.h; main.c lists the commands).
  */
 #ifndef ASSAY_CMD_H
 #define ASSAY_CMD_H
 
 #include "base/err.h"
-
-enum exit_code { EXIT_OK = 0, EXIT_SCRUTINY = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
-
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);   /* argv[0] is the command name */
-	const char *summary;
-};
+#include "cli/cli.h"
 
 /* Print "assay: MESSAGE" on stderr. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Map an error code to the exit code: bad input is usage, the rest runtime. */
+void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Map an error code to the exit code: bad input is usage, an interruption
+ * 130, the rest runtime (verify maps a failed signature to usage). */
 int cli_exit_for(enum err code);
 
 struct store;
@@ -29,17 +20,22 @@ struct store;
 enum err cli_store_open(const char *path, struct store **st_out,
 			struct errmsg *e) MUST_CHECK;
 
-int cmd_run(int argc, char **argv);
-int cmd_resume(int argc, char **argv);
-int cmd_runs(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_task(int argc, char **argv);
-/* `assay suite exposure` (cmd_exposure.c), dispatched by cmd_suite. */
-int suite_exposure(int argc, char **argv);
-int cmd_keys(int argc, char **argv);
-int cmd_suite(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
+/* The policy file for --policy ARG: a path, else the shipped policy named
+ * ARG (policies/ARG.yaml); NULL: the shipped default. Prints and returns
+ * EXIT_USAGE when there is none, else 0 with *path_out to free. */
+int cli_policy_resolve(const char *arg, char **path_out);
+
+extern const struct cli_cmd cmd_run;
+extern const struct cli_cmd cmd_resume;
+extern const struct cli_cmd cmd_runs;
+extern const struct cli_cmd cmd_show;
+extern const struct cli_cmd cmd_report;
+extern const struct cli_cmd cmd_task;
+extern const struct cli_cmd cmd_suite;
+/* `assay suite exposure` (cmd_exposure.c), listed by cmd_suite. */
+extern const struct cli_cmd cmd_suite_exposure;
+extern const struct cli_cmd cmd_keys;
+extern const struct cli_cmd cmd_audit;
+extern const struct cli_cmd cmd_verify;
 
 #endif

@@ -11,7 +11,8 @@
  * ~/.assay/audit. Proofs default to the size of the stored checkpoint, so
  * they can be checked offline against it (`assay verify audit --proof`).
  */
-#include <getopt.h>
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,71 +32,53 @@ struct aopts {
 	const char *origin;
 	const char *out;
 	long long from, size, inclusion, consistency;
+	bool json;
 };
 
-enum { O_LOG = 256, O_FROM, O_SIZE, O_INC, O_CONS, O_KEY, O_PASS, O_ORIGIN };
-
-static const struct option aopts_long[] = {
-	{ "log", required_argument, NULL, O_LOG },
-	{ "from", required_argument, NULL, O_FROM },
-	{ "size", required_argument, NULL, O_SIZE },
-	{ "inclusion", required_argument, NULL, O_INC },
-	{ "consistency", required_argument, NULL, O_CONS },
-	{ "key", required_argument, NULL, O_KEY },
-	{ "passphrase-file", required_argument, NULL, O_PASS },
-	{ "origin", required_argument, NULL, O_ORIGIN },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt log_table[] = {
+	CLI_OPT_LOG,
+	{ "from", 0, CLI_INT, "N", "0", "start at entry N", .lo = 0,
+	  .hi = INT64_MAX },
+	CLI_OPT_JSON,
 };
 
-static void usage(void)
+static const struct cli_opt proof_table[] = {
+	{ "inclusion", 0, CLI_INT, "INDEX", NULL, "prove that entry INDEX is "
+	  "in the log", .lo = 0, .hi = INT64_MAX },
+	{ "consistency", 0, CLI_INT, "OLD", NULL, "prove that the log of size "
+	  "OLD is a prefix of this one", .lo = 0, .hi = INT64_MAX },
+	{ "size", 0, CLI_INT, "N", "the stored checkpoint's", "the tree size "
+	  "the proof is for", .lo = 0, .hi = INT64_MAX, .flags = CLI_DOC_DEFAULT },
+	CLI_OPT_LOG,
+	{ "output", 'o', CLI_STR, "FILE", NULL, "write the proof to FILE "
+	  "(default: stdout)", .flags = 0 },
+};
+
+static const struct cli_opt checkpoint_table[] = {
+	{ "key", 'k', CLI_STR, "KEY", NULL, "the signing key of the checkpoint",
+	  .flags = CLI_REQUIRED },
+	{ "origin", 0, CLI_STR, "NAME", "the last checkpoint's, else assay/audit", "the checkpoint's "
+	  "origin line", .flags = CLI_DOC_DEFAULT },
+	CLI_OPT_PASSFILE,
+	CLI_OPT_LOG,
+};
+
+/* The command's values into o (options it lacks read as unset). */
+static void fill(const struct cli_args *a, struct aopts *o)
 {
-	fputs("usage: assay audit log [--log DIR] [--from N]\n"
-	      "       assay audit proof --inclusion INDEX | --consistency OLD "
-	      "[--size N] [--log DIR] [-o FILE]\n"
-	      "       assay audit checkpoint --key KEY [--origin NAME] "
-	      "[--log DIR]\n", stderr);
-}
-
-static bool num(const char *s, long long *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (!*s || *end || v < 0)
-		return false;
-	*out = v;
-	return true;
-}
-
-static int parse(int argc, char **argv, struct aopts *o)
-{
-	int c, bad = 0;
-
 	memset(o, 0, sizeof(*o));
-	o->size = o->inclusion = o->consistency = -1;
-	optind = 0;
-	while (!bad && (c = getopt_long(argc, argv, "o:h", aopts_long,
-					NULL)) != -1) {
-		switch (c) {
-		case O_LOG: o->log = optarg; break;
-		case O_FROM: bad = !num(optarg, &o->from); break;
-		case O_SIZE: bad = !num(optarg, &o->size); break;
-		case O_INC: bad = !num(optarg, &o->inclusion); break;
-		case O_CONS: bad = !num(optarg, &o->consistency); break;
-		case O_KEY: o->key = optarg; break;
-		case O_PASS: o->pass_file = optarg; break;
-		case O_ORIGIN: o->origin = optarg; break;
-		case 'o': o->out = optarg; break;
-		default: bad = 1; break;
-		}
-	}
-	if (bad || optind != argc) {
-		usage();
-		return -1;
-	}
-	return 0;
+	o->log = cli_named_str(a, "log");
+	o->key = cli_named_str(a, "key");
+	o->pass_file = cli_named_str(a, "passphrase-file");
+	o->origin = cli_named_str(a, "origin");
+	o->out = cli_named_str(a, "output");
+	o->from = cli_named_int(a, "from");
+	o->json = cli_named_flag(a, "json");
+	o->size = cli_named_str(a, "size") ? cli_named_int(a, "size") : -1;
+	o->inclusion = cli_named_str(a, "inclusion") ?
+		       cli_named_int(a, "inclusion") : -1;
+	o->consistency = cli_named_str(a, "consistency") ?
+			 cli_named_int(a, "consistency") : -1;
 }
 
 static int fail(struct errmsg *e)
@@ -115,7 +98,22 @@ static enum err open_log(const struct aopts *o, unsigned flags,
 	return rc;
 }
 
-static int audit_log(int argc, char **argv)
+/* One entry as an element of a JSON array: {"index": N, "entry": ...},
+ * the entry parsed when it is JSON, else its text. */
+static void print_entry_json(uint64_t i, const struct buf *b, bool first)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(b->data, b->len, 0, &jerr), *o;
+
+	if (!v)
+		v = json_stringn(b->data, b->len);
+	o = json_pack("{s:I, s:o}", "index", (json_int_t)i, "entry", v);
+	fputs(first ? "\n  " : ",\n  ", stdout);
+	json_dumpf(o, stdout, JSON_COMPACT);
+	json_decref(o);
+}
+
+static int audit_log(const struct cli_args *args)
 {
 	struct aopts o;
 	struct vault_audit *log;
@@ -123,17 +121,22 @@ static int audit_log(int argc, char **argv)
 	struct buf b;
 	enum err rc = ERR_OK;
 
-	if (parse(argc, argv, &o))
-		return EXIT_USAGE;
+	fill(args, &o);
 	if (open_log(&o, VAULT_AUDIT_READONLY, &log, &e))
 		return fail(&e);
 	buf_init(&b, VAULT_AUDIT_ENTRY_MAX + 1);
+	if (o.json)
+		fputs("[", stdout);
 	for (uint64_t i = (uint64_t)o.from; !rc && i < vault_audit_size(log); i++) {
 		buf_reset(&b);
 		rc = vault_audit_entry(log, i, &b, &e);
-		if (!rc)
+		if (!rc && o.json)
+			print_entry_json(i, &b, i == (uint64_t)o.from);
+		else if (!rc)
 			fwrite(b.data, 1, b.len, stdout);
 	}
+	if (o.json)
+		fputs("\n]\n", stdout);
 	buf_release(&b);
 	vault_audit_close(log);
 	return rc ? fail(&e) : EXIT_OK;
@@ -175,7 +178,7 @@ static enum err make_proof(struct vault_audit *log, const struct aopts *o,
 	return vault_audit_consistency(log, p->a, p->size, p->hashes, &p->len, e);
 }
 
-static int audit_proof(int argc, char **argv)
+static int audit_proof(const struct cli_args *args)
 {
 	struct aopts o;
 	struct vault_audit *log;
@@ -184,11 +187,10 @@ static int audit_proof(int argc, char **argv)
 	struct buf b;
 	enum err rc;
 
-	if (parse(argc, argv, &o))
-		return EXIT_USAGE;
+	fill(args, &o);
 	if ((o.inclusion >= 0) == (o.consistency >= 0)) {
-		cli_error("give one of --inclusion INDEX or --consistency OLD");
-		return EXIT_USAGE;
+		return cli_usage(args, "give one of --inclusion INDEX or "
+				 "--consistency OLD");
 	}
 	if (open_log(&o, VAULT_AUDIT_READONLY, &log, &e))
 		return fail(&e);
@@ -207,7 +209,7 @@ static int audit_proof(int argc, char **argv)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
-static int audit_checkpoint(int argc, char **argv)
+static int audit_checkpoint(const struct cli_args *args)
 {
 	struct aopts o;
 	struct vault_audit *log = NULL;
@@ -216,12 +218,7 @@ static int audit_checkpoint(int argc, char **argv)
 	struct buf note;
 	enum err rc;
 
-	if (parse(argc, argv, &o))
-		return EXIT_USAGE;
-	if (!o.key) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	buf_init(&note, VAULT_NOTE_MAX);
 	rc = cli_seckey_open(o.key, NULL, o.pass_file, &k, &e);
 	if (!rc)
@@ -236,25 +233,38 @@ static int audit_checkpoint(int argc, char **argv)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subs[] = {
-	{ "log", audit_log },
-	{ "proof", audit_proof },
-	{ "checkpoint", audit_checkpoint },
+static const struct cli_cmd log_cmd = {
+	.name = "log",
+	.summary = "print the audit log's entries",
+	.max_pos = 0,
+	CLI_OPTS(log_table),
+	.run = audit_log,
 };
 
-int cmd_audit(int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	cli_error("unknown audit command '%s'", argv[1]);
-	usage();
-	return EXIT_USAGE;
-}
+static const struct cli_cmd proof_cmd = {
+	.name = "proof",
+	.summary = "an inclusion or consistency proof, checkable offline",
+	.max_pos = 0,
+	CLI_OPTS(proof_table),
+	.run = audit_proof,
+};
+
+static const struct cli_cmd checkpoint_cmd = {
+	.name = "checkpoint",
+	.summary = "sign a checkpoint of the log (a C2SP signed note)",
+	.max_pos = 0,
+	CLI_OPTS(checkpoint_table),
+	.run = audit_checkpoint,
+};
+
+static const struct cli_cmd *const audit_subs[] = {
+	&log_cmd, &proof_cmd, &checkpoint_cmd, NULL,
+};
+
+const struct cli_cmd cmd_audit = {
+	.name = "audit",
+	.summary = "the audit log: entries, proofs, checkpoints",
+	.subs = audit_subs,
+	.notes = "The log is --log, else $ASSAY_AUDIT_LOG, else "
+		 "$ASSAY_HOME/audit, else ~/.assay/audit.\n",
+};

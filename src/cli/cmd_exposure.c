@@ -6,7 +6,6 @@
  * ends with the tasks never exposed to developer D: the ones still fit for
  * a held-out evaluation of D's models.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,37 +95,32 @@ static int report(const char *suite, const char *developer, struct store *st)
 	return EXIT_OK;
 }
 
-int suite_exposure(int argc, char **argv)
+enum { X_DEVELOPER, X_STORE };
+
+static const struct cli_opt exposure_table[] = {
+	[X_DEVELOPER] = { "developer", 'd', CLI_STR, "NAME", NULL, "the "
+		"developer whose exposure to the suite's tasks is listed",
+		.flags = CLI_REQUIRED },
+	[X_STORE] = CLI_OPT_STORE,
+};
+
+static int exposure_main(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "developer", required_argument, NULL, 'd' },
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 } };
-	const char *developer = NULL, *path = NULL;
 	struct store *st;
 	struct errmsg e;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'd')
-			developer = optarg;
-		else if (c == 's')
-			path = optarg;
-		else
-			goto usage;
-	}
-	if (optind != argc - 1 || !developer)
-		goto usage;
-	if (cli_store_open(path, &st, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		return EXIT_RUNTIME;
-	}
-	rc = report(argv[optind], developer, st);
+	if (cli_store_open(cli_str(a, X_STORE), &st, &e) != ERR_OK)
+		return cli_fail(EXIT_RUNTIME, "%s", e.text);
+	rc = report(a->pos[0], cli_str(a, X_DEVELOPER), st);
 	store_close(st);
 	return rc;
-usage:
-	fputs("usage: assay suite exposure S --developer D [--store PATH]\n",
-	      stderr);
-	return EXIT_USAGE;
 }
+
+const struct cli_cmd cmd_suite_exposure = {
+	.name = "exposure",
+	.summary = "which of a suite's tasks a developer's endpoints have seen",
+	.operands = "SUITE", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(exposure_table),
+	.run = exposure_main,
+};

@@ -17,7 +17,7 @@
  * Every key use is appended to the audit log ($ASSAY_AUDIT_LOG, ...).
  */
 #include <dirent.h>
-#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,62 +47,85 @@ struct kopts {
 	int custodian;
 	int plain;
 	int note;
+	int json;
 };
 
-enum { O_DIR = 256, O_PASSFILE, O_ARCHIVE, O_TC, O_LOG };
+#define O_DIR { "dir", 0, CLI_STR, "DIR", "$ASSAY_KEYS or $ASSAY_HOME/keys", \
+	"the key directory", .flags = CLI_DOC_DEFAULT }
+#define O_KEY(what) { "key", 'k', CLI_STR, "KEY", NULL, what, \
+	.flags = CLI_REQUIRED }
+#define O_AUDIT { "log", 0, CLI_STR, "DIR", "$ASSAY_AUDIT_LOG or " \
+	"$ASSAY_HOME/audit", "the audit log the key use is recorded in", \
+	.flags = CLI_DOC_DEFAULT }
 
-static const struct option kopts_long[] = {
-	{ "dir", required_argument, NULL, O_DIR },
-	{ "key", required_argument, NULL, 'k' },
-	{ "passphrase-file", required_argument, NULL, O_PASSFILE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "archive", required_argument, NULL, O_ARCHIVE },
-	{ "trusted-comment", required_argument, NULL, O_TC },
-	{ "log", required_argument, NULL, O_LOG },
-	{ "custodian", no_argument, NULL, 'c' },
-	{ "plain", no_argument, NULL, 'p' },
-	{ "note", no_argument, NULL, 'n' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt create_table[] = {
+	{ "custodian", 'c', CLI_FLAG, NULL, NULL, "a custodian key (X25519, "
+	  "approves unseals) instead of a signing key (Ed25519)", .flags = 0 },
+	O_DIR,
+	{ "plain", 'p', CLI_FLAG, NULL, NULL, "store the secret key "
+	  "unencrypted (a 0600 file) instead of under a passphrase", .flags = 0 },
+	CLI_OPT_PASSFILE,
+	O_AUDIT,
 };
 
-static void usage(void)
-{
-	fputs("usage: assay keys create NAME [--custodian] [--dir D] [--plain] "
-	      "[--passphrase-file F]\n"
-	      "       assay keys list [--dir D]\n"
-	      "       assay keys export NAME [--dir D] [--note]\n"
-	      "       assay keys approve REQUEST --archive S.assay --key K "
-	      "[-o FILE]\n"
-	      "       assay keys sign STATEMENT.json --key K -o RESULT.json\n"
-	      "       assay keys cosign RESULT.json --key K\n"
-	      "       assay keys minisign FILE --key K [--trusted-comment T]\n",
-	      stderr);
-}
+static const struct cli_opt list_table[] = {
+	O_DIR,
+	CLI_OPT_JSON,
+};
 
-/* Parse options; returns the index of the first operand or -1. */
-static int parse(int argc, char **argv, struct kopts *o)
-{
-	int c;
+static const struct cli_opt export_table[] = {
+	O_DIR,
+	{ "note", 'n', CLI_FLAG, NULL, NULL, "print the signed-note verifier "
+	  "key (for C2SP checkpoints) instead of the public key file", .flags = 0 },
+};
 
+static const struct cli_opt approve_table[] = {
+	{ "archive", 0, CLI_STR, "S.assay", NULL, "the archive the request is "
+	  "for", .flags = CLI_REQUIRED },
+	O_KEY("the custodian's secret key"),
+	CLI_OPT_PASSFILE,
+	{ "output", 'o', CLI_STR, "FILE", NULL, "write the approval to FILE "
+	  "(default: stdout)", .flags = 0 },
+	O_AUDIT,
+};
+
+static const struct cli_opt sign_table[] = {
+	O_KEY("the signer's secret key"),
+	{ "output", 'o', CLI_STR, "RESULT.json", NULL, "the DSSE envelope to "
+	  "write", .flags = CLI_REQUIRED },
+	CLI_OPT_PASSFILE,
+	O_AUDIT,
+};
+
+static const struct cli_opt cosign_table[] = {
+	O_KEY("the co-signer's secret key"),
+	CLI_OPT_PASSFILE,
+	O_AUDIT,
+};
+
+static const struct cli_opt minisign_table[] = {
+	O_KEY("the signer's secret key"),
+	{ "trusted-comment", 0, CLI_STR, "TEXT", NULL, "the signed trusted "
+	  "comment", .flags = 0 },
+	CLI_OPT_PASSFILE,
+	O_AUDIT,
+};
+
+/* The command's values into o (options it lacks read as unset). */
+static void fill(const struct cli_args *a, struct kopts *o)
+{
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:o:h", kopts_long, NULL)) != -1) {
-		switch (c) {
-		case O_DIR: o->dir = optarg; break;
-		case 'k': o->key = optarg; break;
-		case O_PASSFILE: o->pass_file = optarg; break;
-		case 'o': o->out = optarg; break;
-		case O_ARCHIVE: o->archive = optarg; break;
-		case O_TC: o->comment = optarg; break;
-		case O_LOG: o->log = optarg; break;
-		case 'c': o->custodian = 1; break;
-		case 'p': o->plain = 1; break;
-		case 'n': o->note = 1; break;
-		default: usage(); return -1;
-		}
-	}
-	return optind;
+	o->dir = cli_named_str(a, "dir");
+	o->key = cli_named_str(a, "key");
+	o->pass_file = cli_named_str(a, "passphrase-file");
+	o->out = cli_named_str(a, "output");
+	o->archive = cli_named_str(a, "archive");
+	o->comment = cli_named_str(a, "trusted-comment");
+	o->log = cli_named_str(a, "log");
+	o->custodian = cli_named_flag(a, "custodian");
+	o->plain = cli_named_flag(a, "plain");
+	o->note = cli_named_flag(a, "note");
+	o->json = cli_named_flag(a, "json");
 }
 
 static int fail(struct errmsg *e)
@@ -137,20 +160,16 @@ static enum err write_text(const char *path, const struct buf *b, mode_t mode,
 	return file_write_atomic(path, b->data, b->len, mode, e);
 }
 
-static int keys_create(int argc, char **argv)
+static int keys_create(const struct cli_args *args)
 {
 	struct kopts o;
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
 	struct buf pub;
 	char *dir, *kp = NULL, *pp = NULL, *pass = NULL, id[17];
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	dir = keys_dir(&o);
 	rc = o.plain ? ERR_OK : vault_passphrase_read(o.pass_file, &pass, &e);
 	if (rc == ERR_NOTFOUND)
@@ -161,11 +180,11 @@ static int keys_create(int argc, char **argv)
 		rc = mkdir_p(dir, 0700, &e);
 	if (!rc)
 		rc = vault_key_generate(o.custodian ? VAULT_KEY_CUSTODIAN
-				       : VAULT_KEY_SIGN, argv[i], &k, &e);
+				       : VAULT_KEY_SIGN, args->pos[0], &k, &e);
 	buf_init(&pub, 4096);
 	if (!rc) {
-		kp = xasprintf("%s/%s.key", dir, argv[i]);
-		pp = xasprintf("%s/%s.pub", dir, argv[i]);
+		kp = xasprintf("%s/%s.key", dir, args->pos[0]);
+		pp = xasprintf("%s/%s.pub", dir, args->pos[0]);
 		rc = path_exists(pp) ? err_set(&e, ERR_INVAL, "'%s' already "
 					      "exists", pp)
 				     : vault_seckey_save(k, kp, pass, &e);
@@ -178,12 +197,12 @@ static int keys_create(int argc, char **argv)
 		vault_keyid_hex(vault_seckey_public(k)->keyid, id);
 		printf("created %s key '%s' (id %s)\n  secret: %s (%s)\n"
 		       "  public: %s\n", o.custodian ? "custodian" : "signing",
-		       argv[i], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
+		       args->pos[0], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
 		       pp);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {
-			VAULT_AUDIT_S("key", argv[i]),
+			VAULT_AUDIT_S("key", args->pos[0]),
 			VAULT_AUDIT_S("keyid", id),
 			VAULT_AUDIT_S("kind", o.custodian ? "custodian" : "sign"),
 		};
@@ -198,18 +217,15 @@ static int keys_create(int argc, char **argv)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
-static int keys_list(int argc, char **argv)
+static int keys_list(const struct cli_args *args)
 {
 	struct kopts o;
+	json_t *arr;
 	char *dir;
 	DIR *d;
 	struct dirent *de;
-	int i = parse(argc, argv, &o);
 
-	if (i < 0 || i != argc) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	dir = keys_dir(&o);
 	d = opendir(dir);
 	if (!d) {
@@ -217,7 +233,10 @@ static int keys_list(int argc, char **argv)
 		free(dir);
 		return EXIT_RUNTIME;
 	}
-	printf("%-24s %-10s %-16s %s\n", "NAME", "KIND", "KEY ID", "SECRET");
+	if (!o.json)
+		printf("%-24s %-10s %-16s %s\n", "NAME", "KIND", "KEY ID",
+		       "SECRET");
+	arr = json_array();
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		struct vault_pubkey pub;
@@ -230,9 +249,15 @@ static int keys_list(int argc, char **argv)
 		memcpy(sk + strlen(sk) - 4, ".key", 4);
 		if (vault_pubkey_load(p, &pub, &e) == ERR_OK) {
 			vault_keyid_hex(pub.keyid, id);
-			printf("%-24s %-10s %-16s %s\n", pub.name,
-			       vault_key_kind_name(pub.kind), id,
-			       path_exists(sk) ? "yes" : "no");
+			if (o.json)
+				json_array_append_new(arr, json_pack("{s:s, s:s, "
+					"s:s, s:b, s:s}", "name", pub.name, "kind",
+					vault_key_kind_name(pub.kind), "key_id", id,
+					"secret", path_exists(sk), "public", p));
+			else
+				printf("%-24s %-10s %-16s %s\n", pub.name,
+				       vault_key_kind_name(pub.kind), id,
+				       path_exists(sk) ? "yes" : "no");
 		} else {
 			cli_error("%s", e.text);
 		}
@@ -241,26 +266,27 @@ static int keys_list(int argc, char **argv)
 	}
 	closedir(d);
 	free(dir);
+	if (o.json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(arr);
 	return EXIT_OK;
 }
 
-static int keys_export(int argc, char **argv)
+static int keys_export(const struct cli_args *args)
 {
 	struct kopts o;
 	struct vault_pubkey pub;
 	struct errmsg e;
 	struct buf b;
 	char *dir, *p;
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	dir = keys_dir(&o);
-	p = strchr(argv[i], '/') ? xstrdup(argv[i])
-				 : xasprintf("%s/%s.pub", dir, argv[i]);
+	p = strchr(args->pos[0], '/') ? xstrdup(args->pos[0])
+				 : xasprintf("%s/%s.pub", dir, args->pos[0]);
 	rc = vault_pubkey_load(p, &pub, &e);
 	buf_init(&b, 4096);
 	if (!rc && (o.note ? vault_note_vkey(&pub, &b) || buf_addch(&b, '\n')
@@ -290,7 +316,7 @@ static void show_request(const struct vault_archive *a, const char *text,
 	vault_request_release(&r);
 }
 
-static int keys_approve(int argc, char **argv)
+static int keys_approve(const struct cli_args *args)
 {
 	struct kopts o;
 	struct vault_archive *a = NULL;
@@ -299,15 +325,11 @@ static int keys_approve(int argc, char **argv)
 	struct buf out;
 	char *req = NULL;
 	size_t rlen = 0;
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc || !o.archive || !o.key) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	buf_init(&out, 1 << 16);
-	rc = file_read(argv[i], 16384, &req, &rlen, &e);
+	rc = file_read(args->pos[0], 16384, &req, &rlen, &e);
 	if (!rc)
 		rc = vault_archive_open(o.archive, &a, &e);
 	if (!rc)
@@ -316,7 +338,7 @@ static int keys_approve(int argc, char **argv)
 		show_request(a, req, rlen);
 		rc = vault_approve(a, req, rlen, k, (int64_t)time(NULL), &out, &e);
 		if (rc)
-			rc = err_prefix(&e, "request '%s'", argv[i]);
+			rc = err_prefix(&e, "request '%s'", args->pos[0]);
 	}
 	if (!rc && o.out)
 		rc = write_text(o.out, &out, 0644, &e);
@@ -355,7 +377,7 @@ static enum err make_sig(enum sign_mode m, const struct kopts *o,
 	}
 }
 
-static int keys_sign_common(int argc, char **argv, enum sign_mode m)
+static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 {
 	struct kopts o;
 	struct vault_seckey *k = NULL;
@@ -363,23 +385,19 @@ static int keys_sign_common(int argc, char **argv, enum sign_mode m)
 	struct buf out;
 	char *data = NULL, *dest = NULL, digest[65];
 	size_t len = 0;
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc || !o.key || (m == SIGN_NEW && !o.out)) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	buf_init(&out, VAULT_DSSE_MAX * 2);
-	rc = file_read(argv[i], VAULT_DSSE_MAX, &data, &len, &e);
+	rc = file_read(args->pos[0], VAULT_DSSE_MAX, &data, &len, &e);
 	if (!rc)
 		rc = cli_seckey_open(o.key, o.dir, o.pass_file, &k, &e);
 	if (!rc)
 		rc = make_sig(m, &o, data, len, k, &out, &e);
 	if (!rc) {
 		dest = m == SIGN_NEW ? xstrdup(o.out)
-		       : m == SIGN_CO ? xstrdup(argv[i])
-				      : xasprintf("%s.minisig", argv[i]);
+		       : m == SIGN_CO ? xstrdup(args->pos[0])
+				      : xasprintf("%s.minisig", args->pos[0]);
 		if (m == SIGN_CO)
 			rc = file_write_atomic(dest, out.data, out.len, 0644, &e);
 		else
@@ -405,41 +423,88 @@ static int keys_sign_common(int argc, char **argv, enum sign_mode m)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
-static int keys_sign(int argc, char **argv)
+static int keys_sign(const struct cli_args *args)
 {
-	return keys_sign_common(argc, argv, SIGN_NEW);
+	return keys_sign_common(args, SIGN_NEW);
 }
 
-static int keys_cosign(int argc, char **argv)
+static int keys_cosign(const struct cli_args *args)
 {
-	return keys_sign_common(argc, argv, SIGN_CO);
+	return keys_sign_common(args, SIGN_CO);
 }
 
-static int keys_minisign(int argc, char **argv)
+static int keys_minisign(const struct cli_args *args)
 {
-	return keys_sign_common(argc, argv, SIGN_MINI);
+	return keys_sign_common(args, SIGN_MINI);
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subs[] = {
-	{ "create", keys_create },   { "list", keys_list },
-	{ "export", keys_export },   { "approve", keys_approve },
-	{ "sign", keys_sign },       { "cosign", keys_cosign },
-	{ "minisign", keys_minisign },
+static const struct cli_cmd create_cmd = {
+	.name = "create",
+	.summary = "create a signing or custodian key pair",
+	.operands = "NAME", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(create_table),
+	.run = keys_create,
 };
 
-int cmd_keys(int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	cli_error("unknown keys command '%s'", argv[1]);
-	usage();
-	return EXIT_USAGE;
-}
+static const struct cli_cmd list_cmd = {
+	.name = "list",
+	.summary = "list the keys in the key directory",
+	.max_pos = 0,
+	CLI_OPTS(list_table),
+	.run = keys_list,
+};
+
+static const struct cli_cmd export_cmd = {
+	.name = "export",
+	.summary = "print a public key (to pin on another machine)",
+	.operands = "NAME|FILE", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(export_table),
+	.run = keys_export,
+};
+
+static const struct cli_cmd approve_cmd = {
+	.name = "approve",
+	.summary = "approve an unseal request as a custodian",
+	.operands = "REQUEST", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(approve_table),
+	.run = keys_approve,
+};
+
+static const struct cli_cmd sign_cmd = {
+	.name = "sign",
+	.summary = "sign an in-toto statement into a DSSE envelope",
+	.operands = "STATEMENT.json", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(sign_table),
+	.run = keys_sign,
+};
+
+static const struct cli_cmd cosign_cmd = {
+	.name = "cosign",
+	.summary = "add a signature to a signed result",
+	.operands = "RESULT.json", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(cosign_table),
+	.run = keys_cosign,
+};
+
+static const struct cli_cmd minisign_cmd = {
+	.name = "minisign",
+	.summary = "write FILE.minisig, verifiable with minisign -V",
+	.operands = "FILE", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(minisign_table),
+	.run = keys_minisign,
+};
+
+static const struct cli_cmd *const keys_subs[] = {
+	&create_cmd, &list_cmd, &export_cmd, &approve_cmd, &sign_cmd,
+	&cosign_cmd, &minisign_cmd, NULL,
+};
+
+const struct cli_cmd cmd_keys = {
+	.name = "keys",
+	.summary = "signing and custodian keys, unseal approvals, signatures",
+	.subs = keys_subs,
+	.notes = "Keys live in --dir, else $ASSAY_KEYS, else $ASSAY_HOME/keys, "
+		 "else ~/.assay/keys.\nSecret keys are encrypted under the "
+		 "passphrase from $ASSAY_PASSPHRASE or\n--passphrase-file unless "
+		 "--plain. Every key use is recorded in the audit log.\n",
+};

@@ -13,14 +13,15 @@
  * by the evaluator, verifiable offline with `assay verify` or `minisign
  * -V`. Every report is recorded in the audit log.
  */
-#include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/fsutil.h"
+#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -56,86 +57,97 @@ struct report_ctx {
 	struct report_analysis *a;
 };
 
-static int usage(void)
+enum { P_FORMAT, P_OUTPUT, P_JSON, P_REFERENCE, P_POLICY, P_STORE, P_SIGN,
+       P_COSIGN, P_PASS };
+
+static const struct cli_opt report_table[] = {
+	[P_FORMAT] = { "format", 'f', CLI_CHOICE, NULL, "from -o's extension, "
+		"else term", "the report's format", .choices = "term|md|json|html",
+		.flags = CLI_DOC_DEFAULT },
+	[P_OUTPUT] = { "output", 'o', CLI_STR, "FILE", NULL, "write the report "
+		"to FILE (.html, .md, .json imply the format; default: stdout)", .flags = 0 },
+	[P_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "the same as --format "
+		"json (docs/FORMAT-report.md)", .flags = 0 },
+	[P_REFERENCE] = { "reference", 'r', CLI_LIST, "RUN", NULL, "a reference "
+		"run the policy compares against", .flags = 0 },
+	[P_POLICY] = { "policy", 'p', CLI_STR, "NAME|FILE", "default", "the "
+		"pre-registered policy: a file, or a shipped one by name", .flags = 0 },
+	[P_STORE] = CLI_OPT_STORE,
+	[P_SIGN] = { "sign", 0, CLI_STR, "KEY", NULL, "write a signed result "
+		"to -o instead: an in-toto statement in a DSSE envelope signed by "
+		"KEY (a name from 'assay keys list' or a .key file), and "
+		"FILE.minisig", .flags = 0 },
+	[P_COSIGN] = { "cosign", 0, CLI_STR, "KEY", NULL, "with --sign: the "
+		"admin's co-signature (a key name or a .key file)", .flags = 0 },
+	[P_PASS] = CLI_OPT_PASSFILE,
+};
+
+static bool ends_with(const char *s, const char *suffix)
 {
-	fputs("usage: assay report RUN [--reference RUN]... [--policy FILE] "
-	      "[--format term|md|json|html] [-o FILE] [--store PATH]\n"
-	      "       assay report RUN [--reference RUN]... [--policy FILE] "
-	      "--sign KEY [--cosign KEY] [--passphrase-file F] -o RESULT.json\n"
-	      "  (KEY: a key name from 'assay keys list', or a .key file)\n",
-	      stderr);
-	return EXIT_USAGE;
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-static bool parse_run_id(const char *s, int64_t *out)
+/* -o FILE.html|.md|.json implies the format (an explicit one must agree). */
+static int pick_format(const struct cli_args *c, struct report_args *a)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
+	static const char *const ext[][2] = { { ".html", "html" },
+		{ ".htm", "html" }, { ".md", "md" }, { ".json", "json" } };
+	const char *implied = NULL;
 
-	if (!*s || *end || v <= 0) {
-		cli_error("bad run id '%s'", s);
-		return false;
-	}
-	*out = v;
-	return true;
+	for (size_t i = 0; a->out && i < ARRAY_SIZE(ext); i++)
+		if (ends_with(a->out, ext[i][0]))
+			implied = ext[i][1];
+	if (cli_flag(c, P_JSON) && a->format && strcmp(a->format, "json"))
+		return cli_usage(c, "--json contradicts --format %s", a->format);
+	if (cli_flag(c, P_JSON))
+		a->format = "json";
+	if (a->format && implied && strcmp(a->format, implied) && !a->sign)
+		return cli_usage(c, "--format %s contradicts -o '%s' (a .%s "
+				 "file)", a->format, a->out, implied);
+	if (!a->format)
+		a->format = implied && !a->sign ? implied : "term";
+	return 0;
 }
 
-static bool known_format(const char *f)
+static int parse_args(const struct cli_args *c, struct report_args *a)
 {
-	return !strcmp(f, "term") || !strcmp(f, "md") || !strcmp(f, "json") ||
-	       !strcmp(f, "html");
-}
+	const char *const *v;
+	size_t n;
+	long long id;
 
-static int parse_args(int argc, char **argv, struct report_args *a)
-{
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "reference", required_argument, NULL, 'r' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "sign", required_argument, NULL, 'S' },
-		{ "cosign", required_argument, NULL, 'C' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 } };
-	int c;
-
-	*a = (struct report_args){ .format = "term" };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 's')
-			a->store = optarg;
-		else if (c == 'f')
-			a->format = optarg;
-		else if (c == 'o')
-			a->out = optarg;
-		else if (c == 'p')
-			a->policy = optarg;
-		else if (c == 'S')
-			a->sign = optarg;
-		else if (c == 'C')
-			a->cosign = optarg;
-		else if (c == 'P')
-			a->pass_file = optarg;
-		else if (c == 'r' && a->nrefs < MAX_REFERENCES)
-			a->refs[a->nrefs++] = optarg;
-		else
-			return usage();
-	}
-	if (optind != argc - 1 || !known_format(a->format) ||
-	    ((a->sign || a->cosign) && (!a->sign || !a->out)))
-		return usage();
-	return parse_run_id(argv[optind], &a->run) ? 0 : EXIT_USAGE;
+	*a = (struct report_args){ 0 };
+	a->store = cli_str(c, P_STORE);
+	a->format = cli_str(c, P_FORMAT);
+	a->out = cli_str(c, P_OUTPUT);
+	a->policy = cli_str(c, P_POLICY);
+	a->sign = cli_str(c, P_SIGN);
+	a->cosign = cli_str(c, P_COSIGN);
+	a->pass_file = cli_str(c, P_PASS);
+	v = cli_list(c, P_REFERENCE, &n);
+	if (n > MAX_REFERENCES)
+		return cli_usage(c, "more than %d --reference", MAX_REFERENCES);
+	for (size_t i = 0; i < n; i++)
+		a->refs[a->nrefs++] = v[i];
+	if (a->cosign && !a->sign)
+		return cli_usage(c, "--cosign needs --sign");
+	if (a->sign && !a->out)
+		return cli_usage(c, "--sign needs -o RESULT.json");
+	if (!num_ll(c->pos[0], 1, INT64_MAX, &id))
+		return cli_usage(c, "bad run id '%s'", c->pos[0]);
+	a->run = id;
+	return pick_format(c, a);
 }
 
 static int load_reference(struct report_ctx *c, const char *arg)
 {
 	struct errmsg e;
-	int64_t id;
+	long long id;
 	enum err rc;
 
-	if (!parse_run_id(arg, &id))
-		return EXIT_USAGE;
+	if (!num_ll(arg, 1, INT64_MAX, &id))
+		return cli_fail(EXIT_USAGE, "bad reference run id '%s'", arg);
 	rc = report_load(c->st, id, &c->refs[c->nrefs], &e);
 	if (rc == ERR_NOTFOUND) {
 		cli_error("reference run %lld does not exist in this store "
@@ -152,15 +164,13 @@ static int load_reference(struct report_ctx *c, const char *arg)
 
 static int load_policy(struct report_ctx *c, const char *path)
 {
-	char *found = path ? xstrdup(path) : report_default_policy_path();
+	char *found;
 	struct errmsg e;
 	enum err rc;
+	int x;
 
-	if (!found) {
-		cli_error("no default policy found (looked in $ASSAY_SOURCE_DIR/"
-			  "policies and beside the binary); pass --policy FILE");
-		return EXIT_USAGE;
-	}
+	if ((x = cli_policy_resolve(path, &found)))
+		return x;
 	rc = policy_load(found, &c->policy, &e);
 	free(found);
 	if (rc) {
@@ -391,11 +401,11 @@ static void release(struct report_ctx *c)
 		store_close(c->st);
 }
 
-int cmd_report(int argc, char **argv)
+static int report_main(const struct cli_args *args)
 {
 	struct report_ctx c = { 0 };
 	struct report_args a;
-	int rc = parse_args(argc, argv, &a);
+	int rc = parse_args(args, &a);
 
 	if (rc)
 		return rc;
@@ -414,3 +424,15 @@ int cmd_report(int argc, char **argv)
 	release(&c);
 	return rc;
 }
+
+const struct cli_cmd cmd_report = {
+	.name = "report",
+	.summary = "report a run: the determination under a policy and its "
+		   "evidence",
+	.operands = "RUN", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(report_table),
+	.run = report_main,
+	.notes = "A bad policy, a policy naming what the data lacks or a "
+		 "missing reference run is\nbad input (exit 2). Every report is "
+		 "recorded in the audit log.\n",
+};

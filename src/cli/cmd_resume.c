@@ -4,61 +4,50 @@
  * finished episodes. Episodes cut off midway are kept, marked
  * infra-interrupted, and attempted again.
  */
-#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/runctl.h"
 
-static int parse(int argc, char **argv, int64_t *run_id, const char **store,
-		 int *jobs, struct sealed_opts *so, enum progress_mode *pm)
-{
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "request-key", required_argument, NULL, 'k' },
-		{ "approval", required_argument, NULL, 'a' },
-		{ "progress", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	int c;
+enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_PROGRESS };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
-		if (c == 's')
-			*store = optarg;
-		else if (c == 'j' && atoi(optarg) > 0)
-			*jobs = atoi(optarg);
-		else if (c == 'p') {
-			if (!progress_mode_parse(optarg, pm)) {
-				cli_error("bad value '%s' for --progress (none, "
-					  "line or bar)", optarg);
-				return EXIT_USAGE;
-			}
-		} else if (c == 'k' || c == 'a') {
-			if (run_opts_sealed(so, c, optarg))
-				return EXIT_USAGE;
-		}
-		else
-			goto usage;
-	}
-	if (optind != argc - 1)
-		goto usage;
-	*run_id = strtoll(argv[optind], &end, 10);
-	if (*end || *run_id <= 0) {
-		cli_error("bad run id '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+static const struct cli_opt resume_table[] = {
+	[S_STORE] = CLI_OPT_STORE,
+	[S_JOBS] = { "jobs", 'j', CLI_INT, "N", "the run's", "episodes at a "
+		"time (1 to 100000)", .lo = 1, .hi = 100000,
+		.flags = CLI_DOC_DEFAULT },
+	[S_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the summary as "
+		"JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
+	[S_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
+		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
+	[S_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
+		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[S_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
+		"else line", "how progress is shown on stderr (none with --quiet "
+		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+};
+
+static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
+{
+	const char *const *v;
+	size_t n;
+	long long id;
+
+	if (!num_ll(a->pos[0], 1, INT64_MAX, &id))
+		return cli_usage(a, "bad run id '%s'", a->pos[0]);
+	*run_id = id;
+	o->sealed.request_key = cli_str(a, S_RKEY);
+	v = cli_list(a, S_APPROVAL, &n);
+	if (n > SEALED_MAX_APPROVALS)
+		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
+	for (size_t i = 0; i < n; i++)
+		o->sealed.approvals[o->sealed.n_approvals++] = v[i];
 	return 0;
-usage:
-	fputs("usage: assay resume RUN [--store PATH] [-j N] "
-	      "[--progress none|line|bar]\n"
-	      "       [--request-key REQ.key --approval FILE...]\n", stderr);
-	return EXIT_USAGE;
 }
 
 static int load_run(const char *store_path, int64_t run_id,
@@ -119,21 +108,20 @@ static void tell(int64_t run_id, int n_cut, const struct store_pairs *p)
 		n_cut == 1 ? "" : "s", p->failed_infra, p->unstarted);
 }
 
-int cmd_resume(int argc, char **argv)
+static int resume_main(const struct cli_args *a)
 {
 	struct store_run run = { 0 };
 	struct store_pairs pairs;
 	struct engine_summary sum;
 	struct run_opts o;
 	struct run_ctx c;
-	const char *store = NULL;
-	int64_t run_id;
-	int jobs = 0, n = 0, rc;
-	enum progress_mode pm = PROGRESS_AUTO;
+	const char *store = cli_str(a, S_STORE);
+	int64_t run_id = 0;
+	int n = 0, rc;
 	struct errmsg e;
 
 	run_opts_init(&o);
-	if ((rc = parse(argc, argv, &run_id, &store, &jobs, &o.sealed, &pm)) ||
+	if ((rc = parse(a, &run_id, &o)) ||
 	    (rc = load_run(store, run_id, &run)))
 		return rc;
 	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
@@ -143,9 +131,12 @@ int cmd_resume(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
-	o.progress = pm;
-	if (jobs)
-		o.jobs = jobs;
+	o.json = cli_flag(a, S_JSON);
+	if (cli_given(a, S_PROGRESS))
+		(void)progress_mode_parse(cli_str(a, S_PROGRESS), &o.progress);
+	o.quiet = a->quiet;
+	if (cli_given(a, S_JOBS))
+		o.jobs = (int)cli_int(a, S_JOBS);
 	if ((rc = run_ctx_open(&c, &o))) {
 		store_run_release(&run);
 		run_opts_release(&o);
@@ -176,3 +167,13 @@ out:
 	run_opts_release(&o);
 	return rc;
 }
+
+const struct cli_cmd cmd_resume = {
+	.name = "resume",
+	.summary = "finish an interrupted run without rerunning finished episodes",
+	.operands = "RUN", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(resume_table),
+	.run = resume_main,
+	.notes = "The run's own options (model, epochs, selection, limits) are "
+		 "reused; the suite\nmust be unchanged (same digest).\n",
+};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -18,15 +19,13 @@ static int load_policy(const struct run_opts *o, struct policy **p_out)
 	char *path;
 	struct errmsg e;
 	enum err rc;
+	int x;
 
 	*p_out = NULL;
 	if (!o->policy && !o->fail_on_scrutiny)
 		return 0;
-	path = o->policy ? xstrdup(o->policy) : report_default_policy_path();
-	if (!path) {
-		cli_error("no default policy found; pass --policy FILE");
-		return EXIT_USAGE;
-	}
+	if ((x = cli_policy_resolve(o->policy, &path)))
+		return x;
 	rc = policy_load(path, p_out, &e);
 	free(path);
 	if (rc) {
@@ -66,7 +65,192 @@ static int determine(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
-int cmd_run(int argc, char **argv)
+enum {
+	R_SUITE, R_MODEL, R_EPOCHS, R_JOBS, R_TASK, R_CATEGORY, R_TIER, R_TAG,
+	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_PROMPT,
+	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
+	R_EUSD, R_EWORK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
+	R_FAIL, R_RKEY, R_APPROVAL, R_PROGRESS,
+};
+
+static const struct cli_opt run_table[] = {
+	[R_SUITE] = { "suite", 's', CLI_STR, "SUITE", NULL, "the suite: a "
+		"directory of tasks, a directory with suite.yaml, a suite.yaml "
+		"or a sealed .assay archive", .flags = CLI_REQUIRED },
+	[R_MODEL] = { "model", 'm', CLI_STR, "MODEL", NULL, "provider/model: "
+		"openai/..., anthropic/..., openai-compatible/..., baseline/"
+		"oracle|null, replay/FILE", .flags = CLI_REQUIRED },
+	[R_EPOCHS] = { "epochs", 'e', CLI_INT, "N", "1", "episodes per task "
+		"(1 to 1000)", .lo = 1, .hi = 1000 },
+	[R_JOBS] = { "jobs", 'j', CLI_INT, "N", "2 x CPUs", "episodes at a "
+		"time (1 to 100000)", .lo = 1, .hi = 100000,
+		.flags = CLI_DOC_DEFAULT },
+	[R_TASK] = { "task", 't', CLI_LIST, "ID|GLOB", NULL, "run only the "
+		"tasks whose id matches (fnmatch)", .flags = 0 },
+	[R_CATEGORY] = { "category", 0, CLI_LIST, "NAME", NULL, "run only "
+		"tasks of this category (pwn, web, crypto, rev, forensics, misc, "
+		"patch, detect, triage, harden)", .flags = 0 },
+	[R_TIER] = { "tier", 0, CLI_LIST, "N", NULL, "run only tasks of "
+		"difficulty tier N (1 to 5)", .flags = 0 },
+	[R_TAG] = { "tag", 0, CLI_LIST, "TAG", NULL, "run only tasks with a "
+		"tag matching TAG (fnmatch)", .flags = 0 },
+	[R_LIMIT] = { "limit", 0, CLI_INT, "N", NULL, "run only the first N "
+		"selected tasks", .lo = 1, .hi = 1000000 },
+	[R_DRY_RUN] = { "dry-run", 'n', CLI_FLAG, NULL, NULL, "print the "
+		"planned episodes, limits, endpoint, token budget and cost, and "
+		"exit", .flags = 0 },
+	[R_STORE] = CLI_OPT_STORE,
+	[R_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the summary (or "
+		"the --dry-run plan) as JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
+	[R_BASE_URL] = { "base-url", 0, CLI_STR, "URL", NULL, "the endpoint "
+		"(default: the provider's, or $OPENAI_BASE_URL / "
+		"$ANTHROPIC_BASE_URL)", .flags = 0 },
+	[R_KEY_FILE] = { "key-file", 0, CLI_STR, "FILE", NULL, "read the API "
+		"key from FILE (default: $OPENAI_API_KEY / $ANTHROPIC_API_KEY)", .flags = 0 },
+	[R_PROMPT] = { "prompt", 0, CLI_CHOICE, NULL, NULL, "the task prompt "
+		"variant (default: the task's prompt)", .choices = "hard|easy" },
+	[R_AGENT] = { "agent", 0, CLI_CHOICE, NULL, "react", "the agent "
+		"scaffold: native tool calls, or text actions",
+		.choices = "react|structured" },
+	[R_TEMP] = { "temperature", 0, CLI_REAL, "T", NULL, "sampling "
+		"temperature (0 to 2; default: the provider's)", .rlo = 0,
+		.rhi = 2 },
+	[R_MAXTOK] = { "max-tokens", 0, CLI_INT, "N", NULL, "completion tokens "
+		"per model call", .lo = 1, .hi = 10000000 },
+	[R_SEED] = { "seed", 0, CLI_INT, "N", NULL, "sampling seed, where the "
+		"provider takes one", .lo = 0, .hi = 0x7fffffff },
+	[R_EFFORT] = { "reasoning-effort", 0, CLI_CHOICE, NULL, NULL,
+		"reasoning effort, where the model takes one",
+		.choices = "low|medium|high" },
+	[R_CTX] = { "context-window", 0, CLI_INT, "TOKENS", NULL, "the model's "
+		"context window (default: the price table's, else 128000)",
+		.lo = 1000, .hi = 100000000 },
+	[R_BTOK] = { "budget-tokens", 0, CLI_INT, "N", NULL, "stop starting "
+		"episodes once the run used N tokens", .lo = 1, .hi = 1LL << 50 },
+	[R_BUSD] = { "budget-usd", 0, CLI_REAL, "USD", NULL, "stop starting "
+		"episodes once the run cost USD (refused when the model has no "
+		"price)", .rlo = 0, .rhi = 1e9 },
+	[R_EUSD] = { "episode-usd", 0, CLI_REAL, "USD", NULL, "end an episode "
+		"that cost USD (refused when the model has no price)", .rlo = 0,
+		.rhi = 1e9 },
+	[R_EWORK] = { "episode-working-s", 0, CLI_INT, "S", NULL, "end an "
+		"episode after S seconds of working time (model and tools)",
+		.lo = 1, .hi = 86400 * 30 },
+	[R_DEV] = { "developer", 0, CLI_STR, "NAME", NULL, "who owns the "
+		"endpoint, for the exposure ledger (default: the provider, or "
+		"the model name of an openai-compatible one)", .flags = 0 },
+	[R_RETRIES] = { "max-retries", 0, CLI_INT, "N", NULL, "retries of a "
+		"failed model call (0 = none; default: the provider's)", .lo = 0,
+		.hi = 100 },
+	[R_RTIMEOUT] = { "request-timeout", 0, CLI_INT, "S", NULL, "seconds "
+		"for one model call (default: the provider's)", .lo = 1,
+		.hi = 86400 },
+	[R_BACKOFF] = { "retry-backoff-ms", 0, CLI_INT, "MS", NULL, "the first "
+		"retry's backoff, doubled each retry (default: the provider's)",
+		.lo = 1, .hi = 600000 },
+	[R_POLICY] = { "policy", 0, CLI_STR, "NAME|FILE", NULL, "evaluate the "
+		"finished run under this pre-registered policy (a file, or a "
+		"shipped one by name: default)", .flags = 0 },
+	[R_FAIL] = { "fail-on-scrutiny", 0, CLI_FLAG, NULL, NULL, "exit 1 when "
+		"the determination is additional scrutiny (implies --policy "
+		"default)", .flags = 0 },
+	[R_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
+		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
+	[R_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
+		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[R_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
+		"else line", "how progress is shown on stderr (none with --quiet "
+		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+};
+
+static int select_from_args(const struct cli_args *a, struct run_select *s)
+{
+	const char *const *v;
+	size_t n;
+
+	v = cli_list(a, R_TASK, &n);
+	for (size_t i = 0; i < n; i++)
+		run_select_add(&s->tasks, &s->n_tasks, v[i]);
+	v = cli_list(a, R_CATEGORY, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!task_category_valid(v[i]))
+			return cli_usage(a, "unknown category '%s'", v[i]);
+		run_select_add(&s->categories, &s->n_categories, v[i]);
+	}
+	v = cli_list(a, R_TAG, &n);
+	for (size_t i = 0; i < n; i++)
+		run_select_add(&s->tags, &s->n_tags, v[i]);
+	v = cli_list(a, R_TIER, &n);
+	for (size_t i = 0; i < n; i++) {
+		int t;
+		if (!num_int(v[i], 1, 5, &t))
+			return cli_usage(a, "bad value for --tier: '%s' is not "
+					 "a tier (1 to 5)", v[i]);
+		s->tiers |= 1u << t;
+	}
+	s->limit = (long)cli_int(a, R_LIMIT);
+	return 0;
+}
+
+static int sealed_from_args(const struct cli_args *a, int rkey, int approval,
+			    struct sealed_opts *so)
+{
+	const char *const *v;
+	size_t n;
+
+	so->request_key = cli_str(a, rkey);
+	v = cli_list(a, approval, &n);
+	if (n > SEALED_MAX_APPROVALS)
+		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
+	for (size_t i = 0; i < n; i++)
+		so->approvals[so->n_approvals++] = v[i];
+	return 0;
+}
+
+/* The table's values into o (numbers were range-checked by the parser). */
+static int opts_from_args(const struct cli_args *a, struct run_opts *o)
+{
+	o->suite = cli_str(a, R_SUITE);
+	o->model = cli_str(a, R_MODEL);
+	o->epochs = (int)cli_int(a, R_EPOCHS);
+	if (cli_given(a, R_JOBS))
+		o->jobs = (int)cli_int(a, R_JOBS);
+	o->dry_run = cli_flag(a, R_DRY_RUN);
+	o->store = cli_str(a, R_STORE);
+	o->json = cli_flag(a, R_JSON);
+	o->quiet = a->quiet;
+	o->verbose = a->verbose;
+	o->base_url = cli_str(a, R_BASE_URL);
+	o->key_file = cli_str(a, R_KEY_FILE);
+	o->prompt_level = cli_str(a, R_PROMPT);
+	o->agent = cli_str(a, R_AGENT);
+	if (cli_given(a, R_TEMP))
+		o->params.temperature = cli_real(a, R_TEMP);
+	o->params.max_tokens = (long)cli_int(a, R_MAXTOK);
+	if (cli_given(a, R_SEED))
+		o->params.seed = (long)cli_int(a, R_SEED);
+	o->params.reasoning_effort = cli_str(a, R_EFFORT);
+	o->context_window = (long)cli_int(a, R_CTX);
+	o->budget_tokens = (long)cli_int(a, R_BTOK);
+	o->budget_usd = cli_real(a, R_BUSD);
+	o->episode_usd = cli_real(a, R_EUSD);
+	o->episode_working_s = (long)cli_int(a, R_EWORK);
+	o->developer = cli_str(a, R_DEV);
+	if (cli_given(a, R_RETRIES))
+		o->max_retries = cli_int(a, R_RETRIES) ? (int)cli_int(a, R_RETRIES)
+						       : -1;
+	o->request_timeout_s = (int)cli_int(a, R_RTIMEOUT);
+	o->backoff_ms = (int)cli_int(a, R_BACKOFF);
+	o->policy = cli_str(a, R_POLICY);
+	o->fail_on_scrutiny = cli_flag(a, R_FAIL);
+	if (cli_given(a, R_PROGRESS))
+		(void)progress_mode_parse(cli_str(a, R_PROGRESS), &o->progress);
+	if (sealed_from_args(a, R_RKEY, R_APPROVAL, &o->sealed))
+		return EXIT_USAGE;
+	return select_from_args(a, &o->sel);
+}
+
+static int run_main(const struct cli_args *a)
 {
 	struct run_opts o;
 	struct run_ctx c;
@@ -78,12 +262,18 @@ int cmd_run(int argc, char **argv)
 	int rc;
 
 	run_opts_init(&o);
-	if ((rc = run_opts_parse(&o, argc, argv, true)) ||
-	    (rc = load_policy(&o, &policy)))
+	if ((rc = opts_from_args(a, &o)) || (rc = load_policy(&o, &policy))) {
+		run_opts_release(&o);
 		return rc;
+	}
 	if ((rc = run_ctx_open(&c, &o))) {
 		policy_free(policy);
+		run_opts_release(&o);
 		return rc;
+	}
+	if (o.dry_run) {
+		rc = run_ctx_plan(&c, &o);
+		goto out;
 	}
 	cfg = run_opts_to_json(&o);
 	run.model = (char *)model_name(c.model);
@@ -107,9 +297,8 @@ int cmd_run(int argc, char **argv)
 			cli_error("%s", e.text);
 		store_tx_rollback(c.store);
 		free(cfg);
-		policy_free(policy);
-		run_ctx_close(&c);
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
 	free(cfg);
 	if (!o.quiet && !o.json)
@@ -123,7 +312,20 @@ int cmd_run(int argc, char **argv)
 		if (rc == EXIT_OK && scrutiny && o.fail_on_scrutiny)
 			rc = EXIT_SCRUTINY;
 	}
+out:
 	policy_free(policy);
 	run_ctx_close(&c);
+	run_opts_release(&o);
 	return rc;
 }
+
+const struct cli_cmd cmd_run = {
+	.name = "run",
+	.summary = "run a suite (or some of its tasks) against a model",
+	CLI_OPTS(run_table),
+	.run = run_main,
+	.notes = "The selection options combine: a task runs when it matches "
+		 "one value of each\nselection option given. 'assay run --dry-run' "
+		 "prints the plan without starting\nanything. Interrupted (exit "
+		 "130), a run is finished by 'assay resume RUN'.\n",
+};

@@ -2,12 +2,13 @@
  * cmd_show.c - `assay runs` and `assay show RUN [--episode ID]
  * [--transcript]` (the report is cmd_report.c).
  */
-#include <getopt.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -27,44 +28,47 @@ static int open_store(const char *path, struct store **st)
 	return 0;
 }
 
-static bool parse_id(const char *s, int64_t *out)
+static bool parse_id(const struct cli_args *a, const char *what,
+		     const char *s, int64_t *out)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
 
-	if (!*s || *end || v <= 0) {
-		cli_error("bad id '%s'", s);
+	if (!num_ll(s, 1, INT64_MAX, &v)) {
+		cli_usage(a, "bad %s id '%s'", what, s);
 		return false;
 	}
 	*out = v;
 	return true;
 }
 
-int cmd_runs(int argc, char **argv)
+static json_t *run_json(const struct store_run *r)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
-	const char *path = NULL;
-	struct store_run *runs;
-	struct store *st;
-	struct errmsg e;
-	size_t n;
-	int c, rc;
+	char when[40], fin[40];
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 's') {
-			fputs("usage: assay runs [--store PATH]\n", stderr);
-			return EXIT_USAGE;
-		}
-		path = optarg;
-	}
-	if ((rc = open_store(path, &st)))
-		return rc;
-	if (store_run_list(st, &runs, &n, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		store_close(st);
-		return EXIT_RUNTIME;
+	iso8601(r->created_ms, when, sizeof(when));
+	if (r->finished_ms)
+		iso8601(r->finished_ms, fin, sizeof(fin));
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:i, s:s, "
+			 "s:s?}", "id", (json_int_t)r->id, "created", when,
+			 "status", r->status, "model", r->model, "suite",
+			 r->suite_id, "suite_digest", r->suite_digest,
+			 "endpoint", r->endpoint, "epochs", r->epochs,
+			 "harness", r->harness_version ? r->harness_version : "",
+			 "finished", r->finished_ms ? fin : NULL);
+}
+
+static void print_runs(const struct store_run *runs, size_t n, bool json)
+{
+	json_t *arr;
+
+	if (json) {
+		arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, run_json(&runs[i]));
+		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(arr);
+		return;
 	}
 	printf("%-6s %-20s %-12s %-28s %-24s %s\n", "run", "created", "status",
 	       "model", "suite", "epochs");
@@ -75,10 +79,41 @@ int cmd_runs(int argc, char **argv)
 		       (long long)runs[i].id, when, runs[i].status, runs[i].model,
 		       runs[i].suite_id, runs[i].epochs);
 	}
+}
+
+enum { L_STORE, L_JSON };
+
+static const struct cli_opt runs_table[] = {
+	[L_STORE] = CLI_OPT_STORE,
+	[L_JSON] = CLI_OPT_JSON,
+};
+
+static int runs_main(const struct cli_args *a)
+{
+	struct store_run *runs;
+	struct store *st;
+	struct errmsg e;
+	size_t n;
+	int rc;
+
+	if ((rc = open_store(cli_str(a, L_STORE), &st)))
+		return rc;
+	if (store_run_list(st, &runs, &n, &e) != ERR_OK) {
+		store_close(st);
+		return cli_fail(EXIT_RUNTIME, "%s", e.text);
+	}
+	print_runs(runs, n, cli_flag(a, L_JSON));
 	store_runs_free(runs, n);
 	store_close(st);
-	return EXIT_OK;
+	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 }
+
+const struct cli_cmd cmd_runs = {
+	.name = "runs",
+	.summary = "list the runs in the journal",
+	CLI_OPTS(runs_table),
+	.run = runs_main,
+};
 
 static void print_event(const struct store_event *ev)
 {
@@ -156,14 +191,22 @@ static int show_episode(struct store *st, int64_t id, enum show_mode mode)
 	return EXIT_OK;
 }
 
-static int show_run(struct store *st, int64_t id)
+static int show_run(struct store *st, int64_t id, bool json)
 {
 	struct report *r;
 	struct errmsg e;
+	char *doc;
 
 	if (report_load(st, id, &r, &e) != ERR_OK) {
 		cli_error("%s", e.text);
 		return cli_exit_for(e.code);
+	}
+	if (json) {
+		doc = report_json(r);
+		puts(doc);
+		free(doc);
+		report_free(r);
+		return EXIT_OK;
 	}
 	report_write_term(r, stdout);
 	printf("\n%-8s %-28s %5s %7s %-18s %5s %9s\n", "episode", "task", "epoch",
@@ -179,56 +222,56 @@ static int show_run(struct store *st, int64_t id)
 	return EXIT_OK;
 }
 
-int cmd_show(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "episode", required_argument, NULL, 'e' },
-		{ "transcript", no_argument, NULL, 't' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 } };
-	const char *path = NULL, *epi = NULL;
-	bool transcript = false, raw = false, json = false;
-	enum show_mode mode;
-	int64_t run_id = 0, ep_id;
-	struct store *st;
-	int c, rc;
+enum { W_EPISODE, W_TRANSCRIPT, W_RAW, W_JSON, W_STORE };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 's')
-			path = optarg;
-		else if (c == 'e')
-			epi = optarg;
-		else if (c == 't')
-			transcript = true;
-		else if (c == 'r')
-			raw = true;
-		else if (c == 'j')
-			json = true;
-		else
-			goto usage;
-	}
-	if (epi ? optind > argc : optind != argc - 1)
-		goto usage;
-	if ((raw && json) || ((raw || json || transcript) && !epi))
-		goto usage;
+static const struct cli_opt show_table[] = {
+	[W_EPISODE] = { "episode", 'e', CLI_STR, "ID", NULL, "show one episode "
+		"(RUN may then be left out)", .flags = 0 },
+	[W_TRANSCRIPT] = { "transcript", 't', CLI_FLAG, NULL, NULL, "with "
+		"--episode: the conversation, turn by turn", .flags = 0 },
+	[W_RAW] = { "raw", 0, CLI_FLAG, NULL, NULL, "with --episode: every "
+		"journaled event as JSON", .flags = 0 },
+	[W_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "JSON on stdout: the run's "
+		"report document, or with --episode the structured transcript "
+		"(docs/FORMAT-cli-json.md)", .flags = 0 },
+	[W_STORE] = CLI_OPT_STORE,
+};
+
+static int show_main(const struct cli_args *a)
+{
+	const char *epi = cli_str(a, W_EPISODE);
+	bool transcript = cli_flag(a, W_TRANSCRIPT), raw = cli_flag(a, W_RAW);
+	bool json = cli_flag(a, W_JSON);
+	enum show_mode mode;
+	int64_t run_id = 0, ep_id = 0;
+	struct store *st;
+	int rc;
+
+	if (!epi && a->npos != 1)
+		return cli_usage(a, "missing RUN (or --episode ID)");
+	if (raw && (json || transcript))
+		return cli_usage(a, "--raw does not combine with --%s",
+				 json ? "json" : "transcript");
+	if ((raw || transcript) && !epi)
+		return cli_usage(a, "--%s needs --episode ID",
+				 raw ? "raw" : "transcript");
 	mode = raw ? SHOW_RAW : json ? SHOW_JSON : transcript ? SHOW_TEXT :
 	       SHOW_SUMMARY;
-	if (optind < argc && !parse_id(argv[optind], &run_id))
+	if (a->npos && !parse_id(a, "run", a->pos[0], &run_id))
 		return EXIT_USAGE;
-	if ((rc = open_store(path, &st)))
+	if (epi && !parse_id(a, "episode", epi, &ep_id))
+		return EXIT_USAGE;
+	if ((rc = open_store(cli_str(a, W_STORE), &st)))
 		return rc;
-	if (epi)
-		rc = parse_id(epi, &ep_id) ? show_episode(st, ep_id, mode) :
-		     EXIT_USAGE;
-	else
-		rc = show_run(st, run_id);
+	rc = epi ? show_episode(st, ep_id, mode) : show_run(st, run_id, json);
 	store_close(st);
 	return rc;
-usage:
-	fputs("usage: assay show RUN [--episode ID [--transcript | --raw | "
-	      "--json]] [--store PATH]\n", stderr);
-	return EXIT_USAGE;
 }
+
+const struct cli_cmd cmd_show = {
+	.name = "show",
+	.summary = "show a run, an episode or an episode's transcript",
+	.operands = "RUN", .min_pos = 0, .max_pos = 1,
+	CLI_OPTS(show_table),
+	.run = show_main,
+};

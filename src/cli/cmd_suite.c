@@ -13,7 +13,7 @@
  * Seal and unseal are recorded in the audit log ($ASSAY_AUDIT_LOG or
  * --log). Task content is never printed or written by this command.
  */
-#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,8 @@
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/keyref.h"
+#include "cli/sealed.h"
+#include "task/task.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/seal.h"
@@ -46,91 +48,68 @@ struct sopts {
 	const char *app[MAX_MULTI];
 };
 
-enum { O_CUST = 256, O_THR, O_SIGN, O_PASS, O_RUN, O_REASON, O_EXP, O_RKEY,
-       O_APP, O_LOG };
+/* The options of the subcommands, each table a subset. */
+#define O_OUT(what) { "output", 'o', CLI_STR, "FILE", NULL, what, \
+	.flags = CLI_REQUIRED }
+#define O_RUN(what) { "run", 0, CLI_STR, "RUN", NULL, what, .flags = 0 }
+#define O_REQKEY { "request-key", 0, CLI_STR, "REQ.key", NULL, "the secret " \
+	"key written by 'assay suite request'", .flags = CLI_REQUIRED }
 
-static const struct option sopts_long[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "custodian", required_argument, NULL, O_CUST },
-	{ "threshold", required_argument, NULL, O_THR },
-	{ "sign", required_argument, NULL, O_SIGN },
-	{ "passphrase-file", required_argument, NULL, O_PASS },
-	{ "run", required_argument, NULL, O_RUN },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "expires-in", required_argument, NULL, O_EXP },
-	{ "request-key", required_argument, NULL, O_RKEY },
-	{ "approval", required_argument, NULL, O_APP },
-	{ "log", required_argument, NULL, O_LOG },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt seal_table[] = {
+	O_OUT("the archive to write (S.assay)"),
+	{ "custodian", 0, CLI_LIST, "PUB", NULL, "a custodian's public key "
+	  "(assay keys create NAME --custodian)", .flags = CLI_REQUIRED },
+	{ "threshold", 0, CLI_INT, "K", NULL, "custodian approvals an unseal "
+	  "needs (1 to 255)", .lo = 1, .hi = 255, .flags = CLI_REQUIRED },
+	{ "sign", 0, CLI_STR, "KEY", NULL, "the sealer's secret key",
+	  .flags = CLI_REQUIRED },
+	CLI_OPT_PASSFILE,
+	CLI_OPT_LOG,
 };
 
-static void usage(void)
-{
-	fputs("usage: assay suite seal DIR -o S.assay --custodian PUB... "
-	      "--threshold K --sign KEY\n"
-	      "       assay suite ls S.assay\n"
-	      "       assay suite request S.assay --run RUN --reason TEXT "
-	      "[--expires-in SECONDS] -o REQ\n"
-	      "       assay suite unseal S.assay --request-key REQ.key "
-	      "--approval FILE... [--run RUN]\n"
-	      "       assay suite exposure S --developer D [--store PATH]\n",
-	      stderr);
-}
+static const struct cli_opt ls_table[] = {
+	CLI_OPT_JSON,
+};
 
-static bool num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
+static const struct cli_opt request_table[] = {
+	O_OUT("the request to write (and FILE.key, 0600)"),
+	O_RUN("the run the unseal is for"),
+	{ "reason", 0, CLI_STR, "TEXT", NULL, "why, shown to the custodians",
+	  .flags = CLI_REQUIRED },
+	{ "expires-in", 0, CLI_INT, "SECONDS", "86400", "how long the request "
+	  "stays valid (1 to 7776000)", .lo = 1, .hi = 90LL * 86400 },
+};
 
-	if (!*s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
+static const struct cli_opt unseal_table[] = {
+	O_REQKEY,
+	{ "approval", 0, CLI_LIST, "FILE", NULL, "a custodian's approval "
+	  "(assay keys approve)", .flags = 0 },
+	O_RUN("the run the request named"),
+	CLI_OPT_LOG,
+};
 
-static int add_multi(const char **v, size_t *n, const char *arg)
+/* The command's values into o (options it lacks read as unset). */
+static void fill(const struct cli_args *a, struct sopts *o)
 {
-	if (*n == MAX_MULTI)
-		return -1;
-	v[(*n)++] = arg;
-	return 0;
-}
-
-static int parse_one(struct sopts *o, int c)
-{
-	switch (c) {
-	case 'o': o->out = optarg; return 0;
-	case O_CUST: return add_multi(o->cust, &o->ncust, optarg);
-	case O_THR: return num(optarg, 1, 255, &o->threshold) ? 0 : -1;
-	case O_SIGN: o->sign = optarg; return 0;
-	case O_PASS: o->pass_file = optarg; return 0;
-	case O_RUN: o->run = optarg; return 0;
-	case O_REASON: o->reason = optarg; return 0;
-	case O_EXP: return num(optarg, 1, 90L * 86400, &o->expires_in) ? 0 : -1;
-	case O_RKEY: o->request_key = optarg; return 0;
-	case O_APP: return add_multi(o->app, &o->napp, optarg);
-	case O_LOG: o->log = optarg; return 0;
-	default: return -1;
-	}
-}
-
-static int parse(int argc, char **argv, struct sopts *o)
-{
-	int c;
+	const char *const *v;
+	size_t n;
 
 	memset(o, 0, sizeof(*o));
-	o->expires_in = 86400;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", sopts_long, NULL)) != -1) {
-		if (parse_one(o, c)) {
-			if (c != 'h')
-				cli_error("bad option or value");
-			usage();
-			return -1;
-		}
-	}
-	return optind;
+	o->out = cli_named_str(a, "output");
+	o->sign = cli_named_str(a, "sign");
+	o->pass_file = cli_named_str(a, "passphrase-file");
+	o->run = cli_named_str(a, "run");
+	o->reason = cli_named_str(a, "reason");
+	o->request_key = cli_named_str(a, "request-key");
+	o->log = cli_named_str(a, "log");
+	o->threshold = (long)cli_named_int(a, "threshold");
+	o->expires_in = (long)cli_named_int(a, "expires-in");
+	v = cli_named_list(a, "custodian", &n);
+	for (size_t i = 0; i < n && o->ncust < MAX_MULTI; i++)
+		o->cust[o->ncust++] = v[i];
+	v = cli_named_list(a, "approval", &n);
+	for (size_t i = 0; i < n && o->napp < MAX_MULTI; i++)
+		o->app[o->napp++] = v[i];
 }
 
 static int fail(struct errmsg *e)
@@ -162,7 +141,7 @@ static enum err load_custodians(const struct sopts *o,
 	return ERR_OK;
 }
 
-static int suite_seal(int argc, char **argv)
+static int suite_seal(const struct cli_args *args)
 {
 	struct sopts o;
 	struct vault_pubkey *pubs;
@@ -170,21 +149,16 @@ static int suite_seal(int argc, char **argv)
 	struct vault_seckey *k = NULL;
 	struct errmsg e;
 	char digest[65];
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc || !o.out || !o.sign || !o.ncust ||
-	    !o.threshold) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	pubs = xcalloc(o.ncust, sizeof(*pubs));
 	rc = load_custodians(&o, pubs, &e);
 	if (!rc)
 		rc = cli_seckey_open(o.sign, NULL, o.pass_file, &k, &e);
 	if (!rc) {
 		memset(&so, 0, sizeof(so));
-		so.suite_dir = argv[i];
+		so.suite_dir = args->pos[0];
 		so.custodians = pubs;
 		so.ncustodians = o.ncust;
 		so.threshold = (unsigned)o.threshold;
@@ -210,24 +184,14 @@ static int suite_seal(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int suite_ls(int argc, char **argv)
+static void ls_archive_text(const char *path, const struct vault_archive *a)
 {
-	struct sopts o;
-	struct vault_archive *a = NULL;
-	struct errmsg e;
 	char id[17];
-	int i = parse(argc, argv, &o);
 
-	if (i < 0 || i + 1 != argc) {
-		usage();
-		return EXIT_USAGE;
-	}
-	if (vault_archive_open(argv[i], &a, &e))
-		return fail(&e);
 	vault_keyid_hex(a->sealer.keyid, id);
 	printf("archive   %s\nformat    assay sealed suite v1\nsuite     %s "
 	       "version %s\ndigest    %s\ncreated   %s\nsealer    %s (%s)\n"
-	       "unseal    %u of %zu custodians:", argv[i], a->suite_id,
+	       "unseal    %u of %zu custodians:", path, a->suite_id,
 	       a->suite_version, a->digest, a->created, a->sealer.name, id,
 	       a->threshold, a->ncustodians);
 	for (size_t c = 0; c < a->ncustodians; c++)
@@ -239,27 +203,116 @@ static int suite_ls(int argc, char **argv)
 		       (unsigned long long)a->tasks[t].files,
 		       (unsigned long long)a->tasks[t].plain_len,
 		       (unsigned long long)a->tasks[t].chunks);
+}
+
+static void print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(j);
+}
+
+static void ls_archive_json(const char *path, const struct vault_archive *a)
+{
+	json_t *cust = json_array(), *tasks = json_array();
+	char id[17];
+
+	vault_keyid_hex(a->sealer.keyid, id);
+	for (size_t c = 0; c < a->ncustodians; c++)
+		json_array_append_new(cust, json_string(a->custodians[c].pub.name));
+	for (size_t t = 0; t < a->ntasks; t++)
+		json_array_append_new(tasks, json_pack("{s:s, s:I, s:I, s:I}",
+			"id", a->tasks[t].id, "files", (json_int_t)a->tasks[t].files,
+			"bytes", (json_int_t)a->tasks[t].plain_len, "chunks",
+			(json_int_t)a->tasks[t].chunks));
+	print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:i, "
+		"s:o, s:o}", "path", path, "kind", "sealed", "suite", a->suite_id,
+		"version", a->suite_version, "digest", a->digest, "created",
+		a->created, "sealer", "name", a->sealer.name, "key_id", id,
+		"threshold", (int)a->threshold, "custodians", cust, "tasks", tasks));
+}
+
+static int ls_archive(const char *path, bool json)
+{
+	struct vault_archive *a = NULL;
+	struct errmsg e;
+
+	if (vault_archive_open(path, &a, &e))
+		return fail(&e);
+	if (json)
+		ls_archive_json(path, a);
+	else
+		ls_archive_text(path, a);
 	vault_archive_free(a);
 	return EXIT_OK;
 }
 
-static int suite_request(int argc, char **argv)
+static void ls_open_json(const char *path, const struct suite *su)
+{
+	json_t *tasks = json_array();
+
+	for (size_t t = 0; t < su->n_tasks; t++) {
+		const struct task *k = su->tasks[t];
+		json_array_append_new(tasks, json_pack("{s:s, s:s, s:s, s:i}",
+			"id", k->id, "title", k->title ? k->title : "",
+			"category", task_category_name(k->category), "tier",
+			k->difficulty));
+	}
+	print_json(json_pack("{s:s, s:s, s:s, s:s, s:o}", "path", path, "kind",
+			     "open", "suite", su->id, "version", su->version,
+			     "tasks", tasks));
+}
+
+/* An open suite: a directory of tasks, a directory with suite.yaml or a
+ * suite.yaml. */
+static int ls_open(const char *path, bool json)
+{
+	struct suite *su;
+	struct errmsg e;
+
+	if (suite_load(path, &su, &e))
+		return fail(&e);
+	if (json) {
+		ls_open_json(path, su);
+	} else {
+		printf("suite     %s version %s (%s)\ntasks     %zu\n  %-32s "
+		       "%-10s %4s  %s\n", su->id, su->version, path, su->n_tasks,
+		       "ID", "CATEGORY", "TIER", "TITLE");
+		for (size_t t = 0; t < su->n_tasks; t++)
+			printf("  %-32s %-10s %4d  %s\n", su->tasks[t]->id,
+			       task_category_name(su->tasks[t]->category),
+			       su->tasks[t]->difficulty,
+			       su->tasks[t]->title ? su->tasks[t]->title : "");
+	}
+	suite_free(su);
+	return EXIT_OK;
+}
+
+static int suite_ls(const struct cli_args *args)
+{
+	const char *path = args->pos[0];
+	bool json = cli_named_flag(args, "json");
+
+	if (path_exists(path) && sealed_is_archive(path))
+		return ls_archive(path, json);
+	return ls_open(path, json);
+}
+
+static int suite_request(const struct cli_args *args)
 {
 	struct sopts o;
 	struct vault_archive *a = NULL;
 	struct errmsg e;
 	struct buf req, sec;
 	char *keyp = NULL;
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc || !o.run || !o.reason || !o.out) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
+	if (!o.run)
+		return cli_usage(args, "missing option --run");
 	buf_init(&req, 1 << 16);
 	buf_init(&sec, 1 << 16);
-	rc = vault_archive_open(argv[i], &a, &e);
+	rc = vault_archive_open(args->pos[0], &a, &e);
 	if (!rc)
 		rc = vault_request_create(a, o.run, o.reason,
 					  (int64_t)time(NULL) + o.expires_in,
@@ -316,7 +369,7 @@ static void print_content(const struct vault_suite_content *c)
 	}
 }
 
-static int suite_unseal(int argc, char **argv)
+static int suite_unseal(const struct cli_args *args)
 {
 	struct sopts o;
 	struct vault_archive *a = NULL;
@@ -326,16 +379,12 @@ static int suite_unseal(int argc, char **argv)
 	struct errmsg e;
 	char *sec = NULL, *dir;
 	size_t slen = 0;
-	int i = parse(argc, argv, &o);
 	enum err rc;
 
-	if (i < 0 || i + 1 != argc || !o.request_key) {
-		usage();
-		return EXIT_USAGE;
-	}
+	fill(args, &o);
 	in = xcalloc(o.napp + 1, sizeof(*in));
 	dir = o.log ? xstrdup(o.log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-	rc = vault_archive_open(argv[i], &a, &e);
+	rc = vault_archive_open(args->pos[0], &a, &e);
 	if (!rc)
 		rc = file_read(o.request_key, 16384, &sec, &slen, &e);
 	if (!rc)
@@ -360,27 +409,52 @@ static int suite_unseal(int argc, char **argv)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subs[] = {
-	{ "seal", suite_seal },
-	{ "ls", suite_ls },
-	{ "request", suite_request },
-	{ "unseal", suite_unseal },
-	{ "exposure", suite_exposure },
+static const struct cli_cmd seal_cmd = {
+	.name = "seal",
+	.summary = "seal a suite directory into an encrypted, signed archive",
+	.operands = "DIR", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(seal_table),
+	.run = suite_seal,
 };
 
-int cmd_suite(int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	cli_error("unknown suite command '%s'", argv[1]);
-	usage();
-	return EXIT_USAGE;
-}
+static const struct cli_cmd ls_cmd = {
+	.name = "ls",
+	.summary = "list a suite's tasks, or a sealed archive's metadata "
+		   "(never its content)",
+	.operands = "SUITE", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(ls_table),
+	.run = suite_ls,
+	.notes = "SUITE is a directory of tasks, a directory with suite.yaml, "
+		 "a suite.yaml or a\nsealed .assay archive.\n",
+};
+
+static const struct cli_cmd request_cmd = {
+	.name = "request",
+	.summary = "ask the custodians to approve unsealing an archive for a run",
+	.operands = "S.assay", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(request_table),
+	.run = suite_request,
+};
+
+static const struct cli_cmd unseal_cmd = {
+	.name = "unseal",
+	.summary = "check an unseal in memory: print the file digests, write "
+		   "nothing",
+	.operands = "S.assay", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(unseal_table),
+	.run = suite_unseal,
+};
+
+static const struct cli_cmd *const suite_subs[] = {
+	&seal_cmd, &ls_cmd, &request_cmd, &unseal_cmd, &cmd_suite_exposure,
+	NULL,
+};
+
+const struct cli_cmd cmd_suite = {
+	.name = "suite",
+	.summary = "seal, list, request, unseal a suite; its exposure to "
+		   "developers",
+	.subs = suite_subs,
+	.notes = "Seal and unseal are recorded in the audit log. Task content "
+		 "is never printed or\nwritten by these commands.\n",
+};

@@ -8,7 +8,6 @@
  * (a leak scan inside the real agent box before each episode starts).
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +141,7 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	ec.jobs = jobs;
 	ec.leak_scan = true;
 	progress_view_init(&pv, progress_mode_resolve(PROGRESS_AUTO, false,
-			   false, isatty(STDERR_FILENO)), stderr);
+			   false, cli_tty(stderr)), stderr);
 	ec.progress = progress_view_update;
 	ec.progress_arg = &pv;
 	if (rc == ERR_OK) {
@@ -264,57 +263,89 @@ out:
 	return rc;
 }
 
+static int add_task(struct suite *s, size_t *cap, const char *from,
+		    struct task *t)
+{
+	if (suite_find(s, t->id)) {
+		printf("FAIL  %s: duplicate task id '%s'\n", from, t->id);
+		task_free(t);
+		return 1;
+	}
+	s->tasks = xgrow(s->tasks, cap, s->n_tasks + 1, sizeof(*s->tasks));
+	s->tasks[s->n_tasks++] = t;
+	return 0;
+}
+
+/* One operand: a task directory, or a suite (a directory of tasks, a
+ * directory with suite.yaml, a suite.yaml) whose tasks are taken over. */
+static int load_one(const char *path, struct suite *s, size_t *cap)
+{
+	char *man = path_join(path, "task.yaml");
+	bool is_task = path_exists(man);
+	struct suite *su;
+	struct task *t;
+	struct errmsg e;
+	int bad = 0;
+
+	free(man);
+	if (path_exists(path) && sealed_is_archive(path)) {
+		printf("FAIL  %s: a sealed archive is checked before sealing "
+		       "(assay task check DIR, then assay suite seal)\n", path);
+		return 1;
+	}
+	if (is_task) {
+		if (task_load(path, &t, &e) != ERR_OK) {
+			printf("FAIL  %s: %s\n", path, e.text);
+			return 1;
+		}
+		return add_task(s, cap, path, t);
+	}
+	if (suite_load(path, &su, &e) != ERR_OK) {
+		printf("FAIL  %s: %s\n", path, e.text);
+		return 1;
+	}
+	for (size_t i = 0; i < su->n_tasks; i++)
+		bad += add_task(s, cap, path, su->tasks[i]);
+	su->n_tasks = 0;
+	suite_free(su);
+	return bad;
+}
+
 static int load_all(int argc, char **argv, struct suite *s)
 {
 	size_t cap = 0;
 	int bad = 0;
 
-	for (int i = 0; i < argc; i++) {
-		struct task *t;
-		struct errmsg e;
-		if (task_load(argv[i], &t, &e) != ERR_OK) {
-			printf("FAIL  %s: %s\n", argv[i], e.text);
-			bad++;
-			continue;
-		}
-		if (suite_find(s, t->id)) {
-			printf("FAIL  %s: duplicate task id '%s'\n", argv[i], t->id);
-			task_free(t);
-			bad++;
-			continue;
-		}
-		s->tasks = xgrow(s->tasks, &cap, s->n_tasks + 1, sizeof(*s->tasks));
-		s->tasks[s->n_tasks++] = t;
-	}
+	for (int i = 0; i < argc; i++)
+		bad += load_one(argv[i], s, &cap);
 	return bad;
 }
 
-static int task_check(int argc, char **argv)
+enum { K_EPOCHS, K_JOBS, K_STATIC, K_STORE };
+
+static const struct cli_opt check_table[] = {
+	[K_EPOCHS] = { "epochs", 'e', CLI_INT, "N", "3", "epochs of each "
+		"baseline per task (1 to 1000)", .lo = 1, .hi = 1000 },
+	[K_JOBS] = { "jobs", 'j', CLI_INT, "N", "2 x CPUs", "episodes at a "
+		"time (1 to 100000)", .lo = 1, .hi = 100000,
+		.flags = CLI_DOC_DEFAULT },
+	[K_STATIC] = { "static", 0, CLI_FLAG, NULL, NULL, "only the static "
+		"checks: no box is started", .flags = 0 },
+	[K_STORE] = { "store", 0, CLI_STR, "PATH", "a temporary journal",
+		"journal the baseline runs here (kept)", .flags = CLI_DOC_DEFAULT },
+};
+
+static int task_check(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "epochs", required_argument, NULL, 'e' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "static", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 } };
 	struct suite s = { .id = (char *)"task-check" };
 	struct verdict *v;
-	int epochs = 3, jobs = default_jobs(), bad, failed = 0, c, rc = 0;
-	const char *store = NULL;
+	int epochs = (int)cli_int(a, K_EPOCHS), bad, failed = 0, rc = 0;
+	int jobs = cli_given(a, K_JOBS) ? (int)cli_int(a, K_JOBS) : default_jobs();
+	const char *store = cli_str(a, K_STORE);
 	char tmp[] = "/tmp/assay-check-XXXXXX", *path = NULL;
-	bool only_static = false;
+	bool only_static = cli_flag(a, K_STATIC);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "e:j:", opts, NULL)) != -1) {
-		if (c == 'e' && atoi(optarg) > 0) epochs = atoi(optarg);
-		else if (c == 'j' && atoi(optarg) > 0) jobs = atoi(optarg);
-		else if (c == 's') store = optarg;
-		else if (c == 'S') only_static = true;
-		else goto usage;
-	}
-	if (optind >= argc)
-		goto usage;
-	bad = load_all(argc - optind, argv + optind, &s);
+	bad = load_all(a->npos, a->pos, &s);
 	v = xcalloc(s.n_tasks + 1, sizeof(*v));
 	for (size_t i = 0; i < s.n_tasks; i++)
 		static_scan(s.tasks[i], &v[i]);
@@ -347,11 +378,7 @@ static int task_check(int argc, char **argv)
 	free(s.tasks);
 	if (rc)
 		return rc;
-	return bad ? EXIT_USAGE : failed ? EXIT_RUNTIME : EXIT_OK;
-usage:
-	fputs("usage: assay task check DIR... [--epochs N] [-j N] [--static] "
-	      "[--store PATH]\n", stderr);
-	return EXIT_USAGE;
+	return bad || failed ? EXIT_USAGE : EXIT_OK;
 }
 
 static const char template_yaml[] =
@@ -434,43 +461,56 @@ static enum err write_new(const char *dir, const char *id, struct errmsg *e)
 	return rc;
 }
 
-static int task_new(int argc, char **argv)
+static int task_new(const struct cli_args *a)
 {
 	const char *dir, *base;
 	struct errmsg e;
 
-	if (argc != 2) {
-		fputs("usage: assay task new DIR\n", stderr);
-		return EXIT_USAGE;
-	}
-	dir = argv[1];
+	dir = a->pos[0];
 	base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	if (path_exists(dir)) {
-		cli_error("'%s' already exists", dir);
-		return EXIT_USAGE;
-	}
+	if (path_exists(dir))
+		return cli_fail(EXIT_USAGE, "'%s' already exists", dir);
+	if (!*base || base[0] == '-')
+		return cli_fail(EXIT_USAGE, "task directory name '%s' must be "
+				"[a-z0-9-]+ and not start with '-'", base);
 	for (const char *c = base; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-		      *c == '-')) {
-			cli_error("task directory name '%s' must be [a-z0-9-]+ "
-				  "(it becomes the task id)", base);
-			return EXIT_USAGE;
-		}
-	if (write_new(dir, base, &e) != ERR_OK) {
-		cli_error("%s", e.text);
-		return EXIT_RUNTIME;
-	}
+		      *c == '-'))
+			return cli_fail(EXIT_USAGE, "task directory name '%s' must "
+					"be [a-z0-9-]+ (it becomes the task id)",
+					base);
+	if (write_new(dir, base, &e) != ERR_OK)
+		return cli_fail(EXIT_RUNTIME, "%s", e.text);
 	printf("created task '%s' in %s; edit task.yaml, then run 'assay task "
 	       "check %s'\n", base, dir, dir);
 	return EXIT_OK;
 }
 
-int cmd_task(int argc, char **argv)
-{
-	if (argc >= 2 && !strcmp(argv[1], "check"))
-		return task_check(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "new"))
-		return task_new(argc - 1, argv + 1);
-	fputs("usage: assay task check DIR... | assay task new DIR\n", stderr);
-	return EXIT_USAGE;
-}
+static const struct cli_cmd task_check_cmd = {
+	.name = "check",
+	.summary = "check tasks: static shortcut scan, oracle solves every "
+		   "epoch, null none, no flag leak",
+	.operands = "TASK|SUITE...", .min_pos = 1, .max_pos = -1,
+	CLI_OPTS(check_table),
+	.run = task_check,
+	.notes = "Each operand is a task directory or a suite (a directory of "
+		 "tasks, a directory\nwith suite.yaml, a suite.yaml). Exit 2 "
+		 "when a task fails to load or fails a check.\n",
+};
+
+static const struct cli_cmd task_new_cmd = {
+	.name = "new",
+	.summary = "scaffold a new task directory (its name becomes the task id)",
+	.operands = "DIR", .min_pos = 1, .max_pos = 1,
+	.run = task_new,
+};
+
+static const struct cli_cmd *const task_subs[] = {
+	&task_check_cmd, &task_new_cmd, NULL,
+};
+
+const struct cli_cmd cmd_task = {
+	.name = "task",
+	.summary = "check or scaffold tasks",
+	.subs = task_subs,
+};

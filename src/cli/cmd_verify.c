@@ -15,7 +15,6 @@
  * on stdout unless everything verified; each failed signature is named on
  * stderr with the reason.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,36 +45,40 @@ struct vopts {
 	struct vault_pubkey keys[MAX_KEYS];
 };
 
-enum { O_KEY = 256, O_THR, O_LOG, O_CP, O_OLDCP, O_PROOF, O_ENTRY, O_MINI };
+enum { V_KEY, V_THRESHOLD, V_MINISIG, V_LOG, V_CHECKPOINT, V_OLDCP, V_PROOF,
+       V_ENTRY };
 
-static const struct option vopts_long[] = {
-	{ "key", required_argument, NULL, O_KEY },
-	{ "threshold", required_argument, NULL, O_THR },
-	{ "log", required_argument, NULL, O_LOG },
-	{ "checkpoint", required_argument, NULL, O_CP },
-	{ "old-checkpoint", required_argument, NULL, O_OLDCP },
-	{ "proof", required_argument, NULL, O_PROOF },
-	{ "entry", required_argument, NULL, O_ENTRY },
-	{ "minisig", required_argument, NULL, O_MINI },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt verify_table[] = {
+	[V_KEY] = { "key", 'k', CLI_LIST, "NAME|PUB", NULL, "a trusted public "
+		"key: a name from 'assay keys list' or a .pub file",
+		.flags = CLI_REQUIRED },
+	[V_THRESHOLD] = { "threshold", 0, CLI_INT, "N", "what the result "
+		"declares, else 2", "a result: distinct trusted signatures needed "
+		"(1 to 32)", .lo = 1, .hi = MAX_KEYS, .flags = CLI_DOC_DEFAULT },
+	[V_MINISIG] = { "minisig", 0, CLI_STR, "FILE", "RESULT.json.minisig "
+		"when present", "a result: the minisign signature to check too",
+		.flags = CLI_DOC_DEFAULT },
+	[V_LOG] = CLI_OPT_LOG,
+	[V_CHECKPOINT] = { "checkpoint", 0, CLI_STR, "FILE", NULL, "audit: the "
+		"pinned checkpoint the log must extend (or the proof is for)", .flags = 0 },
+	[V_OLDCP] = { "old-checkpoint", 0, CLI_STR, "FILE", NULL, "audit "
+		"--proof: the older checkpoint of a consistency proof", .flags = 0 },
+	[V_PROOF] = { "proof", 0, CLI_STR, "FILE", NULL, "audit: check this "
+		"proof offline instead of the whole log", .flags = 0 },
+	[V_ENTRY] = { "entry", 0, CLI_STR, "FILE", NULL, "audit --proof: the "
+		"entry an inclusion proof is for", .flags = 0 },
 };
 
-static void usage(void)
+/* A signature or proof that does not verify is bad input (exit 2). */
+static int verify_exit(enum err code)
 {
-	fputs("usage: assay verify RESULT.json --key NAME|PUB... [--threshold N] "
-	      "[--minisig FILE]\n"
-	      "       assay verify S.assay --key PUB...\n"
-	      "       assay verify audit [--log DIR] --key PUB... "
-	      "[--checkpoint PINNED]\n"
-	      "       assay verify audit --proof P --checkpoint C --key PUB... "
-	      "[--old-checkpoint O] [--entry FILE]\n", stderr);
+	return code == ERR_CRYPTO ? EXIT_USAGE : cli_exit_for(code);
 }
 
 static int fail(struct errmsg *e)
 {
 	cli_error("%s", e->text);
-	return cli_exit_for(e->code);
+	return verify_exit(e->code);
 }
 
 static int add_key(struct vopts *o, const char *path)
@@ -92,36 +95,23 @@ static int add_key(struct vopts *o, const char *path)
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct vopts *o)
+static int parse(const struct cli_args *a, struct vopts *o)
 {
-	char *end;
-	int c, rc = 0;
+	const char *const *keys;
+	size_t n;
+	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	while (!rc && (c = getopt_long(argc, argv, "h", vopts_long, NULL)) != -1) {
-		switch (c) {
-		case O_KEY: rc = add_key(o, optarg); break;
-		case O_THR:
-			o->threshold = strtol(optarg, &end, 10);
-			if (*end || o->threshold < 1 || o->threshold > MAX_KEYS)
-				rc = EXIT_USAGE;
-			break;
-		case O_LOG: o->log = optarg; break;
-		case O_CP: o->checkpoint = optarg; break;
-		case O_OLDCP: o->old_checkpoint = optarg; break;
-		case O_PROOF: o->proof = optarg; break;
-		case O_ENTRY: o->entry = optarg; break;
-		case O_MINI: o->minisig = optarg; break;
-		default: rc = EXIT_USAGE; break;
-		}
-	}
-	if (!rc && !o->nkeys) {
-		cli_error("give the trusted public keys with --key");
-		rc = EXIT_USAGE;
-	}
-	if (rc == EXIT_USAGE)
-		usage();
+	o->threshold = (long)cli_int(a, V_THRESHOLD);
+	o->log = cli_str(a, V_LOG);
+	o->checkpoint = cli_str(a, V_CHECKPOINT);
+	o->old_checkpoint = cli_str(a, V_OLDCP);
+	o->proof = cli_str(a, V_PROOF);
+	o->entry = cli_str(a, V_ENTRY);
+	o->minisig = cli_str(a, V_MINISIG);
+	keys = cli_list(a, V_KEY, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = add_key(o, keys[i]);
 	return rc;
 }
 
@@ -309,7 +299,7 @@ static int verify_result(const struct vopts *o, const char *path,
 	json_decref(declared);
 	buf_release(&said);
 	vault_dsse_free(env);
-	return rc ? cli_exit_for(e.code) : EXIT_OK;
+	return rc ? verify_exit(e.code) : EXIT_OK;
 }
 
 static int verify_archive(const struct vopts *o, const char *path)
@@ -476,33 +466,36 @@ static bool is_archive(const char *path)
 	return n == sizeof(magic) - 1 && !memcmp(head, magic, n);
 }
 
-int cmd_verify(int argc, char **argv)
+static int verify_main(const struct cli_args *a)
 {
+	const char *what = a->pos[0];
 	struct vopts *o;
 	char *data = NULL;
 	size_t len = 0;
 	struct errmsg e;
 	int rc;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
 	o = xcalloc(1, sizeof(*o));
-	rc = parse(argc - 1, argv + 1, o);
-	if (!rc && optind + 1 != argc) {
-		usage();
-		rc = EXIT_USAGE;
-	}
-	if (!rc && !strcmp(argv[1], "audit"))
+	rc = parse(a, o);
+	if (!rc && !strcmp(what, "audit"))
 		rc = verify_audit(o);
-	else if (!rc && is_archive(argv[1]))
-		rc = verify_archive(o, argv[1]);
-	else if (!rc && file_read(argv[1], VAULT_DSSE_MAX * 2, &data, &len, &e))
+	else if (!rc && is_archive(what))
+		rc = verify_archive(o, what);
+	else if (!rc && file_read(what, VAULT_DSSE_MAX * 2, &data, &len, &e))
 		rc = fail(&e);
 	else if (!rc)
-		rc = verify_result(o, argv[1], data, len);
+		rc = verify_result(o, what, data, len);
 	free(data);
 	free(o);
 	return rc;
 }
+
+const struct cli_cmd cmd_verify = {
+	.name = "verify",
+	.summary = "verify a signed result, a sealed archive or the audit log "
+		   "offline",
+	.operands = "RESULT.json|S.assay|audit", .min_pos = 1, .max_pos = 1,
+	CLI_OPTS(verify_table),
+	.run = verify_main,
+	.notes = "A signature that does not verify is bad input: exit 2.\n",
+};

@@ -1,60 +1,68 @@
 /*
- * main.c - `assay <command>`: dispatch through a table (as git.c does).
+ * main.c - `assay <command>`: the tree of commands (cli.c walks it, as
+ * git.c walks its table) and the environment the program reads.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "base/log.h"
+#include "base/util.h"
+#include "cli/cli.h"
 #include "cli/cmd.h"
+#include "store/store.h"
 
-static const struct cmd commands[] = {
-	{ "run", cmd_run, "run a suite against a model" },
-	{ "resume", cmd_resume, "finish an interrupted run" },
-	{ "runs", cmd_runs, "list runs" },
-	{ "show", cmd_show, "show a run, an episode or a transcript" },
-	{ "report", cmd_report, "report a run" },
-	{ "task", cmd_task, "check or scaffold tasks" },
-	{ "suite", cmd_suite, "seal, list or unseal a suite archive" },
-	{ "keys", cmd_keys, "signing and custodian keys, approvals, signatures" },
-	{ "audit", cmd_audit, "the audit log: entries, proofs, checkpoints" },
-	{ "verify", cmd_verify, "verify a signed result, an archive or the audit log" },
+#ifndef ASSAY_BUILD_INFO
+#define ASSAY_BUILD_INFO "unknown build"
+#endif
+
+static const struct cli_cmd *const commands[] = {
+	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
+	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, NULL,
 };
 
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
+static const struct cli_cmd root = {
+	.name = "assay",
+	.summary = "evaluate AI models for cyber capability in sealed, "
+		   "sandboxed task suites",
+	.subs = commands,
+	.notes = "'assay --version' prints the version, the build and the "
+		 "journal's schema version.\n",
+};
 
-	fputs("assay: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int cli_exit_for(enum err code)
-{
-	switch (code) {
-	case ERR_OK:
-		return EXIT_OK;
-	case ERR_INVAL:
-	case ERR_PARSE:
-	case ERR_NOTFOUND:
-		return EXIT_USAGE;
-	default:
-		return EXIT_RUNTIME;
-	}
-}
-
-static void usage(FILE *f)
-{
-	fputs("usage: assay <command> [options]\n\ncommands:\n", f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nrun 'assay <command> --help' for a command's options\n", f);
-}
+/* Every variable the program reads (docs/CLI.md lists them). */
+static const struct cli_env env[] = {
+	{ "ASSAY_LOG", "how much is logged on stderr: debug, info, warn "
+	  "(default), error or quiet; --verbose and --quiet override it" },
+	{ "ASSAY_HOME", "the home of keys, the audit log and the at-rest key "
+	  "(default ~/.assay)" },
+	{ "ASSAY_KEYS", "the key directory (default $ASSAY_HOME/keys)" },
+	{ "ASSAY_AUDIT_LOG", "the audit log directory (default "
+	  "$ASSAY_HOME/audit)" },
+	{ "ASSAY_STORE_KEY", "the file of the key that encrypts transcripts at "
+	  "rest (default $ASSAY_HOME/store.key, created on first use)" },
+	{ "ASSAY_PASSPHRASE", "the passphrase of encrypted secret keys" },
+	{ "ASSAY_PASSPHRASE_FILE", "a file holding that passphrase" },
+	{ "ASSAY_PRICES", "the model price table (default data/prices.yaml)" },
+	{ "ASSAY_SOURCE_DIR", "the source tree, for the shipped policies, "
+	  "prices and data when the binary runs from a build directory" },
+	{ "ASSAY_LEASE_TTL_S", "seconds a run's lease lasts without a "
+	  "heartbeat before another process may take the run over" },
+	{ "ASSAY_INIT", "the in-box init binary (default: beside assay)" },
+	{ "OPENAI_API_KEY", "the key for openai/ models (or --key-file)" },
+	{ "OPENAI_BASE_URL", "the endpoint for openai/ models (or --base-url)" },
+	{ "ANTHROPIC_API_KEY", "the key for anthropic/ models (or --key-file)" },
+	{ "ANTHROPIC_BASE_URL", "the endpoint for anthropic/ models (or "
+	  "--base-url)" },
+	{ "XDG_DATA_HOME", "the default journal is "
+	  "$XDG_DATA_HOME/assay/assay.db (else ~/.local/share/assay/assay.db)" },
+	{ "NO_COLOR", "assay prints no colour; NO_COLOR is honoured by "
+	  "construction" },
+	{ "TERM", "TERM=dumb draws progress as plain lines, never a redrawn "
+	  "bar" },
+	{ "USER", "the author written by 'assay task new'" },
+};
 
 /* A thousand live episodes need a few thousand descriptors (a model
  * connection and an exec channel each): lift the soft limit to the hard. */
@@ -69,38 +77,34 @@ static void raise_nofile(void)
 }
 
 /* ASSAY_LOG=debug|info|warn|error|quiet: how much goes to stderr. */
-static void set_log_level(void)
+static int set_log_level(void)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error",
 					     "quiet" };
 	const char *v = getenv("ASSAY_LOG");
 
-	for (size_t i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(v, names[i]))
+	if (!v || !*v)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(v, names[i])) {
 			log_set_level((enum log_level)i);
+			return 0;
+		}
+	return cli_fail(EXIT_USAGE, "ASSAY_LOG='%s' is not one of debug, "
+			"info, warn, error or quiet", v);
 }
 
 int main(int argc, char **argv)
 {
+	int rc;
+
 	raise_nofile();
-	set_log_level();
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
+	if ((rc = set_log_level()))
+		return rc;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("assay %s\nbuild %s\nstore schema %d\n", ASSAY_VERSION,
+		       ASSAY_BUILD_INFO, store_schema_version());
+		return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("assay %s\n", ASSAY_VERSION);
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	cli_error("unknown command '%s'", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	return cli_main(&root, env, ARRAY_SIZE(env), argc, argv);
 }

@@ -3,7 +3,7 @@
  */
 #include "cli/runctl.h"
 
-#include <getopt.h>
+#include <fnmatch.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -15,6 +15,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -45,221 +46,65 @@ int default_jobs(void)
 	return n > 0 ? (int)n * 2 : 2;
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
+void run_select_add(char ***v, size_t *n, const char *s)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (!*s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
 }
 
-static bool parse_double(const char *s, double lo, double hi, double *out)
+static json_t *strings_json(char **v, size_t n)
 {
-	char *end;
-	double v = strtod(s, &end);
+	json_t *a = json_array();
 
-	if (!*s || *end || !(v >= lo && v <= hi))
-		return false;
-	*out = v;
-	return true;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
 }
 
-enum { OPT_BASE_URL = 256, OPT_KEY_FILE, OPT_PROMPT, OPT_TEMP, OPT_MAXTOK,
-       OPT_SEED, OPT_EFFORT, OPT_BTOK, OPT_BUSD, OPT_EUSD, OPT_JSON,
-       OPT_STORE, OPT_RETRIES, OPT_RTIMEOUT, OPT_BACKOFF, OPT_DEV,
-       OPT_RKEY, OPT_APPROVAL, OPT_CTX, OPT_EWORK, OPT_POLICY, OPT_FAIL,
-       OPT_AGENT, OPT_PROGRESS };
-
-static const struct option long_opts[] = {
-	{ "suite", required_argument, NULL, 's' },
-	{ "model", required_argument, NULL, 'm' },
-	{ "epochs", required_argument, NULL, 'e' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "store", required_argument, NULL, OPT_STORE },
-	{ "base-url", required_argument, NULL, OPT_BASE_URL },
-	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
-	{ "prompt", required_argument, NULL, OPT_PROMPT },
-	{ "agent", required_argument, NULL, OPT_AGENT },
-	{ "temperature", required_argument, NULL, OPT_TEMP },
-	{ "max-tokens", required_argument, NULL, OPT_MAXTOK },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "reasoning-effort", required_argument, NULL, OPT_EFFORT },
-	{ "budget-tokens", required_argument, NULL, OPT_BTOK },
-	{ "budget-usd", required_argument, NULL, OPT_BUSD },
-	{ "episode-usd", required_argument, NULL, OPT_EUSD },
-	{ "episode-working-s", required_argument, NULL, OPT_EWORK },
-	{ "developer", required_argument, NULL, OPT_DEV },
-	{ "context-window", required_argument, NULL, OPT_CTX },
-	{ "request-key", required_argument, NULL, OPT_RKEY },
-	{ "approval", required_argument, NULL, OPT_APPROVAL },
-	{ "max-retries", required_argument, NULL, OPT_RETRIES },
-	{ "request-timeout", required_argument, NULL, OPT_RTIMEOUT },
-	{ "retry-backoff-ms", required_argument, NULL, OPT_BACKOFF },
-	{ "policy", required_argument, NULL, OPT_POLICY },
-	{ "fail-on-scrutiny", no_argument, NULL, OPT_FAIL },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "progress", required_argument, NULL, OPT_PROGRESS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int bad(const char *opt, const char *val)
+/* The selection, stored with the run so that resume runs the same tasks. */
+static void select_to_json(json_t *j, const struct run_select *s)
 {
-	cli_error("bad value '%s' for --%s", val, opt);
-	return EXIT_USAGE;
+	if (s->n_tasks)
+		json_object_set_new(j, "tasks", strings_json(s->tasks, s->n_tasks));
+	if (s->n_categories)
+		json_object_set_new(j, "categories",
+				    strings_json(s->categories, s->n_categories));
+	if (s->n_tags)
+		json_object_set_new(j, "tags", strings_json(s->tags, s->n_tags));
+	if (s->tiers)
+		json_object_set_new(j, "tiers", json_integer(s->tiers));
+	if (s->limit)
+		json_object_set_new(j, "limit", json_integer(s->limit));
 }
 
-static int parse_one(struct run_opts *o, int c, const char *arg)
+static void strings_from_json(json_t *j, const char *key, char ***v, size_t *n)
 {
-	long l;
+	json_t *a = json_object_get(j, key), *x;
+	size_t i;
 
-	switch (c) {
-	case 's': o->suite = arg; break;
-	case 'm': o->model = arg; break;
-	case 'e':
-		if (!parse_long(arg, 1, 1000, &l))
-			return bad("epochs", arg);
-		o->epochs = (int)l;
-		break;
-	case 'j':
-		if (!parse_long(arg, 1, 100000, &l))
-			return bad("jobs", arg);
-		o->jobs = (int)l;
-		break;
-	case OPT_STORE: o->store = arg; break;
-	case OPT_BASE_URL: o->base_url = arg; break;
-	case OPT_KEY_FILE: o->key_file = arg; break;
-	case OPT_PROMPT:
-		if (strcmp(arg, "hard") && strcmp(arg, "easy"))
-			return bad("prompt", arg);
-		o->prompt_level = arg;
-		break;
-	case OPT_AGENT: {
-		enum agent_scaffold sc;
-
-		if (!agent_scaffold_parse(arg, &sc))
-			return bad("agent (react or structured)", arg);
-		o->agent = arg;
-		break;
-	}
-	case OPT_TEMP:
-		if (!parse_double(arg, 0, 2, &o->params.temperature))
-			return bad("temperature", arg);
-		break;
-	case OPT_MAXTOK:
-		if (!parse_long(arg, 1, 10000000, &o->params.max_tokens))
-			return bad("max-tokens", arg);
-		break;
-	case OPT_SEED:
-		if (!parse_long(arg, 0, 0x7fffffff, &o->params.seed))
-			return bad("seed", arg);
-		break;
-	case OPT_EFFORT:
-		if (strcmp(arg, "low") && strcmp(arg, "medium") && strcmp(arg, "high"))
-			return bad("reasoning-effort", arg);
-		o->params.reasoning_effort = arg;
-		break;
-	case OPT_BTOK:
-		if (!parse_long(arg, 1, 1L << 50, &o->budget_tokens))
-			return bad("budget-tokens", arg);
-		break;
-	case OPT_BUSD:
-		if (!parse_double(arg, 0, 1e9, &o->budget_usd))
-			return bad("budget-usd", arg);
-		break;
-	case OPT_EUSD:
-		if (!parse_double(arg, 0, 1e9, &o->episode_usd))
-			return bad("episode-usd", arg);
-		break;
-	case OPT_DEV: o->developer = arg; break;
-	case OPT_CTX:
-		if (!parse_long(arg, 1000, 100000000, &o->context_window))
-			return bad("context-window", arg);
-		break;
-	case OPT_RKEY:
-	case OPT_APPROVAL:
-		return run_opts_sealed(&o->sealed, c == OPT_RKEY ? 'k' : 'a', arg);
-	case OPT_RETRIES:
-		if (!parse_long(arg, 0, 100, &l))
-			return bad("max-retries", arg);
-		o->max_retries = l ? (int)l : -1;
-		break;
-	case OPT_RTIMEOUT:
-		if (!parse_long(arg, 1, 86400, &l))
-			return bad("request-timeout", arg);
-		o->request_timeout_s = (int)l;
-		break;
-	case OPT_BACKOFF:
-		if (!parse_long(arg, 1, 600000, &l))
-			return bad("retry-backoff-ms", arg);
-		o->backoff_ms = (int)l;
-		break;
-	case OPT_EWORK:
-		if (!parse_long(arg, 1, 86400 * 30, &o->episode_working_s))
-			return bad("episode-working-s", arg);
-		break;
-	case OPT_POLICY: o->policy = arg; break;
-	case OPT_FAIL: o->fail_on_scrutiny = true; break;
-	case OPT_JSON: o->json = true; break;
-	case 'q': o->quiet = true; break;
-	case OPT_PROGRESS:
-		if (!progress_mode_parse(arg, &o->progress))
-			return bad("progress (none, line or bar)", arg);
-		break;
-	default:
-		return EXIT_USAGE;
-	}
-	return 0;
+	json_array_foreach(a, i, x)
+		if (json_is_string(x))
+			run_select_add(v, n, json_string_value(x));
 }
 
-static void usage(void)
+static void select_from_json(json_t *j, struct run_select *s)
 {
-	fputs("usage: assay run --suite S --model M [--epochs N] [-j N] "
-	      "[--store PATH]\n"
-	      "         [--base-url URL] [--key-file F] [--prompt hard|easy]\n"
-	      "         [--agent react|structured]\n"
-	      "         [--temperature T] [--max-tokens N] [--seed N] "
-	      "[--reasoning-effort low|medium|high]\n"
-	      "         [--budget-tokens N] [--budget-usd X] [--episode-usd X] "
-	      "[--episode-working-s S]\n"
-	      "         [--policy P] [--fail-on-scrutiny] [--json] [--quiet]\n"
-	      "         [--progress none|line|bar]\n"
-	      "         [--request-key REQ.key --approval FILE...]   (sealed suites)\n"
-	      "         [--context-window TOKENS] [--developer NAME]\n"
-	      "         [--max-retries N] [--request-timeout S] "
-	      "[--retry-backoff-ms N]\n", stderr);
+	json_t *v;
+
+	strings_from_json(j, "tasks", &s->tasks, &s->n_tasks);
+	strings_from_json(j, "categories", &s->categories, &s->n_categories);
+	strings_from_json(j, "tags", &s->tags, &s->n_tags);
+	if ((v = json_object_get(j, "tiers")) && json_is_integer(v))
+		s->tiers = (unsigned)json_integer_value(v);
+	if ((v = json_object_get(j, "limit")) && json_is_integer(v))
+		s->limit = (long)json_integer_value(v);
 }
 
-int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite)
+static void strings_free(char **v, size_t n)
 {
-	int c, rc;
-
-	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "s:m:e:j:qh", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return EXIT_USAGE;
-		}
-		if (c == '?' || (rc = parse_one(o, c, optarg))) {
-			usage();
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (need_suite && (!o->suite || !o->model)) {
-		cli_error("--suite and --model are required");
-		usage();
-		return EXIT_USAGE;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 char *run_opts_to_json(const struct run_opts *o)
@@ -297,6 +142,7 @@ char *run_opts_to_json(const struct run_opts *o)
 	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
 	json_object_set_new(j, "episode_working_s", json_integer(o->episode_working_s));
+	select_to_json(j, &o->sel);
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;
@@ -320,6 +166,10 @@ void run_opts_release(struct run_opts *o)
 	for (size_t i = 0; i < o->n_owned; i++)
 		free(o->owned[i]);
 	o->n_owned = 0;
+	strings_free(o->sel.tasks, o->sel.n_tasks);
+	strings_free(o->sel.categories, o->sel.n_categories);
+	strings_free(o->sel.tags, o->sel.n_tags);
+	memset(&o->sel, 0, sizeof(o->sel));
 }
 
 enum err run_opts_from_json(struct run_opts *o, const char *text,
@@ -345,6 +195,7 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 			       "an unknown agent scaffold '%s'", o->agent);
 	}
 	o->developer = keep(o, j, "developer");
+	select_from_json(j, &o->sel);
 	o->params.reasoning_effort = keep(o, j, "reasoning_effort");
 	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
 		o->epochs = (int)json_integer_value(v);
@@ -415,6 +266,89 @@ static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
 	return suite_load(o->suite, &c->suite, e);
 }
 
+/* A cost limit cannot be enforced without a price: refuse to start. */
+static enum err check_price(const struct run_ctx *c, const struct run_opts *o,
+			    struct errmsg *e)
+{
+	double in, out;
+
+	if (model_price(c->model, &in, &out))
+		return ERR_OK;
+	if (o->budget_usd > 0 || o->episode_usd > 0)
+		return err_set(e, ERR_INVAL, "model '%s' has no price in the "
+			       "price table ($ASSAY_PRICES or data/prices.yaml), "
+			       "so %s cannot be enforced; add its price or drop "
+			       "the option", model_name(c->model),
+			       o->budget_usd > 0 ? "--budget-usd" : "--episode-usd");
+	if (!o->quiet && !o->json)
+		cli_error("warning: model '%s' has no price in the price table; "
+			  "its cost is reported as unknown", model_name(c->model));
+	return ERR_OK;
+}
+
+static bool any_match(char **pats, size_t n, const char *s, int flags)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(pats[i], s, flags) == 0)
+			return true;
+	return false;
+}
+
+static bool has_tag(const struct task *t, char **tags, size_t n)
+{
+	for (char **g = t->tags; g && *g; g++)
+		if (any_match(tags, n, *g, 0))
+			return true;
+	return false;
+}
+
+static bool selected(const struct task *t, const struct run_select *s)
+{
+	if (s->n_tasks && !any_match(s->tasks, s->n_tasks, t->id, 0))
+		return false;
+	if (s->n_categories && !any_match(s->categories, s->n_categories,
+					  task_category_name(t->category), 0))
+		return false;
+	if (s->tiers && !(t->difficulty >= 0 && t->difficulty < 32 &&
+			  (s->tiers & (1u << t->difficulty))))
+		return false;
+	return !s->n_tags || has_tag(t, s->tags, s->n_tags);
+}
+
+/* Move the selected tasks to the front, in suite order, and shorten the
+ * suite to them; run_ctx_close restores the count so every task is freed.
+ * A --task that matches nothing is an error naming it. */
+static enum err select_tasks(struct run_ctx *c, const struct run_select *s,
+			     struct errmsg *e)
+{
+	struct suite *su = c->suite;
+	size_t k = 0;
+
+	c->n_loaded = su->n_tasks;
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		size_t j = 0;
+		while (j < su->n_tasks && fnmatch(s->tasks[i], su->tasks[j]->id, 0))
+			j++;
+		if (j == su->n_tasks)
+			return err_set(e, ERR_INVAL, "--task '%s' matches no task "
+				       "of suite '%s'", s->tasks[i], su->id);
+	}
+	for (size_t i = 0; i < su->n_tasks; i++)
+		if (selected(su->tasks[i], s)) {
+			struct task *t = su->tasks[i];
+			su->tasks[i] = su->tasks[k];
+			su->tasks[k++] = t;
+		}
+	if (s->limit && (size_t)s->limit < k)
+		k = (size_t)s->limit;
+	if (!k)
+		return err_set(e, ERR_INVAL, "no task of suite '%s' matches the "
+			       "selection (--task, --category, --tier, --tag)",
+			       su->id);
+	su->n_tasks = k;
+	return ERR_OK;
+}
+
 int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 {
 	struct model_config mc = { 0 };
@@ -427,6 +361,8 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	if (rc == ERR_OK)
 		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)
+		rc = select_tasks(c, &o->sel, &e);
+	if (rc == ERR_OK && !o->dry_run)
 		rc = cli_store_open(o->store, &c->store, &e);
 	if (rc == ERR_OK)
 		rc = model_ctx_new(&c->mctx, &e);
@@ -444,7 +380,10 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		if (rc && rc != ERR_NOMEM)
 			rc = ERR_INVAL;
 	}
-	if (rc == ERR_OK && (rc = sbx_global_init(&sc, &e)) == ERR_OK)
+	if (rc == ERR_OK)
+		rc = check_price(c, o, &e);
+	if (rc == ERR_OK && !o->dry_run &&
+	    (rc = sbx_global_init(&sc, &e)) == ERR_OK)
 		c->sandbox_up = true;
 	if (rc) {
 		cli_error("%s", e.text);
@@ -463,6 +402,8 @@ void run_ctx_close(struct run_ctx *c)
 	model_close(c->model);
 	model_ctx_free(c->mctx);
 	store_close(c->store);
+	if (c->suite && c->n_loaded)
+		c->suite->n_tasks = c->n_loaded;
 	if (c->sealed)
 		sealed_close(c->sealed, c->suite);
 	else
@@ -523,7 +464,7 @@ static int64_t lease_ttl_ms(void)
 	const char *v = getenv("ASSAY_LEASE_TTL_S");
 	long s;
 
-	if (v && *v && parse_long(v, 1, 86400, &s))
+	if (v && *v && num_long(v, 1, 86400, &s))
 		return (int64_t)s * 1000;
 	return STORE_LEASE_TTL_MS;
 }
@@ -615,7 +556,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.episode_usd = o->episode_usd;
 	ec.episode_working_ms = (int64_t)o->episode_working_s * 1000;
 	progress_view_init(&pv, progress_mode_resolve(o->progress, o->quiet,
-			   o->json, isatty(STDERR_FILENO)), stderr);
+			   o->json, cli_tty(stderr)), stderr);
 	ec.progress = progress_view_update;
 	ec.progress_arg = &pv;
 	ec.stop = &stop_flag;
@@ -645,7 +586,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	if (stop_flag) {
 		fprintf(stderr, "assay: interrupted; finish it with 'assay "
 			"resume %lld'\n", (long long)run_id);
-		return EXIT_RUNTIME;
+		return EXIT_INTERRUPTED;
 	}
 	if (pairs.scored < pairs.total) {
 		explain_unscored(run_id, &pairs, sum);

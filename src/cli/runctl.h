@@ -15,6 +15,19 @@
 #include "task/task.h"
 #include "vault/auditlog.h"
 
+/* Which of the suite's tasks run (all when every field is empty); the
+ * strings are owned (run_opts_release frees them). */
+struct run_select {
+	char **tasks;              /* ids or globs (fnmatch) */
+	size_t n_tasks;
+	char **categories;
+	size_t n_categories;
+	char **tags;
+	size_t n_tags;
+	unsigned tiers;            /* bit d set: difficulty d runs; 0 = all */
+	long limit;                /* the first N selected tasks; 0 = all */
+};
+
 struct run_opts {
 	const char *suite;
 	const char *model;
@@ -37,7 +50,10 @@ struct run_opts {
 	long episode_working_s;    /* 0 = unlimited */
 	bool json;
 	bool quiet;
+	bool verbose;
 	enum progress_mode progress; /* --progress (not stored with the run) */
+	bool dry_run;              /* print the plan and exit (run only) */
+	struct run_select sel;
 	const char *policy;        /* evaluate after the run (run only) */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
@@ -46,9 +62,8 @@ struct run_opts {
 };
 
 void run_opts_init(struct run_opts *o);
-/* Parse the options common to run/task check; returns 0 or an exit code.
- * *consumed tells how many argv entries were options. */
-int run_opts_parse(struct run_opts *o, int argc, char **argv, bool need_suite);
+/* Add a copy of s to one of the selection's lists. */
+void run_select_add(char ***v, size_t *n, const char *s);
 /* Serialise / restore the options stored with a run. Caller frees. */
 char *run_opts_to_json(const struct run_opts *o);
 enum err run_opts_from_json(struct run_opts *o, const char *json,
@@ -62,7 +77,8 @@ struct run_ctx {
 	struct model *model;
 	struct suite *suite;
 	struct sealed *sealed;     /* non-NULL: the suite lives in memory */
-	char digest[65];           /* the suite's content digest */
+	char digest[65];           /* the suite's content digest (all tasks) */
+	size_t n_loaded;           /* tasks loaded; suite->n_tasks = selected */
 	bool sandbox_up;           /* sbx_global_init succeeded */
 };
 
@@ -72,9 +88,12 @@ int run_opts_sealed(struct sealed_opts *o, int c, const char *arg);
  * failure, else 0. */
 int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf);
 
-/* Open store, suite, model and sandbox; on error print and return the
- * exit code, else 0. */
+/* Open store, suite (its selected tasks), model and sandbox; on error
+ * print and return the exit code, else 0. With o->dry_run only the suite
+ * and the model are opened. */
 int run_ctx_open(struct run_ctx *c, const struct run_opts *o);
+/* Print the plan of a run (--dry-run) on stdout; returns the exit code. */
+int run_ctx_plan(const struct run_ctx *c, const struct run_opts *o);
 void run_ctx_close(struct run_ctx *c);
 /* Take the run's lease (one writer per run) for the life of c->store;
  * prints why not and returns the exit code, else 0. */

@@ -334,6 +334,17 @@ bool model_is_remote(const struct model *m)
 	       m->ops == &provider_anthropic;
 }
 
+bool model_price(const struct model *m, double *input, double *output)
+{
+	if (!model_is_remote(m)) {
+		*input = *output = 0;
+		return true;
+	}
+	*input = m->price.input;
+	*output = m->price.output;
+	return m->price_known;
+}
+
 bool model_needs_solution(const struct model *m)
 {
 	return m->ops == &provider_baseline_oracle;

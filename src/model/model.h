@@ -167,6 +167,10 @@ bool model_needs_solution(const struct model *m);   /* baseline/oracle */
  * then exposed to whoever runs it); false for baselines and replay. */
 bool model_is_remote(const struct model *m);
 int64_t model_context_window(const struct model *m);
+/* The price in USD per million input and output tokens from the price
+ * table; false when the table has none for a remote model (a baseline or
+ * a replay costs nothing: true, zeros). */
+bool model_price(const struct model *m, double *input, double *output);
 
 typedef void (*model_done_fn)(void *arg, struct model_reply *reply);
 

@@ -159,6 +159,9 @@ void report_analysis_free(struct report_analysis *a);
  * else ../policies or ../share/assay/policies beside the running binary.
  * NULL when none exists. Caller frees. */
 char *report_default_policy_path(void);
+/* The shipped policy NAME (policies/NAME.yaml), looked up in the same
+ * places. NULL when none exists. Caller frees. */
+char *report_policy_path(const char *name);
 
 /* Determination and statistics, then the table of report_write_term. */
 void report_write_analysis_term(const struct report_analysis *a, FILE *out);

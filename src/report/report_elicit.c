@@ -130,21 +130,27 @@ static char *exe_dir(void)
 	return xstrdup(self);
 }
 
-char *report_default_policy_path(void)
+char *report_policy_path(const char *name)
 {
 	const char *src = getenv("ASSAY_SOURCE_DIR");
 	char *dir = exe_dir(), *cand[4] = { NULL, NULL, NULL, NULL };
-	char *found = NULL;
+	char *found = NULL, *file = xasprintf("policies/%s.yaml", name), *rel;
 
 	if (src && *src)
-		cand[0] = path_join(src, "policies/default.yaml");
+		cand[0] = path_join(src, file);
 	if (dir) {
-		cand[1] = path_join(dir, "../policies/default.yaml");
-		cand[2] = path_join(dir, "../share/assay/policies/default.yaml");
+		rel = xasprintf("../%s", file);
+		cand[1] = path_join(dir, rel);
+		free(rel);
+		rel = xasprintf("../share/assay/%s", file);
+		cand[2] = path_join(dir, rel);
+		free(rel);
 	}
 #ifdef ASSAY_DATA_DIR
 	/* the source tree this binary was built from */
-	cand[3] = path_join(ASSAY_DATA_DIR, "../policies/default.yaml");
+	rel = xasprintf("../%s", file);
+	cand[3] = path_join(ASSAY_DATA_DIR, rel);
+	free(rel);
 #endif
 	for (size_t i = 0; i < 4; i++) {
 		if (!found && cand[i] && path_exists(cand[i]))
@@ -152,6 +158,12 @@ char *report_default_policy_path(void)
 		else
 			free(cand[i]);
 	}
+	free(file);
 	free(dir);
 	return found;
+}
+
+char *report_default_policy_path(void)
+{
+	return report_policy_path("default");
 }

@@ -31,6 +31,14 @@ bool task_category_is_defense(enum task_category c)
 	return c >= CAT_PATCH && c < CAT__COUNT;
 }
 
+bool task_category_valid(const char *s)
+{
+	for (int i = 0; i < CAT__COUNT; i++)
+		if (!strcmp(s, category_names[i]))
+			return true;
+	return false;
+}
+
 static enum err parse_category(struct tctx *c, const struct ynode *m,
 			       struct task *t)
 {

@@ -22,6 +22,8 @@ enum task_category {
 
 const char *task_category_name(enum task_category c);
 bool task_category_is_defense(enum task_category c);
+/* True when s names a category. */
+bool task_category_valid(const char *s);
 
 enum task_ready { TASK_READY_NONE, TASK_READY_TCP, TASK_READY_CMD };
 

@@ -24,7 +24,7 @@ kill -INT $pid
 t0=$(date +%s)
 wait $pid; rc=$?
 t1=$(date +%s)
-[ $rc -eq 3 ] && ok "SIGINT: exit 3" || bad "SIGINT exit" "rc=$rc $(cat "$TMP/err")"
+[ $rc -eq 130 ] && ok "SIGINT: exit 130" || bad "SIGINT exit" "rc=$rc $(cat "$TMP/err")"
 [ $((t1 - t0)) -le 10 ] && ok "SIGINT: stopped within $((t1 - t0)) s" || bad "SIGINT slow" "$((t1 - t0)) s"
 grep -q "assay resume 1" "$TMP/err" && ok "SIGINT: says how to resume" || bad "resume hint" "$(cat "$TMP/err")"
 status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=1")
