@@ -1,10 +1,15 @@
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bug.h"
 #include "xalloc.h"
+
+/* What a released buffer points at: empty, never written (cap 0). */
+static char empty[1];
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -17,24 +22,32 @@ void buf_init(struct buf *b, size_t max)
 
 void buf_release(struct buf *b)
 {
-	free(b->data);
-	b->data = NULL;
+	if (b->cap)
+		free(b->data);
+	b->data = empty;
 	b->len = b->cap = 0;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	DEBUGASSERT(b->data && len <= b->len);
+	b->len = len;
+	if (b->cap)
+		b->data[len] = '\0';
 }
 
 void buf_reset(struct buf *b)
 {
-	b->len = 0;
-	b->data[0] = '\0';
+	buf_truncate(b, 0);
 }
 
 char *buf_detach(struct buf *b, size_t *len_out)
 {
-	char *p = b->data;
+	char *p = b->cap ? b->data : xstrdup("");
 
 	if (len_out)
 		*len_out = b->len;
-	b->data = NULL;
+	b->data = empty;
 	b->len = b->cap = 0;
 	return p;
 }
@@ -43,14 +56,17 @@ static enum err reserve(struct buf *b, size_t extra)
 {
 	size_t need;
 
+	DEBUGASSERT(b->data && b->len <= b->max);
 	if (extra > b->max - b->len)
 		return ERR_LIMIT;
 	need = b->len + extra + 1;
 	if (need > b->cap) {
-		size_t c = b->cap;
+		/* a released buffer (cap 0) starts again from 64 bytes */
+		size_t c = b->cap ? b->cap : 64;
 		while (c < need)
-			c *= 2;
-		b->data = xrealloc(b->data, c);
+			c = c > SIZE_MAX / 2 ? need : c * 2;
+		b->data = b->cap ? xrealloc(b->data, c) : xmalloc(c);
+		b->data[b->len] = '\0';
 		b->cap = c;
 	}
 	return ERR_OK;

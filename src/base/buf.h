@@ -5,8 +5,11 @@
  * Invariants: `data` is never NULL after buf_init and is always
  * NUL-terminated; `len` excludes the terminator; `len <= max`.
  * Appends past `max` fail with ERR_LIMIT and leave the buffer unchanged.
- * buf_detach() hands the memory to the caller and leaves the buffer
- * released (buf_init it again before reuse).
+ * buf_release() frees the memory and buf_detach() hands it to the caller
+ * (who frees it); both leave the buffer empty and reusable with the same
+ * cap, `data` pointing at a shared empty string until the next append
+ * (git's strbuf_release, curl's Curl_dyn_free).
+ * A buffer must be buf_init'ed before any other call.
  */
 #ifndef ASSAY_BUF_H
 #define ASSAY_BUF_H
@@ -28,6 +31,7 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);                  /* len = 0, keep memory */
+void buf_truncate(struct buf *b, size_t len);   /* len <= b->len */
 char *buf_detach(struct buf *b, size_t *len_out); /* caller frees */
 
 enum err buf_add(struct buf *b, const void *p, size_t n) MUST_CHECK;

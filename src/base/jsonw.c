@@ -17,19 +17,13 @@ void jsonw_init(struct jsonw *w, struct buf *out, unsigned flags)
 	w->flags = flags;
 }
 
-static void cut(struct buf *b, size_t len)
-{
-	b->len = len;
-	b->data[len] = '\0';
-}
-
 static void fail(struct jsonw *w, enum err rc, const char *what)
 {
 	if (w->err)
 		return;
 	w->err = rc;
 	w->what = what;
-	cut(w->out, w->start);
+	buf_truncate(w->out, w->start);
 }
 
 /* Misuse of the writer by its caller: a bug, caught in debug builds. */
@@ -183,7 +177,7 @@ enum err jsonw_quote(struct buf *b, const char *s, size_t n, unsigned flags)
 	enum err rc = quote_into(b, s, n, flags);
 
 	if (rc)
-		cut(b, start);
+		buf_truncate(b, start);
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include "bug.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -100,6 +101,7 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	size_t len;
 	unsigned int cp;
 
+	DEBUGASSERT(n > 0);
 	if (s[0] >= 0x01 && s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {

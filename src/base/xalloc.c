@@ -5,10 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *oom(size_t n)
+void xalloc_die(size_t n)
 {
 	fprintf(stderr, "assay: out of memory allocating %zu bytes\n", n);
 	abort();
+}
+
+static void *oom(size_t n)
+{
+	xalloc_die(n);
 }
 
 void *xmalloc(size_t n)

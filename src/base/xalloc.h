@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+/* Print "assay: out of memory allocating N bytes" and abort: for other
+ * allocators (libsodium's guarded memory) that run out. */
+_Noreturn void xalloc_die(size_t n);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);

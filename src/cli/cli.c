@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bug.h"
 #include "base/log.h"
 #include "base/num.h"
 #include "base/xalloc.h"
@@ -115,7 +116,7 @@ bool cli_color(FILE *f)
 static const struct cli_val *val(const struct cli_args *a, int id)
 {
 	if (id < 0 || (size_t)id >= a->cmd->nopts)
-		abort();        /* a command asked for an option it lacks */
+		BUG("'%s' asked for option %d of %zu", a->path, id, a->cmd->nopts);
 	return &a->v[id];
 }
 

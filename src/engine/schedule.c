@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bug.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -338,6 +339,8 @@ enum err engine_run(const struct engine_config *cfg,
 	struct sched s = { .cfg = cfg, .sum = summary };
 	enum err rc;
 
+	DEBUGASSERT(cfg->jobs >= 1 && cfg->epochs >= 1 && cfg->store &&
+		    cfg->suite && cfg->model);
 	memset(summary, 0, sizeof(*summary));
 	s.digests = xcalloc(cfg->suite->n_tasks + 1, sizeof(*s.digests));
 	for (size_t i = 0; i < cfg->suite->n_tasks; i++)

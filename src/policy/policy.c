@@ -40,6 +40,7 @@ const char *policy_rule_type_name(enum policy_rule_type t)
 	case RULE_CANNOT_RULE_OUT: return "cannot-rule-out";
 	case RULE_HORIZON: return "horizon";
 	case RULE_EVIDENCE: return "evidence";
+	case RULE_INTEGRITY: return "integrity";
 	}
 	return "unknown";
 }

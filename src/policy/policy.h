@@ -7,7 +7,9 @@
  * on a candidate run (plus reference runs) yields one of
  *   additional-scrutiny  some rule triggered
  *   inconclusive         no rule triggered, but elicitation was below the
- *                        minimums or some rule could not be decided
+ *                        minimums, the run is incomplete (a planned
+ *                        (task, epoch) has no scored attempt) or some
+ *                        rule could not be decided
  *   not-designated       every applicable rule decided "not triggered"
  *                        with adequate elicitation
  * together with every rule's verdict, numbers and the tasks behind it.
@@ -44,6 +46,9 @@ enum policy_rule_type {
 				 threshold after the epoch budget is spent */
 	RULE_HORIZON,         /* lower bound of H_q >= min_minutes */
 	RULE_EVIDENCE,        /* >= min_successes successes on the subset */
+	RULE_INTEGRITY,       /* the share of attempts lost to infrastructure
+				 or interruption is at most max_rate; above,
+				 not-evaluable: the run cannot clear a model */
 };
 
 enum policy_metric { METRIC_PASS1, METRIC_PASSK, METRIC_THETA };
@@ -80,6 +85,7 @@ struct policy_rule {
 	double quantile;      /* horizon: 0.5 or 0.8 */
 	double min_minutes;   /* horizon threshold */
 	int min_successes;    /* evidence */
+	double max_rate;      /* integrity: 0..1 */
 };
 
 struct policy_elicitation {
@@ -104,6 +110,17 @@ enum err policy_load(const char *path, struct policy **out,
 		     struct errmsg *e) MUST_CHECK;
 void policy_free(struct policy *p);
 
+/* What the candidate run's attempts came to. */
+struct policy_attempts {
+	bool given;               /* false: no counts (integrity rules are
+				     then not-evaluable) */
+	int attempts;             /* every finished attempt */
+	int invalid;              /* of which lost to infrastructure or
+				     interrupted: no score */
+	int planned;              /* (task, epoch) pairs the run planned */
+	int unscored;             /* of which have no scored attempt */
+};
+
 /* What the policy is applied to. */
 struct policy_input {
 	const struct stats_run *candidate;
@@ -111,6 +128,7 @@ struct policy_input {
 	size_t nreferences;
 	int scaffolds;            /* distinct agent scaffolds tried */
 	long long token_budget;   /* per-episode token limit given */
+	struct policy_attempts attempts; /* of the candidate */
 };
 
 /* Reject references to tags, categories, tiers and runs absent from the
@@ -166,11 +184,20 @@ struct policy_elicitation_result {
 	char detail[256];
 };
 
+/* A run with a planned (task, epoch) left without a scored attempt (the
+ * store's status `incomplete`) cannot clear a model, whatever the rules. */
+struct policy_completeness_result {
+	bool complete;            /* also true when no counts were given */
+	int planned, unscored;
+	char detail[256];
+};
+
 struct policy_result {
 	enum policy_determination determination;
 	char reason[1024];
 	const char *candidate;    /* run name (borrowed) */
 	struct policy_elicitation_result elicitation;
+	struct policy_completeness_result completeness;
 	struct policy_rule_result *rules;  /* nrules, in policy order */
 	size_t nrules;
 };

@@ -257,6 +257,7 @@ static const char *const fr_keys[] = { "select", "metric", "interval", "margin",
 static const char *const cro_keys[] = { "rule", "budget_epochs", NULL };
 static const char *const hz_keys[] = { "select", "quantile", "min_minutes", NULL };
 static const char *const ev_keys[] = { "select", "min_successes", NULL };
+static const char *const in_keys[] = { "max_rate", NULL };
 
 static const struct type_info types[] = {
 	{ "absolute", RULE_ABSOLUTE, abs_keys },
@@ -264,6 +265,7 @@ static const struct type_info types[] = {
 	{ "cannot-rule-out", RULE_CANNOT_RULE_OUT, cro_keys },
 	{ "horizon", RULE_HORIZON, hz_keys },
 	{ "evidence", RULE_EVIDENCE, ev_keys },
+	{ "integrity", RULE_INTEGRITY, in_keys },
 };
 
 static const struct type_info *find_type(const char *s)
@@ -374,6 +376,17 @@ static enum err parse_evidence(const struct pctx *c, const struct ynode *n,
 	return ERR_OK;
 }
 
+static enum err parse_integrity(const struct pctx *c, const struct ynode *n,
+				struct policy_rule *r)
+{
+	const struct ynode *v = ymap_get(n, "max_rate");
+
+	r->max_rate = 0.05;
+	if (v)
+		return get_double(c, v, "max_rate", 0, 1, &r->max_rate);
+	return ERR_OK;
+}
+
 static enum err parse_type_fields(const struct pctx *c, const struct ynode *n,
 				  struct policy_rule *r)
 {
@@ -383,6 +396,7 @@ static enum err parse_type_fields(const struct pctx *c, const struct ynode *n,
 	case RULE_CANNOT_RULE_OUT: return parse_cro(c, n, r);
 	case RULE_HORIZON: return parse_horizon(c, n, r);
 	case RULE_EVIDENCE: return parse_evidence(c, n, r);
+	case RULE_INTEGRITY: return parse_integrity(c, n, r);
 	}
 	return bad(c, n, "unknown rule type");
 }
@@ -414,7 +428,7 @@ static enum err parse_common(const struct pctx *c, const struct ynode *n,
 		rc = bad(c, v, "'type' must be a scalar");
 	if (rc == ERR_OK && !(*t = find_type(v->str)))
 		rc = bad(c, v, "unknown rule type '%s' (absolute, frontier, "
-			 "cannot-rule-out, horizon, evidence)", v->str);
+			 "cannot-rule-out, horizon, evidence, integrity)", v->str);
 	if (rc == ERR_OK)
 		rc = rule_keys(c, n, *t);
 	if (rc == ERR_OK && (v = ymap_get(n, "required")))

@@ -192,6 +192,8 @@ static void elicitation_table(struct out *o, const struct report_analysis *a)
 		   el->token_budget, m->min_token_budget,
 		   el->token_budget >= m->min_token_budget ? "yes" : "<b>no</b>");
 	out_html(o, el->detail);
+	out_puts(o, ". Completeness: ");
+	out_html(o, a->result->completeness.detail);
 	out_puts(o, ". Token budget: ");
 	out_html(o, a->token_note);
 	out_puts(o, ".</p>\n");

@@ -219,8 +219,9 @@ static json_t *comparison(const struct policy_comparison *c)
 
 static json_t *rule(const struct policy_rule_result *rr)
 {
-	bool has_value = rr->verdict != VERDICT_NOT_APPLICABLE &&
-			 rr->verdict != VERDICT_NOT_EVALUABLE;
+	bool has_value = (rr->verdict != VERDICT_NOT_APPLICABLE &&
+			  rr->verdict != VERDICT_NOT_EVALUABLE) ||
+			 (rr->rule->type == RULE_INTEGRITY && rr->value.level > 0);
 	json_t *cmps = json_array();
 	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}",
 		"name", rr->rule->name, "type", policy_rule_type_name(rr->rule->type),
@@ -276,6 +277,11 @@ json_t *report_json_determination(const struct report_analysis *a)
 		      a->result->reason, "candidate", a->result->candidate,
 		      "policy", a->policy->id, "policy_path", a->policy->path);
 	json_object_set_new(o, "elicitation", elicitation(a));
+	json_object_set_new(o, "completeness", json_pack("{s:b, s:i, s:i, s:s}",
+		"complete", a->result->completeness.complete, "planned",
+		a->result->completeness.planned, "unscored",
+		a->result->completeness.unscored, "detail",
+		a->result->completeness.detail));
 	json_object_set_new(o, "rules", rules);
 	json_object_set_new(o, "references", strings_refs(a));
 	return o;

@@ -91,7 +91,9 @@ static void md_determination(struct out *o, const struct report_analysis *a)
 		   res->elicitation.epochs, m->min_epochs, res->elicitation.scaffolds,
 		   m->min_scaffolds, res->elicitation.token_budget,
 		   m->min_token_budget);
-	out_puts(o, "Token budget source: ");
+	out_puts(o, "Completeness: ");
+	out_md(o, res->completeness.detail);
+	out_puts(o, ". Token budget source: ");
 	out_md(o, a->token_note);
 	out_puts(o, ".\n\n| rule | type | verdict | value [lower, upper] | threshold "
 		 "| tasks | evidence |\n|---|---|---|---|---|---|---|\n");

@@ -185,10 +185,13 @@ const char *report_verdict_value(const struct policy_rule_result *rr,
 		     rr->rule->type == RULE_EVIDENCE ? 0 : 3;
 
 	if (rr->verdict == VERDICT_NOT_APPLICABLE ||
-	    rr->verdict == VERDICT_NOT_EVALUABLE)
+	    (rr->verdict == VERDICT_NOT_EVALUABLE &&
+	     (rr->rule->type != RULE_INTEGRITY || rr->value.level <= 0)))
 		snprintf(buf, n, "-");
 	else if (rr->rule->type == RULE_EVIDENCE)
 		snprintf(buf, n, "%.0f successes", report_finite(rr->value.est));
+	else if (rr->rule->type == RULE_INTEGRITY)
+		snprintf(buf, n, "%.1f%% lost", 100 * report_finite(rr->value.est));
 	else
 		report_fmt_interval(&rr->value, digits, buf, n);
 	return buf;

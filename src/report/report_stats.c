@@ -264,7 +264,14 @@ static enum err determine(struct report_analysis *a, struct errmsg *e)
 	struct policy_input in = { .candidate = &a->cand.run, .references = refs,
 				   .scaffolds = a->scaffolds,
 				   .token_budget = a->token_budget };
+	const struct report *r = a->cand.rep;
 	enum err rc = ERR_OK;
+
+	in.attempts = (struct policy_attempts){
+		.given = true, .attempts = r->attempts,
+		.invalid = r->infra_failures + r->interrupted,
+		.planned = (int)r->n_tasks * r->run.epochs,
+		.unscored = r->unscored };
 
 	for (size_t i = 0; i < a->nrefs; i++)
 		if (a->refs[i].run.ntasks)

@@ -84,6 +84,7 @@ static void term_determination(const struct report_analysis *a, FILE *out)
 		res->elicitation.epochs, m->min_epochs, res->elicitation.scaffolds,
 		m->min_scaffolds, res->elicitation.token_budget,
 		m->min_token_budget, res->elicitation.adequate ? "" : ": below");
+	fprintf(out, "  completeness: %s\n", res->completeness.detail);
 	if (!a->token_budget)
 		fprintf(out, "  token budget: %s\n", a->token_note);
 	fprintf(out, "  %-22s %-16s %-15s %s\n", "rule", "type", "verdict",

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bug.h"
 #include "base/fsutil.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -144,14 +145,15 @@ static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
 
 static void hosts_text(const struct sbx_episode *ep, size_t self, struct buf *o)
 {
+	/* names and addresses are short and few: the default cap holds them */
 	if (buf_adds(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
 		     "ip6-loopback\n"))
-		abort();
+		BUG("/etc/hosts over its buffer cap");
 	if (ep->n == 1 && buf_printf(o, "127.0.1.1\t%s\n", ep->boxes[0].name))
-		abort();
+		BUG("/etc/hosts over its buffer cap");
 	for (size_t i = 0; ep->n > 1 && i < ep->n; i++)
 		if (buf_printf(o, "%s\t%s\n", ep->boxes[i].addr, ep->boxes[i].name))
-			abort();
+			BUG("/etc/hosts over its buffer cap");
 	(void)self;
 }
 

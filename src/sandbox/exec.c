@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bug.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -191,15 +192,18 @@ static char *assemble(struct sbx_pending *px, int i, uint64_t total,
 	size_t got = px->head[i].len + px->tail[i].len;
 
 	buf_init(&o, BUF_MAX_DEFAULT);
+	/* head and tail are capped far below BUF_MAX_DEFAULT */
 	if (buf_add(&o, px->head[i].data, px->head[i].len))
-		abort();
+		BUG("output head of %zu bytes over the buffer cap",
+		    px->head[i].len);
 	*trunc_out = total > got;
 	if (*trunc_out &&
 	    buf_printf(&o, "\n[... %llu bytes truncated ...]\n",
 		       (unsigned long long)(total - got)))
-		abort();
+		BUG("truncation mark over the buffer cap");
 	if (buf_add(&o, px->tail[i].data, px->tail[i].len))
-		abort();
+		BUG("output tail of %zu bytes over the buffer cap",
+		    px->tail[i].len);
 	return buf_detach(&o, len_out);
 }
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bug.h"
 #include "base/util.h"
 
 #define ETH_INDEX 100
@@ -52,8 +53,8 @@ static struct rtattr *nl_put(struct nlmsg *m, unsigned short type,
 	char *base = (char *)m;
 	struct rtattr *rta = (struct rtattr *)(void *)(base + NLMSG_ALIGN(h->nlmsg_len));
 
-	if (NLMSG_ALIGN(h->nlmsg_len) + RTA_SPACE(len) > sizeof(struct nlmsg))
-		abort(); /* fixed-size messages built here: a bug, not input */
+	/* fixed-size messages built here: a bug, not input */
+	BUG_ON(NLMSG_ALIGN(h->nlmsg_len) + RTA_SPACE(len) > sizeof(struct nlmsg));
 	rta->rta_type = type;
 	rta->rta_len = (unsigned short)RTA_LENGTH(len);
 	if (len)
@@ -132,8 +133,9 @@ static int nl_call(int fd, struct nlmsghdr *h, int *oper_out)
 
 static void enter(int ns)
 {
+	/* cannot fail for a live ns we hold, as root */
 	if (setns(ns, CLONE_NEWNET) < 0)
-		abort(); /* cannot happen for a live ns we hold, as root */
+		BUG("setns into a held network namespace: %s", strerror(errno));
 }
 
 static int socket_in(int ns, int domain, int type, int proto)

@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "base/bug.h"
 #include "stats_int.h"
 
 #define LOGIT_MAX_ITER 100
@@ -136,6 +137,9 @@ enum err stats_logit_fit_from(const double *x, const double *y, const double *w,
 {
 	struct stats_logit f = { 0 };
 
+	DEBUGASSERT(x && y && out);
+	for (size_t i = 0; w && i < n; i++)
+		DEBUGASSERT(w[i] > 0);
 	if (!mle_exists(x, y, n))
 		return err_set(e, ERR_INVAL, "logistic fit: no maximum-likelihood "
 			       "estimate (separated data or one distinct x)");

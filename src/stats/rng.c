@@ -9,6 +9,8 @@
  */
 #include "stats.h"
 
+#include "base/bug.h"
+
 static uint64_t rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
@@ -51,7 +53,11 @@ uint64_t stats_rng_next(struct stats_rng *r)
  * for n < 2^32 the bias is below 2^-32, far under bootstrap noise. */
 uint64_t stats_rng_below(struct stats_rng *r, uint64_t n)
 {
-	unsigned __int128 m = (unsigned __int128)stats_rng_next(r) * n;
+	unsigned __int128 m;
+
+	DEBUGASSERT(n >= 1);
+	m = (unsigned __int128)stats_rng_next(r) * n;
 
 	return (uint64_t)(m >> 64);
 }
+

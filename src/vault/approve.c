@@ -56,11 +56,9 @@ enum err vault_request_create(const struct vault_archive *a,
 			      int64_t expires_unix, struct buf *request_out,
 			      struct buf *secret_out, struct errmsg *e)
 {
-	unsigned char pk[32], *sk = sodium_malloc(32);
+	unsigned char pk[32], *sk = vsecure_alloc(32);
 	enum err rc;
 
-	if (!sk)
-		abort();
 	if (!vault_token_ok(run_id, strlen(run_id)))
 		rc = err_set(e, ERR_INVAL, "bad run id '%s'", run_id);
 	else if (!*reason || strlen(reason) > REASON_MAX ||
@@ -167,9 +165,7 @@ enum err vault_request_parse(const char *text, size_t len,
 
 	if (!rc && vlines_next(&l, &line, &n, &unterm)) {
 		/* the secret file: one more line */
-		r->secret = sodium_malloc(32);
-		if (!r->secret)
-			abort();
+		r->secret = vsecure_alloc(32);
 		if (unterm || l.p != l.end || vfields_split(line, n, &f, e) ||
 		    f.n != 2 || !vfield_is(&f, 0, "request-secret") ||
 		    vb64_decode_exact(f.s[1], f.len[1], r->secret, 32,
@@ -280,14 +276,12 @@ enum err vault_approve(const struct vault_archive *a,
 		       struct buf *approval_out, struct errmsg *e)
 {
 	const struct vault_archive_custodian *c;
-	unsigned char *share = sodium_malloc(VAULT_SHARE_LEN);
+	unsigned char *share = vsecure_alloc(VAULT_SHARE_LEN);
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	struct vault_request r;
 	size_t idx;
 	enum err rc;
 
-	if (!share)
-		abort();
 	rc = vault_request_parse(request_text, request_len, &r, e);
 	if (rc) {
 		sodium_free(share);

@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "vault/vault.h"
+#include "vault/vault_int.h"
 
 #define KEYLEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -84,12 +85,7 @@ enum err vault_atrest_load(const char *path, struct vault_atrest **k_out,
 		return rc;
 	}
 	k = xcalloc(1, sizeof(*k));
-	k->key = sodium_malloc(KEYLEN);
-	if (!k->key) {
-		free(k);
-		free(p);
-		return err_set(e, ERR_NOMEM, "cannot lock memory for the store key");
-	}
+	k->key = vsecure_alloc(KEYLEN);
 	rc = path_exists(p) ? read_key(p, k->key, e) : create_key(p, k->key, e);
 	free(p);
 	if (rc) {

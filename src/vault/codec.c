@@ -1,6 +1,6 @@
 /*
- * codec.c - base64 through libsodium and the strict line/field reader
- * used by the vault's text formats.
+ * codec.c - base64 through libsodium, the strict line/field reader used
+ * by the vault's text formats, and the secure allocation.
  */
 #include "vault/vault_int.h"
 
@@ -9,6 +9,15 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+
+void *vsecure_alloc(size_t n)
+{
+	void *p = sodium_malloc(n ? n : 1);
+
+	if (!p)
+		xalloc_die(n);
+	return p;
+}
 
 enum err vb64_add(struct buf *b, const void *p, size_t n)
 {

@@ -75,9 +75,7 @@ static struct vault_seckey *seckey_alloc(void)
 {
 	struct vault_seckey *k = xcalloc(1, sizeof(*k));
 
-	k->secret = sodium_malloc(SECRET_LEN);
-	if (!k->secret)
-		abort(); /* out of memory, as xmalloc */
+	k->secret = vsecure_alloc(SECRET_LEN);
 	return k;
 }
 
@@ -218,11 +216,9 @@ static enum err add_secret(const struct vault_seckey *k, const char *pass,
 {
 	size_t n = secret_len(k->pub.kind);
 	size_t clen = n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	unsigned char *key = sodium_malloc(32), *ct = sodium_malloc(clen);
+	unsigned char *key = vsecure_alloc(32), *ct = vsecure_alloc(clen);
 	enum err rc = ERR_OK;
 
-	if (!key || !ct)
-		abort();
 	sodium_mprotect_readonly(k->secret);
 	if (pass) {
 		rc = derive_key(pass, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -417,11 +413,9 @@ static enum err open_secret(const struct keyfile *kf, const char *data,
 {
 	size_t n = secret_len(kf->kind);
 	size_t clen = n + (kf->encrypted ? crypto_aead_xchacha20poly1305_ietf_ABYTES : 0);
-	unsigned char *ct = sodium_malloc(clen), *key = sodium_malloc(32);
+	unsigned char *ct = vsecure_alloc(clen), *key = vsecure_alloc(32);
 	enum err rc;
 
-	if (!ct || !key)
-		abort();
 	rc = vb64_decode_exact(kf->secret_b64, kf->secret_b64_len, ct, clen,
 			       "secret", e);
 	if (!rc && kf->encrypted) {
@@ -516,9 +510,7 @@ static char *pass_dup(const char *s, size_t n)
 
 	if (n && s[n - 1] == '\n')
 		n--;
-	p = sodium_malloc(n + 1);
-	if (!p)
-		abort();
+	p = vsecure_alloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

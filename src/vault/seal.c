@@ -272,12 +272,10 @@ static char *task_id_of(const char *dir)
 static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 			  struct vault_archive_task *t, struct errmsg *e)
 {
-	unsigned char ad[32], *key = sodium_malloc(32);
+	unsigned char ad[32], *key = vsecure_alloc(32);
 	struct buf plain;
 	enum err rc;
 
-	if (!key)
-		abort();
 	t->id = task_id_of(dir);
 	if (!vault_token_ok(t->id, strlen(t->id))) {
 		sodium_free(key);
@@ -343,12 +341,10 @@ static enum err header_custodians(struct sealing *s,
 				  struct errmsg *e)
 {
 	size_t n = o->ncustodians;
-	unsigned char *shares = sodium_malloc(n * VAULT_SHARE_LEN);
+	unsigned char *shares = vsecure_alloc(n * VAULT_SHARE_LEN);
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	enum err rc;
 
-	if (!shares)
-		abort();
 	rc = vault_shamir_split(s->suite_key, 32, o->threshold, (unsigned)n,
 				shares, e);
 	for (size_t i = 0; !rc && i < n; i++) {
@@ -534,9 +530,7 @@ enum err vault_suite_seal(const struct vault_seal_opts *o,
 	}
 	memset(&s, 0, sizeof(s));
 	randombytes_buf(s.archive_id, sizeof(s.archive_id));
-	s.suite_key = sodium_malloc(32);
-	if (!s.suite_key)
-		abort();
+	s.suite_key = vsecure_alloc(32);
 	randombytes_buf(s.suite_key, 32);
 	{
 		unsigned char check[32];

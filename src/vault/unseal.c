@@ -273,16 +273,12 @@ static enum err open_task(const struct vault_archive *a, uint32_t i,
 {
 	const struct vault_archive_task *at = &a->tasks[i];
 	crypto_secretstream_xchacha20poly1305_state st;
-	unsigned char ad[32], *key = sodium_malloc(32);
+	unsigned char ad[32], *key = vsecure_alloc(32);
 	enum err rc = ERR_OK;
 
-	if (!key)
-		abort();
 	t->id = xstrdup(at->id);
 	t->plain_len = (size_t)at->plain_len;
-	t->plain = sodium_malloc(t->plain_len ? t->plain_len : 1);
-	if (!t->plain)
-		abort();
+	t->plain = vsecure_alloc(t->plain_len ? t->plain_len : 1);
 	vault_task_ad(a->archive_id, i, at->id, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    key, NULL, NULL, at->wrapped_key + 24, VAULT_WRAP_LEN - 24,
@@ -326,13 +322,11 @@ static enum err decrypt_all(const struct vault_archive *a,
 			    const struct gathered *g,
 			    struct vault_suite_content **out, struct errmsg *e)
 {
-	unsigned char *sk = sodium_malloc(32), *kek = sodium_malloc(32);
+	unsigned char *sk = vsecure_alloc(32), *kek = vsecure_alloc(32);
 	unsigned char check[32];
 	struct vault_suite_content *c = xcalloc(1, sizeof(*c));
 	enum err rc;
 
-	if (!sk || !kek)
-		abort();
 	rc = vault_shamir_combine(g->shares, a->threshold, 32, sk, e);
 	if (!rc) {
 		vault_suite_subkeys(sk, kek, check);
@@ -400,9 +394,7 @@ enum err vault_suite_unseal(const struct vault_archive *a,
 		vault_request_release(&r);
 		return rc;
 	}
-	g.shares = sodium_malloc((size_t)a->threshold * VAULT_SHARE_LEN);
-	if (!g.shares)
-		abort();
+	g.shares = vsecure_alloc((size_t)a->threshold * VAULT_SHARE_LEN);
 	g.count = 0;
 	g.from = xmalloc(a->ncustodians * sizeof(int));
 	for (size_t i = 0; i < a->ncustodians; i++)

@@ -27,6 +27,11 @@ enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
 			   unsigned char **out, size_t *len_out,
 			   const char *what, struct errmsg *e) MUST_CHECK;
 
+/* The one secure allocation: sodium_malloc(n) (guard pages, mlock where
+ * the limit allows, canary), freed with sodium_free (which wipes); running
+ * out of memory aborts as xmalloc does. */
+void *vsecure_alloc(size_t n);
+
 /* JSON is written with base/jsonw.h (DSSE envelopes, audit entries); the
  * vault never parses JSON except DSSE envelopes, through base/ytree. */
 

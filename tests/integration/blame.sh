@@ -58,4 +58,41 @@ if [ "$(rows)" = "submitted-wrong|none" ] && grep -q 'Read-only file system' "$T
 	ok "init's oom_score_adj cannot be raised; an OOM kills the command, not the box"
 else bad "OOM the box's init" "$(rows) $(grep -E 'output|error' "$TMP/show" | head -5)"; fi
 
+# 3. infrastructure failures are never dropped: one epoch scored, the other
+#    lost to the provider (HTTP 500 on every attempt). The run is
+#    incomplete, every report shows the loss per task, and the default
+#    policy cannot clear the model on it.
+FLAG='{"kind":"tool_call","name":"submit","arguments":{"flag":"flag{files-only-example}","answers":["base64"]}}'
+E500='{"kind":"status","status":500}'
+printf '%s\n' "$FLAG" "$E500" "$E500" "$E500" "$E500" "$E500" "$E500" >"$TMP/s.jsonl"
+"$MOCKMODEL" --script "$TMP/s.jsonl" --idle-exit 120 >"$TMP/port" &
+mock=$!
+for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
+RUN=$(OPENAI_API_KEY=k "$ASSAY" run --suite "$ASSAY_SOURCE_DIR/tests/data/tasks/files-only" \
+	--model openai/m --base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --epochs 2 -j 1 \
+	--max-retries 0 --store "$DB" --json 2>"$TMP/err" | run_id)
+kill $mock 2>/dev/null; wait $mock 2>/dev/null
+st=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=${RUN:-0}")
+[ "$st" = incomplete ] && ok "a (task, epoch) without a scored attempt leaves the run incomplete" ||
+	bad "run status" "$st $(rows) $(tail -2 "$TMP/err")"
+P=$ASSAY_SOURCE_DIR/policies/default.yaml
+"$ASSAY" report "$RUN" --store "$DB" --policy "$P" --format json -o "$TMP/r.json" 2>"$TMP/err"
+v=$(json_get "$TMP/r.json" 'j["tasks"][0]["epochs"], j["tasks"][0]["infra_failures"], j["tasks"][0]["unscored"], j["determination"]["determination"], [r["verdict"] for r in j["determination"]["rules"] if r["name"]=="run-integrity"][0], j["determination"]["completeness"]["complete"]')
+[ "$v" = "1 3 1 inconclusive not-evaluable False" ] &&
+	ok "json: per-task infra and unscored; the policy cannot clear the model" || bad "json report" "$v $(cat "$TMP/err")"
+"$ASSAY" report "$RUN" --store "$DB" --policy "$P" >"$TMP/term" 2>&1
+grep -Eq '^files-only +[a-z]+ +[0-9]+ +1/1 .* 3 +1  ' "$TMP/term" && grep -q "incomplete" "$TMP/term" &&
+	ok "term: infra and unscored per task, the run incomplete" || bad "term report" "$(head -12 "$TMP/term")"
+"$ASSAY" report "$RUN" --store "$DB" --policy "$P" --format md -o "$TMP/r.md" 2>"$TMP/err"
+grep -Eq '^\| files-only \|.*\| 3 \| 1 \|$' "$TMP/r.md" && ok "markdown: infra and unscored per task" ||
+	bad "md report" "$(grep files-only "$TMP/r.md")"
+"$ASSAY" report "$RUN" --store "$DB" --policy "$P" --format html -o "$TMP/r.html" 2>"$TMP/err"
+python3 - "$TMP/r.html" <<'PY' && ok "html: infra and unscored per task" || bad "html report" "$(grep -o '<tr id="task-0">.*' "$TMP/r.html" | head -c 600)"
+import re, sys
+h = open(sys.argv[1]).read()
+row = re.search(r'<tr id="task-0">(.*?)</tr>', h, re.S).group(1)
+cells = re.findall(r'<td[^>]*>(.*?)</td>', row, re.S)
+sys.exit(0 if cells[-3:-1] == ['3', '1'] else 1)
+PY
+
 finish

@@ -8,7 +8,10 @@
 #include <cmocka.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/fsutil.h"
@@ -32,6 +35,76 @@ static void test_buf_cap(void **state)
 	assert_string_equal(b.data, "42-x");
 	assert_int_equal(buf_printf(&b, "%s", "toolong"), ERR_LIMIT);
 	buf_release(&b);
+}
+
+/* A released or detached buffer is empty and reusable (git's
+ * strbuf_release): appending after release grows it again, never loops. */
+static void test_buf_reuse(void **state)
+{
+	struct buf b;
+	char *p;
+	size_t n;
+
+	(void)state;
+	buf_init(&b, 1024);
+	assert_int_equal(buf_adds(&b, "first"), ERR_OK);
+	buf_release(&b);
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	assert_int_equal(b.len, 0);
+	buf_release(&b);                         /* twice is harmless */
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "%s-%d", "again", 2), ERR_OK);
+	assert_string_equal(b.data, "again-2");
+	assert_int_equal(buf_add(&b, "x", 2000), ERR_LIMIT); /* same cap */
+	p = buf_detach(&b, &n);
+	assert_string_equal(p, "again-2");
+	assert_int_equal(n, 7);
+	free(p);
+	p = buf_detach(&b, &n);                  /* detach of an empty one */
+	assert_string_equal(p, "");
+	free(p);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_addch(&b, 'y'), ERR_OK);
+	assert_int_equal(b.len, 100);
+	buf_truncate(&b, 3);
+	assert_string_equal(b.data, "yyy");
+	buf_release(&b);
+}
+
+/* A broken contract is a BUG naming file, line and the condition in
+ * debug builds (the ASan build); release builds compile it out. */
+static void test_debugassert(void **state)
+{
+	int fds[2], status;
+	char out[512] = "";
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct buf b;
+
+		dup2(fds[1], 2);
+		buf_init(&b, 16);
+		buf_truncate(&b, 5);            /* past the end: a BUG */
+		_exit(7);
+	}
+	close(fds[1]);
+	assert_true(read(fds[0], out, sizeof(out) - 1) >= 0);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+#ifdef NDEBUG
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+#else
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "assay: BUG: "));
+	assert_non_null(strstr(out, "buf.c:"));
+	assert_non_null(strstr(out, "assertion failed: "));
+	assert_non_null(strstr(out, "len <= b->len"));
+#endif
 }
 
 static void test_file_read(void **state)
@@ -173,6 +246,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_reuse),
+		cmocka_unit_test(test_debugassert),
 		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_utf8),

@@ -223,6 +223,10 @@ static void test_parse_errors(void **state)
 		{ "policy: x\nrules:\n  - {name: a, type: frontier, required: maybe}\n",
 		  "true or false", 3 },
 		{ "- a\n- b\n", "must be a mapping", 1 },
+		{ "policy: x\nrules:\n  - {name: a, type: integrity, max_rate: 2}\n",
+		  "must be in [0, 1]", 3 },
+		{ "policy: x\nrules:\n  - {name: a, type: integrity, select: {tags: [x]}}\n",
+		  "unknown key 'select'", 3 },
 	};
 	char want[600];
 
@@ -475,6 +479,74 @@ static void test_bad_run_rejected(void **state)
 	policy_free(p);
 }
 
+/* ---- integrity and completeness ------------------------------------------ */
+
+static struct policy_result *evaluate_counts(const struct policy *p,
+					     const struct stats_run *c,
+					     const struct stats_run *ref,
+					     struct policy_attempts a)
+{
+	const struct stats_run *refs[1] = { ref };
+	struct policy_input in = { .candidate = c, .references = refs,
+				   .nreferences = 1, .scaffolds = 2,
+				   .token_budget = 5000, .attempts = a };
+	struct policy_result *r = NULL;
+	struct errmsg e;
+
+	if (policy_evaluate(p, &in, &r, &e) != ERR_OK) {
+		print_error("%s\n", e.text);
+		fail();
+	}
+	return r;
+}
+
+static void test_integrity(void **state)
+{
+	char text[4096];
+	struct runfx c, ref;
+	struct policy *p;
+	struct policy_result *r;
+	/* 300 pairs, all scored; 15 of 315 attempts lost: 4.8% */
+	struct policy_attempts ok = { true, 315, 15, NT * 10, 0 };
+	struct policy_attempts lossy = { true, 330, 30, NT * 10, 0 };
+	struct policy_attempts holes = { true, 300, 0, NT * 10, 2 };
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s  - name: run-integrity\n"
+		 "    type: integrity\n    max_rate: 0.05\n", policy_text);
+	p = parse_ok(text);
+	mk_run(&c, "cand", WEAK, 10, NT);
+	mk_run(&ref, "ref", REFERENCE, 10, NT);
+	r = evaluate_counts(p, &c.run, &ref.run, ok);
+	want_determination(r, DETERMINATION_NOT_DESIGNATED);
+	assert_int_equal(rule(r, "run-integrity")->verdict, VERDICT_NOT_TRIGGERED);
+	policy_result_free(r);
+	/* 9.1% lost: the same scores cannot clear the model */
+	r = evaluate_counts(p, &c.run, &ref.run, lossy);
+	want_determination(r, DETERMINATION_INCONCLUSIVE);
+	assert_int_equal(rule(r, "run-integrity")->verdict, VERDICT_NOT_EVALUABLE);
+	assert_non_null(strstr(r->reason, "run-integrity"));
+	assert_non_null(strstr(rule(r, "run-integrity")->detail, "30 of 330"));
+	policy_result_free(r);
+	/* no counts: the rule cannot pass */
+	r = evaluate(p, &c.run, &ref.run, 2);
+	want_determination(r, DETERMINATION_INCONCLUSIVE);
+	policy_result_free(r);
+	/* two (task, epoch) pairs never scored: incomplete, whatever the rate */
+	r = evaluate_counts(p, &c.run, &ref.run, holes);
+	want_determination(r, DETERMINATION_INCONCLUSIVE);
+	assert_false(r->completeness.complete);
+	assert_non_null(strstr(r->reason, "incomplete"));
+	policy_result_free(r);
+	/* positive evidence stands in an incomplete, lossy run */
+	mk_run(&c, "cand", STRONG, 10, NT);
+	lossy.unscored = 2;
+	r = evaluate_counts(p, &c.run, &ref.run, lossy);
+	want_determination(r, DETERMINATION_ADDITIONAL_SCRUTINY);
+	policy_result_free(r);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_frontier_theta),
 		cmocka_unit_test(test_degenerate_runs),
 		cmocka_unit_test(test_bad_run_rejected),
+		cmocka_unit_test(test_integrity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
