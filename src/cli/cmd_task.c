@@ -31,7 +31,7 @@ static void fail(struct verdict *v, const char *fmt, ...)
 
 static void fail(struct verdict *v, const char *fmt, ...)
 {
-	char msg[600];
+	char msg[1500];
 	va_list ap;
 
 	if (v->why)
@@ -90,10 +90,35 @@ static void scan_prompts(const struct task *t, const char *needle,
 			fail(v, "the %s appears in a prompt", what);
 }
 
+/* A ready port the service does not declare among its ports. */
+static void scan_ports(const struct task *t, struct verdict *v)
+{
+	for (size_t i = 0; i < t->n_services; i++) {
+		const struct task_service *s = &t->services[i];
+		char list[200] = "";
+		size_t used = 0;
+		bool found = false;
+		if (s->ready != TASK_READY_TCP)
+			continue;
+		for (size_t k = 0; k < s->n_ports; k++) {
+			found |= s->ports[k] == s->ready_port;
+			if (used < sizeof(list))
+				used += (size_t)snprintf(list + used, sizeof(list) -
+							 used, "%s%d", k ? ", " : "",
+							 s->ports[k]);
+		}
+		if (!found)
+			fail(v, "service '%s': ready port %d is not among its "
+			     "ports (%s)", s->name, s->ready_port,
+			     s->n_ports ? list : "it declares none");
+	}
+}
+
 static void static_scan(const struct task *t, struct verdict *v)
 {
 	char *hit;
 
+	scan_ports(t, v);
 	scan_prompts(t, t->canary, "canary", v);
 	for (size_t i = 0; i < t->n_answers; i++)
 		if (t->answers[i].answer && strlen(t->answers[i].answer) > 2)
@@ -196,23 +221,39 @@ static const char *first_error(const struct report *r, const char *id)
 	return "";
 }
 
+/* " (A; B)" from the non-empty parts, "" when all are empty. */
+static void parens(char *out, size_t n, const char *a, const char *b)
+{
+	bool ha = a && *a, hb = b && *b;
+
+	snprintf(out, n, "%s%s%s%s%s", ha || hb ? " (" : "", ha ? a : "",
+		 ha && hb ? "; " : "", hb ? b : "", ha || hb ? ")" : "");
+}
+
 static void judge(const struct task *t, const struct report *oracle,
 		  const struct report *null, int epochs, struct verdict *v)
 {
 	const struct report_task *o = row_for(oracle, t->id);
 	const struct report_task *z = row_for(null, t->id);
-	char oc[200];
+	char oc[200], infra[64] = "", why[300];
+	const char *err;
 
 	outcomes(o, oc, sizeof(oc));
+	if (o && o->infra_failures)
+		snprintf(infra, sizeof(infra), "%d infra failure%s",
+			 o->infra_failures, o->infra_failures == 1 ? "" : "s");
+	parens(why, sizeof(why), oc, infra);
+	err = first_error(oracle, t->id);
 	if (!o || o->successes != epochs || o->epochs != epochs)
-		fail(v, "baseline/oracle solved %d/%d epochs (%s; %d infra "
-		     "failures) %s", o ? o->successes : 0, epochs, oc,
-		     o ? o->infra_failures : 0, first_error(oracle, t->id));
+		fail(v, "baseline/oracle solved %d/%d epochs%s%s%s",
+		     o ? o->successes : 0, epochs, why, *err ? ": " : "", err);
 	outcomes(z, oc, sizeof(oc));
+	parens(why, sizeof(why), oc, NULL);
+	err = first_error(null, t->id);
 	if (!z || z->successes != 0 || z->epochs != epochs)
-		fail(v, "baseline/null solved %d/%d scored epochs (%s) %s",
-		     z ? z->successes : 0, z ? z->epochs : 0, oc,
-		     first_error(null, t->id));
+		fail(v, "baseline/null solved %d/%d scored epochs%s%s%s",
+		     z ? z->successes : 0, z ? z->epochs : 0, why,
+		     *err ? ": " : "", err);
 	if (o && o->answers_total && o->answers_ok != o->answers_total)
 		fail(v, "baseline/oracle answered %d/%d questions right",
 		     o->answers_ok, o->answers_total);

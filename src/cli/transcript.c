@@ -104,7 +104,7 @@ static json_t *turn_of(json_t *ev, json_int_t n)
 }
 
 struct building {
-	json_t *root, *turns, *notes, *last_turn, *submission;
+	json_t *root, *turns, *notes, *services, *last_turn, *submission;
 	json_int_t n_turns;
 };
 
@@ -150,6 +150,21 @@ static void take_event(struct building *b, const struct store_event *ev)
 				json_object_get(t, "answers") : json_array());
 		}
 		json_decref(t);
+	} else if (!strcmp(kind, "service")) {
+		json_t *v = json_object();
+		json_object_set_new(v, "service", str_or_null(j, "service"));
+		json_object_set_new(v, "state", str_or_null(j, "state"));
+		json_object_set_new(v, "alive", json_boolean(
+			json_is_true(json_object_get(j, "alive"))));
+		json_object_set(v, "exit", json_is_object(json_object_get(j,
+				"exit")) ? json_object_get(j, "exit") : json_null());
+		json_object_set_new(v, "stdout", str_or_null(j, "stdout"));
+		json_object_set_new(v, "stdout_truncated", json_boolean(
+			json_is_true(json_object_get(j, "stdout_truncated"))));
+		json_object_set_new(v, "stderr", str_or_null(j, "stderr"));
+		json_object_set_new(v, "stderr_truncated", json_boolean(
+			json_is_true(json_object_get(j, "stderr_truncated"))));
+		json_array_append_new(b->services, v);
 	} else if (!strcmp(kind, "score")) {
 		json_object_set(b->root, "score_event", j);
 	} else if (json_is_string(json_object_get(j, "note"))) {
@@ -204,6 +219,7 @@ json_t *transcript_build(const struct store_episode *ep,
 	b.root = json_object();
 	b.turns = json_array();
 	b.notes = json_array();
+	b.services = json_array();
 	b.submission = json_null();
 	json_object_set_new(b.root, "episode", episode_of(ep));
 	json_object_set_new(b.root, "scaffold", json_null());
@@ -214,6 +230,7 @@ json_t *transcript_build(const struct store_episode *ep,
 	json_object_del(b.root, "score_event");
 	json_object_set_new(b.root, "turns", b.turns);
 	json_object_set_new(b.root, "notes", b.notes);
+	json_object_set_new(b.root, "services", b.services);
 	json_object_set_new(b.root, "score", score_of(ep, b.submission));
 	json_object_set_new(b.root, "submission", b.submission);
 	return b.root;
@@ -328,6 +345,20 @@ static void put_text(FILE *f, const char *s, const char *indent)
 		fputc('\n', f);
 }
 
+/* One line of journal text: every control character escaped, newlines
+ * too; no newline added. */
+static void put_inline(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\x%02x", *++p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -434,6 +465,33 @@ static void write_head(FILE *f, const json_t *t)
 		      "assay)\n", f);
 }
 
+static void write_services(FILE *f, const json_t *svcs)
+{
+	static const char *const streams[] = { "stdout", "stderr" };
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(svcs, i, v) {
+		fputs("\n--- service '", f);
+		put_inline(f, jstr(v, "service") ? jstr(v, "service") : "?");
+		fputs("': ", f);
+		put_inline(f, jstr(v, "state") ? jstr(v, "state") : "?");
+		fputc('\n', f);
+		for (int k = 0; k < 2; k++) {
+			char key[32];
+			const char *text = jstr(v, streams[k]);
+			if (!text || !*text)
+				continue;
+			snprintf(key, sizeof(key), "  %s | ", streams[k]);
+			put_text(f, text, key);
+			snprintf(key, sizeof(key), "%s_truncated", streams[k]);
+			if (json_is_true(json_object_get(v, key)))
+				fprintf(f, "  [%s truncated: the middle was cut]\n",
+					streams[k]);
+		}
+	}
+}
+
 void transcript_write_text(const json_t *t, FILE *f)
 {
 	const json_t *turns = json_object_get(t, "turns");
@@ -458,6 +516,7 @@ void transcript_write_text(const json_t *t, FILE *f)
 		put_text(f, jstr(json_array_get(notes, k), "text") ?
 			 jstr(json_array_get(notes, k), "text") : "", "  ");
 	}
+	write_services(f, json_object_get(t, "services"));
 	fprintf(f, "\n--- score %lld  outcome ", (long long)jint(score, "score"));
 	put_text(f, jstr(ep, "outcome") ? jstr(ep, "outcome") :
 		 jstr(ep, "status") ? jstr(ep, "status") : "?", "");

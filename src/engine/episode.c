@@ -366,6 +366,64 @@ static void fill_usage(struct store_episode *rec, const struct agent_result *r)
 	rec->infra_retries = r->infra_retries;
 }
 
+static void journal_exit(struct jsonw *w, const struct sbx_service_state *st)
+{
+	jsonw_key(w, "exit");
+	if (!st->exited) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_obj(w);
+	if (st->how == SBX_SIGNALED) {
+		jsonw_kstr(w, "how", "signaled");
+		jsonw_kint(w, "signal", st->term_signal);
+	} else {
+		jsonw_kstr(w, "how", "exited");
+		jsonw_kint(w, "status", st->exit_code);
+	}
+	jsonw_obj_end(w);
+}
+
+/* Each started service's state and captured output, as a `service`
+ * event (a box busy with a command or dead is skipped). */
+static void journal_services(struct episode *ep)
+{
+	for (size_t i = 0; ep->sbx && i < ep->task->n_services; i++) {
+		const char *name = ep->task->services[i].name;
+		struct sbx_box *b = sbx_episode_box(ep->sbx, name);
+		struct sbx_service_state st;
+		struct errmsg e;
+		struct buf json;
+		struct jsonw w;
+		char how[160];
+
+		if (!b || sbx_service_state(b, true, &st, &e) != ERR_OK)
+			continue;
+		if (!st.started) {
+			sbx_service_state_release(&st);
+			continue;
+		}
+		buf_init(&json, 16 * SBX_SERVICE_CAP);
+		jsonw_init(&w, &json, JSONW_LOSSY);
+		jsonw_obj(&w);
+		jsonw_kstr(&w, "service", name);
+		jsonw_kstr(&w, "state", sbx_service_state_text(&st, how,
+							       sizeof(how)));
+		jsonw_kbool(&w, "alive", st.alive);
+		journal_exit(&w, &st);
+		jsonw_key(&w, "stdout");
+		jsonw_strn(&w, st.out, st.out_len);
+		jsonw_kbool(&w, "stdout_truncated", st.out_truncated);
+		jsonw_key(&w, "stderr");
+		jsonw_strn(&w, st.err, st.err_len);
+		jsonw_kbool(&w, "stderr_truncated", st.err_truncated);
+		jsonw_obj_end(&w);
+		journal_doc(ep, "service", &w, &json);
+		buf_release(&json);
+		sbx_service_state_release(&st);
+	}
+}
+
 static void record(struct episode *ep, const char *outcome, const char *cls,
 		   const char *error, const struct score_result *sr)
 {
@@ -389,6 +447,7 @@ static void record(struct episode *ep, const char *outcome, const char *cls,
 	}
 	if (ep->agent)
 		fill_usage(rec, agent_result(ep->agent));
+	journal_services(ep);
 	rec->finished_ms = wall_ms();
 	rec->wall_ms = (now_us() - ep->start_us) / 1000;
 	if (!ep->store_failed &&

@@ -27,6 +27,7 @@
 
 #define NET_UP_TIMEOUT_MS 3000
 #define READY_DEFAULT_MS 30000
+#define SVC_CHECK_MS 50         /* how often a booting service is looked at */
 #define NAME_MAX_LEN 63
 
 static char **strv_copy(const char *const *v)
@@ -424,10 +425,60 @@ static enum err cmd_step(struct sbx_box *b, int64_t deadline, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* A service that died or never became ready: the error says how it ended
+ * and how its stderr (else its stdout) ends. */
+static enum err service_failed(struct sbx_episode *ep, struct sbx_box *b,
+			       enum err code, const char *what,
+			       struct errmsg *e)
+{
+	struct sbx_service_state st;
+	struct errmsg se;
+	char how[160] = "", *tail = NULL;
+
+	if (!b->px.active && !b->dead &&
+	    sbx_service_state(b, true, &st, &se) == ERR_OK) {
+		sbx_service_state_text(&st, how, sizeof(how));
+		tail = sbx_last_lines(st.err_len ? st.err : st.out,
+				      st.err_len ? st.err_len : st.out_len,
+				      5, 300);
+		err_set(e, code, "episode '%s': service '%s' %s (%s)%s%s%s%s",
+			ep->name, b->name, what, how, *tail ? "; its " : "",
+			*tail ? (st.err_len ? "stderr" : "stdout") : "",
+			*tail ? " ends: " : "", tail);
+		free(tail);
+		sbx_service_state_release(&st);
+		return code;
+	}
+	return err_set(e, code, "episode '%s': service '%s' %s", ep->name,
+		       b->name, what);
+}
+
+/* The entrypoint and all it started are gone: no point waiting. */
+static enum err check_alive(struct sbx_episode *ep, struct sbx_box *b,
+			    struct errmsg *e)
+{
+	struct sbx_service_state st;
+	int64_t now = now_ms();
+	enum err rc;
+
+	if (!b->argv || !b->argv[0] || b->probe_exec || now < b->svc_due)
+		return ERR_OK;
+	b->svc_due = now + SVC_CHECK_MS;
+	rc = sbx_service_state(b, false, &st, e);
+	if (rc)
+		return err_prefix(e, "episode '%s'", ep->name);
+	if (st.started && !st.alive)
+		return service_failed(ep, b, ERR_SANDBOX, "exited before it was "
+				      "ready", e);
+	return ERR_OK;
+}
+
 static enum err probe_box(struct sbx_episode *ep, struct sbx_box *b,
 			  int64_t now, struct errmsg *e)
 {
 	int64_t deadline = ep->ready_start + b->ready_timeout_ms;
+	char what[120];
+	enum err rc;
 
 	if (b->dead)
 		return err_set(e, ERR_SANDBOX, "episode '%s': service '%s' died "
@@ -437,16 +488,22 @@ static enum err probe_box(struct sbx_episode *ep, struct sbx_box *b,
 		tcp_step(ep, b, now);
 	else if (b->ready == SBX_READY_CMD &&
 		 (b->probe_exec || now_us() >= b->probe_due)) {
-		enum err rc = cmd_step(b, deadline, e);
+		rc = cmd_step(b, deadline, e);
 		if (rc)
 			return err_prefix(e, "episode '%s': service '%s'",
 					  ep->name, b->name);
 	}
-	if (!b->is_ready && now_ms() >= deadline)
-		return err_set(e, ERR_TIMEOUT, "episode '%s': service '%s' not "
-			       "ready after %d ms (%s)", ep->name, b->name,
-			       b->ready_timeout_ms, b->ready == SBX_READY_TCP ?
-			       "tcp port" : "ready command");
+	if (!b->is_ready && (rc = check_alive(ep, b, e)))
+		return rc;
+	if (!b->is_ready && now_ms() >= deadline) {
+		if (b->ready == SBX_READY_TCP)
+			snprintf(what, sizeof(what), "not ready after %d ms (tcp "
+				 "port %d)", b->ready_timeout_ms, b->ready_port);
+		else
+			snprintf(what, sizeof(what), "not ready after %d ms "
+				 "(ready command)", b->ready_timeout_ms);
+		return service_failed(ep, b, ERR_TIMEOUT, what, e);
+	}
 	return ERR_OK;
 }
 

@@ -184,27 +184,31 @@ int sbx_exec_timeout_ms(const struct sbx_box *b)
 	return left < 0 ? 0 : left > 1 << 30 ? 1 << 30 : (int)left;
 }
 
-/* head + marker + tail of one stream, as an owned string */
-static char *assemble(struct sbx_pending *px, int i, uint64_t total,
-		      size_t *len_out, bool *trunc_out)
+char *sbx_assemble(const struct buf *head, const struct buf *tail,
+		   uint64_t total, size_t *len_out, bool *trunc_out)
 {
 	struct buf o;
-	size_t got = px->head[i].len + px->tail[i].len;
+	size_t got = head->len + tail->len;
 
 	buf_init(&o, BUF_MAX_DEFAULT);
 	/* head and tail are capped far below BUF_MAX_DEFAULT */
-	if (buf_add(&o, px->head[i].data, px->head[i].len))
-		BUG("output head of %zu bytes over the buffer cap",
-		    px->head[i].len);
+	if (buf_add(&o, head->data, head->len))
+		BUG("output head of %zu bytes over the buffer cap", head->len);
 	*trunc_out = total > got;
 	if (*trunc_out &&
 	    buf_printf(&o, "\n[... %llu bytes truncated ...]\n",
 		       (unsigned long long)(total - got)))
 		BUG("truncation mark over the buffer cap");
-	if (buf_add(&o, px->tail[i].data, px->tail[i].len))
-		BUG("output tail of %zu bytes over the buffer cap",
-		    px->tail[i].len);
+	if (buf_add(&o, tail->data, tail->len))
+		BUG("output tail of %zu bytes over the buffer cap", tail->len);
 	return buf_detach(&o, len_out);
+}
+
+static char *assemble(struct sbx_pending *px, int i, uint64_t total,
+		      size_t *len_out, bool *trunc_out)
+{
+	return sbx_assemble(&px->head[i], &px->tail[i], total, len_out,
+			    trunc_out);
 }
 
 static void finish(struct sbx_box *b, struct sbx_exec_result *res, bool died)

@@ -172,6 +172,35 @@ enum err sbx_exec(struct sbx_box *b, const struct sbx_exec_req *req,
 		  struct sbx_exec_result *res, struct errmsg *e) MUST_CHECK;
 void sbx_exec_result_release(struct sbx_exec_result *r);
 
+/* A service box's entrypoint: whether it runs, how it ended, and what it
+ * wrote (stdout and stderr, each kept within 16 KiB, head and tail around
+ * a "[... N bytes truncated ...]" marker, as a command's). */
+#define SBX_SERVICE_CAP (16 * 1024)   /* bytes kept per stream */
+struct sbx_service_state {
+	bool started;              /* an entrypoint was started */
+	bool exited;               /* the entrypoint process ended: how,
+	                              exit_code / term_signal are valid */
+	bool alive;                /* some process still runs in the box (the
+	                              entrypoint, or what it left behind) */
+	enum sbx_exit how;         /* SBX_EXITED or SBX_SIGNALED */
+	int exit_code, term_signal;
+	char *out, *err;           /* with_output only; NUL-terminated */
+	size_t out_len, err_len;
+	bool out_truncated, err_truncated;
+};
+/* Ask the box's init (not while a command runs in the box). */
+enum err sbx_service_state(struct sbx_box *b, bool with_output,
+			   struct sbx_service_state *st,
+			   struct errmsg *e) MUST_CHECK;
+void sbx_service_state_release(struct sbx_service_state *st);
+/* "exited with status 3", "killed by signal 9", "running", ... */
+const char *sbx_service_state_text(const struct sbx_service_state *st,
+				   char *buf, size_t n);
+/* The last lines of s (at most max_lines lines, max_bytes bytes), on one
+ * line: control characters shown as '?', lines joined with " | ". Empty
+ * when s is. Caller frees. */
+char *sbx_last_lines(const char *s, size_t len, int max_lines, size_t max_bytes);
+
 /* Kill every process in the box except its init (before a hidden check
  * runs, so nothing the agent left behind can touch the checker). */
 enum err sbx_box_kill_all(struct sbx_box *b, struct errmsg *e) MUST_CHECK;

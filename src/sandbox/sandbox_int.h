@@ -43,6 +43,8 @@ enum sbx_msg_type {
 	SBX_M_SYMLINK,   /* struct sbx_m_file + path; blob = target */
 	SBX_M_GET,       /* struct sbx_m_file (size = max) + path */
 	SBX_M_KILLALL,   /* no payload */
+	SBX_M_SVC,       /* uint32 want_output: the service entrypoint's
+	                    state (and its captured output) */
 	/* init -> harness */
 	SBX_M_HELLO = 100, /* init is up; no payload */
 	SBX_M_SETUP_ERR,   /* struct sbx_m_setup_err (child or init set-up) */
@@ -50,6 +52,8 @@ enum sbx_msg_type {
 	SBX_M_EXIT,        /* struct sbx_m_exit */
 	SBX_M_ACK,         /* struct sbx_m_ack */
 	SBX_M_FDATA,       /* bytes of a file asked for by GET */
+	SBX_M_SVC_STATE,   /* struct sbx_m_svc, after the OUT chunks of the
+	                      entrypoint's output when asked for */
 };
 
 struct sbx_msg {
@@ -81,6 +85,19 @@ struct sbx_m_exit {
 	uint64_t out_total;    /* bytes the command wrote, kept or not */
 	uint64_t err_total;
 	int64_t wall_us;
+};
+
+/* The service entrypoint of a box. Its stdout and stderr go to init
+ * through pipes and are kept within SBX_SVC_CAP per stream (head and
+ * tail, as a command's). */
+#define SBX_SVC_CAP (16 * 1024)     /* = SBX_SERVICE_CAP */
+struct sbx_m_svc {
+	uint32_t started;      /* an entrypoint was started */
+	uint32_t exited;       /* and its process was reaped: status valid */
+	int32_t status;        /* wait status */
+	uint32_t others;       /* processes besides init alive in the box */
+	uint64_t out_total;    /* bytes it wrote, kept or not */
+	uint64_t err_total;
 };
 
 struct sbx_m_out {
@@ -264,6 +281,7 @@ struct sbx_box {
 	int64_t probe_due;     /* us (monotonic): next probe */
 	int64_t probe_until;   /* ms: this connect attempt gives up */
 	int probe_backoff_us;
+	int64_t svc_due;       /* ms: next look whether the entrypoint died */
 };
 
 struct sbx_episode {
@@ -332,6 +350,10 @@ enum err sbx_recv(struct sbx_box *b, int64_t deadline_ms, struct sbx_msg *hdr,
 enum err sbx_wait_ack(struct sbx_box *b, int64_t deadline_ms,
 		      struct sbx_m_ack *ack, struct errmsg *e) MUST_CHECK;
 void sbx_box_mark_dead(struct sbx_box *b);
+/* exec.c: head + "[... N bytes truncated ...]" + tail of one stream, as
+ * an owned NUL-terminated string */
+char *sbx_assemble(const struct buf *head, const struct buf *tail,
+		   uint64_t total, size_t *len_out, bool *trunc_out);
 
 /* exec.c */
 enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,

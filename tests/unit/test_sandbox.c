@@ -437,6 +437,111 @@ static void test_service_never_ready(void **state)
 	sbx_episode_free(ep);
 }
 
+/* An entrypoint that exits fails the start at once, with its status and
+ * the end of its stderr, long before the ready timeout; its output is
+ * kept and its state read back. */
+static void test_service_exits(void **state)
+{
+	const char *const crash[] = { "sh", "-c", "echo up; echo line1 >&2; "
+				      "printf 'bad\\033[2Jthing\\n' >&2; exit 4", NULL };
+	struct sbx_box_spec svc = {
+		.name = "crash", .image = "host", .argv = crash,
+		.ready = SBX_READY_TCP, .ready_port = 9, .ready_timeout_ms = 60000,
+	};
+	struct sbx_episode_spec spec = {
+		.name = "t-crash", .agent = { .name = "agent", .image = "host" },
+		.services = &svc, .n_services = 1,
+	};
+	struct sbx_episode *ep = NULL;
+	struct sbx_service_state st;
+	struct errmsg e = { 0 };
+	int64_t t0;
+
+	(void)state;
+	NEED_BOX();
+	if (sbx_episode_new(&spec, &ep, &e))
+		fail_msg("episode_new: %s", e.text);
+	t0 = now_ms();
+	assert_int_equal(sbx_episode_start(ep, &e), ERR_SANDBOX);
+	assert_true(now_ms() - t0 < 30000);
+	assert_non_null(strstr(e.text, "service 'crash' exited before it was "
+			       "ready (exited with status 4); its stderr ends: "
+			       "line1 | bad?[2Jthing"));
+	assert_int_equal(sbx_service_state(sbx_episode_box(ep, "crash"), true,
+					   &st, &e), ERR_OK);
+	assert_true(st.started && st.exited && !st.alive);
+	assert_int_equal(st.how, SBX_EXITED);
+	assert_int_equal(st.exit_code, 4);
+	assert_string_equal(st.out, "up\n");
+	assert_string_equal(st.err, "line1\nbad\033[2Jthing\n");
+	assert_false(st.out_truncated || st.err_truncated);
+	sbx_service_state_release(&st);
+	/* the agent box has no entrypoint */
+	assert_int_equal(sbx_service_state(sbx_episode_box(ep, NULL), false,
+					   &st, &e), ERR_OK);
+	assert_false(st.started);
+	sbx_episode_free(ep);
+}
+
+/* A chatty service: its output is kept within the cap, head and tail. */
+static void test_service_output_capped(void **state)
+{
+	const char *const chatty[] = { "sh", "-c", "echo first; head -c 100000 "
+				       "/dev/zero | tr '\\0' x; echo; echo last; "
+				       "sleep 1000", NULL };
+	struct sbx_box_spec svc = {
+		.name = "chatty", .image = "host", .argv = chatty,
+	};
+	struct sbx_episode_spec spec = {
+		.name = "t-chatty", .agent = { .name = "agent", .image = "host" },
+		.services = &svc, .n_services = 1,
+	};
+	struct sbx_episode *ep = NULL;
+	struct sbx_service_state st;
+	struct errmsg e = { 0 };
+
+	(void)state;
+	NEED_BOX();
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e))
+		fail_msg("start: %s", e.text);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(sbx_service_state(sbx_episode_box(ep, "chatty"),
+						   true, &st, &e), ERR_OK);
+		if (st.out_len > 6 && strstr(st.out, "last\n"))
+			break;
+		sbx_service_state_release(&st);
+		usleep(20000);
+	}
+	assert_true(st.started && st.alive && !st.exited);
+	assert_true(st.out_truncated);
+	assert_true(st.out_len < SBX_SERVICE_CAP + 100);
+	assert_memory_equal(st.out, "first\n", 6);
+	assert_non_null(strstr(st.out, "bytes truncated ...]"));
+	assert_non_null(strstr(st.out, "x\nlast\n"));
+	sbx_service_state_release(&st);
+	sbx_episode_free(ep);
+}
+
+static void test_last_lines(void **state)
+{
+	const char *log = "a\nb\nc\nd\ne\nf\n\n";
+	char *t;
+
+	(void)state;
+	t = sbx_last_lines(log, strlen(log), 3, 100);
+	assert_string_equal(t, "d | e | f");
+	free(t);
+	t = sbx_last_lines(log, strlen(log), 3, 4);
+	assert_string_equal(t, "e | f");
+	free(t);
+	t = sbx_last_lines("x\x1b[31my", 7, 5, 100);
+	assert_string_equal(t, "x?[31my");
+	free(t);
+	t = sbx_last_lines("", 0, 5, 100);
+	assert_string_equal(t, "");
+	free(t);
+}
+
 static void test_ready_cmd(void **state)
 {
 	const char *const entry[] = { "sh", "-c", "sleep 0.2; touch /tmp/up; sleep 1000", NULL };
@@ -852,6 +957,9 @@ int main(void)
 		cmocka_unit_test(test_services_bridge),
 		cmocka_unit_test(test_service_never_ready),
 		cmocka_unit_test(test_ready_cmd),
+		cmocka_unit_test(test_service_exits),
+		cmocka_unit_test(test_service_output_capped),
+		cmocka_unit_test(test_last_lines),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dir_image),
 		cmocka_unit_test(test_oom),

@@ -40,7 +40,6 @@
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define ENTRY_LOG "/var/log/assay-entrypoint.log"
 
 struct capture {
 	int fd;           /* read end, -1 when closed */
@@ -63,6 +62,14 @@ struct job {
 	char *blob;       /* owns argv/env/stdin */
 };
 
+/* the service entrypoint (one per box) */
+struct svc {
+	bool started, exited;
+	pid_t pid;
+	int status;
+	struct capture cap[2];
+};
+
 enum rstate { R_IDLE, R_EXEC, R_PUT, R_SYMLINK };
 
 static struct {
@@ -78,6 +85,7 @@ static struct {
 	int put_err;
 	uint64_t put_left;
 	struct job job;
+	struct svc svc;
 	char msg[SBX_MSG_MAX];
 } st;
 
@@ -308,6 +316,18 @@ static void do_get(void)
 	send_ack(0, sent);
 }
 
+static void reaped(pid_t p, int status)
+{
+	if (st.job.active && p == st.job.pid) {
+		st.job.reaped = true;
+		st.job.status = status;
+	}
+	if (st.svc.started && !st.svc.exited && p == st.svc.pid) {
+		st.svc.exited = true;
+		st.svc.status = status;
+	}
+}
+
 static void do_killall(void)
 {
 	for (int round = 0; round < 1000; round++) {
@@ -316,10 +336,7 @@ static void do_killall(void)
 		int status;
 
 		while ((p = waitpid(-1, &status, __WALL)) > 0)
-			if (st.job.active && p == st.job.pid) {
-				st.job.reaped = true;
-				st.job.status = status;
-			}
+			reaped(p, status);
 		if (!alive && errno == ESRCH)
 			break;
 	}
@@ -482,16 +499,6 @@ static bool split_strings(char *s, size_t n, uint32_t argc, uint32_t envc,
 	return true;
 }
 
-static int open_log(void)
-{
-	int fd;
-
-	(void)mkparents(ENTRY_LOG);
-	fd = open(ENTRY_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
-}
-
 static void capture_init(struct capture *c, int fd, size_t cap)
 {
 	c->fd = fd;
@@ -501,17 +508,73 @@ static void capture_init(struct capture *c, int fd, size_t cap)
 	c->mem = malloc(cap ? cap : 1);
 }
 
+static void capture_read(struct capture *c);
+static void capture_send(struct capture *c, int stream);
+
+/* The service entrypoint: its output goes to init through two pipes. */
 static void start_detached(const struct sbx_m_exec *x, char **argv,
 			   char **envp, const char *cwd)
 {
-	int log = open_log();
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	struct spawn sp = { x, argv, envp, cwd, { null, log, log } };
-	pid_t pid = spawn(&sp);
+	struct spawn sp;
+	pid_t pid = -1;
+	int err = EBUSY;
 
-	close(null);
-	close(log);
-	send_ack(pid < 0 ? errno : 0, pid < 0 ? 0 : (uint64_t)pid);
+	if (!st.svc.started && null >= 0 && pipe2(po, O_CLOEXEC) == 0 &&
+	    pipe2(pe, O_CLOEXEC) == 0) {
+		sp = (struct spawn){ x, argv, envp, cwd, { null, po[1], pe[1] } };
+		pid = spawn(&sp);
+		err = errno;
+	} else if (!st.svc.started) {
+		err = errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		int *p = i ? pe : po;
+		if (p[1] >= 0)
+			close(p[1]);
+		if (pid < 0 && p[0] >= 0)
+			close(p[0]);
+	}
+	if (null >= 0)
+		close(null);
+	if (pid > 0) {
+		st.svc.started = true;
+		st.svc.pid = pid;
+		capture_init(&st.svc.cap[0], po[0], SBX_SVC_CAP);
+		capture_init(&st.svc.cap[1], pe[0], SBX_SVC_CAP);
+		fcntl(po[0], F_SETFL, O_NONBLOCK);
+		fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	}
+	send_ack(pid < 0 ? err : 0, pid < 0 ? 0 : (uint64_t)pid);
+}
+
+/* The entrypoint's state, and its output when asked. */
+static void do_svc(const char *p, size_t n)
+{
+	struct sbx_m_svc s = { 0 };
+	uint32_t want = 0;
+	pid_t q;
+	int status;
+
+	if (n >= sizeof(want))
+		memcpy(&want, p, sizeof(want));
+	while ((q = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+		reaped(q, status);
+	for (int i = 0; i < 2 && st.svc.started; i++)
+		capture_read(&st.svc.cap[i]);
+	s.started = st.svc.started;
+	s.exited = st.svc.exited;
+	s.status = st.svc.status;
+	/* anything alive but us: the entrypoint may have daemonized */
+	s.others = kill(-1, 0) == 0;
+	s.out_total = st.svc.cap[0].total;
+	s.err_total = st.svc.cap[1].total;
+	if (want && st.svc.started) {
+		capture_send(&st.svc.cap[0], 1);
+		capture_send(&st.svc.cap[1], 2);
+	}
+	send_msg(SBX_M_SVC_STATE, &s, sizeof(s), NULL, 0);
 }
 
 static void start_job(char *blob)
@@ -696,10 +759,7 @@ static void reap(void)
 	while (read(st.sfd, &si, sizeof(si)) > 0)
 		;
 	while ((p = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
-		if (st.job.active && p == st.job.pid) {
-			st.job.reaped = true;
-			st.job.status = status;
-		}
+		reaped(p, status);
 }
 
 /* --- requests ---------------------------------------------------------- */
@@ -797,6 +857,8 @@ static void on_message(uint32_t type, const char *p, size_t n)
 		return on_file(type, p, n);
 	case SBX_M_KILLALL:
 		return do_killall();
+	case SBX_M_SVC:
+		return do_svc(p, n);
 	default:
 		return send_ack(EPROTO, 0);
 	}
@@ -846,12 +908,18 @@ static void check_timeout(void)
 
 static void loop_once(void)
 {
-	struct pollfd pf[5];
-	int n = 0, ix_out = -1, ix_in = -1;
+	struct pollfd pf[7];
+	int n = 0, ix_out = -1, ix_in = -1, ix_svc = -1;
 	struct job *j = &st.job;
 
 	pf[n++] = (struct pollfd){ .fd = st.ctl, .events = POLLIN };
 	pf[n++] = (struct pollfd){ .fd = st.sfd, .events = POLLIN };
+	if (st.svc.started) {
+		/* a closed pipe (fd -1) is ignored by poll */
+		ix_svc = n;
+		pf[n++] = (struct pollfd){ .fd = st.svc.cap[0].fd, .events = POLLIN };
+		pf[n++] = (struct pollfd){ .fd = st.svc.cap[1].fd, .events = POLLIN };
+	}
 	if (j->active) {
 		ix_out = n;
 		pf[n++] = (struct pollfd){ .fd = j->cap[0].fd, .events = POLLIN };
@@ -865,6 +933,9 @@ static void loop_once(void)
 		_exit(1);
 	if (pf[1].revents)
 		reap();
+	for (int i = 0; ix_svc >= 0 && i < 2; i++)
+		if (pf[ix_svc + i].revents)
+			capture_read(&st.svc.cap[i]);
 	if (ix_out >= 0) {
 		for (int i = 0; i < 2; i++)
 			if (pf[ix_out + i].revents)
