@@ -41,6 +41,6 @@ hits=$(grep -rnE '\b(printf|puts)\(' --include='*.c' base task sandbox/*.c model
 [ -z "$hits" ] && ok "no part below cli prints to stdout" || bad "printing below cli" "$hits"
 # ... nor to stderr but through the logger (the progress line is the CLI's;
 # BUG() and out-of-memory print and abort: nobody is left to return to)
-hits=$(grep -rnE '(^|[^[a-z_])stderr\b' --include='*.c' base task sandbox/*.c model store vault stats agent score policy engine report 2>/dev/null | grep -vE '^base/(log|xalloc|bug)\.c:|^[^:]*:[0-9]+:\s*(/?\*|//)' || true)
+hits=$(grep -rnE '(^|[^["a-z_])stderr\b' --include='*.c' base task sandbox/*.c model store vault stats agent score policy engine report 2>/dev/null | grep -vE '^base/(log|xalloc|bug)\.c:|^[^:]*:[0-9]+:\s*(/?\*|//)' || true)
 [ -z "$hits" ] && ok "no part below cli writes to stderr but the logger" || bad "stderr below cli" "$hits"
 finish
