@@ -140,6 +140,14 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 			       b->name);
 	if (req->user && (rc = sbx_user_ids(req->user, &uid, e)))
 		return rc;
+	if (req->builtin != SBX_RUN_PROGRAM) {
+		if (!req->argv || !req->argv[0] || req->argv[0][0] != '/' ||
+		    req->argv[1])
+			return err_set(e, ERR_INVAL, "box '%s': a built-in job takes "
+				       "one absolute directory", b->name);
+		uid = 0;
+		x.flags = req->builtin == SBX_TIDY ? SBX_XF_TIDY : SBX_XF_FRESH;
+	}
 	if (cap > SBX_OUTCAP_MAX || req->stdin_len > SBX_STDIN_MAX)
 		return err_set(e, ERR_LIMIT, "box '%s': output cap or stdin too large",
 			       b->name);
@@ -359,3 +367,4 @@ enum err sbx_box_kill_all(struct sbx_box *b, struct errmsg *e)
 		return err_prefix(e, "box '%s': kill all", b->name);
 	return ERR_OK;
 }
+_Static_assert(SBX_TIDY_EXIT_TOO_MANY == SBX_TIDY_TOO_MANY && SBX_TIDY_EXIT_TOO_DEEP == SBX_TIDY_TOO_DEEP && SBX_TIDY_EXIT_NOT_DIR == SBX_TIDY_NOT_DIR, "tidy exit statuses");

@@ -119,7 +119,25 @@ const char *sbx_box_addr(const struct sbx_box *b);
 
 /* --- exec ---------------------------------------------------------- */
 
+/* Built-in jobs of the box's init (no program of the box runs), for
+ * making a box safe before a hidden check; argv = { DIR, NULL }, run as
+ * root, results like a command's (stderr says what was done):
+ *   SBX_TIDY: remove from the tree DIR every symlink that could resolve
+ *     outside it (absolute, or with a ".." component), FIFO, socket and
+ *     device node, and clear setuid/setgid bits; never follows a link.
+ *     Exit 0; SBX_TIDY_EXIT_TOO_MANY (more than 200000 entries),
+ *     SBX_TIDY_EXIT_TOO_DEEP (deeper than 64), SBX_TIDY_EXIT_NOT_DIR
+ *     (DIR or a parent is not a real directory).
+ *   SBX_FRESH_DIR: make DIR a new empty root-owned 0700 directory, its
+ *     parents real directories owned by and writable only by root; what
+ *     was at DIR is renamed aside (".NAME.stale-N"), not descended. */
+enum sbx_builtin { SBX_RUN_PROGRAM, SBX_TIDY, SBX_FRESH_DIR };
+#define SBX_TIDY_EXIT_TOO_MANY 3
+#define SBX_TIDY_EXIT_TOO_DEEP 4
+#define SBX_TIDY_EXIT_NOT_DIR 5
+
 struct sbx_exec_req {
+	enum sbx_builtin builtin;  /* SBX_RUN_PROGRAM (0): argv/shell */
 	const char *const *argv;   /* program and args, or NULL with shell */
 	const char *shell;         /* run with /bin/sh -c SHELL */
 	const void *stdin_data;    /* may be NULL */

@@ -63,6 +63,14 @@ struct sbx_msg {
 
 enum sbx_exec_flags {
 	SBX_XF_DETACH = 1 << 0,  /* service entrypoint: no capture, no wait */
+	SBX_XF_TIDY = 1 << 1,    /* built-in job instead of exec: tidy argv[0] */
+	SBX_XF_FRESH = 1 << 2,   /* built-in job: make argv[0] afresh */
+};
+
+/* exit statuses of the built-in jobs (init/tidy.c) */
+enum sbx_tidy_status {
+	SBX_TIDY_FAILED = 1, SBX_TIDY_TOO_MANY = 3, /* = SBX_TIDY_EXIT_* */
+	SBX_TIDY_TOO_DEEP = 4, SBX_TIDY_NOT_DIR = 5,
 };
 
 struct sbx_m_exec {

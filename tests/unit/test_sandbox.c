@@ -906,6 +906,98 @@ static void test_leftovers_of_killed_harness(void **state)
 	assert_int_equal(count_inst_dirs(pid), 0);
 }
 
+static struct sbx_exec_result run_builtin(struct sbx_box *b,
+					  enum sbx_builtin what, const char *dir)
+{
+	const char *argv[] = { dir, NULL };
+	struct sbx_exec_req req = { .builtin = what, .argv = argv,
+				    .timeout_ms = 20000 };
+
+	return run_req(b, &req);
+}
+
+/* What an agent leaves in its home cannot point a check elsewhere or
+ * block it: tidy keeps the work, drops links that can leave the tree
+ * (alone or chained), FIFOs, sockets, setuid bits; a tree too deep is
+ * refused. */
+static void test_tidy(void **state)
+{
+	struct sbx_episode *ep;
+	struct sbx_box *b;
+	struct sbx_exec_result r;
+
+	(void)state;
+	NEED_BOX();
+	ep = new_agent_only();
+	b = sbx_episode_box(ep, NULL);
+	expect_out(b, "mkdir -p sub/d && echo work > sub/f && ln -s sub/f ok && "
+		   "ln -s /etc/passwd abs && ln -s ../../etc/passwd up && "
+		   "ln -s . self && ln -s self/.. chain && ln -s sub/d/../../.. up2 && "
+		   "mkfifo sub/d/fifo && python3 -c 'import socket; "
+		   "socket.socket(socket.AF_UNIX).bind(\"sock\")' && "
+		   "cp /bin/true suid && chmod 6755 suid && ln sub/f hard && "
+		   "touch \"$(printf 'odd\\nname\\033[1m')\" && echo done", "done\n");
+	r = run_builtin(b, SBX_TIDY, "/home/agent");
+	if (r.how != SBX_EXITED || r.exit_code != 0)
+		fail_msg("tidy: how %d code %d: %s", r.how, r.exit_code, r.err);
+	if (!strstr(r.err, "removed symlink 'abs' -> '/etc/passwd'"))
+		fail_msg("tidy said: %s", r.err);
+	assert_null(strstr(r.err, "\033"));
+	sbx_exec_result_release(&r);
+	expect_out(b, "ls -Ab | sort | tr '\\n' ' '; stat -c %a suid; cat ok",
+		   "hard odd\\nname\\033[1m ok self sub suid 755\nwork\n");
+	expect_out(b, "ls -A sub/d | wc -l", "0\n");
+	/* deeper than 64 levels: refused, the agent's doing */
+	expect_out(b, "p=deep; for i in $(seq 70); do p=$p/d; done; mkdir -p $p && echo ok",
+		   "ok\n");
+	r = run_builtin(b, SBX_TIDY, "/home/agent");
+	assert_int_equal(r.exit_code, SBX_TIDY_EXIT_TOO_DEEP);
+	sbx_exec_result_release(&r);
+	/* a symlink where the directory should be */
+	r = run_builtin(b, SBX_TIDY, "/home/agent/ok");
+	assert_int_equal(r.exit_code, SBX_TIDY_EXIT_NOT_DIR);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+}
+
+/* A check's directory is made afresh even where a root agent planted
+ * one, a link on its path, or loosened a parent's mode. */
+static void test_fresh_dir(void **state)
+{
+	struct sbx_episode_spec spec = {
+		.name = "t-fresh",
+		.agent = { .name = "agent", .image = "host", .user = "root" },
+	};
+	struct sbx_episode *ep = NULL;
+	struct sbx_exec_result r;
+	struct errmsg e = { 0 };
+	struct sbx_box *b;
+
+	(void)state;
+	NEED_BOX();
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e))
+		fail_msg("episode: %s", e.text);
+	b = sbx_episode_box(ep, NULL);
+	expect_out(b, "mkdir -p /tmp/evil/check && touch /tmp/evil/check/os.py && "
+		   "ln -s /tmp/evil /opt/assay && chmod 777 /opt && chown 1000 /opt && "
+		   "echo ok", "ok\n");
+	r = run_builtin(b, SBX_FRESH_DIR, "/opt/assay/check");
+	if (r.how != SBX_EXITED || r.exit_code != 0)
+		fail_msg("fresh: how %d code %d: %s", r.how, r.exit_code, r.err);
+	sbx_exec_result_release(&r);
+	expect_out(b, "stat -c '%F %U %a' /opt /opt/assay /opt/assay/check; "
+		   "ls -A /opt/assay/check | wc -l; ls /tmp/evil/check",
+		   "directory root 755\ndirectory root 755\ndirectory root 700\n0\nos.py\n");
+	/* planted again, at the directory itself: moved aside */
+	expect_out(b, "touch /opt/assay/check/planted && echo ok", "ok\n");
+	r = run_builtin(b, SBX_FRESH_DIR, "/opt/assay/check");
+	assert_int_equal(r.exit_code, 0);
+	sbx_exec_result_release(&r);
+	expect_out(b, "ls -A /opt/assay/check | wc -l; ls -A /opt/assay | tr '\\n' ' '",
+		   "0\n.check.stale-0 check ");
+	sbx_episode_free(ep);
+}
+
 static void test_dir_image(void **state)
 {
 	char dir[] = "/tmp/sbx-rootfs-XXXXXX", *cmd;
@@ -967,6 +1059,8 @@ int main(void)
 		cmocka_unit_test(test_disk_limit),
 		cmocka_unit_test(test_kill_all),
 		cmocka_unit_test(test_async_many),
+		cmocka_unit_test(test_tidy),
+		cmocka_unit_test(test_fresh_dir),
 		cmocka_unit_test(test_teardown_leaves_nothing),
 		cmocka_unit_test(test_leftovers_of_killed_harness),
 	};

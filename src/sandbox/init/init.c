@@ -456,6 +456,26 @@ static int child_exec(void *arg)
 	return 127;
 }
 
+/* A built-in job (tidy.c) in a forked child: it walks trees and must not
+ * hold init up, so it gets a copy of init, not init's memory. */
+static pid_t spawn_builtin(const struct spawn *sp)
+{
+	pid_t pid = fork();
+	sigset_t none;
+
+	if (pid != 0)
+		return pid;
+	setsid();
+	for (int i = 0; i < 3; i++)
+		if (sp->fds[i] != i && dup2(sp->fds[i], i) < 0)
+			_exit(127);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	_exit(sp->x->flags & SBX_XF_TIDY ? init_tidy(sp->argv[0]) :
+	      init_fresh_dir(sp->argv[0]));
+}
+
 /* Start a command: the child shares our memory (on a stack of its own)
  * and we wait until it has exec'd, which spares copying init's page
  * tables on every command. Only one child is started at a time. */
@@ -463,6 +483,8 @@ static pid_t spawn(struct spawn *sp)
 {
 	static _Alignas(16) char stack[64 * 1024];
 
+	if (sp->x->flags & (SBX_XF_TIDY | SBX_XF_FRESH))
+		return spawn_builtin(sp);
 	return clone(child_exec, stack + sizeof(stack),
 		     CLONE_VM | CLONE_VFORK | SIGCHLD, sp);
 }

@@ -11,4 +11,9 @@
  * reports the failing step to the harness and exits. */
 int box_setup(void);
 
+/* tidy.c: built-in jobs, run in a forked child of init; return the exit
+ * status (SBX_TIDY_* of sandbox_int.h), messages on stderr. */
+int init_tidy(const char *dir);
+int init_fresh_dir(const char *path);
+
 #endif
