@@ -22,6 +22,12 @@ enum ep_phase {
 	EP_FINISHED,    /* recorded; waiting only for a stray model reply */
 };
 
+/* the steps before and of the hidden check (check.c) */
+enum check_step {
+	CS_NONE, CS_TIDY_HOME, CS_PACK, CS_UNPACK, CS_TIDY_COPY, CS_FRESH_DIR,
+	CS_RUN, CS_DONE,
+};
+
 struct episode {
 	const struct engine_config *cfg;
 	const struct task *task;
@@ -37,6 +43,8 @@ struct episode {
 	struct sbx_episode *sbx;
 	struct sbx_box *check_box;
 	struct sbx_episode *fresh;  /* check box "fresh": its own episode */
+	enum check_step check_step;
+	struct sbx_box *step_box;   /* where the current check step runs */
 	struct agent *agent;
 	int64_t start_us;
 	bool check_passed;
@@ -52,7 +60,24 @@ struct episode {
 	struct store_episode rec;   /* the row as recorded at the end */
 };
 
+/* check.c */
+/* Kill what the agent left and begin the first step towards the check.
+ * ERR_LIMIT: the agent's doing (the check fails); else the harness's. */
+enum err check_start(struct episode *ep, struct errmsg *e) MUST_CHECK;
+/* The box whose fd the current step waits on. */
+struct sbx_box *check_step_box(const struct episode *ep);
+/* Poll the current step (after its fd was ready or its deadline passed);
+ * begins the next one when it finished. *done with the check's own
+ * result in *res (owned by the caller). Errors as for check_start. */
+enum err check_poll(struct episode *ep, bool *done, struct sbx_exec_result *res,
+		    struct errmsg *e) MUST_CHECK;
+
 /* episode.c */
+void episode_fill_limits(const struct task *t, struct sbx_limits *l);
+/* Copy a task directory (host tree or the sealed task's files) into b. */
+enum err episode_copy_tree(struct sbx_box *b, const struct task *t,
+			   const char *src, const char *dest, const char *owner,
+			   struct errmsg *e) MUST_CHECK;
 /* Create the store row and the sandbox, plant the flag, start the agent.
  * A setup failure is recorded (infra) and *ep is already finished. */
 enum err episode_begin(struct episode *ep, struct errmsg *e) MUST_CHECK;

@@ -83,7 +83,7 @@ static void note(struct episode *ep, const char *fmt, ...)
 
 /* --- sandbox set-up -------------------------------------------------- */
 
-static void fill_limits(const struct task *t, struct sbx_limits *l)
+void episode_fill_limits(const struct task *t, struct sbx_limits *l)
 {
 	l->memory_mb = t->limits.memory_mb;
 	l->pids = t->limits.pids;
@@ -121,7 +121,7 @@ static void fill_service(const struct episode *ep, const struct task_service *s,
 	b->ready_argv = (const char *const *)s->ready_cmd;
 	b->ready_timeout_ms = s->ready_timeout_s * 1000;
 	b->packet_sockets = s->packet_sockets;
-	fill_limits(ep->task, &b->limits);
+	episode_fill_limits(ep->task, &b->limits);
 }
 
 static enum err create_boxes(struct episode *ep, struct errmsg *e)
@@ -140,7 +140,7 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	spec.agent.image = t->agent_image;
 	spec.agent.user = t->agent_user;
 	spec.agent.packet_sockets = t->agent_packet_sockets;
-	fill_limits(t, &spec.agent.limits);
+	episode_fill_limits(t, &spec.agent.limits);
 	for (size_t i = 0; i < t->n_services; i++) {
 		envs[i] = service_env(ep, &t->services[i]);
 		fill_service(ep, &t->services[i], &svc[i], envs[i]);
@@ -178,7 +178,7 @@ static enum err plant_flag(struct episode *ep, struct errmsg *e)
 /* Copy a directory of the task into a box: from the host for a task
  * directory, file by file from memory for a sealed task (whose content
  * never touches the host's disks). */
-static enum err copy_tree(struct sbx_box *b, const struct task *t,
+enum err episode_copy_tree(struct sbx_box *b, const struct task *t,
 			  const char *src, const char *dest, const char *owner,
 			  struct errmsg *e)
 {
@@ -208,17 +208,17 @@ static enum err copy_files(struct episode *ep, struct errmsg *e)
 	enum err rc;
 
 	if (t->files_dir &&
-	    (rc = copy_tree(agent, t, t->files_dir, "/home/agent", "agent", e)))
+	    (rc = episode_copy_tree(agent, t, t->files_dir, "/home/agent", "agent", e)))
 		return rc;
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct task_service *s = &t->services[i];
 		if (s->files_dir &&
-		    (rc = copy_tree(sbx_episode_box(ep->sbx, s->name), t,
+		    (rc = episode_copy_tree(sbx_episode_box(ep->sbx, s->name), t,
 				    s->files_dir, "/srv", "root", e)))
 			return rc;
 	}
 	if (model_needs_solution(ep->cfg->model) &&
-	    (rc = copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
+	    (rc = episode_copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
 		return rc;
 	return ERR_OK;
 }
@@ -465,6 +465,7 @@ static void record(struct episode *ep, const char *outcome, const char *cls,
 		ep->fresh = NULL;
 	}
 	ep->check_box = NULL;
+	ep->step_box = NULL;
 }
 
 static void record_setup_failure(struct episode *ep, const char *error)
@@ -587,7 +588,7 @@ int episode_fd(const struct episode *ep, int *timeout_ms)
 	if (ep->phase == EP_AGENT && agent_state(ep->agent) == AGENT_WAIT_TOOL)
 		b = sbx_episode_box(ep->sbx, NULL);
 	else if (ep->phase == EP_CHECK)
-		b = ep->check_box;
+		b = check_step_box(ep);
 	if (!b)
 		return -1;
 	*timeout_ms = sbx_exec_timeout_ms(b);
@@ -627,126 +628,6 @@ static void finish_scored(struct episode *ep)
 		       class_of(r), r->error, &sr);
 }
 
-/* Kill what the agent left in the box and wait out any pending command. */
-static enum err quiesce(struct sbx_box *b, struct errmsg *e)
-{
-	struct sbx_exec_result r = { 0 };
-	bool done = false;
-	enum err rc = sbx_box_kill_all(b, e);
-
-	while (rc == ERR_OK && sbx_exec_timeout_ms(b) >= 0 && !done) {
-		rc = sbx_exec_poll(b, &done, &r, e);
-		sbx_exec_result_release(&r);
-	}
-	return rc;
-}
-
-/* The agent's home as a tar stream, at most FRESH_HOME_MAX bytes
- * (ERR_LIMIT beyond: the agent's doing, the check fails). */
-static enum err pack_home(struct sbx_box *agent, struct sbx_exec_result *r,
-			  struct errmsg *e)
-{
-	static const char *const argv[] = {
-		"tar", "-C", "/home/agent", "-cf", "-", ".", NULL,
-	};
-	struct sbx_exec_req req = { .argv = argv, .user = "root",
-				    .timeout_ms = 60000, .out_cap = FRESH_HOME_MAX };
-	enum err rc = sbx_exec(agent, &req, r, e);
-
-	if (rc)
-		return rc;
-	if (r->out_truncated) {
-		sbx_exec_result_release(r);
-		return err_set(e, ERR_LIMIT, "the agent's home is larger than "
-			       "%u MiB, the most a fresh check box takes",
-			       FRESH_HOME_MAX >> 20);
-	}
-	if (r->how != SBX_EXITED || r->exit_code) {
-		enum err bad = err_set(e, ERR_SANDBOX, "cannot pack the agent's "
-				       "home: %.200s", r->err ? r->err : "");
-
-		sbx_exec_result_release(r);
-		return bad;
-	}
-	return ERR_OK;
-}
-
-/* Check box "fresh": a new box of the agent's image, on no network, holding
- * a copy of the agent's home and nothing else the agent did (no process,
- * no file outside its home). */
-static enum err fresh_box(struct episode *ep, struct errmsg *e)
-{
-	const struct task *t = ep->task;
-	static const char *const unpack[] = {
-		"/bin/sh", "-c", "tar -C /home/agent -xf /tmp/.home.tar && "
-		"rm -f /tmp/.home.tar", NULL,
-	};
-	struct sbx_exec_req req = { .argv = unpack, .user = "root" };
-	struct sbx_episode_spec spec = { 0 };
-	struct sbx_exec_result r, u;
-	struct sbx_box *b;
-	char name[96];
-	enum err rc = pack_home(sbx_episode_box(ep->sbx, NULL), &r, e);
-
-	if (rc)
-		return rc;
-	ep->fresh_failed = true;    /* until the box exists */
-	snprintf(name, sizeof(name), "r%lld-e%lld-check",
-		 (long long)ep->cfg->run_id, (long long)ep->id);
-	spec.name = name;
-	spec.agent.name = "check";
-	spec.agent.image = t->agent_image;
-	spec.agent.user = t->agent_user;
-	fill_limits(t, &spec.agent.limits);
-	if (!(rc = sbx_episode_new(&spec, &ep->fresh, e)) &&
-	    !(rc = sbx_episode_start(ep->fresh, e))) {
-		ep->fresh_failed = false;
-		b = sbx_episode_box(ep->fresh, NULL);
-		rc = sbx_put_file(b, "/tmp/.home.tar", r.out, r.out_len, 0600,
-				  "root", e);
-		if (!rc && !(rc = sbx_exec(b, &req, &u, e))) {
-			if (u.how != SBX_EXITED || u.exit_code)
-				rc = err_set(e, ERR_SANDBOX, "cannot unpack the "
-					     "agent's home: %.200s", u.err);
-			sbx_exec_result_release(&u);
-		}
-		ep->check_box = b;
-	}
-	sbx_exec_result_release(&r);
-	return rc;
-}
-
-static enum err begin_check(struct episode *ep, struct errmsg *e)
-{
-	const struct task *t = ep->task;
-	struct sbx_exec_req req = { 0 };
-	enum err rc;
-
-	if (!strcmp(t->check_box, "fresh")) {
-		if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
-		    (rc = fresh_box(ep, e)))
-			return rc;
-	} else {
-		ep->check_box = sbx_episode_box(ep->sbx, strcmp(t->check_box,
-						"agent") ? t->check_box : NULL);
-		if (!ep->check_box)
-			return err_set(e, ERR_SANDBOX, "task '%s': no box '%s' "
-				       "for the check", t->id, t->check_box);
-		if ((rc = quiesce(sbx_episode_box(ep->sbx, NULL), e)) ||
-		    (ep->check_box != sbx_episode_box(ep->sbx, NULL) &&
-		     (rc = quiesce(ep->check_box, e))))
-			return rc;
-	}
-	if ((rc = copy_tree(ep->check_box, t, t->check_dir, CHECK_DIR, "root", e)))
-		return rc;
-	req.argv = (const char *const *)t->check_run;
-	req.user = "root";
-	req.cwd = CHECK_DIR;
-	req.timeout_ms = t->check_timeout_s * 1000;
-	req.out_cap = CHECK_OUT_CAP;
-	return sbx_exec_begin(ep->check_box, &req, e);
-}
-
 /* The check could not run because of the boxes as the agent left them
  * (a full disk or inode table, an unpackable home, a dead box): the
  * check fails and the episode scores as the agent's failure, never as a
@@ -757,6 +638,18 @@ static void check_blocked(struct episode *ep, const char *why)
 	ep->check_passed = false;
 	ep->check_blocked = true;
 	finish_scored(ep);
+}
+
+/* A step towards the check failed: ours when the fresh box could not be
+ * made, else the boxes as the agent left them kept the check from running. */
+static void check_failed(struct episode *ep, const char *why)
+{
+	if (ep->fresh_failed) {     /* the host could not make a box */
+		note(ep, "hidden check could not start: %s", why);
+		record(ep, "infra-error", "infra", why, NULL);
+		return;
+	}
+	check_blocked(ep, why);
 }
 
 static void start_check_or_score(struct episode *ep)
@@ -773,16 +666,11 @@ static void start_check_or_score(struct episode *ep)
 		finish_scored(ep);
 		return;
 	}
-	if (begin_check(ep, &e) == ERR_OK) {
+	if (check_start(ep, &e) == ERR_OK) {
 		ep->phase = EP_CHECK;
 		return;
 	}
-	if (ep->fresh_failed) {     /* the host could not make a box */
-		note(ep, "hidden check could not start: %s", e.text);
-		record(ep, "infra-error", "infra", e.text, NULL);
-		return;
-	}
-	check_blocked(ep, e.text);
+	check_failed(ep, e.text);
 }
 
 static void check_done(struct episode *ep, struct sbx_exec_result *r)
@@ -811,8 +699,8 @@ void episode_on_ready(struct episode *ep)
 	}
 	if (ep->phase != EP_CHECK)
 		return;
-	if (sbx_exec_poll(ep->check_box, &done, &r, &e) != ERR_OK) {
-		check_blocked(ep, e.text);
+	if (check_poll(ep, &done, &r, &e) != ERR_OK) {
+		check_failed(ep, e.text);
 		return;
 	}
 	if (done) {

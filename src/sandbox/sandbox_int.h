@@ -28,7 +28,10 @@
 /* caps the init enforces on what the harness sends */
 #define SBX_STRINGS_MAX (1u << 20)  /* argv + env + cwd */
 #define SBX_STDIN_MAX (16u << 20)
-#define SBX_OUTCAP_MAX (16u << 20)  /* bytes kept per stream */
+#define SBX_OUTCAP_MAX ((16u << 20) + 4096) /* bytes kept per stream:
+                                              16 MiB and a little, to
+                                              tell a 16 MiB stream from
+                                              a longer one */
 #define SBX_PATH_MAX 4096
 
 enum sbx_msg_type {
