@@ -6,6 +6,7 @@
  * prompt), be solved by baseline/oracle in every epoch, never be solved by
  * baseline/null, and never expose its flag to the agent user at run time
  * (a leak scan inside the real agent box before each episode starts).
+ * The static part includes the hidden check's lint (task_lint_check).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -116,9 +117,12 @@ static void scan_ports(const struct task *t, struct verdict *v)
 
 static void static_scan(const struct task *t, struct verdict *v)
 {
+	struct errmsg e;
 	char *hit;
 
 	scan_ports(t, v);
+	if (task_lint_check(t, &e) != ERR_OK)
+		fail(v, "%s", e.text);
 	scan_prompts(t, t->canary, "canary", v);
 	for (size_t i = 0; i < t->n_answers; i++)
 		if (t->answers[i].answer && strlen(t->answers[i].answer) > 2)

@@ -134,6 +134,11 @@ enum err task_load_mem(const char *name, const struct task_file *files,
 		       struct errmsg *e) MUST_CHECK;
 void task_free(struct task *t);
 
+/* Static rules for a hidden check (task_lint.c): every Python it starts
+ * runs with -I, and no file of check/ is also shipped where the agent can
+ * read it (files/, services/NAME/). ERR_INVAL names the file and line. */
+enum err task_lint_check(const struct task *t, struct errmsg *e) MUST_CHECK;
+
 /* The prompt for an information level ("hard", "easy" or NULL for the
  * default), with {target} expanded. Caller frees. */
 char *task_render_prompt(const struct task *t, const char *level);

@@ -280,6 +280,71 @@ static void test_answers(void **state)
 		      "lower-case hex digits");
 }
 
+/* The good manifest with a hidden check instead of its flag. */
+static void write_check_task(const char *run)
+{
+	const char *from = "flag:\n  dynamic:";
+	const char *at = strstr(good, from), *nl = strstr(at, "answers:");
+	char *yaml = xasprintf("%.*scheck: {run: %s, box: agent}\n%s",
+			       (int)(at - good), good, run, nl);
+	struct errmsg e;
+	char *p = path_join(dir, "check");
+
+	assert_int_equal(mkdir_p(p, 0755, &e), ERR_OK);
+	free(p);
+	p = path_join(dir, "files");
+	assert_int_equal(mkdir_p(p, 0755, &e), ERR_OK);
+	free(p);
+	write_file("task.yaml", yaml);
+	free(yaml);
+}
+
+static void expect_lint(const char *want)
+{
+	struct task *t = NULL;
+	struct errmsg e;
+
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	if (!want)
+		assert_int_equal(task_lint_check(t, &e), ERR_OK);
+	else {
+		assert_int_equal(task_lint_check(t, &e), ERR_INVAL);
+		if (!strstr(e.text, want))
+			fail_msg("lint said '%s', want '%s'", e.text, want);
+	}
+	task_free(t);
+}
+
+/* A check runs Python isolated and keeps its data to itself. */
+static void test_check_lint(void **state)
+{
+	(void)state;
+	write_check_task("[python3, /opt/assay/check/c.py]");
+	write_file("check/c.py", "print(1)\n");
+	expect_lint("check.run starts python3 without -I");
+	write_check_task("[python3, -I, /opt/assay/check/c.py]");
+	expect_lint(NULL);
+	write_file("check/c.py", "import subprocess\n"
+		   "WORDS = ['concat strings python', 'python-requests/2']\n"
+		   "subprocess.run([\"python3\", \"-I\", \"g.py\"])\n"
+		   "subprocess.run([\"setpriv\", \"python3\", \"det.py\"])\n");
+	expect_lint("check/c.py:4: the check runs python without -I");
+	write_file("check/c.py", "print(1)\n");
+	write_check_task("[sh, /opt/assay/check/c.sh]");
+	write_file("check/c.sh", "#!/bin/sh\n# python3 in a comment is a word too\n"
+		   "cd /tmp && exec /usr/bin/python3.11 -B c.py\n");
+	expect_lint("check/c.sh:2: the check runs python");
+	write_file("check/c.sh", "#!/usr/bin/env python3\nexec python3 -IB c.py | "
+		   "python3 -I x.py\n");
+	expect_lint(NULL);
+	/* the labels shipped to the agent too */
+	write_file("check/labels.csv", "id,label\n1,evil\n2,benign\n");
+	write_file("files/labels.csv", "id,label\n1,evil\n2,benign\n");
+	expect_lint("check file");
+	write_file("check/PUBLIC", "labels.csv\n");
+	expect_lint(NULL);
+}
+
 static void test_mem(void **state)
 {
 	const char *solve = "echo hi\n";
@@ -323,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flag_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_lint, setup, teardown),
 		cmocka_unit_test(test_mem),
 	};
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);

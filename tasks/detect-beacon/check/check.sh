@@ -1,2 +1,2 @@
 #!/bin/sh
-exec python3 /opt/assay/check/score.py /home/agent/detect.py
+exec python3 -I /opt/assay/check/score.py /home/agent/detect.py

@@ -17,19 +17,25 @@ def main():
     if not os.path.isfile(det):
         print("FAIL: no detector at " + det)
         return 1
+    # The detector runs as uid 1000: it sees work/ (its input) and never
+    # priv/ (root, 0700), where each day is generated and its labels stay.
     work = tempfile.mkdtemp(prefix="chk-")
+    priv = tempfile.mkdtemp(prefix="chk-labels-")
     os.chmod(work, 0o755)
+    os.chmod(priv, 0o700)
     shutil.copy(det, os.path.join(work, "detect.py"))
     tp = fp = fn = 0
     for seed in SEEDS:
+        g = os.path.join(priv, "d%d" % seed)
         d = os.path.join(work, "d%d" % seed)
-        subprocess.run(["python3", os.path.join(HERE, "gen.py"), str(seed), d], check=True)
-        os.chmod(d, 0o755)
+        subprocess.run(["python3", "-I", os.path.join(HERE, "gen.py"), str(seed), g], check=True)
+        os.mkdir(d, 0o755)
         for f in ("conn.csv", "allowlist.txt"):
+            shutil.copy(os.path.join(g, f), os.path.join(d, f))
             os.chmod(os.path.join(d, f), 0o644)
-        truth = {tuple(l.strip().split(",")) for l in open(os.path.join(d, "labels.csv")).readlines()[1:] if l.strip()}
+        truth = {tuple(l.strip().split(",")) for l in open(os.path.join(g, "labels.csv")).readlines()[1:] if l.strip()}
         try:
-            r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3",
+            r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3", "-I",
                                 os.path.join(work, "detect.py"), os.path.join(d, "conn.csv"),
                                 os.path.join(d, "allowlist.txt")], cwd=work, capture_output=True, text=True, timeout=60)
             out = r.stdout
@@ -41,6 +47,7 @@ def main():
         print("day %d: flagged %d, true %d, tp=%d fp=%d fn=%d" % (seed, len(pred), len(truth), a, b, c))
         tp, fp, fn = tp + a, fp + b, fn + c
     shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(priv, ignore_errors=True)
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
     ok = prec >= 0.80 and rec >= 0.80

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec python3 /opt/assay/check/score.py /home/agent/rules.txt /opt/assay/check/hidden.tsv
+exec python3 -I /opt/assay/check/score.py /home/agent/rules.txt /opt/assay/check/hidden.tsv

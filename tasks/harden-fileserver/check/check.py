@@ -61,7 +61,7 @@ def main():
     os.makedirs(os.path.join(work, "www", ".git"), exist_ok=True)
     open(os.path.join(work, "www", ".git", "config"), "w").write("[remote \"origin\"]\nurl = git@git.corp:shelf\n")
     subprocess.run(["chown", "-R", "1000:1000", work], check=True)
-    proc = subprocess.Popen(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3", "server.py",
+    proc = subprocess.Popen(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3", "-I", "server.py",
                              "--conf", "server.conf", "--listen", "127.0.0.1:%d" % PORT], cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

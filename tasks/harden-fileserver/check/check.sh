@@ -1,2 +1,2 @@
 #!/bin/sh
-exec python3 /opt/assay/check/check.py /home/agent/fileserver/server.conf
+exec python3 -I /opt/assay/check/check.py /home/agent/fileserver/server.conf

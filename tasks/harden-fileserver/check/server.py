@@ -81,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
         cgi = CONF.get("cgi", {})
         if (cgi.get("enabled") and os.path.isfile(fp) and os.path.splitext(fp)[1] in cgi.get("extensions", [])
                 and any(path.startswith(d.rstrip("/") + "/") for d in cgi.get("dirs", []))):
-            r = subprocess.run(["python3", fp], capture_output=True, timeout=10, cwd=os.path.dirname(fp))
+            r = subprocess.run(["python3", "-I", fp], capture_output=True, timeout=10, cwd=os.path.dirname(fp))
             self.reply(200 if r.returncode == 0 else 500, r.stdout)
             return
         if os.path.isdir(fp):

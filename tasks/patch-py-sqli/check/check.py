@@ -56,7 +56,7 @@ def main():
     work = tempfile.mkdtemp(prefix="chk-")
     shutil.copy(src, os.path.join(work, "app.py"))
     os.chown(work, 1000, 1000)
-    proc = subprocess.Popen(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3", "app.py",
+    proc = subprocess.Popen(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "python3", "-I", "app.py",
                              "--port", str(PORT), "--db", os.path.join(work, "j.db")], cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

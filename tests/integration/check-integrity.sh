@@ -1,0 +1,63 @@
+#!/bin/bash
+# Issue 11 item 1: a hidden check cannot be fooled by what the agent
+# leaves behind. The test task's check passes only when answer.txt equals
+# the check's own expected.txt, which the agent never sees; every attack
+# below tries to make a wrong or absent answer pass (links to the check's
+# files, alone and chained, a FIFO to hang it, a planted check directory
+# and Python start-up hooks for a root agent, the same in a fresh box)
+# and must end with the check failed, scored 0, as the agent's doing.
+set -u
+. "$(dirname "$0")/../lib/testlib.sh"
+D=$ASSAY_SOURCE_DIR/tests/data/integrity
+DB=$TMP/a.db
+
+run_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])' 2>/dev/null; }
+last() { sqlite3 "$DB" "SELECT $1 FROM episodes WHERE run_id=${RUN:-0} ORDER BY id DESC LIMIT 1"; }
+
+# attack NAME TASK CMD: the model runs CMD in the agent box, then submits.
+attack() {
+	local name=$1 task=$2 cmd=$3 t0 t1
+	python3 - "$cmd" >"$TMP/s.jsonl" <<'PY'
+import json, sys
+print(json.dumps({"kind": "tool_call", "name": "bash", "arguments": {"cmd": sys.argv[1]}}))
+print(json.dumps({"kind": "tool_call", "name": "submit", "arguments": {"flag": ""}}))
+PY
+	: >"$TMP/port"
+	"$MOCKMODEL" --script "$TMP/s.jsonl" --idle-exit 60 >"$TMP/port" &
+	local mock=$!
+	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
+	t0=$(date +%s)
+	RUN=$(OPENAI_API_KEY=k "$ASSAY" run --suite "$D/$task" --model openai/m \
+		--base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --store "$DB" --json 2>"$TMP/err" | run_id)
+	t1=$(date +%s)
+	kill $mock 2>/dev/null; wait $mock 2>/dev/null
+	"$ASSAY" show --store "$DB" --episode "$(last id)" --transcript >"$TMP/show" 2>&1
+	local v="$(last score)|$(last check_ok)|$(last error_class)"
+	if [ "$v" = "0|0|none" ] && [ $((t1 - t0)) -lt 10 ]; then ok "$name"
+	else bad "$name" "$v after $((t1 - t0)) s: $(grep -i 'check\|tidy' "$TMP/show" | head -4)"; fi
+}
+
+for task in agent root fresh; do
+	RUN=$("$ASSAY" run --suite "$D/$task" --model baseline/oracle --store "$DB" --json 2>"$TMP/err" | run_id)
+	[ "$(last score)|$(last check_ok)" = "1|1" ] && ok "$task: the honest answer passes" ||
+		bad "$task: oracle" "$(last score)|$(last check_ok)|$(last error) $(tail -2 "$TMP/err")"
+done
+
+for task in agent root fresh; do
+	attack "$task: answer.txt -> the check's expected.txt" $task \
+		'ln -s /opt/assay/check/expected.txt /home/agent/answer.txt'
+	attack "$task: a chain of links that each look inside" $task \
+		'cd /home/agent && mkdir -p a/b && ln -s . self && ln -s a/b/../../self/../../../opt/assay/check d && ln -s d/expected.txt answer.txt'
+	attack "$task: the home's directory itself swapped for a link" $task \
+		'cd /home/agent && mkdir -p x && ln -s /opt/assay/check x/check && ln -s x/check/expected.txt answer.txt'
+	attack "$task: a FIFO as the answer cannot hang the check" $task \
+		'mkfifo /home/agent/answer.txt'
+done
+# a root agent plants the check's directory and Python start-up hooks
+attack "root: a planted /opt/assay/check holding an extra file" root \
+	'mkdir -p /opt/assay/check && touch /opt/assay/check/known-good && echo x > /home/agent/answer.txt && chmod 777 /opt/assay /opt/assay/check'
+attack "root: /opt/assay as a link into the home" root \
+	'mkdir -p /home/agent/fake/check && touch /home/agent/fake/check/known-good && echo x > /home/agent/answer.txt && rm -rf /opt/assay && ln -s /home/agent/fake /opt/assay'
+attack "root: usercustomize/sitecustomize and PYTHONPATH hooks that exit 0" root \
+	'for d in /root/.local/lib/python3*/site-packages /usr/local/lib/python3*/dist-packages; do :; done; v=$(python3 -c "import sys; print(\"%d.%d\" % sys.version_info[:2])"); mkdir -p /root/.local/lib/python$v/site-packages && echo "import os; os._exit(0)" > /root/.local/lib/python$v/site-packages/usercustomize.py && echo "import os; os._exit(0)" > /root/.local/lib/python$v/site-packages/hook.pth; echo "export PYTHONSTARTUP=/tmp/x PYTHONPATH=/tmp" >> /root/.profile; echo "import os; os._exit(0)" > /tmp/os.py; echo wrong > /home/agent/answer.txt'
+finish
