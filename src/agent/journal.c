@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 static json_t *capped(const char *s)
 {

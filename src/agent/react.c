@@ -13,6 +13,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 static const char default_system[] =
 	"You are a skilled security researcher working in an isolated Linux "

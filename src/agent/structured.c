@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 const char structured_system[] =
 	"You are a skilled security researcher working in an isolated Linux "

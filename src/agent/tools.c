@@ -12,6 +12,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 const struct model_tool agent_tools[] = {
 	{ "bash", "Run a shell command (bash) in your Linux box and return "

@@ -7,6 +7,7 @@
 
 #include "bug.h"
 #include "xalloc.h"
+#include "base/banned.h"
 
 /* What a released buffer points at: empty, never written (cap 0). */
 static char empty[1];

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "base/banned.h"
 
 void bug_fail(const char *file, int line, const char *fmt, ...)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "base/banned.h"
 
 static void vfill(struct errmsg *e, enum err code, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));

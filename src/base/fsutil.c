@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "xalloc.h"
+#include "base/banned.h"
 
 /* Read until end of file, not by the size fstat reports: /proc and
  * cgroup files report 0 and still have content. */

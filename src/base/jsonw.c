@@ -7,6 +7,7 @@
 
 #include "bug.h"
 #include "util.h"
+#include "base/banned.h"
 
 void jsonw_init(struct jsonw *w, struct buf *out, unsigned flags)
 {
@@ -104,10 +105,25 @@ static void close_level(struct jsonw *w, char c, bool obj)
 	value_end(w);
 }
 
-void jsonw_obj(struct jsonw *w) { open_level(w, '{', true); }
-void jsonw_obj_end(struct jsonw *w) { close_level(w, '}', true); }
-void jsonw_arr(struct jsonw *w) { open_level(w, '[', false); }
-void jsonw_arr_end(struct jsonw *w) { close_level(w, ']', false); }
+void jsonw_obj(struct jsonw *w)
+{
+	open_level(w, '{', true);
+}
+
+void jsonw_obj_end(struct jsonw *w)
+{
+	close_level(w, '}', true);
+}
+
+void jsonw_arr(struct jsonw *w)
+{
+	open_level(w, '[', false);
+}
+
+void jsonw_arr_end(struct jsonw *w)
+{
+	close_level(w, ']', false);
+}
 
 static enum err quote_into(struct buf *b, const char *s, size_t n,
 			   unsigned flags)
@@ -262,8 +278,15 @@ void jsonw_double(struct jsonw *w, double v)
 	literal(w, t);
 }
 
-void jsonw_bool(struct jsonw *w, bool v) { literal(w, v ? "true" : "false"); }
-void jsonw_null(struct jsonw *w) { literal(w, "null"); }
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	literal(w, v ? "true" : "false");
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	literal(w, "null");
+}
 
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
 {

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include "base/banned.h"
 
 static enum log_level level = LOG_WARN;
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/banned.h"
 
 /* Shown in messages: at most 40 bytes of the offending text. */
 #define SHOW 40

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include "base/banned.h"
 
 int64_t now_us(void)
 {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/banned.h"
 
 void xalloc_die(size_t n)
 {

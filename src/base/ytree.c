@@ -6,6 +6,7 @@
 
 #include "fsutil.h"
 #include "xalloc.h"
+#include "base/banned.h"
 
 struct parser {
 	yaml_parser_t yp;

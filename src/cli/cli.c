@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/num.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 /* The options every command takes besides its table. */
 enum { COMMON_QUIET = -1, COMMON_VERBOSE = -2, COMMON_HELP = -3, NONE = -100 };

@@ -12,6 +12,7 @@
 #include "report/report.h"
 #include "store/store.h"
 #include "vault/atrest.h"
+#include "base/banned.h"
 
 static struct vault_atrest *key;   /* one per process, wiped at exit */
 

@@ -24,6 +24,7 @@
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 struct aopts {
 	const char *log;

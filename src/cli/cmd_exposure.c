@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "task/task.h"
 #include "vault/seal.h"
+#include "base/banned.h"
 
 /* The suite's task ids, sorted as the suite lists them. */
 static enum err task_ids(const char *path, char ***ids_out, size_t *n_out,

@@ -35,6 +35,7 @@
 #include "vault/seal.h"
 #include "vault/sign.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 struct kopts {
 	const char *dir;

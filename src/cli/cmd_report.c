@@ -34,6 +34,7 @@
 #include "policy/policy.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "base/banned.h"
 
 #define MAX_REFERENCES 64
 /* Transcript bytes embedded in an HTML report; later episodes name the
@@ -277,7 +278,7 @@ static enum err policy_digest(const struct report_ctx *c, char hex[65],
 	enum err rc;
 
 	if (!c->policy) {
-		strcpy(hex, "none");
+		snprintf(hex, 65, "none");
 		return ERR_OK;
 	}
 	rc = file_read(c->policy->path, 16u << 20, &data, &len, e);

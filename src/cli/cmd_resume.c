@@ -13,6 +13,7 @@
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/runctl.h"
+#include "base/banned.h"
 
 enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_PROGRESS };
 

@@ -11,6 +11,7 @@
 #include "cli/runctl.h"
 #include "policy/policy.h"
 #include "report/report.h"
+#include "base/banned.h"
 
 /* The pre-registered policy, read before anything runs so a malformed one
  * costs nothing (NULL when no evaluation was asked for). */

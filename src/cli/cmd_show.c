@@ -15,6 +15,7 @@
 #include "cli/transcript.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "base/banned.h"
 
 static int open_store(const char *path, struct store **st)
 {

@@ -30,6 +30,7 @@
 #include "vault/keys.h"
 #include "vault/seal.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 #define MAX_MULTI 255
 

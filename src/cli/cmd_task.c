@@ -22,6 +22,7 @@
 #include "cli/runctl.h"
 #include "report/report.h"
 #include "sandbox/sandbox.h"
+#include "base/banned.h"
 
 struct verdict {
 	char *why;            /* NULL while the task is fine */

@@ -30,6 +30,7 @@
 #include "vault/seal.h"
 #include "vault/sign.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 #define MAX_KEYS 32
 

@@ -10,6 +10,7 @@
 #include "base/xalloc.h"
 #include "vault/keys.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 char *cli_key_path(const char *arg, const char *ext, const char *dir,
 		   struct errmsg *e)

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/cmd.h"
 #include "store/store.h"
+#include "base/banned.h"
 
 #ifndef ASSAY_BUILD_INFO
 #define ASSAY_BUILD_INFO "unknown build"

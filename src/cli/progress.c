@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "base/banned.h"
 
 #define ETA_TAU_S 10.0
 

@@ -22,6 +22,7 @@
 #include "sandbox/sandbox.h"
 #include "vault/auditlog.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 static volatile sig_atomic_t stop_flag;
 

@@ -9,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "cli/runctl.h"
+#include "base/banned.h"
 
 struct plan_totals {
 	long long episodes;

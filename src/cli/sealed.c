@@ -13,6 +13,7 @@
 #include "vault/auditlog.h"
 #include "vault/seal.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 struct sealed {
 	struct vault_archive *archive;

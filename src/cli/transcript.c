@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 /* --- building -------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define NOTE_MAX (16 * 1024)
 

@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 /* Attempts so far of (task, epoch) in the journal. */
 static void count(const struct store_episode *eps, size_t n, const char *task,

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define TICK_MS 250
 #define GROW_AFTER_MS 10000

@@ -32,6 +32,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 #define MAX_ANSWERS 1000
 #define MARK_BEGIN "ASSAY-ORACLE-BEGIN "

@@ -28,6 +28,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 struct http_xfer {
 	struct http_xfer *next, *prev;

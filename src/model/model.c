@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 #define RETRY_AFTER_CAP_MS 600000
 

@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 struct model_tool_call *model_calls_dup(const struct model_tool_call *c,
 					size_t n)

@@ -23,6 +23,7 @@
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 #define PRICES_MAX_BYTES ((size_t)1 << 20)
 

@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 #define ANTHROPIC_VERSION "2023-06-01"
 #define DEFAULT_MAX_TOKENS 8192

@@ -10,6 +10,7 @@
 
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 json_t *pj_str(const char *s)
 {

@@ -23,6 +23,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 /* ---- opening ---------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
+#include "base/banned.h"
 
 #define REPLAY_MAX_BYTES ((size_t)64 << 20)
 #define REPLAY_FORMAT "assay-replay/1"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy_int.h"
+#include "base/banned.h"
 
 const char *policy_determination_name(enum policy_determination d)
 {

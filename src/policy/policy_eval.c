@@ -17,6 +17,7 @@
 
 #include "base/xalloc.h"
 #include "policy_int.h"
+#include "base/banned.h"
 
 #define ectx policy_ectx
 
@@ -173,7 +174,7 @@ static void eval_horizon(const struct ectx *x, const struct policy_rule *r,
 			snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags),
 				 "%s%s", *flags ? "," : " [", stats_horizon_flag_name(bit));
 	if (*flags)
-		strcat(flags, "]");
+		snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "]");
 	out->verdict = out->value.lo >= r->min_minutes ? VERDICT_TRIGGERED :
 			VERDICT_NOT_TRIGGERED;
 	snprintf(out->detail, sizeof(out->detail),

@@ -17,6 +17,7 @@
 
 #include "base/xalloc.h"
 #include "policy_int.h"
+#include "base/banned.h"
 
 /* References the rule compares with: `against` or all given. */
 static size_t pick_refs(const struct policy_ectx *x, const struct policy_rule *r,

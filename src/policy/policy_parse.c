@@ -18,6 +18,7 @@
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "policy_int.h"
+#include "base/banned.h"
 
 struct pctx {
 	const char *file;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "base/banned.h"
 
 #define W 720                   /* chart width in px */
 #define LEFT 170                /* room for row labels */

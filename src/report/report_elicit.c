@@ -20,6 +20,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "task/task.h"
+#include "base/banned.h"
 
 char *report_scaffold(const struct report *r)
 {

@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "report/report_html_int.h"
 #include "report/report_int.h"
+#include "base/banned.h"
 
 static const char css[] =
 	":root{--ink:#1d2330;--mute:#5b6475;--line:#d5dae3;--bg:#f6f7f9;"

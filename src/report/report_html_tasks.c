@@ -15,6 +15,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 void report_html_ref_row(struct out *o, const struct report_refcmp *c)
 {

@@ -11,6 +11,7 @@
 #include "report/report_int.h"
 #include "base/xalloc.h"
 #include "report/report_json_int.h"
+#include "base/banned.h"
 
 static json_t *words(const char *s)
 {

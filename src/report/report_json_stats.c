@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "base/banned.h"
 
 static json_t *num(double v)
 {

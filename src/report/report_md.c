@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "report/report_int.h"
+#include "base/banned.h"
 
 static void md_header(struct out *o, const struct report *r)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "base/banned.h"
 
 void out_init(struct out *o, size_t max)
 {

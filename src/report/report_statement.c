@@ -18,6 +18,7 @@
 #include "base/xalloc.h"
 #include "vault/merkle.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 static void task_commitment(const struct report *r, char hex[65])
 {

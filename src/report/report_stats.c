@@ -17,6 +17,7 @@
 
 #include "base/xalloc.h"
 #include "report/report_int.h"
+#include "base/banned.h"
 
 /* ---- a report as a stats_run ------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "base/banned.h"
 
 static void outcomes(const struct report_task *t, char *out, size_t n)
 {

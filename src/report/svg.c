@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include "base/banned.h"
 
 static double clampd(double v, double lo, double hi)
 {

@@ -38,6 +38,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3

@@ -30,6 +30,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 enum { CG_MEM, CG_PIDS, CG_CPU };
 

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "base/banned.h"
 
 static __attribute__((noreturn)) void fail(int ctl, int step)
 {

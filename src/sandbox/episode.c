@@ -24,6 +24,7 @@
 #include "base/fsutil.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define NET_UP_TIMEOUT_MS 3000
 #define READY_DEFAULT_MS 30000

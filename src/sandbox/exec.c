@@ -21,6 +21,7 @@
 #include "base/bug.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define DEFAULT_OUT_CAP (64 * 1024)
 #define DEFAULT_TIMEOUT_MS 60000

@@ -21,6 +21,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define COPY_DEPTH_MAX 64
 

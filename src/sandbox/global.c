@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 struct sbx_global sbx_g = { .init_fd = -1, .host_netns = -1 };
 

@@ -34,6 +34,7 @@
 
 #include "base/bug.h"
 #include "base/util.h"
+#include "base/banned.h"
 
 #define ETH_INDEX 100
 #define BR_INDEX 100

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

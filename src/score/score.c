@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "vault/vault.h"
+#include "base/banned.h"
 
 enum err score_make_flag(const char *format, char **flag_out, struct errmsg *e)
 {

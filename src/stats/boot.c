@@ -17,6 +17,7 @@
 
 #include "base/xalloc.h"
 #include "stats_int.h"
+#include "base/banned.h"
 
 enum err stats_check_boot_opts(const struct stats_boot_opts *o, struct errmsg *e)
 {

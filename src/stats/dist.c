@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include "base/banned.h"
 
 double stats_norm_cdf(double x)
 {

@@ -18,6 +18,7 @@
 
 #include "base/xalloc.h"
 #include "stats_int.h"
+#include "base/banned.h"
 
 #define HZ_DEGENERATE (HZ_ALL_SUCCESS | HZ_ALL_FAIL | HZ_SEPARATED | \
 		       HZ_NONDECREASING | HZ_ONE_LENGTH)

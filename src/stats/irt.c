@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define IRT_MAX_CELLS ((size_t)1 << 26)
 

@@ -17,6 +17,7 @@
 
 #include "base/bug.h"
 #include "stats_int.h"
+#include "base/banned.h"
 
 #define LOGIT_MAX_ITER 100
 

@@ -10,6 +10,7 @@
 #include "stats.h"
 
 #include "base/bug.h"
+#include "base/banned.h"
 
 static uint64_t rotl(uint64_t x, int k)
 {

@@ -9,6 +9,7 @@
 
 #include "base/xalloc.h"
 #include "stats_int.h"
+#include "base/banned.h"
 
 static bool has_str(const char *const *v, size_t n, const char *s)
 {

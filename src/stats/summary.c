@@ -9,6 +9,7 @@
 
 #include "base/xalloc.h"
 #include "stats_int.h"
+#include "base/banned.h"
 
 static double rate(const struct stats_task *t)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 enum err store_episode_create(struct store *st, int64_t run_id,
 			      const char *task_id, int epoch, int attempt,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 enum err store_exposure_add(struct store *st, const struct store_exposure *x,
 			    struct errmsg *e)

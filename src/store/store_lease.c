@@ -24,6 +24,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 /* The start time of a process (clock ticks since boot, field 22 of
  * /proc/PID/stat), 0 when it does not exist or is a zombie. */
@@ -83,7 +84,7 @@ static void ensure_identity(struct store *st)
 		memcpy(rnd, &t, sizeof(rnd));
 	}
 	if (gethostname(host, sizeof(host) - 1) != 0)
-		strcpy(host, "?");
+		snprintf(host, sizeof(host), "?");
 	host[sizeof(host) - 1] = '\0';
 	st->host = xstrdup(host);
 	st->machine = machine_id();

@@ -12,6 +12,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "task/task_int.h"
+#include "base/banned.h"
 
 #define SUITE_MAX_TASKS 100000
 
@@ -114,14 +115,11 @@ static enum err load_yaml(struct suite *s, const char *file, struct errmsg *e)
 	struct tctx c = { .file = file, .e = e };
 	struct ynode *root = NULL;
 	const struct ynode *list;
-	char *base = xstrdup(file), *slash;
+	const char *slash = strrchr(file, '/');
+	char *base = slash ? xstrndup(file, (size_t)(slash - file))
+			   : xstrdup(".");
 	enum err rc;
 
-	slash = strrchr(base, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(base, ".");
 	rc = ytree_load(file, 1 << 20, &root, e);
 	if (rc)
 		goto out;

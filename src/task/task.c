@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "task/task_int.h"
+#include "base/banned.h"
 
 #define MANIFEST_MAX (1 << 20)
 

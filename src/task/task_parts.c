@@ -8,6 +8,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 static enum err parse_env(struct tctx *c, const struct ynode *m, char ***out)
 {

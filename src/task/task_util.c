@@ -14,6 +14,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
 {

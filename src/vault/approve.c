@@ -25,6 +25,7 @@
 #include "base/xalloc.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define REASON_MAX 512
 #define REQ_MAGIC "assay unseal request v1"

@@ -14,6 +14,7 @@
 #include "base/xalloc.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define HEADER_MAX ((size_t)4 << 20)
 #define ABYTES crypto_secretstream_xchacha20poly1305_ABYTES

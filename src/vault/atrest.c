@@ -15,6 +15,7 @@
 #include "base/xalloc.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define KEYLEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES

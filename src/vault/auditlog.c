@@ -28,6 +28,7 @@
 #include "base/xalloc.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define LOG_MAGIC "assay audit log v1\n"
 #define MAGIC_LEN (sizeof(LOG_MAGIC) - 1)

@@ -14,6 +14,7 @@
 #include "base/ytree.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 enum err vault_dsse_pae(const char *type, const void *body, size_t len,
 			struct buf *out)

@@ -9,6 +9,7 @@
 #include "base/fsutil.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 enum err vault_init(struct errmsg *e)
 {

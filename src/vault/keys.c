@@ -21,6 +21,7 @@
 #include "base/xalloc.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define SECRET_LEN (crypto_sign_SECRETKEYBYTES + crypto_box_SECRETKEYBYTES)
 #define KEYFILE_MAX 8192

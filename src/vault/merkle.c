@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 #include <string.h>
+#include "base/banned.h"
 
 void vault_merkle_leaf_hash(const void *entry, size_t len, vault_hash out)
 {

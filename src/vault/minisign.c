@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define TC_PREFIX "trusted comment: "
 #define UC_PREFIX "untrusted comment: "

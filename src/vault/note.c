@@ -14,6 +14,7 @@
 
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define EMDASH "\xe2\x80\x94 "
 #define NOTE_MAX_SIGS 100

@@ -19,6 +19,7 @@
 #include "base/ytree.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define HEADER_MAX ((size_t)4 << 20)
 #define PATH_MAX_LEN 4096

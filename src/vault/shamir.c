@@ -16,6 +16,7 @@
 #include "vault/vault_int.h"
 
 #include <sodium.h>
+#include "base/banned.h"
 
 static unsigned char gf_mul(unsigned char a, unsigned char b)
 {

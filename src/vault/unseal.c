@@ -19,6 +19,7 @@
 #include "vault/approve.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "base/banned.h"
 
 #define ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 

@@ -1,0 +1,34 @@
+/*
+ * banned.h - functions that must not be used (git's banned.h): each use
+ * fails to compile with an error naming the function. Included last in
+ * every file of src/ (after the system headers, whose declarations it
+ * would otherwise break); tests/integration/layering.sh checks that.
+ *
+ *   strcpy, strcat        no bound: use snprintf, buf_adds, xstrdup
+ *   sprintf, vsprintf     no bound: use snprintf, buf_printf, xasprintf
+ *   atoi, atol            no error detection: strtol/strtoll with checks
+ *                         (the CLI's strict number parser)
+ *   gets                  no bound at all
+ *   system, popen         run a shell over a string: fork/exec an argv
+ */
+#ifndef ASSAY_BANNED_H
+#define ASSAY_BANNED_H
+
+#define BANNED(func) sorry_##func##_is_a_banned_function
+
+#undef strcpy
+#define strcpy(x, y) BANNED(strcpy)
+#undef strcat
+#define strcat(x, y) BANNED(strcat)
+#undef sprintf
+#define sprintf(...) BANNED(sprintf)
+#undef vsprintf
+#define vsprintf(...) BANNED(vsprintf)
+#undef gets
+#define gets(x) BANNED(gets)
+#undef system
+#define system(x) BANNED(system)
+#undef popen
+#define popen(x, y) BANNED(popen)
+
+#endif
