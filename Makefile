@@ -3,12 +3,13 @@
 #   make asan   the ASan+UBSan build in build-asan/
 #   make check  every test, on both builds, then a fuzz smoke run
 #   make demo   the open suite against the baselines, with the report
+#   make lint   cppcheck and clang-tidy over src/ at zero findings
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps asan check test demo fuzz bench clean
+.PHONY: all deps asan check test demo fuzz bench lint clean
 
 all: deps
 	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -37,10 +38,13 @@ test: check
 demo: all
 	tools/demo.sh $(BUILD)
 
+lint: deps
+	tools/lint.sh
+
 bench: all
 	bench/sandbox.sh $(BUILD)
 	bench/engine.sh $(BUILD)
 	$(BUILD)/bench_stats
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-lint

@@ -10,11 +10,13 @@ BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev
  libsodium-dev libseccomp-dev libcmocka-dev musl-tools"
 TEST="bubblewrap hyperfine bc iproute2 procps busybox-static minisign sqlite3
  python3 python3-scipy python3-numpy python3-statsmodels chromium"
+# `make lint`: cppcheck, clang-tidy (bugprone-*, cert-*), clang-format.
+LINT="cppcheck clang-tidy clang-format"
 # Programs the open calibration suite's boxes use (image "host").
 TASKS="python3 gcc gdb binutils curl netcat-openbsd openssl file xxd
  tshark bsdextrautils python3-cryptography"
 
-PKGS="$BUILD $TEST $TASKS"
+PKGS="$BUILD $TEST $LINT $TASKS"
 
 missing=""
 for p in $PKGS; do

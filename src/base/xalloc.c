@@ -12,27 +12,31 @@ void xalloc_die(size_t n)
 	abort();
 }
 
-static void *oom(size_t n)
-{
-	xalloc_die(n);
-}
-
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	return p ? p : oom(n);
+
+	if (!p)
+		xalloc_die(n);
+	return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
 	void *p = calloc(count ? count : 1, size ? size : 1);
-	return p ? p : oom(count * size);
+
+	if (!p)
+		xalloc_die(count * size);
+	return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
-	return q ? q : oom(n);
+
+	if (!q)
+		xalloc_die(n);
+	return q;
 }
 
 void *xgrow(void *p, size_t *cap, size_t need, size_t size)
@@ -45,7 +49,7 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size)
 	while (c < need)
 		c *= 2;
 	if (c > ((size_t)-1) / size)
-		oom((size_t)-1);
+		xalloc_die((size_t)-1);
 	p = xrealloc(p, c * size);
 	memset((char *)p + *cap * size, 0, (c - *cap) * size);
 	*cap = c;
@@ -78,7 +82,7 @@ char *xasprintf(const char *fmt, ...)
 	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom(0);
+		xalloc_die(0);
 	return p;
 }
 

@@ -211,6 +211,22 @@ static int load_all(struct report_ctx *c, const struct report_args *a)
 	return 0;
 }
 
+/* Close a file (or flush stdout when path is NULL): an exit code. */
+static int close_out(FILE *f, const char *path)
+{
+	int rc;
+
+	if (path)
+		rc = fclose(f);
+	else
+		rc = fflush(f);
+	if (rc != 0) {
+		cli_error("cannot write '%s'", path ? path : "standard output");
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 static int write_doc(const char *path, const char *doc)
 {
 	FILE *f = path ? fopen(path, "w") : stdout;
@@ -222,11 +238,7 @@ static int write_doc(const char *path, const char *doc)
 	fputs(doc, f);
 	if (doc[0] && doc[strlen(doc) - 1] != '\n')
 		fputc('\n', f);
-	if (path ? fclose(f) != 0 : fflush(f) != 0) {
-		cli_error("cannot write '%s'", path ? path : "standard output");
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
+	return close_out(f, path);
 }
 
 static int write_term(const struct report_ctx *c, const char *path)
@@ -238,11 +250,7 @@ static int write_term(const struct report_ctx *c, const char *path)
 		return EXIT_RUNTIME;
 	}
 	report_write_analysis_term(c->a, f);
-	if (path ? fclose(f) != 0 : fflush(f) != 0) {
-		cli_error("cannot write '%s'", path ? path : "standard output");
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
+	return close_out(f, path);
 }
 
 static int render(struct report_ctx *c, const struct report_args *a)

@@ -154,7 +154,7 @@ static void one_line(const char *in, size_t len, char *out, size_t n)
 
 	for (size_t i = 0; i < len && j + 1 < n; i++) {
 		unsigned char ch = (unsigned char)in[i];
-		out[j++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+		out[j++] = (char)((ch < 0x20 || ch == 0x7f) ? ' ' : ch);
 	}
 	out[j] = '\0';
 }

@@ -327,6 +327,7 @@ void report_chart_outcomes(struct out *o, const struct report *r)
 	svg_text(o, LEFT - 10, 24, "end", "label", "episodes");
 	for (size_t i = 0; i < n && total; i++) {
 		double w = (W - RIGHT - LEFT) * (double)oc[i].n / total;
+		size_t row = i / 3, col = i % 3;  /* the legend: 3 a row */
 		char cls[32], tip[640];
 		snprintf(cls, sizeof(cls), "mark oc%d", outcome_colour(oc[i].name, i));
 		snprintf(tip, sizeof(tip), "%s: %d", oc[i].name, oc[i].n);
@@ -334,10 +335,10 @@ void report_chart_outcomes(struct out *o, const struct report *r)
 			   "class=\"%s\"><title>", x, w, cls);
 		out_html(o, tip);
 		out_puts(o, "</title></rect>\n");
-		svg_rect(o, LEFT + 180.0 * (double)(i % 3), 48 + 18.0 * (double)(i / 3),
+		svg_rect(o, LEFT + 180.0 * (double)col, 48 + 18.0 * (double)row,
 			 10, 10, cls + 5);
-		svg_text(o, LEFT + 14 + 180.0 * (double)(i % 3),
-			 57 + 18.0 * (double)(i / 3), "start", "tick", tip);
+		svg_text(o, LEFT + 14 + 180.0 * (double)col,
+			 57 + 18.0 * (double)row, "start", "tick", tip);
 		x += w;
 	}
 	if (!total)

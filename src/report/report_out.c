@@ -170,8 +170,10 @@ size_t report_outcome_totals(const struct report *r, struct report_outcome *out,
 				k++;
 			if (k == n && n == max)
 				continue;
-			if (k == n)
-				out[n++] = (struct report_outcome){ .n = 0 };
+			if (k == n) {
+				memset(&out[n], 0, sizeof(out[n]));
+				n++;
+			}
 			snprintf(out[k].name, sizeof(out[k].name), "%s", o->name);
 			out[k].n += o->n;
 		}

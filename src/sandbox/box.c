@@ -56,7 +56,9 @@ static const char *step_name(int step)
 		"set-up message",
 	};
 
-	return step > 0 && (size_t)step < ARRAY_SIZE(names) ? names[step] : "?";
+	size_t i = step > 0 ? (size_t)step : 0;
+
+	return i < ARRAY_SIZE(names) ? names[i] : "?";
 }
 
 static int write_map(pid_t pid, const char *file, uint32_t base)

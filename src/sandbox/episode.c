@@ -279,7 +279,7 @@ const char *sbx_box_addr(const struct sbx_box *b)
 static enum err start_entrypoint(struct sbx_box *b, struct errmsg *e)
 {
 	struct sbx_m_exec x = { 0 };
-	struct sbx_m_ack ack;
+	struct sbx_m_ack ack = { 0 };
 	struct buf s;
 	enum err rc;
 
