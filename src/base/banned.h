@@ -6,8 +6,7 @@
  *
  *   strcpy, strcat        no bound: use snprintf, buf_adds, xstrdup
  *   sprintf, vsprintf     no bound: use snprintf, buf_printf, xasprintf
- *   atoi, atol            no error detection: strtol/strtoll with checks
- *                         (the CLI's strict number parser)
+ *   atoi, atol            no error detection: base/num.h's strict parser
  *   gets                  no bound at all
  *   system, popen         run a shell over a string: fork/exec an argv
  */
@@ -24,6 +23,10 @@
 #define sprintf(...) BANNED(sprintf)
 #undef vsprintf
 #define vsprintf(...) BANNED(vsprintf)
+#undef atoi
+#define atoi(x) BANNED(atoi)
+#undef atol
+#define atol(x) BANNED(atol)
 #undef gets
 #define gets(x) BANNED(gets)
 #undef system

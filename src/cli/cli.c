@@ -245,7 +245,6 @@ static int set_value(struct parser *p, int id, const char *text, bool dflt)
 				 "'%s'); give it once", o->name, v->str, text);
 	switch (o->kind) {
 	case CLI_FLAG:
-		break;
 	case CLI_STR:
 		break;
 	case CLI_INT:
