@@ -1,8 +1,9 @@
 /*
  * cmd_resume.c - `assay resume RUN [--store PATH] [-j N]`: finish a run
- * that was interrupted (SIGINT, kill -9, power loss) without rerunning
- * finished episodes. Episodes cut off midway are kept, marked
- * infra-interrupted, and attempted again.
+ * that is not done (interrupted by SIGINT, kill -9 or power loss, or left
+ * incomplete) without rerunning finished episodes. Episodes cut off midway
+ * are kept, marked infra-interrupted, and attempted again; the run's
+ * pre-registered policy (if any) is evaluated again at the end.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/runctl.h"
+#include "policy/policy.h"
 #include "base/banned.h"
 
 enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_PROGRESS };
@@ -116,6 +118,7 @@ static int resume_main(const struct cli_args *a)
 	struct engine_summary sum;
 	struct run_opts o;
 	struct run_ctx c;
+	struct policy *policy = NULL;
 	const char *store = cli_str(a, S_STORE);
 	int64_t run_id = 0;
 	int n = 0, rc;
@@ -138,7 +141,9 @@ static int resume_main(const struct cli_args *a)
 	o.quiet = a->quiet;
 	if (cli_given(a, S_JOBS))
 		o.jobs = (int)cli_int(a, S_JOBS);
-	if ((rc = run_ctx_open(&c, &o))) {
+	/* the run's pre-registered policy, unchanged, evaluated at the end */
+	if ((rc = run_policy_load(&o, &policy)) || (rc = run_ctx_open(&c, &o))) {
+		policy_free(policy);
 		store_run_release(&run);
 		run_opts_release(&o);
 		return rc;
@@ -162,7 +167,14 @@ static int resume_main(const struct cli_args *a)
 	if (!o.quiet)
 		tell(run_id, n, &pairs);
 	rc = run_ctx_execute(&c, &o, run_id, &sum);
+	if (rc == EXIT_OK && policy) {
+		bool scrutiny;
+		rc = run_determine(&c, &o, run_id, policy, &scrutiny);
+		if (rc == EXIT_OK && scrutiny && o.fail_on_scrutiny)
+			rc = EXIT_SCRUTINY;
+	}
 out:
+	policy_free(policy);
 	run_ctx_close(&c);
 	store_run_release(&run);
 	run_opts_release(&o);
@@ -171,10 +183,13 @@ out:
 
 const struct cli_cmd cmd_resume = {
 	.name = "resume",
-	.summary = "finish an interrupted run without rerunning finished episodes",
+	.summary = "finish a run that is not done (interrupted, incomplete) "
+		   "without rerunning finished episodes",
 	.operands = "RUN", .min_pos = 1, .max_pos = 1,
 	CLI_OPTS(resume_table),
 	.run = resume_main,
-	.notes = "The run's own options (model, epochs, selection, limits) are "
-		 "reused; the suite\nmust be unchanged (same digest).\n",
+	.notes = "The run's own options (model, epochs, selection, limits, "
+		 "policy) are reused; the\nsuite and the policy file must be "
+		 "unchanged (same digest). One process at a\ntime executes a "
+		 "run: a resume of a run held by a live process refuses.\n",
 };

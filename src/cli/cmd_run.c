@@ -3,7 +3,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/fsutil.h"
 #include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -11,13 +13,24 @@
 #include "cli/runctl.h"
 #include "policy/policy.h"
 #include "report/report.h"
+#include "vault/vault.h"
 #include "base/banned.h"
 
-/* The pre-registered policy, read before anything runs so a malformed one
- * costs nothing (NULL when no evaluation was asked for). */
-static int load_policy(const struct run_opts *o, struct policy **p_out)
+static bool keep_owned(struct run_opts *o, char *v, const char **field)
 {
-	char *path;
+	if (!v || o->n_owned == ARRAY_SIZE(o->owned)) {
+		free(v);
+		return false;
+	}
+	o->owned[o->n_owned++] = v;
+	*field = v;
+	return true;
+}
+
+int run_policy_load(struct run_opts *o, struct policy **p_out)
+{
+	char *path, *data = NULL, hex[65];
+	size_t len;
 	struct errmsg e;
 	enum err rc;
 	int x;
@@ -28,18 +41,32 @@ static int load_policy(const struct run_opts *o, struct policy **p_out)
 	if ((x = cli_policy_resolve(o->policy, &path)))
 		return x;
 	rc = policy_load(path, p_out, &e);
+	if (rc == ERR_OK &&
+	    (rc = file_read(path, 16u << 20, &data, &len, &e)) == ERR_OK) {
+		vault_sha256_hex(data, len, hex);
+		free(data);
+	}
+	if (rc == ERR_OK && o->policy_sha256 && strcmp(hex, o->policy_sha256))
+		rc = err_set(&e, ERR_INVAL, "policy '%s' changed since the run "
+			     "started (sha256 %.12s, was %.12s); a pre-registered "
+			     "policy cannot change", path, hex, o->policy_sha256);
+	/* a new run: journal the policy as found (absolute) and its digest */
+	if (rc == ERR_OK && !o->policy_sha256 &&
+	    (!keep_owned(o, realpath(path, NULL), &o->policy) ||
+	     !keep_owned(o, xstrdup(hex), &o->policy_sha256)))
+		rc = err_set(&e, ERR_INVAL, "cannot resolve policy '%s'", path);
 	free(path);
 	if (rc) {
+		policy_free(*p_out);
+		*p_out = NULL;
 		cli_error("%s", e.text);
 		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-/* The determination of the finished run under the policy (no reference
- * runs: `assay report --reference` compares). Sets *scrutiny. */
-static int determine(struct run_ctx *c, const struct run_opts *o,
-		     int64_t run_id, const struct policy *p, bool *scrutiny)
+int run_determine(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
+		  const struct policy *p, bool *scrutiny)
 {
 	struct report *r = NULL;
 	struct report_analysis *a = NULL;
@@ -251,71 +278,77 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 	return select_from_args(a, &o->sel);
 }
 
+/* The run, its lease and its whole task snapshot in one transaction: a
+ * kill at any point leaves either no run or all of it. */
+static int create_run(struct run_ctx *c, const struct run_opts *o,
+		      int64_t *run_id)
+{
+	struct store_run run = { 0 };
+	struct errmsg e;
+	char *cfg = run_opts_to_json(o);
+	int rc = 0;
+
+	run.model = (char *)model_name(c->model);
+	run.endpoint = (char *)model_endpoint(c->model);
+	run.suite_id = c->suite->id;
+	run.suite_path = (char *)o->suite;
+	run.suite_digest = c->digest;
+	run.config_json = cfg;
+	run.harness_version = (char *)"assay " ASSAY_VERSION;
+	run.epochs = o->epochs;
+	run.created_ms = wall_ms();
+	if (store_tx_begin(c->store, &e) != ERR_OK ||
+	    store_run_create(c->store, &run, &e) != ERR_OK ||
+	    (rc = run_lease_take(c, run.id)) ||
+	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
+	    store_tx_commit(c->store, &e) != ERR_OK) {
+		if (!rc)
+			cli_error("%s", e.text);
+		store_tx_rollback(c->store);
+		rc = EXIT_RUNTIME;
+	}
+	free(cfg);
+	*run_id = run.id;
+	return rc;
+}
+
 static int run_main(const struct cli_args *a)
 {
 	struct run_opts o;
 	struct run_ctx c;
-	struct store_run run = { 0 };
 	struct engine_summary sum;
 	struct policy *policy = NULL;
-	struct errmsg e;
-	char *cfg;
+	int64_t run_id;
 	int rc;
 
 	run_opts_init(&o);
-	if ((rc = opts_from_args(a, &o)) || (rc = load_policy(&o, &policy))) {
-		run_opts_release(&o);
-		return rc;
-	}
-	if ((rc = run_ctx_open(&c, &o))) {
-		policy_free(policy);
-		run_opts_release(&o);
-		return rc;
-	}
+	if ((rc = opts_from_args(a, &o)))
+		goto out;
+	run_opts_absolute(&o);
+	if ((rc = run_policy_load(&o, &policy)) ||
+	    (rc = run_ctx_open(&c, &o)))
+		goto out;
 	if (o.dry_run) {
 		rc = run_ctx_plan(&c, &o);
-		goto out;
+		goto close;
 	}
-	cfg = run_opts_to_json(&o);
-	run.model = (char *)model_name(c.model);
-	run.endpoint = (char *)model_endpoint(c.model);
-	run.suite_id = c.suite->id;
-	run.suite_path = (char *)o.suite;
-	run.suite_digest = c.digest;
-	run.config_json = cfg;
-	run.harness_version = (char *)"assay " ASSAY_VERSION;
-	run.epochs = o.epochs;
-	run.created_ms = wall_ms();
-	/* The run, its lease and its whole task snapshot in one transaction:
-	 * a kill at any point leaves either no run or all of it. */
-	rc = 0;
-	if (store_tx_begin(c.store, &e) != ERR_OK ||
-	    store_run_create(c.store, &run, &e) != ERR_OK ||
-	    (rc = run_lease_take(&c, run.id)) ||
-	    engine_snapshot_tasks(c.store, run.id, c.suite, &e) != ERR_OK ||
-	    store_tx_commit(c.store, &e) != ERR_OK) {
-		if (!rc)
-			cli_error("%s", e.text);
-		store_tx_rollback(c.store);
-		free(cfg);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	free(cfg);
+	if ((rc = create_run(&c, &o, &run_id)))
+		goto close;
 	if (!o.quiet && !o.json)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "
-			"'%s'\n", (long long)run.id, c.suite->n_tasks, o.epochs,
+			"'%s'\n", (long long)run_id, c.suite->n_tasks, o.epochs,
 			o.model);
-	rc = run_ctx_execute(&c, &o, run.id, &sum);
+	rc = run_ctx_execute(&c, &o, run_id, &sum);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
-		rc = determine(&c, &o, run.id, policy, &scrutiny);
+		rc = run_determine(&c, &o, run_id, policy, &scrutiny);
 		if (rc == EXIT_OK && scrutiny && o.fail_on_scrutiny)
 			rc = EXIT_SCRUTINY;
 	}
+close:
+	run_ctx_close(&c);
 out:
 	policy_free(policy);
-	run_ctx_close(&c);
 	run_opts_release(&o);
 	return rc;
 }

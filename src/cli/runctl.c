@@ -108,6 +108,26 @@ static void strings_free(char **v, size_t n)
 	free(v);
 }
 
+static void make_absolute(struct run_opts *o, const char **field)
+{
+	char *abs;
+
+	if (!*field || **field == '/' || o->n_owned == ARRAY_SIZE(o->owned))
+		return;
+	abs = realpath(*field, NULL);
+	if (!abs)
+		return;    /* opening it fails later with a clear message */
+	o->owned[o->n_owned++] = abs;
+	*field = abs;
+}
+
+void run_opts_absolute(struct run_opts *o)
+{
+	make_absolute(o, &o->suite);
+	make_absolute(o, &o->key_file);
+	make_absolute(o, &o->policy);
+}
+
 char *run_opts_to_json(const struct run_opts *o)
 {
 	json_t *j = json_object();
@@ -135,6 +155,13 @@ char *run_opts_to_json(const struct run_opts *o)
 	if (o->params.reasoning_effort)
 		json_object_set_new(j, "reasoning_effort",
 				    json_string(o->params.reasoning_effort));
+	if (o->policy)
+		json_object_set_new(j, "policy", json_string(o->policy));
+	if (o->policy_sha256)
+		json_object_set_new(j, "policy_sha256",
+				    json_string(o->policy_sha256));
+	if (o->fail_on_scrutiny)
+		json_object_set_new(j, "fail_on_scrutiny", json_true());
 	json_object_set_new(j, "max_retries", json_integer(o->max_retries));
 	json_object_set_new(j, "context_window", json_integer(o->context_window));
 	json_object_set_new(j, "request_timeout_s", json_integer(o->request_timeout_s));
@@ -197,6 +224,9 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 	}
 	o->developer = keep(o, j, "developer");
 	select_from_json(j, &o->sel);
+	o->policy = keep(o, j, "policy");
+	o->policy_sha256 = keep(o, j, "policy_sha256");
+	o->fail_on_scrutiny = json_is_true(json_object_get(j, "fail_on_scrutiny"));
 	o->params.reasoning_effort = keep(o, j, "reasoning_effort");
 	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
 		o->epochs = (int)json_integer_value(v);

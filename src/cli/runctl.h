@@ -54,16 +54,21 @@ struct run_opts {
 	enum progress_mode progress; /* --progress (not stored with the run) */
 	bool dry_run;              /* print the plan and exit (run only) */
 	struct run_select sel;
-	const char *policy;        /* evaluate after the run (run only) */
+	const char *policy;        /* evaluate after the run (and resume) */
+	const char *policy_sha256; /* of the policy file as the run started */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
-	char *owned[12];           /* strings restored from JSON */
+	char *owned[16];           /* strings restored from JSON or made
+	                              absolute */
 	size_t n_owned;
 };
 
 void run_opts_init(struct run_opts *o);
 /* Add a copy of s to one of the selection's lists. */
 void run_select_add(char ***v, size_t *n, const char *s);
+/* Make the suite, key file and policy paths absolute (journaled so, a run
+ * started in one directory resumes from any). */
+void run_opts_absolute(struct run_opts *o);
 /* Serialise / restore the options stored with a run. Caller frees. */
 char *run_opts_to_json(const struct run_opts *o);
 enum err run_opts_from_json(struct run_opts *o, const char *json,
@@ -95,6 +100,17 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o);
 /* Print the plan of a run (--dry-run) on stdout; returns the exit code. */
 int run_ctx_plan(const struct run_ctx *c, const struct run_opts *o);
 void run_ctx_close(struct run_ctx *c);
+struct policy;
+/* The pre-registered policy of a run, read before anything runs (NULL
+ * when no evaluation was asked for); records its absolute path and digest
+ * in o. With o->policy_sha256 already set (resume), a policy file that
+ * changed since is refused. Prints and returns the exit code, else 0. */
+int run_policy_load(struct run_opts *o, struct policy **p_out);
+/* The determination of the finished run under p (no reference runs: `assay
+ * report --reference` compares); sets *scrutiny. */
+int run_determine(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
+		  const struct policy *p, bool *scrutiny);
+
 /* Take the run's lease (one writer per run) for the life of c->store;
  * prints why not and returns the exit code, else 0. */
 int run_lease_take(struct run_ctx *c, int64_t run_id);

@@ -33,7 +33,8 @@ struct report_task {
 	int successes;
 	int answers_ok, answers_total;
 	int infra_failures;              /* attempts lost to infrastructure */
-	int interrupted;                 /* attempts cut off (resumable) */
+	int interrupted;                 /* epochs whose final state is cut
+					    off (resumable; rerun: scored) */
 	int model_failures;              /* model errors, limits and
 					    agent-caused failures */
 	int agent_caused;                /* of which the agent broke its box
@@ -57,9 +58,13 @@ struct report {
 	struct store_episode *eps;
 	size_t n_eps;
 	struct report_task *rows;        /* one per task, same order */
-	int scored, solved, infra_failures, model_failures, interrupted;
+	int scored, solved, infra_failures, model_failures;
+	int interrupted;                 /* pairs whose final state is cut off
+	                                    (a pair rerun is not counted) */
+	int interrupted_attempts;        /* every attempt cut off */
 	int agent_caused, unscored;
 	int attempts;                    /* every finished attempt */
+	struct store_pairs pairs;        /* the run's pairs by final state */
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;

@@ -77,9 +77,8 @@ static void count_episode(struct report *r, size_t i)
 	if (strcmp(ep->status, "pending") && strcmp(ep->status, "running"))
 		r->attempts++;
 	if (!strcmp(ep->status, "interrupted")) {
-		row->interrupted++;
-		r->interrupted++;
-		return;
+		r->interrupted_attempts++;
+		return;         /* pairs by final state: count_cut_off */
 	}
 	if (is_infra(ep)) {
 		row->infra_failures++;
@@ -107,6 +106,34 @@ static void count_episode(struct report *r, size_t i)
 	add_outcome(row, ep->outcome);
 }
 
+/* Pairs whose final state is cut off: no scored attempt, the last one
+ * interrupted (or left running by a dead harness). The journal lists
+ * attempts by task, epoch and attempt, so each pair is one stretch. */
+static void count_cut_off(struct report *r)
+{
+	for (size_t i = 0; i < r->n_eps;) {
+		const struct store_episode *ep = &r->eps[i];
+		struct report_task *row = row_of(r, ep->task_id);
+		bool scored = false;
+		size_t j = i;
+
+		for (; j < r->n_eps && r->eps[j].epoch == ep->epoch &&
+		       !strcmp(r->eps[j].task_id, ep->task_id); j++)
+			scored |= !strcmp(r->eps[j].status, "done") &&
+				  !is_infra(&r->eps[j]);
+		ep = &r->eps[j - 1];       /* the last attempt of the pair */
+		if (row && !scored && ep->epoch >= 1 &&
+		    ep->epoch <= r->run.epochs &&
+		    (!strcmp(ep->status, "interrupted") ||
+		     !strcmp(ep->status, "running") ||
+		     !strcmp(ep->status, "pending"))) {
+			row->interrupted++;
+			r->interrupted++;
+		}
+		i = j;
+	}
+}
+
 enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 		     struct errmsg *e)
 {
@@ -115,7 +142,8 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 
 	if ((rc = store_run_get(st, run_id, &r->run, e)) ||
 	    (rc = store_task_list(st, run_id, &r->tasks, &r->n_tasks, e)) ||
-	    (rc = store_episode_list(st, run_id, &r->eps, &r->n_eps, e))) {
+	    (rc = store_episode_list(st, run_id, &r->eps, &r->n_eps, e)) ||
+	    (rc = store_run_pairs(st, run_id, &r->pairs, e))) {
 		report_free(r);
 		return rc;
 	}
@@ -131,6 +159,7 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 				r->run.epochs - row->epochs : 0;
 		r->unscored += row->unscored;
 	}
+	count_cut_off(r);
 	*r_out = r;
 	return ERR_OK;
 }

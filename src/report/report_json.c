@@ -86,6 +86,7 @@ static json_t *totals_json(const struct report *r)
 	json_object_set_new(o, "interrupted", json_integer(r->interrupted));
 	json_object_set_new(o, "unscored", json_integer(r->unscored));
 	json_object_set_new(o, "attempts", json_integer(r->attempts));
+	json_object_set_new(o, "pairs", json_integer(r->pairs.total));
 	json_object_set_new(o, "prompt_tokens", json_integer(r->prompt_tokens));
 	json_object_set_new(o, "completion_tokens",
 			    json_integer(r->completion_tokens));

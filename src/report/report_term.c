@@ -47,6 +47,13 @@ void report_write_term(const struct report *r, FILE *out)
 		r->scored, r->scored ? 100.0 * r->solved / r->scored : 0.0,
 		r->model_failures, r->agent_caused, r->infra_failures,
 		r->interrupted, r->unscored);
+	if (r->pairs.scored < r->pairs.total)
+		fprintf(out, "incomplete: %d of %d (task, epoch) pairs have no "
+			"scored attempt (%d cut off, %d failed on infrastructure, "
+			"%d not started); 'assay resume %lld' runs them\n",
+			r->pairs.total - r->pairs.scored, r->pairs.total,
+			r->pairs.cut_off, r->pairs.failed_infra,
+			r->pairs.unstarted, (long long)r->run.id);
 	fprintf(out, "usage: %ld prompt + %ld completion tokens (%ld cached), "
 		"$%.4f, %.1f s wall, %.1f s working\n", r->prompt_tokens,
 		r->completion_tokens, r->cached_tokens, r->cost_usd,
