@@ -190,7 +190,8 @@ bool tool_dispatch(struct agent *a, const struct model_tool_call *call)
 }
 
 /* stdout, then "[stderr]" and stderr, then how it ended when not 0. */
-static char *observation(const struct sbx_exec_result *r, int timeout_ms)
+static char *observation(const struct sbx_exec_result *r, int timeout_ms,
+			 size_t *len_out)
 {
 	struct buf b;
 
@@ -225,7 +226,7 @@ static char *observation(const struct sbx_exec_result *r, int timeout_ms)
 	if (r->pids_limited && buf_adds(&b, "\n[process limit reached]"))
 		goto done;
 done:
-	return buf_detach(&b, NULL);
+	return buf_detach(&b, len_out);
 }
 
 bool tool_collect(struct agent *a)
@@ -235,6 +236,7 @@ bool tool_collect(struct agent *a)
 	struct errmsg e;
 	bool done = false;
 	char *raw, *obs;
+	size_t len;
 
 	/* A box that dies or stops answering while the agent runs commands
 	 * in it is the agent's doing: it may be root in the box, fill its
@@ -252,8 +254,9 @@ bool tool_collect(struct agent *a)
 		agent_finish(a, AGENT_END_BOX_FAILED, "the agent box died");
 		return true;
 	}
-	raw = observation(&r, a->cfg.limits.cmd_timeout_ms);
-	obs = utf8_sanitize(raw, strlen(raw), NULL);
+	/* by length: a NUL the command printed must not cut the rest */
+	raw = observation(&r, a->cfg.limits.cmd_timeout_ms, &len);
+	obs = utf8_sanitize(raw, len, NULL);
 	a->tool_res = &r;
 	agent_push_tool_msg(a, call, obs, false);
 	a->tool_res = NULL;

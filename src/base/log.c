@@ -2,7 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
 #include "base/banned.h"
+#include "base/safetext.h"
 
 static enum log_level level = LOG_WARN;
 
@@ -21,11 +24,20 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	static const char *const names[] = { "debug", "info", "warn", "error" };
 	char line[1024];
 	va_list ap;
+	char *clean;
+	int n;
 
 	if (lvl < level || lvl >= LOG_QUIET)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "level=%s %s\n", names[lvl], line);
+	if (n < 0)
+		n = 0;
+	/* log lines quote boxes and models: one line, nothing a terminal
+	 * acts on (safetext.h) */
+	clean = safe_text(line, (size_t)n < sizeof(line) ? (size_t)n :
+			  sizeof(line) - 1, SAFE_KEEP_TAB, NULL);
+	fprintf(stderr, "level=%s %s\n", names[lvl], clean);
+	free(clean);
 }

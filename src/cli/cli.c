@@ -14,6 +14,7 @@
 #include "base/bug.h"
 #include "base/log.h"
 #include "base/num.h"
+#include "base/safetext.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 
@@ -36,11 +37,24 @@ static const struct cli_opt common[] = {
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 	PRINTF_LIKE(2, 0);
 
+/* One line on stderr. Messages quote boxes and models (a tar's stderr, a
+ * reply, a file name of a suite): every control but tab is escaped
+ * (base/safetext.h), newlines included, so a message is one line. */
+static void say_line(const char *prefix, const char *msg, size_t n)
+{
+	char *clean = safe_text(msg, n, SAFE_KEEP_TAB, NULL);
+
+	fprintf(stderr, "%s: %s\n", prefix, clean);
+	free(clean);
+}
+
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+
+	say_line(prefix, n < 0 ? "" : msg, n < 0 ? 0 : (size_t)n);
+	free(msg);
 }
 
 int cli_fail(int code, const char *fmt, ...)
@@ -80,7 +94,7 @@ int cli_exit_for(enum err code)
 
 int cli_fail_err(const struct errmsg *e)
 {
-	fprintf(stderr, "assay: %s\n", e->text);
+	say_line("assay", e->text, strlen(e->text));
 	return cli_exit_for(e->code);
 }
 

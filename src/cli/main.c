@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "cli/cmd.h"
+#include "cli/safeout.h"
 #include "store/store.h"
 #include "base/banned.h"
 
@@ -107,5 +108,8 @@ int main(int argc, char **argv)
 		       ASSAY_BUILD_INFO, store_schema_version());
 		return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 	}
-	return cli_main(&root, env, ARRAY_SIZE(env), argc, argv);
+	cli_safe_stdout();  /* no byte of a box's or a model's on stdout raw */
+	rc = cli_main(&root, env, ARRAY_SIZE(env), argc, argv);
+	cli_safe_stdout_end();
+	return rc;
 }

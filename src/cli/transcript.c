@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/safetext.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 
@@ -320,30 +321,23 @@ char *transcript_reason(const struct store_episode *ep, const char *submitted)
 
 /* --- rendering ------------------------------------------------------- */
 
-/* Text from the journal onto the terminal: control characters (C0 but
- * tab and newline, DEL, C1) shown as \xNN so no escape sequence reaches
- * the terminal; each line after a newline gets the indent. */
+/* Text from the journal onto the terminal through safe_text (every
+ * control but tab and newline, C1, bidi controls and invalid UTF-8
+ * escaped: base/safetext.h); each line after a newline gets the indent. */
 static void put_text(FILE *f, const char *s, const char *indent)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char *clean = safe_str(s, SAFE_MULTILINE);
+	const char *p = clean;
 
 	fputs(indent, f);
 	for (; *p; p++) {
-		if (*p == '\n') {
-			fputc('\n', f);
-			if (p[1])
-				fputs(indent, f);
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(f, "\\x%02x", p[1]);
-			p++;
-		} else if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-			fprintf(f, "\\x%02x", *p);
-		} else {
-			fputc(*p, f);
-		}
+		fputc(*p, f);
+		if (*p == '\n' && p[1])
+			fputs(indent, f);
 	}
-	if (p == (const unsigned char *)s || p[-1] != '\n')
+	if (p == clean || p[-1] != '\n')
 		fputc('\n', f);
+	free(clean);
 }
 
 /* One line of journal text: every control character escaped, newlines

@@ -276,7 +276,7 @@ static void parse_content(json_t *content, struct model_reply *r)
 			json_array_append(thinking, b);
 	}
 	if (text.len)
-		r->text = buf_detach(&text, NULL);
+		r->text = utf8_sanitize(text.data, text.len, NULL);
 	buf_release(&text);
 	if (json_array_size(thinking))
 		r->opaque = json_dumps(thinking, JSON_COMPACT);
@@ -313,7 +313,7 @@ static void parse_usage(json_t *u, struct model_reply *r)
 enum err anthropic_parse_reply(const char *body, size_t len,
 			       struct model_reply *r, struct errmsg *e)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
 	json_t *content = json_object_get(root, "content");
 	char em[MODEL_MAX_ERROR_LINE];
 

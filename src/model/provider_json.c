@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
 #include "base/banned.h"
@@ -62,10 +63,12 @@ enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* By length: a NUL inside (JSON_ALLOW_NUL) becomes U+FFFD, as invalid
+ * UTF-8 does, instead of ending the string. */
 char *pj_dup_str(json_t *j)
 {
-	return json_is_string(j) ? xstrndup(json_string_value(j),
-					    json_string_length(j))
+	return json_is_string(j) ? utf8_sanitize(json_string_value(j),
+						 json_string_length(j), NULL)
 				 : NULL;
 }
 
@@ -86,6 +89,7 @@ char *pj_text(json_t *j)
 	struct buf b;
 	size_t i;
 	json_t *part;
+	char *s;
 
 	if (json_is_string(j))
 		return pj_dup_str(j);
@@ -99,7 +103,9 @@ char *pj_text(json_t *j)
 			BUF_IGNORE(buf_add(&b, json_string_value(t),
 					   json_string_length(t)));
 	}
-	return buf_take(&b, NULL);
+	s = utf8_sanitize(b.data, b.len, NULL);
+	buf_release(&b);
+	return s;
 }
 
 long pj_long(json_t *j)

@@ -338,7 +338,9 @@ static enum err parse_root(json_t *root, struct model_reply *r,
 enum err openai_parse_reply(const char *body, size_t len,
 			    struct model_reply *r, struct errmsg *e)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
+	/* a "\u0000" in a string is taken (strings are read by length and
+	 * NULs become U+FFFD), never the whole reply rejected or cut */
+	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
 	enum err rc;
 
 	if (!json_is_object(root)) {

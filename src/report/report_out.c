@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/safetext.h"
 #include "base/util.h"
 #include "base/banned.h"
 
@@ -78,7 +79,9 @@ void out_html(struct out *o, const char *s)
 
 	if (!s || o->rc)
 		return;
-	clean = utf8_sanitize(s, strlen(s), &n);
+	/* the same characters a terminal gets escaped (base/safetext.h):
+	 * a bidi override reorders a page as it does a terminal line */
+	clean = safe_text(s, strlen(s), SAFE_MULTILINE, &n);
 	html_clean(o, clean, n);
 	free(clean);
 }
@@ -106,7 +109,7 @@ void out_md(struct out *o, const char *s)
 
 	if (!s || o->rc)
 		return;
-	clean = utf8_sanitize(s, strlen(s), &n);
+	clean = safe_text(s, strlen(s), SAFE_MULTILINE, &n);
 	for (size_t i = 0; i < n; i++) {
 		const char *esc = md_escape((unsigned char)clean[i]);
 		char one[2] = { clean[i], 0 };

@@ -121,7 +121,7 @@ static void load_script(struct server *s, const char *path)
 			line[--n] = '\0';
 		if (!n || line[0] == '#')
 			continue;
-		j = json_loads(line, 0, &je);
+		j = json_loads(line, JSON_ALLOW_NUL, &je);
 		if (!json_is_object(j)) {
 			fprintf(stderr, "mockmodel: %s:%d: %s\n", path, lineno,
 				je.text);

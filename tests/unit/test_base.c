@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/fsutil.h"
 #include "base/num.h"
+#include "base/safetext.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "base/ytree.h"
@@ -241,6 +242,97 @@ static void test_num(void **state)
 	assert_true(num_int("2147483647", 0, INT_MAX, &i));
 	assert_false(num_int("2147483648", 0, INT_MAX, &i));
 }
+/* ---- safe_text: hostile bytes for a terminal ---------------------------- */
+
+static void want_safe(const char *in, size_t n, unsigned flags, const char *want)
+{
+	size_t len;
+	char *got = safe_text(in, n, flags, &len);
+
+	if (strcmp(got, want) != 0 || len != strlen(want))
+		fail_msg("safe_text: got '%s' (%zu), want '%s'", got, len, want);
+	assert_true(safe_text_is_clean(got, len, flags));
+	free(got);
+}
+
+/* Nothing a terminal acts on survives: no byte < 0x20 but the kept ones,
+ * no DEL, no C1, no bidi control, valid UTF-8 throughout. */
+static void assert_inert(const char *s, size_t n, unsigned flags)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		if (u[i] == '\n' && (flags & SAFE_KEEP_NEWLINE))
+			continue;
+		if (u[i] == '\t' && (flags & SAFE_KEEP_TAB))
+			continue;
+		assert_true(u[i] >= 0x20 && u[i] != 0x7f);
+		if (u[i] == 0xc2)
+			assert_false(u[i + 1] >= 0x80 && u[i + 1] <= 0x9f);
+		if (u[i] == 0xe2 && u[i + 1] == 0x80)
+			assert_false(u[i + 2] == 0x8e || u[i + 2] == 0x8f ||
+				     (u[i + 2] >= 0xa8 && u[i + 2] <= 0xae));
+		if (u[i] == 0xe2 && u[i + 1] == 0x81)
+			assert_false(u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9);
+	}
+	assert_true(safe_text_is_clean(s, n, flags));
+}
+
+static void test_safe_text(void **state)
+{
+	static const char hostile[] =
+		"\x1b[2J\x1b[H"                       /* CSI: clear, home */
+		"\x1b]52;c;cGF5bG9hZA==\x07"          /* OSC 52: clipboard */
+		"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\" /* OSC 8 link, ST */
+		"\x1bP1$r\x1b\\"                      /* DCS */
+		"\xc2\x9b" "31m"                      /* C1 CSI */
+		"\xc2\x9d" "0;title\xc2\x9c"          /* C1 OSC ... ST */
+		"\x9b" "6n"                           /* raw 8-bit CSI */
+		"\xe2\x80\xae" "evil\xe2\x80\xac"     /* RLO ... PDF */
+		"\xe2\x81\xa6" "iso\xe2\x81\xa9"      /* LRI ... PDI */
+		"\xd8\x9c\xe2\x80\x8f"                /* ALM, RLM */
+		"\r\b\x7f\x05"
+		"a\0b";                               /* NUL inside */
+	size_t n = sizeof(hostile) - 1, len;
+	char *out;
+
+	(void)state;
+	want_safe("plain text, caf\xc3\xa9 \xe2\x9c\x93 C:\\dir", 28, 0,
+		  "plain text, caf\xc3\xa9 \xe2\x9c\x93 C:\\dir");
+	want_safe("\x1b[31mred", 8, 0, "\\u001b[31mred");
+	want_safe("a\nb\tc", 5, 0, "a\\u000ab\\u0009c");
+	want_safe("a\nb\tc", 5, SAFE_MULTILINE, "a\nb\tc");
+	want_safe("a\nb", 3, SAFE_KEEP_TAB, "a\\u000ab");
+	want_safe("x\xc2\x9by", 4, 0, "x\\u009by");
+	want_safe("\xe2\x80\xae" "abc", 6, 0, "\\u202eabc");
+	want_safe("\xe2\x81\xa6\xe2\x81\xa9", 6, 0, "\\u2066\\u2069");
+	want_safe("\xe2\x80\xa8", 3, 0, "\\u2028");
+	want_safe("\xd8\x9c", 2, 0, "\\u061c");
+	want_safe("a\0b", 3, 0, "a\\u0000b");
+	want_safe("\xff\xfe", 2, 0, "\\xff\\xfe");
+	want_safe("\xe2\x80", 2, 0, "\\xe2\\x80");      /* truncated */
+	want_safe("\xc0\xaf", 2, 0, "\\xc0\\xaf");      /* overlong '/' */
+	want_safe("\xed\xa0\x80", 3, 0, "\\xed\\xa0\\x80"); /* surrogate */
+	want_safe(NULL, 0, 0, "");
+	out = safe_text(hostile, n, SAFE_MULTILINE, &len);
+	assert_inert(out, len, SAFE_MULTILINE);
+	assert_non_null(strstr(out, "a\\u0000b"));      /* nothing cut at NUL */
+	assert_non_null(strstr(out, "\\u001b]52;c;"));
+	assert_false(safe_text_is_clean(hostile, n, SAFE_MULTILINE));
+	free(out);
+	/* every single byte and every 2-byte pair comes out inert */
+	for (unsigned a = 0; a < 256; a++) {
+		for (unsigned b = 0; b < 256; b++) {
+			char in[2] = { (char)a, (char)b };
+			out = safe_text(in, 2, 0, &len);
+			assert_inert(out, len, 0);
+			free(out);
+		}
+	}
+	out = safe_str(NULL, 0);
+	assert_string_equal(out, "");
+	free(out);
+}
 
 int main(void)
 {
@@ -251,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_safe_text),
 		cmocka_unit_test(test_ct_trim),
 		cmocka_unit_test(test_ytree),
 	};
