@@ -69,7 +69,7 @@ assert s[0]["alive"] is False
 PY
 then ok "the service's exit and output are journaled"; else bad "service event" "$(head -c 600 "$TMP/t.json")"; fi
 "$ASSAY" show --store "$DB" --episode "$ep" --transcript >"$TMP/t.txt" 2>&1
-grep -q "^--- service 'svc': exited with status 3" "$TMP/t.txt" && grep -q "stderr | \\\\x1b\[31mboom" "$TMP/t.txt" &&
+grep -q "^--- service 'svc': exited with status 3" "$TMP/t.txt" && grep -q "stderr | \\\\u001b\[31mboom" "$TMP/t.txt" &&
 	ok "the transcript shows the service's output, escaped" || bad "service in transcript" "$(grep -A6 -- '--- service' "$TMP/t.txt")"
 
 # 2. never ready: alive, on the wrong port; its state and output are named

@@ -39,7 +39,7 @@ has "-> exit 3, " && has "-> exit 0, " && has "| oops" && has "| 42" &&
 	ok "each call's exit status, duration and output" || bad "exit and output" "$(grep -- '->' "$TMP/t")"
 has "bytes truncated ...]" && has "[output truncated in the box" &&
 	ok "truncated output is marked" || bad "truncation mark" "$(grep -i trunc "$TMP/t")"
-! grep -q $'\x1b' "$TMP/t" && has 'Looking \x1b[2J around' && has 'x\x1b[31mred' &&
+! grep -q $'\x1b' "$TMP/t" && has 'Looking \u001b[2J around' && has 'x\u001b[31mred' &&
 	ok "escape sequences from the model and the box are shown, not sent to the terminal" ||
 	bad "terminal escapes" "$(grep -a -i -e looking -e red "$TMP/t" | od -c | head -5)"
 has "flag: flag{nope}" && has "answer 1: rot13" &&
