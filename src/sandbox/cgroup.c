@@ -458,6 +458,14 @@ static int limits_v1(const struct sbx_cg *cg, const struct sbx_limits *l)
 		return -1;
 	/* no swap beyond the limit, where swap accounting exists */
 	(void)write_str(cg->dir[CG_MEM], "memory.memsw.limit_in_bytes", v);
+	/* socket buffers: v1 does not charge TCP memory to the limit above
+	 * (a 64 MiB box pinned 2.2 GiB of host memory in unread TCP
+	 * buffers); its own limit, set once, turns the accounting on for
+	 * every socket created afterwards. Pipes and other kernel objects
+	 * are charged to memory.limit_in_bytes already (kmem accounting). */
+	if (write_str(cg->dir[CG_MEM], "memory.kmem.tcp.limit_in_bytes", v) &&
+	    errno != ENOENT)
+		return -1;
 	snprintf(v, sizeof(v), "%d", l->pids);
 	if (write_str(cg->dir[CG_PIDS], "pids.max", v))
 		return -1;

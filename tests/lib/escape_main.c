@@ -454,6 +454,92 @@ static void packet_sockets_declared(struct ctx *c, struct outcome *o)
 	sbx_episode_free(ep);
 }
 
+/* Pin kernel memory outside the box's 64 MiB limit: unread TCP buffers
+ * (not charged to a cgroup v1 memory limit by default: one box took the
+ * host's whole tcp_mem, 2.2 GiB here, which stalls every other box's
+ * TCP), unread AF_UNIX buffers, full pipes, over 300 connections/pairs.
+ * Each must stop at the limit (or get the box's OOM kill), the host-wide
+ * TCP pages too, give or take the one buffer per direction the kernel
+ * forces for every TCP socket even past a cgroup's limit (~64 KiB each:
+ * the residual of docs/SECURITY.md). */
+static const char pin_py[] =
+	"import os, socket, sys\n"
+	"def tcp_pages():\n"
+	"    for l in open('/proc/net/sockstat'):\n"
+	"        if l.startswith('TCP:'): return int(l.split()[-1])\n"
+	"kind, n = sys.argv[1], int(sys.argv[2])\n"
+	"keep, pinned, p0 = [], 0, tcp_pages()\n"
+	"try:\n"
+	"    if kind == 'tcp':\n"
+	"        ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(n)\n"
+	"    for i in range(n):\n"
+	"        if kind == 'tcp':\n"
+	"            c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()\n"
+	"            w = c.send\n"
+	"        elif kind == 'unix':\n"
+	"            c, s = socket.socketpair(); w = c.send\n"
+	"        else:\n"
+	"            s, c = os.pipe()\n"
+	"            w = lambda b, c=c: os.write(c, b)\n"
+	"        os.set_blocking(c if isinstance(c, int) else c.fileno(), False)\n"
+	"        keep += [c, s]\n"
+	"        while True:\n"
+	"            try: pinned += w(b'x' * 65536)\n"
+	"            except OSError: break\n"
+	"except OSError as e: print('stopped: %s' % e)\n"
+	"print('%s pinned %d MiB, host TCP pages +%d MiB' % (kind, pinned >> 20,\n"
+	"      ((tcp_pages() - p0) * 4096) >> 20))\n";
+
+static void pin_kernel_memory(struct ctx *c, struct outcome *o)
+{
+	static const char *const kinds[] = { "tcp", "unix", "pipe" };
+	struct sbx_episode_spec spec = {
+		.name = "escape-pin",
+		.agent = { .name = "agent", .image = "host", .user = "agent",
+			   .limits = { .memory_mb = 64, .nofile = 4096 } },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	char detail[400] = "";
+	bool pass = true;
+
+	(void)c;
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e) ||
+	    sbx_put_file(sbx_episode_box(ep, NULL), "/home/agent/pin.py", pin_py,
+			 strlen(pin_py), 0644, "agent", &e)) {
+		say(o, false, "episode: %s", e.text);
+		sbx_episode_free(ep);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct sbx_exec_result r;
+		char cmd[64];
+		int mib = -1, host = 0;
+		const char *at;
+
+		snprintf(cmd, sizeof(cmd), "python3 pin.py %s 300", kinds[i]);
+		run(sbx_episode_box(ep, NULL), NULL, cmd, 60000, &r);
+		at = strstr(r.out, "pinned ");
+		if (at)
+			sscanf(at, "pinned %d MiB, host TCP pages +%d", &mib, &host);
+		/* 64 MiB, and what TCP forces per connection (300 x 128 KiB) */
+		if (r.how == SBX_OOM_KILLED)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 "%s: OOM-killed; ", kinds[i]);
+		else if (at && mib <= 64 + 38 && host <= 64 + 38)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 "%s: %d MiB (host TCP +%d); ", kinds[i], mib, host);
+		else {
+			pass = false;
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 "%s: how=%d %s%s; ", kinds[i], r.how, r.out, r.err);
+		}
+		sbx_exec_result_release(&r);
+	}
+	say(o, pass, "64 MiB box: %s", detail);
+	sbx_episode_free(ep);
+}
+
 /* Host-wide facts /proc would tell (the kernel command line names the
  * machine's control ports). */
 static void host_wide_proc(struct ctx *c, struct outcome *o)
@@ -491,6 +577,7 @@ static const struct {
 	{ "socket-families", socket_families },
 	{ "packet-sockets-only-declared", packet_sockets_declared },
 	{ "host-wide-proc", host_wide_proc },
+	{ "pin-kernel-memory", pin_kernel_memory },
 };
 
 /* --- set-up ------------------------------------------------------------ */
