@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define HOME_DIR "/home/agent"
 #define PACK_TIMEOUT_MS 60000

@@ -14,6 +14,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 /* One OUT chunk of the entrypoint's output; false on a violation. */
 static bool take_out(struct buf head[2], struct buf tail[2], const char *p,

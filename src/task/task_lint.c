@@ -33,6 +33,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 #define LINT_FILE_MAX (8u << 20)
 #define LINT_FILES_MAX 4096

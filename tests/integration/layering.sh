@@ -1,46 +1,165 @@
 #!/bin/bash
 # The layering rules of docs/ARCHITECTURE.md, checked with grep: each
-# third-party header is included only by the part that owns it, and parts
-# include only the parts below them.
+# third-party library's headers (all of them, not only the main one) are
+# included only by the part that owns it, parts include only the parts
+# below them (no `../` paths, however `#  include` is spaced), nothing
+# below cli prints or exits, and every file of src/ includes banned.h.
+# A self-test plants each violation in a copy of src/ and expects it to be
+# caught, so a rule cannot silently stop matching.
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
-cd "$ASSAY_SOURCE_DIR/src"
 
-owner() {   # owner HEADER-REGEX ALLOWED-PATH-REGEX
-	local hits
-	hits=$(grep -rlE "#include <$1>" --include='*.c' --include='*.h' . | grep -vE "$2" || true)
-	[ -z "$hits" ] && ok "<$1> only in $2" || bad "<$1> outside $2" "$hits"
-}
-owner 'curl/curl\.h' '^\./model/http\.c$'
-owner 'sqlite3\.h' '^\./store/'
-owner 'sodium\.h' '^\./vault/'
-owner 'yaml\.h' '^\./base/ytree\.c$'
-owner 'seccomp\.h' '^\./sandbox/'
-owner 'jansson\.h' '^\./(base|model|agent|report|cli)/'
+BELOW_CLI="base task sandbox model store vault stats agent score policy engine report"
+INC='^[[:space:]]*#[[:space:]]*include[[:space:]]*'
 
-# part -> parts it must not include (the ones above it or beside it)
-forbid() {   # forbid PART REGEX-OF-FORBIDDEN-PARTS
-	local hits
-	hits=$(grep -rnE "#include \"($2)/" "$1" 2>/dev/null || true)
-	[ -z "$hits" ] && ok "$1 does not include $2" || bad "$1 includes $2" "$hits"
+# Every check takes the root of a src/ tree and prints what breaks the
+# rule, one "file:line: text" per hit; nothing means the rule holds.
+
+# third-party headers: LIBRARY-REGEX (matched after < or ") ALLOWED-REGEX
+OWNERS=(
+	'curl/[^">]*'                                '^\./model/http\.c:'
+	'sqlite3(ext)?\.h'                           '^\./store/'
+	'sodium(\.h|/[^">]*)'                        '^\./vault/'
+	'yaml\.h'                                    '^\./base/ytree\.c:'
+	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
+	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli)/'
+)
+chk_owners() {
+	local i
+	for ((i = 0; i < ${#OWNERS[@]}; i += 2)); do
+		(cd "$1" && grep -rnE "$INC[<\"]${OWNERS[i]}[\">]" --include='*.c' --include='*.h' . |
+			grep -vE "${OWNERS[i + 1]}")
+	done
+	return 0
 }
-forbid base 'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-forbid task 'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-forbid sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli'
-forbid model 'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
-forbid store 'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
-forbid vault 'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
-forbid stats 'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
-forbid agent 'task|store|vault|stats|score|policy|engine|report|cli'
-forbid score 'sandbox|model|store|stats|agent|policy|engine|report|cli'
-forbid policy 'task|sandbox|model|store|vault|agent|score|engine|report|cli'
-forbid engine 'report|cli'
-forbid report 'engine|cli|sandbox|model|agent'
-# only the CLI prints to the user: no printf/puts to stdout below it
-hits=$(grep -rnE '\b(printf|puts)\(' --include='*.c' base task sandbox/*.c model store vault stats agent score policy engine 2>/dev/null | grep -v 'snprintf\|fprintf(stderr' || true)
-[ -z "$hits" ] && ok "no part below cli prints to stdout" || bad "printing below cli" "$hits"
-# ... nor to stderr but through the logger (the progress line is the CLI's;
-# BUG() and out-of-memory print and abort: nobody is left to return to)
-hits=$(grep -rnE '(^|[^["a-z_])stderr\b' --include='*.c' base task sandbox/*.c model store vault stats agent score policy engine report 2>/dev/null | grep -vE '^base/(log|xalloc|bug)\.c:|^[^:]*:[0-9]+:\s*(/?\*|//)' || true)
-[ -z "$hits" ] && ok "no part below cli writes to stderr but the logger" || bad "stderr below cli" "$hits"
+
+chk_dotdot() {
+	(cd "$1" && grep -rnE "$INC\"[^\"]*\.\./" --include='*.c' --include='*.h' .)
+	return 0
+}
+
+# part -> the parts it must not include (the ones above it or beside it)
+FORBID=(
+	base    'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
+	task    'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
+	sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli'
+	model   'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
+	store   'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
+	vault   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
+	stats   'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
+	agent   'task|store|vault|stats|score|policy|engine|report|cli'
+	score   'sandbox|model|store|stats|agent|policy|engine|report|cli'
+	policy  'task|sandbox|model|store|vault|agent|score|engine|report|cli'
+	engine  'report|cli'
+	report  'engine|cli|sandbox|model|agent'
+)
+chk_parts() {
+	local i
+	for ((i = 0; i < ${#FORBID[@]}; i += 2)); do
+		(cd "$1" && grep -rnE "$INC\"(${FORBID[i + 1]})/" "${FORBID[i]}")
+	done
+	return 0
+}
+
+# code lines only: drop comment lines ("file:line: /* ..." or " * ...")
+code_only() { grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/?\*|//)'; }
+
+# Only the CLI prints to the user and decides to exit. The in-box init
+# (sandbox/init/) is a program of its own; report writes to the FILE the
+# CLI hands it, never to stdout.
+chk_print() {
+	local parts="base task sandbox/*.c model store vault stats agent score policy engine"
+	(cd "$1" && grep -nE '(^|[^a-z_])(printf|puts|fputs|putchar|vprintf)\(|fprintf\(stdout|, stdout\)|(^|[^a-z_])exit\(' \
+		$(for p in $parts; do [ -d "$p" ] && echo "-r $p" || echo "$p"; done) --include='*.c' 2>/dev/null |
+		grep -vE '^[^:]+:[0-9]+:.*\b(snprintf|vsnprintf)\(' | code_only)
+	(cd "$1" && grep -rnE '(^|[^a-z_])(printf|puts|vprintf)\(|fprintf\(stdout|, stdout\)|(^|[^a-z_])exit\(' \
+		--include='*.c' report | grep -vE '\b(snprintf|vsnprintf)\(' | code_only)
+	return 0
+}
+
+# ... nor to stderr but through the logger; BUG() and out-of-memory print
+# and abort: nobody is left to return an error to.
+chk_stderr() {
+	(cd "$1" && grep -nE '(^|[^["a-z_])stderr\b' -r --include='*.c' base task model store vault stats agent score policy engine report sandbox/*.c 2>/dev/null |
+		grep -vE '^base/(log|xalloc|bug)\.c:' | code_only)
+	return 0
+}
+
+# banned.h is included by every .c file of src/, after its other includes
+chk_banned() {
+	local f last
+	(cd "$1" && find . -name '*.c' | sort | while read -r f; do
+		last=$(grep -E "$INC[<\"]" "$f" | tail -1)
+		case "$last" in
+		*'"base/banned.h"'*|*'"banned.h"'*) ;;
+		*) echo "$f: does not include base/banned.h last (last: ${last:-none})";;
+		esac
+	done)
+}
+
+CHECKS="owners dotdot parts print stderr banned"
+declare -A WHAT=(
+	[owners]="third-party headers only in the part that owns them"
+	[dotdot]="no ../ includes"
+	[parts]="parts include only the parts below them"
+	[print]="nothing below cli prints to stdout or exits"
+	[stderr]="nothing below cli writes to stderr but the logger and BUG()"
+	[banned]="every file of src/ includes banned.h last"
+)
+
+for c in $CHECKS; do
+	hits=$(chk_$c "$ASSAY_SOURCE_DIR/src")
+	[ -z "$hits" ] && ok "${WHAT[$c]}" || bad "${WHAT[$c]}" "$hits"
+done
+
+# banned.h bans at compile time
+printf '#include <stdlib.h>\n#include <string.h>\n#include "base/banned.h"\nint f(char *d, const char *s) { strcpy(d, s); return atoi(s); }\n' >"$TMP/banned.c"
+if ! cc -fsyntax-only -I"$ASSAY_SOURCE_DIR/src" "$TMP/banned.c" 2>"$TMP/err" &&
+   grep -q sorry_strcpy_is_a_banned_function "$TMP/err" && grep -q sorry_atoi_is_a_banned_function "$TMP/err"; then
+	ok "banned.h makes strcpy and atoi fail to compile"
+else bad "banned.h" "$(head -5 "$TMP/err")"; fi
+
+# ---- self-test: each planted violation is caught by its check ----
+# plant CHECK FILE LINE: a fresh copy of src/ with LINE added to FILE
+plant() {
+	local check=$1 file=$2 line=$3 hits
+	rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
+	mkdir -p "$(dirname "$TMP/src/$file")"
+	if [ -f "$TMP/src/$file" ]; then
+		# at the top, so banned.h stays the last include
+		sed -i "1i $line" "$TMP/src/$file"
+	else printf '%s\n' "$line" >"$TMP/src/$file"; fi
+	hits=$(chk_$check "$TMP/src")
+	if printf '%s' "$hits" | grep -q "${file##*/}"; then
+		ok "self-test: $check catches '$line' in $file"
+	else bad "self-test: $check misses '$line' in $file" "hits: $hits"; fi
+}
+plant owners store/store_sqlite.c '#include <curl/easy.h>'
+plant owners engine/plan.c '#include <sodium/utils.h>'
+plant owners engine/plan.c '#include "sqlite3.h"'
+plant owners score/score.c '#include <jansson_config.h>'
+plant owners task/task.c '#include <seccomp-syscalls.h>'
+plant owners policy/policy.c '#include <yaml.h>'
+plant dotdot engine/plan.c '#include "../vault/vault.h"'
+plant dotdot cli/main.c '#  include "../base/x.h"'
+plant parts engine/plan.c '# include "cli/cmd.h"'
+plant parts base/buf.c '#include "vault/vault.h"'
+plant parts store/store_sqlite.c '#	include "engine/engine.h"'
+plant print vault/hash.c '	fprintf(stdout, "x");'
+plant print store/store_sqlite.c '	fputs("x", f);'
+plant print score/score.c '	puts("x");'
+plant print policy/policy.c '	exit(1);'
+plant print engine/plan.c '	printf("%d", 1);'
+plant print report/report_term.c '	printf("x");'
+plant print sandbox/box.c '	fwrite(p, 1, n, stdout);'
+plant stderr engine/schedule.c '	fprintf(stderr, "x");'
+plant stderr report/svg.c '	fputs("x", stderr);'
+plant banned model/new_part.c '#include <stdio.h>'
+# what is allowed stays allowed
+rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
+sed -i '1i \	_exit(1); snprintf(b, 1, "x"); fprintf(out, "x");' "$TMP/src/report/report_term.c"
+sed -i '1i /* printf("x") in a comment */' "$TMP/src/engine/plan.c"
+hits=$(chk_print "$TMP/src")
+[ -z "$hits" ] && ok "self-test: _exit, snprintf, a report's own FILE and comments are allowed" ||
+	bad "self-test: allowed forms flagged" "$hits"
 finish

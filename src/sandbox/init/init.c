@@ -16,7 +16,7 @@
  * trusts the harness (which created it) but nothing inside the box.
  */
 #define SBX_PROTO_ONLY
-#include "../sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "init.h"
 
 #include <errno.h>

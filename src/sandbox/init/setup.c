@@ -15,7 +15,7 @@
  * socket and ends init.
  */
 #define SBX_PROTO_ONLY
-#include "../sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "init.h"
 
 #include <errno.h>

@@ -20,7 +20,7 @@
  * renamed aside, in O(1), never descended into.
  */
 #define SBX_PROTO_ONLY
-#include "../sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "init.h"
 
 #include <dirent.h>
@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "base/banned.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1
