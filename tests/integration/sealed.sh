@@ -29,16 +29,19 @@ expect_rc "the same custodian twice is refused" 2 "$ASSAY" run --suite "$A" --mo
 expect_rc "no approvals at all is refused" 2 "$ASSAY" run --suite "$A" --model baseline/oracle --store "$DB"
 grep -q "sealed" "$TMP/err" && ok "the message says the suite is sealed" || bad "sealed message" "$(cat "$TMP/err")"
 
-# with both: the oracle solves every task; nothing decrypted reaches disk
+# with both: the oracle solves every task; nothing decrypted reaches disk.
+# The command gets its own TMPDIR, store and home, all under $TMP, and only
+# those are scanned: other checkouts on this machine copy the same tasks.
+mkdir -p "$TMP/cmdtmp"
 touch "$TMP/marker"
-out=$("$ASSAY" run --suite "$A" --model baseline/oracle --store "$DB" --json \
+out=$(TMPDIR=$TMP/cmdtmp "$ASSAY" run --suite "$A" --model baseline/oracle --store "$DB" --json \
 	--request-key "$TMP/req.key" --approval "$TMP/app-a" --approval "$TMP/app-b" 2>"$TMP/err")
 solved=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["solved"])' 2>/dev/null)
 [ "$solved" = 3 ] && ok "sealed suite runs: oracle solves 3/3" || bad "sealed run" "$out $(tail -3 "$TMP/err")"
 # the service's source has a distinctive line; it must not be on any disk
 needle="word == b\"please\""
-leak=$(find /tmp /var/tmp /run "$ASSAY_HOME" -xdev -type f -newer "$TMP/marker" -size -2M 2>/dev/null |
-	xargs -r grep -lF "$needle" 2>/dev/null | grep -v "^$ASSAY_SOURCE_DIR" | head -3)
+leak=$(find "$TMP/cmdtmp" "$(dirname "$DB")" "$ASSAY_HOME" -xdev -type f -newer "$TMP/marker" -size -2M 2>/dev/null |
+	xargs -r grep -lF "$needle" 2>/dev/null | head -3)
 [ -z "$leak" ] && ok "no decrypted task file written to disk" || bad "decrypted content on disk" "$leak"
 
 # the same digest as the plain directory: results are comparable

@@ -1,7 +1,9 @@
-# Shared helpers for integration scripts: t NAME CMD... records a result.
-# Each script ends with `finish`, which prints "N passed, N failed".
+# Shared helpers for integration scripts: ok/bad/skip record a result.
+# Each script ends with `finish`, which prints "N passed, N failed,
+# N skipped" (tests/run.sh sums these lines).
 T_PASSED=0
 T_FAILED=0
+T_SKIPPED=0
 TMP=$(mktemp -d /tmp/assay-it-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 # Keys and the audit log of a test live in its own temp dir.
@@ -9,7 +11,19 @@ export ASSAY_HOME=$TMP/home
 
 ok()   { T_PASSED=$((T_PASSED + 1)); printf 'ok   %s\n' "$1"; }
 bad()  { T_FAILED=$((T_FAILED + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }
-finish() { printf '%d passed, %d failed\n' "$T_PASSED" "$T_FAILED"; [ "$T_FAILED" -eq 0 ]; }
+# skip NAME WHY: a test that cannot run here and need not (counted).
+skip() { T_SKIPPED=$((T_SKIPPED + 1)); printf 'skip %s: %s\n' "$1" "$2"; }
+# skip_unless_ci NAME WHY: a test that needs what CI's machine has
+# (namespaces, Chromium, PostgreSQL, the tools of tools/deps.sh): skipped
+# elsewhere, a failure when CI=true.
+skip_unless_ci() {
+	if [ "${CI:-}" = true ]; then bad "$1" "$2 (CI=true: it must run on CI)"
+	else skip "$1" "$2"; fi
+}
+finish() {
+	printf '%d passed, %d failed, %d skipped\n' "$T_PASSED" "$T_FAILED" "$T_SKIPPED"
+	[ "$T_FAILED" -eq 0 ]
+}
 
 # expect_rc NAME WANT CMD...: run CMD, compare its exit code.
 expect_rc() {

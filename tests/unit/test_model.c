@@ -1147,6 +1147,8 @@ static void mock_stop(struct mock *mk)
 #define NEED_MOCK(mk, script)                                               \
 	do {                                                                \
 		if (!mock_start(mk, script)) {                              \
+			if (getenv("CI") && !strcmp(getenv("CI"), "true"))  \
+				fail_msg("MOCKMODEL is not set, and CI=true"); \
 			print_message("SKIP: MOCKMODEL is not set (path of " \
 				      "the built mockmodel tool)\n");       \
 			skip();                                             \
@@ -1328,6 +1330,8 @@ static void run_fault(const struct fault_case *fc)
 
 	if (!mock_start(&mk, fc->script)) {
 		model_ctx_free(ctx);
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("MOCKMODEL is not set, and CI=true");
 		print_message("SKIP: MOCKMODEL is not set\n");
 		skip();
 	}
@@ -1452,6 +1456,8 @@ static void test_e2e_concurrent(void **state)
 	assert_int_equal(buf_adds(&script, "{\"kind\":\"hang\"}\n"), ERR_OK);
 	if (!mock_start(&mk, script.data)) {
 		buf_release(&script);
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("MOCKMODEL is not set, and CI=true");
 		print_message("SKIP: MOCKMODEL is not set\n");
 		skip();
 	}
