@@ -154,7 +154,7 @@ char *sbx_last_lines(const char *s, size_t len, int max_lines, size_t max_bytes)
 		else if (c == '\r')
 			continue;
 		else
-			rc = buf_addch(&o, c < 0x20 || c == 0x7f ? '?' : (char)c);
+			rc = buf_addch(&o, (char)(c < 0x20 || c == 0x7f ? '?' : c));
 		if (rc)
 			break;
 	}

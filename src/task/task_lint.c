@@ -149,15 +149,17 @@ static bool is_shell(const char *path, const char *data, size_t len)
  * file), or in a shell script also a bare word after a separator. */
 static int unisolated_line(const char *path, const char *data, size_t len)
 {
-	const char *end = data + len;
+	const char *end;
 	bool shell;
 	int line = 1;
 
 	if (!data || memchr(data, 0, len))
 		return 0; /* not text */
+	end = data + len;
 	shell = is_shell(path, data, len);
 	for (const char *p = data; p < end; p++) {
-		char before = p > data ? p[-1] : '\n';
+		const char *prev = p > data ? p - 1 : "\n";
+		char before = *prev;
 		bool quoted = before == '"' || before == '\'';
 		size_t n;
 
