@@ -142,7 +142,8 @@ static enum err feed_dir(struct buf *b, const char *root, const char *rel,
 			names[n++] = xstrdup(d->d_name);
 		}
 	closedir(dp);
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)          /* qsort(NULL, 0) is undefined */
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
 		char *r = rel[0] ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		char *full = path_join(root, r);
