@@ -139,17 +139,19 @@ static void take_event(struct building *b, const struct store_event *ev)
 	} else if (!strcmp(kind, "tool")) {
 		json_t *t = tool_of(j);
 		if (!b->last_turn) {      /* a tool before any turn: keep it */
-			b->last_turn = turn_of(json_object(), ++b->n_turns);
+			json_t *none = json_object();
+			b->last_turn = turn_of(none, ++b->n_turns);
+			json_decref(none);
 			json_array_append_new(b->turns, b->last_turn);
 		}
 		json_array_append(json_object_get(b->last_turn, "tool_calls"), t);
 		if (json_is_string(json_object_get(t, "flag")) &&
 		    !json_is_true(json_object_get(t, "error"))) {
 			json_decref(b->submission);
-			b->submission = json_pack("{s:O,s:O}", "flag",
+			json_t *ans = json_object_get(t, "answers");
+			b->submission = json_pack("{s:O,s:o}", "flag",
 				json_object_get(t, "flag"), "answers",
-				json_object_get(t, "answers") ?
-				json_object_get(t, "answers") : json_array());
+				ans ? json_incref(ans) : json_array());
 		}
 		json_decref(t);
 	} else if (!strcmp(kind, "service")) {
@@ -379,8 +381,11 @@ static void write_exit(FILE *f, const json_t *t)
 	else if (!strcmp(how, "signaled"))
 		fprintf(f, "    -> killed by signal %lld, %.2f s\n",
 			(long long)jint(x, "signal"), s);
-	else
-		fprintf(f, "    -> %s, %.2f s\n", how, s);
+	else {
+		fputs("    -> ", f);
+		put_inline(f, how);
+		fprintf(f, ", %.2f s\n", s);
+	}
 }
 
 static void write_tool(FILE *f, const json_t *t)
@@ -423,16 +428,21 @@ static void write_turn(FILE *f, const json_t *t)
 	size_t i;
 	json_t *c;
 
-	fprintf(f, "\n--- turn %lld  %s  %lld+%lld tokens  %.2f s",
-		(long long)jint(t, "turn"), jstr(t, "role") ? jstr(t, "role") : "?",
+	fprintf(f, "\n--- turn %lld  ", (long long)jint(t, "turn"));
+	put_inline(f, jstr(t, "role") ? jstr(t, "role") : "?");
+	fprintf(f, "  %lld+%lld tokens  %.2f s",
 		(long long)jint(t, "prompt_tokens"),
 		(long long)jint(t, "completion_tokens"),
 		(double)jint(t, "latency_ms") / 1000.0);
-	if (jstr(t, "stop"))
-		fprintf(f, "  stop %s", jstr(t, "stop"));
+	if (jstr(t, "stop")) {
+		fputs("  stop ", f);
+		put_inline(f, jstr(t, "stop"));
+	}
 	fputc('\n', f);
 	if (fail && strcmp(fail, "none")) {
-		fprintf(f, "  model call failed (%s): ", fail);
+		fputs("  model call failed (", f);
+		put_inline(f, fail);
+		fputs("): ", f);
 		put_text(f, jstr(t, "error") ? jstr(t, "error") : "", "");
 	}
 	if (text && *text)
@@ -445,8 +455,11 @@ static void write_turn(FILE *f, const json_t *t)
 
 static void write_head(FILE *f, const json_t *t)
 {
-	if (jstr(t, "scaffold"))
-		fprintf(f, "agent %s\n", jstr(t, "scaffold"));
+	if (jstr(t, "scaffold")) {
+		fputs("agent ", f);
+		put_inline(f, jstr(t, "scaffold"));
+		fputc('\n', f);
+	}
 	if (jstr(t, "system")) {
 		fputs("\n--- system\n", f);
 		put_text(f, jstr(t, "system"), "  ");
