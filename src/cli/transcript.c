@@ -342,18 +342,14 @@ static void put_text(FILE *f, const char *s, const char *indent)
 	free(clean);
 }
 
-/* One line of journal text: every control character escaped, newlines
- * too; no newline added. */
+/* One line of journal text through safe_text, newlines escaped too; no
+ * newline added. */
 static void put_inline(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			fprintf(f, "\\x%02x", *++p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
+	char *clean = safe_str(s, 0);
+
+	fputs(clean, f);
+	free(clean);
 }
 
 static const char *jstr(const json_t *o, const char *key)
