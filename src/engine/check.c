@@ -42,6 +42,12 @@
 #define TIDY_TIMEOUT_MS 60000
 #define STEP_OUT_CAP (16 * 1024)
 
+/* A message to quote: not NULL and not empty (no ": " before nothing). */
+static bool nonempty(const char *s)
+{
+	return s && *s;
+}
+
 /* Environment of every check: no Python reads agent-writable paths from
  * the environment or the user's site directory, whatever the check
  * script does (checks are linted to call python3 -I as well). */
@@ -136,8 +142,9 @@ static enum err begin_unpack(struct episode *ep, struct sbx_exec_result *pack,
 			       FRESH_HOME_MAX >> 20);
 	if (pack->how != SBX_EXITED || pack->exit_code ||
 	    (pack->err && strstr(pack->err, "tar failed")))
-		return err_set(e, ERR_SANDBOX, "cannot pack the agent's home: "
-			       "%.200s", pack->err ? pack->err : "");
+		return err_set(e, ERR_SANDBOX, "cannot pack the agent's home%s"
+			       "%.200s", nonempty(pack->err) ? ": " : "",
+			       nonempty(pack->err) ? pack->err : "");
 	snprintf(name, sizeof(name), "r%lld-e%lld-check",
 		 (long long)ep->cfg->run_id, (long long)ep->id);
 	spec.name = name;
@@ -248,7 +255,8 @@ static enum err next_step(struct episode *ep, struct sbx_exec_result *r,
 		/* the image's tar on the agent's data */
 		if (r->how != SBX_EXITED || r->exit_code)
 			return err_set(e, ERR_LIMIT, "the agent's home cannot be "
-				       "unpacked: %.200s", r->err ? r->err : "");
+				       "unpacked%s%.200s", nonempty(r->err) ? ": " :
+				       "", nonempty(r->err) ? r->err : "");
 		return begin_builtin(ep, ep->check_box, SBX_TIDY, HOME_DIR,
 				     CS_TIDY_COPY, e);
 	case CS_TIDY_COPY:
