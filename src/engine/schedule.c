@@ -344,8 +344,10 @@ enum err engine_run(const struct engine_config *cfg,
 		    cfg->suite && cfg->model);
 	memset(summary, 0, sizeof(*summary));
 	s.digests = xcalloc(cfg->suite->n_tasks + 1, sizeof(*s.digests));
+	/* digesting a large suite takes a while: keep the run's lease */
 	for (size_t i = 0; i < cfg->suite->n_tasks; i++)
-		if ((rc = plan_task_digest(cfg->suite->tasks[i], s.digests[i], e))) {
+		if ((rc = plan_task_digest(cfg->suite->tasks[i], s.digests[i], e)) ||
+		    (rc = store_lease_heartbeat(cfg->store, e))) {
 			free(s.digests);
 			return rc;
 		}

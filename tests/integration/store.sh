@@ -265,6 +265,35 @@ echo "# changed after the run started" >>"$TMP/work/pol.yaml"
 expect_rc "a policy changed since the run started: resume refuses (exit 2)" 2 "$ASSAY" resume 2 --store "$DB7"
 grep -q "changed since the run started" "$TMP/err" && ok "policy change refusal says why" || bad "policy change message" "$(cat "$TMP/err")"
 
+# --- a full disk: the run stops, the store stays consistent -------------
+# The store on a 320 KiB tmpfs fills up mid-run (transcripts are large);
+# the commit that fails is rolled back, the run stops with exit 3, and the
+# store (moved to a roomy disk) gives a report and a resume that agree and
+# end with every pair scored once.
+printf '%s\n' '{"kind":"tool_call","name":"bash","arguments":{"cmd":"head -c 3000 /dev/urandom | base64"},"latency_ms":20}' \
+	'{"kind":"tool_call","name":"submit","arguments":{"flag":"flag{files-only-example}","answers":["base64"]}}' >"$TMP/big.jsonl"
+stop_mock
+start_mock "$TMP/big.jsonl"
+mkdir -p "$TMP/full" "$TMP/roomy"
+unshare -m sh -c "mount -t tmpfs -o size=320k none '$TMP/full' &&
+	'$ASSAY' run --suite '$TASK' --model openai/m --base-url '$URL' --epochs 60 -j 4 \
+		--store '$TMP/full/h.db' >/dev/null 2>'$TMP/full.err'; echo \$? >'$TMP/full.rc';
+	cp '$TMP/full/'h.db* '$TMP/roomy/'"
+rc=$(cat "$TMP/full.rc" 2>/dev/null)
+[ "$rc" = 3 ] && grep -q "database or disk is full" "$TMP/full.err" &&
+	ok "full disk: the run stops, exit 3, saying the store is full" ||
+	bad "full disk" "rc=$rc $(tail -2 "$TMP/full.err")"
+H=$TMP/roomy/h.db
+"$ASSAY" report 1 --store "$H" --format json -o "$TMP/h.json" 2>"$TMP/h.err"
+left=$(json_get "$TMP/h.json" 'j["totals"]["unscored"]' 2>/dev/null)
+"$ASSAY" resume 1 --store "$H" >/dev/null 2>"$TMP/h2.err"
+rc=$?
+grep -q "resuming run 1: $left of 60 (task, epoch) pairs" "$TMP/h2.err" && [ "${left:-0}" -gt 0 ] &&
+	ok "after a full disk: report and resume agree ($left of 60 unscored)" ||
+	bad "full disk: report vs resume" "report unscored=$left; $(head -1 "$TMP/h2.err")"
+m=$(exactly_once "$H" 1 60) && [ $rc -eq 0 ] && ok "after a full disk and resume: exactly one scored attempt per pair" ||
+	bad "full disk exactly once" "rc=$rc $m $(tail -1 "$TMP/h2.err")"
+
 # --- damaged and newer stores are refused, untouched ---------------------
 cp "$DB" "$TMP/dmg.db"
 python3 - "$TMP/dmg.db" <<'PY'
