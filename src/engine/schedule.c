@@ -325,8 +325,11 @@ static void drain(struct sched *s)
 	int64_t until = now_ms() + DRAIN_MS;
 	struct errmsg e;
 
+	/* a journal that fails (a full disk, a lost lease) fails every turn:
+	 * the replies owed are still waited for, so their memory is freed */
 	while (s->n_live && now_ms() < until) {
-		if (loop_once(s, &e) != ERR_OK)
+		enum err rc = loop_once(s, &e);
+		if (rc != ERR_OK && rc != ERR_STORE)
 			break;
 	}
 	if (s->n_live)
