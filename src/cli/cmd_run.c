@@ -332,6 +332,7 @@ static int run_main(const struct cli_args *a)
 		rc = run_ctx_plan(&c, &o);
 		goto close;
 	}
+	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = create_run(&c, &o, &run_id)))
 		goto close;
 	if (!o.quiet && !o.json)

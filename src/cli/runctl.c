@@ -171,6 +171,8 @@ char *run_opts_to_json(const struct run_opts *o)
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
 	json_object_set_new(j, "episode_working_s", json_integer(o->episode_working_s));
 	select_to_json(j, &o->sel);
+	if (o->price_unknown)
+		json_object_set_new(j, "price_known", json_false());
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;

@@ -52,6 +52,7 @@ struct run_opts {
 	bool quiet;
 	bool verbose;
 	enum progress_mode progress; /* --progress (not stored with the run) */
+	bool price_unknown;        /* the model has no price (stored with the run) */
 	bool dry_run;              /* print the plan and exit (run only) */
 	struct run_select sel;
 	const char *policy;        /* evaluate after the run (and resume) */

@@ -19,7 +19,9 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "policy/policy.h"
 #include "task/task.h"
+#include "vault/vault.h"
 #include "base/banned.h"
 
 char *report_scaffold(const struct report *r)
@@ -32,6 +34,33 @@ char *report_scaffold(const struct report *r)
 
 	json_decref(j);
 	return s;
+}
+
+void report_policy_label(const struct policy *p, char *out, size_t n)
+{
+	char *data, hex[65];
+	size_t len;
+	struct errmsg e;
+
+	if (p->path && file_read(p->path, 16u << 20, &data, &len, &e) == ERR_OK) {
+		vault_sha256_hex(data, len, hex);
+		free(data);
+		snprintf(out, n, "sha256 %.16s", hex);
+	} else {
+		snprintf(out, n, "digest unavailable");
+	}
+}
+
+bool report_price_unknown(const struct report *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(r->run.config_json ? r->run.config_json : "{}",
+			       0, &jerr);
+	json_t *v = j ? json_object_get(j, "price_known") : NULL;
+	bool unknown = json_is_false(v);
+
+	json_decref(j);
+	return unknown;
 }
 
 int report_scaffolds(const struct report *const *runs, size_t n)
@@ -97,7 +126,7 @@ long long report_token_budget(const struct report *r, char *note, size_t n)
 	}
 	if (!path || !is_dir(path)) {
 		snprintf(note, n, "the per-episode token limit is not journaled "
-			 "and the suite directory '%s' is not available", path ? path : "?");
+			 "and the suite directory is not available");
 		return 0;
 	}
 	if (suite_load(path, &s, &e) != ERR_OK) {
@@ -110,7 +139,7 @@ long long report_token_budget(const struct report *r, char *note, size_t n)
 		    (!min || s->tasks[i]->limits.tokens < min))
 			min = s->tasks[i]->limits.tokens;
 	snprintf(note, n, "smallest per-episode token limit (limits.tokens) of "
-		 "the run's tasks, read from '%s' as it is now", path);
+		 "the run's tasks, read from the suite directory as it is now");
 	suite_free(s);
 	return min;
 }

@@ -110,6 +110,9 @@ static void title(struct out *o, const struct report *r)
 	out_html(o, r->run.status);
 	out_printf(o, "</b> &middot; created %s &middot; ", when);
 	out_html(o, r->run.harness_version);
+	if (report_price_unknown(r))
+		out_puts(o, " &middot; <b>cost unknown</b>: the model has no "
+			 "price in the price table");
 	out_puts(o, "</p>\n");
 }
 
@@ -202,6 +205,7 @@ static void elicitation_table(struct out *o, const struct report_analysis *a)
 
 static void determination(struct out *o, const struct report_analysis *a)
 {
+	char label[64];
 	const struct policy_result *res = a->result;
 	const char *name = res ? policy_determination_name(res->determination) : "none";
 
@@ -216,7 +220,8 @@ static void determination(struct out *o, const struct report_analysis *a)
 	out_puts(o, ".</p><p class=\"small\">Policy <b>");
 	out_html(o, a->policy->id);
 	out_puts(o, "</b> (<code>");
-	out_html(o, a->policy->path);
+	report_policy_label(a->policy, label, sizeof(label));
+	out_html(o, label);
 	out_printf(o, "</code>), pre-registered; candidate run %s", a->cand.name);
 	for (size_t i = 0; i < a->nrefs; i++)
 		out_printf(o, "%s run %s", i ? "," : "; references:", a->refs[i].name);

@@ -43,6 +43,13 @@ int report_scaffolds(const struct report *const *runs, size_t n);
 /* The agent scaffold of a run's stored configuration ("react" when the
  * run predates the choice). Caller frees. */
 char *report_scaffold(const struct report *r);
+/* True when the run's model had no price in the price table: its costs
+ * read 0 and are unknown. */
+bool report_price_unknown(const struct report *r);
+struct policy;
+/* How a report names the policy's file: by its content digest
+ * ("sha256 0123456789abcdef"), never by a path on this machine. */
+void report_policy_label(const struct policy *p, char *out, size_t n);
 /* The smallest per-episode token limit of the run's tasks, read from the
  * suite directory the run recorded; 0 (with the reason in note) when that
  * suite is not available. */

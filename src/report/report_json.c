@@ -71,6 +71,7 @@ static json_t *run_json(const struct report *r)
 	json_object_set_new(o, "epochs", json_integer(r->run.epochs));
 	json_object_set_new(o, "harness", json_string(r->run.harness_version));
 	json_object_set_new(o, "created", json_string(when));
+	json_object_set_new(o, "price_known", json_boolean(!report_price_unknown(r)));
 	return o;
 }
 

@@ -267,16 +267,18 @@ static json_t *strings_refs(const struct report_analysis *a)
 json_t *report_json_determination(const struct report_analysis *a)
 {
 	json_t *o, *rules;
+	char label[64];
 
 	if (!a->result)
 		return json_pack("{s:n, s:s}", "determination", "note", a->result_note);
 	rules = json_array();
 	for (size_t i = 0; i < a->result->nrules; i++)
 		json_array_append_new(rules, rule(&a->result->rules[i]));
+	report_policy_label(a->policy, label, sizeof(label));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "determination",
 		      policy_determination_name(a->result->determination), "reason",
 		      a->result->reason, "candidate", a->result->candidate,
-		      "policy", a->policy->id, "policy_path", a->policy->path);
+		      "policy", a->policy->id, "policy_digest", label);
 	json_object_set_new(o, "elicitation", elicitation(a));
 	json_object_set_new(o, "completeness", json_pack("{s:b, s:i, s:i, s:s}",
 		"complete", a->result->completeness.complete, "planned",

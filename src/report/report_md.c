@@ -34,6 +34,9 @@ static void md_header(struct out *o, const struct report *r)
 	out_md(o, r->run.status);
 	out_printf(o, " |\n| created | %s |\n| harness | ", when);
 	out_md(o, r->run.harness_version);
+	if (report_price_unknown(r))
+		out_puts(o, " |\n| cost | unknown: the model has no price in "
+			 "the price table");
 	out_puts(o, " |\n\n");
 }
 
@@ -69,6 +72,7 @@ static void md_rule_tasks(struct out *o, const struct policy_rule_result *rr)
 
 static void md_determination(struct out *o, const struct report_analysis *a)
 {
+	char label[64];
 	const struct policy_result *res = a->result;
 	const struct policy_elicitation *m;
 
@@ -83,7 +87,8 @@ static void md_determination(struct out *o, const struct report_analysis *a)
 	out_printf(o, "**%s** under policy `", policy_determination_name(res->determination));
 	out_md(o, a->policy->id);
 	out_puts(o, "` (");
-	out_md(o, a->policy->path);
+	report_policy_label(a->policy, label, sizeof(label));
+	out_md(o, label);
 	out_puts(o, "): ");
 	out_md(o, res->reason);
 	out_puts(o, ".\n\n| elicitation | measured | minimum |\n|---|---|---|\n");
@@ -118,8 +123,9 @@ static void md_summary_row(struct out *o, const char *name,
 		   report_finite(s->boot.hi), s->k, report_finite(s->passk));
 }
 
-static void md_groups(struct out *o, const char *title,
-		      const struct report_group *g, size_t n)
+/* The table's heading and rows, without the blank line that ends it. */
+static void md_group_rows(struct out *o, const char *title,
+			  const struct report_group *g, size_t n)
 {
 	out_printf(o, "### %s\n\n| group | tasks | episodes solved | pass@1 | "
 		   "Wilson 95%% | bootstrap 95%% | pass@k |\n"
@@ -135,6 +141,12 @@ static void md_groups(struct out *o, const char *title,
 		out_md(o, g[i].note);
 		out_puts(o, " | | | | | |\n");
 	}
+}
+
+static void md_groups(struct out *o, const char *title,
+		      const struct report_group *g, size_t n)
+{
+	md_group_rows(o, title, g, n);
 	out_puts(o, "\n");
 }
 
@@ -146,7 +158,7 @@ static void md_rates(struct out *o, const struct report_analysis *a)
 		out_puts(o, "\n\n");
 		return;
 	}
-	md_groups(o, "Overall", NULL, 0);
+	md_group_rows(o, "Overall", NULL, 0);
 	md_summary_row(o, "all tasks", &a->overall);
 	out_puts(o, "\n");
 	md_groups(o, "By tier", a->tiers, a->ntiers);

@@ -28,6 +28,9 @@ void report_write_term(const struct report *r, FILE *out)
 		(long long)r->run.id, r->run.model, agent, r->run.suite_id,
 		r->run.suite_digest ? r->run.suite_digest : "", r->run.status);
 	free(agent);
+	if (report_price_unknown(r))
+		fprintf(out, "cost unknown: the model has no price in the price "
+			"table (costs below read 0)\n");
 	fprintf(out, "%-28s %-9s %4s %9s %8s %9s %6s %8s  %s\n", "task",
 		"category", "tier", "solved", "wall s", "tokens", "infra",
 		"unscored", "outcomes");
@@ -75,6 +78,7 @@ static void term_rule(const struct policy_rule_result *rr, FILE *out)
 
 static void term_determination(const struct report_analysis *a, FILE *out)
 {
+	char label[64];
 	const struct policy_result *res = a->result;
 	const struct policy_elicitation *m;
 
@@ -83,9 +87,10 @@ static void term_determination(const struct report_analysis *a, FILE *out)
 		return;
 	}
 	m = &a->policy->elicitation;
+	report_policy_label(a->policy, label, sizeof(label));
 	fprintf(out, "determination: %s  (policy %s, %s)\n",
 		policy_determination_name(res->determination), a->policy->id,
-		a->policy->path);
+		label);
 	fprintf(out, "  %s\n", res->reason);
 	fprintf(out, "  elicitation: epochs %d (minimum %d), scaffolds %d "
 		"(minimum %d), token budget %lld (minimum %lld)%s\n",
