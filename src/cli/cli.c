@@ -601,7 +601,9 @@ static void md_value(FILE *f, const struct cli_opt *o)
 		return;
 	}
 	if (o->arg) {
-		fprintf(f, "`%s`", o->arg);
+		fputc('`', f);
+		md_text(f, o->arg);
+		fputc('`', f);
 		return;
 	}
 	for (const char *p = o->choices; *p;) {
@@ -624,7 +626,7 @@ static void md_option(FILE *f, const struct cli_opt *o)
 		fputs("required", f);
 	else if (o->def) {
 		fputc('`', f);
-		fputs(o->def, f);
+		md_text(f, o->def);
 		fputc('`', f);
 	} else
 		fputs("—", f);
@@ -657,7 +659,7 @@ static void md_command(FILE *f, const char *path, const struct cli_cmd *c)
 		fputc('\n', f);
 	}
 	if (c->notes)
-		fprintf(f, "```\n%s```\n\n", c->notes);
+		fprintf(f, "%s\n", c->notes);
 	for (const struct cli_cmd *const *s = c->subs; s && *s; s++) {
 		snprintf(sub, sizeof(sub), "%s %s", path, (*s)->name);
 		md_command(f, sub, *s);

@@ -63,6 +63,7 @@ static const struct cli_env env[] = {
 	  "construction" },
 	{ "TERM", "TERM=dumb draws progress as plain lines, never a redrawn "
 	  "bar" },
+	{ "HOME", "where ~/.assay and ~/.local/share/assay are" },
 	{ "USER", "the author written by 'assay task new'" },
 };
 

@@ -39,6 +39,20 @@ void report_html_ref_row(struct out *o, const struct report_refcmp *c)
 
 /* ---- elicitation, usage, failures ---------------------------------------------- */
 
+/* The suite as the run was given it, without this machine's directories:
+ * its last path component. */
+static const char *last_part(const char *path)
+{
+	size_t n = strlen(path);
+	const char *p;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (p = path + n; p > path && p[-1] != '/'; p--)
+		;
+	return p;
+}
+
 static void config_rows(struct out *o, const struct report *r)
 {
 	json_error_t jerr;
@@ -58,7 +72,10 @@ static void config_rows(struct out *o, const struct report *r)
 		out_puts(o, "<tr><td>");
 		out_html(o, key);
 		out_puts(o, "</td><td>");
-		out_html(o, json_is_string(v) ? json_string_value(v) : text);
+		if (!strcmp(key, "suite") && json_is_string(v))
+			out_html(o, last_part(json_string_value(v)));
+		else
+			out_html(o, json_is_string(v) ? json_string_value(v) : text);
 		out_puts(o, "</td></tr>\n");
 		free(text);
 	}

@@ -1,5 +1,6 @@
 /*
- * suite.c - a suite is a task dir, a dir of task dirs, or a suite.yaml.
+ * suite.c - a suite is a task dir, a dir of task dirs, a suite.yaml, or a
+ * dir holding a suite.yaml.
  */
 #include "task/task.h"
 
@@ -158,6 +159,7 @@ enum err suite_load(const char *path, struct suite **suite_out,
 {
 	struct suite *s = xcalloc(1, sizeof(*s));
 	char *man = path_join(path, "task.yaml");
+	char *yaml = path_join(path, "suite.yaml");
 	size_t cap = 0;
 	enum err rc;
 
@@ -169,9 +171,12 @@ enum err suite_load(const char *path, struct suite **suite_out,
 		rc = load_yaml(s, path, e);
 	else if (path_exists(man))
 		rc = add_task(s, &cap, path, e);
+	else if (path_exists(yaml))
+		rc = load_yaml(s, yaml, e);
 	else
 		rc = load_dir(s, path, e);
 	free(man);
+	free(yaml);
 	if (!s->version)
 		s->version = xstrdup("0");
 	if (rc) {

@@ -153,8 +153,8 @@ struct suite {
 };
 
 /* Load a suite from PATH: a task directory, a directory of task
- * directories, or a suite.yaml. Every task is validated; duplicate ids are
- * an error. */
+ * directories, a suite.yaml, or a directory holding a suite.yaml.
+ * Every task is validated; duplicate ids are an error. */
 enum err suite_load(const char *path, struct suite **suite_out,
 		    struct errmsg *e) MUST_CHECK;
 void suite_free(struct suite *s);
