@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "base/banned.h"
 #include "base/safetext.h"
+#include "base/banned.h"
 
 static enum log_level level = LOG_WARN;
 
