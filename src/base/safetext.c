@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/banned.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 /* Code points shown as \uNNNN although they are valid UTF-8: the C1
  * controls (a terminal in UTF-8 mode may still act on U+009B as CSI) and

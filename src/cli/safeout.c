@@ -22,9 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/banned.h"
 #include "base/safetext.h"
 #include "base/xalloc.h"
+#include "base/banned.h"
 
 struct safeout {
 	int fd;
