@@ -25,10 +25,12 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/safetext.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/keyref.h"
+#include "cli/sealed.h"
 #include "vault/approve.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
@@ -45,6 +47,7 @@ struct kopts {
 	const char *archive;
 	const char *comment;
 	const char *log;
+	const char *sealer;
 	int custodian;
 	int plain;
 	int note;
@@ -87,6 +90,7 @@ static const struct cli_opt approve_table[] = {
 	CLI_OPT_PASSFILE,
 	{ "output", 'o', CLI_STR, "FILE", NULL, "write the approval to FILE "
 	  "(default: stdout)", .flags = 0 },
+	SEALED_OPT_SEALER,
 	O_AUDIT,
 };
 
@@ -123,6 +127,7 @@ static void fill(const struct cli_args *a, struct kopts *o)
 	o->archive = cli_named_str(a, "archive");
 	o->comment = cli_named_str(a, "trusted-comment");
 	o->log = cli_named_str(a, "log");
+	o->sealer = cli_named_str(a, "sealer");
 	o->custodian = cli_named_flag(a, "custodian");
 	o->plain = cli_named_flag(a, "plain");
 	o->note = cli_named_flag(a, "note");
@@ -302,19 +307,51 @@ static int keys_export(const struct cli_args *args)
 }
 
 static void show_request(const struct vault_archive *a, const char *text,
-			 size_t len)
+			 size_t len, bool pinned)
 {
 	struct vault_request r;
 	struct errmsg e;
-	char when[40];
+	char when[40], keyid[2 * VAULT_KEYID_LEN + 1];
+	char *sid, *sname, *run, *why;
+	struct buf pk;
 
 	if (vault_request_parse(text, len, &r, &e))
 		return;
 	iso8601(r.expires * 1000, when, sizeof(when));
-	fprintf(stderr, "approving unseal of suite '%s' (%s)\n  run: %s\n"
-		"  reason: %s\n  expires: %s\n", a->suite_id, a->digest, r.run,
-		r.reason, when);
+	hex_encode(a->sealer.keyid, VAULT_KEYID_LEN, keyid);
+	buf_init(&pk, 4096);
+	if (vault_pubkey_format(&a->sealer, &pk))
+		buf_reset(&pk);
+	/* what the custodian approves, all of it, before the approval:
+	 * the suite by digest, who sealed it, for which run and why (the
+	 * archive's and the request's strings escaped: safetext.h) */
+	sid = safe_str(a->suite_id, 0);
+	sname = safe_str(a->sealer.name, 0);
+	run = safe_str(r.run, 0);
+	why = safe_str(r.reason, 0);
+	fprintf(stderr, "approving unseal of suite '%s'\n  digest: %s\n"
+		"  sealed by: '%s' (key id %s)%s\n  sealer key: %.*s\n"
+		"  run: %s\n  reason: %s\n  expires: %s\n", sid, a->digest,
+		sname, keyid, pinned ? ", the key given with --sealer" :
+		"; not pinned: check it is the key you expect, or give "
+		"--sealer", (int)(pk.len && pk.data[pk.len - 1] == '\n' ?
+		pk.len - 1 : pk.len), pk.data, run, why, when);
+	free(sid);
+	free(sname);
+	free(run);
+	free(why);
+	buf_release(&pk);
 	vault_request_release(&r);
+}
+
+/* --sealer: refuse to approve an archive another key sealed. */
+static enum err check_sealer(const struct vault_archive *a, const char *sealer,
+			     struct errmsg *e)
+{
+	struct vault_pubkey pin;
+	enum err rc = cli_pubkey_load(sealer, NULL, &pin, e);
+
+	return rc ? rc : vault_archive_check_signer(a, &pin, 1, e);
 }
 
 static int keys_approve(const struct cli_args *args)
@@ -333,10 +370,12 @@ static int keys_approve(const struct cli_args *args)
 	rc = file_read(args->pos[0], 16384, &req, &rlen, &e);
 	if (!rc)
 		rc = vault_archive_open(o.archive, &a, &e);
+	if (!rc && o.sealer)
+		rc = check_sealer(a, o.sealer, &e);
 	if (!rc)
 		rc = cli_seckey_open(o.key, o.dir, o.pass_file, &k, &e);
 	if (!rc) {
-		show_request(a, req, rlen);
+		show_request(a, req, rlen, o.sealer != NULL);
 		rc = vault_approve(a, req, rlen, k, (int64_t)time(NULL), &out, &e);
 		if (rc)
 			rc = err_prefix(&e, "request '%s'", args->pos[0]);

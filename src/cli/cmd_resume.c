@@ -17,7 +17,7 @@
 #include "policy/policy.h"
 #include "base/banned.h"
 
-enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_PROGRESS };
+enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS };
 
 static const struct cli_opt resume_table[] = {
 	[S_STORE] = CLI_OPT_STORE,
@@ -30,6 +30,7 @@ static const struct cli_opt resume_table[] = {
 		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
 	[S_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
 		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[S_SEALER] = SEALED_OPT_SEALER,
 	[S_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
 		"else line", "how progress is shown on stderr (none with --quiet "
 		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
@@ -45,6 +46,7 @@ static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
 		return cli_usage(a, "bad run id '%s'", a->pos[0]);
 	*run_id = id;
 	o->sealed.request_key = cli_str(a, S_RKEY);
+	o->sealed.sealer = cli_str(a, S_SEALER);
 	v = cli_list(a, S_APPROVAL, &n);
 	if (n > SEALED_MAX_APPROVALS)
 		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
@@ -121,6 +123,7 @@ static int resume_main(const struct cli_args *a)
 	struct policy *policy = NULL;
 	const char *store = cli_str(a, S_STORE);
 	int64_t run_id = 0;
+	char *served = NULL;
 	int n = 0, rc;
 	struct errmsg e;
 
@@ -135,6 +138,9 @@ static int resume_main(const struct cli_args *a)
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
+	/* a sealed suite's request may unseal this run again, no other */
+	served = sealed_served(store, run_id);
+	o.sealed.served = served;
 	o.json = cli_flag(a, S_JSON);
 	if (cli_given(a, S_PROGRESS))
 		(void)progress_mode_parse(cli_str(a, S_PROGRESS), &o.progress);
@@ -146,6 +152,7 @@ static int resume_main(const struct cli_args *a)
 		policy_free(policy);
 		store_run_release(&run);
 		run_opts_release(&o);
+		free(served);
 		return rc;
 	}
 	/* the lease first: nothing of a run another process executes is
@@ -174,6 +181,7 @@ static int resume_main(const struct cli_args *a)
 			rc = EXIT_SCRUTINY;
 	}
 out:
+	free(served);
 	policy_free(policy);
 	run_ctx_close(&c);
 	store_run_release(&run);

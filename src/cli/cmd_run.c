@@ -98,7 +98,7 @@ enum {
 	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_PROMPT,
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
-	R_FAIL, R_RKEY, R_APPROVAL, R_PROGRESS,
+	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS,
 };
 
 static const struct cli_opt run_table[] = {
@@ -186,6 +186,7 @@ static const struct cli_opt run_table[] = {
 		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
 	[R_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
 		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[R_SEALER] = SEALED_OPT_SEALER,
 	[R_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
 		"else line", "how progress is shown on stderr (none with --quiet "
 		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
@@ -227,6 +228,7 @@ static int sealed_from_args(const struct cli_args *a, int rkey, int approval,
 	size_t n;
 
 	so->request_key = cli_str(a, rkey);
+	so->sealer = cli_str(a, R_SEALER);
 	v = cli_list(a, approval, &n);
 	if (n > SEALED_MAX_APPROVALS)
 		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
@@ -312,6 +314,21 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
+/* A sealed suite: the audit log names the run its unseal served; from
+ * now on the request unseals this run only. */
+static int bind_unseal(const struct run_ctx *c, const struct run_opts *o,
+		       int64_t run_id)
+{
+	char *served = sealed_served(o->store, run_id);
+	struct errmsg e;
+	enum err rc = sealed_bind(c->sealed, served, &e);
+
+	free(served);
+	if (rc)
+		return cli_fail(EXIT_RUNTIME, "audit log: %s", e.text);
+	return 0;
+}
+
 static int run_main(const struct cli_args *a)
 {
 	struct run_opts o;
@@ -333,7 +350,8 @@ static int run_main(const struct cli_args *a)
 		goto close;
 	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
-	if ((rc = create_run(&c, &o, &run_id)))
+	if ((rc = create_run(&c, &o, &run_id)) ||
+	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))
 		goto close;
 	if (!o.quiet && !o.json)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "

@@ -42,6 +42,7 @@ struct sopts {
 	const char *reason;
 	const char *request_key;
 	const char *log;
+	const char *sealer;
 	long threshold;
 	long expires_in;
 	size_t ncust, napp;
@@ -86,6 +87,7 @@ static const struct cli_opt unseal_table[] = {
 	{ "approval", 0, CLI_LIST, "FILE", NULL, "a custodian's approval "
 	  "(assay keys approve)", .flags = 0 },
 	O_RUN("the run the request named"),
+	SEALED_OPT_SEALER,
 	CLI_OPT_LOG,
 };
 
@@ -103,6 +105,7 @@ static void fill(const struct cli_args *a, struct sopts *o)
 	o->reason = cli_named_str(a, "reason");
 	o->request_key = cli_named_str(a, "request-key");
 	o->log = cli_named_str(a, "log");
+	o->sealer = cli_named_str(a, "sealer");
 	o->threshold = (long)cli_named_int(a, "threshold");
 	o->expires_in = (long)cli_named_int(a, "expires-in");
 	v = cli_named_list(a, "custodian", &n);
@@ -377,6 +380,10 @@ static int suite_unseal(const struct cli_args *args)
 	struct vault_suite_content *c = NULL;
 	struct vault_approval_in *in;
 	struct vault_audit *log = NULL;
+	/* a dry run: audited, spends nothing, refused once the request is
+	 * spent (vault_suite_unseal) */
+	struct vault_unseal_use use = { .dry_run = true };
+	struct vault_pubkey pin;
 	struct errmsg e;
 	char *sec = NULL, *dir;
 	size_t slen = 0;
@@ -386,6 +393,10 @@ static int suite_unseal(const struct cli_args *args)
 	in = xcalloc(o.napp + 1, sizeof(*in));
 	dir = o.log ? xstrdup(o.log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	rc = vault_archive_open(args->pos[0], &a, &e);
+	if (!rc && o.sealer && !(rc = cli_pubkey_load(o.sealer, NULL, &pin, &e))) {
+		use.sealers = &pin;
+		use.nsealers = 1;
+	}
 	if (!rc)
 		rc = file_read(o.request_key, 16384, &sec, &slen, &e);
 	if (!rc)
@@ -394,7 +405,7 @@ static int suite_unseal(const struct cli_args *args)
 		rc = vault_audit_open(dir, 0, &log, &e);
 	if (!rc)
 		rc = vault_suite_unseal(a, sec, slen, o.run, in, o.napp,
-					(int64_t)time(NULL), log, &c, &e);
+					(int64_t)time(NULL), log, &use, &c, &e);
 	if (!rc)
 		print_content(c);
 	vault_suite_content_free(c);

@@ -453,18 +453,21 @@ static int verify_audit(const struct vopts *o)
 	return rc ? fail(&e) : EXIT_OK;
 }
 
+/* An archive, also one whose first line is damaged (which then fails as
+ * a damaged archive, not as "not a JSON DSSE envelope"). */
 static bool is_archive(const char *path)
 {
 	static const char magic[] = "assay sealed suite v1\n";
-	char head[sizeof(magic)];
+	char head[4096];
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
 	if (!f)
 		return false;
-	n = fread(head, 1, sizeof(magic) - 1, f);
+	n = fread(head, 1, sizeof(head), f);
 	fclose(f);
-	return n == sizeof(magic) - 1 && !memcmp(head, magic, n);
+	return (n >= sizeof(magic) - 1 && !memcmp(head, magic, sizeof(magic) - 1)) ||
+	       vault_archive_damaged(head, n);
 }
 
 static int verify_main(const struct cli_args *a)

@@ -10,12 +10,15 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "cli/keyref.h"
+#include "store/store.h"
 #include "vault/auditlog.h"
 #include "vault/seal.h"
 #include "vault/vault.h"
 #include "base/banned.h"
 
 struct sealed {
+	char request[65];                  /* the request's fingerprint */
 	struct vault_archive *archive;
 	struct vault_suite_content *content;
 	struct task_file **files;          /* per task, views into content */
@@ -50,6 +53,8 @@ static enum err unseal(struct sealed *s, const char *path,
 		       const struct sealed_opts *o, struct errmsg *e)
 {
 	struct vault_approval_in in[SEALED_MAX_APPROVALS] = { { 0 } };
+	struct vault_unseal_use use = { .served = o->served };
+	struct vault_pubkey pin;
 	struct vault_audit *log = NULL;
 	char *secret = NULL, *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	size_t slen = 0;
@@ -62,6 +67,10 @@ static enum err unseal(struct sealed *s, const char *path,
 			       path);
 	}
 	rc = vault_archive_open(path, &s->archive, e);
+	if (!rc && o->sealer && !(rc = cli_pubkey_load(o->sealer, NULL, &pin, e))) {
+		use.sealers = &pin;
+		use.nsealers = 1;
+	}
 	if (!rc)
 		rc = file_read(o->request_key, 16384, &secret, &slen, e);
 	if (!rc)
@@ -71,7 +80,8 @@ static enum err unseal(struct sealed *s, const char *path,
 	if (!rc)
 		rc = vault_suite_unseal(s->archive, secret, slen, NULL, in,
 					o->n_approvals, (int64_t)time(NULL), log,
-					&s->content, e);
+					&use, &s->content, e);
+	memcpy(s->request, use.request, sizeof(s->request));
 	vault_audit_close(log);
 	for (size_t i = 0; i < o->n_approvals; i++)
 		free((char *)in[i].text);
@@ -133,6 +143,31 @@ enum err sealed_open(const char *path, const struct sealed_opts *o,
 	*suite_out = suite;
 	*s_out = s;
 	return ERR_OK;
+}
+
+enum err sealed_bind(const struct sealed *s, const char *served,
+		     struct errmsg *e)
+{
+	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	struct vault_audit *log = NULL;
+	enum err rc = vault_audit_open(dir, 0, &log, e);
+
+	if (!rc)
+		rc = vault_unseal_bind(log, s->request, served, e);
+	vault_audit_close(log);
+	free(dir);
+	return rc;
+}
+
+char *sealed_served(const char *store_path, int64_t run_id)
+{
+	char *path = store_path ? xstrdup(store_path) : store_default_path();
+	char *real = realpath(path, NULL);
+	char *s = xasprintf("%lld@%s", (long long)run_id, real ? real : path);
+
+	free(real);
+	free(path);
+	return s;
 }
 
 void sealed_close(struct sealed *s, struct suite *suite)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "task/task.h"
 
@@ -17,7 +18,16 @@ struct sealed_opts {
 	const char *request_key;                 /* REQ.key from suite request */
 	const char *approvals[SEALED_MAX_APPROVALS];
 	size_t n_approvals;
+	const char *sealer;      /* --sealer: the key the archive must be
+				    sealed by (name or .pub path), or NULL */
+	const char *served;      /* the run it serves ("RUN@STORE") when it
+				    exists (resume); NULL for a new run */
 };
+
+/* --sealer, for every command that opens an archive to use it. */
+#define SEALED_OPT_SEALER \
+	{ "sealer", 0, CLI_STR, "PUB", NULL, "refuse unless the archive was " \
+	  "sealed by this key (a key name or a .pub file)", .flags = 0 }
 
 struct sealed;
 
@@ -27,6 +37,13 @@ bool sealed_is_archive(const char *path);
 enum err sealed_open(const char *path, const struct sealed_opts *o,
 		     struct suite **suite_out, struct sealed **s_out,
 		     struct errmsg *e) MUST_CHECK;
+/* Name the run a new run's unseal served (audit "unseal.run"), once the
+ * run exists: the request is then spent for every other run. */
+enum err sealed_bind(const struct sealed *s, const char *served,
+		     struct errmsg *e) MUST_CHECK;
+/* "RUN@STORE" for run_id of the store at path (NULL: the default). Caller
+ * frees. */
+char *sealed_served(const char *store_path, int64_t run_id);
 /* Free the suite's tasks and wipe the content. */
 void sealed_close(struct sealed *s, struct suite *suite);
 

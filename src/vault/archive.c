@@ -209,6 +209,21 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 	return err_set(e, ERR_PARSE, "unexpected or malformed line");
 }
 
+bool vault_archive_damaged(const void *data, size_t len)
+{
+	static const char second[] = "\narchive-id ";
+	const char *p = data;
+	const char *nl = memchr(p, '\n', len < 4096 ? len : 4096);
+
+	/* the magic with a byte changed, or an archive's second line after
+	 * a first line that is not the magic */
+	if (len >= sizeof(VAULT_ARCHIVE_MAGIC) - 1 &&
+	    !memcmp(p, "assay sealed suite", 18))
+		return true;
+	return nl && (size_t)(p + len - nl) >= sizeof(second) - 1 &&
+	       !memcmp(nl, second, sizeof(second) - 1);
+}
+
 static enum err parse_header(struct vault_archive *a, size_t *hlen_out,
 			     uint64_t *data_len, struct errmsg *e)
 {
@@ -224,7 +239,10 @@ static enum err parse_header(struct vault_archive *a, size_t *hlen_out,
 	vlines_init(&l, p, a->len < HEADER_MAX ? a->len : HEADER_MAX);
 	if (!vlines_next(&l, &line, &n, &unterm) ||
 	    n != strlen(VAULT_ARCHIVE_MAGIC) || memcmp(line, VAULT_ARCHIVE_MAGIC, n))
-		return err_set(e, ERR_PARSE, "not a sealed assay suite (v1)");
+		return vault_archive_damaged(p, a->len) ?
+		       err_set(e, ERR_CRYPTO, "the archive is damaged: its first "
+			       "line is not '" VAULT_ARCHIVE_MAGIC "'") :
+		       err_set(e, ERR_PARSE, "not a sealed assay suite (v1)");
 	while (st != H_DONE && vlines_next(&l, &line, &n, &unterm)) {
 		if (unterm)
 			return err_set(e, ERR_PARSE, "header is truncated");

@@ -568,6 +568,26 @@ enum err vault_audit_record(const char *dir, const char *kind,
 	return rc;
 }
 
+enum err vault_audit_refresh(struct vault_audit *log, struct errmsg *e)
+{
+	enum err rc;
+
+	pthread_mutex_lock(&log->mu);
+	if (flock(log->fd, LOCK_SH) < 0) {
+		pthread_mutex_unlock(&log->mu);
+		return err_sys(e, ERR_IO, "cannot lock '%s'", log->log_path);
+	}
+	rc = scan(log, e);
+	(void)flock(log->fd, LOCK_UN);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
+const char *vault_audit_dir(const struct vault_audit *log)
+{
+	return log->dir;
+}
+
 uint64_t vault_audit_size(struct vault_audit *log)
 {
 	uint64_t n;

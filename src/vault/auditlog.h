@@ -96,6 +96,12 @@ enum err vault_audit_record(const char *dir, const char *kind,
 			    struct errmsg *e) MUST_CHECK;
 
 uint64_t vault_audit_size(struct vault_audit *log);
+/* Read what other processes appended since the log was opened (or last
+ * refreshed), so vault_audit_size and vault_audit_entry see it. */
+enum err vault_audit_refresh(struct vault_audit *log,
+			     struct errmsg *e) MUST_CHECK;
+/* The log's directory; borrowed for the log's lifetime. */
+const char *vault_audit_dir(const struct vault_audit *log);
 /* Entry i's bytes appended to out. */
 enum err vault_audit_entry(struct vault_audit *log, uint64_t index,
 			   struct buf *out, struct errmsg *e) MUST_CHECK;

@@ -93,6 +93,10 @@ enum err vault_suite_seal(const struct vault_seal_opts *o,
 			  const char *out_path, char digest_out[65],
 			  struct errmsg *e) MUST_CHECK;
 
+/* True when data (len bytes) is an archive whose first line is damaged:
+ * the magic with a changed byte, or a first line that is not the magic
+ * followed by an archive's "archive-id" line. */
+bool vault_archive_damaged(const void *data, size_t len);
 enum err vault_archive_open(const char *path, struct vault_archive **a_out,
 			    struct errmsg *e) MUST_CHECK;
 /* Parse from memory (copied); name is used in messages. */
@@ -149,17 +153,45 @@ struct vault_suite_content {
 	struct vault_task_content *tasks;
 };
 
-/* Check the request secret and approvals, append an "unseal" entry to log
- * (if non-NULL) before combining shares, then decrypt every task into
- * memory. run_id (may be NULL) must match the request's. */
+/* What an unseal serves (for the audit log and single use). */
+struct vault_unseal_use {
+	const char *served;     /* the run the content is for, as
+				   "RUN@STORE"; NULL for a run not created
+				   yet (vault_unseal_bind names it after) */
+	bool dry_run;           /* decrypt to check, use nothing: spends
+				   nothing, refused once the request is spent */
+	const struct vault_pubkey *sealers; /* pinned: the archive must be
+				   sealed by one of these (nsealers > 0) */
+	size_t nsealers;
+	char request[65];       /* out: the request key's fingerprint */
+};
+
+/* Check the pinned sealer, the request secret and the approvals, then
+ * decrypt every task into memory. run_id (may be NULL) must match the
+ * request's. With a log (the CLI always passes one):
+ *   - a request is spent by its first unseal: a later one is refused
+ *     unless it serves the same run (a resume), so one request and its
+ *     approvals unseal exactly one run;
+ *   - an "unseal" entry (suite, request, custodians, the run served) is
+ *     appended before the shares are combined; a refusal is recorded as
+ *     "unseal.refused", a failure after it (a chunk that fails
+ *     authentication) as "unseal.failed", each with the reason.
+ * The check of earlier uses and the "unseal" entry are made under a lock
+ * (DIR/unseal.lock), so two processes cannot both spend one request.
+ * use may be NULL (nothing served, no pin). */
 enum err vault_suite_unseal(const struct vault_archive *a,
 			    const char *request_secret, size_t secret_len,
 			    const char *run_id,
 			    const struct vault_approval_in *approvals,
 			    size_t napprovals, int64_t now_unix,
 			    struct vault_audit *log,
+			    struct vault_unseal_use *use,
 			    struct vault_suite_content **content_out,
 			    struct errmsg *e) MUST_CHECK;
+/* Name the run an unseal of request (vault_unseal_use.request) served,
+ * once it exists: an "unseal.run" entry {request, served}. */
+enum err vault_unseal_bind(struct vault_audit *log, const char *request,
+			   const char *served, struct errmsg *e) MUST_CHECK;
 void vault_suite_content_free(struct vault_suite_content *c);
 
 #endif

@@ -2,9 +2,11 @@
  * unseal.c - from an archive, a request secret and k approvals to the
  * tasks' files in locked memory.
  *
- * Order matters: every approval is checked before any share is opened for
- * combination, the audit entry is written before the shares are combined,
- * and all tasks decrypt or none is returned. Chunk failures name the task
+ * Order matters: the pinned sealer and every approval are checked before
+ * any share is opened for combination, the request must not be spent
+ * (spend.c), the audit entry is written before the shares are combined,
+ * and all tasks decrypt or none is returned. A refusal and a failure
+ * after the entry are audited too. Chunk failures name the task
  * and chunk, since the associated data and per-task keys make a chunk moved
  * from another task or archive fail exactly where it was put.
  */
@@ -17,6 +19,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "vault/approve.h"
+#include "vault/spend.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
 #include "base/banned.h"
@@ -145,29 +148,104 @@ static const char **approvers(const struct vault_archive *a,
 static enum err append_unseal(struct vault_audit *log,
 			      const struct vault_archive *a,
 			      const struct vault_request *r,
-			      const struct gathered *g, struct errmsg *e)
+			      const struct gathered *g,
+			      const struct vault_unseal_use *use,
+			      struct errmsg *e)
 {
 	size_t n;
 	const char **names = approvers(a, g, &n);
+	char sealer[2 * VAULT_KEYID_LEN + 1];
 	struct vault_audit_field f[] = {
 		VAULT_AUDIT_S("suite", a->digest),
 		VAULT_AUDIT_S("suite_id", a->suite_id),
+		VAULT_AUDIT_S("sealer", sealer),
 		VAULT_AUDIT_S("run", r->run),
 		VAULT_AUDIT_S("reason", r->reason),
 		VAULT_AUDIT_L("custodians", names, n),
+		VAULT_AUDIT_S("request", use->request),
+		VAULT_AUDIT_S("served", use->served),
+		VAULT_AUDIT_B("dry_run", use->dry_run),
 	};
-	enum err rc = vault_audit_append(log, "unseal", f, ARRAY_SIZE(f), e);
+	enum err rc;
 
+	hex_encode(a->sealer.keyid, VAULT_KEYID_LEN, sealer);
+	rc = vault_audit_append(log, "unseal", f, ARRAY_SIZE(f), e);
 	free(names);
 	return rc;
 }
 
-static enum err log_unseal(struct vault_audit *log,
-			   const struct vault_archive *a,
-			   const struct vault_request *r,
-			   const struct gathered *g, struct errmsg *e)
+/* A refused or failed unseal, with why (ids and digests only: the
+ * messages name tasks, files, custodians and approvals, never content).
+ * Best effort: the caller reports the first error. */
+static void audit_outcome(struct vault_audit *log, const char *kind,
+			  const struct vault_archive *a, const char *run,
+			  const struct vault_unseal_use *use, const char *why)
 {
-	return log ? append_unseal(log, a, r, g, e) : ERR_OK;
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_S("suite", a->digest),
+		VAULT_AUDIT_S("suite_id", a->suite_id),
+		VAULT_AUDIT_S("run", run),
+		VAULT_AUDIT_S("request", use->request[0] ? use->request : NULL),
+		VAULT_AUDIT_S("served", use->served),
+		VAULT_AUDIT_B("dry_run", use->dry_run),
+		VAULT_AUDIT_S("error", why),
+	};
+	struct errmsg e2;
+
+	if (vault_audit_append(log, kind, f, ARRAY_SIZE(f), &e2) != ERR_OK) {
+		/* nothing more to do: the unseal is refused anyway */
+	}
+}
+
+/* One request, one run (spend.c): refused once spent, but by a resume of
+ * the run it served. */
+static enum err check_spent(struct vault_audit *log,
+			    const struct vault_unseal_use *use,
+			    struct errmsg *e)
+{
+	struct vault_spend sp;
+	enum err rc = vault_spend_scan(log, use->request, use->served, &sp, e);
+
+	if (rc)
+		return rc;
+	if (sp.bound_here && !sp.bound_elsewhere && !use->dry_run)
+		return ERR_OK;
+	if (sp.spent || sp.bound_elsewhere)
+		return err_set(e, ERR_INVAL, "this request and its approvals "
+			       "were already used (audit entry %llu): a request "
+			       "unseals one run; ask the custodians to approve "
+			       "a new one", (unsigned long long)sp.seq);
+	return ERR_OK;
+}
+
+/* Under the spend lock: not spent, then the "unseal" entry. */
+static enum err spend(struct vault_audit *log, const struct vault_archive *a,
+		      const struct vault_request *r, const struct gathered *g,
+		      const struct vault_unseal_use *use, struct errmsg *e)
+{
+	int fd;
+	enum err rc;
+
+	if (!log)
+		return ERR_OK;
+	if ((fd = vault_spend_lock(log, e)) < 0)
+		return ERR_IO;
+	rc = check_spent(log, use, e);
+	if (!rc)
+		rc = append_unseal(log, a, r, g, use, e);
+	vault_spend_unlock(fd);
+	return rc;
+}
+
+enum err vault_unseal_bind(struct vault_audit *log, const char *request,
+			   const char *served, struct errmsg *e)
+{
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_S("request", request),
+		VAULT_AUDIT_S("served", served),
+	};
+
+	return vault_audit_append(log, "unseal.run", f, ARRAY_SIZE(f), e);
 }
 
 /* ---- decrypting ---- */
@@ -375,40 +453,63 @@ static enum err gather(const struct vault_archive *a,
 	return ERR_OK;
 }
 
+static enum err check_sealer(const struct vault_archive *a,
+			     const struct vault_unseal_use *use,
+			     struct errmsg *e)
+{
+	if (!use->nsealers)
+		return ERR_OK;
+	return vault_archive_check_signer(a, use->sealers, use->nsealers, e);
+}
+
 enum err vault_suite_unseal(const struct vault_archive *a,
 			    const char *request_secret, size_t secret_len,
 			    const char *run_id,
 			    const struct vault_approval_in *approvals,
 			    size_t napprovals, int64_t now_unix,
 			    struct vault_audit *log,
+			    struct vault_unseal_use *use,
 			    struct vault_suite_content **content_out,
 			    struct errmsg *e)
 {
-	struct vault_request r;
-	struct gathered g;
-	enum err rc = vault_request_parse(request_secret, secret_len, &r, e);
+	struct vault_unseal_use none = { 0 };
+	struct vault_request r = { 0 };
+	struct gathered g = { 0 };
+	bool parsed = false, logged = false;
+	enum err rc;
 
-	if (rc)
-		return err_prefix(e, "request key");
-	rc = check_request(a, &r, run_id, now_unix, e);
-	if (rc) {
-		vault_request_release(&r);
-		return rc;
-	}
-	g.shares = vsecure_alloc((size_t)a->threshold * VAULT_SHARE_LEN);
-	g.count = 0;
-	g.from = xmalloc(a->ncustodians * sizeof(int));
-	for (size_t i = 0; i < a->ncustodians; i++)
-		g.from[i] = -1;
-	rc = gather(a, &r, approvals, napprovals, now_unix, &g, e);
+	if (!use)
+		use = &none;
+	use->request[0] = '\0';
+	rc = check_sealer(a, use, e);
+	if (!rc && (rc = vault_request_parse(request_secret, secret_len, &r, e)))
+		rc = err_prefix(e, "request key");
+	else if (!rc)
+		parsed = true;
+	if (parsed)
+		vault_sha256_hex(r.pk, sizeof(r.pk), use->request);
 	if (!rc)
-		rc = log_unseal(log, a, &r, &g, e);
+		rc = check_request(a, &r, run_id, now_unix, e);
+	if (!rc) {
+		g.shares = vsecure_alloc((size_t)a->threshold * VAULT_SHARE_LEN);
+		g.from = xmalloc(a->ncustodians * sizeof(int));
+		for (size_t i = 0; i < a->ncustodians; i++)
+			g.from[i] = -1;
+		rc = gather(a, &r, approvals, napprovals, now_unix, &g, e);
+	}
+	if (!rc && !(rc = spend(log, a, &r, &g, use, e)))
+		logged = log != NULL;
 	if (!rc)
 		rc = decrypt_all(a, &g, content_out, e);
 	if (rc)
 		rc = err_prefix(e, "cannot unseal '%s'", a->path);
-	sodium_free(g.shares);
+	if (rc && log)
+		audit_outcome(log, logged ? "unseal.failed" : "unseal.refused",
+			      a, parsed ? r.run : NULL, use, e->text);
+	if (g.shares)
+		sodium_free(g.shares);
 	free(g.from);
-	vault_request_release(&r);
+	if (parsed)
+		vault_request_release(&r);
 	return rc;
 }

@@ -1036,7 +1036,7 @@ static enum err try_unseal(struct vault_archive *a, const struct buf *secret,
 		in[i].text = apps[i].data;
 		in[i].len = apps[i].len;
 	}
-	return vault_suite_unseal(a, secret->data, secret->len, "run-42", in, n, now, NULL, out, e);
+	return vault_suite_unseal(a, secret->data, secret->len, "run-42", in, n, now, NULL, NULL, out, e);
 }
 
 static const struct vault_file *find_file(const struct vault_suite_content *c, const char *task, const char *path)
@@ -1110,7 +1110,7 @@ static void test_seal_roundtrip(void **state)
 		struct vault_approval_in in[2] = {
 			{ "A1", apps[0].data, apps[0].len }, { "A2", apps[1].data, apps[1].len } };
 		struct buf ent;
-		assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, NULL, in, 2, now, log, &c, &e), ERR_OK);
+		assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, NULL, in, 2, now, log, NULL, &c, &e), ERR_OK);
 		vault_suite_content_free(c);
 		buf_init(&ent, 1 << 16);
 		assert_int_equal(vault_audit_entry(log, 0, &ent, &e), ERR_OK);
@@ -1125,6 +1125,102 @@ static void test_seal_roundtrip(void **state)
 	buf_release(&sec);
 	for (int i = 0; i < 3; i++)
 		buf_release(&apps[i]);
+	vault_archive_free(a);
+	free_fixture(fx);
+}
+
+/* Count entries of log whose text holds every one of the strings. */
+static int count_entries(struct vault_audit *log, const char *a, const char *b)
+{
+	struct buf ent;
+	struct errmsg e;
+	int n = 0;
+
+	assert_int_equal(vault_audit_refresh(log, &e), ERR_OK);
+	buf_init(&ent, 1 << 17);
+	for (uint64_t i = 0; i < vault_audit_size(log); i++) {
+		buf_reset(&ent);
+		assert_int_equal(vault_audit_entry(log, i, &ent, &e), ERR_OK);
+		if (strstr(ent.data, a) && (!b || strstr(ent.data, b)))
+			n++;
+	}
+	buf_release(&ent);
+	return n;
+}
+
+static enum err unseal_as(struct vault_archive *a, const struct buf *sec,
+			  struct vault_approval_in *in, struct vault_audit *log,
+			  const char *served, bool dry, struct errmsg *e)
+{
+	struct vault_unseal_use use = { .served = served, .dry_run = dry };
+	struct vault_suite_content *c = NULL;
+	enum err rc = vault_suite_unseal(a, sec->data, sec->len, NULL, in, 2,
+					 (int64_t)time(NULL), log, &use, &c, e);
+
+	vault_suite_content_free(c);
+	return rc;
+}
+
+/* One request and its approvals unseal exactly one run: a dry run spends
+ * nothing, the first run spends it, a resume of that run may unseal again,
+ * any other run is refused; refusals and failures are audited. */
+static void test_unseal_single_use(void **state)
+{
+	struct sealfx *fx = seal_fixture(2);
+	struct vault_archive *a = open_archive(fx->archive);
+	struct buf req, sec, apps[2];
+	struct errmsg e;
+	int64_t now = (int64_t)time(NULL);
+	char *dir = tpath("audit-single-use");
+	struct vault_audit *log = open_log(dir, 0);
+	struct vault_approval_in in[2];
+	struct vault_unseal_use use = { 0 };
+	struct vault_suite_content *c = NULL;
+	struct vault_pubkey other;
+	(void)state;
+
+	buf_init(&req, 1 << 16);
+	buf_init(&sec, 1 << 16);
+	buf_init(&apps[0], 1 << 16);
+	buf_init(&apps[1], 1 << 16);
+	assert_int_equal(vault_request_create(a, "campaign-7", "r", now + 600, &req, &sec, &e), ERR_OK);
+	approve(a, &req, fx->cust[0], &apps[0]);
+	approve(a, &req, fx->cust[1], &apps[1]);
+	for (int i = 0; i < 2; i++)
+		in[i] = (struct vault_approval_in){ i ? "A2" : "A1", apps[i].data, apps[i].len };
+
+	assert_int_equal(unseal_as(a, &sec, in, log, NULL, true, &e), ERR_OK);
+	/* a new run: spends the request, then names itself */
+	assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, NULL, in, 2, now, log, &use, &c, &e), ERR_OK);
+	vault_suite_content_free(c);
+	assert_int_equal(strlen(use.request), 64);
+	assert_int_equal(vault_unseal_bind(log, use.request, "1@/j/a.db", &e), ERR_OK);
+	assert_int_equal(count_entries(log, "\"kind\":\"unseal.run\"", "\"served\":\"1@/j/a.db\""), 1);
+	/* a second run with the same request and approvals */
+	assert_int_equal(unseal_as(a, &sec, in, log, NULL, false, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, "already used"));
+	assert_int_equal(unseal_as(a, &sec, in, log, "2@/j/a.db", false, &e), ERR_INVAL);
+	assert_int_equal(unseal_as(a, &sec, in, log, NULL, true, &e), ERR_INVAL);
+	assert_int_equal(count_entries(log, "\"kind\":\"unseal.refused\"", "already used"), 3);
+	/* the run it served may unseal again (resume) */
+	assert_int_equal(unseal_as(a, &sec, in, log, "1@/j/a.db", false, &e), ERR_OK);
+	assert_int_equal(count_entries(log, "\"kind\":\"unseal\"", "\"served\":\"1@/j/a.db\""), 1);
+	/* a pinned sealer that is not the archive's: refused and audited */
+	other = *vault_seckey_public(fx->cust[0]);
+	use = (struct vault_unseal_use){ .served = "1@/j/a.db", .sealers = &other, .nsealers = 1 };
+	assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, NULL, in, 2, now, log, &use, &c, &e), ERR_CRYPTO);
+	assert_int_equal(count_entries(log, "\"kind\":\"unseal.refused\"", "\"served\":\"1@/j/a.db\""), 1);
+	/* a bad approval: refused, audited */
+	apps[1].data[apps[1].len - 10] ^= 1;
+	in[1].text = apps[1].data;
+	assert_int_equal(unseal_as(a, &sec, in, log, "1@/j/a.db", false, &e), ERR_CRYPTO);
+	assert_int_equal(count_entries(log, "\"kind\":\"unseal.refused\"", "does not verify"), 1);
+	vault_audit_close(log);
+	free(dir);
+	buf_release(&req);
+	buf_release(&sec);
+	buf_release(&apps[0]);
+	buf_release(&apps[1]);
 	vault_archive_free(a);
 	free_fixture(fx);
 }
@@ -1173,7 +1269,7 @@ static void test_unseal_refusals(void **state)
 	/* another run id than the request's */
 	{
 		struct vault_approval_in in[2] = { { "A1", apps[0].data, apps[0].len }, { "A2", apps[1].data, apps[1].len } };
-		assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, "run-43", in, 2, now, NULL, &c, &e), ERR_INVAL);
+		assert_int_equal(vault_suite_unseal(a, sec.data, sec.len, "run-43", in, 2, now, NULL, NULL, &c, &e), ERR_INVAL);
 		assert_non_null(strstr(e.text, "run 'run-42', not 'run-43'"));
 	}
 	/* an approval for another request (another run) is mismatched */
@@ -1298,6 +1394,19 @@ static void test_chunks_swapped(void **state)
 	assert_non_null(strstr(e.text, "task 'pwn-02': chunk 1 of"));
 	assert_non_null(strstr(e.text, "swapped.assay"));
 	assert_null(c);
+	/* with a log: the unseal entry, then its failure, both audited */
+	{
+		char *dir = tpath("audit-swapped");
+		struct vault_audit *log = open_log(dir, 0);
+		struct vault_approval_in in[2] = {
+			{ "A1", apps[0].data, apps[0].len }, { "A2", apps[1].data, apps[1].len } };
+		assert_int_equal(vault_suite_unseal(b, sec.data, sec.len, NULL, in, 2, now, log, NULL, &c, &e), ERR_CRYPTO);
+		assert_null(c);
+		assert_int_equal(count_entries(log, "\"kind\":\"unseal\"", NULL), 1);
+		assert_int_equal(count_entries(log, "\"kind\":\"unseal.failed\"", "fails authentication"), 1);
+		vault_audit_close(log);
+		free(dir);
+	}
 	vault_archive_free(b);
 	/* reorder chunks 1 and 2 inside task 1 */
 	swap(data + base + a->tasks[0].offset, data + base + a->tasks[1].offset, full);
@@ -1361,6 +1470,7 @@ int main(void)
 		cmocka_unit_test(test_minisign_roundtrip),
 		cmocka_unit_test(test_seal_roundtrip),
 		cmocka_unit_test(test_unseal_refusals),
+		cmocka_unit_test(test_unseal_single_use),
 		cmocka_unit_test(test_archive_bitflips),
 		cmocka_unit_test(test_chunks_swapped),
 	};
