@@ -49,9 +49,10 @@ static json_t *run_json(const struct store_run *r)
 	iso8601(r->created_ms, when, sizeof(when));
 	if (r->finished_ms)
 		iso8601(r->finished_ms, fin, sizeof(fin));
-	return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:i, s:s, "
-			 "s:s?}", "id", (json_int_t)r->id, "created", when,
-			 "status", r->status, "model", r->model, "suite",
+	return json_pack("{s:I, s:s, s:s, s:b, s:s?, s:s, s:s?, s:s?, s:i, "
+			 "s:s, s:s?}", "id", (json_int_t)r->id, "created", when,
+			 "status", r->status, "orphaned", r->orphaned,
+			 "model", r->model, "suite",
 			 r->suite_id, "suite_digest", r->suite_digest,
 			 "endpoint", r->endpoint, "epochs", r->epochs,
 			 "harness", r->harness_version ? r->harness_version : "",
@@ -71,13 +72,15 @@ static void print_runs(const struct store_run *runs, size_t n, bool json)
 		json_decref(arr);
 		return;
 	}
-	printf("%-6s %-20s %-12s %-28s %-24s %s\n", "run", "created", "status",
+	printf("%-6s %-20s %-18s %-28s %-24s %s\n", "run", "created", "status",
 	       "model", "suite", "epochs");
 	for (size_t i = 0; i < n; i++) {
 		char when[40];
 		iso8601(runs[i].created_ms, when, sizeof(when));
-		printf("%-6lld %-20s %-12s %-28s %-24s %d\n",
-		       (long long)runs[i].id, when, runs[i].status, runs[i].model,
+		/* a run whose owner died says so: resume it */
+		printf("%-6lld %-20s %-18s %-28s %-24s %d\n",
+		       (long long)runs[i].id, when, runs[i].orphaned ?
+		       "running (no owner)" : runs[i].status, runs[i].model,
 		       runs[i].suite_id, runs[i].epochs);
 	}
 }

@@ -53,6 +53,8 @@ struct store_run {
 	int epochs;
 	int64_t created_ms;    /* wall clock */
 	int64_t finished_ms;   /* 0 while unfinished */
+	bool orphaned;         /* status running, but no live process holds
+	                          its lease: its owner died (resume it) */
 };
 
 enum err store_run_create(struct store *st, struct store_run *run,

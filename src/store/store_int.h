@@ -41,6 +41,10 @@ enum err sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
  * the handle's lease or find it lost (then every later write fails). */
 enum err sq_lease_check(struct store *st, struct errmsg *e) MUST_CHECK;
 enum err sq_lease_lost(struct store *st, struct errmsg *e);
+/* A lease row that no one can still be using (expired, or its owner a
+ * process of this machine that is gone). */
+bool sq_lease_dead(struct store *st, const char *machine, int pid,
+		   long long pid_start, int64_t expires_ms);
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
 enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,

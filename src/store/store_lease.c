@@ -149,16 +149,22 @@ enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
 	return read_lease(st, scope, ref, out, found, e);
 }
 
-/* A lease that no one can still be using. */
-static bool lease_dead(struct store *st, const struct store_lease *l,
-		       int64_t now)
+bool sq_lease_dead(struct store *st, const char *machine, int pid,
+		   long long pid_start, int64_t expires_ms)
 {
-	if (l->expires_ms <= now)
+	ensure_identity(st);
+	if (expires_ms <= wall_ms())
 		return true;
 	/* a process of this machine (same boot, same pid namespace) that is
 	 * gone, or whose pid now belongs to another process */
-	return l->machine && !strcmp(l->machine, st->machine) &&
-	       proc_start(l->pid) != l->pid_start;
+	return machine && !strcmp(machine, st->machine) &&
+	       proc_start(pid) != pid_start;
+}
+
+static bool lease_dead(struct store *st, const struct store_lease *l)
+{
+	return sq_lease_dead(st, l->machine, l->pid, l->pid_start,
+			     l->expires_ms);
 }
 
 static enum err write_lease(struct store *st, const char *scope, int64_t ref,
@@ -212,7 +218,7 @@ static enum err take_locked(struct store *st, const char *scope, int64_t ref,
 
 	if (rc)
 		return rc;
-	if (found && strcmp(cur.owner, st->owner) && !lease_dead(st, &cur, now)) {
+	if (found && strcmp(cur.owner, st->owner) && !lease_dead(st, &cur)) {
 		rc = held_error(&cur, now, e);
 		if (holder)
 			*holder = cur;

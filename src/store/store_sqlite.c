@@ -492,11 +492,16 @@ enum err store_run_set_status(struct store *st, int64_t run_id,
 	return sq_step_done(st, s, "update run", e);
 }
 
+/* A run and the lease on it, if any (to tell a live run from one whose
+ * owner died). */
 #define RUN_COLS "id, status, model, endpoint, suite_id, suite_path, " \
 	"suite_digest, config_json, harness_version, epochs, created_ms, " \
-	"finished_ms"
+	"finished_ms, l.owner, l.machine, l.pid, l.pid_start, l.expires_ms"
+#define RUN_FROM " FROM runs LEFT JOIN leases l ON l.scope='run' AND " \
+	"l.ref=runs.id"
 
-static void run_from_row(sqlite3_stmt *s, struct store_run *r)
+static void run_from_row(struct store *st, sqlite3_stmt *s,
+			 struct store_run *r)
 {
 	r->id = sqlite3_column_int64(s, 0);
 	r->status = sq_col_text(s, 1);
@@ -510,13 +515,19 @@ static void run_from_row(sqlite3_stmt *s, struct store_run *r)
 	r->epochs = sqlite3_column_int(s, 9);
 	r->created_ms = sqlite3_column_int64(s, 10);
 	r->finished_ms = sqlite3_column_int64(s, 11);
+	r->orphaned = r->status && !strcmp(r->status, "running") &&
+		      (sqlite3_column_type(s, 12) == SQLITE_NULL ||
+		       sq_lease_dead(st, (const char *)sqlite3_column_text(s, 13),
+				     sqlite3_column_int(s, 14),
+				     sqlite3_column_int64(s, 15),
+				     sqlite3_column_int64(s, 16)));
 }
 
 enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 		       struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " RUN_COLS " FROM runs WHERE id=?", &s, e);
+	enum err rc = sq_prep(st, "SELECT " RUN_COLS RUN_FROM " WHERE id=?", &s, e);
 	int r;
 
 	if (rc)
@@ -524,7 +535,7 @@ enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 	sqlite3_bind_int64(s, 1, run_id);
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
-		run_from_row(s, out);
+		run_from_row(st, s, out);
 	else if (r == SQLITE_DONE)
 		rc = err_set(e, ERR_NOTFOUND, "no run %lld in '%s'",
 			     (long long)run_id, st->path);
@@ -540,14 +551,14 @@ enum err store_run_list(struct store *st, struct store_run **runs_out,
 	struct store_run *runs = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " RUN_COLS " FROM runs ORDER BY id", &s, e);
+	enum err rc = sq_prep(st, "SELECT " RUN_COLS RUN_FROM " ORDER BY id", &s, e);
 	int r;
 
 	if (rc)
 		return rc;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		runs = xgrow(runs, &cap, n + 1, sizeof(*runs));
-		run_from_row(s, &runs[n++]);
+		run_from_row(st, s, &runs[n++]);
 	}
 	if (r != SQLITE_DONE)
 		rc = sq_fail(st, e, "list runs");

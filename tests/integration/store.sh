@@ -68,10 +68,19 @@ running=$(q "$DB" "SELECT count(*) FROM episodes WHERE run_id=1 AND status='inte
 # kill -9 the owner: on this machine, a dead owner's lease is taken at once
 wait_for "$DB" "SELECT count(*) FROM episodes WHERE run_id=1 AND status='done'"
 kill -9 $pid; wait $pid 2>/dev/null
+"$ASSAY" runs --store "$DB" --json >"$TMP/runs.json" 2>/dev/null
+"$ASSAY" runs --store "$DB" >"$TMP/runs.txt" 2>/dev/null
+[ "$(json_get "$TMP/runs.json" 'j[0]["status"], j[0]["orphaned"]')" = "running True" ] &&
+	grep -q "running (no owner)" "$TMP/runs.txt" &&
+	ok "runs: a run whose owner was killed shows as running with no owner" ||
+	bad "orphaned run" "$(cat "$TMP/runs.json" "$TMP/runs.txt")"
 "$ASSAY" resume 1 --store "$DB" >"$TMP/r1.out" 2>"$TMP/r1.err" &
 r1=$!
 wait_for "$DB" "SELECT count(*) FROM leases WHERE ref=1 AND pid=$r1" ||
 	bad "resume lease" "$(cat "$TMP/r1.err")"
+"$ASSAY" runs --store "$DB" --json >"$TMP/runs.json" 2>/dev/null
+[ "$(json_get "$TMP/runs.json" 'j[0]["orphaned"]')" = "False" ] &&
+	ok "runs: a run being resumed has an owner" || bad "owned run" "$(cat "$TMP/runs.json")"
 # two resumes at once: the second refuses
 expect_rc "second resume at once: exit 3" 3 "$ASSAY" resume 1 --store "$DB"
 grep -q "held by another assay (process $r1" "$TMP/err" &&

@@ -301,6 +301,7 @@ static void test_lease_exclusive(void **state)
 	char *p = path_join(dir, "sub/dir/assay.db");
 	struct store *a = open_new(), *b;
 	struct store_lease h;
+	struct store_run r;
 	struct errmsg e;
 	int64_t run;
 
@@ -318,8 +319,15 @@ static void test_lease_exclusive(void **state)
 	/* another run is another lease */
 	assert_int_equal(store_lease_take(b, "run", run + 1, 0, NULL, &e), ERR_OK);
 	assert_int_equal(store_lease_release(b, &e), ERR_OK);
-	/* closing the holder releases it */
+	/* a running run held by a live process is not orphaned */
+	assert_int_equal(store_run_get(b, run, &r, &e), ERR_OK);
+	assert_false(r.orphaned);
+	store_run_release(&r);
+	/* closing the holder releases it: the run is orphaned (resume it) */
 	store_close(a);
+	assert_int_equal(store_run_get(b, run, &r, &e), ERR_OK);
+	assert_true(r.orphaned);
+	store_run_release(&r);
 	assert_int_equal(store_lease_take(b, "run", run, 0, NULL, &e), ERR_OK);
 	store_close(b);
 	free(p);
