@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "base/util.h"
 #include "base/banned.h"
@@ -49,6 +50,11 @@ void progress_view_init(struct progress_view *v, enum progress_mode resolved,
 	v->last_draw_ms = -1;
 	v->eta_s = -1;
 	v->clock = default_clock;
+	if (out && v->mode == PROGRESS_BAR) {
+		struct winsize ws;
+		if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+			v->width = ws.ws_col;
+	}
 }
 
 double progress_eta_raw(const struct engine_progress *p)
@@ -136,6 +142,9 @@ void progress_view_update(void *arg, const struct engine_progress *p)
 	progress_format(p, v->eta_s, line, sizeof(line));
 	v->last_draw_ms = now;
 	if (v->mode == PROGRESS_BAR) {
+		/* a wrapped line could not be redrawn in place */
+		if (v->width && strlen(line) >= (size_t)v->width)
+			line[v->width - 1] = '\0';
 		fprintf(v->out, "\r\033[K%s%s", line, p->final ? "\n" : "");
 		v->drawn = !p->final;
 	} else {

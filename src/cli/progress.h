@@ -3,7 +3,8 @@
  * check`, fed by the engine's progress callback (the engine never prints).
  *
  *   bar   on a terminal: one line redrawn in place, at most 4 times a
- *         second, and once more at the end
+ *         second, and once more at the end; cut to the terminal's width
+ *         (a wrapped line could not be redrawn)
  *   line  off a terminal: a plain line every 30 s (logs, CI)
  *   none  nothing
  */
@@ -29,6 +30,7 @@ struct progress_view {
 	double eta_s;               /* smoothed; < 0 unknown */
 	int64_t eta_ms;             /* when eta_s was last updated */
 	bool drawn;                 /* a bar is on the line (to end it) */
+	int width;                  /* the terminal's columns; 0 unknown */
 	int64_t (*clock)(void);     /* monotonic ms; now_ms by default */
 };
 

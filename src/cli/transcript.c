@@ -265,28 +265,31 @@ static char *quoted(const char *s)
 	return q ? q : xstrdup("\"?\"");
 }
 
-/* Solved or submitted: which criteria held. */
+/* Solved or submitted: which criteria held, joined by "; ". */
 static char *criteria(const struct store_episode *ep, const char *submitted)
 {
-	char *flag = NULL, *out;
-	const char *check = !ep->has_check ? "" : ep->check_ok ?
-			    "; the hidden check passed" : "; the hidden check failed";
-	char answers[64] = "";
+	char *parts[3] = { NULL, NULL, NULL }, *out;
+	size_t n = 0;
 
-	if (ep->has_flag && ep->flag_ok)
-		flag = xstrdup("the flag matched");
-	else if (ep->has_flag) {
+	if (ep->has_flag && ep->flag_ok) {
+		parts[n++] = xstrdup("the flag matched");
+	} else if (ep->has_flag) {
 		char *q = submitted ? quoted(submitted) : NULL;
-		flag = q ? xasprintf("wrong flag: submitted %.300s", q) :
-		       xstrdup("no flag submitted");
+		parts[n++] = q ? xasprintf("wrong flag: submitted %.300s", q) :
+			     xstrdup("no flag submitted");
 		free(q);
 	}
+	if (ep->has_check)
+		parts[n++] = xstrdup(ep->check_ok ? "the hidden check passed" :
+				     "the hidden check failed");
 	if (ep->answers_total)
-		snprintf(answers, sizeof(answers), "; answers %d/%d right",
-			 ep->answers_ok, ep->answers_total);
-	out = xasprintf("%s%s%s", flag ? flag : "", flag ? check : check +
-			(*check ? 2 : 0), answers);
-	free(flag);
+		parts[n++] = xasprintf("answers %d/%d right", ep->answers_ok,
+				       ep->answers_total);
+	out = xasprintf("%s%s%s%s%s", n > 0 ? parts[0] : "", n > 1 ? "; " : "",
+			n > 1 ? parts[1] : "", n > 2 ? "; " : "",
+			n > 2 ? parts[2] : "");
+	for (size_t i = 0; i < n; i++)
+		free(parts[i]);
 	return out;
 }
 

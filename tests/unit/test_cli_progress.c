@@ -151,6 +151,26 @@ static void test_eta(void **state)
 	assert_true(fabs(v.eta_s - (prev - 5)) < 1e-6);
 }
 
+/* A bar never wraps a narrow terminal's line (it could not be redrawn). */
+static void test_bar_width(void **state)
+{
+	struct engine_progress p = { .planned = 100, .finished = 1,
+				     .elapsed_ms = 1000, .final = true };
+	struct progress_view v;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	progress_view_init(&v, PROGRESS_BAR, f);
+	v.clock = fake_clock;
+	v.width = 30;
+	progress_view_update(&v, &p);
+	fclose(f);
+	assert_int_equal(len, strlen("\r\033[K") + 29 + 1);
+	free(out);
+}
+
 static void test_format(void **state)
 {
 	struct engine_progress p = { .planned = 10, .finished = 4, .running = 2,
@@ -182,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_bar_rate),
 		cmocka_unit_test(test_line_every_30s),
 		cmocka_unit_test(test_eta),
+		cmocka_unit_test(test_bar_width),
 		cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests_name("cli_progress", tests, NULL, NULL);

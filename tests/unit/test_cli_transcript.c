@@ -41,6 +41,10 @@ static void test_reason(void **state)
 	assert_string_equal(r, "not solved: no flag submitted; the hidden check "
 			    "failed; answers 1/2 right");
 	free(r);
+	ep.has_flag = ep.has_check = false;     /* answers only */
+	r = transcript_reason(&ep, NULL);
+	assert_string_equal(r, "not solved: answers 1/2 right");
+	free(r);
 	ep = episode("solved", 1);
 	r = transcript_reason(&ep, "flag{x}");
 	assert_string_equal(r, "solved: the flag matched");
