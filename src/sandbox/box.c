@@ -100,6 +100,7 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	memcpy(su.usr_link_targets, sbx_g.usr_link_targets,
 	       sizeof(su.usr_link_targets));
 	memcpy(su.hosts, hosts, strlen(hosts));
+	snprintf(su.dev_dir, sizeof(su.dev_dir), "%s", sbx_slot_dev_dir(b->slot));
 	su.host_image = !strcmp(b->image, "host");
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.cap_last = (uint32_t)sbx_g.cap_last;
@@ -249,9 +250,9 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 	b->pid = -1;
 	b->pidfd = b->ctl = b->netns = b->slot_fd = -1;
 	buf_init(&setup, SBX_PAYLOAD_MAX);
-	rc = prepare_setup(b, hosts, &setup, e);
-	if (!rc)
-		rc = sbx_slot_acquire(&b->slot, &b->slot_fd, e);
+	rc = sbx_slot_acquire(&b->slot, &b->slot_fd, e);
+	if (!rc)  /* after the slot: its device nodes go in the message */
+		rc = prepare_setup(b, hosts, &setup, e);
 	if (!rc) {
 		snprintf(b->cg_id, sizeof(b->cg_id), "b%llu-%s",
 			 (unsigned long long)sbx_g.box_seq++, b->name);

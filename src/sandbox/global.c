@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
@@ -283,9 +284,15 @@ static enum err build_etc(struct errmsg *e)
 {
 	int src = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), dst;
 	enum err rc = ERR_OK;
+	char *empty;
+	bool ok;
 
 	sbx_g.etc_dir = path_join(sbx_g.inst_dir, "etc");
-	if (src < 0 || mkdir(sbx_g.etc_dir, 0755) < 0 || chmod(sbx_g.etc_dir, 0755) < 0) {
+	empty = path_join(sbx_g.inst_dir, "empty");
+	/* the second lower layer of each box's read-only overlays (init/setup.c) */
+	ok = mkdir(empty, 0555) == 0 && chmod(empty, 0555) == 0;
+	free(empty);
+	if (src < 0 || !ok || mkdir(sbx_g.etc_dir, 0755) < 0 || chmod(sbx_g.etc_dir, 0755) < 0) {
 		if (src >= 0)
 			close(src);
 		return err_sys(e, ERR_SANDBOX, "cannot build '%s'", sbx_g.etc_dir);
@@ -553,6 +560,55 @@ enum err sbx_slot_acquire(unsigned *slot_out, int *fd_out, struct errmsg *e)
 		close(fd);
 	}
 	return err_set(e, ERR_LIMIT, "all %u uid ranges are in use", SBX_UID_SLOTS);
+}
+
+/* The nodes init binds into every box's /dev (init/setup.c dev_nodes) */
+static const char *const slot_nodes[] = {
+	"null", "zero", "full", "random", "urandom", "tty",
+};
+
+static bool make_slot_devs(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct stat sb;
+
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(slot_nodes); i++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "/dev/%s", slot_nodes[i]);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, slot_nodes[i]) >=
+		    (int)sizeof(path) || stat(host, &sb) < 0 || !S_ISCHR(sb.st_mode))
+			return false;
+		if (mknod(path, S_IFCHR | 0666, sb.st_rdev) < 0 && errno != EEXIST)
+			return false;
+		if (chmod(path, 0666) < 0)
+			return false;
+	}
+	return true;
+}
+
+const char *sbx_slot_dev_dir(unsigned slot)
+{
+	static char dir[PATH_MAX + 16];
+	static signed char state[SBX_UID_SLOTS]; /* 0 unknown, 1 made, -1 no */
+	struct statvfs vs;
+	char base[PATH_MAX];
+
+	if (slot >= SBX_UID_SLOTS)
+		return "/dev";
+	snprintf(base, sizeof(base), "%s/dev", sbx_g.state_dir);
+	snprintf(dir, sizeof(dir), "%s/%u", base, slot);
+	if (!state[slot]) {
+		bool ok = statvfs(sbx_g.state_dir, &vs) == 0 &&
+			  !(vs.f_flag & ST_NODEV) &&
+			  (mkdir(base, 0711) == 0 || errno == EEXIST) &&
+			  make_slot_devs(dir);
+
+		state[slot] = ok ? 1 : -1;
+	}
+	return state[slot] > 0 ? dir : "/dev";
 }
 
 enum err sbx_user_ids(const char *user, uid_t *uid_out, struct errmsg *e)

@@ -152,6 +152,9 @@ struct sbx_m_setup {
 	char usr_links[SBX_SETUP_LINKS][16];        /* image "host": bin, ...*/
 	char usr_link_targets[SBX_SETUP_LINKS][32]; /* "" = bind, not link */
 	char hosts[4096];             /* /etc/hosts */
+	char dev_dir[256];            /* where /dev/null etc. are bound from:
+	                                 the box's uid slot's own nodes, or
+	                                 the host's /dev */
 	uint32_t host_image;          /* 1 "host", 0 the tree fd's directory */
 	uint32_t nofile;              /* RLIMIT_NOFILE */
 	uint32_t cap_last;            /* highest capability the kernel has */
@@ -311,6 +314,10 @@ enum err sbx_slot_acquire(unsigned *slot_out, int *fd_out,
 			  struct errmsg *e) MUST_CHECK;
 enum err sbx_user_ids(const char *user, uid_t *uid_out, struct errmsg *e)
 	MUST_CHECK;
+/* The directory of the device nodes a box of this slot binds (state_dir/
+ * dev/SLOT, made on first use: inodes no box of another slot sees), or
+ * "/dev" when the state dir's filesystem cannot hold device nodes. */
+const char *sbx_slot_dev_dir(unsigned slot);
 
 /* seccomp.c */
 enum err sbx_seccomp_compile(bool packet, struct sock_filter **prog_out,

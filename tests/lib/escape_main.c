@@ -100,6 +100,31 @@ static const char probe_py[] =
 	"    ok = [sc(41, f, t, p)[0] >= 0 for f, t, p in ((1,1,0),(2,1,0),(10,2,0),(16,3,0),(16,3,4))]\n"
 	"    if not all(ok): bad.append('needed family refused %r' % ok)\n"
 	"    print('ESCAPED ' + ' '.join(bad) if bad else 'BLOCKED %d families refused' % len(fams))\n"
+	"elif cmd in ('hold', 'probe-locks'):\n"
+	"    import fcntl, struct, time\n"
+	"    files = ['/usr/bin/python3', '/bin/sh', '/etc/passwd', '/etc/hosts', '/dev/null',\n"
+	"             '/dev/urandom', '/dev/tty', '/proc/cmdline', '/usr/lib/os-release']\n"
+	"    fds = []\n"
+	"    for f in files:\n"
+	"        try: fds.append((f, os.open(f, os.O_RDONLY | os.O_NONBLOCK)))\n"
+	"        except OSError: pass\n"
+	"    rd = struct.pack('hhqqi', fcntl.F_RDLCK, 0, 0, 0, 0)\n"
+	"    wr = struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0)\n"
+	"    if cmd == 'hold':\n"
+	"        for f, fd in fds:\n"
+	"            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+	"            except OSError: pass  # /proc/cmdline is /dev/null's inode\n"
+	"            try: fcntl.fcntl(fd, 37, rd)  # F_OFD_SETLK, a read lock on a read-only fd\n"
+	"            except OSError: pass\n"
+	"        print('HELD %d' % len(fds)); sys.stdout.flush(); time.sleep(30)\n"
+	"    bad = []\n"
+	"    for f, fd in fds:\n"
+	"        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); fcntl.flock(fd, fcntl.LOCK_UN)\n"
+	"        except OSError: bad.append('flock ' + f)\n"
+	"        r = struct.unpack('hhqqi', fcntl.fcntl(fd, 36, wr))  # F_OFD_GETLK\n"
+	"        if r[0] != fcntl.F_UNLCK: bad.append('getlk ' + f)\n"
+	"    print('ESCAPED sees locks of another episode: ' + ' '.join(bad) if bad else\n"
+	"          'BLOCKED %d image/dev/proc files, no lock of the other episode seen' % len(fds))\n"
 	"elif cmd == 'ptrace':\n"
 	"    PTRACE_ATTACH = 16\n"
 	"    for pid in [int(p) for p in sys.argv[2:]]:\n"
@@ -454,6 +479,40 @@ static void packet_sockets_declared(struct ctx *c, struct outcome *o)
 	sbx_episode_free(ep);
 }
 
+/* A lock channel between episodes: box A (another episode) holds flock
+ * and OFD read locks on files every box of the host image sees; box B
+ * must not see them (each box reads the image through overlays of its
+ * own, and /dev nodes of its uid slot). */
+static void shared_inode_locks(struct ctx *c, struct outcome *o)
+{
+	struct sbx_box *other = sbx_episode_box(c->other, NULL);
+	struct sbx_exec_result r;
+
+	run(other, "root", "test -f /home/agent/probe.py && echo ok", 0, &r);
+	if (strcmp(r.out, "ok\n")) {
+		sbx_exec_result_release(&r);
+		if (sbx_put_file(other, "/home/agent/probe.py", probe_py,
+				 strlen(probe_py), 0644, "agent", NULL) != ERR_OK) {
+			say(o, false, "cannot put the probe into the other episode");
+			return;
+		}
+	} else
+		sbx_exec_result_release(&r);
+	/* a holder left running in the other episode's agent box */
+	run(other, "root", "(python3 /home/agent/probe.py hold > /tmp/held 2>&1 &); "
+	    "for i in $(seq 100); do grep -q HELD /tmp/held 2>/dev/null && break; "
+	    "sleep 0.05; done; cat /tmp/held", 0, &r);
+	if (!strstr(r.out, "HELD")) {
+		say(o, false, "the holder did not start: %s%s", r.out, r.err);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	probe(c->agent, "root", "python3 /home/agent/probe.py probe-locks", o);
+	run(other, "root", "pkill -f 'probe.py hold'; true", 0, &r);
+	sbx_exec_result_release(&r);
+}
+
 /* Pin kernel memory outside the box's 64 MiB limit: unread TCP buffers
  * (not charged to a cgroup v1 memory limit by default: one box took the
  * host's whole tcp_mem, 2.2 GiB here, which stalls every other box's
@@ -578,6 +637,7 @@ static const struct {
 	{ "packet-sockets-only-declared", packet_sockets_declared },
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },
+	{ "shared-inode-locks", shared_inode_locks },
 };
 
 /* --- set-up ------------------------------------------------------------ */

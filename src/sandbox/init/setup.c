@@ -93,7 +93,8 @@ static bool setup_ok(size_t n)
 	    !terminated(su->tmpfs_opts, sizeof(su->tmpfs_opts)) ||
 	    !terminated(su->mnt_dir, sizeof(su->mnt_dir)) ||
 	    !terminated(su->etc_dir, sizeof(su->etc_dir)) ||
-	    !terminated(su->hosts, sizeof(su->hosts)))
+	    !terminated(su->hosts, sizeof(su->hosts)) ||
+	    !terminated(su->dev_dir, sizeof(su->dev_dir)))
 		return false;
 	for (int i = 0; i < SBX_SETUP_LINKS; i++)
 		if (!terminated(su->usr_links[i], sizeof(su->usr_links[i])) ||
@@ -218,11 +219,36 @@ static void make_root(int tree)
 		fail(SBX_STEP_OVERLAY);
 }
 
+/* A read-only overlay of host directory src at dst: the box sees the
+ * files through inodes of its own (a lock, lease or inotify watch on
+ * them never meets another box's), the data stays shared. Overlay wants
+ * two lower layers without an upper one: the second is the harness's
+ * empty directory. Both are bound in under relative names first, so the
+ * mount options in mountinfo name no host path, and unbound again (the
+ * overlay holds its own clones of the layers). */
+static int overlay_ro(const char *src, const char *dst)
+{
+	char empty[SBX_PATH_MAX + 16];
+	int rc;
+
+	snprintf(empty, sizeof(empty), "%s/../empty", go.su.etc_dir);
+	if (mkdir(".l", 0700) < 0 || mkdir(".e", 0700) < 0 ||
+	    mount(src, ".l", NULL, MS_BIND, NULL) < 0 ||
+	    mount(empty, ".e", NULL, MS_BIND, NULL) < 0)
+		return -1;
+	rc = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+		   "lowerdir=.l:.e");
+	if (umount2(".l", MNT_DETACH) < 0 || umount2(".e", MNT_DETACH) < 0 ||
+	    rmdir(".l") < 0 || rmdir(".e") < 0)
+		return -1;
+	return rc;
+}
+
 /* image "host": /usr and its top-level links (or binds) read-only, and
- * the /etc the harness built */
+ * the /etc the harness built, each through an overlay of the box's own */
 static void host_image(void)
 {
-	if (mkdir("usr", 0755) < 0 || bind_ro("/usr", "usr") < 0)
+	if (mkdir("usr", 0755) < 0 || overlay_ro("/usr", "usr") < 0)
 		fail(SBX_STEP_USR);
 	for (int i = 0; i < SBX_SETUP_LINKS && go.su.usr_links[i][0]; i++) {
 		const char *n = go.su.usr_links[i];
@@ -234,10 +260,10 @@ static void host_image(void)
 			continue;
 		}
 		snprintf(src, sizeof(src), "/%s", n);
-		if (mkdir(n, 0755) < 0 || bind_ro(src, n) < 0)
+		if (mkdir(n, 0755) < 0 || overlay_ro(src, n) < 0)
 			fail(SBX_STEP_USR);
 	}
-	if (mkdir("etc", 0755) < 0 || bind_ro(go.su.etc_dir, "etc") < 0)
+	if (mkdir("etc", 0755) < 0 || overlay_ro(go.su.etc_dir, "etc") < 0)
 		fail(SBX_STEP_ETC);
 }
 
@@ -277,10 +303,10 @@ static void skeleton(void)
 
 static void make_dev(void)
 {
-	char src[32], dst[32];
+	char src[sizeof(go.su.dev_dir) + 16], dst[32];
 
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(src, sizeof(src), "%s/%s", go.su.dev_dir, dev_nodes[i]);
 		snprintf(dst, sizeof(dst), "dev/%s", dev_nodes[i]);
 		if (touch(dst) < 0 ||
 		    mount(src, dst, NULL, MS_BIND, NULL) < 0)
@@ -299,8 +325,8 @@ static void make_dev(void)
 
 /* Host-wide files of /proc that tell a box about the machine and not
  * about itself (the kernel command line names the host's control ports;
- * interrupt counts move with other boxes' traffic), read as empty: the
- * host's /dev/null bound over each (box root cannot unmount: no mount
+ * interrupt counts move with other boxes' traffic), read as empty: a
+ * null device bound over each (box root cannot unmount: no mount
  * calls pass seccomp). Absent ones are skipped. */
 static const char *const proc_masked[] = {
 	"cmdline", "config.gz", "kallsyms", "timer_list", "sched_debug",
@@ -311,11 +337,13 @@ static const char *const proc_masked[] = {
 
 static void mask_proc(void)
 {
-	char dst[32];
+	char dst[32], null[sizeof(go.su.dev_dir) + 8];
 
+	/* the slot's own null: the host's would be an inode every box shares */
+	snprintf(null, sizeof(null), "%s/null", go.su.dev_dir);
 	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++) {
 		snprintf(dst, sizeof(dst), "proc/%s", proc_masked[i]);
-		if (mount("/dev/null", dst, NULL, MS_BIND, NULL) < 0 &&
+		if (mount(null, dst, NULL, MS_BIND, NULL) < 0 &&
 		    errno != ENOENT)
 			fail(SBX_STEP_PROC);
 	}
