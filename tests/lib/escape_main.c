@@ -604,10 +604,12 @@ static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 static void host_wide_proc(struct ctx *c, struct outcome *o)
 {
 	probe(c->agent, "root",
-	      "for f in cmdline kallsyms timer_list interrupts softirqs iomem "
-	      "ioports modules config.gz; do "
+	      "for f in cmdline interrupts softirqs modules config.gz key-users; do "
 	      "[ -s /proc/$f ] && head -c 300 /proc/$f | tr '\\n' ' ' | "
 	      "sed \"s|^|ESCAPED $f: |\" && echo; done; "
+	      "grep -v '^0000000000000000 ' /proc/kallsyms | head -1 | sed 's/^/ESCAPED kallsyms: /'; "
+	      "for f in timer_list slabinfo vmallocinfo pagetypeinfo; do "
+	      "head -c 100 /proc/$f 2>/dev/null | head -1 | sed \"s|^|ESCAPED $f: |\"; done; "
 	      "echo BLOCKED host-wide /proc masked", o);
 }
 

@@ -219,36 +219,33 @@ static void make_root(int tree)
 		fail(SBX_STEP_OVERLAY);
 }
 
-/* A read-only overlay of host directory src at dst: the box sees the
- * files through inodes of its own (a lock, lease or inotify watch on
- * them never meets another box's), the data stays shared. Overlay wants
- * two lower layers without an upper one: the second is the harness's
- * empty directory. Both are bound in under relative names first, so the
- * mount options in mountinfo name no host path, and unbound again (the
- * overlay holds its own clones of the layers). */
-static int overlay_ro(const char *src, const char *dst)
+/* A read-only overlay of lower at dst (a path the box may see in its
+ * mount options: "/usr", or a relative name bound in), with ".e", the
+ * harness's empty directory, as the second lower layer overlay wants
+ * when there is no upper one. The box sees the files through inodes of
+ * its own (a lock, lease or inotify watch never meets another box's); the
+ * data and its page cache stay shared. */
+static int overlay_ro(const char *lower, const char *dst)
 {
-	char empty[SBX_PATH_MAX + 16];
-	int rc;
+	char opts[64];
 
-	snprintf(empty, sizeof(empty), "%s/../empty", go.su.etc_dir);
-	if (mkdir(".l", 0700) < 0 || mkdir(".e", 0700) < 0 ||
-	    mount(src, ".l", NULL, MS_BIND, NULL) < 0 ||
-	    mount(empty, ".e", NULL, MS_BIND, NULL) < 0)
-		return -1;
-	rc = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
-		   "lowerdir=.l:.e");
-	if (umount2(".l", MNT_DETACH) < 0 || umount2(".e", MNT_DETACH) < 0 ||
-	    rmdir(".l") < 0 || rmdir(".e") < 0)
-		return -1;
-	return rc;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:.e", lower);
+	return mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+		     opts);
 }
 
-/* image "host": /usr and its top-level links (or binds) read-only, and
- * the /etc the harness built, each through an overlay of the box's own */
+/* image "host": /usr and its top-level links (or directories) read-only,
+ * and the /etc the harness built, each through an overlay of the box's
+ * own. The template and the empty layer are bound in under relative
+ * names (so mountinfo names no harness path) and unbound again: each
+ * overlay holds its own clones of its layers. */
 static void host_image(void)
 {
-	if (mkdir("usr", 0755) < 0 || overlay_ro("/usr", "usr") < 0)
+	char empty[SBX_PATH_MAX + 16];
+
+	snprintf(empty, sizeof(empty), "%s/../empty", go.su.etc_dir);
+	if (mkdir(".e", 0700) < 0 || mount(empty, ".e", NULL, MS_BIND, NULL) < 0 ||
+	    mkdir("usr", 0755) < 0 || overlay_ro("/usr", "usr") < 0)
 		fail(SBX_STEP_USR);
 	for (int i = 0; i < SBX_SETUP_LINKS && go.su.usr_links[i][0]; i++) {
 		const char *n = go.su.usr_links[i];
@@ -263,7 +260,11 @@ static void host_image(void)
 		if (mkdir(n, 0755) < 0 || overlay_ro(src, n) < 0)
 			fail(SBX_STEP_USR);
 	}
-	if (mkdir("etc", 0755) < 0 || overlay_ro(go.su.etc_dir, "etc") < 0)
+	if (mkdir(".l", 0700) < 0 ||
+	    mount(go.su.etc_dir, ".l", NULL, MS_BIND, NULL) < 0 ||
+	    mkdir("etc", 0755) < 0 || overlay_ro(".l", "etc") < 0 ||
+	    umount2(".l", MNT_DETACH) < 0 || umount2(".e", MNT_DETACH) < 0 ||
+	    rmdir(".l") < 0 || rmdir(".e") < 0)
 		fail(SBX_STEP_ETC);
 }
 
@@ -325,14 +326,14 @@ static void make_dev(void)
 
 /* Host-wide files of /proc that tell a box about the machine and not
  * about itself (the kernel command line names the host's control ports;
- * interrupt counts move with other boxes' traffic), read as empty: a
+ * interrupt counts move with other boxes' traffic) and that a box can
+ * read (root-only ones such as timer_list or slabinfo are already closed
+ * to box root, kallsyms and iomem show it no addresses), read as empty: a
  * null device bound over each (box root cannot unmount: no mount
  * calls pass seccomp). Absent ones are skipped. */
 static const char *const proc_masked[] = {
-	"cmdline", "config.gz", "kallsyms", "timer_list", "sched_debug",
-	"interrupts", "softirqs", "iomem", "ioports", "key-users", "modules",
-	"buddyinfo", "pagetypeinfo", "zoneinfo", "vmallocinfo", "slabinfo",
-	"program_cpu",
+	"cmdline", "config.gz", "interrupts", "softirqs", "key-users",
+	"modules",
 };
 
 static void mask_proc(void)
