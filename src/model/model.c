@@ -567,7 +567,11 @@ static void retry_or_fail(struct model_call *c, int64_t retry_after)
 		return;
 	}
 	if (c->attempts <= m->max_retries || m->down_since) {
-		c->retry_at = now_ms() + backoff_ms(c, retry_after);
+		/* while down, the shared probe schedule replaces the call's
+		 * own backoff (a Retry-After still holds) */
+		c->retry_at = m->down_since && retry_after < 0
+				      ? m->next_probe
+				      : now_ms() + backoff_ms(c, retry_after);
 		if (m->down_since && c->retry_at < m->next_probe)
 			c->retry_at = m->next_probe;
 		if (c->retry_at <= 0)
@@ -660,7 +664,8 @@ static bool fatal_status(const struct model_call *c,
 			 const struct http_result *res)
 {
 	static const char *const quota[] = {
-		"insufficient_quota", "billing", "credit balance",
+		"insufficient_quota", "exceeded your current quota", "billing",
+		"credit balance",
 	};
 	static const char *const param[] = {
 		"unsupported parameter", "unsupported_parameter",
