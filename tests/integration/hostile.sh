@@ -32,7 +32,7 @@ run_model() {
 	local t0=$(date +%s%N)
 	OPENAI_API_KEY=$KEY ANTHROPIC_API_KEY=$KEY "$ASSAY" run --suite "${SUITE:-$TASK}" \
 		--model "$model" --base-url "$base" --store "$DB" --json \
-		--max-retries 2 --retry-backoff-ms 50 --request-timeout 2 "$@" \
+		--max-retries "${RETRIES:-2}" --retry-backoff-ms "${BACKOFF:-50}" --request-timeout 2 "$@" \
 		>"$TMP/out" 2>"$TMP/err"
 	RC=$?
 	MS=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -134,7 +134,7 @@ mkdir -p "$TMP/suite" && cp -r "$TASK" "$TMP/suite/slow" &&
 	sed -i 's/wall_s: 60/wall_s: 3/' "$TMP/suite/slow/task.yaml"
 F='{"kind":"status","status":503}'
 start_mock "$SOLVE_BASH" "$F" "$F" "$F" "$F" "$F" "$F" "$F" "$F" "$SOLVE_SUBMIT"
-SUITE=$TMP/suite/slow run_openai --max-retries 6 --retry-backoff-ms 400
+SUITE=$TMP/suite/slow RETRIES=6 BACKOFF=400 run_openai
 expect_run "8 x 503 mid-episode: the run pauses and finishes" 0 done 60000
 o=$(sqlite3 "$DB" "SELECT outcome FROM episodes WHERE run_id=$RUN")
 [ "$o" = solved ] && [ "$(episodes)" = 1 ] && ok "waiting on the endpoint is not wall-clock time: solved, one attempt" ||

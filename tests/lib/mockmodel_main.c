@@ -22,6 +22,8 @@
  *   {"kind":"malformed"}    200 application/json that is not JSON
  *   {"kind":"content_type"} 200 text/html
  *   {"kind":"huge","bytes":9000000,"chunked":false}
+ *       ("stream":true with "chunked":true generates the body 64 KiB at a
+ *        time instead of holding it: 64 replies of 50 MB at once)
  *   {"kind":"refusal"}
  *   {"kind":"overflow"}     the provider's context-length error (400)
  * Hostile entries (the endpoint's faults, tests/integration/hostile.sh):
@@ -87,6 +89,8 @@ struct conn {
 	bool close_after;
 	bool hang_after;       /* after writing, keep the connection silent */
 	int trickle_ms;        /* > 0: one byte per this many ms */
+	size_t gen_left;       /* streamed "huge": body bytes still to make */
+	bool gen_started;
 	int64_t due;
 };
 
@@ -503,9 +507,23 @@ static void reply_huge(struct conn *c, json_t *e)
 	json_int_t n = json_integer_value(json_object_get(e, "bytes"));
 	bool chunked = json_is_true(json_object_get(e, "chunked"));
 	size_t len = n > 0 ? (size_t)n : (size_t)9 << 20;
-	char *body = xmalloc(len + 64);
+	char *body;
 	struct buf b;
 
+	if (chunked && json_is_true(json_object_get(e, "stream"))) {
+		static const char hdr[] = "HTTP/1.1 200 Mock\r\nContent-Type: "
+			"application/json\r\nTransfer-Encoding: chunked\r\n"
+			"Connection: close\r\n\r\n";
+		free(c->out);
+		c->out = xstrdup(hdr);
+		c->out_len = sizeof(hdr) - 1;
+		c->out_off = 0;
+		c->close_after = true;
+		c->gen_left = len;
+		c->gen_started = false;
+		return;
+	}
+	body = xmalloc(len + 64);
 	memset(body, 'x', len + 64);
 	memcpy(body, "{\"pad\":\"", 8);
 	memcpy(body + len - 2, "\"}", 2);
@@ -658,6 +676,40 @@ static bool on_readable(struct server *s, struct conn *c)
 	return c->st == C_READ ? handle_request(s, c) : true;
 }
 
+/* The next chunk of a streamed "huge" body; false when it is all sent. */
+static bool gen_chunk(struct conn *c)
+{
+	size_t n = c->gen_left < 65536 ? c->gen_left : 65536;
+	struct buf b;
+
+	if (!c->gen_left) {
+		if (!c->gen_started)
+			return false;
+		c->gen_started = false;   /* the last chunk goes once */
+		free(c->out);
+		c->out = xstrdup("0\r\n\r\n");
+		c->out_len = 5;
+		c->out_off = 0;
+		return true;
+	}
+	buf_init(&b, 1 << 20);
+	if (buf_printf(&b, "%zx\r\n", n))
+		die("chunk");
+	for (size_t i = 0; i < n; i++)
+		if (buf_addch(&b, !c->gen_started && i == 0 ? '[' :
+			      c->gen_left == n && i == n - 1 ? ']' : ' '))
+			die("chunk");
+	if (buf_adds(&b, "\r\n"))
+		die("chunk");
+	free(c->out);
+	c->out = buf_detach(&b, &c->out_len);
+	buf_release(&b);
+	c->out_off = 0;
+	c->gen_started = true;
+	c->gen_left -= n;
+	return true;
+}
+
 static bool on_writable(struct server *s, struct conn *c)
 {
 	size_t left = c->out_len - c->out_off;
@@ -678,6 +730,8 @@ static bool on_writable(struct server *s, struct conn *c)
 		c->st = C_HANG;
 		return true;
 	}
+	if ((c->gen_left || c->gen_started) && gen_chunk(c))
+		return true;
 	if (c->close_after)
 		return false;
 	c->st = C_READ;
