@@ -62,8 +62,12 @@ static const struct cli_opt resume_table[] = {
 
 /* Endpoint options given to this resume replace the stored ones (a
  * fixed URL, key or timeout after a failed run). */
-static void endpoint_overrides(const struct cli_args *a, struct run_opts *o)
+static bool endpoint_overrides(const struct cli_args *a, struct run_opts *o)
 {
+	bool any = false;
+
+	for (int id = S_BASE_URL; id <= S_REPLY_MEM; id++)
+		any = any || (id != S_NO_PREFLIGHT && cli_given(a, id));
 	if (cli_given(a, S_BASE_URL))
 		o->base_url = cli_str(a, S_BASE_URL);
 	if (cli_given(a, S_KEY_FILE))
@@ -81,6 +85,7 @@ static void endpoint_overrides(const struct cli_args *a, struct run_opts *o)
 	if (cli_given(a, S_REPLY_MEM))
 		o->reply_memory_mb = (long)cli_int(a, S_REPLY_MEM);
 	o->no_preflight = cli_flag(a, S_NO_PREFLIGHT);
+	return any;
 }
 
 static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
@@ -124,12 +129,17 @@ static int load_run(const char *store_path, int64_t run_id,
  * older assay is completed (the suite's digest matched), the run is
  * running again. Then count what is left. */
 static enum err prepare(struct run_ctx *c, int64_t run_id, int *n_cut,
-			struct store_pairs *pairs, struct errmsg *e)
+			struct store_pairs *pairs, const char *new_cfg,
+			struct errmsg *e)
 {
 	struct store_task *tasks = NULL;
 	size_t n_tasks = 0;
 	enum err rc = store_tx_begin(c->store, e);
 
+	/* corrected endpoint options are what later resumes use */
+	if (rc == ERR_OK && new_cfg)
+		rc = store_run_set_endpoint(c->store, run_id,
+					    model_endpoint(c->model), new_cfg, e);
 	if (rc == ERR_OK)
 		rc = store_mark_interrupted(c->store, run_id, n_cut, e);
 	if (rc == ERR_OK)
@@ -170,6 +180,7 @@ static int resume_main(const struct cli_args *a)
 	const char *store = cli_str(a, S_STORE);
 	int64_t run_id = 0;
 	int n = 0, rc;
+	char *new_cfg = NULL;
 	struct errmsg e;
 
 	run_opts_init(&o);
@@ -187,12 +198,14 @@ static int resume_main(const struct cli_args *a)
 	if (cli_given(a, S_PROGRESS))
 		(void)progress_mode_parse(cli_str(a, S_PROGRESS), &o.progress);
 	o.quiet = a->quiet;
+	if (endpoint_overrides(a, &o))
+		new_cfg = run_opts_to_json(&o);
 	if (cli_given(a, S_JOBS))
 		o.jobs = (int)cli_int(a, S_JOBS);
-	endpoint_overrides(a, &o);
 	/* the run's pre-registered policy, unchanged, evaluated at the end */
 	if ((rc = run_policy_load(&o, &policy)) || (rc = run_ctx_open(&c, &o))) {
 		policy_free(policy);
+		free(new_cfg);
 		store_run_release(&run);
 		run_opts_release(&o);
 		return rc;
@@ -209,7 +222,7 @@ static int resume_main(const struct cli_args *a)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (prepare(&c, run_id, &n, &pairs, &e) != ERR_OK) {
+	if (prepare(&c, run_id, &n, &pairs, new_cfg, &e) != ERR_OK) {
 		cli_error("%s", e.text);
 		goto out;
 	}
@@ -224,6 +237,7 @@ static int resume_main(const struct cli_args *a)
 	}
 out:
 	policy_free(policy);
+	free(new_cfg);
 	run_ctx_close(&c);
 	store_run_release(&run);
 	run_opts_release(&o);

@@ -116,6 +116,10 @@ RC=$?; MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect_run "resume with a new --base-url after the fix: done" 0 done 30000
 [ "$(episodes "AND outcome='solved'")" = 1 ] && ok "resume: the pair is scored once" ||
 	bad "resume scored" "$(sqlite3 "$DB" "SELECT attempt, status, outcome FROM episodes WHERE run_id=$RUN")"
+[ "$(sqlite3 "$DB" "SELECT endpoint FROM runs WHERE id=$RUN")" = "http://127.0.0.1:$PORT/v1/chat/completions" ] &&
+	[ "$(sqlite3 "$DB" "SELECT json_extract(config_json, '\$.base_url') FROM runs WHERE id=$RUN")" = "http://127.0.0.1:$PORT/v1" ] &&
+	ok "resume: the corrected endpoint is recorded for later resumes" ||
+	bad "resume endpoint recorded" "$(sqlite3 "$DB" "SELECT endpoint, config_json FROM runs WHERE id=$RUN")"
 stop_mock
 
 # nothing listens, no preflight: the first call fails to connect: fatal
