@@ -1804,6 +1804,64 @@ static void test_e2e_outage(void **state)
 	mock_stop(&mk);
 }
 
+/* The bodies buffered by all calls together stay under the shared cap
+ * (plus one body), and every call still finishes. */
+static void test_e2e_memory_cap(void **state)
+{
+	struct mock mk;
+	struct model_ctx *ctx;
+	struct model_config cfg = fast_cfg(-1);
+	struct model_msg msg = {.role = MODEL_USER, .text = "x"};
+	struct model_request req = {&msg, 1, NULL, 0, NULL, false};
+	struct model *m;
+	struct got g[8] = {{0}};
+	struct errmsg e = {0};
+	struct buf script;
+	int64_t t0;
+	bool all;
+
+	(void)state;
+	buf_init(&script, 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf_adds(&script, "{\"kind\":\"huge\",\"bytes\":"
+			"3000000,\"chunked\":true,\"stream\":true}\n"), ERR_OK);
+	if (!mock_start(&mk, script.data)) {
+		buf_release(&script);
+		skip();
+	}
+	buf_release(&script);
+	ctx = new_ctx();
+	model_ctx_set_memory_cap(ctx, (size_t)4 << 20);
+	cfg.outage_deadline_ms = -1;
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	t0 = now_ms();
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(model_call_start(m, &req, on_done, &g[i], &e),
+				 ERR_OK);
+	do {
+		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
+		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
+		all = true;
+		for (int i = 0; i < 8; i++)
+			all = all && g[i].n == 1;
+	} while (!all && now_ms() - t0 < 60000);
+	assert_true(all);
+	print_message("  peak buffered %zu bytes (8 x 3,000,000 at once would "
+		      "be 24,000,000)\n", model_ctx_peak_buffered(ctx));
+	/* 3,000,000-byte bodies read whole: each was buffered once */
+	assert_true(model_ctx_peak_buffered(ctx) >= 3000000);
+	assert_true(model_ctx_peak_buffered(ctx) <= ((size_t)4 << 20) + 3000000);
+	for (int i = 0; i < 8; i++) {
+		/* "[   ]" is JSON but not a reply: read whole, then refused */
+		assert_int_equal(g[i].r->fail, MODEL_FAIL_INFRA);
+		assert_non_null(strstr(g[i].r->error, "malformed"));
+		model_reply_release(g[i].r);
+	}
+	model_close(m);
+	model_ctx_free(ctx);
+	mock_stop(&mk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1833,6 +1891,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_fatal),
 		cmocka_unit_test(test_e2e_400_later_and_preflight),
 		cmocka_unit_test(test_e2e_outage),
+		cmocka_unit_test(test_e2e_memory_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
