@@ -107,13 +107,20 @@ enum agent_state agent_state(const struct agent *a);
 /* The engine calls this when the box fd is readable or its deadline
  * passed (while AGENT_WAIT_TOOL). */
 void agent_on_box_ready(struct agent *a);
-/* Check the wall-clock limit; ends the agent if it passed. */
+/* The tools a scaffold offers the model (NULL, 0 for none). */
+const struct model_tool *agent_tool_table(enum agent_scaffold s, size_t *n);
+/* Check the wall-clock limit; ends the agent if it passed. Time spent
+ * waiting on an endpoint's faults (model_reply.total_ms - latency_ms) does
+ * not count, and the limit is checked between model calls. */
 void agent_tick(struct agent *a, int64_t now);
 /* Stop now (SIGINT, run budget): AGENT_END_CANCELLED. A pending model call
  * is left to complete and be ignored. */
 void agent_cancel(struct agent *a);
 /* Borrowed; valid once agent_state() is AGENT_DONE, until agent_free. */
 const struct agent_result *agent_result(const struct agent *a);
+/* The model context dropped this agent's pending call
+ * (model_ctx_cancel_all): no callback will arrive. */
+void agent_forget_model_call(struct agent *a);
 /* True while a model callback may still arrive for this agent. */
 bool agent_model_pending(const struct agent *a);
 

@@ -31,6 +31,9 @@ struct agent {
 	bool model_pending;
 	bool cancelled;
 	int64_t started_ms;
+	/* time spent waiting on an endpoint's faults (failed attempts,
+	 * backoff, outages): not part of the wall-clock limit */
+	int64_t infra_wait_ms;
 	int64_t tool_started_us;
 	char *tool_input;           /* journal copy of the running call */
 	const struct sbx_exec_result *tool_res; /* how the running command

@@ -212,6 +212,9 @@ static bool over_limits(struct agent *a)
 		agent_finish(a, AGENT_END_LIMIT_COST, NULL);
 	else if (l->working_ms && a->res.working_ms >= l->working_ms)
 		agent_finish(a, AGENT_END_LIMIT_WORKING, NULL);
+	else if (l->wall_ms && a->started_ms &&
+		 now_ms() - a->started_ms - a->infra_wait_ms >= l->wall_ms)
+		agent_finish(a, AGENT_END_LIMIT_WALL, NULL);
 	return a->state == AGENT_DONE;
 }
 
@@ -312,9 +315,17 @@ static void on_reply(void *arg, struct model_reply *r)
 		return;
 	}
 	count_usage(a, r);
+	if (r->total_ms > r->latency_ms)
+		a->infra_wait_ms += r->total_ms - r->latency_ms;
 	ev = journal_model_event(a, r);
 	agent_journal(a, "model", ev);
 	free(ev);
+	if (r->fatal || r->outage) {
+		/* the run stops: this attempt was cut off, not failed */
+		agent_finish(a, AGENT_END_CANCELLED, r->error);
+		model_reply_release(r);
+		return;
+	}
 	if (r->fail != MODEL_FAIL_NONE) {
 		agent_finish(a, r->fail == MODEL_FAIL_INFRA ?
 			     AGENT_END_INFRA_ERROR : AGENT_END_MODEL_ERROR,
@@ -370,7 +381,13 @@ void agent_tick(struct agent *a, int64_t now)
 {
 	if (a->state == AGENT_DONE || !a->cfg.limits.wall_ms)
 		return;
-	if (now - a->started_ms >= a->cfg.limits.wall_ms)
+	/* A call in flight may be waiting on a faulty endpoint: how much of
+	 * it was the endpoint's is known when it returns (its total_ms minus
+	 * the answering attempt's latency), so the clock is read then. Each
+	 * call's time is bounded by its retries and the outage deadline. */
+	if (a->state == AGENT_WAIT_MODEL)
+		return;
+	if (now - a->started_ms - a->infra_wait_ms >= a->cfg.limits.wall_ms)
 		agent_finish(a, AGENT_END_LIMIT_WALL, NULL);
 }
 
@@ -380,9 +397,20 @@ void agent_cancel(struct agent *a)
 	agent_finish(a, AGENT_END_CANCELLED, NULL);
 }
 
+const struct model_tool *agent_tool_table(enum agent_scaffold s, size_t *n)
+{
+	*n = s == AGENT_STRUCTURED ? 0 : agent_n_tools;
+	return s == AGENT_STRUCTURED ? NULL : agent_tools;
+}
+
 const struct agent_result *agent_result(const struct agent *a)
 {
 	return &a->res;
+}
+
+void agent_forget_model_call(struct agent *a)
+{
+	a->model_pending = false;
 }
 
 bool agent_model_pending(const struct agent *a)

@@ -1,9 +1,13 @@
 /*
- * cmd_resume.c - `assay resume RUN [--store PATH] [-j N]`: finish a run
- * that is not done (interrupted by SIGINT, kill -9 or power loss, or left
- * incomplete) without rerunning finished episodes. Episodes cut off midway
- * are kept, marked infra-interrupted, and attempted again; the run's
- * pre-registered policy (if any) is evaluated again at the end.
+ * cmd_resume.c - `assay resume RUN [--store PATH] [-j N] [endpoint
+ * options]`: finish a run that is not done (interrupted by SIGINT, kill -9
+ * or power loss, failed on its endpoint's configuration, or left
+ * incomplete, by an outage or otherwise) without rerunning finished
+ * episodes. Episodes cut off midway are kept, marked infra-interrupted, and
+ * attempted again; the run's pre-registered policy (if any) is evaluated
+ * again at the end. The endpoint options (--base-url, --key-file,
+ * timeouts, retries, --no-preflight, --outage-deadline) replace the stored
+ * ones for this resume.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +21,9 @@
 #include "policy/policy.h"
 #include "base/banned.h"
 
-enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS };
+enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS,
+       S_BASE_URL, S_KEY_FILE, S_RETRIES, S_RTIMEOUT, S_BACKOFF,
+       S_NO_PREFLIGHT, S_OUTAGE, S_REPLY_MEM };
 
 static const struct cli_opt resume_table[] = {
 	[S_STORE] = CLI_OPT_STORE,
@@ -34,7 +40,54 @@ static const struct cli_opt resume_table[] = {
 	[S_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
 		"else line", "how progress is shown on stderr (none with --quiet "
 		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+	[S_BASE_URL] = { "base-url", 0, CLI_STR, "URL", NULL, "a corrected "
+		"endpoint (default: the run's)", .flags = 0 },
+	[S_KEY_FILE] = { "key-file", 0, CLI_STR, "FILE", NULL, "read the API "
+		"key from FILE (default: the run's, else the environment)", .flags = 0 },
+	[S_RETRIES] = { "max-retries", 0, CLI_INT, "N", NULL, "retries of a "
+		"failed model call (0 = none; default: the run's)", .lo = 0,
+		.hi = 100 },
+	[S_RTIMEOUT] = { "request-timeout", 0, CLI_INT, "S", NULL, "seconds "
+		"for one model call (default: the run's)", .lo = 1, .hi = 86400 },
+	[S_BACKOFF] = { "retry-backoff-ms", 0, CLI_INT, "MS", NULL, "the first "
+		"retry's backoff (default: the run's)", .lo = 1, .hi = 600000 },
+	[S_NO_PREFLIGHT] = { "no-preflight", 0, CLI_FLAG, NULL, NULL, "skip "
+		"the preflight model call", .flags = 0 },
+	[S_OUTAGE] = { "outage-deadline", 0, CLI_INT, "S", NULL, "how long to "
+		"wait out an endpoint that is down (0 = do not wait; default: "
+		"the run's)", .lo = 0, .hi = 86400 * 7 },
+	[S_REPLY_MEM] = { "reply-memory-mb", 0, CLI_INT, "MB", NULL, "bound of "
+		"the model replies buffered at once (default: the run's)",
+		.lo = 16, .hi = 1 << 20 },
 };
+
+/* Endpoint options given to this resume replace the stored ones (a
+ * fixed URL, key or timeout after a failed run). */
+static bool endpoint_overrides(const struct cli_args *a, struct run_opts *o)
+{
+	bool any = false;
+
+	for (int id = S_BASE_URL; id <= S_REPLY_MEM; id++)
+		any = any || (id != S_NO_PREFLIGHT && cli_given(a, id));
+	if (cli_given(a, S_BASE_URL))
+		o->base_url = cli_str(a, S_BASE_URL);
+	if (cli_given(a, S_KEY_FILE))
+		o->key_file = cli_str(a, S_KEY_FILE);
+	if (cli_given(a, S_RETRIES))
+		o->max_retries = cli_int(a, S_RETRIES) ? (int)cli_int(a, S_RETRIES)
+						       : -1;
+	if (cli_given(a, S_RTIMEOUT))
+		o->request_timeout_s = (int)cli_int(a, S_RTIMEOUT);
+	if (cli_given(a, S_BACKOFF))
+		o->backoff_ms = (int)cli_int(a, S_BACKOFF);
+	if (cli_given(a, S_OUTAGE))
+		o->outage_deadline_s = cli_int(a, S_OUTAGE) ?
+				       (long)cli_int(a, S_OUTAGE) : -1;
+	if (cli_given(a, S_REPLY_MEM))
+		o->reply_memory_mb = (long)cli_int(a, S_REPLY_MEM);
+	o->no_preflight = cli_flag(a, S_NO_PREFLIGHT);
+	return any;
+}
 
 static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
 {
@@ -78,12 +131,17 @@ static int load_run(const char *store_path, int64_t run_id,
  * older assay is completed (the suite's digest matched), the run is
  * running again. Then count what is left. */
 static enum err prepare(struct run_ctx *c, int64_t run_id, int *n_cut,
-			struct store_pairs *pairs, struct errmsg *e)
+			struct store_pairs *pairs, const char *new_cfg,
+			struct errmsg *e)
 {
 	struct store_task *tasks = NULL;
 	size_t n_tasks = 0;
 	enum err rc = store_tx_begin(c->store, e);
 
+	/* corrected endpoint options are what later resumes use */
+	if (rc == ERR_OK && new_cfg)
+		rc = store_run_set_endpoint(c->store, run_id,
+					    model_endpoint(c->model), new_cfg, e);
 	if (rc == ERR_OK)
 		rc = store_mark_interrupted(c->store, run_id, n_cut, e);
 	if (rc == ERR_OK)
@@ -125,6 +183,7 @@ static int resume_main(const struct cli_args *a)
 	int64_t run_id = 0;
 	char *served = NULL;
 	int n = 0, rc;
+	char *new_cfg = NULL;
 	struct errmsg e;
 
 	run_opts_init(&o);
@@ -145,11 +204,14 @@ static int resume_main(const struct cli_args *a)
 	if (cli_given(a, S_PROGRESS))
 		(void)progress_mode_parse(cli_str(a, S_PROGRESS), &o.progress);
 	o.quiet = a->quiet;
+	if (endpoint_overrides(a, &o))
+		new_cfg = run_opts_to_json(&o);
 	if (cli_given(a, S_JOBS))
 		o.jobs = (int)cli_int(a, S_JOBS);
 	/* the run's pre-registered policy, unchanged, evaluated at the end */
 	if ((rc = run_policy_load(&o, &policy)) || (rc = run_ctx_open(&c, &o))) {
 		policy_free(policy);
+		free(new_cfg);
 		store_run_release(&run);
 		run_opts_release(&o);
 		free(served);
@@ -167,7 +229,7 @@ static int resume_main(const struct cli_args *a)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (prepare(&c, run_id, &n, &pairs, &e) != ERR_OK) {
+	if (prepare(&c, run_id, &n, &pairs, new_cfg, &e) != ERR_OK) {
 		cli_error("%s", e.text);
 		goto out;
 	}
@@ -183,6 +245,7 @@ static int resume_main(const struct cli_args *a)
 out:
 	free(served);
 	policy_free(policy);
+	free(new_cfg);
 	run_ctx_close(&c);
 	store_run_release(&run);
 	run_opts_release(&o);
@@ -199,5 +262,8 @@ const struct cli_cmd cmd_resume = {
 	.notes = "The run's own options (model, epochs, selection, limits, "
 		 "policy) are reused; the\nsuite and the policy file must be "
 		 "unchanged (same digest). One process at a\ntime executes a "
-		 "run: a resume of a run held by a live process refuses.\n",
+		 "run: a resume of a run held by a live process refuses. The\n"
+		 "endpoint options replace the run's for this resume: a run that "
+		 "failed on a\nwrong URL, key or timeout is finished with the "
+		 "corrected one.\n",
 };

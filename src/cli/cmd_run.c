@@ -98,7 +98,8 @@ enum {
 	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_PROMPT,
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
-	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS,
+	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
+	R_OUTAGE, R_REPLY_MEM,
 };
 
 static const struct cli_opt run_table[] = {
@@ -190,6 +191,15 @@ static const struct cli_opt run_table[] = {
 	[R_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
 		"else line", "how progress is shown on stderr (none with --quiet "
 		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+	[R_NO_PREFLIGHT] = { "no-preflight", 0, CLI_FLAG, NULL, NULL, "skip "
+		"the one cheap model call that checks key, model, URL and "
+		"parameters before any episode", .flags = 0 },
+	[R_OUTAGE] = { "outage-deadline", 0, CLI_INT, "S", "1800", "how long "
+		"the run waits out an endpoint that is down before it stops "
+		"incomplete (0 = do not wait)", .lo = 0, .hi = 86400 * 7 },
+	[R_REPLY_MEM] = { "reply-memory-mb", 0, CLI_INT, "MB", "256", "bound "
+		"of the model replies buffered at once, over all calls", .lo = 16,
+		.hi = 1 << 20 },
 };
 
 static int select_from_args(const struct cli_args *a, struct run_select *s)
@@ -271,6 +281,10 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 						       : -1;
 	o->request_timeout_s = (int)cli_int(a, R_RTIMEOUT);
 	o->backoff_ms = (int)cli_int(a, R_BACKOFF);
+	o->no_preflight = cli_flag(a, R_NO_PREFLIGHT);
+	o->outage_deadline_s = cli_int(a, R_OUTAGE) ? (long)cli_int(a, R_OUTAGE)
+						    : -1;
+	o->reply_memory_mb = (long)cli_int(a, R_REPLY_MEM);
 	o->policy = cli_str(a, R_POLICY);
 	o->fail_on_scrutiny = cli_flag(a, R_FAIL);
 	if (cli_given(a, R_PROGRESS))

@@ -26,10 +26,17 @@
 
 static volatile sig_atomic_t stop_flag;
 
+/* SIGINT, SIGTERM, SIGHUP: stop cleanly; a second one: stop now (the
+ * journal stays consistent: only waiting for owed replies is skipped). */
 static void on_signal(int sig)
 {
+	static const char msg[] = "\nassay: stopping now (second signal)\n";
+
 	(void)sig;
-	stop_flag = 1;
+	if (stop_flag < 2)
+		stop_flag++;
+	if (stop_flag == 2 && write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		stop_flag = 2;
 }
 
 void run_opts_init(struct run_opts *o)
@@ -170,6 +177,8 @@ char *run_opts_to_json(const struct run_opts *o)
 	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
 	json_object_set_new(j, "episode_working_s", json_integer(o->episode_working_s));
+	json_object_set_new(j, "outage_deadline_s", json_integer(o->outage_deadline_s));
+	json_object_set_new(j, "reply_memory_mb", json_integer(o->reply_memory_mb));
 	select_to_json(j, &o->sel);
 	if (o->price_unknown)
 		json_object_set_new(j, "price_known", json_false());
@@ -256,6 +265,10 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		o->episode_usd = json_number_value(v);
 	if ((v = json_object_get(j, "episode_working_s")) && json_is_integer(v))
 		o->episode_working_s = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "outage_deadline_s")) && json_is_integer(v))
+		o->outage_deadline_s = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "reply_memory_mb")) && json_is_integer(v))
+		o->reply_memory_mb = (long)json_integer_value(v);
 	json_decref(j);
 	if (!o->suite || !o->model)
 		return err_set(e, ERR_STORE, "the run's stored configuration "
@@ -409,6 +422,8 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		mc.first_byte_timeout_ms = o->request_timeout_s * 1000;
 		mc.backoff_base_ms = o->backoff_ms;
 		mc.context_window = o->context_window;
+		mc.outage_deadline_ms = o->outage_deadline_s * 1000;
+		model_ctx_set_memory_cap(c->mctx, (size_t)o->reply_memory_mb << 20);
 		rc = model_open(c->mctx, &mc, &c->model, &e);
 		if (rc && rc != ERR_NOMEM)
 			rc = ERR_INVAL;
@@ -572,6 +587,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ec.store = c->store;
 	ec.suite = c->suite;
@@ -593,6 +609,7 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.progress = progress_view_update;
 	ec.progress_arg = &pv;
 	ec.stop = &stop_flag;
+	ec.no_preflight = o->no_preflight;
 	if (audit_run(c, "run.start", run_id, NULL, NULL))
 		return EXIT_RUNTIME;
 	rc = engine_run(&ec, sum, &e);
@@ -613,6 +630,11 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 		return EXIT_RUNTIME;
 	if (rc) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
+		if (rc == ERR_PROVIDER)
+			fprintf(stderr, "assay: run %lld marked failed; fix the "
+				"endpoint, then 'assay resume %lld' (--base-url, "
+				"--key-file and the timeouts may be given "
+				"again)\n", (long long)run_id, (long long)run_id);
 		return EXIT_RUNTIME;
 	}
 	print_summary(o, run_id, status, &pairs, sum);
@@ -621,6 +643,10 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 			"resume %lld'\n", (long long)run_id);
 		return EXIT_INTERRUPTED;
 	}
+	if (sum->outage)
+		fprintf(stderr, "assay: run %lld: the endpoint %s stayed down "
+			"past the outage deadline; the run stops incomplete\n",
+			(long long)run_id, model_endpoint(c->model));
 	if (pairs.scored < pairs.total) {
 		explain_unscored(run_id, &pairs, sum);
 		return EXIT_RUNTIME;

@@ -66,7 +66,11 @@ struct engine_config {
 	void *progress_arg;
 	bool leak_scan;                 /* before the agent starts, search the
 	                                   agent box for the flag (task check) */
-	volatile sig_atomic_t *stop;    /* set by SIGINT: finish cleanly */
+	bool no_preflight;              /* skip the preflight call */
+	/* set by SIGINT/SIGTERM/SIGHUP: finish cleanly; 2 or more (a
+	 * second signal): also do not wait for replies owed to cancelled
+	 * episodes */
+	volatile sig_atomic_t *stop;
 };
 
 struct engine_summary {
@@ -77,6 +81,9 @@ struct engine_summary {
 	long turns;                     /* model turns over every attempt */
 	double cost_usd;
 	bool stopped;                   /* by *stop or a run budget */
+	/* the endpoint stayed down past the outage deadline: the run is
+	 * incomplete, its unscored pairs wait for a resume */
+	bool outage;
 };
 
 /* Record the suite's tasks in the run (first run only). */
@@ -88,7 +95,12 @@ enum err engine_suite_digest(const struct suite *s, char out[65],
 			     struct errmsg *e) MUST_CHECK;
 
 /* Run every (task, epoch) of the run that has no finished, non-infra
- * attempt yet. Returns ERR_OK also when stopped; see summary->stopped. */
+ * attempt yet. First, for a remote model, one preflight call (unless
+ * no_preflight): its failure returns ERR_PROVIDER before any episode.
+ * A fatal configuration error of the endpoint during the run
+ * (model_ctx_fatal) stops every episode (recorded interrupted) and
+ * returns ERR_PROVIDER with the endpoint's error line. Returns ERR_OK also
+ * when stopped; see summary->stopped and summary->outage. */
 enum err engine_run(const struct engine_config *cfg,
 		    struct engine_summary *summary, struct errmsg *e) MUST_CHECK;
 

@@ -44,6 +44,7 @@ struct sched {
 	int retried;                 /* infra failures requeued */
 	struct errmsg fatal;
 	bool failed;
+	bool outage;                 /* the endpoint stayed down too long */
 	char (*digests)[65];         /* per suite task, same order */
 };
 
@@ -58,10 +59,26 @@ static bool budget_left(const struct sched *s)
 	return true;
 }
 
-/* SIGINT or a fatal journal error: cancel what runs. */
+/* SIGINT, a fatal journal or endpoint error, or an outage past its
+ * deadline: cancel what runs. */
 static bool hard_stop(const struct sched *s)
 {
-	return s->failed || (s->cfg->stop && *s->cfg->stop);
+	return s->failed || s->outage || (s->cfg->stop && *s->cfg->stop);
+}
+
+/* After the model's callbacks: the endpoint's fatal errors and outages
+ * stop the run. */
+static void check_endpoint(struct sched *s)
+{
+	const char *fatal = model_ctx_fatal(s->cfg->mctx);
+
+	if (fatal && !s->failed) {
+		s->failed = true;
+		s->fatal.code = ERR_PROVIDER;
+		snprintf(s->fatal.text, sizeof(s->fatal.text), "%s", fatal);
+	}
+	if (model_gave_up(s->cfg->model))
+		s->outage = true;
 }
 
 /* Also a spent run budget: start nothing new, let running ones finish. */
@@ -200,9 +217,11 @@ static void progress(const struct sched *s, bool final)
 	s->cfg->progress(s->cfg->progress_arg, &p);
 }
 
+/* While the endpoint is down, nothing new starts (global backoff). */
 static bool can_launch(const struct sched *s)
 {
-	return !stopping(s) && s->next < s->plan.n &&
+	return !stopping(s) && !model_down(s->cfg->model) &&
+	       s->next < s->plan.n &&
 	       running(s) < (size_t)s->limit;
 }
 
@@ -304,6 +323,7 @@ static enum err loop_once(struct sched *s, struct errmsg *e)
 		enum err rc2;
 		rc = model_ctx_run(s->cfg->mctx, e);
 		if (rc == ERR_OK) {
+			check_endpoint(s);
 			sweep(s, fds, who, nfds);
 			adapt(s);
 			fill_slots(s);
@@ -317,6 +337,24 @@ static enum err loop_once(struct sched *s, struct errmsg *e)
 	return rc;
 }
 
+/* A second signal: the replies owed to cancelled agents are dropped (no
+ * callback will come) and the episodes, all recorded already, freed. */
+static void drop_owed(struct sched *s)
+{
+	model_ctx_cancel_all(s->cfg->mctx);
+	for (size_t i = 0; i < s->n_live;) {
+		struct episode *ep = s->live[i];
+		if (ep->agent)
+			agent_forget_model_call(ep->agent);
+		if (ep->phase == EP_FINISHED && episode_release(ep)) {
+			free(ep);
+			s->live[i] = s->live[--s->n_live];
+			continue;
+		}
+		i++;
+	}
+}
+
 /* After a stop, wait (bounded) for model replies owed to cancelled agents
  * so they can be freed; whatever is still owed after DRAIN_MS is left to
  * process exit. */
@@ -328,13 +366,58 @@ static void drain(struct sched *s)
 	/* a journal that fails (a full disk, a lost lease) fails every turn:
 	 * the replies owed are still waited for, so their memory is freed */
 	while (s->n_live && now_ms() < until) {
-		enum err rc = loop_once(s, &e);
+		enum err rc;
+		/* a second signal: drop what is owed, stop now */
+		if (s->cfg->stop && *s->cfg->stop >= 2) {
+			drop_owed(s);
+			break;
+		}
+		rc = loop_once(s, &e);
 		if (rc != ERR_OK && rc != ERR_STORE)
 			break;
 	}
 	if (s->n_live)
 		log_warn("msg=\"left model calls unfinished at stop\" n=%zu",
 			 s->n_live);
+}
+
+struct preflight_wait {
+	bool done;
+	struct model_reply *r;
+};
+
+static void preflight_done(void *arg, struct model_reply *r)
+{
+	struct preflight_wait *w = arg;
+
+	w->done = true;
+	w->r = r;
+}
+
+/* One cheap call before any episode: a wrong key, model, URL or
+ * parameter costs one request, not a suite. */
+static enum err preflight(const struct engine_config *cfg, struct errmsg *e)
+{
+	struct preflight_wait w = { 0 };
+	const struct model_tool *tools;
+	size_t n_tools;
+	enum err rc;
+
+	if (cfg->no_preflight || !model_is_remote(cfg->model))
+		return ERR_OK;
+	tools = agent_tool_table(cfg->scaffold, &n_tools);
+	rc = model_preflight_start(cfg->model, tools, n_tools, preflight_done,
+				   &w, e);
+	while (rc == ERR_OK && !w.done && !(cfg->stop && *cfg->stop)) {
+		rc = model_ctx_wait(cfg->mctx, NULL, 0, TICK_MS, e);
+		if (rc == ERR_OK)
+			rc = model_ctx_run(cfg->mctx, e);
+	}
+	if (rc == ERR_OK && w.r && w.r->fail != MODEL_FAIL_NONE &&
+	    w.r->stop != MODEL_STOP_REFUSAL)
+		rc = err_set(e, ERR_PROVIDER, "preflight: %s", w.r->error);
+	model_reply_release(w.r);
+	return rc;
 }
 
 enum err engine_run(const struct engine_config *cfg,
@@ -360,6 +443,11 @@ enum err engine_run(const struct engine_config *cfg,
 		return rc;
 	}
 	summary->planned = s.planned = (int)s.plan.n;
+	if (s.plan.n && (rc = preflight(cfg, e))) {
+		plan_release(&s.plan);
+		free(s.digests);
+		return rc;
+	}
 	s.limit = cfg->jobs > 0 ? cfg->jobs : 1;
 	s.start_ms = s.last_throttle_ms = now_ms();
 	for (;;) {
@@ -382,6 +470,7 @@ enum err engine_run(const struct engine_config *cfg,
 		s.fatal = *e;
 	}
 	summary->stopped = stopping(&s) || s.next < s.plan.n;
+	summary->outage = s.outage;
 	plan_release(&s.plan);
 	free(s.live);
 	free(s.digests);

@@ -13,8 +13,13 @@
  *               catches a body that stops half-way)
  *   total       CURLOPT_TIMEOUT_MS
  * The body is capped (CURLOPT_MAXFILESIZE for an announced length, the
- * write callback for a chunked one). Keys travel only in the header list
- * given to curl; CURLOPT_VERBOSE is never set.
+ * write callback for a chunked one), and so is the sum of the bodies
+ * buffered by all transfers (`cap`): a transfer whose next chunk would pass
+ * it is paused (CURL_WRITEFUNC_PAUSE: curl stops reading its socket) until
+ * others finish. One paused transfer at a time is privileged and may pass
+ * the cap, so the transfers never all wait on each other: the bound is
+ * cap + one body. Keys travel only in the header list given to curl;
+ * CURLOPT_VERBOSE is never set.
  */
 #include "model/model_int.h"
 
@@ -32,12 +37,15 @@
 
 struct http_xfer {
 	struct http_xfer *next, *prev;
+	struct http *h;
 	CURL *easy;
 	struct curl_slist *headers;
 	char *body;                 /* request body, owned */
 	struct buf resp;
 	bool got_byte;
 	bool too_large;
+	bool paused;                /* over the shared cap, waiting */
+	bool privileged;            /* may pass the shared cap */
 	int64_t started;
 	int64_t first_byte_deadline;
 	int64_t retry_after_ms;
@@ -48,6 +56,11 @@ struct http_xfer {
 struct http {
 	CURLM *multi;
 	struct http_xfer *xfers;
+	size_t buffered;            /* bytes of all transfers' bodies */
+	size_t cap;                 /* bound of `buffered` (+ one body) */
+	size_t peak;                /* highest `buffered` seen */
+	size_t n_paused;
+	bool have_privileged;
 };
 
 static bool global_ready;
@@ -67,6 +80,7 @@ enum err http_new(struct http **h_out, struct errmsg *e)
 		free(h);
 		return err_set(e, ERR_HTTP, "cannot create a curl multi handle");
 	}
+	h->cap = HTTP_DEFAULT_MEMORY_CAP;
 	/* HTTP/2 multiplexing when the server offers it (api.openai.com) */
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	*h_out = h;
@@ -85,6 +99,11 @@ static void xfer_unlink(struct http *h, struct http_xfer *x)
 
 static void xfer_free(struct http *h, struct http_xfer *x)
 {
+	h->buffered -= x->resp.len;
+	if (x->paused)
+		h->n_paused--;
+	if (x->privileged)
+		h->have_privileged = false;
 	curl_multi_remove_handle(h->multi, x->easy);
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
@@ -117,10 +136,19 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 
 	x->got_byte = true;
+	if (!x->privileged && x->h->buffered + n > x->h->cap) {
+		if (!x->paused)
+			x->h->n_paused++;
+		x->paused = true;
+		return CURL_WRITEFUNC_PAUSE; /* delivered again on unpause */
+	}
 	if (buf_add(&x->resp, p, n)) {
 		x->too_large = true;
 		return 0; /* aborts with CURLE_WRITE_ERROR */
 	}
+	x->h->buffered += n;
+	if (x->h->buffered > x->h->peak)
+		x->h->peak = x->h->buffered;
 	return n;
 }
 
@@ -228,6 +256,7 @@ enum err http_start(struct http *h, const struct http_req *req,
 {
 	struct http_xfer *x = xcalloc(1, sizeof(*x));
 
+	x->h = h;
 	buf_init(&x->resp, req->max_body);
 	x->done = done;
 	x->arg = arg;
@@ -349,6 +378,11 @@ static void complete(struct http *h, struct http_xfer *x,
 	snprintf(res.errtext, sizeof(res.errtext), "%s", why ? why : "");
 	snprintf(res.content_type, sizeof(res.content_type), "%s",
 		 ct ? ct : "");
+	{
+		curl_off_t ct_us = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &ct_us);
+		res.connected = ct_us > 0 || status > 0;
+	}
 	res.body = &x->resp;
 	res.retry_after_ms = x->retry_after_ms;
 	res.elapsed_ms = now_ms() - x->started;
@@ -368,6 +402,38 @@ static void check_first_byte(struct http *h)
 		if (!x->got_byte && now >= x->first_byte_deadline)
 			complete(h, x, HTTP_FAIL_FIRST_BYTE,
 				 "no response byte in time");
+	}
+}
+
+static void unpause(struct http_xfer *x)
+{
+	x->paused = false;
+	x->h->n_paused--;
+	/* may deliver the held chunk at once, which may pause it again */
+	curl_easy_pause(x->easy, CURLPAUSE_CONT);
+}
+
+/* Paused transfers go on while there is room under the cap; when there is
+ * none and no transfer is privileged, the paused one with the most bytes
+ * (the nearest to done) becomes privileged: someone always progresses. */
+static void resume_paused(struct http *h)
+{
+	struct http_xfer *x, *best = NULL;
+
+	if (!h->n_paused)
+		return;
+	for (x = h->xfers; x && h->buffered < h->cap; x = x->next)
+		if (x->paused)
+			unpause(x);
+	if (h->have_privileged || !h->n_paused)
+		return;
+	for (x = h->xfers; x; x = x->next)
+		if (x->paused && (!best || x->resp.len > best->resp.len))
+			best = x;
+	if (best) {
+		best->privileged = true;
+		h->have_privileged = true;
+		unpause(best);
 	}
 }
 
@@ -394,5 +460,21 @@ enum err http_run(struct http *h, struct errmsg *e)
 			complete(h, x, classify(cc, x), curl_easy_strerror(cc));
 	}
 	check_first_byte(h);
+	resume_paused(h);
 	return ERR_OK;
+}
+
+void http_set_memory_cap(struct http *h, size_t cap)
+{
+	h->cap = cap ? cap : HTTP_DEFAULT_MEMORY_CAP;
+}
+
+bool http_over_cap(const struct http *h)
+{
+	return h->buffered >= h->cap;
+}
+
+size_t http_peak_buffered(const struct http *h)
+{
+	return h->peak;
 }

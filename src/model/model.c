@@ -17,12 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "model/model_int.h"
 #include "base/banned.h"
 
-#define RETRY_AFTER_CAP_MS 600000
+/* A Retry-After beyond this is an endpoint's mistake (or a hostile one):
+ * it is capped, and the error line says so. */
+#define RETRY_AFTER_CAP_MS 300000
+/* This many attempts in a row failing as infrastructure, across all calls
+ * of a model, mean its endpoint is down. */
+#define OUTAGE_STREAK 5
+#define OUTAGE_DEFAULT_MS (30 * 60 * 1000)
+/* While over the memory cap, a new attempt looks again this often. */
+#define MEMORY_WAIT_MS 20
 
 struct model_call {
 	struct model_call *next, *prev;
@@ -36,6 +45,8 @@ struct model_call {
 	int64_t started;
 	int attempts;
 	int rate_limited;
+	bool preflight;              /* every failure is fatal */
+	bool probe;                  /* this attempt probes a down endpoint */
 	char last_error[MODEL_MAX_ERROR_LINE];
 	long last_status;
 	struct model_reply *reply;   /* set when finished */
@@ -49,6 +60,7 @@ struct model_ctx {
 	uint64_t rng;
 	struct price_table *prices;
 	bool prices_loaded;
+	char *fatal;                 /* first fatal configuration error */
 };
 
 /* ---- context ---------------------------------------------------------- */
@@ -113,7 +125,19 @@ void model_ctx_free(struct model_ctx *ctx)
 	}
 	http_free(ctx->http);
 	price_table_free(ctx->prices);
+	free(ctx->fatal);
 	free(ctx);
+}
+
+void model_ctx_cancel_all(struct model_ctx *ctx)
+{
+	while (ctx->calls) {
+		struct model_call *c = ctx->calls;
+		if (c->probe)
+			c->m->probing = false;
+		call_unlink(ctx, c);
+		call_free(ctx, c);
+	}
 }
 
 size_t model_ctx_pending(const struct model_ctx *ctx)
@@ -126,6 +150,31 @@ unsigned model_ctx_take_rate_limits(struct model_ctx *ctx)
 	unsigned n = ctx->rate_limits;
 	ctx->rate_limits = 0;
 	return n;
+}
+
+const char *model_ctx_fatal(const struct model_ctx *ctx)
+{
+	return ctx->fatal;
+}
+
+void model_ctx_set_memory_cap(struct model_ctx *ctx, size_t bytes)
+{
+	http_set_memory_cap(ctx->http, bytes);
+}
+
+size_t model_ctx_peak_buffered(const struct model_ctx *ctx)
+{
+	return http_peak_buffered(ctx->http);
+}
+
+bool model_down(const struct model *m)
+{
+	return m->down_since > 0;
+}
+
+bool model_gave_up(const struct model *m)
+{
+	return m->gave_up;
 }
 
 static uint64_t ctx_random(struct model_ctx *ctx)
@@ -241,6 +290,10 @@ static void apply_config(struct model *m, const struct model_config *cfg)
 						      : 1000;
 	m->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms
 						    : 60000;
+	m->retry_after_cap_ms = cfg->retry_after_cap_ms > 0
+				? cfg->retry_after_cap_ms : RETRY_AFTER_CAP_MS;
+	m->outage_ms = cfg->outage_deadline_ms > 0 ? cfg->outage_deadline_ms
+		       : cfg->outage_deadline_ms < 0 ? 0 : OUTAGE_DEFAULT_MS;
 	if (cfg->context_window > 0)
 		m->context_window = cfg->context_window;
 	else if (m->price_known && m->price.context_window > 0)
@@ -374,8 +427,9 @@ static void finish(struct model_call *c, struct model_reply *r)
 	c->reply = r;
 }
 
-static void finish_fail(struct model_call *c, enum model_fail fail,
-			enum model_stop stop, const char *what)
+static struct model_reply *finish_fail(struct model_call *c,
+				       enum model_fail fail,
+				       enum model_stop stop, const char *what)
 {
 	struct model_reply *r = reply_new();
 	char *line = xasprintf("%s at %s: %s", c->m->name,
@@ -387,6 +441,19 @@ static void finish_fail(struct model_call *c, enum model_fail fail,
 	r->http_status = (int)c->last_status;
 	free(line);
 	finish(c, r);
+	return r;
+}
+
+/* The run cannot go on: no call to this endpoint can succeed. */
+static void finish_fatal(struct model_call *c, const char *what)
+{
+	struct model_ctx *ctx = c->m->ctx;
+	struct model_reply *r = finish_fail(c, MODEL_FAIL_INFRA,
+					    MODEL_STOP_ERROR, what);
+
+	r->fatal = true;
+	if (!ctx->fatal)
+		ctx->fatal = xstrdup(r->error);
 }
 
 static int64_t backoff_ms(struct model_call *c, int64_t retry_after)
@@ -396,8 +463,13 @@ static int64_t backoff_ms(struct model_call *c, int64_t retry_after)
 	uint64_t rnd = ctx_random(m->ctx);
 
 	if (retry_after >= 0) {
-		if (retry_after > RETRY_AFTER_CAP_MS)
-			retry_after = RETRY_AFTER_CAP_MS;
+		if (retry_after > m->retry_after_cap_ms) {
+			log_warn("model=%s msg=\"Retry-After of %lld s capped "
+				 "at %lld s\"", m->name,
+				 (long long)(retry_after / 1000),
+				 (long long)(m->retry_after_cap_ms / 1000));
+			retry_after = m->retry_after_cap_ms;
+		}
 		/* up to 10% extra so that many episodes do not return at
 		 * the same instant */
 		return retry_after + (int64_t)(rnd % (uint64_t)(retry_after / 10 + 1));
@@ -410,19 +482,108 @@ static int64_t backoff_ms(struct model_call *c, int64_t retry_after)
 	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
 }
 
+/* ---- endpoint health -------------------------------------------------- */
+
+static bool outage_expired(const struct model *m)
+{
+	return m->down_since > 0 && now_ms() - m->down_since >= m->outage_ms;
+}
+
+/* An attempt failed as infrastructure (may be retried). */
+static void note_failure(struct model *m)
+{
+	int64_t now = now_ms();
+
+	if (m->streak++ == 0)
+		m->streak_start = now;
+	if (m->down_since || m->streak < OUTAGE_STREAK || !m->outage_ms)
+		return;
+	m->down_since = m->streak_start;
+	m->probe_delay = m->backoff_base_ms;
+	m->next_probe = now + m->probe_delay;
+	log_warn("model=%s endpoint=%s msg=\"endpoint down (%d attempts in a "
+		 "row failed); pausing calls, probing, giving up after %lld s\"",
+		 m->name, model_endpoint(m), m->streak,
+		 (long long)(m->outage_ms / 1000));
+}
+
+/* The endpoint answered something that was not an endpoint fault: it is
+ * up. Calls paused by an outage go again, spread over a second. */
+static void note_alive(struct model *m)
+{
+	m->streak = 0;
+	m->answered = true;
+	if (!m->down_since)
+		return;
+	log_info("model=%s msg=\"endpoint back after %lld s\"", m->name,
+		 (long long)((now_ms() - m->down_since) / 1000));
+	m->down_since = 0;
+	for (struct model_call *c = m->ctx->calls; c; c = c->next)
+		if (c->m == m && c->retry_at > 0)
+			c->retry_at = now_ms() + (int64_t)(ctx_random(m->ctx) % 1000);
+}
+
+/* The attempt in flight of a call has ended. */
+static void attempt_ended(struct model_call *c)
+{
+	struct model *m = c->m;
+
+	if (!c->probe)
+		return;
+	c->probe = false;
+	m->probing = false;
+	if (m->probe_delay < m->backoff_max_ms)
+		m->probe_delay *= 2;
+	if (m->probe_delay > m->backoff_max_ms)
+		m->probe_delay = m->backoff_max_ms;
+	m->next_probe = now_ms() + m->probe_delay;
+}
+
+static void finish_outage(struct model_call *c)
+{
+	char what[MODEL_MAX_ERROR_LINE + 96];
+	struct model_reply *r;
+
+	c->m->gave_up = true;
+	snprintf(what, sizeof(what), "endpoint down for %lld s, gave up "
+		 "(outage deadline): %s",
+		 (long long)((now_ms() - c->m->down_since) / 1000),
+		 c->last_error);
+	r = finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
+	r->outage = true;
+}
+
 static void retry_or_fail(struct model_call *c, int64_t retry_after)
 {
+	struct model *m = c->m;
 	char what[MODEL_MAX_ERROR_LINE + 64];
 
-	if (c->attempts <= c->m->max_retries) {
-		c->retry_at = now_ms() + backoff_ms(c, retry_after);
+	if (c->preflight && m->down_since) {
+		finish_fatal(c, c->last_error);
+		return;
+	}
+	if (m->down_since && outage_expired(m)) {
+		finish_outage(c);
+		return;
+	}
+	if (c->attempts <= m->max_retries || m->down_since) {
+		/* while down, the shared probe schedule replaces the call's
+		 * own backoff (a Retry-After still holds) */
+		c->retry_at = m->down_since && retry_after < 0
+				      ? m->next_probe
+				      : now_ms() + backoff_ms(c, retry_after);
+		if (m->down_since && c->retry_at < m->next_probe)
+			c->retry_at = m->next_probe;
 		if (c->retry_at <= 0)
 			c->retry_at = 1;
 		return;
 	}
 	snprintf(what, sizeof(what), "%s (after %d attempt%s)", c->last_error,
 		 c->attempts, c->attempts == 1 ? "" : "s");
-	finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
+	if (c->preflight)
+		finish_fatal(c, what);
+	else
+		finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
 }
 
 static const char *fail_text(enum http_fail f)
@@ -454,6 +615,7 @@ static void on_success(struct model_call *c, const struct http_result *res)
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "HTTP %ld with wrong content type '%.60s'",
 			 res->status, res->content_type);
+		note_failure(m);
 		retry_or_fail(c, -1);
 		return;
 	}
@@ -462,9 +624,12 @@ static void on_success(struct model_call *c, const struct http_result *res)
 		model_reply_release(r);
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "malformed reply: %.200s", pe.text);
+		note_failure(m);
 		retry_or_fail(c, -1);
 		return;
 	}
+	note_alive(m);
+	m->succeeded = true;
 	r->http_status = (int)res->status;
 	r->latency_ms = res->elapsed_ms;
 	r->usage.price_unknown = !m->price_known;
@@ -491,39 +656,110 @@ static bool m_is_overflow(const struct model_call *c,
 				   res->body->len);
 }
 
+/* An error status that no retry can fix and that stops the run: the key,
+ * the account, the model name or path, or a parameter is wrong. A 400
+ * counts once the endpoint never succeeded (or its text names a
+ * parameter): after successes, a 400 belongs to one conversation. */
+static bool fatal_status(const struct model_call *c,
+			 const struct http_result *res)
+{
+	static const char *const quota[] = {
+		"insufficient_quota", "exceeded your current quota", "billing",
+		"credit balance",
+	};
+	static const char *const param[] = {
+		"unsupported parameter", "unsupported_parameter",
+		"unsupported value", "unsupported_value", "unknown parameter",
+		"unknown_parameter", "unrecognized request argument",
+		"model_not_found", "does not exist", "not supported with this model",
+		"extra inputs are not permitted",
+	};
+	const char *b = res->body->data;
+	size_t n = res->body->len;
+
+	switch (res->status) {
+	case 401: case 402: case 403: case 404: case 405: case 407:
+		return true;
+	case 429:
+		return pj_contains_any(b, n, quota, ARRAY_SIZE(quota));
+	case 400: case 422:
+		return c->preflight || !c->m->succeeded ||
+		       pj_contains_any(b, n, param, ARRAY_SIZE(param));
+	default:
+		return false;
+	}
+}
+
+static void fatal_hint(const struct model *m, long status, char *out,
+		       size_t n)
+{
+	if (status == 401 || status == 403)
+		snprintf(out, n, "check %s", !m->key_env ? "the key"
+			 : m->key_from_file ? "the key file" : m->key_env);
+	else if (status == 404)
+		snprintf(out, n, "check the model name and the base URL");
+	else if (status == 402 || status == 429)
+		snprintf(out, n, "check the account's quota or billing");
+	else
+		snprintf(out, n, "check the model's parameters");
+}
+
 static void on_error_status(struct model_call *c, const struct http_result *res)
 {
 	char msg[MODEL_MAX_ERROR_LINE];
 
 	model_error_message(res->body->data, res->body->len, msg, sizeof(msg));
 	if (m_is_overflow(c, res)) {
+		note_alive(c->m);
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "context length exceeded: %.250s", msg);
 		finish_fail(c, MODEL_FAIL_MODEL, MODEL_STOP_CONTEXT_OVERFLOW,
 			    c->last_error);
 		return;
 	}
-	snprintf(c->last_error, sizeof(c->last_error), "HTTP %ld%s%.250s",
+	snprintf(c->last_error, sizeof(c->last_error), "HTTP %ld%s%.230s",
 		 res->status, msg[0] ? ": " : "", msg);
+	if (fatal_status(c, res)) {
+		char what[MODEL_MAX_ERROR_LINE + 128], hint[64];
+
+		note_alive(c->m);
+		fatal_hint(c->m, res->status, hint, sizeof(hint));
+		snprintf(what, sizeof(what), "%s \xe2\x80\x94 %s", c->last_error,
+			 hint);
+		finish_fatal(c, what);
+		return;
+	}
 	if (res->status == 429 || res->status == 529) {
 		c->rate_limited++;
 		c->m->ctx->rate_limits++;
 	}
 	if (retryable_status(res->status)) {
+		if (res->retry_after_ms > c->m->retry_after_cap_ms) {
+			size_t l = strlen(c->last_error);
+			snprintf(c->last_error + l, sizeof(c->last_error) - l,
+				 " (Retry-After %lld s capped at %lld s)",
+				 (long long)(res->retry_after_ms / 1000),
+				 (long long)(c->m->retry_after_cap_ms / 1000));
+		}
+		note_failure(c->m);
 		retry_or_fail(c, res->retry_after_ms);
 		return;
 	}
-	/* 400/401/403/404...: the operator's problem, retrying will not help */
+	/* other 4xx after successes: this conversation's problem */
+	note_alive(c->m);
 	finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, c->last_error);
 }
 
 static void http_done(void *arg, const struct http_result *res)
 {
 	struct model_call *c = arg;
+	struct model *m = c->m;
 
 	c->xfer = NULL;
+	attempt_ended(c);
 	c->last_status = res->status;
 	if (res->fail == HTTP_FAIL_TOO_LARGE) {
+		note_alive(m);
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "response too large (over %zu bytes)", MODEL_MAX_BODY);
 		finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR,
@@ -533,6 +769,16 @@ static void http_done(void *arg, const struct http_result *res)
 	if (res->fail != HTTP_OK) {
 		snprintf(c->last_error, sizeof(c->last_error), "%s: %s",
 			 fail_text(res->fail), res->errtext);
+		if (!res->connected && !m->answered) {
+			/* never reached it: a wrong URL, a DNS name that does
+			 * not resolve, nothing listening */
+			char what[MODEL_MAX_ERROR_LINE + 64];
+			snprintf(what, sizeof(what), "%s \xe2\x80\x94 check the base "
+				 "URL", c->last_error);
+			finish_fatal(c, what);
+			return;
+		}
+		note_failure(m);
 		retry_or_fail(c, -1);
 		return;
 	}
@@ -576,6 +822,33 @@ static enum err attempt_start(struct model_call *c, struct errmsg *e)
 	return rc;
 }
 
+/* Start the next attempt unless it must wait: while the endpoint is down
+ * only one probe at a time goes (global backoff), and while the buffered
+ * replies of all calls are over the memory cap nothing new starts. */
+static enum err try_attempt(struct model_call *c, struct errmsg *e)
+{
+	struct model *m = c->m;
+	int64_t now = now_ms();
+
+	if (m->down_since) {
+		if (outage_expired(m)) {
+			finish_outage(c);
+			return ERR_OK;
+		}
+		if (m->probing || now < m->next_probe) {
+			c->retry_at = m->next_probe > now + 100 ? m->next_probe
+								: now + 100;
+			return ERR_OK;
+		}
+		c->probe = true;
+		m->probing = true;
+	} else if (http_over_cap(m->ctx->http)) {
+		c->retry_at = now + MEMORY_WAIT_MS;
+		return ERR_OK;
+	}
+	return attempt_start(c, e);
+}
+
 static enum err start_local(struct model_call *c,
 			    const struct model_request *req, struct errmsg *e)
 {
@@ -608,16 +881,18 @@ static enum err start_http(struct model_call *c,
 	}
 	c->body = buf_detach(&body, &c->body_len);
 	buf_release(&body);
-	return attempt_start(c, e);
+	return try_attempt(c, e);
 }
 
-enum err model_call_start(struct model *m, const struct model_request *req,
-			  model_done_fn done, void *arg, struct errmsg *e)
+static enum err call_start(struct model *m, const struct model_request *req,
+			   model_done_fn done, void *arg, bool preflight,
+			   struct errmsg *e)
 {
 	struct model_call *c = xcalloc(1, sizeof(*c));
 	enum err rc;
 
 	c->m = m;
+	c->preflight = preflight;
 	c->done = done;
 	c->arg = arg;
 	c->started = now_ms();
@@ -626,12 +901,42 @@ enum err model_call_start(struct model *m, const struct model_request *req,
 	else
 		rc = start_http(c, req, e);
 	if (rc) {
+		if (c->probe)
+			m->probing = false;
 		err_prefix(e, "model '%s'", m->name);
 		call_free(m->ctx, c);
 		return rc;
 	}
 	call_link(m->ctx, c);
 	return ERR_OK;
+}
+
+enum err model_call_start(struct model *m, const struct model_request *req,
+			  model_done_fn done, void *arg, struct errmsg *e)
+{
+	return call_start(m, req, done, arg, false, e);
+}
+
+enum err model_preflight_start(struct model *m, const struct model_tool *tools,
+			       size_t n_tools, model_done_fn done, void *arg,
+			       struct errmsg *e)
+{
+	struct model_msg msg = {
+		.role = MODEL_USER,
+		.text = "assay preflight: reply with the word OK.",
+	};
+	struct model_request req = {
+		.msgs = &msg, .n_msgs = 1, .tools = tools, .n_tools = n_tools,
+	};
+	long max_tokens = m->params.max_tokens;
+	enum err rc;
+
+	/* the model's own parameters, few output tokens: the request the
+	 * episodes will send, at the price of one short answer */
+	m->params.max_tokens = 16;
+	rc = call_start(m, &req, done, arg, true, e);
+	m->params.max_tokens = max_tokens;
+	return rc;
 }
 
 /* ---- the event loop --------------------------------------------------- */
@@ -686,7 +991,8 @@ static void run_timers(struct model_ctx *ctx)
 		struct errmsg e = {0};
 		if (c->retry_at <= 0 || c->retry_at > now)
 			continue;
-		if (attempt_start(c, &e)) {
+		c->retry_at = 0;
+		if (try_attempt(c, &e)) {
 			snprintf(c->last_error, sizeof(c->last_error), "%.250s",
 				 e.text);
 			finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR,

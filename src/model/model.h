@@ -21,8 +21,13 @@
  * Failures are classified: MODEL_FAIL_INFRA (after retries; the episode is
  * not the model's fault and is rerun or reported as infrastructure) versus
  * MODEL_FAIL_MODEL (refusal, context overflow, malformed output: counted
- * against the model). API keys are never logged, journaled or put into an
- * error message.
+ * against the model). Two kinds of infrastructure failure stop the whole
+ * run rather than one episode: a fatal configuration error
+ * (model_reply.fatal: 401/403/404, a rejected parameter, no connection
+ * ever made; model_ctx_fatal()) and an outage that outlived its deadline
+ * (model_reply.outage; model_gave_up()). While an endpoint looks down
+ * (model_down()) calls pause and one probe at a time is sent. API keys are
+ * never logged, journaled or put into an error message.
  *
  * Ownership: requests and their messages are borrowed for the duration of
  * model_call_start() (the provider serialises them at once). The reply
@@ -129,6 +134,13 @@ struct model_reply {
 	int rate_limited;              /* how many attempts got 429/529 */
 	int64_t latency_ms;            /* the successful attempt only */
 	int64_t total_ms;              /* including retries and backoff */
+	/* MODEL_FAIL_INFRA only: the endpoint's configuration is wrong (bad
+	 * key, unknown model or path, rejected parameter, unreachable from
+	 * the start); no call can succeed, the run must stop */
+	bool fatal;
+	/* MODEL_FAIL_INFRA only: the endpoint was down past the outage
+	 * deadline; the episode was not attempted in any fair sense */
+	bool outage;
 	/* Provider state the agent copies into the assistant model_msg's
 	 * `opaque` (Anthropic thinking blocks); may be NULL. */
 	char *opaque;
@@ -150,6 +162,11 @@ struct model_config {
 	int64_t context_window;        /* tokens; 0 = from price table or 128k */
 	int backoff_base_ms;           /* 0 = 1000: first retry delay */
 	int backoff_max_ms;            /* 0 = 60000: cap of one delay */
+	/* How long calls wait out an outage (most attempts failing as
+	 * infrastructure) before giving up; 0 = 30 min, < 0 = never wait */
+	int64_t outage_deadline_ms;
+	int retry_after_cap_ms;        /* 0 = 300000: longest Retry-After
+	                                  honoured (longer ones are capped) */
 };
 
 enum err model_ctx_new(struct model_ctx **ctx_out, struct errmsg *e) MUST_CHECK;
@@ -192,6 +209,33 @@ size_t model_ctx_pending(const struct model_ctx *ctx);
 /* Number of 429/529 answers seen since the last call (for the engine's
  * adaptive concurrency); resets the counter. */
 unsigned model_ctx_take_rate_limits(struct model_ctx *ctx);
+/* The first fatal configuration error seen (one line naming the model,
+ * the endpoint, the HTTP status and the provider's message), or NULL. */
+const char *model_ctx_fatal(const struct model_ctx *ctx);
+/* Bound of the reply bodies buffered by all calls together; past it new
+ * attempts wait (0 = 256 MiB). */
+void model_ctx_set_memory_cap(struct model_ctx *ctx, size_t bytes);
+/* The most reply bytes that were buffered at once. */
+size_t model_ctx_peak_buffered(const struct model_ctx *ctx);
+
+/* The endpoint looks down (several attempts in a row failed as
+ * infrastructure): calls are paused and probed; start no new work. */
+bool model_down(const struct model *m);
+/* It stayed down past the outage deadline; pending calls fail with
+ * model_reply.outage. */
+bool model_gave_up(const struct model *m);
+/* One cheap call with the model's parameters and the given tools (a
+ * one-line prompt, few output tokens): a wrong key, model, URL or
+ * parameter is found before any episode starts. Any failure of it is
+ * fatal. Local providers answer at once. */
+enum err model_preflight_start(struct model *m, const struct model_tool *tools,
+			       size_t n_tools, model_done_fn done, void *arg,
+			       struct errmsg *e) MUST_CHECK;
+
+/* Drop every pending call of the context without its callback (a second
+ * signal: nothing more is waited for); the callers' args are not used
+ * again. */
+void model_ctx_cancel_all(struct model_ctx *ctx);
 
 void model_reply_release(struct model_reply *r);
 void model_msg_release(struct model_msg *m);

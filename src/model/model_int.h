@@ -67,6 +67,7 @@ struct http_result {
 	long status;              /* 0 when no response */
 	char content_type[128];   /* "" when absent */
 	struct buf *body;         /* borrowed for the callback */
+	bool connected;           /* a connection was made (or answered) */
 	int64_t retry_after_ms;   /* -1 when absent or unparsable */
 	int64_t elapsed_ms;
 };
@@ -92,6 +93,12 @@ enum err http_start(struct http *h, const struct http_req *req,
 		    struct errmsg *e) MUST_CHECK;
 /* Abort a transfer without calling its callback. */
 void http_cancel(struct http *h, struct http_xfer *x);
+/* Bound of the bodies buffered by all transfers together (0 = default). */
+#define HTTP_DEFAULT_MEMORY_CAP ((size_t)256 << 20)
+void http_set_memory_cap(struct http *h, size_t cap);
+/* True when the buffered bodies reach the cap: start nothing new. */
+bool http_over_cap(const struct http *h);
+size_t http_peak_buffered(const struct http *h);
 enum err http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
 		   int timeout_ms, struct errmsg *e) MUST_CHECK;
 enum err http_run(struct http *h, struct errmsg *e) MUST_CHECK;
@@ -138,6 +145,20 @@ struct model {
 	char *reasoning_effort;
 	int connect_ms, first_byte_ms, total_ms, max_retries;
 	int backoff_base_ms, backoff_max_ms;
+	int64_t outage_ms;   /* how long to wait out an outage; 0 = never */
+	int64_t retry_after_cap_ms;
+	/* endpoint health (model.c) */
+	bool answered;       /* some attempt got an HTTP response */
+	bool succeeded;      /* some call got a 2xx reply */
+	int streak;          /* attempts in a row failed as infrastructure */
+	int64_t streak_start;
+	int64_t down_since;  /* > 0: down (calls paused, probed) */
+	int64_t next_probe;  /* while down: when the next probe may go */
+	int64_t probe_delay;
+	bool probing;        /* while down: a probe is in flight */
+	bool gave_up;        /* down past outage_ms */
+	const char *key_env; /* the key's variable, for error hints */
+	bool key_from_file;
 	int64_t context_window;
 	struct price price;
 	bool price_known;
@@ -199,7 +220,11 @@ enum err pj_schema(const struct model_tool *t, json_t **out,
 		   struct errmsg *e) MUST_CHECK;
 /* Compact JSON of root appended to out (ERR_LIMIT past its cap). */
 enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e) MUST_CHECK;
-char *pj_dup_str(json_t *j);           /* string value copy, else NULL */
+/* Parse a reply body: legal-but-odd JSON (\u0000, lone surrogates,
+ * integers past 64 bits) is accepted. NULL when it is not JSON. */
+json_t *pj_load(const char *body, size_t len);
+char *pj_dup_str(json_t *j);           /* string value copy (NUL becomes
+					  U+FFFD), else NULL */
 char *pj_dup_any(json_t *j);           /* string as is, other JSON dumped,
 					  absent = "" */
 char *pj_text(json_t *j);              /* string, or joined text parts */

@@ -38,6 +38,8 @@ static enum err anthropic_open(struct model *m, const struct model_config *cfg,
 	rc = pj_endpoint(m, base, "/v1/messages", e);
 	if (rc)
 		return rc;
+	m->key_env = "ANTHROPIC_API_KEY";
+	m->key_from_file = cfg->key_file != NULL;
 	return model_load_key(m->name, cfg->key_file, "ANTHROPIC_API_KEY",
 			      true, &m->key, e);
 }
@@ -266,9 +268,11 @@ static void parse_content(json_t *content, struct model_reply *r)
 		json_t *t = json_object_get(b, "text");
 		if (!type)
 			continue;
-		if (!strcmp(type, "text") && json_is_string(t))
-			BUF_IGNORE(buf_add(&text, json_string_value(t),
-					   json_string_length(t)));
+		if (!strcmp(type, "text") && json_is_string(t)) {
+			char *part = pj_dup_str(t);
+			BUF_IGNORE(buf_adds(&text, part));
+			free(part);
+		}
 		else if (!strcmp(type, "tool_use"))
 			add_call(r, b, PJ_MAX_CALLS);
 		else if (!strcmp(type, "thinking") ||
@@ -313,7 +317,7 @@ static void parse_usage(json_t *u, struct model_reply *r)
 enum err anthropic_parse_reply(const char *body, size_t len,
 			       struct model_reply *r, struct errmsg *e)
 {
-	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
+	json_t *root = pj_load(body, len);
 	json_t *content = json_object_get(root, "content");
 	char em[MODEL_MAX_ERROR_LINE];
 

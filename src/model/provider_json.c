@@ -72,6 +72,65 @@ char *pj_dup_str(json_t *j)
 				 : NULL;
 }
 
+/* Rewrite each \uD800-\uDFFF escape that is not half of a valid pair to
+ * \uFFFD (same length, in place): legal JSON that jansson refuses. */
+static bool fix_surrogates(char *s, size_t n)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		unsigned long u, lo;
+		char hex[5] = {0};
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] != 'u' || i + 6 > n) {
+			i++;   /* an escaped character, maybe a backslash */
+			continue;
+		}
+		memcpy(hex, s + i + 2, 4);
+		u = strtoul(hex, NULL, 16);
+		if (u >= 0xD800 && u <= 0xDBFF && i + 12 <= n &&
+		    s[i + 6] == '\\' && s[i + 7] == 'u') {
+			memcpy(hex, s + i + 8, 4);
+			lo = strtoul(hex, NULL, 16);
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				i += 11;
+				continue;
+			}
+		}
+		if (u >= 0xD800 && u <= 0xDFFF) {
+			memcpy(s + i + 2, "FFFD", 4);
+			changed = true;
+		}
+		i += 5;
+	}
+	return changed;
+}
+
+json_t *pj_load(const char *body, size_t len)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &je);
+	char *copy;
+
+	if (root || !body || !len)
+		return root;
+	/* numbers past 64 bits are legal JSON: read them as reals */
+	if (strstr(je.text, "too big"))
+		return json_loadb(body, len, JSON_ALLOW_NUL |
+				  JSON_DECODE_INT_AS_REAL, NULL);
+	copy = xmalloc(len);
+	memcpy(copy, body, len);
+	if (fix_surrogates(copy, len)) {
+		root = json_loadb(copy, len, JSON_ALLOW_NUL, &je);
+		if (!root && strstr(je.text, "too big"))
+			root = json_loadb(copy, len, JSON_ALLOW_NUL |
+					  JSON_DECODE_INT_AS_REAL, NULL);
+	}
+	free(copy);
+	return root;
+}
+
 char *pj_dup_any(json_t *j)
 {
 	char *s;
@@ -98,10 +157,10 @@ char *pj_text(json_t *j)
 	buf_init(&b, 0);
 	json_array_foreach(j, i, part)
 	{
-		json_t *t = json_object_get(part, "text");
-		if (json_is_string(t))
-			BUF_IGNORE(buf_add(&b, json_string_value(t),
-					   json_string_length(t)));
+		char *t = pj_dup_str(json_object_get(part, "text"));
+		if (t)
+			BUF_IGNORE(buf_adds(&b, t));
+		free(t);
 	}
 	s = utf8_sanitize(b.data, b.len, NULL);
 	buf_release(&b);

@@ -46,6 +46,8 @@ static enum err open_common(struct model *m, const struct model_config *cfg,
 	if (rc)
 		return rc;
 	m->compat = compat;
+	m->key_env = "OPENAI_API_KEY";
+	m->key_from_file = cfg->key_file != NULL;
 	return model_load_key(m->name, cfg->key_file, "OPENAI_API_KEY",
 			      !compat, &m->key, e);
 }
@@ -338,9 +340,7 @@ static enum err parse_root(json_t *root, struct model_reply *r,
 enum err openai_parse_reply(const char *body, size_t len,
 			    struct model_reply *r, struct errmsg *e)
 {
-	/* a "\u0000" in a string is taken (strings are read by length and
-	 * NULs become U+FFFD), never the whole reply rejected or cut */
-	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
+	json_t *root = pj_load(body, len);
 	enum err rc;
 
 	if (!json_is_object(root)) {

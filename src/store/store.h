@@ -61,6 +61,12 @@ enum err store_run_create(struct store *st, struct store_run *run,
 			  struct errmsg *e) MUST_CHECK; /* sets run->id */
 enum err store_run_set_status(struct store *st, int64_t run_id,
 			      const char *status, struct errmsg *e) MUST_CHECK;
+/* A resume with corrected endpoint options (base URL, key file,
+ * timeouts): the endpoint and configuration later resumes use. The audit
+ * log's run.start entries keep each invocation's endpoint. */
+enum err store_run_set_endpoint(struct store *st, int64_t run_id,
+				const char *endpoint, const char *config_json,
+				struct errmsg *e) MUST_CHECK;
 enum err store_run_get(struct store *st, int64_t run_id,
 		       struct store_run *out, struct errmsg *e) MUST_CHECK;
 enum err store_run_list(struct store *st, struct store_run **runs_out,

@@ -492,6 +492,21 @@ enum err store_run_set_status(struct store *st, int64_t run_id,
 	return sq_step_done(st, s, "update run", e);
 }
 
+enum err store_run_set_endpoint(struct store *st, int64_t run_id,
+				const char *endpoint, const char *config_json,
+				struct errmsg *e)
+{
+	sqlite3_stmt *s;
+	enum err rc = sq_prep(st, "UPDATE runs SET endpoint=?, config_json=? "
+			   "WHERE id=?", &s, e);
+	if (rc)
+		return rc;
+	sq_bind_text(s, 1, endpoint);
+	sq_bind_text(s, 2, config_json);
+	sqlite3_bind_int64(s, 3, run_id);
+	return sq_step_done(st, s, "update run", e);
+}
+
 /* A run and the lease on it, if any (to tell a live run from one whose
  * owner died). */
 #define RUN_COLS "id, status, model, endpoint, suite_id, suite_path, " \

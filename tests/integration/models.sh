@@ -161,9 +161,13 @@ env -u OPENAI_API_KEY "$ASSAY" run --suite "$TASK" --model openai/gpt-4.1 --stor
 rc=$?
 [ $rc -eq 2 ] && grep -q OPENAI_API_KEY "$TMP/err" && grep -q "gpt-4.1" "$TMP/err" &&
 	ok "missing key: exit 2 naming model and variable" || bad "missing key" "rc=$rc $(cat "$TMP/err")"
-PORT=1   # nothing listens there
+PORT=1   # nothing listens there: the preflight fails, nothing runs
 run_openai
-expect_outcome "unreachable endpoint: infrastructure" infra-error infra
-last error | grep -q "127.0.0.1:1" && ok "unreachable: message names the endpoint" || bad "unreachable message" "$(last error)"
+rc=$?
+RUN=$(sqlite3 "$DB" "SELECT max(id) FROM runs")
+[ "$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=$RUN")" = failed ] && [ "$(attempts)" = 0 ] &&
+	grep -q "127.0.0.1:1" "$TMP/err" && grep -q "check the base URL" "$TMP/err" &&
+	ok "unreachable endpoint: the run fails at the preflight, naming the endpoint" ||
+	bad "unreachable endpoint" "rc=$rc $(cat "$TMP/err")"
 
 finish

@@ -22,10 +22,26 @@
  *   {"kind":"malformed"}    200 application/json that is not JSON
  *   {"kind":"content_type"} 200 text/html
  *   {"kind":"huge","bytes":9000000,"chunked":false}
+ *       ("stream":true with "chunked":true generates the body 64 KiB at a
+ *        time instead of holding it: 64 replies of 50 MB at once)
  *   {"kind":"refusal"}
  *   {"kind":"overflow"}     the provider's context-length error (400)
+ * Hostile entries (the endpoint's faults, tests/integration/hostile.sh):
+ *   {"kind":"status","status":401,"message":"Incorrect API key provided",
+ *    "code":"invalid_api_key"}   the provider's error body, in the wire
+ *                           format of the path ("message" and "code" are
+ *                           optional; "retry_after" may be absurd)
+ *   {"kind":"trickle","interval_ms":200}  200 application/json announcing
+ *                           1,000,000 bytes, sent one byte per interval
+ *                           (headers included): never finishes
+ *   {"kind":"stall"}        headers and half a body, then silence with the
+ *                           connection open
+ *   {"kind":"raw","body":"...","status":200}  the body verbatim as
+ *                           application/json (legal-but-odd JSON)
  * Any entry may add "latency_ms" and "usage":{"prompt","completion",
- * "cached"}.
+ * "cached"}. An entry with "for":"preflight" is only used for harness
+ * preflight requests (bodies containing "assay preflight"), in order; a
+ * preflight with none left is answered "OK" without using the script.
  *
  * --log FILE appends one JSON line per request: n, path, the auth headers
  * as received, and the body (parsed when it is JSON), so tests can check
@@ -71,6 +87,10 @@ struct conn {
 	char *out;
 	size_t out_len, out_off;
 	bool close_after;
+	bool hang_after;       /* after writing, keep the connection silent */
+	int trickle_ms;        /* > 0: one byte per this many ms */
+	size_t gen_left;       /* streamed "huge": body bytes still to make */
+	bool gen_started;
 	int64_t due;
 };
 
@@ -79,6 +99,7 @@ struct server {
 	json_t **script;
 	size_t n_script;
 	size_t next;
+	size_t next_pf;            /* next entry to look at for a preflight */
 	bool loop;
 	FILE *log;
 	struct conn *conns[MAX_CONNS];
@@ -135,14 +156,43 @@ static void load_script(struct server *s, const char *path)
 	fclose(f);
 }
 
+static bool for_preflight(json_t *e)
+{
+	const char *f = json_string_value(json_object_get(e, "for"));
+	return f && !strcmp(f, "preflight");
+}
+
+/* The next entry for an episode's request: entries marked
+ * "for":"preflight" are skipped. */
 static json_t *next_entry(struct server *s)
 {
-	if (s->next >= s->n_script) {
-		if (!s->loop || !s->n_script)
-			return NULL;
-		s->next = 0;
+	for (size_t tries = 0; tries <= s->n_script; tries++) {
+		json_t *e;
+		if (s->next >= s->n_script) {
+			if (!s->loop || !s->n_script)
+				return NULL;
+			s->next = 0;
+		}
+		e = s->script[s->next++];
+		if (!for_preflight(e))
+			return e;
 	}
-	return s->script[s->next++];
+	return NULL;
+}
+
+/* A preflight request takes the first unused "for":"preflight" entry, in
+ * order; without one it is answered "OK" (so scripts written for the
+ * episodes need not know about it). */
+static json_t *next_preflight(struct server *s)
+{
+	static json_t *ok;
+
+	for (; s->next_pf < s->n_script; s->next_pf++)
+		if (for_preflight(s->script[s->next_pf]))
+			return s->script[s->next_pf++];
+	if (!ok)
+		ok = json_pack("{s:s, s:s}", "kind", "text", "text", "OK");
+	return ok;
 }
 
 /* ---- request parsing -------------------------------------------------- */
@@ -411,17 +461,23 @@ static void reply_status(struct conn *c, json_t *e, bool anth)
 {
 	int st = (int)json_integer_value(json_object_get(e, "status"));
 	const char *ra = json_string_value(json_object_get(e, "retry_after"));
+	const char *given = json_string_value(json_object_get(e, "message"));
+	const char *code = json_string_value(json_object_get(e, "code"));
 	char *hdr = ra ? xasprintf("Retry-After: %s\r\n", ra) : xstrdup("");
-	char *msg = xasprintf("mock status %d", st);
+	char *msg = given ? xstrdup(given) : xasprintf("mock status %d", st);
 	json_t *j;
 
 	if (anth)
 		j = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
-			      "type", st == 529 ? "overloaded_error" : "api_error",
+			      "type", st == 529 ? "overloaded_error" :
+			      st == 401 ? "authentication_error" :
+			      st == 404 ? "not_found_error" :
+			      st == 400 ? "invalid_request_error" : "api_error",
 			      "message", msg);
 	else
-		j = json_pack("{s:{s:s, s:s}}", "error", "message", msg, "type",
-			      "server_error");
+		j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "message", msg,
+			      "type", st >= 500 ? "server_error" :
+			      "invalid_request_error", "code", code);
 	set_json(c, st ? st : 500, j, hdr);
 	free(hdr);
 	free(msg);
@@ -451,9 +507,23 @@ static void reply_huge(struct conn *c, json_t *e)
 	json_int_t n = json_integer_value(json_object_get(e, "bytes"));
 	bool chunked = json_is_true(json_object_get(e, "chunked"));
 	size_t len = n > 0 ? (size_t)n : (size_t)9 << 20;
-	char *body = xmalloc(len + 64);
+	char *body;
 	struct buf b;
 
+	if (chunked && json_is_true(json_object_get(e, "stream"))) {
+		static const char hdr[] = "HTTP/1.1 200 Mock\r\nContent-Type: "
+			"application/json\r\nTransfer-Encoding: chunked\r\n"
+			"Connection: close\r\n\r\n";
+		free(c->out);
+		c->out = xstrdup(hdr);
+		c->out_len = sizeof(hdr) - 1;
+		c->out_off = 0;
+		c->close_after = true;
+		c->gen_left = len;
+		c->gen_started = false;
+		return;
+	}
+	body = xmalloc(len + 64);
 	memset(body, 'x', len + 64);
 	memcpy(body, "{\"pad\":\"", 8);
 	memcpy(body + len - 2, "\"}", 2);
@@ -475,6 +545,18 @@ static void reply_huge(struct conn *c, json_t *e)
 	c->out_off = 0;
 	c->close_after = true;
 	free(body);
+}
+
+static void reply_trickle(struct conn *c, json_t *e)
+{
+	json_int_t ms = json_integer_value(json_object_get(e, "interval_ms"));
+	size_t len = 1000000;
+	char *body = xmalloc(len);
+
+	memset(body, ' ', len);   /* JSON whitespace: never a complete reply */
+	set_response(c, 200, "application/json", body, len, len, true);
+	free(body);
+	c->trickle_ms = ms > 0 ? (int)ms : 200;
 }
 
 /* Fill c->out for entry e; false = close the connection now. */
@@ -511,6 +593,19 @@ static bool respond(struct conn *c, json_t *e, bool anth)
 		reply_huge(c, e);
 	else if (!strcmp(kind, "hang"))
 		c->st = C_HANG;
+	else if (!strcmp(kind, "trickle"))
+		reply_trickle(c, e);
+	else if (!strcmp(kind, "stall")) {
+		set_response(c, 200, "application/json", junk, sizeof(junk) - 1,
+			     sizeof(junk) - 1 + 100, false);
+		c->hang_after = true;
+	} else if (!strcmp(kind, "raw")) {
+		json_t *b = json_object_get(e, "body");
+		int st = (int)json_integer_value(json_object_get(e, "status"));
+		set_response(c, st ? st : 200, "application/json",
+			     json_string_value(b), json_string_length(b),
+			     json_string_length(b), false);
+	}
 	else if (!strcmp(kind, "close"))
 		return false;
 	else
@@ -547,9 +642,12 @@ static bool handle_request(struct server *s, struct conn *c)
 	s->n_req++;
 	s->last_activity = now_ms();
 	log_request(s, &rq);
-	e = next_entry(s);
+	e = memmem(rq.body, rq.body_len, "assay preflight", 15)
+		    ? next_preflight(s) : next_entry(s);
 	lat = json_integer_value(json_object_get(e, "latency_ms"));
 	c->st = C_WRITE;
+	c->trickle_ms = 0;
+	c->hang_after = false;
 	if (!respond(c, e, strstr(rq.path, "/messages") != NULL))
 		return false;
 	/* drop this request from the input buffer (keep-alive) */
@@ -578,14 +676,61 @@ static bool on_readable(struct server *s, struct conn *c)
 	return c->st == C_READ ? handle_request(s, c) : true;
 }
 
+/* The next chunk of a streamed "huge" body; false when it is all sent. */
+static bool gen_chunk(struct conn *c)
+{
+	size_t n = c->gen_left < 65536 ? c->gen_left : 65536;
+	struct buf b;
+
+	if (!c->gen_left) {
+		if (!c->gen_started)
+			return false;
+		c->gen_started = false;   /* the last chunk goes once */
+		free(c->out);
+		c->out = xstrdup("0\r\n\r\n");
+		c->out_len = 5;
+		c->out_off = 0;
+		return true;
+	}
+	buf_init(&b, 1 << 20);
+	if (buf_printf(&b, "%zx\r\n", n))
+		die("chunk");
+	for (size_t i = 0; i < n; i++)
+		if (buf_addch(&b, !c->gen_started && i == 0 ? '[' :
+			      c->gen_left == n && i == n - 1 ? ']' : ' '))
+			die("chunk");
+	if (buf_adds(&b, "\r\n"))
+		die("chunk");
+	free(c->out);
+	c->out = buf_detach(&b, &c->out_len);
+	buf_release(&b);
+	c->out_off = 0;
+	c->gen_started = true;
+	c->gen_left -= n;
+	return true;
+}
+
 static bool on_writable(struct server *s, struct conn *c)
 {
-	ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+	size_t left = c->out_len - c->out_off;
+	ssize_t n = write(c->fd, c->out + c->out_off,
+			  c->trickle_ms ? 1 : left);
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	c->out_off += (size_t)n;
-	if (c->out_off < c->out_len)
+	if (c->out_off < c->out_len) {
+		if (c->trickle_ms) {
+			c->st = C_DELAY;
+			c->due = now_ms() + c->trickle_ms;
+		}
+		return true;
+	}
+	if (c->hang_after) {
+		c->st = C_HANG;
+		return true;
+	}
+	if ((c->gen_left || c->gen_started) && gen_chunk(c))
 		return true;
 	if (c->close_after)
 		return false;

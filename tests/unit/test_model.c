@@ -1506,7 +1506,8 @@ static void test_e2e_concurrent(void **state)
 	mock_stop(&mk);
 }
 
-/* Nothing listens: connection errors are retried, then infrastructure. */
+/* Nothing listens and nothing ever answered: a wrong URL, fatal at once
+ * (not retried), and the context remembers it for the engine. */
 static void test_e2e_unreachable(void **state)
 {
 	struct model_ctx *ctx = new_ctx();
@@ -1519,14 +1520,346 @@ static void test_e2e_unreachable(void **state)
 	(void)state;
 	/* port 1 on loopback: refused */
 	m = open_http(ctx, "openai-compatible/x", "http://127.0.0.1:1/v1", &cfg);
+	assert_null(model_ctx_fatal(ctx));
 	r = run_call(ctx, m, &req);
 	assert_int_equal(r->fail, MODEL_FAIL_INFRA);
-	assert_int_equal(r->attempts, 3);
+	assert_true(r->fatal);
+	assert_int_equal(r->attempts, 1);
 	assert_non_null(strstr(r->error, "connection failed"));
 	assert_non_null(strstr(r->error, "http://127.0.0.1:1/v1"));
+	assert_non_null(strstr(r->error, "check the base URL"));
+	assert_non_null(model_ctx_fatal(ctx));
+	assert_string_equal(model_ctx_fatal(ctx), r->error);
 	model_reply_release(r);
 	model_close(m);
 	model_ctx_free(ctx);
+}
+
+/* Once the endpoint answered, losing it is an outage, not a wrong URL:
+ * retried, never fatal. */
+static void test_e2e_lost_later(void **state)
+{
+	struct mock mk;
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = fast_cfg(2);
+	struct model_msg msg = {.role = MODEL_USER, .text = "x"};
+	struct model_request req = {&msg, 1, NULL, 0, NULL, false};
+	struct model *m;
+	struct model_reply *r;
+
+	(void)state;
+	NEED_MOCK(&mk, "{\"kind\":\"text\",\"text\":\"hi\"}\n");
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	r = run_call(ctx, m, &req);
+	assert_int_equal(r->fail, MODEL_FAIL_NONE);
+	model_reply_release(r);
+	mock_stop(&mk);
+	r = run_call(ctx, m, &req);
+	assert_int_equal(r->fail, MODEL_FAIL_INFRA);
+	assert_false(r->fatal);
+	assert_int_equal(r->attempts, 3);
+	assert_null(model_ctx_fatal(ctx));
+	model_reply_release(r);
+	model_close(m);
+	model_ctx_free(ctx);
+}
+
+struct fatal_case {
+	const char *what;
+	bool anthropic;
+	const char *script;
+	bool fatal;
+	int attempts;
+	const char *error_has;
+};
+
+static const struct fatal_case fatal_cases[] = {
+	{"401 names the status, the message and the key variable", false,
+	 "{\"kind\":\"status\",\"status\":401,\"message\":\"Incorrect API "
+	 "key provided: sk-abc***xyz\",\"code\":\"invalid_api_key\"}\n",
+	 true, 1, "HTTP 401: Incorrect API key provided"},
+	{"401 (anthropic)", true,
+	 "{\"kind\":\"status\",\"status\":401,\"message\":\"invalid x-api-key\"}\n",
+	 true, 1, "check ANTHROPIC_API_KEY"},
+	{"403", false, "{\"kind\":\"status\",\"status\":403}\n", true, 1,
+	 "HTTP 403"},
+	{"404 unknown model", false,
+	 "{\"kind\":\"status\",\"status\":404,\"message\":\"The model "
+	 "'gpt-x' does not exist\",\"code\":\"model_not_found\"}\n",
+	 true, 1, "check the model name and the base URL"},
+	{"400 before any success: a parameter", false,
+	 "{\"kind\":\"status\",\"status\":400,\"message\":\"Unsupported "
+	 "parameter: 'temperature'\"}\n", true, 1, "check the model's parameters"},
+	{"429 out of quota", false,
+	 "{\"kind\":\"status\",\"status\":429,\"message\":\"You exceeded "
+	 "your current quota\",\"code\":\"insufficient_quota\"}\n",
+	 true, 1, "quota"},
+	{"429 rate limit is not fatal", false,
+	 "{\"kind\":\"status\",\"status\":429,\"retry_after\":\"0\"}\n"
+	 "{\"kind\":\"text\"}\n", false, 2, NULL},
+	{"absurd Retry-After is capped and said", false,
+	 "{\"kind\":\"status\",\"status\":503,\"retry_after\":\"99999999\"}\n"
+	 "{\"kind\":\"status\",\"status\":503,\"retry_after\":\"99999999\"}\n",
+	 false, 2, "Retry-After 99999999 s capped at 0 s"},
+	{"\\u0000, a lone surrogate and a huge integer are a valid reply", false,
+	 "{\"kind\":\"raw\",\"body\":\"{\\\"choices\\\":[{\\\"message\\\":"
+	 "{\\\"role\\\":\\\"assistant\\\",\\\"content\\\":\\\"a\\\\u0000b"
+	 "\\\\ud800c\\\"},\\\"finish_reason\\\":\\\"stop\\\"}],\\\"usage\\\":"
+	 "{\\\"prompt_tokens\\\":123456789012345678901234567890}}\"}\n",
+	 false, 1, NULL},
+	{"odd JSON (anthropic)", true,
+	 "{\"kind\":\"raw\",\"body\":\"{\\\"type\\\":\\\"message\\\","
+	 "\\\"content\\\":[{\\\"type\\\":\\\"text\\\",\\\"text\\\":"
+	 "\\\"x\\\\u0000y\\\"}],\\\"stop_reason\\\":\\\"end_turn\\\"}\"}\n",
+	 false, 1, NULL},
+};
+
+static void run_fatal(const struct fatal_case *fc)
+{
+	struct mock mk;
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = fast_cfg(1);
+	struct model_request req = {short_conv, 2, tools, 3, NULL, false};
+	struct model *m;
+	struct model_reply *r;
+	char *base;
+	int64_t t0;
+
+	if (!mock_start(&mk, fc->script)) {
+		model_ctx_free(ctx);
+		print_message("SKIP: MOCKMODEL is not set\n");
+		skip();
+	}
+	cfg.retry_after_cap_ms = 1; /* "capped at 0 s" */
+	setenv("OPENAI_API_KEY", "sk-fatal-SECRET", 1);
+	setenv("ANTHROPIC_API_KEY", "ant-fatal-SECRET", 1);
+	base = fc->anthropic ? xstrdup(mk.base) : xasprintf("%s/v1", mk.base);
+	m = open_http(ctx, fc->anthropic ? "anthropic/claude-sonnet-4"
+					 : "openai/gpt-4o", base, &cfg);
+	t0 = now_ms();
+	r = run_call(ctx, m, &req);
+	print_message("  %s: fail=%d fatal=%d attempts=%d error=%s\n", fc->what,
+		      r->fail, r->fatal, r->attempts, r->error ? r->error : "-");
+	assert_true(now_ms() - t0 < 5000);
+	assert_int_equal(r->fatal, fc->fatal);
+	assert_int_equal(r->attempts, fc->attempts);
+	if (fc->fatal) {
+		assert_int_equal(r->fail, MODEL_FAIL_INFRA);
+		assert_non_null(model_ctx_fatal(ctx));
+		assert_non_null(strstr(r->error, fc->anthropic ?
+				       "anthropic/claude-sonnet-4 at " :
+				       "openai/gpt-4o at "));
+		assert_non_null(strstr(r->error, base));
+		assert_null(strstr(r->error, "SECRET"));
+		assert_null(strstr(r->error, "sk-abc"));
+	} else {
+		assert_null(model_ctx_fatal(ctx));
+	}
+	if (fc->error_has) {
+		assert_non_null(r->error);
+		assert_non_null(strstr(r->error, fc->error_has));
+	}
+	if (!fc->error_has && !fc->fatal) {
+		assert_int_equal(r->fail, MODEL_FAIL_NONE);
+		if (strstr(fc->what, "u0000")) {
+			/* nothing after the NUL is lost */
+			assert_string_equal(r->text, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+		}
+		if (fc->anthropic)
+			assert_string_equal(r->text, "x\xef\xbf\xbdy");
+	}
+	model_reply_release(r);
+	model_close(m);
+	model_ctx_free(ctx);
+	unsetenv("OPENAI_API_KEY");
+	unsetenv("ANTHROPIC_API_KEY");
+	free(base);
+	mock_stop(&mk);
+}
+
+static void test_e2e_fatal(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(fatal_cases); i++)
+		run_fatal(&fatal_cases[i]);
+}
+
+/* A 400 after the endpoint succeeded belongs to one conversation: not
+ * fatal. The preflight makes any failure fatal. */
+static void test_e2e_400_later_and_preflight(void **state)
+{
+	struct mock mk;
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = fast_cfg(1);
+	struct model_request req = {short_conv, 2, NULL, 0, NULL, false};
+	struct model *m;
+	struct model_reply *r;
+	struct got g = {0};
+	struct errmsg e = {0};
+	json_t *lr;
+
+	(void)state;
+	NEED_MOCK(&mk, "{\"kind\":\"text\",\"for\":\"preflight\"}\n"
+		       "{\"kind\":\"status\",\"status\":400,\"message\":\"bad "
+		       "tool_call_id\"}\n"
+		       "{\"kind\":\"status\",\"status\":503,\"for\":\"preflight\"}\n"
+		       "{\"kind\":\"status\",\"status\":503,\"for\":\"preflight\"}\n");
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	assert_int_equal(model_preflight_start(m, tools, 3, on_done, &g, &e), ERR_OK);
+	while (!g.n) {
+		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
+		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
+	}
+	assert_int_equal(g.r->fail, MODEL_FAIL_NONE);
+	model_reply_release(g.r);
+	lr = mock_request(&mk, 0);
+	assert_non_null(strstr(json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(lr, "body"),
+			"messages"), 0), "content")), "assay preflight"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(lr,
+		"body"), "max_tokens")), 16);
+	assert_non_null(json_object_get(json_object_get(lr, "body"), "tools"));
+	json_decref(lr);
+	r = run_call(ctx, m, &req);
+	assert_int_equal(r->fail, MODEL_FAIL_INFRA);
+	assert_false(r->fatal);
+	assert_int_equal(r->attempts, 1);
+	model_reply_release(r);
+	/* a preflight that runs out of retries is fatal */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(model_preflight_start(m, NULL, 0, on_done, &g, &e), ERR_OK);
+	while (!g.n) {
+		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
+		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
+	}
+	assert_true(g.r->fatal);
+	assert_int_equal(g.r->attempts, 2);
+	assert_non_null(strstr(g.r->error, "HTTP 503"));
+	model_reply_release(g.r);
+	model_close(m);
+	model_ctx_free(ctx);
+	mock_stop(&mk);
+}
+
+/* Many attempts in a row failing: the endpoint is down, calls pause past
+ * their retries and give up (outage) only at the deadline; an answer
+ * ends the outage. */
+static void test_e2e_outage(void **state)
+{
+	struct mock mk;
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = fast_cfg(6);
+	struct model_msg msg = {.role = MODEL_USER, .text = "x"};
+	struct model_request req = {&msg, 1, NULL, 0, NULL, false};
+	struct model *m;
+	struct model_reply *r;
+	struct buf script;
+	int64_t t0;
+
+	(void)state;
+	buf_init(&script, 0);
+	assert_int_equal(buf_adds(&script, "{\"kind\":\"text\"}\n"), ERR_OK);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf_adds(&script, "{\"kind\":\"status\","
+						   "\"status\":503}\n"), ERR_OK);
+	assert_int_equal(buf_adds(&script, "{\"kind\":\"text\",\"text\":"
+					   "\"back\"}\n"), ERR_OK);
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(buf_adds(&script, "{\"kind\":\"close\"}\n"),
+				 ERR_OK);
+	if (!mock_start(&mk, script.data)) {
+		buf_release(&script);
+		model_ctx_free(ctx);
+		skip();
+	}
+	buf_release(&script);
+	cfg.outage_deadline_ms = 1500;
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	r = run_call(ctx, m, &req);
+	assert_int_equal(r->fail, MODEL_FAIL_NONE);
+	model_reply_release(r);
+	/* 8 failures: more than the 7 attempts a call has, yet it waits
+	 * the outage out (down after 5) and gets the answer */
+	r = run_call(ctx, m, &req);
+	print_message("  outage: fail=%d attempts=%d error=%s\n", r->fail,
+		      r->attempts, r->error ? r->error : "-");
+	assert_int_equal(r->fail, MODEL_FAIL_NONE);
+	assert_string_equal(r->text, "back");
+	assert_int_equal(r->attempts, 9);
+	assert_false(model_down(m));
+	model_reply_release(r);
+	/* now down for good: gives up at the deadline, not before */
+	t0 = now_ms();
+	r = run_call(ctx, m, &req);
+	assert_int_equal(r->fail, MODEL_FAIL_INFRA);
+	assert_true(r->outage);
+	assert_false(r->fatal);
+	assert_true(model_gave_up(m));
+	assert_true(now_ms() - t0 >= 1000);
+	assert_true(now_ms() - t0 < 5000);
+	assert_non_null(strstr(r->error, "outage deadline"));
+	model_reply_release(r);
+	model_close(m);
+	model_ctx_free(ctx);
+	mock_stop(&mk);
+}
+
+/* The bodies buffered by all calls together stay under the shared cap
+ * (plus one body), and every call still finishes. */
+static void test_e2e_memory_cap(void **state)
+{
+	struct mock mk;
+	struct model_ctx *ctx;
+	struct model_config cfg = fast_cfg(-1);
+	struct model_msg msg = {.role = MODEL_USER, .text = "x"};
+	struct model_request req = {&msg, 1, NULL, 0, NULL, false};
+	struct model *m;
+	struct got g[8] = {{0}};
+	struct errmsg e = {0};
+	struct buf script;
+	int64_t t0;
+	bool all;
+
+	(void)state;
+	buf_init(&script, 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf_adds(&script, "{\"kind\":\"huge\",\"bytes\":"
+			"3000000,\"chunked\":true,\"stream\":true}\n"), ERR_OK);
+	if (!mock_start(&mk, script.data)) {
+		buf_release(&script);
+		skip();
+	}
+	buf_release(&script);
+	ctx = new_ctx();
+	model_ctx_set_memory_cap(ctx, (size_t)4 << 20);
+	cfg.outage_deadline_ms = -1;
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	t0 = now_ms();
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(model_call_start(m, &req, on_done, &g[i], &e),
+				 ERR_OK);
+	do {
+		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
+		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
+		all = true;
+		for (int i = 0; i < 8; i++)
+			all = all && g[i].n == 1;
+	} while (!all && now_ms() - t0 < 60000);
+	assert_true(all);
+	print_message("  peak buffered %zu bytes (8 x 3,000,000 at once would "
+		      "be 24,000,000)\n", model_ctx_peak_buffered(ctx));
+	/* 3,000,000-byte bodies read whole: each was buffered once */
+	assert_true(model_ctx_peak_buffered(ctx) >= 3000000);
+	assert_true(model_ctx_peak_buffered(ctx) <= ((size_t)4 << 20) + 3000000);
+	for (int i = 0; i < 8; i++) {
+		/* "[   ]" is JSON but not a reply: read whole, then refused */
+		assert_int_equal(g[i].r->fail, MODEL_FAIL_INFRA);
+		assert_non_null(strstr(g[i].r->error, "malformed"));
+		model_reply_release(g[i].r);
+	}
+	model_close(m);
+	model_ctx_free(ctx);
+	mock_stop(&mk);
 }
 
 int main(void)
@@ -1554,6 +1887,11 @@ int main(void)
 		cmocka_unit_test(test_e2e_faults),
 		cmocka_unit_test(test_e2e_concurrent),
 		cmocka_unit_test(test_e2e_unreachable),
+		cmocka_unit_test(test_e2e_lost_later),
+		cmocka_unit_test(test_e2e_fatal),
+		cmocka_unit_test(test_e2e_400_later_and_preflight),
+		cmocka_unit_test(test_e2e_outage),
+		cmocka_unit_test(test_e2e_memory_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
