@@ -1,8 +1,8 @@
 /*
  * banned.h - functions that must not be used (git's banned.h): each use
- * fails to compile with an error naming the function. Included last in
- * every file of src/ (after the system headers, whose declarations it
- * would otherwise break); tests/integration/layering.sh checks that.
+ * fails to compile with an error naming the function. Included by every
+ * file of src/ after its system headers (whose declarations it would
+ * otherwise break), usually last; tests/integration/layering.sh checks.
  *
  *   strcpy, strcat        no bound: use snprintf, buf_adds, xstrdup
  *   sprintf, vsprintf     no bound: use snprintf, buf_printf, xasprintf

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bug.h"
+#include "util.h"
 #include "xalloc.h"
 #include "base/banned.h"
 
@@ -184,4 +186,56 @@ char *path_join(const char *a, const char *b)
 	while (*b == '/')
 		b++;
 	return xasprintf("%.*s/%s", (int)n, a, b);
+}
+
+char *path_exe_dir(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return xstrdup(self[0] ? self : "/");
+}
+
+/* cand (freed) when it exists, else NULL */
+static char *existing(char *cand)
+{
+	if (cand && path_exists(cand))
+		return cand;
+	free(cand);
+	return NULL;
+}
+
+char *path_data_file(const char *rel)
+{
+	static const char *const beside[] = { "..", "../share/assay", "." };
+	const char *src = getenv("ASSAY_SOURCE_DIR");
+	char *dir, *found = NULL;
+
+	DEBUGASSERT(rel && *rel && rel[0] != '/');
+	if (src && *src)
+		found = existing(path_join(src, rel));
+	dir = found ? NULL : path_exe_dir();
+	for (size_t i = 0; dir && !found && i < ARRAY_SIZE(beside); i++) {
+		char *base = path_join(dir, beside[i]);
+		found = existing(path_join(base, rel));
+		free(base);
+	}
+	free(dir);
+#ifdef ASSAY_DATA_DIR
+	/* ASSAY_DATA_DIR is SOURCE/data */
+	if (!found) {
+		char *base = path_join(ASSAY_DATA_DIR, "..");
+		found = existing(path_join(base, rel));
+		free(base);
+	}
+#endif
+	return found;
 }

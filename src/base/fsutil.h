@@ -25,5 +25,17 @@ bool path_exists(const char *path);
 bool is_dir(const char *path);
 /* Join a and b with one '/', caller frees. */
 char *path_join(const char *a, const char *b);
+/* The directory of the running executable (/proc/self/exe), or NULL.
+ * Caller frees. The one executable-path lookup. */
+char *path_exe_dir(void);
+/* The one data-file lookup: rel is a path relative to the source tree
+ * ("data/prices.yaml", "policies/default.yaml"). The first that exists of
+ *   $ASSAY_SOURCE_DIR/rel
+ *   EXE_DIR/../rel                 (a build directory inside the tree)
+ *   EXE_DIR/../share/assay/rel     (an installed layout)
+ *   EXE_DIR/rel
+ *   SOURCE/rel                     (the tree this binary was built from)
+ * or NULL. Caller frees. */
+char *path_data_file(const char *rel);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "policy/policy.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "vault/atrest.h"
@@ -62,13 +63,13 @@ int cli_policy_resolve(const char *arg, char **path_out)
 
 	*path_out = NULL;
 	if (!arg) {
-		if (!(found = report_default_policy_path()))
+		if (!(found = policy_default_path()))
 			return cli_fail(EXIT_USAGE, "no default policy found "
 					"(looked in $ASSAY_SOURCE_DIR/policies and "
 					"beside the binary); pass --policy FILE");
 	} else if (strchr(arg, '/') || path_exists(arg)) {
 		found = xstrdup(arg);
-	} else if (!(found = report_policy_path(arg))) {
+	} else if (!(found = policy_shipped_path(arg))) {
 		return cli_fail(EXIT_USAGE, "policy '%s' is neither a file nor a "
 				"shipped policy (policies/NAME.yaml)", arg);
 	}

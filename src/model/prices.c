@@ -6,11 +6,10 @@
  *     openai/gpt-4o: {input: 2.5, output: 10, cached_input: 1.25,
  *                     context_window: 128000}
  *
- * Where no table is named, the first of these that exists is used:
- * $ASSAY_PRICES, ASSAY_DATA_DIR/prices.yaml (compile-time, when defined),
- * $ASSAY_SOURCE_DIR/data/prices.yaml, and next to the executable
- * ../share/assay/prices.yaml, data/prices.yaml, ../data/prices.yaml.
- * No table at all is not an error: every model's cost is then unknown.
+ * Where no table is named, $ASSAY_PRICES, else data/prices.yaml as the
+ * one data-file lookup finds it (path_data_file, base/fsutil.h: the
+ * source tree, beside the executable, the installed share/assay). No table
+ * at all is not an error: every model's cost is then unknown.
  */
 #include <limits.h>
 #include <math.h>
@@ -164,51 +163,13 @@ static enum err load_file(const char *path, struct price_table **t_out,
 	return rc;
 }
 
-static char *exe_relative(const char *rel)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return path_join(exe, rel);
-}
-
 static char *default_path(void)
 {
-	static const char *const rel[] = {
-		"../share/assay/prices.yaml", "data/prices.yaml",
-		"../data/prices.yaml",
-	};
 	const char *env = getenv("ASSAY_PRICES");
-	char *p;
 
 	if (env && *env)
 		return xstrdup(env);
-#ifdef ASSAY_DATA_DIR
-	if (path_exists(ASSAY_DATA_DIR "/prices.yaml"))
-		return xstrdup(ASSAY_DATA_DIR "/prices.yaml");
-#endif
-	env = getenv("ASSAY_SOURCE_DIR");
-	if (env && *env) {
-		p = xasprintf("%s/data/prices.yaml", env);
-		if (path_exists(p))
-			return p;
-		free(p);
-	}
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		p = exe_relative(rel[i]);
-		if (p && path_exists(p))
-			return p;
-		free(p);
-	}
-	return NULL;
+	return path_data_file("data/prices.yaml");
 }
 
 enum err price_table_load(const char *path, struct price_table **t_out,

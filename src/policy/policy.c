@@ -6,9 +6,12 @@
 #include "policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy_int.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 #include "base/banned.h"
 
 const char *policy_determination_name(enum policy_determination d)
@@ -189,4 +192,21 @@ enum err policy_check(const struct policy *p, const struct policy_input *in,
 	for (size_t i = 0; i < p->nrules && !rc; i++)
 		rc = check_rule(p, &p->rules[i], in, e);
 	return rc;
+}
+
+char *policy_shipped_path(const char *name)
+{
+	char *rel, *found;
+
+	if (!*name || strchr(name, '/'))
+		return NULL;
+	rel = xasprintf("policies/%s.yaml", name);
+	found = path_data_file(rel);
+	free(rel);
+	return found;
+}
+
+char *policy_default_path(void)
+{
+	return policy_shipped_path("default");
 }

@@ -110,6 +110,13 @@ enum err policy_load(const char *path, struct policy **out,
 		     struct errmsg *e) MUST_CHECK;
 void policy_free(struct policy *p);
 
+/* The shipped policy NAME (policies/NAME.yaml, NAME without '/'), found by
+ * the data-file lookup (path_data_file: the source tree, beside the
+ * binary, share/assay). NULL when none exists. Caller frees. */
+char *policy_shipped_path(const char *name);
+/* policy_shipped_path("default"). */
+char *policy_default_path(void);
+
 /* What the candidate run's attempts came to. */
 struct policy_attempts {
 	bool given;               /* false: no counts (integrity rules are

@@ -160,14 +160,6 @@ enum err report_analyze(const struct report *cand,
 			struct errmsg *e) MUST_CHECK;
 void report_analysis_free(struct report_analysis *a);
 
-/* Where the default policy is: $ASSAY_SOURCE_DIR/policies/default.yaml,
- * else ../policies or ../share/assay/policies beside the running binary.
- * NULL when none exists. Caller frees. */
-char *report_default_policy_path(void);
-/* The shipped policy NAME (policies/NAME.yaml), looked up in the same
- * places. NULL when none exists. Caller frees. */
-char *report_policy_path(const char *name);
-
 /* Determination and statistics, then the table of report_write_term. */
 void report_write_analysis_term(const struct report_analysis *a, FILE *out);
 /* report_json plus "determination" and "statistics" (a may be NULL). */

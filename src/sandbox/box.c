@@ -147,26 +147,9 @@ static int send_go(int ctl, const struct buf *setup, int fd)
 {
 	struct sbx_msg go = { SBX_M_GO, (uint32_t)setup->len };
 	struct iovec iov[2] = { { &go, sizeof(go) }, { setup->data, setup->len } };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(ctl, &mh, MSG_NOSIGNAL) == (ssize_t)(sizeof(go) + setup->len) ?
-	       0 : -1;
+	return sbx_send_fd(ctl, iov, 2, fd, 0) ==
+	       (ssize_t)(sizeof(go) + setup->len) ? 0 : -1;
 }
 
 static enum err release_child(struct sbx_box *b, const struct buf *setup,
@@ -306,12 +289,6 @@ static enum err recv_hello(struct sbx_box *b, int64_t deadline_ms,
 			   struct errmsg *e)
 {
 	struct iovec iov = { rbuf, sizeof(rbuf) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
 	ssize_t n;
 	enum err rc;
 
@@ -319,22 +296,15 @@ static enum err recv_hello(struct sbx_box *b, int64_t deadline_ms,
 	do {
 		if ((rc = wait_fd(b, POLLIN, deadline_ms, e)))
 			return rc;
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		n = recvmsg(b->ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && (errno == EINTR || errno == EAGAIN));
-	if (n <= 0) {
+		n = sbx_recv_fd(b->ctl, &iov, 1, fd, MSG_DONTWAIT);
+	} while (n < 0 && errno == EAGAIN);
+	if (n == 0 || (n < 0 && errno != EPROTO)) {
 		sbx_box_mark_dead(b);
 		return err_set(e, ERR_SANDBOX, "box '%s': init exited", b->name);
 	}
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
-	memcpy(h, rbuf, (size_t)n < sizeof(*h) ? (size_t)n : sizeof(*h));
-	if ((size_t)n < sizeof(*h) || h->len != (size_t)n - sizeof(*h) ||
-	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (c && *fd < 0)) {
+	if (n > 0)
+		memcpy(h, rbuf, (size_t)n < sizeof(*h) ? (size_t)n : sizeof(*h));
+	if (n < 0 || (size_t)n < sizeof(*h) || h->len != (size_t)n - sizeof(*h)) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;

@@ -177,23 +177,18 @@ static enum err load_init(const char *path, struct errmsg *e)
 static enum err find_init(const struct sbx_config *cfg, struct errmsg *e)
 {
 	const char *p = cfg && cfg->init_path ? cfg->init_path : getenv("ASSAY_INIT");
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash, *path;
+	char *dir, *path;
 	enum err rc;
 
 	if (p && *p)
 		return load_init(p, e);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	dir = path_exe_dir();
+	if (!dir)
 		return err_sys(e, ERR_SANDBOX, "cannot find assay-init");
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = 0;
-	path = xasprintf("%s/assay-init", self);
+	path = path_join(dir, "assay-init");
 	rc = load_init(path, e);
 	free(path);
+	free(dir);
 	return rc;
 }
 

@@ -181,6 +181,20 @@ struct sbx_m_setup_err {
 		_exit(127);                                                 \
 	} while (0)
 
+/* The one fd-passing pair (fdpass.c, linked into the harness and into
+ * assay-init): sendmsg of iov[0..niov) carrying fd as SCM_RIGHTS when
+ * fd >= 0; recvmsg with room for one fd, *fd_out the fd received or -1.
+ * Both retry EINTR and return what sendmsg/recvmsg return. A received
+ * message whose control data is anything but exactly one fd, or was
+ * truncated (MSG_TRUNC, MSG_CTRUNC), closes what came and fails with
+ * EPROTO. */
+#include <sys/types.h>
+#include <sys/uio.h>
+ssize_t sbx_send_fd(int sock, const struct iovec *iov, int niov, int fd,
+		    int flags);
+ssize_t sbx_recv_fd(int sock, struct iovec *iov, int niov, int *fd_out,
+		    int flags);
+
 #ifndef SBX_PROTO_ONLY
 
 /* ---- part 2: harness internals ------------------------------------- */

@@ -3,7 +3,8 @@
 # third-party library's headers (all of them, not only the main one) are
 # included only by the part that owns it, parts include only the parts
 # below them (no `../` paths, however `#  include` is spaced), nothing
-# below cli prints or exits, and every file of src/ includes banned.h.
+# below cli prints or exits, and every file of src/ includes banned.h
+# after its system headers.
 # A self-test plants each violation in a copy of src/ and expects it to be
 # caught, so a rule cannot silently stop matching.
 set -u
@@ -85,15 +86,17 @@ chk_stderr() {
 	return 0
 }
 
-# banned.h is included by every .c file of src/, after its other includes
+# banned.h is included by every .c file of src/, after every system
+# header (whose declarations its macros would break)
 chk_banned() {
-	local f last
+	local f b last
 	(cd "$1" && find . -name '*.c' | sort | while read -r f; do
-		last=$(grep -E "$INC[<\"]" "$f" | tail -1)
-		case "$last" in
-		*'"base/banned.h"'*|*'"banned.h"'*) ;;
-		*) echo "$f: does not include base/banned.h last (last: ${last:-none})";;
-		esac
+		b=$(grep -nE "$INC\"(base/)?banned\.h\"" "$f" | head -1 | cut -d: -f1)
+		last=$(grep -nE "$INC<" "$f" | tail -1 | cut -d: -f1)
+		if [ -z "$b" ]; then echo "$f: does not include base/banned.h"
+		elif [ -n "$last" ] && [ "$last" -gt "$b" ]; then
+			echo "$f:$last: a system header after base/banned.h"
+		fi
 	done)
 }
 
@@ -104,7 +107,7 @@ declare -A WHAT=(
 	[parts]="parts include only the parts below them"
 	[print]="nothing below cli prints to stdout or exits"
 	[stderr]="nothing below cli writes to stderr but the logger and BUG()"
-	[banned]="every file of src/ includes banned.h last"
+	[banned]="every file of src/ includes banned.h after its system headers"
 )
 
 for c in $CHECKS; do
@@ -155,6 +158,10 @@ plant print sandbox/box.c '	fwrite(p, 1, n, stdout);'
 plant stderr engine/schedule.c '	fprintf(stderr, "x");'
 plant stderr report/svg.c '	fputs("x", stderr);'
 plant banned model/new_part.c '#include <stdio.h>'
+rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
+echo '#include <stdio.h>' >>"$TMP/src/store/store_sqlite.c"
+chk_banned "$TMP/src" | grep -q store_sqlite.c && ok "self-test: banned catches a system header after banned.h" ||
+	bad "self-test: banned misses a system header after banned.h" ""
 # what is allowed stays allowed
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 sed -i '1i \	_exit(1); snprintf(b, 1, "x"); fprintf(out, "x");' "$TMP/src/report/report_term.c"

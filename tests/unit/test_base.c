@@ -108,6 +108,48 @@ static void test_debugassert(void **state)
 #endif
 }
 
+/* One executable-path lookup, one data-file lookup: $ASSAY_SOURCE_DIR
+ * first, then beside the binary (the test runs from build/, inside the
+ * tree), never a missing file. */
+static void test_data_file(void **state)
+{
+	char dir[] = "/tmp/assay-datafile-XXXXXX", *p, *exe, *want;
+	const char *old = getenv("ASSAY_SOURCE_DIR");
+	char *saved = old ? xstrdup(old) : NULL;
+	struct errmsg e;
+
+	(void)state;
+	exe = path_exe_dir();
+	assert_non_null(exe);
+	assert_true(is_dir(exe));
+	assert_non_null(mkdtemp(dir));
+	p = xasprintf("%s/policies", dir);
+	assert_int_equal(mkdir_p(p, 0700, &e), ERR_OK);
+	free(p);
+	p = xasprintf("%s/policies/only-here.yaml", dir);
+	assert_int_equal(file_write_atomic(p, "x", 1, 0600, &e), ERR_OK);
+	setenv("ASSAY_SOURCE_DIR", dir, 1);
+	want = p;
+	p = path_data_file("policies/only-here.yaml");
+	assert_non_null(p);
+	assert_string_equal(p, want);
+	free(p);
+	assert_null(path_data_file("policies/nowhere.yaml"));
+	/* without the variable: beside the binary (build/../policies) */
+	unsetenv("ASSAY_SOURCE_DIR");
+	assert_null(path_data_file("policies/only-here.yaml"));
+	p = path_data_file("policies/default.yaml");
+	assert_non_null(p);
+	assert_true(path_exists(p));
+	free(p);
+	if (saved)
+		setenv("ASSAY_SOURCE_DIR", saved, 1);
+	free(saved);
+	free(want);
+	free(exe);
+	assert_int_equal(rm_rf(dir, &e), ERR_OK);
+}
+
 static void test_file_read(void **state)
 {
 	char *data;
@@ -340,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_buf_reuse),
 		cmocka_unit_test(test_debugassert),
+		cmocka_unit_test(test_data_file),
 		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_utf8),

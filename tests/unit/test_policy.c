@@ -547,9 +547,24 @@ static void test_integrity(void **state)
 	policy_free(p);
 }
 
+/* The shipped policies are found by name; a name is never a path. */
+static void test_shipped_path(void **state)
+{
+	char *p = policy_default_path();
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(strstr(p, "policies/default.yaml"));
+	free(p);
+	assert_null(policy_shipped_path("../policies/default"));
+	assert_null(policy_shipped_path(""));
+	assert_null(policy_shipped_path("no-such-policy"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_path),
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_default_policy),
 		cmocka_unit_test(test_parse_errors),

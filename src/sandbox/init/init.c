@@ -120,23 +120,9 @@ static void send_hello(int netns)
 {
 	struct sbx_msg m = { .type = SBX_M_HELLO, .len = 0 };
 	struct iovec iov = { &m, sizeof(m) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
 
-	memset(&u, 0, sizeof(u));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &netns, sizeof(int));
-	while (sendmsg(st.ctl, &mh, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			_exit(0);
+	if (sbx_send_fd(st.ctl, &iov, 1, netns, 0) < 0)
+		_exit(0); /* harness gone: the box goes with us */
 }
 
 static void send_ack(int err, uint64_t size)

@@ -109,25 +109,11 @@ static bool setup_ok(size_t n)
 static void wait_go(int *tree)
 {
 	struct iovec iov = { &go, sizeof(go) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
-	ssize_t n;
+	ssize_t n = sbx_recv_fd(ctl, &iov, 1, tree, 0);
 
-	*tree = -1;
-	do
-		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
+	if (n == 0 || (n < 0 && errno != EPROTO))
 		_exit(127); /* the harness is gone: say nothing */
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(tree, CMSG_DATA(c), sizeof(int));
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !setup_ok((size_t)n)) {
+	if (n < 0 || !setup_ok((size_t)n)) {
 		errno = EPROTO;
 		fail(SBX_STEP_GO);
 	}
