@@ -9,6 +9,8 @@
  * The static part includes the hidden check's lint (task_lint_check).
  */
 #include <dirent.h>
+#include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,65 +311,126 @@ out:
 	return rc;
 }
 
-static int add_task(struct suite *s, size_t *cap, const char *from,
-		    struct task *t)
+/* What task check found: the tasks it checks and the operands that did
+ * not load (a path and why). */
+struct check_set {
+	struct suite s;            /* the tasks checked (owned unless sealed) */
+	size_t cap;
+	struct sealed *sealed;     /* a sealed archive's suite, in memory */
+	struct suite *sealed_suite;
+	char **bad_path, **bad_why;
+	size_t nbad;
+};
+
+static void load_failed(struct check_set *cs, const char *path,
+			const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static void load_failed(struct check_set *cs, const char *path,
+			const char *fmt, ...)
 {
-	if (suite_find(s, t->id)) {
-		printf("FAIL  %s: duplicate task id '%s'\n", from, t->id);
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cs->bad_path = xrealloc(cs->bad_path, (cs->nbad + 1) * sizeof(char *));
+	cs->bad_why = xrealloc(cs->bad_why, (cs->nbad + 1) * sizeof(char *));
+	cs->bad_path[cs->nbad] = xstrdup(path);
+	cs->bad_why[cs->nbad++] = xstrdup(msg);
+}
+
+static void add_task(struct check_set *cs, const char *from, struct task *t)
+{
+	if (suite_find(&cs->s, t->id)) {
+		load_failed(cs, from, "duplicate task id '%s'", t->id);
 		task_free(t);
-		return 1;
+		return;
 	}
-	s->tasks = xgrow(s->tasks, cap, s->n_tasks + 1, sizeof(*s->tasks));
-	s->tasks[s->n_tasks++] = t;
-	return 0;
+	cs->s.tasks = xgrow(cs->s.tasks, &cs->cap, cs->s.n_tasks + 1,
+			    sizeof(*cs->s.tasks));
+	cs->s.tasks[cs->s.n_tasks++] = t;
 }
 
 /* One operand: a task directory, or a suite (a directory of tasks, a
  * directory with suite.yaml, a suite.yaml) whose tasks are taken over. */
-static int load_one(const char *path, struct suite *s, size_t *cap)
+static void load_one(struct check_set *cs, const char *path)
 {
 	char *man = path_join(path, "task.yaml");
 	bool is_task = path_exists(man);
 	struct suite *su;
 	struct task *t;
 	struct errmsg e;
-	int bad = 0;
 
 	free(man);
-	if (path_exists(path) && sealed_is_archive(path)) {
-		printf("FAIL  %s: a sealed archive is checked before sealing "
-		       "(assay task check DIR, then assay suite seal)\n", path);
-		return 1;
-	}
 	if (is_task) {
-		if (task_load(path, &t, &e) != ERR_OK) {
-			printf("FAIL  %s: %s\n", path, e.text);
-			return 1;
-		}
-		return add_task(s, cap, path, t);
+		if (task_load(path, &t, &e) != ERR_OK)
+			load_failed(cs, path, "%s", e.text);
+		else
+			add_task(cs, path, t);
+		return;
 	}
 	if (suite_load(path, &su, &e) != ERR_OK) {
-		printf("FAIL  %s: %s\n", path, e.text);
-		return 1;
+		load_failed(cs, path, "%s", e.text);
+		return;
 	}
 	for (size_t i = 0; i < su->n_tasks; i++)
-		bad += add_task(s, cap, path, su->tasks[i]);
+		add_task(cs, path, su->tasks[i]);
 	su->n_tasks = 0;
 	suite_free(su);
-	return bad;
 }
 
-static int load_all(int argc, char **argv, struct suite *s)
+/* A sealed archive is unsealed in memory with the custodians' approvals
+ * and checked alone (its tasks stay owned by the unsealed content). */
+static int load_sealed(struct check_set *cs, const char *path,
+		       const struct sealed_opts *so)
 {
-	size_t cap = 0;
-	int bad = 0;
+	struct errmsg e;
 
-	for (int i = 0; i < argc; i++)
-		bad += load_one(argv[i], s, &cap);
-	return bad;
+	if (sealed_open(path, so, &cs->sealed_suite, &cs->sealed, &e) != ERR_OK) {
+		load_failed(cs, path, "%s", e.text);
+		return 0;
+	}
+	cs->s.tasks = cs->sealed_suite->tasks;
+	cs->s.n_tasks = cs->sealed_suite->n_tasks;
+	return 0;
 }
 
-enum { K_EPOCHS, K_JOBS, K_STATIC, K_STORE };
+static int load_all(const struct cli_args *a, struct check_set *cs,
+		    const struct sealed_opts *so)
+{
+	for (int i = 0; i < a->npos; i++) {
+		const char *p = a->pos[i];
+		if (!(path_exists(p) && sealed_is_archive(p)))
+			continue;
+		if (a->npos != 1)
+			return cli_usage(a, "a sealed archive ('%s') is checked "
+					 "alone", p);
+		return load_sealed(cs, p, so);
+	}
+	for (int i = 0; i < a->npos; i++)
+		load_one(cs, a->pos[i]);
+	return 0;
+}
+
+static void check_set_release(struct check_set *cs)
+{
+	if (cs->sealed)
+		sealed_close(cs->sealed, cs->sealed_suite);
+	else {
+		for (size_t i = 0; i < cs->s.n_tasks; i++)
+			task_free(cs->s.tasks[i]);
+		free(cs->s.tasks);
+	}
+	for (size_t i = 0; i < cs->nbad; i++) {
+		free(cs->bad_path[i]);
+		free(cs->bad_why[i]);
+	}
+	free(cs->bad_path);
+	free(cs->bad_why);
+}
+
+enum { K_EPOCHS, K_JOBS, K_STATIC, K_STORE, K_JSON, K_RKEY, K_APPROVAL };
 
 static const struct cli_opt check_table[] = {
 	[K_EPOCHS] = { "epochs", 'e', CLI_INT, "N", "3", "epochs of each "
@@ -379,39 +442,91 @@ static const struct cli_opt check_table[] = {
 		"checks: no box is started", .flags = 0 },
 	[K_STORE] = { "store", 0, CLI_STR, "PATH", "a temporary journal",
 		"journal the baseline runs here (kept)", .flags = CLI_DOC_DEFAULT },
+	[K_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the verdicts as "
+		"JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
+	[K_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
+		"archive: the key of the unseal request (assay suite request)",
+		.flags = 0 },
+	[K_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
+		"archive: a custodian's approval (assay keys approve)",
+		.flags = 0 },
 };
+
+static void print_text(const struct check_set *cs, const struct verdict *v,
+		       bool only_static, int failed)
+{
+	for (size_t i = 0; i < cs->nbad; i++)
+		printf("FAIL  %s: %s\n", cs->bad_path[i], cs->bad_why[i]);
+	for (size_t i = 0; i < cs->s.n_tasks; i++) {
+		if (v[i].why)
+			printf("FAIL  %s: %s\n", cs->s.tasks[i]->id, v[i].why);
+		else
+			printf("ok    %s%s\n", cs->s.tasks[i]->id, only_static ? "" :
+			       "  (oracle solved every epoch, null none, no leak)");
+	}
+	printf("%zu passed, %zu failed\n", cs->s.n_tasks - (size_t)failed,
+	       (size_t)failed + cs->nbad);
+}
+
+static void print_json(const struct check_set *cs, const struct verdict *v,
+		       bool only_static, int failed)
+{
+	json_t *tasks = json_array(), *errors = json_array(), *j;
+
+	for (size_t i = 0; i < cs->nbad; i++)
+		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
+				      cs->bad_path[i], "error", cs->bad_why[i]));
+	for (size_t i = 0; i < cs->s.n_tasks; i++)
+		json_array_append_new(tasks, json_pack("{s:s, s:b, s:s?}", "id",
+				      cs->s.tasks[i]->id, "ok", !v[i].why,
+				      "why", v[i].why));
+	j = json_pack("{s:s, s:o, s:o, s:I, s:I}", "checks", only_static ?
+		      "static" : "static+dynamic", "tasks", tasks, "errors",
+		      errors, "passed", (json_int_t)(cs->s.n_tasks - (size_t)failed),
+		      "failed", (json_int_t)((size_t)failed + cs->nbad));
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(j);
+}
 
 static int task_check(const struct cli_args *a)
 {
-	struct suite s = { .id = (char *)"task-check" };
+	struct check_set cs = { .s = { .id = (char *)"task-check" } };
+	struct sealed_opts so = { .request_key = cli_str(a, K_RKEY) };
+	const char *const *apps;
 	struct verdict *v;
-	int epochs = (int)cli_int(a, K_EPOCHS), bad, failed = 0, rc = 0;
+	int epochs = (int)cli_int(a, K_EPOCHS), failed = 0, rc = 0;
 	int jobs = cli_given(a, K_JOBS) ? (int)cli_int(a, K_JOBS) : default_jobs();
 	const char *store = cli_str(a, K_STORE);
 	char tmp[] = "/tmp/assay-check-XXXXXX", *path = NULL;
 	bool only_static = cli_flag(a, K_STATIC);
+	size_t n;
 
-	bad = load_all(a->npos, a->pos, &s);
-	v = xcalloc(s.n_tasks + 1, sizeof(*v));
-	for (size_t i = 0; i < s.n_tasks; i++)
-		static_scan(s.tasks[i], &v[i]);
-	if (!only_static && s.n_tasks) {
+	apps = cli_list(a, K_APPROVAL, &n);
+	if (n > SEALED_MAX_APPROVALS)
+		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
+	for (size_t i = 0; i < n; i++)
+		so.approvals[so.n_approvals++] = apps[i];
+	if ((rc = load_all(a, &cs, &so))) {
+		check_set_release(&cs);
+		return rc;
+	}
+	v = xcalloc(cs.s.n_tasks + 1, sizeof(*v));
+	for (size_t i = 0; i < cs.s.n_tasks; i++)
+		static_scan(cs.s.tasks[i], &v[i]);
+	if (!only_static && cs.s.n_tasks) {
 		if (!store && mkdtemp(tmp))
 			path = path_join(tmp, "check.db");
-		rc = check_dynamic(&s, v, epochs, jobs, store ? store : path);
+		rc = check_dynamic(&cs.s, v, epochs, jobs, store ? store : path);
 	}
-	for (size_t i = 0; i < s.n_tasks; i++) {
-		if (v[i].why) {
-			printf("FAIL  %s: %s\n", s.tasks[i]->id, v[i].why);
-			failed++;
-		} else {
-			printf("ok    %s%s\n", s.tasks[i]->id, only_static ? "" :
-			       "  (oracle solved every epoch, null none, no leak)");
-		}
+	for (size_t i = 0; i < cs.s.n_tasks; i++)
+		failed += v[i].why != NULL;
+	if (cli_flag(a, K_JSON))
+		print_json(&cs, v, only_static, failed);
+	else
+		print_text(&cs, v, only_static, failed);
+	for (size_t i = 0; i < cs.s.n_tasks; i++)
 		free(v[i].why);
-	}
-	printf("%zu passed, %d failed\n", s.n_tasks - (size_t)failed,
-	       failed + bad);
 	free(v);
 	if (path) {
 		struct errmsg e;
@@ -419,12 +534,11 @@ static int task_check(const struct cli_args *a)
 			cli_error("%s", e.text);
 		free(path);
 	}
-	for (size_t i = 0; i < s.n_tasks; i++)
-		task_free(s.tasks[i]);
-	free(s.tasks);
+	n = cs.nbad;
+	check_set_release(&cs);
 	if (rc)
 		return rc;
-	return bad || failed ? EXIT_USAGE : EXIT_OK;
+	return n || failed ? EXIT_USAGE : EXIT_OK;
 }
 
 static const char template_yaml[] =
@@ -540,8 +654,10 @@ static const struct cli_cmd task_check_cmd = {
 	CLI_OPTS(check_table),
 	.run = task_check,
 	.notes = "Each operand is a task directory or a suite (a directory of "
-		 "tasks, a directory\nwith suite.yaml, a suite.yaml). Exit 2 "
-		 "when a task fails to load or fails a check.\n",
+		 "tasks, a directory\nwith suite.yaml, a suite.yaml); a sealed "
+		 ".assay archive is checked alone, unsealed\nin memory with "
+		 "--request-key and --approval. Exit 2 when a task fails to load\n"
+		 "or fails a check.\n",
 };
 
 static const struct cli_cmd task_new_cmd = {
