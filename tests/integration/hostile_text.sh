@@ -70,6 +70,8 @@ check "show (episode)" "$ASSAY" show --store "$DB" --episode "$EP"
 check "show (run)" "$ASSAY" show 1 --store "$DB"
 check "report (term)" "$ASSAY" report 1 --store "$DB"
 check "report --format json" "$ASSAY" report 1 --store "$DB" --format json
+check "an error quoting hostile input" "$ASSAY" show --store "$DB" --episode $'\e]52;c;eA==\a\u202e'
+check "a usage error quoting hostile input" "$ASSAY" show $'1\e[2J\x9b' --store "$DB"
 "$ASSAY" report 1 --store "$DB" --format html -o "$TMP/r.html" 2>"$TMP/err"
 inert "$TMP/r.html" >"$TMP/why" && grep -q 'after-nul-tool' "$TMP/r.html" &&
 	ok "html report: nothing raw, the text after the NUL kept" ||
