@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct stats_run *refs[] = { &ref };
-	struct policy_input in = { &cand, refs, 1, 2, 1000 };
+	struct policy_input in = { &cand, refs, 1, 2, 1000, { 0 } };
 	struct policy *p;
 	struct policy_result *r;
 	struct errmsg e;

@@ -21,7 +21,10 @@ K=$TMP/home/keys
 	--threshold 1 --sign "$K/sealer.key" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" suite request "$ARCHIVE" --run cli --reason test -o "$TMP/req" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" keys approve "$TMP/req" --archive "$ARCHIVE" --key "$K/cust.key" \
-	-o "$TMP/a.approval" >/dev/null 2>>"$TMP/err"
+	-o "$TMP/a.approval" >/dev/null 2>>"$TMP/err" &&
+"$ASSAY" suite request "$ARCHIVE" --run cli-check --reason test -o "$TMP/req2" >/dev/null 2>>"$TMP/err" &&
+"$ASSAY" keys approve "$TMP/req2" --archive "$ARCHIVE" --key "$K/cust.key" \
+	-o "$TMP/b.approval" >/dev/null 2>>"$TMP/err"
 if [ $? -ne 0 ]; then bad "fixtures" "$(tail -5 "$TMP/err")"; finish; exit 1; fi
 mkdir -p "$TMP/yaml-dir/tasks"
 cp -r "$SUITE/files-only" "$SUITE/service-flag" "$TMP/yaml-dir/tasks/"
