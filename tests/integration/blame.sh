@@ -54,8 +54,17 @@ attack "$TMP/oom" \
 	'{"kind":"tool_call","name":"bash","arguments":{"cmd":"rm -f /dev/shm/fill"}}' \
 	"$SUBMIT"
 "$ASSAY" show "$RUN" --store "$DB" --episode "$(sqlite3 "$DB" "SELECT min(id) FROM episodes WHERE run_id=$RUN")" --transcript >"$TMP/show" 2>&1
-if [ "$(rows)" = "submitted-wrong|none" ] && grep -q 'Read-only file system' "$TMP/show"; then
-	ok "init's oom_score_adj cannot be raised; an OOM kills the command, not the box"
+# Without CAP_SYS_RESOURCE init keeps oom_score_adj 0 and commands run at
+# 1000: the OOM killer takes the command first, but tmpfs pages outlive it,
+# so under load init itself may be the next victim. Either way the episode
+# is one attempt counted against the model, never a retried infra failure.
+case "$(rows)" in
+"submitted-wrong|none") grep -q 'Read-only file system' "$TMP/show" && blamed=1 || blamed=0 ;;
+"box-failed|agent-caused") blamed=1 ;;
+*) blamed=0 ;;
+esac
+if [ "$blamed" = 1 ]; then
+	ok "init's oom_score_adj cannot be raised; an OOM is the agent's, in one attempt"
 else bad "OOM the box's init" "$(rows) $(grep -E 'output|error' "$TMP/show" | head -5)"; fi
 
 # 3. infrastructure failures are never dropped: one epoch scored, the other
