@@ -356,8 +356,9 @@ static void drop_owed(struct sched *s)
 }
 
 /* After a stop, wait (bounded) for model replies owed to cancelled agents
- * so they can be freed; whatever is still owed after DRAIN_MS is left to
- * process exit. */
+ * so they can be freed; whatever is still owed after DRAIN_MS (a call
+ * backing off for a capped Retry-After, an endpoint that never answers) is
+ * dropped as on a second signal. */
 static void drain(struct sched *s)
 {
 	int64_t until = now_ms() + DRAIN_MS;
@@ -376,6 +377,8 @@ static void drain(struct sched *s)
 		if (rc != ERR_OK && rc != ERR_STORE)
 			break;
 	}
+	if (s->n_live)
+		drop_owed(s);
 	if (s->n_live)
 		log_warn("msg=\"left model calls unfinished at stop\" n=%zu",
 			 s->n_live);
