@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		evs[n].data = tab + 1;
 		n++;
 	}
-	t = transcript_build(&ep, evs, n);
+	t = cli_transcript_build(&ep, evs, n);
 	if (!json_is_object(t))
 		abort();
 	s = json_dumps(t, JSON_COMPACT);
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	f = open_memstream(&out, &len);
 	if (f) {
-		transcript_write_text(t, f);
+		cli_transcript_write_text(t, f);
 		fclose(f);
 		if (memchr(out, 0x1b, len))
 			abort();

@@ -28,7 +28,7 @@ static void round_trip(const struct model_reply *r)
 	json_t *j;
 
 	buf_init(&b, MODEL_MAX_REQUEST);
-	if (provider_openai.build(&m, &req, &b, &e) == ERR_OK) {
+	if (model_provider_openai.build(&m, &req, &b, &e) == ERR_OK) {
 		j = json_loadb(b.data, b.len, 0, NULL);
 		if (!j)
 			abort(); /* the serialiser wrote invalid JSON */
@@ -46,10 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!r)
 		return 0;
-	if (openai_parse_reply(body, size, r, &e) == ERR_OK)
+	if (model_openai_parse_reply(body, size, r, &e) == ERR_OK)
 		round_trip(r);
 	model_reply_release(r);
-	(void)openai_is_overflow(400, body, size);
+	(void)model_openai_is_overflow(400, body, size);
 	model_error_message(body, size, msg, sizeof(msg));
 	return 0;
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	if (structured_action(text, 1, &call)) {
+	if (agent_structured_action(text, 1, &call)) {
 		if (strcmp(call.name, "bash") && strcmp(call.name, "submit"))
 			abort();
 		args = json_loads(call.arguments, 0, NULL);

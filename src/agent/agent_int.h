@@ -46,18 +46,18 @@ extern const size_t agent_n_tools;
 /* Parse the arguments of one call and run it (or finish it at once):
  * returns true when a command was started in the box and the agent must
  * wait; false when an observation was already appended. */
-bool tool_dispatch(struct agent *a, const struct model_tool_call *call);
+bool agent_tool_dispatch(struct agent *a, const struct model_tool_call *call);
 /* Complete a running command: poll the box, append the observation. */
-bool tool_collect(struct agent *a);
+bool agent_tool_collect(struct agent *a);
 
 /* structured.c */
-extern const char structured_system[];
-extern const char structured_nudge[];
+extern const char agent_structured_system[];
+extern const char agent_structured_nudge[];
 /* The action of a structured reply: a bash call or a submit, with JSON
  * arguments and id "step-SEQ" (owned by *call: model_tool_call fields);
  * false (and *call empty) when the reply has neither. */
-bool structured_action(const char *text, unsigned seq,
-		       struct model_tool_call *call);
+bool agent_structured_action(const char *text, unsigned seq,
+			     struct model_tool_call *call);
 #define STRUCTURED_OBSERVATION MODEL_TEXT_OBSERVATION
 
 /* react.c */
@@ -67,12 +67,13 @@ void agent_finish(struct agent *a, enum agent_end end, const char *error);
 void agent_journal(struct agent *a, const char *kind, const char *json);
 
 /* journal.c: JSON events, capped */
-char *journal_model_event(const struct agent *a, const struct model_reply *r);
+char *agent_journal_model_event(const struct agent *a,
+				const struct model_reply *r);
 /* The conversation as it starts: system prompt, task prompt, scaffold. */
-char *journal_prompt_event(const struct agent *a);
+char *agent_journal_prompt_event(const struct agent *a);
 /* One tool call; res (NULL when no command ran) adds how it ended. */
-char *journal_tool_event(const struct model_tool_call *call,
-			 const char *observation, bool is_error,
-			 int64_t wall_us, const struct sbx_exec_result *res);
+char *agent_journal_tool_event(const struct model_tool_call *call,
+			       const char *observation, bool is_error,
+			       int64_t wall_us, const struct sbx_exec_result *res);
 
 #endif

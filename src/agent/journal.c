@@ -50,7 +50,8 @@ static const char *stop_name(enum model_stop s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-char *journal_model_event(const struct agent *a, const struct model_reply *r)
+char *agent_journal_model_event(const struct agent *a,
+				const struct model_reply *r)
 {
 	json_t *o = json_object(), *calls = json_array();
 
@@ -81,7 +82,7 @@ char *journal_model_event(const struct agent *a, const struct model_reply *r)
 	return dump(o);
 }
 
-char *journal_prompt_event(const struct agent *a)
+char *agent_journal_prompt_event(const struct agent *a)
 {
 	json_t *o = json_object(), *tools = json_array();
 
@@ -128,9 +129,9 @@ static json_t *exit_of(const struct sbx_exec_result *r)
 	return x;
 }
 
-char *journal_tool_event(const struct model_tool_call *call,
-			 const char *observation, bool is_error,
-			 int64_t wall_us, const struct sbx_exec_result *res)
+char *agent_journal_tool_event(const struct model_tool_call *call,
+			       const char *observation, bool is_error,
+			       int64_t wall_us, const struct sbx_exec_result *res)
 {
 	json_t *o = json_object();
 

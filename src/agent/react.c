@@ -104,7 +104,7 @@ struct agent *agent_new(const struct agent_config *cfg)
 	if (!a->cfg.limits.cmd_timeout_ms)
 		a->cfg.limits.cmd_timeout_ms = 60000;
 	push_msg(a, MODEL_SYSTEM, cfg->system_prompt ? cfg->system_prompt :
-		 structured(a) ? structured_system : default_system);
+		 structured(a) ? agent_structured_system : default_system);
 	push_msg(a, MODEL_USER, cfg->task_prompt);
 	return a;
 }
@@ -158,7 +158,7 @@ void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
 		m->tool_name = xstrdup(call->name);
 		m->tool_error = is_error;
 	}
-	ev = journal_tool_event(call, text, is_error, wall, a->tool_res);
+	ev = agent_journal_tool_event(call, text, is_error, wall, a->tool_res);
 	agent_journal(a, "tool", ev);
 	free(ev);
 	free(a->tool_input);
@@ -262,7 +262,7 @@ static void advance(struct agent *a)
 			return;
 		}
 		a->cur_call++;
-		if (tool_dispatch(a, &a->calls[a->cur_call - 1]))
+		if (agent_tool_dispatch(a, &a->calls[a->cur_call - 1]))
 			return;
 	}
 }
@@ -300,7 +300,8 @@ static void take_assistant(struct agent *a, struct model_reply *r)
 		/* the reply's own calls are not part of this protocol */
 		model_tool_call_release(&a->step);
 		a->calls = &a->step;
-		a->n_calls = structured_action(m->text, ++a->steps, &a->step);
+		a->n_calls =
+			agent_structured_action(m->text, ++a->steps, &a->step);
 	}
 }
 
@@ -317,7 +318,7 @@ static void on_reply(void *arg, struct model_reply *r)
 	count_usage(a, r);
 	if (r->total_ms > r->latency_ms)
 		a->infra_wait_ms += r->total_ms - r->latency_ms;
-	ev = journal_model_event(a, r);
+	ev = agent_journal_model_event(a, r);
 	agent_journal(a, "model", ev);
 	free(ev);
 	if (r->fatal || r->outage) {
@@ -341,7 +342,7 @@ static void on_reply(void *arg, struct model_reply *r)
 			agent_finish(a, AGENT_END_NO_SUBMIT, NULL);
 			return;
 		}
-		push_msg(a, MODEL_USER, structured(a) ? structured_nudge : nudge);
+		push_msg(a, MODEL_USER, structured(a) ? agent_structured_nudge : nudge);
 	} else {
 		a->nudges = 0;
 	}
@@ -350,7 +351,7 @@ static void on_reply(void *arg, struct model_reply *r)
 
 enum err agent_start(struct agent *a, struct errmsg *e)
 {
-	char *ev = journal_prompt_event(a);
+	char *ev = agent_journal_prompt_event(a);
 
 	(void)e;
 	agent_journal(a, "prompt", ev);
@@ -369,7 +370,7 @@ void agent_on_box_ready(struct agent *a)
 {
 	if (a->state != AGENT_WAIT_TOOL)
 		return;
-	if (!tool_collect(a))
+	if (!agent_tool_collect(a))
 		return;
 	if (a->state == AGENT_DONE)
 		return;

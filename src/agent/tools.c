@@ -88,7 +88,7 @@ static bool start_exec(struct agent *a, const struct model_tool_call *call,
 		agent_push_tool_msg(a, call, e.text, true);
 		return false;
 	case ERR_SANDBOX:           /* the box the agent held failed: see
-				       tool_collect */
+				       agent_tool_collect */
 		agent_finish(a, AGENT_END_BOX_FAILED, e.text);
 		return false;
 	default:
@@ -160,7 +160,7 @@ static void do_submit(struct agent *a, const struct model_tool_call *call,
 	agent_finish(a, AGENT_END_SUBMITTED, NULL);
 }
 
-bool tool_dispatch(struct agent *a, const struct model_tool_call *call)
+bool agent_tool_dispatch(struct agent *a, const struct model_tool_call *call)
 {
 	json_t *args;
 	bool waiting = false;
@@ -229,7 +229,7 @@ done:
 	return buf_detach(&b, len_out);
 }
 
-bool tool_collect(struct agent *a)
+bool agent_tool_collect(struct agent *a)
 {
 	const struct model_tool_call *call = &a->calls[a->cur_call - 1];
 	struct sbx_exec_result r = { 0 };

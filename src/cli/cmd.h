@@ -25,17 +25,17 @@ enum err cli_store_open(const char *path, struct store **st_out,
  * EXIT_USAGE when there is none, else 0 with *path_out to free. */
 int cli_policy_resolve(const char *arg, char **path_out);
 
-extern const struct cli_cmd cmd_run;
-extern const struct cli_cmd cmd_resume;
-extern const struct cli_cmd cmd_runs;
-extern const struct cli_cmd cmd_show;
-extern const struct cli_cmd cmd_report;
-extern const struct cli_cmd cmd_task;
-extern const struct cli_cmd cmd_suite;
-/* `assay suite exposure` (cmd_exposure.c), listed by cmd_suite. */
-extern const struct cli_cmd cmd_suite_exposure;
-extern const struct cli_cmd cmd_keys;
-extern const struct cli_cmd cmd_audit;
-extern const struct cli_cmd cmd_verify;
+extern const struct cli_cmd cli_cmd_run;
+extern const struct cli_cmd cli_cmd_resume;
+extern const struct cli_cmd cli_cmd_runs;
+extern const struct cli_cmd cli_cmd_show;
+extern const struct cli_cmd cli_cmd_report;
+extern const struct cli_cmd cli_cmd_task;
+extern const struct cli_cmd cli_cmd_suite;
+/* `assay suite exposure` (cmd_exposure.c), listed by cli_cmd_suite. */
+extern const struct cli_cmd cli_cmd_suite_exposure;
+extern const struct cli_cmd cli_cmd_keys;
+extern const struct cli_cmd cli_cmd_audit;
+extern const struct cli_cmd cli_cmd_verify;
 
 #endif

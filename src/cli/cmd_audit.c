@@ -262,7 +262,7 @@ static const struct cli_cmd *const audit_subs[] = {
 	&log_cmd, &proof_cmd, &checkpoint_cmd, NULL,
 };
 
-const struct cli_cmd cmd_audit = {
+const struct cli_cmd cli_cmd_audit = {
 	.name = "audit",
 	.summary = "the audit log: entries, proofs, checkpoints",
 	.subs = audit_subs,

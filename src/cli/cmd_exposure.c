@@ -27,7 +27,7 @@ static enum err task_ids(const char *path, char ***ids_out, size_t *n_out,
 	char **ids;
 	enum err rc;
 
-	if (sealed_is_archive(path)) {
+	if (cli_sealed_is_archive(path)) {
 		if ((rc = vault_archive_open(path, &a, e)))
 			return rc;
 		ids = xcalloc(a->ntasks + 1, sizeof(*ids));
@@ -36,13 +36,13 @@ static enum err task_ids(const char *path, char ***ids_out, size_t *n_out,
 		*n_out = a->ntasks;
 		vault_archive_free(a);
 	} else {
-		if ((rc = suite_load(path, &s, e)))
+		if ((rc = task_suite_load(path, &s, e)))
 			return rc;
 		ids = xcalloc(s->n_tasks + 1, sizeof(*ids));
 		for (size_t i = 0; i < s->n_tasks; i++)
 			ids[i] = xstrdup(s->tasks[i]->id);
 		*n_out = s->n_tasks;
-		suite_free(s);
+		task_suite_free(s);
 	}
 	*ids_out = ids;
 	return ERR_OK;
@@ -118,7 +118,7 @@ static int exposure_main(const struct cli_args *a)
 	return rc;
 }
 
-const struct cli_cmd cmd_suite_exposure = {
+const struct cli_cmd cli_cmd_suite_exposure = {
 	.name = "exposure",
 	.summary = "which of a suite's tasks a developer's endpoints have seen",
 	.operands = "SUITE", .min_pos = 1, .max_pos = 1,

@@ -539,7 +539,7 @@ static const struct cli_cmd *const keys_subs[] = {
 	&cosign_cmd, &minisign_cmd, NULL,
 };
 
-const struct cli_cmd cmd_keys = {
+const struct cli_cmd cli_cmd_keys = {
 	.name = "keys",
 	.summary = "signing and custodian keys, unseal approvals, signatures",
 	.subs = keys_subs,

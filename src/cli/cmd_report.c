@@ -362,7 +362,7 @@ static int audit_signed(const struct report_ctx *c,
 		VAULT_AUDIT_S("policy_sha256", pol),
 	};
 
-	return run_audit("report.sign", f, ARRAY_SIZE(f));
+	return cli_run_audit("report.sign", f, ARRAY_SIZE(f));
 }
 
 static int signed_result(struct report_ctx *c, const struct report_args *a)
@@ -427,14 +427,14 @@ static int report_main(const struct cli_args *args)
 			VAULT_AUDIT_S("format", a.format),
 		};
 		rc = render(&c, &a);
-		if (!rc && run_audit("report", f, ARRAY_SIZE(f)))
+		if (!rc && cli_run_audit("report", f, ARRAY_SIZE(f)))
 			rc = EXIT_RUNTIME;
 	}
 	release(&c);
 	return rc;
 }
 
-const struct cli_cmd cmd_report = {
+const struct cli_cmd cli_cmd_report = {
 	.name = "report",
 	.summary = "report a run: the determination under a policy and its "
 		   "evidence",

@@ -186,40 +186,41 @@ static int resume_main(const struct cli_args *a)
 	char *new_cfg = NULL;
 	struct errmsg e;
 
-	run_opts_init(&o);
+	cli_run_opts_init(&o);
 	if ((rc = parse(a, &run_id, &o)) ||
 	    (rc = load_run(store, run_id, &run)))
 		return rc;
-	if (run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
+	if (cli_run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		store_run_release(&run);
-		run_opts_release(&o);
+		cli_run_opts_release(&o);
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
 	/* a sealed suite's request may unseal this run again, no other */
-	served = sealed_served(store, run_id);
+	served = cli_sealed_served(store, run_id);
 	o.sealed.served = served;
 	o.json = cli_flag(a, S_JSON);
 	if (cli_given(a, S_PROGRESS))
-		(void)progress_mode_parse(cli_str(a, S_PROGRESS), &o.progress);
+		(void)cli_progress_mode_parse(cli_str(a, S_PROGRESS),
+					      &o.progress);
 	o.quiet = a->quiet;
 	if (endpoint_overrides(a, &o))
-		new_cfg = run_opts_to_json(&o);
+		new_cfg = cli_run_opts_to_json(&o);
 	if (cli_given(a, S_JOBS))
 		o.jobs = (int)cli_int(a, S_JOBS);
 	/* the run's pre-registered policy, unchanged, evaluated at the end */
-	if ((rc = run_policy_load(&o, &policy)) || (rc = run_ctx_open(&c, &o))) {
+	if ((rc = cli_run_policy_load(&o, &policy)) || (rc = cli_run_ctx_open(&c, &o))) {
 		policy_free(policy);
 		free(new_cfg);
 		store_run_release(&run);
-		run_opts_release(&o);
+		cli_run_opts_release(&o);
 		free(served);
 		return rc;
 	}
 	/* the lease first: nothing of a run another process executes is
 	 * touched, not even its running episodes */
-	if ((rc = run_lease_take(&c, run_id)))
+	if ((rc = cli_run_lease_take(&c, run_id)))
 		goto out;
 	rc = EXIT_RUNTIME;
 	if (strcmp(c.digest, run.suite_digest)) {
@@ -235,10 +236,10 @@ static int resume_main(const struct cli_args *a)
 	}
 	if (!o.quiet)
 		tell(run_id, n, &pairs);
-	rc = run_ctx_execute(&c, &o, run_id, &sum);
+	rc = cli_run_ctx_execute(&c, &o, run_id, &sum);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
-		rc = run_determine(&c, &o, run_id, policy, &scrutiny);
+		rc = cli_run_determine(&c, &o, run_id, policy, &scrutiny);
 		if (rc == EXIT_OK && scrutiny && o.fail_on_scrutiny)
 			rc = EXIT_SCRUTINY;
 	}
@@ -246,13 +247,13 @@ out:
 	free(served);
 	policy_free(policy);
 	free(new_cfg);
-	run_ctx_close(&c);
+	cli_run_ctx_close(&c);
 	store_run_release(&run);
-	run_opts_release(&o);
+	cli_run_opts_release(&o);
 	return rc;
 }
 
-const struct cli_cmd cmd_resume = {
+const struct cli_cmd cli_cmd_resume = {
 	.name = "resume",
 	.summary = "finish a run that is not done (interrupted, incomplete) "
 		   "without rerunning finished episodes",

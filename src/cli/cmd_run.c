@@ -27,7 +27,7 @@ static bool keep_owned(struct run_opts *o, char *v, const char **field)
 	return true;
 }
 
-int run_policy_load(struct run_opts *o, struct policy **p_out)
+int cli_run_policy_load(struct run_opts *o, struct policy **p_out)
 {
 	char *path, *data = NULL, hex[65];
 	size_t len;
@@ -65,8 +65,8 @@ int run_policy_load(struct run_opts *o, struct policy **p_out)
 	return 0;
 }
 
-int run_determine(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
-		  const struct policy *p, bool *scrutiny)
+int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
+		      int64_t run_id, const struct policy *p, bool *scrutiny)
 {
 	struct report *r = NULL;
 	struct report_analysis *a = NULL;
@@ -209,16 +209,16 @@ static int select_from_args(const struct cli_args *a, struct run_select *s)
 
 	v = cli_list(a, R_TASK, &n);
 	for (size_t i = 0; i < n; i++)
-		run_select_add(&s->tasks, &s->n_tasks, v[i]);
+		cli_run_select_add(&s->tasks, &s->n_tasks, v[i]);
 	v = cli_list(a, R_CATEGORY, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (!task_category_valid(v[i]))
 			return cli_usage(a, "unknown category '%s'", v[i]);
-		run_select_add(&s->categories, &s->n_categories, v[i]);
+		cli_run_select_add(&s->categories, &s->n_categories, v[i]);
 	}
 	v = cli_list(a, R_TAG, &n);
 	for (size_t i = 0; i < n; i++)
-		run_select_add(&s->tags, &s->n_tags, v[i]);
+		cli_run_select_add(&s->tags, &s->n_tags, v[i]);
 	v = cli_list(a, R_TIER, &n);
 	for (size_t i = 0; i < n; i++) {
 		int t;
@@ -288,7 +288,8 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 	o->policy = cli_str(a, R_POLICY);
 	o->fail_on_scrutiny = cli_flag(a, R_FAIL);
 	if (cli_given(a, R_PROGRESS))
-		(void)progress_mode_parse(cli_str(a, R_PROGRESS), &o->progress);
+		(void)cli_progress_mode_parse(cli_str(a, R_PROGRESS),
+					      &o->progress);
 	if (sealed_from_args(a, R_RKEY, R_APPROVAL, &o->sealed))
 		return EXIT_USAGE;
 	return select_from_args(a, &o->sel);
@@ -301,7 +302,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 {
 	struct store_run run = { 0 };
 	struct errmsg e;
-	char *cfg = run_opts_to_json(o);
+	char *cfg = cli_run_opts_to_json(o);
 	int rc = 0;
 
 	run.model = (char *)model_name(c->model);
@@ -315,7 +316,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	run.created_ms = wall_ms();
 	if (store_tx_begin(c->store, &e) != ERR_OK ||
 	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = run_lease_take(c, run.id)) ||
+	    (rc = cli_run_lease_take(c, run.id)) ||
 	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
 	    store_tx_commit(c->store, &e) != ERR_OK) {
 		if (!rc)
@@ -333,9 +334,9 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 static int bind_unseal(const struct run_ctx *c, const struct run_opts *o,
 		       int64_t run_id)
 {
-	char *served = sealed_served(o->store, run_id);
+	char *served = cli_sealed_served(o->store, run_id);
 	struct errmsg e;
-	enum err rc = sealed_bind(c->sealed, served, &e);
+	enum err rc = cli_sealed_bind(c->sealed, served, &e);
 
 	free(served);
 	if (rc)
@@ -352,15 +353,15 @@ static int run_main(const struct cli_args *a)
 	int64_t run_id;
 	int rc;
 
-	run_opts_init(&o);
+	cli_run_opts_init(&o);
 	if ((rc = opts_from_args(a, &o)))
 		goto out;
-	run_opts_absolute(&o);
-	if ((rc = run_policy_load(&o, &policy)) ||
-	    (rc = run_ctx_open(&c, &o)))
+	cli_run_opts_absolute(&o);
+	if ((rc = cli_run_policy_load(&o, &policy)) ||
+	    (rc = cli_run_ctx_open(&c, &o)))
 		goto out;
 	if (o.dry_run) {
-		rc = run_ctx_plan(&c, &o);
+		rc = cli_run_ctx_plan(&c, &o);
 		goto close;
 	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
@@ -371,22 +372,22 @@ static int run_main(const struct cli_args *a)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "
 			"'%s'\n", (long long)run_id, c.suite->n_tasks, o.epochs,
 			o.model);
-	rc = run_ctx_execute(&c, &o, run_id, &sum);
+	rc = cli_run_ctx_execute(&c, &o, run_id, &sum);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
-		rc = run_determine(&c, &o, run_id, policy, &scrutiny);
+		rc = cli_run_determine(&c, &o, run_id, policy, &scrutiny);
 		if (rc == EXIT_OK && scrutiny && o.fail_on_scrutiny)
 			rc = EXIT_SCRUTINY;
 	}
 close:
-	run_ctx_close(&c);
+	cli_run_ctx_close(&c);
 out:
 	policy_free(policy);
-	run_opts_release(&o);
+	cli_run_opts_release(&o);
 	return rc;
 }
 
-const struct cli_cmd cmd_run = {
+const struct cli_cmd cli_cmd_run = {
 	.name = "run",
 	.summary = "run a suite (or some of its tasks) against a model",
 	CLI_OPTS(run_table),

@@ -112,7 +112,7 @@ static int runs_main(const struct cli_args *a)
 	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 }
 
-const struct cli_cmd cmd_runs = {
+const struct cli_cmd cli_cmd_runs = {
 	.name = "runs",
 	.summary = "list the runs in the journal",
 	CLI_OPTS(runs_table),
@@ -144,11 +144,11 @@ static void print_events(const struct store_episode *ep,
 			print_event(&evs[i]);
 		return;
 	}
-	t = transcript_build(ep, evs, n);
+	t = cli_transcript_build(ep, evs, n);
 	if (mode == SHOW_JSON)
 		json_dumpf(t, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	else
-		transcript_write_text(t, stdout);
+		cli_transcript_write_text(t, stdout);
 	if (mode == SHOW_JSON)
 		putchar('\n');
 	json_decref(t);
@@ -272,7 +272,7 @@ static int show_main(const struct cli_args *a)
 	return rc;
 }
 
-const struct cli_cmd cmd_show = {
+const struct cli_cmd cli_cmd_show = {
 	.name = "show",
 	.summary = "show a run, an episode or an episode's transcript",
 	.operands = "RUN", .min_pos = 0, .max_pos = 1,

@@ -274,7 +274,7 @@ static int ls_open(const char *path, bool json)
 	struct suite *su;
 	struct errmsg e;
 
-	if (suite_load(path, &su, &e))
+	if (task_suite_load(path, &su, &e))
 		return fail(&e);
 	if (json) {
 		ls_open_json(path, su);
@@ -288,7 +288,7 @@ static int ls_open(const char *path, bool json)
 			       su->tasks[t]->difficulty,
 			       su->tasks[t]->title ? su->tasks[t]->title : "");
 	}
-	suite_free(su);
+	task_suite_free(su);
 	return EXIT_OK;
 }
 
@@ -297,7 +297,7 @@ static int suite_ls(const struct cli_args *args)
 	const char *path = args->pos[0];
 	bool json = cli_named_flag(args, "json");
 
-	if (path_exists(path) && sealed_is_archive(path))
+	if (path_exists(path) && cli_sealed_is_archive(path))
 		return ls_archive(path, json);
 	return ls_open(path, json);
 }
@@ -458,11 +458,11 @@ static const struct cli_cmd unseal_cmd = {
 };
 
 static const struct cli_cmd *const suite_subs[] = {
-	&seal_cmd, &ls_cmd, &request_cmd, &unseal_cmd, &cmd_suite_exposure,
+	&seal_cmd, &ls_cmd, &request_cmd, &unseal_cmd, &cli_cmd_suite_exposure,
 	NULL,
 };
 
-const struct cli_cmd cmd_suite = {
+const struct cli_cmd cli_cmd_suite = {
 	.name = "suite",
 	.summary = "seal, list, request, unseal a suite; its exposure to "
 		   "developers",

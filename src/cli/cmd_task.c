@@ -172,9 +172,11 @@ static int run_baseline(struct run_ctx *c, const char *model, int epochs,
 	ec.epochs = epochs;
 	ec.jobs = jobs;
 	ec.leak_scan = true;
-	progress_view_init(&pv, progress_mode_resolve(PROGRESS_AUTO, false,
-			   false, cli_tty(stderr)), stderr);
-	ec.progress = progress_view_update;
+	cli_progress_view_init(&pv,
+			       cli_progress_mode_resolve(PROGRESS_AUTO, false,
+							 false, cli_tty(stderr)),
+			       stderr);
+	ec.progress = cli_progress_view_update;
 	ec.progress_arg = &pv;
 	if (rc == ERR_OK) {
 		struct store_pairs pairs = { 0 };
@@ -307,7 +309,7 @@ out:
 	report_free(ro);
 	report_free(rn);
 	c.suite = NULL;
-	run_ctx_close(&c);
+	cli_run_ctx_close(&c);
 	return rc;
 }
 
@@ -342,7 +344,7 @@ static void load_failed(struct check_set *cs, const char *path,
 
 static void add_task(struct check_set *cs, const char *from, struct task *t)
 {
-	if (suite_find(&cs->s, t->id)) {
+	if (task_suite_find(&cs->s, t->id)) {
 		load_failed(cs, from, "duplicate task id '%s'", t->id);
 		task_free(t);
 		return;
@@ -370,14 +372,14 @@ static void load_one(struct check_set *cs, const char *path)
 			add_task(cs, path, t);
 		return;
 	}
-	if (suite_load(path, &su, &e) != ERR_OK) {
+	if (task_suite_load(path, &su, &e) != ERR_OK) {
 		load_failed(cs, path, "%s", e.text);
 		return;
 	}
 	for (size_t i = 0; i < su->n_tasks; i++)
 		add_task(cs, path, su->tasks[i]);
 	su->n_tasks = 0;
-	suite_free(su);
+	task_suite_free(su);
 }
 
 /* A sealed archive is unsealed in memory with the custodians' approvals
@@ -387,7 +389,7 @@ static int load_sealed(struct check_set *cs, const char *path,
 {
 	struct errmsg e;
 
-	if (sealed_open(path, so, &cs->sealed_suite, &cs->sealed, &e) != ERR_OK) {
+	if (cli_sealed_open(path, so, &cs->sealed_suite, &cs->sealed, &e) != ERR_OK) {
 		load_failed(cs, path, "%s", e.text);
 		return 0;
 	}
@@ -401,7 +403,7 @@ static int load_all(const struct cli_args *a, struct check_set *cs,
 {
 	for (int i = 0; i < a->npos; i++) {
 		const char *p = a->pos[i];
-		if (!(path_exists(p) && sealed_is_archive(p)))
+		if (!(path_exists(p) && cli_sealed_is_archive(p)))
 			continue;
 		if (a->npos != 1)
 			return cli_usage(a, "a sealed archive ('%s') is checked "
@@ -416,7 +418,7 @@ static int load_all(const struct cli_args *a, struct check_set *cs,
 static void check_set_release(struct check_set *cs)
 {
 	if (cs->sealed)
-		sealed_close(cs->sealed, cs->sealed_suite);
+		cli_sealed_close(cs->sealed, cs->sealed_suite);
 	else {
 		for (size_t i = 0; i < cs->s.n_tasks; i++)
 			task_free(cs->s.tasks[i]);
@@ -496,7 +498,7 @@ static int task_check(const struct cli_args *a)
 	const char *const *apps;
 	struct verdict *v;
 	int epochs = (int)cli_int(a, K_EPOCHS), failed = 0, rc = 0;
-	int jobs = cli_given(a, K_JOBS) ? (int)cli_int(a, K_JOBS) : default_jobs();
+	int jobs = cli_given(a, K_JOBS) ? (int)cli_int(a, K_JOBS) : cli_default_jobs();
 	const char *store = cli_str(a, K_STORE);
 	char tmp[] = "/tmp/assay-check-XXXXXX", *path = NULL;
 	bool only_static = cli_flag(a, K_STATIC);
@@ -671,7 +673,7 @@ static const struct cli_cmd *const task_subs[] = {
 	&task_check_cmd, &task_new_cmd, NULL,
 };
 
-const struct cli_cmd cmd_task = {
+const struct cli_cmd cli_cmd_task = {
 	.name = "task",
 	.summary = "check or scaffold tasks",
 	.subs = task_subs,

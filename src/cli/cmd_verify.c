@@ -494,7 +494,7 @@ static int verify_main(const struct cli_args *a)
 	return rc;
 }
 
-const struct cli_cmd cmd_verify = {
+const struct cli_cmd cli_cmd_verify = {
 	.name = "verify",
 	.summary = "verify a signed result, a sealed archive or the audit log "
 		   "offline",

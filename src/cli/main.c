@@ -20,8 +20,9 @@
 #endif
 
 static const struct cli_cmd *const commands[] = {
-	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
-	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, NULL,
+	&cli_cmd_run, &cli_cmd_resume, &cli_cmd_runs, &cli_cmd_show,
+	&cli_cmd_report, &cli_cmd_task, &cli_cmd_suite, &cli_cmd_keys,
+	&cli_cmd_audit, &cli_cmd_verify, NULL,
 };
 
 static const struct cli_cmd root = {

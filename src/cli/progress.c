@@ -12,7 +12,7 @@
 
 #define ETA_TAU_S 10.0
 
-bool progress_mode_parse(const char *s, enum progress_mode *out)
+bool cli_progress_mode_parse(const char *s, enum progress_mode *out)
 {
 	static const char *const names[] = { "none", "line", "bar" };
 	static const enum progress_mode modes[] = { PROGRESS_NONE,
@@ -26,8 +26,8 @@ bool progress_mode_parse(const char *s, enum progress_mode *out)
 	return false;
 }
 
-enum progress_mode progress_mode_resolve(enum progress_mode m, bool quiet,
-					 bool json, bool tty)
+enum progress_mode cli_progress_mode_resolve(enum progress_mode m, bool quiet,
+					     bool json, bool tty)
 {
 	if (m != PROGRESS_AUTO)
 		return m;
@@ -41,8 +41,8 @@ static int64_t default_clock(void)
 	return now_ms();
 }
 
-void progress_view_init(struct progress_view *v, enum progress_mode resolved,
-			FILE *out)
+void cli_progress_view_init(struct progress_view *v,
+			    enum progress_mode resolved, FILE *out)
 {
 	memset(v, 0, sizeof(*v));
 	v->mode = resolved == PROGRESS_AUTO ? PROGRESS_LINE : resolved;
@@ -57,7 +57,7 @@ void progress_view_init(struct progress_view *v, enum progress_mode resolved,
 	}
 }
 
-double progress_eta_raw(const struct engine_progress *p)
+double cli_progress_eta_raw(const struct engine_progress *p)
 {
 	double done = p->finished + 0.5 * p->running, left;
 
@@ -71,7 +71,7 @@ double progress_eta_raw(const struct engine_progress *p)
 	return left * (p->elapsed_ms / 1000.0) / done;
 }
 
-void progress_eta_fold(struct progress_view *v, double raw, int64_t now_ms)
+void cli_progress_eta_fold(struct progress_view *v, double raw, int64_t now_ms)
 {
 	double dt, pred, a;
 
@@ -101,8 +101,8 @@ static void duration(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
 }
 
-void progress_format(const struct engine_progress *p, double eta_s,
-		     char *buf, size_t n)
+void cli_progress_format(const struct engine_progress *p, double eta_s,
+			 char *buf, size_t n)
 {
 	char el[32], eta[32] = "--", retried[32] = "";
 
@@ -120,7 +120,7 @@ void progress_format(const struct engine_progress *p, double eta_s,
 		 p->cost_usd, el, eta);
 }
 
-void progress_view_update(void *arg, const struct engine_progress *p)
+void cli_progress_view_update(void *arg, const struct engine_progress *p)
 {
 	struct progress_view *v = arg;
 	int64_t now = v->clock();
@@ -138,8 +138,8 @@ void progress_view_update(void *arg, const struct engine_progress *p)
 	}
 	if (p->final && v->mode == PROGRESS_LINE)
 		return;                     /* the summary follows */
-	progress_eta_fold(v, progress_eta_raw(p), now);
-	progress_format(p, v->eta_s, line, sizeof(line));
+	cli_progress_eta_fold(v, cli_progress_eta_raw(p), now);
+	cli_progress_format(p, v->eta_s, line, sizeof(line));
 	v->last_draw_ms = now;
 	if (v->mode == PROGRESS_BAR) {
 		/* a wrapped line could not be redrawn in place */

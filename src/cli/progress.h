@@ -35,25 +35,25 @@ struct progress_view {
 };
 
 /* "none", "line" or "bar" (false otherwise). */
-bool progress_mode_parse(const char *s, enum progress_mode *out);
+bool cli_progress_mode_parse(const char *s, enum progress_mode *out);
 /* AUTO: bar on a terminal, line off one; --quiet and --json: none. */
-enum progress_mode progress_mode_resolve(enum progress_mode m, bool quiet,
-					 bool json, bool tty);
+enum progress_mode cli_progress_mode_resolve(enum progress_mode m, bool quiet,
+					     bool json, bool tty);
 
-void progress_view_init(struct progress_view *v, enum progress_mode resolved,
-			FILE *out);
+void cli_progress_view_init(struct progress_view *v,
+			    enum progress_mode resolved, FILE *out);
 /* The engine callback (arg: a struct progress_view). */
-void progress_view_update(void *arg, const struct engine_progress *p);
+void cli_progress_view_update(void *arg, const struct engine_progress *p);
 
 /* Seconds left from the rate so far, counting a running episode as half
  * done; < 0 when nothing has finished yet. */
-double progress_eta_raw(const struct engine_progress *p);
+double cli_progress_eta_raw(const struct engine_progress *p);
 /* Fold a new raw estimate in at time now_ms: the previous estimate counts
  * down with the clock and moves toward the raw one with a 10 s time
  * constant, so one fast or slow episode does not make it jump. */
-void progress_eta_fold(struct progress_view *v, double raw, int64_t now_ms);
+void cli_progress_eta_fold(struct progress_view *v, double raw, int64_t now_ms);
 /* The progress line, without terminal control. */
-void progress_format(const struct engine_progress *p, double eta_s,
-		     char *buf, size_t n);
+void cli_progress_format(const struct engine_progress *p, double eta_s,
+			 char *buf, size_t n);
 
 #endif

@@ -39,22 +39,22 @@ static void on_signal(int sig)
 		stop_flag = 2;
 }
 
-void run_opts_init(struct run_opts *o)
+void cli_run_opts_init(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->epochs = 1;
-	o->jobs = default_jobs();
+	o->jobs = cli_default_jobs();
 	o->params.temperature = -1;
 	o->params.seed = -1;
 }
 
-int default_jobs(void)
+int cli_default_jobs(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n * 2 : 2;
 }
 
-void run_select_add(char ***v, size_t *n, const char *s)
+void cli_run_select_add(char ***v, size_t *n, const char *s)
 {
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 	(*v)[(*n)++] = xstrdup(s);
@@ -92,7 +92,7 @@ static void strings_from_json(json_t *j, const char *key, char ***v, size_t *n)
 
 	json_array_foreach(a, i, x)
 		if (json_is_string(x))
-			run_select_add(v, n, json_string_value(x));
+			cli_run_select_add(v, n, json_string_value(x));
 }
 
 static void select_from_json(json_t *j, struct run_select *s)
@@ -128,14 +128,14 @@ static void make_absolute(struct run_opts *o, const char **field)
 	*field = abs;
 }
 
-void run_opts_absolute(struct run_opts *o)
+void cli_run_opts_absolute(struct run_opts *o)
 {
 	make_absolute(o, &o->suite);
 	make_absolute(o, &o->key_file);
 	make_absolute(o, &o->policy);
 }
 
-char *run_opts_to_json(const struct run_opts *o)
+char *cli_run_opts_to_json(const struct run_opts *o)
 {
 	json_t *j = json_object();
 	char *s;
@@ -187,7 +187,7 @@ char *run_opts_to_json(const struct run_opts *o)
 	return s;
 }
 
-/* A string restored from JSON, owned by o until run_opts_release. */
+/* A string restored from JSON, owned by o until cli_run_opts_release. */
 static const char *keep(struct run_opts *o, json_t *j, const char *key)
 {
 	json_t *v = json_object_get(j, key);
@@ -200,7 +200,7 @@ static const char *keep(struct run_opts *o, json_t *j, const char *key)
 	return s;
 }
 
-void run_opts_release(struct run_opts *o)
+void cli_run_opts_release(struct run_opts *o)
 {
 	for (size_t i = 0; i < o->n_owned; i++)
 		free(o->owned[i]);
@@ -211,8 +211,8 @@ void run_opts_release(struct run_opts *o)
 	memset(&o->sel, 0, sizeof(o->sel));
 }
 
-enum err run_opts_from_json(struct run_opts *o, const char *text,
-			    struct errmsg *e)
+enum err cli_run_opts_from_json(struct run_opts *o, const char *text,
+				struct errmsg *e)
 {
 	json_error_t jerr;
 	json_t *j = json_loads(text ? text : "", 0, &jerr), *v;
@@ -276,7 +276,7 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 	return ERR_OK;
 }
 
-int run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
+int cli_run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
 {
 	if (c == 'k') {
 		o->request_key = arg;
@@ -290,7 +290,7 @@ int run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
 	return 0;
 }
 
-int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
+int cli_run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 {
 	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	struct errmsg e;
@@ -307,9 +307,9 @@ int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
 			   struct errmsg *e)
 {
-	if (path_exists(o->suite) && sealed_is_archive(o->suite))
-		return sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
-	return suite_load(o->suite, &c->suite, e);
+	if (path_exists(o->suite) && cli_sealed_is_archive(o->suite))
+		return cli_sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
+	return task_suite_load(o->suite, &c->suite, e);
 }
 
 /* A cost limit cannot be enforced without a price: refuse to start. */
@@ -362,7 +362,7 @@ static bool selected(const struct task *t, const struct run_select *s)
 }
 
 /* Move the selected tasks to the front, in suite order, and shorten the
- * suite to them; run_ctx_close restores the count so every task is freed.
+ * suite to them; cli_run_ctx_close restores the count so every task is freed.
  * A --task that matches nothing is an error naming it. */
 static enum err select_tasks(struct run_ctx *c, const struct run_select *s,
 			     struct errmsg *e)
@@ -395,7 +395,7 @@ static enum err select_tasks(struct run_ctx *c, const struct run_select *s,
 	return ERR_OK;
 }
 
-int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
+int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 {
 	struct model_config mc = { 0 };
 	struct sbx_config sc = { 0 };
@@ -435,13 +435,13 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		c->sandbox_up = true;
 	if (rc) {
 		cli_error("%s", e.text);
-		run_ctx_close(c);
+		cli_run_ctx_close(c);
 		return cli_exit_for(rc);
 	}
 	return 0;
 }
 
-void run_ctx_close(struct run_ctx *c)
+void cli_run_ctx_close(struct run_ctx *c)
 {
 	/* Wait for every box to be gone before the process exits, so no box
 	 * outlives the command that started it. */
@@ -453,9 +453,9 @@ void run_ctx_close(struct run_ctx *c)
 	if (c->suite && c->n_loaded)
 		c->suite->n_tasks = c->n_loaded;
 	if (c->sealed)
-		sealed_close(c->sealed, c->suite);
+		cli_sealed_close(c->sealed, c->suite);
 	else
-		suite_free(c->suite);
+		task_suite_free(c->suite);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -517,7 +517,7 @@ static int64_t lease_ttl_ms(void)
 	return STORE_LEASE_TTL_MS;
 }
 
-int run_lease_take(struct run_ctx *c, int64_t run_id)
+int cli_run_lease_take(struct run_ctx *c, int64_t run_id)
 {
 	struct errmsg e;
 
@@ -554,7 +554,7 @@ static int audit_run(const struct run_ctx *c, const char *kind,
 		f[n++] = (struct vault_audit_field)VAULT_AUDIT_I("solved",
 								 sum->solved);
 	}
-	return run_audit(kind, f, n);
+	return cli_run_audit(kind, f, n);
 }
 
 /* The developer behind a model when --developer is not given: the
@@ -572,8 +572,8 @@ static const char *default_developer(const char *model, char *buf, size_t n)
 	return buf;
 }
 
-int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
-		    int64_t run_id, struct engine_summary *sum)
+int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
+			int64_t run_id, struct engine_summary *sum)
 {
 	char buf[128];
 	struct engine_config ec = { 0 };
@@ -597,16 +597,18 @@ int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.epochs = o->epochs;
 	ec.jobs = o->jobs;
 	ec.prompt_level = o->prompt_level;
-	if (o->agent) /* checked by run_opts_parse / run_opts_from_json */
+	if (o->agent) /* checked by run_opts_parse / cli_run_opts_from_json */
 		(void)agent_scaffold_parse(o->agent, &ec.scaffold);
 	ec.developer = o->developer ? o->developer : default_developer(o->model, buf, sizeof(buf));
 	ec.budget_tokens = o->budget_tokens;
 	ec.budget_usd = o->budget_usd;
 	ec.episode_usd = o->episode_usd;
 	ec.episode_working_ms = (int64_t)o->episode_working_s * 1000;
-	progress_view_init(&pv, progress_mode_resolve(o->progress, o->quiet,
-			   o->json, cli_tty(stderr)), stderr);
-	ec.progress = progress_view_update;
+	cli_progress_view_init(&pv,
+			       cli_progress_mode_resolve(o->progress, o->quiet,
+							 o->json, cli_tty(stderr)),
+			       stderr);
+	ec.progress = cli_progress_view_update;
 	ec.progress_arg = &pv;
 	ec.stop = &stop_flag;
 	ec.no_preflight = o->no_preflight;

@@ -16,7 +16,7 @@
 #include "vault/auditlog.h"
 
 /* Which of the suite's tasks run (all when every field is empty); the
- * strings are owned (run_opts_release frees them). */
+ * strings are owned (cli_run_opts_release frees them). */
 struct run_select {
 	char **tasks;              /* ids or globs (fnmatch) */
 	size_t n_tasks;
@@ -67,18 +67,18 @@ struct run_opts {
 	size_t n_owned;
 };
 
-void run_opts_init(struct run_opts *o);
+void cli_run_opts_init(struct run_opts *o);
 /* Add a copy of s to one of the selection's lists. */
-void run_select_add(char ***v, size_t *n, const char *s);
+void cli_run_select_add(char ***v, size_t *n, const char *s);
 /* Make the suite, key file and policy paths absolute (journaled so, a run
  * started in one directory resumes from any). */
-void run_opts_absolute(struct run_opts *o);
+void cli_run_opts_absolute(struct run_opts *o);
 /* Serialise / restore the options stored with a run. Caller frees. */
-char *run_opts_to_json(const struct run_opts *o);
-enum err run_opts_from_json(struct run_opts *o, const char *json,
-			    struct errmsg *e) MUST_CHECK;
-/* Free what run_opts_from_json allocated. */
-void run_opts_release(struct run_opts *o);
+char *cli_run_opts_to_json(const struct run_opts *o);
+enum err cli_run_opts_from_json(struct run_opts *o, const char *json,
+				struct errmsg *e) MUST_CHECK;
+/* Free what cli_run_opts_from_json allocated. */
+void cli_run_opts_release(struct run_opts *o);
 
 struct run_ctx {
 	struct store *store;
@@ -92,38 +92,38 @@ struct run_ctx {
 };
 
 /* Parse --request-key / --approval into o (0, or an exit code). */
-int run_opts_sealed(struct sealed_opts *o, int c, const char *arg);
+int cli_run_opts_sealed(struct sealed_opts *o, int c, const char *arg);
 /* Append one entry to the audit log; prints and returns an exit code on
  * failure, else 0. */
-int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf);
+int cli_run_audit(const char *kind, const struct vault_audit_field *f, size_t nf);
 
 /* Open store, suite (its selected tasks), model and sandbox; on error
  * print and return the exit code, else 0. With o->dry_run only the suite
  * and the model are opened. */
-int run_ctx_open(struct run_ctx *c, const struct run_opts *o);
+int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o);
 /* Print the plan of a run (--dry-run) on stdout; returns the exit code. */
-int run_ctx_plan(const struct run_ctx *c, const struct run_opts *o);
-void run_ctx_close(struct run_ctx *c);
+int cli_run_ctx_plan(const struct run_ctx *c, const struct run_opts *o);
+void cli_run_ctx_close(struct run_ctx *c);
 struct policy;
 /* The pre-registered policy of a run, read before anything runs (NULL
  * when no evaluation was asked for); records its absolute path and digest
  * in o. With o->policy_sha256 already set (resume), a policy file that
  * changed since is refused. Prints and returns the exit code, else 0. */
-int run_policy_load(struct run_opts *o, struct policy **p_out);
+int cli_run_policy_load(struct run_opts *o, struct policy **p_out);
 /* The determination of the finished run under p (no reference runs: `assay
  * report --reference` compares); sets *scrutiny. */
-int run_determine(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
-		  const struct policy *p, bool *scrutiny);
+int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
+		      int64_t run_id, const struct policy *p, bool *scrutiny);
 
 /* Take the run's lease (one writer per run) for the life of c->store;
  * prints why not and returns the exit code, else 0. */
-int run_lease_take(struct run_ctx *c, int64_t run_id);
+int cli_run_lease_take(struct run_ctx *c, int64_t run_id);
 /* Run the engine for run_id (its lease held); sets the run's status
  * (done, incomplete, interrupted or failed), prints the summary; returns
  * the exit code (0 only for a done run). */
-int run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
-		    int64_t run_id, struct engine_summary *sum);
+int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
+			int64_t run_id, struct engine_summary *sum);
 /* Default -j from the machine. */
-int default_jobs(void);
+int cli_default_jobs(void);
 
 #endif

@@ -93,7 +93,7 @@ static void plan_cost(const struct plan_totals *t, const char *model)
 		       t->tokens * t->in / 1e6, t->in);
 }
 
-int run_ctx_plan(const struct run_ctx *c, const struct run_opts *o)
+int cli_run_ctx_plan(const struct run_ctx *c, const struct run_opts *o)
 {
 	struct plan_totals t;
 

@@ -25,7 +25,7 @@ struct sealed {
 	size_t n_tasks;
 };
 
-bool sealed_is_archive(const char *path)
+bool cli_sealed_is_archive(const char *path)
 {
 	size_t n = strlen(path);
 
@@ -122,9 +122,9 @@ static enum err load_tasks(struct sealed *s, const char *path,
 	return ERR_OK;
 }
 
-enum err sealed_open(const char *path, const struct sealed_opts *o,
-		     struct suite **suite_out, struct sealed **s_out,
-		     struct errmsg *e)
+enum err cli_sealed_open(const char *path, const struct sealed_opts *o,
+			 struct suite **suite_out, struct sealed **s_out,
+			 struct errmsg *e)
 {
 	struct sealed *s = xcalloc(1, sizeof(*s));
 	struct suite *suite = xcalloc(1, sizeof(*suite));
@@ -137,7 +137,7 @@ enum err sealed_open(const char *path, const struct sealed_opts *o,
 		rc = load_tasks(s, path, suite, e);
 	}
 	if (rc) {
-		sealed_close(s, suite);
+		cli_sealed_close(s, suite);
 		return rc;
 	}
 	*suite_out = suite;
@@ -145,8 +145,8 @@ enum err sealed_open(const char *path, const struct sealed_opts *o,
 	return ERR_OK;
 }
 
-enum err sealed_bind(const struct sealed *s, const char *served,
-		     struct errmsg *e)
+enum err cli_sealed_bind(const struct sealed *s, const char *served,
+			 struct errmsg *e)
 {
 	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	struct vault_audit *log = NULL;
@@ -159,7 +159,7 @@ enum err sealed_bind(const struct sealed *s, const char *served,
 	return rc;
 }
 
-char *sealed_served(const char *store_path, int64_t run_id)
+char *cli_sealed_served(const char *store_path, int64_t run_id)
 {
 	char *path = store_path ? xstrdup(store_path) : store_default_path();
 	char *real = realpath(path, NULL);
@@ -170,9 +170,9 @@ char *sealed_served(const char *store_path, int64_t run_id)
 	return s;
 }
 
-void sealed_close(struct sealed *s, struct suite *suite)
+void cli_sealed_close(struct sealed *s, struct suite *suite)
 {
-	suite_free(suite);     /* tasks first: they borrow the content */
+	task_suite_free(suite);     /* tasks first: they borrow the content */
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_tasks; i++)

@@ -1,7 +1,7 @@
 /*
  * sealed.h - a sealed suite (.assay) opened for one run: unsealed into
  * memory with k custodian approvals, then loaded as in-memory tasks.
- * Nothing of the content is written to disk; sealed_close() wipes it.
+ * Nothing of the content is written to disk; cli_sealed_close() wipes it.
  */
 #ifndef ASSAY_SEALED_H
 #define ASSAY_SEALED_H
@@ -32,19 +32,19 @@ struct sealed_opts {
 struct sealed;
 
 /* True when path names an archive rather than a directory or suite.yaml. */
-bool sealed_is_archive(const char *path);
+bool cli_sealed_is_archive(const char *path);
 /* Unseal and load; prints nothing. On error *msg_out holds the message. */
-enum err sealed_open(const char *path, const struct sealed_opts *o,
-		     struct suite **suite_out, struct sealed **s_out,
-		     struct errmsg *e) MUST_CHECK;
+enum err cli_sealed_open(const char *path, const struct sealed_opts *o,
+			 struct suite **suite_out, struct sealed **s_out,
+			 struct errmsg *e) MUST_CHECK;
 /* Name the run a new run's unseal served (audit "unseal.run"), once the
  * run exists: the request is then spent for every other run. */
-enum err sealed_bind(const struct sealed *s, const char *served,
-		     struct errmsg *e) MUST_CHECK;
+enum err cli_sealed_bind(const struct sealed *s, const char *served,
+			 struct errmsg *e) MUST_CHECK;
 /* "RUN@STORE" for run_id of the store at path (NULL: the default). Caller
  * frees. */
-char *sealed_served(const char *store_path, int64_t run_id);
+char *cli_sealed_served(const char *store_path, int64_t run_id);
 /* Free the suite's tasks and wipe the content. */
-void sealed_close(struct sealed *s, struct suite *suite);
+void cli_sealed_close(struct sealed *s, struct suite *suite);
 
 #endif

@@ -200,7 +200,7 @@ static json_t *episode_of(const struct store_episode *ep)
 static json_t *score_of(const struct store_episode *ep, json_t *submission)
 {
 	const char *flag = json_string_value(json_object_get(submission, "flag"));
-	char *why = transcript_reason(ep, flag);
+	char *why = cli_transcript_reason(ep, flag);
 	json_t *s = json_object();
 
 	json_object_set_new(s, "score", json_integer(ep->score));
@@ -215,8 +215,8 @@ static json_t *score_of(const struct store_episode *ep, json_t *submission)
 	return s;
 }
 
-json_t *transcript_build(const struct store_episode *ep,
-			 const struct store_event *evs, size_t n)
+json_t *cli_transcript_build(const struct store_episode *ep,
+			     const struct store_event *evs, size_t n)
 {
 	struct building b = { 0 };
 
@@ -293,7 +293,7 @@ static char *criteria(const struct store_episode *ep, const char *submitted)
 	return out;
 }
 
-char *transcript_reason(const struct store_episode *ep, const char *submitted)
+char *cli_transcript_reason(const struct store_episode *ep, const char *submitted)
 {
 	const char *o = ep->outcome ? ep->outcome : ep->status ? ep->status : "?";
 	const char *err = ep->error && *ep->error ? ep->error : NULL;
@@ -499,7 +499,7 @@ static void write_services(FILE *f, const json_t *svcs)
 	}
 }
 
-void transcript_write_text(const json_t *t, FILE *f)
+void cli_transcript_write_text(const json_t *t, FILE *f)
 {
 	const json_t *turns = json_object_get(t, "turns");
 	const json_t *notes = json_object_get(t, "notes");

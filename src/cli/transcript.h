@@ -15,14 +15,15 @@
 /* The structured transcript of episode ep from its events (any order of
  * kinds; unknown kinds and undecodable data are kept as notes). New
  * reference. */
-json_t *transcript_build(const struct store_episode *ep,
-			 const struct store_event *evs, size_t n);
+json_t *cli_transcript_build(const struct store_episode *ep,
+			     const struct store_event *evs, size_t n);
 
-/* Render a transcript_build() result as numbered turns. Every text from
+/* Render a cli_transcript_build() result as numbered turns. Every text from
  * the model, the box or the task is escaped for the terminal. */
-void transcript_write_text(const json_t *t, FILE *out);
+void cli_transcript_write_text(const json_t *t, FILE *out);
 
 /* Why the episode scored what it did, one line (caller frees). */
-char *transcript_reason(const struct store_episode *ep, const char *submitted);
+char *cli_transcript_reason(const struct store_episode *ep,
+			    const char *submitted);
 
 #endif

@@ -151,7 +151,7 @@ static enum err begin_unpack(struct episode *ep, struct sbx_exec_result *pack,
 	spec.agent.name = "check";
 	spec.agent.image = t->agent_image;
 	spec.agent.user = t->agent_user;
-	episode_fill_limits(t, &spec.agent.limits);
+	engine_episode_fill_limits(t, &spec.agent.limits);
 	ep->fresh_failed = true;    /* until the box exists: ours */
 	if ((rc = sbx_episode_new(&spec, &ep->fresh, e)) ||
 	    (rc = sbx_episode_start(ep->fresh, e)))
@@ -177,8 +177,8 @@ static enum err begin_run(struct episode *ep, struct errmsg *e)
 	struct sbx_exec_req req = { 0 };
 	enum err rc;
 
-	if ((rc = episode_copy_tree(ep->check_box, t, t->check_dir, CHECK_DIR,
-				    "root", e)))
+	if ((rc = engine_episode_copy_tree(ep->check_box, t, t->check_dir,
+					   CHECK_DIR, "root", e)))
 		return rc == ERR_LIMIT ? ERR_SANDBOX : rc;
 	req.argv = (const char *const *)t->check_run;
 	req.user = "root";
@@ -189,7 +189,7 @@ static enum err begin_run(struct episode *ep, struct errmsg *e)
 	return begin_exec(ep, ep->check_box, &req, CS_RUN, e);
 }
 
-enum err check_start(struct episode *ep, struct errmsg *e)
+enum err engine_check_start(struct episode *ep, struct errmsg *e)
 {
 	const struct task *t = ep->task;
 	bool fresh = !strcmp(t->check_box, "fresh");
@@ -214,7 +214,7 @@ enum err check_start(struct episode *ep, struct errmsg *e)
 	return begin_builtin(ep, agent_box(ep), SBX_TIDY, HOME_DIR, CS_TIDY_HOME, e);
 }
 
-struct sbx_box *check_step_box(const struct episode *ep)
+struct sbx_box *engine_check_step_box(const struct episode *ep)
 {
 	return ep->step_box;
 }
@@ -274,8 +274,8 @@ static enum err next_step(struct episode *ep, struct sbx_exec_result *r,
 	}
 }
 
-enum err check_poll(struct episode *ep, bool *done, struct sbx_exec_result *res,
-		    struct errmsg *e)
+enum err engine_check_poll(struct episode *ep, bool *done,
+			   struct sbx_exec_result *res, struct errmsg *e)
 {
 	struct sbx_exec_result r = { 0 };
 	bool fin = false;

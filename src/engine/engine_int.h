@@ -63,38 +63,39 @@ struct episode {
 /* check.c */
 /* Kill what the agent left and begin the first step towards the check.
  * ERR_LIMIT: the agent's doing (the check fails); else the harness's. */
-enum err check_start(struct episode *ep, struct errmsg *e) MUST_CHECK;
+enum err engine_check_start(struct episode *ep, struct errmsg *e) MUST_CHECK;
 /* The box whose fd the current step waits on. */
-struct sbx_box *check_step_box(const struct episode *ep);
+struct sbx_box *engine_check_step_box(const struct episode *ep);
 /* Poll the current step (after its fd was ready or its deadline passed);
  * begins the next one when it finished. *done with the check's own
- * result in *res (owned by the caller). Errors as for check_start. */
-enum err check_poll(struct episode *ep, bool *done, struct sbx_exec_result *res,
-		    struct errmsg *e) MUST_CHECK;
+ * result in *res (owned by the caller). Errors as for engine_check_start. */
+enum err engine_check_poll(struct episode *ep, bool *done,
+			   struct sbx_exec_result *res,
+			   struct errmsg *e) MUST_CHECK;
 
 /* episode.c */
-void episode_fill_limits(const struct task *t, struct sbx_limits *l);
+void engine_episode_fill_limits(const struct task *t, struct sbx_limits *l);
 /* Copy a task directory (host tree or the sealed task's files) into b. */
-enum err episode_copy_tree(struct sbx_box *b, const struct task *t,
-			   const char *src, const char *dest, const char *owner,
-			   struct errmsg *e) MUST_CHECK;
+enum err engine_episode_copy_tree(struct sbx_box *b, const struct task *t,
+				  const char *src, const char *dest, const char *owner,
+				  struct errmsg *e) MUST_CHECK;
 /* Create the store row and the sandbox, plant the flag, start the agent.
  * A setup failure is recorded (infra) and *ep is already finished. */
-enum err episode_begin(struct episode *ep, struct errmsg *e) MUST_CHECK;
+enum err engine_episode_begin(struct episode *ep, struct errmsg *e) MUST_CHECK;
 /* fd to poll and its deadline (ms, -1 none) for the current phase, or -1. */
-int episode_fd(const struct episode *ep, int *timeout_ms);
+int engine_episode_fd(const struct episode *ep, int *timeout_ms);
 /* Milliseconds until the episode needs a step without any fd event (a
  * readiness probe or an exec deadline); -1 when it only waits on fds. */
-int episode_wait_ms(const struct episode *ep);
+int engine_episode_wait_ms(const struct episode *ep);
 /* Progress after the fd was readable or its deadline passed. */
-void episode_on_ready(struct episode *ep);
+void engine_episode_on_ready(struct episode *ep);
 /* Move on from a finished agent to the check or the end; returns true
  * once the episode is recorded. */
-bool episode_step(struct episode *ep);
-void episode_cancel(struct episode *ep);
+bool engine_episode_step(struct episode *ep);
+void engine_episode_cancel(struct episode *ep);
 /* Free the sandbox and the agent (only when no model reply is pending). */
-bool episode_release(struct episode *ep);
-void episode_journal(void *arg, const char *kind, const char *json);
+bool engine_episode_release(struct episode *ep);
+void engine_episode_journal(void *arg, const char *kind, const char *json);
 
 
 #endif

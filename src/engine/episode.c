@@ -17,7 +17,7 @@
 
 #define NOTE_MAX (16 * 1024)
 
-void episode_journal(void *arg, const char *kind, const char *json)
+void engine_episode_journal(void *arg, const char *kind, const char *json)
 {
 	struct episode *ep = arg;
 	struct errmsg e;
@@ -38,7 +38,7 @@ static void journal_doc(struct episode *ep, const char *kind,
 	struct errmsg e;
 
 	if (jsonw_finish(w, &e) == ERR_OK) {
-		episode_journal(ep, kind, b->data);
+		engine_episode_journal(ep, kind, b->data);
 		return;
 	}
 	buf_reset(b);
@@ -49,7 +49,7 @@ static void journal_doc(struct episode *ep, const char *kind,
 	jsonw_kstr(w, "error", e.text);
 	jsonw_obj_end(w);
 	if (jsonw_finish(w, &e) == ERR_OK)
-		episode_journal(ep, "note", b->data);
+		engine_episode_journal(ep, "note", b->data);
 }
 
 static void note(struct episode *ep, const char *fmt, ...)
@@ -84,7 +84,7 @@ static void note(struct episode *ep, const char *fmt, ...)
 
 /* --- sandbox set-up -------------------------------------------------- */
 
-void episode_fill_limits(const struct task *t, struct sbx_limits *l)
+void engine_episode_fill_limits(const struct task *t, struct sbx_limits *l)
 {
 	l->memory_mb = t->limits.memory_mb;
 	l->pids = t->limits.pids;
@@ -122,7 +122,7 @@ static void fill_service(const struct episode *ep, const struct task_service *s,
 	b->ready_argv = (const char *const *)s->ready_cmd;
 	b->ready_timeout_ms = s->ready_timeout_s * 1000;
 	b->packet_sockets = s->packet_sockets;
-	episode_fill_limits(ep->task, &b->limits);
+	engine_episode_fill_limits(ep->task, &b->limits);
 }
 
 static enum err create_boxes(struct episode *ep, struct errmsg *e)
@@ -141,7 +141,7 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	spec.agent.image = t->agent_image;
 	spec.agent.user = t->agent_user;
 	spec.agent.packet_sockets = t->agent_packet_sockets;
-	episode_fill_limits(t, &spec.agent.limits);
+	engine_episode_fill_limits(t, &spec.agent.limits);
 	for (size_t i = 0; i < t->n_services; i++) {
 		envs[i] = service_env(ep, &t->services[i]);
 		fill_service(ep, &t->services[i], &svc[i], envs[i]);
@@ -179,9 +179,9 @@ static enum err plant_flag(struct episode *ep, struct errmsg *e)
 /* Copy a directory of the task into a box: from the host for a task
  * directory, file by file from memory for a sealed task (whose content
  * never touches the host's disks). */
-enum err episode_copy_tree(struct sbx_box *b, const struct task *t,
-			  const char *src, const char *dest, const char *owner,
-			  struct errmsg *e)
+enum err engine_episode_copy_tree(struct sbx_box *b, const struct task *t,
+				 const char *src, const char *dest, const char *owner,
+				 struct errmsg *e)
 {
 	size_t n = strlen(src);
 
@@ -209,17 +209,17 @@ static enum err copy_files(struct episode *ep, struct errmsg *e)
 	enum err rc;
 
 	if (t->files_dir &&
-	    (rc = episode_copy_tree(agent, t, t->files_dir, "/home/agent", "agent", e)))
+	    (rc = engine_episode_copy_tree(agent, t, t->files_dir, "/home/agent", "agent", e)))
 		return rc;
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct task_service *s = &t->services[i];
 		if (s->files_dir &&
-		    (rc = episode_copy_tree(sbx_episode_box(ep->sbx, s->name), t,
+		    (rc = engine_episode_copy_tree(sbx_episode_box(ep->sbx, s->name), t,
 				    s->files_dir, "/srv", "root", e)))
 			return rc;
 	}
 	if (model_needs_solution(ep->cfg->model) &&
-	    (rc = episode_copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
+	    (rc = engine_episode_copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
 		return rc;
 	return ERR_OK;
 }
@@ -522,14 +522,14 @@ static void start_agent(struct episode *ep)
 	ac.limits.working_ms = ep->cfg->episode_working_ms;
 	ac.limits.wall_ms = (int64_t)t->limits.wall_s * 1000;
 	ac.limits.cmd_timeout_ms = t->limits.cmd_timeout_s * 1000;
-	ac.journal = episode_journal;
+	ac.journal = engine_episode_journal;
 	ac.journal_arg = ep;
 	ep->agent = agent_new(&ac);
 	if (agent_start(ep->agent, &e) != ERR_OK)
 		note(ep, "agent did not start: %s", e.text);
 }
 
-enum err episode_begin(struct episode *ep, struct errmsg *e)
+enum err engine_episode_begin(struct episode *ep, struct errmsg *e)
 {
 	struct errmsg se;
 	enum err rc;
@@ -551,7 +551,7 @@ enum err episode_begin(struct episode *ep, struct errmsg *e)
 			record_setup_failure(ep, se.text);
 		return ERR_OK;
 	}
-	ep->phase = EP_STARTING;   /* episode_step probes the services */
+	ep->phase = EP_STARTING;   /* engine_episode_step probes the services */
 	return ERR_OK;
 }
 
@@ -572,16 +572,16 @@ static void step_starting(struct episode *ep)
 	start_agent(ep);
 }
 
-int episode_wait_ms(const struct episode *ep)
+int engine_episode_wait_ms(const struct episode *ep)
 {
 	int t;
 
 	if (ep->phase == EP_STARTING)
 		return sbx_episode_start_next_ms(ep->sbx);
-	return episode_fd(ep, &t) >= 0 ? t : -1;
+	return engine_episode_fd(ep, &t) >= 0 ? t : -1;
 }
 
-int episode_fd(const struct episode *ep, int *timeout_ms)
+int engine_episode_fd(const struct episode *ep, int *timeout_ms)
 {
 	struct sbx_box *b = NULL;
 
@@ -589,7 +589,7 @@ int episode_fd(const struct episode *ep, int *timeout_ms)
 	if (ep->phase == EP_AGENT && agent_state(ep->agent) == AGENT_WAIT_TOOL)
 		b = sbx_episode_box(ep->sbx, NULL);
 	else if (ep->phase == EP_CHECK)
-		b = check_step_box(ep);
+		b = engine_check_step_box(ep);
 	if (!b)
 		return -1;
 	*timeout_ms = sbx_exec_timeout_ms(b);
@@ -667,7 +667,7 @@ static void start_check_or_score(struct episode *ep)
 		finish_scored(ep);
 		return;
 	}
-	if (check_start(ep, &e) == ERR_OK) {
+	if (engine_check_start(ep, &e) == ERR_OK) {
 		ep->phase = EP_CHECK;
 		return;
 	}
@@ -688,7 +688,7 @@ static void check_done(struct episode *ep, struct sbx_exec_result *r)
 	finish_scored(ep);
 }
 
-void episode_on_ready(struct episode *ep)
+void engine_episode_on_ready(struct episode *ep)
 {
 	struct sbx_exec_result r = { 0 };
 	struct errmsg e;
@@ -700,7 +700,7 @@ void episode_on_ready(struct episode *ep)
 	}
 	if (ep->phase != EP_CHECK)
 		return;
-	if (check_poll(ep, &done, &r, &e) != ERR_OK) {
+	if (engine_check_poll(ep, &done, &r, &e) != ERR_OK) {
 		check_failed(ep, e.text);
 		return;
 	}
@@ -713,7 +713,7 @@ void episode_on_ready(struct episode *ep)
 	sbx_exec_result_release(&r);
 }
 
-bool episode_step(struct episode *ep)
+bool engine_episode_step(struct episode *ep)
 {
 	if (ep->phase == EP_STARTING)
 		step_starting(ep);
@@ -725,7 +725,7 @@ bool episode_step(struct episode *ep)
 	return ep->phase == EP_FINISHED;
 }
 
-void episode_cancel(struct episode *ep)
+void engine_episode_cancel(struct episode *ep)
 {
 	ep->stopped = true;
 	if (ep->phase == EP_STARTING)
@@ -738,7 +738,7 @@ void episode_cancel(struct episode *ep)
 		       "interrupted during the hidden check", NULL);
 }
 
-bool episode_release(struct episode *ep)
+bool engine_episode_release(struct episode *ep)
 {
 	if (ep->agent && agent_model_pending(ep->agent))
 		return false;

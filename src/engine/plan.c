@@ -33,8 +33,8 @@ static void count(const struct store_episode *eps, size_t n, const char *task,
 	}
 }
 
-enum err plan_build(const struct engine_config *cfg, struct plan *p,
-		    struct errmsg *e)
+enum err engine_plan_build(const struct engine_config *cfg, struct plan *p,
+			   struct errmsg *e)
 {
 	struct store_episode *eps = NULL;
 	size_t n = 0, cap = 0;
@@ -69,7 +69,7 @@ enum err plan_build(const struct engine_config *cfg, struct plan *p,
 	return ERR_OK;
 }
 
-void plan_release(struct plan *p)
+void engine_plan_release(struct plan *p)
 {
 	free(p->items);
 	memset(p, 0, sizeof(*p));
@@ -93,7 +93,7 @@ enum err engine_snapshot_tasks(struct store *st, int64_t run_id,
 		const struct task *t = s->tasks[i];
 		char digest[65];
 		struct store_task row = { 0 };
-		enum err rc = plan_task_digest(t, digest, e);
+		enum err rc = engine_plan_task_digest(t, digest, e);
 		if (rc)
 			return rc;
 		row.task_id = t->id;
@@ -199,7 +199,8 @@ static enum err feed_mem(struct buf *b, const struct task *t, struct errmsg *e)
 	return rc;
 }
 
-enum err plan_task_digest(const struct task *t, char out[65], struct errmsg *e)
+enum err engine_plan_task_digest(const struct task *t, char out[65],
+				 struct errmsg *e)
 {
 	struct buf b;
 	enum err rc;
@@ -221,7 +222,7 @@ enum err engine_suite_digest(const struct suite *s, char out[65],
 	buf_init(&b, 1 << 24);
 	for (size_t i = 0; i < s->n_tasks && rc == ERR_OK; i++) {
 		char d[65];
-		rc = plan_task_digest(s->tasks[i], d, e);
+		rc = engine_plan_task_digest(s->tasks[i], d, e);
 		if (rc == ERR_OK && (buf_adds(&b, s->tasks[i]->id) ||
 				     buf_addch(&b, ' ') || buf_adds(&b, d) ||
 				     buf_addch(&b, '\n')))

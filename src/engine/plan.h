@@ -20,10 +20,10 @@ struct plan {
 	int gave_up;          /* pairs that hit the retry cap in this invocation */
 };
 
-enum err plan_build(const struct engine_config *cfg, struct plan *p,
-		    struct errmsg *e) MUST_CHECK;
-void plan_release(struct plan *p);
-enum err plan_task_digest(const struct task *t, char out[65],
-			  struct errmsg *e) MUST_CHECK;
+enum err engine_plan_build(const struct engine_config *cfg, struct plan *p,
+			   struct errmsg *e) MUST_CHECK;
+void engine_plan_release(struct plan *p);
+enum err engine_plan_task_digest(const struct task *t, char out[65],
+				 struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -156,9 +156,9 @@ static enum err launch(struct sched *s, struct errmsg *e)
 	ep->epoch = it->epoch;
 	ep->attempt = it->attempt;
 	ep->failures = it->failures;
-	rc = episode_begin(ep, e);
+	rc = engine_episode_begin(ep, e);
 	if (rc) {
-		episode_release(ep);
+		engine_episode_release(ep);
 		free(ep);
 		return rc;
 	}
@@ -242,7 +242,7 @@ static int gather(struct sched *s, struct pollfd *fds, struct episode **who)
 	int n = 0;
 
 	for (size_t i = 0; i < s->n_live; i++) {
-		int t, fd = episode_fd(s->live[i], &t);
+		int t, fd = engine_episode_fd(s->live[i], &t);
 		if (fd < 0)
 			continue;
 		fds[n].fd = fd;
@@ -265,7 +265,7 @@ static int wait_ms(const struct sched *s)
 		best = (int)(GROUP_MS - age);
 
 	for (size_t i = 0; i < s->n_live; i++) {
-		int t = episode_wait_ms(s->live[i]);
+		int t = engine_episode_wait_ms(s->live[i]);
 		if (t >= 0 && t < best)
 			best = t;
 	}
@@ -279,18 +279,18 @@ static void sweep(struct sched *s, struct pollfd *fds, struct episode **who,
 	for (int i = 0; i < nfds; i++) {
 		int t;
 		if (fds[i].revents ||
-		    (episode_fd(who[i], &t) >= 0 && t == 0))
-			episode_on_ready(who[i]);
+		    (engine_episode_fd(who[i], &t) >= 0 && t == 0))
+			engine_episode_on_ready(who[i]);
 	}
 	for (size_t i = 0; i < s->n_live;) {
 		struct episode *ep = s->live[i];
 		if (hard_stop(s) && ep->phase != EP_FINISHED && !ep->stopped)
-			episode_cancel(ep);
-		if (episode_step(ep) && !ep->counted) {
+			engine_episode_cancel(ep);
+		if (engine_episode_step(ep) && !ep->counted) {
 			ep->counted = true;
 			tally(s, ep);
 		}
-		if (ep->phase == EP_FINISHED && episode_release(ep)) {
+		if (ep->phase == EP_FINISHED && engine_episode_release(ep)) {
 			free(ep);
 			s->live[i] = s->live[--s->n_live];
 			continue;
@@ -346,7 +346,7 @@ static void drop_owed(struct sched *s)
 		struct episode *ep = s->live[i];
 		if (ep->agent)
 			agent_forget_model_call(ep->agent);
-		if (ep->phase == EP_FINISHED && episode_release(ep)) {
+		if (ep->phase == EP_FINISHED && engine_episode_release(ep)) {
 			free(ep);
 			s->live[i] = s->live[--s->n_live];
 			continue;
@@ -435,19 +435,19 @@ enum err engine_run(const struct engine_config *cfg,
 	s.digests = xcalloc(cfg->suite->n_tasks + 1, sizeof(*s.digests));
 	/* digesting a large suite takes a while: keep the run's lease */
 	for (size_t i = 0; i < cfg->suite->n_tasks; i++)
-		if ((rc = plan_task_digest(cfg->suite->tasks[i], s.digests[i], e)) ||
+		if ((rc = engine_plan_task_digest(cfg->suite->tasks[i], s.digests[i], e)) ||
 		    (rc = store_lease_heartbeat(cfg->store, e))) {
 			free(s.digests);
 			return rc;
 		}
-	rc = plan_build(cfg, &s.plan, e);
+	rc = engine_plan_build(cfg, &s.plan, e);
 	if (rc) {
 		free(s.digests);
 		return rc;
 	}
 	summary->planned = s.planned = (int)s.plan.n;
 	if (s.plan.n && (rc = preflight(cfg, e))) {
-		plan_release(&s.plan);
+		engine_plan_release(&s.plan);
 		free(s.digests);
 		return rc;
 	}
@@ -474,7 +474,7 @@ enum err engine_run(const struct engine_config *cfg,
 	}
 	summary->stopped = stopping(&s) || s.next < s.plan.n;
 	summary->outage = s.outage;
-	plan_release(&s.plan);
+	engine_plan_release(&s.plan);
 	free(s.live);
 	free(s.digests);
 	if (s.failed) {

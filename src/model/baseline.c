@@ -63,7 +63,7 @@ static char *shell_quote(const char *s)
 	return buf_take(&b, NULL);
 }
 
-char *oracle_command(const char *solution_path)
+char *model_oracle_command(const char *solution_path)
 {
 	char *q = shell_quote(solution_path);
 	char *cmd = xasprintf(
@@ -128,8 +128,8 @@ static bool decode(bool b64, const char *s, const char *end, struct buf *out)
 	return true;
 }
 
-enum err oracle_recover_stdout(const char *obs, char **out, size_t *len_out,
-			       struct errmsg *e)
+enum err model_oracle_recover_stdout(const char *obs, char **out,
+				     size_t *len_out, struct errmsg *e)
 {
 	const char *p = obs ? strstr(obs, MARK_BEGIN) : NULL;
 	const char *data, *end;
@@ -191,7 +191,7 @@ static json_t *jstrn(const char *s, size_t n)
 	return j;
 }
 
-char *oracle_submit_args(const char *out, size_t len)
+char *model_oracle_submit_args(const char *out, size_t len)
 {
 	json_t *answers = json_array();
 	const char *flag = "";
@@ -347,14 +347,14 @@ static enum err oracle_submit(struct model *m, const struct model_request *req,
 	char *out = NULL;
 	size_t len = 0;
 
-	if (oracle_recover_stdout(obs, &out, &len, &pe)) {
+	if (model_oracle_recover_stdout(obs, &out, &len, &pe)) {
 		r->fail = MODEL_FAIL_MODEL;
 		r->stop = MODEL_STOP_ERROR;
 		r->error = xasprintf("%s: cannot read solve.sh's output: %s",
 				     m->name, pe.text);
 		return ERR_OK;
 	}
-	submit_reply(r, req, oracle_submit_args(out, len));
+	submit_reply(r, req, model_oracle_submit_args(out, len));
 	free(out);
 	return ERR_OK;
 }
@@ -370,7 +370,7 @@ static enum err oracle_local(struct model *m, const struct model_request *req,
 			return err_set(e, ERR_INVAL,
 				       "baseline/oracle needs the task's "
 				       "solution path");
-		cmd = oracle_command(req->solution_path);
+		cmd = model_oracle_command(req->solution_path);
 		bash_reply(r, req, cmd);
 		free(cmd);
 		return ERR_OK;
@@ -396,13 +396,13 @@ static enum err null_local(struct model *m, const struct model_request *req,
 	return ERR_OK;
 }
 
-const struct provider_ops provider_baseline_oracle = {
+const struct provider_ops model_provider_baseline_oracle = {
 	.name = "baseline",
 	.open = baseline_open,
 	.local = oracle_local,
 };
 
-const struct provider_ops provider_baseline_null = {
+const struct provider_ops model_provider_baseline_null = {
 	.name = "baseline",
 	.open = baseline_open,
 	.local = null_local,

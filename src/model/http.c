@@ -7,7 +7,7 @@
  * engine's fds. Timeouts:
  *   connect     CURLOPT_CONNECTTIMEOUT_MS
  *   first byte  our own deadline per transfer (curl has none): checked in
- *               http_run() and folded into http_wait()'s timeout, so it
+ *               model_http_run() and folded into model_http_wait()'s timeout, so it
  *               is exact to the millisecond
  *   stall       CURLOPT_LOW_SPEED_* (< 1 byte/s for the first-byte time,
  *               catches a body that stops half-way)
@@ -65,7 +65,7 @@ struct http {
 
 static bool global_ready;
 
-enum err http_new(struct http **h_out, struct errmsg *e)
+enum err model_http_new(struct http **h_out, struct errmsg *e)
 {
 	struct http *h;
 
@@ -112,18 +112,18 @@ static void xfer_free(struct http *h, struct http_xfer *x)
 	free(x);
 }
 
-void http_cancel(struct http *h, struct http_xfer *x)
+void model_http_cancel(struct http *h, struct http_xfer *x)
 {
 	xfer_unlink(h, x);
 	xfer_free(h, x);
 }
 
-void http_free(struct http *h)
+void model_http_free(struct http *h)
 {
 	if (!h)
 		return;
 	while (h->xfers)
-		http_cancel(h, h->xfers);
+		model_http_cancel(h, h->xfers);
 	curl_multi_cleanup(h->multi);
 	free(h);
 }
@@ -152,7 +152,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int64_t http_parse_retry_after(const char *v, int64_t now_s)
+int64_t model_http_parse_retry_after(const char *v, int64_t now_s)
 {
 	char tmp[64];
 	size_t n;
@@ -190,7 +190,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		size_t vl = n - (sizeof(name) - 1);
 		memcpy(val, p + sizeof(name) - 1, vl);
 		val[vl] = '\0';
-		x->retry_after_ms = http_parse_retry_after(val, wall_ms() / 1000);
+		x->retry_after_ms = model_http_parse_retry_after(val, wall_ms() / 1000);
 	} else if (n >= 5 && !strncmp(p, "HTTP/", 5)) {
 		/* a new response (after a 100 Continue): forget old headers */
 		x->retry_after_ms = -1;
@@ -250,9 +250,9 @@ static struct curl_slist *make_headers(char *const *lines)
 	return l;
 }
 
-enum err http_start(struct http *h, const struct http_req *req,
-		    http_done_fn done, void *arg, struct http_xfer **x_out,
-		    struct errmsg *e)
+enum err model_http_start(struct http *h, const struct http_req *req,
+			  http_done_fn done, void *arg, struct http_xfer **x_out,
+			  struct errmsg *e)
 {
 	struct http_xfer *x = xcalloc(1, sizeof(*x));
 
@@ -301,8 +301,8 @@ static int64_t first_byte_due(const struct http *h)
 
 #define MAX_EXTRA 4096
 
-enum err http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
-		   int timeout_ms, struct errmsg *e)
+enum err model_http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
+			 int timeout_ms, struct errmsg *e)
 {
 	struct curl_waitfd *w = NULL;
 	int64_t due = first_byte_due(h);
@@ -437,7 +437,7 @@ static void resume_paused(struct http *h)
 	}
 }
 
-enum err http_run(struct http *h, struct errmsg *e)
+enum err model_http_run(struct http *h, struct errmsg *e)
 {
 	CURLMcode mc;
 	CURLMsg *msg;
@@ -464,17 +464,17 @@ enum err http_run(struct http *h, struct errmsg *e)
 	return ERR_OK;
 }
 
-void http_set_memory_cap(struct http *h, size_t cap)
+void model_http_set_memory_cap(struct http *h, size_t cap)
 {
 	h->cap = cap ? cap : HTTP_DEFAULT_MEMORY_CAP;
 }
 
-bool http_over_cap(const struct http *h)
+bool model_http_over_cap(const struct http *h)
 {
 	return h->buffered >= h->cap;
 }
 
-size_t http_peak_buffered(const struct http *h)
+size_t model_http_peak_buffered(const struct http *h)
 {
 	return h->peak;
 }

@@ -72,7 +72,7 @@ enum err model_ctx_new(struct model_ctx **ctx_out, struct errmsg *e)
 
 	rc = random_bytes(&ctx->rng, sizeof(ctx->rng), e);
 	if (rc == ERR_OK)
-		rc = http_new(&ctx->http, e);
+		rc = model_http_new(&ctx->http, e);
 	if (rc) {
 		free(ctx);
 		return rc;
@@ -107,7 +107,7 @@ static void call_link(struct model_ctx *ctx, struct model_call *c)
 static void call_free(struct model_ctx *ctx, struct model_call *c)
 {
 	if (c->xfer)
-		http_cancel(ctx->http, c->xfer);
+		model_http_cancel(ctx->http, c->xfer);
 	free(c->body);
 	if (c->reply)
 		model_reply_release(c->reply);
@@ -123,8 +123,8 @@ void model_ctx_free(struct model_ctx *ctx)
 		call_unlink(ctx, c);
 		call_free(ctx, c);
 	}
-	http_free(ctx->http);
-	price_table_free(ctx->prices);
+	model_http_free(ctx->http);
+	model_price_table_free(ctx->prices);
 	free(ctx->fatal);
 	free(ctx);
 }
@@ -159,12 +159,12 @@ const char *model_ctx_fatal(const struct model_ctx *ctx)
 
 void model_ctx_set_memory_cap(struct model_ctx *ctx, size_t bytes)
 {
-	http_set_memory_cap(ctx->http, bytes);
+	model_http_set_memory_cap(ctx->http, bytes);
 }
 
 size_t model_ctx_peak_buffered(const struct model_ctx *ctx)
 {
-	return http_peak_buffered(ctx->http);
+	return model_http_peak_buffered(ctx->http);
 }
 
 bool model_down(const struct model *m)
@@ -192,11 +192,11 @@ static const struct {
 	const char *prefix;
 	const struct provider_ops *ops;
 } providers[] = {
-	{"openai", &provider_openai},
-	{"openai-compatible", &provider_openai_compat},
-	{"anthropic", &provider_anthropic},
+	{"openai", &model_provider_openai},
+	{"openai-compatible", &model_provider_openai_compat},
+	{"anthropic", &model_provider_anthropic},
 	{"baseline", NULL}, /* resolved by name below */
-	{"replay", &provider_replay},
+	{"replay", &model_provider_replay},
 };
 
 static const struct provider_ops *find_provider(const char *name)
@@ -205,9 +205,9 @@ static const struct provider_ops *find_provider(const char *name)
 	size_t n = (size_t)(slash - name);
 
 	if (!strcmp(name, "baseline/oracle"))
-		return &provider_baseline_oracle;
+		return &model_provider_baseline_oracle;
 	if (!strcmp(name, "baseline/null"))
-		return &provider_baseline_null;
+		return &model_provider_baseline_null;
 	for (size_t i = 0; i < ARRAY_SIZE(providers); i++)
 		if (providers[i].ops && strlen(providers[i].prefix) == n &&
 		    !strncmp(name, providers[i].prefix, n))
@@ -253,21 +253,21 @@ static enum err load_prices(struct model *m, const struct model_config *cfg,
 	enum err rc;
 
 	if (cfg->price_table) {
-		rc = price_table_load(cfg->price_table, &own, e);
+		rc = model_price_table_load(cfg->price_table, &own, e);
 		if (rc)
 			return rc;
 		t = own;
 	} else {
 		if (!ctx->prices_loaded) {
-			rc = price_table_load(NULL, &ctx->prices, e);
+			rc = model_price_table_load(NULL, &ctx->prices, e);
 			if (rc)
 				return rc;
 			ctx->prices_loaded = true;
 		}
 		t = ctx->prices;
 	}
-	m->price_known = t && price_table_find(t, m->name, &m->price);
-	price_table_free(own);
+	m->price_known = t && model_price_table_find(t, m->name, &m->price);
+	model_price_table_free(own);
 	return ERR_OK;
 }
 
@@ -384,8 +384,8 @@ const char *model_endpoint(const struct model *m)
 
 bool model_is_remote(const struct model *m)
 {
-	return m->ops == &provider_openai || m->ops == &provider_openai_compat ||
-	       m->ops == &provider_anthropic;
+	return m->ops == &model_provider_openai || m->ops == &model_provider_openai_compat ||
+	       m->ops == &model_provider_anthropic;
 }
 
 bool model_price(const struct model *m, double *input, double *output)
@@ -401,7 +401,7 @@ bool model_price(const struct model *m, double *input, double *output)
 
 bool model_needs_solution(const struct model *m)
 {
-	return m->ops == &provider_baseline_oracle;
+	return m->ops == &model_provider_baseline_oracle;
 }
 
 int64_t model_context_window(const struct model *m)
@@ -634,7 +634,7 @@ static void on_success(struct model_call *c, const struct http_result *res)
 	r->latency_ms = res->elapsed_ms;
 	r->usage.price_unknown = !m->price_known;
 	if (m->price_known)
-		r->usage.cost_usd = price_cost(&m->price, &r->usage);
+		r->usage.cost_usd = model_price_cost(&m->price, &r->usage);
 	if (r->stop == MODEL_STOP_REFUSAL && !r->error) {
 		r->fail = MODEL_FAIL_MODEL;
 		r->error = xasprintf("%s at %s: refused to answer", m->name,
@@ -681,10 +681,10 @@ static bool fatal_status(const struct model_call *c,
 	case 401: case 402: case 403: case 404: case 405: case 407:
 		return true;
 	case 429:
-		return pj_contains_any(b, n, quota, ARRAY_SIZE(quota));
+		return model_pj_contains_any(b, n, quota, ARRAY_SIZE(quota));
 	case 400: case 422:
 		return c->preflight || !c->m->succeeded ||
-		       pj_contains_any(b, n, param, ARRAY_SIZE(param));
+		       model_pj_contains_any(b, n, param, ARRAY_SIZE(param));
 	default:
 		return false;
 	}
@@ -817,7 +817,7 @@ static enum err attempt_start(struct model_call *c, struct errmsg *e)
 	req.headers = headers;
 	c->retry_at = 0;
 	c->attempts++;
-	rc = http_start(m->ctx->http, &req, http_done, c, &c->xfer, e);
+	rc = model_http_start(m->ctx->http, &req, http_done, c, &c->xfer, e);
 	strv_wipe_free(headers);
 	return rc;
 }
@@ -842,7 +842,7 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 		}
 		c->probe = true;
 		m->probing = true;
-	} else if (http_over_cap(m->ctx->http)) {
+	} else if (model_http_over_cap(m->ctx->http)) {
 		c->retry_at = now + MEMORY_WAIT_MS;
 		return ERR_OK;
 	}
@@ -980,7 +980,7 @@ enum err model_ctx_wait(struct model_ctx *ctx, struct pollfd *extra,
 		if (left < timeout_ms)
 			timeout_ms = (int)left;
 	}
-	return http_wait(ctx->http, extra, n_extra, timeout_ms, e);
+	return model_http_wait(ctx->http, extra, n_extra, timeout_ms, e);
 }
 
 static void run_timers(struct model_ctx *ctx)
@@ -1025,7 +1025,7 @@ static void deliver(struct model_ctx *ctx)
 
 enum err model_ctx_run(struct model_ctx *ctx, struct errmsg *e)
 {
-	enum err rc = http_run(ctx->http, e);
+	enum err rc = model_http_run(ctx->http, e);
 
 	if (rc)
 		return rc;

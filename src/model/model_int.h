@@ -85,26 +85,26 @@ struct http;
 struct http_xfer;
 typedef void (*http_done_fn)(void *arg, const struct http_result *res);
 
-enum err http_new(struct http **h_out, struct errmsg *e) MUST_CHECK;
-void http_free(struct http *h);
-/* Start a POST; `done` runs from http_run(). */
-enum err http_start(struct http *h, const struct http_req *req,
-		    http_done_fn done, void *arg, struct http_xfer **x_out,
-		    struct errmsg *e) MUST_CHECK;
+enum err model_http_new(struct http **h_out, struct errmsg *e) MUST_CHECK;
+void model_http_free(struct http *h);
+/* Start a POST; `done` runs from model_http_run(). */
+enum err model_http_start(struct http *h, const struct http_req *req,
+			  http_done_fn done, void *arg, struct http_xfer **x_out,
+			  struct errmsg *e) MUST_CHECK;
 /* Abort a transfer without calling its callback. */
-void http_cancel(struct http *h, struct http_xfer *x);
+void model_http_cancel(struct http *h, struct http_xfer *x);
 /* Bound of the bodies buffered by all transfers together (0 = default). */
 #define HTTP_DEFAULT_MEMORY_CAP ((size_t)256 << 20)
-void http_set_memory_cap(struct http *h, size_t cap);
+void model_http_set_memory_cap(struct http *h, size_t cap);
 /* True when the buffered bodies reach the cap: start nothing new. */
-bool http_over_cap(const struct http *h);
-size_t http_peak_buffered(const struct http *h);
-enum err http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
-		   int timeout_ms, struct errmsg *e) MUST_CHECK;
-enum err http_run(struct http *h, struct errmsg *e) MUST_CHECK;
+bool model_http_over_cap(const struct http *h);
+size_t model_http_peak_buffered(const struct http *h);
+enum err model_http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
+			 int timeout_ms, struct errmsg *e) MUST_CHECK;
+enum err model_http_run(struct http *h, struct errmsg *e) MUST_CHECK;
 /* Retry-After value (delta-seconds or HTTP-date) in ms from now, or -1.
  * `now_s` is the current wall time in seconds since the epoch. */
-int64_t http_parse_retry_after(const char *value, int64_t now_s);
+int64_t model_http_parse_retry_after(const char *value, int64_t now_s);
 
 /* ---- providers ------------------------------------------------------- */
 
@@ -171,22 +171,22 @@ struct model {
 	size_t tools_n;
 };
 
-extern const struct provider_ops provider_openai;
-extern const struct provider_ops provider_openai_compat;
-extern const struct provider_ops provider_anthropic;
-extern const struct provider_ops provider_baseline_oracle;
-extern const struct provider_ops provider_baseline_null;
-extern const struct provider_ops provider_replay;
+extern const struct provider_ops model_provider_openai;
+extern const struct provider_ops model_provider_openai_compat;
+extern const struct provider_ops model_provider_anthropic;
+extern const struct provider_ops model_provider_baseline_oracle;
+extern const struct provider_ops model_provider_baseline_null;
+extern const struct provider_ops model_provider_replay;
 
 /* Reply parsers (also the fuzz targets). On ERR_PARSE the reply may be
  * partly filled; the caller releases it either way. */
-enum err openai_parse_reply(const char *body, size_t len,
-			    struct model_reply *r, struct errmsg *e) MUST_CHECK;
-enum err anthropic_parse_reply(const char *body, size_t len,
-			       struct model_reply *r,
-			       struct errmsg *e) MUST_CHECK;
-bool openai_is_overflow(long status, const char *body, size_t len);
-bool anthropic_is_overflow(long status, const char *body, size_t len);
+enum err model_openai_parse_reply(const char *body, size_t len,
+				  struct model_reply *r, struct errmsg *e) MUST_CHECK;
+enum err model_anthropic_parse_reply(const char *body, size_t len,
+				     struct model_reply *r,
+				     struct errmsg *e) MUST_CHECK;
+bool model_openai_is_overflow(long status, const char *body, size_t len);
+bool model_anthropic_is_overflow(long status, const char *body, size_t len);
 /* The provider's own error message of an error body ("" when none),
  * cut to one line of at most n-1 bytes. */
 void model_error_message(const char *body, size_t len, char *out, size_t n);
@@ -214,55 +214,55 @@ struct model_tool_call *model_calls_dup(const struct model_tool_call *c,
 #define PJ_MAX_CALLS 128     /* tool calls kept from one reply */
 
 /* A JSON string of s (NULL = ""), invalid UTF-8 replaced. */
-json_t *pj_str(const char *s);
+json_t *model_pj_str(const char *s);
 /* The tool's schema as an object ({"type":"object"} when NULL). */
-enum err pj_schema(const struct model_tool *t, json_t **out,
-		   struct errmsg *e) MUST_CHECK;
+enum err model_pj_schema(const struct model_tool *t, json_t **out,
+			 struct errmsg *e) MUST_CHECK;
 /* Compact JSON of root appended to out (ERR_LIMIT past its cap). */
-enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e) MUST_CHECK;
+enum err model_pj_dump(json_t *root, struct buf *out, struct errmsg *e) MUST_CHECK;
 /* Parse a reply body: legal-but-odd JSON (\u0000, lone surrogates,
  * integers past 64 bits) is accepted. NULL when it is not JSON. */
-json_t *pj_load(const char *body, size_t len);
-char *pj_dup_str(json_t *j);           /* string value copy (NUL becomes
+json_t *model_pj_load(const char *body, size_t len);
+char *model_pj_dup_str(json_t *j);           /* string value copy (NUL becomes
 					  U+FFFD), else NULL */
-char *pj_dup_any(json_t *j);           /* string as is, other JSON dumped,
+char *model_pj_dup_any(json_t *j);           /* string as is, other JSON dumped,
 					  absent = "" */
-char *pj_text(json_t *j);              /* string, or joined text parts */
-long pj_long(json_t *j);               /* non-negative integer, else 0 */
-void pj_error_of(json_t *root, char *out, size_t n); /* error.message */
-bool pj_contains_any(const char *body, size_t len, const char *const *marks,
-		     size_t n_marks);  /* case-insensitive */
+char *model_pj_text(json_t *j);              /* string, or joined text parts */
+long model_pj_long(json_t *j);               /* non-negative integer, else 0 */
+void model_pj_error_of(json_t *root, char *out, size_t n); /* error.message */
+bool model_pj_contains_any(const char *body, size_t len, const char *const *marks,
+			   size_t n_marks); /* case-insensitive */
 /* m->endpoint = base (no trailing '/') + path; base must be http(s) and
  * carry no credentials. */
-enum err pj_endpoint(struct model *m, const char *base, const char *path,
-		     struct errmsg *e) MUST_CHECK;
+enum err model_pj_endpoint(struct model *m, const char *base, const char *path,
+			   struct errmsg *e) MUST_CHECK;
 
 /* ---- prices.c -------------------------------------------------------- */
 
 struct price_table;
 /* path NULL = the default search (see docs/internals/model.md); a missing
  * default table is not an error (*t_out = NULL). */
-enum err price_table_load(const char *path, struct price_table **t_out,
-			  struct errmsg *e) MUST_CHECK;
-enum err price_table_parse(const char *name, const char *data, size_t len,
-			   struct price_table **t_out,
-			   struct errmsg *e) MUST_CHECK;
-void price_table_free(struct price_table *t);
+enum err model_price_table_load(const char *path, struct price_table **t_out,
+				struct errmsg *e) MUST_CHECK;
+enum err model_price_table_parse(const char *name, const char *data, size_t len,
+				 struct price_table **t_out,
+				 struct errmsg *e) MUST_CHECK;
+void model_price_table_free(struct price_table *t);
 /* Look up "provider/model" or the bare model id; longest dated-suffix
  * match ("gpt-4o-2024-08-06" finds "gpt-4o"). */
-bool price_table_find(const struct price_table *t, const char *name,
-		      struct price *p_out);
-double price_cost(const struct price *p, const struct model_usage *u);
+bool model_price_table_find(const struct price_table *t, const char *name,
+			    struct price *p_out);
+double model_price_cost(const struct price *p, const struct model_usage *u);
 
 /* ---- baseline.c ------------------------------------------------------ */
 
 /* The oracle's bash command for a solution path (caller frees). */
-char *oracle_command(const char *solution_path);
+char *model_oracle_command(const char *solution_path);
 /* Recover solve.sh's stdout from the bash observation the oracle's command
  * produced; ERR_PARSE when the markers are missing or damaged. */
-enum err oracle_recover_stdout(const char *observation, char **out,
-			       size_t *len_out, struct errmsg *e) MUST_CHECK;
+enum err model_oracle_recover_stdout(const char *observation, char **out,
+				     size_t *len_out, struct errmsg *e) MUST_CHECK;
 /* {"flag": LAST_NONEMPTY_LINE, "answers": [...]} from solve.sh's stdout. */
-char *oracle_submit_args(const char *out, size_t len);
+char *model_oracle_submit_args(const char *out, size_t len);
 
 #endif

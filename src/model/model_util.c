@@ -166,7 +166,7 @@ void model_error_message(const char *body, size_t len, char *out, size_t n)
 	out[0] = '\0';
 	if (!body || !len)
 		return;
-	root = pj_load(body, len);
+	root = model_pj_load(body, len);
 	if (!root) {
 		/* not JSON: a proxy's HTML page, say; show its start */
 		one_line(body, len < 120 ? len : 120, out, n);

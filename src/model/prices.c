@@ -36,7 +36,7 @@ struct price_table {
 	size_t n;
 };
 
-void price_table_free(struct price_table *t)
+void model_price_table_free(struct price_table *t)
 {
 	if (!t)
 		return;
@@ -125,8 +125,8 @@ static enum err from_tree(const char *file, const struct ynode *root,
 	return ERR_OK;
 }
 
-enum err price_table_parse(const char *name, const char *data, size_t len,
-			   struct price_table **t_out, struct errmsg *e)
+enum err model_price_table_parse(const char *name, const char *data, size_t len,
+				 struct price_table **t_out, struct errmsg *e)
 {
 	struct ynode *root = NULL;
 	struct price_table *t;
@@ -139,7 +139,7 @@ enum err price_table_parse(const char *name, const char *data, size_t len,
 	rc = from_tree(name, root, t, e);
 	ytree_free(root);
 	if (rc) {
-		price_table_free(t);
+		model_price_table_free(t);
 		return rc;
 	}
 	*t_out = t;
@@ -158,7 +158,7 @@ static enum err load_file(const char *path, struct price_table **t_out,
 		err_prefix(e, "price table");
 		return rc;
 	}
-	rc = price_table_parse(path, data, len, t_out, e);
+	rc = model_price_table_parse(path, data, len, t_out, e);
 	free(data);
 	return rc;
 }
@@ -172,8 +172,8 @@ static char *default_path(void)
 	return path_data_file("data/prices.yaml");
 }
 
-enum err price_table_load(const char *path, struct price_table **t_out,
-			  struct errmsg *e)
+enum err model_price_table_load(const char *path, struct price_table **t_out,
+				struct errmsg *e)
 {
 	char *def = NULL;
 	enum err rc;
@@ -224,8 +224,8 @@ static size_t strip_version(const char *name)
 	return n;
 }
 
-bool price_table_find(const struct price_table *t, const char *name,
-		      struct price *p_out)
+bool model_price_table_find(const struct price_table *t, const char *name,
+			    struct price *p_out)
 {
 	const struct price_entry *pe;
 
@@ -240,7 +240,7 @@ bool price_table_find(const struct price_table *t, const char *name,
 	return true;
 }
 
-double price_cost(const struct price *p, const struct model_usage *u)
+double model_price_cost(const struct price *p, const struct model_usage *u)
 {
 	long cached = u->cached_tokens < 0 ? 0 : u->cached_tokens;
 	long uncached = u->prompt_tokens - cached;

@@ -35,7 +35,7 @@ static enum err anthropic_open(struct model *m, const struct model_config *cfg,
 		base = getenv("ANTHROPIC_BASE_URL");
 	if (!base || !*base)
 		base = "https://api.anthropic.com";
-	rc = pj_endpoint(m, base, "/v1/messages", e);
+	rc = model_pj_endpoint(m, base, "/v1/messages", e);
 	if (rc)
 		return rc;
 	m->key_env = "ANTHROPIC_API_KEY";
@@ -58,7 +58,8 @@ static char **anthropic_headers(const struct model *m)
 
 static json_t *text_block(const char *text)
 {
-	return json_pack("{s:s, s:o}", "type", "text", "text", pj_str(text));
+	return json_pack("{s:s, s:o}", "type", "text", "text",
+			 model_pj_str(text));
 }
 
 static json_t *tool_input(const char *args)
@@ -68,7 +69,7 @@ static json_t *tool_input(const char *args)
 	if (json_is_object(j))
 		return j;
 	json_decref(j);
-	return json_pack("{s:o}", "invalid_arguments", pj_str(args));
+	return json_pack("{s:o}", "invalid_arguments", model_pj_str(args));
 }
 
 static void add_opaque(json_t *blocks, const char *opaque)
@@ -92,8 +93,8 @@ static json_t *assistant_blocks(const struct model_msg *mm)
 		const struct model_tool_call *c = &mm->calls[i];
 		json_array_append_new(
 			a, json_pack("{s:s, s:o, s:o, s:o}", "type", "tool_use",
-				     "id", pj_str(c->id), "name",
-				     pj_str(c->name), "input",
+				     "id", model_pj_str(c->id), "name",
+				     model_pj_str(c->name), "input",
 				     tool_input(c->arguments)));
 	}
 	if (!json_array_size(a))
@@ -109,8 +110,8 @@ static json_t *user_blocks(const struct model_msg *mm)
 		json_array_append_new(
 			a, json_pack("{s:s, s:o, s:o, s:b}", "type",
 				     "tool_result", "tool_use_id",
-				     pj_str(mm->tool_call_id), "content",
-				     pj_str(mm->text), "is_error",
+				     model_pj_str(mm->tool_call_id), "content",
+				     model_pj_str(mm->text), "is_error",
 				     mm->tool_error));
 	else
 		json_array_append_new(
@@ -162,15 +163,16 @@ static enum err tools_json(const struct model_request *req, json_t **out,
 	for (size_t i = 0; i < req->n_tools; i++) {
 		const struct model_tool *t = &req->tools[i];
 		json_t *schema;
-		enum err rc = pj_schema(t, &schema, e);
+		enum err rc = model_pj_schema(t, &schema, e);
 		if (rc) {
 			json_decref(a);
 			return rc;
 		}
-		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:o}", "name", pj_str(t->name),
-				     "description", pj_str(t->description),
-				     "input_schema", schema));
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "name",
+						   model_pj_str(t->name),
+						   "description",
+						   model_pj_str(t->description),
+						   "input_schema", schema));
 	}
 	*out = a;
 	return ERR_OK;
@@ -217,10 +219,10 @@ static enum err anthropic_build(const struct model *m,
 	enum err rc = ERR_OK;
 
 	buf_init(&sys, 0);
-	json_object_set_new(root, "model", pj_str(m->model_id));
+	json_object_set_new(root, "model", model_pj_str(m->model_id));
 	json_object_set_new(root, "messages", messages_json(req, &sys));
 	if (sys.len)
-		json_object_set_new(root, "system", pj_str(sys.data));
+		json_object_set_new(root, "system", model_pj_str(sys.data));
 	buf_release(&sys);
 	if (req->n_tools) {
 		rc = tools_json(req, &tools, e);
@@ -229,7 +231,7 @@ static enum err anthropic_build(const struct model *m,
 	}
 	params_json(m, root);
 	if (rc == ERR_OK)
-		rc = pj_dump(root, out, e);
+		rc = model_pj_dump(root, out, e);
 	json_decref(root);
 	return rc;
 }
@@ -243,15 +245,15 @@ static void add_call(struct model_reply *r, json_t *b, size_t cap)
 	if (r->n_calls >= cap)
 		return;
 	d = &r->calls[r->n_calls++];
-	d->id = pj_dup_str(json_object_get(b, "id"));
+	d->id = model_pj_dup_str(json_object_get(b, "id"));
 	if (!d->id || !*d->id) {
 		free(d->id);
 		d->id = model_gen_call_id();
 	}
-	d->name = pj_dup_str(json_object_get(b, "name"));
+	d->name = model_pj_dup_str(json_object_get(b, "name"));
 	if (!d->name)
 		d->name = xstrdup("");
-	d->arguments = pj_dup_any(json_object_get(b, "input"));
+	d->arguments = model_pj_dup_any(json_object_get(b, "input"));
 }
 
 static void parse_content(json_t *content, struct model_reply *r)
@@ -269,7 +271,7 @@ static void parse_content(json_t *content, struct model_reply *r)
 		if (!type)
 			continue;
 		if (!strcmp(type, "text") && json_is_string(t)) {
-			char *part = pj_dup_str(t);
+			char *part = model_pj_dup_str(t);
 			BUF_IGNORE(buf_adds(&text, part));
 			free(part);
 		}
@@ -304,27 +306,28 @@ static enum model_stop stop_of(const char *sr, size_t n_calls)
 
 static void parse_usage(json_t *u, struct model_reply *r)
 {
-	long in = pj_long(json_object_get(u, "input_tokens"));
-	long read = pj_long(json_object_get(u, "cache_read_input_tokens"));
-	long made = pj_long(json_object_get(u, "cache_creation_input_tokens"));
+	long in = model_pj_long(json_object_get(u, "input_tokens"));
+	long read = model_pj_long(json_object_get(u, "cache_read_input_tokens"));
+	long made =
+		model_pj_long(json_object_get(u, "cache_creation_input_tokens"));
 
 	/* input_tokens excludes cached tokens: the prompt is all three */
 	r->usage.prompt_tokens = in + read + made;
 	r->usage.cached_tokens = read;
-	r->usage.completion_tokens = pj_long(json_object_get(u, "output_tokens"));
+	r->usage.completion_tokens = model_pj_long(json_object_get(u, "output_tokens"));
 }
 
-enum err anthropic_parse_reply(const char *body, size_t len,
-			       struct model_reply *r, struct errmsg *e)
+enum err model_anthropic_parse_reply(const char *body, size_t len,
+				     struct model_reply *r, struct errmsg *e)
 {
-	json_t *root = pj_load(body, len);
+	json_t *root = model_pj_load(body, len);
 	json_t *content = json_object_get(root, "content");
 	char em[MODEL_MAX_ERROR_LINE];
 
 	if (!root)
 		return err_set(e, ERR_PARSE, "reply is not JSON");
 	if (!json_is_object(root) || !json_is_array(content)) {
-		pj_error_of(root, em, sizeof(em));
+		model_pj_error_of(root, em, sizeof(em));
 		json_decref(root);
 		return err_set(e, ERR_PARSE, "no content array in reply%s%s",
 			       em[0] ? ": " : "", em);
@@ -339,7 +342,7 @@ enum err anthropic_parse_reply(const char *body, size_t len,
 	return ERR_OK;
 }
 
-bool anthropic_is_overflow(long status, const char *body, size_t len)
+bool model_anthropic_is_overflow(long status, const char *body, size_t len)
 {
 	static const char *const marks[] = {
 		"prompt is too long", "exceed context limit",
@@ -348,14 +351,14 @@ bool anthropic_is_overflow(long status, const char *body, size_t len)
 
 	if (status != 400 && status != 413)
 		return false;
-	return pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
+	return model_pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
 }
 
-const struct provider_ops provider_anthropic = {
+const struct provider_ops model_provider_anthropic = {
 	.name = "anthropic",
 	.open = anthropic_open,
 	.build = anthropic_build,
 	.headers = anthropic_headers,
-	.parse = anthropic_parse_reply,
-	.overflow = anthropic_is_overflow,
+	.parse = model_anthropic_parse_reply,
+	.overflow = model_anthropic_is_overflow,
 };

@@ -13,7 +13,7 @@
 #include "model/model_int.h"
 #include "base/banned.h"
 
-json_t *pj_str(const char *s)
+json_t *model_pj_str(const char *s)
 {
 	json_t *j;
 	char *f;
@@ -29,7 +29,8 @@ json_t *pj_str(const char *s)
 	return j ? j : json_string("");
 }
 
-enum err pj_schema(const struct model_tool *t, json_t **out, struct errmsg *e)
+enum err model_pj_schema(const struct model_tool *t, json_t **out,
+			 struct errmsg *e)
 {
 	json_t *j;
 
@@ -48,7 +49,7 @@ enum err pj_schema(const struct model_tool *t, json_t **out, struct errmsg *e)
 	return ERR_OK;
 }
 
-enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e)
+enum err model_pj_dump(json_t *root, struct buf *out, struct errmsg *e)
 {
 	char *s = json_dumps(root, JSON_COMPACT);
 	enum err rc;
@@ -65,7 +66,7 @@ enum err pj_dump(json_t *root, struct buf *out, struct errmsg *e)
 
 /* By length: a NUL inside (JSON_ALLOW_NUL) becomes U+FFFD, as invalid
  * UTF-8 does, instead of ending the string. */
-char *pj_dup_str(json_t *j)
+char *model_pj_dup_str(json_t *j)
 {
 	return json_is_string(j) ? utf8_sanitize(json_string_value(j),
 						 json_string_length(j), NULL)
@@ -107,7 +108,7 @@ static bool fix_surrogates(char *s, size_t n)
 	return changed;
 }
 
-json_t *pj_load(const char *body, size_t len)
+json_t *model_pj_load(const char *body, size_t len)
 {
 	json_error_t je;
 	json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &je);
@@ -131,19 +132,19 @@ json_t *pj_load(const char *body, size_t len)
 	return root;
 }
 
-char *pj_dup_any(json_t *j)
+char *model_pj_dup_any(json_t *j)
 {
 	char *s;
 
 	if (!j || json_is_null(j))
 		return xstrdup("");
 	if (json_is_string(j))
-		return pj_dup_str(j);
+		return model_pj_dup_str(j);
 	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	return s ? s : xstrdup("");
 }
 
-char *pj_text(json_t *j)
+char *model_pj_text(json_t *j)
 {
 	struct buf b;
 	size_t i;
@@ -151,13 +152,13 @@ char *pj_text(json_t *j)
 	char *s;
 
 	if (json_is_string(j))
-		return pj_dup_str(j);
+		return model_pj_dup_str(j);
 	if (!json_is_array(j) || !json_array_size(j))
 		return NULL;
 	buf_init(&b, 0);
 	json_array_foreach(j, i, part)
 	{
-		char *t = pj_dup_str(json_object_get(part, "text"));
+		char *t = model_pj_dup_str(json_object_get(part, "text"));
 		if (t)
 			BUF_IGNORE(buf_adds(&b, t));
 		free(t);
@@ -167,7 +168,7 @@ char *pj_text(json_t *j)
 	return s;
 }
 
-long pj_long(json_t *j)
+long model_pj_long(json_t *j)
 {
 	json_int_t v;
 
@@ -182,7 +183,7 @@ long pj_long(json_t *j)
 	return 0;
 }
 
-void pj_error_of(json_t *root, char *out, size_t n)
+void model_pj_error_of(json_t *root, char *out, size_t n)
 {
 	json_t *err = json_object_get(root, "error");
 	json_t *msg = json_is_object(err) ? json_object_get(err, "message")
@@ -196,8 +197,8 @@ void pj_error_of(json_t *root, char *out, size_t n)
 			*p = ' ';
 }
 
-bool pj_contains_any(const char *body, size_t len, const char *const *marks,
-		     size_t n_marks)
+bool model_pj_contains_any(const char *body, size_t len,
+			   const char *const *marks, size_t n_marks)
 {
 	size_t n = len < 65536 ? len : 65536;
 	char *tmp;
@@ -212,8 +213,8 @@ bool pj_contains_any(const char *body, size_t len, const char *const *marks,
 	return hit;
 }
 
-enum err pj_endpoint(struct model *m, const char *base, const char *path,
-		     struct errmsg *e)
+enum err model_pj_endpoint(struct model *m, const char *base, const char *path,
+			   struct errmsg *e)
 {
 	size_t n = strlen(base);
 	const char *auth;

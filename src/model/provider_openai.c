@@ -42,7 +42,7 @@ static enum err open_common(struct model *m, const struct model_config *cfg,
 			       m->name);
 	if (!base || !*base)
 		base = "https://api.openai.com/v1";
-	rc = pj_endpoint(m, base, "/chat/completions", e);
+	rc = model_pj_endpoint(m, base, "/chat/completions", e);
 	if (rc)
 		return rc;
 	m->compat = compat;
@@ -83,9 +83,9 @@ static json_t *tool_calls_json(const struct model_msg *mm)
 		const struct model_tool_call *c = &mm->calls[i];
 		json_array_append_new(
 			a, json_pack("{s:o, s:s, s:{s:o, s:o}}", "id",
-				     pj_str(c->id), "type", "function",
-				     "function", "name", pj_str(c->name),
-				     "arguments", pj_str(c->arguments)));
+				     model_pj_str(c->id), "type", "function",
+				     "function", "name", model_pj_str(c->name),
+				     "arguments", model_pj_str(c->arguments)));
 	}
 	return a;
 }
@@ -97,16 +97,17 @@ static json_t *msg_json(const struct model_msg *mm)
 	switch (mm->role) {
 	case MODEL_SYSTEM:
 		json_object_set_new(o, "role", json_string("system"));
-		json_object_set_new(o, "content", pj_str(mm->text));
+		json_object_set_new(o, "content", model_pj_str(mm->text));
 		break;
 	case MODEL_USER:
 		json_object_set_new(o, "role", json_string("user"));
-		json_object_set_new(o, "content", pj_str(mm->text));
+		json_object_set_new(o, "content", model_pj_str(mm->text));
 		break;
 	case MODEL_ASSISTANT:
 		json_object_set_new(o, "role", json_string("assistant"));
 		json_object_set_new(o, "content",
-				    mm->text ? pj_str(mm->text) : json_null());
+				    mm->text ? model_pj_str(mm->text)
+					     : json_null());
 		if (mm->n_calls)
 			json_object_set_new(o, "tool_calls",
 					    tool_calls_json(mm));
@@ -114,8 +115,8 @@ static json_t *msg_json(const struct model_msg *mm)
 	case MODEL_TOOL:
 		json_object_set_new(o, "role", json_string("tool"));
 		json_object_set_new(o, "tool_call_id",
-				    pj_str(mm->tool_call_id));
-		json_object_set_new(o, "content", pj_str(mm->text));
+				    model_pj_str(mm->tool_call_id));
+		json_object_set_new(o, "content", model_pj_str(mm->text));
 		break;
 	}
 	return o;
@@ -129,7 +130,7 @@ static enum err tools_json(const struct model_request *req, json_t **out,
 	for (size_t i = 0; i < req->n_tools; i++) {
 		const struct model_tool *t = &req->tools[i];
 		json_t *schema;
-		enum err rc = pj_schema(t, &schema, e);
+		enum err rc = model_pj_schema(t, &schema, e);
 		if (rc) {
 			json_decref(a);
 			return rc;
@@ -137,8 +138,8 @@ static enum err tools_json(const struct model_request *req, json_t **out,
 		json_array_append_new(
 			a, json_pack("{s:s, s:{s:o, s:o, s:o}}", "type",
 				     "function", "function", "name",
-				     pj_str(t->name), "description",
-				     pj_str(t->description), "parameters",
+				     model_pj_str(t->name), "description",
+				     model_pj_str(t->description), "parameters",
 				     schema));
 	}
 	*out = a;
@@ -176,7 +177,7 @@ static enum err add_msg(struct buf *out, const struct model_msg *mm,
 	char *s;
 	json_t *o;
 
-	if (cache && w->wire && w->wire_kind == &provider_openai)
+	if (cache && w->wire && w->wire_kind == &model_provider_openai)
 		return buf_add(out, w->wire, w->wire_len);
 	o = msg_json(mm);
 	s = json_dumps(o, JSON_COMPACT);
@@ -188,7 +189,7 @@ static enum err add_msg(struct buf *out, const struct model_msg *mm,
 		free(w->wire);
 		w->wire = s;
 		w->wire_len = strlen(s);
-		w->wire_kind = &provider_openai;
+		w->wire_kind = &model_provider_openai;
 	} else {
 		free(s);
 	}
@@ -241,10 +242,10 @@ static enum err openai_build(const struct model *m,
 	if (req->n_tools)
 		rc = tools_wire(m, req, &tools, e);
 	params_json(m, rest);
-	json_object_set_new(rest, "model", pj_str(m->model_id));
+	json_object_set_new(rest, "model", model_pj_str(m->model_id));
 	buf_init(&tail, 0);
 	if (rc == ERR_OK)
-		rc = pj_dump(rest, &tail, e);
+		rc = model_pj_dump(rest, &tail, e);
 	json_decref(rest);
 	/* tail is {...,"model":"..."}: open it, put the messages first */
 	if (rc == ERR_OK && (buf_adds(out, "{\"messages\":[") ||
@@ -274,15 +275,15 @@ static void parse_calls(json_t *tc, struct model_reply *r)
 		json_t *c = json_array_get(tc, i);
 		json_t *fn = json_object_get(c, "function");
 		struct model_tool_call *d = &r->calls[r->n_calls++];
-		d->id = pj_dup_str(json_object_get(c, "id"));
+		d->id = model_pj_dup_str(json_object_get(c, "id"));
 		if (!d->id || !*d->id) {
 			free(d->id);
 			d->id = model_gen_call_id();
 		}
-		d->name = pj_dup_str(json_object_get(fn, "name"));
+		d->name = model_pj_dup_str(json_object_get(fn, "name"));
 		if (!d->name)
 			d->name = xstrdup("");
-		d->arguments = pj_dup_any(json_object_get(fn, "arguments"));
+		d->arguments = model_pj_dup_any(json_object_get(fn, "arguments"));
 	}
 }
 
@@ -302,10 +303,12 @@ static void parse_usage(json_t *u, struct model_reply *r)
 {
 	json_t *d = json_object_get(u, "prompt_tokens_details");
 
-	r->usage.prompt_tokens = pj_long(json_object_get(u, "prompt_tokens"));
+	r->usage.prompt_tokens =
+		model_pj_long(json_object_get(u, "prompt_tokens"));
 	r->usage.completion_tokens =
-		pj_long(json_object_get(u, "completion_tokens"));
-	r->usage.cached_tokens = pj_long(json_object_get(d, "cached_tokens"));
+		model_pj_long(json_object_get(u, "completion_tokens"));
+	r->usage.cached_tokens =
+		model_pj_long(json_object_get(d, "cached_tokens"));
 	if (r->usage.cached_tokens > r->usage.prompt_tokens)
 		r->usage.cached_tokens = r->usage.prompt_tokens;
 }
@@ -319,11 +322,11 @@ static enum err parse_root(json_t *root, struct model_reply *r,
 
 	if (!json_is_object(msg)) {
 		char em[MODEL_MAX_ERROR_LINE];
-		pj_error_of(root, em, sizeof(em));
+		model_pj_error_of(root, em, sizeof(em));
 		return err_set(e, ERR_PARSE, "no choices[0].message in reply%s%s",
 			       em[0] ? ": " : "", em);
 	}
-	r->text = pj_text(json_object_get(msg, "content"));
+	r->text = model_pj_text(json_object_get(msg, "content"));
 	parse_calls(json_object_get(msg, "tool_calls"), r);
 	r->stop = stop_of(json_string_value(
 				  json_object_get(choice, "finish_reason")),
@@ -331,16 +334,16 @@ static enum err parse_root(json_t *root, struct model_reply *r,
 	if (json_is_string(refusal) && json_string_length(refusal)) {
 		r->stop = MODEL_STOP_REFUSAL;
 		if (!r->text)
-			r->text = pj_dup_str(refusal);
+			r->text = model_pj_dup_str(refusal);
 	}
 	parse_usage(json_object_get(root, "usage"), r);
 	return ERR_OK;
 }
 
-enum err openai_parse_reply(const char *body, size_t len,
-			    struct model_reply *r, struct errmsg *e)
+enum err model_openai_parse_reply(const char *body, size_t len,
+				  struct model_reply *r, struct errmsg *e)
 {
-	json_t *root = pj_load(body, len);
+	json_t *root = model_pj_load(body, len);
 	enum err rc;
 
 	if (!json_is_object(root)) {
@@ -353,7 +356,7 @@ enum err openai_parse_reply(const char *body, size_t len,
 	return rc;
 }
 
-bool openai_is_overflow(long status, const char *body, size_t len)
+bool model_openai_is_overflow(long status, const char *body, size_t len)
 {
 	static const char *const marks[] = {
 		"context_length_exceeded", "maximum context length",
@@ -363,23 +366,23 @@ bool openai_is_overflow(long status, const char *body, size_t len)
 
 	if (status != 400 && status != 413)
 		return false;
-	return pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
+	return model_pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
 }
 
-const struct provider_ops provider_openai = {
+const struct provider_ops model_provider_openai = {
 	.name = "openai",
 	.open = openai_open,
 	.build = openai_build,
 	.headers = openai_headers,
-	.parse = openai_parse_reply,
-	.overflow = openai_is_overflow,
+	.parse = model_openai_parse_reply,
+	.overflow = model_openai_is_overflow,
 };
 
-const struct provider_ops provider_openai_compat = {
+const struct provider_ops model_provider_openai_compat = {
 	.name = "openai-compatible",
 	.open = compat_open,
 	.build = openai_build,
 	.headers = openai_headers,
-	.parse = openai_parse_reply,
-	.overflow = openai_is_overflow,
+	.parse = model_openai_parse_reply,
+	.overflow = model_openai_is_overflow,
 };

@@ -60,11 +60,11 @@ static enum err parse_calls(const char *file, size_t k, json_t *tc,
 		if (!json_is_string(name))
 			return bad(e, file, k, "a tool call needs a 'name'");
 		r->n_calls++;
-		d->name = pj_dup_str(name);
-		d->id = pj_dup_str(json_object_get(c, "id"));
+		d->name = model_pj_dup_str(name);
+		d->id = model_pj_dup_str(json_object_get(c, "id"));
 		if (!d->id)
 			d->id = model_gen_call_id();
-		d->arguments = pj_dup_any(json_object_get(c, "arguments"));
+		d->arguments = model_pj_dup_any(json_object_get(c, "arguments"));
 	}
 	return ERR_OK;
 }
@@ -99,7 +99,7 @@ static enum err parse_fail(const char *file, size_t k, json_t *t,
 		r->fail = MODEL_FAIL_MODEL;
 	else
 		return bad(e, file, k, "'fail' must be infra or model");
-	r->error = json_is_string(err) ? pj_dup_str(err)
+	r->error = json_is_string(err) ? model_pj_dup_str(err)
 				       : xstrdup("recorded failure");
 	if (!json_object_get(t, "stop"))
 		r->stop = MODEL_STOP_ERROR;
@@ -110,10 +110,12 @@ static void parse_usage(json_t *u, struct model_reply *r)
 {
 	json_t *cost = json_object_get(u, "cost_usd");
 
-	r->usage.prompt_tokens = pj_long(json_object_get(u, "prompt_tokens"));
+	r->usage.prompt_tokens =
+		model_pj_long(json_object_get(u, "prompt_tokens"));
 	r->usage.completion_tokens =
-		pj_long(json_object_get(u, "completion_tokens"));
-	r->usage.cached_tokens = pj_long(json_object_get(u, "cached_tokens"));
+		model_pj_long(json_object_get(u, "completion_tokens"));
+	r->usage.cached_tokens =
+		model_pj_long(json_object_get(u, "cached_tokens"));
 	r->usage.price_unknown = !json_is_number(cost);
 	if (json_is_number(cost) && json_number_value(cost) >= 0)
 		r->usage.cost_usd = json_number_value(cost);
@@ -129,7 +131,7 @@ static enum err parse_turn(const char *file, size_t k, json_t *t,
 		return bad(e, file, k, "a turn must be an object");
 	if (text && !json_is_string(text) && !json_is_null(text))
 		return bad(e, file, k, "'text' must be a string");
-	r->text = pj_dup_str(text);
+	r->text = model_pj_dup_str(text);
 	rc = parse_calls(file, k, json_object_get(t, "tool_calls"), r, e);
 	if (!rc)
 		rc = parse_stop(file, k, json_object_get(t, "stop"), r, e);
@@ -247,7 +249,7 @@ static enum err replay_local(struct model *m, const struct model_request *req,
 	return ERR_OK;
 }
 
-const struct provider_ops provider_replay = {
+const struct provider_ops model_provider_replay = {
 	.name = "replay",
 	.open = replay_open,
 	.close = replay_close,

@@ -24,10 +24,11 @@ static void interval_row(struct out *o, const struct svg_scale *x, double y,
 {
 	char mark[48];
 
-	svg_text(o, LEFT - 10, y + 4, "end", "label", label);
-	svg_whisker(o, svg_map(x, iv->lo), svg_map(x, iv->hi), y, "ci");
+	report_svg_text(o, LEFT - 10, y + 4, "end", "label", label);
+	report_svg_whisker(o, report_svg_map(x, iv->lo),
+			   report_svg_map(x, iv->hi), y, "ci");
 	snprintf(mark, sizeof(mark), "mark %s", cls);
-	svg_dot(o, svg_map(x, iv->est), y, 5, mark, tip);
+	report_svg_dot(o, report_svg_map(x, iv->est), y, 5, mark, tip);
 }
 
 void report_chart_groups(struct out *o, const char *title,
@@ -37,15 +38,15 @@ void report_chart_groups(struct out *o, const char *title,
 	int h = 62 + ROW * (int)n;
 	size_t row = 0;
 
-	svg_open(o, W, h, title);
-	svg_xaxis(o, &x, h - 40, 6, unit_ticks, 6, 1);
+	report_svg_open(o, W, h, title);
+	report_svg_xaxis(o, &x, h - 40, 6, unit_ticks, 6, 1);
 	for (size_t i = 0; i < n; i++) {
 		char label[96], tip[400];
 		struct stats_interval iv;
 		double y = 18 + ROW * (double)row++;
 		if (!g[i].ok) {
-			svg_text(o, LEFT - 10, y + 4, "end", "label", g[i].name);
-			svg_text(o, LEFT + 4, y + 4, "start", "note", g[i].note);
+			report_svg_text(o, LEFT - 10, y + 4, "end", "label", g[i].name);
+			report_svg_text(o, LEFT + 4, y + 4, "start", "note", g[i].note);
 			continue;
 		}
 		iv = g[i].s.wilson;
@@ -57,9 +58,10 @@ void report_chart_groups(struct out *o, const char *title,
 			 g[i].s.boot.hi);
 		interval_row(o, &x, y, label, &iv, tip, "rate");
 	}
-	svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
-		 "pass@1 (dot) with Wilson 95% interval (bar)");
-	svg_close(o);
+	report_svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle",
+			"axis-label",
+			"pass@1 (dot) with Wilson 95% interval (bar)");
+	report_svg_close(o);
 }
 
 /* ---- time horizon ----------------------------------------------------------- */
@@ -84,13 +86,14 @@ static void horizon_axes(struct out *o, const struct svg_scale *x,
 	for (double m = pow(2, floor(log2(x->d0))); m <= x->d1 && n < 24; m *= 2)
 		if (m >= x->d0)
 			ticks[n++] = m;
-	svg_xaxis(o, x, y->p0, y->p1, ticks, n, 0);
-	svg_line(o, x->p0, y->p0, x->p0, y->p1, "axis");
+	report_svg_xaxis(o, x, y->p0, y->p1, ticks, n, 0);
+	report_svg_line(o, x->p0, y->p0, x->p0, y->p1, "axis");
 	for (size_t i = 0; i < 5; i++) {
 		char l[16];
 		snprintf(l, sizeof(l), "%.2f", yt[i]);
-		svg_line(o, x->p0 - 4, svg_map(y, yt[i]), x->p1, svg_map(y, yt[i]), "grid");
-		svg_text(o, x->p0 - 8, svg_map(y, yt[i]) + 4, "end", "tick", l);
+		report_svg_line(o, x->p0 - 4, report_svg_map(y, yt[i]), x->p1, report_svg_map(y, yt[i]), "grid");
+		report_svg_text(o, x->p0 - 8, report_svg_map(y, yt[i]) + 4,
+				"end", "tick", l);
 	}
 }
 
@@ -99,14 +102,16 @@ static void horizon_curve(struct out *o, const struct report_analysis *a,
 {
 	double l0 = log2(x->d0), l1 = log2(x->d1);
 
-	out_puts(o, "<path class=\"mark curve\" d=\"");
+	report_out_puts(o, "<path class=\"mark curve\" d=\"");
 	for (int i = 0; i <= 80; i++) {
 		double m = exp2(l0 + (l1 - l0) * i / 80.0);
 		double p = stats_horizon_curve(&a->horizon, m);
-		out_printf(o, "%s%.1f %.1f ", i ? "L" : "M", svg_map(x, m),
-			   svg_map(y, report_finite(p)));
+		report_out_printf(o, "%s%.1f %.1f ", i ? "L" : "M",
+				  report_svg_map(x, m),
+				  report_svg_map(y, report_finite(p)));
 	}
-	out_puts(o, "\"><title>fitted success probability</title></path>\n");
+	report_out_puts(o,
+			"\"><title>fitted success probability</title></path>\n");
 }
 
 static void horizon_marker(struct out *o, const struct svg_scale *x,
@@ -114,16 +119,17 @@ static void horizon_marker(struct out *o, const struct svg_scale *x,
 			   const char *name, double q)
 {
 	char tip[160];
-	double x0 = svg_map(x, h->lo), x1 = svg_map(x, h->hi);
+	double x0 = report_svg_map(x, h->lo), x1 = report_svg_map(x, h->hi);
 
 	snprintf(tip, sizeof(tip), "%s = %.1f expert-minutes, 95%% [%.1f, %.1f]",
 		 name, report_finite(h->est), report_finite(h->lo),
 		 report_finite(h->hi));
-	svg_rect(o, x0, y->p1, x1 - x0, y->p0 - y->p1, "band");
-	svg_line(o, svg_map(x, h->est), y->p0, svg_map(x, h->est), y->p1, "hline");
-	svg_dot(o, svg_map(x, h->est), svg_map(y, q), 5, "mark hmark", tip);
-	svg_text(o, svg_map(x, h->est) + 4, y->p1 + 12 + (q > 0.6 ? 14 : 0),
-		 "start", "note", name);
+	report_svg_rect(o, x0, y->p1, x1 - x0, y->p0 - y->p1, "band");
+	report_svg_line(o, report_svg_map(x, h->est), y->p0, report_svg_map(x, h->est), y->p1, "hline");
+	report_svg_dot(o, report_svg_map(x, h->est), report_svg_map(y, q), 5,
+		       "mark hmark", tip);
+	report_svg_text(o, report_svg_map(x, h->est) + 4,
+			y->p1 + 12 + (q > 0.6 ? 14 : 0), "start", "note", name);
 }
 
 void report_chart_horizon(struct out *o, const struct report_analysis *a)
@@ -133,8 +139,8 @@ void report_chart_horizon(struct out *o, const struct report_analysis *a)
 	struct svg_scale y = { 0, 1, 300, 20, false };
 
 	horizon_domain(a, &x.d0, &x.d1);
-	svg_open(o, W, 350, "Success rate against expert minutes, with the fitted "
-		 "horizon curve");
+	report_svg_open(o, W, 350, "Success rate against expert minutes, with the fitted "
+			"horizon curve");
 	horizon_axes(o, &x, &y);
 	horizon_marker(o, &x, &y, &a->horizon.h50, "H50", 0.5);
 	horizon_marker(o, &x, &y, &a->horizon.h80, "H80", 0.8);
@@ -147,12 +153,12 @@ void report_chart_horizon(struct out *o, const struct report_analysis *a)
 			continue;
 		snprintf(tip, sizeof(tip), "%s: %d/%d solved, %.0f expert-minutes",
 			 t->id, t->successes, t->epochs, t->expert_minutes);
-		svg_dot(o, svg_map(&x, t->expert_minutes), svg_map(&y, p), 4,
-			"mark pt", tip);
+		report_svg_dot(o, report_svg_map(&x, t->expert_minutes),
+			       report_svg_map(&y, p), 4, "mark pt", tip);
 	}
-	svg_text(o, (x.p0 + x.p1) / 2, 345, "middle", "axis-label",
-		 "expert minutes (log scale); dots: tasks; shaded: 95% interval of H50 and H80");
-	svg_close(o);
+	report_svg_text(o, (x.p0 + x.p1) / 2, 345, "middle", "axis-label",
+			"expert minutes (log scale); dots: tasks; shaded: 95% interval of H50 and H80");
+	report_svg_close(o);
 }
 
 /* ---- references ------------------------------------------------------------- */
@@ -174,8 +180,9 @@ void report_chart_refs(struct out *o, const struct report_analysis *a)
 	char label[160], tip[300];
 	struct stats_interval iv = a->overall.wilson;
 
-	svg_open(o, W, h, "pass@1 of the candidate and the reference runs");
-	svg_xaxis(o, &x, h - 40, 6, unit_ticks, 6, 1);
+	report_svg_open(o, W, h,
+			"pass@1 of the candidate and the reference runs");
+	report_svg_xaxis(o, &x, h - 40, 6, unit_ticks, 6, 1);
 	iv.est = a->overall.pass1;
 	snprintf(label, sizeof(label), "run %s (candidate)", a->cand.name);
 	snprintf(tip, sizeof(tip), "run %s %s: pass@1 %.3f", a->cand.name,
@@ -192,9 +199,10 @@ void report_chart_refs(struct out *o, const struct report_analysis *a)
 			 c->ref->rep->run.model, c->s.pass1);
 		interval_row(o, &x, 18 + ROW * (double)++row, label, &iv, tip, "ref");
 	}
-	svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
-		 "pass@1 on each run's own tasks, Wilson 95%");
-	svg_close(o);
+	report_svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle",
+			"axis-label",
+			"pass@1 on each run's own tasks, Wilson 95%");
+	report_svg_close(o);
 }
 
 void report_chart_diffs(struct out *o, const struct report_analysis *a)
@@ -204,17 +212,20 @@ void report_chart_diffs(struct out *o, const struct report_analysis *a)
 	int h = 62 + ROW * (int)a->nrefs;
 	size_t row = 0;
 
-	svg_open(o, W, h, "Paired difference candidate minus reference");
-	svg_xaxis(o, &x, h - 40, 6, ticks, 5, 1);
-	svg_line(o, svg_map(&x, 0), 6, svg_map(&x, 0), h - 40, "zero");
+	report_svg_open(o, W, h, "Paired difference candidate minus reference");
+	report_svg_xaxis(o, &x, h - 40, 6, ticks, 5, 1);
+	report_svg_line(o, report_svg_map(&x, 0), 6, report_svg_map(&x, 0),
+			h - 40, "zero");
 	for (size_t i = 0; i < a->nrefs; i++) {
 		const struct report_refcmp *c = &a->cmps[i];
 		char label[64], tip[300];
 		double y = 18 + ROW * (double)row++;
 		snprintf(label, sizeof(label), "vs run %s", c->ref->name);
 		if (!c->ok) {
-			svg_text(o, LEFT - 10, y + 4, "end", "label", label);
-			svg_text(o, LEFT + 4, y + 4, "start", "note", c->note);
+			report_svg_text(o, LEFT - 10, y + 4, "end", "label",
+					label);
+			report_svg_text(o, LEFT + 4, y + 4, "start", "note",
+					c->note);
 			continue;
 		}
 		snprintf(tip, sizeof(tip), "difference %.3f, 95%% [%.3f, %.3f] on %zu "
@@ -222,9 +233,10 @@ void report_chart_diffs(struct out *o, const struct report_analysis *a)
 			 c->paired.wald.hi, c->paired.ncommon);
 		interval_row(o, &x, y, label, &c->paired.wald, tip, "diff");
 	}
-	svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
-		 "pass@1 difference on common tasks, clustered 95% interval");
-	svg_close(o);
+	report_svg_text(
+		o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
+		"pass@1 difference on common tasks, clustered 95% interval");
+	report_svg_close(o);
 }
 
 /* ---- IRT ---------------------------------------------------------------------- */
@@ -248,16 +260,16 @@ static void irt_domain(const struct stats_irt *fit, double *lo, double *hi)
 static void irt_items(struct out *o, const struct stats_irt *fit,
 		      const struct svg_scale *x, double y)
 {
-	svg_text(o, LEFT - 10, y + 4, "end", "label", "task difficulty b");
+	report_svg_text(o, LEFT - 10, y + 4, "end", "label", "task difficulty b");
 	for (size_t i = 0; i < fit->nitems; i++) {
 		char tip[300];
-		double px = svg_map(x, fit->items[i].b);
+		double px = report_svg_map(x, fit->items[i].b);
 		snprintf(tip, sizeof(tip), "%s: difficulty %.2f, discrimination %.2f",
 			 fit->items[i].task, fit->items[i].b, fit->items[i].a);
-		out_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"2\" height=\"14\" "
-			   "class=\"mark rug\"><title>", px - 1, y - 7);
-		out_html(o, tip);
-		out_puts(o, "</title></rect>\n");
+		report_out_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"2\" height=\"14\" "
+				  "class=\"mark rug\"><title>", px - 1, y - 7);
+		report_out_html(o, tip);
+		report_out_puts(o, "</title></rect>\n");
 	}
 }
 
@@ -272,8 +284,8 @@ void report_chart_irt(struct out *o, const struct report_analysis *a)
 	irt_domain(fit, &x.d0, &x.d1);
 	for (double t = x.d0; t <= x.d1 && nt < 41; t += x.d1 - x.d0 > 12 ? 4 : 1)
 		ticks[nt++] = t;
-	svg_open(o, W, h, "Placement on the IRT ability scale");
-	svg_xaxis(o, &x, h - 40, 6, ticks, nt, 0);
+	report_svg_open(o, W, h, "Placement on the IRT ability scale");
+	report_svg_xaxis(o, &x, h - 40, 6, ticks, nt, 0);
 	for (size_t i = 0; i < fit->nmodels; i++) {
 		const struct stats_irt_model *m = &fit->models[i];
 		char label[160], tip[300];
@@ -285,9 +297,10 @@ void report_chart_irt(struct out *o, const struct report_analysis *a)
 			     i ? "ref" : "cand");
 	}
 	irt_items(o, fit, &x, 18 + ROW * (double)fit->nmodels + 8);
-	svg_text(o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
-		 "ability theta in logits (95% interval); ticks below: task difficulties");
-	svg_close(o);
+	report_svg_text(
+		o, (LEFT + W - RIGHT) / 2.0, h - 4, "middle", "axis-label",
+		"ability theta in logits (95% interval); ticks below: task difficulties");
+	report_svg_close(o);
 }
 
 /* ---- outcomes and time ---------------------------------------------------------- */
@@ -323,25 +336,26 @@ void report_chart_outcomes(struct out *o, const struct report *r)
 		oc[n++] = (struct report_outcome){ "interrupted", r->interrupted };
 	for (size_t i = 0; i < n; i++)
 		total += oc[i].n;
-	svg_open(o, W, 60 + 18 * (int)((n + 2) / 3), "Episodes by outcome");
-	svg_text(o, LEFT - 10, 24, "end", "label", "episodes");
+	report_svg_open(o, W, 60 + 18 * (int)((n + 2) / 3),
+			"Episodes by outcome");
+	report_svg_text(o, LEFT - 10, 24, "end", "label", "episodes");
 	for (size_t i = 0; i < n && total; i++) {
 		double w = (W - RIGHT - LEFT) * (double)oc[i].n / total;
 		size_t row = i / 3, col = i % 3;  /* the legend: 3 a row */
 		char cls[32], tip[640];
 		snprintf(cls, sizeof(cls), "mark oc%d", outcome_colour(oc[i].name, i));
 		snprintf(tip, sizeof(tip), "%s: %d", oc[i].name, oc[i].n);
-		out_printf(o, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"24\" "
-			   "class=\"%s\"><title>", x, w, cls);
-		out_html(o, tip);
-		out_puts(o, "</title></rect>\n");
-		svg_rect(o, LEFT + 180.0 * (double)col, 48 + 18.0 * (double)row,
-			 10, 10, cls + 5);
-		svg_text(o, LEFT + 14 + 180.0 * (double)col,
-			 57 + 18.0 * (double)row, "start", "tick", tip);
+		report_out_printf(o, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"24\" "
+				  "class=\"%s\"><title>", x, w, cls);
+		report_out_html(o, tip);
+		report_out_puts(o, "</title></rect>\n");
+		report_svg_rect(o, LEFT + 180.0 * (double)col,
+				48 + 18.0 * (double)row, 10, 10, cls + 5);
+		report_svg_text(o, LEFT + 14 + 180.0 * (double)col,
+				57 + 18.0 * (double)row, "start", "tick", tip);
 		x += w;
 	}
 	if (!total)
-		svg_text(o, LEFT, 26, "start", "note", "no episodes");
-	svg_close(o);
+		report_svg_text(o, LEFT, 26, "start", "note", "no episodes");
+	report_svg_close(o);
 }

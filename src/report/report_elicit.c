@@ -129,7 +129,7 @@ long long report_token_budget(const struct report *r, char *note, size_t n)
 			 "and the suite directory is not available");
 		return 0;
 	}
-	if (suite_load(path, &s, &e) != ERR_OK) {
+	if (task_suite_load(path, &s, &e) != ERR_OK) {
 		snprintf(note, n, "the per-episode token limit is not journaled "
 			 "and the suite cannot be read: %s", e.text);
 		return 0;
@@ -140,6 +140,6 @@ long long report_token_budget(const struct report *r, char *note, size_t n)
 			min = s->tasks[i]->limits.tokens;
 	snprintf(note, n, "smallest per-episode token limit (limits.tokens) of "
 		 "the run's tasks, read from the suite directory as it is now");
-	suite_free(s);
+	task_suite_free(s);
 	return min;
 }

@@ -4,7 +4,7 @@
  * determination comes first with every rule's verdict, numbers and tasks;
  * then the statistics, usage, failures, the per-task table and the
  * transcripts (report_html_tasks.c). Every string from a task, a model
- * or the journal is escaped by out_html.
+ * or the journal is escaped by report_out_html.
  */
 #include "report/report.h"
 
@@ -85,13 +85,14 @@ static const char css[] =
 
 static void head(struct out *o, const struct report *r)
 {
-	out_puts(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-		 "'none'; style-src 'unsafe-inline'; img-src data:\">\n");
-	out_printf(o, "<title>assay report: run %lld (", (long long)r->run.id);
-	out_html(o, r->run.model);
-	out_printf(o, ")</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
+	report_out_puts(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+			"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+			"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+			"'none'; style-src 'unsafe-inline'; img-src data:\">\n");
+	report_out_printf(o, "<title>assay report: run %lld (",
+			  (long long)r->run.id);
+	report_out_html(o, r->run.model);
+	report_out_printf(o, ")</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
 }
 
 static void title(struct out *o, const struct report *r)
@@ -99,21 +100,21 @@ static void title(struct out *o, const struct report *r)
 	char when[40];
 
 	iso8601(r->run.created_ms, when, sizeof(when));
-	out_printf(o, "<h1>assay report: run %lld</h1>\n<p class=\"meta\">model <b>",
-		   (long long)r->run.id);
-	out_html(o, r->run.model);
-	out_puts(o, "</b> &middot; suite <b>");
-	out_html(o, r->run.suite_id);
-	out_puts(o, "</b> <code>");
-	out_html(o, r->run.suite_digest);
-	out_printf(o, "</code> &middot; %d epochs &middot; status <b>", r->run.epochs);
-	out_html(o, r->run.status);
-	out_printf(o, "</b> &middot; created %s &middot; ", when);
-	out_html(o, r->run.harness_version);
+	report_out_printf(o, "<h1>assay report: run %lld</h1>\n<p class=\"meta\">model <b>",
+			  (long long)r->run.id);
+	report_out_html(o, r->run.model);
+	report_out_puts(o, "</b> &middot; suite <b>");
+	report_out_html(o, r->run.suite_id);
+	report_out_puts(o, "</b> <code>");
+	report_out_html(o, r->run.suite_digest);
+	report_out_printf(o, "</code> &middot; %d epochs &middot; status <b>", r->run.epochs);
+	report_out_html(o, r->run.status);
+	report_out_printf(o, "</b> &middot; created %s &middot; ", when);
+	report_out_html(o, r->run.harness_version);
 	if (report_price_unknown(r))
-		out_puts(o, " &middot; <b>cost unknown</b>: the model has no "
-			 "price in the price table");
-	out_puts(o, "</p>\n");
+		report_out_puts(o, " &middot; <b>cost unknown</b>: the model has no "
+				   "price in the price table");
+	report_out_puts(o, "</p>\n");
 }
 
 /* ---- determination -------------------------------------------------------------- */
@@ -122,28 +123,28 @@ static void task_link(struct out *o, const struct report *r, const char *id)
 {
 	for (size_t i = 0; i < r->n_tasks; i++)
 		if (!strcmp(r->tasks[i].task_id, id)) {
-			out_printf(o, "<a href=\"#task-%zu\">", i);
-			out_html(o, id);
-			out_puts(o, "</a>");
+			report_out_printf(o, "<a href=\"#task-%zu\">", i);
+			report_out_html(o, id);
+			report_out_puts(o, "</a>");
 			return;
 		}
-	out_html(o, id);
+	report_out_html(o, id);
 }
 
 static void rule_tasks(struct out *o, const struct report *r,
 		       const struct policy_rule_result *rr)
 {
 	if (!rr->ntasks) {
-		out_puts(o, "<span class=\"small\">none</span>");
+		report_out_puts(o, "<span class=\"small\">none</span>");
 		return;
 	}
-	out_printf(o, "<details class=\"tasks\"%s><summary>%zu task%s</summary>",
-		   rr->ntasks <= 8 ? " open" : "", rr->ntasks, rr->ntasks == 1 ? "" : "s");
+	report_out_printf(o, "<details class=\"tasks\"%s><summary>%zu task%s</summary>",
+			  rr->ntasks <= 8 ? " open" : "", rr->ntasks, rr->ntasks == 1 ? "" : "s");
 	for (size_t i = 0; i < rr->ntasks; i++) {
-		out_puts(o, i ? ", " : "");
+		report_out_puts(o, i ? ", " : "");
 		task_link(o, r, rr->task_ids[i]);
 	}
-	out_puts(o, "</details>");
+	report_out_puts(o, "</details>");
 }
 
 static void rule_row(struct out *o, const struct report *r,
@@ -153,29 +154,29 @@ static void rule_row(struct out *o, const struct report *r,
 	bool has = rr->verdict != VERDICT_NOT_APPLICABLE &&
 		   rr->verdict != VERDICT_NOT_EVALUABLE;
 
-	out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %.0f%%</div>"
-		   "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"n\">%s"
-		   "</td><td class=\"n\">", rr->rule->name,
-		   policy_rule_type_name(rr->rule->type), 100 * rr->rule->confidence,
-		   policy_verdict_name(rr->verdict), policy_verdict_name(rr->verdict),
-		   report_verdict_value(rr, v, sizeof(v)));
+	report_out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %.0f%%</div>"
+			  "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"n\">%s"
+			  "</td><td class=\"n\">", rr->rule->name,
+			  policy_rule_type_name(rr->rule->type), 100 * rr->rule->confidence,
+			  policy_verdict_name(rr->verdict), policy_verdict_name(rr->verdict),
+			  report_verdict_value(rr, v, sizeof(v)));
 	if (has)
-		out_printf(o, "%g", report_finite(rr->threshold));
+		report_out_printf(o, "%g", report_finite(rr->threshold));
 	else
-		out_puts(o, "-");
-	out_puts(o, "</td><td>");
-	out_html(o, rr->detail);
+		report_out_puts(o, "-");
+	report_out_puts(o, "</td><td>");
+	report_out_html(o, rr->detail);
 	/* with one reference the detail already is that comparison */
 	for (size_t i = 0; rr->ncmps > 1 && i < rr->ncmps; i++) {
-		out_puts(o, "<div class=\"small\">vs run ");
-		out_html(o, rr->cmps[i].reference);
-		out_puts(o, ": ");
-		out_html(o, rr->cmps[i].detail);
-		out_puts(o, "</div>");
+		report_out_puts(o, "<div class=\"small\">vs run ");
+		report_out_html(o, rr->cmps[i].reference);
+		report_out_puts(o, ": ");
+		report_out_html(o, rr->cmps[i].detail);
+		report_out_puts(o, "</div>");
 	}
-	out_puts(o, "</td><td>");
+	report_out_puts(o, "</td><td>");
 	rule_tasks(o, r, rr);
-	out_puts(o, "</td></tr>\n");
+	report_out_puts(o, "</td></tr>\n");
 }
 
 static void elicitation_table(struct out *o, const struct report_analysis *a)
@@ -183,24 +184,24 @@ static void elicitation_table(struct out *o, const struct report_analysis *a)
 	const struct policy_elicitation_result *el = &a->result->elicitation;
 	const struct policy_elicitation *m = &a->policy->elicitation;
 
-	out_printf(o, "<h3>Elicitation</h3>\n<table><tr><th>measure</th><th class=\"n\">"
-		   "measured</th><th class=\"n\">policy minimum</th><th>met</th></tr>\n"
-		   "<tr><td>epochs per task (fewest)</td><td class=\"n\">%d</td><td class=\"n\">"
-		   "%d</td><td>%s</td></tr>\n<tr><td>agent scaffolds tried for this model"
-		   "</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td>%s</td></tr>\n"
-		   "<tr><td>token budget per episode</td><td class=\"n\">%lld</td>"
-		   "<td class=\"n\">%lld</td><td>%s</td></tr></table>\n<p class=\"small\">",
-		   el->epochs, m->min_epochs, el->epochs >= m->min_epochs ? "yes" : "<b>no</b>",
-		   el->scaffolds, m->min_scaffolds,
-		   el->scaffolds >= m->min_scaffolds ? "yes" : "<b>no</b>",
-		   el->token_budget, m->min_token_budget,
-		   el->token_budget >= m->min_token_budget ? "yes" : "<b>no</b>");
-	out_html(o, el->detail);
-	out_puts(o, ". Completeness: ");
-	out_html(o, a->result->completeness.detail);
-	out_puts(o, ". Token budget: ");
-	out_html(o, a->token_note);
-	out_puts(o, ".</p>\n");
+	report_out_printf(o, "<h3>Elicitation</h3>\n<table><tr><th>measure</th><th class=\"n\">"
+			  "measured</th><th class=\"n\">policy minimum</th><th>met</th></tr>\n"
+			  "<tr><td>epochs per task (fewest)</td><td class=\"n\">%d</td><td class=\"n\">"
+			  "%d</td><td>%s</td></tr>\n<tr><td>agent scaffolds tried for this model"
+			  "</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td>%s</td></tr>\n"
+			  "<tr><td>token budget per episode</td><td class=\"n\">%lld</td>"
+			  "<td class=\"n\">%lld</td><td>%s</td></tr></table>\n<p class=\"small\">",
+			  el->epochs, m->min_epochs, el->epochs >= m->min_epochs ? "yes" : "<b>no</b>",
+			  el->scaffolds, m->min_scaffolds,
+			  el->scaffolds >= m->min_scaffolds ? "yes" : "<b>no</b>",
+			  el->token_budget, m->min_token_budget,
+			  el->token_budget >= m->min_token_budget ? "yes" : "<b>no</b>");
+	report_out_html(o, el->detail);
+	report_out_puts(o, ". Completeness: ");
+	report_out_html(o, a->result->completeness.detail);
+	report_out_puts(o, ". Token budget: ");
+	report_out_html(o, a->token_note);
+	report_out_puts(o, ".</p>\n");
 }
 
 static void determination(struct out *o, const struct report_analysis *a)
@@ -209,174 +210,179 @@ static void determination(struct out *o, const struct report_analysis *a)
 	const struct policy_result *res = a->result;
 	const char *name = res ? policy_determination_name(res->determination) : "none";
 
-	out_printf(o, "<section id=\"determination\"><h2>Determination</h2>\n"
-		   "<div class=\"det %s\"><div class=\"verdict\">%s</div><p>", name, name);
+	report_out_printf(
+		o,
+		"<section id=\"determination\"><h2>Determination</h2>\n"
+		"<div class=\"det %s\"><div class=\"verdict\">%s</div><p>",
+		name, name);
 	if (!res) {
-		out_html(o, a->result_note);
-		out_puts(o, "</p></div></section>\n");
+		report_out_html(o, a->result_note);
+		report_out_puts(o, "</p></div></section>\n");
 		return;
 	}
-	out_html(o, res->reason);
-	out_puts(o, ".</p><p class=\"small\">Policy <b>");
-	out_html(o, a->policy->id);
-	out_puts(o, "</b> (<code>");
+	report_out_html(o, res->reason);
+	report_out_puts(o, ".</p><p class=\"small\">Policy <b>");
+	report_out_html(o, a->policy->id);
+	report_out_puts(o, "</b> (<code>");
 	report_policy_label(a->policy, label, sizeof(label));
-	out_html(o, label);
-	out_printf(o, "</code>), pre-registered; candidate run %s", a->cand.name);
+	report_out_html(o, label);
+	report_out_printf(o, "</code>), pre-registered; candidate run %s", a->cand.name);
 	for (size_t i = 0; i < a->nrefs; i++)
-		out_printf(o, "%s run %s", i ? "," : "; references:", a->refs[i].name);
-	out_puts(o, ".</p></div>\n<h3>Rules</h3>\n<table><tr><th>rule</th><th>verdict</th>"
-		 "<th class=\"n\">value [lower, upper]</th><th class=\"n\">threshold</th>"
-		 "<th>evidence</th><th>tasks behind it</th></tr>\n");
+		report_out_printf(o, "%s run %s", i ? "," : "; references:", a->refs[i].name);
+	report_out_puts(o, ".</p></div>\n<h3>Rules</h3>\n<table><tr><th>rule</th><th>verdict</th>"
+			"<th class=\"n\">value [lower, upper]</th><th class=\"n\">threshold</th>"
+			"<th>evidence</th><th>tasks behind it</th></tr>\n");
 	for (size_t i = 0; i < res->nrules; i++)
 		rule_row(o, a->cand.rep, &res->rules[i]);
-	out_puts(o, "</table>\n");
+	report_out_puts(o, "</table>\n");
 	elicitation_table(o, a);
-	out_puts(o, "</section>\n");
+	report_out_puts(o, "</section>\n");
 }
 
 /* ---- statistics sections ----------------------------------------------------------- */
 
 static void group_table(struct out *o, const struct report_group *g, size_t n)
 {
-	out_puts(o, "<table><tr><th>group</th><th class=\"n\">tasks</th><th class=\"n\">"
-		 "episodes solved</th><th class=\"n\">pass@1</th><th class=\"n\">Wilson 95%"
-		 "</th><th class=\"n\">bootstrap 95%</th><th class=\"n\">pass@k</th></tr>\n");
+	report_out_puts(o, "<table><tr><th>group</th><th class=\"n\">tasks</th><th class=\"n\">"
+			"episodes solved</th><th class=\"n\">pass@1</th><th class=\"n\">Wilson 95%"
+			"</th><th class=\"n\">bootstrap 95%</th><th class=\"n\">pass@k</th></tr>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct stats_summary *s = &g[i].s;
-		out_puts(o, "<tr><td>");
-		out_html(o, g[i].name);
+		report_out_puts(o, "<tr><td>");
+		report_out_html(o, g[i].name);
 		if (!g[i].ok) {
-			out_puts(o, "</td><td colspan=\"6\" class=\"note\">");
-			out_html(o, g[i].note);
-			out_puts(o, "</td></tr>\n");
+			report_out_puts(
+				o, "</td><td colspan=\"6\" class=\"note\">");
+			report_out_html(o, g[i].note);
+			report_out_puts(o, "</td></tr>\n");
 			continue;
 		}
-		out_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu/%zu</td>"
-			   "<td class=\"n\">%.3f</td><td class=\"n\">[%.3f, %.3f]</td>"
-			   "<td class=\"n\">[%.3f, %.3f]</td><td class=\"n\">pass@%d %.3f</td>"
-			   "</tr>\n", s->ntasks, s->nsuccesses, s->ntrials,
-			   report_finite(s->pass1), report_finite(s->wilson.lo),
-			   report_finite(s->wilson.hi), report_finite(s->boot.lo),
-			   report_finite(s->boot.hi), s->k, report_finite(s->passk));
+		report_out_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu/%zu</td>"
+				  "<td class=\"n\">%.3f</td><td class=\"n\">[%.3f, %.3f]</td>"
+				  "<td class=\"n\">[%.3f, %.3f]</td><td class=\"n\">pass@%d %.3f</td>"
+				  "</tr>\n", s->ntasks, s->nsuccesses, s->ntrials,
+				  report_finite(s->pass1), report_finite(s->wilson.lo),
+				  report_finite(s->wilson.hi), report_finite(s->boot.lo),
+				  report_finite(s->boot.hi), s->k, report_finite(s->passk));
 	}
-	out_puts(o, "</table>\n");
+	report_out_puts(o, "</table>\n");
 }
 
 static void figure(struct out *o, const char *caption)
 {
-	out_puts(o, "<figcaption>");
-	out_html(o, caption);
-	out_puts(o, "</figcaption></figure>\n");
+	report_out_puts(o, "<figcaption>");
+	report_out_html(o, caption);
+	report_out_puts(o, "</figcaption></figure>\n");
 }
 
 static void rates(struct out *o, const struct report_analysis *a)
 {
-	out_puts(o, "<section id=\"rates\"><h2>Solve rates</h2>\n");
+	report_out_puts(o, "<section id=\"rates\"><h2>Solve rates</h2>\n");
 	if (!a->has_overall) {
-		out_puts(o, "<p class=\"note\">");
-		out_html(o, a->overall_note);
-		out_puts(o, "</p></section>\n");
+		report_out_puts(o, "<p class=\"note\">");
+		report_out_html(o, a->overall_note);
+		report_out_puts(o, "</p></section>\n");
 		return;
 	}
-	out_printf(o, "<p>pass@1 over all %zu tasks: <b>%.3f</b>, Wilson 95%% [%.3f, "
-		   "%.3f], task-clustered bootstrap [%.3f, %.3f] (%u resamples, seed "
-		   "%llu); pass@%d %.3f.</p>\n", a->overall.ntasks,
-		   report_finite(a->overall.pass1), report_finite(a->overall.wilson.lo),
-		   report_finite(a->overall.wilson.hi), report_finite(a->overall.boot.lo),
-		   report_finite(a->overall.boot.hi), a->boot.resamples,
-		   (unsigned long long)a->boot.seed, a->overall.k,
-		   report_finite(a->overall.passk));
-	out_puts(o, "<h3>By tier</h3><figure>");
+	report_out_printf(o, "<p>pass@1 over all %zu tasks: <b>%.3f</b>, Wilson 95%% [%.3f, "
+			  "%.3f], task-clustered bootstrap [%.3f, %.3f] (%u resamples, seed "
+			  "%llu); pass@%d %.3f.</p>\n", a->overall.ntasks,
+			  report_finite(a->overall.pass1), report_finite(a->overall.wilson.lo),
+			  report_finite(a->overall.wilson.hi), report_finite(a->overall.boot.lo),
+			  report_finite(a->overall.boot.hi), a->boot.resamples,
+			  (unsigned long long)a->boot.seed, a->overall.k,
+			  report_finite(a->overall.passk));
+	report_out_puts(o, "<h3>By tier</h3><figure>");
 	report_chart_groups(o, "Solve rate per difficulty tier", a->tiers, a->ntiers);
 	figure(o, "pass@1 per difficulty tier with Wilson 95% intervals.");
 	group_table(o, a->tiers, a->ntiers);
-	out_puts(o, "<h3>By category</h3><figure>");
+	report_out_puts(o, "<h3>By category</h3><figure>");
 	report_chart_groups(o, "Solve rate per category", a->categories, a->ncategories);
 	figure(o, "pass@1 per category with Wilson 95% intervals.");
 	group_table(o, a->categories, a->ncategories);
 	if (a->cand.n_excluded)
-		out_printf(o, "<p class=\"note\">%zu task(s) had no scored epoch (every "
-			   "attempt lost to infrastructure or interrupted) and are left "
+		report_out_printf(o, "<p class=\"note\">%zu task(s) had no scored epoch (every "
+				  "attempt lost to infrastructure or interrupted) and are left "
 			   "out of the statistics.</p>\n", a->cand.n_excluded);
-	out_puts(o, "</section>\n");
+	report_out_puts(o, "</section>\n");
 }
 
 static void horizon(struct out *o, const struct report_analysis *a)
 {
 	char h50[96], h80[96];
 
-	out_puts(o, "<section id=\"horizon\"><h2>Time horizon</h2>\n");
+	report_out_puts(o, "<section id=\"horizon\"><h2>Time horizon</h2>\n");
 	if (!a->has_horizon) {
-		out_puts(o, "<p class=\"note\">");
-		out_html(o, a->horizon_note);
-		out_puts(o, "</p></section>\n");
+		report_out_puts(o, "<p class=\"note\">");
+		report_out_html(o, a->horizon_note);
+		report_out_puts(o, "</p></section>\n");
 		return;
 	}
 	report_fmt_interval(&a->horizon.h50, 1, h50, sizeof(h50));
 	report_fmt_interval(&a->horizon.h80, 1, h80, sizeof(h80));
-	out_printf(o, "<p>H50 <b>%s</b> and H80 <b>%s</b> expert-minutes: logistic fit "
-		   "of per-task success on log2(expert minutes) over %zu timed tasks "
-		   "(%.0f to %.0f minutes), task bootstrap 95%%.", h50, h80,
-		   a->horizon.ntasks, a->horizon.min_minutes, a->horizon.max_minutes);
+	report_out_printf(o, "<p>H50 <b>%s</b> and H80 <b>%s</b> expert-minutes: logistic fit "
+			  "of per-task success on log2(expert minutes) over %zu timed tasks "
+			  "(%.0f to %.0f minutes), task bootstrap 95%%.", h50, h80,
+			  a->horizon.ntasks, a->horizon.min_minutes, a->horizon.max_minutes);
 	for (unsigned bit = 1; bit <= HZ_ONE_LENGTH; bit <<= 1)
 		if (a->horizon.flags & bit)
-			out_printf(o, " <span class=\"badge v-pending\">%s</span>",
-				   stats_horizon_flag_name(bit));
-	out_puts(o, "</p>\n<figure>");
+			report_out_printf(o, " <span class=\"badge v-pending\">%s</span>",
+					  stats_horizon_flag_name(bit));
+	report_out_puts(o, "</p>\n<figure>");
 	report_chart_horizon(o, a);
 	figure(o, "Each dot is a task (its success rate over epochs); the line is "
 	       "the fitted curve; dashed lines mark H50 and H80. Flagged fits "
 	       "(all-success, all-fail, separated) are bounds, not estimates.");
-	out_puts(o, "</section>\n");
+	report_out_puts(o, "</section>\n");
 }
 
 static void references(struct out *o, const struct report_analysis *a)
 {
-	out_puts(o, "<section id=\"references\"><h2>Comparison with references</h2>\n");
+	report_out_puts(o, "<section id=\"references\"><h2>Comparison with references</h2>\n");
 	if (!a->nrefs || !a->has_overall) {
-		out_puts(o, a->nrefs ? "<p class=\"note\">no statistics for the candidate"
-			 "</p></section>\n" : "<p class=\"note\">No reference run given "
-			 "(<code>assay report RUN --reference RUN</code>): the new-frontier "
-			 "rule cannot be decided.</p></section>\n");
+		report_out_puts(o, a->nrefs ? "<p class=\"note\">no statistics for the candidate"
+				"</p></section>\n" : "<p class=\"note\">No reference run given "
+				"(<code>assay report RUN --reference RUN</code>): the new-frontier "
+				"rule cannot be decided.</p></section>\n");
 		return;
 	}
-	out_puts(o, "<figure>");
+	report_out_puts(o, "<figure>");
 	report_chart_refs(o, a);
 	figure(o, "pass@1 of each run on its own tasks.");
-	out_puts(o, "<figure>");
+	report_out_puts(o, "<figure>");
 	report_chart_diffs(o, a);
 	figure(o, "Paired difference (candidate minus reference) on common tasks, "
 	       "clustered-SE 95% interval; right of the dashed line favours the candidate.");
-	out_puts(o, "<table><tr><th>reference</th><th>model</th><th>suite</th>"
-		 "<th class=\"n\">common tasks</th><th class=\"n\">difference [95%]</th>"
-		 "<th class=\"n\">McNemar p</th></tr>\n");
+	report_out_puts(
+		o, "<table><tr><th>reference</th><th>model</th><th>suite</th>"
+		   "<th class=\"n\">common tasks</th><th class=\"n\">difference [95%]</th>"
+		   "<th class=\"n\">McNemar p</th></tr>\n");
 	for (size_t i = 0; i < a->nrefs; i++)
 		report_html_ref_row(o, &a->cmps[i]);
-	out_puts(o, "</table></section>\n");
+	report_out_puts(o, "</table></section>\n");
 }
 
 static void irt(struct out *o, const struct report_analysis *a)
 {
-	out_puts(o, "<section id=\"irt\"><h2>Placement on the IRT scale</h2>\n");
+	report_out_puts(o, "<section id=\"irt\"><h2>Placement on the IRT scale</h2>\n");
 	if (!a->irt) {
-		out_puts(o, "<p class=\"note\">");
-		out_html(o, a->irt_note);
-		out_puts(o, "</p></section>\n");
+		report_out_puts(o, "<p class=\"note\">");
+		report_out_html(o, a->irt_note);
+		report_out_puts(o, "</p></section>\n");
 		return;
 	}
-	out_printf(o, "<p>2PL item response model fitted jointly over %zu run(s) and "
-		   "%zu tasks (MAP, prior theta ~ N(0,1)); theta in logits, 200 "
-		   "points = 3x the odds. Compare abilities only within this fit.</p>\n"
-		   "<figure>", a->irt->nmodels, a->irt->nitems);
+	report_out_printf(o, "<p>2PL item response model fitted jointly over %zu run(s) and "
+			  "%zu tasks (MAP, prior theta ~ N(0,1)); theta in logits, 200 "
+			  "points = 3x the odds. Compare abilities only within this fit.</p>\n"
+			  "<figure>", a->irt->nmodels, a->irt->nitems);
 	report_chart_irt(o, a);
 	figure(o, "Ability of each run with 95% interval; ticks: task difficulties.");
 	if (*a->irt_note) {
-		out_puts(o, "<p class=\"note\">");
-		out_html(o, a->irt_note);
-		out_puts(o, "</p>\n");
+		report_out_puts(o, "<p class=\"note\">");
+		report_out_html(o, a->irt_note);
+		report_out_puts(o, "</p>\n");
 	}
-	out_puts(o, "</section>\n");
+	report_out_puts(o, "</section>\n");
 }
 
 enum err report_html(const struct report_analysis *a, char **doc, struct errmsg *e)
@@ -384,7 +390,7 @@ enum err report_html(const struct report_analysis *a, char **doc, struct errmsg 
 	const struct report *r = a->cand.rep;
 	struct out o;
 
-	out_init(&o, REPORT_MAX_DOC);
+	report_out_init(&o, REPORT_MAX_DOC);
 	head(&o, r);
 	title(&o, r);
 	determination(&o, a);
@@ -395,8 +401,8 @@ enum err report_html(const struct report_analysis *a, char **doc, struct errmsg 
 	report_html_usage(&o, a);
 	report_html_tasks(&o, r);
 	report_html_transcripts(&o, r);
-	out_puts(&o, "<p class=\"small\">Generated by assay. Intervals are two-sided "
-		 "95% unless a rule says otherwise; a rule's lower bound is one-sided "
-		 "at its confidence.</p>\n</main></body></html>\n");
-	return out_finish(&o, doc, e);
+	report_out_puts(&o, "<p class=\"small\">Generated by assay. Intervals are two-sided "
+			"95% unless a rule says otherwise; a rule's lower bound is one-sided "
+			"at its confidence.</p>\n</main></body></html>\n");
+	return report_out_finish(&o, doc, e);
 }

@@ -13,25 +13,26 @@
 #include "report/report.h"
 
 /* A document under construction. Appends after the first failure (the
- * cap) are dropped; out_finish reports it. */
+ * cap) are dropped; report_out_finish reports it. */
 struct out {
 	struct buf b;
 	enum err rc;
 };
 
-void out_init(struct out *o, size_t max);
-void out_puts(struct out *o, const char *s);
-void out_printf(struct out *o, const char *fmt, ...)
+void report_out_init(struct out *o, size_t max);
+void report_out_puts(struct out *o, const char *s);
+void report_out_printf(struct out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Text escaped for HTML element content and quoted attribute values:
  * & < > " ' become entities, invalid UTF-8 and control characters (but
  * newline and tab) become U+FFFD. NULL prints as "". */
-void out_html(struct out *o, const char *s);
+void report_out_html(struct out *o, const char *s);
 /* Text escaped for a Markdown table cell (also HTML-escaped, newlines
  * become spaces, | ` * _ [ ] \ # are backslash-escaped). */
-void out_md(struct out *o, const char *s);
+void report_out_md(struct out *o, const char *s);
 /* Hand over the document (*doc_out) or return the failure. */
-enum err out_finish(struct out *o, char **doc_out, struct errmsg *e) MUST_CHECK;
+enum err report_out_finish(struct out *o, char **doc_out,
+			   struct errmsg *e) MUST_CHECK;
 
 /* Finite number for printing (NaN/inf -> 0: the statistics promise
  * finite values; this is the last line of defence). */
@@ -63,27 +64,27 @@ struct svg_scale {
 	double p0, p1;               /* pixel range */
 	bool log2;
 };
-double svg_map(const struct svg_scale *s, double v);
+double report_svg_map(const struct svg_scale *s, double v);
 
 /* An <svg> element of w x h with role="img" and an accessible title. */
-void svg_open(struct out *o, int w, int h, const char *title);
-void svg_close(struct out *o);
-void svg_line(struct out *o, double x1, double y1, double x2, double y2,
-	      const char *cls);
-void svg_rect(struct out *o, double x, double y, double w, double h,
-	      const char *cls);
+void report_svg_open(struct out *o, int w, int h, const char *title);
+void report_svg_close(struct out *o);
+void report_svg_line(struct out *o, double x1, double y1, double x2, double y2,
+		     const char *cls);
+void report_svg_rect(struct out *o, double x, double y, double w, double h,
+		     const char *cls);
 /* A data mark: circle with a <title> tooltip (escaped). */
-void svg_dot(struct out *o, double cx, double cy, double r, const char *cls,
-	     const char *tip);
+void report_svg_dot(struct out *o, double cx, double cy, double r,
+		    const char *cls, const char *tip);
 /* anchor: "start", "middle" or "end"; text is escaped. */
-void svg_text(struct out *o, double x, double y, const char *anchor,
-	      const char *cls, const char *text);
+void report_svg_text(struct out *o, double x, double y, const char *anchor,
+		     const char *cls, const char *text);
 /* A horizontal interval (whisker) with end caps from x0 to x1 at y. */
-void svg_whisker(struct out *o, double x0, double x1, double y, const char *cls);
+void report_svg_whisker(struct out *o, double x0, double x1, double y, const char *cls);
 /* An x axis at y with grid lines up to top and labelled ticks (digits
  * after the decimal point). */
-void svg_xaxis(struct out *o, const struct svg_scale *s, double y, double top,
-	       const double *ticks, size_t n, int digits);
+void report_svg_xaxis(struct out *o, const struct svg_scale *s, double y,
+		      double top, const double *ticks, size_t n, int digits);
 
 /* Scored epochs by outcome over all tasks, most frequent first. */
 size_t report_outcome_totals(const struct report *r, struct report_outcome *out,

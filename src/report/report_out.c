@@ -1,7 +1,7 @@
 /*
  * report_out.c - a capped document buffer and escaping for HTML and
  * Markdown. Everything that comes from a task, a model or a transcript
- * is hostile: it passes through out_html / out_md, never out_puts.
+ * is hostile: it passes through report_out_html / report_out_md, never report_out_puts.
  */
 #include "report/report_int.h"
 
@@ -15,19 +15,19 @@
 #include "base/util.h"
 #include "base/banned.h"
 
-void out_init(struct out *o, size_t max)
+void report_out_init(struct out *o, size_t max)
 {
 	buf_init(&o->b, max);
 	o->rc = ERR_OK;
 }
 
-void out_puts(struct out *o, const char *s)
+void report_out_puts(struct out *o, const char *s)
 {
 	if (!o->rc && s)
 		o->rc = buf_adds(&o->b, s);
 }
 
-void out_printf(struct out *o, const char *fmt, ...)
+void report_out_printf(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,13 +66,13 @@ static void html_clean(struct out *o, const char *s, size_t n)
 		if (!ent)
 			continue;
 		add(o, s + start, i - start);
-		out_puts(o, ent);
+		report_out_puts(o, ent);
 		start = i + 1;
 	}
 	add(o, s + start, n - start);
 }
 
-void out_html(struct out *o, const char *s)
+void report_out_html(struct out *o, const char *s)
 {
 	size_t n;
 	char *clean;
@@ -102,7 +102,7 @@ static const char *md_escape(unsigned char c)
 	}
 }
 
-void out_md(struct out *o, const char *s)
+void report_out_md(struct out *o, const char *s)
 {
 	size_t n, start = 0;
 	char *clean;
@@ -118,7 +118,7 @@ void out_md(struct out *o, const char *s)
 			continue;
 		add(o, clean + start, i - start);
 		if (esc)
-			out_puts(o, esc);
+			report_out_puts(o, esc);
 		else
 			html_clean(o, one, 1);
 		start = i + 1;
@@ -127,7 +127,7 @@ void out_md(struct out *o, const char *s)
 	free(clean);
 }
 
-enum err out_finish(struct out *o, char **doc_out, struct errmsg *e)
+enum err report_out_finish(struct out *o, char **doc_out, struct errmsg *e)
 {
 	size_t max = o->b.max;
 

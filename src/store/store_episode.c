@@ -16,15 +16,15 @@ enum err store_episode_create(struct store *st, int64_t run_id,
 			      int64_t *id_out, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-			      "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
+				    "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, run_id);
-	sq_bind_text(s, 2, task_id);
+	store_sq_bind_text(s, 2, task_id);
 	sqlite3_bind_int(s, 3, epoch);
 	sqlite3_bind_int(s, 4, attempt);
-	rc = sq_step_done(st, s, "insert episode", e);
+	rc = store_sq_step_done(st, s, "insert episode", e);
 	if (rc == ERR_OK)
 		*id_out = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -34,33 +34,36 @@ enum err store_episode_start(struct store *st, int64_t ep_id,
 			     int64_t started_ms, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "UPDATE episodes SET status='running', "
-			      "started_ms=? WHERE id=?", &s, e);
+	enum err rc = store_sq_prep(st, "UPDATE episodes SET status='running', "
+				    "started_ms=? WHERE id=?", &s, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, started_ms);
 	sqlite3_bind_int64(s, 2, ep_id);
-	return sq_step_done(st, s, "start episode", e);
+	return store_sq_step_done(st, s, "start episode", e);
 }
 
 enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 			      struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "UPDATE episodes SET status=?, outcome=?, "
+	enum err rc = store_sq_prep(
+		st,
+		"UPDATE episodes SET status=?, outcome=?, "
 		"error_class=?, error=?, score=?, flag_ok=?, check_ok=?, "
 		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
 		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
 		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
-		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?", &s, e);
+		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?",
+		&s, e);
 	int i = 1;
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, i++, ep->status);
-	sq_bind_text(s, i++, ep->outcome);
-	sq_bind_text(s, i++, ep->error_class);
-	sq_bind_text(s, i++, ep->error);
+	store_sq_bind_text(s, i++, ep->status);
+	store_sq_bind_text(s, i++, ep->outcome);
+	store_sq_bind_text(s, i++, ep->error_class);
+	store_sq_bind_text(s, i++, ep->error);
 	sqlite3_bind_int(s, i++, ep->score);
 	sqlite3_bind_int(s, i++, ep->flag_ok);
 	sqlite3_bind_int(s, i++, ep->check_ok);
@@ -80,7 +83,7 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	sqlite3_bind_int(s, i++, ep->tool_calls);
 	sqlite3_bind_int(s, i++, ep->infra_retries);
 	sqlite3_bind_int64(s, i++, ep->id);
-	return sq_step_done(st, s, "finish episode", e);
+	return store_sq_step_done(st, s, "finish episode", e);
 }
 
 #define EP_COLS "id, run_id, task_id, epoch, attempt, status, outcome, " \
@@ -95,13 +98,13 @@ static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
 
 	ep->id = sqlite3_column_int64(s, i++);
 	ep->run_id = sqlite3_column_int64(s, i++);
-	ep->task_id = sq_col_text(s, i++);
+	ep->task_id = store_sq_col_text(s, i++);
 	ep->epoch = sqlite3_column_int(s, i++);
 	ep->attempt = sqlite3_column_int(s, i++);
-	ep->status = sq_col_text(s, i++);
-	ep->outcome = sq_col_text(s, i++);
-	ep->error_class = sq_col_text(s, i++);
-	ep->error = sq_col_text(s, i++);
+	ep->status = store_sq_col_text(s, i++);
+	ep->outcome = store_sq_col_text(s, i++);
+	ep->error_class = store_sq_col_text(s, i++);
+	ep->error = store_sq_col_text(s, i++);
 	ep->score = sqlite3_column_int(s, i++);
 	ep->flag_ok = sqlite3_column_int(s, i++);
 	ep->check_ok = sqlite3_column_int(s, i++);
@@ -130,8 +133,10 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 	struct store_episode *v = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE "
-			      "run_id=? ORDER BY task_id, epoch, attempt", &s, e);
+	enum err rc = store_sq_prep(st,
+				    "SELECT " EP_COLS " FROM episodes WHERE "
+				    "run_id=? ORDER BY task_id, epoch, attempt",
+				    &s, e);
 	int r;
 
 	if (rc)
@@ -142,7 +147,7 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 		ep_from_row(s, &v[n++]);
 	}
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, "list episodes");
+		rc = store_sq_fail(st, e, "list episodes");
 	sqlite3_finalize(s);
 	if (rc) {
 		store_episodes_free(v, n);
@@ -157,8 +162,8 @@ enum err store_episode_get(struct store *st, int64_t ep_id,
 			   struct store_episode *out, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE id=?",
-			      &s, e);
+	enum err rc = store_sq_prep(
+		st, "SELECT " EP_COLS " FROM episodes WHERE id=?", &s, e);
 	int r;
 
 	if (rc)
@@ -171,7 +176,7 @@ enum err store_episode_get(struct store *st, int64_t ep_id,
 		rc = err_set(e, ERR_NOTFOUND, "no episode %lld",
 			     (long long)ep_id);
 	else
-		rc = sq_fail(st, e, "read episode");
+		rc = store_sq_fail(st, e, "read episode");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -194,15 +199,17 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 				struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "UPDATE episodes SET status='interrupted', "
-			      "outcome='infra-interrupted', error_class='infra', "
-			      "error='the harness stopped while this episode ran' "
-			      "WHERE run_id=? AND status IN ('running','pending')",
-			      &s, e);
+	enum err rc = store_sq_prep(
+		st,
+		"UPDATE episodes SET status='interrupted', "
+		"outcome='infra-interrupted', error_class='infra', "
+		"error='the harness stopped while this episode ran' "
+		"WHERE run_id=? AND status IN ('running','pending')",
+		&s, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, run_id);
-	rc = sq_step_done(st, s, "mark interrupted", e);
+	rc = store_sq_step_done(st, s, "mark interrupted", e);
 	if (rc == ERR_OK && n_out)
 		*n_out = sqlite3_changes(st->db);
 	return rc;
@@ -233,8 +240,8 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 			       "kind, at_ms, data) VALUES(?,?,?,?,?)", -1,
 			       SQLITE_PREPARE_PERSISTENT, &st->ins_event,
 			       NULL) != SQLITE_OK)
-		return sq_fail(st, e, "prepare");
-	if ((rc = sq_write(st, e)))
+		return store_sq_fail(st, e, "prepare");
+	if ((rc = store_sq_write(st, e)))
 		return rc;
 	s = st->ins_event;
 	if (st->codec.seal && data) {
@@ -243,12 +250,12 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 	}
 	sqlite3_bind_int64(s, 1, ep_id);
 	sqlite3_bind_int(s, 2, seq);
-	sq_bind_text(s, 3, kind);
+	store_sq_bind_text(s, 3, kind);
 	sqlite3_bind_int64(s, 4, wall_ms());
-	sq_bind_text(s, 5, data);
+	store_sq_bind_text(s, 5, data);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, "insert event");
+		rc = store_sq_fail(st, e, "insert event");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	free(sealed);
@@ -279,8 +286,10 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 	struct store_event *v = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT seq, kind, at_ms, data FROM events "
-			      "WHERE episode_id=? ORDER BY seq", &s, e);
+	enum err rc = store_sq_prep(st,
+				    "SELECT seq, kind, at_ms, data FROM events "
+				    "WHERE episode_id=? ORDER BY seq",
+				    &s, e);
 	int r;
 
 	if (rc)
@@ -289,15 +298,15 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		v[n].seq = sqlite3_column_int(s, 0);
-		v[n].kind = sq_col_text(s, 1);
+		v[n].kind = store_sq_col_text(s, 1);
 		v[n].at_ms = sqlite3_column_int64(s, 2);
-		v[n].data = sq_col_text(s, 3);
+		v[n].data = store_sq_col_text(s, 3);
 		n++;
 		if ((rc = open_row(st, ep_id, &v[n - 1], e)))
 			break;
 	}
 	if (rc == ERR_OK && r != SQLITE_DONE)
-		rc = sq_fail(st, e, "list events");
+		rc = store_sq_fail(st, e, "list events");
 	sqlite3_finalize(s);
 	if (rc) {
 		store_events_free(v, n);
@@ -344,14 +353,14 @@ enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, pairs_sql, &s, e);
+	enum err rc = store_sq_prep(st, pairs_sql, &s, e);
 
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(s, 1, run_id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		rc = sq_fail(st, e, "count the run's pairs");
+		rc = store_sq_fail(st, e, "count the run's pairs");
 	} else {
 		out->total = sqlite3_column_int(s, 0);
 		out->scored = sqlite3_column_int(s, 1);

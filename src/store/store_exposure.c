@@ -13,20 +13,23 @@ enum err store_exposure_add(struct store *st, const struct store_exposure *x,
 			    struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT OR IGNORE INTO exposure(task_id, "
+	enum err rc =
+		store_sq_prep(st,
+			      "INSERT OR IGNORE INTO exposure(task_id, "
 			      "task_digest, suite_id, developer, model, endpoint, "
-			      "run_id, first_ms) VALUES(?,?,?,?,?,?,?,?)", &s, e);
+			      "run_id, first_ms) VALUES(?,?,?,?,?,?,?,?)",
+			      &s, e);
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, x->task_id);
-	sq_bind_text(s, 2, x->task_digest);
-	sq_bind_text(s, 3, x->suite_id);
-	sq_bind_text(s, 4, x->developer);
-	sq_bind_text(s, 5, x->model);
-	sq_bind_text(s, 6, x->endpoint);
+	store_sq_bind_text(s, 1, x->task_id);
+	store_sq_bind_text(s, 2, x->task_digest);
+	store_sq_bind_text(s, 3, x->suite_id);
+	store_sq_bind_text(s, 4, x->developer);
+	store_sq_bind_text(s, 5, x->model);
+	store_sq_bind_text(s, 6, x->endpoint);
 	sqlite3_bind_int64(s, 7, x->run_id);
 	sqlite3_bind_int64(s, 8, x->first_ms);
-	return sq_step_done(st, s, "record exposure", e);
+	return store_sq_step_done(st, s, "record exposure", e);
 }
 
 enum err store_exposure_list(struct store *st, const char *developer,
@@ -36,30 +39,33 @@ enum err store_exposure_list(struct store *st, const char *developer,
 	struct store_exposure *v = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT task_id, task_digest, suite_id, "
+	enum err rc =
+		store_sq_prep(st,
+			      "SELECT task_id, task_digest, suite_id, "
 			      "developer, model, endpoint, run_id, first_ms FROM "
 			      "exposure WHERE ?1 IS NULL OR developer=?1 "
-			      "ORDER BY task_id, first_ms", &s, e);
+			      "ORDER BY task_id, first_ms",
+			      &s, e);
 	int r;
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, developer);
+	store_sq_bind_text(s, 1, developer);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_exposure *x;
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		x = &v[n++];
-		x->task_id = sq_col_text(s, 0);
-		x->task_digest = sq_col_text(s, 1);
-		x->suite_id = sq_col_text(s, 2);
-		x->developer = sq_col_text(s, 3);
-		x->model = sq_col_text(s, 4);
-		x->endpoint = sq_col_text(s, 5);
+		x->task_id = store_sq_col_text(s, 0);
+		x->task_digest = store_sq_col_text(s, 1);
+		x->suite_id = store_sq_col_text(s, 2);
+		x->developer = store_sq_col_text(s, 3);
+		x->model = store_sq_col_text(s, 4);
+		x->endpoint = store_sq_col_text(s, 5);
 		x->run_id = sqlite3_column_int64(s, 6);
 		x->first_ms = sqlite3_column_int64(s, 7);
 	}
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, "list exposure");
+		rc = store_sq_fail(st, e, "list exposure");
 	sqlite3_finalize(s);
 	if (rc) {
 		store_exposures_free(v, n);

@@ -32,26 +32,26 @@ struct store {
 	sqlite3_stmt *renew;
 };
 
-/* Called by every write (sq_prep does it for writing statements): opens
+/* Called by every write (store_sq_prep does it for writing statements): opens
  * the grouped transaction lazily, so a turn of the event loop that writes
  * nothing costs nothing. */
-enum err sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err store_sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
 
 /* store_lease.c: under the write lock at the start of every group, renew
  * the handle's lease or find it lost (then every later write fails). */
-enum err sq_lease_check(struct store *st, struct errmsg *e) MUST_CHECK;
-enum err sq_lease_lost(struct store *st, struct errmsg *e);
+enum err store_sq_lease_check(struct store *st, struct errmsg *e) MUST_CHECK;
+enum err store_sq_lease_lost(struct store *st, struct errmsg *e);
 /* A lease row that no one can still be using (expired, or its owner a
  * process of this machine that is gone). */
-bool sq_lease_dead(struct store *st, const char *machine, int pid,
-		   long long pid_start, int64_t expires_ms);
+bool store_sq_lease_dead(struct store *st, const char *machine, int pid,
+			 long long pid_start, int64_t expires_ms);
 
-enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
-enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
-		 struct errmsg *e) MUST_CHECK;
-enum err sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
-		      struct errmsg *e) MUST_CHECK;
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
-char *sq_col_text(sqlite3_stmt *s, int i);
+enum err store_sq_fail(struct store *st, struct errmsg *e, const char *what);
+enum err store_sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
+		       struct errmsg *e) MUST_CHECK;
+enum err store_sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
+			    struct errmsg *e) MUST_CHECK;
+void store_sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+char *store_sq_col_text(sqlite3_stmt *s, int i);
 
 #endif

@@ -119,16 +119,16 @@ static enum err read_lease(struct store *st, const char *scope, int64_t ref,
 			       "pid, pid_start, acquired_ms, heartbeat_ms, "
 			       "expires_ms FROM leases WHERE scope=? AND ref=?",
 			       -1, &s, NULL) != SQLITE_OK)
-		return sq_fail(st, e, "read lease");
-	sq_bind_text(s, 1, scope);
+		return store_sq_fail(st, e, "read lease");
+	store_sq_bind_text(s, 1, scope);
 	sqlite3_bind_int64(s, 2, ref);
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
-		out->scope = sq_col_text(s, 0);
+		out->scope = store_sq_col_text(s, 0);
 		out->ref = sqlite3_column_int64(s, 1);
-		out->owner = sq_col_text(s, 2);
-		out->host = sq_col_text(s, 3);
-		out->machine = sq_col_text(s, 4);
+		out->owner = store_sq_col_text(s, 2);
+		out->host = store_sq_col_text(s, 3);
+		out->machine = store_sq_col_text(s, 4);
 		out->pid = sqlite3_column_int(s, 5);
 		out->pid_start = sqlite3_column_int64(s, 6);
 		out->acquired_ms = sqlite3_column_int64(s, 7);
@@ -138,7 +138,7 @@ static enum err read_lease(struct store *st, const char *scope, int64_t ref,
 	}
 	sqlite3_finalize(s);
 	return r == SQLITE_ROW || r == SQLITE_DONE ? ERR_OK :
-	       sq_fail(st, e, "read lease");
+	       store_sq_fail(st, e, "read lease");
 }
 
 enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
@@ -149,8 +149,8 @@ enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
 	return read_lease(st, scope, ref, out, found, e);
 }
 
-bool sq_lease_dead(struct store *st, const char *machine, int pid,
-		   long long pid_start, int64_t expires_ms)
+bool store_sq_lease_dead(struct store *st, const char *machine, int pid,
+			 long long pid_start, int64_t expires_ms)
 {
 	ensure_identity(st);
 	if (expires_ms <= wall_ms())
@@ -163,36 +163,39 @@ bool sq_lease_dead(struct store *st, const char *machine, int pid,
 
 static bool lease_dead(struct store *st, const struct store_lease *l)
 {
-	return sq_lease_dead(st, l->machine, l->pid, l->pid_start,
-			     l->expires_ms);
+	return store_sq_lease_dead(st, l->machine, l->pid, l->pid_start,
+				   l->expires_ms);
 }
 
 static enum err write_lease(struct store *st, const char *scope, int64_t ref,
 			    int64_t now, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT INTO leases(scope, ref, owner, host, "
+	enum err rc = store_sq_prep(
+		st,
+		"INSERT INTO leases(scope, ref, owner, host, "
 		"machine, pid, pid_start, acquired_ms, heartbeat_ms, expires_ms) "
 		"VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(scope, ref) DO UPDATE "
 		"SET owner=excluded.owner, host=excluded.host, "
 		"machine=excluded.machine, pid=excluded.pid, "
 		"pid_start=excluded.pid_start, acquired_ms=excluded.acquired_ms, "
 		"heartbeat_ms=excluded.heartbeat_ms, "
-		"expires_ms=excluded.expires_ms", &s, e);
+		"expires_ms=excluded.expires_ms",
+		&s, e);
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, scope);
+	store_sq_bind_text(s, 1, scope);
 	sqlite3_bind_int64(s, 2, ref);
-	sq_bind_text(s, 3, st->owner);
-	sq_bind_text(s, 4, st->host);
-	sq_bind_text(s, 5, st->machine);
+	store_sq_bind_text(s, 3, st->owner);
+	store_sq_bind_text(s, 4, st->host);
+	store_sq_bind_text(s, 5, st->machine);
 	sqlite3_bind_int(s, 6, st->pid);
 	sqlite3_bind_int64(s, 7, st->pid_start);
 	sqlite3_bind_int64(s, 8, now);
 	sqlite3_bind_int64(s, 9, now);
 	sqlite3_bind_int64(s, 10, now + st->lease_ttl_ms);
-	return sq_step_done(st, s, "take lease", e);
+	return store_sq_step_done(st, s, "take lease", e);
 }
 
 static enum err held_error(const struct store_lease *l,
@@ -245,7 +248,7 @@ enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
 	ensure_identity(st);
 	st->lease_ttl_ms = ttl_ms > 0 ? ttl_ms : STORE_LEASE_TTL_MS;
 	st->batch = true;
-	rc = sq_write(st, e);      /* BEGIN IMMEDIATE: the write lock */
+	rc = store_sq_write(st, e);      /* BEGIN IMMEDIATE: the write lock */
 	if (rc == ERR_OK)
 		rc = take_locked(st, scope, ref, holder, e);
 	if (own) {
@@ -262,7 +265,7 @@ enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
 	return rc;
 }
 
-enum err sq_lease_lost(struct store *st, struct errmsg *e)
+enum err store_sq_lease_lost(struct store *st, struct errmsg *e)
 {
 	return err_set(e, ERR_STORE, "store '%s': lost the lease on %s %lld "
 		       "(this process stalled past its expiry and another "
@@ -271,7 +274,7 @@ enum err sq_lease_lost(struct store *st, struct errmsg *e)
 }
 
 /* Under the write lock: renew our lease, or find it lost. */
-enum err sq_lease_check(struct store *st, struct errmsg *e)
+enum err store_sq_lease_check(struct store *st, struct errmsg *e)
 {
 	int64_t now = wall_ms();
 	int r;
@@ -283,21 +286,21 @@ enum err sq_lease_check(struct store *st, struct errmsg *e)
 			       "expires_ms=? WHERE scope=? AND ref=? AND owner=?",
 			       -1, SQLITE_PREPARE_PERSISTENT, &st->renew,
 			       NULL) != SQLITE_OK)
-		return sq_fail(st, e, "prepare");
+		return store_sq_fail(st, e, "prepare");
 	if (st->lease_lost)
-		return sq_lease_lost(st, e);
+		return store_sq_lease_lost(st, e);
 	sqlite3_bind_int64(st->renew, 1, now);
 	sqlite3_bind_int64(st->renew, 2, now + st->lease_ttl_ms);
-	sq_bind_text(st->renew, 3, st->lease_scope);
+	store_sq_bind_text(st->renew, 3, st->lease_scope);
 	sqlite3_bind_int64(st->renew, 4, st->lease_ref);
-	sq_bind_text(st->renew, 5, st->owner);
+	store_sq_bind_text(st->renew, 5, st->owner);
 	r = sqlite3_step(st->renew);
 	sqlite3_reset(st->renew);
 	if (r != SQLITE_DONE)
-		return sq_fail(st, e, "renew lease");
+		return store_sq_fail(st, e, "renew lease");
 	if (sqlite3_changes(st->db) != 1) {
 		st->lease_lost = true;
-		return sq_lease_lost(st, e);
+		return store_sq_lease_lost(st, e);
 	}
 	st->lease_renewed_ms = now_ms();
 	return ERR_OK;
@@ -311,14 +314,14 @@ enum err store_lease_heartbeat(struct store *st, struct errmsg *e)
 	if (!st->lease_scope)
 		return ERR_OK;
 	if (st->lease_lost)
-		return sq_lease_lost(st, e);
+		return store_sq_lease_lost(st, e);
 	if (now_ms() - st->lease_renewed_ms < st->lease_ttl_ms / 4)
 		return ERR_OK;
 	if (st->in_tx)             /* renewed inside the open group */
-		return sq_lease_check(st, e);
+		return store_sq_lease_check(st, e);
 	own = !st->batch;
 	st->batch = true;
-	rc = sq_write(st, e);      /* opening the group renews */
+	rc = store_sq_write(st, e);      /* opening the group renews */
 	if (own) {
 		if (rc == ERR_OK)
 			rc = store_tx_commit(st, e);
@@ -337,12 +340,14 @@ enum err store_lease_release(struct store *st, struct errmsg *e)
 		return ERR_OK;
 	rc = ERR_OK;
 	if (!st->lease_lost &&
-	    !(rc = sq_prep(st, "DELETE FROM leases WHERE scope=? AND ref=? "
-			   "AND owner=?", &s, e))) {
-		sq_bind_text(s, 1, st->lease_scope);
+	    !(rc = store_sq_prep(st,
+				 "DELETE FROM leases WHERE scope=? AND ref=? "
+				 "AND owner=?",
+				 &s, e))) {
+		store_sq_bind_text(s, 1, st->lease_scope);
 		sqlite3_bind_int64(s, 2, st->lease_ref);
-		sq_bind_text(s, 3, st->owner);
-		rc = sq_step_done(st, s, "release lease", e);
+		store_sq_bind_text(s, 3, st->owner);
+		rc = store_sq_step_done(st, s, "release lease", e);
 	}
 	free(st->lease_scope);
 	st->lease_scope = NULL;

@@ -57,7 +57,7 @@ static const char schema[] =
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
 
 
-enum err sq_fail(struct store *st, struct errmsg *e, const char *what)
+enum err store_sq_fail(struct store *st, struct errmsg *e, const char *what)
 {
 	return err_set(e, ERR_STORE, "store '%s': %s: %s", st->path, what,
 		       sqlite3_errmsg(st->db));
@@ -226,7 +226,7 @@ static enum err check_integrity(struct store *st, struct errmsg *e)
 			       sqlite3_errmsg(st->db));
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		if (!first)
-			first = sq_col_text(s, 0);
+			first = store_sq_col_text(s, 0);
 	sqlite3_finalize(s);
 	if (r == SQLITE_DONE && first && !strcmp(first, "ok")) {
 		free(first);
@@ -272,7 +272,7 @@ enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		rc = sq_fail(st, e, "cannot open");
+		rc = store_sq_fail(st, e, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
@@ -335,10 +335,10 @@ static enum err step_tx(struct store *st, sqlite3_stmt **stmt,
 	int r;
 
 	if (!*stmt && sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
-		return sq_fail(st, e, sql);
+		return store_sq_fail(st, e, sql);
 	r = sqlite3_step(*stmt);
 	sqlite3_reset(*stmt);
-	return r == SQLITE_DONE ? ERR_OK : sq_fail(st, e, sql);
+	return r == SQLITE_DONE ? ERR_OK : store_sq_fail(st, e, sql);
 }
 
 /* A failed COMMIT (a full disk) may leave SQLite's transaction open:
@@ -381,18 +381,18 @@ enum err store_tx_commit_due(struct store *st, int64_t max_age_ms,
 /* Opening a group takes the write lock; the handle's lease (if any) is
  * checked and renewed under it, so every group of a lease holder is
  * written only while the lease is its own. */
-enum err sq_write(struct store *st, struct errmsg *e)
+enum err store_sq_write(struct store *st, struct errmsg *e)
 {
 	enum err rc;
 
 	if (st->lease_lost)
-		return sq_lease_lost(st, e);
+		return store_sq_lease_lost(st, e);
 	if (!st->batch || st->in_tx)
 		return ERR_OK;
 	rc = step_tx(st, &st->begin, "BEGIN IMMEDIATE", e);
 	st->in_tx = rc == ERR_OK;
 	st->tx_start_ms = now_ms();
-	if (rc == ERR_OK && (rc = sq_lease_check(st, e)))
+	if (rc == ERR_OK && (rc = store_sq_lease_check(st, e)))
 		store_tx_rollback(st);
 	return rc;
 }
@@ -409,15 +409,15 @@ char *store_default_path(void)
 
 /* --- statement helpers ------------------------------------------- */
 
-enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
+enum err store_sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
 		     struct errmsg *e)
 {
 	enum err rc;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
-		return sq_fail(st, e, "prepare");
+		return store_sq_fail(st, e, "prepare");
 	/* a write joins (or opens) the grouped transaction, if one is wanted */
-	if (!sqlite3_stmt_readonly(*out) && (rc = sq_write(st, e))) {
+	if (!sqlite3_stmt_readonly(*out) && (rc = store_sq_write(st, e))) {
 		sqlite3_finalize(*out);
 		*out = NULL;
 		return rc;
@@ -425,19 +425,19 @@ enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
 	return ERR_OK;
 }
 
-enum err sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
+enum err store_sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
 			  struct errmsg *e)
 {
 	int r = sqlite3_step(s);
 	enum err rc = ERR_OK;
 
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, what);
+		rc = store_sq_fail(st, e, what);
 	sqlite3_finalize(s);
 	return rc;
 }
 
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
+void store_sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -445,7 +445,7 @@ void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-char *sq_col_text(sqlite3_stmt *s, int i)
+char *store_sq_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? xstrdup((const char *)t) : NULL;
@@ -457,22 +457,25 @@ enum err store_run_create(struct store *st, struct store_run *r,
 			  struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT INTO runs(status, model, endpoint, "
-			   "suite_id, suite_path, suite_digest, config_json, "
-			   "harness_version, epochs, created_ms) "
-			   "VALUES('running',?,?,?,?,?,?,?,?,?)", &s, e);
+	enum err rc =
+		store_sq_prep(st,
+			      "INSERT INTO runs(status, model, endpoint, "
+			      "suite_id, suite_path, suite_digest, config_json, "
+			      "harness_version, epochs, created_ms) "
+			      "VALUES('running',?,?,?,?,?,?,?,?,?)",
+			      &s, e);
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, r->model);
-	sq_bind_text(s, 2, r->endpoint);
-	sq_bind_text(s, 3, r->suite_id);
-	sq_bind_text(s, 4, r->suite_path);
-	sq_bind_text(s, 5, r->suite_digest);
-	sq_bind_text(s, 6, r->config_json);
-	sq_bind_text(s, 7, r->harness_version);
+	store_sq_bind_text(s, 1, r->model);
+	store_sq_bind_text(s, 2, r->endpoint);
+	store_sq_bind_text(s, 3, r->suite_id);
+	store_sq_bind_text(s, 4, r->suite_path);
+	store_sq_bind_text(s, 5, r->suite_digest);
+	store_sq_bind_text(s, 6, r->config_json);
+	store_sq_bind_text(s, 7, r->harness_version);
 	sqlite3_bind_int(s, 8, r->epochs);
 	sqlite3_bind_int64(s, 9, r->created_ms);
-	rc = sq_step_done(st, s, "insert run", e);
+	rc = store_sq_step_done(st, s, "insert run", e);
 	if (rc == ERR_OK)
 		r->id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -482,14 +485,16 @@ enum err store_run_set_status(struct store *st, int64_t run_id,
 			      const char *status, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "UPDATE runs SET status=?, finished_ms=? "
-			   "WHERE id=?", &s, e);
+	enum err rc = store_sq_prep(st,
+				    "UPDATE runs SET status=?, finished_ms=? "
+				    "WHERE id=?",
+				    &s, e);
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, status);
+	store_sq_bind_text(s, 1, status);
 	sqlite3_bind_int64(s, 2, strcmp(status, "running") ? wall_ms() : 0);
 	sqlite3_bind_int64(s, 3, run_id);
-	return sq_step_done(st, s, "update run", e);
+	return store_sq_step_done(st, s, "update run", e);
 }
 
 enum err store_run_set_endpoint(struct store *st, int64_t run_id,
@@ -497,14 +502,16 @@ enum err store_run_set_endpoint(struct store *st, int64_t run_id,
 				struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "UPDATE runs SET endpoint=?, config_json=? "
-			   "WHERE id=?", &s, e);
+	enum err rc = store_sq_prep(st,
+				    "UPDATE runs SET endpoint=?, config_json=? "
+				    "WHERE id=?",
+				    &s, e);
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, endpoint);
-	sq_bind_text(s, 2, config_json);
+	store_sq_bind_text(s, 1, endpoint);
+	store_sq_bind_text(s, 2, config_json);
 	sqlite3_bind_int64(s, 3, run_id);
-	return sq_step_done(st, s, "update run", e);
+	return store_sq_step_done(st, s, "update run", e);
 }
 
 /* A run and the lease on it, if any (to tell a live run from one whose
@@ -519,30 +526,30 @@ static void run_from_row(struct store *st, sqlite3_stmt *s,
 			 struct store_run *r)
 {
 	r->id = sqlite3_column_int64(s, 0);
-	r->status = sq_col_text(s, 1);
-	r->model = sq_col_text(s, 2);
-	r->endpoint = sq_col_text(s, 3);
-	r->suite_id = sq_col_text(s, 4);
-	r->suite_path = sq_col_text(s, 5);
-	r->suite_digest = sq_col_text(s, 6);
-	r->config_json = sq_col_text(s, 7);
-	r->harness_version = sq_col_text(s, 8);
+	r->status = store_sq_col_text(s, 1);
+	r->model = store_sq_col_text(s, 2);
+	r->endpoint = store_sq_col_text(s, 3);
+	r->suite_id = store_sq_col_text(s, 4);
+	r->suite_path = store_sq_col_text(s, 5);
+	r->suite_digest = store_sq_col_text(s, 6);
+	r->config_json = store_sq_col_text(s, 7);
+	r->harness_version = store_sq_col_text(s, 8);
 	r->epochs = sqlite3_column_int(s, 9);
 	r->created_ms = sqlite3_column_int64(s, 10);
 	r->finished_ms = sqlite3_column_int64(s, 11);
 	r->orphaned = r->status && !strcmp(r->status, "running") &&
 		      (sqlite3_column_type(s, 12) == SQLITE_NULL ||
-		       sq_lease_dead(st, (const char *)sqlite3_column_text(s, 13),
-				     sqlite3_column_int(s, 14),
-				     sqlite3_column_int64(s, 15),
-				     sqlite3_column_int64(s, 16)));
+		       store_sq_lease_dead(st, (const char *)sqlite3_column_text(s, 13),
+					   sqlite3_column_int(s, 14),
+					   sqlite3_column_int64(s, 15),
+					   sqlite3_column_int64(s, 16)));
 }
 
 enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 		       struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " RUN_COLS RUN_FROM " WHERE id=?", &s, e);
+	enum err rc = store_sq_prep(st, "SELECT " RUN_COLS RUN_FROM " WHERE id=?", &s, e);
 	int r;
 
 	if (rc)
@@ -555,7 +562,7 @@ enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 		rc = err_set(e, ERR_NOTFOUND, "no run %lld in '%s'",
 			     (long long)run_id, st->path);
 	else
-		rc = sq_fail(st, e, "read run");
+		rc = store_sq_fail(st, e, "read run");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -566,7 +573,7 @@ enum err store_run_list(struct store *st, struct store_run **runs_out,
 	struct store_run *runs = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT " RUN_COLS RUN_FROM " ORDER BY id", &s, e);
+	enum err rc = store_sq_prep(st, "SELECT " RUN_COLS RUN_FROM " ORDER BY id", &s, e);
 	int r;
 
 	if (rc)
@@ -576,7 +583,7 @@ enum err store_run_list(struct store *st, struct store_run **runs_out,
 		run_from_row(st, s, &runs[n++]);
 	}
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, "list runs");
+		rc = store_sq_fail(st, e, "list runs");
 	sqlite3_finalize(s);
 	if (rc) {
 		store_runs_free(runs, n);
@@ -608,24 +615,26 @@ enum err store_task_add(struct store *st, int64_t run_id,
 			const struct store_task *t, struct errmsg *e)
 {
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT OR REPLACE INTO run_tasks(run_id, "
-			   "task_id, category, difficulty, expert_minutes, tags, "
-			   "attack, n_answers, digest, limit_tokens) "
-			   "VALUES(?,?,?,?,?,?,?,?,?,?)",
-			   &s, e);
+	enum err rc = store_sq_prep(
+		st,
+		"INSERT OR REPLACE INTO run_tasks(run_id, "
+		"task_id, category, difficulty, expert_minutes, tags, "
+		"attack, n_answers, digest, limit_tokens) "
+		"VALUES(?,?,?,?,?,?,?,?,?,?)",
+		&s, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, run_id);
-	sq_bind_text(s, 2, t->task_id);
-	sq_bind_text(s, 3, t->category);
+	store_sq_bind_text(s, 2, t->task_id);
+	store_sq_bind_text(s, 3, t->category);
 	sqlite3_bind_int(s, 4, t->difficulty);
 	sqlite3_bind_double(s, 5, t->expert_minutes);
-	sq_bind_text(s, 6, t->tags);
-	sq_bind_text(s, 7, t->attack);
+	store_sq_bind_text(s, 6, t->tags);
+	store_sq_bind_text(s, 7, t->attack);
 	sqlite3_bind_int(s, 8, t->n_answers);
-	sq_bind_text(s, 9, t->digest);
+	store_sq_bind_text(s, 9, t->digest);
 	sqlite3_bind_int64(s, 10, t->limit_tokens);
-	return sq_step_done(st, s, "insert task", e);
+	return store_sq_step_done(st, s, "insert task", e);
 }
 
 enum err store_task_list(struct store *st, int64_t run_id,
@@ -635,7 +644,7 @@ enum err store_task_list(struct store *st, int64_t run_id,
 	struct store_task *v = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "SELECT task_id, category, difficulty, "
+	enum err rc = store_sq_prep(st, "SELECT task_id, category, difficulty, "
 			   "expert_minutes, tags, attack, n_answers, digest, "
 			   "limit_tokens FROM run_tasks WHERE run_id=? "
 			   "ORDER BY task_id", &s, e);
@@ -648,18 +657,18 @@ enum err store_task_list(struct store *st, int64_t run_id,
 		struct store_task *t;
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		t = &v[n++];
-		t->task_id = sq_col_text(s, 0);
-		t->category = sq_col_text(s, 1);
+		t->task_id = store_sq_col_text(s, 0);
+		t->category = store_sq_col_text(s, 1);
 		t->difficulty = sqlite3_column_int(s, 2);
 		t->expert_minutes = sqlite3_column_double(s, 3);
-		t->tags = sq_col_text(s, 4);
-		t->attack = sq_col_text(s, 5);
+		t->tags = store_sq_col_text(s, 4);
+		t->attack = store_sq_col_text(s, 5);
 		t->n_answers = sqlite3_column_int(s, 6);
-		t->digest = sq_col_text(s, 7);
+		t->digest = store_sq_col_text(s, 7);
 		t->limit_tokens = sqlite3_column_int64(s, 8);
 	}
 	if (r != SQLITE_DONE)
-		rc = sq_fail(st, e, "list tasks");
+		rc = store_sq_fail(st, e, "list tasks");
 	sqlite3_finalize(s);
 	if (rc) {
 		store_tasks_free(v, n);

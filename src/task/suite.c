@@ -25,7 +25,7 @@ static enum err add_task(struct suite *s, size_t *cap, const char *dir,
 
 	if (rc)
 		return rc;
-	if (suite_find(s, t->id)) {
+	if (task_suite_find(s, t->id)) {
 		rc = err_set(e, ERR_INVAL, "%s/task.yaml:1: duplicate task id "
 			     "'%s' in suite", t->dir, t->id);
 		task_free(t);
@@ -95,11 +95,11 @@ static enum err load_yaml_tasks(struct suite *s, struct tctx *c,
 		char *pat;
 		glob_t g;
 		if (it->kind != YNODE_SCALAR)
-			return tfail(c, it, "task entries must be strings");
+			return task_fail(c, it, "task entries must be strings");
 		pat = it->str[0] == '/' ? xstrdup(it->str) : path_join(base, it->str);
 		if (glob(pat, 0, NULL, &g) != 0) {
 			free(pat);
-			return tfail(c, it, "'%s' matches no task", it->str);
+			return task_fail(c, it, "'%s' matches no task", it->str);
 		}
 		for (size_t j = 0; j < g.gl_pathc && rc == ERR_OK; j++)
 			if (is_dir(g.gl_pathv[j]))
@@ -125,15 +125,15 @@ static enum err load_yaml(struct suite *s, const char *file, struct errmsg *e)
 	if (rc)
 		goto out;
 	free(s->id);
-	if ((rc = get_map(&c, root, "a suite")) ||
-	    (rc = check_keys(&c, root, "suite", keys)) ||
-	    (rc = get_str(&c, root, "id", true, &s->id)) ||
-	    (rc = get_str(&c, root, "version", true, &s->version)))
+	if ((rc = task_get_map(&c, root, "a suite")) ||
+	    (rc = task_check_keys(&c, root, "suite", keys)) ||
+	    (rc = task_get_str(&c, root, "id", true, &s->id)) ||
+	    (rc = task_get_str(&c, root, "version", true, &s->version)))
 		goto out;
 	list = ymap_get(root, "tasks");
 	if (!list || list->kind != YNODE_SEQ || list->n == 0) {
-		rc = tfail(&c, list ? list : root, "'tasks' must be a non-empty "
-			   "list of paths or globs");
+		rc = task_fail(&c, list ? list : root, "'tasks' must be a non-empty "
+			       "list of paths or globs");
 		goto out;
 	}
 	rc = load_yaml_tasks(s, &c, list, base);
@@ -154,8 +154,8 @@ static char *base_name(const char *path)
 	return xstrdup(slash && slash[1] ? slash + 1 : real);
 }
 
-enum err suite_load(const char *path, struct suite **suite_out,
-		    struct errmsg *e)
+enum err task_suite_load(const char *path, struct suite **suite_out,
+			 struct errmsg *e)
 {
 	struct suite *s = xcalloc(1, sizeof(*s));
 	char *man = path_join(path, "task.yaml");
@@ -180,14 +180,14 @@ enum err suite_load(const char *path, struct suite **suite_out,
 	if (!s->version)
 		s->version = xstrdup("0");
 	if (rc) {
-		suite_free(s);
+		task_suite_free(s);
 		return rc;
 	}
 	*suite_out = s;
 	return ERR_OK;
 }
 
-void suite_free(struct suite *s)
+void task_suite_free(struct suite *s)
 {
 	if (!s)
 		return;
@@ -200,7 +200,7 @@ void suite_free(struct suite *s)
 	free(s);
 }
 
-struct task *suite_find(const struct suite *s, const char *id)
+struct task *task_suite_find(const struct suite *s, const char *id)
 {
 	for (size_t i = 0; i < s->n_tasks; i++)
 		if (!strcmp(s->tasks[i]->id, id))

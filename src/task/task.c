@@ -44,7 +44,7 @@ static enum err parse_category(struct tctx *c, const struct ynode *m,
 			       struct task *t)
 {
 	char *s;
-	enum err rc = get_str(c, m, "category", true, &s);
+	enum err rc = task_get_str(c, m, "category", true, &s);
 
 	if (rc)
 		return rc;
@@ -54,9 +54,11 @@ static enum err parse_category(struct tctx *c, const struct ynode *m,
 			free(s);
 			return ERR_OK;
 		}
-	rc = tfail(c, ymap_get(m, "category"), "unknown category '%s' (want "
-		   "pwn web crypto rev forensics misc patch detect triage "
-		   "harden)", s);
+	rc = task_fail(c, ymap_get(m, "category"),
+		       "unknown category '%s' (want "
+		       "pwn web crypto rev forensics misc patch detect triage "
+		       "harden)",
+		       s);
 	free(s);
 	return rc;
 }
@@ -82,14 +84,16 @@ static enum err parse_minutes(struct tctx *c, const struct ynode *m,
 	char *end;
 
 	if (!v)
-		return tfail(c, m, "missing field 'expert_minutes'");
+		return task_fail(c, m, "missing field 'expert_minutes'");
 	if (v->kind != YNODE_SCALAR || v->quoted)
-		return tfail(c, v, "field 'expert_minutes' must be a number");
+		return task_fail(c, v, "field 'expert_minutes' must be a number");
 	t->expert_minutes = strtod(v->str, &end);
 	if (end == v->str || *end || !(t->expert_minutes > 0) ||
 	    t->expert_minutes > 100000)
-		return tfail(c, v, "field 'expert_minutes' must be a number in "
-			     "(0, 100000], not '%s'", v->str);
+		return task_fail(c, v,
+				 "field 'expert_minutes' must be a number in "
+				 "(0, 100000], not '%s'",
+				 v->str);
 	return ERR_OK;
 }
 
@@ -100,8 +104,10 @@ static enum err check_ids(struct tctx *c, const struct ynode *m,
 		const char *s = v[i];
 		size_t n = strlen(prefix);
 		if (strncmp(s, prefix, n) || !isdigit((unsigned char)s[n]))
-			return tfail(c, ymap_get(m, key), "'%s' is not a valid "
-				     "%s id", s, key);
+			return task_fail(c, ymap_get(m, key),
+					 "'%s' is not a valid "
+					 "%s id",
+					 s, key);
 	}
 	return ERR_OK;
 }
@@ -111,19 +117,20 @@ static enum err parse_labels(struct tctx *c, const struct ynode *m,
 {
 	enum err rc;
 
-	if ((rc = get_strv(c, m, "attack", true, &t->attack)) ||
+	if ((rc = task_get_strv(c, m, "attack", true, &t->attack)) ||
 	    (rc = check_ids(c, m, "attack", t->attack, "T")) ||
-	    (rc = get_strv(c, m, "cwe", false, &t->cwe)) ||
+	    (rc = task_get_strv(c, m, "cwe", false, &t->cwe)) ||
 	    (rc = check_ids(c, m, "cwe", t->cwe, "CWE-")) ||
-	    (rc = get_strv(c, m, "tags", false, &t->tags)))
+	    (rc = task_get_strv(c, m, "tags", false, &t->tags)))
 		return rc;
 	if (!t->attack[0])
-		return tfail(c, ymap_get(m, "attack"), "'attack' must name at "
-			     "least one ATT&CK technique");
+		return task_fail(c, ymap_get(m, "attack"),
+				 "'attack' must name at "
+				 "least one ATT&CK technique");
 	for (size_t i = 0; t->tags[i]; i++)
-		if (!valid_name(t->tags[i], 64))
-			return tfail(c, ymap_get(m, "tags"), "bad tag '%s'",
-				     t->tags[i]);
+		if (!task_valid_name(t->tags[i], 64))
+			return task_fail(c, ymap_get(m, "tags"), "bad tag '%s'",
+					 t->tags[i]);
 	return ERR_OK;
 }
 
@@ -134,16 +141,16 @@ static enum err parse_prompts(struct tctx *c, const struct ynode *m,
 	const struct ynode *p = ymap_get(m, "prompts");
 	enum err rc;
 
-	if ((rc = get_str(c, m, "prompt", true, &t->prompt)))
+	if ((rc = task_get_str(c, m, "prompt", true, &t->prompt)))
 		return rc;
 	if (!*t->prompt)
-		return tfail(c, ymap_get(m, "prompt"), "prompt must not be empty");
+		return task_fail(c, ymap_get(m, "prompt"), "prompt must not be empty");
 	if (!p || yscalar_is_null(p))
 		return ERR_OK;
-	if ((rc = get_map(c, p, "'prompts'")) ||
-	    (rc = check_keys(c, p, "prompts", keys)) ||
-	    (rc = get_str(c, p, "hard", false, &t->prompt_hard)) ||
-	    (rc = get_str(c, p, "easy", false, &t->prompt_easy)))
+	if ((rc = task_get_map(c, p, "'prompts'")) ||
+	    (rc = task_check_keys(c, p, "prompts", keys)) ||
+	    (rc = task_get_str(c, p, "hard", false, &t->prompt_hard)) ||
+	    (rc = task_get_str(c, p, "easy", false, &t->prompt_easy)))
 		return rc;
 	return ERR_OK;
 }
@@ -162,36 +169,38 @@ static enum err parse_agent(struct tctx *c, const struct ynode *m,
 	t->agent_tools = xcalloc(1, sizeof(char *));
 	if (!a || yscalar_is_null(a))
 		return ERR_OK;
-	if ((rc = get_map(c, a, "'agent'")) ||
-	    (rc = check_keys(c, a, "agent", keys)) ||
-	    (rc = get_str(c, a, "image", false, &img)))
+	if ((rc = task_get_map(c, a, "'agent'")) ||
+	    (rc = task_check_keys(c, a, "agent", keys)) ||
+	    (rc = task_get_str(c, a, "image", false, &img)))
 		return rc;
 	if (img && strcmp(img, "host") && c->mem)
-		rc = tfail(c, ymap_get(a, "image"), "a sealed task can only use "
-			   "the image 'host'");
+		rc = task_fail(c, ymap_get(a, "image"), "a sealed task can only use "
+			       "the image 'host'");
 	else if (img && strcmp(img, "host")) {
 		free(t->agent_image);
 		rc = task_path(c, ymap_get(a, "image"), t->dir, img, true,
 			       &t->agent_image);
 		if (rc == ERR_OK && !task_is_dir(c, t->agent_image))
-			rc = tfail(c, ymap_get(a, "image"), "image '%s' is not "
-				   "a directory", img);
+			rc = task_fail(c, ymap_get(a, "image"),
+				       "image '%s' is not "
+				       "a directory",
+				       img);
 	}
 	free(img);
 	if (rc)
 		return rc;
 	if (ymap_get(a, "user")) {
 		free(t->agent_user);
-		if ((rc = get_str(c, a, "user", true, &t->agent_user)))
+		if ((rc = task_get_str(c, a, "user", true, &t->agent_user)))
 			return rc;
 		if (strcmp(t->agent_user, "agent") && strcmp(t->agent_user, "root"))
-			return tfail(c, ymap_get(a, "user"), "agent user must be "
-				     "'agent' or 'root', not '%s'", t->agent_user);
+			return task_fail(c, ymap_get(a, "user"), "agent user must be "
+					 "'agent' or 'root', not '%s'", t->agent_user);
 	}
-	if ((rc = get_bool(c, a, "packet_sockets", &t->agent_packet_sockets)))
+	if ((rc = task_get_bool(c, a, "packet_sockets", &t->agent_packet_sockets)))
 		return rc;
 	free(t->agent_tools);
-	return get_strv(c, a, "tools", false, &t->agent_tools);
+	return task_get_strv(c, a, "tools", false, &t->agent_tools);
 }
 
 static bool is_hex64(const char *s)
@@ -210,19 +219,20 @@ static enum err parse_answer(struct tctx *c, const struct ynode *m,
 					    "answer_sha256", "hints", NULL };
 	enum err rc;
 
-	if ((rc = get_map(c, m, "an answer")) ||
-	    (rc = check_keys(c, m, "answer", keys)) ||
-	    (rc = get_str(c, m, "question", true, &a->question)) ||
-	    (rc = get_str(c, m, "answer", false, &a->answer)) ||
-	    (rc = get_str(c, m, "answer_sha256", false, &a->answer_sha256)) ||
-	    (rc = get_strv(c, m, "hints", false, &a->hints)))
+	if ((rc = task_get_map(c, m, "an answer")) ||
+	    (rc = task_check_keys(c, m, "answer", keys)) ||
+	    (rc = task_get_str(c, m, "question", true, &a->question)) ||
+	    (rc = task_get_str(c, m, "answer", false, &a->answer)) ||
+	    (rc = task_get_str(c, m, "answer_sha256", false, &a->answer_sha256)) ||
+	    (rc = task_get_strv(c, m, "hints", false, &a->hints)))
 		return rc;
 	if (!a->answer == !a->answer_sha256)
-		return tfail(c, m, "an answer needs exactly one of 'answer' and "
-			     "'answer_sha256'");
+		return task_fail(c, m, "an answer needs exactly one of 'answer' and "
+				 "'answer_sha256'");
 	if (a->answer_sha256 && !is_hex64(a->answer_sha256))
-		return tfail(c, ymap_get(m, "answer_sha256"), "'answer_sha256' "
-			     "must be 64 lower-case hex digits");
+		return task_fail(c, ymap_get(m, "answer_sha256"),
+				 "'answer_sha256' "
+				 "must be 64 lower-case hex digits");
 	return ERR_OK;
 }
 
@@ -234,9 +244,9 @@ static enum err parse_answers(struct tctx *c, const struct ynode *n,
 	if (!n || yscalar_is_null(n))
 		return ERR_OK;
 	if (n->kind != YNODE_SEQ)
-		return tfail(c, n, "field 'answers' must be a list");
+		return task_fail(c, n, "field 'answers' must be a list");
 	if (n->n > 64)
-		return tfail(c, n, "more than 64 answers");
+		return task_fail(c, n, "more than 64 answers");
 	t->answers = xcalloc(n->n ? n->n : 1, sizeof(*t->answers));
 	for (size_t i = 0; i < n->n; i++) {
 		t->n_answers = i + 1;
@@ -265,23 +275,23 @@ static enum err parse_check(struct tctx *c, const struct ynode *n,
 
 	if (!n || yscalar_is_null(n))
 		return ERR_OK;
-	if ((rc = get_map(c, n, "'check'")) ||
-	    (rc = check_keys(c, n, "check", keys)) ||
-	    (rc = get_strv(c, n, "run", true, &t->check_run)) ||
-	    (rc = get_str(c, n, "box", false, &t->check_box)) ||
-	    (rc = get_int(c, n, "timeout_s", 1, 3600, &timeout)))
+	if ((rc = task_get_map(c, n, "'check'")) ||
+	    (rc = task_check_keys(c, n, "check", keys)) ||
+	    (rc = task_get_strv(c, n, "run", true, &t->check_run)) ||
+	    (rc = task_get_str(c, n, "box", false, &t->check_box)) ||
+	    (rc = task_get_int(c, n, "timeout_s", 1, 3600, &timeout)))
 		return rc;
 	if (!t->check_run[0])
-		return tfail(c, n, "'check.run' must not be empty");
+		return task_fail(c, n, "'check.run' must not be empty");
 	if (!t->check_box)
 		t->check_box = xstrdup("agent");
 	if (!check_box_ok(t, t->check_box))
-		return tfail(c, ymap_get(n, "box"), "check box '%s' is not "
-			     "'agent', 'fresh' or a service", t->check_box);
+		return task_fail(c, ymap_get(n, "box"), "check box '%s' is not "
+				 "'agent', 'fresh' or a service", t->check_box);
 	t->check_timeout_s = (int)timeout;
 	rc = task_path(c, n, t->dir, "check", true, &t->check_dir);
 	if (rc == ERR_OK && !task_is_dir(c, t->check_dir))
-		rc = tfail(c, n, "'check/' must be a directory");
+		rc = task_fail(c, n, "'check/' must be a directory");
 	return rc;
 }
 
@@ -295,15 +305,15 @@ static enum err parse_limits(struct tctx *c, const struct ynode *n,
 	enum err rc = ERR_OK;
 
 	if (n && !yscalar_is_null(n)) {
-		if ((rc = get_map(c, n, "'limits'")) ||
-		    (rc = check_keys(c, n, "limits", keys)) ||
-		    (rc = get_int(c, n, "turns", 1, 1000, &turns)) ||
-		    (rc = get_int(c, n, "tokens", 1, 100000000, &tokens)) ||
-		    (rc = get_int(c, n, "wall_s", 1, 86400, &wall)) ||
-		    (rc = get_int(c, n, "cmd_timeout_s", 1, 3600, &cmd)) ||
-		    (rc = get_int(c, n, "memory_mb", 16, 65536, &mem)) ||
-		    (rc = get_int(c, n, "pids", 8, 65536, &pids)) ||
-		    (rc = get_int(c, n, "disk_mb", 1, 65536, &disk)))
+		if ((rc = task_get_map(c, n, "'limits'")) ||
+		    (rc = task_check_keys(c, n, "limits", keys)) ||
+		    (rc = task_get_int(c, n, "turns", 1, 1000, &turns)) ||
+		    (rc = task_get_int(c, n, "tokens", 1, 100000000, &tokens)) ||
+		    (rc = task_get_int(c, n, "wall_s", 1, 86400, &wall)) ||
+		    (rc = task_get_int(c, n, "cmd_timeout_s", 1, 3600, &cmd)) ||
+		    (rc = task_get_int(c, n, "memory_mb", 16, 65536, &mem)) ||
+		    (rc = task_get_int(c, n, "pids", 8, 65536, &pids)) ||
+		    (rc = task_get_int(c, n, "disk_mb", 1, 65536, &disk)))
 			return rc;
 	}
 	*l = (struct task_limits){ (int)turns, tokens, (int)wall, (int)cmd,
@@ -315,13 +325,13 @@ static enum err parse_solution(struct tctx *c, const struct ynode *m,
 			       struct task *t)
 {
 	char *rel, *slash;
-	enum err rc = get_str(c, m, "solution", true, &rel);
+	enum err rc = task_get_str(c, m, "solution", true, &rel);
 
 	if (rc)
 		return rc;
 	if (strncmp(rel, "solution/", 9)) {
-		rc = tfail(c, ymap_get(m, "solution"), "the solution must be under "
-			   "'solution/', not '%s'", rel);
+		rc = task_fail(c, ymap_get(m, "solution"), "the solution must be under "
+			       "'solution/', not '%s'", rel);
 		free(rel);
 		return rc;
 	}
@@ -341,20 +351,21 @@ static enum err parse_ids(struct tctx *c, const struct ynode *m, struct task *t)
 	enum err rc;
 	long tier = 0;
 
-	if ((rc = get_str(c, m, "id", true, &t->id)) ||
-	    (rc = get_str(c, m, "title", true, &t->title)) ||
-	    (rc = get_str(c, m, "version", true, &t->version)) ||
-	    (rc = get_str(c, m, "author", true, &t->author)) ||
-	    (rc = get_str(c, m, "canary", true, &t->canary)))
+	if ((rc = task_get_str(c, m, "id", true, &t->id)) ||
+	    (rc = task_get_str(c, m, "title", true, &t->title)) ||
+	    (rc = task_get_str(c, m, "version", true, &t->version)) ||
+	    (rc = task_get_str(c, m, "author", true, &t->author)) ||
+	    (rc = task_get_str(c, m, "canary", true, &t->canary)))
 		return rc;
-	if (!valid_name(t->id, 64))
-		return tfail(c, ymap_get(m, "id"), "bad task id '%s' (want "
-			     "[a-z0-9-]+, at most 64 characters)", t->id);
+	if (!task_valid_name(t->id, 64))
+		return task_fail(c, ymap_get(m, "id"), "bad task id '%s' (want "
+				 "[a-z0-9-]+, at most 64 characters)", t->id);
 	if (!is_guid(t->canary))
-		return tfail(c, ymap_get(m, "canary"), "canary must be a GUID");
+		return task_fail(c, ymap_get(m, "canary"),
+				 "canary must be a GUID");
 	if (!ymap_get(m, "difficulty"))
-		return tfail(c, m, "missing field 'difficulty'");
-	if ((rc = get_int(c, m, "difficulty", 1, 5, &tier)))
+		return task_fail(c, m, "missing field 'difficulty'");
+	if ((rc = task_get_int(c, m, "difficulty", 1, 5, &tier)))
 		return rc;
 	t->difficulty = (int)tier;
 	return ERR_OK;
@@ -371,20 +382,20 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	enum err rc;
 	char *files;
 
-	if ((rc = get_map(c, root, "the task manifest")) ||
-	    (rc = check_keys(c, root, "task", keys)) ||
+	if ((rc = task_get_map(c, root, "the task manifest")) ||
+	    (rc = task_check_keys(c, root, "task", keys)) ||
 	    (rc = parse_ids(c, root, t)) || (rc = parse_category(c, root, t)) ||
 	    (rc = parse_minutes(c, root, t)) || (rc = parse_labels(c, root, t)) ||
 	    (rc = parse_prompts(c, root, t)) || (rc = parse_agent(c, root, t)) ||
-	    (rc = parse_services(c, ymap_get(root, "services"), t)) ||
-	    (rc = parse_flag(c, ymap_get(root, "flag"), t)) ||
+	    (rc = task_parse_services(c, ymap_get(root, "services"), t)) ||
+	    (rc = task_parse_flag(c, ymap_get(root, "flag"), t)) ||
 	    (rc = parse_answers(c, ymap_get(root, "answers"), t)) ||
 	    (rc = parse_check(c, ymap_get(root, "check"), t)) ||
 	    (rc = parse_solution(c, root, t)) ||
 	    (rc = parse_limits(c, ymap_get(root, "limits"), &t->limits)))
 		return rc;
 	if (t->flag_kind == FLAG_NONE && !t->check_run)
-		return tfail(c, root, "a task needs a 'flag', a 'check' or both");
+		return task_fail(c, root, "a task needs a 'flag', a 'check' or both");
 	files = c->mem ? xstrdup("files") : path_join(t->dir, "files");
 	if (task_is_dir(c, files))
 		t->files_dir = files;

@@ -155,9 +155,9 @@ struct suite {
 /* Load a suite from PATH: a task directory, a directory of task
  * directories, a suite.yaml, or a directory holding a suite.yaml.
  * Every task is validated; duplicate ids are an error. */
-enum err suite_load(const char *path, struct suite **suite_out,
-		    struct errmsg *e) MUST_CHECK;
-void suite_free(struct suite *s);
-struct task *suite_find(const struct suite *s, const char *id);
+enum err task_suite_load(const char *path, struct suite **suite_out,
+			 struct errmsg *e) MUST_CHECK;
+void task_suite_free(struct suite *s);
+struct task *task_suite_find(const struct suite *s, const char *id);
 
 #endif

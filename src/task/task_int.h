@@ -15,23 +15,23 @@ struct tctx {
 	size_t n_mem;
 };
 
-enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
+enum err task_fail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Reject keys of map m that are not in the NULL-terminated list. */
-enum err check_keys(struct tctx *c, const struct ynode *m, const char *what,
-		    const char *const *allowed) MUST_CHECK;
-enum err get_map(struct tctx *c, const struct ynode *n, const char *what) MUST_CHECK;
-enum err get_str(struct tctx *c, const struct ynode *m, const char *key,
-		 bool required, char **out) MUST_CHECK;
-enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
-		 long lo, long hi, long *out) MUST_CHECK;
-enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
-		  bool required, char ***out) MUST_CHECK;
+enum err task_check_keys(struct tctx *c, const struct ynode *m, const char *what,
+			 const char *const *allowed) MUST_CHECK;
+enum err task_get_map(struct tctx *c, const struct ynode *n, const char *what) MUST_CHECK;
+enum err task_get_str(struct tctx *c, const struct ynode *m, const char *key,
+		      bool required, char **out) MUST_CHECK;
+enum err task_get_int(struct tctx *c, const struct ynode *m, const char *key,
+		      long lo, long hi, long *out) MUST_CHECK;
+enum err task_get_strv(struct tctx *c, const struct ynode *m, const char *key,
+		       bool required, char ***out) MUST_CHECK;
 /* true/false (unquoted); absent leaves *out. */
-enum err get_bool(struct tctx *c, const struct ynode *m, const char *key,
-		  bool *out) MUST_CHECK;
-bool valid_name(const char *s, size_t max);
+enum err task_get_bool(struct tctx *c, const struct ynode *m, const char *key,
+		       bool *out) MUST_CHECK;
+bool task_valid_name(const char *s, size_t max);
 
 /* Validate a path relative to the task directory: no "..", not absolute,
  * exists (if must_exist), and no symlink on the way. Returns the absolute
@@ -43,7 +43,7 @@ bool task_is_dir(const struct tctx *c, const char *abs);
 /* Reject any symlink or special file anywhere under dir. */
 enum err task_tree_check(struct tctx *c, const char *dir) MUST_CHECK;
 
-enum err parse_services(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
-enum err parse_flag(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
+enum err task_parse_services(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
+enum err task_parse_flag(struct tctx *c, const struct ynode *n, struct task *t) MUST_CHECK;
 
 #endif

@@ -19,17 +19,20 @@ static enum err parse_env(struct tctx *c, const struct ynode *m, char ***out)
 	if (!v || yscalar_is_null(v))
 		return ERR_OK;
 	if (v->kind != YNODE_MAP)
-		return tfail(c, v, "field 'env' must be a mapping of strings");
+		return task_fail(c, v,
+				 "field 'env' must be a mapping of strings");
 	free(*out);
 	r = xcalloc(v->n + 1, sizeof(*r));
 	*out = r;
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ynode *k = v->pairs[i].key, *x = v->pairs[i].val;
 		if (x->kind != YNODE_SCALAR)
-			return tfail(c, x, "env '%s' must be a string", k->str);
+			return task_fail(c, x, "env '%s' must be a string",
+					 k->str);
 		if (!*k->str || strchr(k->str, '='))
-			return tfail(c, k, "bad environment variable name '%s'",
-				     k->str);
+			return task_fail(c, k,
+					 "bad environment variable name '%s'",
+					 k->str);
 		r[i] = xasprintf("%s=%s", k->str, x->str);
 	}
 	return ERR_OK;
@@ -43,14 +46,16 @@ static enum err parse_ports(struct tctx *c, const struct ynode *m,
 	if (!v || yscalar_is_null(v))
 		return ERR_OK;
 	if (v->kind != YNODE_SEQ)
-		return tfail(c, v, "field 'ports' must be a list of integers");
+		return task_fail(c, v,
+				 "field 'ports' must be a list of integers");
 	s->ports = xcalloc(v->n ? v->n : 1, sizeof(int));
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ynode *p = v->items[i];
 		char *end;
 		long x = p->kind == YNODE_SCALAR ? strtol(p->str, &end, 10) : 0;
 		if (p->kind != YNODE_SCALAR || *end || x < 1 || x > 65535)
-			return tfail(c, p, "port must be an integer 1..65535");
+			return task_fail(c, p,
+					 "port must be an integer 1..65535");
 		s->ports[s->n_ports++] = (int)x;
 	}
 	return ERR_OK;
@@ -67,26 +72,26 @@ static enum err parse_ready(struct tctx *c, const struct ynode *m,
 	s->ready_timeout_s = 30;
 	if (!v || yscalar_is_null(v))
 		return ERR_OK;
-	if ((rc = get_map(c, v, "'ready'")) || (rc = check_keys(c, v, "ready", keys)))
+	if ((rc = task_get_map(c, v, "'ready'")) || (rc = task_check_keys(c, v, "ready", keys)))
 		return rc;
-	if ((rc = get_int(c, v, "tcp", 1, 65535, &port)) ||
-	    (rc = get_int(c, v, "timeout_s", 1, 600, &timeout)))
+	if ((rc = task_get_int(c, v, "tcp", 1, 65535, &port)) ||
+	    (rc = task_get_int(c, v, "timeout_s", 1, 600, &timeout)))
 		return rc;
 	if (ymap_get(v, "cmd")) {
-		if ((rc = get_strv(c, v, "cmd", true, &s->ready_cmd)))
+		if ((rc = task_get_strv(c, v, "cmd", true, &s->ready_cmd)))
 			return rc;
 		if (!s->ready_cmd[0])
-			return tfail(c, v, "'ready.cmd' must not be empty");
+			return task_fail(c, v, "'ready.cmd' must not be empty");
 		s->ready = TASK_READY_CMD;
 	}
 	if (port) {
 		if (s->ready == TASK_READY_CMD)
-			return tfail(c, v, "'ready' takes 'tcp' or 'cmd', not both");
+			return task_fail(c, v, "'ready' takes 'tcp' or 'cmd', not both");
 		s->ready = TASK_READY_TCP;
 		s->ready_port = (int)port;
 	}
 	if (s->ready == TASK_READY_NONE)
-		return tfail(c, v, "'ready' needs 'tcp' or 'cmd'");
+		return task_fail(c, v, "'ready' needs 'tcp' or 'cmd'");
 	s->ready_timeout_s = (int)timeout;
 	return ERR_OK;
 }
@@ -95,7 +100,7 @@ static enum err parse_image(struct tctx *c, const struct ynode *m,
 			    const char *dir, char **out)
 {
 	char *img;
-	enum err rc = get_str(c, m, "image", false, &img);
+	enum err rc = task_get_str(c, m, "image", false, &img);
 
 	if (rc)
 		return rc;
@@ -106,14 +111,15 @@ static enum err parse_image(struct tctx *c, const struct ynode *m,
 	}
 	if (c->mem) {
 		free(img);
-		return tfail(c, ymap_get(m, "image"), "a sealed task can only "
-			     "use the image 'host'");
+		return task_fail(c, ymap_get(m, "image"),
+				 "a sealed task can only "
+				 "use the image 'host'");
 	}
 	rc = task_path(c, ymap_get(m, "image"), dir, img, true, out);
 	free(img);
 	if (rc == ERR_OK && !task_is_dir(c, *out))
-		rc = tfail(c, ymap_get(m, "image"), "image '%s' is not a "
-			   "directory", *out);
+		rc = task_fail(c, ymap_get(m, "image"), "image '%s' is not a "
+			       "directory", *out);
 	return rc;
 }
 
@@ -125,23 +131,25 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 	enum err rc;
 	char *files;
 
-	if ((rc = get_map(c, m, "a service")) ||
-	    (rc = check_keys(c, m, "service", keys)) ||
-	    (rc = get_str(c, m, "name", true, &s->name)))
+	if ((rc = task_get_map(c, m, "a service")) ||
+	    (rc = task_check_keys(c, m, "service", keys)) ||
+	    (rc = task_get_str(c, m, "name", true, &s->name)))
 		return rc;
-	if (!valid_name(s->name, 32) || !strcmp(s->name, "agent") ||
+	if (!task_valid_name(s->name, 32) || !strcmp(s->name, "agent") ||
 	    !strcmp(s->name, "fresh"))
-		return tfail(c, ymap_get(m, "name"), "bad service name '%s' "
-			     "(want [a-z0-9-]+, not 'agent' or 'fresh')", s->name);
+		return task_fail(c, ymap_get(m, "name"),
+				 "bad service name '%s' "
+				 "(want [a-z0-9-]+, not 'agent' or 'fresh')",
+				 s->name);
 	if ((rc = parse_image(c, m, dir, &s->image)) ||
-	    (rc = get_strv(c, m, "run", true, &s->run)) ||
+	    (rc = task_get_strv(c, m, "run", true, &s->run)) ||
 	    (rc = parse_env(c, m, &s->env)) || (rc = parse_ports(c, m, s)) ||
 	    (rc = parse_ready(c, m, s)) ||
-	    (rc = get_bool(c, m, "packet_sockets", &s->packet_sockets)))
+	    (rc = task_get_bool(c, m, "packet_sockets", &s->packet_sockets)))
 		return rc;
 	if (!s->run[0])
-		return tfail(c, m, "service '%s': 'run' must not be empty",
-			     s->name);
+		return task_fail(c, m, "service '%s': 'run' must not be empty",
+				 s->name);
 	files = xasprintf("services/%s", s->name);
 	if (c->mem) {
 		s->files_dir = task_is_dir(c, files) ? files : NULL;
@@ -158,16 +166,17 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 	return rc;
 }
 
-enum err parse_services(struct tctx *c, const struct ynode *n, struct task *t)
+enum err task_parse_services(struct tctx *c, const struct ynode *n,
+			     struct task *t)
 {
 	enum err rc;
 
 	if (!n || yscalar_is_null(n))
 		return ERR_OK;
 	if (n->kind != YNODE_SEQ)
-		return tfail(c, n, "field 'services' must be a list");
+		return task_fail(c, n, "field 'services' must be a list");
 	if (n->n > 16)
-		return tfail(c, n, "more than 16 services");
+		return task_fail(c, n, "more than 16 services");
 	t->services = xcalloc(n->n ? n->n : 1, sizeof(*t->services));
 	for (size_t i = 0; i < n->n; i++) {
 		t->n_services = i + 1;
@@ -176,9 +185,9 @@ enum err parse_services(struct tctx *c, const struct ynode *n, struct task *t)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(t->services[j].name, t->services[i].name))
-				return tfail(c, n->items[i],
-					     "duplicate service '%s'",
-					     t->services[i].name);
+				return task_fail(c, n->items[i],
+						 "duplicate service '%s'",
+						 t->services[i].name);
 	}
 	return ERR_OK;
 }
@@ -205,24 +214,29 @@ static enum err parse_target(struct tctx *c, const struct ynode *n,
 	}
 	colon = strchr(s, ':');
 	if (!colon || colon == s || !colon[1])
-		return tfail(c, n, "flag target '%s' must be SERVICE:/path or "
-			     "env:SERVICE:VAR", n->str);
+		return task_fail(c, n,
+				 "flag target '%s' must be SERVICE:/path or "
+				 "env:SERVICE:VAR",
+				 n->str);
 	ft->box = xstrndup(s, (size_t)(colon - s));
 	ft->where = xstrdup(colon + 1);
 	if (!has_box(t, ft->box))
-		return tfail(c, n, "flag target names unknown box '%s'", ft->box);
+		return task_fail(c, n, "flag target names unknown box '%s'", ft->box);
 	if (ft->kind == FLAG_TO_ENV && !strcmp(ft->box, "agent"))
-		return tfail(c, n, "the flag may not go into the agent's "
-			     "environment");
+		return task_fail(c, n, "the flag may not go into the agent's "
+				 "environment");
 	if (ft->kind == FLAG_TO_FILE &&
 	    (ft->where[0] != '/' || strstr(ft->where, "/../") ||
 	     !strcmp(ft->where + strlen(ft->where) - 3, "/..")))
-		return tfail(c, n, "flag file '%s' must be an absolute path "
-			     "without '..'", ft->where);
+		return task_fail(c, n,
+				 "flag file '%s' must be an absolute path "
+				 "without '..'",
+				 ft->where);
 	if (ft->kind == FLAG_TO_FILE && !strcmp(ft->box, "agent") &&
 	    !strncmp(ft->where, "/home/agent", 11))
-		return tfail(c, n, "the flag may not be planted in the agent's "
-			     "home");
+		return task_fail(c, n,
+				 "the flag may not be planted in the agent's "
+				 "home");
 	return ERR_OK;
 }
 
@@ -234,24 +248,25 @@ static enum err parse_dynamic(struct tctx *c, const struct ynode *d,
 	const char *p;
 	enum err rc;
 
-	if ((rc = get_map(c, d, "'flag.dynamic'")) ||
-	    (rc = check_keys(c, d, "flag.dynamic", keys)) ||
-	    (rc = get_str(c, d, "format", true, &t->flag_format)))
+	if ((rc = task_get_map(c, d, "'flag.dynamic'")) ||
+	    (rc = task_check_keys(c, d, "flag.dynamic", keys)) ||
+	    (rc = task_get_str(c, d, "format", true, &t->flag_format)))
 		return rc;
 	p = strstr(t->flag_format, "%s");
 	if (!p || strstr(p + 2, "%s") || strchr(t->flag_format, '%') != p ||
 	    strchr(p + 2, '%'))
-		return tfail(c, ymap_get(d, "format"), "flag format must "
-			     "contain exactly one '%%s' and no other '%%'");
+		return task_fail(c, ymap_get(d, "format"), "flag format must "
+				 "contain exactly one '%%s' and no other '%%'");
 	to = ymap_get(d, "to");
 	if (!to || to->kind != YNODE_SEQ || to->n == 0)
-		return tfail(c, to ? to : d, "'flag.dynamic.to' must be a "
-			     "non-empty list");
+		return task_fail(c, to ? to : d, "'flag.dynamic.to' must be a "
+				 "non-empty list");
 	t->flag_to = xcalloc(to->n, sizeof(*t->flag_to));
 	for (size_t i = 0; i < to->n; i++) {
 		if (to->items[i]->kind != YNODE_SCALAR)
-			return tfail(c, to->items[i], "flag target must be a "
-				     "string");
+			return task_fail(c, to->items[i],
+					 "flag target must be a "
+					 "string");
 		t->n_flag_to = i + 1;
 		rc = parse_target(c, to->items[i], t, &t->flag_to[i]);
 		if (rc)
@@ -261,7 +276,7 @@ static enum err parse_dynamic(struct tctx *c, const struct ynode *d,
 	return ERR_OK;
 }
 
-enum err parse_flag(struct tctx *c, const struct ynode *n, struct task *t)
+enum err task_parse_flag(struct tctx *c, const struct ynode *n, struct task *t)
 {
 	static const char *const keys[] = { "value", "dynamic", NULL };
 	const struct ynode *d;
@@ -269,18 +284,18 @@ enum err parse_flag(struct tctx *c, const struct ynode *n, struct task *t)
 
 	if (!n || yscalar_is_null(n))
 		return ERR_OK;
-	if ((rc = get_map(c, n, "'flag'")) ||
-	    (rc = check_keys(c, n, "flag", keys)))
+	if ((rc = task_get_map(c, n, "'flag'")) ||
+	    (rc = task_check_keys(c, n, "flag", keys)))
 		return rc;
 	d = ymap_get(n, "dynamic");
 	if (d && ymap_get(n, "value"))
-		return tfail(c, n, "'flag' takes 'value' or 'dynamic', not both");
+		return task_fail(c, n, "'flag' takes 'value' or 'dynamic', not both");
 	if (d)
 		return parse_dynamic(c, d, t);
-	if ((rc = get_str(c, n, "value", true, &t->flag_value)))
+	if ((rc = task_get_str(c, n, "value", true, &t->flag_value)))
 		return rc;
 	if (!*t->flag_value)
-		return tfail(c, n, "flag value must not be empty");
+		return task_fail(c, n, "flag value must not be empty");
 	t->flag_kind = FLAG_STATIC;
 	return ERR_OK;
 }

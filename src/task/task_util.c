@@ -16,7 +16,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
+enum err task_fail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -28,8 +28,8 @@ enum err tfail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
 		       msg);
 }
 
-enum err check_keys(struct tctx *c, const struct ynode *m, const char *what,
-		    const char *const *allowed)
+enum err task_check_keys(struct tctx *c, const struct ynode *m,
+			 const char *what, const char *const *allowed)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ynode *k = m->pairs[i].key;
@@ -37,17 +37,17 @@ enum err check_keys(struct tctx *c, const struct ynode *m, const char *what,
 		while (*a && strcmp(*a, k->str))
 			a++;
 		if (!*a)
-			return tfail(c, k, "unknown field '%s' in %s", k->str,
-				     what);
+			return task_fail(c, k, "unknown field '%s' in %s",
+					 k->str, what);
 	}
 	return ERR_OK;
 }
 
-enum err get_map(struct tctx *c, const struct ynode *n, const char *what)
+enum err task_get_map(struct tctx *c, const struct ynode *n, const char *what)
 {
 	if (n->kind != YNODE_MAP)
-		return tfail(c, n, "%s must be a mapping, not %s", what,
-			     ynode_kind_name(n->kind));
+		return task_fail(c, n, "%s must be a mapping, not %s", what,
+				 ynode_kind_name(n->kind));
 	return ERR_OK;
 }
 
@@ -57,25 +57,25 @@ static struct ynode *lookup(const struct ynode *m, const char *key)
 	return yscalar_is_null(v) ? NULL : v;
 }
 
-enum err get_str(struct tctx *c, const struct ynode *m, const char *key,
-		 bool required, char **out)
+enum err task_get_str(struct tctx *c, const struct ynode *m, const char *key,
+		      bool required, char **out)
 {
 	struct ynode *v = lookup(m, key);
 
 	*out = NULL;
 	if (!v)
-		return required ? tfail(c, m, "missing field '%s'", key) : ERR_OK;
+		return required ? task_fail(c, m, "missing field '%s'", key) : ERR_OK;
 	if (v->kind != YNODE_SCALAR)
-		return tfail(c, v, "field '%s' must be a string, not %s", key,
-			     ynode_kind_name(v->kind));
+		return task_fail(c, v, "field '%s' must be a string, not %s",
+				 key, ynode_kind_name(v->kind));
 	if (strlen(v->str) > 65536)
-		return tfail(c, v, "field '%s' is longer than 65536 bytes", key);
+		return task_fail(c, v, "field '%s' is longer than 65536 bytes", key);
 	*out = xstrdup(v->str);
 	return ERR_OK;
 }
 
-enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
-		 long lo, long hi, long *out)
+enum err task_get_int(struct tctx *c, const struct ynode *m, const char *key,
+		      long lo, long hi, long *out)
 {
 	struct ynode *v = lookup(m, key);
 	char *end;
@@ -84,21 +84,21 @@ enum err get_int(struct tctx *c, const struct ynode *m, const char *key,
 	if (!v)
 		return ERR_OK; /* caller set the default */
 	if (v->kind != YNODE_SCALAR || v->quoted)
-		return tfail(c, v, "field '%s' must be an integer", key);
+		return task_fail(c, v, "field '%s' must be an integer", key);
 	errno = 0;
 	x = strtol(v->str, &end, 10);
 	if (errno || end == v->str || *end)
-		return tfail(c, v, "field '%s' must be an integer, not '%s'",
-			     key, v->str);
+		return task_fail(c, v, "field '%s' must be an integer, not '%s'",
+				 key, v->str);
 	if (x < lo || x > hi)
-		return tfail(c, v, "field '%s' is %ld, outside %ld..%ld", key,
-			     x, lo, hi);
+		return task_fail(c, v, "field '%s' is %ld, outside %ld..%ld",
+				 key, x, lo, hi);
 	*out = x;
 	return ERR_OK;
 }
 
-enum err get_bool(struct tctx *c, const struct ynode *m, const char *key,
-		  bool *out)
+enum err task_get_bool(struct tctx *c, const struct ynode *m, const char *key,
+		       bool *out)
 {
 	struct ynode *v = lookup(m, key);
 
@@ -106,13 +106,13 @@ enum err get_bool(struct tctx *c, const struct ynode *m, const char *key,
 		return ERR_OK; /* caller set the default */
 	if (v->kind != YNODE_SCALAR || v->quoted ||
 	    (strcmp(v->str, "true") && strcmp(v->str, "false")))
-		return tfail(c, v, "field '%s' must be true or false", key);
+		return task_fail(c, v, "field '%s' must be true or false", key);
 	*out = !strcmp(v->str, "true");
 	return ERR_OK;
 }
 
-enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
-		  bool required, char ***out)
+enum err task_get_strv(struct tctx *c, const struct ynode *m, const char *key,
+		       bool required, char ***out)
 {
 	struct ynode *v = lookup(m, key);
 	char **r;
@@ -120,19 +120,19 @@ enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
 	*out = NULL;
 	if (!v) {
 		if (required)
-			return tfail(c, m, "missing field '%s'", key);
+			return task_fail(c, m, "missing field '%s'", key);
 		*out = xcalloc(1, sizeof(char *));
 		return ERR_OK;
 	}
 	if (v->kind != YNODE_SEQ)
-		return tfail(c, v, "field '%s' must be a list, not %s", key,
-			     ynode_kind_name(v->kind));
+		return task_fail(c, v, "field '%s' must be a list, not %s", key,
+				 ynode_kind_name(v->kind));
 	r = xcalloc(v->n + 1, sizeof(*r));
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->items[i]->kind != YNODE_SCALAR) {
 			strv_free(r);
-			return tfail(c, v->items[i],
-				     "items of '%s' must be strings", key);
+			return task_fail(c, v->items[i],
+					 "items of '%s' must be strings", key);
 		}
 		r[i] = xstrdup(v->items[i]->str);
 	}
@@ -140,7 +140,7 @@ enum err get_strv(struct tctx *c, const struct ynode *m, const char *key,
 	return ERR_OK;
 }
 
-bool valid_name(const char *s, size_t max)
+bool task_valid_name(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -168,8 +168,9 @@ static enum err walk_components(struct tctx *c, const struct ynode *n,
 		struct stat st;
 		char *next;
 		if (!strcmp(p, "..") ) {
-			rc = tfail(c, n, "path '%s' leaves the task directory",
-				   rel);
+			rc = task_fail(c, n,
+				       "path '%s' leaves the task directory",
+				       rel);
 			break;
 		}
 		next = path_join(path, p);
@@ -177,12 +178,12 @@ static enum err walk_components(struct tctx *c, const struct ynode *n,
 		path = next;
 		if (lstat(path, &st) < 0) {
 			if (must_exist)
-				rc = tfail(c, n, "'%s' does not exist", rel);
+				rc = task_fail(c, n, "'%s' does not exist", rel);
 			break;
 		}
 		if (S_ISLNK(st.st_mode)) {
-			rc = tfail(c, n, "path '%s' goes through a symlink",
-				   rel);
+			rc = task_fail(c, n, "path '%s' goes through a symlink",
+				       rel);
 			break;
 		}
 	}
@@ -228,16 +229,16 @@ enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
 
 	*abs_out = NULL;
 	if (!*rel)
-		return tfail(c, n, "empty path");
+		return task_fail(c, n, "empty path");
 	if (rel[0] == '/')
-		return tfail(c, n, "path '%s' is absolute; paths are "
-			     "relative to the task directory", rel);
+		return task_fail(c, n, "path '%s' is absolute; paths are "
+				 "relative to the task directory", rel);
 	if (c->mem) {
 		if (has_dotdot(rel))
-			return tfail(c, n, "path '%s' leaves the task directory",
-				     rel);
+			return task_fail(c, n, "path '%s' leaves the task directory",
+					 rel);
 		if (must_exist && !mem_kind(c, rel))
-			return tfail(c, n, "'%s' does not exist", rel);
+			return task_fail(c, n, "'%s' does not exist", rel);
 		*abs_out = xstrdup(rel);
 		return ERR_OK;
 	}
@@ -274,9 +275,9 @@ enum err task_tree_check(struct tctx *c, const char *dir)
 		return err_sys(c->e, ERR_IO, "cannot walk '%s'", dir);
 	if (r == 0)
 		return ERR_OK;
-	rc = tfail(c, NULL, "'%s' is a symlink or special file; a task may "
-		   "hold only regular files and directories",
-		   bad_path + (strncmp(bad_path, dir, n) ? 0 : n + 1));
+	rc = task_fail(c, NULL, "'%s' is a symlink or special file; a task may "
+		       "hold only regular files and directories",
+		       bad_path + (strncmp(bad_path, dir, n) ? 0 : n + 1));
 	free(bad_path);
 	bad_path = NULL;
 	return rc;

@@ -48,7 +48,7 @@ static enum err add_request_body(struct buf *b, const char *digest,
 				 "request-key ", digest, run, reason,
 				 (long long)expires);
 	if (!rc)
-		rc = vb64_add(b, pk, 32);
+		rc = vault_b64_add(b, pk, 32);
 	return rc ? rc : buf_addch(b, '\n');
 }
 
@@ -57,13 +57,13 @@ enum err vault_request_create(const struct vault_archive *a,
 			      int64_t expires_unix, struct buf *request_out,
 			      struct buf *secret_out, struct errmsg *e)
 {
-	unsigned char pk[32], *sk = vsecure_alloc(32);
+	unsigned char pk[32], *sk = vault_secure_alloc(32);
 	enum err rc;
 
 	if (!vault_token_ok(run_id, strlen(run_id)))
 		rc = err_set(e, ERR_INVAL, "bad run id '%s'", run_id);
 	else if (!*reason || strlen(reason) > REASON_MAX ||
-		 !vtext_printable(reason, strlen(reason)))
+		 !vault_text_printable(reason, strlen(reason)))
 		rc = err_set(e, ERR_INVAL, "the reason must be one printable "
 			     "line of at most %d bytes", REASON_MAX);
 	else
@@ -75,7 +75,8 @@ enum err vault_request_create(const struct vault_archive *a,
 				     expires_unix, pk) ||
 		    buf_add(secret_out, request_out->data, request_out->len) ||
 		    buf_adds(secret_out, "request-secret ") ||
-		    vb64_add(secret_out, sk, 32) || buf_addch(secret_out, '\n'))
+		    vault_b64_add(secret_out, sk, 32) ||
+		    buf_addch(secret_out, '\n'))
 			rc = err_set(e, ERR_LIMIT, "request too large");
 	}
 	sodium_free(sk);
@@ -92,33 +93,33 @@ static enum err parse_common(const struct vfields *f, const char *line,
 
 	switch (lineno) {
 	case 2:
-		if (f->n != 2 || !vfield_is(f, 0, "suite") || f->len[1] != 64)
+		if (f->n != 2 || !vault_field_is(f, 0, "suite") || f->len[1] != 64)
 			break;
 		memcpy(r->digest, f->s[1], 64);
 		return ERR_OK;
 	case 3:
-		if (f->n != 2 || !vfield_is(f, 0, "run") ||
+		if (f->n != 2 || !vault_field_is(f, 0, "run") ||
 		    !vault_token_ok(f->s[1], f->len[1]))
 			break;
-		r->run = vfield_dup(f, 1);
+		r->run = vault_field_dup(f, 1);
 		return ERR_OK;
 	case 4:
 		if (n < 8 || memcmp(line, "reason ", 7) || n - 7 > REASON_MAX ||
-		    !vtext_printable(line + 7, n - 7))
+		    !vault_text_printable(line + 7, n - 7))
 			break;
 		r->reason = xstrndup(line + 7, n - 7);
 		return ERR_OK;
 	case 5:
-		if (f->n != 2 || !vfield_is(f, 0, "expires") ||
-		    vfield_u64(f, 1, &exp, e) || exp > INT64_MAX)
+		if (f->n != 2 || !vault_field_is(f, 0, "expires") ||
+		    vault_field_u64(f, 1, &exp, e) || exp > INT64_MAX)
 			break;
 		r->expires = (int64_t)exp;
 		return ERR_OK;
 	case 6:
-		if (f->n != 2 || !vfield_is(f, 0, "request-key"))
+		if (f->n != 2 || !vault_field_is(f, 0, "request-key"))
 			break;
-		return vb64_decode_exact(f->s[1], f->len[1], r->pk, 32,
-					 "request-key", e);
+		return vault_b64_decode_exact(f->s[1], f->len[1], r->pk, 32,
+					      "request-key", e);
 	default:
 		break;
 	}
@@ -138,14 +139,14 @@ static enum err parse_head(const char *text, size_t len, const char *magic,
 	enum err rc;
 
 	memset(r, 0, sizeof(*r));
-	vlines_init(l, text, len);
-	if (len > 16384 || !vlines_next(l, &line, &n, &unterm) ||
+	vault_lines_init(l, text, len);
+	if (len > 16384 || !vault_lines_next(l, &line, &n, &unterm) ||
 	    n != strlen(magic) || memcmp(line, magic, n))
 		return err_set(e, ERR_PARSE, "not an '%s'", magic);
 	for (int i = 2; i <= 6; i++) {
-		if (!vlines_next(l, &line, &n, &unterm) || unterm)
+		if (!vault_lines_next(l, &line, &n, &unterm) || unterm)
 			return err_set(e, ERR_PARSE, "truncated");
-		rc = i == 4 ? ERR_OK : vfields_split(line, n, &f, e);
+		rc = i == 4 ? ERR_OK : vault_fields_split(line, n, &f, e);
 		if (!rc)
 			rc = parse_common(&f, line, n, i, r, e);
 		if (rc)
@@ -164,13 +165,13 @@ enum err vault_request_parse(const char *text, size_t len,
 	struct vfields f;
 	enum err rc = parse_head(text, len, REQ_MAGIC, r, &l, e);
 
-	if (!rc && vlines_next(&l, &line, &n, &unterm)) {
+	if (!rc && vault_lines_next(&l, &line, &n, &unterm)) {
 		/* the secret file: one more line */
-		r->secret = vsecure_alloc(32);
-		if (unterm || l.p != l.end || vfields_split(line, n, &f, e) ||
-		    f.n != 2 || !vfield_is(&f, 0, "request-secret") ||
-		    vb64_decode_exact(f.s[1], f.len[1], r->secret, 32,
-				      "request-secret", e))
+		r->secret = vault_secure_alloc(32);
+		if (unterm || l.p != l.end || vault_fields_split(line, n, &f, e) ||
+		    f.n != 2 || !vault_field_is(&f, 0, "request-secret") ||
+		    vault_b64_decode_exact(f.s[1], f.len[1], r->secret, 32,
+					   "request-secret", e))
 			rc = err_set(e, ERR_PARSE, "bad 'request-secret' line");
 		else
 			r->secret_len = (size_t)(line - text);
@@ -194,25 +195,25 @@ static enum err parse_tail(struct vlines *l, const char *text,
 	bool unterm;
 	struct vfields f;
 
-	if (!vlines_next(l, &line, &n, &unterm) || unterm ||
-	    vfields_split(line, n, &f, e) || f.n != 3 ||
-	    !vfield_is(&f, 0, "custodian") || f.len[1] > VAULT_KEY_NAME_MAX ||
-	    f.len[2] != 16 ||
+	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
+	    vault_fields_split(line, n, &f, e) || f.n != 3 ||
+	    !vault_field_is(&f, 0, "custodian") ||
+	    f.len[1] > VAULT_KEY_NAME_MAX || f.len[2] != 16 ||
 	    sodium_hex2bin(ap->keyid, 8, f.s[2], 16, NULL, NULL, NULL))
 		return err_set(e, ERR_PARSE, "bad 'custodian' line");
 	memcpy(ap->name, f.s[1], f.len[1]);
 	ap->name[f.len[1]] = '\0';
-	if (!vlines_next(l, &line, &n, &unterm) || unterm ||
-	    vfields_split(line, n, &f, e) || f.n != 2 ||
-	    !vfield_is(&f, 0, "share") ||
-	    vb64_decode_exact(f.s[1], f.len[1], ap->sealed_share,
-			      VAULT_SEALED_SHARE_LEN, "share", e))
+	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
+	    vault_fields_split(line, n, &f, e) || f.n != 2 ||
+	    !vault_field_is(&f, 0, "share") ||
+	    vault_b64_decode_exact(f.s[1], f.len[1], ap->sealed_share,
+				   VAULT_SEALED_SHARE_LEN, "share", e))
 		return err_set(e, ERR_PARSE, "bad 'share' line");
 	ap->signed_len = (size_t)(l->p - text);
-	if (!vlines_next(l, &line, &n, &unterm) || unterm || l->p != l->end ||
-	    vfields_split(line, n, &f, e) || f.n != 2 ||
-	    !vfield_is(&f, 0, "signature") ||
-	    vb64_decode_exact(f.s[1], f.len[1], ap->sig, 64, "signature", e))
+	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
+	    l->p != l->end || vault_fields_split(line, n, &f, e) || f.n != 2 ||
+	    !vault_field_is(&f, 0, "signature") ||
+	    vault_b64_decode_exact(f.s[1], f.len[1], ap->sig, 64, "signature", e))
 		return err_set(e, ERR_PARSE, "bad 'signature' line");
 	return ERR_OK;
 }
@@ -261,11 +262,11 @@ static enum err build_approval(const struct vault_request *r,
 	    add_request_body(out, r->digest, r->run, r->reason, r->expires,
 			     r->pk) ||
 	    buf_printf(out, "custodian %s %s\nshare ", pub->name, id) ||
-	    vb64_add(out, sealed, VAULT_SEALED_SHARE_LEN) ||
+	    vault_b64_add(out, sealed, VAULT_SEALED_SHARE_LEN) ||
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	vault_seckey_sign(cust, out->data + start, out->len - start, sig);
-	if (buf_adds(out, "signature ") || vb64_add(out, sig, 64) ||
+	if (buf_adds(out, "signature ") || vault_b64_add(out, sig, 64) ||
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	return ERR_OK;
@@ -277,7 +278,7 @@ enum err vault_approve(const struct vault_archive *a,
 		       struct buf *approval_out, struct errmsg *e)
 {
 	const struct vault_archive_custodian *c;
-	unsigned char *share = vsecure_alloc(VAULT_SHARE_LEN);
+	unsigned char *share = vault_secure_alloc(VAULT_SHARE_LEN);
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	struct vault_request r;
 	size_t idx;

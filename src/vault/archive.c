@@ -38,12 +38,12 @@ void vault_archive_free(struct vault_archive *a)
 static enum err b64f(const struct vfields *f, size_t i, void *out, size_t n,
 		     const char *what, struct errmsg *e)
 {
-	return vb64_decode_exact(f->s[i], f->len[i], out, n, what, e);
+	return vault_b64_decode_exact(f->s[i], f->len[i], out, n, what, e);
 }
 
 static char *token_dup(const struct vfields *f, size_t i)
 {
-	return vault_token_ok(f->s[i], f->len[i]) ? vfield_dup(f, i) : NULL;
+	return vault_token_ok(f->s[i], f->len[i]) ? vault_field_dup(f, i) : NULL;
 }
 
 static enum err parse_sealer(struct vault_archive *a, const struct vfields *f,
@@ -113,11 +113,11 @@ static enum err parse_task(struct vault_archive *a, const struct vfields *f,
 	a->tasks = xrealloc(a->tasks, (a->ntasks + 1) * sizeof(*a->tasks));
 	t = &a->tasks[a->ntasks];
 	memset(t, 0, sizeof(*t));
-	if (f->n != 10 || vfield_u64(f, 1, &idx, e) || idx != a->ntasks ||
-	    !(t->id = token_dup(f, 2)) || vfield_u64(f, 3, &t->files, e) ||
-	    vfield_u64(f, 4, &t->plain_len, e) ||
-	    vfield_u64(f, 5, &t->chunks, e) || vfield_u64(f, 6, &t->offset, e) ||
-	    vfield_u64(f, 7, &t->length, e) ||
+	if (f->n != 10 || vault_field_u64(f, 1, &idx, e) || idx != a->ntasks ||
+	    !(t->id = token_dup(f, 2)) || vault_field_u64(f, 3, &t->files, e) ||
+	    vault_field_u64(f, 4, &t->plain_len, e) ||
+	    vault_field_u64(f, 5, &t->chunks, e) || vault_field_u64(f, 6, &t->offset, e) ||
+	    vault_field_u64(f, 7, &t->length, e) ||
 	    b64f(f, 8, t->stream_header, 24, "stream header", e) ||
 	    b64f(f, 9, t->wrapped_key, VAULT_WRAP_LEN, "wrapped key", e)) {
 		free(t->id);
@@ -147,32 +147,32 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 	switch (*st) {
 	case H_ID:
 		*st = H_SUITE;
-		if (!vfield_is(f, 0, "archive-id") || f->n != 2)
+		if (!vault_field_is(f, 0, "archive-id") || f->n != 2)
 			break;
 		return b64f(f, 1, a->archive_id, 16, "archive-id", e);
 	case H_SUITE:
 		*st = H_CREATED;
-		if (!vfield_is(f, 0, "suite") || f->n != 3 ||
+		if (!vault_field_is(f, 0, "suite") || f->n != 3 ||
 		    !(a->suite_id = token_dup(f, 1)) ||
 		    !(a->suite_version = token_dup(f, 2)))
 			break;
 		return ERR_OK;
 	case H_CREATED:
 		*st = H_SEALER;
-		if (!vfield_is(f, 0, "created") || f->n != 2 ||
+		if (!vault_field_is(f, 0, "created") || f->n != 2 ||
 		    !(a->created = token_dup(f, 1)))
 			break;
 		return ERR_OK;
 	case H_SEALER:
 		*st = H_THRESHOLD;
-		if (!vfield_is(f, 0, "sealer"))
+		if (!vault_field_is(f, 0, "sealer"))
 			break;
 		return parse_sealer(a, f, e);
 	case H_THRESHOLD:
 		*st = H_CUST;
-		if (!vfield_is(f, 0, "threshold") || f->n != 3 ||
-		    vfield_u64(f, 1, &k, e) || vfield_u64(f, 2, &n, e) ||
-		    k < 1 || k > n || n > 255)
+		if (!vault_field_is(f, 0, "threshold") || f->n != 3 ||
+		    vault_field_u64(f, 1, &k, e) ||
+		    vault_field_u64(f, 2, &n, e) || k < 1 || k > n || n > 255)
 			break;
 		a->threshold = (unsigned)k;
 		a->custodians = xcalloc(n, sizeof(*a->custodians));
@@ -180,27 +180,27 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 		*data_len = n; /* custodians still expected */
 		return ERR_OK;
 	case H_CUST:
-		if (!vfield_is(f, 0, "custodian"))
+		if (!vault_field_is(f, 0, "custodian"))
 			break;
 		if (a->ncustodians + 1 == *data_len)
 			*st = H_TASKS;
 		return parse_custodian(a, f, e);
 	case H_TASKS:
-		if (vfield_is(f, 0, "task"))
+		if (vault_field_is(f, 0, "task"))
 			return parse_task(a, f, e);
-		if (!a->ntasks || !vfield_is(f, 0, "key-check") || f->n != 2)
+		if (!a->ntasks || !vault_field_is(f, 0, "key-check") || f->n != 2)
 			break;
 		*st = H_DATA;
 		return b64f(f, 1, a->key_check, 32, "key-check", e);
 	case H_DATA:
 		*st = H_END;
-		if (!vfield_is(f, 0, "data") || f->n != 2 ||
-		    vfield_u64(f, 1, data_len, e))
+		if (!vault_field_is(f, 0, "data") || f->n != 2 ||
+		    vault_field_u64(f, 1, data_len, e))
 			break;
 		return ERR_OK;
 	case H_END:
 		*st = H_DONE;
-		if (!vfield_is(f, 0, "end") || f->n != 1)
+		if (!vault_field_is(f, 0, "end") || f->n != 1)
 			break;
 		return ERR_OK;
 	case H_DONE:
@@ -236,17 +236,17 @@ static enum err parse_header(struct vault_archive *a, size_t *hlen_out,
 	enum hstate st = H_ID;
 	enum err rc;
 
-	vlines_init(&l, p, a->len < HEADER_MAX ? a->len : HEADER_MAX);
-	if (!vlines_next(&l, &line, &n, &unterm) ||
+	vault_lines_init(&l, p, a->len < HEADER_MAX ? a->len : HEADER_MAX);
+	if (!vault_lines_next(&l, &line, &n, &unterm) ||
 	    n != strlen(VAULT_ARCHIVE_MAGIC) || memcmp(line, VAULT_ARCHIVE_MAGIC, n))
 		return vault_archive_damaged(p, a->len) ?
 		       err_set(e, ERR_CRYPTO, "the archive is damaged: its first "
 			       "line is not '" VAULT_ARCHIVE_MAGIC "'") :
 		       err_set(e, ERR_PARSE, "not a sealed assay suite (v1)");
-	while (st != H_DONE && vlines_next(&l, &line, &n, &unterm)) {
+	while (st != H_DONE && vault_lines_next(&l, &line, &n, &unterm)) {
 		if (unterm)
 			return err_set(e, ERR_PARSE, "header is truncated");
-		rc = vfields_split(line, n, &f, e);
+		rc = vault_fields_split(line, n, &f, e);
 		if (!rc)
 			rc = parse_line(a, &st, &f, data_len, e);
 		if (rc)
@@ -280,8 +280,8 @@ static enum err check_layout_and_sig(struct vault_archive *a, size_t hlen,
 	tlen = a->len - hlen - (size_t)data_len;
 	if (tlen == 0 || tail[tlen - 1] != '\n' ||
 	    memchr(tail, '\n', tlen) != tail + tlen - 1 ||
-	    vfields_split(tail, tlen - 1, &f, e) || f.n != 3 ||
-	    !vfield_is(&f, 0, "signature") || f.len[1] != 16 ||
+	    vault_fields_split(tail, tlen - 1, &f, e) || f.n != 3 ||
+	    !vault_field_is(&f, 0, "signature") || f.len[1] != 16 ||
 	    sodium_hex2bin(id, 8, f.s[1], 16, NULL, NULL, NULL) ||
 	    b64f(&f, 2, sig, 64, "signature", e))
 		return err_set(e, ERR_PARSE, "missing or malformed signature "

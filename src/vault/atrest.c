@@ -86,7 +86,7 @@ enum err vault_atrest_load(const char *path, struct vault_atrest **k_out,
 		return rc;
 	}
 	k = xcalloc(1, sizeof(*k));
-	k->key = vsecure_alloc(KEYLEN);
+	k->key = vault_secure_alloc(KEYLEN);
 	rc = path_exists(p) ? read_key(p, k->key, e) : create_key(p, k->key, e);
 	free(p);
 	if (rc) {

@@ -11,7 +11,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-void *vsecure_alloc(size_t n)
+void *vault_secure_alloc(size_t n)
 {
 	void *p = sodium_malloc(n ? n : 1);
 
@@ -20,7 +20,7 @@ void *vsecure_alloc(size_t n)
 	return p;
 }
 
-enum err vb64_add(struct buf *b, const void *p, size_t n)
+enum err vault_b64_add(struct buf *b, const void *p, size_t n)
 {
 	size_t blen = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
 	char *tmp = xmalloc(blen);
@@ -58,8 +58,8 @@ static enum err b64_decode(const char *s, size_t slen, unsigned char *out,
 	return ERR_OK;
 }
 
-enum err vb64_decode_exact(const char *s, size_t slen, void *out, size_t want,
-			   const char *what, struct errmsg *e)
+enum err vault_b64_decode_exact(const char *s, size_t slen, void *out,
+				size_t want, const char *what, struct errmsg *e)
 {
 	size_t n;
 	enum err rc;
@@ -76,9 +76,9 @@ enum err vb64_decode_exact(const char *s, size_t slen, void *out, size_t want,
 	return ERR_OK;
 }
 
-enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
-			   unsigned char **out, size_t *len_out,
-			   const char *what, struct errmsg *e)
+enum err vault_b64_decode_alloc(const char *s, size_t slen, size_t max,
+				unsigned char **out, size_t *len_out,
+				const char *what, struct errmsg *e)
 {
 	size_t cap = slen / 4 * 3 + 3;
 	unsigned char *p;
@@ -100,15 +100,15 @@ enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
 	return ERR_OK;
 }
 
-void vlines_init(struct vlines *l, const char *data, size_t len)
+void vault_lines_init(struct vlines *l, const char *data, size_t len)
 {
 	l->p = data;
 	l->end = data + len;
 	l->lineno = 0;
 }
 
-bool vlines_next(struct vlines *l, const char **line_out, size_t *len_out,
-		 bool *unterminated_out)
+bool vault_lines_next(struct vlines *l, const char **line_out, size_t *len_out,
+		      bool *unterminated_out)
 {
 	const char *nl;
 
@@ -129,8 +129,8 @@ bool vlines_next(struct vlines *l, const char **line_out, size_t *len_out,
 	return true;
 }
 
-enum err vfields_split(const char *line, size_t len, struct vfields *f,
-		       struct errmsg *e)
+enum err vault_fields_split(const char *line, size_t len, struct vfields *f,
+			    struct errmsg *e)
 {
 	size_t start = 0;
 
@@ -149,14 +149,14 @@ enum err vfields_split(const char *line, size_t len, struct vfields *f,
 	return ERR_OK;
 }
 
-bool vfield_is(const struct vfields *f, size_t i, const char *word)
+bool vault_field_is(const struct vfields *f, size_t i, const char *word)
 {
 	return i < f->n && strlen(word) == f->len[i] &&
 	       memcmp(f->s[i], word, f->len[i]) == 0;
 }
 
-enum err vfield_u64(const struct vfields *f, size_t i, uint64_t *out,
-		    struct errmsg *e)
+enum err vault_field_u64(const struct vfields *f, size_t i, uint64_t *out,
+			 struct errmsg *e)
 {
 	uint64_t v = 0;
 
@@ -172,7 +172,7 @@ enum err vfield_u64(const struct vfields *f, size_t i, uint64_t *out,
 	return ERR_OK;
 }
 
-bool vtext_printable(const char *s, size_t len)
+bool vault_text_printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
@@ -180,7 +180,7 @@ bool vtext_printable(const char *s, size_t len)
 	return true;
 }
 
-char *vfield_dup(const struct vfields *f, size_t i)
+char *vault_field_dup(const struct vfields *f, size_t i)
 {
 	return xstrndup(f->s[i], f->len[i]);
 }

@@ -51,7 +51,7 @@ static void add_b64(struct jsonw *w, const char *key, const void *p, size_t n)
 
 	buf_init(&t, (n / 3 + 1) * 4 + 1);
 	jsonw_key(w, key);
-	if (vb64_add(&t, p, n))
+	if (vault_b64_add(&t, p, n))
 		BUG("base64 of %zu bytes does not fit its buffer", n);
 	jsonw_strn(w, t.data, t.len);
 	buf_release(&t);
@@ -170,8 +170,8 @@ static enum err parse_sig(const struct ynode *n, struct vault_dsse_sig *s,
 		return err_set(e, ERR_PARSE, "signature without 'sig'");
 	s->keyid = xstrdup(qstr(ymap_get(n, "keyid")) ? qstr(ymap_get(n, "keyid")) : "");
 	/* Other algorithms' signatures are kept but can never verify. */
-	s->sig_ok_len = vb64_decode_exact(sig, strlen(sig), s->sig,
-					  VAULT_SIG_LEN, "sig", NULL) == ERR_OK;
+	s->sig_ok_len = vault_b64_decode_exact(sig, strlen(sig), s->sig,
+					       VAULT_SIG_LEN, "sig", NULL) == ERR_OK;
 	return ERR_OK;
 }
 
@@ -191,8 +191,8 @@ static enum err parse_fields(const struct ynode *root, struct vault_dsse *env,
 		return err_set(e, ERR_PARSE, "envelope has %zu signatures",
 			       sigs->n);
 	env->payload_type = xstrdup(type);
-	rc = vb64_decode_alloc(payload, strlen(payload), VAULT_DSSE_MAX,
-			       &env->payload, &env->payload_len, "payload", e);
+	rc = vault_b64_decode_alloc(payload, strlen(payload), VAULT_DSSE_MAX,
+				    &env->payload, &env->payload_len, "payload", e);
 	env->sigs = xcalloc(sigs->n, sizeof(*env->sigs));
 	for (size_t i = 0; !rc && i < sigs->n; i++) {
 		rc = parse_sig(sigs->items[i], &env->sigs[i], e);

@@ -76,7 +76,7 @@ static struct vault_seckey *seckey_alloc(void)
 {
 	struct vault_seckey *k = xcalloc(1, sizeof(*k));
 
-	k->secret = vsecure_alloc(SECRET_LEN);
+	k->secret = vault_secure_alloc(SECRET_LEN);
 	return k;
 }
 
@@ -187,12 +187,12 @@ static enum err key_header(const struct vault_seckey *k, const char *prot,
 	if (!rc && salt) {
 		rc = buf_printf(b, "kdf argon2id13 %llu %zu ", ops, mem);
 		if (!rc)
-			rc = vb64_add(b, salt, crypto_pwhash_SALTBYTES);
+			rc = vault_b64_add(b, salt, crypto_pwhash_SALTBYTES);
 		if (!rc)
 			rc = buf_adds(b, "\nnonce ");
 		if (!rc)
-			rc = vb64_add(b, nonce,
-				      crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+			rc = vault_b64_add(b, nonce,
+					   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 		if (!rc)
 			rc = buf_addch(b, '\n');
 	}
@@ -217,7 +217,8 @@ static enum err add_secret(const struct vault_seckey *k, const char *pass,
 {
 	size_t n = secret_len(k->pub.kind);
 	size_t clen = n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	unsigned char *key = vsecure_alloc(32), *ct = vsecure_alloc(clen);
+	unsigned char *key = vault_secure_alloc(32),
+		      *ct = vault_secure_alloc(clen);
 	enum err rc = ERR_OK;
 
 	sodium_mprotect_readonly(k->secret);
@@ -234,7 +235,7 @@ static enum err add_secret(const struct vault_seckey *k, const char *pass,
 		clen = n;
 	}
 	sodium_mprotect_noaccess(k->secret);
-	if (!rc && (buf_adds(b, "secret ") || vb64_add(b, ct, clen) ||
+	if (!rc && (buf_adds(b, "secret ") || vault_b64_add(b, ct, clen) ||
 		    buf_addch(b, '\n')))
 		rc = err_set(e, ERR_LIMIT, "key file too large");
 	sodium_free(key);
@@ -297,11 +298,11 @@ static enum err parse_kdf(const struct vfields *f, struct keyfile *kf,
 	uint64_t ops, mem;
 	enum err rc;
 
-	if (f->n != 5 || !vfield_is(f, 1, "argon2id13"))
+	if (f->n != 5 || !vault_field_is(f, 1, "argon2id13"))
 		return err_set(e, ERR_PARSE, "bad 'kdf' line");
-	rc = vfield_u64(f, 2, &ops, e);
+	rc = vault_field_u64(f, 2, &ops, e);
 	if (!rc)
-		rc = vfield_u64(f, 3, &mem, e);
+		rc = vault_field_u64(f, 3, &mem, e);
 	if (rc)
 		return rc;
 	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > KDF_OPS_MAX ||
@@ -309,8 +310,8 @@ static enum err parse_kdf(const struct vfields *f, struct keyfile *kf,
 		return err_set(e, ERR_LIMIT, "kdf parameters out of range");
 	kf->ops = ops;
 	kf->mem = (size_t)mem;
-	return vb64_decode_exact(f->s[4], f->len[4], kf->salt,
-				 sizeof(kf->salt), "kdf salt", e);
+	return vault_b64_decode_exact(f->s[4], f->len[4], kf->salt,
+				      sizeof(kf->salt), "kdf salt", e);
 }
 
 static enum err parse_key_line(const struct vfields *f, struct keyfile *kf,
@@ -321,38 +322,39 @@ static enum err parse_key_line(const struct vfields *f, struct keyfile *kf,
 
 	if (lineno >= 2 && lineno <= 5) {
 		const char *want = order[lineno - 2];
-		if (!vfield_is(f, 0, want) || f->n != 2)
+		if (!vault_field_is(f, 0, want) || f->n != 2)
 			return err_set(e, ERR_PARSE, "expected '%s'", want);
-	} else if (!vfield_is(f, 0, "kdf") && !vfield_is(f, 0, "nonce")) {
+	} else if (!vault_field_is(f, 0, "kdf") &&
+		   !vault_field_is(f, 0, "nonce")) {
 		return err_set(e, ERR_PARSE, "unexpected line");
 	}
-	if (vfield_is(f, 0, "kind") && vfield_is(f, 1, "sign"))
+	if (vault_field_is(f, 0, "kind") && vault_field_is(f, 1, "sign"))
 		kf->kind = VAULT_KEY_SIGN;
-	else if (vfield_is(f, 0, "kind") && vfield_is(f, 1, "custodian"))
+	else if (vault_field_is(f, 0, "kind") && vault_field_is(f, 1, "custodian"))
 		kf->kind = VAULT_KEY_CUSTODIAN;
-	else if (vfield_is(f, 0, "kind"))
+	else if (vault_field_is(f, 0, "kind"))
 		return err_set(e, ERR_PARSE, "unknown key kind");
-	else if (vfield_is(f, 0, "name")) {
+	else if (vault_field_is(f, 0, "name")) {
 		if (f->len[1] > VAULT_KEY_NAME_MAX)
 			return err_set(e, ERR_PARSE, "name too long");
 		memcpy(kf->name, f->s[1], f->len[1]);
 		kf->name[f->len[1]] = '\0';
 		if (!vault_key_name_ok(kf->name))
 			return err_set(e, ERR_PARSE, "bad key name");
-	} else if (vfield_is(f, 0, "keyid")) {
+	} else if (vault_field_is(f, 0, "keyid")) {
 		if (f->len[1] != 16 ||
 		    sodium_hex2bin(kf->keyid, 8, f->s[1], 16, NULL, NULL, NULL))
 			return err_set(e, ERR_PARSE, "bad keyid");
-	} else if (vfield_is(f, 0, "protection")) {
-		kf->encrypted = vfield_is(f, 1, "argon2id");
-		if (!kf->encrypted && !vfield_is(f, 1, "none"))
+	} else if (vault_field_is(f, 0, "protection")) {
+		kf->encrypted = vault_field_is(f, 1, "argon2id");
+		if (!kf->encrypted && !vault_field_is(f, 1, "none"))
 			return err_set(e, ERR_PARSE, "unknown protection");
-	} else if (vfield_is(f, 0, "kdf") && kf->encrypted && lineno == 6) {
+	} else if (vault_field_is(f, 0, "kdf") && kf->encrypted && lineno == 6) {
 		return parse_kdf(f, kf, e);
-	} else if (vfield_is(f, 0, "nonce") && kf->encrypted && lineno == 7 &&
-		   f->n == 2) {
-		return vb64_decode_exact(f->s[1], f->len[1], kf->nonce,
-					 sizeof(kf->nonce), "nonce", e);
+	} else if (vault_field_is(f, 0, "nonce") && kf->encrypted &&
+		   lineno == 7 && f->n == 2) {
+		return vault_b64_decode_exact(f->s[1], f->len[1], kf->nonce,
+					      sizeof(kf->nonce), "nonce", e);
 	} else {
 		return err_set(e, ERR_PARSE, "unexpected line");
 	}
@@ -370,17 +372,17 @@ static enum err parse_keyfile(const char *data, size_t len,
 	enum err rc;
 
 	memset(kf, 0, sizeof(*kf));
-	vlines_init(&l, data, len);
-	if (!vlines_next(&l, &line, &n, &unterminated) ||
+	vault_lines_init(&l, data, len);
+	if (!vault_lines_next(&l, &line, &n, &unterminated) ||
 	    n != strlen(HDR_LINE) || memcmp(line, HDR_LINE, n) != 0)
 		return err_set(e, ERR_PARSE, "not an assay secret key");
-	while (vlines_next(&l, &line, &n, &unterminated)) {
+	while (vault_lines_next(&l, &line, &n, &unterminated)) {
 		if (unterminated)
 			return err_set(e, ERR_PARSE, "truncated");
-		rc = vfields_split(line, n, &f, e);
+		rc = vault_fields_split(line, n, &f, e);
 		if (rc)
 			return err_prefix(e, "line %d", l.lineno);
-		if (vfield_is(&f, 0, "secret") && f.n == 2 &&
+		if (vault_field_is(&f, 0, "secret") && f.n == 2 &&
 		    l.lineno == (kf->encrypted ? 8 : 6) && l.p == l.end) {
 			kf->secret_b64 = f.s[1];
 			kf->secret_b64_len = f.len[1];
@@ -414,11 +416,12 @@ static enum err open_secret(const struct keyfile *kf, const char *data,
 {
 	size_t n = secret_len(kf->kind);
 	size_t clen = n + (kf->encrypted ? crypto_aead_xchacha20poly1305_ietf_ABYTES : 0);
-	unsigned char *ct = vsecure_alloc(clen), *key = vsecure_alloc(32);
+	unsigned char *ct = vault_secure_alloc(clen),
+		      *key = vault_secure_alloc(32);
 	enum err rc;
 
-	rc = vb64_decode_exact(kf->secret_b64, kf->secret_b64_len, ct, clen,
-			       "secret", e);
+	rc = vault_b64_decode_exact(kf->secret_b64, kf->secret_b64_len, ct,
+				    clen, "secret", e);
 	if (!rc && kf->encrypted) {
 		rc = derive_key(pass, kf->salt, kf->ops, kf->mem, key, e);
 		if (!rc && crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -511,7 +514,7 @@ static char *pass_dup(const char *s, size_t n)
 
 	if (n && s[n - 1] == '\n')
 		n--;
-	p = vsecure_alloc(n + 1);
+	p = vault_secure_alloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -598,7 +601,7 @@ enum err vault_pubkey_format(const struct vault_pubkey *pub, struct buf *out)
 	rc = buf_printf(out, "untrusted comment: assay %s key %s\n",
 			vault_key_kind_name(pub->kind), pub->name);
 	if (!rc)
-		rc = vb64_add(out, raw, n);
+		rc = vault_b64_add(out, raw, n);
 	if (!rc)
 		rc = buf_addch(out, '\n');
 	return rc;
@@ -637,7 +640,7 @@ static enum err parse_pub_raw(const char *b64, size_t n,
 	unsigned char raw[PUB_CUST_LEN];
 	size_t want = pub->kind == VAULT_KEY_CUSTODIAN ? PUB_CUST_LEN : PUB_SIGN_LEN;
 	unsigned char id[VAULT_KEYID_LEN];
-	enum err rc = vb64_decode_exact(b64, n, raw, want, "public key", e);
+	enum err rc = vault_b64_decode_exact(b64, n, raw, want, "public key", e);
 
 	if (rc)
 		return rc;
@@ -675,11 +678,11 @@ enum err vault_pubkey_parse(const char *what, const char *text, size_t len,
 	if (rc)
 		return rc;
 	pub_out->kind = VAULT_KEY_SIGN;
-	vlines_init(&l, text, len);
-	if (!vlines_next(&l, &line, &n, &unterm))
+	vault_lines_init(&l, text, len);
+	if (!vault_lines_next(&l, &line, &n, &unterm))
 		return err_set(e, ERR_PARSE, "'%s': empty public key", what);
 	rc = parse_comment(line, n, pub_out, e);
-	if (!rc && !vlines_next(&l, &line, &n, &unterm))
+	if (!rc && !vault_lines_next(&l, &line, &n, &unterm))
 		rc = err_set(e, ERR_PARSE, "missing key line");
 	if (!rc)
 		rc = parse_pub_raw(line, n, pub_out, e);

@@ -35,7 +35,7 @@ enum err vault_minisign_sign(struct vault_seckey *key, const void *data,
 	size_t tcl = strlen(trusted_comment);
 	enum err rc;
 
-	if (tcl > TC_MAX || !vtext_printable(trusted_comment, tcl))
+	if (tcl > TC_MAX || !vault_text_printable(trusted_comment, tcl))
 		return err_set(e, ERR_INVAL, "trusted comment must be one "
 			       "printable line of at most %d bytes", TC_MAX);
 	if (pub->kind != VAULT_KEY_SIGN)
@@ -51,11 +51,11 @@ enum err vault_minisign_sign(struct vault_seckey *key, const void *data,
 	rc = buf_printf(out, UC_PREFIX "signature from assay key %s\n",
 			pub->name);
 	if (!rc)
-		rc = vb64_add(out, raw, sizeof(raw));
+		rc = vault_b64_add(out, raw, sizeof(raw));
 	if (!rc)
 		rc = buf_printf(out, "\n" TC_PREFIX "%s\n", trusted_comment);
 	if (!rc)
-		rc = vb64_add(out, gsig, sizeof(gsig));
+		rc = vault_b64_add(out, gsig, sizeof(gsig));
 	if (!rc)
 		rc = buf_addch(out, '\n');
 	if (rc)
@@ -79,18 +79,18 @@ static enum err minisig_parse(const char *s, size_t n, struct minisig *m,
 	bool unterm;
 	int i = 0;
 
-	vlines_init(&l, s, n);
-	while (i < 4 && vlines_next(&l, &line[i], &len[i], &unterm))
+	vault_lines_init(&l, s, n);
+	while (i < 4 && vault_lines_next(&l, &line[i], &len[i], &unterm))
 		i++;
 	if (i < 4 || l.p != l.end)
 		return err_set(e, ERR_PARSE, "signature must have 4 lines");
 	if (len[0] < strlen(UC_PREFIX) || memcmp(line[0], UC_PREFIX, strlen(UC_PREFIX)) ||
 	    len[2] < strlen(TC_PREFIX) || memcmp(line[2], TC_PREFIX, strlen(TC_PREFIX)))
 		return err_set(e, ERR_PARSE, "missing comment lines");
-	if (vb64_decode_exact(line[1], len[1], m->raw, sizeof(m->raw),
-			      "signature", e) ||
-	    vb64_decode_exact(line[3], len[3], m->gsig, sizeof(m->gsig),
-			      "global signature", e))
+	if (vault_b64_decode_exact(line[1], len[1], m->raw, sizeof(m->raw),
+				   "signature", e) ||
+	    vault_b64_decode_exact(line[3], len[3], m->gsig, sizeof(m->gsig),
+				   "global signature", e))
 		return ERR_PARSE;
 	if (memcmp(m->raw, "ED", 2) != 0)
 		return err_set(e, ERR_PARSE, "only prehashed (ED) signatures "

@@ -43,14 +43,15 @@ enum err vault_note_vkey(const struct vault_pubkey *pub, struct buf *out)
 	sodium_bin2hex(hex, sizeof(hex), id, 4);
 	raw[0] = 0x01; /* Ed25519 */
 	memcpy(raw + 1, pub->sign_pk, 32);
-	if (buf_printf(out, "%s+%s+", pub->name, hex) || vb64_add(out, raw, 33))
+	if (buf_printf(out, "%s+%s+", pub->name, hex) ||
+	    vault_b64_add(out, raw, 33))
 		return ERR_LIMIT;
 	return ERR_OK;
 }
 
 static bool origin_ok(const char *s, size_t n)
 {
-	return n > 0 && n <= VAULT_ORIGIN_MAX && vtext_printable(s, n);
+	return n > 0 && n <= VAULT_ORIGIN_MAX && vault_text_printable(s, n);
 }
 
 enum err vault_checkpoint_sign(const struct vault_checkpoint *c,
@@ -68,7 +69,7 @@ enum err vault_checkpoint_sign(const struct vault_checkpoint *c,
 	rc = buf_printf(&body, "%s\n%llu\n", c->origin,
 			(unsigned long long)c->size);
 	if (!rc)
-		rc = vb64_add(&body, c->root, VAULT_HASH_LEN);
+		rc = vault_b64_add(&body, c->root, VAULT_HASH_LEN);
 	if (!rc)
 		rc = buf_addch(&body, '\n');
 	if (!rc) {
@@ -79,7 +80,7 @@ enum err vault_checkpoint_sign(const struct vault_checkpoint *c,
 	if (!rc)
 		rc = buf_printf(out, "\n" EMDASH "%s ", pub->name);
 	if (!rc)
-		rc = vb64_add(out, sig, sizeof(sig));
+		rc = vault_b64_add(out, sig, sizeof(sig));
 	if (!rc)
 		rc = buf_addch(out, '\n');
 	buf_release(&body);
@@ -100,22 +101,22 @@ static enum err parse_body(const char *text, size_t len,
 	enum err rc;
 
 	memset(out, 0, sizeof(*out));
-	vlines_init(&l, text, len);
-	if (!vlines_next(&l, &line, &n, &unterm) || !origin_ok(line, n))
+	vault_lines_init(&l, text, len);
+	if (!vault_lines_next(&l, &line, &n, &unterm) || !origin_ok(line, n))
 		return err_set(e, ERR_PARSE, "checkpoint: bad origin line");
 	memcpy(out->origin, line, n);
-	if (!vlines_next(&l, &line, &n, &unterm) ||
-	    vfields_split(line, n, &f, e) || f.n != 1 ||
-	    vfield_u64(&f, 0, &out->size, e))
+	if (!vault_lines_next(&l, &line, &n, &unterm) ||
+	    vault_fields_split(line, n, &f, e) || f.n != 1 ||
+	    vault_field_u64(&f, 0, &out->size, e))
 		return err_set(e, ERR_PARSE, "checkpoint: bad size line");
-	if (!vlines_next(&l, &line, &n, &unterm))
+	if (!vault_lines_next(&l, &line, &n, &unterm))
 		return err_set(e, ERR_PARSE, "checkpoint: no root line");
-	rc = vb64_decode_exact(line, n, out->root, VAULT_HASH_LEN,
-			       "checkpoint root", e);
+	rc = vault_b64_decode_exact(line, n, out->root, VAULT_HASH_LEN,
+				    "checkpoint root", e);
 	if (rc)
 		return rc;
-	while (vlines_next(&l, &line, &n, &unterm))
-		if (n == 0 || unterm || !vtext_printable(line, n))
+	while (vault_lines_next(&l, &line, &n, &unterm))
+		if (n == 0 || unterm || !vault_text_printable(line, n))
 			return err_set(e, ERR_PARSE,
 				       "checkpoint: bad extension line");
 	return ERR_OK;
@@ -175,8 +176,8 @@ static enum err check_sig_line(const char *line, size_t n, const char *text,
 			continue;
 		vault_note_keyid(keys[k].name, keys[k].sign_pk, id);
 		/* Other algorithms or lengths are unknown keys: ignored. */
-		if (vb64_decode_exact(sp + 1, n - nl - 1, raw, sizeof(raw),
-				      "signature", NULL) ||
+		if (vault_b64_decode_exact(sp + 1, n - nl - 1, raw, sizeof(raw),
+					   "signature", NULL) ||
 		    memcmp(raw, id, 4) != 0)
 			continue;
 		if (crypto_sign_verify_detached(raw + 4,
@@ -204,8 +205,8 @@ enum err vault_checkpoint_verify(const char *text, size_t len,
 	if (rc)
 		return rc;
 	(void)note_split(text, len, &tl, NULL);
-	vlines_init(&l, text + tl + 1, len - tl - 1);
-	while (vlines_next(&l, &line, &n, &unterm)) {
+	vault_lines_init(&l, text + tl + 1, len - tl - 1);
+	while (vault_lines_next(&l, &line, &n, &unterm)) {
 		if (++nsig > NOTE_MAX_SIGS)
 			return err_set(e, ERR_LIMIT, "too many signatures");
 		rc = check_sig_line(line, n, text, tl, keys, nkeys, &v, e);
@@ -234,14 +235,14 @@ enum err vault_proof_format(const struct vault_proof *p, struct buf *out)
 	if (!rc && p->kind == VAULT_PROOF_INCLUSION) {
 		rc = buf_adds(out, "leaf ");
 		if (!rc)
-			rc = vb64_add(out, p->leaf, VAULT_HASH_LEN);
+			rc = vault_b64_add(out, p->leaf, VAULT_HASH_LEN);
 		if (!rc)
 			rc = buf_addch(out, '\n');
 	}
 	for (size_t i = 0; !rc && i < p->len; i++) {
 		rc = buf_adds(out, "hash ");
 		if (!rc)
-			rc = vb64_add(out, p->hashes[i], VAULT_HASH_LEN);
+			rc = vault_b64_add(out, p->hashes[i], VAULT_HASH_LEN);
 		if (!rc)
 			rc = buf_addch(out, '\n');
 	}
@@ -252,27 +253,29 @@ static enum err proof_line(struct vault_proof *p, const struct vfields *f,
 			   int lineno, struct errmsg *e)
 {
 	if (lineno == 2) {
-		if (f->n != 3 || (!vfield_is(f, 0, "inclusion") &&
-				  !vfield_is(f, 0, "consistency")))
+		if (f->n != 3 || (!vault_field_is(f, 0, "inclusion") &&
+				  !vault_field_is(f, 0, "consistency")))
 			return err_set(e, ERR_PARSE, "bad proof kind line");
-		p->kind = vfield_is(f, 0, "inclusion") ? VAULT_PROOF_INCLUSION
-						       : VAULT_PROOF_CONSISTENCY;
-		if (vfield_u64(f, 1, &p->a, e) || vfield_u64(f, 2, &p->size, e))
+		p->kind = vault_field_is(f, 0, "inclusion")
+				  ? VAULT_PROOF_INCLUSION
+				  : VAULT_PROOF_CONSISTENCY;
+		if (vault_field_u64(f, 1, &p->a, e) ||
+		    vault_field_u64(f, 2, &p->size, e))
 			return err_set(e, ERR_PARSE, "bad proof numbers");
 		return ERR_OK;
 	}
 	if (lineno == 3 && p->kind == VAULT_PROOF_INCLUSION) {
-		if (f->n != 2 || !vfield_is(f, 0, "leaf"))
+		if (f->n != 2 || !vault_field_is(f, 0, "leaf"))
 			return err_set(e, ERR_PARSE, "expected 'leaf'");
-		return vb64_decode_exact(f->s[1], f->len[1], p->leaf,
-					 VAULT_HASH_LEN, "leaf", e);
+		return vault_b64_decode_exact(f->s[1], f->len[1], p->leaf,
+					      VAULT_HASH_LEN, "leaf", e);
 	}
-	if (f->n != 2 || !vfield_is(f, 0, "hash"))
+	if (f->n != 2 || !vault_field_is(f, 0, "hash"))
 		return err_set(e, ERR_PARSE, "expected 'hash'");
 	if (p->len == VAULT_MERKLE_MAX_PROOF)
 		return err_set(e, ERR_LIMIT, "proof too long");
-	return vb64_decode_exact(f->s[1], f->len[1], p->hashes[p->len++],
-				 VAULT_HASH_LEN, "hash", e);
+	return vault_b64_decode_exact(f->s[1], f->len[1], p->hashes[p->len++],
+				      VAULT_HASH_LEN, "hash", e);
 }
 
 enum err vault_proof_parse(const char *text, size_t len,
@@ -287,13 +290,13 @@ enum err vault_proof_parse(const char *text, size_t len,
 	enum err rc;
 
 	memset(out, 0, sizeof(*out));
-	vlines_init(&l, text, len);
-	if (!vlines_next(&l, &line, &n, &unterm) || n != strlen(hdr) ||
+	vault_lines_init(&l, text, len);
+	if (!vault_lines_next(&l, &line, &n, &unterm) || n != strlen(hdr) ||
 	    memcmp(line, hdr, n))
 		return err_set(e, ERR_PARSE, "not an assay audit proof");
-	while (vlines_next(&l, &line, &n, &unterm)) {
+	while (vault_lines_next(&l, &line, &n, &unterm)) {
 		rc = unterm ? err_set(e, ERR_PARSE, "truncated")
-			    : vfields_split(line, n, &f, e);
+			    : vault_fields_split(line, n, &f, e);
 		if (!rc)
 			rc = proof_line(out, &f, l.lineno, e);
 		if (rc)

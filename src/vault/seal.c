@@ -273,7 +273,7 @@ static char *task_id_of(const char *dir)
 static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 			  struct vault_archive_task *t, struct errmsg *e)
 {
-	unsigned char ad[32], *key = vsecure_alloc(32);
+	unsigned char ad[32], *key = vault_secure_alloc(32);
 	struct buf plain;
 	enum err rc;
 
@@ -310,7 +310,7 @@ static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 static enum err add_b64_field(struct buf *b, const void *p, size_t n)
 {
 	enum err rc = buf_addch(b, ' ');
-	return rc ? rc : vb64_add(b, p, n);
+	return rc ? rc : vault_b64_add(b, p, n);
 }
 
 static enum err header_start(struct sealing *s, const struct vault_seal_opts *o,
@@ -342,7 +342,7 @@ static enum err header_custodians(struct sealing *s,
 				  struct errmsg *e)
 {
 	size_t n = o->ncustodians;
-	unsigned char *shares = vsecure_alloc(n * VAULT_SHARE_LEN);
+	unsigned char *shares = vault_secure_alloc(n * VAULT_SHARE_LEN);
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	enum err rc;
 
@@ -531,7 +531,7 @@ enum err vault_suite_seal(const struct vault_seal_opts *o,
 	}
 	memset(&s, 0, sizeof(s));
 	randombytes_buf(s.archive_id, sizeof(s.archive_id));
-	s.suite_key = vsecure_alloc(32);
+	s.suite_key = vault_secure_alloc(32);
 	randombytes_buf(s.suite_key, 32);
 	{
 		unsigned char check[32];

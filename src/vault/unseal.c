@@ -352,12 +352,12 @@ static enum err open_task(const struct vault_archive *a, uint32_t i,
 {
 	const struct vault_archive_task *at = &a->tasks[i];
 	crypto_secretstream_xchacha20poly1305_state st;
-	unsigned char ad[32], *key = vsecure_alloc(32);
+	unsigned char ad[32], *key = vault_secure_alloc(32);
 	enum err rc = ERR_OK;
 
 	t->id = xstrdup(at->id);
 	t->plain_len = (size_t)at->plain_len;
-	t->plain = vsecure_alloc(t->plain_len ? t->plain_len : 1);
+	t->plain = vault_secure_alloc(t->plain_len ? t->plain_len : 1);
 	vault_task_ad(a->archive_id, i, at->id, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    key, NULL, NULL, at->wrapped_key + 24, VAULT_WRAP_LEN - 24,
@@ -401,7 +401,7 @@ static enum err decrypt_all(const struct vault_archive *a,
 			    const struct gathered *g,
 			    struct vault_suite_content **out, struct errmsg *e)
 {
-	unsigned char *sk = vsecure_alloc(32), *kek = vsecure_alloc(32);
+	unsigned char *sk = vault_secure_alloc(32), *kek = vault_secure_alloc(32);
 	unsigned char check[32];
 	struct vault_suite_content *c = xcalloc(1, sizeof(*c));
 	enum err rc;
@@ -491,7 +491,7 @@ enum err vault_suite_unseal(const struct vault_archive *a,
 	if (!rc)
 		rc = check_request(a, &r, run_id, now_unix, e);
 	if (!rc) {
-		g.shares = vsecure_alloc((size_t)a->threshold * VAULT_SHARE_LEN);
+		g.shares = vault_secure_alloc((size_t)a->threshold * VAULT_SHARE_LEN);
 		g.from = xmalloc(a->ncustodians * sizeof(int));
 		for (size_t i = 0; i < a->ncustodians; i++)
 			g.from[i] = -1;

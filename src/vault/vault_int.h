@@ -18,19 +18,20 @@
 
 /* Standard base64 with padding (RFC 4648 §4), as used by DSSE, minisign
  * and signed notes. Decoding is strict: no whitespace, canonical only. */
-enum err vb64_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
+enum err vault_b64_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
 /* Decode exactly `want` bytes (ERR_PARSE otherwise). */
-enum err vb64_decode_exact(const char *s, size_t slen, void *out, size_t want,
-			   const char *what, struct errmsg *e) MUST_CHECK;
+enum err vault_b64_decode_exact(const char *s, size_t slen, void *out,
+				size_t want, const char *what,
+				struct errmsg *e) MUST_CHECK;
 /* Decode at most max bytes into a fresh xmalloc'd buffer. */
-enum err vb64_decode_alloc(const char *s, size_t slen, size_t max,
-			   unsigned char **out, size_t *len_out,
-			   const char *what, struct errmsg *e) MUST_CHECK;
+enum err vault_b64_decode_alloc(const char *s, size_t slen, size_t max,
+				unsigned char **out, size_t *len_out,
+				const char *what, struct errmsg *e) MUST_CHECK;
 
 /* The one secure allocation: sodium_malloc(n) (guard pages, mlock where
  * the limit allows, canary), freed with sodium_free (which wipes); running
  * out of memory aborts as xmalloc does. */
-void *vsecure_alloc(size_t n);
+void *vault_secure_alloc(size_t n);
 
 /* JSON is written with base/jsonw.h (DSSE envelopes, audit entries); the
  * vault never parses JSON except DSSE envelopes, through base/ytree. */
@@ -42,11 +43,11 @@ struct vlines {
 	int lineno;
 };
 
-void vlines_init(struct vlines *l, const char *data, size_t len);
+void vault_lines_init(struct vlines *l, const char *data, size_t len);
 /* Next line without its "\n". false at the end. A final line without
  * "\n" sets *unterminated_out. */
-bool vlines_next(struct vlines *l, const char **line_out, size_t *len_out,
-		 bool *unterminated_out);
+bool vault_lines_next(struct vlines *l, const char **line_out, size_t *len_out,
+		      bool *unterminated_out);
 
 #define VFIELDS_MAX 12
 struct vfields {
@@ -56,15 +57,15 @@ struct vfields {
 };
 
 /* Split on single spaces. ERR_PARSE on empty fields or too many. */
-enum err vfields_split(const char *line, size_t len, struct vfields *f,
-		       struct errmsg *e) MUST_CHECK;
-bool vfield_is(const struct vfields *f, size_t i, const char *word);
+enum err vault_fields_split(const char *line, size_t len, struct vfields *f,
+			    struct errmsg *e) MUST_CHECK;
+bool vault_field_is(const struct vfields *f, size_t i, const char *word);
 /* Parse field i as an unsigned decimal without leading zeros. */
-enum err vfield_u64(const struct vfields *f, size_t i, uint64_t *out,
-		    struct errmsg *e) MUST_CHECK;
+enum err vault_field_u64(const struct vfields *f, size_t i, uint64_t *out,
+			 struct errmsg *e) MUST_CHECK;
 /* Copy field i (checking it is printable ASCII) into a fresh string. */
-char *vfield_dup(const struct vfields *f, size_t i);
-bool vtext_printable(const char *s, size_t len);
+char *vault_field_dup(const struct vfields *f, size_t i);
+bool vault_text_printable(const char *s, size_t len);
 
 /* Shamir secret sharing over GF(2^8) (shamir.c). A share is one x byte
  * (1..255) followed by `len` y bytes. Split writes n shares of len + 1

@@ -40,16 +40,16 @@ static char *drive(enum progress_mode mode, int64_t step_ms, int64_t until_ms,
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	progress_view_init(&v, mode, f);
+	cli_progress_view_init(&v, mode, f);
 	v.clock = fake_clock;
 	for (fake_now = 0; fake_now <= until_ms; fake_now += step_ms) {
 		p.elapsed_ms = fake_now;
 		p.finished = (int)(fake_now / 1000);
-		progress_view_update(&v, &p);
+		cli_progress_view_update(&v, &p);
 	}
 	if (final) {
 		p.final = true;
-		progress_view_update(&v, &p);
+		cli_progress_view_update(&v, &p);
 	}
 	fclose(f);
 	return buf;
@@ -60,24 +60,24 @@ static void test_modes(void **state)
 	enum progress_mode m = PROGRESS_AUTO;
 
 	(void)state;
-	assert_true(progress_mode_parse("none", &m));
+	assert_true(cli_progress_mode_parse("none", &m));
 	assert_int_equal(m, PROGRESS_NONE);
-	assert_true(progress_mode_parse("line", &m));
+	assert_true(cli_progress_mode_parse("line", &m));
 	assert_int_equal(m, PROGRESS_LINE);
-	assert_true(progress_mode_parse("bar", &m));
+	assert_true(cli_progress_mode_parse("bar", &m));
 	assert_int_equal(m, PROGRESS_BAR);
-	assert_false(progress_mode_parse("bars", &m));
-	assert_false(progress_mode_parse("", &m));
-	assert_false(progress_mode_parse(NULL, &m));
-	assert_int_equal(progress_mode_resolve(PROGRESS_AUTO, false, false, true),
+	assert_false(cli_progress_mode_parse("bars", &m));
+	assert_false(cli_progress_mode_parse("", &m));
+	assert_false(cli_progress_mode_parse(NULL, &m));
+	assert_int_equal(cli_progress_mode_resolve(PROGRESS_AUTO, false, false, true),
 			 PROGRESS_BAR);
-	assert_int_equal(progress_mode_resolve(PROGRESS_AUTO, false, false, false),
+	assert_int_equal(cli_progress_mode_resolve(PROGRESS_AUTO, false, false, false),
 			 PROGRESS_LINE);
-	assert_int_equal(progress_mode_resolve(PROGRESS_AUTO, true, false, true),
+	assert_int_equal(cli_progress_mode_resolve(PROGRESS_AUTO, true, false, true),
 			 PROGRESS_NONE);
-	assert_int_equal(progress_mode_resolve(PROGRESS_AUTO, false, true, true),
+	assert_int_equal(cli_progress_mode_resolve(PROGRESS_AUTO, false, true, true),
 			 PROGRESS_NONE);
-	assert_int_equal(progress_mode_resolve(PROGRESS_BAR, false, false, false),
+	assert_int_equal(cli_progress_mode_resolve(PROGRESS_BAR, false, false, false),
 			 PROGRESS_BAR);
 }
 
@@ -123,31 +123,31 @@ static void test_eta(void **state)
 
 	(void)state;
 	/* 6 of 10 done (a running episode counts half) in 60 s: 40 s left */
-	assert_true(fabs(progress_eta_raw(&p) - 40.0) < 1e-9);
+	assert_true(fabs(cli_progress_eta_raw(&p) - 40.0) < 1e-9);
 	p.finished = 0;
-	assert_true(progress_eta_raw(&p) < 0);
+	assert_true(cli_progress_eta_raw(&p) < 0);
 	p.finished = 10;
 	p.running = 0;
-	assert_true(progress_eta_raw(&p) == 0);
+	assert_true(cli_progress_eta_raw(&p) == 0);
 
 	/* raw estimates swinging between 100 and 200 s every second: the
 	 * shown ETA moves by less than 15 s a step and stays in between */
-	progress_view_init(&v, PROGRESS_BAR, NULL);
-	progress_eta_fold(&v, 100, 0);
+	cli_progress_view_init(&v, PROGRESS_BAR, NULL);
+	cli_progress_eta_fold(&v, 100, 0);
 	assert_true(fabs(v.eta_s - 100) < 1e-9);
 	for (int i = 1; i <= 60; i++) {
 		prev = v.eta_s;
 		raw = i % 2 ? 200 : 100;
-		progress_eta_fold(&v, raw, i * 1000);
+		cli_progress_eta_fold(&v, raw, i * 1000);
 		assert_true(fabs(v.eta_s - prev) < 15);
 		assert_true(v.eta_s > 60 && v.eta_s < 200);
 	}
 	/* with no new information it counts down with the clock */
 	prev = v.eta_s;
-	progress_eta_fold(&v, prev - 5, 65000);
+	cli_progress_eta_fold(&v, prev - 5, 65000);
 	assert_true(fabs(v.eta_s - (prev - 5)) < 1e-6);
 	/* an unknown estimate changes nothing */
-	progress_eta_fold(&v, -1, 70000);
+	cli_progress_eta_fold(&v, -1, 70000);
 	assert_true(fabs(v.eta_s - (prev - 5)) < 1e-6);
 }
 
@@ -162,10 +162,10 @@ static void test_bar_width(void **state)
 	FILE *f = open_memstream(&out, &len);
 
 	(void)state;
-	progress_view_init(&v, PROGRESS_BAR, f);
+	cli_progress_view_init(&v, PROGRESS_BAR, f);
 	v.clock = fake_clock;
 	v.width = 30;
-	progress_view_update(&v, &p);
+	cli_progress_view_update(&v, &p);
 	fclose(f);
 	assert_int_equal(len, strlen("\r\033[K") + 29 + 1);
 	free(out);
@@ -181,16 +181,16 @@ static void test_format(void **state)
 	char line[512];
 
 	(void)state;
-	progress_format(&p, 125, line, sizeof(line));
+	cli_progress_format(&p, 125, line, sizeof(line));
 	assert_non_null(strstr(line, "done 4/10"));
 	assert_non_null(strstr(line, "running 2"));
 	assert_non_null(strstr(line, "errors: model 1, infra 3 (2 retried)"));
 	assert_non_null(strstr(line, "elapsed 1m05s"));
 	assert_non_null(strstr(line, "ETA 2m05s"));
-	progress_format(&p, -1, line, sizeof(line));
+	cli_progress_format(&p, -1, line, sizeof(line));
 	assert_non_null(strstr(line, "ETA --"));
 	p.retried = 0;
-	progress_format(&p, 7300, line, sizeof(line));
+	cli_progress_format(&p, 7300, line, sizeof(line));
 	assert_null(strstr(line, "retried"));
 	assert_non_null(strstr(line, "ETA 2h01m"));
 }

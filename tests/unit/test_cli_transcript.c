@@ -31,43 +31,43 @@ static void test_reason(void **state)
 	char *r;
 
 	(void)state;
-	r = transcript_reason(&ep, "flag{\"no\"}");
+	r = cli_transcript_reason(&ep, "flag{\"no\"}");
 	assert_string_equal(r, "not solved: wrong flag: submitted \"flag{\\\"no\\\"}\"");
 	free(r);
 	ep.answers_total = 2;
 	ep.answers_ok = 1;
 	ep.has_check = true;
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "not solved: no flag submitted; the hidden check "
 			    "failed; answers 1/2 right");
 	free(r);
 	ep.has_flag = ep.has_check = false;     /* answers only */
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "not solved: answers 1/2 right");
 	free(r);
 	ep = episode("solved", 1);
-	r = transcript_reason(&ep, "flag{x}");
+	r = cli_transcript_reason(&ep, "flag{x}");
 	assert_string_equal(r, "solved: the flag matched");
 	free(r);
 	ep.has_flag = false;
 	ep.has_check = true;
 	ep.check_ok = true;
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "solved: the hidden check passed");
 	free(r);
 	ep = episode("limit-turns", 0);
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "not solved: the turn limit ended the attempt "
 			    "before a submission");
 	free(r);
 	ep = episode("infra-error", 0);
 	ep.error = (char *)"service 'web' exited";
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "not scored: infrastructure failure (infra-error), "
 			    "attempted again: service 'web' exited");
 	free(r);
 	ep.error = NULL;           /* no ": " before nothing */
-	r = transcript_reason(&ep, NULL);
+	r = cli_transcript_reason(&ep, NULL);
 	assert_string_equal(r, "not scored: infrastructure failure (infra-error), "
 			    "attempted again");
 	free(r);
@@ -92,7 +92,7 @@ static void test_build(void **state)
 		{ 7, (char *)"service", 0, (char *)"{\"service\":\"web\",\"state\":"
 		  "\"running\",\"alive\":true,\"stdout\":\"o\",\"stderr\":\"e\"}" },
 	};
-	json_t *t = transcript_build(&ep, evs, sizeof(evs) / sizeof(evs[0]));
+	json_t *t = cli_transcript_build(&ep, evs, sizeof(evs) / sizeof(evs[0]));
 	json_t *turns = json_object_get(t, "turns"), *c;
 
 	(void)state;
@@ -131,13 +131,13 @@ static void test_text_is_safe(void **state)
 		{ 3, (char *)"service", 0, (char *)"{\"service\":\"w\\u001b\",\"state\":"
 		  "\"\\u001b\",\"stderr\":\"\\u001b[5m\"}" },
 	};
-	json_t *t = transcript_build(&ep, evs, sizeof(evs) / sizeof(evs[0]));
+	json_t *t = cli_transcript_build(&ep, evs, sizeof(evs) / sizeof(evs[0]));
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
 	(void)state;
-	transcript_write_text(t, f);
+	cli_transcript_write_text(t, f);
 	fclose(f);
 	assert_null(memchr(out, 0x1b, len));
 	assert_null(memchr(out, 0x07, len));

@@ -259,38 +259,39 @@ static void test_oracle_truncated(void **state)
 
 	(void)state;
 	/* "hello\n" is aGVsbG8K */
-	assert_int_equal(oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 6\n"
-					       "aGVsbG8K\nASSAY-ORACLE-END 0\n",
-					       &out, &len, &e),
-			 ERR_OK);
+	assert_int_equal(
+		model_oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 6\n"
+					    "aGVsbG8K\nASSAY-ORACLE-END 0\n",
+					    &out, &len, &e),
+		ERR_OK);
 	assert_int_equal(len, 6);
 	assert_memory_equal(out, "hello\n", 6);
 	free(out);
-	assert_int_equal(oracle_recover_stdout("ASSAY-ORACLE-BEGIN hex 2\n"
-					       " 68 69\nASSAY-ORACLE-END 1\n",
-					       &out, &len, &e),
+	assert_int_equal(model_oracle_recover_stdout("ASSAY-ORACLE-BEGIN hex 2\n"
+						     " 68 69\nASSAY-ORACLE-END 1\n",
+						     &out, &len, &e),
 			 ERR_OK);
 	assert_memory_equal(out, "hi", 2);
 	free(out);
-	assert_int_equal(oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 60\n"
-					       "aGVsbG8K\n...[truncated]...\n"
-					       "ASSAY-ORACLE-END 0\n",
-					       &out, &len, &e),
+	assert_int_equal(model_oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 60\n"
+						     "aGVsbG8K\n...[truncated]...\n"
+						     "ASSAY-ORACLE-END 0\n",
+						     &out, &len, &e),
 			 ERR_PARSE);
-	assert_int_equal(oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 6\n"
-					       "aGVsbG8K\n",
-					       &out, &len, &e),
+	assert_int_equal(model_oracle_recover_stdout("ASSAY-ORACLE-BEGIN b64 6\n"
+						     "aGVsbG8K\n",
+						     &out, &len, &e),
 			 ERR_PARSE);
-	assert_int_equal(oracle_recover_stdout("no markers", &out, &len, &e),
+	assert_int_equal(model_oracle_recover_stdout("no markers", &out, &len, &e),
 			 ERR_PARSE);
-	assert_int_equal(oracle_recover_stdout(NULL, &out, &len, &e),
+	assert_int_equal(model_oracle_recover_stdout(NULL, &out, &len, &e),
 			 ERR_PARSE);
 }
 
 static void test_oracle_args(void **state)
 {
 	const char out[] = "answer[3]: c\nflag{a}\nanswer[1]: a\n\n";
-	char *s = oracle_submit_args(out, sizeof(out) - 1);
+	char *s = model_oracle_submit_args(out, sizeof(out) - 1);
 	json_t *j = json_loads(s, 0, NULL);
 	json_t *ans = json_object_get(j, "answers");
 
@@ -304,7 +305,7 @@ static void test_oracle_args(void **state)
 	json_decref(j);
 	free(s);
 	/* invalid UTF-8 and no trailing newline */
-	s = oracle_submit_args("x\n\xff\xfe", 4);
+	s = model_oracle_submit_args("x\n\xff\xfe", 4);
 	j = json_loads(s, 0, NULL);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "flag")),
@@ -701,8 +702,9 @@ static struct model_reply *parse(bool anth, const char *body, enum err want)
 {
 	struct model_reply *r = xcalloc(1, sizeof(*r));
 	struct errmsg e = {0};
-	enum err rc = anth ? anthropic_parse_reply(body, strlen(body), r, &e)
-			   : openai_parse_reply(body, strlen(body), r, &e);
+	enum err rc =
+		anth ? model_anthropic_parse_reply(body, strlen(body), r, &e)
+		     : model_openai_parse_reply(body, strlen(body), r, &e);
 
 	assert_int_equal(rc, want);
 	return r;
@@ -810,12 +812,12 @@ static void test_overflow_detect(void **state)
 	static const char other[] = "{\"error\":{\"message\":\"bad key\"}}";
 
 	(void)state;
-	assert_true(openai_is_overflow(400, oa, strlen(oa)));
-	assert_false(openai_is_overflow(500, oa, strlen(oa)));
-	assert_false(openai_is_overflow(400, other, strlen(other)));
-	assert_true(anthropic_is_overflow(400, an, strlen(an)));
-	assert_false(anthropic_is_overflow(401, an, strlen(an)));
-	assert_false(anthropic_is_overflow(400, other, strlen(other)));
+	assert_true(model_openai_is_overflow(400, oa, strlen(oa)));
+	assert_false(model_openai_is_overflow(500, oa, strlen(oa)));
+	assert_false(model_openai_is_overflow(400, other, strlen(other)));
+	assert_true(model_anthropic_is_overflow(400, an, strlen(an)));
+	assert_false(model_anthropic_is_overflow(401, an, strlen(an)));
+	assert_false(model_anthropic_is_overflow(400, other, strlen(other)));
 }
 
 /* ---- small pieces ----------------------------------------------------- */
@@ -825,21 +827,21 @@ static void test_retry_after(void **state)
 	int64_t now = 1700000000; /* 2023-11-14T22:13:20Z */
 
 	(void)state;
-	assert_int_equal(http_parse_retry_after("5", now), 5000);
-	assert_int_equal(http_parse_retry_after(" 12 \r\n", now), 12000);
-	assert_int_equal(http_parse_retry_after("0", now), 0);
-	assert_int_equal(http_parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT",
-						now),
+	assert_int_equal(model_http_parse_retry_after("5", now), 5000);
+	assert_int_equal(model_http_parse_retry_after(" 12 \r\n", now), 12000);
+	assert_int_equal(model_http_parse_retry_after("0", now), 0);
+	assert_int_equal(model_http_parse_retry_after(
+				 "Tue, 14 Nov 2023 22:13:50 GMT", now),
 			 30000);
-	assert_int_equal(http_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT",
-						now),
+	assert_int_equal(model_http_parse_retry_after(
+				 "Tue, 14 Nov 2023 22:00:00 GMT", now),
 			 0);
-	assert_int_equal(http_parse_retry_after("soon", now), -1);
-	assert_int_equal(http_parse_retry_after("-3", now), -1);
-	assert_int_equal(http_parse_retry_after("5s", now), -1);
-	assert_int_equal(http_parse_retry_after("", now), -1);
-	assert_int_equal(http_parse_retry_after("99999999999999999999", now),
-			 -1);
+	assert_int_equal(model_http_parse_retry_after("soon", now), -1);
+	assert_int_equal(model_http_parse_retry_after("-3", now), -1);
+	assert_int_equal(model_http_parse_retry_after("5s", now), -1);
+	assert_int_equal(model_http_parse_retry_after("", now), -1);
+	assert_int_equal(
+		model_http_parse_retry_after("99999999999999999999", now), -1);
 }
 
 static void test_redact(void **state)
@@ -861,7 +863,7 @@ static void test_redact(void **state)
 static enum err parse_prices(const char *y, struct price_table **t,
 			     struct errmsg *e)
 {
-	return price_table_parse("t.yaml", y, strlen(y), t, e);
+	return model_price_table_parse("t.yaml", y, strlen(y), t, e);
 }
 
 static void test_prices(void **state)
@@ -877,19 +879,19 @@ static void test_prices(void **state)
 	struct model_usage u = {1000000, 100000, 400000, 0, false};
 
 	(void)state;
-	assert_int_equal(price_table_parse("t.yaml", y, strlen(y), &t, &e),
+	assert_int_equal(model_price_table_parse("t.yaml", y, strlen(y), &t, &e),
 			 ERR_OK);
-	assert_true(price_table_find(t, "openai/gpt-4o-2024-08-06", &p));
+	assert_true(model_price_table_find(t, "openai/gpt-4o-2024-08-06", &p));
 	assert_true(p.input == 2.5);
 	assert_int_equal(p.context_window, 128000);
 	/* 600k uncached * 2.5 + 400k * 1.25 + 100k * 10, per million */
-	assert_float_equal(price_cost(&p, &u), 1.5 + 0.5 + 1.0, 1e-9);
-	assert_true(price_table_find(t, "anthropic/claude-sonnet-4-20250514",
-				     &p));
+	assert_float_equal(model_price_cost(&p, &u), 1.5 + 0.5 + 1.0, 1e-9);
+	assert_true(model_price_table_find(
+		t, "anthropic/claude-sonnet-4-20250514", &p));
 	assert_true(p.cached_input == 3); /* defaults to input */
-	assert_false(price_table_find(t, "openai/gpt-4o-mini", &p));
-	assert_false(price_table_find(t, "openai-compatible/gpt-4o", &p));
-	price_table_free(t);
+	assert_false(model_price_table_find(t, "openai/gpt-4o-mini", &p));
+	assert_false(model_price_table_find(t, "openai-compatible/gpt-4o", &p));
+	model_price_table_free(t);
 	assert_int_equal(parse_prices("models: {a/b: {input: -1, output: 1}}",
 				      &t, &e),
 			 ERR_PARSE);
@@ -908,10 +910,10 @@ static void test_prices(void **state)
 		if (!src)
 			return;
 		path = xasprintf("%s/data/prices.yaml", src);
-		assert_int_equal(price_table_load(path, &t, &e), ERR_OK);
-		assert_true(price_table_find(t, "openai/gpt-4.1", &p));
-		assert_true(price_table_find(t, "anthropic/claude-sonnet-4-5", &p));
-		price_table_free(t);
+		assert_int_equal(model_price_table_load(path, &t, &e), ERR_OK);
+		assert_true(model_price_table_find(t, "openai/gpt-4.1", &p));
+		assert_true(model_price_table_find(t, "anthropic/claude-sonnet-4-5", &p));
+		model_price_table_free(t);
 		free(path);
 	}
 }

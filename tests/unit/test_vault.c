@@ -719,7 +719,7 @@ static void test_checkpoint_c2sp_vector(void **state)
 	const char *b64 = "ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 	(void)state;
 
-	assert_int_equal(vb64_decode_exact(b64, strlen(b64), raw, 33, "vkey", &e), ERR_OK);
+	assert_int_equal(vault_b64_decode_exact(b64, strlen(b64), raw, 33, "vkey", &e), ERR_OK);
 	memset(&pub, 0, sizeof(pub));
 	snprintf(pub.name, sizeof(pub.name), "PeterNeumann");
 	memcpy(pub.sign_pk, raw + 1, 32);
@@ -1354,7 +1354,7 @@ static void resign(char *data, size_t len, struct vault_seckey *sealer)
 	vault_archive_sigmsg(digest, msg);
 	vault_seckey_sign(sealer, msg, sizeof(msg), sig);
 	buf_init(&b, 1024);
-	assert_int_equal(vb64_add(&b, sig, 64), ERR_OK);
+	assert_int_equal(vault_b64_add(&b, sig, 64), ERR_OK);
 	assert_int_equal(len - 1 - (body + 27), b.len);
 	memcpy(data + body + 27, b.data, b.len);
 	buf_release(&b);

@@ -961,7 +961,7 @@ static void loop_once(void)
 
 int main(void)
 {
-	int netns = box_setup();
+	int netns = init_box_setup();
 	sigset_t mask;
 
 	st.ctl = SBX_CTL_FD;

@@ -9,7 +9,7 @@
  * inside the finished box (root pivoted, capabilities dropped, seccomp
  * on) with an fd of the box's network namespace for the harness, or
  * reports the failing step to the harness and exits. */
-int box_setup(void);
+int init_box_setup(void);
 
 /* tidy.c: built-in jobs, run in a forked child of init; return the exit
  * status (SBX_TIDY_* of sandbox_int.h), messages on stderr. */

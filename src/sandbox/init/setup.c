@@ -461,7 +461,7 @@ static void harden(void)
 		fail(SBX_STEP_SECCOMP);
 }
 
-int box_setup(void)
+int init_box_setup(void)
 {
 	struct netns_job net;
 	int tree;
