@@ -100,6 +100,34 @@ chk_banned() {
 	done)
 }
 
+# Every non-static symbol of src/ carries its part's prefix (sbx_ for
+# sandbox, init_ for the in-box init, cli_ for cli). base keeps short names:
+# a module prefix or one of the generic helpers docs/internals/base.md
+# lists. Read with nm from the object files of a build: OBJ-ROOT/src/PART/
+# FILE.c.o; prints "PART/FILE: SYMBOL" for each that breaks the rule.
+BASE_NAMES='(buf|err|jsonw|bug|log|num|safe|strv|ytree|ymap|ynode|yscalar|path|file|utf8)_[a-z0-9_]+|x[a-z_]+|is_dir|mkdir_p|rm_rf|ct_equal|hex_encode|iso8601|now_ms|now_us|wall_ms|random_bytes|trim_span'
+chk_prefix() {
+	local o rel part want
+	find "$1" -path '*/src/*' -name '*.c.o' | sort | while read -r o; do
+		rel=${o##*/src/}; part=${rel%%/*}
+		case $rel in
+		sandbox/init/*) want='init_[a-z0-9_]+|main' ;;
+		sandbox/*) want='(sbx|sandbox)_[a-z0-9_]+' ;;
+		base/*) want=$BASE_NAMES ;;
+		cli/*) want='cli_[a-z0-9_]+|main' ;;
+		*) want="${part}_[a-z0-9_]+" ;;
+		esac
+		nm -g --defined-only "$o" 2>/dev/null | awk '$2 ~ /^[TDBRCGSV]$/ {print $3}' |
+			grep -vxE "$want" | grep -vE '^(_|__)' | sed "s|^|${rel%.c.o}: |"
+	done
+}
+# the objects of one build: the library and the CLI (other targets
+# recompile a few of the same files)
+OBJS=
+for d in "${ASSAY_BUILD:-}" "${1:-}"; do
+	[ -n "$d" ] && [ -d "$d/CMakeFiles/assaylib.dir/src" ] && OBJS=$d/CMakeFiles && break
+done
+
 CHECKS="owners dotdot parts print stderr banned"
 declare -A WHAT=(
 	[owners]="third-party headers only in the part that owns them"
@@ -114,6 +142,25 @@ for c in $CHECKS; do
 	hits=$(chk_$c "$ASSAY_SOURCE_DIR/src")
 	[ -z "$hits" ] && ok "${WHAT[$c]}" || bad "${WHAT[$c]}" "$hits"
 done
+if [ -n "$OBJS" ]; then
+	hits=$(chk_prefix "$OBJS/assaylib.dir"; chk_prefix "$OBJS/assay.dir")
+	[ -z "$hits" ] && ok "every public symbol carries its part's prefix" ||
+		bad "every public symbol carries its part's prefix" "$hits"
+	# self-test: an unprefixed function in the engine, a prefixed one, a
+	# sandbox one with sbx_ and a base helper off the list
+	mkdir -p "$TMP/obj/src/engine" "$TMP/obj/src/sandbox" "$TMP/obj/src/base"
+	echo 'int plan_thing(void) { return 0; } int engine_ok(void) { return 1; }' >"$TMP/p1.c"
+	echo 'int sbx_fine(void) { return 0; } int box_bad(void) { return 1; }' >"$TMP/p2.c"
+	echo 'int buf_fine(void) { return 0; } int helper(void) { return 1; }' >"$TMP/p3.c"
+	cc -c -o "$TMP/obj/src/engine/p1.c.o" "$TMP/p1.c" && cc -c -o "$TMP/obj/src/sandbox/p2.c.o" "$TMP/p2.c" &&
+		cc -c -o "$TMP/obj/src/base/p3.c.o" "$TMP/p3.c"
+	hits=$(chk_prefix "$TMP/obj")
+	if [ "$(printf '%s\n' "$hits" | sort | tr '\n' ' ')" = "base/p3: helper engine/p1: plan_thing sandbox/p2: box_bad " ]; then
+		ok "self-test: prefix catches plan_thing, box_bad and helper, and only them"
+	else bad "self-test: prefix" "hits: $hits"; fi
+else
+	skip_unless_ci "every public symbol carries its part's prefix" "no build's object files (ASSAY_BUILD)"
+fi
 
 # banned.h bans at compile time
 printf '#include <stdlib.h>\n#include <string.h>\n#include "base/banned.h"\nint f(char *d, const char *s) { strcpy(d, s); return atoi(s); }\n' >"$TMP/banned.c"
