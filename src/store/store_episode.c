@@ -1,6 +1,6 @@
 /*
  * store_episode.c - episodes and events (continues store_sqlite.c; shares
- * its struct through store_int.h).
+ * its struct through store_int.h; portable SQL over store_db.h).
  */
 #include "store/store_int.h"
 
@@ -15,38 +15,36 @@ enum err store_episode_create(struct store *st, int64_t run_id,
 			      const char *task_id, int epoch, int attempt,
 			      int64_t *id_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-				    "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+				    "attempt, status) VALUES(?,?,?,?,'pending') "
+			      "RETURNING id", &s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
-	store_sq_bind_text(s, 2, task_id);
-	sqlite3_bind_int(s, 3, epoch);
-	sqlite3_bind_int(s, 4, attempt);
-	rc = store_sq_step_done(st, s, "insert episode", e);
-	if (rc == ERR_OK)
-		*id_out = sqlite3_last_insert_rowid(st->db);
-	return rc;
+	store_db_bind_int64(s, 1, run_id);
+	store_db_bind_text(s, 2, task_id);
+	store_db_bind_int64(s, 3, epoch);
+	store_db_bind_int64(s, 4, attempt);
+	return store_sq_insert_id(st, s, "insert episode", id_out, e);
 }
 
 enum err store_episode_start(struct store *st, int64_t ep_id,
 			     int64_t started_ms, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, "UPDATE episodes SET status='running', "
 				    "started_ms=? WHERE id=?", &s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, started_ms);
-	sqlite3_bind_int64(s, 2, ep_id);
+	store_db_bind_int64(s, 1, started_ms);
+	store_db_bind_int64(s, 2, ep_id);
 	return store_sq_step_done(st, s, "start episode", e);
 }
 
 enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 			      struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(
 		st,
 		"UPDATE episodes SET status=?, outcome=?, "
@@ -60,29 +58,29 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 
 	if (rc)
 		return rc;
-	store_sq_bind_text(s, i++, ep->status);
-	store_sq_bind_text(s, i++, ep->outcome);
-	store_sq_bind_text(s, i++, ep->error_class);
-	store_sq_bind_text(s, i++, ep->error);
-	sqlite3_bind_int(s, i++, ep->score);
-	sqlite3_bind_int(s, i++, ep->flag_ok);
-	sqlite3_bind_int(s, i++, ep->check_ok);
-	sqlite3_bind_int(s, i++, ep->has_flag);
-	sqlite3_bind_int(s, i++, ep->has_check);
-	sqlite3_bind_int(s, i++, ep->answers_ok);
-	sqlite3_bind_int(s, i++, ep->answers_total);
-	sqlite3_bind_int(s, i++, ep->turns);
-	sqlite3_bind_int64(s, i++, ep->prompt_tokens);
-	sqlite3_bind_int64(s, i++, ep->completion_tokens);
-	sqlite3_bind_int64(s, i++, ep->cached_tokens);
-	sqlite3_bind_double(s, i++, ep->cost_usd);
-	sqlite3_bind_int64(s, i++, ep->finished_ms);
-	sqlite3_bind_int64(s, i++, ep->wall_ms);
-	sqlite3_bind_int64(s, i++, ep->working_ms);
-	sqlite3_bind_int(s, i++, ep->model_calls);
-	sqlite3_bind_int(s, i++, ep->tool_calls);
-	sqlite3_bind_int(s, i++, ep->infra_retries);
-	sqlite3_bind_int64(s, i++, ep->id);
+	store_db_bind_text(s, i++, ep->status);
+	store_db_bind_text(s, i++, ep->outcome);
+	store_db_bind_text(s, i++, ep->error_class);
+	store_db_bind_text(s, i++, ep->error);
+	store_db_bind_int64(s, i++, ep->score);
+	store_db_bind_int64(s, i++, ep->flag_ok);
+	store_db_bind_int64(s, i++, ep->check_ok);
+	store_db_bind_int64(s, i++, ep->has_flag);
+	store_db_bind_int64(s, i++, ep->has_check);
+	store_db_bind_int64(s, i++, ep->answers_ok);
+	store_db_bind_int64(s, i++, ep->answers_total);
+	store_db_bind_int64(s, i++, ep->turns);
+	store_db_bind_int64(s, i++, ep->prompt_tokens);
+	store_db_bind_int64(s, i++, ep->completion_tokens);
+	store_db_bind_int64(s, i++, ep->cached_tokens);
+	store_db_bind_double(s, i++, ep->cost_usd);
+	store_db_bind_int64(s, i++, ep->finished_ms);
+	store_db_bind_int64(s, i++, ep->wall_ms);
+	store_db_bind_int64(s, i++, ep->working_ms);
+	store_db_bind_int64(s, i++, ep->model_calls);
+	store_db_bind_int64(s, i++, ep->tool_calls);
+	store_db_bind_int64(s, i++, ep->infra_retries);
+	store_db_bind_int64(s, i++, ep->id);
 	return store_sq_step_done(st, s, "finish episode", e);
 }
 
@@ -92,38 +90,38 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
 	"working_ms, model_calls, tool_calls, infra_retries"
 
-static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
+static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 {
 	int i = 0;
 
-	ep->id = sqlite3_column_int64(s, i++);
-	ep->run_id = sqlite3_column_int64(s, i++);
+	ep->id = store_db_col_int64(s, i++);
+	ep->run_id = store_db_col_int64(s, i++);
 	ep->task_id = store_sq_col_text(s, i++);
-	ep->epoch = sqlite3_column_int(s, i++);
-	ep->attempt = sqlite3_column_int(s, i++);
+	ep->epoch = store_db_col_int(s, i++);
+	ep->attempt = store_db_col_int(s, i++);
 	ep->status = store_sq_col_text(s, i++);
 	ep->outcome = store_sq_col_text(s, i++);
 	ep->error_class = store_sq_col_text(s, i++);
 	ep->error = store_sq_col_text(s, i++);
-	ep->score = sqlite3_column_int(s, i++);
-	ep->flag_ok = sqlite3_column_int(s, i++);
-	ep->check_ok = sqlite3_column_int(s, i++);
-	ep->has_flag = sqlite3_column_int(s, i++);
-	ep->has_check = sqlite3_column_int(s, i++);
-	ep->answers_ok = sqlite3_column_int(s, i++);
-	ep->answers_total = sqlite3_column_int(s, i++);
-	ep->turns = sqlite3_column_int(s, i++);
-	ep->prompt_tokens = sqlite3_column_int64(s, i++);
-	ep->completion_tokens = sqlite3_column_int64(s, i++);
-	ep->cached_tokens = sqlite3_column_int64(s, i++);
-	ep->cost_usd = sqlite3_column_double(s, i++);
-	ep->started_ms = sqlite3_column_int64(s, i++);
-	ep->finished_ms = sqlite3_column_int64(s, i++);
-	ep->wall_ms = sqlite3_column_int64(s, i++);
-	ep->working_ms = sqlite3_column_int64(s, i++);
-	ep->model_calls = sqlite3_column_int(s, i++);
-	ep->tool_calls = sqlite3_column_int(s, i++);
-	ep->infra_retries = sqlite3_column_int(s, i++);
+	ep->score = store_db_col_int(s, i++);
+	ep->flag_ok = store_db_col_int(s, i++);
+	ep->check_ok = store_db_col_int(s, i++);
+	ep->has_flag = store_db_col_int(s, i++);
+	ep->has_check = store_db_col_int(s, i++);
+	ep->answers_ok = store_db_col_int(s, i++);
+	ep->answers_total = store_db_col_int(s, i++);
+	ep->turns = store_db_col_int(s, i++);
+	ep->prompt_tokens = store_db_col_int64(s, i++);
+	ep->completion_tokens = store_db_col_int64(s, i++);
+	ep->cached_tokens = store_db_col_int64(s, i++);
+	ep->cost_usd = store_db_col_double(s, i++);
+	ep->started_ms = store_db_col_int64(s, i++);
+	ep->finished_ms = store_db_col_int64(s, i++);
+	ep->wall_ms = store_db_col_int64(s, i++);
+	ep->working_ms = store_db_col_int64(s, i++);
+	ep->model_calls = store_db_col_int(s, i++);
+	ep->tool_calls = store_db_col_int(s, i++);
+	ep->infra_retries = store_db_col_int(s, i++);
 }
 
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -132,7 +130,7 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 {
 	struct store_episode *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(st,
 				    "SELECT " EP_COLS " FROM episodes WHERE "
 				    "run_id=? ORDER BY task_id, epoch, attempt",
@@ -141,14 +139,14 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	store_db_bind_int64(s, 1, run_id);
+	while ((r = store_db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		ep_from_row(s, &v[n++]);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = store_sq_fail(st, e, "list episodes");
-	sqlite3_finalize(s);
+	store_db_finalize(s);
 	if (rc) {
 		store_episodes_free(v, n);
 		return rc;
@@ -161,23 +159,23 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 enum err store_episode_get(struct store *st, int64_t ep_id,
 			   struct store_episode *out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(
 		st, "SELECT " EP_COLS " FROM episodes WHERE id=?", &s, e);
 	int r;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, ep_id);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
+	store_db_bind_int64(s, 1, ep_id);
+	r = store_db_step(s);
+	if (r == DB_ROW)
 		ep_from_row(s, out);
-	else if (r == SQLITE_DONE)
+	else if (r == DB_DONE)
 		rc = err_set(e, ERR_NOTFOUND, "no episode %lld",
 			     (long long)ep_id);
 	else
 		rc = store_sq_fail(st, e, "read episode");
-	sqlite3_finalize(s);
+	store_db_finalize(s);
 	return rc;
 }
 
@@ -198,7 +196,7 @@ void store_episodes_free(struct store_episode *eps, size_t n)
 enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 				struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(
 		st,
 		"UPDATE episodes SET status='interrupted', "
@@ -208,10 +206,10 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 		&s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
+	store_db_bind_int64(s, 1, run_id);
 	rc = store_sq_step_done(st, s, "mark interrupted", e);
 	if (rc == ERR_OK && n_out)
-		*n_out = sqlite3_changes(st->db);
+		*n_out = (int)store_db_changes(st->db);
 	return rc;
 }
 
@@ -230,16 +228,16 @@ static void row_ad(char *ad, size_t n, int64_t ep_id, int seq)
 enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 			 const char *kind, const char *data, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	char ad[64], *sealed = NULL;
 	enum err rc = ERR_OK;
 	int r;
 
 	if (!st->ins_event &&
-	    sqlite3_prepare_v3(st->db, "INSERT INTO events(episode_id, seq, "
-			       "kind, at_ms, data) VALUES(?,?,?,?,?)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &st->ins_event,
-			       NULL) != SQLITE_OK)
+	    store_db_prepare(st->db,
+			     "INSERT INTO events(episode_id, seq, kind, "
+			     "at_ms, data) VALUES(?,?,?,?,?)",
+			     DB_PERSISTENT, &st->ins_event) != DB_DONE)
 		return store_sq_fail(st, e, "prepare");
 	if ((rc = store_sq_write(st, e)))
 		return rc;
@@ -248,16 +246,15 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 		row_ad(ad, sizeof(ad), ep_id, seq);
 		data = sealed = st->codec.seal(st->codec.arg, ad, data);
 	}
-	sqlite3_bind_int64(s, 1, ep_id);
-	sqlite3_bind_int(s, 2, seq);
-	store_sq_bind_text(s, 3, kind);
-	sqlite3_bind_int64(s, 4, wall_ms());
-	store_sq_bind_text(s, 5, data);
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
+	store_db_bind_int64(s, 1, ep_id);
+	store_db_bind_int64(s, 2, seq);
+	store_db_bind_text(s, 3, kind);
+	store_db_bind_int64(s, 4, wall_ms());
+	store_db_bind_text(s, 5, data);
+	r = store_db_step(s);
+	if (r != DB_DONE)
 		rc = store_sq_fail(st, e, "insert event");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	store_db_reset(s);
 	free(sealed);
 	return rc;
 }
@@ -285,7 +282,7 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 {
 	struct store_event *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(st,
 				    "SELECT seq, kind, at_ms, data FROM events "
 				    "WHERE episode_id=? ORDER BY seq",
@@ -294,20 +291,20 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, ep_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	store_db_bind_int64(s, 1, ep_id);
+	while ((r = store_db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		v[n].seq = sqlite3_column_int(s, 0);
+		v[n].seq = store_db_col_int(s, 0);
 		v[n].kind = store_sq_col_text(s, 1);
-		v[n].at_ms = sqlite3_column_int64(s, 2);
+		v[n].at_ms = store_db_col_int64(s, 2);
 		v[n].data = store_sq_col_text(s, 3);
 		n++;
 		if ((rc = open_row(st, ep_id, &v[n - 1], e)))
 			break;
 	}
-	if (rc == ERR_OK && r != SQLITE_DONE)
+	if (rc == ERR_OK && r != DB_DONE)
 		rc = store_sq_fail(st, e, "list events");
-	sqlite3_finalize(s);
+	store_db_finalize(s);
 	if (rc) {
 		store_events_free(v, n);
 		return rc;
@@ -343,32 +340,33 @@ static const char pairs_sql[] =
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
 	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
 	" FROM pairs p)"
-	"SELECT COUNT(*), COALESCE(SUM(ns > 0), 0),"
-	" COALESCE(SUM(ns = 0 AND last IN ('interrupted','running','pending')), 0),"
-	" COALESCE(SUM(ns = 0 AND last = 'done'), 0),"
-	" COALESCE(SUM(ns = 0 AND last IS NULL), 0),"
+	"SELECT COUNT(*), COALESCE(SUM(CASE WHEN ns > 0 THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND"
+	"  last IN ('interrupted','running','pending') THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done' THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last IS NULL THEN 1 ELSE 0 END), 0),"
 	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
 
 enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, pairs_sql, &s, e);
 
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_int64(s, 1, run_id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	store_db_bind_int64(s, 1, run_id);
+	if (store_db_step(s) != DB_ROW) {
 		rc = store_sq_fail(st, e, "count the run's pairs");
 	} else {
-		out->total = sqlite3_column_int(s, 0);
-		out->scored = sqlite3_column_int(s, 1);
-		out->cut_off = sqlite3_column_int(s, 2);
-		out->failed_infra = sqlite3_column_int(s, 3);
-		out->unstarted = sqlite3_column_int(s, 4);
-		out->extra_scored = sqlite3_column_int(s, 5);
+		out->total = store_db_col_int(s, 0);
+		out->scored = store_db_col_int(s, 1);
+		out->cut_off = store_db_col_int(s, 2);
+		out->failed_infra = store_db_col_int(s, 3);
+		out->unstarted = store_db_col_int(s, 4);
+		out->extra_scored = store_db_col_int(s, 5);
 	}
-	sqlite3_finalize(s);
+	store_db_finalize(s);
 	return rc;
 }

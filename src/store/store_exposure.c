@@ -12,23 +12,24 @@
 enum err store_exposure_add(struct store *st, const struct store_exposure *x,
 			    struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc =
 		store_sq_prep(st,
-			      "INSERT OR IGNORE INTO exposure(task_id, "
-			      "task_digest, suite_id, developer, model, endpoint, "
-			      "run_id, first_ms) VALUES(?,?,?,?,?,?,?,?)",
+			      "INSERT INTO exposure(task_id, task_digest, "
+			      "suite_id, developer, model, endpoint, run_id, "
+			      "first_ms) VALUES(?,?,?,?,?,?,?,?) "
+			      "ON CONFLICT DO NOTHING",
 			      &s, e);
 	if (rc)
 		return rc;
-	store_sq_bind_text(s, 1, x->task_id);
-	store_sq_bind_text(s, 2, x->task_digest);
-	store_sq_bind_text(s, 3, x->suite_id);
-	store_sq_bind_text(s, 4, x->developer);
-	store_sq_bind_text(s, 5, x->model);
-	store_sq_bind_text(s, 6, x->endpoint);
-	sqlite3_bind_int64(s, 7, x->run_id);
-	sqlite3_bind_int64(s, 8, x->first_ms);
+	store_db_bind_text(s, 1, x->task_id);
+	store_db_bind_text(s, 2, x->task_digest);
+	store_db_bind_text(s, 3, x->suite_id);
+	store_db_bind_text(s, 4, x->developer);
+	store_db_bind_text(s, 5, x->model);
+	store_db_bind_text(s, 6, x->endpoint);
+	store_db_bind_int64(s, 7, x->run_id);
+	store_db_bind_int64(s, 8, x->first_ms);
 	return store_sq_step_done(st, s, "record exposure", e);
 }
 
@@ -38,7 +39,7 @@ enum err store_exposure_list(struct store *st, const char *developer,
 {
 	struct store_exposure *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc =
 		store_sq_prep(st,
 			      "SELECT task_id, task_digest, suite_id, "
@@ -50,8 +51,8 @@ enum err store_exposure_list(struct store *st, const char *developer,
 
 	if (rc)
 		return rc;
-	store_sq_bind_text(s, 1, developer);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	store_db_bind_text(s, 1, developer);
+	while ((r = store_db_step(s)) == DB_ROW) {
 		struct store_exposure *x;
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		x = &v[n++];
@@ -61,12 +62,12 @@ enum err store_exposure_list(struct store *st, const char *developer,
 		x->developer = store_sq_col_text(s, 3);
 		x->model = store_sq_col_text(s, 4);
 		x->endpoint = store_sq_col_text(s, 5);
-		x->run_id = sqlite3_column_int64(s, 6);
-		x->first_ms = sqlite3_column_int64(s, 7);
+		x->run_id = store_db_col_int64(s, 6);
+		x->first_ms = store_db_col_int64(s, 7);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = store_sq_fail(st, e, "list exposure");
-	sqlite3_finalize(s);
+	store_db_finalize(s);
 	if (rc) {
 		store_exposures_free(v, n);
 		return rc;
