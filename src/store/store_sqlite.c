@@ -121,6 +121,32 @@ static const char *const migrations[] = {
 	" acquired_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
 	" expires_ms INTEGER NOT NULL, PRIMARY KEY(scope, ref));"
 	"CREATE INDEX episodes_status ON episodes(run_id, status);",
+	/* 4: the early-access program (store_program.c, issue 16):
+	 * organisations, people (roles a bit set), sessions and API tokens
+	 * (by the SHA-256 of their secret), versioned terms and acceptance */
+	"CREATE TABLE orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE users(id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL, org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" roles INTEGER NOT NULL, pwhash TEXT NOT NULL, totp_secret TEXT,"
+	" totp_pending TEXT, totp_last INTEGER NOT NULL DEFAULT 0,"
+	" fails INTEGER NOT NULL DEFAULT 0,"
+	" locked_until_ms INTEGER NOT NULL DEFAULT 0,"
+	" disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE sessions(token_hash TEXT PRIMARY KEY,"
+	" user_id INTEGER NOT NULL, csrf TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL);"
+	"CREATE TABLE api_tokens(id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	" token_hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE terms(version INTEGER PRIMARY KEY, text TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, created_by INTEGER);"
+	"CREATE TABLE terms_accept(user_id INTEGER NOT NULL,"
+	" version INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(user_id, version));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
