@@ -1,7 +1,7 @@
 /*
  * store_program.c - the program's records (store_program.h).
  *
- * Statements are bound through one helper: a format string names each
+ * Statements (portable SQL, store_db.h) are bound through one helper: a format string names each
  * parameter's type ('s' text or NULL, 'i' int64), so no SQL is ever
  * assembled from values.
  */
@@ -15,18 +15,18 @@
 #include "store/store_program.h"
 #include "base/banned.h"
 
-static void bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
+static void bindv(struct db_stmt *s, const char *fmt, va_list ap)
 {
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 's')
-			sq_bind_text(s, i + 1, va_arg(ap, const char *));
+			db_bind_text(s, i + 1, va_arg(ap, const char *));
 		else
-			sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+			db_bind_int64(s, i + 1, va_arg(ap, int64_t));
 	}
 }
 
 /* Prepare sql and bind the values fmt describes. */
-static enum err pq(struct store *st, sqlite3_stmt **s, struct errmsg *e,
+static enum err pq(struct store *st, struct db_stmt **s, struct errmsg *e,
 		   const char *sql, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,7 +44,7 @@ static enum err pq(struct store *st, sqlite3_stmt **s, struct errmsg *e,
 static enum err px(struct store *st, struct errmsg *e, int *changes,
 		   const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	va_list ap;
 	enum err rc = sq_prep(st, sql, &s, e);
 
@@ -55,55 +55,54 @@ static enum err px(struct store *st, struct errmsg *e, int *changes,
 	va_end(ap);
 	rc = sq_step_done(st, s, "write program record", e);
 	if (!rc && changes)
-		*changes = sqlite3_changes(st->db);
+		*changes = (int)db_changes(st->db);
 	return rc;
 }
 
-/* Step an INSERT ... RETURNING id. */
-static enum err step_id(struct store *st, sqlite3_stmt *s, int64_t *id,
+/* Step an INSERT ... RETURNING id; a UNIQUE refusal is ERR_INVAL. */
+static enum err step_id(struct store *st, struct db_stmt *s, int64_t *id,
 			struct errmsg *e)
 {
 	enum err rc = ERR_OK;
-	int r = sqlite3_step(s);
+	int r = db_step(s);
 
-	if (r == SQLITE_ROW) {
+	if (r == DB_ROW) {
 		if (id)
-			*id = sqlite3_column_int64(s, 0);
-		r = sqlite3_step(s);
+			*id = db_col_int64(s, 0);
+		r = db_step(s);
 	}
-	if (r != SQLITE_DONE) {
-		rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT
-			     ? err_set(e, ERR_INVAL, "already exists")
-			     : sq_fail(st, e, "insert program record");
-	}
-	sqlite3_finalize(s);
+	if (r == DB_UNIQUE)
+		rc = err_set(e, ERR_INVAL, "already exists");
+	else if (r != DB_DONE)
+		rc = sq_fail(st, e, "insert program record");
+	db_finalize(s);
 	return rc;
 }
 
 /* Step a single-row query: ERR_NOTFOUND when there is no row. */
-static enum err step_one(struct store *st, sqlite3_stmt *s, const char *what,
+static enum err step_one(struct store *st, struct db_stmt *s, const char *what,
 			 struct errmsg *e)
 {
-	int r = sqlite3_step(s);
+	int r = db_step(s);
 
-	if (r == SQLITE_ROW)
+	if (r == DB_ROW)
 		return ERR_OK;
-	if (r == SQLITE_DONE) {
-		sqlite3_finalize(s);
+	if (r == DB_DONE) {
+		db_finalize(s);
 		return err_set(e, ERR_NOTFOUND, "no such %s", what);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return sq_fail(st, e, what);
 }
 
-#define COL_I(s, i) sqlite3_column_int64((s), (i))
+#define COL_I(s, i) db_col_int64((s), (i))
 
 /* ---- organisations ---- */
 
 #define ORG_COLS "id, name, kind, created_ms, (SELECT coalesce(max(a.version), 0) " \
 	"FROM terms_accept a JOIN users u ON u.id=a.user_id WHERE u.org_id=orgs.id)"
 
-static void org_row(sqlite3_stmt *s, struct sp_org *o)
+static void org_row(struct db_stmt *s, struct sp_org *o)
 {
 	o->id = COL_I(s, 0);
 	o->name = sq_col_text(s, 1);
@@ -115,7 +114,7 @@ static void org_row(sqlite3_stmt *s, struct sp_org *o)
 enum err store_org_add(struct store *st, const char *name, const char *kind,
 		       int64_t *id_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "INSERT INTO orgs(name, kind, created_ms) "
 			 "VALUES(?,?,?) RETURNING id", "ssi", name, kind,
 			 wall_ms());
@@ -125,13 +124,13 @@ enum err store_org_add(struct store *st, const char *name, const char *kind,
 enum err store_org_get(struct store *st, int64_t id, struct sp_org *o,
 		       struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id=?",
 			 "i", id);
 	if (rc || (rc = step_one(st, s, "organisation", e)))
 		return rc;
 	org_row(s, o);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ERR_OK;
 }
 
@@ -140,20 +139,20 @@ enum err store_org_list(struct store *st, int64_t after, int limit,
 {
 	struct sp_org *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id>? "
 			 "ORDER BY id LIMIT ?", "ii", after, (int64_t)limit);
 	int r;
 
 	if (rc)
 		return rc;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		org_row(s, &v[n++]);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "list organisations");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_orgs_free(v, n);
 		return rc;
@@ -182,7 +181,7 @@ void store_orgs_free(struct sp_org *v, size_t n)
 #define USER_COLS "id, login, name, org_id, roles, pwhash, totp_secret, " \
 	"totp_pending, totp_last, fails, locked_until_ms, disabled, created_ms"
 
-static void user_row(sqlite3_stmt *s, struct sp_user *u)
+static void user_row(struct db_stmt *s, struct sp_user *u)
 {
 	u->id = COL_I(s, 0);
 	u->login = sq_col_text(s, 1);
@@ -202,7 +201,7 @@ static void user_row(sqlite3_stmt *s, struct sp_user *u)
 enum err store_user_add(struct store *st, const struct sp_user *u,
 			int64_t *id_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "INSERT INTO users(login, name, org_id, "
 			 "roles, pwhash, created_ms) VALUES(?,?,?,?,?,?) "
 			 "RETURNING id", "ssiisi", u->login, u->name, u->org_id,
@@ -210,7 +209,7 @@ enum err store_user_add(struct store *st, const struct sp_user *u,
 	return rc ? rc : step_id(st, s, id_out, e);
 }
 
-static enum err user_one(struct store *st, sqlite3_stmt *s, struct sp_user *u,
+static enum err user_one(struct store *st, struct db_stmt *s, struct sp_user *u,
 			 struct errmsg *e)
 {
 	enum err rc = step_one(st, s, "user", e);
@@ -218,14 +217,14 @@ static enum err user_one(struct store *st, sqlite3_stmt *s, struct sp_user *u,
 	if (rc)
 		return rc;
 	user_row(s, u);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ERR_OK;
 }
 
 enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
 			struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE id=?",
 			 "i", id);
 	return rc ? rc : user_one(st, s, u, e);
@@ -234,7 +233,7 @@ enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
 enum err store_user_by_login(struct store *st, const char *login,
 			     struct sp_user *u, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "login=?", "s", login);
 	return rc ? rc : user_one(st, s, u, e);
@@ -246,7 +245,7 @@ enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 {
 	struct sp_user *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
@@ -254,13 +253,13 @@ enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 
 	if (rc)
 		return rc;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		user_row(s, &v[n++]);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "list users");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_users_free(v, n);
 		return rc;
@@ -272,14 +271,14 @@ enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 
 int64_t store_user_count(struct store *st)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t n = -1;
 
 	if (pq(st, &s, NULL, "SELECT count(*) FROM users", ""))
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (db_step(s) == DB_ROW)
 		n = COL_I(s, 0);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return n;
 }
 
@@ -349,7 +348,7 @@ enum err store_session_add(struct store *st, const char *hash, int64_t user_id,
 enum err store_session_get(struct store *st, const char *hash,
 			   struct sp_session *ss, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT user_id, csrf, created_ms, seen_ms, "
 			 "expires_ms FROM sessions WHERE token_hash=?", "s",
 			 hash);
@@ -360,7 +359,7 @@ enum err store_session_get(struct store *st, const char *hash,
 	ss->created_ms = COL_I(s, 2);
 	ss->seen_ms = COL_I(s, 3);
 	ss->expires_ms = COL_I(s, 4);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ERR_OK;
 }
 
@@ -395,7 +394,7 @@ void store_session_free(struct sp_session *s)
 
 #define TOKEN_COLS "id, user_id, name, scope, created_ms, expires_ms, revoked"
 
-static void token_row(sqlite3_stmt *s, struct sp_token *t)
+static void token_row(struct db_stmt *s, struct sp_token *t)
 {
 	t->id = COL_I(s, 0);
 	t->user_id = COL_I(s, 1);
@@ -409,7 +408,7 @@ static void token_row(sqlite3_stmt *s, struct sp_token *t)
 enum err store_token_add(struct store *st, const struct sp_token *t,
 			 const char *hash, int64_t *id_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "INSERT INTO api_tokens(user_id, name, "
 			 "token_hash, scope, created_ms, expires_ms) "
 			 "VALUES(?,?,?,?,?,?) RETURNING id", "isssii",
@@ -421,13 +420,13 @@ enum err store_token_add(struct store *st, const struct sp_token *t,
 enum err store_token_by_hash(struct store *st, const char *hash,
 			     struct sp_token *t, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE token_hash=?", "s", hash);
 	if (rc || (rc = step_one(st, s, "token", e)))
 		return rc;
 	token_row(s, t);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ERR_OK;
 }
 
@@ -437,20 +436,20 @@ enum err store_token_list(struct store *st, int64_t user_id,
 {
 	struct sp_token *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE user_id=? ORDER BY id", "i", user_id);
 	int r;
 
 	if (rc)
 		return rc;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		token_row(s, &v[n++]);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "list tokens");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_tokens_free(v, n);
 		return rc;
@@ -490,7 +489,7 @@ void store_tokens_free(struct sp_token *v, size_t n)
 enum err store_terms_add(struct store *st, const char *text, int64_t by,
 			 int64_t *version_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "INSERT INTO terms(version, text, "
 			 "created_ms, created_by) SELECT coalesce(max(version), "
 			 "0) + 1, ?, ?, ? FROM terms RETURNING version", "sii",
@@ -501,7 +500,7 @@ enum err store_terms_add(struct store *st, const char *text, int64_t by,
 enum err store_terms_current(struct store *st, struct sp_terms *t,
 			     struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT version, text, created_ms FROM terms "
 			 "ORDER BY version DESC LIMIT 1", "");
 	if (rc || (rc = step_one(st, s, "terms", e)))
@@ -509,7 +508,7 @@ enum err store_terms_current(struct store *st, struct sp_terms *t,
 	t->version = COL_I(s, 0);
 	t->text = sq_col_text(s, 1);
 	t->created_ms = COL_I(s, 2);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ERR_OK;
 }
 
@@ -523,15 +522,15 @@ enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
 
 int64_t store_terms_accepted(struct store *st, int64_t user_id)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t v = 0;
 
 	if (pq(st, &s, NULL, "SELECT coalesce(max(version), 0) FROM "
 	       "terms_accept WHERE user_id=?", "i", user_id))
 		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (db_step(s) == DB_ROW)
 		v = COL_I(s, 0);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return v;
 }
 
