@@ -52,11 +52,15 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
 		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
 		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
-		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?", &s, e);
+		"model_calls=?, tool_calls=?, infra_retries=?, validity=?, "
+		"validity_cause=? WHERE id=?", &s, e);
+	const char *validity = ep->validity, *cause = ep->validity_cause;
 	int i = 1;
 
 	if (rc)
 		return rc;
+	if (!validity)
+		store_validity_of_class(ep->error_class, &validity, &cause);
 	sq_bind_text(s, i++, ep->status);
 	sq_bind_text(s, i++, ep->outcome);
 	sq_bind_text(s, i++, ep->error_class);
@@ -79,6 +83,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	sqlite3_bind_int(s, i++, ep->model_calls);
 	sqlite3_bind_int(s, i++, ep->tool_calls);
 	sqlite3_bind_int(s, i++, ep->infra_retries);
+	sq_bind_text(s, i++, validity);
+	sq_bind_text(s, i++, cause);
 	sqlite3_bind_int64(s, i++, ep->id);
 	return sq_step_done(st, s, "finish episode", e);
 }
@@ -87,7 +93,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"error_class, error, score, flag_ok, check_ok, has_flag, has_check, " \
 	"answers_ok, answers_total, turns, prompt_tokens, completion_tokens, " \
 	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
-	"working_ms, model_calls, tool_calls, infra_retries"
+	"working_ms, model_calls, tool_calls, infra_retries, validity, " \
+	"validity_cause"
 
 static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
 {
@@ -121,6 +128,8 @@ static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
 	ep->model_calls = sqlite3_column_int(s, i++);
 	ep->tool_calls = sqlite3_column_int(s, i++);
 	ep->infra_retries = sqlite3_column_int(s, i++);
+	ep->validity = sq_col_text(s, i++);
+	ep->validity_cause = sq_col_text(s, i++);
 }
 
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -180,6 +189,7 @@ void store_episode_release(struct store_episode *ep)
 {
 	free(ep->task_id); free(ep->status); free(ep->outcome);
 	free(ep->error_class); free(ep->error);
+	free(ep->validity); free(ep->validity_cause);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -196,6 +206,7 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 	sqlite3_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET status='interrupted', "
 			      "outcome='infra-interrupted', error_class='infra', "
+			      "validity='invalid', validity_cause='infrastructure', "
 			      "error='the harness stopped while this episode ran' "
 			      "WHERE run_id=? AND status IN ('running','pending')",
 			      &s, e);
@@ -329,16 +340,22 @@ static const char pairs_sql[] =
 	"st AS (SELECT"
 	" (SELECT COUNT(*) FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch AND e.status='done'"
-	"  AND e.error_class IS NOT NULL AND e.error_class<>'infra') AS ns,"
+	"  AND (e.validity='valid' OR (e.validity='invalid'"
+	"  AND e.validity_cause='agent-caused'))) AS ns,"
 	" (SELECT e.status FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
-	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS last,"
+	" (SELECT COALESCE(e.validity_cause, e.validity) FROM episodes e"
+	"  WHERE e.run_id=?1 AND e.task_id=p.task_id AND e.epoch=p.epoch"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS why"
 	" FROM pairs p)"
 	"SELECT COUNT(*), COALESCE(SUM(ns > 0), 0),"
 	" COALESCE(SUM(ns = 0 AND last IN ('interrupted','running','pending')), 0),"
-	" COALESCE(SUM(ns = 0 AND last = 'done'), 0),"
+	" COALESCE(SUM(ns = 0 AND last = 'done' AND why = 'infrastructure'), 0),"
 	" COALESCE(SUM(ns = 0 AND last IS NULL), 0),"
-	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
+	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(ns = 0 AND last = 'done' AND why <> 'infrastructure'), 0)"
+	" FROM st";
 
 enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
@@ -359,6 +376,7 @@ enum err store_run_pairs(struct store *st, int64_t run_id,
 		out->failed_infra = sqlite3_column_int(s, 3);
 		out->unstarted = sqlite3_column_int(s, 4);
 		out->extra_scored = sqlite3_column_int(s, 5);
+		out->invalidated = sqlite3_column_int(s, 6);
 	}
 	sqlite3_finalize(s);
 	return rc;

@@ -121,6 +121,28 @@ static const char *const migrations[] = {
 	" acquired_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
 	" expires_ms INTEGER NOT NULL, PRIMARY KEY(scope, ref));"
 	"CREATE INDEX episodes_status ON episodes(run_id, status);",
+	/* 4: validity states (valid | invalid with a cause | indeterminate),
+	 * filled for old rows from their error class, and the review log of
+	 * evaluators' invalidations and re-scores */
+	"ALTER TABLE episodes ADD COLUMN validity TEXT;"
+	"ALTER TABLE episodes ADD COLUMN validity_cause TEXT;"
+	"UPDATE episodes SET validity = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN error_class IN ('none','model') THEN 'valid'"
+	" ELSE 'invalid' END,"
+	" validity_cause = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN status = 'interrupted' OR error_class = 'infra'"
+	"  OR error_class IS NULL THEN 'infrastructure'"
+	" WHEN error_class IN ('task','agent-caused') THEN error_class"
+	" ELSE NULL END;"
+	"CREATE TABLE episode_reviews("
+	" episode_id INTEGER NOT NULL REFERENCES episodes(id),"
+	" seq INTEGER NOT NULL, run_id INTEGER NOT NULL, action TEXT NOT NULL,"
+	" validity_before TEXT, cause_before TEXT, score_before INTEGER,"
+	" validity_after TEXT, cause_after TEXT, score_after INTEGER,"
+	" reason TEXT NOT NULL, reviewer TEXT, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(episode_id, seq));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
