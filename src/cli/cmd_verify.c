@@ -74,7 +74,7 @@ static const struct cli_opt verify_table[] = {
 		"entry an inclusion proof is for", .flags = 0 },
 	[V_CURRENT] = { "current", 0, CLI_FLAG, NULL, NULL, "a result: also "
 		"require that the journal has not changed since it was signed "
-		"(no review, no new attempt)" },
+		"(no review, no new attempt)", .flags = 0 },
 	[V_STORE] = CLI_OPT_STORE,
 };
 
