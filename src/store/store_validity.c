@@ -57,28 +57,29 @@ bool store_episode_counts(const struct store_episode *ep)
 static enum err read_before(struct store *st, struct store_review *r,
 			    struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT status, validity, validity_cause, "
-			      "score, run_id FROM episodes WHERE id=?", &s, e);
+			      "score, run_id FROM episodes WHERE id=? "
+			      "@FOR_UPDATE", &s, e);
 	char *status = NULL;
 	int x;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, r->episode_id);
-	x = sqlite3_step(s);
-	if (x == SQLITE_ROW && sqlite3_column_int64(s, 4) == r->run_id) {
+	db_bind_int64(s, 1, r->episode_id);
+	x = db_step(s);
+	if (x == DB_ROW && db_col_int64(s, 4) == r->run_id) {
 		status = sq_col_text(s, 0);
 		r->validity_before = sq_col_text(s, 1);
 		r->cause_before = sq_col_text(s, 2);
-		r->score_before = sqlite3_column_int(s, 3);
-	} else if (x == SQLITE_ROW || x == SQLITE_DONE) {
+		r->score_before = db_col_int(s, 3);
+	} else if (x == DB_ROW || x == DB_DONE) {
 		rc = err_set(e, ERR_NOTFOUND, "run %lld has no episode %lld",
 			     (long long)r->run_id, (long long)r->episode_id);
 	} else {
 		rc = sq_fail(st, e, "read episode");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (!rc && (!status || (strcmp(status, "done") &&
 				strcmp(status, "interrupted"))))
 		rc = err_set(e, ERR_INVAL, "episode %lld is %s, not finished: "
@@ -91,41 +92,41 @@ static enum err read_before(struct store *st, struct store_review *r,
 static enum err next_seq(struct store *st, struct store_review *r,
 			 struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT COALESCE(MAX(seq), 0) + 1 FROM "
 			      "episode_reviews WHERE episode_id=?", &s, e);
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, r->episode_id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		r->seq = sqlite3_column_int(s, 0);
+	db_bind_int64(s, 1, r->episode_id);
+	if (db_step(s) == DB_ROW)
+		r->seq = db_col_int(s, 0);
 	else
 		rc = sq_fail(st, e, "number the review");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
 static enum err update_episode(struct store *st, const struct store_review *r,
 			       struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET validity=?, "
 			      "validity_cause=?, score=? WHERE id=?", &s, e);
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, r->validity_after);
-	sq_bind_text(s, 2, r->cause_after);
-	sqlite3_bind_int(s, 3, r->score_after);
-	sqlite3_bind_int64(s, 4, r->episode_id);
+	db_bind_text(s, 1, r->validity_after);
+	db_bind_text(s, 2, r->cause_after);
+	db_bind_int64(s, 3, r->score_after);
+	db_bind_int64(s, 4, r->episode_id);
 	return sq_step_done(st, s, "update episode validity", e);
 }
 
 static enum err insert_review(struct store *st, const struct store_review *r,
 			      struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "INSERT INTO episode_reviews(episode_id, "
 		"seq, run_id, action, validity_before, cause_before, "
 		"score_before, validity_after, cause_after, score_after, reason, "
@@ -134,19 +135,19 @@ static enum err insert_review(struct store *st, const struct store_review *r,
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, i++, r->episode_id);
-	sqlite3_bind_int(s, i++, r->seq);
-	sqlite3_bind_int64(s, i++, r->run_id);
-	sq_bind_text(s, i++, r->action);
-	sq_bind_text(s, i++, r->validity_before);
-	sq_bind_text(s, i++, r->cause_before);
-	sqlite3_bind_int(s, i++, r->score_before);
-	sq_bind_text(s, i++, r->validity_after);
-	sq_bind_text(s, i++, r->cause_after);
-	sqlite3_bind_int(s, i++, r->score_after);
-	sq_bind_text(s, i++, r->reason);
-	sq_bind_text(s, i++, r->reviewer);
-	sqlite3_bind_int64(s, i++, r->at_ms);
+	db_bind_int64(s, i++, r->episode_id);
+	db_bind_int64(s, i++, r->seq);
+	db_bind_int64(s, i++, r->run_id);
+	db_bind_text(s, i++, r->action);
+	db_bind_text(s, i++, r->validity_before);
+	db_bind_text(s, i++, r->cause_before);
+	db_bind_int64(s, i++, r->score_before);
+	db_bind_text(s, i++, r->validity_after);
+	db_bind_text(s, i++, r->cause_after);
+	db_bind_int64(s, i++, r->score_after);
+	db_bind_text(s, i++, r->reason);
+	db_bind_text(s, i++, r->reviewer);
+	db_bind_int64(s, i++, r->at_ms);
 	return sq_step_done(st, s, "insert review", e);
 }
 
@@ -158,8 +159,13 @@ enum err store_review_apply(struct store *st, struct store_review *r,
 	if (!r->reason || !*r->reason || !r->action || !r->validity_after)
 		return err_set(e, ERR_INVAL, "a review needs an action, a "
 			       "validity and a reason");
+	/* read, decide and write in one group, the episode's row locked */
 	if ((rc = store_tx_begin(st, e)))
 		return rc;
+	if ((rc = sq_write(st, e))) {
+		store_tx_rollback(st);
+		return rc;
+	}
 	r->at_ms = wall_ms();
 	rc = read_before(st, r, e);
 	if (!rc && r->score_after < 0)
@@ -176,23 +182,23 @@ enum err store_review_apply(struct store *st, struct store_review *r,
 	return rc;
 }
 
-static void review_from_row(sqlite3_stmt *s, struct store_review *r)
+static void review_from_row(struct db_stmt *s, struct store_review *r)
 {
 	int i = 0;
 
-	r->episode_id = sqlite3_column_int64(s, i++);
-	r->seq = sqlite3_column_int(s, i++);
-	r->run_id = sqlite3_column_int64(s, i++);
+	r->episode_id = db_col_int64(s, i++);
+	r->seq = db_col_int(s, i++);
+	r->run_id = db_col_int64(s, i++);
 	r->action = sq_col_text(s, i++);
 	r->validity_before = sq_col_text(s, i++);
 	r->cause_before = sq_col_text(s, i++);
-	r->score_before = sqlite3_column_int(s, i++);
+	r->score_before = db_col_int(s, i++);
 	r->validity_after = sq_col_text(s, i++);
 	r->cause_after = sq_col_text(s, i++);
-	r->score_after = sqlite3_column_int(s, i++);
+	r->score_after = db_col_int(s, i++);
 	r->reason = sq_col_text(s, i++);
 	r->reviewer = sq_col_text(s, i++);
-	r->at_ms = sqlite3_column_int64(s, i++);
+	r->at_ms = db_col_int64(s, i++);
 }
 
 enum err store_review_list(struct store *st, int64_t run_id,
@@ -201,7 +207,7 @@ enum err store_review_list(struct store *st, int64_t run_id,
 {
 	struct store_review *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT episode_id, seq, run_id, action, "
 		"validity_before, cause_before, score_before, validity_after, "
 		"cause_after, score_after, reason, reviewer, at_ms FROM "
@@ -211,15 +217,15 @@ enum err store_review_list(struct store *st, int64_t run_id,
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
-	while ((x = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, run_id);
+	while ((x = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		memset(&v[n], 0, sizeof(v[n]));
 		review_from_row(s, &v[n++]);
 	}
-	if (x != SQLITE_DONE)
+	if (x != DB_DONE)
 		rc = sq_fail(st, e, "list reviews");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_reviews_free(v, n);
 		return rc;
