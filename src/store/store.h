@@ -182,7 +182,7 @@ void store_validity_of_class(const char *cls, const char **validity_out,
 /* Whether cause is one of STORE_CAUSES. */
 bool store_cause_known(const char *cause);
 /* Whether the attempt counts toward its pair (above). Reads validity, or
- * for a row without one (never: migration 4 fills old rows) the class. */
+ * for a row without one (never: migration 5 fills old rows) the class. */
 bool store_episode_counts(const struct store_episode *ep);
 
 /* One evaluator decision about one episode: an invalidation or a

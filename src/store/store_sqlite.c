@@ -119,7 +119,33 @@ static const char *const migrations[] = {
 	" acquired_ms @INT NOT NULL, heartbeat_ms @INT NOT NULL,"
 	" expires_ms @INT NOT NULL, PRIMARY KEY(scope, ref));"
 	"CREATE INDEX episodes_status ON episodes(run_id, status);",
-	/* 4: validity states (valid | invalid with a cause | indeterminate),
+	/* 4: the early-access program (store_program.c, issue 16):
+	 * organisations, people (roles a bit set), sessions and API tokens
+	 * (by the SHA-256 of their secret), versioned terms and acceptance */
+	"CREATE TABLE orgs(id @ID, name @TEXT NOT NULL UNIQUE,"
+	" kind @TEXT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE TABLE users(id @ID, login @TEXT NOT NULL UNIQUE,"
+	" name @TEXT NOT NULL, org_id @INT NOT NULL REFERENCES orgs(id),"
+	" roles @INT NOT NULL, pwhash @TEXT NOT NULL, totp_secret @TEXT,"
+	" totp_pending @TEXT, totp_last @INT NOT NULL DEFAULT 0,"
+	" fails @INT NOT NULL DEFAULT 0,"
+	" locked_until_ms @INT NOT NULL DEFAULT 0,"
+	" disabled @INT NOT NULL DEFAULT 0, created_ms @INT NOT NULL);"
+	"CREATE TABLE sessions(token_hash @TEXT PRIMARY KEY,"
+	" user_id @INT NOT NULL, csrf @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, seen_ms @INT NOT NULL,"
+	" expires_ms @INT NOT NULL);"
+	"CREATE TABLE api_tokens(id @ID,"
+	" user_id @INT NOT NULL, name @TEXT NOT NULL,"
+	" token_hash @TEXT NOT NULL UNIQUE, scope @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, expires_ms @INT NOT NULL,"
+	" revoked @INT NOT NULL DEFAULT 0);"
+	"CREATE TABLE terms(version @INT PRIMARY KEY, text @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, created_by @INT);"
+	"CREATE TABLE terms_accept(user_id @INT NOT NULL,"
+	" version @INT NOT NULL, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(user_id, version));",
+	/* 5: validity states (valid | invalid with a cause | indeterminate),
 	 * filled for old rows from their error class, and the review log of
 	 * evaluators' invalidations and re-scores */
 	"ALTER TABLE episodes ADD COLUMN validity @TEXT;"

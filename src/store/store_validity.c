@@ -1,6 +1,6 @@
 /*
  * store_validity.c - validity states of episodes and the review log of
- * evaluators' invalidations and re-scores (schema version 4;
+ * evaluators' invalidations and re-scores (schema version 5;
  * docs/internals/store.md, "Validity").
  */
 #include "store/store_int.h"

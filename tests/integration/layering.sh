@@ -24,7 +24,9 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
-	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli)/'
+	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli|server)/'
+	'microhttpd(2)?\.h'                          '^\./server/http\.c:'
+	'liboath/[^">]*'                             '^\./server/totp\.c:'
 )
 chk_owners() {
 	local i
@@ -42,18 +44,19 @@ chk_dotdot() {
 
 # part -> the parts it must not include (the ones above it or beside it)
 FORBID=(
-	base    'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	task    'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	model   'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
-	store   'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
-	vault   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
-	stats   'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
-	agent   'task|store|vault|stats|score|policy|engine|report|cli'
-	score   'sandbox|model|store|stats|agent|policy|engine|report|cli'
-	policy  'task|sandbox|model|store|vault|agent|score|engine|report|cli'
-	engine  'report|cli'
-	report  'engine|cli|sandbox|model|agent'
+	base    'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	task    'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	model   'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	store   'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli|server'
+	vault   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli|server'
+	stats   'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli|server'
+	agent   'task|store|vault|stats|score|policy|engine|report|cli|server'
+	score   'sandbox|model|store|stats|agent|policy|engine|report|cli|server'
+	policy  'task|sandbox|model|store|vault|agent|score|engine|report|cli|server'
+	engine  'report|cli|server'
+	report  'engine|cli|sandbox|model|agent|server'
+	server  'cli'
 )
 chk_parts() {
 	local i
@@ -152,6 +155,10 @@ plant dotdot cli/main.c '#  include "../base/x.h"'
 plant parts engine/plan.c '# include "cli/cmd.h"'
 plant parts base/buf.c '#include "vault/vault.h"'
 plant parts store/store_sqlite.c '#	include "engine/engine.h"'
+plant parts engine/plan.c '#include "server/server.h"'
+plant parts server/router.c '#include "cli/cmd.h"'
+plant owners engine/plan.c '#include <microhttpd.h>'
+plant owners server/router.c '#include <liboath/oath.h>'
 plant print vault/hash.c '	fprintf(stdout, "x");'
 plant print store/store_sqlite.c '	fputs("x", f);'
 plant print score/score.c '	puts("x");'

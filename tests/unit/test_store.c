@@ -535,9 +535,9 @@ static void test_validity(void **state)
 	assert_string_equal(ep.validity, "valid");
 	store_episode_release(&ep);
 	store_close(st);
-	/* migration 4 fills the validity of older rows from their class */
+	/* migration 5 fills the validity of older rows from their class */
 	p = path_join(dir, "sub/dir/assay.db");
-	sql(p, "UPDATE meta SET value='3' WHERE key='schema';"
+	sql(p, "UPDATE meta SET value='4' WHERE key='schema';"
 	       " DROP TABLE episode_reviews;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
@@ -663,6 +663,8 @@ static void test_schema_guard(void **state)
 	/* back to version 2, with an object in the way of migration 3's
 	 * second statement: its first (the leases table) is rolled back */
 	sql(p, "UPDATE meta SET value='2' WHERE key='schema'; DROP TABLE leases;"
+	       " DROP TABLE orgs; DROP TABLE users; DROP TABLE sessions;"
+	       " DROP TABLE api_tokens; DROP TABLE terms; DROP TABLE terms_accept;"
 	       " DROP INDEX episodes_status; DROP TABLE episode_reviews;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
