@@ -23,7 +23,7 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
-	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli)/'
+	'jansson(_config)?\.h'                       '^\./(base|task|model|agent|report|cli)/'
 )
 chk_owners() {
 	local i
