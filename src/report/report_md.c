@@ -186,6 +186,10 @@ static void md_horizon(struct out *o, const struct report_analysis *a)
 	for (unsigned bit = 1; bit <= HZ_ONE_LENGTH; bit <<= 1)
 		if (a->horizon.flags & bit)
 			out_printf(o, " Flag `%s`.", stats_horizon_flag_name(bit));
+	if (a->horizon.ndefault)
+		out_printf(o, " %zu task%s whose time is an import default (tag "
+			   "`" STATS_TAG_DEFAULT_MINUTES "`) left out.",
+			   a->horizon.ndefault, a->horizon.ndefault == 1 ? "" : "s");
 	out_puts(o, "\n\n");
 }
 

@@ -158,6 +158,10 @@ static void term_horizon(const struct report_analysis *a, FILE *out)
 	fprintf(out, "  time horizon: H50 %s, H80 %s expert-minutes on %zu timed "
 		"tasks%s%s\n", h50, h80, a->horizon.ntasks, *flags ? "; flags:" : "",
 		flags);
+	if (a->horizon.ndefault)
+		fprintf(out, "  time horizon: %zu task%s with a default expert time "
+			"(tag " STATS_TAG_DEFAULT_MINUTES ") left out\n",
+			a->horizon.ndefault, a->horizon.ndefault == 1 ? "" : "s");
 }
 
 static void term_irt(const struct report_analysis *a, FILE *out)
