@@ -37,7 +37,9 @@ extern const struct cli_cmd cli_cmd_suite_exposure;
 extern const struct cli_cmd cli_cmd_keys;
 extern const struct cli_cmd cli_cmd_audit;
 extern const struct cli_cmd cli_cmd_verify;
+extern const struct cli_cmd cli_cmd_import;
 extern const struct cli_cmd cli_cmd_serve;
 extern const struct cli_cmd cli_cmd_admin;
+extern const struct cli_cmd cli_cmd_episode;
 
 #endif

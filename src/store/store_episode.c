@@ -52,12 +52,16 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
 		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
 		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
-		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?",
+		"model_calls=?, tool_calls=?, infra_retries=?, validity=?, "
+		"validity_cause=? WHERE id=?",
 		&s, e);
+	const char *validity = ep->validity, *cause = ep->validity_cause;
 	int i = 1;
 
 	if (rc)
 		return rc;
+	if (!validity)
+		store_validity_of_class(ep->error_class, &validity, &cause);
 	store_db_bind_text(s, i++, ep->status);
 	store_db_bind_text(s, i++, ep->outcome);
 	store_db_bind_text(s, i++, ep->error_class);
@@ -80,6 +84,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	store_db_bind_int64(s, i++, ep->model_calls);
 	store_db_bind_int64(s, i++, ep->tool_calls);
 	store_db_bind_int64(s, i++, ep->infra_retries);
+	store_db_bind_text(s, i++, validity);
+	store_db_bind_text(s, i++, cause);
 	store_db_bind_int64(s, i++, ep->id);
 	return store_sq_step_done(st, s, "finish episode", e);
 }
@@ -88,7 +94,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"error_class, error, score, flag_ok, check_ok, has_flag, has_check, " \
 	"answers_ok, answers_total, turns, prompt_tokens, completion_tokens, " \
 	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
-	"working_ms, model_calls, tool_calls, infra_retries"
+	"working_ms, model_calls, tool_calls, infra_retries, validity, " \
+	"validity_cause"
 
 static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 {
@@ -122,6 +129,8 @@ static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 	ep->model_calls = store_db_col_int(s, i++);
 	ep->tool_calls = store_db_col_int(s, i++);
 	ep->infra_retries = store_db_col_int(s, i++);
+	ep->validity = store_sq_col_text(s, i++);
+	ep->validity_cause = store_sq_col_text(s, i++);
 }
 
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -183,6 +192,7 @@ void store_episode_release(struct store_episode *ep)
 {
 	free(ep->task_id); free(ep->status); free(ep->outcome);
 	free(ep->error_class); free(ep->error);
+	free(ep->validity); free(ep->validity_cause);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -201,6 +211,7 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 		st,
 		"UPDATE episodes SET status='interrupted', "
 		"outcome='infra-interrupted', error_class='infra', "
+		"validity='invalid', validity_cause='infrastructure', "
 		"error='the harness stopped while this episode ran' "
 		"WHERE run_id=? AND status IN ('running','pending')",
 		&s, e);
@@ -335,17 +346,24 @@ static const char pairs_sql[] =
 	"st AS (SELECT"
 	" (SELECT COUNT(*) FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch AND e.status='done'"
-	"  AND e.error_class IS NOT NULL AND e.error_class<>'infra') AS ns,"
+	"  AND (e.validity='valid' OR (e.validity='invalid'"
+	"  AND e.validity_cause='agent-caused'))) AS ns,"
 	" (SELECT e.status FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
-	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS last,"
+	" (SELECT COALESCE(e.validity_cause, e.validity) FROM episodes e"
+	"  WHERE e.run_id=?1 AND e.task_id=p.task_id AND e.epoch=p.epoch"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS why"
 	" FROM pairs p)"
 	"SELECT COUNT(*), COALESCE(SUM(CASE WHEN ns > 0 THEN 1 ELSE 0 END), 0),"
 	" COALESCE(SUM(CASE WHEN ns = 0 AND"
 	"  last IN ('interrupted','running','pending') THEN 1 ELSE 0 END), 0),"
-	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done' THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why = 'infrastructure' THEN 1 ELSE 0 END), 0),"
 	" COALESCE(SUM(CASE WHEN ns = 0 AND last IS NULL THEN 1 ELSE 0 END), 0),"
-	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
+	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why <> 'infrastructure' THEN 1 ELSE 0 END), 0) FROM st";
 
 enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
@@ -366,6 +384,7 @@ enum err store_run_pairs(struct store *st, int64_t run_id,
 		out->failed_infra = store_db_col_int(s, 3);
 		out->unstarted = store_db_col_int(s, 4);
 		out->extra_scored = store_db_col_int(s, 5);
+		out->invalidated = store_db_col_int(s, 6);
 	}
 	store_db_finalize(s);
 	return rc;

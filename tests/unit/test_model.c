@@ -1835,6 +1835,10 @@ static void test_e2e_memory_cap(void **state)
 	ctx = new_ctx();
 	model_ctx_set_memory_cap(ctx, (size_t)4 << 20);
 	cfg.outage_deadline_ms = -1;
+	/* calls wait for the cap in turn: on a loaded machine under ASan the
+	 * last one starts many seconds in (fast_cfg's 10 s timed it out) */
+	cfg.first_byte_timeout_ms = 30000;
+	cfg.total_timeout_ms = 55000;
 	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
 	t0 = now_ms();
 	for (int i = 0; i < 8; i++)
