@@ -103,6 +103,7 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	snprintf(su.dev_dir, sizeof(su.dev_dir), "%s", sbx_slot_dev_dir(b->slot));
 	su.host_image = !strcmp(b->image, "host");
 	su.nofile = (uint32_t)b->lim.nofile;
+	su.memory_mb = (uint32_t)b->lim.memory_mb;
 	su.cap_last = (uint32_t)sbx_g.cap_last;
 	su.bpf_len = sbx_g.bpf_len[b->packet_sockets];
 	if (buf_add(out, &su, sizeof(su)) ||

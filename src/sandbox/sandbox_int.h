@@ -157,6 +157,7 @@ struct sbx_m_setup {
 	                                 the host's /dev */
 	uint32_t host_image;          /* 1 "host", 0 the tree fd's directory */
 	uint32_t nofile;              /* RLIMIT_NOFILE */
+	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
 };

@@ -131,6 +131,75 @@ static const char probe_py[] =
 	"        r, e = sc(101, PTRACE_ATTACH, pid, 0, 0)\n"
 	"        print(('ESCAPED attached %d' if r == 0 else 'BLOCKED pid %d: ' + errno.errorcode.get(e, str(e))) % pid)\n";
 
+static const char pscan_py[] =
+	"import os, sys, json\n"
+	"SKIP = {'kmsg', 'kcore', 'self', 'thread-self', 'mounts', 'sysrq-trigger'}\n"
+	"def walk(d, out, depth=0):\n"
+	"    try: names = os.listdir(d)\n"
+	"    except OSError: return\n"
+	"    for n in names:\n"
+	"        if d == '/proc' and (n[0].isdigit() or n in SKIP): continue\n"
+	"        p = d + '/' + n\n"
+	"        try: st = os.lstat(p)\n"
+	"        except OSError: continue\n"
+	"        import stat\n"
+	"        if stat.S_ISDIR(st.st_mode):\n"
+	"            if depth < 6: walk(p, out, depth + 1)\n"
+	"        elif stat.S_ISREG(st.st_mode):\n"
+	"            try:\n"
+	"                fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)\n"
+	"                try: out[p] = os.read(fd, 1 << 16).decode('latin1')\n"
+	"                finally: os.close(fd)\n"
+	"            except OSError: pass\n"
+	"out = {}\n"
+	"walk('/proc', out)\n"
+	"walk('/proc/self/net', out)\n"
+	"for p in ('/proc/self/mountinfo', '/proc/self/uid_map', '/proc/self/cgroup'): \n"
+	"    try: out[p] = open(p).read()\n"
+	"    except OSError: pass\n"
+	"if sys.argv[1] == 'snap':\n"
+	"    json.dump(out, open(sys.argv[2], 'w'))\n"
+	"    print('SNAP %d files' % len(out))\n"
+	"else:\n"
+	"    old = json.load(open(sys.argv[2]))\n"
+	"    ch = sorted(p for p in out if p in old and old[p] != out[p])\n"
+	"    # the box's own pid and network namespaces (its eth0's IPv6 chatter),\n"
+	"    # a random uuid; the clock, and the residuals of docs/SECURITY.md\n"
+	"    own = ('/proc/sys/kernel/ns_last_pid', '/proc/sys/kernel/random/uuid')\n"
+	"    net = ('dev', 'dev_snmp6/', 'snmp', 'snmp6', 'netstat', 'if_inet6', 'ipv6_route',\n"
+	"           'rt6_stats', 'route', 'igmp', 'igmp6', 'arp', 'fib_trie', 'fib_triestat')\n"
+	"    residual = ('/proc/uptime', '/proc/self/net/sockstat', '/proc/self/net/sockstat6',\n"
+	"                '/proc/self/net/protocols', '/proc/self/net/softnet_stat',\n"
+	"                '/proc/self/net/stat/rt_cache')\n"
+	"    def netns(p):\n"
+	"        n = p[len('/proc/self/net/'):] if p.startswith('/proc/self/net/') else None\n"
+	"        return n is not None and any(n == x or (x.endswith('/') and n.startswith(x)) for x in net)\n"
+	"    bad = [p for p in ch if p not in own and p not in residual and not netns(p)]\n"
+	"    print('CHANGED %d of %d: %s (documented residuals that moved: %s)' % (len(bad),\n"
+	"          len(out), ' '.join(bad), ' '.join(p for p in ch if p in residual) or 'none'))\n";
+
+static const char load_py[] =
+	"import os, socket, time, mmap, fcntl, pty\n"
+	"kids = [os.fork() for _ in range(1)]\n"
+	"if kids[0] == 0:\n"
+	"    for i in range(40):\n"
+	"        if os.fork() == 0: time.sleep(0.2); os._exit(0)\n"
+	"    ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(200)\n"
+	"    socks = []\n"
+	"    for i in range(150):\n"
+	"        c = socket.create_connection(ls.getsockname()); s, _ = ls.accept(); c.send(b'x' * 30000); socks += [c, s]\n"
+	"    us = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(50)]\n"
+	"    pipes = [os.pipe() for _ in range(50)]\n"
+	"    for r, w in pipes: os.write(w, b'y' * 60000)\n"
+	"    ptys = [pty.openpty() for _ in range(10)]\n"
+	"    m = mmap.mmap(-1, 40 << 20); m.write(b'z' * (40 << 20))\n"
+	"    lk = open('/tmp/lk', 'w'); fcntl.flock(lk, fcntl.LOCK_EX); lp = open('/tmp/lp', 'w'); fcntl.lockf(lp, fcntl.LOCK_EX)\n"
+	"    import ctypes; aio = ctypes.c_ulong(0); ctypes.CDLL(None).syscall(206, 64, ctypes.byref(aio))\n"
+	"    for i in range(300): open('/tmp/f%d' % i, 'w').write('x' * 5000)\n"
+	"    os.sync()\n"
+	"    print('LOADED', flush=True)\n"
+	"    time.sleep(20); os._exit(0)\n";
+
 struct ctx {
 	struct sbx_episode *ep;     /* agent + web (flag) */
 	struct sbx_episode *other;  /* agent + db (secret), another episode */
@@ -142,7 +211,7 @@ struct ctx {
 
 struct outcome {
 	bool pass;
-	char detail[400];
+	char detail[1000];
 };
 
 typedef void (*attack_fn)(struct ctx *c, struct outcome *o);
@@ -613,6 +682,46 @@ static void host_wide_proc(struct ctx *c, struct outcome *o)
 	      "echo BLOCKED host-wide /proc masked", o);
 }
 
+/* Host-wide counters as a channel between episodes: box A snapshots every
+ * file of /proc outside its own pid entries (and its netns's /proc/net,
+ * mountinfo, uid_map), the other episode forks, allocates, opens TCP and
+ * UDP sockets, pipes and ptys and writes files, and box A reads again:
+ * nothing but box A's own state may have moved. */
+static void host_wide_counters(struct ctx *c, struct outcome *o)
+{
+	struct sbx_box *other = sbx_episode_box(c->other, NULL);
+	struct sbx_exec_result r;
+
+	if (sbx_put_file(c->agent, "/root/pscan.py", pscan_py, strlen(pscan_py), 0600,
+			 NULL, NULL) != ERR_OK ||
+	    sbx_put_file(other, "/root/load.py", load_py, strlen(load_py), 0600, NULL,
+			 NULL) != ERR_OK) {
+		say(o, false, "cannot put the probes");
+		return;
+	}
+	run(c->agent, "root", "python3 /root/pscan.py snap /root/snap", 0, &r);
+	if (!strstr(r.out, "SNAP")) {
+		say(o, false, "snapshot: %s%s", r.out, r.err);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	run(other, "root", "(python3 /root/load.py > /tmp/loaded 2>&1 &); "
+	    "for i in $(seq 200); do grep -q LOADED /tmp/loaded 2>/dev/null && break; "
+	    "sleep 0.05; done; cat /tmp/loaded", 0, &r);
+	if (!strstr(r.out, "LOADED")) {
+		say(o, false, "the load did not start: %s%s", r.out, r.err);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	run(c->agent, "root", "python3 /root/pscan.py diff /root/snap", 0, &r);
+	say(o, strstr(r.out, "CHANGED 0 ") != NULL, "%s%s", r.out, r.err);
+	sbx_exec_result_release(&r);
+	run(other, "root", "pkill -f load.py; rm -f /tmp/f*; true", 0, &r);
+	sbx_exec_result_release(&r);
+}
+
 static const struct {
 	const char *name;
 	attack_fn fn;
@@ -640,6 +749,7 @@ static const struct {
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },
 	{ "shared-inode-locks", shared_inode_locks },
+	{ "host-wide-counters", host_wide_counters },
 };
 
 /* --- set-up ------------------------------------------------------------ */
@@ -736,6 +846,35 @@ static int setup(struct ctx *c)
 	return 0;
 }
 
+/* escape --sh CMD [USER]: run CMD in a box of its own (a 256 MiB agent
+ * box) and print what it printed; for looking at a box by hand. */
+static int shell(const char *cmd, const char *user)
+{
+	struct sbx_episode_spec spec = {
+		.name = "escape-sh",
+		.agent = { .name = "agent", .image = "host", .user = "agent",
+			   .limits = { .memory_mb = 256 } },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_result r;
+	bool ok;
+
+	if (sbx_global_init(NULL, &e) || sbx_episode_new(&spec, &ep, &e) ||
+	    sbx_episode_start(ep, &e)) {
+		fprintf(stderr, "escape: %s\n", e.text);
+		sbx_episode_free(ep);
+		return 1;
+	}
+	ok = run(sbx_episode_box(ep, NULL), user, cmd, 60000, &r);
+	printf("%s", r.out);
+	fprintf(stderr, "%s", r.err);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+	sbx_global_cleanup();
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c = { 0 };
@@ -743,6 +882,8 @@ int main(int argc, char **argv)
 	char *rm;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 3 && !strcmp(argv[1], "--sh"))
+		return shell(argv[2], argc > 3 ? argv[3] : NULL);
 	if (setup(&c) < 0) {
 		printf("0 passed, 1 failed\n");
 		return 1;

@@ -334,6 +334,8 @@ static void mask_proc(void)
 		    errno != ENOENT)
 			fail(SBX_STEP_PROC);
 	}
+	if (proc_view(null, go.su.memory_mb) < 0)
+		fail(SBX_STEP_PROC);
 }
 
 /* The harness set init's oom_score_adj to -1000 (box.c): the OOM killer
