@@ -84,6 +84,8 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	struct sbx_m_setup su;
 
 	memset(&su, 0, sizeof(su));
+	if (sbx_procview_meminfo(b->lim.memory_mb, e) != ERR_OK)
+		return ERR_SANDBOX;
 	if (strlen(hosts) >= sizeof(su.hosts))
 		return err_set(e, ERR_LIMIT, "box '%s': too many hosts", b->name);
 	if (strlen(b->name) >= sizeof(su.name) ||

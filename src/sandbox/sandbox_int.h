@@ -245,6 +245,12 @@ struct sbx_global {
 
 extern struct sbx_global sbx_g;
 
+/* procview.c: the box's own /proc counters in inst_dir/proc/ (stat,
+ * vmstat, loadavg at sbx_global_init; meminfo-MB on first use). */
+enum err sbx_procview_build(struct errmsg *e);
+enum err sbx_procview_meminfo(int memory_mb, struct errmsg *e);
+void sbx_procview_cleanup(void);
+
 struct sbx_cg {
 	char *dir[3];          /* NULL when unused */
 	uint64_t oom_seen;     /* oom kills already attributed */

@@ -175,6 +175,11 @@ static const char pscan_py[] =
 	"        n = p[len('/proc/self/net/'):] if p.startswith('/proc/self/net/') else None\n"
 	"        return n is not None and any(n == x or (x.endswith('/') and n.startswith(x)) for x in net)\n"
 	"    bad = [p for p in ch if p not in own and p not in residual and not netns(p)]\n"
+	"    for p in ('/proc/meminfo', '/proc/stat', '/proc/loadavg', '/proc/vmstat'):\n"
+	"        try: open(p, 'a').close(); bad.append('writable:' + p)\n"
+	"        except OSError: pass\n"
+	"    mt = [l.split()[1] for l in out['/proc/meminfo'].splitlines() if l.startswith('MemTotal:')]\n"
+	"    if mt != ['131072']: bad.append('MemTotal:%r' % mt)\n"
 	"    print('CHANGED %d of %d: %s (documented residuals that moved: %s)' % (len(bad),\n"
 	"          len(out), ' '.join(bad), ' '.join(p for p in ch if p in residual) or 'none'))\n";
 

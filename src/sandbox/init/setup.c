@@ -334,7 +334,7 @@ static void mask_proc(void)
 		    errno != ENOENT)
 			fail(SBX_STEP_PROC);
 	}
-	if (proc_view(null, go.su.memory_mb) < 0)
+	if (proc_view(go.su.etc_dir, null, go.su.memory_mb) < 0)
 		fail(SBX_STEP_PROC);
 }
 
