@@ -16,6 +16,7 @@
  *   host counters (irq, fs, pressure, sys/fs).
  *
  * One bind each, nothing generated here: spawn pays ~a dozen binds.
+ * Last, /proc/sys is bound read-only over itself (with what is under it).
  * What stays host-wide is in docs/SECURITY.md.
  */
 #define SBX_PROTO_ONLY
@@ -23,8 +24,12 @@
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "base/banned.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,6 +56,20 @@ static int bind(const char *src, const char *name)
 	return 0;
 }
 
+/* /proc/sys read-only, as in Docker: box root owns its network
+ * namespace and could otherwise raise its TCP buffers (setup.c) or
+ * change other per-namespace settings the harness chose. */
+static int sys_read_only(void)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+
+	if (mount("proc/sys", "proc/sys", NULL, MS_BIND, NULL) < 0)
+		return -1;
+	return (int)syscall(SYS_mount_setattr, AT_FDCWD, "proc/sys", AT_RECURSIVE,
+			    &attr, sizeof(attr));
+}
+
 int proc_view(const char *etc_dir, const char *null_dev, unsigned memory_mb)
 {
 	char src[SBX_PATH_MAX + 32];
@@ -70,5 +89,5 @@ int proc_view(const char *etc_dir, const char *null_dev, unsigned memory_mb)
 	for (size_t i = 0; i < ARRAY_SIZE(emptied); i++)
 		if (bind(src, emptied[i]) < 0)
 			return -1;
-	return 0;
+	return sys_read_only();
 }
