@@ -175,7 +175,7 @@ static const char pscan_py[] =
 	"        n = p[len('/proc/self/net/'):] if p.startswith('/proc/self/net/') else None\n"
 	"        return n is not None and any(n == x or (x.endswith('/') and n.startswith(x)) for x in net)\n"
 	"    bad = [p for p in ch if p not in own and p not in residual and not netns(p)]\n"
-	"    for p in ('/proc/meminfo', '/proc/stat', '/proc/loadavg', '/proc/vmstat'):\n"
+	"    for p in ('/proc/meminfo', '/proc/stat', '/proc/loadavg', '/proc/vmstat', '/proc/sys/net/ipv4/tcp_rmem'):\n"
 	"        try: open(p, 'a').close(); bad.append('writable:' + p)\n"
 	"        except OSError: pass\n"
 	"    mt = [l.split()[1] for l in out['/proc/meminfo'].splitlines() if l.startswith('MemTotal:')]\n"

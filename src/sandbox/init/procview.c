@@ -64,7 +64,7 @@ static int sys_read_only(void)
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 					       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
 
-	if (mount("proc/sys", "proc/sys", NULL, MS_BIND, NULL) < 0)
+	if (mount("proc/sys", "proc/sys", NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -1;
 	return (int)syscall(SYS_mount_setattr, AT_FDCWD, "proc/sys", AT_RECURSIVE,
 			    &attr, sizeof(attr));
