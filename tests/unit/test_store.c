@@ -554,6 +554,8 @@ static void test_schema_guard(void **state)
 	sql(p, "UPDATE meta SET value='2' WHERE key='schema'; DROP TABLE leases;"
 	       " DROP TABLE orgs; DROP TABLE users; DROP TABLE sessions;"
 	       " DROP TABLE api_tokens; DROP TABLE terms; DROP TABLE terms_accept;"
+	       " DROP TABLE models; DROP TABLE windows; DROP TABLE grants;"
+	       " DROP TABLE partners;"
 	       " DROP INDEX episodes_status;"
 	       " CREATE INDEX episodes_status ON runs(id);");
 	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
