@@ -24,7 +24,7 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
-	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli|server)/'
+	'jansson(_config)?\.h'                       '^\./(base|task|model|agent|report|cli|server)/'
 	'microhttpd(2)?\.h'                          '^\./server/http\.c:'
 	'liboath/[^">]*'                             '^\./server/totp\.c:'
 )
