@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 
-BELOW_CLI="base task sandbox model store vault stats agent score policy engine report"
+BELOW_CLI="base task sandbox model store vault image stats agent score policy engine report"
 INC='^[[:space:]]*#[[:space:]]*include[[:space:]]*'
 
 # Every check takes the root of a src/ tree and prints what breaks the
@@ -23,7 +23,8 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
-	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli)/'
+	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli|image)/'
+	'archive(_entry)?\.h'                        '^\./image/'
 )
 chk_owners() {
 	local i
@@ -42,17 +43,18 @@ chk_dotdot() {
 # part -> the parts it must not include (the ones above it or beside it)
 FORBID=(
 	base    'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	task    'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	model   'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
-	store   'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
-	vault   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
-	stats   'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
-	agent   'task|store|vault|stats|score|policy|engine|report|cli'
-	score   'sandbox|model|store|stats|agent|policy|engine|report|cli'
-	policy  'task|sandbox|model|store|vault|agent|score|engine|report|cli'
+	task    'image|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
+	sandbox 'image|task|model|store|vault|stats|agent|score|policy|engine|report|cli'
+	model   'image|task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
+	store   'image|task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
+	vault   'task|sandbox|model|store|image|stats|agent|score|policy|engine|report|cli'
+	image   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
+	stats   'image|task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
+	agent   'image|task|store|vault|stats|score|policy|engine|report|cli'
+	score   'image|sandbox|model|store|stats|agent|policy|engine|report|cli'
+	policy  'image|task|sandbox|model|store|vault|agent|score|engine|report|cli'
 	engine  'report|cli'
-	report  'engine|cli|sandbox|model|agent'
+	report  'engine|cli|image|sandbox|model|agent'
 )
 chk_parts() {
 	local i
@@ -69,7 +71,7 @@ code_only() { grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/?\*|//)'; }
 # (sandbox/init/) is a program of its own; report writes to the FILE the
 # CLI hands it, never to stdout.
 chk_print() {
-	local parts="base task sandbox/*.c model store vault stats agent score policy engine"
+	local parts="base task sandbox/*.c model store vault image stats agent score policy engine"
 	(cd "$1" && grep -nE '(^|[^a-z_])(printf|puts|fputs|putchar|vprintf)\(|fprintf\(stdout|, stdout\)|(^|[^a-z_])exit\(' \
 		$(for p in $parts; do [ -d "$p" ] && echo "-r $p" || echo "$p"; done) --include='*.c' 2>/dev/null |
 		grep -vE '^[^:]+:[0-9]+:.*\b(snprintf|vsnprintf)\(' | code_only)
@@ -81,7 +83,7 @@ chk_print() {
 # ... nor to stderr but through the logger; BUG() and out-of-memory print
 # and abort: nobody is left to return an error to.
 chk_stderr() {
-	(cd "$1" && grep -nE '(^|[^["a-z_])stderr\b' -r --include='*.c' base task model store vault stats agent score policy engine report sandbox/*.c 2>/dev/null |
+	(cd "$1" && grep -nE '(^|[^["a-z_])stderr\b' -r --include='*.c' base task model store vault image stats agent score policy engine report sandbox/*.c 2>/dev/null |
 		grep -vE '^base/(log|xalloc|bug)\.c:' | code_only)
 	return 0
 }
