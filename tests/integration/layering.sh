@@ -24,6 +24,7 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
+	'archive(_entry)?\.h'                        '^\./report/export_inspect\.c:'
 	'jansson(_config)?\.h'                       '^\./(base|task|model|agent|report|cli|server)/'
 	'microhttpd(2)?\.h'                          '^\./server/http\.c:'
 	'liboath/[^">]*'                             '^\./server/totp\.c:'
