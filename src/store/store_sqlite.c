@@ -145,6 +145,48 @@ static const char *const migrations[] = {
 	"CREATE TABLE terms_accept(user_id @INT NOT NULL,"
 	" version @INT NOT NULL, at_ms @INT NOT NULL,"
 	" PRIMARY KEY(user_id, version));",
+	/* 5: validity states (valid | invalid with a cause | indeterminate),
+	 * filled for old rows from their error class, and the review log of
+	 * evaluators' invalidations and re-scores */
+	"ALTER TABLE episodes ADD COLUMN validity @TEXT;"
+	"ALTER TABLE episodes ADD COLUMN validity_cause @TEXT;"
+	"UPDATE episodes SET validity = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN error_class IN ('none','model') THEN 'valid'"
+	" ELSE 'invalid' END,"
+	" validity_cause = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN status = 'interrupted' OR error_class = 'infra'"
+	"  OR error_class IS NULL THEN 'infrastructure'"
+	" WHEN error_class IN ('task','agent-caused') THEN error_class"
+	" ELSE NULL END;"
+	"CREATE TABLE episode_reviews("
+	" episode_id @INT NOT NULL REFERENCES episodes(id),"
+	" seq @INT NOT NULL, run_id @INT NOT NULL, action @TEXT NOT NULL,"
+	" validity_before @TEXT, cause_before @TEXT, score_before @INT,"
+	" validity_after @TEXT, cause_after @TEXT, score_after @INT,"
+	" reason @TEXT NOT NULL, reviewer @TEXT, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(episode_id, seq));",
+	/* 6: the program's models (descriptive fields as JSON, the credential
+	 * sealed), access windows, need-to-know grants, partner consents
+	 * (IF NOT EXISTS: tests that rewind the version keep these tables) */
+	"CREATE TABLE IF NOT EXISTS models(id @ID, org_id @INT NOT NULL REFERENCES orgs(id),"
+	" doc @TEXT NOT NULL, release_date @TEXT NOT NULL, credential @TEXT,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS windows(id @ID, model_id @INT NOT NULL REFERENCES models(id),"
+	" start_ms @INT NOT NULL, end_ms @INT NOT NULL,"
+	" closed_ms @INT NOT NULL DEFAULT 0, erased @INT NOT NULL DEFAULT 0,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS windows_open ON windows(closed_ms, end_ms);"
+	"CREATE TABLE IF NOT EXISTS grants(id @ID, user_id @INT NOT NULL REFERENCES users(id),"
+	" model_id @INT NOT NULL REFERENCES models(id), suite @TEXT NOT NULL,"
+	" scope @TEXT NOT NULL, expires_ms @INT NOT NULL,"
+	" granted_by @INT NOT NULL, created_ms @INT NOT NULL,"
+	" revoked @INT NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS grants_user ON grants(user_id, model_id);"
+	"CREATE TABLE IF NOT EXISTS partners(model_id @INT NOT NULL, org_id @INT NOT NULL,"
+	" by_admin @INT NOT NULL DEFAULT 0, by_developer @INT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(model_id, org_id));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
