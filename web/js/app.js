@@ -13,9 +13,9 @@ export function hasRole(...roles) {
 
 const NAV = [
 	["#/", "Dashboard", null],
-	["#/orgs", "Organisations", ["admin", "liaison", "auditor", "evaluator"]],
+	["#/orgs", "Orgs", ["admin", "liaison", "auditor", "evaluator"]],
 	["#/people", "People", ["admin", "auditor"]],
-	["#/models", "Models and windows", null],
+	["#/models", "Models", null],
 	["#/grants", "Need-to-know", ["admin", "evaluator", "auditor"]],
 	["#/campaigns", "Campaigns", ["admin", "evaluator", "custodian", "auditor", "developer"]],
 	["#/reports", "Reports", ["admin", "liaison", "auditor", "developer"]],
@@ -103,6 +103,7 @@ function stopStreams() {
 }
 
 let seq = 0;
+let first = true;
 export async function render() {
 	const my = ++seq;
 	stopStreams();
@@ -126,6 +127,11 @@ export async function render() {
 			node = out.node;
 		}
 	} catch (e) {
+		if (e instanceof ApiError && e.code === "terms_required" && path !== "/terms") {
+			flash("Your organisation must accept the current program terms first.", "err");
+			location.replace("#/terms");
+			return;
+		}
 		if (e instanceof ApiError && e.status === 401 && path !== "/login") {
 			setSession(null, null);
 			location.replace("#/login");
@@ -140,7 +146,9 @@ export async function render() {
 	mount(main, node);
 	const h1 = main.querySelector("h1");
 	if (h1) h1.setAttribute("tabindex", "-1");
-	main.focus({ preventScroll: true });
+	// after a navigation (not the first load) focus moves to the new page
+	if (!first) main.focus({ preventScroll: true });
+	first = false;
 	window.scrollTo(0, 0);
 }
 

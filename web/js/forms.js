@@ -15,6 +15,7 @@ export function wire(form, onSubmit, done, aliases) {
 		buttons.forEach(b => { b.disabled = true; });
 		try {
 			const r = await onSubmit(formValues(form));
+			if (r !== null && r !== undefined) form.reset();
 			if (done) await done(r);
 		} catch (e) {
 			const name = (aliases && aliases[e.field]) || e.field;

@@ -8,10 +8,16 @@ import { wire, formErr, input } from "../forms.js";
 
 const PAGE = 50;
 
+// Entries are {seq, time, kind, data: {principal, method, route, object,
+// ...}}; older or other shapes fall back to their own fields.
+const SKIP = new Set(["kind", "type", "event", "action", "ms", "at_ms", "time_ms", "time", "principal", "user", "actor", "seq", "data"]);
+function fields(x) {
+	const d = x.data && typeof x.data === "object" ? x.data : {};
+	return Object.assign({}, x, d);
+}
 function summary(e) {
-	const x = e.entry || {};
-	const skip = new Set(["kind", "type", "event", "action", "ms", "at_ms", "time_ms", "principal", "user", "actor"]);
-	return Object.entries(x).filter(([k]) => !skip.has(k)).map(([k, v]) => k + "=" + (typeof v === "object" ? JSON.stringify(v) : v)).join(" ");
+	const x = fields(e.entry || {});
+	return Object.entries(x).filter(([k]) => !SKIP.has(k)).map(([k, v]) => k + "=" + (typeof v === "object" ? JSON.stringify(v) : v)).join("  ");
 }
 
 export async function auditView(query) {
@@ -23,10 +29,10 @@ export async function auditView(query) {
 	} catch (e) { page = []; }
 	const filter = h("input", { type: "search", id: "audit-filter", placeholder: "filter this page (action, principal, object)", "aria-label": "Filter the audit entries" });
 	const rows = page.map(e => {
-		const x = e.entry || {};
-		return h("tr", h("td.n", String(e.index)), h("td", when(x.ms || x.at_ms || x.time_ms)),
+		const x = fields(e.entry || {});
+		return h("tr", h("td.n", String(e.index)), h("td", when(x.ms || x.at_ms || x.time_ms || x.time)),
 			h("td", h("code", val(x.action || x.kind || x.type || x.event || "?", 60))),
-			h("td", val(x.principal || x.user || x.actor || "—", 60)), h("td", val(summary(e), 400)));
+			h("td", x.principal !== undefined ? "user #" + x.principal : val(x.user || x.actor || "—", 60)), h("td", val(summary(e), 400)));
 	});
 	const tbody = h("tbody", rows);
 	filter.addEventListener("input", () => {

@@ -53,11 +53,9 @@ export async function dashView() {
 	if (running.length) parts.push(h("h2", "Running now"), h("ul", running.map(c => item("#/campaigns/" + c.id, "Campaign #" + c.id + " ", badge(c.state), " ", mname(c.model_id)))));
 	if (hasRole("developer")) {
 		const org = await getOr("/orgs/" + app.user.org_id);
-		if (org) {
-			parts.push(h("h2", "Your organisation: ", val(org.name, 80)));
-			if (!org.terms_accepted) parts.push(await termsBox(org));
-			parts.push(h("h3", "Your models"), modelsTable(models));
-		}
+		parts.push(h("h2", "Your organisation", org ? [": ", val(org.name, 80)] : null));
+		parts.push(await termsBox(org));
+		parts.push(h("h3", "Your models"), modelsTable(models));
 	}
 	return { title: "Dashboard", node: h("section", parts) };
 }

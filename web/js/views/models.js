@@ -46,7 +46,7 @@ function registerForm(orgs) {
 		field("Model card: summary", h("textarea", { name: "summary", rows: 3, maxlength: 4000 })),
 		field("Intended use", h("textarea", { name: "intended_use", rows: 2, maxlength: 4000 })),
 		field("Known limitations", h("textarea", { name: "known_limitations", rows: 2, maxlength: 4000 })),
-		field("Endpoint provider", select("provider", [["openai-compatible", "OpenAI-compatible"], ["openai", "OpenAI"], ["anthropic", "Anthropic"]])),
+		field("Endpoint provider", select("provider", [["openai-compatible", "OpenAI-compatible"], ["baseline", "baseline (the agency's built-in reference models)"], ["openai", "OpenAI"], ["anthropic", "Anthropic"]])),
 		field("Endpoint base URL", input("base_url", { maxlength: 2000, placeholder: "https://…/v1" })),
 		field("Endpoint model name", input("endpoint_model", { maxlength: 200 })),
 		field("Credential (API key)", input("credential", { type: "password", autocomplete: "off", maxlength: 8192 }),

@@ -134,14 +134,16 @@ export async function personView(id) {
 export async function termsBox(org) {
 	const t = await getOr("/terms");
 	if (!t) return h("p.mute", "No program terms are published yet.");
-	const accepted = String(org.terms_accepted) === String(t.version);
+	const accepted = !!org && String(org.terms_accepted) === String(t.version);
+	if (accepted) return h("div", { id: "terms" }, h("p", "Program terms version " + t.version + ": ", badge("accepted", "ok"), " by your organisation. ", h("a", { href: "#/terms" }, "Read them")));
 	const box = h("div.box", { id: "terms" }, h("h2", "Program terms, version " + t.version),
 		h("pre", val(t.text, 20000)),
-		accepted ? h("p", badge("accepted", "ok"), " by your organisation.")
-			: h("div.actions", actionButton("Accept version " + t.version + " for " + org.name.slice(0, 60), async () => {
+		accepted ? null
+			: h("div.actions", actionButton("Accept version " + t.version + (org ? " for " + org.name.slice(0, 60) : " for your organisation"), async () => {
 				await post("/terms/accept", { version: t.version });
 				flash("Terms accepted.");
-				render();
+				if (location.hash === "#/terms") location.hash = "#/";
+				else render();
 			}, "primary")));
 	return box;
 }
@@ -162,7 +164,7 @@ export async function termsView() {
 	}
 	if (hasRole("developer")) {
 		const org = await getOr("/orgs/" + app.user.org_id);
-		if (org) parts.push(await termsBox(org));
+		parts.push(await termsBox(org));
 	}
 	return { title: "Program terms", node: h("section", parts) };
 }
