@@ -38,8 +38,9 @@ function totp(secret, ahead = 0) {
 
 class Shots {
 	constructor(dir) { this.dir = dir; this.n = 0; fs.mkdirSync(dir, { recursive: true }); }
-	async take(page, name) {
+	async take(page, name, sel) {
 		this.n++;
+		if (sel) await page.$eval(sel, e => e.scrollIntoView({ block: "start" })).catch(() => null);
 		const file = path.join(this.dir, String(this.n).padStart(2, "0") + "-" + name + ".png");
 		await page.screenshot({ path: file, fullPage: false });
 		return file;

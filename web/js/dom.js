@@ -61,11 +61,27 @@ function add(el, kids) {
 // A value someone (a user, a developer, a model) supplied: isolated from
 // the surrounding text's direction (bidi overrides stay inside), cut at
 // SHOW_MAX characters with a mark, never markup.
+// Direction controls (embeddings, overrides, isolates, marks) are shown
+// as visible marks instead of acting on the text: "gnp.exe" with an
+// override must not read as "exe.png".
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+function visible(s) {
+	const out = [];
+	let last = 0;
+	for (const m of s.matchAll(BIDI)) {
+		if (m.index > last) out.push(s.slice(last, m.index));
+		out.push(h("span.ctl", { title: "a text-direction control character" }, "[U+" + m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + "]"));
+		last = m.index + m[0].length;
+	}
+	if (last < s.length) out.push(s.slice(last));
+	return out;
+}
+
 export function val(v, max = SHOW_MAX) {
 	const s = v === null || v === undefined ? "" : String(v);
 	const cut = s.length > max;
 	const shown = cut ? s.slice(0, max) : s;
-	const el = h("bdi.val", cut ? { title: "cut: " + s.length + " characters in all" } : null, shown);
+	const el = h("bdi.val", cut ? { title: "cut: " + s.length + " characters in all" } : null, visible(shown));
 	if (cut) return h("span", el, h("span.cut", " … (" + (s.length - max) + " more characters)"));
 	return el;
 }

@@ -107,11 +107,15 @@ function progressView(c) {
 			progressChart(points, total));
 	};
 	draw({ episodes_total: 0, episodes_done: 0, state: c.state });
-	if (["queued", "running"].includes(c.state)) {
+	// the stream gives the current figures, then more while it runs; a
+	// campaign that was running when the page loaded is reloaded at its end
+	// (determination), one that had ended only gets its final figures
+	const live = ["queued", "running"].includes(c.state);
+	{
 		const es = new EventSource("/api/v1/campaigns/" + c.id + "/events");
 		app.sse.push(es);
 		es.addEventListener("progress", ev => { try { draw(JSON.parse(ev.data)); } catch (e) { /* a malformed event is skipped */ } });
-		es.addEventListener("end", () => { es.close(); setTimeout(render, 300); });
+		es.addEventListener("end", () => { es.close(); if (live) setTimeout(render, 300); });
 		es.onerror = () => { if (es.readyState === 2) box.appendChild(h("p.mute", "Live updates stopped; reload to resume.")); };
 	}
 	return box;
@@ -122,7 +126,7 @@ export async function campaignView(id) {
 	const m = await getOr("/models/" + c.model_id);
 	const p = c.policy ? await policyText(c.policy) : null;
 	const lim = c.limits || {};
-	const parts = [h("h1", "Campaign #" + c.id), h("dl.kv",
+	const details = [h("h2", "Campaign"), h("dl.kv",
 		h("dt", "Model"), h("dd", m ? h("a", { href: "#/models/" + m.id }, val(m.name, 80), " ", val(m.version, 40)) : "#" + c.model_id),
 		h("dt", "Suite"), h("dd", val(c.suite), c.sealed ? [" ", badge("sealed", "pending")] : " (open)"),
 		h("dt", "Scaffolds"), h("dd", (c.scaffolds || []).join(", ") || "—"),
@@ -134,6 +138,7 @@ export async function campaignView(id) {
 	h("h2", "Pre-registered policy"),
 	h("p", badge("frozen", "ok"), " ", h("code", val(c.policy)), " sha256:", h("code", { id: "policy-digest" }, val(c.policy_digest || "?")), " — fixed at creation, before any run."),
 	p ? h("pre.frozen", val(p.text || p.yaml || "", 200000)) : null];
+	const parts = [h("h1", "Campaign #" + c.id)];
 	const acts = h("div.actions");
 	if (hasRole("custodian") && c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !(c.approvals || []).map(String).includes(String(app.user.id))) {
 		acts.appendChild(actionButton("Approve unsealing for this campaign", async () => {
@@ -151,10 +156,13 @@ export async function campaignView(id) {
 		}, "primary"));
 	}
 	parts.push(acts);
-	if (["queued", "running", "done", "failed"].includes(c.state)) parts.push(progressView(c));
 	if (c.run_id && hasRole("evaluator", "admin")) parts.push(h("p", h("a", { href: "#/runs/" + c.run_id }, "Run " + c.run_id + ": results, charts and episodes")));
+	const side = [];
 	if (c.state === "done") parts.push(await determinationBox(c));
-	return { title: "Campaign #" + c.id, node: h("section", parts) };
+	if (["queued", "running"].includes(c.state)) parts.push(h("div.split", progressView(c), h("div", details)));
+	else if (["done", "failed"].includes(c.state)) parts.push(h("div.split", h("div", details), progressView(c)));
+	else parts.push(h("div", details));
+	return { title: "Campaign #" + c.id, node: h("section", parts, side) };
 }
 
 async function determinationBox(c) {
@@ -165,28 +173,12 @@ async function determinationBox(c) {
 		return box;
 	}
 	const st = d.statement || {};
-	const det = st.determination || {};
-	box.appendChild(h("div.det", { class: d.result },
-		h("div.verdict", String(d.result || "").replace(/_/g, " ")),
-		h("p", "Policy ", h("code", val(c.policy)), " applied to run " + (c.run_id || "—") + ".")));
-	const rules = Array.isArray(det.rules) ? det.rules : Array.isArray(st.rules) ? st.rules : [];
-	if (rules.length) {
-		box.appendChild(h("h3", "Rules and evidence"));
-		box.appendChild(table([
-			{ head: "Rule", cell: r => h("code", val(r.name)) },
-			{ head: "Verdict", cell: r => badge(r.verdict) },
-			{ head: "Value", cell: r => val(r.value !== undefined ? (typeof r.value === "object" ? JSON.stringify(r.value) : r.value) : r.estimate !== undefined ? r.estimate : "—") },
-			{ head: "Threshold", cell: r => val(r.threshold !== undefined ? r.threshold : "—") },
-			{ head: "Why", cell: r => val(r.reason || r.note || "") },
-		], rules));
-	}
-	if (c.run_id && hasRole("evaluator", "admin")) {
-		const charts = h("div.charts");
-		for (const [name, label] of [["categories", "Solve rate per category"], ["tiers", "Solve rate per difficulty tier"], ["horizon", "Time horizon"]]) {
-			charts.appendChild(await reportChart("/api/v1/runs/" + c.run_id + "/charts/" + name + ".svg", label));
-		}
-		box.appendChild(charts);
-	}
+	const pred = st.predicate || st;
+	const det = pred.determination || {};
+	box.appendChild(h("div.det", { class: String(d.result || "").replace(/-/g, "_") },
+		h("div.verdict", String(d.result || "").replace(/[_-]/g, " ")),
+		h("p", "Policy ", h("code", val(c.policy)), " applied to run " + (c.run_id || "—") + "."),
+		det.reason ? h("p", val(det.reason, 2000)) : null));
 	box.appendChild(h("dl.kv",
 		h("dt", "Signed"), h("dd", d.signed_by ? ["user #" + d.signed_by + ", ", when(d.signed_ms)] : badge("pending")),
 		h("dt", "Co-signed"), h("dd", d.cosigned_by ? ["user #" + d.cosigned_by + ", ", when(d.cosigned_ms)] : badge("pending"))));
@@ -208,8 +200,39 @@ async function determinationBox(c) {
 		}, "primary"));
 	}
 	box.appendChild(acts);
+	const rules = Array.isArray(det.rules) ? det.rules : [];
+	if (rules.length) {
+		box.appendChild(h("h3", "Rules"));
+		box.appendChild(table([
+			{ head: "Rule", cell: r => h("code", val(r.rule || r.name)) },
+			{ head: "Verdict", cell: r => badge(r.verdict) },
+			{ head: "Value", cell: r => interval(r.value) },
+			{ head: "Threshold", cell: r => r.threshold !== undefined ? String(r.threshold) : "—", num: true },
+		], rules));
+	}
+	const ev = pred.scores || pred.evidence;
+	if (ev && typeof ev === "object") {
+		box.appendChild(h("h3", "Evidence"));
+		box.appendChild(h("dl.kv", { id: "evidence" }, Object.entries(ev).map(([k, v]) => [h("dt", k.replace(/_/g, " ")), h("dd", interval(v))])));
+	}
+	if (c.run_id && hasRole("evaluator", "admin")) {
+		const charts = h("div.charts");
+		for (const [name, label] of [["categories", "Solve rate per category"], ["tiers", "Solve rate per difficulty tier"], ["horizon", "Time horizon"]]) {
+			charts.appendChild(await reportChart("/api/v1/runs/" + c.run_id + "/charts/" + name + ".svg", label));
+		}
+		box.appendChild(charts);
+	}
 	if (d.cosigned_by && hasRole("liaison")) box.appendChild(releaseForm(c));
 	return box;
+}
+
+// A figure of the statement: a number, or an interval {estimate|est, lo, hi}.
+function interval(v) {
+	if (v === undefined || v === null) return "—";
+	if (typeof v !== "object") return typeof v === "number" ? num(v, Number.isInteger(v) ? 0 : 3) : val(v);
+	const est = v.estimate !== undefined ? v.estimate : v.est;
+	if (est !== undefined && v.lo !== undefined) return num(est, 3) + " [" + num(v.lo, 3) + ", " + num(v.hi, 3) + "]";
+	return val(JSON.stringify(v), 200);
 }
 
 function releaseForm(c) {

@@ -6,18 +6,26 @@ import { list, listOr, post } from "../api.js";
 import { app, hasRole, flash, render, confirmAction } from "../app.js";
 import { actionButton } from "../forms.js";
 
-export function verifyHint(id) {
+// The signers' public keys (GET /keys): the developer keeps them apart
+// from the report, as the trust anchors of the check.
+export function verifyHint(id, keys) {
 	const file = "assay-report-" + id + ".json";
+	const names = keys.map(k => "agency-" + String(k.id).replace(/[^0-9a-z-]/gi, "") + ".pub");
+	const cmd = "assay verify " + (names.length ? names.map(n => "--key " + n).join(" ") : "--key AGENCY.pub") + " " + file;
 	return h("div.hint", { id: "verify-hint" },
 		h("p", "Check the download offline, on any machine with assay, before relying on it:"),
-		h("pre", "assay verify " + file),
-		h("p.help", "It checks the agency's signature and co-signature over the statement (scores, determination, policy digest, a commitment to the task set). A changed byte fails the check."));
+		h("pre", cmd),
+		keys.length ? h("p", "The agency's signing keys: ", keys.map((k, i) => [i ? ", " : "",
+			h("a", { href: "/api/v1/keys/" + encodeURIComponent(k.id) + ".pub", download: names[i] }, val(k.name || names[i], 60))]), ".")
+			: h("p.help", "Ask the program office for the agency's signing keys (the service does not list them here)."),
+		h("p.help", "It checks the evaluator's signature and the admin's co-signature over the statement (scores, determination, policy digest, a commitment to the task set). A changed byte fails the check."));
 }
 
 export async function reportsView() {
 	const reps = await list("/reports");
 	const camps = await listOr("/campaigns");
 	const models = await listOr("/models");
+	const keys = await listOr("/keys");
 	const modelOf = r => {
 		const c = camps.find(x => String(x.id) === String(r.campaign_id));
 		const m = c && models.find(x => String(x.id) === String(c.model_id));
@@ -34,7 +42,7 @@ export async function reportsView() {
 	], reps, hasRole("developer") ? "No report has been released to your organisation yet." : "No reports yet.");
 	const parts = [h("h1", hasRole("developer") ? "Reports for your organisation" : "Developer reports"), rows];
 	const ready = reps.filter(r => r.approved_by);
-	if (ready.length && hasRole("developer", "liaison", "admin")) parts.push(verifyHint(ready[0].id));
+	if (ready.length && hasRole("developer", "liaison", "admin")) parts.push(verifyHint(ready[0].id, keys));
 	return { title: "Reports", node: h("section", parts) };
 }
 
