@@ -21,7 +21,8 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
-	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, NULL,
+	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_import, &cmd_serve,
+	&cmd_admin, &cmd_episode, NULL,
 };
 
 static const struct cli_cmd root = {

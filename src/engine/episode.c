@@ -218,7 +218,7 @@ static enum err copy_files(struct episode *ep, struct errmsg *e)
 				    s->files_dir, "/srv", "root", e)))
 			return rc;
 	}
-	if (model_needs_solution(ep->cfg->model) &&
+	if (model_needs_solution(ep->cfg->model) && t->solution_dir &&
 	    (rc = episode_copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
 		return rc;
 	return ERR_OK;
@@ -514,7 +514,8 @@ static void start_agent(struct episode *ep)
 	ac.task_prompt = ep->prompt;
 	ac.model = ep->cfg->model;
 	ac.box = sbx_episode_box(ep->sbx, NULL);
-	ac.solution_path = model_needs_solution(ep->cfg->model) ?
+	ac.solution_path = model_needs_solution(ep->cfg->model) &&
+			   !t->oracle_none ?
 			   SOLUTION_DIR "/solve.sh" : NULL;
 	ac.limits.turns = t->limits.turns;
 	ac.limits.tokens = t->limits.tokens;

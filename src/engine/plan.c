@@ -27,8 +27,7 @@ static void count(const struct store_episode *eps, size_t n, const char *task,
 			continue;
 		if (eps[i].attempt > *attempts)
 			*attempts = eps[i].attempt;
-		if (!strcmp(eps[i].status, "done") && eps[i].error_class &&
-		    strcmp(eps[i].error_class, "infra"))
+		if (store_episode_counts(&eps[i]))
 			*complete = true;
 	}
 }

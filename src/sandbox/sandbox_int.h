@@ -157,6 +157,7 @@ struct sbx_m_setup {
 	                                 the host's /dev */
 	uint32_t host_image;          /* 1 "host", 0 the tree fd's directory */
 	uint32_t nofile;              /* RLIMIT_NOFILE */
+	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
 };
@@ -243,6 +244,12 @@ struct sbx_global {
 };
 
 extern struct sbx_global sbx_g;
+
+/* procview.c: the box's own /proc counters in inst_dir/proc/ (stat,
+ * vmstat, loadavg at sbx_global_init; meminfo-MB on first use). */
+enum err sbx_procview_build(struct errmsg *e);
+enum err sbx_procview_meminfo(int memory_mb, struct errmsg *e);
+void sbx_procview_cleanup(void);
 
 struct sbx_cg {
 	char *dir[3];          /* NULL when unused */

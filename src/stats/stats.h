@@ -39,7 +39,9 @@ struct stats_task {
 	const char *id;             /* unique within a run */
 	const char *category;       /* e.g. "pwn"; NULL = none */
 	int tier;                   /* difficulty 1..5; 0 = unknown */
-	double expert_minutes;      /* <= 0: unknown (excluded from horizon) */
+	double expert_minutes;      /* <= 0: unknown (excluded from horizon);
+				       also excluded when tagged
+				       STATS_TAG_DEFAULT_MINUTES */
 	const char *const *tags;    /* ntags strings */
 	size_t ntags;
 	const char *family;         /* cluster key: tasks sharing a challenge,
@@ -262,8 +264,14 @@ enum stats_horizon_flags {
 	HZ_ONE_LENGTH = 1 << 6,     /* all tasks have the same length */
 };
 
+/* The tag of a task whose expert_minutes is an importer's default, not
+ * an estimate (docs/IMPORT.md): the horizon leaves it out. */
+#define STATS_TAG_DEFAULT_MINUTES "expert-minutes-default"
+
 struct stats_horizon {
 	size_t ntasks;              /* tasks with expert_minutes > 0 */
+	size_t ndefault;            /* tasks left out: their time is a
+				       default (STATS_TAG_DEFAULT_MINUTES) */
 	double min_minutes, max_minutes;
 	double mean_rate;           /* mean success rate of those tasks */
 	struct stats_logit fit;     /* on x = log2(expert_minutes); valid

@@ -1,6 +1,6 @@
 /*
  * store_episode.c - episodes and events (continues store_sqlite.c; shares
- * its struct through store_int.h).
+ * its struct through store_int.h; portable SQL over store_db.h).
  */
 #include "store/store_int.h"
 
@@ -15,71 +15,75 @@ enum err store_episode_create(struct store *st, int64_t run_id,
 			      const char *task_id, int epoch, int attempt,
 			      int64_t *id_out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-			      "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+			      "attempt, status) VALUES(?,?,?,?,'pending') "
+			      "RETURNING id", &s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
-	sq_bind_text(s, 2, task_id);
-	sqlite3_bind_int(s, 3, epoch);
-	sqlite3_bind_int(s, 4, attempt);
-	rc = sq_step_done(st, s, "insert episode", e);
-	if (rc == ERR_OK)
-		*id_out = sqlite3_last_insert_rowid(st->db);
-	return rc;
+	db_bind_int64(s, 1, run_id);
+	db_bind_text(s, 2, task_id);
+	db_bind_int64(s, 3, epoch);
+	db_bind_int64(s, 4, attempt);
+	return sq_insert_id(st, s, "insert episode", id_out, e);
 }
 
 enum err store_episode_start(struct store *st, int64_t ep_id,
 			     int64_t started_ms, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET status='running', "
 			      "started_ms=? WHERE id=?", &s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, started_ms);
-	sqlite3_bind_int64(s, 2, ep_id);
+	db_bind_int64(s, 1, started_ms);
+	db_bind_int64(s, 2, ep_id);
 	return sq_step_done(st, s, "start episode", e);
 }
 
 enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 			      struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET status=?, outcome=?, "
 		"error_class=?, error=?, score=?, flag_ok=?, check_ok=?, "
 		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
 		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
 		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
-		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?", &s, e);
+		"model_calls=?, tool_calls=?, infra_retries=?, validity=?, "
+		"validity_cause=? WHERE id=?", &s, e);
+	const char *validity = ep->validity, *cause = ep->validity_cause;
 	int i = 1;
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, i++, ep->status);
-	sq_bind_text(s, i++, ep->outcome);
-	sq_bind_text(s, i++, ep->error_class);
-	sq_bind_text(s, i++, ep->error);
-	sqlite3_bind_int(s, i++, ep->score);
-	sqlite3_bind_int(s, i++, ep->flag_ok);
-	sqlite3_bind_int(s, i++, ep->check_ok);
-	sqlite3_bind_int(s, i++, ep->has_flag);
-	sqlite3_bind_int(s, i++, ep->has_check);
-	sqlite3_bind_int(s, i++, ep->answers_ok);
-	sqlite3_bind_int(s, i++, ep->answers_total);
-	sqlite3_bind_int(s, i++, ep->turns);
-	sqlite3_bind_int64(s, i++, ep->prompt_tokens);
-	sqlite3_bind_int64(s, i++, ep->completion_tokens);
-	sqlite3_bind_int64(s, i++, ep->cached_tokens);
-	sqlite3_bind_double(s, i++, ep->cost_usd);
-	sqlite3_bind_int64(s, i++, ep->finished_ms);
-	sqlite3_bind_int64(s, i++, ep->wall_ms);
-	sqlite3_bind_int64(s, i++, ep->working_ms);
-	sqlite3_bind_int(s, i++, ep->model_calls);
-	sqlite3_bind_int(s, i++, ep->tool_calls);
-	sqlite3_bind_int(s, i++, ep->infra_retries);
-	sqlite3_bind_int64(s, i++, ep->id);
+	if (!validity)
+		store_validity_of_class(ep->error_class, &validity, &cause);
+	db_bind_text(s, i++, ep->status);
+	db_bind_text(s, i++, ep->outcome);
+	db_bind_text(s, i++, ep->error_class);
+	db_bind_text(s, i++, ep->error);
+	db_bind_int64(s, i++, ep->score);
+	db_bind_int64(s, i++, ep->flag_ok);
+	db_bind_int64(s, i++, ep->check_ok);
+	db_bind_int64(s, i++, ep->has_flag);
+	db_bind_int64(s, i++, ep->has_check);
+	db_bind_int64(s, i++, ep->answers_ok);
+	db_bind_int64(s, i++, ep->answers_total);
+	db_bind_int64(s, i++, ep->turns);
+	db_bind_int64(s, i++, ep->prompt_tokens);
+	db_bind_int64(s, i++, ep->completion_tokens);
+	db_bind_int64(s, i++, ep->cached_tokens);
+	db_bind_double(s, i++, ep->cost_usd);
+	db_bind_int64(s, i++, ep->finished_ms);
+	db_bind_int64(s, i++, ep->wall_ms);
+	db_bind_int64(s, i++, ep->working_ms);
+	db_bind_int64(s, i++, ep->model_calls);
+	db_bind_int64(s, i++, ep->tool_calls);
+	db_bind_int64(s, i++, ep->infra_retries);
+	db_bind_text(s, i++, validity);
+	db_bind_text(s, i++, cause);
+	db_bind_int64(s, i++, ep->id);
 	return sq_step_done(st, s, "finish episode", e);
 }
 
@@ -87,40 +91,43 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"error_class, error, score, flag_ok, check_ok, has_flag, has_check, " \
 	"answers_ok, answers_total, turns, prompt_tokens, completion_tokens, " \
 	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
-	"working_ms, model_calls, tool_calls, infra_retries"
+	"working_ms, model_calls, tool_calls, infra_retries, validity, " \
+	"validity_cause"
 
-static void ep_from_row(sqlite3_stmt *s, struct store_episode *ep)
+static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 {
 	int i = 0;
 
-	ep->id = sqlite3_column_int64(s, i++);
-	ep->run_id = sqlite3_column_int64(s, i++);
+	ep->id = db_col_int64(s, i++);
+	ep->run_id = db_col_int64(s, i++);
 	ep->task_id = sq_col_text(s, i++);
-	ep->epoch = sqlite3_column_int(s, i++);
-	ep->attempt = sqlite3_column_int(s, i++);
+	ep->epoch = db_col_int(s, i++);
+	ep->attempt = db_col_int(s, i++);
 	ep->status = sq_col_text(s, i++);
 	ep->outcome = sq_col_text(s, i++);
 	ep->error_class = sq_col_text(s, i++);
 	ep->error = sq_col_text(s, i++);
-	ep->score = sqlite3_column_int(s, i++);
-	ep->flag_ok = sqlite3_column_int(s, i++);
-	ep->check_ok = sqlite3_column_int(s, i++);
-	ep->has_flag = sqlite3_column_int(s, i++);
-	ep->has_check = sqlite3_column_int(s, i++);
-	ep->answers_ok = sqlite3_column_int(s, i++);
-	ep->answers_total = sqlite3_column_int(s, i++);
-	ep->turns = sqlite3_column_int(s, i++);
-	ep->prompt_tokens = sqlite3_column_int64(s, i++);
-	ep->completion_tokens = sqlite3_column_int64(s, i++);
-	ep->cached_tokens = sqlite3_column_int64(s, i++);
-	ep->cost_usd = sqlite3_column_double(s, i++);
-	ep->started_ms = sqlite3_column_int64(s, i++);
-	ep->finished_ms = sqlite3_column_int64(s, i++);
-	ep->wall_ms = sqlite3_column_int64(s, i++);
-	ep->working_ms = sqlite3_column_int64(s, i++);
-	ep->model_calls = sqlite3_column_int(s, i++);
-	ep->tool_calls = sqlite3_column_int(s, i++);
-	ep->infra_retries = sqlite3_column_int(s, i++);
+	ep->score = db_col_int(s, i++);
+	ep->flag_ok = db_col_int(s, i++);
+	ep->check_ok = db_col_int(s, i++);
+	ep->has_flag = db_col_int(s, i++);
+	ep->has_check = db_col_int(s, i++);
+	ep->answers_ok = db_col_int(s, i++);
+	ep->answers_total = db_col_int(s, i++);
+	ep->turns = db_col_int(s, i++);
+	ep->prompt_tokens = db_col_int64(s, i++);
+	ep->completion_tokens = db_col_int64(s, i++);
+	ep->cached_tokens = db_col_int64(s, i++);
+	ep->cost_usd = db_col_double(s, i++);
+	ep->started_ms = db_col_int64(s, i++);
+	ep->finished_ms = db_col_int64(s, i++);
+	ep->wall_ms = db_col_int64(s, i++);
+	ep->working_ms = db_col_int64(s, i++);
+	ep->model_calls = db_col_int(s, i++);
+	ep->tool_calls = db_col_int(s, i++);
+	ep->infra_retries = db_col_int(s, i++);
+	ep->validity = sq_col_text(s, i++);
+	ep->validity_cause = sq_col_text(s, i++);
 }
 
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -129,21 +136,21 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 {
 	struct store_episode *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE "
 			      "run_id=? ORDER BY task_id, epoch, attempt", &s, e);
 	int r;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, run_id);
+	while ((r = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		ep_from_row(s, &v[n++]);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "list episodes");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_episodes_free(v, n);
 		return rc;
@@ -156,23 +163,23 @@ enum err store_episode_list(struct store *st, int64_t run_id,
 enum err store_episode_get(struct store *st, int64_t ep_id,
 			   struct store_episode *out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT " EP_COLS " FROM episodes WHERE id=?",
 			      &s, e);
 	int r;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, ep_id);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
+	db_bind_int64(s, 1, ep_id);
+	r = db_step(s);
+	if (r == DB_ROW)
 		ep_from_row(s, out);
-	else if (r == SQLITE_DONE)
+	else if (r == DB_DONE)
 		rc = err_set(e, ERR_NOTFOUND, "no episode %lld",
 			     (long long)ep_id);
 	else
 		rc = sq_fail(st, e, "read episode");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -180,6 +187,7 @@ void store_episode_release(struct store_episode *ep)
 {
 	free(ep->task_id); free(ep->status); free(ep->outcome);
 	free(ep->error_class); free(ep->error);
+	free(ep->validity); free(ep->validity_cause);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -193,18 +201,19 @@ void store_episodes_free(struct store_episode *eps, size_t n)
 enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 				struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET status='interrupted', "
 			      "outcome='infra-interrupted', error_class='infra', "
+			      "validity='invalid', validity_cause='infrastructure', "
 			      "error='the harness stopped while this episode ran' "
 			      "WHERE run_id=? AND status IN ('running','pending')",
 			      &s, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, run_id);
+	db_bind_int64(s, 1, run_id);
 	rc = sq_step_done(st, s, "mark interrupted", e);
 	if (rc == ERR_OK && n_out)
-		*n_out = sqlite3_changes(st->db);
+		*n_out = (int)db_changes(st->db);
 	return rc;
 }
 
@@ -223,16 +232,15 @@ static void row_ad(char *ad, size_t n, int64_t ep_id, int seq)
 enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 			 const char *kind, const char *data, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	char ad[64], *sealed = NULL;
 	enum err rc = ERR_OK;
 	int r;
 
 	if (!st->ins_event &&
-	    sqlite3_prepare_v3(st->db, "INSERT INTO events(episode_id, seq, "
-			       "kind, at_ms, data) VALUES(?,?,?,?,?)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &st->ins_event,
-			       NULL) != SQLITE_OK)
+	    db_prepare(st->db, "INSERT INTO events(episode_id, seq, kind, "
+		       "at_ms, data) VALUES(?,?,?,?,?)", DB_PERSISTENT,
+		       &st->ins_event) != DB_DONE)
 		return sq_fail(st, e, "prepare");
 	if ((rc = sq_write(st, e)))
 		return rc;
@@ -241,16 +249,15 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 		row_ad(ad, sizeof(ad), ep_id, seq);
 		data = sealed = st->codec.seal(st->codec.arg, ad, data);
 	}
-	sqlite3_bind_int64(s, 1, ep_id);
-	sqlite3_bind_int(s, 2, seq);
-	sq_bind_text(s, 3, kind);
-	sqlite3_bind_int64(s, 4, wall_ms());
-	sq_bind_text(s, 5, data);
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
+	db_bind_int64(s, 1, ep_id);
+	db_bind_int64(s, 2, seq);
+	db_bind_text(s, 3, kind);
+	db_bind_int64(s, 4, wall_ms());
+	db_bind_text(s, 5, data);
+	r = db_step(s);
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "insert event");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
 	free(sealed);
 	return rc;
 }
@@ -278,27 +285,27 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 {
 	struct store_event *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT seq, kind, at_ms, data FROM events "
 			      "WHERE episode_id=? ORDER BY seq", &s, e);
 	int r;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, ep_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, ep_id);
+	while ((r = db_step(s)) == DB_ROW) {
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		v[n].seq = sqlite3_column_int(s, 0);
+		v[n].seq = db_col_int(s, 0);
 		v[n].kind = sq_col_text(s, 1);
-		v[n].at_ms = sqlite3_column_int64(s, 2);
+		v[n].at_ms = db_col_int64(s, 2);
 		v[n].data = sq_col_text(s, 3);
 		n++;
 		if ((rc = open_row(st, ep_id, &v[n - 1], e)))
 			break;
 	}
-	if (rc == ERR_OK && r != SQLITE_DONE)
+	if (rc == ERR_OK && r != DB_DONE)
 		rc = sq_fail(st, e, "list events");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_events_free(v, n);
 		return rc;
@@ -329,37 +336,46 @@ static const char pairs_sql[] =
 	"st AS (SELECT"
 	" (SELECT COUNT(*) FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch AND e.status='done'"
-	"  AND e.error_class IS NOT NULL AND e.error_class<>'infra') AS ns,"
+	"  AND (e.validity='valid' OR (e.validity='invalid'"
+	"  AND e.validity_cause='agent-caused'))) AS ns,"
 	" (SELECT e.status FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
-	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS last,"
+	" (SELECT COALESCE(e.validity_cause, e.validity) FROM episodes e"
+	"  WHERE e.run_id=?1 AND e.task_id=p.task_id AND e.epoch=p.epoch"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS why"
 	" FROM pairs p)"
-	"SELECT COUNT(*), COALESCE(SUM(ns > 0), 0),"
-	" COALESCE(SUM(ns = 0 AND last IN ('interrupted','running','pending')), 0),"
-	" COALESCE(SUM(ns = 0 AND last = 'done'), 0),"
-	" COALESCE(SUM(ns = 0 AND last IS NULL), 0),"
-	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
+	"SELECT COUNT(*), COALESCE(SUM(CASE WHEN ns > 0 THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND"
+	"  last IN ('interrupted','running','pending') THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why = 'infrastructure' THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last IS NULL THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why <> 'infrastructure' THEN 1 ELSE 0 END), 0) FROM st";
 
 enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, pairs_sql, &s, e);
 
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_int64(s, 1, run_id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	db_bind_int64(s, 1, run_id);
+	if (db_step(s) != DB_ROW) {
 		rc = sq_fail(st, e, "count the run's pairs");
 	} else {
-		out->total = sqlite3_column_int(s, 0);
-		out->scored = sqlite3_column_int(s, 1);
-		out->cut_off = sqlite3_column_int(s, 2);
-		out->failed_infra = sqlite3_column_int(s, 3);
-		out->unstarted = sqlite3_column_int(s, 4);
-		out->extra_scored = sqlite3_column_int(s, 5);
+		out->total = db_col_int(s, 0);
+		out->scored = db_col_int(s, 1);
+		out->cut_off = db_col_int(s, 2);
+		out->failed_infra = db_col_int(s, 3);
+		out->unstarted = db_col_int(s, 4);
+		out->extra_scored = db_col_int(s, 5);
+		out->invalidated = db_col_int(s, 6);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }

@@ -12,20 +12,21 @@
 enum err store_exposure_add(struct store *st, const struct store_exposure *x,
 			    struct errmsg *e)
 {
-	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT OR IGNORE INTO exposure(task_id, "
-			      "task_digest, suite_id, developer, model, endpoint, "
-			      "run_id, first_ms) VALUES(?,?,?,?,?,?,?,?)", &s, e);
+	struct db_stmt *s;
+	enum err rc = sq_prep(st, "INSERT INTO exposure(task_id, task_digest, "
+			      "suite_id, developer, model, endpoint, run_id, "
+			      "first_ms) VALUES(?,?,?,?,?,?,?,?) "
+			      "ON CONFLICT DO NOTHING", &s, e);
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, x->task_id);
-	sq_bind_text(s, 2, x->task_digest);
-	sq_bind_text(s, 3, x->suite_id);
-	sq_bind_text(s, 4, x->developer);
-	sq_bind_text(s, 5, x->model);
-	sq_bind_text(s, 6, x->endpoint);
-	sqlite3_bind_int64(s, 7, x->run_id);
-	sqlite3_bind_int64(s, 8, x->first_ms);
+	db_bind_text(s, 1, x->task_id);
+	db_bind_text(s, 2, x->task_digest);
+	db_bind_text(s, 3, x->suite_id);
+	db_bind_text(s, 4, x->developer);
+	db_bind_text(s, 5, x->model);
+	db_bind_text(s, 6, x->endpoint);
+	db_bind_int64(s, 7, x->run_id);
+	db_bind_int64(s, 8, x->first_ms);
 	return sq_step_done(st, s, "record exposure", e);
 }
 
@@ -35,7 +36,7 @@ enum err store_exposure_list(struct store *st, const char *developer,
 {
 	struct store_exposure *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc = sq_prep(st, "SELECT task_id, task_digest, suite_id, "
 			      "developer, model, endpoint, run_id, first_ms FROM "
 			      "exposure WHERE ?1 IS NULL OR developer=?1 "
@@ -44,8 +45,8 @@ enum err store_exposure_list(struct store *st, const char *developer,
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, developer);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_text(s, 1, developer);
+	while ((r = db_step(s)) == DB_ROW) {
 		struct store_exposure *x;
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		x = &v[n++];
@@ -55,12 +56,12 @@ enum err store_exposure_list(struct store *st, const char *developer,
 		x->developer = sq_col_text(s, 3);
 		x->model = sq_col_text(s, 4);
 		x->endpoint = sq_col_text(s, 5);
-		x->run_id = sqlite3_column_int64(s, 6);
-		x->first_ms = sqlite3_column_int64(s, 7);
+		x->run_id = db_col_int64(s, 6);
+		x->first_ms = db_col_int64(s, 7);
 	}
-	if (r != SQLITE_DONE)
+	if (r != DB_DONE)
 		rc = sq_fail(st, e, "list exposure");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc) {
 		store_exposures_free(v, n);
 		return rc;

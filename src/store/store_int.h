@@ -1,24 +1,25 @@
 /*
- * store_int.h - shared by the SQLite files of the store part only.
+ * store_int.h - shared by the files of the store part only. They reach
+ * the database through store_db.h (never sqlite3.h or libpq-fe.h) and
+ * write portable SQL (docs/internals/store.md, "Portable SQL").
  */
 #ifndef ASSAY_STORE_INT_H
 #define ASSAY_STORE_INT_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "base/util.h"
 #include "store/store.h"
+#include "store/store_db.h"
 
 struct store {
-	sqlite3 *db;
-	char *path;
+	struct db *db;
+	char *path;                 /* for messages (a URL without password) */
 	struct store_codec codec;   /* seal == NULL: plain */
-	sqlite3_stmt *ins_event;    /* prepared once: the hot path */
+	struct db_stmt *ins_event;    /* prepared once: the hot path */
 	bool batch;                 /* store_tx_begin: group the next writes */
 	bool in_tx;                 /* a grouped transaction is open */
 	int64_t tx_start_ms;        /* when it was opened (now_ms) */
-	sqlite3_stmt *begin, *commit; /* prepared once */
 	/* who this handle is, for leases (store_lease.c; set lazily) */
 	char *owner, *host, *machine;
 	int pid;
@@ -29,7 +30,7 @@ struct store {
 	int64_t lease_ttl_ms;
 	int64_t lease_renewed_ms;   /* now_ms of the last renewal */
 	bool lease_lost;            /* another owner took it: no more writes */
-	sqlite3_stmt *renew;
+	struct db_stmt *renew;
 };
 
 /* Called by every write (sq_prep does it for writing statements): opens
@@ -47,11 +48,17 @@ bool sq_lease_dead(struct store *st, const char *machine, int pid,
 		   long long pid_start, int64_t expires_ms);
 
 enum err sq_fail(struct store *st, struct errmsg *e, const char *what);
-enum err sq_prep(struct store *st, const char *sql, sqlite3_stmt **out,
+/* Prepare sql (portable; store_db.h) and, for a statement that writes,
+ * join or open the grouped transaction (sq_write). */
+enum err sq_prep(struct store *st, const char *sql, struct db_stmt **out,
 		 struct errmsg *e) MUST_CHECK;
-enum err sq_step_done(struct store *st, sqlite3_stmt *s, const char *what,
+/* Step a statement that returns no rows, then finalize it. */
+enum err sq_step_done(struct store *st, struct db_stmt *s, const char *what,
 		      struct errmsg *e) MUST_CHECK;
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
-char *sq_col_text(sqlite3_stmt *s, int i);
+/* Step an INSERT ... RETURNING id, read the id, finalize. */
+enum err sq_insert_id(struct store *st, struct db_stmt *s, const char *what,
+		      int64_t *id_out, struct errmsg *e) MUST_CHECK;
+/* A column as a new string (NULL for SQL NULL). */
+char *sq_col_text(struct db_stmt *s, int i);
 
 #endif

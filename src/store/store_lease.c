@@ -3,10 +3,12 @@
  *
  * A lease row names its owner (a token unique to this store handle), the
  * host and process behind it, and when it expires. It is taken under the
- * store's write lock (BEGIN IMMEDIATE), so of two processes asking at once
- * exactly one gets it. The holder renews it (store_lease_heartbeat), and
- * every grouped transaction of the holder first checks, under the write
- * lock, that the lease is still its own: a process that lost its lease
+ * store's write lock (BEGIN IMMEDIATE; on PostgreSQL under the row's lock,
+ * SELECT ... FOR UPDATE, or an INSERT ... ON CONFLICT DO NOTHING that only
+ * one can win), so of two processes asking at once exactly one gets it.
+ * The holder renews it (store_lease_heartbeat), and every grouped
+ * transaction of the holder first checks, under the write lock (or the
+ * row's), that the lease is still its own: a process that lost its lease
  * (stalled past the expiry while another took over) can write nothing
  * more. A lease whose owner died is taken over once it expires, or at once
  * when the owner was a process of this machine that no longer exists.
@@ -107,37 +109,42 @@ void store_lease_release_row(struct store_lease *l)
 	memset(l, 0, sizeof(*l));
 }
 
+#define LEASE_COLS "scope, ref, owner, host, machine, pid, pid_start, " \
+	"acquired_ms, heartbeat_ms, expires_ms"
+
+/* The row of (scope, ref); lock: row-locked until the transaction ends
+ * (PostgreSQL; SQLite's write lock covers it already). */
 static enum err read_lease(struct store *st, const char *scope, int64_t ref,
-			   struct store_lease *out, bool *found,
+			   bool lock, struct store_lease *out, bool *found,
 			   struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r;
 
 	*found = false;
-	if (sqlite3_prepare_v2(st->db, "SELECT scope, ref, owner, host, machine, "
-			       "pid, pid_start, acquired_ms, heartbeat_ms, "
-			       "expires_ms FROM leases WHERE scope=? AND ref=?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(st->db, lock ? "SELECT " LEASE_COLS " FROM leases "
+		       "WHERE scope=? AND ref=? @FOR_UPDATE" :
+		       "SELECT " LEASE_COLS " FROM leases WHERE scope=? AND "
+		       "ref=?", 0, &s) != DB_DONE)
 		return sq_fail(st, e, "read lease");
-	sq_bind_text(s, 1, scope);
-	sqlite3_bind_int64(s, 2, ref);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
+	db_bind_text(s, 1, scope);
+	db_bind_int64(s, 2, ref);
+	r = db_step(s);
+	if (r == DB_ROW) {
 		out->scope = sq_col_text(s, 0);
-		out->ref = sqlite3_column_int64(s, 1);
+		out->ref = db_col_int64(s, 1);
 		out->owner = sq_col_text(s, 2);
 		out->host = sq_col_text(s, 3);
 		out->machine = sq_col_text(s, 4);
-		out->pid = sqlite3_column_int(s, 5);
-		out->pid_start = sqlite3_column_int64(s, 6);
-		out->acquired_ms = sqlite3_column_int64(s, 7);
-		out->heartbeat_ms = sqlite3_column_int64(s, 8);
-		out->expires_ms = sqlite3_column_int64(s, 9);
+		out->pid = db_col_int(s, 5);
+		out->pid_start = db_col_int64(s, 6);
+		out->acquired_ms = db_col_int64(s, 7);
+		out->heartbeat_ms = db_col_int64(s, 8);
+		out->expires_ms = db_col_int64(s, 9);
 		*found = true;
 	}
-	sqlite3_finalize(s);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? ERR_OK :
+	db_finalize(s);
+	return r == DB_ROW || r == DB_DONE ? ERR_OK :
 	       sq_fail(st, e, "read lease");
 }
 
@@ -146,7 +153,7 @@ enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
 			 struct errmsg *e)
 {
 	memset(out, 0, sizeof(*out));
-	return read_lease(st, scope, ref, out, found, e);
+	return read_lease(st, scope, ref, false, out, found, e);
 }
 
 bool sq_lease_dead(struct store *st, const char *machine, int pid,
@@ -167,32 +174,36 @@ static bool lease_dead(struct store *st, const struct store_lease *l)
 			     l->expires_ms);
 }
 
+/* A new row (inserted: false when another took it meanwhile), or this
+ * handle's over the locked row of a dead owner or of its own. */
 static enum err write_lease(struct store *st, const char *scope, int64_t ref,
-			    int64_t now, struct errmsg *e)
+			    bool insert, bool *inserted, int64_t now,
+			    struct errmsg *e)
 {
-	sqlite3_stmt *s;
-	enum err rc = sq_prep(st, "INSERT INTO leases(scope, ref, owner, host, "
-		"machine, pid, pid_start, acquired_ms, heartbeat_ms, expires_ms) "
-		"VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(scope, ref) DO UPDATE "
-		"SET owner=excluded.owner, host=excluded.host, "
-		"machine=excluded.machine, pid=excluded.pid, "
-		"pid_start=excluded.pid_start, acquired_ms=excluded.acquired_ms, "
-		"heartbeat_ms=excluded.heartbeat_ms, "
-		"expires_ms=excluded.expires_ms", &s, e);
+	struct db_stmt *s;
+	enum err rc = sq_prep(st, insert ?
+		"INSERT INTO leases(owner, host, machine, pid, pid_start, "
+		"acquired_ms, heartbeat_ms, expires_ms, scope, ref) "
+		"VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING" :
+		"UPDATE leases SET owner=?, host=?, machine=?, pid=?, "
+		"pid_start=?, acquired_ms=?, heartbeat_ms=?, expires_ms=? "
+		"WHERE scope=? AND ref=?", &s, e);
 
 	if (rc)
 		return rc;
-	sq_bind_text(s, 1, scope);
-	sqlite3_bind_int64(s, 2, ref);
-	sq_bind_text(s, 3, st->owner);
-	sq_bind_text(s, 4, st->host);
-	sq_bind_text(s, 5, st->machine);
-	sqlite3_bind_int(s, 6, st->pid);
-	sqlite3_bind_int64(s, 7, st->pid_start);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_bind_int64(s, 9, now);
-	sqlite3_bind_int64(s, 10, now + st->lease_ttl_ms);
-	return sq_step_done(st, s, "take lease", e);
+	db_bind_text(s, 1, st->owner);
+	db_bind_text(s, 2, st->host);
+	db_bind_text(s, 3, st->machine);
+	db_bind_int64(s, 4, st->pid);
+	db_bind_int64(s, 5, st->pid_start);
+	db_bind_int64(s, 6, now);
+	db_bind_int64(s, 7, now);
+	db_bind_int64(s, 8, now + st->lease_ttl_ms);
+	db_bind_text(s, 9, scope);
+	db_bind_int64(s, 10, ref);
+	rc = sq_step_done(st, s, "take lease", e);
+	*inserted = rc == ERR_OK && db_changes(st->db) == 1;
+	return rc;
 }
 
 static enum err held_error(const struct store_lease *l,
@@ -207,27 +218,38 @@ static enum err held_error(const struct store_lease *l,
 		       (long long)((l->expires_ms - now + 999) / 1000));
 }
 
-/* Decide and write under the write lock; the caller holds it. */
+/* Decide and write under the write lock (SQLite) or the row's lock
+ * (PostgreSQL); the caller's transaction is open. A row inserted by
+ * another process between our read and our insert is read again, locked. */
 static enum err take_locked(struct store *st, const char *scope, int64_t ref,
 			    struct store_lease *holder, struct errmsg *e)
 {
 	struct store_lease cur = { 0 };
 	int64_t now = wall_ms();
-	bool found;
-	enum err rc = read_lease(st, scope, ref, &cur, &found, e);
+	bool found = false, written = false;
+	enum err rc = ERR_OK;
 
-	if (rc)
-		return rc;
-	if (found && strcmp(cur.owner, st->owner) && !lease_dead(st, &cur)) {
-		rc = held_error(&cur, now, e);
-		if (holder)
-			*holder = cur;
-		else
-			store_lease_release_row(&cur);
-		return rc;
+	for (int round = 0; rc == ERR_OK && !written && round < 2; round++) {
+		store_lease_release_row(&cur);
+		if ((rc = read_lease(st, scope, ref, true, &cur, &found, e)))
+			break;
+		if (found && strcmp(cur.owner, st->owner) &&
+		    !lease_dead(st, &cur)) {
+			rc = held_error(&cur, now, e);
+			if (holder) {
+				*holder = cur;
+				return rc;
+			}
+			break;
+		}
+		rc = write_lease(st, scope, ref, !found, &written, now, e);
 	}
+	if (rc == ERR_OK && !written)
+		rc = err_set(e, ERR_STORE, "store '%s': %s %lld: the lease row "
+			     "changed twice while it was being taken", st->path,
+			     scope, (long long)ref);
 	store_lease_release_row(&cur);
-	return write_lease(st, scope, ref, now, e);
+	return rc;
 }
 
 enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
@@ -270,7 +292,9 @@ enum err sq_lease_lost(struct store *st, struct errmsg *e)
 		       st->lease_scope, (long long)st->lease_ref);
 }
 
-/* Under the write lock: renew our lease, or find it lost. */
+/* First thing in a group: renew our lease, or find it lost. On
+ * PostgreSQL the UPDATE keeps the row locked until the group commits, so
+ * no one takes the lease over in the middle of a group. */
 enum err sq_lease_check(struct store *st, struct errmsg *e)
 {
 	int64_t now = wall_ms();
@@ -279,23 +303,22 @@ enum err sq_lease_check(struct store *st, struct errmsg *e)
 	if (!st->lease_scope)
 		return ERR_OK;
 	if (!st->renew &&
-	    sqlite3_prepare_v3(st->db, "UPDATE leases SET heartbeat_ms=?, "
-			       "expires_ms=? WHERE scope=? AND ref=? AND owner=?",
-			       -1, SQLITE_PREPARE_PERSISTENT, &st->renew,
-			       NULL) != SQLITE_OK)
+	    db_prepare(st->db, "UPDATE leases SET heartbeat_ms=?, expires_ms=? "
+		       "WHERE scope=? AND ref=? AND owner=?", DB_PERSISTENT,
+		       &st->renew) != DB_DONE)
 		return sq_fail(st, e, "prepare");
 	if (st->lease_lost)
 		return sq_lease_lost(st, e);
-	sqlite3_bind_int64(st->renew, 1, now);
-	sqlite3_bind_int64(st->renew, 2, now + st->lease_ttl_ms);
-	sq_bind_text(st->renew, 3, st->lease_scope);
-	sqlite3_bind_int64(st->renew, 4, st->lease_ref);
-	sq_bind_text(st->renew, 5, st->owner);
-	r = sqlite3_step(st->renew);
-	sqlite3_reset(st->renew);
-	if (r != SQLITE_DONE)
+	db_bind_int64(st->renew, 1, now);
+	db_bind_int64(st->renew, 2, now + st->lease_ttl_ms);
+	db_bind_text(st->renew, 3, st->lease_scope);
+	db_bind_int64(st->renew, 4, st->lease_ref);
+	db_bind_text(st->renew, 5, st->owner);
+	r = db_step(st->renew);
+	db_reset(st->renew);
+	if (r != DB_DONE)
 		return sq_fail(st, e, "renew lease");
-	if (sqlite3_changes(st->db) != 1) {
+	if (db_changes(st->db) != 1) {
 		st->lease_lost = true;
 		return sq_lease_lost(st, e);
 	}
@@ -330,7 +353,7 @@ enum err store_lease_heartbeat(struct store *st, struct errmsg *e)
 
 enum err store_lease_release(struct store *st, struct errmsg *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum err rc;
 
 	if (!st->lease_scope)
@@ -339,9 +362,9 @@ enum err store_lease_release(struct store *st, struct errmsg *e)
 	if (!st->lease_lost &&
 	    !(rc = sq_prep(st, "DELETE FROM leases WHERE scope=? AND ref=? "
 			   "AND owner=?", &s, e))) {
-		sq_bind_text(s, 1, st->lease_scope);
-		sqlite3_bind_int64(s, 2, st->lease_ref);
-		sq_bind_text(s, 3, st->owner);
+		db_bind_text(s, 1, st->lease_scope);
+		db_bind_int64(s, 2, st->lease_ref);
+		db_bind_text(s, 3, st->owner);
 		rc = sq_step_done(st, s, "release lease", e);
 	}
 	free(st->lease_scope);

@@ -104,8 +104,14 @@ struct task {
 	int check_timeout_s;
 	char *check_dir;       /* absolute host path of check/, or NULL */
 
-	char *solution;        /* absolute host path of the solve script */
+	char *solution;        /* absolute host path of the solve script,
+				  NULL when oracle_none */
 	char *solution_dir;    /* absolute host path of its directory */
+	bool oracle_none;      /* `oracle: none`: no reference solution
+				  (an imported task); task check reports it
+				  unverified */
+	char **metadata;       /* NULL-terminated KEY=VALUE (provenance of
+				  an imported task), may be empty */
 
 	struct task_limits limits;
 

@@ -247,6 +247,41 @@ static void test_horizon_degenerate(void **state)
 	assert_true(horizon_of(1, m, mixed, ep, &h) & HZ_ONE_LENGTH);
 }
 
+/* A task whose time is an import default is left out and counted; with
+ * only such tasks there is no horizon. */
+static void test_horizon_default_minutes(void **state)
+{
+	static const char *const dflt[] = { "web", STATS_TAG_DEFAULT_MINUTES };
+	int ep[] = { 4, 4, 4, 4 }, s[] = { 4, 2, 0, 4 };
+	double m[] = { 2, 30, 480, 1000 };
+	struct fixture fx;
+	struct stats_boot_opts o = STATS_BOOT_OPTS_INIT;
+	struct stats_horizon h, all;
+	struct errmsg e;
+
+	(void)state;
+	o.resamples = 200;
+	fx_init(&fx, "df", 4, ep, s);
+	for (size_t i = 0; i < 4; i++)
+		fx.t[i].expert_minutes = m[i];
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &all, &e), ERR_OK);
+	assert_int_equal(all.ntasks, 4);
+	assert_int_equal(all.ndefault, 0);
+	fx.t[3].tags = dflt;
+	fx.t[3].ntags = 2;
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &h, &e), ERR_OK);
+	assert_int_equal(h.ntasks, 3);
+	assert_int_equal(h.ndefault, 1);
+	near(h.max_minutes, 480, 1e-9);
+	for (size_t i = 0; i < 3; i++) {
+		fx.t[i].tags = dflt;
+		fx.t[i].ntags = 2;
+	}
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &h, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, STATS_TAG_DEFAULT_MINUTES));
+	fx_release(&fx);
+}
+
 static void test_horizon_no_times(void **state)
 {
 	int ep[] = { 1, 1 }, s[] = { 1, 0 };
@@ -601,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_horizon_reference),
 		cmocka_unit_test(test_horizon_degenerate),
 		cmocka_unit_test(test_horizon_no_times),
+		cmocka_unit_test(test_horizon_default_minutes),
 		cmocka_unit_test(test_summary_reference),
 		cmocka_unit_test(test_bootstrap_reproducible),
 		cmocka_unit_test(test_passk_summary),

@@ -334,6 +334,8 @@ static void mask_proc(void)
 		    errno != ENOENT)
 			fail(SBX_STEP_PROC);
 	}
+	if (proc_view(go.su.etc_dir, null, go.su.memory_mb) < 0)
+		fail(SBX_STEP_PROC);
 }
 
 /* The harness set init's oom_score_adj to -1000 (box.c): the OOM killer
@@ -369,9 +371,42 @@ static void pivot(void)
  * calling thread only) while init builds the root. */
 struct netns_job {
 	pthread_t thread;
+	int proc;      /* the host's /proc, opened before init pivots (the
+	                  thread's root moves with pivot_root) */
 	int fd;        /* the new netns, or -1 */
 	int err;       /* errno of the failing step */
 };
+
+/* TCP buffers of the box's own network namespace. On cgroup v1 the
+ * kernel charges TCP memory to memory.kmem.tcp (the box's limit, box.c)
+ * but still forces about one receive window per socket past it: with the
+ * host's defaults (rmem 128 KiB initial, autotuned to 32 MiB) a 64 MiB
+ * box pinned 270 MiB with 3000 connections. 16 KiB windows, never
+ * autotuned above, cap what each socket forces (ample for the services
+ * of a task; docs/SECURITY.md). net.core's rmem_max/wmem_max, which
+ * bound setsockopt(SO_*BUF), are the host's (read-only outside the
+ * initial user namespace).
+ * /proc/sys is read-only in the box (proc_view), so box root cannot
+ * raise them. */
+static const struct { const char *path, *value; } net_sysctls[] = {
+	{ "sys/net/ipv4/tcp_rmem", "4096 16384 16384" },
+	{ "sys/net/ipv4/tcp_wmem", "4096 16384 16384" },
+};
+
+static int net_limits(int proc)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(net_sysctls); i++) {
+		size_t n = strlen(net_sysctls[i].value);
+		int fd = openat(proc, net_sysctls[i].path, O_WRONLY | O_CLOEXEC);
+		ssize_t w = fd < 0 ? -1 : write(fd, net_sysctls[i].value, n);
+
+		if (fd >= 0)
+			close(fd);
+		if (w != (ssize_t)n)
+			return -1;
+	}
+	return 0;
+}
 
 static void *make_netns(void *arg)
 {
@@ -385,7 +420,7 @@ static void *make_netns(void *arg)
 	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		goto out;
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || net_limits(job->proc) < 0)
 		goto out;
 	job->fd = ioctl(s, SIOCGSKNS);  /* an fd of the socket's netns */
 out:
@@ -400,6 +435,9 @@ static void netns_start(struct netns_job *job)
 {
 	job->fd = -1;
 	job->err = 0;
+	job->proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (job->proc < 0)
+		fail(SBX_STEP_HOST);
 	errno = pthread_create(&job->thread, NULL, make_netns, job);
 	if (errno)
 		fail(SBX_STEP_HOST);
@@ -409,6 +447,7 @@ static void netns_start(struct netns_job *job)
 static void netns_join(struct netns_job *job)
 {
 	pthread_join(job->thread, NULL);
+	close(job->proc);
 	if (job->fd < 0) {
 		errno = job->err;
 		fail(SBX_STEP_HOST);

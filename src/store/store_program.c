@@ -1,0 +1,541 @@
+/*
+ * store_program.c - the program's records (store_program.h).
+ *
+ * Statements (portable SQL, store_db.h) are bound through one helper: a format string names each
+ * parameter's type ('s' text or NULL, 'i' int64), so no SQL is ever
+ * assembled from values.
+ */
+#include "store/store_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "store/store_program.h"
+#include "base/banned.h"
+
+static void bindv(struct db_stmt *s, const char *fmt, va_list ap)
+{
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 's')
+			db_bind_text(s, i + 1, va_arg(ap, const char *));
+		else
+			db_bind_int64(s, i + 1, va_arg(ap, int64_t));
+	}
+}
+
+/* Prepare sql and bind the values fmt describes. */
+static enum err pq(struct store *st, struct db_stmt **s, struct errmsg *e,
+		   const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	enum err rc = sq_prep(st, sql, s, e);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	bindv(*s, fmt, ap);
+	va_end(ap);
+	return ERR_OK;
+}
+
+/* Run a write; *changes (may be NULL) gets the rows it touched. */
+static enum err px(struct store *st, struct errmsg *e, int *changes,
+		   const char *sql, const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	enum err rc = sq_prep(st, sql, &s, e);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	bindv(s, fmt, ap);
+	va_end(ap);
+	rc = sq_step_done(st, s, "write program record", e);
+	if (!rc && changes)
+		*changes = (int)db_changes(st->db);
+	return rc;
+}
+
+/* Step an INSERT ... RETURNING id; a UNIQUE refusal is ERR_INVAL. */
+static enum err step_id(struct store *st, struct db_stmt *s, int64_t *id,
+			struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+	int r = db_step(s);
+
+	if (r == DB_ROW) {
+		if (id)
+			*id = db_col_int64(s, 0);
+		r = db_step(s);
+	}
+	if (r == DB_UNIQUE)
+		rc = err_set(e, ERR_INVAL, "already exists");
+	else if (r != DB_DONE)
+		rc = sq_fail(st, e, "insert program record");
+	db_finalize(s);
+	return rc;
+}
+
+/* Step a single-row query: ERR_NOTFOUND when there is no row. */
+static enum err step_one(struct store *st, struct db_stmt *s, const char *what,
+			 struct errmsg *e)
+{
+	int r = db_step(s);
+
+	if (r == DB_ROW)
+		return ERR_OK;
+	if (r == DB_DONE) {
+		db_finalize(s);
+		return err_set(e, ERR_NOTFOUND, "no such %s", what);
+	}
+	db_finalize(s);
+	return sq_fail(st, e, what);
+}
+
+#define COL_I(s, i) db_col_int64((s), (i))
+
+/* ---- organisations ---- */
+
+#define ORG_COLS "id, name, kind, created_ms, (SELECT coalesce(max(a.version), 0) " \
+	"FROM terms_accept a JOIN users u ON u.id=a.user_id WHERE u.org_id=orgs.id)"
+
+static void org_row(struct db_stmt *s, struct sp_org *o)
+{
+	o->id = COL_I(s, 0);
+	o->name = sq_col_text(s, 1);
+	o->kind = sq_col_text(s, 2);
+	o->created_ms = COL_I(s, 3);
+	o->terms_version = COL_I(s, 4);
+}
+
+enum err store_org_add(struct store *st, const char *name, const char *kind,
+		       int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO orgs(name, kind, created_ms) "
+			 "VALUES(?,?,?) RETURNING id", "ssi", name, kind,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_org_get(struct store *st, int64_t id, struct sp_org *o,
+		       struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id=?",
+			 "i", id);
+	if (rc || (rc = step_one(st, s, "organisation", e)))
+		return rc;
+	org_row(s, o);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_org_list(struct store *st, int64_t after, int limit,
+			struct sp_org **v_out, size_t *n_out, struct errmsg *e)
+{
+	struct sp_org *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id>? "
+			 "ORDER BY id LIMIT ?", "ii", after, (int64_t)limit);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		org_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list organisations");
+	db_finalize(s);
+	if (rc) {
+		store_orgs_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+void store_org_free(struct sp_org *o)
+{
+	free(o->name);
+	free(o->kind);
+	memset(o, 0, sizeof(*o));
+}
+
+void store_orgs_free(struct sp_org *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_org_free(&v[i]);
+	free(v);
+}
+
+/* ---- people ---- */
+
+#define USER_COLS "id, login, name, org_id, roles, pwhash, totp_secret, " \
+	"totp_pending, totp_last, fails, locked_until_ms, disabled, created_ms"
+
+static void user_row(struct db_stmt *s, struct sp_user *u)
+{
+	u->id = COL_I(s, 0);
+	u->login = sq_col_text(s, 1);
+	u->name = sq_col_text(s, 2);
+	u->org_id = COL_I(s, 3);
+	u->roles = (unsigned)COL_I(s, 4);
+	u->pwhash = sq_col_text(s, 5);
+	u->totp_secret = sq_col_text(s, 6);
+	u->totp_pending = sq_col_text(s, 7);
+	u->totp_last = COL_I(s, 8);
+	u->fails = (int)COL_I(s, 9);
+	u->locked_until_ms = COL_I(s, 10);
+	u->disabled = COL_I(s, 11) != 0;
+	u->created_ms = COL_I(s, 12);
+}
+
+enum err store_user_add(struct store *st, const struct sp_user *u,
+			int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO users(login, name, org_id, "
+			 "roles, pwhash, created_ms) VALUES(?,?,?,?,?,?) "
+			 "RETURNING id", "ssiisi", u->login, u->name, u->org_id,
+			 (int64_t)u->roles, u->pwhash, wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+static enum err user_one(struct store *st, struct db_stmt *s, struct sp_user *u,
+			 struct errmsg *e)
+{
+	enum err rc = step_one(st, s, "user", e);
+
+	if (rc)
+		return rc;
+	user_row(s, u);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
+			struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE id=?",
+			 "i", id);
+	return rc ? rc : user_one(st, s, u, e);
+}
+
+enum err store_user_by_login(struct store *st, const char *login,
+			     struct sp_user *u, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
+			 "login=?", "s", login);
+	return rc ? rc : user_one(st, s, u, e);
+}
+
+enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
+			 int limit, struct sp_user **v_out, size_t *n_out,
+			 struct errmsg *e)
+{
+	struct sp_user *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
+			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		user_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list users");
+	db_finalize(s);
+	if (rc) {
+		store_users_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+int64_t store_user_count(struct store *st)
+{
+	struct db_stmt *s;
+	int64_t n = -1;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM users", ""))
+		return -1;
+	if (db_step(s) == DB_ROW)
+		n = COL_I(s, 0);
+	db_finalize(s);
+	return n;
+}
+
+enum err store_user_set_login(struct store *st, int64_t id, int fails,
+			      int64_t locked_until_ms, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET fails=?, locked_until_ms=? "
+		  "WHERE id=?", "iii", (int64_t)fails, locked_until_ms, id);
+}
+
+enum err store_user_set_pwhash(struct store *st, int64_t id, const char *h,
+			       struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET pwhash=? WHERE id=?", "si", h,
+		  id);
+}
+
+enum err store_user_set_totp(struct store *st, int64_t id, const char *secret,
+			     const char *pending, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET totp_secret=?, totp_pending=? "
+		  "WHERE id=?", "ssi", secret, pending, id);
+}
+
+enum err store_user_set_totp_last(struct store *st, int64_t id, int64_t step,
+				  struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET totp_last=? WHERE id=?", "ii",
+		  step, id);
+}
+
+enum err store_user_set_disabled(struct store *st, int64_t id, bool disabled,
+				 struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET disabled=? WHERE id=?", "ii",
+		  (int64_t)disabled, id);
+}
+
+void store_user_free(struct sp_user *u)
+{
+	free(u->login);
+	free(u->name);
+	free(u->pwhash);
+	free(u->totp_secret);
+	free(u->totp_pending);
+	memset(u, 0, sizeof(*u));
+}
+
+void store_users_free(struct sp_user *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_user_free(&v[i]);
+	free(v);
+}
+
+/* ---- sessions ---- */
+
+enum err store_session_add(struct store *st, const char *hash, int64_t user_id,
+			   const char *csrf, int64_t now, int64_t expires_ms,
+			   struct errmsg *e)
+{
+	return px(st, e, NULL, "INSERT INTO sessions(token_hash, user_id, csrf, "
+		  "created_ms, seen_ms, expires_ms) VALUES(?,?,?,?,?,?)",
+		  "sisiii", hash, user_id, csrf, now, now, expires_ms);
+}
+
+enum err store_session_get(struct store *st, const char *hash,
+			   struct sp_session *ss, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT user_id, csrf, created_ms, seen_ms, "
+			 "expires_ms FROM sessions WHERE token_hash=?", "s",
+			 hash);
+	if (rc || (rc = step_one(st, s, "session", e)))
+		return rc;
+	ss->user_id = COL_I(s, 0);
+	ss->csrf = sq_col_text(s, 1);
+	ss->created_ms = COL_I(s, 2);
+	ss->seen_ms = COL_I(s, 3);
+	ss->expires_ms = COL_I(s, 4);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_session_touch(struct store *st, const char *hash, int64_t now,
+			     struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE sessions SET seen_ms=? WHERE "
+		  "token_hash=?", "is", now, hash);
+}
+
+enum err store_session_del(struct store *st, const char *hash,
+			   struct errmsg *e)
+{
+	return px(st, e, NULL, "DELETE FROM sessions WHERE token_hash=?", "s",
+		  hash);
+}
+
+enum err store_session_del_user(struct store *st, int64_t user_id,
+				const char *keep, struct errmsg *e)
+{
+	return px(st, e, NULL, "DELETE FROM sessions WHERE user_id=? AND "
+		  "token_hash<>coalesce(?, '')", "is", user_id, keep);
+}
+
+void store_session_free(struct sp_session *s)
+{
+	free(s->csrf);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- API tokens ---- */
+
+#define TOKEN_COLS "id, user_id, name, scope, created_ms, expires_ms, revoked"
+
+static void token_row(struct db_stmt *s, struct sp_token *t)
+{
+	t->id = COL_I(s, 0);
+	t->user_id = COL_I(s, 1);
+	t->name = sq_col_text(s, 2);
+	t->scope = sq_col_text(s, 3);
+	t->created_ms = COL_I(s, 4);
+	t->expires_ms = COL_I(s, 5);
+	t->revoked = COL_I(s, 6) != 0;
+}
+
+enum err store_token_add(struct store *st, const struct sp_token *t,
+			 const char *hash, int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO api_tokens(user_id, name, "
+			 "token_hash, scope, created_ms, expires_ms) "
+			 "VALUES(?,?,?,?,?,?) RETURNING id", "isssii",
+			 t->user_id, t->name, hash, t->scope, wall_ms(),
+			 t->expires_ms);
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_token_by_hash(struct store *st, const char *hash,
+			     struct sp_token *t, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
+			 "WHERE token_hash=?", "s", hash);
+	if (rc || (rc = step_one(st, s, "token", e)))
+		return rc;
+	token_row(s, t);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_token_list(struct store *st, int64_t user_id,
+			  struct sp_token **v_out, size_t *n_out,
+			  struct errmsg *e)
+{
+	struct sp_token *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
+			 "WHERE user_id=? ORDER BY id", "i", user_id);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		token_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list tokens");
+	db_finalize(s);
+	if (rc) {
+		store_tokens_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+enum err store_token_revoke(struct store *st, int64_t id, int64_t user_id,
+			    struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE api_tokens SET revoked=1 WHERE "
+			 "id=? AND user_id=?", "ii", id, user_id);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_NOTFOUND, "no such token");
+	return rc;
+}
+
+void store_token_free(struct sp_token *t)
+{
+	free(t->name);
+	free(t->scope);
+	memset(t, 0, sizeof(*t));
+}
+
+void store_tokens_free(struct sp_token *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_token_free(&v[i]);
+	free(v);
+}
+
+/* ---- terms ---- */
+
+enum err store_terms_add(struct store *st, const char *text, int64_t by,
+			 int64_t *version_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO terms(version, text, "
+			 "created_ms, created_by) SELECT coalesce(max(version), "
+			 "0) + 1, ?, ?, ? FROM terms RETURNING version", "sii",
+			 text, wall_ms(), by);
+	return rc ? rc : step_id(st, s, version_out, e);
+}
+
+enum err store_terms_current(struct store *st, struct sp_terms *t,
+			     struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT version, text, created_ms FROM terms "
+			 "ORDER BY version DESC LIMIT 1", "");
+	if (rc || (rc = step_one(st, s, "terms", e)))
+		return rc;
+	t->version = COL_I(s, 0);
+	t->text = sq_col_text(s, 1);
+	t->created_ms = COL_I(s, 2);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
+			    struct errmsg *e)
+{
+	return px(st, e, NULL, "INSERT INTO terms_accept(user_id, version, "
+		  "at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING", "iii", user_id,
+		  version, wall_ms());
+}
+
+int64_t store_terms_accepted(struct store *st, int64_t user_id)
+{
+	struct db_stmt *s;
+	int64_t v = 0;
+
+	if (pq(st, &s, NULL, "SELECT coalesce(max(version), 0) FROM "
+	       "terms_accept WHERE user_id=?", "i", user_id))
+		return 0;
+	if (db_step(s) == DB_ROW)
+		v = COL_I(s, 0);
+	db_finalize(s);
+	return v;
+}
+
+void store_terms_free(struct sp_terms *t)
+{
+	free(t->text);
+	memset(t, 0, sizeof(*t));
+}
