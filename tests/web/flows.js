@@ -268,10 +268,10 @@ async function terms(a) {
 	await inert(a, "terms");
 }
 
-async function invite(a, orgName, login, name) {
+async function invite(a, orgName, login, name, kind = "developer") {
 	await goto(a, "#/orgs");
 	await fill(a.page, "#invite-org [name=name]", orgName);
-	await a.page.select("#invite-org [name=kind]", "developer");
+	await a.page.select("#invite-org [name=kind]", kind);
 	await fill(a.page, "#invite-org [name=login]", login);
 	await fill(a.page, "#invite-org [name=person]", name);
 	await submit(a.page, "#invite-org");
@@ -360,6 +360,37 @@ async function windows(a) {
 	const svg = await a.page.$$eval("main svg.chart rect.win", rs => rs.length);
 	check("the windows timeline draws the window against the release date", svg >= 1 && (await a.page.$$eval("main svg line.release", l => l.length)) >= 1, svg + " window bars");
 	await shots.take(a.page, "models-timeline");
+	// the other model: a window opened, then closed at once (confirmed):
+	// its credential is erased
+	await goto(a, "#/models/" + state.otherModel);
+	await submit(a.page, "#open-window");
+	await a.page.evaluate(() => { const b = [...document.querySelectorAll("main button")].find(x => x.textContent === "Close now"); if (b) b.click(); });
+	const dlg = await a.page.waitForSelector("dialog.confirm[open]").catch(() => null);
+	const warn = dlg ? await a.page.$eval("dialog.confirm[open]", d => d.innerText) : "";
+	await shots.take(a.page, "window-close-confirm");
+	if (dlg) await a.page.click("dialog.confirm[open] button.danger");
+	await a.page.waitForFunction(() => /erased/.test(document.querySelector("main").innerText)).catch(() => null);
+	await settle(a.page);
+	const after = await text(a.page);
+	check("closing a window asks first, then erases the model's credential", /crypto-erased/.test(warn) && /closed/.test(after) && /erased/.test(after), warn + " / " + after.slice(0, 400));
+	return true;
+}
+
+async function partners(a) {
+	if (!await needs(a, "trusted partners", ["/models/" + state.model + "/partners"])) return true;
+	state.partner = await invite(a, "Trusted Partner Co", "par1", "Pat Partner", "partner");
+	for (const p of [a, state.dev1]) {
+		await goto(p, "#/models/" + state.model);
+		const opts = await p.page.$$eval("#designate-partner [name=org_id] option", os => os.map(o => [o.value, o.textContent]));
+		const mine = opts.find(o => /Trusted Partner|designated by the admin/.test(o[1]));
+		if (!mine) throw new Error(p.login + ": no partner to designate: " + (await text(p.page)).slice(0, 300));
+		await p.page.select("#designate-partner [name=org_id]", mine[0]);
+		await submit(p.page, "#designate-partner");
+	}
+	await goto(a, "#/models/" + state.model);
+	const t = await text(a.page);
+	check("the admin and the developer jointly designate a trusted partner", /Trusted Partner Co\s+yes\s+yes\s+active/.test(t), t.slice(t.indexOf("Trusted partners"), t.indexOf("Trusted partners") + 300));
+	await shots.take(a.page, "partners", "#designate-partner");
 	return true;
 }
 
@@ -592,6 +623,7 @@ async function main() {
 		for (const [name, fn] of steps) await guarded(name, fn);
 		let go = await guarded("models", () => models(a));
 		if (go) go = await guarded("windows", () => windows(a));
+		if (go) await guarded("partners", () => partners(a));
 		if (go) go = await guarded("grants", () => grants(a));
 		if (go) {
 			const e = people.eve;

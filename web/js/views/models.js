@@ -93,20 +93,28 @@ export async function modelView(id) {
 	if (hasRole("admin")) parts.push(openWindowForm(m));
 	if (hasRole("developer", "liaison") && !windows.some(w => w.state === "closed" && w.credential_erased)) parts.push(credentialForm(m));
 	if (hasRole("admin", "liaison", "developer")) {
-		const name = oid => { const o = orgs.find(x => String(x.id) === String(oid)); return o ? val(o.name, 60) : "#" + oid; };
+		const name = (oid, p) => { const o = orgs.find(x => String(x.id) === String(oid)); return o ? val(o.name, 60) : p && p.org_name ? val(p.org_name, 60) : "organisation #" + oid; };
 		parts.push(h("h2", "Trusted partners"),
 			h("p.help", "A partner may run campaigns against this model during its window, through assay, without seeing its credential. The admin and the developer must both designate it."),
 			table([
-				{ head: "Partner", cell: p => name(p.org_id) },
+				{ head: "Partner", cell: p => name(p.org_id, p) },
 				{ head: "By admin", cell: p => p.by_admin ? "yes" : "no" },
 				{ head: "By developer", cell: p => p.by_developer ? "yes" : "no" },
 				{ head: "Active", cell: p => p.active ? badge("active", "ok") : badge("pending") },
 			], partners, "No partners designated."));
 		if (hasRole("admin", "developer")) {
-			const pOrgs = orgs.filter(o => o.kind === "partner");
-			if (pOrgs.length) {
+			// partner organisations one can see, and those the other side
+			// has designated and this side has not (a developer sees no
+			// other organisation, only the designation)
+			const side = hasRole("admin") ? "by_admin" : "by_developer";
+			const choices = orgs.filter(o => o.kind === "partner").map(o => [o.id, o.name.slice(0, 80)]);
+			for (const p of partners) {
+				if (!p[side] && !choices.some(c => String(c[0]) === String(p.org_id)))
+					choices.push([p.org_id, (p.org_name || "organisation #" + p.org_id).slice(0, 80) + " (designated by the " + (side === "by_admin" ? "developer" : "admin") + ")"]);
+			}
+			if (choices.length) {
 				const f = h("form.box", { id: "designate-partner" },
-					field("Partner organisation", select("org_id", pOrgs.map(o => [o.id, o.name.slice(0, 80)]))),
+					field("Partner organisation", select("org_id", choices)),
 					formErr(), h("div.actions", h("button", { type: "submit" }, "Designate")));
 				parts.push(wire(f, v => post("/models/" + id + "/partners", { org_id: Number(v.org_id) }),
 					() => { flash("Designation recorded."); render(); }));
