@@ -9,11 +9,11 @@ build=$(cd "${1:-build}" && pwd)
 shots=$(mktemp -d /tmp/assay-shots-XXXXXX)
 trap 'rm -rf "$shots"' EXIT
 ASSAY_SOURCE_DIR=$src ASSAY=$build/assay WEB_SHOTS=$shots \
-	"$src/tests/integration/web.sh" "$build" | tail -1
+	"$src/tests/integration/web.sh" "$build" | grep -E "^FAIL|passed"
 mkdir -p "$src/docs/ui"
 n=0
 for name in login dashboard-admin dashboard-narrow people organisations \
-	dashboard-developer model-registered models-timeline grants campaign-new \
+	dashboard-developer model-registered models-timeline window-close-confirm partners grants campaign-new \
 	custodian-approval campaign-progress determination-cosigned run transcript \
 	reports-developer audit-log audit-proof exposure account-totp login-totp; do
 	f=$(ls "$shots"/[0-9][0-9]-"$name".png 2>/dev/null | head -1 || true)

@@ -60,7 +60,7 @@ async function person(login, password) {
 }
 
 async function settle(page) {
-	await page.waitForFunction(() => !document.querySelector("main .loading"), { timeout: STEP_MS });
+	await page.waitForFunction(() => !document.querySelector("main .loading") && !document.body.dataset.busy, { timeout: STEP_MS });
 	await new Promise(r => setTimeout(r, 150));
 }
 

@@ -104,8 +104,18 @@ function stopStreams() {
 
 let seq = 0;
 let first = true;
+// data-busy on <body> while a page is being built (tests wait on it)
 export async function render() {
 	const my = ++seq;
+	document.body.dataset.busy = "1";
+	try {
+		await build(my);
+	} finally {
+		if (my === seq) delete document.body.dataset.busy;
+	}
+}
+
+async function build(my) {
 	stopStreams();
 	const path = (location.hash || "#/").slice(1) || "/";
 	const main = document.getElementById("main");
