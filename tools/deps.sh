@@ -19,6 +19,9 @@ TASKS="python3 gcc gdb binutils curl netcat-openbsd openssl file xxd
  tshark bsdextrautils python3-cryptography"
 
 PKGS="$BUILD $TEST $LINT $TASKS"
+# The browser tests (tests/web, tools/web-deps.sh) need node and npm:
+# Debian's, unless the machine already has them (e.g. a newer Node.js).
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do
