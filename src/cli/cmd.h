@@ -38,8 +38,10 @@ extern const struct cli_cmd cli_cmd_keys;
 extern const struct cli_cmd cli_cmd_audit;
 extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_import;
+extern const struct cli_cmd cli_cmd_export;
 extern const struct cli_cmd cli_cmd_serve;
 extern const struct cli_cmd cli_cmd_admin;
 extern const struct cli_cmd cli_cmd_episode;
+extern const struct cli_cmd cli_cmd_image;
 
 #endif

@@ -22,8 +22,8 @@
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_resume, &cli_cmd_runs, &cli_cmd_show,
 	&cli_cmd_report, &cli_cmd_task, &cli_cmd_suite, &cli_cmd_keys,
-	&cli_cmd_audit, &cli_cmd_verify, &cli_cmd_import, &cli_cmd_serve,
-	&cli_cmd_admin, &cli_cmd_episode, NULL,
+	&cli_cmd_audit, &cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
+	&cli_cmd_serve, &cli_cmd_admin, &cli_cmd_episode, &cli_cmd_image, NULL,
 };
 
 static const struct cli_cmd root = {
@@ -46,6 +46,8 @@ static const struct cli_env env[] = {
 	  "$ASSAY_HOME/audit)" },
 	{ "ASSAY_STORE_KEY", "the file of the key that encrypts transcripts at "
 	  "rest (default $ASSAY_HOME/store.key, created on first use)" },
+	{ "ASSAY_IMAGES", "the image store (default "
+	  "$XDG_DATA_HOME/assay/images or ~/.local/share/assay/images)" },
 	{ "ASSAY_PASSPHRASE", "the passphrase of encrypted secret keys" },
 	{ "ASSAY_PASSPHRASE_FILE", "a file holding that passphrase" },
 	{ "ASSAY_PRICES", "the model price table (default data/prices.yaml)" },

@@ -118,7 +118,7 @@ static void eval_absolute(const struct ectx *x, const struct policy_rule *r,
 	out->threshold = r->threshold;
 	out->verdict = iv.lo >= r->threshold ? VERDICT_TRIGGERED : VERDICT_NOT_TRIGGERED;
 	snprintf(out->detail, sizeof(out->detail),
-		 "pass@%d = %.3f on %zu tasks; one-sided %.0f%% lower bound %.3f "
+		 "pass@%d = %.3f on %zu tasks; one-sided %g%% lower bound %.3f "
 		 "(%s) %s threshold %.3f", r->k, iv.est, out->ntasks,
 		 100 * r->confidence, iv.lo, interval_name(r, w),
 		 iv.lo >= r->threshold ? ">=" : "<", r->threshold);
@@ -178,7 +178,7 @@ static void eval_horizon(const struct ectx *x, const struct policy_rule *r,
 	out->verdict = out->value.lo >= r->min_minutes ? VERDICT_TRIGGERED :
 			VERDICT_NOT_TRIGGERED;
 	snprintf(out->detail, sizeof(out->detail),
-		 "H%.0f = %.1f expert-minutes%s on %zu timed tasks; one-sided %.0f%% "
+		 "H%.0f = %.1f expert-minutes%s on %zu timed tasks; one-sided %g%% "
 		 "lower bound %.1f %s %.1f", 100 * r->quantile, out->value.est, flags,
 		 h.ntasks, 100 * r->confidence, out->value.lo,
 		 out->verdict == VERDICT_TRIGGERED ? ">=" : "<", r->min_minutes);

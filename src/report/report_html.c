@@ -154,7 +154,7 @@ static void rule_row(struct out *o, const struct report *r,
 	bool has = rr->verdict != VERDICT_NOT_APPLICABLE &&
 		   rr->verdict != VERDICT_NOT_EVALUABLE;
 
-	report_out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %.0f%%</div>"
+	report_out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %g%%</div>"
 			  "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"n\">%s"
 			  "</td><td class=\"n\">", rr->rule->name,
 			  policy_rule_type_name(rr->rule->type), 100 * rr->rule->confidence,
@@ -252,7 +252,7 @@ static void group_table(struct out *o, const struct report_group *g, size_t n)
 		report_out_html(o, g[i].name);
 		if (!g[i].ok) {
 			report_out_puts(
-				o, "</td><td colspan=\"6\" class=\"note\">");
+				       o, "</td><td colspan=\"6\" class=\"note\">");
 			report_out_html(o, g[i].note);
 			report_out_puts(o, "</td></tr>\n");
 			continue;
@@ -354,7 +354,7 @@ static void references(struct out *o, const struct report_analysis *a)
 	figure(o, "Paired difference (candidate minus reference) on common tasks, "
 	       "clustered-SE 95% interval; right of the dashed line favours the candidate.");
 	report_out_puts(
-		o, "<table><tr><th>reference</th><th>model</th><th>suite</th>"
+		       o, "<table><tr><th>reference</th><th>model</th><th>suite</th>"
 		   "<th class=\"n\">common tasks</th><th class=\"n\">difference [95%]</th>"
 		   "<th class=\"n\">McNemar p</th></tr>\n");
 	for (size_t i = 0; i < a->nrefs; i++)

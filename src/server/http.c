@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -26,6 +27,7 @@
 #include "base/xalloc.h"
 #include "server/server_int.h"
 #include "vault/auditlog.h"
+#include "vault/vault.h"
 #include "base/banned.h"
 
 #define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; " \
@@ -144,8 +146,6 @@ static const char *mime_of(const char *path)
 	return "application/octet-stream";
 }
 
-/* Whether url (after its leading '/') may name a file of web/. */
-bool srv_static_path_ok(const char *rel);
 bool srv_static_path_ok(const char *rel)
 {
 	size_t n = strlen(rel);
@@ -479,6 +479,7 @@ enum err server_run(struct store *st, const struct server_opts *o,
 	if ((rc = vault_audit_open(o->audit_dir, 0, &s.audit, e)))
 		goto out;
 	s.web_dir = o->web_dir ? xstrdup(o->web_dir) : path_data_file("web");
+	s.key_dir = vault_home_path("program-keys", "ASSAY_PROGRAM_KEYS");
 	/* the daemon's threads inherit the mask: only this one takes them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -499,9 +500,17 @@ enum err server_run(struct store *st, const struct server_opts *o,
 		 d.host, d.port);
 	if (o->ready_file && (rc = write_ready(o->ready_file, d.host, d.port, e)))
 		sig = -1;
-	while (sig == 0 && sigwait(&set, &sig) == 0 && sig != SIGINT &&
-	       sig != SIGTERM)
-		sig = 0;
+	/* once a second: close windows past their end (crypto-erasure) */
+	while (sig == 0) {
+		struct timespec ts = { 1, 0 };
+		int got = sigtimedwait(&set, NULL, &ts);
+
+		if (got == SIGINT || got == SIGTERM)
+			break;
+		pthread_mutex_lock(&s.lock);
+		srv_sweep_windows(&s);
+		pthread_mutex_unlock(&s.lock);
+	}
 	MHD_stop_daemon(dm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	log_info("server stopped");
@@ -509,6 +518,7 @@ out:
 	if (s.audit)
 		vault_audit_close(s.audit);
 	free(s.web_dir);
+	free(s.key_dir);
 	if (d.key)
 		explicit_bzero(d.key, strlen(d.key));
 	free(d.cert);

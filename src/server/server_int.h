@@ -48,6 +48,7 @@ struct srv {
 	pthread_mutex_t lock;     /* store, audit log and ipfail */
 	const struct server_opts *o;
 	char *web_dir;            /* NULL: no pages */
+	char *key_dir;            /* per-model credential keys */
 	bool tls;
 	struct srv_ipfail ipfail[SRV_IPFAIL_SLOTS];
 };
@@ -110,6 +111,11 @@ struct route {
 
 extern const struct route srv_routes[];
 extern const size_t srv_nroutes;
+
+/* http.c: whether rel (a URL path without its leading '/') may name a
+ * file of web/: [A-Za-z0-9._/-], no segment starting with '.', no empty
+ * segment, at most 200 bytes. */
+bool srv_static_path_ok(const char *rel);
 
 /* router.c: match r->path against the table (fills ids and route);
  * 0 found, 404 no path, 405 path without that method. */
@@ -193,6 +199,26 @@ void api_users_disable(struct srv *s, struct req *r, struct reply *y);
 void api_terms_get(struct srv *s, struct req *r, struct reply *y);
 void api_terms_add(struct srv *s, struct req *r, struct reply *y);
 void api_terms_accept(struct srv *s, struct req *r, struct reply *y);
+
+/* api_models.c */
+bool authz_sees_model(struct srv *s, const struct principal *p,
+		      const struct sp_model *m);
+bool visible_model(struct srv *s, struct req *r, struct reply *y, int64_t id,
+		   struct sp_model *m);
+/* Close every window past its end, erasing its model's credential. */
+void srv_sweep_windows(struct srv *s);
+void api_models_list(struct srv *s, struct req *r, struct reply *y);
+void api_models_add(struct srv *s, struct req *r, struct reply *y);
+void api_models_get(struct srv *s, struct req *r, struct reply *y);
+void api_models_cred(struct srv *s, struct req *r, struct reply *y);
+void api_partners_list(struct srv *s, struct req *r, struct reply *y);
+void api_partners_add(struct srv *s, struct req *r, struct reply *y);
+void api_windows_list(struct srv *s, struct req *r, struct reply *y);
+void api_windows_add(struct srv *s, struct req *r, struct reply *y);
+void api_windows_close(struct srv *s, struct req *r, struct reply *y);
+void api_grants_list(struct srv *s, struct req *r, struct reply *y);
+void api_grants_add(struct srv *s, struct req *r, struct reply *y);
+void api_grants_del(struct srv *s, struct req *r, struct reply *y);
 
 /* api_audit.c */
 void api_audit_list(struct srv *s, struct req *r, struct reply *y);

@@ -102,6 +102,11 @@ double stats_norm_cdf(double x);
 double stats_norm_ppf(double p);
 /* Two-sided critical value z_{1-(1-level)/2}. */
 double stats_z(double level);
+/* Student's t with df > 0 degrees of freedom: CDF, quantile, and the
+ * two-sided critical value at level (t quantile of 1 - (1 - level)/2). */
+double stats_t_cdf(double t, double df);
+double stats_t_quantile(double p, double df);
+double stats_t_crit(double level, double df);
 /* Type-7 (numpy "linear") quantile of sorted[0..n-1], q in [0,1]. */
 double stats_quantile_sorted(const double *sorted, size_t n, double q);
 /* Unbiased pass@k of one task (Chen et al. 2021): 1 - C(n-c,k)/C(n,k).
@@ -114,8 +119,8 @@ struct stats_interval stats_wilson(double x, double n, double level);
 struct stats_mcnemar {
 	unsigned b;                 /* tasks solved by A only */
 	unsigned c;                 /* tasks solved by B only */
-	bool exact;                 /* exact binomial (b + c < 25) */
-	double statistic;           /* min(b,c) if exact, else chi2 (corrected) */
+	bool exact;                 /* always true: mid-p binomial (dist.c) */
+	double statistic;           /* uncorrected chi-square, for information */
 	double p;                   /* two-sided p-value; 1 when b + c == 0 */
 };
 struct stats_mcnemar stats_mcnemar(unsigned b, unsigned c);

@@ -539,3 +539,368 @@ void store_terms_free(struct sp_terms *t)
 	free(t->text);
 	memset(t, 0, sizeof(*t));
 }
+
+/* Collect the rows of s with fn into a grown array of elements of size
+ * sz; finalizes s. */
+static enum err collect(struct store *st, struct db_stmt *s, size_t sz,
+			void (*fn)(struct db_stmt *, void *), void **v_out,
+			size_t *n_out, struct errmsg *e)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	enum err rc = ERR_OK;
+	int r;
+
+	while ((r = store_db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sz);
+		memset(v + n * sz, 0, sz);
+		fn(s, v + n * sz);
+		n++;
+	}
+	if (r != DB_DONE)
+		rc = store_sq_fail(st, e, "list program records");
+	store_db_finalize(s);
+	*v_out = v;
+	*n_out = n;
+	return rc;
+}
+
+/* ---- models ---- */
+
+#define MODEL_COLS "id, org_id, doc, release_date, credential IS NOT NULL, " \
+	"created_by, created_ms"
+
+static void model_row(struct db_stmt *s, void *p)
+{
+	struct sp_model *m = p;
+
+	m->id = COL_I(s, 0);
+	m->org_id = COL_I(s, 1);
+	m->doc = store_sq_col_text(s, 2);
+	m->release_date = store_sq_col_text(s, 3);
+	m->has_credential = COL_I(s, 4) != 0;
+	m->created_by = COL_I(s, 5);
+	m->created_ms = COL_I(s, 6);
+}
+
+enum err store_model_add(struct store *st, int64_t org_id, const char *doc,
+			 const char *release_date, int64_t by, int64_t *id_out,
+			 struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO models(org_id, doc, "
+			 "release_date, created_by, created_ms) VALUES(?,?,?,?,?) "
+			 "RETURNING id", "issii", org_id, doc, release_date, by,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_model_get(struct store *st, int64_t id, struct sp_model *m,
+			 struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
+			 "id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "model", e)))
+		return rc;
+	model_row(s, m);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
+			  int limit, struct sp_model **v, size_t *n,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
+			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), model_row, (void **)v, n, e);
+	if (rc) {
+		store_models_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_model_set_cred(struct store *st, int64_t id, const char *sealed,
+			      struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE models SET credential=? WHERE id=?", "si",
+		  sealed, id);
+}
+
+enum err store_model_cred(struct store *st, int64_t id, char **sealed_out,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT credential FROM models WHERE id=? "
+			 "AND credential IS NOT NULL", "i", id);
+	if (rc || (rc = step_one(st, s, "credential", e)))
+		return rc;
+	*sealed_out = store_sq_col_text(s, 0);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+void store_model_free(struct sp_model *m)
+{
+	free(m->doc);
+	free(m->release_date);
+	memset(m, 0, sizeof(*m));
+}
+
+void store_models_free(struct sp_model *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_model_free(&v[i]);
+	free(v);
+}
+
+/* ---- windows ---- */
+
+#define WINDOW_COLS "w.id, w.model_id, w.start_ms, w.end_ms, w.closed_ms, " \
+	"w.erased, w.created_by, w.created_ms"
+
+static void window_row(struct db_stmt *s, void *p)
+{
+	struct sp_window *w = p;
+
+	w->id = COL_I(s, 0);
+	w->model_id = COL_I(s, 1);
+	w->start_ms = COL_I(s, 2);
+	w->end_ms = COL_I(s, 3);
+	w->closed_ms = COL_I(s, 4);
+	w->erased = COL_I(s, 5) != 0;
+	w->created_by = COL_I(s, 6);
+	w->created_ms = COL_I(s, 7);
+}
+
+enum err store_window_add(struct store *st, int64_t model_id, int64_t start_ms,
+			  int64_t end_ms, int64_t by, int64_t *id_out,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO windows(model_id, start_ms, "
+			 "end_ms, created_by, created_ms) VALUES(?,?,?,?,?) "
+			 "RETURNING id", "iiiii", model_id, start_ms, end_ms, by,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_window_get(struct store *st, int64_t id, struct sp_window *w,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "WHERE w.id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "window", e)))
+		return rc;
+	window_row(s, w);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
+			   int64_t after, int limit, struct sp_window **v,
+			   size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "JOIN models m ON m.id=w.model_id WHERE (?1=0 OR "
+			 "w.model_id=?1) AND (?2=0 OR m.org_id=?2) AND w.id>?3 "
+			 "ORDER BY w.id LIMIT ?4", "iiii", model_id, org_id, after,
+			 (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
+			  size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "WHERE w.closed_ms=0 AND w.end_ms<=? ORDER BY w.id", "i",
+			 now);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
+			    bool erased, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE windows SET closed_ms=?, erased=? WHERE "
+		  "id=?", "iii", at_ms, (int64_t)erased, id);
+}
+
+bool store_window_open_now(struct store *st, int64_t model_id, int64_t now)
+{
+	struct db_stmt *s;
+	bool open = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM windows WHERE model_id=?1 AND "
+	       "closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii", model_id, now))
+		return false;
+	if (store_db_step(s) == DB_ROW)
+		open = COL_I(s, 0) > 0;
+	store_db_finalize(s);
+	return open;
+}
+
+/* ---- grants ---- */
+
+#define GRANT_COLS "id, user_id, model_id, suite, scope, expires_ms, " \
+	"granted_by, created_ms, revoked"
+
+static void grant_row(struct db_stmt *s, void *p)
+{
+	struct sp_grant *g = p;
+
+	g->id = COL_I(s, 0);
+	g->user_id = COL_I(s, 1);
+	g->model_id = COL_I(s, 2);
+	g->suite = store_sq_col_text(s, 3);
+	g->scope = store_sq_col_text(s, 4);
+	g->expires_ms = COL_I(s, 5);
+	g->granted_by = COL_I(s, 6);
+	g->created_ms = COL_I(s, 7);
+	g->revoked = COL_I(s, 8) != 0;
+}
+
+enum err store_grant_add(struct store *st, const struct sp_grant *g,
+			 int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO grants(user_id, model_id, "
+			 "suite, scope, expires_ms, granted_by, created_ms) "
+			 "VALUES(?,?,?,?,?,?,?) RETURNING id", "iissiii",
+			 g->user_id, g->model_id, g->suite, g->scope,
+			 g->expires_ms, g->granted_by, wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
+			  int limit, struct sp_grant **v, size_t *n,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " GRANT_COLS " FROM grants WHERE "
+			 "(?1=0 OR user_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", user_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), grant_row, (void **)v, n, e);
+	if (rc) {
+		store_grants_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE grants SET revoked=1 WHERE id=?",
+			 "i", id);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_NOTFOUND, "no such grant");
+	return rc;
+}
+
+bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
+		       const char *scope, int64_t now)
+{
+	struct db_stmt *s;
+	bool held = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM grants WHERE user_id=? AND "
+	       "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? OR "
+	       "scope='run')", "iiis", user_id, model_id, now, scope))
+		return false;
+	if (store_db_step(s) == DB_ROW)
+		held = COL_I(s, 0) > 0;
+	store_db_finalize(s);
+	return held;
+}
+
+void store_grants_free(struct sp_grant *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].suite);
+		free(v[i].scope);
+	}
+	free(v);
+}
+
+/* ---- partners ---- */
+
+enum err store_partner_set(struct store *st, int64_t model_id, int64_t org_id,
+			   bool admin_side, struct errmsg *e)
+{
+	enum err rc = px(st, e, NULL, "INSERT INTO partners(model_id, org_id) "
+			 "VALUES(?,?) ON CONFLICT DO NOTHING", "ii", model_id,
+			 org_id);
+	if (rc)
+		return rc;
+	return px(st, e, NULL, admin_side ?
+		  "UPDATE partners SET by_admin=1 WHERE model_id=? AND org_id=?" :
+		  "UPDATE partners SET by_developer=1 WHERE model_id=? AND "
+		  "org_id=?", "ii", model_id, org_id);
+}
+
+static void partner_row(struct db_stmt *s, void *p)
+{
+	struct sp_partner *x = p;
+
+	x->model_id = COL_I(s, 0);
+	x->org_id = COL_I(s, 1);
+	x->by_admin = COL_I(s, 2) != 0;
+	x->by_developer = COL_I(s, 3) != 0;
+}
+
+enum err store_partner_list(struct store *st, int64_t model_id,
+			    struct sp_partner **v, size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT model_id, org_id, by_admin, "
+			 "by_developer FROM partners WHERE model_id=? ORDER BY "
+			 "org_id", "i", model_id);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), partner_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
+{
+	struct db_stmt *s;
+	bool on = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM partners WHERE model_id=? AND "
+	       "org_id=? AND by_admin=1 AND by_developer=1", "ii", model_id,
+	       org_id))
+		return false;
+	if (store_db_step(s) == DB_ROW)
+		on = COL_I(s, 0) > 0;
+	store_db_finalize(s);
+	return on;
+}

@@ -150,4 +150,91 @@ enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
 int64_t store_terms_accepted(struct store *st, int64_t user_id);
 void store_terms_free(struct sp_terms *t);
 
+/* ---- models, access windows, need-to-know grants, partners ---- */
+
+struct sp_model {
+	int64_t id, org_id;
+	char *doc;             /* JSON: name, version, release_date, access,
+				* card, endpoint (never the credential) */
+	char *release_date;    /* YYYY-MM-DD */
+	bool has_credential;
+	int64_t created_by, created_ms;
+};
+
+struct sp_window {
+	int64_t id, model_id, start_ms, end_ms;
+	int64_t closed_ms;     /* 0: not closed */
+	bool erased;           /* the model's credential was destroyed */
+	int64_t created_by, created_ms;
+};
+
+struct sp_grant {
+	int64_t id, user_id, model_id;
+	char *suite, *scope;   /* scope: run | read */
+	int64_t expires_ms, granted_by, created_ms;
+	bool revoked;
+};
+
+struct sp_partner {
+	int64_t model_id, org_id;
+	bool by_admin, by_developer;
+};
+
+enum err store_model_add(struct store *st, int64_t org_id, const char *doc,
+			 const char *release_date, int64_t by, int64_t *id_out,
+			 struct errmsg *e) MUST_CHECK;
+enum err store_model_get(struct store *st, int64_t id, struct sp_model *m,
+			 struct errmsg *e) MUST_CHECK;
+/* org_id 0: every organisation. */
+enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
+			  int limit, struct sp_model **v, size_t *n,
+			  struct errmsg *e) MUST_CHECK;
+/* The sealed credential text (NULL: erase it). */
+enum err store_model_set_cred(struct store *st, int64_t id, const char *sealed,
+			      struct errmsg *e) MUST_CHECK;
+enum err store_model_cred(struct store *st, int64_t id, char **sealed_out,
+			  struct errmsg *e) MUST_CHECK;
+void store_model_free(struct sp_model *m);
+void store_models_free(struct sp_model *v, size_t n);
+
+enum err store_window_add(struct store *st, int64_t model_id, int64_t start_ms,
+			  int64_t end_ms, int64_t by, int64_t *id_out,
+			  struct errmsg *e) MUST_CHECK;
+enum err store_window_get(struct store *st, int64_t id, struct sp_window *w,
+			  struct errmsg *e) MUST_CHECK;
+/* model_id 0: all; org_id non-zero: only windows of that org's models. */
+enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
+			   int64_t after, int limit, struct sp_window **v,
+			   size_t *n, struct errmsg *e) MUST_CHECK;
+/* Windows not closed whose end is at or before now. */
+enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
+			  size_t *n, struct errmsg *e) MUST_CHECK;
+enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
+			    bool erased, struct errmsg *e) MUST_CHECK;
+/* Whether an open window of model_id covers now. */
+bool store_window_open_now(struct store *st, int64_t model_id, int64_t now);
+
+enum err store_grant_add(struct store *st, const struct sp_grant *g,
+			 int64_t *id_out, struct errmsg *e) MUST_CHECK;
+/* user_id 0: everyone's. */
+enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
+			  int limit, struct sp_grant **v, size_t *n,
+			  struct errmsg *e) MUST_CHECK;
+enum err store_grant_revoke(struct store *st, int64_t id,
+			    struct errmsg *e) MUST_CHECK;
+/* Whether user_id holds an unexpired, unrevoked grant on model_id of
+ * scope (or of scope "run", which includes "read"). */
+bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
+		       const char *scope, int64_t now);
+void store_grants_free(struct sp_grant *v, size_t n);
+
+/* Set one side's consent to org_id as a partner for model_id. */
+enum err store_partner_set(struct store *st, int64_t model_id, int64_t org_id,
+			   bool admin_side, struct errmsg *e) MUST_CHECK;
+enum err store_partner_list(struct store *st, int64_t model_id,
+			    struct sp_partner **v, size_t *n,
+			    struct errmsg *e) MUST_CHECK;
+/* Whether org_id is a partner of model_id with both consents. */
+bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id);
+
 #endif

@@ -167,6 +167,26 @@ static const char *const migrations[] = {
 	" validity_after @TEXT, cause_after @TEXT, score_after @INT,"
 	" reason @TEXT NOT NULL, reviewer @TEXT, at_ms @INT NOT NULL,"
 	" PRIMARY KEY(episode_id, seq));",
+	/* 6: the program's models (descriptive fields as JSON, the credential
+	 * sealed), access windows, need-to-know grants, partner consents
+	 * (IF NOT EXISTS: tests that rewind the version keep these tables) */
+	"CREATE TABLE IF NOT EXISTS models(id @ID, org_id @INT NOT NULL REFERENCES orgs(id),"
+	" doc @TEXT NOT NULL, release_date @TEXT NOT NULL, credential @TEXT,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS windows(id @ID, model_id @INT NOT NULL REFERENCES models(id),"
+	" start_ms @INT NOT NULL, end_ms @INT NOT NULL,"
+	" closed_ms @INT NOT NULL DEFAULT 0, erased @INT NOT NULL DEFAULT 0,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS windows_open ON windows(closed_ms, end_ms);"
+	"CREATE TABLE IF NOT EXISTS grants(id @ID, user_id @INT NOT NULL REFERENCES users(id),"
+	" model_id @INT NOT NULL REFERENCES models(id), suite @TEXT NOT NULL,"
+	" scope @TEXT NOT NULL, expires_ms @INT NOT NULL,"
+	" granted_by @INT NOT NULL, created_ms @INT NOT NULL,"
+	" revoked @INT NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS grants_user ON grants(user_id, model_id);"
+	"CREATE TABLE IF NOT EXISTS partners(model_id @INT NOT NULL, org_id @INT NOT NULL,"
+	" by_admin @INT NOT NULL DEFAULT 0, by_developer @INT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(model_id, org_id));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))

@@ -27,11 +27,25 @@ echo 'correct horse battery staple' | "$A" admin init --store "$TMP/s.db" >"$TMP
 "$A" serve --routes >"$TMP/routes" && grep -q '^POST /api/v1/login live$' "$TMP/routes" &&
 	ok "serve --routes lists the table" || bad "routes" "$(head -3 "$TMP/routes")"
 
-out=$(python3 "$(dirname "$0")/../lib/serve_api.py" 2>&1); rc=$?
-printf '%s\n' "$out" | sed '$d'
-last=$(printf '%s\n' "$out" | tail -1)
-p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-f=$(echo "$last" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-T_PASSED=$((T_PASSED + ${p:-0})); T_FAILED=$((T_FAILED + ${f:-0}))
-[ "$rc" -eq 0 ] || [ "${f:-0}" -gt 0 ] || bad "serve_api.py" "exit $rc: $last"
+# docs/API.md's endpoint table is the route table, status included
+sed -n 's/^| \(GET\|POST\|DELETE\|PUT\|PATCH\) | \([^ ]*\) | .* | \(live\|planned\) |$/\1 \/api\/v1\2 \3/p' \
+	"$ASSAY_SOURCE_DIR/docs/API.md" | sort >"$TMP/doc-routes"
+sort "$TMP/routes" >"$TMP/srv-routes"
+if [ -s "$TMP/doc-routes" ] && diff "$TMP/doc-routes" "$TMP/srv-routes" >"$TMP/diff"; then
+	ok "docs/API.md lists every route with its status ($(wc -l <"$TMP/doc-routes"))"
+else bad "docs/API.md and the route table differ" "$(head -20 "$TMP/diff")"; fi
+
+# py SCRIPT: run one of the Python HTTP tests, add its counts
+py() {
+	local out rc last p f
+	out=$(python3 "$(dirname "$0")/../lib/$1" 2>&1); rc=$?
+	printf '%s\n' "$out" | sed '$d'
+	last=$(printf '%s\n' "$out" | tail -1)
+	p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$last" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	T_PASSED=$((T_PASSED + ${p:-0})); T_FAILED=$((T_FAILED + ${f:-0}))
+	[ "$rc" -eq 0 ] || [ "${f:-0}" -gt 0 ] || bad "$1" "exit $rc: $last"
+}
+py serve_api.py
+py serve_authz.py
 finish

@@ -187,9 +187,9 @@ def hostile(s, a, lab):
     check("a non-decimal id is 404", r.status == 404)
     r = a.get("/orgs?limit=0")
     check("a bad limit is 400 naming it", r.status == 400 and r.json["error"]["field"] == "limit")
-    r = a.get("/models")
+    r = a.get("/exposure")
     check("a planned endpoint is 501 not_implemented", r.status == 501 and r.code == "not_implemented")
-    r = s.client().get("/models")
+    r = s.client().get("/exposure")
     check("... but never to someone not logged in (401)", r.status == 401)
     # headers too large: the server closes or refuses, and keeps serving
     try:
@@ -253,6 +253,74 @@ def totp_flow(s):
     check("an old code is refused", r.status == 401)
 
 
+def models_flow(s, a, d, lab):
+    now = int(time.time() * 1000)
+    secret = "sk-live-" + "q" * 40
+    r = d.post("/models", {"name": "frontier-x", "version": "0.9", "release_date": "2099-12-31",
+                           "access": "api", "card": {"summary": XSS},
+                           "endpoint": {"provider": "openai-compatible", "base_url": "http://127.0.0.1:9/v1",
+                                        "model": "x"}, "credential": secret})
+    check("a developer registers a model with its credential", r.status == 201 and
+          r.json["has_credential"] is True and r.json["org_id"] == lab, repr(r))
+    mid = r.json["id"]
+    check("the credential is never shown back", secret not in r.raw)
+    key = os.path.join(s.tmp, "home", "program-keys", "model-%d.key" % mid)
+    check("the credential is sealed under a key of its own", os.path.exists(key))
+    db = open(s.store, "rb").read() + (open(s.store + "-wal", "rb").read() if os.path.exists(s.store + "-wal") else b"")
+    check("the store never holds the credential in clear", secret.encode() not in db)
+    r = d.post("/models", {"name": "m", "version": "1", "release_date": "2099-13-01", "access": "api"})
+    check("a bad release date is refused", r.status == 400 and r.json["error"]["field"] == "release_date")
+    r = d.post("/models", {"name": "m", "version": "1", "release_date": "2099-01-01", "access": "ftp"})
+    check("a bad access level is refused", r.status == 400 and r.json["error"]["field"] == "access")
+    r = a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 31 * 86400000})
+    check("a window over 30 days is refused", r.status == 400, repr(r))
+    r = d.post("/models", {"name": "soon", "version": "1", "release_date": "2020-01-01", "access": "api"})
+    r = a.post("/windows", {"model_id": r.json["id"], "start_ms": now, "end_ms": now + 86400000})
+    check("a window past the release date is refused", r.status == 400 and "release" in r.raw, repr(r))
+    r = a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 2000})
+    check("admin opens an access window", r.status == 201 and r.json["state"] == "open", repr(r))
+    wid = r.json["id"]
+    r = d.get("/windows")
+    check("the developer sees its model's window", [w["id"] for w in r.json["items"]] == [wid], repr(r))
+    # a partner during the window
+    p = a.post("/orgs", {"name": "Partner Inst", "kind": "partner"}).json["id"]
+    pu = a.post("/users", {"login": "partner1", "name": "P", "org_id": p, "roles": ["developer"]}).json
+    pc = s.client()
+    pc.login("partner1", pu["initial_password"])
+    pc.post("/terms/accept", {"version": 1})
+    check("a partner does not see the model before both designate it", pc.get("/models/%d" % mid).status == 404)
+    r = a.post("/models/%d/partners" % mid, {"org_id": p})
+    check("admin designates the partner", r.status == 200 and r.json["active"] is False, repr(r))
+    check("... one side is not enough", pc.get("/models/%d" % mid).status == 404)
+    r = d.post("/models/%d/partners" % mid, {"org_id": p})
+    check("the developer designates it too: active", r.status == 200 and r.json["active"] is True, repr(r))
+    r = pc.get("/models/%d" % mid)
+    check("the partner sees the model during the window, never its credential",
+          r.status == 200 and secret not in r.raw and r.json["has_credential"] is True, repr(r))
+    r = d.post("/models/%d/partners" % mid, {"org_id": lab})
+    check("only partner organisations are designated", r.status == 400)
+    ev = a.post("/users", {"login": "eval1", "name": "E", "org_id": 1, "roles": ["evaluator"]}).json
+    r = a.post("/grants", {"user_id": a.user["id"], "model_id": mid, "suite": "open", "scope": "run"})
+    check("an admin cannot grant itself", r.status == 403, repr(r))
+    r = a.post("/grants", {"user_id": ev["id"], "model_id": mid, "suite": "open", "scope": "run",
+                           "expires_ms": now + 86400000 * 60})
+    check("a grant ends with the window at the latest", r.status == 201 and r.json["expires_ms"] <= now + 2000, repr(r))
+    # the window's end erases the credential (the server sweeps every second)
+    for _ in range(100):
+        w = a.get("/windows?model_id=%d" % mid).json["items"][0]
+        if w["state"] == "closed":
+            break
+        time.sleep(0.1)
+    check("the window closes at its end", w["state"] == "closed" and w["credential_erased"] is True, w)
+    check("the credential's key is destroyed", not os.path.exists(key))
+    check("the model has no credential any more", a.get("/models/%d" % mid).json["has_credential"] is False)
+    check("the partner no longer sees the model", pc.get("/models/%d" % mid).status == 404)
+    kinds = [e["entry"]["kind"] for e in a.get("/audit?limit=500").json["items"]]
+    check("the erasure is audited", "credential.erase" in kinds and "window.end" in kinds)
+    r = a.post("/windows/%d/close" % wid)
+    check("a closed window cannot be closed again", r.status == 409)
+
+
 def brute_force():
     s = Server()
     try:
@@ -293,6 +361,7 @@ def main():
         d, lab = people(s, a)
         hostile(s, a, lab)
         tokens(s, a)
+        models_flow(s, a, d, lab)
         static(s)
         totp_flow(s)
     finally:

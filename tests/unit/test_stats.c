@@ -127,6 +127,18 @@ static void test_pass_at_k(void **state)
 		     ref_passk[i], 1e-12);
 }
 
+/* Student's t quantiles against scipy.stats.t.ppf, and the CDF inverts. */
+static void test_t_quantile(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(ref_t_p); i++) {
+		double x = stats_t_quantile(ref_t_p[i], ref_t_df[i]);
+		near(x, ref_t_x[i], 1e-9 * fmax(1, fabs(ref_t_x[i])));
+		near(stats_t_cdf(x, ref_t_df[i]), ref_t_p[i], 1e-12);
+	}
+	near(stats_t_crit(0.95, 1e9), stats_z(0.95), 1e-6);
+}
+
 static void test_mcnemar(void **state)
 {
 	(void)state;
@@ -629,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_norm_ppf),
 		cmocka_unit_test(test_wilson),
 		cmocka_unit_test(test_pass_at_k),
+		cmocka_unit_test(test_t_quantile),
 		cmocka_unit_test(test_mcnemar),
 		cmocka_unit_test(test_quantile),
 		cmocka_unit_test(test_logit_statsmodels),

@@ -665,6 +665,8 @@ static void test_schema_guard(void **state)
 	sql(p, "UPDATE meta SET value='2' WHERE key='schema'; DROP TABLE leases;"
 	       " DROP TABLE orgs; DROP TABLE users; DROP TABLE sessions;"
 	       " DROP TABLE api_tokens; DROP TABLE terms; DROP TABLE terms_accept;"
+	       " DROP TABLE models; DROP TABLE windows; DROP TABLE grants;"
+	       " DROP TABLE partners;"
 	       " DROP INDEX episodes_status; DROP TABLE episode_reviews;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
