@@ -41,5 +41,6 @@ extern const struct cli_cmd cmd_import;
 extern const struct cli_cmd cmd_serve;
 extern const struct cli_cmd cmd_admin;
 extern const struct cli_cmd cmd_episode;
+extern const struct cli_cmd cmd_image;
 
 #endif

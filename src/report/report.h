@@ -190,5 +190,12 @@ enum err report_markdown(const struct report_analysis *a, char **out,
 			 struct errmsg *e) MUST_CHECK;
 enum err report_html(const struct report_analysis *a, char **out,
 		     struct errmsg *e) MUST_CHECK;
+/* One chart of the HTML report as a standalone SVG document (for the
+ * program's pages): categories, tiers, horizon, refs, diffs, irt or
+ * outcomes; a chart without data says why in its place. ERR_INVAL for
+ * another name. */
+bool report_chart_known(const char *name);
+enum err report_chart_svg(const struct report_analysis *a, const char *name,
+			  char **out, struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -94,7 +94,8 @@ static bool setup_ok(size_t n)
 	    !terminated(su->mnt_dir, sizeof(su->mnt_dir)) ||
 	    !terminated(su->etc_dir, sizeof(su->etc_dir)) ||
 	    !terminated(su->hosts, sizeof(su->hosts)) ||
-	    !terminated(su->dev_dir, sizeof(su->dev_dir)))
+	    !terminated(su->dev_dir, sizeof(su->dev_dir)) ||
+	    !terminated(su->lowers, sizeof(su->lowers)))
 		return false;
 	for (int i = 0; i < SBX_SETUP_LINKS; i++)
 		if (!terminated(su->usr_links[i], sizeof(su->usr_links[i])) ||
@@ -183,6 +184,22 @@ static int bind_ro(const char *src, const char *dst)
 			    &attr, sizeof(attr));
 }
 
+/* An image's layers: the tree is the store's layers/ directory, its
+ * subdirectories named in lowers (top first) are the overlay's read-only
+ * lower layers, relative to it (so the options name no host path), and
+ * upper/work are on the box's own tmpfs. cwd: mnt_dir -> the new root. */
+static void layered_root(void)
+{
+	static char opts[4096];
+	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=../upper,"
+			 "workdir=../work,userxattr", go.su.lowers);
+
+	if (n < 0 || (size_t)n >= sizeof(opts) || chdir("lower") < 0 ||
+	    mount("overlay", "../root", "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ||
+	    chdir("../root") < 0)
+		fail(SBX_STEP_OVERLAY);
+}
+
 /* tmpfs (the disk quota) at mnt_dir; for a directory image an overlay
  * over it with upper/work on the tmpfs. Leaves cwd at the new root. */
 static void make_root(int tree)
@@ -199,6 +216,10 @@ static void make_root(int tree)
 		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		fail(SBX_STEP_OVERLAY);
 	close(tree);
+	if (go.su.lowers[0]) {
+		layered_root();
+		return;
+	}
 	if (mount("overlay", "root", "overlay", MS_NOSUID | MS_NODEV,
 		  "lowerdir=lower,upperdir=upper,workdir=work,userxattr") < 0 ||
 	    chdir("root") < 0)
