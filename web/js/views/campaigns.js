@@ -100,6 +100,8 @@ function progressView(c) {
 		if ((eta === undefined || eta === null) && first && done > first.done && done < total)
 			eta = (total - done) * ((now - first.t) / 1000) / (done - first.done);
 		points.push({ t: now, done, failed });
+		const cs = document.getElementById("c-state");
+		if (cs && p.state) mount(cs, badge(p.state));
 		const pct = n => total ? (100 * n / total).toFixed(1) + "%" : "0%";
 		const bar = h("div.progress", { role: "img", "aria-label": done + " of " + total + " episodes done" },
 			h("span.p-done", { "data-w": pct(done - failed) }), h("span.p-failed", { "data-w": pct(failed) }), h("span.p-running", { "data-w": pct(running) }));
@@ -166,7 +168,7 @@ export async function campaignView(id) {
 		h("dt", "Scaffolds"), h("dd", (c.scaffolds || []).join(", ") || "—"),
 		h("dt", "Epochs"), h("dd", String(c.epochs)),
 		h("dt", "Limits"), h("dd", ["turns", "tokens", "seconds"].map(k => lim[k] ? k + " " + lim[k] : null).filter(Boolean).join(", ") || "the tasks' own"),
-		h("dt", "State"), h("dd", badge(c.state)),
+		h("dt", "State"), h("dd", { id: "c-state" }, badge(c.state)),
 		h("dt", "Created"), h("dd", when(c.created_ms), " by user #" + c.created_by),
 		h("dt", "Tasks"), h("dd", Array.isArray(c.tasks) && c.tasks.length ? c.tasks.map(t => val(t, 80)).reduce((a, t) => a.concat(a.length ? [", ", t] : [t]), []) : "all of the suite"),
 		h("dt", "Approvals"), h("dd", approvalCount(c) + " of " + (c.approvals_needed || 0) + " needed")),
