@@ -496,6 +496,8 @@ static void test_not_measurable(void **state)
 	want_determination(r, DETERMINATION_NOT_DESIGNATED);
 	policy_result_free(r);
 	free(text);
+	policy_free(q);
+	q = NULL;
 	text = xasprintf("policy: x\nnot_measurable: maybe\n%s", rules);
 	assert_int_equal(policy_parse("p.yaml", text, strlen(text), &q, &e) ==
 			 ERR_OK, 0);
