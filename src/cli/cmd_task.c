@@ -347,8 +347,16 @@ static void load_failed(struct check_set *cs, const char *path,
 
 static void add_task(struct check_set *cs, const char *from, struct task *t)
 {
+	struct errmsg e;
+
 	if (suite_find(&cs->s, t->id)) {
 		load_failed(cs, from, "duplicate task id '%s'", t->id);
+		task_free(t);
+		return;
+	}
+	/* a missing image fails the task, naming the import to run */
+	if (engine_images_pin(t, &e) != ERR_OK) {
+		load_failed(cs, from, "%s", e.text);
 		task_free(t);
 		return;
 	}

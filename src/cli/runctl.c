@@ -310,9 +310,14 @@ int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
 			   struct errmsg *e)
 {
+	enum err rc;
+
 	if (path_exists(o->suite) && sealed_is_archive(o->suite))
-		return sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
-	return suite_load(o->suite, &c->suite, e);
+		rc = sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
+	else
+		rc = suite_load(o->suite, &c->suite, e);
+	/* pinned before the digest: a run names the images it ran */
+	return rc ? rc : engine_images_pin_suite(c->suite, e);
 }
 
 /* --episode-tokens N: every task's per-episode token limit is N, for the

@@ -104,6 +104,11 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	memcpy(su.hosts, hosts, strlen(hosts));
 	snprintf(su.dev_dir, sizeof(su.dev_dir), "%s", sbx_slot_dev_dir(b->slot));
 	su.host_image = !strcmp(b->image, "host");
+	if (b->lowers && strlen(b->lowers) >= sizeof(su.lowers))
+		return err_set(e, ERR_LIMIT, "box '%s': too many image layers",
+			       b->name);
+	if (b->lowers)
+		memcpy(su.lowers, b->lowers, strlen(b->lowers));
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.memory_mb = (uint32_t)b->lim.memory_mb;
 	su.cap_last = (uint32_t)sbx_g.cap_last;

@@ -146,8 +146,6 @@ static const char *mime_of(const char *path)
 	return "application/octet-stream";
 }
 
-/* Whether url (after its leading '/') may name a file of web/. */
-bool srv_static_path_ok(const char *rel);
 bool srv_static_path_ok(const char *rel)
 {
 	size_t n = strlen(rel);

@@ -112,6 +112,11 @@ struct route {
 extern const struct route srv_routes[];
 extern const size_t srv_nroutes;
 
+/* http.c: whether rel (a URL path without its leading '/') may name a
+ * file of web/: [A-Za-z0-9._/-], no segment starting with '.', no empty
+ * segment, at most 200 bytes. */
+bool srv_static_path_ok(const char *rel);
+
 /* router.c: match r->path against the table (fills ids and route);
  * 0 found, 404 no path, 405 path without that method. */
 int srv_route_match(struct req *r);

@@ -166,20 +166,13 @@ static enum err parse_agent(struct tctx *c, const struct ynode *m,
 	    (rc = check_keys(c, a, "agent", keys)) ||
 	    (rc = get_str(c, a, "image", false, &img)))
 		return rc;
-	if (img && strcmp(img, "host") && c->mem)
-		rc = tfail(c, ymap_get(a, "image"), "a sealed task can only use "
-			   "the image 'host'");
-	else if (img && strcmp(img, "host")) {
-		free(t->agent_image);
-		rc = task_path(c, ymap_get(a, "image"), t->dir, img, true,
-			       &t->agent_image);
-		if (rc == ERR_OK && !task_is_dir(c, t->agent_image))
-			rc = tfail(c, ymap_get(a, "image"), "image '%s' is not "
-				   "a directory", img);
-	}
 	free(img);
-	if (rc)
-		return rc;
+	if (ymap_get(a, "image")) {
+		free(t->agent_image);
+		t->agent_image = NULL;
+		if ((rc = task_parse_image(c, a, t->dir, &t->agent_image)))
+			return rc;
+	}
 	if (ymap_get(a, "user")) {
 		free(t->agent_user);
 		if ((rc = get_str(c, a, "user", true, &t->agent_user)))
@@ -537,6 +530,7 @@ static void service_release(struct task_service *s)
 {
 	free(s->name);
 	free(s->image);
+	free(s->user);
 	strv_free(s->run);
 	strv_free(s->env);
 	free(s->ports);

@@ -29,8 +29,13 @@ enum task_ready { TASK_READY_NONE, TASK_READY_TCP, TASK_READY_CMD };
 
 struct task_service {
 	char *name;
-	char *image;           /* "host" or absolute path of a rootfs dir */
-	char **run;            /* NULL-terminated argv */
+	char *image;           /* "host", an image reference (NAME or
+				  NAME@sha256:HEX; the engine pins it), or
+				  the absolute path of a rootfs dir */
+	char *user;            /* entrypoint user: NULL (the image's User,
+				  else root), "root", a name, UID[:GID] */
+	char **run;            /* NULL-terminated argv; empty: the image's
+				  Entrypoint + Cmd (imported images only) */
 	char **env;            /* NULL-terminated KEY=VALUE */
 	int *ports;
 	size_t n_ports;
@@ -81,7 +86,7 @@ struct task {
 	char *prompt_hard;     /* may be NULL */
 	char *prompt_easy;
 
-	char *agent_image;
+	char *agent_image;     /* as a service's image */
 	char *agent_user;      /* "agent" or "root" */
 	char **agent_tools;
 	bool agent_packet_sockets; /* AF_PACKET/AF_XDP allowed in its box */
@@ -119,6 +124,9 @@ struct task {
 	size_t n_mem;
 };
 
+/* True when img is an image reference (not "host", not a directory). */
+bool task_image_is_ref(const char *img);
+
 enum err task_load(const char *dir, struct task **task_out,
 		   struct errmsg *e) MUST_CHECK;
 
@@ -133,8 +141,8 @@ struct task_file {
 /* Load a task from files in memory. The files are borrowed and must
  * outlive the task; nothing is read from or written to disk. `name` stands
  * for the directory in messages. The task's *_dir and solution fields are
- * then prefixes within `mem` ("files", "services/web", ...) and only the
- * image "host" is allowed. */
+ * then prefixes within `mem` ("files", "services/web", ...) and images
+ * are "host" or references to imported images. */
 enum err task_load_mem(const char *name, const struct task_file *files,
 		       size_t n_files, struct task **task_out,
 		       struct errmsg *e) MUST_CHECK;

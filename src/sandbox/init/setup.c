@@ -94,7 +94,8 @@ static bool setup_ok(size_t n)
 	    !terminated(su->mnt_dir, sizeof(su->mnt_dir)) ||
 	    !terminated(su->etc_dir, sizeof(su->etc_dir)) ||
 	    !terminated(su->hosts, sizeof(su->hosts)) ||
-	    !terminated(su->dev_dir, sizeof(su->dev_dir)))
+	    !terminated(su->dev_dir, sizeof(su->dev_dir)) ||
+	    !terminated(su->lowers, sizeof(su->lowers)))
 		return false;
 	for (int i = 0; i < SBX_SETUP_LINKS; i++)
 		if (!terminated(su->usr_links[i], sizeof(su->usr_links[i])) ||
@@ -183,6 +184,22 @@ static int bind_ro(const char *src, const char *dst)
 			    &attr, sizeof(attr));
 }
 
+/* An image's layers: the tree is the store's layers/ directory, its
+ * subdirectories named in lowers (top first) are the overlay's read-only
+ * lower layers, relative to it (so the options name no host path), and
+ * upper/work are on the box's own tmpfs. cwd: mnt_dir -> the new root. */
+static void layered_root(void)
+{
+	static char opts[4096];
+	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=../upper,"
+			 "workdir=../work,userxattr", go.su.lowers);
+
+	if (n < 0 || (size_t)n >= sizeof(opts) || chdir("lower") < 0 ||
+	    mount("overlay", "../root", "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ||
+	    chdir("../root") < 0)
+		fail(SBX_STEP_OVERLAY);
+}
+
 /* tmpfs (the disk quota) at mnt_dir; for a directory image an overlay
  * over it with upper/work on the tmpfs. Leaves cwd at the new root. */
 static void make_root(int tree)
@@ -199,6 +216,10 @@ static void make_root(int tree)
 		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		fail(SBX_STEP_OVERLAY);
 	close(tree);
+	if (go.su.lowers[0]) {
+		layered_root();
+		return;
+	}
 	if (mount("overlay", "root", "overlay", MS_NOSUID | MS_NODEV,
 		  "lowerdir=lower,upperdir=upper,workdir=work,userxattr") < 0 ||
 	    chdir("root") < 0)
@@ -341,18 +362,13 @@ static void mask_proc(void)
 /* The harness set init's oom_score_adj to -1000 (box.c): the OOM killer
  * never picks init, so a box that fills its memory (or a tmpfs) loses the
  * command, not the box. Anyone may raise an oom_score_adj, and the agent
- * may be root in the box: init's own entries are bound read-only over
- * themselves (commands reset theirs to 0 in init.c). */
+ * may be root in the box: init's whole /proc/1 (oom_score_adj, oom_adj,
+ * and the same under task/1) is bound read-only over itself, one mount
+ * instead of one per file (commands reset theirs in init.c). */
 static void shield_oom(void)
 {
-	static const char *const files[] = {
-		"proc/1/oom_score_adj", "proc/1/oom_adj",
-		"proc/1/task/1/oom_score_adj", "proc/1/task/1/oom_adj",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (bind_ro(files[i], files[i]) < 0)
-			fail(SBX_STEP_PROC);
+	if (bind_ro("proc/1", "proc/1") < 0)
+		fail(SBX_STEP_PROC);
 }
 
 static void pivot(void)
