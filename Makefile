@@ -4,12 +4,14 @@
 #   make check  every test, on both builds, then a fuzz smoke run
 #   make demo   the open suite against the baselines, with the report
 #   make lint   cppcheck and clang-tidy over src/ at zero findings
+#   make agent-image  the security-tooling agent image (mmdebstrap, offline
+#               from Debian's packages), imported as `assay-agent`
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps asan check test demo fuzz bench lint clean
+.PHONY: all deps asan check test demo fuzz bench lint clean agent-image
 
 all: deps
 	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -45,6 +47,9 @@ bench: all
 	bench/sandbox.sh $(BUILD)
 	bench/engine.sh $(BUILD)
 	$(BUILD)/bench_stats
+
+agent-image: all
+	ASSAY=$(BUILD)/assay tools/agent-image.sh $(BUILD)/agent-image
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-lint
