@@ -65,7 +65,7 @@ static int serve(const struct cli_args *a)
 	};
 	struct store *st;
 	struct errmsg e;
-	char *dir;
+	char *dir, *spath;
 	enum err rc;
 	char host[64];
 	int port;
@@ -84,10 +84,14 @@ static int serve(const struct cli_args *a)
 				 "address)", host);
 	if (cli_store_open(cli_str(a, S_STORE), &st, &e))
 		return cli_fail_err(&e);
+	spath = cli_str(a, S_STORE) ? xstrdup(cli_str(a, S_STORE))
+				    : store_default_path();
+	o.store_path = spath;
 	dir = audit_dir(cli_str(a, S_LOG));
 	o.audit_dir = dir;
 	rc = server_run(st, &o, &e);
 	free(dir);
+	free(spath);
 	store_close(st);
 	return rc ? cli_fail_err(&e) : EXIT_OK;
 }

@@ -21,8 +21,8 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
-	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_import, &cmd_serve,
-	&cmd_admin, &cmd_episode, &cmd_image, NULL,
+	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_import, &cmd_export,
+	&cmd_serve, &cmd_admin, &cmd_episode, &cmd_image, NULL,
 };
 
 static const struct cli_cmd root = {

@@ -190,5 +190,29 @@ enum err report_markdown(const struct report_analysis *a, char **out,
 			 struct errmsg *e) MUST_CHECK;
 enum err report_html(const struct report_analysis *a, char **out,
 		     struct errmsg *e) MUST_CHECK;
+/* One chart of the HTML report as a standalone SVG document (for the
+ * program's pages): categories, tiers, horizon, refs, diffs, irt or
+ * outcomes; a chart without data says why in its place. ERR_INVAL for
+ * another name. */
+bool report_chart_known(const char *name);
+enum err report_chart_svg(const struct report_analysis *a, const char *name,
+			  char **out, struct errmsg *e) MUST_CHECK;
+
+/* ---- export (docs/EXPORT.md) ------------------------------------------------ */
+
+struct report_export_opts {
+	bool withhold;    /* write no task text (a sealed suite exported
+			     without --include-content) */
+};
+
+/* The run as an Inspect eval log (.eval zip) at path, written to a
+ * temporary file and renamed. Needs report_load_transcripts first (an
+ * episode without one gets no messages). ERR_IO naming the file. */
+enum err report_export_inspect(const struct report *r,
+			       const struct report_export_opts *o,
+			       const char *path, struct errmsg *e) MUST_CHECK;
+/* One JSON object per episode attempt, flat columns, no task text. */
+enum err report_export_jsonl(const struct report *r, FILE *out,
+			     struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -480,6 +480,11 @@ enum err server_run(struct store *st, const struct server_opts *o,
 		goto out;
 	s.web_dir = o->web_dir ? xstrdup(o->web_dir) : path_data_file("web");
 	s.key_dir = vault_home_path("program-keys", "ASSAY_PROGRAM_KEYS");
+	{
+		char *exe = path_exe_dir();
+		s.assay_path = exe ? path_join(exe, "assay") : xstrdup("assay");
+		free(exe);
+	}
 	/* the daemon's threads inherit the mask: only this one takes them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -509,9 +514,11 @@ enum err server_run(struct store *st, const struct server_opts *o,
 			break;
 		pthread_mutex_lock(&s.lock);
 		srv_sweep_windows(&s);
+		srv_worker_tick(&s);
 		pthread_mutex_unlock(&s.lock);
 	}
 	MHD_stop_daemon(dm);
+	srv_worker_stop(&s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	log_info("server stopped");
 out:
@@ -519,6 +526,7 @@ out:
 		vault_audit_close(s.audit);
 	free(s.web_dir);
 	free(s.key_dir);
+	free(s.assay_path);
 	if (d.key)
 		explicit_bzero(d.key, strlen(d.key));
 	free(d.cert);

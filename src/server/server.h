@@ -26,6 +26,7 @@ struct server_opts {
 	int max_conn;              /* 0: 512 */
 	int per_ip;                /* 0: no per-address limit */
 	const char *ready_file;    /* write "HOST:PORT\n" here once listening */
+	const char *store_path;    /* the store, for the worker's `assay run` */
 };
 
 /* Whether host (an address or "localhost") is a loopback address. */

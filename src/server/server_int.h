@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,6 +50,10 @@ struct srv {
 	const struct server_opts *o;
 	char *web_dir;            /* NULL: no pages */
 	char *key_dir;            /* per-model credential keys */
+	char *assay_path;         /* this binary, for the worker */
+	pid_t worker_pid;         /* 0: none (worker.c) */
+	int64_t worker_campaign, worker_run_before;
+	char *worker_keyfile, *worker_dir;
 	bool tls;
 	struct srv_ipfail ipfail[SRV_IPFAIL_SLOTS];
 };
@@ -219,6 +224,17 @@ void api_windows_close(struct srv *s, struct req *r, struct reply *y);
 void api_grants_list(struct srv *s, struct req *r, struct reply *y);
 void api_grants_add(struct srv *s, struct req *r, struct reply *y);
 void api_grants_del(struct srv *s, struct req *r, struct reply *y);
+
+/* api_campaigns.c */
+void api_campaigns_list(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_add(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_get(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_start(struct srv *s, struct req *r, struct reply *y);
+
+/* worker.c: once a second from the main loop, under the lock */
+void srv_worker_tick(struct srv *s);
+void srv_worker_stop(struct srv *s);
 
 /* api_audit.c */
 void api_audit_list(struct srv *s, struct req *r, struct reply *y);

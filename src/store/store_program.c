@@ -904,3 +904,140 @@ bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
 	db_finalize(s);
 	return on;
 }
+
+/* ---- campaigns ---- */
+
+#define CAMPAIGN_COLS "id, model_id, org_id, created_by, state, doc, " \
+	"policy_digest, approvals_needed, (SELECT count(*) FROM " \
+	"campaign_approvals a WHERE a.campaign_id=campaigns.id), run_id, " \
+	"created_ms"
+
+static void campaign_row(struct db_stmt *s, void *p)
+{
+	struct sp_campaign *c = p;
+
+	c->id = COL_I(s, 0);
+	c->model_id = COL_I(s, 1);
+	c->org_id = COL_I(s, 2);
+	c->created_by = COL_I(s, 3);
+	c->state = sq_col_text(s, 4);
+	c->doc = sq_col_text(s, 5);
+	c->policy_digest = sq_col_text(s, 6);
+	c->approvals_needed = COL_I(s, 7);
+	c->approvals = COL_I(s, 8);
+	c->run_id = COL_I(s, 9);
+	c->created_ms = COL_I(s, 10);
+}
+
+enum err store_campaign_add(struct store *st, const struct sp_campaign *c,
+			    int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO campaigns(model_id, org_id, "
+			 "created_by, state, doc, policy_digest, approvals_needed, "
+			 "created_ms) VALUES(?,?,?,?,?,?,?,?) RETURNING id",
+			 "iiisssii", c->model_id, c->org_id, c->created_by,
+			 c->state, c->doc, c->policy_digest, c->approvals_needed,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_campaign_get(struct store *st, int64_t id,
+			    struct sp_campaign *c, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
+			 "WHERE id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "campaign", e)))
+		return rc;
+	campaign_row(s, c);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
+			     int limit, struct sp_campaign **v, size_t *n,
+			     struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
+			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), campaign_row, (void **)v, n, e);
+	if (rc) {
+		store_campaigns_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_campaign_set(struct store *st, int64_t id, const char *state,
+			    int64_t run_id, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE campaigns SET state=?, run_id=? WHERE "
+		  "id=?", "sii", state, run_id, id);
+}
+
+enum err store_campaign_approve(struct store *st, int64_t id, int64_t user_id,
+				struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "INSERT INTO campaign_approvals(campaign_id, "
+			 "user_id, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING",
+			 "iii", id, user_id, wall_ms());
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_INVAL, "you approved this campaign already");
+	return rc;
+}
+
+void store_campaign_free(struct sp_campaign *c)
+{
+	free(c->state);
+	free(c->doc);
+	free(c->policy_digest);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_campaigns_free(struct sp_campaign *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_campaign_free(&v[i]);
+	free(v);
+}
+
+int64_t store_last_run_id(struct store *st)
+{
+	struct db_stmt *s;
+	int64_t id = 0;
+
+	if (pq(st, &s, NULL, "SELECT coalesce(max(id), 0) FROM runs", ""))
+		return 0;
+	if (db_step(s) == DB_ROW)
+		id = COL_I(s, 0);
+	db_finalize(s);
+	return id;
+}
+
+void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
+			int64_t *done, int64_t *solved, char **status)
+{
+	struct db_stmt *s;
+
+	*total = *done = *solved = 0;
+	*status = NULL;
+	if (pq(st, &s, NULL, "SELECT r.status, r.epochs * (SELECT count(*) FROM "
+	       "run_tasks t WHERE t.run_id=r.id), (SELECT count(*) FROM episodes "
+	       "e WHERE e.run_id=r.id AND e.status='done'), (SELECT count(*) FROM "
+	       "episodes e WHERE e.run_id=r.id AND e.status='done' AND "
+	       "e.score>0) FROM runs r WHERE r.id=?", "i", run_id))
+		return;
+	if (db_step(s) == DB_ROW) {
+		*status = sq_col_text(s, 0);
+		*total = COL_I(s, 1);
+		*done = COL_I(s, 2);
+		*solved = COL_I(s, 3);
+	}
+	db_finalize(s);
+}

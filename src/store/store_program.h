@@ -237,4 +237,40 @@ enum err store_partner_list(struct store *st, int64_t model_id,
 /* Whether org_id is a partner of model_id with both consents. */
 bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id);
 
+/* ---- campaigns ---- */
+
+struct sp_campaign {
+	int64_t id, model_id, org_id;  /* org_id: the model's organisation */
+	int64_t created_by;
+	char *state;           /* pending_approval | ready | queued | running |
+				* done | failed */
+	char *doc;             /* JSON: suite, sealed, scaffolds, epochs,
+				* limits, policy */
+	char *policy_digest;   /* sha256 of the policy text, frozen at creation */
+	int64_t approvals_needed, approvals;
+	int64_t run_id;        /* 0: none yet */
+	int64_t created_ms;
+};
+
+enum err store_campaign_add(struct store *st, const struct sp_campaign *c,
+			    int64_t *id_out, struct errmsg *e) MUST_CHECK;
+enum err store_campaign_get(struct store *st, int64_t id,
+			    struct sp_campaign *c, struct errmsg *e) MUST_CHECK;
+/* org_id 0: all. */
+enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
+			     int limit, struct sp_campaign **v, size_t *n,
+			     struct errmsg *e) MUST_CHECK;
+enum err store_campaign_set(struct store *st, int64_t id, const char *state,
+			    int64_t run_id, struct errmsg *e) MUST_CHECK;
+/* ERR_INVAL when user_id approved already. */
+enum err store_campaign_approve(struct store *st, int64_t id, int64_t user_id,
+				struct errmsg *e) MUST_CHECK;
+void store_campaign_free(struct sp_campaign *c);
+void store_campaigns_free(struct sp_campaign *v, size_t n);
+/* The highest run id (0: none). */
+int64_t store_last_run_id(struct store *st);
+/* A run's episodes planned (tasks x epochs), finished and solved. */
+void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
+			int64_t *done, int64_t *solved, char **status);
+
 #endif

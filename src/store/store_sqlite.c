@@ -187,6 +187,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE IF NOT EXISTS partners(model_id @INT NOT NULL, org_id @INT NOT NULL,"
 	" by_admin @INT NOT NULL DEFAULT 0, by_developer @INT NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(model_id, org_id));",
+	/* 7: the program's campaigns (the policy digest frozen at creation)
+	 * and custodians' approvals of them */
+	"CREATE TABLE IF NOT EXISTS campaigns(id @ID,"
+	" model_id @INT NOT NULL REFERENCES models(id), org_id @INT NOT NULL,"
+	" created_by @INT NOT NULL, state @TEXT NOT NULL, doc @TEXT NOT NULL,"
+	" policy_digest @TEXT NOT NULL, approvals_needed @INT NOT NULL,"
+	" run_id @INT NOT NULL DEFAULT 0, created_ms @INT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS campaign_approvals("
+	" campaign_id @INT NOT NULL, user_id @INT NOT NULL, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(campaign_id, user_id));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))

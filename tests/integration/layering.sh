@@ -27,7 +27,7 @@ OWNERS=(
 	'jansson(_config)?\.h'                       '^\./(base|task|model|agent|report|cli|server|image)/'
 	'microhttpd(2)?\.h'                          '^\./server/http\.c:'
 	'liboath/[^">]*'                             '^\./server/totp\.c:'
-	'archive(_entry)?\.h'                        '^\./image/'
+	'archive(_entry)?\.h'                        '^\./(image/|report/export_inspect\.c:)'
 )
 chk_owners() {
 	local i

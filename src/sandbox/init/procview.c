@@ -12,11 +12,13 @@
  *   harness's uid, which no box maps: box root cannot write them;
  * - the box's null device over counters nothing needs (zoneinfo,
  *   buddyinfo, diskstats, cgroup counts, pty count);
- * - the harness's empty directory (inst_dir/empty) over directories of
- *   host counters (irq, fs, pressure, sys/fs).
+ * - an empty directory, removed once bound, over directories of host
+ *   counters (irq, fs, pressure, sys/fs).
  *
- * One bind each, nothing generated here: spawn pays ~a dozen binds.
- * Last, /proc/sys is bound read-only over itself (with what is under it).
+ * One bind each, nothing generated here: fifteen mounts, ≈ 0.2 ms of CPU
+ * per box on the loaded 2-core VM. /proc/sys is first bound read-only
+ * over itself; the masks under it are binds of files box root cannot
+ * write (the null device, a removed directory).
  * What stays host-wide is in docs/SECURITY.md.
  */
 #define SBX_PROTO_ONLY
@@ -28,6 +30,7 @@
 #include <linux/mount.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "base/banned.h"
@@ -64,16 +67,20 @@ static int sys_read_only(void)
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 					       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
 
-	if (mount("proc/sys", "proc/sys", NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount("proc/sys", "proc/sys", NULL, MS_BIND, NULL) < 0)
 		return -1;
-	return (int)syscall(SYS_mount_setattr, AT_FDCWD, "proc/sys", AT_RECURSIVE,
-			    &attr, sizeof(attr));
+	return (int)syscall(SYS_mount_setattr, AT_FDCWD, "proc/sys", 0, &attr,
+			    sizeof(attr));
 }
 
 int proc_view(const char *etc_dir, const char *null_dev, unsigned memory_mb)
 {
 	char src[SBX_PATH_MAX + 32];
 
+	/* first, while nothing is mounted under it (a recursive bind would
+	 * copy the masks below: two more mounts per box) */
+	if (sys_read_only() < 0)
+		return -1;
 	snprintf(src, sizeof(src), "%s/../proc/meminfo-%u", etc_dir, memory_mb);
 	if (bind(src, "meminfo") < 0)
 		return -1;
@@ -85,9 +92,12 @@ int proc_view(const char *etc_dir, const char *null_dev, unsigned memory_mb)
 	for (size_t i = 0; i < ARRAY_SIZE(nulled); i++)
 		if (bind(null_dev, nulled[i]) < 0)
 			return -1;
-	snprintf(src, sizeof(src), "%s/../empty", etc_dir);
+	/* an empty directory of the box's root, removed once bound: nothing
+	 * can be created in it, and mountinfo names no harness path */
+	if (mkdir(".pe", 0555) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(emptied); i++)
-		if (bind(src, emptied[i]) < 0)
+		if (bind(".pe", emptied[i]) < 0)
 			return -1;
-	return sys_read_only();
+	return rmdir(".pe");
 }

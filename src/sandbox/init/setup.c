@@ -362,18 +362,13 @@ static void mask_proc(void)
 /* The harness set init's oom_score_adj to -1000 (box.c): the OOM killer
  * never picks init, so a box that fills its memory (or a tmpfs) loses the
  * command, not the box. Anyone may raise an oom_score_adj, and the agent
- * may be root in the box: init's own entries are bound read-only over
- * themselves (commands reset theirs to 0 in init.c). */
+ * may be root in the box: init's whole /proc/1 (oom_score_adj, oom_adj,
+ * and the same under task/1) is bound read-only over itself, one mount
+ * instead of one per file (commands reset theirs in init.c). */
 static void shield_oom(void)
 {
-	static const char *const files[] = {
-		"proc/1/oom_score_adj", "proc/1/oom_adj",
-		"proc/1/task/1/oom_score_adj", "proc/1/task/1/oom_adj",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (bind_ro(files[i], files[i]) < 0)
-			fail(SBX_STEP_PROC);
+	if (bind_ro("proc/1", "proc/1") < 0)
+		fail(SBX_STEP_PROC);
 }
 
 static void pivot(void)
