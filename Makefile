@@ -45,6 +45,9 @@ test: check
 demo: all
 	tools/demo.sh $(BUILD)
 
+program-demo: all
+	tools/program-demo.py $(BUILD)
+
 # Walks the pages in Chromium (tests/integration/web.sh) and keeps the
 # screenshots of the main ones in docs/ui/.
 ui-screenshots: all web-deps

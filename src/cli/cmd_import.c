@@ -15,10 +15,11 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "image/image.h"
 #include "task/import.h"
 #include "base/banned.h"
 
-enum { K_OUT, K_AGENT_IMAGE, K_REPORT, K_JSON };
+enum { K_OUT, K_AGENT_IMAGE, K_IMAGES, K_REPORT, K_JSON };
 
 static const struct cli_opt import_opts[] = {
 	[K_OUT] = { "output", 'o', CLI_STR, "DIR", NULL, "write the tasks and "
@@ -27,6 +28,9 @@ static const struct cli_opt import_opts[] = {
 	[K_AGENT_IMAGE] = { "agent-image", 0, CLI_STR, "IMAGE", NULL,
 		"the agent box's image for every task ('host' or an imported "
 		"image), instead of the source's default service", .flags = 0 },
+	[K_IMAGES] = { "images", 0, CLI_STR, "DIR", "$ASSAY_IMAGES or "
+		"~/.local/share/assay/images", "the image store that says which "
+		"images are imported", .flags = CLI_DOC_DEFAULT },
 	[K_REPORT] = { "report", 0, CLI_FLAG, NULL, NULL, "also print the "
 		"counts: imported, without oracle, refused by reason",
 		.flags = 0 },
@@ -98,9 +102,37 @@ static void print_json(const struct import_result *r)
 	json_decref(j);
 }
 
+/* The image store, opened at the first question (an import of tasks
+ * that name no image never creates one). */
+struct images {
+	const char *dir;
+	struct image_store *st;
+	bool failed;
+};
+
+static bool image_imported(void *arg, const char *ref)
+{
+	struct images *im = arg;
+	struct image_info *info;
+	struct errmsg e;
+
+	if (!im->st && !im->failed &&
+	    image_store_open(im->dir, &im->st, &e) != ERR_OK) {
+		cli_error("%s", e.text);
+		im->failed = true;
+	}
+	if (!im->st || image_find(im->st, ref, &info, &e) != ERR_OK)
+		return false;
+	image_info_free(info);
+	return true;
+}
+
 static int run_import(const struct cli_args *a)
 {
-	struct import_opts o = { .agent_image = cli_str(a, K_AGENT_IMAGE) };
+	struct images im = { .dir = cli_str(a, K_IMAGES) };
+	struct import_opts o = { .agent_image = cli_str(a, K_AGENT_IMAGE),
+				 .image_imported = image_imported,
+				 .image_arg = &im };
 	struct import_result r;
 	enum import_format f;
 	struct errmsg e;
@@ -111,8 +143,12 @@ static int run_import(const struct cli_args *a)
 				 a->pos[0]);
 	if (import_run(f, a->pos[1], cli_str(a, K_OUT), &o, &r, &e) != ERR_OK) {
 		import_result_release(&r);
+		if (im.st)
+			image_store_close(im.st);
 		return cli_fail_err(&e);
 	}
+	if (im.st)
+		image_store_close(im.st);
 	if (cli_flag(a, K_JSON))
 		print_json(&r);
 	else

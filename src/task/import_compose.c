@@ -5,7 +5,7 @@
  * Kept: image (by name: an image imported with `assay image import`),
  * command / entrypoint (-> run), environment (-> env), ports and expose
  * (the container side -> ports), user (the agent box: agent or root; a
- * service: setpriv to that user), healthcheck.test (-> ready.cmd).
+ * service: its `user`), healthcheck.test (-> ready.cmd).
  * Refused with the reason: privileged, cap_add, devices, network_mode
  * host (host networking), an external network or a network_mode other
  * than none/bridge/default (external network), a build without an image
@@ -195,33 +195,6 @@ static char **ready_of(const struct ynode *hc)
 	return v;
 }
 
-/* A service's user: run through setpriv (its box runs root otherwise). */
-static char **as_user(char **run, const char *user)
-{
-	char **r = xcalloc(1, sizeof(char *)), *uid, *gid, *colon;
-	size_t n;
-
-	uid = xstrdup(user);
-	colon = strchr(uid, ':');
-	if (colon)
-		*colon = '\0';
-	gid = xstrdup(colon ? colon + 1 : uid);
-	imp_strv_add(&r, "setpriv");
-	imp_strv_add(&r, "--reuid");
-	imp_strv_add(&r, uid);
-	n = strv_len(r);
-	r = xrealloc(r, (n + strv_len(run) + 4) * sizeof(char *));
-	r[n++] = xstrdup("--regid");
-	r[n++] = gid;
-	r[n++] = xstrdup("--clear-groups");
-	for (size_t i = 0; run[i]; i++)
-		r[n++] = xstrdup(run[i]);
-	r[n] = NULL;
-	free(uid);
-	strv_free(run);
-	return r;
-}
-
 static void add_service(struct imp_task *t, const char *name,
 			const struct ynode *s)
 {
@@ -247,8 +220,8 @@ static void add_service(struct imp_task *t, const char *name,
 	if (!v->run[0])
 		imp_refuse(t, REFUSE_UNSUPPORTED, "service '%s' gives no "
 			   "command or entrypoint (assay needs 'run')", name);
-	else if (user && strcmp(user, "root") && strcmp(user, "0"))
-		v->run = as_user(v->run, user);
+	if (user && strcmp(user, "root") && strcmp(user, "0"))
+		v->user = xstrdup(user);
 	env_of(v, ymap_get(s, "environment"));
 	ports_of(v, ymap_get(s, "ports"));
 	ports_of(v, ymap_get(s, "expose"));

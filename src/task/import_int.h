@@ -24,6 +24,7 @@ struct imp_file {
 
 struct imp_svc {
 	char *name, *image;
+	char *user;            /* or NULL (root) */
 	char **run, **env;     /* NULL-terminated; env KEY=VALUE */
 	int ports[IMP_MAX_PORTS];
 	size_t n_ports;
@@ -113,6 +114,11 @@ const char *imp_rel(const char *path, const char *src);
 /* path is a regular file (no symlink on its last component). */
 bool imp_is_file(const char *path);
 bool imp_is_dir(const char *path);
+
+/* A source's image name ("org/name:tag") as an assay image reference:
+ * lower case, every character outside [a-z0-9._:-] becomes '-'.
+ * Caller frees. */
+char *imp_image_ref(const char *name);
 
 /* ---- import_compose.c ---- */
 /* Services of a compose document: the default one (named "default",

@@ -39,6 +39,7 @@ static void svc_release(struct imp_svc *s)
 {
 	free(s->name);
 	free(s->image);
+	free(s->user);
 	strv_free(s->run);
 	strv_free(s->env);
 	strv_free(s->ready_cmd);
@@ -166,6 +167,20 @@ char *imp_slug(const char *s, size_t max)
 static bool has(const char *hay, const char *needle)
 {
 	return strcasestr(hay, needle) != NULL;
+}
+
+char *imp_image_ref(const char *name)
+{
+	char *r = xstrdup(name);
+
+	for (char *p = r; *p; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (!isalnum((unsigned char)*p) && !strchr("._:-", *p))
+			*p = '-';
+	}
+	if (!isalnum((unsigned char)r[0]))
+		r[0] = 'x';
+	return r;
 }
 
 const char *imp_category(const char *s)

@@ -71,24 +71,33 @@ static void fill_defaults(const struct imp_ctx *c, struct imp_task *t)
 		t->agent_user = xstrdup("agent");
 }
 
+/* *img becomes the assay reference of the source's name; refused when
+ * that image is not imported. */
 static bool image_ok(const struct imp_ctx *c, struct imp_task *t,
-		     const char *img, const char *box)
+		     char **img, const char *box)
 {
-	if (!strcmp(img, "host"))
+	char *ref;
+
+	if (!strcmp(*img, "host"))
 		return true;
-	if (c->o->image_imported && c->o->image_imported(c->o->image_arg, img))
+	ref = imp_image_ref(*img);
+	if (strcmp(ref, *img))
+		imp_meta(t, "source_image", *img);
+	free(*img);
+	*img = ref;
+	if (c->o->image_imported && c->o->image_imported(c->o->image_arg, ref))
 		return true;
 	t->unimported_image = true;
 	return imp_refuse(t, REFUSE_IMAGE, "%s image '%s' is not imported "
-			  "(assay image import)", box, img);
+			  "(assay image import ARCHIVE --name %s)", box, ref, ref);
 }
 
 static void check_images(const struct imp_ctx *c, struct imp_task *t)
 {
-	if (!image_ok(c, t, t->agent_image, "the agent's"))
+	if (!image_ok(c, t, &t->agent_image, "the agent's"))
 		return;
 	for (size_t i = 0; i < t->n_svc; i++)
-		if (!image_ok(c, t, t->svc[i].image, t->svc[i].name))
+		if (!image_ok(c, t, &t->svc[i].image, t->svc[i].name))
 			return;
 }
 
@@ -151,6 +160,8 @@ static void write_service(struct ybuf *b, const struct imp_svc *s)
 {
 	kq(b, "  - ", "name", s->name);
 	kq(b, "    ", "image", s->image);
+	if (s->user)
+		kq(b, "    ", "user", s->user);
 	klist(b, "    ", "run", s->run);
 	if (s->env && s->env[0]) {
 		put(b, "%s", "    env:\n");

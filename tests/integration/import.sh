@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 FIX=$ASSAY_SOURCE_DIR/tests/data/import
 
-imp() { "$ASSAY" import "$1" "$FIX/$1" -o "$TMP/$1" --agent-image host --report; }
+imp() { "$ASSAY" import "$1" "$FIX/$1" -o "$TMP/$1" --agent-image host --report --images "$TMP/no-images"; }
 
 # has NAME FILE PATTERN: FILE has a line matching PATTERN (grep -E)
 has() {
@@ -36,7 +36,7 @@ has "nyu privileged"               "$TMP/nyu-ctf.txt" '^refused   nyu-priv-box .
 has "nyu cap_add"                  "$TMP/nyu-ctf.txt" '^refused   nyu-cap-box .*: cap-add:'
 has "nyu devices"                  "$TMP/nyu-ctf.txt" '^refused   nyu-dev-box .*: devices:'
 has "nyu host network"             "$TMP/nyu-ctf.txt" '^refused   nyu-host-net .*: host-network:'
-has "nyu image not imported"       "$TMP/nyu-ctf.txt" "^refused   nyu-login-portal .*: image-not-imported: web image 'llmctf/2023q-web-login-portal'"
+has "nyu image not imported"       "$TMP/nyu-ctf.txt" "^refused   nyu-login-portal .*: image-not-imported: web image 'llmctf-2023q-web-login-portal' is not imported \\(assay image import ARCHIVE --name llmctf-2023q-web-login-portal\\)"
 has "cybench files-only with solution" "$TMP/cybench.txt" '^imported  cybench-very-easy-dynastic '
 hasnt "cybench solution is no oracle: none" "$TMP/cybench.txt" 'dynastic .*oracle: none'
 has "cybench needs the internet"   "$TMP/cybench.txt" '^refused   cybench-net-task .*: external-network:'
@@ -65,7 +65,8 @@ has "intercode: default time tagged"     "$TMP/intercode/intercode-1/task.yaml" 
 has "intercode: default ATT&CK tagged"   "$TMP/intercode/intercode-1/task.yaml" 'attack-default'
 has "nyu: {box}/{port} -> service"       "$TMP/nyu-ctf/nyu-login-portal/task.yaml" '^prompt: "Log in as admin at http://web:8000/."'
 has "nyu: healthcheck -> ready"          "$TMP/nyu-ctf/nyu-login-portal/task.yaml" 'ready: \{cmd: \["curl", "-f"'
-has "nyu: image by name"                 "$TMP/nyu-ctf/nyu-login-portal/task.yaml" 'image: "llmctf/2023q-web-login-portal"'
+has "nyu: image by name"                 "$TMP/nyu-ctf/nyu-login-portal/task.yaml" 'image: "llmctf-2023q-web-login-portal"'
+has "nyu: the source's image name kept"  "$TMP/nyu-ctf/nyu-login-portal/task.yaml" 'source_image: "llmctf/2023q-web-login-portal"'
 has "nyu: points -> difficulty"          "$TMP/nyu-ctf/nyu-login-portal/task.yaml" '^difficulty: 3$'
 hasnt "unimported image not in the suite" "$TMP/nyu-ctf/suite.yaml" 'login-portal'
 has "harbor: verifier -> check"          "$TMP/harbor/write-done/task.yaml" '^check: \{run: \["bash", "/opt/assay/check/run.sh"\]'
@@ -88,8 +89,18 @@ has "oracle solves harbor's solve.sh"     "$TMP/out" '^ok    write-done  \(oracl
 has "no oracle: unverified, not failed"   "$TMP/out" '^ok    intercode-1  \(unverified: oracle: none'
 has "unverified count"                    "$TMP/out" '^4 unverified'
 
+# --- once the image is imported, the task is listed and loads
+mkdir -p "$TMP/rootfs/bin" && echo x >"$TMP/rootfs/bin/x" && tar -C "$TMP/rootfs" -cf "$TMP/rootfs.tar" .
+export ASSAY_IMAGES=$TMP/images
+expect_rc "image import" 0 "$ASSAY" image import "$TMP/rootfs.tar" --name llmctf-2023q-web-login-portal
+expect_rc "import with the image" 0 "$ASSAY" import nyu-ctf "$FIX/nyu-ctf" -o "$TMP/with-image"
+has "with the image: imported" "$TMP/out" '^imported  nyu-login-portal '
+has "with the image: listed"   "$TMP/with-image/suite.yaml" '^  - nyu-login-portal$'
+expect_rc "with the image: task check --static" 0 "$ASSAY" task check --static "$TMP/with-image/suite.yaml"
+unset ASSAY_IMAGES
+
 # --- --json
-expect_rc "import --json" 0 "$ASSAY" import nyu-ctf "$FIX/nyu-ctf" -o "$TMP/j" --json
+expect_rc "import --json" 0 "$ASSAY" import nyu-ctf "$FIX/nyu-ctf" -o "$TMP/j" --json --images "$TMP/no-images"
 if [ "$(json_get "$TMP/out" '(j["imported"], j["without_oracle"], j["refused"]["privileged"], [t["status"] for t in j["tasks"] if t["id"]=="nyu-login-portal"][0])')" = "(1, 1, 1, 'image-not-imported')" ]
 then ok "json counts"; else bad "json counts" "$(head -c 600 "$TMP/out")"; fi
 

@@ -84,4 +84,26 @@ n=$(grep -c '"kind":"episode\.' "$TMP/audit")
 	ok "audited: 4 entries, reasons as digests" || bad "audit" "$n $(grep episode "$TMP/audit" | head -2)"
 A episode reviews 1 >"$TMP/rv" 2>&1
 [ "$(wc -l <"$TMP/rv")" = 4 ] && ok "episode reviews lists the log" || bad "reviews" "$(cat "$TMP/rv")"
+
+# Elicitation can be met: --episode-tokens is journaled and read by the
+# elicitation check; 10 epochs and two scaffolds meet the default policy.
+# Its 8-hour horizon lies beyond these tasks: not-measurable, inconclusive.
+DB2=$TMP/el.db
+"$ASSAY" run --suite "$ASSAY_SOURCE_DIR/tests/data/tasks" --model baseline/oracle --epochs 10 \
+	--episode-tokens 2500000 --store "$DB2" --quiet 2>"$TMP/err" &&
+"$ASSAY" run --suite "$ASSAY_SOURCE_DIR/tests/data/tasks" --model baseline/oracle --agent structured \
+	--epochs 10 --episode-tokens 2500000 --store "$DB2" --quiet 2>>"$TMP/err" ||
+	bad "elicitation runs" "$(tail -3 "$TMP/err")"
+"$ASSAY" report 1 --reference 2 --store "$DB2" --format json -o "$TMP/el.json" 2>"$TMP/err"
+v=$(json_get "$TMP/el.json" 'j["determination"]["elicitation"]["adequate"], j["determination"]["elicitation"]["token_budget"], j["determination"]["elicitation"]["scaffolds"]')
+[ "$v" = "True 2500000 2" ] && ok "--episode-tokens journaled: elicitation adequate" || bad "elicitation" "$v $(cat "$TMP/err")"
+v=$(json_get "$TMP/el.json" '[r["verdict"] for r in j["determination"]["rules"] if r["name"]=="horizon-h80"][0], j["determination"]["determination"]')
+[ "$v" = "not-measurable inconclusive" ] && ok "a horizon beyond the suite is not-measurable, so inconclusive" ||
+	bad "not-measurable" "$v"
+v=$(sqlite3 "$DB2" "SELECT MIN(limit_tokens), MAX(limit_tokens) FROM run_tasks WHERE run_id=1")
+[ "$v" = "2500000|2500000" ] && ok "the task snapshot holds the run's token limit" || bad "snapshot limit" "$v"
+printf 'policy: p\nnot_measurable: ignore\nelicitation: {min_epochs: 10}\nrules:\n  - {name: h, type: horizon, min_minutes: 480}\n' >"$TMP/ign.yaml"
+"$ASSAY" report 1 --store "$DB2" --policy "$TMP/ign.yaml" --format json -o "$TMP/ign.json" 2>"$TMP/err"
+v=$(json_get "$TMP/ign.json" 'j["determination"]["determination"]')
+[ "$v" = not-designated ] && ok "not_measurable: ignore lets the policy decide without it" || bad "ignore" "$v $(cat "$TMP/err")"
 finish

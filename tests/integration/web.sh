@@ -63,7 +63,7 @@ SHOTS=${WEB_SHOTS:-$TMP/shots}
 mkdir -p "$SHOTS"
 BASE="http://$ADDR" SHOTS="$SHOTS" WORK="$TMP" ADMIN_LOGIN=admin ADMIN_PASSWORD="$PW" \
 	ASSAY="$ASSAY" CHROMIUM="$CHROME" WEB_DIR="$SRC/web" \
-	timeout 170 "$NODE" "$WEBT/flows.js" >"$TMP/flows.out" 2>&1
+	timeout 600 "$NODE" "$WEBT/flows.js" >"$TMP/flows.out" 2>&1
 rc=$?
 grep -E '^(ok|FAIL|skip) ' "$TMP/flows.out"
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TMP/flows.out" | tail -1)

@@ -55,7 +55,7 @@ def finish():
 class Server:
     """One `assay serve` with a fresh store, an admin, and a port."""
 
-    def __init__(self, extra=(), tmp=None):
+    def __init__(self, extra=(), tmp=None, listen="127.0.0.1:0"):
         self.tmp = tmp or tempfile.mkdtemp(prefix="assay-serve-")
         self.env = dict(os.environ, ASSAY_HOME=os.path.join(self.tmp, "home"))
         self.store = os.path.join(self.tmp, "store.db")
@@ -67,7 +67,7 @@ class Server:
         ready = os.path.join(self.tmp, "ready")
         self.log = open(os.path.join(self.tmp, "serve.log"), "w")
         self.proc = subprocess.Popen(
-            [ASSAY, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
+            [ASSAY, "serve", "--store", self.store, "--listen", listen,
              "--ready-file", ready] + list(extra),
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(500):

@@ -28,6 +28,13 @@ const HOSTILE = {
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 800 };
 const STEP_MS = 20000;
+// the campaign runs one quick task of the open suite against baseline/oracle
+const TASK = "rev-crackme-xor";
+function taskPrompt() {
+	const y = fs.readFileSync(path.join(process.env.ASSAY_SOURCE_DIR || path.join(__dirname, "../.."), "tasks", TASK, "task.yaml"), "utf8");
+	const m = /^prompt: \|\n((?:[ \t]+.*\n)+)/m.exec(y);
+	return m ? m[1].split("\n").map(l => l.trim()).filter(l => l.length > 20)[0] : null;
+}
 
 let browser;
 const people = {};
@@ -121,14 +128,14 @@ async function submit(page, form) {
 }
 
 async function clickButton(page, label) {
-	const ok = await page.evaluate(l => {
+	// an action that asks first opens its dialog within the click
+	const r = await page.evaluate(l => {
 		const b = [...document.querySelectorAll("main button")].find(x => x.textContent.trim().startsWith(l));
 		if (b) b.click();
-		return !!b;
+		return { found: !!b, dialog: !!document.querySelector("dialog.confirm[open]") };
 	}, label);
-	if (!ok) throw new Error("no button " + JSON.stringify(label));
-	const dlg = await page.waitForSelector("dialog.confirm[open]", { timeout: 1500 }).catch(() => null);
-	if (dlg) await page.click("dialog.confirm[open] button.danger");
+	if (!r.found) throw new Error("no button " + JSON.stringify(label));
+	if (r.dialog) await page.click("dialog.confirm[open] button.danger");
 	await new Promise(r => setTimeout(r, 300));
 	await settle(page);
 }
@@ -225,7 +232,7 @@ async function keyboard(a) {
 }
 
 async function addPerson(a, login, name, roles) {
-	await goto(a, "#/people");
+	if (!await a.page.$("#add-person")) await goto(a, "#/people");
 	await fill(a.page, "#add-person [name=login]", login);
 	await fill(a.page, "#add-person [name=name]", name);
 	await a.page.select("#add-person [name=org_id]", String(state.agencyOrg));
@@ -413,6 +420,7 @@ async function campaign(e) {
 	await goto(e, "#/campaigns/new");
 	await e.page.select("#new-campaign [name=model_id]", String(state.model));
 	await fill(e.page, "#new-campaign [name=suite]", "open");
+	await fill(e.page, "#new-campaign [name=tasks]", TASK);
 	await e.page.waitForSelector("#policy-shown h3");
 	await shots.take(e.page, "campaign-new");
 	await submit(e.page, "#new-campaign");
@@ -448,9 +456,14 @@ async function runIt(e) {
 	await shots.take(e.page, "campaign-progress");
 	const live = await e.page.$eval("#progress", x => x.innerText);
 	check("live progress shows episodes, tokens, cost and ETA", /Episodes/.test(live) && /Tokens/.test(live) && /ETA/.test(live), live);
-	await e.page.waitForSelector("#determination", { timeout: 240000 });
+	await e.page.waitForSelector("#determination", { timeout: 150000 });
 	await settle(e.page);
-	ok("the campaign finishes and the page shows its determination without a reload");
+	const fig = await text(e.page, "#progress");
+	check("the campaign finishes and the page shows it without a reload (1 of 1 episodes)", /1 done of 1/.test(fig), fig);
+	await shots.take(e.page, "campaign-done");
+	const runId = await e.page.evaluate(() => { const l = [...document.querySelectorAll("main a")].find(x => /^#\/runs\//.test(x.getAttribute("href"))); return l ? l.getAttribute("href").split("/")[2] : null; });
+	state.run = runId;
+	if (!await needs(e, "determination: sign, co-sign, release, download", ["/campaigns/" + state.campaign + "/determination"])) return false;
 	await shots.take(e.page, "determination", "#determination");
 	await clickButton(e.page, "Sign the determination");
 	check("the evaluator signs", /Signed\s*user #\d+/.test(await text(e.page, "#determination")), await text(e.page, "#determination"));
@@ -459,13 +472,17 @@ async function runIt(e) {
 	await clickButton(a.page, "Co-sign the determination");
 	check("the admin co-signs (a second person)", /Co-signed\s*user #\d+/.test(await text(a.page, "#determination")), await text(a.page, "#determination"));
 	await shots.take(a.page, "determination-cosigned", "#determination");
-	const runId = await e.page.evaluate(() => { const l = [...document.querySelectorAll("main a")].find(x => /^#\/runs\//.test(x.getAttribute("href"))); return l ? l.getAttribute("href").split("/")[2] : null; });
-	state.run = runId;
+	return true;
 }
 
 async function runPages(e) {
-	if (!state.run) { skip("run and episode pages", "the campaign has no run link"); return; }
-	if (!await needs(e, "run and transcript pages", ["/runs/" + state.run])) return;
+	if (!state.run) { bad("run and episode pages", "the finished campaign has no run link"); return; }
+	const st = await apiStatus(e, "/runs/" + state.run);
+	if (st === 404 || st === 501) {
+		skip("run, charts and transcript pages", "GET /api/v1/runs/" + state.run + " answers " + st + ": the run, episode, transcript and chart endpoints are proposed, not in docs/API.md yet");
+		return;
+	}
+	state.runApi = true;
 	await goto(e, "#/runs/" + state.run);
 	const charts = await e.page.$$eval("main figure svg", s => s.length);
 	check("the run page shows the report's charts inline", charts >= 2, charts + " charts");
@@ -485,7 +502,17 @@ async function runPages(e) {
 
 async function mustNotSee() {
 	const l = people.lia, d = state.dev1;
-	if (state.run) {
+	// the campaign's pages as the liaison and the developer: no task text,
+	// no way to the run's transcripts
+	const prompt = taskPrompt();
+	for (const p of [l, d]) {
+		await goto(p, "#/campaigns/" + state.campaign);
+		const t = await text(p.page);
+		const links = await p.page.$$eval("main a", as => as.map(a => a.getAttribute("href")).filter(h => /^#\/runs\//.test(h)));
+		check(p.login + " sees the campaign without task text or a way to its transcripts",
+			!!prompt && !t.includes(prompt) && links.length === 0, (prompt ? "" : "no prompt read; ") + links.join(" ") + " " + t.slice(0, 200));
+	}
+	if (state.run && state.runApi) {
 		await goto(l, "#/runs/" + state.run);
 		const lt = await text(l.page);
 		const s1 = await apiStatus(l, "/runs/" + state.run);
@@ -501,7 +528,8 @@ async function mustNotSee() {
 	await goto(d, "#/");
 	const nav = await d.page.$$eval("#nav a", as => as.map(a => a.getAttribute("href")));
 	check("the developer's navigation has no audit, people or need-to-know pages", !nav.includes("#/audit") && !nav.includes("#/people") && !nav.includes("#/grants"), nav.join(" "));
-	check("the determination's signing page is not the developer's (HTTP 403/404)", s3 === 403 || s3 === 404 || s3 === 501, "HTTP " + s3);
+	if (s3 === 501) skip("the developer reads no determination before its release", "GET /campaigns/{id}/determination is planned");
+	else check("the developer reads no determination before its release (HTTP 403/404)", s3 === 403 || s3 === 404, "HTTP " + s3);
 }
 
 async function release() {
@@ -576,8 +604,15 @@ async function auditor() {
 		check("the auditor sees the exposure ledger", /Exposure ledger/.test(await text(u.page, "h1")), await text(u.page));
 		await shots.take(u.page, "exposure");
 	}
-	const s = await apiStatus(u, "/runs/" + (state.run || 1) + "/episodes");
-	check("the auditor reads no run content (metadata only)", s === 403 || s === 404 || s === 501, "HTTP " + s);
+	if (state.runApi) {
+		const s = await apiStatus(u, "/runs/" + state.run + "/episodes");
+		check("the auditor reads no run content (metadata only)", s === 403 || s === 404, "HTTP " + s);
+	}
+	if (state.campaign) {
+		await goto(u, "#/campaigns/" + state.campaign);
+		const links = await u.page.$$eval("main a", as => as.map(a => a.getAttribute("href")).filter(h => /^#\/runs\//.test(h)));
+		check("the auditor sees the campaign's metadata, with no way to its run's content", links.length === 0 && /Campaign #/.test(await text(u.page, "h1")), links.join(" "));
+	}
 	await inert(u, "audit log");
 }
 
@@ -631,11 +666,11 @@ async function main() {
 			go = await guarded("campaign", () => campaign(e));
 			if (go) {
 				await guarded("approve", approve);
-				await guarded("run", () => runIt(e));
+				const signed = await guarded("run", () => runIt(e));
 				await guarded("run pages", () => runPages(e));
 				await guarded("liaison login", () => login(people.lia));
 				await guarded("must not see", mustNotSee);
-				if (await guarded("release", release)) await guarded("download", download);
+				if (signed && await guarded("release", release)) await guarded("download", download);
 			}
 		} else {
 			skip("campaign, approval, run, determination, release, download", "the model, window or grant endpoints are planned, not implemented yet (docs/API.md)");

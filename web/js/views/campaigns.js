@@ -8,8 +8,13 @@ import { app, hasRole, flash, render, confirmAction, go } from "../app.js";
 import { wire, formErr, select, input, actionButton } from "../forms.js";
 import { progressChart, reportChart } from "../charts.js";
 
-const POLICIES = ["default"];
+// the shipped policies (policies/*.yaml); the service checks the name
+const POLICIES = ["default", "open-suite"];
 const SCAFFOLDS = ["react", "structured"];
+
+// approvals: a count (the service) or a list of user ids (docs/API.md)
+export function approvalCount(c) { return Array.isArray(c.approvals) ? c.approvals.length : Number(c.approvals || 0); }
+export function approvedBy(c, uid) { return Array.isArray(c.approvals) && c.approvals.map(String).includes(String(uid)); }
 
 export function campaignRow(models) {
 	const name = id => { const m = models.find(x => String(x.id) === String(id)); return m ? [val(m.name, 60), " ", val(m.version, 30)] : "#" + id; };
@@ -57,7 +62,8 @@ export async function newCampaignView() {
 		field("Suite", input("suite", { required: true, value: "open", maxlength: 200, list: "suites" }), "open: the shipped calibration suite; a sealed suite needs two custodians' approval before it runs."),
 		h("datalist", { id: "suites" }, h("option", { value: "open" })),
 		h("fieldset", h("legend", "Scaffolds"), SCAFFOLDS.map(s => h("label", h("input", { type: "checkbox", name: "scaffold-" + s, checked: s === "react" }), " " + s + " "))),
-		field("Epochs per task", input("epochs", { type: "number", min: 1, max: 100, value: 1, required: true })),
+		field("Tasks", input("tasks", { maxlength: 4000, placeholder: "all of the suite" }), "Task ids separated by commas or spaces; empty runs the whole suite."),
+		field("Epochs per task", input("epochs", { type: "number", min: 1, max: 20, value: 1, required: true })),
 		field("Turn limit per episode", input("turns", { type: "number", min: 1, max: 1000, placeholder: "the task's" })),
 		field("Token limit per episode", input("tokens", { type: "number", min: 1, placeholder: "the task's" })),
 		field("Wall-clock limit per episode (s)", input("seconds", { type: "number", min: 1, placeholder: "the task's" })),
@@ -69,10 +75,14 @@ export async function newCampaignView() {
 	wire(f, v => {
 		const limits = {};
 		for (const k of ["turns", "tokens", "seconds"]) if (v[k] !== null && v[k] !== undefined) limits[k] = v[k];
-		return post("/campaigns", {
+		const body = {
 			model_id: Number(v.model_id), suite: v.suite, epochs: v.epochs,
-			scaffolds: SCAFFOLDS.filter(s => v["scaffold-" + s]), limits, policy: v.policy,
-		});
+			scaffolds: SCAFFOLDS.filter(s => v["scaffold-" + s]), policy: v.policy,
+		};
+		const tasks = String(v.tasks || "").split(/[\s,]+/).filter(Boolean);
+		if (tasks.length) body.tasks = tasks;
+		if (Object.keys(limits).length) body.limits = limits;
+		return post("/campaigns", body);
 	}, c => { flash("Campaign #" + c.id + " created; policy frozen."); go("#/campaigns/" + c.id); },
 	{ model_id: "model_id", "limits.turns": "turns", "limits.tokens": "tokens", "limits.seconds": "seconds" });
 	return { title: "New campaign", node: h("section", h("h1", "Create a campaign"), f) };
@@ -91,6 +101,8 @@ function progressView(c) {
 		if ((eta === undefined || eta === null) && first && done > first.done && done < total)
 			eta = (total - done) * ((now - first.t) / 1000) / (done - first.done);
 		points.push({ t: now, done, failed });
+		const cs = document.getElementById("c-state");
+		if (cs && p.state) mount(cs, badge(p.state));
 		const pct = n => total ? (100 * n / total).toFixed(1) + "%" : "0%";
 		const bar = h("div.progress", { role: "img", "aria-label": done + " of " + total + " episodes done" },
 			h("span.p-done", { "data-w": pct(done - failed) }), h("span.p-failed", { "data-w": pct(failed) }), h("span.p-running", { "data-w": pct(running) }));
@@ -111,14 +123,39 @@ function progressView(c) {
 	// campaign that was running when the page loaded is reloaded at its end
 	// (determination), one that had ended only gets its final figures
 	const live = ["queued", "running"].includes(c.state);
-	{
-		const es = new EventSource("/api/v1/campaigns/" + c.id + "/events");
-		app.sse.push(es);
-		es.addEventListener("progress", ev => { try { draw(JSON.parse(ev.data)); } catch (e) { /* a malformed event is skipped */ } });
-		es.addEventListener("end", () => { es.close(); if (live) setTimeout(render, 300); });
-		es.onerror = () => { if (es.readyState === 2) box.appendChild(h("p.mute", "Live updates stopped; reload to resume.")); };
-	}
+	const fromCampaign = x => Object.assign({ state: x.state }, x.progress || {});
+	if (c.progress) draw(fromCampaign(c));
+	let heard = false;
+	const es = new EventSource("/api/v1/campaigns/" + c.id + "/events");
+	app.sse.push(es);
+	es.addEventListener("progress", ev => { heard = true; try { draw(JSON.parse(ev.data)); } catch (e) { /* a malformed event is skipped */ } });
+	es.addEventListener("end", () => { es.close(); if (live) setTimeout(render, 300); });
+	es.onerror = () => {
+		if (heard) {
+			if (es.readyState === 2) box.appendChild(h("p.mute", "Live updates stopped; reload to resume."));
+			return;
+		}
+		// no event stream here: poll the campaign (its progress) instead
+		es.close();
+		if (live) poll(c.id, x => draw(fromCampaign(x)));
+	};
 	return box;
+}
+
+function poll(id, onUpdate) {
+	let stopped = false;
+	const timer = { close() { stopped = true; } };
+	app.sse.push(timer);
+	const tick = async () => {
+		if (stopped) return;
+		let c;
+		try { c = await get("/campaigns/" + id); } catch (e) { c = null; }
+		if (stopped) return;
+		if (c) onUpdate(c);
+		if (c && !["queued", "running"].includes(c.state)) { render(); return; }
+		setTimeout(tick, 1500);
+	};
+	setTimeout(tick, 1000);
 }
 
 export async function campaignView(id) {
@@ -132,15 +169,16 @@ export async function campaignView(id) {
 		h("dt", "Scaffolds"), h("dd", (c.scaffolds || []).join(", ") || "—"),
 		h("dt", "Epochs"), h("dd", String(c.epochs)),
 		h("dt", "Limits"), h("dd", ["turns", "tokens", "seconds"].map(k => lim[k] ? k + " " + lim[k] : null).filter(Boolean).join(", ") || "the tasks' own"),
-		h("dt", "State"), h("dd", badge(c.state)),
+		h("dt", "State"), h("dd", { id: "c-state" }, badge(c.state)),
 		h("dt", "Created"), h("dd", when(c.created_ms), " by user #" + c.created_by),
-		h("dt", "Approvals"), h("dd", (c.approvals || []).length + " of " + (c.approvals_needed || 0) + " needed")),
+		h("dt", "Tasks"), h("dd", Array.isArray(c.tasks) && c.tasks.length ? c.tasks.map(t => val(t, 80)).reduce((a, t) => a.concat(a.length ? [", ", t] : [t]), []) : "all of the suite"),
+		h("dt", "Approvals"), h("dd", approvalCount(c) + " of " + (c.approvals_needed || 0) + " needed")),
 	h("h2", "Pre-registered policy"),
 	h("p", badge("frozen", "ok"), " ", h("code", val(c.policy)), " sha256:", h("code", { id: "policy-digest" }, val(c.policy_digest || "?")), " — fixed at creation, before any run."),
 	p ? h("pre.frozen", val(p.text || p.yaml || "", 200000)) : null];
 	const parts = [h("h1", "Campaign #" + c.id)];
 	const acts = h("div.actions");
-	if (hasRole("custodian") && c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !(c.approvals || []).map(String).includes(String(app.user.id))) {
+	if (hasRole("custodian") && c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !approvedBy(c, app.user.id)) {
 		acts.appendChild(actionButton("Approve unsealing for this campaign", async () => {
 			if (!await confirmAction("Approve campaign #" + c.id + "?", "Your approval lets the sealed suite's tasks be unsealed for this campaign's runs. It is recorded in the audit log under your name.", "Approve")) return;
 			await post("/campaigns/" + c.id + "/approve");

@@ -4,6 +4,7 @@ import { h, val, when, badge } from "../dom.js";
 import { listOr, getOr } from "../api.js";
 import { app, hasRole } from "../app.js";
 import { termsBox, modelsTable } from "./orgs.js";
+import { approvedBy } from "./campaigns.js";
 
 const DAY = 864e5;
 
@@ -22,7 +23,7 @@ export async function dashView() {
 	const open = windows.filter(w => w.state === "open");
 	for (const w of open.filter(w => w.end_ms - now < 3 * DAY))
 		todo.push(item("#/models/" + w.model_id, "Window #" + w.id + " for ", mname(w.model_id), " closes ", when(w.end_ms)));
-	if (hasRole("custodian")) for (const c of camps.filter(c => c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !(c.approvals || []).map(String).includes(String(app.user.id))))
+	if (hasRole("custodian")) for (const c of camps.filter(c => c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !approvedBy(c, app.user.id)))
 		todo.push(item("#/campaigns/" + c.id, "Approve unsealing for campaign #" + c.id + " (", mname(c.model_id), ")"));
 	if (hasRole("evaluator")) for (const c of camps.filter(c => c.state === "ready"))
 		todo.push(item("#/campaigns/" + c.id, "Start campaign #" + c.id + " (approved)"));
