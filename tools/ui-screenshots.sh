@@ -14,7 +14,7 @@ mkdir -p "$src/docs/ui"
 n=0
 for name in login dashboard-admin dashboard-narrow people organisations \
 	dashboard-developer model-registered models-timeline window-close-confirm partners grants campaign-new \
-	custodian-approval campaign-progress determination-cosigned run transcript \
+	campaign-done custodian-approval campaign-progress determination-cosigned run transcript \
 	reports-developer audit-log audit-proof exposure account-totp login-totp; do
 	f=$(ls "$shots"/[0-9][0-9]-"$name".png 2>/dev/null | head -1 || true)
 	[ -n "$f" ] || continue

@@ -460,6 +460,7 @@ async function runIt(e) {
 	await settle(e.page);
 	const fig = await text(e.page, "#progress");
 	check("the campaign finishes and the page shows it without a reload (1 of 1 episodes)", /1 done of 1/.test(fig), fig);
+	await shots.take(e.page, "campaign-done");
 	const runId = await e.page.evaluate(() => { const l = [...document.querySelectorAll("main a")].find(x => /^#\/runs\//.test(x.getAttribute("href"))); return l ? l.getAttribute("href").split("/")[2] : null; });
 	state.run = runId;
 	if (!await needs(e, "determination: sign, co-sign, release, download", ["/campaigns/" + state.campaign + "/determination"])) return false;
