@@ -1,7 +1,9 @@
 /*
  * store.h - the journal: runs, their task snapshots, episodes and events.
  *
- * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db).
+ * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db), or
+ * a PostgreSQL database (a postgres:// URL) shared by many machines; the
+ * same schema, migrations and guarantees on both.
  * Every write is its own transaction, or part of a group the caller opened
  * (store_tx_begin), so a harness killed at any moment loses at most the
  * row or group it was writing, whole; resume finds episodes left
@@ -35,9 +37,15 @@ enum err store_open(const char *path, struct store **st_out,
 void store_close(struct store *st);
 /* The schema version this binary writes. */
 int store_schema_version(void);
-/* The default path: $XDG_DATA_HOME/assay/assay.db or
- * ~/.local/share/assay/assay.db. Caller frees. */
+/* The default store: $ASSAY_STORE (a path or a postgres:// URL), else
+ * $XDG_DATA_HOME/assay/assay.db or ~/.local/share/assay/assay.db.
+ * Caller frees. */
 char *store_default_path(void);
+/* Whether target is a PostgreSQL URL (postgres:// or postgresql://). */
+bool store_is_pg(const char *target);
+/* target as it may be shown and logged: a URL's password masked. Caller
+ * frees. */
+char *store_display_name(const char *target);
 
 struct store_run {
 	int64_t id;

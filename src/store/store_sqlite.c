@@ -253,7 +253,7 @@ static enum err check_existing(struct store *st, struct errmsg *e)
 
 /* A PostgreSQL URL for messages: its password (user:PASS@ or
  * password=...) masked. */
-static char *display_name(const char *target)
+char *store_display_name(const char *target)
 {
 	char *d = xstrdup(target), *auth, *end, *at, *colon, *pw;
 
@@ -284,8 +284,14 @@ static enum err open_db(struct store *st, const char *target, bool *existed,
 		if ((rc = check_writable(target, e)))
 			return rc;
 		*existed = stat(target, &sb) == 0 && sb.st_size > 0;
+		return db_open(target, &st->db, e);
 	}
-	return db_open(target, &st->db, e);
+	if ((rc = db_open(target, &st->db, e))) {
+		char why[sizeof(e->text)];
+		snprintf(why, sizeof(why), "%s", e->text);
+		rc = err_set(e, rc, "store '%s': %s", st->path, why);
+	}
+	return rc;
 }
 
 enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
@@ -296,7 +302,7 @@ enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 
 	*st_out = NULL;
 	st = xcalloc(1, sizeof(*st));
-	st->path = display_name(path);
+	st->path = store_display_name(path);
 	if ((rc = open_db(st, path, &existed, e)) ||
 	    (existed && (rc = check_existing(st, e))))
 		goto fail;
@@ -401,10 +407,18 @@ enum err sq_write(struct store *st, struct errmsg *e)
 	return rc;
 }
 
+bool store_is_pg(const char *target)
+{
+	return db_target_is_pg(target);
+}
+
 char *store_default_path(void)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	const char *env = getenv("ASSAY_STORE");
 
+	if (env && *env)
+		return xstrdup(env);
 	if (xdg && *xdg == '/')
 		return xasprintf("%s/assay/assay.db", xdg);
 	return xasprintf("%s/.local/share/assay/assay.db",
