@@ -42,6 +42,8 @@ start)
 	as_pg "$bindir/initdb" -D "$dir/data" -U assay --auth=trust \
 		--no-locale -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; exit 3; }
+	# PG_LISTEN addresses: clients on their subnets are trusted too
+	[ -z "${PG_LISTEN:-}" ] || echo "host all all samenet trust" >>"$dir/data/pg_hba.conf"
 	port=$(free_port)
 	echo "$port" >"$dir/port"
 	listen="127.0.0.1${PG_LISTEN:+,$PG_LISTEN}"

@@ -37,5 +37,6 @@ extern const struct cli_cmd cmd_suite_exposure;
 extern const struct cli_cmd cmd_keys;
 extern const struct cli_cmd cmd_audit;
 extern const struct cli_cmd cmd_verify;
+extern const struct cli_cmd cmd_worker;
 
 #endif

@@ -21,7 +21,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
-	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, NULL,
+	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_worker, NULL,
 };
 
 static const struct cli_cmd root = {
@@ -51,6 +51,8 @@ static const struct cli_env env[] = {
 	  "prices and data when the binary runs from a build directory" },
 	{ "ASSAY_LEASE_TTL_S", "seconds a run's lease lasts without a "
 	  "heartbeat before another process may take the run over" },
+	{ "ASSAY_STORE", "the default journal: a SQLite file or a "
+	  "postgres:// URL (before $XDG_DATA_HOME)" },
 	{ "ASSAY_INIT", "the in-box init binary (default: beside assay)" },
 	{ "OPENAI_API_KEY", "the key for openai/ models (or --key-file)" },
 	{ "OPENAI_BASE_URL", "the endpoint for openai/ models (or --base-url)" },

@@ -74,6 +74,9 @@ static void set_err(struct pg *pg, const char *what, const char *msg)
 	n = strlen(pg->err);
 	while (n && (pg->err[n - 1] == '\n' || pg->err[n - 1] == ' '))
 		pg->err[--n] = '\0';
+	for (char *p = pg->err; *p; p++)     /* libpq's lines: one line */
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 }
 
 static void quiet(void *arg, const char *msg)

@@ -119,6 +119,15 @@ static const char *const migrations[] = {
 	" acquired_ms @INT NOT NULL, heartbeat_ms @INT NOT NULL,"
 	" expires_ms @INT NOT NULL, PRIMARY KEY(scope, ref));"
 	"CREATE INDEX episodes_status ON episodes(run_id, status);",
+	/* 4: workers on other machines (assay worker): who they are, which
+	 * episode each runs (its lease is scope 'worker', ref = its id), and
+	 * how a run is executed ('local', or its episodes queued for workers:
+	 * 'workers', 'slurm') */
+	"CREATE TABLE workers("
+	" id @ID, name @TEXT NOT NULL, owner @TEXT NOT NULL, host @TEXT,"
+	" slots @INT, started_ms @INT NOT NULL, stopped_ms @INT DEFAULT 0);"
+	"ALTER TABLE episodes ADD COLUMN worker @INT DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN executor @TEXT DEFAULT 'local';",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
@@ -532,7 +541,8 @@ enum err store_run_set_endpoint(struct store *st, int64_t run_id,
  * owner died). */
 #define RUN_COLS "id, status, model, endpoint, suite_id, suite_path, " \
 	"suite_digest, config_json, harness_version, epochs, created_ms, " \
-	"finished_ms, l.owner, l.machine, l.pid, l.pid_start, l.expires_ms"
+	"finished_ms, l.owner, l.machine, l.pid, l.pid_start, l.expires_ms, " \
+	"executor"
 #define RUN_FROM " FROM runs LEFT JOIN leases l ON l.scope='run' AND " \
 	"l.ref=runs.id"
 
@@ -557,6 +567,7 @@ static void run_from_row(struct store *st, struct db_stmt *s,
 				     db_col_int(s, 14),
 				     db_col_int64(s, 15),
 				     db_col_int64(s, 16)));
+	r->executor = sq_col_text(s, 17);
 }
 
 enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
@@ -612,7 +623,7 @@ void store_run_release(struct store_run *r)
 {
 	free(r->status); free(r->model); free(r->endpoint); free(r->suite_id);
 	free(r->suite_path); free(r->suite_digest); free(r->config_json);
-	free(r->harness_version);
+	free(r->harness_version); free(r->executor);
 	memset(r, 0, sizeof(*r));
 }
 
