@@ -10,6 +10,7 @@
 #   tools/pg.sh psql DIR NAME [ARGS...]   psql on database NAME
 #   tools/pg.sh stop DIR         stop it and delete DIR
 # As root the server runs as the 'postgres' user (initdb refuses root).
+# PG_OPTS: more server options ("-c name=value ...").
 set -eu
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -48,7 +49,7 @@ start)
 	echo "$port" >"$dir/port"
 	listen="127.0.0.1${PG_LISTEN:+,$PG_LISTEN}"
 	as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-		-o "-c listen_addresses='$listen' -p $port -k '$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${PG_MAX_CONNECTIONS:-200}" \
+		-o "-c listen_addresses='$listen' -p $port -k '$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${PG_MAX_CONNECTIONS:-200} ${PG_OPTS:-}" \
 		start || { cat "$dir/server.log" >&2; exit 3; }
 	url postgres
 	;;

@@ -367,6 +367,12 @@ static int run_main(const struct cli_args *a)
 		rc = run_ctx_plan(&c, &o);
 		goto close;
 	}
+	if (c.sealed && !strcmp(cli_str(a, R_EXECUTOR), "workers")) {
+		rc = cli_fail(EXIT_USAGE, "a sealed suite cannot be queued for "
+			      "workers yet (they hold no unseal request of their "
+			      "own); run it with --executor local");
+		goto close;
+	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = create_run(&c, &o, &run_id)) ||
 	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))

@@ -448,12 +448,22 @@ static const struct db_ops pg_ops = {
 
 enum err db_pg_open(const char *url, struct db **db_out, struct errmsg *e)
 {
-	/* defaults first: what the URL says wins (expand_dbname) */
+	/* defaults first: what the URL says wins (expand_dbname). The
+	 * server's side of the session: a client cut off (its host gone, no
+	 * FIN ever comes) in the middle of a transaction would hold its row
+	 * locks for hours of TCP retransmission; the idle-in-transaction
+	 * timeout and server keepalives end such a session (a write group is
+	 * never idle that long). $PGOPTIONS replaces these. */
 	static const char *const keys[] = {
 		"connect_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "application_name", "dbname", NULL,
+		"keepalives_count", "application_name", "options", "dbname",
+		NULL,
 	};
-	const char *vals[] = { "10", "10", "5", "3", "assay", url, NULL };
+	const char *opts = getenv("PGOPTIONS");
+	const char *vals[] = { "10", "10", "5", "3", "assay",
+		opts ? opts : "-c idle_in_transaction_session_timeout=60000 "
+		"-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 "
+		"-c tcp_keepalives_count=3", url, NULL };
 	struct pg *pg = xcalloc(1, sizeof(*pg));
 	enum err rc;
 

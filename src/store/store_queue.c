@@ -178,9 +178,11 @@ enum err store_queue_counts(struct store *st, int64_t run_id, int *pending,
 	return rc;
 }
 
-/* The workers whose lease row is dead, locked (the row of a live worker
- * stays locked by its own open group, so it is never read as dead while
- * it writes: FOR UPDATE waits for that group to commit). */
+/* The workers whose lease row is dead, locked. The row of a live worker
+ * is locked by its own open group while it writes, so it is skipped
+ * (never read as dead in the middle of a write); a worker cut off inside
+ * a group holds that lock until the server ends its session (the idle-in-
+ * transaction timeout, store_db_pg.c), and is reaped at a later pass. */
 static enum err dead_workers(struct store *st, int64_t **ids_out, size_t *n_out,
 			     struct errmsg *e)
 {
@@ -192,7 +194,7 @@ static enum err dead_workers(struct store *st, int64_t **ids_out, size_t *n_out,
 	*ids_out = NULL;
 	*n_out = 0;
 	if (db_prepare(st->db, "SELECT ref, machine, pid, pid_start, expires_ms "
-		       "FROM leases WHERE scope='worker' ORDER BY ref @FOR_UPDATE",
+		       "FROM leases WHERE scope='worker' ORDER BY ref @SKIP_LOCKED",
 		       0, &s) != DB_DONE)
 		return sq_fail(st, e, "read worker leases");
 	while ((r = db_step(s)) == DB_ROW)
