@@ -53,6 +53,9 @@ static const struct cli_env env[] = {
 	  "heartbeat before another process may take the run over" },
 	{ "ASSAY_STORE", "the default journal: a SQLite file or a "
 	  "postgres:// URL (before $XDG_DATA_HOME)" },
+	{ "PGOPTIONS", "server options of PostgreSQL sessions (libpq's); "
+	  "replaces assay's defaults: sessions idle in a transaction end "
+	  "after 60 s, server keepalives after 10 s" },
 	{ "ASSAY_INIT", "the in-box init binary (default: beside assay)" },
 	{ "OPENAI_API_KEY", "the key for openai/ models (or --key-file)" },
 	{ "OPENAI_BASE_URL", "the endpoint for openai/ models (or --base-url)" },
