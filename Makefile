@@ -4,12 +4,13 @@
 #   make check  every test, on both builds, then a fuzz smoke run
 #   make demo   the open suite against the baselines, with the report
 #   make lint   cppcheck and clang-tidy over src/ at zero findings
+#   make ui-screenshots  docs/ui/*.png: the main pages, taken by the browser tests
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps asan check test demo fuzz bench lint clean
+.PHONY: all deps web-deps asan check test demo fuzz bench lint clean ui-screenshots
 
 all: deps
 	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,7 +28,11 @@ fuzz: deps
 	@[ -f $(FUZZ_BUILD)/Makefile ] || CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_FUZZ=ON -DASSAY_TESTS=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-check: all asan fuzz
+# puppeteer-core for the browser tests, as tests/web/package-lock.json pins it
+web-deps: deps
+	@tools/web-deps.sh
+
+check: all asan fuzz web-deps
 	tests/run.sh $(BUILD)
 	tests/run.sh $(ASAN_BUILD) --sanitizer
 	tests/fuzz-smoke.sh $(FUZZ_BUILD)
@@ -37,6 +42,14 @@ test: check
 
 demo: all
 	tools/demo.sh $(BUILD)
+
+program-demo: all
+	tools/program-demo.py $(BUILD)
+
+# Walks the pages in Chromium (tests/integration/web.sh) and keeps the
+# screenshots of the main ones in docs/ui/.
+ui-screenshots: all web-deps
+	tools/ui-screenshots.sh $(BUILD)
 
 lint: deps
 	tools/lint.sh

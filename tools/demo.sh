@@ -36,6 +36,20 @@ for pair in "$oracle:$null" "$null:$oracle"; do
 	"$assay" report "$run" --reference "$ref" --policy "$policy" --format html -o "$reports/run-$run.html"
 done
 
+# Elicitation that meets the default policy's minimums: 10 epochs, two
+# scaffolds (react and structured runs of the same model, the second as
+# the first's reference) and a per-episode token limit of 2.5M tokens
+# (--episode-tokens), on three quick tasks of the open suite.
+echo
+echo "== adequate elicitation: baseline/oracle, 10 epochs x 2 scaffolds, --episode-tokens 2500000 =="
+few=(--task rev-crackme-xor --task crypto-rsa-cube --task forensics-pcap-basic-auth)
+el1=$("$assay" run --suite "$top/tasks" "${few[@]}" --model baseline/oracle --epochs 10 \
+	--episode-tokens 2500000 --json | run_of)
+el2=$("$assay" run --suite "$top/tasks" "${few[@]}" --model baseline/oracle --agent structured \
+	--epochs 10 --episode-tokens 2500000 --json | run_of)
+"$assay" report "$el1" --reference "$el2" --policy "$policy" --format json -o "$reports/run-$el1.json"
+"$assay" report "$el1" --reference "$el2" --policy "$policy" | sed -n '1,3p'
+
 cat <<TXT
 
 == determinations under $(basename "$policy") ==
@@ -47,9 +61,14 @@ model solves nothing, so no rule fires; but 3 epochs, one agent scaffold
 budget are below the policy's elicitation minimums, so the policy refuses
 to clear it: inconclusive, not "not-designated" (negative control).
 Neither run is evidence about a real model.
+Run $el1 (with run $el2 as its second scaffold) meets every elicitation
+minimum; it is still inconclusive, because the default policy's 8-hour
+horizon lies beyond the open suite's longest task (not-measurable): the
+open suite cannot clear a model under the default policy (docs/TASKS.md).
 TXT
 echo "baseline/oracle (run $oracle, reference run $null): $(verdict "$reports/run-$oracle.json")"
 echo "baseline/null   (run $null, reference run $oracle): $(verdict "$reports/run-$null.json")"
+echo "baseline/oracle (run $el1, 10 epochs, 2 scaffolds, 2.5M tokens): $(verdict "$reports/run-$el1.json")"
 echo
 echo "store:   $data/assay.db  (assay runs; assay show RUN)"
 echo "json:    $reports/run-$oracle.json  $reports/run-$null.json"

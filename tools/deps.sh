@@ -7,10 +7,11 @@ set -eu
 
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev
  libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libpq-dev
- libsodium-dev libseccomp-dev libcmocka-dev musl-tools"
-TEST="bubblewrap hyperfine bc iproute2 procps busybox-static minisign sqlite3
+ libsodium-dev libseccomp-dev libcmocka-dev musl-tools
+ libmicrohttpd-dev liboath-dev libarchive-dev"
+TEST="bubblewrap hyperfine wrk bc iproute2 procps busybox-static minisign sqlite3 zstd
  python3 python3-scipy python3-numpy python3-statsmodels chromium
- postgresql"
+ python3-jsonschema postgresql"
 # `make lint`: cppcheck, clang-tidy (bugprone-*, cert-*), clang-format.
 LINT="cppcheck clang-tidy clang-format"
 # Programs the open calibration suite's boxes use (image "host").
@@ -18,6 +19,9 @@ TASKS="python3 gcc gdb binutils curl netcat-openbsd openssl file xxd
  tshark bsdextrautils python3-cryptography"
 
 PKGS="$BUILD $TEST $LINT $TASKS"
+# The browser tests (tests/web, tools/web-deps.sh) need node and npm:
+# Debian's, unless the machine already has them (e.g. a newer Node.js).
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do

@@ -37,6 +37,12 @@ extern const struct cli_cmd cmd_suite_exposure;
 extern const struct cli_cmd cmd_keys;
 extern const struct cli_cmd cmd_audit;
 extern const struct cli_cmd cmd_verify;
+extern const struct cli_cmd cmd_import;
+extern const struct cli_cmd cmd_export;
+extern const struct cli_cmd cmd_serve;
+extern const struct cli_cmd cmd_admin;
+extern const struct cli_cmd cmd_episode;
+extern const struct cli_cmd cmd_image;
 extern const struct cli_cmd cmd_worker;
 
 #endif

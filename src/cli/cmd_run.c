@@ -97,7 +97,7 @@ enum {
 	R_SUITE, R_MODEL, R_EPOCHS, R_JOBS, R_TASK, R_CATEGORY, R_TIER, R_TAG,
 	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_PROMPT,
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
-	R_EUSD, R_EWORK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
+	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
 	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR,
 };
@@ -165,6 +165,10 @@ static const struct cli_opt run_table[] = {
 	[R_EWORK] = { "episode-working-s", 0, CLI_INT, "S", NULL, "end an "
 		"episode after S seconds of working time (model and tools)",
 		.lo = 1, .hi = 86400 * 30 },
+	[R_ETOK] = { "episode-tokens", 0, CLI_INT, "N", NULL, "every task's "
+		"per-episode token limit (default: each task's limits.tokens); "
+		"journaled with the run, read by the elicitation check",
+		.lo = 1, .hi = 1LL << 40 },
 	[R_DEV] = { "developer", 0, CLI_STR, "NAME", NULL, "who owns the "
 		"endpoint, for the exposure ledger (default: the provider, or "
 		"the model name of an openai-compatible one)", .flags = 0 },
@@ -279,6 +283,7 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 	o->budget_usd = cli_real(a, R_BUSD);
 	o->episode_usd = cli_real(a, R_EUSD);
 	o->episode_working_s = (long)cli_int(a, R_EWORK);
+	o->episode_tokens = (long)cli_int(a, R_ETOK);
 	o->developer = cli_str(a, R_DEV);
 	if (cli_given(a, R_RETRIES))
 		o->max_retries = cli_int(a, R_RETRIES) ? (int)cli_int(a, R_RETRIES)

@@ -28,6 +28,7 @@
 
 struct verdict {
 	char *why;            /* NULL while the task is fine */
+	bool unverified;      /* oracle: none: nothing proves it solvable */
 };
 
 static void fail(struct verdict *v, const char *fmt, ...)
@@ -251,7 +252,10 @@ static void judge(const struct task *t, const struct report *oracle,
 			 o->infra_failures, o->infra_failures == 1 ? "" : "s");
 	parens(why, sizeof(why), oc, infra);
 	err = first_error(oracle, t->id);
-	if (!o || o->successes != epochs || o->epochs != epochs)
+	v->unverified = t->oracle_none;
+	if (t->oracle_none)
+		; /* no reference solution: reported unverified, not failed */
+	else if (!o || o->successes != epochs || o->epochs != epochs)
 		fail(v, "baseline/oracle solved %d/%d epochs%s%s%s",
 		     o ? o->successes : 0, epochs, why, *err ? ": " : "", err);
 	outcomes(z, oc, sizeof(oc));
@@ -261,7 +265,8 @@ static void judge(const struct task *t, const struct report *oracle,
 		fail(v, "baseline/null solved %d/%d scored epochs%s%s%s",
 		     z ? z->successes : 0, z ? z->epochs : 0, why,
 		     *err ? ": " : "", err);
-	if (o && o->answers_total && o->answers_ok != o->answers_total)
+	if (!t->oracle_none && o && o->answers_total &&
+	    o->answers_ok != o->answers_total)
 		fail(v, "baseline/oracle answered %d/%d questions right",
 		     o->answers_ok, o->answers_total);
 }
@@ -342,8 +347,16 @@ static void load_failed(struct check_set *cs, const char *path,
 
 static void add_task(struct check_set *cs, const char *from, struct task *t)
 {
+	struct errmsg e;
+
 	if (suite_find(&cs->s, t->id)) {
 		load_failed(cs, from, "duplicate task id '%s'", t->id);
+		task_free(t);
+		return;
+	}
+	/* a missing image fails the task, naming the import to run */
+	if (engine_images_pin(t, &e) != ERR_OK) {
+		load_failed(cs, from, "%s", e.text);
 		task_free(t);
 		return;
 	}
@@ -452,18 +465,32 @@ static const struct cli_opt check_table[] = {
 		.flags = 0 },
 };
 
+static const char *ok_note(const struct task *t, bool only_static)
+{
+	if (t->oracle_none)
+		return only_static ? "  (unverified: oracle: none)" :
+		       "  (unverified: oracle: none; null none, no leak)";
+	return only_static ? "" : "  (oracle solved every epoch, null none, no leak)";
+}
+
 static void print_text(const struct check_set *cs, const struct verdict *v,
 		       bool only_static, int failed)
 {
+	size_t unverified = 0;
+
 	for (size_t i = 0; i < cs->nbad; i++)
 		printf("FAIL  %s: %s\n", cs->bad_path[i], cs->bad_why[i]);
 	for (size_t i = 0; i < cs->s.n_tasks; i++) {
 		if (v[i].why)
 			printf("FAIL  %s: %s\n", cs->s.tasks[i]->id, v[i].why);
 		else
-			printf("ok    %s%s\n", cs->s.tasks[i]->id, only_static ? "" :
-			       "  (oracle solved every epoch, null none, no leak)");
+			printf("ok    %s%s\n", cs->s.tasks[i]->id,
+			       ok_note(cs->s.tasks[i], only_static));
+		unverified += !v[i].why && cs->s.tasks[i]->oracle_none;
 	}
+	if (unverified)
+		printf("%zu unverified: no reference solution proves them "
+		       "solvable (oracle: none)\n", unverified);
 	printf("%zu passed, %zu failed\n", cs->s.n_tasks - (size_t)failed,
 	       (size_t)failed + cs->nbad);
 }
@@ -477,8 +504,9 @@ static void print_json(const struct check_set *cs, const struct verdict *v,
 		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
 				      cs->bad_path[i], "error", cs->bad_why[i]));
 	for (size_t i = 0; i < cs->s.n_tasks; i++)
-		json_array_append_new(tasks, json_pack("{s:s, s:b, s:s?}", "id",
-				      cs->s.tasks[i]->id, "ok", !v[i].why,
+		json_array_append_new(tasks, json_pack("{s:s, s:b, s:b, s:s?}",
+				      "id", cs->s.tasks[i]->id, "ok", !v[i].why,
+				      "unverified", cs->s.tasks[i]->oracle_none,
 				      "why", v[i].why));
 	j = json_pack("{s:s, s:o, s:o, s:I, s:I}", "checks", only_static ?
 		      "static" : "static+dynamic", "tasks", tasks, "errors",

@@ -25,6 +25,8 @@
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/keyref.h"
+#include "report/report.h"
+#include "store/store.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
 #include "vault/seal.h"
@@ -42,12 +44,14 @@ struct vopts {
 	const char *entry;
 	const char *minisig;
 	long threshold;            /* 0: what the result declares */
+	bool current;              /* --current: against the journal too */
+	const char *store;
 	size_t nkeys;
 	struct vault_pubkey keys[MAX_KEYS];
 };
 
 enum { V_KEY, V_THRESHOLD, V_MINISIG, V_LOG, V_CHECKPOINT, V_OLDCP, V_PROOF,
-       V_ENTRY };
+       V_ENTRY, V_CURRENT, V_STORE };
 
 static const struct cli_opt verify_table[] = {
 	[V_KEY] = { "key", 'k', CLI_LIST, "NAME|PUB", NULL, "a trusted public "
@@ -68,6 +72,10 @@ static const struct cli_opt verify_table[] = {
 		"proof offline instead of the whole log", .flags = 0 },
 	[V_ENTRY] = { "entry", 0, CLI_STR, "FILE", NULL, "audit --proof: the "
 		"entry an inclusion proof is for", .flags = 0 },
+	[V_CURRENT] = { "current", 0, CLI_FLAG, NULL, NULL, "a result: also "
+		"require that the journal has not changed since it was signed "
+		"(no review, no new attempt)", .flags = 0 },
+	[V_STORE] = CLI_OPT_STORE,
 };
 
 /* A signature or proof that does not verify is bad input (exit 2). */
@@ -110,6 +118,8 @@ static int parse(const struct cli_args *a, struct vopts *o)
 	o->proof = cli_str(a, V_PROOF);
 	o->entry = cli_str(a, V_ENTRY);
 	o->minisig = cli_str(a, V_MINISIG);
+	o->current = cli_flag(a, V_CURRENT);
+	o->store = cli_str(a, V_STORE);
 	keys = cli_list(a, V_KEY, &n);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = add_key(o, keys[i]);
@@ -241,6 +251,78 @@ static void describe(FILE *out, const char *lead, const struct vopts *o,
 	}
 }
 
+/* What the signed statement says of the journal (predicate.reviews;
+ * absent in results signed before validity states: no review, and the
+ * attempts are not compared). */
+static enum err signed_state(const struct vault_dsse *env, int64_t *run,
+			     long long *count, const char **digest,
+			     long long *attempts, json_t **doc,
+			     struct errmsg *e)
+{
+	json_t *pred, *rv;
+
+	*doc = json_loadb((const char *)env->payload, env->payload_len, 0, NULL);
+	pred = json_object_get(*doc, "predicate");
+	if (!json_is_integer(json_object_get(pred, "run")))
+		return err_set(e, ERR_INVAL, "the statement names no run");
+	*run = json_integer_value(json_object_get(pred, "run"));
+	rv = json_object_get(pred, "reviews");
+	*count = json_integer_value(json_object_get(rv, "count"));
+	*digest = json_string_value(json_object_get(rv, "digest"));
+	*attempts = json_is_integer(json_object_get(rv, "attempts")) ?
+		    json_integer_value(json_object_get(rv, "attempts")) : -1;
+	return ERR_OK;
+}
+
+/* --current: the run's review log and attempts in the journal now are
+ * the ones the result was computed from. */
+static enum err check_current(const struct vopts *o,
+			      const struct vault_dsse *env, struct buf *said,
+			      struct errmsg *e)
+{
+	struct store *st = NULL;
+	struct report *r = NULL;
+	const char *digest = NULL;
+	long long count = 0, attempts = -1;
+	int64_t run = 0;
+	json_t *doc = NULL;
+	char now[65];
+	enum err rc = signed_state(env, &run, &count, &digest, &attempts,
+				   &doc, e);
+
+	if (!rc)
+		rc = cli_store_open(o->store, &st, e);
+	if (!rc)
+		rc = report_load(st, run, &r, e);
+	if (!rc) {
+		report_reviews_digest(r, now);
+		if ((size_t)count != r->n_reviews ||
+		    (digest ? strcmp(digest, now) : r->n_reviews != 0))
+			rc = err_set(e, ERR_CRYPTO, "stale: run %lld has %zu "
+				     "review%s in the journal, the result was "
+				     "signed over %lld; a new signature is "
+				     "required (assay report %lld --sign KEY)",
+				     (long long)run, r->n_reviews,
+				     r->n_reviews == 1 ? "" : "s", count,
+				     (long long)run);
+		else if (attempts >= 0 && attempts != r->attempts)
+			rc = err_set(e, ERR_CRYPTO, "stale: run %lld has %d "
+				     "finished attempts in the journal, the "
+				     "result was signed over %lld; a new "
+				     "signature is required", (long long)run,
+				     r->attempts, attempts);
+		else if (buf_printf(said, "current: run %lld, %zu review%s, "
+				    "%d attempts, as signed\n", (long long)run,
+				    r->n_reviews, r->n_reviews == 1 ? "" : "s",
+				    r->attempts))
+			rc = err_set(e, ERR_LIMIT, "too much to say");
+	}
+	report_free(r);
+	store_close(st);
+	json_decref(doc);
+	return rc;
+}
+
 static int verify_result(const struct vopts *o, const char *path,
 			 const char *data, size_t len)
 {
@@ -288,6 +370,8 @@ static int verify_result(const struct vopts *o, const char *path,
 		rc = err_set(&e, ERR_LIMIT, "too much to say");
 	if (!rc)
 		rc = check_minisig(o, path, data, len, &said, &e);
+	if (!rc && o->current)
+		rc = check_current(o, env, &said, &e);
 	if (rc) {
 		err_prefix(&e, "'%s'", path);
 		cli_error("%s", e.text);

@@ -21,7 +21,9 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
-	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_worker, NULL,
+	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_import, &cmd_export,
+	&cmd_serve, &cmd_admin, &cmd_episode, &cmd_image, &cmd_worker,
+	NULL,
 };
 
 static const struct cli_cmd root = {
@@ -44,6 +46,8 @@ static const struct cli_env env[] = {
 	  "$ASSAY_HOME/audit)" },
 	{ "ASSAY_STORE_KEY", "the file of the key that encrypts transcripts at "
 	  "rest (default $ASSAY_HOME/store.key, created on first use)" },
+	{ "ASSAY_IMAGES", "the image store (default "
+	  "$XDG_DATA_HOME/assay/images or ~/.local/share/assay/images)" },
 	{ "ASSAY_PASSPHRASE", "the passphrase of encrypted secret keys" },
 	{ "ASSAY_PASSPHRASE_FILE", "a file holding that passphrase" },
 	{ "ASSAY_PRICES", "the model price table (default data/prices.yaml)" },

@@ -178,6 +178,7 @@ char *run_opts_to_json(const struct run_opts *o)
 	json_object_set_new(j, "budget_usd", json_real(o->budget_usd));
 	json_object_set_new(j, "episode_usd", json_real(o->episode_usd));
 	json_object_set_new(j, "episode_working_s", json_integer(o->episode_working_s));
+	json_object_set_new(j, "episode_tokens", json_integer(o->episode_tokens));
 	json_object_set_new(j, "outage_deadline_s", json_integer(o->outage_deadline_s));
 	json_object_set_new(j, "reply_memory_mb", json_integer(o->reply_memory_mb));
 	select_to_json(j, &o->sel);
@@ -266,6 +267,8 @@ enum err run_opts_from_json(struct run_opts *o, const char *text,
 		o->episode_usd = json_number_value(v);
 	if ((v = json_object_get(j, "episode_working_s")) && json_is_integer(v))
 		o->episode_working_s = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "episode_tokens")) && json_is_integer(v))
+		o->episode_tokens = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "outage_deadline_s")) && json_is_integer(v))
 		o->outage_deadline_s = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "reply_memory_mb")) && json_is_integer(v))
@@ -308,9 +311,24 @@ int run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
 			   struct errmsg *e)
 {
+	enum err rc;
+
 	if (path_exists(o->suite) && sealed_is_archive(o->suite))
-		return sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
-	return suite_load(o->suite, &c->suite, e);
+		rc = sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
+	else
+		rc = suite_load(o->suite, &c->suite, e);
+	/* pinned before the digest: a run names the images it ran */
+	return rc ? rc : engine_images_pin_suite(c->suite, e);
+}
+
+/* --episode-tokens N: every task's per-episode token limit is N, for the
+ * agent, the task snapshot (so the report's elicitation check reads it
+ * from the journal) and the dry run alike. The content digest is of the
+ * task's files, so it does not change. */
+static void apply_episode_tokens(struct run_ctx *c, const struct run_opts *o)
+{
+	for (size_t i = 0; o->episode_tokens > 0 && i < c->suite->n_tasks; i++)
+		c->suite->tasks[i]->limits.tokens = o->episode_tokens;
 }
 
 /* A cost limit cannot be enforced without a price: refuse to start. */
@@ -405,6 +423,8 @@ int run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 
 	memset(c, 0, sizeof(*c));
 	rc = load_suite(c, o, &e);
+	if (rc == ERR_OK)
+		apply_episode_tokens(c, o);
 	if (rc == ERR_OK)
 		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)

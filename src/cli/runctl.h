@@ -48,6 +48,8 @@ struct run_opts {
 	double budget_usd;
 	double episode_usd;
 	long episode_working_s;    /* 0 = unlimited */
+	long episode_tokens;       /* every task's per-episode token limit;
+	                              0 = each task's own limits.tokens */
 	long outage_deadline_s;    /* 0 = default, < 0 = do not wait */
 	long reply_memory_mb;      /* all calls' buffered replies; 0 = 256 */
 	bool no_preflight;         /* not stored with the run */

@@ -133,6 +133,7 @@ static enum err begin_unpack(struct episode *ep, struct sbx_exec_result *pack,
 				    .timeout_ms = PACK_TIMEOUT_MS,
 				    .out_cap = STEP_OUT_CAP };
 	struct sbx_episode_spec spec = { 0 };
+	const struct image_config *cfg;
 	char name[96];
 	enum err rc;
 
@@ -149,7 +150,8 @@ static enum err begin_unpack(struct episode *ep, struct sbx_exec_result *pack,
 		 (long long)ep->cfg->run_id, (long long)ep->id);
 	spec.name = name;
 	spec.agent.name = "check";
-	spec.agent.image = t->agent_image;
+	if ((rc = engine_image_box(t->agent_image, &spec.agent, &cfg, e)))
+		return rc;
 	spec.agent.user = t->agent_user;
 	episode_fill_limits(t, &spec.agent.limits);
 	ep->fresh_failed = true;    /* until the box exists: ours */

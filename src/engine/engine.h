@@ -100,7 +100,15 @@ enum err engine_snapshot_tasks(struct store *st, int64_t run_id,
  * *n_out of them. */
 enum err engine_enqueue(const struct engine_config *cfg, int *n_out,
 			struct errmsg *e) MUST_CHECK;
-/* Content digest of a suite: SHA-256 over every task's files. */
+/* Resolve every image reference of a task (or suite) against the image
+ * store ($ASSAY_IMAGES or its default) and pin it in place:
+ * NAME -> NAME@sha256:DIGEST. ERR_NOTFOUND for an image that is not
+ * imported, its message naming the `assay image import` to run. Call
+ * before engine_suite_digest: a task's digest covers its pinned images. */
+enum err engine_images_pin(struct task *t, struct errmsg *e) MUST_CHECK;
+enum err engine_images_pin_suite(struct suite *s, struct errmsg *e) MUST_CHECK;
+/* Content digest of a suite: SHA-256 over every task's files (and the
+ * pinned images of tasks that use imported images). */
 enum err engine_suite_digest(const struct suite *s, char out[65],
 			     struct errmsg *e) MUST_CHECK;
 

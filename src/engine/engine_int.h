@@ -72,6 +72,18 @@ struct sbx_box *check_step_box(const struct episode *ep);
 enum err check_poll(struct episode *ep, bool *done, struct sbx_exec_result *res,
 		    struct errmsg *e) MUST_CHECK;
 
+/* images.c */
+struct image_config;
+/* Fill b->image (and b->layers) for a task's image: "host" and
+ * directories as they are, an imported image from the store; *cfg_out
+ * its config (NULL for host and directories; borrowed for the process). */
+enum err engine_image_box(const char *img, struct sbx_box_spec *b,
+			  const struct image_config **cfg_out,
+			  struct errmsg *e) MUST_CHECK;
+/* The ids of a service's user (NULL: the image's User, else root). */
+enum err engine_image_user(const char *img, const char *user, unsigned *uid,
+			   unsigned *gid, struct errmsg *e) MUST_CHECK;
+
 /* episode.c */
 void episode_fill_limits(const struct task *t, struct sbx_limits *l);
 /* Copy a task directory (host tree or the sealed task's files) into b. */

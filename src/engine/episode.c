@@ -3,6 +3,7 @@
  * check, score, journal, teardown.
  */
 #include "engine/engine_int.h"
+#include "image/image.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,15 +108,53 @@ static char **service_env(const struct episode *ep, const struct task_service *s
 	return env;
 }
 
-static void fill_service(const struct episode *ep, const struct task_service *s,
-			 struct sbx_box_spec *b, char **env)
+/* The image's Env, then the task's (which wins: later entries override). */
+static char **merged_env(const struct image_config *c, char **env)
 {
+	size_t ni = c ? strv_len(c->env) : 0, nt = strv_len(env);
+	char **v = xcalloc(ni + nt + 1, sizeof(*v));
+
+	for (size_t i = 0; i < ni; i++)
+		v[i] = xstrdup(c->env[i]);
+	for (size_t i = 0; i < nt; i++)
+		v[ni + i] = env[i];
+	free(env);
+	return v;
+}
+
+/* Entrypoint + Cmd of the image when the task gives no run. */
+static char **image_argv(const struct image_config *c)
+{
+	size_t ne = strv_len(c->entrypoint), nc = strv_len(c->cmd);
+	char **v = xcalloc(ne + nc + 1, sizeof(*v));
+
+	for (size_t i = 0; i < ne; i++)
+		v[i] = xstrdup(c->entrypoint[i]);
+	for (size_t i = 0; i < nc; i++)
+		v[ne + i] = xstrdup(c->cmd[i]);
+	return v;
+}
+
+static enum err fill_service(const struct episode *ep,
+			     const struct task_service *s,
+			     struct sbx_box_spec *b, char ***env, char ***argv,
+			     struct errmsg *e)
+{
+	const struct image_config *c;
+	enum err rc;
+
 	b->name = s->name;
-	b->image = s->image;
+	if ((rc = engine_image_box(s->image, b, &c, e)) ||
+	    (rc = engine_image_user(s->image, s->user, &b->svc_uid, &b->svc_gid, e)))
+		return err_prefix(e, "service '%s'", s->name);
 	b->user = "root";
-	b->argv = (const char *const *)s->run;
-	b->env = (const char *const *)env;
-	b->cwd = "/srv";
+	*env = merged_env(c, *env);
+	if (!s->run[0] && (!c || !(*argv = image_argv(c))[0]))
+		return err_set(e, ERR_INVAL, "service '%s': no 'run' and the image "
+			       "has no Entrypoint or Cmd", s->name);
+	b->argv = (const char *const *)(s->run[0] ? s->run : *argv);
+	b->env = (const char *const *)*env;
+	b->cwd = c && c->workdir ? c->workdir : "/srv";
 	b->ready = s->ready == TASK_READY_TCP ? SBX_READY_TCP :
 		   s->ready == TASK_READY_CMD ? SBX_READY_CMD : SBX_READY_NONE;
 	b->ready_port = s->ready_port;
@@ -123,6 +162,7 @@ static void fill_service(const struct episode *ep, const struct task_service *s,
 	b->ready_timeout_ms = s->ready_timeout_s * 1000;
 	b->packet_sockets = s->packet_sockets;
 	episode_fill_limits(ep->task, &b->limits);
+	return ERR_OK;
 }
 
 static enum err create_boxes(struct episode *ep, struct errmsg *e)
@@ -130,6 +170,8 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	const struct task *t = ep->task;
 	struct sbx_box_spec *svc = xcalloc(t->n_services + 1, sizeof(*svc));
 	char ***envs = xcalloc(t->n_services + 1, sizeof(*envs));
+	char ***argvs = xcalloc(t->n_services + 1, sizeof(*argvs));
+	const struct image_config *ac;
 	char name[96];
 	struct sbx_episode_spec spec = { 0 };
 	enum err rc;
@@ -138,20 +180,24 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 		 (long long)ep->id);
 	spec.name = name;
 	spec.agent.name = "agent";
-	spec.agent.image = t->agent_image;
+	rc = engine_image_box(t->agent_image, &spec.agent, &ac, e);
 	spec.agent.user = t->agent_user;
 	spec.agent.packet_sockets = t->agent_packet_sockets;
 	episode_fill_limits(t, &spec.agent.limits);
-	for (size_t i = 0; i < t->n_services; i++) {
+	for (size_t i = 0; i < t->n_services && !rc; i++) {
 		envs[i] = service_env(ep, &t->services[i]);
-		fill_service(ep, &t->services[i], &svc[i], envs[i]);
+		rc = fill_service(ep, &t->services[i], &svc[i], &envs[i], &argvs[i], e);
 	}
 	spec.services = svc;
 	spec.n_services = t->n_services;
-	rc = sbx_episode_new(&spec, &ep->sbx, e);
-	for (size_t i = 0; i < t->n_services; i++)
+	if (!rc)
+		rc = sbx_episode_new(&spec, &ep->sbx, e);
+	for (size_t i = 0; i < t->n_services; i++) {
 		strv_free(envs[i]);
+		strv_free(argvs[i]);
+	}
 	free(envs);
+	free(argvs);
 	free(svc);
 	return rc;
 }
@@ -218,7 +264,7 @@ static enum err copy_files(struct episode *ep, struct errmsg *e)
 				    s->files_dir, "/srv", "root", e)))
 			return rc;
 	}
-	if (model_needs_solution(ep->cfg->model) &&
+	if (model_needs_solution(ep->cfg->model) && t->solution_dir &&
 	    (rc = episode_copy_tree(agent, t, t->solution_dir, SOLUTION_DIR, "root", e)))
 		return rc;
 	return ERR_OK;
@@ -514,7 +560,8 @@ static void start_agent(struct episode *ep)
 	ac.task_prompt = ep->prompt;
 	ac.model = ep->cfg->model;
 	ac.box = sbx_episode_box(ep->sbx, NULL);
-	ac.solution_path = model_needs_solution(ep->cfg->model) ?
+	ac.solution_path = model_needs_solution(ep->cfg->model) &&
+			   !t->oracle_none ?
 			   SOLUTION_DIR "/solve.sh" : NULL;
 	ac.limits.turns = t->limits.turns;
 	ac.limits.tokens = t->limits.tokens;

@@ -27,8 +27,7 @@ static void count(const struct store_episode *eps, size_t n, const char *task,
 			continue;
 		if (eps[i].attempt > *attempts)
 			*attempts = eps[i].attempt;
-		if (!strcmp(eps[i].status, "done") && eps[i].error_class &&
-		    strcmp(eps[i].error_class, "infra"))
+		if (store_episode_counts(&eps[i]))
 			*complete = true;
 	}
 }
@@ -215,6 +214,25 @@ static enum err feed_mem(struct buf *b, const struct task *t, struct errmsg *e)
 	return rc;
 }
 
+/* "image BOX NAME@sha256:HEX\0" per imported image (pinned by
+ * engine_images_pin); tasks on host or directory images add nothing,
+ * so their digests are as before. */
+static enum err feed_images(struct buf *b, const struct task *t,
+			    struct errmsg *e)
+{
+	bool bad = false;
+
+	if (task_image_is_ref(t->agent_image))
+		bad |= buf_printf(b, "image agent %s", t->agent_image) ||
+		       buf_addch(b, '\0');
+	for (size_t i = 0; i < t->n_services; i++)
+		if (task_image_is_ref(t->services[i].image))
+			bad |= buf_printf(b, "image %s %s", t->services[i].name,
+					  t->services[i].image) || buf_addch(b, '\0');
+	return bad ? err_set(e, ERR_LIMIT, "task '%s' is too large to digest",
+			     t->id) : ERR_OK;
+}
+
 enum err plan_task_digest(const struct task *t, char out[65], struct errmsg *e)
 {
 	struct buf b;
@@ -222,6 +240,8 @@ enum err plan_task_digest(const struct task *t, char out[65], struct errmsg *e)
 
 	buf_init(&b, 1u << 30);
 	rc = t->mem ? feed_mem(&b, t, e) : feed_dir(&b, t->dir, "", e);
+	if (rc == ERR_OK)
+		rc = feed_images(&b, t, e);
 	if (rc == ERR_OK)
 		vault_sha256_hex(b.data, b.len, out);
 	buf_release(&b);

@@ -31,6 +31,7 @@ const char *policy_verdict_name(enum policy_verdict v)
 	case VERDICT_TRIGGERED: return "triggered";
 	case VERDICT_PENDING: return "pending";
 	case VERDICT_NOT_EVALUABLE: return "not-evaluable";
+	case VERDICT_NOT_MEASURABLE: return "not-measurable";
 	case VERDICT_NOT_APPLICABLE: return "not-applicable";
 	}
 	return "unknown";

@@ -102,6 +102,9 @@ struct policy {
 	struct policy_elicitation elicitation;
 	struct policy_rule *rules;
 	size_t nrules;
+	bool not_measurable_ignored; /* `not_measurable: ignore`: a
+					not-measurable rule does not keep the
+					determination inconclusive */
 };
 
 enum err policy_parse(const char *name, const char *data, size_t len,
@@ -155,6 +158,9 @@ enum policy_verdict {
 	VERDICT_PENDING,          /* cannot-rule-out: add epochs */
 	VERDICT_NOT_EVALUABLE,    /* data cannot decide (detail says why) */
 	VERDICT_NOT_APPLICABLE,   /* optional rule whose subset is empty */
+	VERDICT_NOT_MEASURABLE,   /* the threshold lies beyond what the suite
+				     can measure (a horizon above its longest
+				     task): neither triggered nor cleared */
 };
 
 /* Candidate versus one reference (frontier rules). */

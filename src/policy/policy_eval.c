@@ -118,7 +118,7 @@ static void eval_absolute(const struct ectx *x, const struct policy_rule *r,
 	out->threshold = r->threshold;
 	out->verdict = iv.lo >= r->threshold ? VERDICT_TRIGGERED : VERDICT_NOT_TRIGGERED;
 	snprintf(out->detail, sizeof(out->detail),
-		 "pass@%d = %.3f on %zu tasks; one-sided %.0f%% lower bound %.3f "
+		 "pass@%d = %.3f on %zu tasks; one-sided %g%% lower bound %.3f "
 		 "(%s) %s threshold %.3f", r->k, iv.est, out->ntasks,
 		 100 * r->confidence, iv.lo, interval_name(r, w),
 		 iv.lo >= r->threshold ? ">=" : "<", r->threshold);
@@ -177,8 +177,20 @@ static void eval_horizon(const struct ectx *x, const struct policy_rule *r,
 		snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "]");
 	out->verdict = out->value.lo >= r->min_minutes ? VERDICT_TRIGGERED :
 			VERDICT_NOT_TRIGGERED;
+	/* a threshold above the longest timed task cannot be cleared by this
+	 * suite: not measuring it is not evidence that it is not met */
+	if (out->verdict == VERDICT_NOT_TRIGGERED && r->min_minutes > h.max_minutes) {
+		out->verdict = VERDICT_NOT_MEASURABLE;
+		snprintf(out->detail, sizeof(out->detail), "threshold %.1f "
+			 "expert-minutes lies beyond the suite's longest timed "
+			 "task (%.1f): the suite cannot measure it (H%.0f = %.1f%s, "
+			 "one-sided %g%% lower bound %.1f)", r->min_minutes,
+			 h.max_minutes, 100 * r->quantile, out->value.est, flags,
+			 100 * r->confidence, out->value.lo);
+		return;
+	}
 	snprintf(out->detail, sizeof(out->detail),
-		 "H%.0f = %.1f expert-minutes%s on %zu timed tasks; one-sided %.0f%% "
+		 "H%.0f = %.1f expert-minutes%s on %zu timed tasks; one-sided %g%% "
 		 "lower bound %.1f %s %.1f", 100 * r->quantile, out->value.est, flags,
 		 h.ntasks, 100 * r->confidence, out->value.lo,
 		 out->verdict == VERDICT_TRIGGERED ? ">=" : "<", r->min_minutes);
@@ -329,7 +341,7 @@ static size_t names_with(const struct policy_result *res, enum policy_verdict v,
 	return count;
 }
 
-static void determine(struct policy_result *res)
+static void determine(struct policy_result *res, const struct policy *p)
 {
 	char names[256];
 	size_t na = names_with(res, VERDICT_NOT_APPLICABLE, names, sizeof(names));
@@ -346,7 +358,9 @@ static void determine(struct policy_result *res)
 		snprintf(res->reason, sizeof(res->reason), "no rule triggered, but "
 			 "elicitation is below the minimums (%s)", res->elicitation.detail);
 	} else if (names_with(res, VERDICT_PENDING, names, sizeof(names)) ||
-		   names_with(res, VERDICT_NOT_EVALUABLE, names, sizeof(names))) {
+		   names_with(res, VERDICT_NOT_EVALUABLE, names, sizeof(names)) ||
+		   (!p->not_measurable_ignored &&
+		    names_with(res, VERDICT_NOT_MEASURABLE, names, sizeof(names)))) {
 		res->determination = DETERMINATION_INCONCLUSIVE;
 		snprintf(res->reason, sizeof(res->reason),
 			 "no rule triggered, but %s could not be decided", names);
@@ -377,7 +391,7 @@ enum err policy_evaluate(const struct policy *p, const struct policy_input *in,
 	completeness(&x, &res->completeness);
 	for (size_t i = 0; i < p->nrules; i++)
 		eval_rule(&x, &p->rules[i], &res->rules[i]);
-	determine(res);
+	determine(res, p);
 	*out = res;
 	return ERR_OK;
 }

@@ -568,11 +568,28 @@ static enum err parse_rules(const struct pctx *c, const struct ynode *n,
 	return rc ? rc : cross_check(c, n, p);
 }
 
+/* not_measurable: inconclusive (default) | ignore */
+static enum err parse_not_measurable(const struct pctx *c,
+				     const struct ynode *v, struct policy *p)
+{
+	char *s = NULL;
+	enum err rc = get_str(c, v, "not_measurable", &s);
+
+	if (rc == ERR_OK && !strcmp(s, "ignore"))
+		p->not_measurable_ignored = true;
+	else if (rc == ERR_OK && strcmp(s, "inconclusive"))
+		rc = bad(c, v, "'not_measurable' must be 'inconclusive' or "
+			 "'ignore', not '%s'", s);
+	free(s);
+	return rc;
+}
+
 static enum err parse_top(const struct pctx *c, const struct ynode *root,
 			  struct policy *p)
 {
 	static const char *const keys[] = { "policy", "confidence", "bootstrap",
-					    "elicitation", "rules", NULL };
+					    "elicitation", "not_measurable",
+					    "rules", NULL };
 	const struct ynode *v;
 	enum err rc = want_kind(c, root, YNODE_MAP, "the policy document");
 
@@ -588,6 +605,8 @@ static enum err parse_top(const struct pctx *c, const struct ynode *root,
 		rc = parse_boot(c, v, p);
 	if (rc == ERR_OK && (v = ymap_get(root, "elicitation")))
 		rc = parse_elicitation(c, v, p);
+	if (rc == ERR_OK && (v = ymap_get(root, "not_measurable")))
+		rc = parse_not_measurable(c, v, p);
 	if (rc == ERR_OK)
 		rc = required_key(c, root, "rules", &v);
 	if (rc == ERR_OK)

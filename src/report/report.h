@@ -41,6 +41,9 @@ struct report_task {
 					    or blocked the check */
 	int unscored;                    /* planned epochs with no scored
 					    attempt */
+	int invalidated;                 /* finished attempts judged invalid
+					    (harness, task) or indeterminate:
+					    kept, not counted */
 	long tokens;
 	double cost_usd;
 	int64_t wall_ms;                 /* summed over scored epochs */
@@ -65,6 +68,12 @@ struct report {
 	int agent_caused, unscored;
 	int attempts;                    /* every finished attempt */
 	struct store_pairs pairs;        /* the run's pairs by final state */
+	struct report_validity {         /* every finished attempt */
+		int valid, indeterminate;
+		int infrastructure, harness, task, agent_caused; /* invalid */
+	} validity;
+	struct store_review *reviews;    /* the run's review log, oldest first */
+	size_t n_reviews;
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;
@@ -169,6 +178,11 @@ void report_write_analysis_term(const struct report_analysis *a, FILE *out);
 char *report_statement(const struct report *r, const struct report_analysis *a,
 		       const char *policy_sha256, const char *report_sha256);
 char *report_json_full(const struct report *r, const struct report_analysis *a);
+/* SHA-256 (hex) of the run's review log (report_validity.c): what a
+ * signed result commits to (predicate.reviews.digest), so that a result
+ * signed before an invalidation or re-score no longer verifies as current
+ * (assay verify --current). */
+void report_reviews_digest(const struct report *r, char hex[65]);
 /* Markdown and self-contained HTML documents. Hostile text from tasks,
  * models and transcripts is escaped. ERR_LIMIT past REPORT_MAX_DOC. */
 #define REPORT_MAX_DOC ((size_t)256 << 20)
@@ -176,5 +190,29 @@ enum err report_markdown(const struct report_analysis *a, char **out,
 			 struct errmsg *e) MUST_CHECK;
 enum err report_html(const struct report_analysis *a, char **out,
 		     struct errmsg *e) MUST_CHECK;
+/* One chart of the HTML report as a standalone SVG document (for the
+ * program's pages): categories, tiers, horizon, refs, diffs, irt or
+ * outcomes; a chart without data says why in its place. ERR_INVAL for
+ * another name. */
+bool report_chart_known(const char *name);
+enum err report_chart_svg(const struct report_analysis *a, const char *name,
+			  char **out, struct errmsg *e) MUST_CHECK;
+
+/* ---- export (docs/EXPORT.md) ------------------------------------------------ */
+
+struct report_export_opts {
+	bool withhold;    /* write no task text (a sealed suite exported
+			     without --include-content) */
+};
+
+/* The run as an Inspect eval log (.eval zip) at path, written to a
+ * temporary file and renamed. Needs report_load_transcripts first (an
+ * episode without one gets no messages). ERR_IO naming the file. */
+enum err report_export_inspect(const struct report *r,
+			       const struct report_export_opts *o,
+			       const char *path, struct errmsg *e) MUST_CHECK;
+/* One JSON object per episode attempt, flat columns, no task text. */
+enum err report_export_jsonl(const struct report *r, FILE *out,
+			     struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -10,27 +10,72 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-static bool is_infra(const struct store_episode *ep)
+/* The validity of a finished attempt and its cause (old rows: from the
+ * error class). */
+static void validity_of(const struct store_episode *ep, const char **v,
+			const char **cause)
 {
-	return !ep->error_class || !strcmp(ep->error_class, "infra");
+	*v = ep->validity;
+	*cause = ep->validity_cause;
+	if (!*v)
+		store_validity_of_class(ep->error_class, v, cause);
 }
 
-/* The scored attempt of (task, epoch): the last finished, non-infra one. */
+static bool is_infra(const struct store_episode *ep)
+{
+	const char *v, *cause;
+
+	validity_of(ep, &v, &cause);
+	return !strcmp(v, "invalid") && cause &&
+	       !strcmp(cause, "infrastructure");
+}
+
+static bool is_valid(const struct store_episode *ep)
+{
+	const char *v, *cause;
+
+	validity_of(ep, &v, &cause);
+	return !strcmp(v, "valid");
+}
+
+/* The scored attempt of (task, epoch): the last one that counts. */
 static bool is_scored(const struct report *r, size_t i)
 {
 	const struct store_episode *ep = &r->eps[i];
 
-	if (strcmp(ep->status, "done") || is_infra(ep))
+	if (!store_episode_counts(ep))
 		return false;
 	for (size_t j = 0; j < r->n_eps; j++) {
 		const struct store_episode *o = &r->eps[j];
 		if (j != i && o->epoch == ep->epoch &&
 		    !strcmp(o->task_id, ep->task_id) &&
-		    !strcmp(o->status, "done") && !is_infra(o) &&
-		    o->attempt > ep->attempt)
+		    store_episode_counts(o) && o->attempt > ep->attempt)
 			return false;
 	}
 	return true;
+}
+
+/* Every finished attempt by validity (report.validity). */
+static void count_validity(struct report *r, const struct store_episode *ep)
+{
+	struct report_validity *c = &r->validity;
+	const char *v, *cause;
+
+	if (!strcmp(ep->status, "pending") || !strcmp(ep->status, "running"))
+		return;
+	validity_of(ep, &v, &cause);
+	if (!strcmp(v, "valid"))
+		c->valid++;
+	else if (!strcmp(v, "indeterminate"))
+		c->indeterminate++;
+	else if (cause && !strcmp(cause, "agent-caused"))
+		c->agent_caused++;
+	else if (cause && !strcmp(cause, "harness"))
+		c->harness++;
+	else if (cause && !strcmp(cause, "task"))
+		c->task++;
+	else
+		c->infrastructure++;
 }
 
 static void add_outcome(struct report_task *row, const char *outcome)
@@ -76,6 +121,7 @@ static void count_episode(struct report *r, size_t i)
 	row->cost_usd += ep->cost_usd;
 	if (strcmp(ep->status, "pending") && strcmp(ep->status, "running"))
 		r->attempts++;
+	count_validity(r, ep);
 	if (!strcmp(ep->status, "interrupted")) {
 		r->interrupted_attempts++;
 		return;         /* pairs by final state: count_cut_off */
@@ -85,6 +131,11 @@ static void count_episode(struct report *r, size_t i)
 		r->infra_failures++;
 		return;
 	}
+	if (!store_episode_counts(ep)) {
+		if (strcmp(ep->status, "pending") && strcmp(ep->status, "running"))
+			row->invalidated++;   /* harness, task, indeterminate */
+		return;
+	}
 	if (!is_scored(r, i))
 		return;
 	row->epochs++;
@@ -92,18 +143,22 @@ static void count_episode(struct report *r, size_t i)
 	row->answers_ok += ep->answers_ok;
 	row->answers_total += ep->answers_total;
 	row->wall_ms += ep->wall_ms;
-	if (!strcmp(ep->error_class, "agent-caused")) {
+	/* a counted attempt that is invalid was broken by the agent */
+	if (!is_valid(ep)) {
 		row->agent_caused++;
 		r->agent_caused++;
 	}
-	if (!strcmp(ep->error_class, "model") ||
-	    !strcmp(ep->error_class, "agent-caused")) {
+	if (!is_valid(ep) || !strcmp(ep->error_class ? ep->error_class : "",
+				     "model")) {
 		row->model_failures++;
 		r->model_failures++;
 	}
 	r->scored++;
 	r->solved += ep->score;
-	add_outcome(row, ep->outcome);
+	/* a re-score that changed the verdict is shown as such */
+	add_outcome(row, (ep->score == 1) != !strcmp(ep->outcome ? ep->outcome :
+						      "", "solved") ?
+		    "rescored" : ep->outcome);
 }
 
 /* Pairs whose final state is cut off: no scored attempt, the last one
@@ -119,8 +174,7 @@ static void count_cut_off(struct report *r)
 
 		for (; j < r->n_eps && r->eps[j].epoch == ep->epoch &&
 		       !strcmp(r->eps[j].task_id, ep->task_id); j++)
-			scored |= !strcmp(r->eps[j].status, "done") &&
-				  !is_infra(&r->eps[j]);
+			scored |= store_episode_counts(&r->eps[j]);
 		ep = &r->eps[j - 1];       /* the last attempt of the pair */
 		if (row && !scored && ep->epoch >= 1 &&
 		    ep->epoch <= r->run.epochs &&
@@ -143,7 +197,9 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 	if ((rc = store_run_get(st, run_id, &r->run, e)) ||
 	    (rc = store_task_list(st, run_id, &r->tasks, &r->n_tasks, e)) ||
 	    (rc = store_episode_list(st, run_id, &r->eps, &r->n_eps, e)) ||
-	    (rc = store_run_pairs(st, run_id, &r->pairs, e))) {
+	    (rc = store_run_pairs(st, run_id, &r->pairs, e)) ||
+	    (rc = store_review_list(st, run_id, &r->reviews, &r->n_reviews,
+				    e))) {
 		report_free(r);
 		return rc;
 	}
@@ -206,6 +262,7 @@ void report_free(struct report *r)
 	store_run_release(&r->run);
 	store_tasks_free(r->tasks, r->n_tasks);
 	store_episodes_free(r->eps, r->n_eps);
+	store_reviews_free(r->reviews, r->n_reviews);
 	free(r->rows);
 	free(r);
 }

@@ -153,7 +153,7 @@ static void rule_row(struct out *o, const struct report *r,
 	bool has = rr->verdict != VERDICT_NOT_APPLICABLE &&
 		   rr->verdict != VERDICT_NOT_EVALUABLE;
 
-	out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %.0f%%</div>"
+	out_printf(o, "<tr><td><b>%s</b><div class=\"small\">%s, one-sided %g%%</div>"
 		   "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"n\">%s"
 		   "</td><td class=\"n\">", rr->rule->name,
 		   policy_rule_type_name(rr->rule->type), 100 * rr->rule->confidence,

@@ -82,6 +82,31 @@ static void config_rows(struct out *o, const struct report *r)
 	json_decref(j);
 }
 
+/* The attempts by validity and the review log, each review linked to
+ * its episode's section. */
+static void html_validity(struct out *o, const struct report *r)
+{
+	size_t n;
+	char **v = report_validity_lines(r, &n);
+
+	out_puts(o, "<section id=\"validity\"><h2>Validity and reviews</h2>\n<p>");
+	out_html(o, v[0]);
+	out_puts(o, "</p>\n");
+	if (n > 1) {
+		out_puts(o, "<p><b>");
+		out_html(o, v[1]);
+		out_puts(o, "</b></p>\n<ul>\n");
+	}
+	for (size_t i = 2; i < n; i++) {
+		out_printf(o, "<li><a href=\"#ep-%lld\">",
+			   (long long)r->reviews[i - 2].episode_id);
+		out_html(o, v[i]);
+		out_puts(o, "</a></li>\n");
+	}
+	out_puts(o, n > 1 ? "</ul></section>\n" : "</section>\n");
+	report_validity_lines_free(v, n);
+}
+
 void report_html_usage(struct out *o, const struct report_analysis *a)
 {
 	const struct report *r = a->cand.rep;
@@ -114,6 +139,7 @@ void report_html_usage(struct out *o, const struct report_analysis *a)
 	report_chart_outcomes(o, r);
 	out_puts(o, "<figcaption>Scored episodes by outcome, plus attempts lost to "
 		 "infrastructure.</figcaption></figure></section>\n");
+	html_validity(o, r);
 }
 
 /* ---- per-task table ------------------------------------------------------------------ */

@@ -37,6 +37,12 @@ enum err out_finish(struct out *o, char **doc_out, struct errmsg *e) MUST_CHECK;
  * finite values; this is the last line of defence). */
 double report_finite(double v);
 
+/* report_validity.c: the attempts by validity and the review log, one
+ * line each, made inert for a terminal (report_validity_lines_free). */
+char **report_validity_lines(const struct report *r, size_t *n_out);
+void report_validity_lines_free(char **v, size_t n);
+
+
 /* Distinct agent scaffolds ("agent" of the stored configuration, default
  * "react") among the runs that used the model of runs[0]. */
 int report_scaffolds(const struct report *const *runs, size_t n);

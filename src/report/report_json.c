@@ -45,6 +45,7 @@ static json_t *task_json(const struct report_task *t)
 	json_object_set_new(o, "model_failures", json_integer(t->model_failures));
 	json_object_set_new(o, "agent_caused", json_integer(t->agent_caused));
 	json_object_set_new(o, "infra_failures", json_integer(t->infra_failures));
+	json_object_set_new(o, "invalidated", json_integer(t->invalidated));
 	json_object_set_new(o, "interrupted", json_integer(t->interrupted));
 	json_object_set_new(o, "unscored", json_integer(t->unscored));
 	json_object_set_new(o, "tokens", json_integer(t->tokens));
@@ -114,6 +115,7 @@ char *report_json_full(const struct report *r, const struct report_analysis *a)
 	json_object_set_new(doc, "run", run_json(r));
 	json_object_set_new(doc, "totals", totals_json(r));
 	json_object_set_new(doc, "tasks", tasks);
+	json_object_set_new(doc, "validity", report_json_validity(r));
 	if (a) {
 		json_object_set_new(doc, "determination", report_json_determination(a));
 		json_object_set_new(doc, "statistics", report_json_statistics(a));

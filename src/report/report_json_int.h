@@ -11,5 +11,7 @@
 
 json_t *report_json_determination(const struct report_analysis *a);
 json_t *report_json_statistics(const struct report_analysis *a);
+/* The attempts by validity and the review log (report_validity.c). */
+json_t *report_json_validity(const struct report *r);
 
 #endif

@@ -86,6 +86,8 @@ static json_t *horizon(const struct report_analysis *a)
 		return json_pack("{s:s}", "note", a->horizon_note);
 	o = json_object();
 	json_object_set_new(o, "tasks", json_integer((json_int_t)h->ntasks));
+	json_object_set_new(o, "excluded_default_minutes",
+			    json_integer((json_int_t)h->ndefault));
 	json_object_set_new(o, "min_minutes", num(h->min_minutes));
 	json_object_set_new(o, "max_minutes", num(h->max_minutes));
 	json_object_set_new(o, "mean_rate", num(h->mean_rate));

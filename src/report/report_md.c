@@ -186,6 +186,10 @@ static void md_horizon(struct out *o, const struct report_analysis *a)
 	for (unsigned bit = 1; bit <= HZ_ONE_LENGTH; bit <<= 1)
 		if (a->horizon.flags & bit)
 			out_printf(o, " Flag `%s`.", stats_horizon_flag_name(bit));
+	if (a->horizon.ndefault)
+		out_printf(o, " %zu task%s whose time is an import default (tag "
+			   "`" STATS_TAG_DEFAULT_MINUTES "`) left out.",
+			   a->horizon.ndefault, a->horizon.ndefault == 1 ? "" : "s");
 	out_puts(o, "\n\n");
 }
 
@@ -267,6 +271,20 @@ static void md_usage(struct out *o, const struct report *r)
 	out_puts(o, "\n");
 }
 
+static void md_validity(struct out *o, const struct report *r)
+{
+	size_t n;
+	char **v = report_validity_lines(r, &n);
+
+	out_puts(o, "## Validity and reviews\n\n");
+	for (size_t i = 0; i < n; i++) {
+		out_puts(o, i > 1 ? "- " : "");
+		out_md(o, v[i]);
+		out_puts(o, i > 1 && i + 1 < n ? "\n" : "\n\n");
+	}
+	report_validity_lines_free(v, n);
+}
+
 static void md_tasks(struct out *o, const struct report *r)
 {
 	out_puts(o, "## Tasks\n\n| task | category | tier | expert min | solved | "
@@ -300,6 +318,7 @@ enum err report_markdown(const struct report_analysis *a, char **out,
 	md_refs(&o, a);
 	md_irt(&o, a);
 	md_usage(&o, a->cand.rep);
+	md_validity(&o, a->cand.rep);
 	md_tasks(&o, a->cand.rep);
 	return out_finish(&o, out, e);
 }

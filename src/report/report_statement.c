@@ -16,6 +16,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "report/report_int.h"
 #include "vault/merkle.h"
 #include "vault/vault.h"
 #include "base/banned.h"
@@ -55,6 +56,10 @@ static json_t *scores(const struct report *r, const struct report_analysis *a)
 	json_object_set_new(o, "episodes_scored", json_integer(r->scored));
 	json_object_set_new(o, "episodes_solved", json_integer(r->solved));
 	json_object_set_new(o, "infra_failures", json_integer(r->infra_failures));
+	json_object_set_new(o, "invalidated", json_integer(
+		r->validity.harness + r->validity.task));
+	json_object_set_new(o, "indeterminate",
+			    json_integer(r->validity.indeterminate));
 	if (a && a->has_overall) {
 		json_object_set_new(o, "pass_at_1", interval(a->overall.pass1,
 			a->overall.boot.lo, a->overall.boot.hi));
@@ -92,6 +97,19 @@ static json_t *determination(const struct report_analysis *a)
 	return o;
 }
 
+/* What the result says about the journal it was computed from: how many
+ * reviews, the digest of the review log and the finished attempts, which
+ * `assay verify --current` recomputes (a later review or resume makes
+ * the result stale). */
+static json_t *reviews(const struct report *r)
+{
+	char dig[65];
+
+	report_reviews_digest(r, dig);
+	return json_pack("{s:I,s:s,s:i}", "count", (json_int_t)r->n_reviews,
+			 "digest", dig, "attempts", r->attempts);
+}
+
 char *report_statement(const struct report *r, const struct report_analysis *a,
 		       const char *policy_sha256, const char *report_sha256)
 {
@@ -123,6 +141,7 @@ char *report_statement(const struct report *r, const struct report_analysis *a,
 	json_object_set_new(pred, "policy", pol);
 	json_object_set_new(pred, "scores", scores(r, a));
 	json_object_set_new(pred, "determination", determination(a));
+	json_object_set_new(pred, "reviews", reviews(r));
 	json_object_set_new(pred, "issued", json_string(when));
 	json_object_set_new(st, "predicate", pred);
 	s = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);

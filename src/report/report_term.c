@@ -20,6 +20,16 @@ static void outcomes(const struct report_task *t, char *out, size_t n)
 					 t->outcomes[i].n);
 }
 
+static void term_validity(const struct report *r, FILE *out)
+{
+	size_t n;
+	char **v = report_validity_lines(r, &n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s\n", i > 1 ? "  " : "", v[i]);
+	report_validity_lines_free(v, n);
+}
+
 void report_write_term(const struct report *r, FILE *out)
 {
 	char *agent = report_scaffold(r);
@@ -53,10 +63,13 @@ void report_write_term(const struct report *r, FILE *out)
 	if (r->pairs.scored < r->pairs.total)
 		fprintf(out, "incomplete: %d of %d (task, epoch) pairs have no "
 			"scored attempt (%d cut off, %d failed on infrastructure, "
-			"%d not started); 'assay resume %lld' runs them\n",
+			"%d invalidated, %d not started); 'assay resume %lld' "
+			"runs them\n",
 			r->pairs.total - r->pairs.scored, r->pairs.total,
 			r->pairs.cut_off, r->pairs.failed_infra,
-			r->pairs.unstarted, (long long)r->run.id);
+			r->pairs.invalidated, r->pairs.unstarted,
+			(long long)r->run.id);
+	term_validity(r, out);
 	fprintf(out, "usage: %ld prompt + %ld completion tokens (%ld cached), "
 		"$%.4f, %.1f s wall, %.1f s working\n", r->prompt_tokens,
 		r->completion_tokens, r->cached_tokens, r->cost_usd,
@@ -145,6 +158,10 @@ static void term_horizon(const struct report_analysis *a, FILE *out)
 	fprintf(out, "  time horizon: H50 %s, H80 %s expert-minutes on %zu timed "
 		"tasks%s%s\n", h50, h80, a->horizon.ntasks, *flags ? "; flags:" : "",
 		flags);
+	if (a->horizon.ndefault)
+		fprintf(out, "  time horizon: %zu task%s with a default expert time "
+			"(tag " STATS_TAG_DEFAULT_MINUTES ") left out\n",
+			a->horizon.ndefault, a->horizon.ndefault == 1 ? "" : "s");
 }
 
 static void term_irt(const struct report_analysis *a, FILE *out)

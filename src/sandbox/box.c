@@ -84,6 +84,8 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	struct sbx_m_setup su;
 
 	memset(&su, 0, sizeof(su));
+	if (sbx_procview_meminfo(b->lim.memory_mb, e) != ERR_OK)
+		return ERR_SANDBOX;
 	if (strlen(hosts) >= sizeof(su.hosts))
 		return err_set(e, ERR_LIMIT, "box '%s': too many hosts", b->name);
 	if (strlen(b->name) >= sizeof(su.name) ||
@@ -102,7 +104,13 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	memcpy(su.hosts, hosts, strlen(hosts));
 	snprintf(su.dev_dir, sizeof(su.dev_dir), "%s", sbx_slot_dev_dir(b->slot));
 	su.host_image = !strcmp(b->image, "host");
+	if (b->lowers && strlen(b->lowers) >= sizeof(su.lowers))
+		return err_set(e, ERR_LIMIT, "box '%s': too many image layers",
+			       b->name);
+	if (b->lowers)
+		memcpy(su.lowers, b->lowers, strlen(b->lowers));
 	su.nofile = (uint32_t)b->lim.nofile;
+	su.memory_mb = (uint32_t)b->lim.memory_mb;
 	su.cap_last = (uint32_t)sbx_g.cap_last;
 	su.bpf_len = sbx_g.bpf_len[b->packet_sockets];
 	if (buf_add(out, &su, sizeof(su)) ||

@@ -461,8 +461,13 @@ static int limits_v1(const struct sbx_cg *cg, const struct sbx_limits *l)
 	/* socket buffers: v1 does not charge TCP memory to the limit above
 	 * (a 64 MiB box pinned 2.2 GiB of host memory in unread TCP
 	 * buffers); its own limit, set once, turns the accounting on for
-	 * every socket created afterwards. Pipes and other kernel objects
-	 * are charged to memory.limit_in_bytes already (kmem accounting). */
+	 * every socket created afterwards (UDP too). Pipes, AF_UNIX buffers
+	 * and other kernel objects are charged to memory.limit_in_bytes
+	 * already (kmem accounting). A quarter of the limit: the kernel still
+	 * forces ~2.4 KiB per socket past it (16 KiB windows, init/setup.c),
+	 * and the sockets a box can afford in its limit (their kernel objects
+	 * are charged) then keep the whole under the limit (docs/SECURITY.md). */
+	snprintf(v, sizeof(v), "%lld", (long long)l->memory_mb << 18);
 	if (write_str(cg->dir[CG_MEM], "memory.kmem.tcp.limit_in_bytes", v) &&
 	    errno != ENOENT)
 		return -1;

@@ -114,6 +114,34 @@ static enum err check_spec(const char *ep, const struct sbx_box_spec *s,
 	return ERR_OK;
 }
 
+/* "a:b:c" of the spec's layers: plain names (no '/', ':', ',' or "..")
+ * that fit the set-up message. */
+static enum err join_layers(const char *ep, const struct sbx_box_spec *s,
+			    char **out, struct errmsg *e)
+{
+	struct buf b;
+	size_t n = 0;
+
+	buf_init(&b, SBX_LOWERS_MAX - 1);
+	for (; s->layers[n]; n++) {
+		const char *l = s->layers[n];
+
+		if (!*l || strpbrk(l, "/:,\\") || !strcmp(l, ".") || !strcmp(l, "..") ||
+		    (n && buf_addch(&b, ':')) || buf_adds(&b, l)) {
+			buf_release(&b);
+			return err_set(e, ERR_INVAL, "episode '%s' box '%s': bad or too "
+				       "many image layers", ep, s->name);
+		}
+	}
+	if (n == 0) {
+		buf_release(&b);
+		return err_set(e, ERR_INVAL, "episode '%s' box '%s': an image without "
+			       "layers", ep, s->name);
+	}
+	*out = buf_detach(&b, NULL);
+	return ERR_OK;
+}
+
 static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
 			      const struct sbx_box_spec *s, bool agent,
 			      struct errmsg *e)
@@ -133,6 +161,10 @@ static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
 		return rc;
 	b->name = xstrdup(s->name);
 	b->image = xstrdup(s->image);
+	b->svc_uid = s->svc_uid;
+	b->svc_gid = s->svc_gid;
+	if (s->layers && (rc = join_layers(ep->name, s, &b->lowers, e)))
+		return rc;
 	b->packet_sockets = s->packet_sockets;
 	b->argv = strv_copy(s->argv);
 	b->env = strv_copy(s->env);
@@ -228,6 +260,7 @@ static void box_free(struct sbx_box *b)
 	sbx_box_destroy(b);
 	free(b->name);
 	free(b->image);
+	free(b->lowers);
 	strv_free(b->argv);
 	strv_free(b->env);
 	free(b->cwd);
@@ -285,7 +318,9 @@ static enum err start_entrypoint(struct sbx_box *b, struct errmsg *e)
 
 	buf_init(&s, SBX_STRINGS_MAX);
 	rc = sbx_exec_strings(&s, &x, (const char *const *)b->argv, NULL,
-			      (const char *const *)b->env, b->cwd, 0, e);
+			      (const char *const *)b->env, b->cwd, b->svc_uid, e);
+	x.uid = b->svc_uid;
+	x.gid = b->svc_gid;
 	x.flags = SBX_XF_DETACH;
 	x.timeout_ms = 1;
 	if (!rc)

@@ -487,6 +487,8 @@ enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e)
 	raise_nofile();
 	scan_host_image();
 	rc = build_etc(e);
+	if (!rc)
+		rc = sbx_procview_build(e);
 	if (rc) {
 		sbx_global_cleanup();
 		return rc;
@@ -501,6 +503,7 @@ void sbx_global_cleanup(void)
 
 	sbx_reap(true);
 	sbx_cg_global_cleanup();
+	sbx_procview_cleanup();
 	if (sbx_g.inst_dir && rm_rf(sbx_g.inst_dir, &e) != ERR_OK)
 		log_debug_sbx_leftover(sbx_g.inst_dir);
 	if (sbx_g.init_fd >= 0)

@@ -57,7 +57,15 @@ enum sbx_ready_kind { SBX_READY_NONE, SBX_READY_TCP, SBX_READY_CMD };
 
 struct sbx_box_spec {
 	const char *name;              /* [a-z0-9-]+: hostname, /etc/hosts name */
-	const char *image;             /* "host" or absolute rootfs directory */
+	const char *image;             /* "host" or absolute rootfs directory
+	                                  (with layers: the directory that
+	                                  holds them) */
+	const char *const *layers;     /* NULL, or the image's layers as
+	                                  directory names under image, top
+	                                  first: each box mounts them as the
+	                                  read-only lower layers of its
+	                                  overlay (at most 48) */
+	unsigned svc_uid, svc_gid;     /* the entrypoint's ids (0: root) */
 	const char *user;              /* default exec user: "agent" (uid 1000,
 	                                  home /home/agent) or "root" */
 	const char *const *argv;       /* service entrypoint (NULL for agent);

@@ -144,6 +144,7 @@ enum sbx_setup_step {
  * NUL-terminated inside their arrays; bpf_len struct sock_filter
  * instructions (8 bytes each) follow the struct. */
 #define SBX_SETUP_LINKS 4
+#define SBX_LOWERS_MAX 3584           /* with the rest, one page of options */
 struct sbx_m_setup {
 	char name[64];                /* hostname */
 	char tmpfs_opts[64];          /* root tmpfs: size (disk limit), mode */
@@ -155,8 +156,13 @@ struct sbx_m_setup {
 	char dev_dir[256];            /* where /dev/null etc. are bound from:
 	                                 the box's uid slot's own nodes, or
 	                                 the host's /dev */
+	char lowers[SBX_LOWERS_MAX];  /* image layers: overlay lowerdir,
+	                                 names relative to the tree fd's
+	                                 directory, top first; "" = the
+	                                 tree itself is the one lower */
 	uint32_t host_image;          /* 1 "host", 0 the tree fd's directory */
 	uint32_t nofile;              /* RLIMIT_NOFILE */
+	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
 };
@@ -244,6 +250,12 @@ struct sbx_global {
 
 extern struct sbx_global sbx_g;
 
+/* procview.c: the box's own /proc counters in inst_dir/proc/ (stat,
+ * vmstat, loadavg at sbx_global_init; meminfo-MB on first use). */
+enum err sbx_procview_build(struct errmsg *e);
+enum err sbx_procview_meminfo(int memory_mb, struct errmsg *e);
+void sbx_procview_cleanup(void);
+
 struct sbx_cg {
 	char *dir[3];          /* NULL when unused */
 	uint64_t oom_seen;     /* oom kills already attributed */
@@ -279,6 +291,8 @@ struct sbx_box {
 	struct sbx_episode *ep;
 	char *name;
 	char *image;
+	char *lowers;          /* "a:b:c" (top first) or NULL */
+	uint32_t svc_uid, svc_gid;  /* the entrypoint's ids */
 	char addr[16];
 	char cg_id[48];
 	uid_t def_uid;

@@ -154,6 +154,22 @@ static int deny_netlink(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/* setsockopt(SOL_SOCKET, SO_SNDBUF/SO_RCVBUF) succeeds without effect:
+ * a larger buffer is what the kernel forces per TCP socket past the
+ * box's TCP memory limit (init/setup.c), and the host's rmem_max (4 MiB
+ * here) cannot be lowered from the box's namespace. Programs that ask
+ * keep the box's 16 KiB default, as if the kernel had clamped them. */
+static int ignore_sockbuf(scmp_filter_ctx ctx)
+{
+	static const int opts[] = { SO_SNDBUF, SO_RCVBUF };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]) && !rc; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(setsockopt), 2,
+				      INT_EQ(1, SOL_SOCKET), INT_EQ(2, opts[i]));
+	return rc;
+}
+
 static int build(scmp_filter_ctx ctx, bool packet)
 {
 	int rc = 0;
@@ -173,6 +189,8 @@ static int build(scmp_filter_ctx ctx, bool packet)
 		rc = deny_families(ctx, packet);
 	if (!rc)
 		rc = deny_netlink(ctx);
+	if (!rc)
+		rc = ignore_sockbuf(ctx);
 	return rc;
 }
 

@@ -124,5 +124,9 @@ double stats_clustered_se(const double *x, size_t n, const size_t *cluster_of,
 	for (size_t c = 0; c < ncl; c++)
 		ss += dev[c] * dev[c];
 	free(dev);
+	/* the small-sample correction G/(G-1) of the cluster-robust variance
+	 * (Cameron & Miller, J. Human Resources 50(2), 2015, §VI.B) */
+	if (ncl >= 2)
+		ss *= (double)ncl / (double)(ncl - 1);
 	return sqrt(ss) / (double)n;
 }

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/xalloc.h"
 #include "stats_int.h"
@@ -132,9 +133,19 @@ static void estimate(const struct hz_data *d, const double *start, struct hz_est
 		h->log2h[k] = horizon_of(d, &h->fit, hz_q[k], &h->flags);
 }
 
-/* Tasks of the subset that have a time; caller frees the arrays. */
+static bool default_minutes(const struct stats_task *k)
+{
+	for (size_t i = 0; i < k->ntags; i++)
+		if (!strcmp(k->tags[i], STATS_TAG_DEFAULT_MINUTES))
+			return true;
+	return false;
+}
+
+/* Tasks of the subset that have a time that is not a default (counted in
+ * *ndefault); caller frees the arrays. */
 static size_t timed_tasks(const struct stats_run *run, const struct stats_filter *f,
-			  const struct stats_task ***t_out, struct hz_data *d)
+			  const struct stats_task ***t_out, struct hz_data *d,
+			  size_t *ndefault)
 {
 	const struct stats_task **t = xcalloc(run->ntasks + 1, sizeof(*t));
 	size_t n = 0;
@@ -147,6 +158,10 @@ static size_t timed_tasks(const struct stats_run *run, const struct stats_filter
 		const struct stats_task *k = &run->tasks[i];
 		if (!stats_task_matches(k, f) || !(k->expert_minutes > 0))
 			continue;
+		if (default_minutes(k)) {
+			(*ndefault)++;
+			continue;
+		}
 		t[n] = k;
 		d->x[n] = log2(k->expert_minutes);
 		d->y[n] = (double)k->successes / k->epochs;
@@ -283,9 +298,11 @@ enum err stats_horizon_fit(const struct stats_run *run, const struct stats_filte
 		rc = stats_run_check(run, e);
 	if (rc)
 		return rc;
-	if (timed_tasks(run, f, &t, &d) == 0)
+	if (timed_tasks(run, f, &t, &d, &r.ndefault) == 0)
 		rc = err_set(e, ERR_INVAL, "run '%s': no task in the subset has "
-			     "expert_minutes, so no time horizon", run->name);
+			     "expert_minutes, so no time horizon%s", run->name,
+			     r.ndefault ? " (tasks tagged " STATS_TAG_DEFAULT_MINUTES
+			     " have a default time and are left out)" : "");
 	else
 		fill_result(t, &d, o, &r);
 	if (rc == ERR_OK)

@@ -39,7 +39,9 @@ struct stats_task {
 	const char *id;             /* unique within a run */
 	const char *category;       /* e.g. "pwn"; NULL = none */
 	int tier;                   /* difficulty 1..5; 0 = unknown */
-	double expert_minutes;      /* <= 0: unknown (excluded from horizon) */
+	double expert_minutes;      /* <= 0: unknown (excluded from horizon);
+				       also excluded when tagged
+				       STATS_TAG_DEFAULT_MINUTES */
 	const char *const *tags;    /* ntags strings */
 	size_t ntags;
 	const char *family;         /* cluster key: tasks sharing a challenge,
@@ -100,6 +102,11 @@ double stats_norm_cdf(double x);
 double stats_norm_ppf(double p);
 /* Two-sided critical value z_{1-(1-level)/2}. */
 double stats_z(double level);
+/* Student's t with df > 0 degrees of freedom: CDF, quantile, and the
+ * two-sided critical value at level (t quantile of 1 - (1 - level)/2). */
+double stats_t_cdf(double t, double df);
+double stats_t_quantile(double p, double df);
+double stats_t_crit(double level, double df);
 /* Type-7 (numpy "linear") quantile of sorted[0..n-1], q in [0,1]. */
 double stats_quantile_sorted(const double *sorted, size_t n, double q);
 /* Unbiased pass@k of one task (Chen et al. 2021): 1 - C(n-c,k)/C(n,k).
@@ -112,8 +119,8 @@ struct stats_interval stats_wilson(double x, double n, double level);
 struct stats_mcnemar {
 	unsigned b;                 /* tasks solved by A only */
 	unsigned c;                 /* tasks solved by B only */
-	bool exact;                 /* exact binomial (b + c < 25) */
-	double statistic;           /* min(b,c) if exact, else chi2 (corrected) */
+	bool exact;                 /* always true: mid-p binomial (dist.c) */
+	double statistic;           /* uncorrected chi-square, for information */
 	double p;                   /* two-sided p-value; 1 when b + c == 0 */
 };
 struct stats_mcnemar stats_mcnemar(unsigned b, unsigned c);
@@ -262,8 +269,14 @@ enum stats_horizon_flags {
 	HZ_ONE_LENGTH = 1 << 6,     /* all tasks have the same length */
 };
 
+/* The tag of a task whose expert_minutes is an importer's default, not
+ * an estimate (docs/IMPORT.md): the horizon leaves it out. */
+#define STATS_TAG_DEFAULT_MINUTES "expert-minutes-default"
+
 struct stats_horizon {
 	size_t ntasks;              /* tasks with expert_minutes > 0 */
+	size_t ndefault;            /* tasks left out: their time is a
+				       default (STATS_TAG_DEFAULT_MINUTES) */
 	double min_minutes, max_minutes;
 	double mean_rate;           /* mean success rate of those tasks */
 	struct stats_logit fit;     /* on x = log2(expert_minutes); valid

@@ -225,7 +225,10 @@ static void paired_stats(const double *vals, size_t n, const size_t *of,
 {
 	double *d = xcalloc(n, sizeof(*d));
 	struct stats_interval iv[3];
-	double z = stats_z(o->level);
+	/* t(G-1) critical values with G clusters (Cameron & Miller 2015,
+	 * §VI.C: the normal's understate the tails with few clusters) */
+	double z = ncl >= 2 ? stats_t_crit(o->level, (double)(ncl - 1)) :
+		   stats_z(o->level);
 
 	for (size_t i = 0; i < n; i++)
 		d[i] = vals[3 * i + 2];

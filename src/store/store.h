@@ -85,13 +85,15 @@ void store_runs_free(struct store_run *r, size_t n);
 
 /* The (task, epoch) pairs of a run (tasks of its snapshot x its epochs)
  * by final state: one definition for the run's status, resume and the
- * report. A pair is scored once it has a finished attempt outside the
- * infra class; an unscored pair is cut off (its last attempt was
- * interrupted or left running), failed (its last attempt was a genuine
- * infrastructure failure) or never attempted. */
+ * report. A pair is scored once it has an attempt that counts
+ * (store_episode_counts); an unscored pair is cut off (its last attempt
+ * was interrupted or left running), failed (its last attempt was a
+ * genuine infrastructure failure), invalidated or never attempted. */
 struct store_pairs {
 	int total, scored;
 	int cut_off, failed_infra, unstarted;
+	int invalidated;       /* the last attempt finished but was judged
+	                          invalid (harness, task) or indeterminate */
 	int extra_scored;      /* scored attempts beyond one per pair: 0 */
 };
 enum err store_run_pairs(struct store *st, int64_t run_id,
@@ -142,6 +144,10 @@ struct store_episode {
 	int64_t started_ms, finished_ms;   /* wall clock */
 	int64_t wall_ms, working_ms;
 	int model_calls, tool_calls, infra_retries;
+	char *validity;        /* valid | invalid | indeterminate; NULL while
+	                          unfinished (store_validity.c) */
+	char *validity_cause;  /* invalid: infrastructure | harness | task |
+	                          agent-caused; else NULL */
 };
 
 enum err store_episode_create(struct store *st, int64_t run_id,
@@ -149,7 +155,9 @@ enum err store_episode_create(struct store *st, int64_t run_id,
 			      int64_t *id_out, struct errmsg *e) MUST_CHECK;
 enum err store_episode_start(struct store *st, int64_t ep_id,
 			     int64_t started_ms, struct errmsg *e) MUST_CHECK;
-/* Record the final state of an episode (status 'done' or 'interrupted'). */
+/* Record the final state of an episode (status 'done' or 'interrupted'),
+ * with its validity (ep->validity, or when NULL the one of its error
+ * class: store_validity_of_class). */
 enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 			      struct errmsg *e) MUST_CHECK;
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -163,6 +171,58 @@ void store_episodes_free(struct store_episode *eps, size_t n);
  * (their partial events are kept). Returns how many in *n_out. */
 enum err store_mark_interrupted(struct store *st, int64_t run_id,
 				int *n_out, struct errmsg *e) MUST_CHECK;
+
+/* ---- validity (store_validity.c; docs/internals/store.md) ----------------
+ *
+ * Every finished episode is `valid`, `invalid` with a cause
+ * (infrastructure, harness, task, agent-caused) or `indeterminate`. The
+ * engine sets it from the error class when the episode ends; an evaluator
+ * changes it afterwards (store_review_apply), each change a row of the
+ * review log. An attempt *counts* (is a scored attempt of its pair) when
+ * it is done and valid, or invalid because the agent broke it: that
+ * breakage is the model's failure (score 0). Every other attempt is kept
+ * and reported but left out of the statistics. */
+#define STORE_CAUSES "infrastructure|harness|task|agent-caused"
+
+/* The validity of an attempt the engine finished with error class cls
+ * (none | model | agent-caused | infra | task). Borrowed constants. */
+void store_validity_of_class(const char *cls, const char **validity_out,
+			     const char **cause_out);
+/* Whether cause is one of STORE_CAUSES. */
+bool store_cause_known(const char *cause);
+/* Whether the attempt counts toward its pair (above). Reads validity, or
+ * for a row without one (never: migration 5 fills old rows) the class. */
+bool store_episode_counts(const struct store_episode *ep);
+
+/* One evaluator decision about one episode: an invalidation or a
+ * re-score, with the state before and after. */
+struct store_review {
+	int64_t episode_id;
+	int seq;               /* 1, 2, ... per episode */
+	int64_t run_id;
+	char *action;          /* invalidate | rescore */
+	char *validity_before, *cause_before;
+	int score_before;
+	char *validity_after, *cause_after;
+	int score_after;
+	char *reason;          /* the evaluator's words */
+	char *reviewer;
+	int64_t at_ms;         /* wall clock */
+};
+/* Apply r (episode_id, run_id, action, *_after, reason, reviewer; all
+ * owned by r: release it with store_review_release): read the episode's
+ * current state into r's *_before fields, update the episode and append
+ * the review row, in one transaction; r->seq and r->at_ms are set, and
+ * a negative score_after becomes score_before (the score is kept). ERR_NOTFOUND: no such episode in that run; ERR_INVAL:
+ * the episode is not finished. */
+enum err store_review_apply(struct store *st, struct store_review *r,
+			    struct errmsg *e) MUST_CHECK;
+/* The run's review log, oldest first. */
+enum err store_review_list(struct store *st, int64_t run_id,
+			   struct store_review **rs_out, size_t *n_out,
+			   struct errmsg *e) MUST_CHECK;
+void store_review_release(struct store_review *r);
+void store_reviews_free(struct store_review *rs, size_t n);
 
 /* Group the writes between begin and commit into one transaction, opened
  * at the first write (the engine commits a group at most every few tens

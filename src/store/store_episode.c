@@ -50,11 +50,15 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 		"has_flag=?, has_check=?, answers_ok=?, answers_total=?, "
 		"turns=?, prompt_tokens=?, completion_tokens=?, cached_tokens=?, "
 		"cost_usd=?, finished_ms=?, wall_ms=?, working_ms=?, "
-		"model_calls=?, tool_calls=?, infra_retries=? WHERE id=?", &s, e);
+		"model_calls=?, tool_calls=?, infra_retries=?, validity=?, "
+		"validity_cause=? WHERE id=?", &s, e);
+	const char *validity = ep->validity, *cause = ep->validity_cause;
 	int i = 1;
 
 	if (rc)
 		return rc;
+	if (!validity)
+		store_validity_of_class(ep->error_class, &validity, &cause);
 	db_bind_text(s, i++, ep->status);
 	db_bind_text(s, i++, ep->outcome);
 	db_bind_text(s, i++, ep->error_class);
@@ -77,6 +81,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	db_bind_int64(s, i++, ep->model_calls);
 	db_bind_int64(s, i++, ep->tool_calls);
 	db_bind_int64(s, i++, ep->infra_retries);
+	db_bind_text(s, i++, validity);
+	db_bind_text(s, i++, cause);
 	db_bind_int64(s, i++, ep->id);
 	return sq_step_done(st, s, "finish episode", e);
 }
@@ -85,7 +91,8 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"error_class, error, score, flag_ok, check_ok, has_flag, has_check, " \
 	"answers_ok, answers_total, turns, prompt_tokens, completion_tokens, " \
 	"cached_tokens, cost_usd, started_ms, finished_ms, wall_ms, " \
-	"working_ms, model_calls, tool_calls, infra_retries"
+	"working_ms, model_calls, tool_calls, infra_retries, validity, " \
+	"validity_cause"
 
 static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 {
@@ -119,6 +126,8 @@ static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 	ep->model_calls = db_col_int(s, i++);
 	ep->tool_calls = db_col_int(s, i++);
 	ep->infra_retries = db_col_int(s, i++);
+	ep->validity = sq_col_text(s, i++);
+	ep->validity_cause = sq_col_text(s, i++);
 }
 
 enum err store_episode_list(struct store *st, int64_t run_id,
@@ -178,6 +187,7 @@ void store_episode_release(struct store_episode *ep)
 {
 	free(ep->task_id); free(ep->status); free(ep->outcome);
 	free(ep->error_class); free(ep->error);
+	free(ep->validity); free(ep->validity_cause);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -194,6 +204,7 @@ enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
 	struct db_stmt *s;
 	enum err rc = sq_prep(st, "UPDATE episodes SET status='interrupted', "
 			      "outcome='infra-interrupted', error_class='infra', "
+			      "validity='invalid', validity_cause='infrastructure', "
 			      "error='the harness stopped while this episode ran' "
 			      "WHERE run_id=? AND status IN ('running','pending')",
 			      &s, e);
@@ -325,17 +336,24 @@ static const char pairs_sql[] =
 	"st AS (SELECT"
 	" (SELECT COUNT(*) FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch AND e.status='done'"
-	"  AND e.error_class IS NOT NULL AND e.error_class<>'infra') AS ns,"
+	"  AND (e.validity='valid' OR (e.validity='invalid'"
+	"  AND e.validity_cause='agent-caused'))) AS ns,"
 	" (SELECT e.status FROM episodes e WHERE e.run_id=?1"
 	"  AND e.task_id=p.task_id AND e.epoch=p.epoch"
-	"  ORDER BY e.attempt DESC LIMIT 1) AS last"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS last,"
+	" (SELECT COALESCE(e.validity_cause, e.validity) FROM episodes e"
+	"  WHERE e.run_id=?1 AND e.task_id=p.task_id AND e.epoch=p.epoch"
+	"  ORDER BY e.attempt DESC LIMIT 1) AS why"
 	" FROM pairs p)"
 	"SELECT COUNT(*), COALESCE(SUM(CASE WHEN ns > 0 THEN 1 ELSE 0 END), 0),"
 	" COALESCE(SUM(CASE WHEN ns = 0 AND"
 	"  last IN ('interrupted','running','pending') THEN 1 ELSE 0 END), 0),"
-	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done' THEN 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why = 'infrastructure' THEN 1 ELSE 0 END), 0),"
 	" COALESCE(SUM(CASE WHEN ns = 0 AND last IS NULL THEN 1 ELSE 0 END), 0),"
-	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0) FROM st";
+	" COALESCE(SUM(CASE WHEN ns > 1 THEN ns - 1 ELSE 0 END), 0),"
+	" COALESCE(SUM(CASE WHEN ns = 0 AND last = 'done'"
+	"  AND why <> 'infrastructure' THEN 1 ELSE 0 END), 0) FROM st";
 
 enum err store_run_pairs(struct store *st, int64_t run_id,
 			 struct store_pairs *out, struct errmsg *e)
@@ -356,6 +374,7 @@ enum err store_run_pairs(struct store *st, int64_t run_id,
 		out->failed_infra = db_col_int(s, 3);
 		out->unstarted = db_col_int(s, 4);
 		out->extra_scored = db_col_int(s, 5);
+		out->invalidated = db_col_int(s, 6);
 	}
 	db_finalize(s);
 	return rc;

@@ -119,7 +119,85 @@ static const char *const migrations[] = {
 	" acquired_ms @INT NOT NULL, heartbeat_ms @INT NOT NULL,"
 	" expires_ms @INT NOT NULL, PRIMARY KEY(scope, ref));"
 	"CREATE INDEX episodes_status ON episodes(run_id, status);",
-	/* 4: workers on other machines (assay worker): who they are, which
+	/* 4: the early-access program (store_program.c, issue 16):
+	 * organisations, people (roles a bit set), sessions and API tokens
+	 * (by the SHA-256 of their secret), versioned terms and acceptance */
+	"CREATE TABLE orgs(id @ID, name @TEXT NOT NULL UNIQUE,"
+	" kind @TEXT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE TABLE users(id @ID, login @TEXT NOT NULL UNIQUE,"
+	" name @TEXT NOT NULL, org_id @INT NOT NULL REFERENCES orgs(id),"
+	" roles @INT NOT NULL, pwhash @TEXT NOT NULL, totp_secret @TEXT,"
+	" totp_pending @TEXT, totp_last @INT NOT NULL DEFAULT 0,"
+	" fails @INT NOT NULL DEFAULT 0,"
+	" locked_until_ms @INT NOT NULL DEFAULT 0,"
+	" disabled @INT NOT NULL DEFAULT 0, created_ms @INT NOT NULL);"
+	"CREATE TABLE sessions(token_hash @TEXT PRIMARY KEY,"
+	" user_id @INT NOT NULL, csrf @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, seen_ms @INT NOT NULL,"
+	" expires_ms @INT NOT NULL);"
+	"CREATE TABLE api_tokens(id @ID,"
+	" user_id @INT NOT NULL, name @TEXT NOT NULL,"
+	" token_hash @TEXT NOT NULL UNIQUE, scope @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, expires_ms @INT NOT NULL,"
+	" revoked @INT NOT NULL DEFAULT 0);"
+	"CREATE TABLE terms(version @INT PRIMARY KEY, text @TEXT NOT NULL,"
+	" created_ms @INT NOT NULL, created_by @INT);"
+	"CREATE TABLE terms_accept(user_id @INT NOT NULL,"
+	" version @INT NOT NULL, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(user_id, version));",
+	/* 5: validity states (valid | invalid with a cause | indeterminate),
+	 * filled for old rows from their error class, and the review log of
+	 * evaluators' invalidations and re-scores */
+	"ALTER TABLE episodes ADD COLUMN validity @TEXT;"
+	"ALTER TABLE episodes ADD COLUMN validity_cause @TEXT;"
+	"UPDATE episodes SET validity = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN error_class IN ('none','model') THEN 'valid'"
+	" ELSE 'invalid' END,"
+	" validity_cause = CASE"
+	" WHEN status NOT IN ('done','interrupted') THEN NULL"
+	" WHEN status = 'interrupted' OR error_class = 'infra'"
+	"  OR error_class IS NULL THEN 'infrastructure'"
+	" WHEN error_class IN ('task','agent-caused') THEN error_class"
+	" ELSE NULL END;"
+	"CREATE TABLE episode_reviews("
+	" episode_id @INT NOT NULL REFERENCES episodes(id),"
+	" seq @INT NOT NULL, run_id @INT NOT NULL, action @TEXT NOT NULL,"
+	" validity_before @TEXT, cause_before @TEXT, score_before @INT,"
+	" validity_after @TEXT, cause_after @TEXT, score_after @INT,"
+	" reason @TEXT NOT NULL, reviewer @TEXT, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(episode_id, seq));",
+	/* 6: the program's models (descriptive fields as JSON, the credential
+	 * sealed), access windows, need-to-know grants, partner consents
+	 * (IF NOT EXISTS: tests that rewind the version keep these tables) */
+	"CREATE TABLE IF NOT EXISTS models(id @ID, org_id @INT NOT NULL REFERENCES orgs(id),"
+	" doc @TEXT NOT NULL, release_date @TEXT NOT NULL, credential @TEXT,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS windows(id @ID, model_id @INT NOT NULL REFERENCES models(id),"
+	" start_ms @INT NOT NULL, end_ms @INT NOT NULL,"
+	" closed_ms @INT NOT NULL DEFAULT 0, erased @INT NOT NULL DEFAULT 0,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS windows_open ON windows(closed_ms, end_ms);"
+	"CREATE TABLE IF NOT EXISTS grants(id @ID, user_id @INT NOT NULL REFERENCES users(id),"
+	" model_id @INT NOT NULL REFERENCES models(id), suite @TEXT NOT NULL,"
+	" scope @TEXT NOT NULL, expires_ms @INT NOT NULL,"
+	" granted_by @INT NOT NULL, created_ms @INT NOT NULL,"
+	" revoked @INT NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS grants_user ON grants(user_id, model_id);"
+	"CREATE TABLE IF NOT EXISTS partners(model_id @INT NOT NULL, org_id @INT NOT NULL,"
+	" by_admin @INT NOT NULL DEFAULT 0, by_developer @INT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(model_id, org_id));",
+	/* 7: the program's campaigns (the policy digest frozen at creation)
+	 * and custodians' approvals of them */
+	"CREATE TABLE IF NOT EXISTS campaigns(id @ID,"
+	" model_id @INT NOT NULL REFERENCES models(id), org_id @INT NOT NULL,"
+	" created_by @INT NOT NULL, state @TEXT NOT NULL, doc @TEXT NOT NULL,"
+	" policy_digest @TEXT NOT NULL, approvals_needed @INT NOT NULL,"
+	" run_id @INT NOT NULL DEFAULT 0, created_ms @INT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS campaign_approvals("
+	" campaign_id @INT NOT NULL, user_id @INT NOT NULL, at_ms @INT NOT NULL,"
+	" PRIMARY KEY(campaign_id, user_id));",
+	/* 8: workers on other machines (assay worker): who they are, which
 	 * episode each runs (its lease is scope 'worker', ref = its id), and
 	 * how a run is executed ('local', or its episodes queued for workers:
 	 * 'workers', 'slurm') */

@@ -166,20 +166,13 @@ static enum err parse_agent(struct tctx *c, const struct ynode *m,
 	    (rc = check_keys(c, a, "agent", keys)) ||
 	    (rc = get_str(c, a, "image", false, &img)))
 		return rc;
-	if (img && strcmp(img, "host") && c->mem)
-		rc = tfail(c, ymap_get(a, "image"), "a sealed task can only use "
-			   "the image 'host'");
-	else if (img && strcmp(img, "host")) {
-		free(t->agent_image);
-		rc = task_path(c, ymap_get(a, "image"), t->dir, img, true,
-			       &t->agent_image);
-		if (rc == ERR_OK && !task_is_dir(c, t->agent_image))
-			rc = tfail(c, ymap_get(a, "image"), "image '%s' is not "
-				   "a directory", img);
-	}
 	free(img);
-	if (rc)
-		return rc;
+	if (ymap_get(a, "image")) {
+		free(t->agent_image);
+		t->agent_image = NULL;
+		if ((rc = task_parse_image(c, a, t->dir, &t->agent_image)))
+			return rc;
+	}
 	if (ymap_get(a, "user")) {
 		free(t->agent_user);
 		if ((rc = get_str(c, a, "user", true, &t->agent_user)))
@@ -311,13 +304,36 @@ static enum err parse_limits(struct tctx *c, const struct ynode *n,
 	return ERR_OK;
 }
 
+/* `oracle: none` stands for the solution of a task that has none (an
+ * imported task whose source ships no runnable one). */
+static enum err parse_oracle(struct tctx *c, const struct ynode *m,
+			     struct task *t)
+{
+	char *v;
+	enum err rc = get_str(c, m, "oracle", false, &v);
+
+	if (rc || !v)
+		return rc;
+	if (strcmp(v, "none"))
+		rc = tfail(c, ymap_get(m, "oracle"), "field 'oracle' can only be "
+			   "'none', not '%s'", v);
+	else if (ymap_get(m, "solution"))
+		rc = tfail(c, ymap_get(m, "oracle"), "'oracle: none' and "
+			   "'solution' exclude each other");
+	t->oracle_none = rc == ERR_OK;
+	free(v);
+	return rc;
+}
+
 static enum err parse_solution(struct tctx *c, const struct ynode *m,
 			       struct task *t)
 {
 	char *rel, *slash;
-	enum err rc = get_str(c, m, "solution", true, &rel);
+	enum err rc = parse_oracle(c, m, t);
 
-	if (rc)
+	if (rc || t->oracle_none)
+		return rc;
+	if ((rc = get_str(c, m, "solution", true, &rel)))
 		return rc;
 	if (strncmp(rel, "solution/", 9)) {
 		rc = tfail(c, ymap_get(m, "solution"), "the solution must be under "
@@ -334,6 +350,48 @@ static enum err parse_solution(struct tctx *c, const struct ynode *m,
 	}
 	free(rel);
 	return rc;
+}
+
+static bool meta_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)k[i]) && !isdigit((unsigned char)k[i]) &&
+		    k[i] != '_' && k[i] != '-')
+			return false;
+	return true;
+}
+
+/* metadata: a flat map of short strings (an imported task's source,
+ * original id, licence). */
+static enum err parse_metadata(struct tctx *c, const struct ynode *n,
+			       struct task *t)
+{
+	size_t k = 0;
+
+	t->metadata = xcalloc(1, sizeof(char *));
+	if (!n || yscalar_is_null(n))
+		return ERR_OK;
+	if (n->kind != YNODE_MAP)
+		return tfail(c, n, "field 'metadata' must be a map");
+	if (n->n > 64)
+		return tfail(c, n, "more than 64 metadata entries");
+	t->metadata = xrealloc(t->metadata, (n->n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ypair *p = &n->pairs[i];
+		if (!meta_key_ok(p->key->str))
+			return tfail(c, p->key, "bad metadata key '%s'",
+				     p->key->str);
+		if (p->val->kind != YNODE_SCALAR || strlen(p->val->str) > 4096)
+			return tfail(c, p->val, "metadata '%s' must be a string "
+				     "of at most 4096 bytes", p->key->str);
+		t->metadata[k++] = xasprintf("%s=%s", p->key->str, p->val->str);
+		t->metadata[k] = NULL;
+	}
+	return ERR_OK;
 }
 
 static enum err parse_ids(struct tctx *c, const struct ynode *m, struct task *t)
@@ -367,7 +425,7 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 		"author", "canary", "category", "difficulty", "expert_minutes",
 		"attack", "cwe", "tags", "prompt", "prompts", "agent",
 		"services", "flag", "answers", "check", "solution", "limits",
-		NULL };
+		"oracle", "metadata", NULL };
 	enum err rc;
 	char *files;
 
@@ -381,6 +439,7 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	    (rc = parse_answers(c, ymap_get(root, "answers"), t)) ||
 	    (rc = parse_check(c, ymap_get(root, "check"), t)) ||
 	    (rc = parse_solution(c, root, t)) ||
+	    (rc = parse_metadata(c, ymap_get(root, "metadata"), t)) ||
 	    (rc = parse_limits(c, ymap_get(root, "limits"), &t->limits)))
 		return rc;
 	if (t->flag_kind == FLAG_NONE && !t->check_run)
@@ -471,6 +530,7 @@ static void service_release(struct task_service *s)
 {
 	free(s->name);
 	free(s->image);
+	free(s->user);
 	strv_free(s->run);
 	strv_free(s->env);
 	free(s->ports);
@@ -510,7 +570,7 @@ void task_free(struct task *t)
 	free(t->flag_to);
 	answers_free(t->answers, t->n_answers);
 	strv_free(t->check_run); free(t->check_box); free(t->check_dir);
-	free(t->solution); free(t->solution_dir);
+	free(t->solution); free(t->solution_dir); strv_free(t->metadata);
 	free(t);
 }
 

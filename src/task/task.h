@@ -29,8 +29,13 @@ enum task_ready { TASK_READY_NONE, TASK_READY_TCP, TASK_READY_CMD };
 
 struct task_service {
 	char *name;
-	char *image;           /* "host" or absolute path of a rootfs dir */
-	char **run;            /* NULL-terminated argv */
+	char *image;           /* "host", an image reference (NAME or
+				  NAME@sha256:HEX; the engine pins it), or
+				  the absolute path of a rootfs dir */
+	char *user;            /* entrypoint user: NULL (the image's User,
+				  else root), "root", a name, UID[:GID] */
+	char **run;            /* NULL-terminated argv; empty: the image's
+				  Entrypoint + Cmd (imported images only) */
 	char **env;            /* NULL-terminated KEY=VALUE */
 	int *ports;
 	size_t n_ports;
@@ -81,7 +86,7 @@ struct task {
 	char *prompt_hard;     /* may be NULL */
 	char *prompt_easy;
 
-	char *agent_image;
+	char *agent_image;     /* as a service's image */
 	char *agent_user;      /* "agent" or "root" */
 	char **agent_tools;
 	bool agent_packet_sockets; /* AF_PACKET/AF_XDP allowed in its box */
@@ -104,14 +109,23 @@ struct task {
 	int check_timeout_s;
 	char *check_dir;       /* absolute host path of check/, or NULL */
 
-	char *solution;        /* absolute host path of the solve script */
+	char *solution;        /* absolute host path of the solve script,
+				  NULL when oracle_none */
 	char *solution_dir;    /* absolute host path of its directory */
+	bool oracle_none;      /* `oracle: none`: no reference solution
+				  (an imported task); task check reports it
+				  unverified */
+	char **metadata;       /* NULL-terminated KEY=VALUE (provenance of
+				  an imported task), may be empty */
 
 	struct task_limits limits;
 
 	const struct task_file *mem;   /* non-NULL: an in-memory task */
 	size_t n_mem;
 };
+
+/* True when img is an image reference (not "host", not a directory). */
+bool task_image_is_ref(const char *img);
 
 enum err task_load(const char *dir, struct task **task_out,
 		   struct errmsg *e) MUST_CHECK;
@@ -127,8 +141,8 @@ struct task_file {
 /* Load a task from files in memory. The files are borrowed and must
  * outlive the task; nothing is read from or written to disk. `name` stands
  * for the directory in messages. The task's *_dir and solution fields are
- * then prefixes within `mem` ("files", "services/web", ...) and only the
- * image "host" is allowed. */
+ * then prefixes within `mem` ("files", "services/web", ...) and images
+ * are "host" or references to imported images. */
 enum err task_load_mem(const char *name, const struct task_file *files,
 		       size_t n_files, struct task **task_out,
 		       struct errmsg *e) MUST_CHECK;

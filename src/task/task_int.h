@@ -36,6 +36,10 @@ bool valid_name(const char *s, size_t max);
 /* Validate a path relative to the task directory: no "..", not absolute,
  * exists (if must_exist), and no symlink on the way. Returns the absolute
  * host path in *abs_out. */
+/* The `image` field of m: "host", an image reference, or a directory of
+ * the task (absolute path out). */
+enum err task_parse_image(struct tctx *c, const struct ynode *m,
+			  const char *dir, char **out) MUST_CHECK;
 enum err task_path(struct tctx *c, const struct ynode *n, const char *dir,
 		   const char *rel, bool must_exist, char **abs_out) MUST_CHECK;
 /* abs (from task_path) is a directory of the task. */

@@ -91,23 +91,49 @@ static enum err parse_ready(struct tctx *c, const struct ynode *m,
 	return ERR_OK;
 }
 
-static enum err parse_image(struct tctx *c, const struct ynode *m,
-			    const char *dir, char **out)
+/* An image reference: NAME ([a-z0-9][a-z0-9._:-]*, at most 128) with an
+ * optional "@sha256:" and 64 lower-case hex (the image part's grammar;
+ * the engine resolves it against the image store). */
+bool task_image_is_ref(const char *img)
+{
+	const char *at = strchr(img, '@');
+	size_t n = at ? (size_t)(at - img) : strlen(img);
+
+	if (!strcmp(img, "host") || n == 0 || n > 128 ||
+	    !strchr("abcdefghijklmnopqrstuvwxyz0123456789", img[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789._:-", img[i]))
+			return false;
+	if (!at)
+		return true;
+	if (strncmp(at + 1, "sha256:", 7) || strlen(at + 8) != 64)
+		return false;
+	return strspn(at + 8, "0123456789abcdef") == 64;
+}
+
+/* "host", an image reference (kept as written), or a root-filesystem
+ * directory of the task (a path holding '/' or starting with '.'). */
+enum err task_parse_image(struct tctx *c, const struct ynode *m,
+			  const char *dir, char **out)
 {
 	char *img;
 	enum err rc = get_str(c, m, "image", false, &img);
 
 	if (rc)
 		return rc;
-	if (!img || !strcmp(img, "host")) {
-		free(img);
-		*out = xstrdup("host");
+	if (!img || !strcmp(img, "host") || (!strchr(img, '/') && img[0] != '.')) {
+		*out = img ? img : xstrdup("host");
+		if (strcmp(*out, "host") && !task_image_is_ref(*out))
+			return tfail(c, ymap_get(m, "image"), "image '%s' is not "
+				     "'host', an image name (NAME or NAME@sha256:HEX, "
+				     "lower case) or a directory ('./DIR')", *out);
 		return ERR_OK;
 	}
 	if (c->mem) {
 		free(img);
 		return tfail(c, ymap_get(m, "image"), "a sealed task can only "
-			     "use the image 'host'");
+			     "use 'host' or an imported image, not a directory");
 	}
 	rc = task_path(c, ymap_get(m, "image"), dir, img, true, out);
 	free(img);
@@ -117,11 +143,33 @@ static enum err parse_image(struct tctx *c, const struct ynode *m,
 	return rc;
 }
 
+/* A service's user: "root", a name of the image, or UID[:GID]. */
+static enum err parse_svc_user(struct tctx *c, const struct ynode *m,
+			       struct task_service *s)
+{
+	enum err rc = get_str(c, m, "user", false, &s->user);
+
+	if (rc || !s->user)
+		return rc;
+	if (!*s->user || strlen(s->user) > 64 ||
+	    strspn(s->user, "abcdefghijklmnopqrstuvwxyz0123456789_.:-") != strlen(s->user))
+		return tfail(c, ymap_get(m, "user"), "service '%s': bad user '%s' "
+			     "(root, a user of the image, or UID[:GID])", s->name,
+			     s->user);
+	if (strcmp(s->user, "root") && !task_image_is_ref(s->image) &&
+	    strspn(s->user, "0123456789:") != strlen(s->user))
+		return tfail(c, ymap_get(m, "user"), "service '%s': user '%s' by "
+			     "name needs an imported image (or give UID[:GID])",
+			     s->name, s->user);
+	return ERR_OK;
+}
+
 static enum err parse_service(struct tctx *c, const struct ynode *m,
 			      const char *dir, struct task_service *s)
 {
 	static const char *const keys[] = { "name", "image", "run", "env",
-					    "ports", "ready", "packet_sockets", NULL };
+					    "ports", "ready", "packet_sockets",
+					    "user", NULL };
 	enum err rc;
 	char *files;
 
@@ -133,15 +181,17 @@ static enum err parse_service(struct tctx *c, const struct ynode *m,
 	    !strcmp(s->name, "fresh"))
 		return tfail(c, ymap_get(m, "name"), "bad service name '%s' "
 			     "(want [a-z0-9-]+, not 'agent' or 'fresh')", s->name);
-	if ((rc = parse_image(c, m, dir, &s->image)) ||
-	    (rc = get_strv(c, m, "run", true, &s->run)) ||
+	if ((rc = task_parse_image(c, m, dir, &s->image)) ||
+	    (rc = get_strv(c, m, "run", !task_image_is_ref(s->image), &s->run)) ||
+	    (rc = parse_svc_user(c, m, s)) ||
 	    (rc = parse_env(c, m, &s->env)) || (rc = parse_ports(c, m, s)) ||
 	    (rc = parse_ready(c, m, s)) ||
 	    (rc = get_bool(c, m, "packet_sockets", &s->packet_sockets)))
 		return rc;
-	if (!s->run[0])
-		return tfail(c, m, "service '%s': 'run' must not be empty",
-			     s->name);
+	if (!s->run[0] && !task_image_is_ref(s->image))
+		return tfail(c, m, "service '%s': 'run' must not be empty "
+			     "(only an imported image's Entrypoint/Cmd can stand "
+			     "in for it)", s->name);
 	files = xasprintf("services/%s", s->name);
 	if (c->mem) {
 		s->files_dir = task_is_dir(c, files) ? files : NULL;

@@ -158,3 +158,22 @@ enum err vault_atrest_open(const struct vault_atrest *k, const char *ad,
 	*plain_out = plain;
 	return ERR_OK;
 }
+
+enum err vault_atrest_destroy(const char *path, struct errmsg *e)
+{
+	unsigned char zero[KEYLEN];
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	enum err rc = ERR_OK;
+
+	if (fd < 0)
+		return errno == ENOENT ? ERR_OK
+				       : err_sys(e, ERR_IO, "key '%s'", path);
+	memset(zero, 0, sizeof(zero));
+	if (write(fd, zero, sizeof(zero)) != (ssize_t)sizeof(zero) ||
+	    fsync(fd) < 0)
+		rc = err_sys(e, ERR_IO, "cannot overwrite key '%s'", path);
+	close(fd);
+	if (!rc && unlink(path) < 0)
+		rc = err_sys(e, ERR_IO, "cannot remove key '%s'", path);
+	return rc;
+}

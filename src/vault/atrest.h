@@ -27,4 +27,8 @@ enum err vault_atrest_open(const struct vault_atrest *k, const char *ad,
 			   const char *text, char **plain_out,
 			   struct errmsg *e) MUST_CHECK;
 
+/* Crypto-erasure: overwrite the key file at path and remove it, so what
+ * it sealed can never be opened again. A missing file is ERR_OK. */
+enum err vault_atrest_destroy(const char *path, struct errmsg *e) MUST_CHECK;
+
 #endif

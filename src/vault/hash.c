@@ -35,6 +35,30 @@ void vault_sha256_hex(const void *data, size_t len, char out[65])
 	hex_encode(h, sizeof(h), out);
 }
 
+_Static_assert(sizeof(crypto_hash_sha256_state) <=
+	       sizeof(((struct vault_sha256 *)0)->opaque),
+	       "struct vault_sha256 too small for libsodium's state");
+
+void vault_sha256_init(struct vault_sha256 *h)
+{
+	crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)h->opaque);
+}
+
+void vault_sha256_update(struct vault_sha256 *h, const void *data, size_t len)
+{
+	if (len)
+		crypto_hash_sha256_update(
+			(crypto_hash_sha256_state *)(void *)h->opaque, data, len);
+}
+
+void vault_sha256_final_hex(struct vault_sha256 *h, char out[65])
+{
+	unsigned char d[32];
+
+	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->opaque, d);
+	hex_encode(d, sizeof(d), out);
+}
+
 char *vault_home_path(const char *sub, const char *env)
 {
 	const char *v = env ? getenv(env) : NULL;

@@ -24,6 +24,16 @@ void vault_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Lower-case hex SHA-256 of data into out (64 hex digits + NUL). */
 void vault_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* Streaming SHA-256: init, update any number of times, final (which
+ * writes lower-case hex and leaves the state unusable until init). The
+ * state is plain memory the caller owns (no allocation, no release). */
+struct vault_sha256 {
+	_Alignas(16) unsigned char opaque[128];
+};
+void vault_sha256_init(struct vault_sha256 *h);
+void vault_sha256_update(struct vault_sha256 *h, const void *data, size_t len);
+void vault_sha256_final_hex(struct vault_sha256 *h, char out[65]);
+
 /* Where vault state lives by default: the value of environment variable
  * env if set, else $ASSAY_HOME/sub, else $HOME/.assay/sub. Caller frees. */
 char *vault_home_path(const char *sub, const char *env);

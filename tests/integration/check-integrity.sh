@@ -3,8 +3,11 @@
 # leaves behind. The test task's check passes only when answer.txt equals
 # the check's own expected.txt, which the agent never sees; every attack
 # below tries to make a wrong or absent answer pass (links to the check's
-# files, alone and chained, a FIFO to hang it, a planted check directory
-# and Python start-up hooks for a root agent, the same in a fresh box)
+# files, alone and chained, a FIFO to hang it, a planted check directory,
+# Python start-up hooks, a process racing /opt/assay links and fake
+# interpreters on PATH for a root agent, the same in a fresh box, and a
+# rooted service box planting and racing the check directory of a check
+# that runs there)
 # and must end with the check failed, scored 0, as the agent's doing.
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
@@ -37,7 +40,7 @@ PY
 	else bad "$name" "$v after $((t1 - t0)) s: $(grep -i 'check\|tidy' "$TMP/show" | head -4)"; fi
 }
 
-for task in agent root fresh; do
+for task in agent root fresh service; do
 	RUN=$("$ASSAY" run --suite "$D/$task" --model baseline/oracle --store "$DB" --json 2>"$TMP/err" | run_id)
 	[ "$(last score)|$(last check_ok)" = "1|1" ] && ok "$task: the honest answer passes" ||
 		bad "$task: oracle" "$(last score)|$(last check_ok)|$(last error) $(tail -2 "$TMP/err")"
@@ -60,4 +63,16 @@ attack "root: /opt/assay as a link into the home" root \
 	'mkdir -p /home/agent/fake/check && touch /home/agent/fake/check/known-good && echo x > /home/agent/answer.txt && rm -rf /opt/assay && ln -s /home/agent/fake /opt/assay'
 attack "root: usercustomize/sitecustomize and PYTHONPATH hooks that exit 0" root \
 	'for d in /root/.local/lib/python3*/site-packages /usr/local/lib/python3*/dist-packages; do :; done; v=$(python3 -c "import sys; print(\"%d.%d\" % sys.version_info[:2])"); mkdir -p /root/.local/lib/python$v/site-packages && echo "import os; os._exit(0)" > /root/.local/lib/python$v/site-packages/usercustomize.py && echo "import os; os._exit(0)" > /root/.local/lib/python$v/site-packages/hook.pth; echo "export PYTHONSTARTUP=/tmp/x PYTHONPATH=/tmp" >> /root/.profile; echo "import os; os._exit(0)" > /tmp/os.py; echo wrong > /home/agent/answer.txt'
+# a root agent leaves a process swapping /opt/assay for a link to its own
+# copy while the harness makes the check directory and copies it in
+attack "root: a surviving process racing /opt/assay links at copy time" root \
+	'mkdir -p /home/agent/fake/check && touch /home/agent/fake/check/known-good && echo x > /home/agent/answer.txt && (setsid sh -c "while :; do mv /opt/assay /opt/.a\$\$\$RANDOM 2>/dev/null; ln -sfn /home/agent/fake /opt/assay; done" >/dev/null 2>&1 &) && sleep 0.2'
+# a root agent puts a python3 that exits 0 on every writable directory a
+# PATH could name, and a setuid-root copy of sh in the home
+attack "root: a fake python3 on every writable PATH directory, a setuid sh" root \
+	'for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin /root/bin /root/.local/bin /home/agent/bin /home/agent/.local/bin /tmp /srv /opt/assay/bin; do mkdir -p $d 2>/dev/null; printf "#!/bin/sh\nexit 0\n" > $d/python3 2>/dev/null && chmod 755 $d/python3; done; cp /bin/sh /home/agent/sh && chmod 4755 /home/agent/sh; echo wrong > /home/agent/answer.txt'
+# a rooted service box: it plants /opt/assay/check and keeps racing
+# /opt/assay links for the whole episode (tests/data/integrity/service)
+attack "service: a rooted service's planted, raced check directory" service \
+	'printf wrong | python3 -c "import socket,sys; s=socket.create_connection((\"web\",7000)); s.sendall(sys.stdin.buffer.read()); s.close()"; sleep 0.3'
 finish

@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 
-BELOW_CLI="base task sandbox model store vault stats agent score policy engine report"
+BELOW_CLI="base task sandbox model store vault image stats agent score policy engine report"
 INC='^[[:space:]]*#[[:space:]]*include[[:space:]]*'
 
 # Every check takes the root of a src/ tree and prints what breaks the
@@ -24,7 +24,10 @@ OWNERS=(
 	'sodium(\.h|/[^">]*)'                        '^\./vault/'
 	'yaml\.h'                                    '^\./base/ytree\.c:'
 	'seccomp(-syscalls)?\.h'                     '^\./sandbox/'
-	'jansson(_config)?\.h'                       '^\./(base|model|agent|report|cli)/'
+	'jansson(_config)?\.h'                       '^\./(base|task|model|agent|report|cli|server|image)/'
+	'microhttpd(2)?\.h'                          '^\./server/http\.c:'
+	'liboath/[^">]*'                             '^\./server/totp\.c:'
+	'archive(_entry)?\.h'                        '^\./(image/|report/export_inspect\.c:)'
 )
 chk_owners() {
 	local i
@@ -42,18 +45,20 @@ chk_dotdot() {
 
 # part -> the parts it must not include (the ones above it or beside it)
 FORBID=(
-	base    'task|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	task    'sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	sandbox 'task|model|store|vault|stats|agent|score|policy|engine|report|cli'
-	model   'task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli'
-	store   'task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli'
-	vault   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli'
-	stats   'task|sandbox|model|store|vault|agent|score|policy|engine|report|cli'
-	agent   'task|store|vault|stats|score|policy|engine|report|cli'
-	score   'sandbox|model|store|stats|agent|policy|engine|report|cli'
-	policy  'task|sandbox|model|store|vault|agent|score|engine|report|cli'
-	engine  'report|cli'
-	report  'engine|cli|sandbox|model|agent'
+	base    'task|sandbox|model|store|vault|image|stats|agent|score|policy|engine|report|cli|server'
+	task    'image|sandbox|model|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	sandbox 'image|task|model|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	model   'image|task|sandbox|store|vault|stats|agent|score|policy|engine|report|cli|server'
+	store   'image|task|sandbox|model|vault|stats|agent|score|policy|engine|report|cli|server'
+	vault   'image|task|sandbox|model|store|stats|agent|score|policy|engine|report|cli|server'
+	image   'task|sandbox|model|store|stats|agent|score|policy|engine|report|cli|server'
+	stats   'image|task|sandbox|model|store|vault|agent|score|policy|engine|report|cli|server'
+	agent   'image|task|store|vault|stats|score|policy|engine|report|cli|server'
+	score   'image|sandbox|model|store|stats|agent|policy|engine|report|cli|server'
+	policy  'image|task|sandbox|model|store|vault|agent|score|engine|report|cli|server'
+	engine  'report|cli|server'
+	report  'engine|cli|image|sandbox|model|agent|server'
+	server  'cli'
 )
 chk_parts() {
 	local i
@@ -70,7 +75,7 @@ code_only() { grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/?\*|//)'; }
 # (sandbox/init/) is a program of its own; report writes to the FILE the
 # CLI hands it, never to stdout.
 chk_print() {
-	local parts="base task sandbox/*.c model store vault stats agent score policy engine"
+	local parts="base task sandbox/*.c model store vault image stats agent score policy engine"
 	(cd "$1" && grep -nE '(^|[^a-z_])(printf|puts|fputs|putchar|vprintf)\(|fprintf\(stdout|, stdout\)|(^|[^a-z_])exit\(' \
 		$(for p in $parts; do [ -d "$p" ] && echo "-r $p" || echo "$p"; done) --include='*.c' 2>/dev/null |
 		grep -vE '^[^:]+:[0-9]+:.*\b(snprintf|vsnprintf)\(' | code_only)
@@ -82,7 +87,7 @@ chk_print() {
 # ... nor to stderr but through the logger; BUG() and out-of-memory print
 # and abort: nobody is left to return an error to.
 chk_stderr() {
-	(cd "$1" && grep -nE '(^|[^["a-z_])stderr\b' -r --include='*.c' base task model store vault stats agent score policy engine report sandbox/*.c 2>/dev/null |
+	(cd "$1" && grep -nE '(^|[^["a-z_])stderr\b' -r --include='*.c' base task model store vault image stats agent score policy engine report sandbox/*.c 2>/dev/null |
 		grep -vE '^base/(log|xalloc|bug)\.c:' | code_only)
 	return 0
 }
@@ -152,6 +157,10 @@ plant dotdot cli/main.c '#  include "../base/x.h"'
 plant parts engine/plan.c '# include "cli/cmd.h"'
 plant parts base/buf.c '#include "vault/vault.h"'
 plant parts store/store_sqlite.c '#	include "engine/engine.h"'
+plant parts engine/plan.c '#include "server/server.h"'
+plant parts server/router.c '#include "cli/cmd.h"'
+plant owners engine/plan.c '#include <microhttpd.h>'
+plant owners server/router.c '#include <liboath/oath.h>'
 plant print vault/hash.c '	fprintf(stdout, "x");'
 plant print store/store_sqlite.c '	fputs("x", f);'
 plant print score/score.c '	puts("x");'

@@ -2,10 +2,14 @@
 # Issue 11 item 3: no episode can slow another. One run, two episodes at
 # once in the engine's single thread: a hostile one whose home holds a
 # 4 TiB sparse file and 150000 files (its check box is fresh, so the
-# harness must tidy, pack and copy that home), and an honest one alive
-# all the while. The honest one must be scored exactly as when it runs
-# alone, the hostile one as its own failure; the walls are printed, not
-# asserted (performance is never a timed assertion; BENCHMARKS.md).
+# harness must tidy, pack and copy that home) and whose command prints
+# 150 MB, and an honest one alive all the while. The honest one must be
+# scored exactly as when it runs alone, the hostile one as its own
+# failure; the loop must have served the honest episode from prompt to
+# score while the hostile command ran (journal order, not time), and the
+# hostile output must reach the journal capped. The walls are printed,
+# not asserted (performance is never a timed assertion; the 100 ms bound
+# is measured by bench/noisy.sh, BENCHMARKS.md).
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 S=$ASSAY_SOURCE_DIR/tests/data/noisy
@@ -24,6 +28,17 @@ alone=$(row 1 honest-neighbour) together=$(row 2 honest-neighbour)
 [ "$(row 2 hostile-home)" = "0|0|check-blocked|agent-caused" ] &&
 	ok "the hostile home fails its own check, as its doing (wall $(wall 2 hostile-home) ms)" ||
 	bad "hostile episode" "$(row 2 hostile-home) $(sqlite3 "$DB" "SELECT error FROM episodes WHERE run_id=2 AND task_id='hostile-home'")"
+# order of the journal: the honest episode's score event comes before the
+# hostile episode's first tool result (its 150000 files and 150 MB of
+# output), i.e. the loop kept serving the neighbour while that ran
+seq_of() { sqlite3 "$DB" "SELECT v.rowid FROM events v JOIN episodes e ON e.id=v.episode_id WHERE e.run_id=2 AND e.task_id='$1' AND v.kind='$2' ORDER BY v.rowid LIMIT 1"; }
+hs=$(seq_of honest-neighbour score) ht=$(seq_of hostile-home tool)
+[ -n "$hs" ] && [ -n "$ht" ] && [ "$hs" -lt "$ht" ] &&
+	ok "the honest episode was scored while the hostile command still ran (journal rows $hs < $ht)" ||
+	bad "loop order" "honest score row '$hs', hostile first tool row '$ht'"
+big=$(sqlite3 "$DB" "SELECT max(length(v.data)) FROM events v JOIN episodes e ON e.id=v.episode_id WHERE e.run_id=2 AND e.task_id='hostile-home'")
+[ -n "$big" ] && [ "$big" -lt 1000000 ] && ok "150 MB of output journaled capped (largest event $big bytes)" ||
+	bad "output cap" "largest hostile event '$big' bytes"
 "$ASSAY" show --store "$DB" --episode "$(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=2 AND task_id='hostile-home'")" \
 	--transcript >"$TMP/show" 2>&1
 grep -q "larger than 16 MiB" "$TMP/show" && ok "the transcript says why" ||

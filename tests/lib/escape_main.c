@@ -131,6 +131,83 @@ static const char probe_py[] =
 	"        r, e = sc(101, PTRACE_ATTACH, pid, 0, 0)\n"
 	"        print(('ESCAPED attached %d' if r == 0 else 'BLOCKED pid %d: ' + errno.errorcode.get(e, str(e))) % pid)\n";
 
+static const char pscan_py[] =
+	"import os, sys, json\n"
+	"SKIP = {'kmsg', 'kcore', 'self', 'thread-self', 'mounts', 'sysrq-trigger'}\n"
+	"def walk(d, out, depth=0):\n"
+	"    try: names = os.listdir(d)\n"
+	"    except OSError: return\n"
+	"    for n in names:\n"
+	"        if d == '/proc' and (n[0].isdigit() or n in SKIP): continue\n"
+	"        p = d + '/' + n\n"
+	"        try: st = os.lstat(p)\n"
+	"        except OSError: continue\n"
+	"        import stat\n"
+	"        if stat.S_ISDIR(st.st_mode):\n"
+	"            if depth < 6: walk(p, out, depth + 1)\n"
+	"        elif stat.S_ISREG(st.st_mode):\n"
+	"            try:\n"
+	"                fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)\n"
+	"                try: out[p] = os.read(fd, 1 << 16).decode('latin1')\n"
+	"                finally: os.close(fd)\n"
+	"            except OSError: pass\n"
+	"out = {}\n"
+	"walk('/proc', out)\n"
+	"walk('/proc/self/net', out)\n"
+	"for p in ('/proc/self/mountinfo', '/proc/self/uid_map', '/proc/self/cgroup'): \n"
+	"    try: out[p] = open(p).read()\n"
+	"    except OSError: pass\n"
+	"if sys.argv[1] == 'snap':\n"
+	"    json.dump(out, open(sys.argv[2], 'w'))\n"
+	"    print('SNAP %d files' % len(out))\n"
+	"else:\n"
+	"    old = json.load(open(sys.argv[2]))\n"
+	"    ch = sorted(p for p in out if p in old and old[p] != out[p])\n"
+	"    # the box's own pid and network namespaces (its eth0's IPv6 chatter),\n"
+	"    # a random uuid; the clock, and the residuals of docs/SECURITY.md\n"
+	"    own = ('/proc/sys/kernel/ns_last_pid', '/proc/sys/kernel/random/uuid')\n"
+	"    net = ('dev', 'dev_snmp6/', 'snmp', 'snmp6', 'netstat', 'if_inet6', 'ipv6_route',\n"
+	"           'rt6_stats', 'route', 'igmp', 'igmp6', 'arp', 'fib_trie', 'fib_triestat')\n"
+	"    residual = ('/proc/uptime', '/proc/self/net/sockstat', '/proc/self/net/sockstat6',\n"
+	"                '/proc/self/net/protocols', '/proc/self/net/softnet_stat',\n"
+	"                '/proc/self/net/stat/rt_cache')\n"
+	"    def netns(p):\n"
+	"        n = p[len('/proc/self/net/'):] if p.startswith('/proc/self/net/') else None\n"
+	"        return n is not None and any(n == x or (x.endswith('/') and n.startswith(x)) for x in net)\n"
+	"    bad = [p for p in ch if p not in own and p not in residual and not netns(p)]\n"
+	"    for p in ('/proc/meminfo', '/proc/stat', '/proc/loadavg', '/proc/vmstat', '/proc/sys/net/ipv4/tcp_rmem'):\n"
+	"        try: open(p, 'a').close(); bad.append('writable:' + p)\n"
+	"        except OSError: pass\n"
+	"    for d in ('/proc/irq', '/proc/fs', '/proc/pressure', '/proc/sys/fs'):\n"
+	"        try: os.mkdir(d + '/x'); bad.append('writable:' + d)\n"
+	"        except OSError: pass\n"
+	"    mt = [l.split()[1] for l in out['/proc/meminfo'].splitlines() if l.startswith('MemTotal:')]\n"
+	"    if mt != ['131072']: bad.append('MemTotal:%r' % mt)\n"
+	"    print('CHANGED %d of %d: %s (documented residuals that moved: %s)' % (len(bad),\n"
+	"          len(out), ' '.join(bad), ' '.join(p for p in ch if p in residual) or 'none'))\n";
+
+static const char load_py[] =
+	"import os, socket, time, mmap, fcntl, pty\n"
+	"kids = [os.fork() for _ in range(1)]\n"
+	"if kids[0] == 0:\n"
+	"    for i in range(40):\n"
+	"        if os.fork() == 0: time.sleep(0.2); os._exit(0)\n"
+	"    ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(200)\n"
+	"    socks = []\n"
+	"    for i in range(150):\n"
+	"        c = socket.create_connection(ls.getsockname()); s, _ = ls.accept(); c.send(b'x' * 30000); socks += [c, s]\n"
+	"    us = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(50)]\n"
+	"    pipes = [os.pipe() for _ in range(50)]\n"
+	"    for r, w in pipes: os.write(w, b'y' * 60000)\n"
+	"    ptys = [pty.openpty() for _ in range(10)]\n"
+	"    m = mmap.mmap(-1, 40 << 20); m.write(b'z' * (40 << 20))\n"
+	"    lk = open('/tmp/lk', 'w'); fcntl.flock(lk, fcntl.LOCK_EX); lp = open('/tmp/lp', 'w'); fcntl.lockf(lp, fcntl.LOCK_EX)\n"
+	"    import ctypes; aio = ctypes.c_ulong(0); ctypes.CDLL(None).syscall(206, 64, ctypes.byref(aio))\n"
+	"    for i in range(300): open('/tmp/f%d' % i, 'w').write('x' * 5000)\n"
+	"    os.sync()\n"
+	"    print('LOADED', flush=True)\n"
+	"    time.sleep(20); os._exit(0)\n";
+
 struct ctx {
 	struct sbx_episode *ep;     /* agent + web (flag) */
 	struct sbx_episode *other;  /* agent + db (secret), another episode */
@@ -142,7 +219,7 @@ struct ctx {
 
 struct outcome {
 	bool pass;
-	char detail[400];
+	char detail[1000];
 };
 
 typedef void (*attack_fn)(struct ctx *c, struct outcome *o);
@@ -513,53 +590,63 @@ static void shared_inode_locks(struct ctx *c, struct outcome *o)
 	sbx_exec_result_release(&r);
 }
 
-/* Pin kernel memory outside the box's 64 MiB limit: unread TCP buffers
- * (not charged to a cgroup v1 memory limit by default: one box took the
- * host's whole tcp_mem, 2.2 GiB here, which stalls every other box's
- * TCP), unread AF_UNIX buffers, full pipes, over 300 connections/pairs.
- * Each must stop at the limit (or get the box's OOM kill), the host-wide
- * TCP pages too, give or take the one buffer per direction the kernel
- * forces for every TCP socket even past a cgroup's limit (~64 KiB each:
- * the residual of docs/SECURITY.md). */
+/* Pin kernel memory outside the box's 64 MiB limit (nofile 8192): unread
+ * TCP buffers (not charged to a cgroup v1 memory limit by default: one
+ * box took the host's whole tcp_mem, 2.2 GiB here; with only the TCP
+ * limit, the buffers the kernel forces per socket past it pinned 270 MiB
+ * with 3000 connections), UDP datagrams, AF_UNIX buffers, full pipes,
+ * each asking for 4 MiB socket buffers. TCP runs as two processes of
+ * 3000 connections each (12000 sockets) holding them together. Each kind
+ * must be OOM-killed or stay within the bound: the host-wide TCP+UDP
+ * pages may grow by at most twice the limit (the limit a quarter, and
+ * what the kernel still forces per socket: docs/SECURITY.md). */
 static const char pin_py[] =
-	"import os, socket, sys\n"
-	"def tcp_pages():\n"
+	"import os, socket, sys, time\n"
+	"def pages(proto):\n"
 	"    for l in open('/proc/net/sockstat'):\n"
-	"        if l.startswith('TCP:'): return int(l.split()[-1])\n"
+	"        if l.startswith(proto + ':'):\n"
+	"            f = l.split(); return int(f[f.index('mem') + 1])\n"
 	"kind, n = sys.argv[1], int(sys.argv[2])\n"
-	"keep, pinned, p0 = [], 0, tcp_pages()\n"
+	"keep, pinned = [], 0\n"
+	"t0, u0 = pages('TCP'), pages('UDP')\n"
 	"try:\n"
 	"    if kind == 'tcp':\n"
 	"        ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(n)\n"
 	"    for i in range(n):\n"
 	"        if kind == 'tcp':\n"
-	"            c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()\n"
-	"            w = c.send\n"
+	"            c = socket.create_connection(ls.getsockname()); s, _ = ls.accept(); w = c.send\n"
+	"        elif kind == 'udp':\n"
+	"            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))\n"
+	"            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(s.getsockname()); w = c.send\n"
 	"        elif kind == 'unix':\n"
 	"            c, s = socket.socketpair(); w = c.send\n"
 	"        else:\n"
-	"            s, c = os.pipe()\n"
-	"            w = lambda b, c=c: os.write(c, b)\n"
+	"            s, c = os.pipe(); w = lambda b, c=c: os.write(c, b)\n"
+	"        if not isinstance(c, int):\n"
+	"            for x in (c, s):\n"
+	"                x.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)\n"
+	"                x.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)\n"
 	"        os.set_blocking(c if isinstance(c, int) else c.fileno(), False)\n"
 	"        keep += [c, s]\n"
-	"        while True:\n"
-	"            try: pinned += w(b'x' * 65536)\n"
+	"        for _ in range(64):\n"
+	"            try: pinned += w(b'x' * (65507 if kind == 'udp' else 65536))\n"
 	"            except OSError: break\n"
-	"except OSError as e: print('stopped: %s' % e)\n"
-	"print('%s pinned %d MiB, host TCP pages +%d MiB' % (kind, pinned >> 20,\n"
-	"      ((tcp_pages() - p0) * 4096) >> 20))\n";
+	"except OSError as e: print('stopped at %d fds: %s' % (len(keep), e))\n"
+	"print('%s %d fds, host TCP+UDP pages +%d MiB' % (kind, len(keep),\n"
+	"      ((pages('TCP') - t0 + pages('UDP') - u0) * 4096) >> 20), flush=True)\n"
+	"time.sleep(float(os.environ.get('HOLD', '0')))\n";
 
 static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 {
-	static const char *const kinds[] = { "tcp", "unix", "pipe" };
+	static const char *const kinds[] = { "tcp", "udp", "unix", "pipe" };
 	struct sbx_episode_spec spec = {
 		.name = "escape-pin",
 		.agent = { .name = "agent", .image = "host", .user = "agent",
-			   .limits = { .memory_mb = 64, .nofile = 4096 } },
+			   .limits = { .memory_mb = 64, .nofile = 8192 } },
 	};
 	struct sbx_episode *ep = NULL;
 	struct errmsg e = { 0 };
-	char detail[400] = "";
+	char detail[600] = "";
 	bool pass = true;
 
 	(void)c;
@@ -572,30 +659,42 @@ static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct sbx_exec_result r;
-		char cmd[64];
-		int mib = -1, host = 0;
-		const char *at;
+		char cmd[200];
+		int fds = 0, mib = -1, worst = -1, seen = 0;
+		size_t used = strlen(detail);
 
-		snprintf(cmd, sizeof(cmd), "python3 pin.py %s 300", kinds[i]);
-		run(sbx_episode_box(ep, NULL), NULL, cmd, 60000, &r);
-		at = strstr(r.out, "pinned ");
-		if (at)
-			sscanf(at, "pinned %d MiB, host TCP pages +%d", &mib, &host);
-		/* 64 MiB, and what TCP forces per connection (300 x 128 KiB) */
-		if (r.how == SBX_OOM_KILLED)
-			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-				 "%s: OOM-killed; ", kinds[i]);
-		else if (at && mib <= 64 + 38 && host <= 64 + 38)
-			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-				 "%s: %d MiB (host TCP +%d); ", kinds[i], mib, host);
+		if (!strcmp(kinds[i], "tcp"))
+			snprintf(cmd, sizeof(cmd), "HOLD=4 python3 pin.py tcp 3000 & "
+				 "HOLD=4 python3 pin.py tcp 3000 & wait");
+		else
+			snprintf(cmd, sizeof(cmd), "python3 pin.py %s 4000", kinds[i]);
+		run(sbx_episode_box(ep, NULL), NULL, cmd, 120000, &r);
+		for (const char *at = r.out; (at = strstr(at, " fds, host TCP+UDP pages +"));
+		     at++) {
+			const char *sp = at;
+
+			while (sp > r.out && sp[-1] != '\n' && sp[-1] != ' ')
+				sp--;
+			if (sscanf(sp, "%d fds, host TCP+UDP pages +%d", &fds, &mib) == 2) {
+				seen++;
+				worst = mib > worst ? mib : worst;
+			}
+		}
+		if (r.how == SBX_OOM_KILLED && worst <= 128)
+			snprintf(detail + used, sizeof(detail) - used,
+				 "%s: OOM-killed (+%d MiB before); ", kinds[i], worst);
+		else if (seen && worst <= 128)
+			snprintf(detail + used, sizeof(detail) - used,
+				 "%s: +%d MiB at %d fds; ", kinds[i], worst, fds);
 		else {
 			pass = false;
-			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-				 "%s: how=%d %s%s; ", kinds[i], r.how, r.out, r.err);
+			snprintf(detail + used, sizeof(detail) - used,
+				 "%s: how=%d +%d MiB %.150s%.100s; ", kinds[i], r.how, worst,
+				 r.out, r.err);
 		}
 		sbx_exec_result_release(&r);
 	}
-	say(o, pass, "64 MiB box: %s", detail);
+	say(o, pass, "64 MiB box (bound 128 MiB): %s", detail);
 	sbx_episode_free(ep);
 }
 
@@ -611,6 +710,46 @@ static void host_wide_proc(struct ctx *c, struct outcome *o)
 	      "for f in timer_list slabinfo vmallocinfo pagetypeinfo; do "
 	      "head -c 100 /proc/$f 2>/dev/null | head -1 | sed \"s|^|ESCAPED $f: |\"; done; "
 	      "echo BLOCKED host-wide /proc masked", o);
+}
+
+/* Host-wide counters as a channel between episodes: box A snapshots every
+ * file of /proc outside its own pid entries (and its netns's /proc/net,
+ * mountinfo, uid_map), the other episode forks, allocates, opens TCP and
+ * UDP sockets, pipes and ptys and writes files, and box A reads again:
+ * nothing but box A's own state may have moved. */
+static void host_wide_counters(struct ctx *c, struct outcome *o)
+{
+	struct sbx_box *other = sbx_episode_box(c->other, NULL);
+	struct sbx_exec_result r;
+
+	if (sbx_put_file(c->agent, "/root/pscan.py", pscan_py, strlen(pscan_py), 0600,
+			 NULL, NULL) != ERR_OK ||
+	    sbx_put_file(other, "/root/load.py", load_py, strlen(load_py), 0600, NULL,
+			 NULL) != ERR_OK) {
+		say(o, false, "cannot put the probes");
+		return;
+	}
+	run(c->agent, "root", "python3 /root/pscan.py snap /root/snap", 0, &r);
+	if (!strstr(r.out, "SNAP")) {
+		say(o, false, "snapshot: %s%s", r.out, r.err);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	run(other, "root", "(python3 /root/load.py > /tmp/loaded 2>&1 &); "
+	    "for i in $(seq 200); do grep -q LOADED /tmp/loaded 2>/dev/null && break; "
+	    "sleep 0.05; done; cat /tmp/loaded", 0, &r);
+	if (!strstr(r.out, "LOADED")) {
+		say(o, false, "the load did not start: %s%s", r.out, r.err);
+		sbx_exec_result_release(&r);
+		return;
+	}
+	sbx_exec_result_release(&r);
+	run(c->agent, "root", "python3 /root/pscan.py diff /root/snap", 0, &r);
+	say(o, strstr(r.out, "CHANGED 0 ") != NULL, "%s%s", r.out, r.err);
+	sbx_exec_result_release(&r);
+	run(other, "root", "pkill -f load.py; rm -f /tmp/f*; true", 0, &r);
+	sbx_exec_result_release(&r);
 }
 
 static const struct {
@@ -640,6 +779,7 @@ static const struct {
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },
 	{ "shared-inode-locks", shared_inode_locks },
+	{ "host-wide-counters", host_wide_counters },
 };
 
 /* --- set-up ------------------------------------------------------------ */
@@ -736,6 +876,41 @@ static int setup(struct ctx *c)
 	return 0;
 }
 
+/* escape --sh CMD [USER]: run CMD in a box of its own (a 256 MiB agent
+ * box, or ESCAPE_MEMORY_MB; ESCAPE_NOFILE) and print what it printed;
+ * for looking at a box by hand. */
+static int shell(const char *cmd, const char *user)
+{
+	struct sbx_episode_spec spec = {
+		.name = "escape-sh",
+		.agent = { .name = "agent", .image = "host", .user = "agent",
+			   .limits = { .memory_mb = 256 } },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_result r;
+	bool ok;
+
+	if (getenv("ESCAPE_MEMORY_MB"))
+		spec.agent.limits.memory_mb = atoi(getenv("ESCAPE_MEMORY_MB"));
+	if (getenv("ESCAPE_NOFILE"))
+		spec.agent.limits.nofile = atoi(getenv("ESCAPE_NOFILE"));
+
+	if (sbx_global_init(NULL, &e) || sbx_episode_new(&spec, &ep, &e) ||
+	    sbx_episode_start(ep, &e)) {
+		fprintf(stderr, "escape: %s\n", e.text);
+		sbx_episode_free(ep);
+		return 1;
+	}
+	ok = run(sbx_episode_box(ep, NULL), user, cmd, 60000, &r);
+	printf("%s", r.out);
+	fprintf(stderr, "%s", r.err);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+	sbx_global_cleanup();
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c = { 0 };
@@ -743,6 +918,8 @@ int main(int argc, char **argv)
 	char *rm;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 3 && !strcmp(argv[1], "--sh"))
+		return shell(argv[2], argc > 3 ? argv[3] : NULL);
 	if (setup(&c) < 0) {
 		printf("0 passed, 1 failed\n");
 		return 1;

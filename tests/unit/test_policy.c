@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "base/util.h"
+#include "base/xalloc.h"
 #include "policy/policy.h"
 
 #define NT 30
@@ -457,10 +459,54 @@ static void test_degenerate_runs(void **state)
 	r = evaluate(p, &c.run, &ref.run, 1);
 	assert_int_equal(rule(r, "a")->verdict, VERDICT_NOT_EVALUABLE); /* k 5 > 1 */
 	assert_non_null(strstr(rule(r, "a")->detail, "pass@5"));
-	assert_int_equal(rule(r, "h")->verdict, VERDICT_NOT_TRIGGERED);
+	/* one task, shorter than the 60-minute threshold: the suite cannot
+	 * measure it, which is not "not triggered" */
+	assert_int_equal(rule(r, "h")->verdict, VERDICT_NOT_MEASURABLE);
+	assert_non_null(strstr(rule(r, "h")->detail, "cannot measure it"));
 	want_determination(r, DETERMINATION_INCONCLUSIVE);
 	policy_result_free(r);
 	policy_free(p);
+}
+
+/* A horizon threshold beyond the suite's longest task: not-measurable,
+ * and the determination inconclusive unless the policy says to ignore it
+ * (or another rule triggers). */
+static void test_not_measurable(void **state)
+{
+	static const char rules[] =
+		"rules:\n  - {name: h, type: horizon, min_minutes: 100000}\n";
+	char *text = xasprintf("policy: x\n%s", rules);
+	char *ign = xasprintf("policy: x\nnot_measurable: ignore\n%s", rules);
+	struct policy *p = parse_ok(text), *q = parse_ok(ign);
+	struct policy_result *r;
+	struct runfx c;
+	struct errmsg e;
+
+	(void)state;
+	mk_run(&c, "cand", WEAK, 10, NT);
+	r = evaluate(p, &c.run, NULL, 0);
+	assert_int_equal(rule(r, "h")->verdict, VERDICT_NOT_MEASURABLE);
+	assert_string_equal(policy_verdict_name(VERDICT_NOT_MEASURABLE),
+			    "not-measurable");
+	want_determination(r, DETERMINATION_INCONCLUSIVE);
+	assert_non_null(strstr(r->reason, "'h' could not be decided"));
+	policy_result_free(r);
+	r = evaluate(q, &c.run, NULL, 0);
+	assert_int_equal(rule(r, "h")->verdict, VERDICT_NOT_MEASURABLE);
+	want_determination(r, DETERMINATION_NOT_DESIGNATED);
+	policy_result_free(r);
+	free(text);
+	policy_free(q);
+	q = NULL;
+	text = xasprintf("policy: x\nnot_measurable: maybe\n%s", rules);
+	assert_int_equal(policy_parse("p.yaml", text, strlen(text), &q, &e) ==
+			 ERR_OK, 0);
+	assert_non_null(strstr(e.text, "p.yaml:2: 'not_measurable' must be"));
+	free(text);
+	free(ign);
+	policy_free(p);
+	policy_free(parse_ok("policy: x\nnot_measurable: inconclusive\n"
+			     "rules:\n  - {name: e, type: evidence, select: {tags: [x]}}\n"));
 }
 
 static void test_bad_run_rejected(void **state)
@@ -577,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_frontier_degenerate),
 		cmocka_unit_test(test_frontier_theta),
 		cmocka_unit_test(test_degenerate_runs),
+		cmocka_unit_test(test_not_measurable),
 		cmocka_unit_test(test_bad_run_rejected),
 		cmocka_unit_test(test_integrity),
 	};

@@ -478,6 +478,25 @@ static void test_hostile_text_is_escaped(void **state)
 	assert_null(strstr(doc, "<img"));
 	assert_non_null(strstr(doc, "&lt;script&gt;"));
 	free(doc);
+	/* each chart alone, as the program's pages fetch it: one SVG document,
+	 * hostile text escaped; an unknown name is refused */
+	for (const char *const *c = (const char *const[]){ "categories", "tiers",
+		"horizon", "refs", "diffs", "irt", "outcomes", NULL }; *c; c++) {
+		assert_true(report_chart_known(*c));
+		assert_int_equal(report_chart_svg(a, *c, &doc, &e), ERR_OK);
+		assert_non_null(strstr(doc, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+		assert_non_null(strstr(doc, "</svg>"));
+		assert_null(strstr(doc, "<script"));
+		assert_null(strstr(doc, "<img"));
+		assert_null(strstr(doc, "<b>web"));
+		free(doc);
+	}
+	assert_int_equal(report_chart_svg(a, "categories", &doc, &e), ERR_OK);
+	assert_non_null(strstr(doc, "&lt;b&gt;web&lt;/b&gt;"));
+	free(doc);
+	assert_false(report_chart_known("../x"));
+	assert_int_equal(report_chart_svg(a, "pie", &doc, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, "pie"));
 	report_analysis_free(a);
 	policy_free(p);
 	report_free(r);

@@ -127,6 +127,18 @@ static void test_pass_at_k(void **state)
 		     ref_passk[i], 1e-12);
 }
 
+/* Student's t quantiles against scipy.stats.t.ppf, and the CDF inverts. */
+static void test_t_quantile(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(ref_t_p); i++) {
+		double x = stats_t_quantile(ref_t_p[i], ref_t_df[i]);
+		near(x, ref_t_x[i], 1e-9 * fmax(1, fabs(ref_t_x[i])));
+		near(stats_t_cdf(x, ref_t_df[i]), ref_t_p[i], 1e-12);
+	}
+	near(stats_t_crit(0.95, 1e9), stats_z(0.95), 1e-6);
+}
+
 static void test_mcnemar(void **state)
 {
 	(void)state;
@@ -245,6 +257,41 @@ static void test_horizon_degenerate(void **state)
 	assert_true(horizon_of(5, m, rising, ep, &h) & HZ_NONDECREASING);
 	assert_true(horizon_of(5, same, mixed, ep, &h) & HZ_ONE_LENGTH);
 	assert_true(horizon_of(1, m, mixed, ep, &h) & HZ_ONE_LENGTH);
+}
+
+/* A task whose time is an import default is left out and counted; with
+ * only such tasks there is no horizon. */
+static void test_horizon_default_minutes(void **state)
+{
+	static const char *const dflt[] = { "web", STATS_TAG_DEFAULT_MINUTES };
+	int ep[] = { 4, 4, 4, 4 }, s[] = { 4, 2, 0, 4 };
+	double m[] = { 2, 30, 480, 1000 };
+	struct fixture fx;
+	struct stats_boot_opts o = STATS_BOOT_OPTS_INIT;
+	struct stats_horizon h, all;
+	struct errmsg e;
+
+	(void)state;
+	o.resamples = 200;
+	fx_init(&fx, "df", 4, ep, s);
+	for (size_t i = 0; i < 4; i++)
+		fx.t[i].expert_minutes = m[i];
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &all, &e), ERR_OK);
+	assert_int_equal(all.ntasks, 4);
+	assert_int_equal(all.ndefault, 0);
+	fx.t[3].tags = dflt;
+	fx.t[3].ntags = 2;
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &h, &e), ERR_OK);
+	assert_int_equal(h.ntasks, 3);
+	assert_int_equal(h.ndefault, 1);
+	near(h.max_minutes, 480, 1e-9);
+	for (size_t i = 0; i < 3; i++) {
+		fx.t[i].tags = dflt;
+		fx.t[i].ntags = 2;
+	}
+	assert_int_equal(stats_horizon_fit(&fx.run, NULL, &o, &h, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, STATS_TAG_DEFAULT_MINUTES));
+	fx_release(&fx);
 }
 
 static void test_horizon_no_times(void **state)
@@ -594,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_norm_ppf),
 		cmocka_unit_test(test_wilson),
 		cmocka_unit_test(test_pass_at_k),
+		cmocka_unit_test(test_t_quantile),
 		cmocka_unit_test(test_mcnemar),
 		cmocka_unit_test(test_quantile),
 		cmocka_unit_test(test_logit_statsmodels),
@@ -601,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_horizon_reference),
 		cmocka_unit_test(test_horizon_degenerate),
 		cmocka_unit_test(test_horizon_no_times),
+		cmocka_unit_test(test_horizon_default_minutes),
 		cmocka_unit_test(test_summary_reference),
 		cmocka_unit_test(test_bootstrap_reproducible),
 		cmocka_unit_test(test_passk_summary),

@@ -135,6 +135,41 @@ static void expect_reject(const char *from, const char *to, const char *msg)
 	free(yaml);
 }
 
+/* oracle: none stands for the solution; metadata is a flat string map. */
+static void test_oracle_none_metadata(void **state)
+{
+	const char *at = strstr(good, "solution: solution/solve.sh\n");
+	struct task *t = NULL;
+	struct errmsg e;
+	char *yaml;
+
+	(void)state;
+	yaml = xasprintf("%.*soracle: none\nmetadata: {source: cybench, "
+			 "source_id: \"a/b c\"}\n%s", (int)(at - good), good,
+			 at + strlen("solution: solution/solve.sh\n"));
+	write_file("task.yaml", yaml);
+	free(yaml);
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	assert_true(t->oracle_none);
+	assert_null(t->solution);
+	assert_null(t->solution_dir);
+	assert_string_equal(t->metadata[0], "source=cybench");
+	assert_string_equal(t->metadata[1], "source_id=a/b c");
+	assert_null(t->metadata[2]);
+	task_free(t);
+	expect_reject("solution: solution/solve.sh", "oracle: some",
+		      "26: field 'oracle' can only be 'none', not 'some'");
+	expect_reject("solution: solution/solve.sh",
+		      "solution: solution/solve.sh\noracle: none",
+		      "27: 'oracle: none' and 'solution' exclude each other");
+	expect_reject("solution: solution/solve.sh",
+		      "solution: solution/solve.sh\nmetadata: {Bad: x}",
+		      "27: bad metadata key 'Bad'");
+	expect_reject("solution: solution/solve.sh",
+		      "solution: solution/solve.sh\nmetadata: {a: [x]}",
+		      "27: metadata 'a' must be a string of at most 4096 bytes");
+}
+
 static void test_unknown_field(void **state)
 {
 	(void)state;
@@ -389,6 +424,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_lint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oracle_none_metadata, setup,
+						teardown),
 		cmocka_unit_test(test_mem),
 	};
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);

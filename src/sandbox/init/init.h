@@ -16,4 +16,10 @@ int box_setup(void);
 int init_tidy(const char *dir);
 int init_fresh_dir(const char *path);
 
+/* procview.c: with cwd at the new root and its proc mounted at "proc",
+ * bind the box's own view over the host-wide counters of /proc (the
+ * harness's files beside etc_dir, null_dev, the empty directory);
+ * -1 with errno. */
+int proc_view(const char *etc_dir, const char *null_dev, unsigned memory_mb);
+
 #endif

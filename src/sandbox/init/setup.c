@@ -94,7 +94,8 @@ static bool setup_ok(size_t n)
 	    !terminated(su->mnt_dir, sizeof(su->mnt_dir)) ||
 	    !terminated(su->etc_dir, sizeof(su->etc_dir)) ||
 	    !terminated(su->hosts, sizeof(su->hosts)) ||
-	    !terminated(su->dev_dir, sizeof(su->dev_dir)))
+	    !terminated(su->dev_dir, sizeof(su->dev_dir)) ||
+	    !terminated(su->lowers, sizeof(su->lowers)))
 		return false;
 	for (int i = 0; i < SBX_SETUP_LINKS; i++)
 		if (!terminated(su->usr_links[i], sizeof(su->usr_links[i])) ||
@@ -183,6 +184,22 @@ static int bind_ro(const char *src, const char *dst)
 			    &attr, sizeof(attr));
 }
 
+/* An image's layers: the tree is the store's layers/ directory, its
+ * subdirectories named in lowers (top first) are the overlay's read-only
+ * lower layers, relative to it (so the options name no host path), and
+ * upper/work are on the box's own tmpfs. cwd: mnt_dir -> the new root. */
+static void layered_root(void)
+{
+	static char opts[4096];
+	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=../upper,"
+			 "workdir=../work,userxattr", go.su.lowers);
+
+	if (n < 0 || (size_t)n >= sizeof(opts) || chdir("lower") < 0 ||
+	    mount("overlay", "../root", "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ||
+	    chdir("../root") < 0)
+		fail(SBX_STEP_OVERLAY);
+}
+
 /* tmpfs (the disk quota) at mnt_dir; for a directory image an overlay
  * over it with upper/work on the tmpfs. Leaves cwd at the new root. */
 static void make_root(int tree)
@@ -199,6 +216,10 @@ static void make_root(int tree)
 		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		fail(SBX_STEP_OVERLAY);
 	close(tree);
+	if (go.su.lowers[0]) {
+		layered_root();
+		return;
+	}
 	if (mount("overlay", "root", "overlay", MS_NOSUID | MS_NODEV,
 		  "lowerdir=lower,upperdir=upper,workdir=work,userxattr") < 0 ||
 	    chdir("root") < 0)
@@ -334,23 +355,20 @@ static void mask_proc(void)
 		    errno != ENOENT)
 			fail(SBX_STEP_PROC);
 	}
+	if (proc_view(go.su.etc_dir, null, go.su.memory_mb) < 0)
+		fail(SBX_STEP_PROC);
 }
 
 /* The harness set init's oom_score_adj to -1000 (box.c): the OOM killer
  * never picks init, so a box that fills its memory (or a tmpfs) loses the
  * command, not the box. Anyone may raise an oom_score_adj, and the agent
- * may be root in the box: init's own entries are bound read-only over
- * themselves (commands reset theirs to 0 in init.c). */
+ * may be root in the box: init's whole /proc/1 (oom_score_adj, oom_adj,
+ * and the same under task/1) is bound read-only over itself, one mount
+ * instead of one per file (commands reset theirs in init.c). */
 static void shield_oom(void)
 {
-	static const char *const files[] = {
-		"proc/1/oom_score_adj", "proc/1/oom_adj",
-		"proc/1/task/1/oom_score_adj", "proc/1/task/1/oom_adj",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (bind_ro(files[i], files[i]) < 0)
-			fail(SBX_STEP_PROC);
+	if (bind_ro("proc/1", "proc/1") < 0)
+		fail(SBX_STEP_PROC);
 }
 
 static void pivot(void)
@@ -369,9 +387,42 @@ static void pivot(void)
  * calling thread only) while init builds the root. */
 struct netns_job {
 	pthread_t thread;
+	int proc;      /* the host's /proc, opened before init pivots (the
+	                  thread's root moves with pivot_root) */
 	int fd;        /* the new netns, or -1 */
 	int err;       /* errno of the failing step */
 };
+
+/* TCP buffers of the box's own network namespace. On cgroup v1 the
+ * kernel charges TCP memory to memory.kmem.tcp (the box's limit, box.c)
+ * but still forces about one receive window per socket past it: with the
+ * host's defaults (rmem 128 KiB initial, autotuned to 32 MiB) a 64 MiB
+ * box pinned 270 MiB with 3000 connections. 16 KiB windows, never
+ * autotuned above, cap what each socket forces (ample for the services
+ * of a task; docs/SECURITY.md). net.core's rmem_max/wmem_max, which
+ * bound setsockopt(SO_*BUF), are the host's (read-only outside the
+ * initial user namespace).
+ * /proc/sys is read-only in the box (proc_view), so box root cannot
+ * raise them. */
+static const struct { const char *path, *value; } net_sysctls[] = {
+	{ "sys/net/ipv4/tcp_rmem", "4096 16384 16384" },
+	{ "sys/net/ipv4/tcp_wmem", "4096 16384 16384" },
+};
+
+static int net_limits(int proc)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(net_sysctls); i++) {
+		size_t n = strlen(net_sysctls[i].value);
+		int fd = openat(proc, net_sysctls[i].path, O_WRONLY | O_CLOEXEC);
+		ssize_t w = fd < 0 ? -1 : write(fd, net_sysctls[i].value, n);
+
+		if (fd >= 0)
+			close(fd);
+		if (w != (ssize_t)n)
+			return -1;
+	}
+	return 0;
+}
 
 static void *make_netns(void *arg)
 {
@@ -385,7 +436,7 @@ static void *make_netns(void *arg)
 	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		goto out;
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || net_limits(job->proc) < 0)
 		goto out;
 	job->fd = ioctl(s, SIOCGSKNS);  /* an fd of the socket's netns */
 out:
@@ -400,6 +451,9 @@ static void netns_start(struct netns_job *job)
 {
 	job->fd = -1;
 	job->err = 0;
+	job->proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (job->proc < 0)
+		fail(SBX_STEP_HOST);
 	errno = pthread_create(&job->thread, NULL, make_netns, job);
 	if (errno)
 		fail(SBX_STEP_HOST);
@@ -409,6 +463,7 @@ static void netns_start(struct netns_job *job)
 static void netns_join(struct netns_job *job)
 {
 	pthread_join(job->thread, NULL);
+	close(job->proc);
 	if (job->fd < 0) {
 		errno = job->err;
 		fail(SBX_STEP_HOST);

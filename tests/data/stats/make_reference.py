@@ -9,7 +9,7 @@ Regenerate with exactly:
 The header carries both the inputs and the expected outputs, so the C test
 reads everything from it. Every value is computed here independently of
 the C code: Wilson by statsmodels.proportion_confint, pass@k with exact
-integer binomials, McNemar by statsmodels.mcnemar, the logistic fit by
+integer binomials, McNemar mid-p from statsmodels.mcnemar(exact) minus scipy binom.pmf, t quantiles by scipy.stats.t.ppf, the logistic fit by
 statsmodels GLM(Binomial), the 2PL MAP by scipy.optimize on the same
 log posterior, the bootstrap with a Python copy of xoshiro256** and
 numpy.quantile.
@@ -92,6 +92,19 @@ def emit_norm():
     ps = [1e-12, 1e-6, 0.001, 0.025, 0.05, 0.2, 0.5, 0.8, 0.95, 0.975, 0.999, 1 - 1e-9]
     emit_array("double", "ref_ppf_p", ps)
     emit_array("double", "ref_ppf_x", [st.norm.ppf(p) for p in ps])
+    # Student's t quantiles (scipy.stats.t.ppf) for the clustered intervals
+    tp = [0.6, 0.9, 0.95, 0.975, 0.995, 0.9995, 0.025, 0.2]
+    tdf = [1, 2, 3, 4, 7, 12, 30, 200]
+    cases = [(p, v) for p in tp for v in tdf]
+    emit_array("double", "ref_t_p", [c[0] for c in cases])
+    emit_array("double", "ref_t_df", [c[1] for c in cases])
+    # t.ppf is good to ~1e-9 here; refine it on t.cdf (brentq, xtol 1e-15)
+    def tq(p, v):
+        x0 = st.t.ppf(p, v)
+        w = 1e-6 * max(1.0, abs(x0))
+        return opt.brentq(lambda x: st.t.cdf(x, v) - p, x0 - w, x0 + w,
+                          xtol=1e-15, rtol=1e-15)
+    emit_array("double", "ref_t_x", [tq(p, v) for p, v in cases])
 
 
 def emit_wilson():
@@ -122,19 +135,28 @@ def emit_passk():
     emit_array("double", "ref_passk", vals)
 
 
+def mcnemar_midp(b, c):
+    """Mid-p McNemar (Fagerland, Lydersen & Laake 2013): the exact
+    conditional p-value 2 P(X <= k) (statsmodels' mcnemar(exact=True)
+    before its cap at 1) minus P(X = k), X ~ Bin(b + c, 1/2), then capped."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    exact = float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
+    two_sided = 2 * float(st.binom.cdf(k, n, 0.5))
+    assert abs(min(1.0, two_sided) - exact) < 1e-12
+    return min(1.0, two_sided - float(st.binom.pmf(k, n, 0.5)))
+
+
 def emit_mcnemar():
     cases = [(0, 0), (3, 0), (5, 2), (12, 12), (1, 23), (30, 14), (100, 70), (0, 40)]
     stat, p, exact = [], [], []
     for b, c in cases:
-        ex = b + c < 25
-        if b + c == 0:
-            stat.append(0.0)
-            p.append(1.0)          # statsmodels gives nan here; we define 1
-        else:
-            r = mcnemar([[10, b], [c, 10]], exact=ex, correction=True)
-            stat.append(float(r.statistic))
-            p.append(float(r.pvalue))
-        exact.append(1 if ex else 0)
+        n = b + c
+        stat.append((b - c) ** 2 / n if n else 0.0)
+        p.append(mcnemar_midp(b, c))
+        exact.append(1)
     emit_array("unsigned", "ref_mcn_b", [c[0] for c in cases], "%du")
     emit_array("unsigned", "ref_mcn_c", [c[1] for c in cases], "%du")
     emit_array("int", "ref_mcn_exact", exact, "%d")
@@ -231,7 +253,8 @@ def emit_bootstrap(minutes, epochs, succ, fams):
     dev = np.zeros(ncl)
     for i, c in enumerate(cl):
         dev[c] += rate[i] - rate.mean()
-    se = math.sqrt((dev ** 2).sum()) / len(rate)
+    # small-sample correction G/(G-1) (Cameron & Miller 2015)
+    se = math.sqrt((dev ** 2).sum() * ncl / (ncl - 1)) / len(rate)
     emit_array("double", "ref_boot_pass1", [rate.mean(), lo, hi, se])
     # pass@k with k = min epochs = 1 equals pass@1; use k=1
     # horizon bootstrap: the same draws of clusters, refit each time
@@ -273,15 +296,16 @@ def emit_paired():
     dev = np.zeros(ncl)
     for i, c in enumerate(cl):
         dev[c] += d[i] - d.mean()
-    se = math.sqrt((dev ** 2).sum()) / n
-    z = st.norm.ppf(0.975)
+    # G/(G-1) correction and t(G-1) critical values (Cameron & Miller 2015)
+    se = math.sqrt((dev ** 2).sum() * ncl / (ncl - 1)) / n
+    z = st.t.ppf(0.975, ncl - 1)
     ma = 2 * sa > ea
     mb = 2 * sb > eb
     b = int((ma & ~mb).sum())
     c = int((~ma & mb).sum())
-    r = mcnemar([[0, b], [c, 0]], exact=b + c < 25, correction=True)
     emit_array("double", "ref_pair", [(sa / ea).mean(), (sb / eb).mean(), d.mean(), se,
-                                      d.mean() - z * se, d.mean() + z * se, b, c, r.pvalue])
+                                      d.mean() - z * se, d.mean() + z * se, b, c,
+                                      mcnemar_midp(b, c)])
 
 
 # ---- 2PL IRT MAP --------------------------------------------------------

@@ -1,0 +1,302 @@
+/*
+ * api_campaigns.c - campaigns (docs/API.md /campaigns): created by an
+ * evaluator (or a partner's member) holding a need-to-know grant of scope
+ * run on the model; the policy's digest is frozen at creation, before any
+ * run (pre-registration); a sealed suite needs two custodians' approvals,
+ * never the creator's; start queues it for the worker (worker.c), which
+ * runs it only inside an open access window.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "policy/policy.h"
+#include "server/server_int.h"
+#include "vault/vault.h"
+#include "base/banned.h"
+
+#define SEALED_APPROVALS 2
+
+/* Whether the principal may see campaign c. */
+static bool sees_campaign(struct srv *s, const struct principal *p,
+			  const struct sp_campaign *c)
+{
+	if (p->u.roles & SP_DEVELOPER)
+		return c->org_id == p->u.org_id;
+	if (p->u.roles & (SP_ADMIN | SP_AUDITOR | SP_CUSTODIAN | SP_LIAISON))
+		return true; /* metadata */
+	return c->created_by == p->u.id ||
+	       store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
+}
+
+static bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
+			     struct sp_campaign *c)
+{
+	struct errmsg e;
+
+	if (store_campaign_get(s->st, r->ids[0], c, &e)) {
+		if (e.code == ERR_NOTFOUND)
+			authz_deny(s, r, y, false, r->ids[0], "no such campaign");
+		else
+			reply_fail(y, &e);
+		return false;
+	}
+	if (!sees_campaign(s, &r->who, c)) {
+		store_campaign_free(c);
+		authz_deny(s, r, y, false, r->ids[0], "no need-to-know");
+		return false;
+	}
+	return true;
+}
+
+static json_t *campaign_json(struct srv *s, const struct sp_campaign *c)
+{
+	json_t *o = json_loads(c->doc, 0, NULL);
+
+	if (!o)
+		o = json_object();
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "model_id", json_integer(c->model_id));
+	json_object_set_new(o, "org_id", json_integer(c->org_id));
+	json_object_set_new(o, "state", json_string(c->state));
+	json_object_set_new(o, "policy_digest", json_string(c->policy_digest));
+	json_object_set_new(o, "approvals", json_integer(c->approvals));
+	json_object_set_new(o, "approvals_needed",
+			    json_integer(c->approvals_needed));
+	json_object_set_new(o, "run_id", c->run_id ? json_integer(c->run_id)
+						   : json_null());
+	json_object_set_new(o, "created_by", json_integer(c->created_by));
+	json_object_set_new(o, "created_ms", json_integer(c->created_ms));
+	if (c->run_id) {
+		int64_t total, done, solved;
+		char *st = NULL;
+
+		store_run_progress(s->st, c->run_id, &total, &done, &solved, &st);
+		json_object_set_new(o, "progress", json_pack("{s:I, s:I, s:I, s:s?}",
+				    "episodes_total", (json_int_t)total,
+				    "episodes_done", (json_int_t)done, "solved",
+				    (json_int_t)solved, "run_status", st));
+		free(st);
+	}
+	return o;
+}
+
+void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
+{
+	struct sp_campaign *v = NULL;
+	size_t n = 0;
+	int limit;
+	int64_t after, last = 0;
+	struct errmsg e;
+	json_t *items;
+
+	if (!list_params(r, y, &limit, &after))
+		return;
+	if (store_campaign_list(s->st, (r->who.u.roles & SP_DEVELOPER) ?
+				r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+		reply_fail(y, &e);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		last = v[i].id;
+		if (sees_campaign(s, &r->who, &v[i]))
+			json_array_append_new(items, campaign_json(s, &v[i]));
+	}
+	store_campaigns_free(v, n);
+	reply_json(y, 200, list_reply(items, limit, last));
+}
+
+void api_campaigns_get(struct srv *s, struct req *r, struct reply *y)
+{
+	struct sp_campaign c;
+
+	if (!visible_campaign(s, r, y, &c))
+		return;
+	reply_json(y, 200, campaign_json(s, &c));
+	store_campaign_free(&c);
+}
+
+/* The digest of shipped policy name, or NULL. */
+static char *policy_digest(const char *name)
+{
+	char *path = strchr(name, '/') ? NULL : policy_shipped_path(name);
+	char *data = NULL, hex[65];
+	size_t n = 0;
+
+	if (!path || file_read(path, 1 << 20, &data, &n, NULL)) {
+		free(path);
+		return NULL;
+	}
+	vault_sha256_hex(data, n, hex);
+	free(path);
+	free(data);
+	return xstrdup(hex);
+}
+
+static bool id_list_ok(json_t *a, const char *k, size_t max, struct reply *y)
+{
+	json_t *v;
+	size_t i;
+
+	if (!a)
+		return true;
+	if (!json_is_array(a) || json_array_size(a) > max) {
+		reply_err(y, 400, "invalid_field", k, "'%s' is a list of at most "
+			  "%zu names", k, max);
+		return false;
+	}
+	json_array_foreach(a, i, v) {
+		const char *t = json_is_string(v) ? json_string_value(v) : "";
+		size_t n = strlen(t);
+		if (n == 0 || n > 64 ||
+		    strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-") != n) {
+			reply_err(y, 400, "invalid_field", k, "names in '%s' are "
+				  "1 to 64 of a-z 0-9 -", k);
+			return false;
+		}
+	}
+	return true;
+}
+
+void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
+{
+	json_t *b = body_object(r, y), *doc = NULL, *sc, *tasks;
+	const char *suite, *policy;
+	int64_t epochs = 1, id = 0;
+	struct sp_model m;
+	struct sp_campaign c;
+	struct errmsg e;
+	char *digest = NULL;
+
+	if (!b)
+		return;
+	memset(&c, 0, sizeof(c));
+	if (!jint(b, "model_id", 1, (1LL << 53) - 1, false, &c.model_id, y) ||
+	    !jstr(b, "suite", 128, false, &suite, y) ||
+	    !jint(b, "epochs", 1, 20, true, &epochs, y) ||
+	    !jstr(b, "policy", 64, true, &policy, y))
+		goto out;
+	sc = json_object_get(b, "scaffolds");
+	tasks = json_object_get(b, "tasks");
+	if (!id_list_ok(sc, "scaffolds", 2, y) || !id_list_ok(tasks, "tasks", 200, y))
+		goto out;
+	if (!visible_model(s, r, y, c.model_id, &m))
+		goto out;
+	c.org_id = m.org_id;
+	store_model_free(&m);
+	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, "run", wall_ms())) {
+		authz_deny(s, r, y, true, c.model_id, "no need-to-know grant");
+		goto out;
+	}
+	if (strcmp(suite, "open") && !strstr(suite, ".assay")) {
+		reply_err(y, 400, "invalid_field", "suite", "'suite' is open or "
+			  "a sealed NAME.assay");
+		goto out;
+	}
+	if (!(digest = policy_digest(policy ? policy : "default"))) {
+		reply_err(y, 400, "invalid_field", "policy", "no such shipped "
+			  "policy");
+		goto out;
+	}
+	doc = json_pack("{s:s, s:b, s:I, s:s, s:O?, s:O?}", "suite", suite,
+			"sealed", strcmp(suite, "open") != 0, "epochs",
+			(json_int_t)epochs, "policy", policy ? policy : "default",
+			"scaffolds", sc, "tasks", tasks);
+	c.doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	c.policy_digest = digest;
+	c.created_by = r->who.u.id;
+	c.approvals_needed = strcmp(suite, "open") ? SEALED_APPROVALS : 0;
+	c.state = (char *)(c.approvals_needed ? "pending_approval" : "ready");
+	if (store_campaign_add(s->st, &c, &id, &e)) {
+		reply_fail(y, &e);
+	} else {
+		struct sp_campaign got;
+		srv_audit(s, r, "campaign.create", "policy_digest", digest, id);
+		if (store_campaign_get(s->st, id, &got, &e) == ERR_OK) {
+			reply_json(y, 201, campaign_json(s, &got));
+			store_campaign_free(&got);
+		}
+	}
+	free(c.doc);
+out:
+	free(digest);
+	json_decref(doc);
+	json_decref(b);
+}
+
+void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y)
+{
+	struct sp_campaign c;
+	struct errmsg e;
+
+	if (!visible_campaign(s, r, y, &c))
+		return;
+	if (c.created_by == r->who.u.id) {
+		authz_deny(s, r, y, true, c.id, "own request");
+	} else if (strcmp(c.state, "pending_approval")) {
+		reply_err(y, 409, "conflict", NULL, "the campaign needs no "
+			  "approval (state %s)", c.state);
+	} else if (store_campaign_approve(s->st, c.id, r->who.u.id, &e)) {
+		reply_fail(y, &e);
+	} else {
+		srv_audit(s, r, "campaign.approve", NULL, NULL, c.id);
+		if (c.approvals + 1 >= c.approvals_needed &&
+		    store_campaign_set(s->st, c.id, "ready", 0, &e))
+			log_warn("server: campaign %lld: %s", (long long)c.id, e.text);
+		store_campaign_free(&c);
+		if (store_campaign_get(s->st, r->ids[0], &c, &e) == ERR_OK)
+			reply_json(y, 200, campaign_json(s, &c));
+	}
+	store_campaign_free(&c);
+}
+
+void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
+{
+	struct sp_campaign c;
+	struct sp_model m;
+	struct errmsg e;
+	json_t *doc;
+	const char *prov;
+
+	if (!visible_campaign(s, r, y, &c))
+		return;
+	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, "run", wall_ms())) {
+		authz_deny(s, r, y, true, c.id, "no need-to-know grant");
+		goto out;
+	}
+	if (strcmp(c.state, "ready")) {
+		reply_err(y, 409, "conflict", NULL, "the campaign is %s, not "
+			  "ready", c.state);
+		goto out;
+	}
+	if (!store_window_open_now(s->st, c.model_id, wall_ms())) {
+		reply_err(y, 409, "outside_window", NULL, "no open access window "
+			  "covers now");
+		goto out;
+	}
+	if (store_model_get(s->st, c.model_id, &m, &e)) {
+		reply_fail(y, &e);
+		goto out;
+	}
+	doc = json_loads(m.doc, 0, NULL);
+	prov = json_string_value(json_object_get(json_object_get(doc, "endpoint"),
+						 "provider"));
+	if (!prov) {
+		reply_err(y, 409, "conflict", NULL, "the model has no endpoint");
+	} else if (store_campaign_set(s->st, c.id, "queued", 0, &e)) {
+		reply_fail(y, &e);
+	} else {
+		srv_audit(s, r, "campaign.start", NULL, NULL, c.id);
+		free(c.state);
+		c.state = xstrdup("queued");
+		reply_json(y, 200, campaign_json(s, &c));
+	}
+	json_decref(doc);
+	store_model_free(&m);
+out:
+	store_campaign_free(&c);
+}

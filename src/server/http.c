@@ -1,0 +1,536 @@
+/*
+ * http.c - libmicrohttpd: the daemon, its limits (docs/API.md
+ * "Transport"), request bodies, security headers, static pages, and the
+ * signal that stops it.
+ *
+ * Every request is handled under one lock (s->lock), which serialises the
+ * store and the audit log; handlers are short (the password hash drops
+ * the lock, auth.c). libmicrohttpd runs a small thread pool on epoll.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/num.h"
+#include "base/xalloc.h"
+#include "server/server_int.h"
+#include "vault/auditlog.h"
+#include "vault/vault.h"
+#include "base/banned.h"
+
+#define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; " \
+	"form-action 'self'"
+#define STATIC_MAX ((off_t)16 << 20)
+
+/* One connection's request in progress. */
+struct conn_ctx {
+	struct buf body;
+	bool too_big;
+};
+
+/* ---- the request's accessors ---- */
+
+static const char *get_kind(void *conn, enum MHD_ValueKind k, const char *n)
+{
+	return MHD_lookup_connection_value(conn, k, n);
+}
+
+static const char *get_header(void *conn, const char *n)
+{
+	return get_kind(conn, MHD_HEADER_KIND, n);
+}
+
+static const char *get_query(void *conn, const char *n)
+{
+	return get_kind(conn, MHD_GET_ARGUMENT_KIND, n);
+}
+
+static const char *get_cookie(void *conn, const char *n)
+{
+	return get_kind(conn, MHD_COOKIE_KIND, n);
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)n);
+}
+
+/* ---- replies ---- */
+
+static void add_headers(struct srv *s, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	if (s->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+					"max-age=31536000");
+}
+
+static enum MHD_Result send_reply(struct srv *s, struct MHD_Connection *c,
+				  struct reply *y)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text;
+
+	if (y->raw) {
+		resp = MHD_create_response_from_buffer(y->raw_len, y->raw,
+						       MHD_RESPMEM_MUST_FREE);
+		y->raw = NULL;
+	} else {
+		text = json_dumps(y->body ? y->body : json_object(), JSON_COMPACT);
+		if (!text)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(strlen(text), text,
+						       MHD_RESPMEM_MUST_FREE);
+	}
+	if (!resp)
+		return MHD_NO;
+	add_headers(s, resp);
+	MHD_add_response_header(resp, "Content-Type", y->content_type ?
+				y->content_type : "application/json; charset=utf-8");
+	if (y->set_cookie)
+		MHD_add_response_header(resp, "Set-Cookie", y->set_cookie);
+	ret = MHD_queue_response(c, (unsigned)y->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- static pages ---- */
+
+static const char *mime_of(const char *path)
+{
+	static const char *const types[][2] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".json", "application/json; charset=utf-8" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i][0]))
+			return types[i][1];
+	return "application/octet-stream";
+}
+
+bool srv_static_path_ok(const char *rel)
+{
+	size_t n = strlen(rel);
+	const char *seg = rel;
+
+	if (n == 0 || n > 200 ||
+	    strspn(rel, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789._/-") != n)
+		return false;
+	while (*seg) {
+		if (*seg == '.' || *seg == '/')
+			return false; /* ".x", "..", "//" or a leading "/" */
+		seg += strcspn(seg, "/");
+		if (*seg == '/')
+			seg++;
+		else
+			break;
+	}
+	return rel[n - 1] != '/';
+}
+
+static enum MHD_Result send_static(struct srv *s, struct MHD_Connection *c,
+				   const char *url)
+{
+	const char *rel = strcmp(url, "/") ? url + 1 : "index.html";
+	struct MHD_Response *resp;
+	struct reply y = { 0 };
+	enum MHD_Result ret;
+	struct stat sb;
+	char *path;
+	int fd = -1;
+
+	if (s->web_dir && srv_static_path_ok(rel)) {
+		path = path_join(s->web_dir, rel);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		free(path);
+		if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
+				sb.st_size > STATIC_MAX)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		y.raw = xstrdup("not found\n");
+		y.raw_len = strlen(y.raw);
+		y.content_type = xstrdup("text/plain; charset=utf-8");
+		y.status = 404;
+		ret = send_reply(s, c, &y);
+		reply_free(&y);
+		return ret;
+	}
+	resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	add_headers(s, resp);
+	MHD_add_response_header(resp, "Content-Type", mime_of(rel));
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- the access handler ---- */
+
+static bool method_known(const char *m)
+{
+	static const char *const ok[] = { "GET", "HEAD", "POST", "PUT", "PATCH",
+					  "DELETE" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(m, ok[i]))
+			return true;
+	return false;
+}
+
+static bool is_json(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct && !strncasecmp(ct, "application/json", n) &&
+	       (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* The whole of one request once its body is in. */
+static enum MHD_Result handle(struct srv *s, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      struct conn_ctx *cc)
+{
+	struct req r;
+	struct reply y = { 0 };
+	char ip[64];
+	enum MHD_Result ret;
+
+	if (strncmp(url, "/api/", 5) && method_known(method) &&
+	    (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+		return send_static(s, c, url);
+	memset(&r, 0, sizeof(r));
+	client_ip(c, ip, sizeof(ip));
+	r.method = method;
+	r.client_ip = ip;
+	r.header = get_header;
+	r.query = get_query;
+	r.cookie = get_cookie;
+	r.conn = c;
+	r.content_type = get_header(c, "Content-Type");
+	r.body = cc->body.data ? cc->body.data : "";
+	r.len = cc->body.len;
+	if (cc->too_big)
+		reply_err(&y, 413, "too_large", NULL, "the body is over %d bytes",
+			  SRV_BODY_MAX);
+	else if (!method_known(method))
+		reply_err(&y, 405, "method_not_allowed", NULL, "unknown method");
+	else if (strncmp(url, "/api/v1/", 8))
+		reply_err(&y, 404, "not_found", NULL, "no such endpoint (the API "
+			  "is under /api/v1)");
+	else if (r.len && !is_json(r.content_type))
+		reply_err(&y, 415, "unsupported_media_type", NULL, "bodies are "
+			  "application/json");
+	else {
+		r.path = url + 7;
+		pthread_mutex_lock(&s->lock);
+		srv_dispatch(s, &r, &y);
+		pthread_mutex_unlock(&s->lock);
+		principal_free(&r.who);
+	}
+	ret = send_reply(s, c, &y);
+	reply_free(&y);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *data,
+				  size_t *data_size, void **con_cls)
+{
+	struct srv *s = cls;
+	struct conn_ctx *cc = *con_cls;
+
+	(void)version;
+	if (!cc) {
+		cc = xcalloc(1, sizeof(*cc));
+		buf_init(&cc->body, SRV_BODY_MAX);
+		*con_cls = cc;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		if (!cc->too_big && buf_add(&cc->body, data, *data_size))
+			cc->too_big = true;
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (!cc->too_big && buf_addch(&cc->body, 0) == ERR_OK)
+		cc->body.len--; /* NUL-terminated for the JSON parser */
+	else
+		cc->too_big = true;
+	return handle(s, c, url, method, cc);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		    enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *cc = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cc) {
+		buf_release(&cc->body);
+		free(cc);
+		*con_cls = NULL;
+	}
+}
+
+/* ---- the daemon ---- */
+
+bool server_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcmp(host, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+enum err server_parse_listen(const char *s, char *host, int *port,
+			     struct errmsg *e)
+{
+	const char *colon;
+	size_t hn;
+	long long p;
+	char tmp[8];
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return err_set(e, ERR_INVAL, "--listen: expected "
+				       "[ADDRESS]:PORT");
+		hn = (size_t)(end - s - 1);
+		s++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return err_set(e, ERR_INVAL, "--listen: expected "
+				       "HOST:PORT");
+		hn = (size_t)(colon - s);
+	}
+	if (hn == 0 || hn >= 64 || strlen(colon + 1) >= sizeof(tmp) ||
+	    num_parse_ll(colon + 1, 0, 65535, &p, NULL))
+		return err_set(e, ERR_INVAL, "--listen: bad address or port");
+	memcpy(host, s, hn);
+	host[hn] = 0;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, 64, "127.0.0.1");
+	*port = (int)p;
+	return ERR_OK;
+}
+
+static enum err read_pem(const char *path, char **out, struct errmsg *e)
+{
+	size_t n;
+
+	return file_read(path, 1 << 20, out, &n, e);
+}
+
+static enum err write_ready(const char *path, const char *host, int port,
+			    struct errmsg *e)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return err_sys(e, ERR_IO, "'%s'", path);
+	fprintf(f, "%s:%d\n", host, port);
+	if (fclose(f))
+		return err_sys(e, ERR_IO, "'%s'", path);
+	return ERR_OK;
+}
+
+struct daemon_cfg {
+	char host[64];
+	int port;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	bool v6;
+	char *cert, *key;
+};
+
+static enum err prepare(const struct server_opts *o, struct daemon_cfg *d,
+			struct errmsg *e)
+{
+	enum err rc = server_parse_listen(o->listen ? o->listen
+						    : "127.0.0.1:8740",
+					  d->host, &d->port, e);
+	if (rc)
+		return rc;
+	if (!o->tls_cert != !o->tls_key)
+		return err_set(e, ERR_INVAL, "--tls-cert and --tls-key go "
+			       "together");
+	if (!o->tls_cert && !server_is_loopback(d->host))
+		return err_set(e, ERR_INVAL, "refusing to listen on %s without "
+			       "TLS (give --tls-cert and --tls-key, or listen "
+			       "on loopback)", d->host);
+	memset(&d->sa, 0, sizeof(d->sa));
+	if (inet_pton(AF_INET, d->host, &d->sa.v4.sin_addr) == 1) {
+		d->sa.v4.sin_family = AF_INET;
+		d->sa.v4.sin_port = htons((uint16_t)d->port);
+	} else if (inet_pton(AF_INET6, d->host, &d->sa.v6.sin6_addr) == 1) {
+		d->sa.v6.sin6_family = AF_INET6;
+		d->sa.v6.sin6_port = htons((uint16_t)d->port);
+		d->v6 = true;
+	} else {
+		return err_set(e, ERR_INVAL, "--listen: '%s' is not an IP "
+			       "address", d->host);
+	}
+	if (o->tls_cert && ((rc = read_pem(o->tls_cert, &d->cert, e)) ||
+			    (rc = read_pem(o->tls_key, &d->key, e))))
+		return rc;
+	return ERR_OK;
+}
+
+static struct MHD_Daemon *start(struct srv *s, const struct server_opts *o,
+				struct daemon_cfg *d)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG;
+	int maxc = o->max_conn > 0 ? o->max_conn : 512;
+
+	if (d->v6)
+		flags |= MHD_USE_IPv6;
+	if (d->cert)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(flags, (uint16_t)d->port, NULL, NULL, on_request, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&d->sa,
+		MHD_OPTION_THREAD_POOL_SIZE, 4u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_HEADERS_MAX + 16384,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_ip > 0 ? o->per_ip : 0),
+		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+		d->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert,
+		MHD_OPTION_HTTPS_MEM_KEY, d->key,
+		MHD_OPTION_END);
+}
+
+enum err server_run(struct store *st, const struct server_opts *o,
+		    struct errmsg *e)
+{
+	struct srv s;
+	struct daemon_cfg d;
+	struct MHD_Daemon *dm;
+	const union MHD_DaemonInfo *di;
+	sigset_t set, old;
+	enum err rc;
+	int sig = 0;
+
+	memset(&s, 0, sizeof(s));
+	memset(&d, 0, sizeof(d));
+	s.st = st;
+	s.o = o;
+	s.tls = o->tls_cert != NULL;
+	pthread_mutex_init(&s.lock, NULL);
+	if ((rc = prepare(o, &d, e)))
+		goto out;
+	if ((rc = vault_audit_open(o->audit_dir, 0, &s.audit, e)))
+		goto out;
+	s.web_dir = o->web_dir ? xstrdup(o->web_dir) : path_data_file("web");
+	s.key_dir = vault_home_path("program-keys", "ASSAY_PROGRAM_KEYS");
+	{
+		char *exe = path_exe_dir();
+		s.assay_path = exe ? path_join(exe, "assay") : xstrdup("assay");
+		free(exe);
+	}
+	/* the daemon's threads inherit the mask: only this one takes them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	signal(SIGPIPE, SIG_IGN);
+	dm = start(&s, o, &d);
+	if (!dm) {
+		rc = err_set(e, ERR_IO, "cannot listen on %s:%d (in use, or no "
+			     "permission?)", d.host, d.port);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		goto out;
+	}
+	di = MHD_get_daemon_info(dm, MHD_DAEMON_INFO_BIND_PORT);
+	if (di && di->port)
+		d.port = di->port;
+	log_info("serving the program on %s://%s:%d/", s.tls ? "https" : "http",
+		 d.host, d.port);
+	if (o->ready_file && (rc = write_ready(o->ready_file, d.host, d.port, e)))
+		sig = -1;
+	/* once a second: close windows past their end (crypto-erasure) */
+	while (sig == 0) {
+		struct timespec ts = { 1, 0 };
+		int got = sigtimedwait(&set, NULL, &ts);
+
+		if (got == SIGINT || got == SIGTERM)
+			break;
+		pthread_mutex_lock(&s.lock);
+		srv_sweep_windows(&s);
+		srv_worker_tick(&s);
+		pthread_mutex_unlock(&s.lock);
+	}
+	MHD_stop_daemon(dm);
+	srv_worker_stop(&s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	log_info("server stopped");
+out:
+	if (s.audit)
+		vault_audit_close(s.audit);
+	free(s.web_dir);
+	free(s.key_dir);
+	free(s.assay_path);
+	if (d.key)
+		explicit_bzero(d.key, strlen(d.key));
+	free(d.cert);
+	free(d.key);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * server.h - `assay serve`: the early-access program over HTTP
+ * (docs/API.md). The only part that includes microhttpd.h and oath.h.
+ *
+ * server_run serves until SIGINT or SIGTERM, then returns. The store is
+ * the caller's (opened with its codec); the server serialises its use.
+ */
+#ifndef ASSAY_SERVER_H
+#define ASSAY_SERVER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+struct store;
+
+struct server_opts {
+	const char *listen;        /* "HOST:PORT"; NULL: 127.0.0.1:8740 */
+	const char *tls_cert;      /* PEM files; both or neither */
+	const char *tls_key;
+	const char *audit_dir;     /* the vault audit log directory */
+	const char *web_dir;       /* NULL: the shipped web/ (data-file lookup) */
+	const char *proxy_header;  /* trusted user header; NULL: off */
+	const char *proxy_from;    /* the proxy's address (required with it) */
+	int max_conn;              /* 0: 512 */
+	int per_ip;                /* 0: no per-address limit */
+	const char *ready_file;    /* write "HOST:PORT\n" here once listening */
+	const char *store_path;    /* the store, for the worker's `assay run` */
+};
+
+/* Whether host (an address or "localhost") is a loopback address. */
+bool server_is_loopback(const char *host);
+/* Split "HOST:PORT" / "[V6]:PORT"; host_out is at least 64 bytes. */
+enum err server_parse_listen(const char *s, char *host_out, int *port_out,
+			     struct errmsg *e) MUST_CHECK;
+
+enum err server_run(struct store *st, const struct server_opts *o,
+		    struct errmsg *e) MUST_CHECK;
+
+/* Write the route table as "METHOD PATH STATUS" lines (docs/API.md). */
+void server_routes_print(FILE *f);
+
+/* `assay admin init`: create the agency organisation (when absent) and the
+ * first admin with password pw. ERR_INVAL when users exist already. */
+enum err server_admin_init(struct store *st, const char *audit_dir,
+			   const char *login, const char *name,
+			   const char *pw, struct errmsg *e) MUST_CHECK;
+
+#endif

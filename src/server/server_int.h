@@ -1,0 +1,242 @@
+/*
+ * server_int.h - inside the server: one request, one reply, the route
+ * table, the principal and the helpers every api_*.c uses.
+ *
+ * Files: http.c (libmicrohttpd: limits, headers, bodies, static files),
+ * router.c (the route table and dispatch), auth.c (login, sessions, CSRF,
+ * API tokens, rate limits), totp.c (RFC 6238 through liboath), authz.c
+ * (roles and object checks, denials audited), json.c (reading request
+ * fields), api_*.c (the endpoints).
+ */
+#ifndef ASSAY_SERVER_INT_H
+#define ASSAY_SERVER_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "server/server.h"
+#include "store/store_program.h"
+
+#define SRV_BODY_MAX (64 * 1024)
+#define SRV_HEADERS_MAX (16 * 1024)
+#define SRV_TIMEOUT_S 30
+#define SRV_SESSION_IDLE_MS (30LL * 60 * 1000)
+#define SRV_SESSION_MAX_MS (12LL * 3600 * 1000)
+#define SRV_LOCK_FAILS 5
+#define SRV_LOCK_MS (15LL * 60 * 1000)
+#define SRV_IP_FAILS 10
+#define SRV_IP_WINDOW_MS (5LL * 60 * 1000)
+#define SRV_TOKEN_DAYS_MAX 90
+#define SRV_COOKIE "assay_session"
+
+struct vault_audit;
+
+/* Failed logins per client address (auth.c). */
+struct srv_ipfail {
+	char ip[64];
+	int64_t first_ms;
+	int n;
+};
+#define SRV_IPFAIL_SLOTS 256
+
+struct srv {
+	struct store *st;
+	struct vault_audit *audit;
+	pthread_mutex_t lock;     /* store, audit log and ipfail */
+	const struct server_opts *o;
+	char *web_dir;            /* NULL: no pages */
+	char *key_dir;            /* per-model credential keys */
+	char *assay_path;         /* this binary, for the worker */
+	pid_t worker_pid;         /* 0: none (worker.c) */
+	int64_t worker_campaign, worker_run_before;
+	char *worker_keyfile, *worker_dir;
+	bool tls;
+	struct srv_ipfail ipfail[SRV_IPFAIL_SLOTS];
+};
+
+/* Who is asking (auth.c fills it). */
+struct principal {
+	bool ok;                  /* authenticated */
+	struct sp_user u;
+	bool via_token;
+	bool token_write;         /* a token of scope write */
+	char session_hash[65];    /* cookie session; "" otherwise */
+	char *csrf;               /* the session's CSRF token */
+	int64_t session_expires_ms, session_idle_ms;
+};
+
+struct req {
+	const char *method;       /* GET POST PUT PATCH DELETE */
+	const char *path;         /* below /api/v1, e.g. "/orgs/3" */
+	const char *client_ip;
+	const char *(*header)(void *conn, const char *name);
+	const char *(*query)(void *conn, const char *name);
+	const char *(*cookie)(void *conn, const char *name);
+	void *conn;
+	const char *body;         /* NUL-terminated; len bytes */
+	size_t len;
+	const char *content_type;
+	int64_t ids[4];           /* {id} path parameters, in order */
+	int nids;
+	const struct route *route;
+	struct principal who;
+};
+
+struct reply {
+	int status;
+	json_t *body;             /* owned; NULL: {} */
+	char *set_cookie;         /* owned; a Set-Cookie value */
+	char *content_type;       /* owned; NULL: application/json */
+	char *raw;                /* owned; a non-JSON body (raw_len bytes) */
+	size_t raw_len;
+};
+
+typedef void (*srv_handler)(struct srv *s, struct req *r, struct reply *y);
+
+/* Role letters of docs/API.md: A admin, E evaluator, L liaison, U auditor,
+ * C custodian, D developer; ANY: any authenticated user; NONE: no login. */
+enum route_flags {
+	R_PUBLIC = 1 << 0,        /* no authentication (login) */
+	R_PLANNED = 1 << 1,       /* 501 not_implemented */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;      /* "/orgs/{id}" */
+	unsigned roles;           /* enum sp_role bits; ~0u: any */
+	unsigned flags;
+	srv_handler fn;
+};
+
+#define ROLES_ANY (~0u)
+
+extern const struct route srv_routes[];
+extern const size_t srv_nroutes;
+
+/* http.c: whether rel (a URL path without its leading '/') may name a
+ * file of web/: [A-Za-z0-9._/-], no segment starting with '.', no empty
+ * segment, at most 200 bytes. */
+bool srv_static_path_ok(const char *rel);
+
+/* router.c: match r->path against the table (fills ids and route);
+ * 0 found, 404 no path, 405 path without that method. */
+int srv_route_match(struct req *r);
+/* The whole of one API request: route, authenticate, authorise, run. */
+void srv_dispatch(struct srv *s, struct req *r, struct reply *y);
+
+/* reply helpers (router.c) */
+void reply_json(struct reply *y, int status, json_t *body);
+void reply_err(struct reply *y, int status, const char *code,
+	       const char *field, const char *fmt, ...) PRINTF_LIKE(5, 6);
+/* Map an errmsg from a lower part to a reply (not found, bad input, ...). */
+void reply_fail(struct reply *y, const struct errmsg *e);
+void reply_free(struct reply *y);
+
+/* auth.c */
+void srv_authenticate(struct srv *s, struct req *r);
+bool srv_csrf_ok(struct srv *s, struct req *r);
+void principal_free(struct principal *p);
+void api_login(struct srv *s, struct req *r, struct reply *y);
+void api_logout(struct srv *s, struct req *r, struct reply *y);
+void api_session(struct srv *s, struct req *r, struct reply *y);
+void api_password(struct srv *s, struct req *r, struct reply *y);
+void api_totp_begin(struct srv *s, struct req *r, struct reply *y);
+void api_totp_confirm(struct srv *s, struct req *r, struct reply *y);
+void api_tokens_list(struct srv *s, struct req *r, struct reply *y);
+void api_tokens_add(struct srv *s, struct req *r, struct reply *y);
+void api_tokens_del(struct srv *s, struct req *r, struct reply *y);
+/* Random token of n bytes as hex into out (2n+1). */
+enum err srv_random_hex(size_t n, char *out, struct errmsg *e) MUST_CHECK;
+void srv_sha256_hex(const char *s, char out[65]);
+
+/* totp.c */
+enum err totp_new_secret(char **b32_out, struct errmsg *e) MUST_CHECK;
+/* The time step the code matches (±1 step of now), or -1. */
+int64_t totp_check(const char *b32, const char *code, int64_t now_s);
+/* The current code of b32 (tests, demo). */
+enum err totp_now(const char *b32, int64_t now_s, char out[8],
+		  struct errmsg *e) MUST_CHECK;
+
+/* authz.c: roles and objects. Deny = reply set and audited; returns
+ * false. */
+bool authz_route(struct srv *s, struct req *r, struct reply *y);
+/* Whether the principal may see organisation org_id's objects. */
+bool authz_sees_org(const struct principal *p, int64_t org_id);
+/* Deny access to an object: 404 when the principal may not see it at all,
+ * 403 when it may see it. Audited. */
+void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
+		int64_t object, const char *reason);
+bool has_role(const struct principal *p, unsigned roles);
+
+/* audit (authz.c): append kind with the principal and fields. */
+void srv_audit(struct srv *s, struct req *r, const char *kind,
+	       const char *k1, const char *v1, int64_t object);
+
+/* json.c: the body as an object, or a 400 reply and NULL. */
+json_t *body_object(struct req *r, struct reply *y);
+/* Field readers: false (and a 400 reply naming the field) when missing
+ * (unless optional), of the wrong type or out of bounds. */
+bool jstr(json_t *o, const char *k, size_t max, bool optional,
+	  const char **out, struct reply *y);
+bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
+	  int64_t *out, struct reply *y);
+bool jbool(json_t *o, const char *k, bool optional, bool *out,
+	   struct reply *y);
+/* ?limit and ?after of a list request. */
+bool list_params(struct req *r, struct reply *y, int *limit, int64_t *after);
+json_t *list_reply(json_t *items, int limit, int64_t last_id);
+
+/* api_people.c */
+json_t *user_json(const struct sp_user *u);
+const char *role_name(unsigned bit);
+unsigned role_parse(const char *name);
+void api_orgs_list(struct srv *s, struct req *r, struct reply *y);
+void api_orgs_add(struct srv *s, struct req *r, struct reply *y);
+void api_orgs_get(struct srv *s, struct req *r, struct reply *y);
+void api_users_list(struct srv *s, struct req *r, struct reply *y);
+void api_users_add(struct srv *s, struct req *r, struct reply *y);
+void api_users_get(struct srv *s, struct req *r, struct reply *y);
+void api_users_disable(struct srv *s, struct req *r, struct reply *y);
+void api_terms_get(struct srv *s, struct req *r, struct reply *y);
+void api_terms_add(struct srv *s, struct req *r, struct reply *y);
+void api_terms_accept(struct srv *s, struct req *r, struct reply *y);
+
+/* api_models.c */
+bool authz_sees_model(struct srv *s, const struct principal *p,
+		      const struct sp_model *m);
+bool visible_model(struct srv *s, struct req *r, struct reply *y, int64_t id,
+		   struct sp_model *m);
+/* Close every window past its end, erasing its model's credential. */
+void srv_sweep_windows(struct srv *s);
+void api_models_list(struct srv *s, struct req *r, struct reply *y);
+void api_models_add(struct srv *s, struct req *r, struct reply *y);
+void api_models_get(struct srv *s, struct req *r, struct reply *y);
+void api_models_cred(struct srv *s, struct req *r, struct reply *y);
+void api_partners_list(struct srv *s, struct req *r, struct reply *y);
+void api_partners_add(struct srv *s, struct req *r, struct reply *y);
+void api_windows_list(struct srv *s, struct req *r, struct reply *y);
+void api_windows_add(struct srv *s, struct req *r, struct reply *y);
+void api_windows_close(struct srv *s, struct req *r, struct reply *y);
+void api_grants_list(struct srv *s, struct req *r, struct reply *y);
+void api_grants_add(struct srv *s, struct req *r, struct reply *y);
+void api_grants_del(struct srv *s, struct req *r, struct reply *y);
+
+/* api_campaigns.c */
+void api_campaigns_list(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_add(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_get(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_start(struct srv *s, struct req *r, struct reply *y);
+
+/* worker.c: once a second from the main loop, under the lock */
+void srv_worker_tick(struct srv *s);
+void srv_worker_stop(struct srv *s);
+
+/* api_audit.c */
+void api_audit_list(struct srv *s, struct req *r, struct reply *y);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * worker.c - the server runs campaigns through the existing engine: one
+ * `assay run` child at a time (the worker), supervised from the main
+ * loop once a second. The credential reaches it only as a 0600 key file
+ * in a private directory, removed when the worker ends; the run's output
+ * goes to $ASSAY_HOME/program-runs/campaign-ID.log. The run's id is the
+ * first run created after the worker started (one worker at a time).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "server/server_int.h"
+#include "vault/atrest.h"
+#include "vault/vault.h"
+#include "base/banned.h"
+
+#define ARGV_MAX 64
+
+struct argv {
+	char *v[ARGV_MAX + 1];
+	int n;
+};
+
+static void add(struct argv *a, const char *s)
+{
+	if (a->n < ARGV_MAX)
+		a->v[a->n++] = xstrdup(s);
+}
+
+static void argv_free(struct argv *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+/* The model's credential into a fresh 0600 file; its path, or NULL when
+ * the model has none. */
+static char *write_key(struct srv *s, int64_t model_id, const char *dir)
+{
+	char *sealed = NULL, *plain = NULL, *kp, *out, ad[48], name[64];
+	struct vault_atrest *k;
+	struct errmsg e;
+	int fd;
+
+	if (store_model_cred(s->st, model_id, &sealed, NULL))
+		return NULL;
+	snprintf(name, sizeof(name), "model-%lld.key", (long long)model_id);
+	kp = path_join(s->key_dir, name);
+	snprintf(ad, sizeof(ad), "model:%lld:credential", (long long)model_id);
+	if (!path_exists(kp) || vault_atrest_load(kp, &k, &e)) {
+		free(kp);
+		free(sealed);
+		return NULL;
+	}
+	free(kp);
+	if (vault_atrest_open(k, ad, sealed, &plain, &e))
+		plain = NULL;
+	vault_atrest_free(k);
+	free(sealed);
+	if (!plain)
+		return NULL;
+	out = path_join(dir, "credential");
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, plain, strlen(plain)) != (ssize_t)strlen(plain)) {
+		free(out);
+		out = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(plain, strlen(plain));
+	free(plain);
+	return out;
+}
+
+static void build_argv(struct srv *s, const struct sp_campaign *c,
+		       json_t *doc, json_t *mdoc, const char *keyfile,
+		       struct argv *a)
+{
+	json_t *ep = json_object_get(mdoc, "endpoint"), *v;
+	const char *prov = json_string_value(json_object_get(ep, "provider"));
+	const char *mname = json_string_value(json_object_get(ep, "model"));
+	const char *url = json_string_value(json_object_get(ep, "base_url"));
+	char *model = xasprintf("%s/%s", prov, mname ? mname : "model");
+	char *suite = path_data_file("tasks"), num[24], org[32];
+	size_t i;
+
+	add(a, s->assay_path);
+	add(a, "run");
+	add(a, "--suite");
+	add(a, suite ? suite : "tasks");
+	add(a, "--model");
+	add(a, model);
+	snprintf(num, sizeof(num), "%lld",
+		 (long long)json_integer_value(json_object_get(doc, "epochs")));
+	add(a, "--epochs");
+	add(a, num);
+	add(a, "--policy");
+	add(a, json_string_value(json_object_get(doc, "policy")));
+	add(a, "--json");
+	add(a, "--store");
+	add(a, s->o->store_path);
+	snprintf(org, sizeof(org), "org-%lld", (long long)c->org_id);
+	add(a, "--developer");
+	add(a, org);
+	if (url && *url) {
+		add(a, "--base-url");
+		add(a, url);
+	}
+	if (keyfile) {
+		add(a, "--key-file");
+		add(a, keyfile);
+	}
+	v = json_array_get(json_object_get(doc, "scaffolds"), 0);
+	if (json_is_string(v)) {
+		add(a, "--agent");
+		add(a, json_string_value(v));
+	}
+	json_array_foreach(json_object_get(doc, "tasks"), i, v) {
+		add(a, "--task");
+		add(a, json_string_value(v));
+	}
+	free(model);
+	free(suite);
+}
+
+static void spawn(struct srv *s, struct sp_campaign *c)
+{
+	json_t *doc = json_loads(c->doc, 0, NULL), *mdoc = NULL;
+	struct sp_model m;
+	struct argv a = { 0 };
+	char *dir = vault_home_path("program-runs", NULL), *logp, *priv;
+	char name[64];
+	struct errmsg e;
+	pid_t pid;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	if (!doc || store_model_get(s->st, c->model_id, &m, &e) ||
+	    !(mdoc = json_loads(m.doc, 0, NULL)) || mkdir_p(dir, 0700, &e)) {
+		log_error("server: campaign %lld cannot start", (long long)c->id);
+		if (store_campaign_set(s->st, c->id, "failed", 0, NULL))
+			log_error("server: campaign state not saved");
+		goto out;
+	}
+	snprintf(name, sizeof(name), "campaign-%lld.d", (long long)c->id);
+	priv = path_join(dir, name);
+	if (mkdir(priv, 0700) && errno != EEXIST)
+		log_warn("server: %s: %s", priv, strerror(errno));
+	s->worker_keyfile = write_key(s, c->model_id, priv);
+	s->worker_dir = priv;
+	build_argv(s, c, doc, mdoc, s->worker_keyfile, &a);
+	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
+	logp = path_join(dir, name);
+	s->worker_run_before = store_last_run_id(s->st);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(a.v[0], a.v);
+		_exit(127);
+	}
+	free(logp);
+	if (pid < 0) {
+		log_error("server: fork: %s", strerror(errno));
+		goto out;
+	}
+	s->worker_pid = pid;
+	s->worker_campaign = c->id;
+	if (store_campaign_set(s->st, c->id, "running", 0, &e))
+		log_error("server: campaign %lld: %s", (long long)c->id, e.text);
+out:
+	argv_free(&a);
+	json_decref(doc);
+	json_decref(mdoc);
+	store_model_free(&m);
+	free(dir);
+}
+
+static void worker_done(struct srv *s, int status)
+{
+	int64_t run = store_last_run_id(s->st);
+	bool ok = WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+					WEXITSTATUS(status) == 1);
+	struct req r;
+	struct errmsg e;
+
+	if (run <= s->worker_run_before)
+		run = 0;
+	if (store_campaign_set(s->st, s->worker_campaign, ok && run ? "done" :
+			       "failed", run, &e))
+		log_error("server: campaign %lld: %s",
+			  (long long)s->worker_campaign, e.text);
+	memset(&r, 0, sizeof(r));
+	r.method = "WORKER";
+	r.path = "/campaigns";
+	r.client_ip = "local";
+	srv_audit(s, &r, "campaign.end", "result", ok ? "done" : "failed",
+		  s->worker_campaign);
+	if (s->worker_keyfile) {
+		unlink(s->worker_keyfile);
+		free(s->worker_keyfile);
+		s->worker_keyfile = NULL;
+	}
+	if (s->worker_dir) {
+		rmdir(s->worker_dir);
+		free(s->worker_dir);
+		s->worker_dir = NULL;
+	}
+	s->worker_pid = 0;
+	s->worker_campaign = 0;
+}
+
+void srv_worker_tick(struct srv *s)
+{
+	struct sp_campaign *v = NULL;
+	size_t n = 0;
+	int status;
+
+	if (s->worker_pid) {
+		pid_t p = waitpid(s->worker_pid, &status, WNOHANG);
+		int64_t run;
+
+		if (p == s->worker_pid) {
+			worker_done(s, status);
+		} else if ((run = store_last_run_id(s->st)) > s->worker_run_before &&
+			   store_campaign_set(s->st, s->worker_campaign, "running",
+					      run, NULL)) {
+			log_warn("server: could not record the campaign's run");
+		}
+		return;
+	}
+	if (store_campaign_list(s->st, 0, 0, 500, &v, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].state, "queued")) {
+			spawn(s, &v[i]);
+			break;
+		}
+	store_campaigns_free(v, n);
+}
+
+void srv_worker_stop(struct srv *s)
+{
+	int status;
+
+	if (!s->worker_pid)
+		return;
+	kill(s->worker_pid, SIGTERM);
+	if (waitpid(s->worker_pid, &status, 0) == s->worker_pid)
+		worker_done(s, status);
+}

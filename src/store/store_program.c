@@ -1,0 +1,1043 @@
+/*
+ * store_program.c - the program's records (store_program.h).
+ *
+ * Statements (portable SQL, store_db.h) are bound through one helper: a format string names each
+ * parameter's type ('s' text or NULL, 'i' int64), so no SQL is ever
+ * assembled from values.
+ */
+#include "store/store_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "store/store_program.h"
+#include "base/banned.h"
+
+static void bindv(struct db_stmt *s, const char *fmt, va_list ap)
+{
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 's')
+			db_bind_text(s, i + 1, va_arg(ap, const char *));
+		else
+			db_bind_int64(s, i + 1, va_arg(ap, int64_t));
+	}
+}
+
+/* Prepare sql and bind the values fmt describes. */
+static enum err pq(struct store *st, struct db_stmt **s, struct errmsg *e,
+		   const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	enum err rc = sq_prep(st, sql, s, e);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	bindv(*s, fmt, ap);
+	va_end(ap);
+	return ERR_OK;
+}
+
+/* Run a write; *changes (may be NULL) gets the rows it touched. */
+static enum err px(struct store *st, struct errmsg *e, int *changes,
+		   const char *sql, const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	enum err rc = sq_prep(st, sql, &s, e);
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	bindv(s, fmt, ap);
+	va_end(ap);
+	rc = sq_step_done(st, s, "write program record", e);
+	if (!rc && changes)
+		*changes = (int)db_changes(st->db);
+	return rc;
+}
+
+/* Step an INSERT ... RETURNING id; a UNIQUE refusal is ERR_INVAL. */
+static enum err step_id(struct store *st, struct db_stmt *s, int64_t *id,
+			struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+	int r = db_step(s);
+
+	if (r == DB_ROW) {
+		if (id)
+			*id = db_col_int64(s, 0);
+		r = db_step(s);
+	}
+	if (r == DB_UNIQUE)
+		rc = err_set(e, ERR_INVAL, "already exists");
+	else if (r != DB_DONE)
+		rc = sq_fail(st, e, "insert program record");
+	db_finalize(s);
+	return rc;
+}
+
+/* Step a single-row query: ERR_NOTFOUND when there is no row. */
+static enum err step_one(struct store *st, struct db_stmt *s, const char *what,
+			 struct errmsg *e)
+{
+	int r = db_step(s);
+
+	if (r == DB_ROW)
+		return ERR_OK;
+	if (r == DB_DONE) {
+		db_finalize(s);
+		return err_set(e, ERR_NOTFOUND, "no such %s", what);
+	}
+	db_finalize(s);
+	return sq_fail(st, e, what);
+}
+
+#define COL_I(s, i) db_col_int64((s), (i))
+
+/* ---- organisations ---- */
+
+#define ORG_COLS "id, name, kind, created_ms, (SELECT coalesce(max(a.version), 0) " \
+	"FROM terms_accept a JOIN users u ON u.id=a.user_id WHERE u.org_id=orgs.id)"
+
+static void org_row(struct db_stmt *s, struct sp_org *o)
+{
+	o->id = COL_I(s, 0);
+	o->name = sq_col_text(s, 1);
+	o->kind = sq_col_text(s, 2);
+	o->created_ms = COL_I(s, 3);
+	o->terms_version = COL_I(s, 4);
+}
+
+enum err store_org_add(struct store *st, const char *name, const char *kind,
+		       int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO orgs(name, kind, created_ms) "
+			 "VALUES(?,?,?) RETURNING id", "ssi", name, kind,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_org_get(struct store *st, int64_t id, struct sp_org *o,
+		       struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id=?",
+			 "i", id);
+	if (rc || (rc = step_one(st, s, "organisation", e)))
+		return rc;
+	org_row(s, o);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_org_list(struct store *st, int64_t after, int limit,
+			struct sp_org **v_out, size_t *n_out, struct errmsg *e)
+{
+	struct sp_org *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id>? "
+			 "ORDER BY id LIMIT ?", "ii", after, (int64_t)limit);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		org_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list organisations");
+	db_finalize(s);
+	if (rc) {
+		store_orgs_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+void store_org_free(struct sp_org *o)
+{
+	free(o->name);
+	free(o->kind);
+	memset(o, 0, sizeof(*o));
+}
+
+void store_orgs_free(struct sp_org *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_org_free(&v[i]);
+	free(v);
+}
+
+/* ---- people ---- */
+
+#define USER_COLS "id, login, name, org_id, roles, pwhash, totp_secret, " \
+	"totp_pending, totp_last, fails, locked_until_ms, disabled, created_ms"
+
+static void user_row(struct db_stmt *s, struct sp_user *u)
+{
+	u->id = COL_I(s, 0);
+	u->login = sq_col_text(s, 1);
+	u->name = sq_col_text(s, 2);
+	u->org_id = COL_I(s, 3);
+	u->roles = (unsigned)COL_I(s, 4);
+	u->pwhash = sq_col_text(s, 5);
+	u->totp_secret = sq_col_text(s, 6);
+	u->totp_pending = sq_col_text(s, 7);
+	u->totp_last = COL_I(s, 8);
+	u->fails = (int)COL_I(s, 9);
+	u->locked_until_ms = COL_I(s, 10);
+	u->disabled = COL_I(s, 11) != 0;
+	u->created_ms = COL_I(s, 12);
+}
+
+enum err store_user_add(struct store *st, const struct sp_user *u,
+			int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO users(login, name, org_id, "
+			 "roles, pwhash, created_ms) VALUES(?,?,?,?,?,?) "
+			 "RETURNING id", "ssiisi", u->login, u->name, u->org_id,
+			 (int64_t)u->roles, u->pwhash, wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+static enum err user_one(struct store *st, struct db_stmt *s, struct sp_user *u,
+			 struct errmsg *e)
+{
+	enum err rc = step_one(st, s, "user", e);
+
+	if (rc)
+		return rc;
+	user_row(s, u);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
+			struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE id=?",
+			 "i", id);
+	return rc ? rc : user_one(st, s, u, e);
+}
+
+enum err store_user_by_login(struct store *st, const char *login,
+			     struct sp_user *u, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
+			 "login=?", "s", login);
+	return rc ? rc : user_one(st, s, u, e);
+}
+
+enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
+			 int limit, struct sp_user **v_out, size_t *n_out,
+			 struct errmsg *e)
+{
+	struct sp_user *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
+			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		user_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list users");
+	db_finalize(s);
+	if (rc) {
+		store_users_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+int64_t store_user_count(struct store *st)
+{
+	struct db_stmt *s;
+	int64_t n = -1;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM users", ""))
+		return -1;
+	if (db_step(s) == DB_ROW)
+		n = COL_I(s, 0);
+	db_finalize(s);
+	return n;
+}
+
+enum err store_user_set_login(struct store *st, int64_t id, int fails,
+			      int64_t locked_until_ms, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET fails=?, locked_until_ms=? "
+		  "WHERE id=?", "iii", (int64_t)fails, locked_until_ms, id);
+}
+
+enum err store_user_set_pwhash(struct store *st, int64_t id, const char *h,
+			       struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET pwhash=? WHERE id=?", "si", h,
+		  id);
+}
+
+enum err store_user_set_totp(struct store *st, int64_t id, const char *secret,
+			     const char *pending, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET totp_secret=?, totp_pending=? "
+		  "WHERE id=?", "ssi", secret, pending, id);
+}
+
+enum err store_user_set_totp_last(struct store *st, int64_t id, int64_t step,
+				  struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET totp_last=? WHERE id=?", "ii",
+		  step, id);
+}
+
+enum err store_user_set_disabled(struct store *st, int64_t id, bool disabled,
+				 struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE users SET disabled=? WHERE id=?", "ii",
+		  (int64_t)disabled, id);
+}
+
+void store_user_free(struct sp_user *u)
+{
+	free(u->login);
+	free(u->name);
+	free(u->pwhash);
+	free(u->totp_secret);
+	free(u->totp_pending);
+	memset(u, 0, sizeof(*u));
+}
+
+void store_users_free(struct sp_user *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_user_free(&v[i]);
+	free(v);
+}
+
+/* ---- sessions ---- */
+
+enum err store_session_add(struct store *st, const char *hash, int64_t user_id,
+			   const char *csrf, int64_t now, int64_t expires_ms,
+			   struct errmsg *e)
+{
+	return px(st, e, NULL, "INSERT INTO sessions(token_hash, user_id, csrf, "
+		  "created_ms, seen_ms, expires_ms) VALUES(?,?,?,?,?,?)",
+		  "sisiii", hash, user_id, csrf, now, now, expires_ms);
+}
+
+enum err store_session_get(struct store *st, const char *hash,
+			   struct sp_session *ss, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT user_id, csrf, created_ms, seen_ms, "
+			 "expires_ms FROM sessions WHERE token_hash=?", "s",
+			 hash);
+	if (rc || (rc = step_one(st, s, "session", e)))
+		return rc;
+	ss->user_id = COL_I(s, 0);
+	ss->csrf = sq_col_text(s, 1);
+	ss->created_ms = COL_I(s, 2);
+	ss->seen_ms = COL_I(s, 3);
+	ss->expires_ms = COL_I(s, 4);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_session_touch(struct store *st, const char *hash, int64_t now,
+			     struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE sessions SET seen_ms=? WHERE "
+		  "token_hash=?", "is", now, hash);
+}
+
+enum err store_session_del(struct store *st, const char *hash,
+			   struct errmsg *e)
+{
+	return px(st, e, NULL, "DELETE FROM sessions WHERE token_hash=?", "s",
+		  hash);
+}
+
+enum err store_session_del_user(struct store *st, int64_t user_id,
+				const char *keep, struct errmsg *e)
+{
+	return px(st, e, NULL, "DELETE FROM sessions WHERE user_id=? AND "
+		  "token_hash<>coalesce(?, '')", "is", user_id, keep);
+}
+
+void store_session_free(struct sp_session *s)
+{
+	free(s->csrf);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- API tokens ---- */
+
+#define TOKEN_COLS "id, user_id, name, scope, created_ms, expires_ms, revoked"
+
+static void token_row(struct db_stmt *s, struct sp_token *t)
+{
+	t->id = COL_I(s, 0);
+	t->user_id = COL_I(s, 1);
+	t->name = sq_col_text(s, 2);
+	t->scope = sq_col_text(s, 3);
+	t->created_ms = COL_I(s, 4);
+	t->expires_ms = COL_I(s, 5);
+	t->revoked = COL_I(s, 6) != 0;
+}
+
+enum err store_token_add(struct store *st, const struct sp_token *t,
+			 const char *hash, int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO api_tokens(user_id, name, "
+			 "token_hash, scope, created_ms, expires_ms) "
+			 "VALUES(?,?,?,?,?,?) RETURNING id", "isssii",
+			 t->user_id, t->name, hash, t->scope, wall_ms(),
+			 t->expires_ms);
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_token_by_hash(struct store *st, const char *hash,
+			     struct sp_token *t, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
+			 "WHERE token_hash=?", "s", hash);
+	if (rc || (rc = step_one(st, s, "token", e)))
+		return rc;
+	token_row(s, t);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_token_list(struct store *st, int64_t user_id,
+			  struct sp_token **v_out, size_t *n_out,
+			  struct errmsg *e)
+{
+	struct sp_token *v = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
+			 "WHERE user_id=? ORDER BY id", "i", user_id);
+	int r;
+
+	if (rc)
+		return rc;
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		token_row(s, &v[n++]);
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list tokens");
+	db_finalize(s);
+	if (rc) {
+		store_tokens_free(v, n);
+		return rc;
+	}
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
+enum err store_token_revoke(struct store *st, int64_t id, int64_t user_id,
+			    struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE api_tokens SET revoked=1 WHERE "
+			 "id=? AND user_id=?", "ii", id, user_id);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_NOTFOUND, "no such token");
+	return rc;
+}
+
+void store_token_free(struct sp_token *t)
+{
+	free(t->name);
+	free(t->scope);
+	memset(t, 0, sizeof(*t));
+}
+
+void store_tokens_free(struct sp_token *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_token_free(&v[i]);
+	free(v);
+}
+
+/* ---- terms ---- */
+
+enum err store_terms_add(struct store *st, const char *text, int64_t by,
+			 int64_t *version_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO terms(version, text, "
+			 "created_ms, created_by) SELECT coalesce(max(version), "
+			 "0) + 1, ?, ?, ? FROM terms RETURNING version", "sii",
+			 text, wall_ms(), by);
+	return rc ? rc : step_id(st, s, version_out, e);
+}
+
+enum err store_terms_current(struct store *st, struct sp_terms *t,
+			     struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT version, text, created_ms FROM terms "
+			 "ORDER BY version DESC LIMIT 1", "");
+	if (rc || (rc = step_one(st, s, "terms", e)))
+		return rc;
+	t->version = COL_I(s, 0);
+	t->text = sq_col_text(s, 1);
+	t->created_ms = COL_I(s, 2);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
+			    struct errmsg *e)
+{
+	return px(st, e, NULL, "INSERT INTO terms_accept(user_id, version, "
+		  "at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING", "iii", user_id,
+		  version, wall_ms());
+}
+
+int64_t store_terms_accepted(struct store *st, int64_t user_id)
+{
+	struct db_stmt *s;
+	int64_t v = 0;
+
+	if (pq(st, &s, NULL, "SELECT coalesce(max(version), 0) FROM "
+	       "terms_accept WHERE user_id=?", "i", user_id))
+		return 0;
+	if (db_step(s) == DB_ROW)
+		v = COL_I(s, 0);
+	db_finalize(s);
+	return v;
+}
+
+void store_terms_free(struct sp_terms *t)
+{
+	free(t->text);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Collect the rows of s with fn into a grown array of elements of size
+ * sz; finalizes s. */
+static enum err collect(struct store *st, struct db_stmt *s, size_t sz,
+			void (*fn)(struct db_stmt *, void *), void **v_out,
+			size_t *n_out, struct errmsg *e)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	enum err rc = ERR_OK;
+	int r;
+
+	while ((r = db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, sz);
+		memset(v + n * sz, 0, sz);
+		fn(s, v + n * sz);
+		n++;
+	}
+	if (r != DB_DONE)
+		rc = sq_fail(st, e, "list program records");
+	db_finalize(s);
+	*v_out = v;
+	*n_out = n;
+	return rc;
+}
+
+/* ---- models ---- */
+
+#define MODEL_COLS "id, org_id, doc, release_date, credential IS NOT NULL, " \
+	"created_by, created_ms"
+
+static void model_row(struct db_stmt *s, void *p)
+{
+	struct sp_model *m = p;
+
+	m->id = COL_I(s, 0);
+	m->org_id = COL_I(s, 1);
+	m->doc = sq_col_text(s, 2);
+	m->release_date = sq_col_text(s, 3);
+	m->has_credential = COL_I(s, 4) != 0;
+	m->created_by = COL_I(s, 5);
+	m->created_ms = COL_I(s, 6);
+}
+
+enum err store_model_add(struct store *st, int64_t org_id, const char *doc,
+			 const char *release_date, int64_t by, int64_t *id_out,
+			 struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO models(org_id, doc, "
+			 "release_date, created_by, created_ms) VALUES(?,?,?,?,?) "
+			 "RETURNING id", "issii", org_id, doc, release_date, by,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_model_get(struct store *st, int64_t id, struct sp_model *m,
+			 struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
+			 "id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "model", e)))
+		return rc;
+	model_row(s, m);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
+			  int limit, struct sp_model **v, size_t *n,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
+			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), model_row, (void **)v, n, e);
+	if (rc) {
+		store_models_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_model_set_cred(struct store *st, int64_t id, const char *sealed,
+			      struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE models SET credential=? WHERE id=?", "si",
+		  sealed, id);
+}
+
+enum err store_model_cred(struct store *st, int64_t id, char **sealed_out,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT credential FROM models WHERE id=? "
+			 "AND credential IS NOT NULL", "i", id);
+	if (rc || (rc = step_one(st, s, "credential", e)))
+		return rc;
+	*sealed_out = sq_col_text(s, 0);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+void store_model_free(struct sp_model *m)
+{
+	free(m->doc);
+	free(m->release_date);
+	memset(m, 0, sizeof(*m));
+}
+
+void store_models_free(struct sp_model *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_model_free(&v[i]);
+	free(v);
+}
+
+/* ---- windows ---- */
+
+#define WINDOW_COLS "w.id, w.model_id, w.start_ms, w.end_ms, w.closed_ms, " \
+	"w.erased, w.created_by, w.created_ms"
+
+static void window_row(struct db_stmt *s, void *p)
+{
+	struct sp_window *w = p;
+
+	w->id = COL_I(s, 0);
+	w->model_id = COL_I(s, 1);
+	w->start_ms = COL_I(s, 2);
+	w->end_ms = COL_I(s, 3);
+	w->closed_ms = COL_I(s, 4);
+	w->erased = COL_I(s, 5) != 0;
+	w->created_by = COL_I(s, 6);
+	w->created_ms = COL_I(s, 7);
+}
+
+enum err store_window_add(struct store *st, int64_t model_id, int64_t start_ms,
+			  int64_t end_ms, int64_t by, int64_t *id_out,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO windows(model_id, start_ms, "
+			 "end_ms, created_by, created_ms) VALUES(?,?,?,?,?) "
+			 "RETURNING id", "iiiii", model_id, start_ms, end_ms, by,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_window_get(struct store *st, int64_t id, struct sp_window *w,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "WHERE w.id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "window", e)))
+		return rc;
+	window_row(s, w);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
+			   int64_t after, int limit, struct sp_window **v,
+			   size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "JOIN models m ON m.id=w.model_id WHERE (?1=0 OR "
+			 "w.model_id=?1) AND (?2=0 OR m.org_id=?2) AND w.id>?3 "
+			 "ORDER BY w.id LIMIT ?4", "iiii", model_id, org_id, after,
+			 (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
+			  size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
+			 "WHERE w.closed_ms=0 AND w.end_ms<=? ORDER BY w.id", "i",
+			 now);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
+			    bool erased, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE windows SET closed_ms=?, erased=? WHERE "
+		  "id=?", "iii", at_ms, (int64_t)erased, id);
+}
+
+bool store_window_open_now(struct store *st, int64_t model_id, int64_t now)
+{
+	struct db_stmt *s;
+	bool open = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM windows WHERE model_id=?1 AND "
+	       "closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii", model_id, now))
+		return false;
+	if (db_step(s) == DB_ROW)
+		open = COL_I(s, 0) > 0;
+	db_finalize(s);
+	return open;
+}
+
+/* ---- grants ---- */
+
+#define GRANT_COLS "id, user_id, model_id, suite, scope, expires_ms, " \
+	"granted_by, created_ms, revoked"
+
+static void grant_row(struct db_stmt *s, void *p)
+{
+	struct sp_grant *g = p;
+
+	g->id = COL_I(s, 0);
+	g->user_id = COL_I(s, 1);
+	g->model_id = COL_I(s, 2);
+	g->suite = sq_col_text(s, 3);
+	g->scope = sq_col_text(s, 4);
+	g->expires_ms = COL_I(s, 5);
+	g->granted_by = COL_I(s, 6);
+	g->created_ms = COL_I(s, 7);
+	g->revoked = COL_I(s, 8) != 0;
+}
+
+enum err store_grant_add(struct store *st, const struct sp_grant *g,
+			 int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO grants(user_id, model_id, "
+			 "suite, scope, expires_ms, granted_by, created_ms) "
+			 "VALUES(?,?,?,?,?,?,?) RETURNING id", "iissiii",
+			 g->user_id, g->model_id, g->suite, g->scope,
+			 g->expires_ms, g->granted_by, wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
+			  int limit, struct sp_grant **v, size_t *n,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " GRANT_COLS " FROM grants WHERE "
+			 "(?1=0 OR user_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", user_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), grant_row, (void **)v, n, e);
+	if (rc) {
+		store_grants_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE grants SET revoked=1 WHERE id=?",
+			 "i", id);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_NOTFOUND, "no such grant");
+	return rc;
+}
+
+bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
+		       const char *scope, int64_t now)
+{
+	struct db_stmt *s;
+	bool held = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM grants WHERE user_id=? AND "
+	       "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? OR "
+	       "scope='run')", "iiis", user_id, model_id, now, scope))
+		return false;
+	if (db_step(s) == DB_ROW)
+		held = COL_I(s, 0) > 0;
+	db_finalize(s);
+	return held;
+}
+
+void store_grants_free(struct sp_grant *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].suite);
+		free(v[i].scope);
+	}
+	free(v);
+}
+
+/* ---- partners ---- */
+
+enum err store_partner_set(struct store *st, int64_t model_id, int64_t org_id,
+			   bool admin_side, struct errmsg *e)
+{
+	enum err rc = px(st, e, NULL, "INSERT INTO partners(model_id, org_id) "
+			 "VALUES(?,?) ON CONFLICT DO NOTHING", "ii", model_id,
+			 org_id);
+	if (rc)
+		return rc;
+	return px(st, e, NULL, admin_side ?
+		  "UPDATE partners SET by_admin=1 WHERE model_id=? AND org_id=?" :
+		  "UPDATE partners SET by_developer=1 WHERE model_id=? AND "
+		  "org_id=?", "ii", model_id, org_id);
+}
+
+static void partner_row(struct db_stmt *s, void *p)
+{
+	struct sp_partner *x = p;
+
+	x->model_id = COL_I(s, 0);
+	x->org_id = COL_I(s, 1);
+	x->by_admin = COL_I(s, 2) != 0;
+	x->by_developer = COL_I(s, 3) != 0;
+}
+
+enum err store_partner_list(struct store *st, int64_t model_id,
+			    struct sp_partner **v, size_t *n, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT model_id, org_id, by_admin, "
+			 "by_developer FROM partners WHERE model_id=? ORDER BY "
+			 "org_id", "i", model_id);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), partner_row, (void **)v, n, e);
+	if (rc) {
+		free(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
+{
+	struct db_stmt *s;
+	bool on = false;
+
+	if (pq(st, &s, NULL, "SELECT count(*) FROM partners WHERE model_id=? AND "
+	       "org_id=? AND by_admin=1 AND by_developer=1", "ii", model_id,
+	       org_id))
+		return false;
+	if (db_step(s) == DB_ROW)
+		on = COL_I(s, 0) > 0;
+	db_finalize(s);
+	return on;
+}
+
+/* ---- campaigns ---- */
+
+#define CAMPAIGN_COLS "id, model_id, org_id, created_by, state, doc, " \
+	"policy_digest, approvals_needed, (SELECT count(*) FROM " \
+	"campaign_approvals a WHERE a.campaign_id=campaigns.id), run_id, " \
+	"created_ms"
+
+static void campaign_row(struct db_stmt *s, void *p)
+{
+	struct sp_campaign *c = p;
+
+	c->id = COL_I(s, 0);
+	c->model_id = COL_I(s, 1);
+	c->org_id = COL_I(s, 2);
+	c->created_by = COL_I(s, 3);
+	c->state = sq_col_text(s, 4);
+	c->doc = sq_col_text(s, 5);
+	c->policy_digest = sq_col_text(s, 6);
+	c->approvals_needed = COL_I(s, 7);
+	c->approvals = COL_I(s, 8);
+	c->run_id = COL_I(s, 9);
+	c->created_ms = COL_I(s, 10);
+}
+
+enum err store_campaign_add(struct store *st, const struct sp_campaign *c,
+			    int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO campaigns(model_id, org_id, "
+			 "created_by, state, doc, policy_digest, approvals_needed, "
+			 "created_ms) VALUES(?,?,?,?,?,?,?,?) RETURNING id",
+			 "iiisssii", c->model_id, c->org_id, c->created_by,
+			 c->state, c->doc, c->policy_digest, c->approvals_needed,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_campaign_get(struct store *st, int64_t id,
+			    struct sp_campaign *c, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
+			 "WHERE id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "campaign", e)))
+		return rc;
+	campaign_row(s, c);
+	db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
+			     int limit, struct sp_campaign **v, size_t *n,
+			     struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
+			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), campaign_row, (void **)v, n, e);
+	if (rc) {
+		store_campaigns_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_campaign_set(struct store *st, int64_t id, const char *state,
+			    int64_t run_id, struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE campaigns SET state=?, run_id=? WHERE "
+		  "id=?", "sii", state, run_id, id);
+}
+
+enum err store_campaign_approve(struct store *st, int64_t id, int64_t user_id,
+				struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "INSERT INTO campaign_approvals(campaign_id, "
+			 "user_id, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING",
+			 "iii", id, user_id, wall_ms());
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_INVAL, "you approved this campaign already");
+	return rc;
+}
+
+void store_campaign_free(struct sp_campaign *c)
+{
+	free(c->state);
+	free(c->doc);
+	free(c->policy_digest);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_campaigns_free(struct sp_campaign *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_campaign_free(&v[i]);
+	free(v);
+}
+
+int64_t store_last_run_id(struct store *st)
+{
+	struct db_stmt *s;
+	int64_t id = 0;
+
+	if (pq(st, &s, NULL, "SELECT coalesce(max(id), 0) FROM runs", ""))
+		return 0;
+	if (db_step(s) == DB_ROW)
+		id = COL_I(s, 0);
+	db_finalize(s);
+	return id;
+}
+
+void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
+			int64_t *done, int64_t *solved, char **status)
+{
+	struct db_stmt *s;
+
+	*total = *done = *solved = 0;
+	*status = NULL;
+	if (pq(st, &s, NULL, "SELECT r.status, r.epochs * (SELECT count(*) FROM "
+	       "run_tasks t WHERE t.run_id=r.id), (SELECT count(*) FROM episodes "
+	       "e WHERE e.run_id=r.id AND e.status='done'), (SELECT count(*) FROM "
+	       "episodes e WHERE e.run_id=r.id AND e.status='done' AND "
+	       "e.score>0) FROM runs r WHERE r.id=?", "i", run_id))
+		return;
+	if (db_step(s) == DB_ROW) {
+		*status = sq_col_text(s, 0);
+		*total = COL_I(s, 1);
+		*done = COL_I(s, 2);
+		*solved = COL_I(s, 3);
+	}
+	db_finalize(s);
+}

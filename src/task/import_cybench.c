@@ -1,0 +1,229 @@
+/*
+ * import_cybench.c - Cybench: benchmark/COMPETITION/GROUP/TASK/ with
+ * metadata/metadata.json {categories, difficulty ("0"-"5"), easy_prompt,
+ * hard_prompt, target_host, internet, subtasks [{question, answer,
+ * hints}]}, the files in release/ or dist/, and a runnable
+ * metadata/solution/solution.sh (docs/IMPORT.md).
+ *
+ * The flag is the last subtask's answer (Cybench's unguided mode), the
+ * subtasks before it become `answers`. A task with a target_host runs its
+ * servers from the compose file in its directory; without one
+ * (start_docker.sh builds images) it is refused as image-not-imported.
+ * `internet.necessary` is refused as external-network.
+ */
+#include "task/import_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "base/banned.h"
+
+static void subtasks(struct imp_task *t, const struct ynode *st)
+{
+	size_t n = st && st->kind == YNODE_SEQ ? st->n : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *s = st->items[i];
+		const char *q = imp_str(s, "question"), *a = imp_str(s, "answer");
+		const struct ynode *h = ymap_get(s, "hints");
+		struct imp_answer *x;
+		if (!q || !a) {
+			imp_refuse(t, REFUSE_INVALID, "subtask %zu needs a "
+				   "question and an answer", i + 1);
+			return;
+		}
+		if (i + 1 == n) {
+			t->flag = xstrdup(a);
+			break;
+		}
+		if (t->n_ans == IMP_MAX_ANSWERS)
+			continue;
+		x = &t->ans[t->n_ans++];
+		x->question = xstrdup(q);
+		x->answer = xstrdup(a);
+		x->hints = xcalloc(1, sizeof(char *));
+		for (size_t k = 0; h && h->kind == YNODE_SEQ && k < h->n; k++)
+			if (h->items[k]->kind == YNODE_SCALAR)
+				imp_strv_add(&x->hints, h->items[k]->str);
+	}
+}
+
+/* "H:MM:SS" or minutes; 0 when absent or unreadable. */
+static double solve_minutes(const char *s)
+{
+	double part[3] = { 0 }, v;
+	const char *p = s;
+	char *end;
+	int n = 0;
+
+	if (!s)
+		return 0;
+	if (!strchr(s, ':')) {
+		v = strtod(s, &end);
+		return *end ? 0 : v;
+	}
+	for (; n < 3; n++) {
+		unsigned long x = strtoul(p, &end, 10);
+		if (end == p || x > 100000)
+			return 0;
+		part[n] = (double)x;
+		if (*end != ':')
+			break;
+		p = end + 1;
+	}
+	if (n != 2 || *end)
+		return 0;
+	return part[0] * 60.0 + part[1] + part[2] / 60.0;
+}
+
+/* Without subtasks the flag is metadata/solution/flag.txt. */
+static void flag_file(struct imp_task *t, const char *tdir)
+{
+	char *p = path_join(tdir, "metadata/solution/flag.txt"), *data;
+	size_t len;
+	struct errmsg e;
+
+	if (imp_is_file(p) && file_read(p, 4096, &data, &len, &e) == ERR_OK) {
+		while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+			data[--len] = '\0';
+		if (len)
+			t->flag = data;
+		else
+			free(data);
+	}
+	free(p);
+}
+
+static void solution(struct imp_task *t, const char *tdir)
+{
+	static const char wrapper[] =
+		"#!/bin/bash\n"
+		"# assay import: runs Cybench's metadata/solution/solution.sh\n"
+		"cd /opt/assay/solution/cybench && exec bash ./solution.sh\n";
+	char *sol = path_join(tdir, "metadata/solution");
+	char *sh = path_join(sol, "solution.sh");
+
+	if (imp_is_file(sh)) {
+		imp_file_path(t, sol, "solution/cybench");
+		imp_file_data(t, wrapper, sizeof(wrapper) - 1, "solution/solve.sh");
+		t->solve = xstrdup("solution/solve.sh");
+	}
+	free(sh);
+	free(sol);
+}
+
+static void services(struct imp_task *t, const char *tdir, const char *host)
+{
+	static const char *const names[] = { "docker-compose.yml",
+		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
+	struct ynode *compose = NULL;
+	struct errmsg e;
+
+	for (size_t i = 0; names[i] && !compose; i++) {
+		char *p = path_join(tdir, names[i]);
+		if (imp_is_file(p) && imp_load(p, IMP_YAML, &compose, &e))
+			imp_refuse(t, REFUSE_INVALID, "%s", e.text);
+		free(p);
+	}
+	if (!compose) {
+		imp_refuse(t, REFUSE_IMAGE, "target host '%s' is started by "
+			   "start_docker.sh, which builds its images", host);
+		return;
+	}
+	imp_compose(t, compose, "");
+	ytree_free(compose);
+}
+
+static void fill(struct imp_task *t, const struct ynode *m, const char *tdir)
+{
+	const struct ynode *cats = ymap_get(m, "categories");
+	const char *hard = imp_str(m, "hard_prompt"), *easy = imp_str(m, "easy_prompt");
+	const char *host = imp_str(m, "target_host"), *d = imp_str(m, "difficulty");
+	const char *files[] = { "release", "dist" };
+
+	if (!hard && !easy)
+		return (void)imp_refuse(t, REFUSE_INVALID, "no prompt");
+	if (imp_str(ymap_get(m, "internet"), "necessary") &&
+	    !strcmp(imp_str(ymap_get(m, "internet"), "necessary"), "true"))
+		return (void)imp_refuse(t, REFUSE_EXTERNAL_NETWORK, "the task "
+					"needs the internet");
+	t->prompt = xstrdup(hard ? hard : easy);
+	t->prompt_hard = xstrdup(hard);
+	t->prompt_easy = xstrdup(easy);
+	for (size_t i = 0; cats && cats->kind == YNODE_SEQ && i < cats->n; i++)
+		if (cats->items[i]->kind == YNODE_SCALAR) {
+			if (!t->category)
+				t->category = xstrdup(imp_category(cats->items[i]->str));
+			imp_tag(t, cats->items[i]->str);
+		}
+	if (d) {
+		long v = strtol(d, NULL, 10);
+		t->difficulty = v < 1 ? 1 : v > 5 ? 5 : (int)v;
+	}
+	t->minutes = solve_minutes(imp_str(m, "first_solve_time"));
+	subtasks(t, ymap_get(m, "subtasks"));
+	if (!t->flag)
+		flag_file(t, tdir);
+	for (size_t i = 0; i < 2; i++) {
+		char *p = path_join(tdir, files[i]);
+		if (imp_is_dir(p))
+			imp_file_path(t, p, "files");
+		free(p);
+	}
+	if (host && *host)
+		services(t, tdir, host);
+	solution(t, tdir);
+	if (t->n_ans)
+		imp_meta(t, "subtasks", "Cybench asks its subtasks one at a time "
+			 "(guided mode); assay asks them together");
+}
+
+static void one(struct imp_ctx *c, const char *json)
+{
+	struct imp_task t;
+	struct ynode *m = NULL;
+	struct errmsg e;
+	char *tdir = xstrdup(json), *src, *slash;
+
+	*strrchr(tdir, '/') = '\0';            /* .../metadata */
+	if ((slash = strrchr(tdir, '/')))
+		*slash = '\0';                 /* the task directory */
+	src = xstrdup(imp_rel(tdir, c->src));
+	imp_task_init(&t);
+	t.id = xasprintf("cybench-%s", strrchr(tdir, '/') ?
+			 strrchr(tdir, '/') + 1 : tdir);
+	if (imp_load(json, IMP_JSON, &m, &e))
+		imp_refuse(&t, REFUSE_INVALID, "%s", e.text);
+	else
+		fill(&t, m, tdir);
+	t.author = xstrdup("Cybench");
+	imp_meta(&t, "source_format", "cybench");
+	imp_meta(&t, "source_id", *src ? src : tdir);
+	imp_emit(c, &t, *src ? src : tdir);
+	imp_task_release(&t);
+	ytree_free(m);
+	free(tdir);
+	free(src);
+}
+
+enum err import_cybench(struct imp_ctx *c, struct errmsg *e)
+{
+	char **found = imp_find(c->src, "metadata.json");
+	size_t n = 0;
+
+	for (size_t i = 0; found[i]; i++) {
+		size_t len = strlen(found[i]);
+		if (len > 23 && !strcmp(found[i] + len - 23, "/metadata/metadata.json")) {
+			one(c, found[i]);
+			n++;
+		}
+	}
+	strv_free(found);
+	if (!n)
+		return err_set(e, ERR_NOTFOUND, "no metadata/metadata.json under "
+			       "'%s'", c->src);
+	return ERR_OK;
+}

@@ -1,0 +1,183 @@
+/*
+ * import_harbor.c - Harbor (Terminal-Bench 2) tasks: TASK/task.toml,
+ * instruction.md, environment/ (docker-compose.yaml whose agent service is
+ * `main`, or [environment].docker_image), tests/test.sh and an optional
+ * solution/solve.sh (docs/IMPORT.md).
+ *
+ * The verifier becomes the hidden check: check/run.sh copies tests/ to
+ * /tests, runs test.sh and passes when /logs/verifier/reward.txt (or the
+ * `reward` of reward.json) is at least 1. task.toml is read with the
+ * bounded TOML subset parser (import_toml.c). allow_internet = true,
+ * GPUs and MCP servers are refused; Harbor's default of internet access
+ * is dropped and the task tagged internet-removed.
+ */
+#include "task/import_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "base/banned.h"
+
+static const char verifier[] =
+	"#!/bin/bash\n"
+	"# assay import: Harbor's verifier (tests/test.sh writes the reward)\n"
+	"rm -rf /tests /logs/verifier && mkdir -p /logs/verifier || exit 2\n"
+	"cp -r /opt/assay/check/tests /tests || exit 2\n"
+	"cd /tests && bash /tests/test.sh > /logs/verifier/test-stdout.txt 2>&1\n"
+	"r=$(cat /logs/verifier/reward.txt 2>/dev/null)\n"
+	"[ -n \"$r\" ] || r=$(sed -n 's/.*\"reward\"[^0-9.-]*\\([0-9.eE+-]*\\).*/\\1/p' "
+	"/logs/verifier/reward.json 2>/dev/null)\n"
+	"[ -n \"$r\" ] && awk -v r=\"$r\" 'BEGIN { exit !(r + 0 >= 1) }'\n";
+
+static long num(const struct ynode *m, const char *key)
+{
+	const char *s = imp_str(m, key);
+
+	return s ? strtol(s, NULL, 10) : 0;
+}
+
+static void environment(struct imp_task *t, const struct ynode *env,
+			const char *tdir)
+{
+	const char *allow = imp_str(env, "allow_internet"), *img;
+	char *p = path_join(tdir, "environment/docker-compose.yaml");
+	struct ynode *compose = NULL;
+	struct errmsg e;
+
+	if (allow && !strcmp(allow, "true"))
+		imp_refuse(t, REFUSE_EXTERNAL_NETWORK, "allow_internet = true");
+	else if (!allow)
+		imp_tag(t, "internet-removed");
+	if (num(env, "gpus") > 0)
+		imp_refuse(t, REFUSE_UNSUPPORTED, "the task needs GPUs");
+	if (ymap_get(env, "mcp_servers"))
+		imp_refuse(t, REFUSE_UNSUPPORTED, "MCP servers");
+	if (num(env, "memory_mb") >= 16)
+		t->memory_mb = num(env, "memory_mb") > 65536 ? 65536 :
+			       (int)num(env, "memory_mb");
+	if (imp_is_file(p)) {
+		if (imp_load(p, IMP_YAML, &compose, &e))
+			imp_refuse(t, REFUSE_INVALID, "%s", e.text);
+		else
+			imp_compose(t, compose, "main");
+		ytree_free(compose);
+	}
+	if (!t->agent_image && (img = imp_str(env, "docker_image")))
+		t->agent_image = xstrdup(img);
+	if (!t->agent_image)
+		t->agent_image = xstrdup("built-from-environment-dockerfile");
+	free(p);
+}
+
+static void metadata(struct imp_task *t, const struct ynode *md,
+		     const struct ynode *task)
+{
+	const char *d = imp_str(md, "difficulty");
+	const struct ynode *kw = ymap_get(task, "keywords");
+	const struct ynode *tags = ymap_get(md, "tags");
+	double m = 0;
+
+	if (d)
+		t->difficulty = !strcmp(d, "easy") ? 2 : !strcmp(d, "medium") ? 3 :
+				!strcmp(d, "hard") ? 4 : 0;
+	if (imp_str(md, "expert_time_estimate_min"))
+		m = strtod(imp_str(md, "expert_time_estimate_min"), NULL);
+	t->minutes = m;
+	t->category = xstrdup(imp_category(imp_str(md, "category")));
+	for (size_t i = 0; kw && kw->kind == YNODE_SEQ && i < kw->n; i++)
+		if (kw->items[i]->kind == YNODE_SCALAR)
+			imp_tag(t, kw->items[i]->str);
+	for (size_t i = 0; tags && tags->kind == YNODE_SEQ && i < tags->n; i++)
+		if (tags->items[i]->kind == YNODE_SCALAR)
+			imp_tag(t, tags->items[i]->str);
+}
+
+static void fill(struct imp_task *t, const struct ynode *root, const char *tdir)
+{
+	const struct ynode *task = ymap_get(root, "task");
+	const struct ynode *agent = ymap_get(root, "agent");
+	char *ins = path_join(tdir, "instruction.md"), *tests, *sol, *data;
+	const char *u = imp_str(agent, "user");
+	struct errmsg e;
+	size_t len;
+
+	if (!imp_is_file(ins) || file_read(ins, IMP_DOC_MAX, &data, &len, &e))
+		imp_refuse(t, REFUSE_INVALID, "no readable instruction.md");
+	else
+		t->prompt = data;
+	free(ins);
+	if (imp_str(task, "name"))
+		t->title = xstrdup(imp_str(task, "name"));
+	metadata(t, ymap_get(root, "metadata"), task);
+	if (num(agent, "timeout_sec") > 0)
+		t->wall_s = num(agent, "timeout_sec") > 86400 ? 86400 :
+			    (int)num(agent, "timeout_sec");
+	environment(t, ymap_get(root, "environment"), tdir);
+	if (u && !t->agent_user)
+		t->agent_user = xstrdup(strcmp(u, "root") ? "agent" : "root");
+	tests = path_join(tdir, "tests/test.sh");
+	if (!imp_is_file(tests))
+		imp_refuse(t, REFUSE_INVALID, "no tests/test.sh");
+	free(tests);
+	tests = path_join(tdir, "tests");
+	imp_file_path(t, tests, "check/tests");
+	imp_file_data(t, verifier, sizeof(verifier) - 1, "check/run.sh");
+	t->check_run = xcalloc(3, sizeof(char *));
+	t->check_run[0] = xstrdup("bash");
+	t->check_run[1] = xstrdup("/opt/assay/check/run.sh");
+	free(tests);
+	sol = path_join(tdir, "solution/solve.sh");
+	if (imp_is_file(sol)) {
+		char *dir = path_join(tdir, "solution");
+		imp_file_path(t, dir, "solution");
+		t->solve = xstrdup("solution/solve.sh");
+		free(dir);
+	}
+	free(sol);
+}
+
+static void one(struct imp_ctx *c, const char *toml)
+{
+	struct imp_task t;
+	struct ynode *root = NULL;
+	struct errmsg e;
+	char *tdir = xstrdup(toml), *src;
+	const char *name;
+
+	*strrchr(tdir, '/') = '\0';
+	src = xstrdup(imp_rel(tdir, c->src));
+	imp_task_init(&t);
+	if (imp_load(toml, IMP_TOML, &root, &e))
+		imp_refuse(&t, REFUSE_INVALID, "%s", e.text);
+	name = imp_str(ymap_get(root, "task"), "name");
+	if (!name)
+		name = strrchr(tdir, '/') ? strrchr(tdir, '/') + 1 : tdir;
+	t.id = xstrdup(strrchr(name, '/') ? strrchr(name, '/') + 1 : name);
+	if (!t.refused)
+		fill(&t, root, tdir);
+	t.author = xstrdup("Harbor");
+	imp_meta(&t, "source_format", "harbor");
+	imp_meta(&t, "source_id", name);
+	imp_emit(c, &t, *src ? src : tdir);
+	imp_task_release(&t);
+	ytree_free(root);
+	free(tdir);
+	free(src);
+}
+
+enum err import_harbor(struct imp_ctx *c, struct errmsg *e)
+{
+	char **found = imp_find(c->src, "task.toml");
+
+	for (size_t i = 0; found[i]; i++)
+		one(c, found[i]);
+	if (!found[0]) {
+		strv_free(found);
+		return err_set(e, ERR_NOTFOUND, "no task.toml under '%s'", c->src);
+	}
+	strv_free(found);
+	return ERR_OK;
+}

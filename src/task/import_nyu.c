@@ -1,0 +1,147 @@
+/*
+ * import_nyu.c - NYU CTF Bench: one challenge.json per challenge
+ * {name, category, description, flag (a string or {content}), files,
+ * box, internal_port, compose, points}, found anywhere under SRC
+ * (docs/IMPORT.md).
+ *
+ * `files` are copied into the agent's home. A challenge with a `box` runs
+ * its server from the docker-compose file beside it (the compose subset
+ * of import_compose.c); {box} and {port} in the description become the
+ * service's name and port. Points map to difficulty (100 per tier).
+ * Solutions are not uniformly shipped: every task is `oracle: none`.
+ */
+#include "task/import_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "base/banned.h"
+
+static const char *flag_of(const struct ynode *r)
+{
+	const struct ynode *f = ymap_get(r, "flag");
+
+	if (f && f->kind == YNODE_MAP)
+		return imp_str(f, "content");
+	return imp_str(r, "flag");
+}
+
+static void add_files(struct imp_task *t, const struct ynode *files,
+		      const char *dir)
+{
+	for (size_t i = 0; files && files->kind == YNODE_SEQ && i < files->n; i++) {
+		const char *f = files->items[i]->kind == YNODE_SCALAR ?
+				files->items[i]->str : "";
+		const char *base = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+		char *src, *dest;
+		if (!*base || strstr(f, "..") || *f == '/') {
+			imp_refuse(t, REFUSE_INVALID, "bad file name '%s'", f);
+			return;
+		}
+		src = path_join(dir, f);
+		dest = path_join("files", base);
+		if (!imp_is_file(src))
+			imp_refuse(t, REFUSE_INVALID, "file '%s' is missing or "
+				   "not a regular file", f);
+		imp_file_path(t, src, dest);
+		free(src);
+		free(dest);
+	}
+}
+
+static void server(struct imp_task *t, const char *dir, const char *box)
+{
+	static const char *const names[] = { "docker-compose.yml",
+		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
+	struct ynode *compose = NULL;
+	struct errmsg e;
+
+	for (size_t i = 0; names[i] && !compose; i++) {
+		char *p = path_join(dir, names[i]);
+		if (imp_is_file(p) && imp_load(p, IMP_YAML, &compose, &e))
+			imp_refuse(t, REFUSE_INVALID, "%s", e.text);
+		free(p);
+	}
+	if (!compose) {
+		imp_refuse(t, REFUSE_IMAGE, "server '%s' is built from a "
+			   "Dockerfile and no compose file names its image", box);
+		return;
+	}
+	imp_compose(t, compose, "");
+	ytree_free(compose);
+}
+
+static void prompt_of(struct imp_task *t, const char *desc, const char *port)
+{
+	const char *svc = t->n_svc ? t->svc[0].name : "server";
+	char *a = imp_replace(desc, "{box}", svc);
+
+	t->prompt = imp_replace(a, "{port}", port ? port : "");
+	free(a);
+}
+
+static void one(struct imp_ctx *c, const char *json)
+{
+	struct imp_task t;
+	struct ynode *r = NULL;
+	struct errmsg e;
+	char *dir = xstrdup(json), *src;
+	const char *name, *box, *port, *pts;
+
+	*strrchr(dir, '/') = '\0';
+	src = xstrdup(imp_rel(json, c->src));
+	imp_task_init(&t);
+	if (imp_load(json, IMP_JSON, &r, &e))
+		imp_refuse(&t, REFUSE_INVALID, "%s", e.text);
+	name = imp_str(r, "name");
+	t.id = xasprintf("nyu-%s", name ? name : "?");
+	if (!t.refused && (!name || !imp_str(r, "description") || !flag_of(r)))
+		imp_refuse(&t, REFUSE_INVALID, "challenge.json needs name, "
+			   "description and flag");
+	box = imp_str(r, "box");
+	port = imp_str(r, "internal_port");
+	if (!t.refused) {
+		t.title = xstrdup(name);
+		t.category = xstrdup(imp_category(imp_str(r, "category")));
+		imp_tag(&t, imp_str(r, "category") ? imp_str(r, "category") : "");
+		t.flag = xstrdup(flag_of(r));
+		t.author = xstrdup("NYU CTF Bench");
+		if ((pts = imp_str(r, "points")) && strtol(pts, NULL, 10) > 0) {
+			long p = strtol(pts, NULL, 10);
+			t.difficulty = p >= 500 ? 5 : (int)(p + 99) / 100;
+		}
+		add_files(&t, ymap_get(r, "files"), dir);
+		if (box && *box)
+			server(&t, dir, box);
+		prompt_of(&t, imp_str(r, "description"), port);
+		if (imp_mentions_remote(t.prompt))
+			imp_refuse(&t, REFUSE_REMOTE_HOST, "the description names "
+				   "a live host on the internet");
+		imp_meta(&t, "source_format", "nyu-ctf");
+		imp_meta(&t, "source_id", name);
+		imp_meta(&t, "points", pts);
+	}
+	imp_emit(c, &t, src);
+	imp_task_release(&t);
+	ytree_free(r);
+	free(dir);
+	free(src);
+}
+
+enum err import_nyu_ctf(struct imp_ctx *c, struct errmsg *e)
+{
+	char **found = imp_find(c->src, "challenge.json");
+
+	for (size_t i = 0; found[i]; i++)
+		one(c, found[i]);
+	if (!found[0]) {
+		strv_free(found);
+		return err_set(e, ERR_NOTFOUND, "no challenge.json under '%s'",
+			       c->src);
+	}
+	strv_free(found);
+	return ERR_OK;
+}

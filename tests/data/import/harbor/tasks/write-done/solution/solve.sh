@@ -1,0 +1,3 @@
+#!/bin/bash
+echo ok > /home/agent/done.txt
+echo done

@@ -1,0 +1,2 @@
+#!/bin/bash
+base64 -d /home/agent/message.b64

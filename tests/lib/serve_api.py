@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""HTTP tests of `assay serve` (run by tests/integration/serve.sh):
+sessions, CSRF, fixation, TOTP, API tokens, terms, people, hostile input,
+errors and limits, static pages. Brute force and rate limits run on a
+server of their own (they block the address for the others)."""
+import base64
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from program import (ADMIN_PW, Server, admin, bad, check, finish, ok)  # noqa: E402
+
+XSS = '<script>alert(1)</script>"\'&<img src=x onerror=alert(1)>'
+SQLI = "x'); DROP TABLE users; --"
+
+
+def totp(secret, at=None, step_off=0):
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((at or time.time()) // 30) + step_off
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    v = (struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000
+    return "%06d" % v
+
+
+def header(rep, name):
+    for k, v in rep.headers:
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def sessions(s):
+    a = admin(s)
+    check("login sets the csrf token and user", a.csrf and a.user["login"] == "admin")
+    r = a.get("/session")
+    check("GET /session", r.status == 200 and r.json["csrf_token"] == a.csrf, repr(r))
+    c = s.client()
+    r = c.login("admin", ADMIN_PW)
+    ck = header(r, "Set-Cookie")
+    check("cookie is HttpOnly, Secure, SameSite=Strict",
+          ck and "HttpOnly" in ck and "Secure" in ck and "SameSite=Strict" in ck, ck)
+    # fixation: a cookie presented at login is never kept
+    old = c.cookie
+    r = c.login("admin", ADMIN_PW)
+    check("login issues a new session id", c.cookie and c.cookie != old)
+    c2 = s.client()
+    c2.cookie = old
+    check("the session presented at login is ended", c2.get("/session").status == 401)
+    fixed = s.client()
+    fixed.cookie = "a" * 64
+    fixed.login("admin", ADMIN_PW)
+    check("a planted session id is replaced", fixed.cookie != "a" * 64)
+    # CSRF
+    r = c.post("/orgs", {"name": "X", "kind": "developer"}, csrf=False)
+    check("POST without X-CSRF-Token is 403 csrf", r.status == 403 and r.code == "csrf", repr(r))
+    r = c.post("/orgs", {"name": "X", "kind": "developer"},
+               headers={"X-CSRF-Token": "0" * 64})
+    check("a wrong X-CSRF-Token is 403 csrf", r.status == 403 and r.code == "csrf", repr(r))
+    other = admin(s)
+    r = c.post("/orgs", {"name": "X", "kind": "developer"},
+               headers={"X-CSRF-Token": other.csrf})
+    check("another session's CSRF token is refused", r.code == "csrf", repr(r))
+    r = c.post("/logout")
+    check("logout", r.status == 200)
+    c.cookie = old if False else c.cookie
+    check("after logout the session is gone", a.get("/session").status == 200 and
+          s.client().get("/session").status == 401)
+    r = s.client().post("/login", {"login": "admin", "password": "wrong password!"})
+    check("a wrong password is 401 bad_credentials", r.status == 401 and r.code == "bad_credentials", repr(r))
+    r = s.client().post("/login", {"login": "nobody", "password": "wrong password!"})
+    check("an unknown login is the same 401 bad_credentials", r.status == 401 and r.code == "bad_credentials")
+    return a
+
+
+def people(s, a):
+    r = a.post("/orgs", {"name": "Frontier Lab", "kind": "developer"})
+    check("admin invites an organisation", r.status == 201 and r.json["kind"] == "developer", repr(r))
+    lab = r.json["id"]
+    r = a.post("/orgs", {"name": "Other Lab", "kind": "developer"})
+    other = r.json["id"]
+    r = a.post("/orgs", {"name": "Frontier Lab", "kind": "developer"})
+    check("a duplicate organisation is 409", r.status == 409 and r.code == "conflict", repr(r))
+    r = a.post("/orgs", {"name": "Bad", "kind": "agency"})
+    check("kind agency cannot be invited", r.status == 400 and r.json["error"]["field"] == "kind")
+    r = a.post("/users", {"login": "dev1", "name": "Dev One", "org_id": lab, "roles": ["developer"]})
+    check("admin adds a developer", r.status == 201 and r.json["initial_password"], repr(r))
+    dpw = r.json["initial_password"]
+    r2 = a.get("/users/%d" % r.json["id"])
+    check("the initial password is never shown again", "initial_password" not in r2.raw and
+          "pwhash" not in r2.raw)
+    r = a.post("/users", {"login": "dev2", "name": "Dev Two", "org_id": other, "roles": ["developer"]})
+    other_user = r.json["id"]
+    r = a.post("/users", {"login": "ev", "name": "Eve", "org_id": lab, "roles": ["evaluator"]})
+    check("agency roles outside the agency are refused", r.status == 400 and r.json["error"]["field"] == "roles", repr(r))
+    r = a.post("/users", {"login": "Bad Login", "name": "x", "org_id": 1, "roles": ["auditor"]})
+    check("a bad login is refused naming the field", r.status == 400 and r.json["error"]["field"] == "login")
+    d = s.client()
+    check("the developer logs in with the initial password", d.login("dev1", dpw).status == 200)
+    # terms
+    r = d.get("/orgs")
+    check("without published terms a developer may read", r.status == 200)
+    r = a.post("/terms", {"text": "Confidentiality terms v1 " + XSS})
+    check("admin publishes terms v1", r.status == 201 and r.json["version"] == 1, repr(r))
+    r = d.get("/orgs")
+    check("a developer must accept the current terms", r.status == 403 and r.code == "terms_required", repr(r))
+    r = d.get("/terms")
+    check("the developer reads the terms", r.status == 200 and r.json["text"].endswith(XSS))
+    r = d.post("/terms/accept", {"version": 2})
+    check("accepting a version that is not current is 409", r.status == 409)
+    r = d.post("/terms/accept", {"version": 1})
+    check("the developer accepts v1", r.status == 200, repr(r))
+    r = d.get("/orgs")
+    check("the developer sees only its own organisation",
+          r.status == 200 and [o["id"] for o in r.json["items"]] == [lab], repr(r))
+    r = a.get("/orgs/%d" % lab)
+    check("the organisation records the accepted version", r.json["terms_accepted"] == 1, repr(r))
+    # IDOR: other organisations' objects are not found, like missing ones
+    r1 = d.get("/orgs/%d" % other)
+    r2 = d.get("/orgs/999999")
+    check("another organisation is 404 for a developer", r1.status == 404 and r1.code == "not_found")
+    check("... the same reply as a missing one", r1.raw == r2.raw, "%r / %r" % (r1, r2))
+    r = d.get("/users/%d" % other_user)
+    check("another organisation's user is 404", r.status == 404)
+    r = d.get("/users")
+    check("a developer lists only its organisation's people",
+          all(u["org_id"] == lab for u in r.json["items"]) and len(r.json["items"]) == 1, repr(r))
+    r = d.post("/orgs", {"name": "Evil", "kind": "developer"})
+    check("a developer cannot create organisations (403)", r.status == 403 and r.code == "forbidden")
+    r = a.get("/audit?limit=500")
+    kinds = [e["entry"]["kind"] for e in r.json["items"]]
+    check("denials are audited", "authz.deny" in kinds, kinds)
+    check("terms acceptance is audited", "terms.accept" in kinds)
+    r = d.get("/audit?limit=500")
+    check("a developer's audit view holds only its own entries",
+          r.status == 200 and r.json["items"] and
+          all(e["entry"]["data"].get("principal") == d.user["id"] for e in r.json["items"]), repr(r)[:300])
+    r = a.post("/users/%d/disable" % a.user["id"])
+    check("an admin cannot disable itself", r.status == 403)
+    r = a.post("/users/%d/disable" % other_user)
+    check("admin disables a user", r.status == 200 and r.json["disabled"] is True)
+    return d, lab
+
+
+def hostile(s, a, lab):
+    r = a.post("/orgs", {"name": XSS, "kind": "partner"})
+    check("a hostile organisation name is stored", r.status == 201, repr(r))
+    oid = r.json["id"]
+    r = a.get("/orgs/%d" % oid)
+    check("... and returned exactly, as JSON", r.json["name"] == XSS and
+          header(r, "Content-Type").startswith("application/json") and
+          header(r, "X-Content-Type-Options") == "nosniff")
+    r = a.post("/orgs", {"name": SQLI, "kind": "partner"})
+    check("an SQL-looking name is data", r.status == 201 and a.get("/orgs/%d" % r.json["id"]).json["name"] == SQLI)
+    r = a.post("/users", {"login": "x", "name": XSS + SQLI, "org_id": lab, "roles": ["developer"]})
+    check("a hostile user name round-trips", r.status == 201 and a.get("/users/%d" % r.json["id"]).json["name"] == XSS + SQLI)
+    r = s.client().post("/login", {"login": SQLI, "password": SQLI})
+    check("SQL in the login is a failed login", r.status == 401 and r.code == "bad_credentials")
+    check("the users table survives", a.get("/users").status == 200)
+    r = a.post("/orgs", {"name": "a\u0000b", "kind": "partner"})
+    check("a NUL in a string is refused", r.status == 400 and r.code in ("bad_json", "invalid_field"), repr(r))
+    r = a.post("/orgs", {"name": "x" * 129, "kind": "partner"})
+    check("an over-long field is refused naming it", r.status == 400 and r.json["error"]["field"] == "name")
+    r = a.post("/orgs", {"name": 5, "kind": "partner"})
+    check("a field of the wrong type is refused", r.status == 400 and r.json["error"]["field"] == "name")
+    r = a.request("POST", "/orgs", raw=b"{not json", headers={"Content-Type": "application/json"})
+    check("bad JSON is 400 bad_json", r.status == 400 and r.code == "bad_json", repr(r))
+    r = a.request("POST", "/orgs", raw=b'{"name":"a","name":"b","kind":"partner"}',
+                  headers={"Content-Type": "application/json"})
+    check("duplicate keys are refused", r.status == 400 and r.code == "bad_json")
+    r = a.request("POST", "/orgs", raw=b'{"name":"a"}', headers={"Content-Type": "text/plain"})
+    check("a body that is not JSON is 415", r.status == 415 and r.code == "unsupported_media_type")
+    r = a.request("POST", "/orgs", raw=b"x" * (65 * 1024), headers={"Content-Type": "application/json"})
+    check("a body over 64 KiB is 413", r.status == 413 and r.code == "too_large", repr(r))
+    r = a.get("/nothing/here")
+    check("an unknown endpoint is 404 JSON", r.status == 404 and r.code == "not_found")
+    r = a.request("PUT", "/orgs")
+    check("a wrong method is 405", r.status == 405 and r.code == "method_not_allowed")
+    r = a.get("/orgs/0")
+    check("id 0 is no route (404)", r.status == 404)
+    r = a.get("/orgs/1e3")
+    check("a non-decimal id is 404", r.status == 404)
+    r = a.get("/orgs?limit=0")
+    check("a bad limit is 400 naming it", r.status == 400 and r.json["error"]["field"] == "limit")
+    r = a.get("/exposure")
+    check("a planned endpoint is 501 not_implemented", r.status == 501 and r.code == "not_implemented")
+    r = s.client().get("/exposure")
+    check("... but never to someone not logged in (401)", r.status == 401)
+    # headers too large: the server closes or refuses, and keeps serving
+    try:
+        sk = socket.create_connection((s.host, s.port), timeout=10)
+        sk.sendall(b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+        resp = sk.recv(100)
+        sk.close()
+        check("over-long headers are refused", not resp.startswith(b"HTTP/1.1 200") and
+              (resp == b"" or b" 4" in resp[:12]), resp)
+    except OSError as e:
+        ok("over-long headers: connection closed (%s)" % e.__class__.__name__)
+    check("the server still answers", a.get("/session").status == 200)
+
+
+def tokens(s, a):
+    r = a.post("/tokens", {"name": "ci", "scope": "read", "days": 7})
+    check("create a read token", r.status == 201 and r.json["token"].startswith("assay_"), repr(r))
+    rt, rid = r.json["token"], r.json["id"]
+    r = a.get("/tokens")
+    check("the token list never holds a token", r.status == 200 and rt not in r.raw and "token_hash" not in r.raw)
+    t = s.client()
+    t.token = rt
+    check("a read token reads", t.get("/orgs").status == 200)
+    r = t.post("/orgs", {"name": "T", "kind": "partner"})
+    check("a read token cannot write", r.status == 403 and r.code == "forbidden", repr(r))
+    r = a.post("/tokens", {"name": "w", "scope": "write", "days": 1})
+    w = s.client()
+    w.token = r.json["token"]
+    r = w.post("/orgs", {"name": "Via token", "kind": "partner"})
+    check("a write token writes without CSRF", r.status == 201, repr(r))
+    r = a.delete("/tokens/%d" % rid)
+    check("revoke a token", r.status == 200)
+    check("a revoked token is 401", t.get("/orgs").status == 401)
+    r = a.post("/tokens", {"name": "x", "scope": "admin", "days": 1})
+    check("a bad scope is refused", r.status == 400 and r.json["error"]["field"] == "scope")
+    r = a.post("/tokens", {"name": "x", "scope": "read", "days": 91})
+    check("tokens expire within 90 days", r.status == 400 and r.json["error"]["field"] == "days")
+    bogus = s.client()
+    bogus.token = "assay_" + "0" * 64
+    check("an unknown token is 401", bogus.get("/orgs").status == 401)
+
+
+def totp_flow(s):
+    a = admin(s)
+    r = a.post("/me/totp")
+    check("begin TOTP enrolment", r.status == 200 and r.json["uri"].startswith("otpauth://totp/"), repr(r))
+    sec = r.json["secret"]
+    r = a.post("/me/totp/confirm", {"code": "000000" if totp(sec) != "000000" else "111111"})
+    check("a wrong confirmation code is refused", r.status == 400)
+    check("no TOTP needed before confirmation", s.client().login("admin", ADMIN_PW).status == 200)
+    r = a.post("/me/totp/confirm", {"code": totp(sec)})
+    check("confirm TOTP", r.status == 200, repr(r))
+    r = s.client().login("admin", ADMIN_PW)
+    check("login now asks for the code", r.status == 401 and r.code == "totp_required", repr(r))
+    code = totp(sec, step_off=1)
+    r = s.client().login("admin", ADMIN_PW, totp=code)
+    check("login with the password and the next code", r.status == 200, repr(r))
+    r = s.client().login("admin", ADMIN_PW, totp=code)
+    check("a used code is refused", r.status == 401 and r.code == "bad_credentials", repr(r))
+    r = s.client().login("admin", ADMIN_PW, totp=totp(sec, step_off=-5))
+    check("an old code is refused", r.status == 401)
+
+
+def models_flow(s, a, d, lab):
+    now = int(time.time() * 1000)
+    secret = "sk-live-" + "q" * 40
+    r = d.post("/models", {"name": "frontier-x", "version": "0.9", "release_date": "2099-12-31",
+                           "access": "api", "card": {"summary": XSS},
+                           "endpoint": {"provider": "openai-compatible", "base_url": "http://127.0.0.1:9/v1",
+                                        "model": "x"}, "credential": secret})
+    check("a developer registers a model with its credential", r.status == 201 and
+          r.json["has_credential"] is True and r.json["org_id"] == lab, repr(r))
+    mid = r.json["id"]
+    check("the credential is never shown back", secret not in r.raw)
+    key = os.path.join(s.tmp, "home", "program-keys", "model-%d.key" % mid)
+    check("the credential is sealed under a key of its own", os.path.exists(key))
+    db = open(s.store, "rb").read() + (open(s.store + "-wal", "rb").read() if os.path.exists(s.store + "-wal") else b"")
+    check("the store never holds the credential in clear", secret.encode() not in db)
+    r = d.post("/models", {"name": "m", "version": "1", "release_date": "2099-13-01", "access": "api"})
+    check("a bad release date is refused", r.status == 400 and r.json["error"]["field"] == "release_date")
+    r = d.post("/models", {"name": "m", "version": "1", "release_date": "2099-01-01", "access": "ftp"})
+    check("a bad access level is refused", r.status == 400 and r.json["error"]["field"] == "access")
+    r = a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 31 * 86400000})
+    check("a window over 30 days is refused", r.status == 400, repr(r))
+    r = d.post("/models", {"name": "soon", "version": "1", "release_date": "2020-01-01", "access": "api"})
+    r = a.post("/windows", {"model_id": r.json["id"], "start_ms": now, "end_ms": now + 86400000})
+    check("a window past the release date is refused", r.status == 400 and "release" in r.raw, repr(r))
+    r = a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 86400000})
+    check("admin opens an access window", r.status == 201 and r.json["state"] == "open", repr(r))
+    wid = r.json["id"]
+    r = d.get("/windows")
+    check("the developer sees its model's window", wid in [w["id"] for w in r.json["items"]], repr(r))
+    # a partner during the window
+    p = a.post("/orgs", {"name": "Partner Inst", "kind": "partner"}).json["id"]
+    pu = a.post("/users", {"login": "partner1", "name": "P", "org_id": p, "roles": ["developer"]}).json
+    pc = s.client()
+    pc.login("partner1", pu["initial_password"])
+    pc.post("/terms/accept", {"version": 1})
+    check("a partner does not see the model before both designate it", pc.get("/models/%d" % mid).status == 404)
+    r = a.post("/models/%d/partners" % mid, {"org_id": p})
+    check("admin designates the partner", r.status == 200 and r.json["active"] is False, repr(r))
+    check("... one side is not enough", pc.get("/models/%d" % mid).status == 404)
+    r = d.post("/models/%d/partners" % mid, {"org_id": p})
+    check("the developer designates it too: active", r.status == 200 and r.json["active"] is True, repr(r))
+    r = pc.get("/models/%d" % mid)
+    check("the partner sees the model during the window, never its credential",
+          r.status == 200 and secret not in r.raw and r.json["has_credential"] is True, repr(r))
+    r = d.post("/models/%d/partners" % mid, {"org_id": lab})
+    check("only partner organisations are designated", r.status == 400)
+    ev = a.post("/users", {"login": "eval1", "name": "E", "org_id": 1, "roles": ["evaluator"]}).json
+    r = a.post("/grants", {"user_id": a.user["id"], "model_id": mid, "suite": "open", "scope": "run"})
+    check("an admin cannot grant itself", r.status == 403, repr(r))
+    r = a.post("/grants", {"user_id": ev["id"], "model_id": mid, "suite": "open", "scope": "run",
+                           "expires_ms": now + 86400000 * 60})
+    check("a grant ends with the window at the latest", r.status == 201 and
+          r.json["expires_ms"] <= now + 86400000, repr(r))
+    # an admin closes the window: the credential is destroyed
+    r = a.post("/windows/%d/close" % wid)
+    check("admin closes the window; the credential is erased", r.status == 200 and
+          r.json["credential_erased"] is True, repr(r))
+    check("the credential's key is destroyed", not os.path.exists(key))
+    check("the model has no credential any more", a.get("/models/%d" % mid).json["has_credential"] is False)
+    check("the partner no longer sees the model", pc.get("/models/%d" % mid).status == 404)
+    r = a.post("/windows/%d/close" % wid)
+    check("a closed window cannot be closed again", r.status == 409)
+    # a new credential, a short window: its end erases the credential
+    r = d.post("/models/%d/credential" % mid, {"credential": secret})
+    check("the developer submits a new credential", r.status == 200 and r.json["has_credential"] is True
+          and secret not in r.raw, repr(r))
+    r = a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": int(time.time() * 1000) + 1500})
+    for _ in range(300):
+        w = [x for x in a.get("/windows?model_id=%d" % mid).json["items"] if x["id"] == r.json["id"]][0]
+        if w["state"] == "closed":
+            break
+        time.sleep(0.1)
+    check("the window closes at its end, erasing the credential",
+          w["state"] == "closed" and w["credential_erased"] is True and not os.path.exists(key), w)
+    kinds = [e["entry"]["kind"] for e in a.get("/audit?limit=500").json["items"]]
+    check("the erasures are audited", "credential.erase" in kinds and "window.end" in kinds and
+          "window.close" in kinds)
+
+
+def campaign_flow(s, a, d, lab):
+    now = int(time.time() * 1000)
+    m = d.post("/models", {"name": "baseline", "version": "1", "release_date": "2099-01-01",
+                           "access": "weights", "endpoint": {"provider": "baseline", "model": "oracle"}}).json
+    mid = m["id"]
+    ev = a.post("/users", {"login": "eval2", "name": "E2", "org_id": 1, "roles": ["evaluator", "custodian"]}).json
+    e = s.client()
+    e.login("eval2", ev["initial_password"])
+    body = {"model_id": mid, "suite": "open", "tasks": ["rev-crackme-xor"], "epochs": 1}
+    r = e.post("/campaigns", body)
+    check("no campaign without a need-to-know grant", r.status == 403, repr(r))
+    a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 86400000})
+    r = a.post("/grants", {"user_id": ev["id"], "model_id": mid, "suite": "open", "scope": "run"})
+    check("admin grants the evaluator need-to-know", r.status == 201, repr(r))
+    r = e.post("/campaigns", dict(body, policy="../etc/passwd"))
+    check("a policy is a shipped name", r.status == 400 and r.json["error"]["field"] == "policy")
+    r = e.post("/campaigns", dict(body, tasks=["Bad Task"]))
+    check("task names are checked", r.status == 400 and r.json["error"]["field"] == "tasks")
+    r = e.post("/campaigns", body)
+    want = hashlib.sha256(open(os.path.join(os.environ.get("ASSAY_SOURCE_DIR", "."),
+                                            "policies/default.yaml"), "rb").read()).hexdigest()
+    check("an evaluator creates a campaign; the policy digest is frozen",
+          r.status == 201 and r.json["policy_digest"] == want and r.json["state"] == "ready", repr(r))
+    cid = r.json["id"]
+    r = d.get("/campaigns/%d" % cid)
+    check("the developer sees the campaign on its model", r.status == 200)
+    r = e.post("/campaigns/%d/start" % cid)
+    check("start queues the campaign", r.status == 200 and r.json["state"] == "queued", repr(r))
+    for _ in range(600):
+        c = e.get("/campaigns/%d" % cid).json
+        if c["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    check("the worker runs the campaign with the engine", c["state"] == "done" and c["run_id"], c)
+    check("progress: 1 of 1 episodes, solved", c.get("progress", {}).get("episodes_done") == 1 and
+          c["progress"]["solved"] == 1 and c["progress"]["episodes_total"] == 1, c)
+    r = e.post("/campaigns/%d/start" % cid)
+    check("a finished campaign does not start again", r.status == 409)
+    # sealed: two distinct custodians, never the creator
+    r = e.post("/campaigns", {"model_id": mid, "suite": "secret.assay"})
+    check("a sealed campaign waits for approvals", r.status == 201 and
+          r.json["state"] == "pending_approval" and r.json["approvals_needed"] == 2, repr(r))
+    sid = r.json["id"]
+    r = e.post("/campaigns/%d/approve" % sid)
+    check("nobody approves their own request", r.status == 403, repr(r))
+    cu = []
+    for i in (1, 2):
+        u = a.post("/users", {"login": "cust%d" % i, "name": "C", "org_id": 1, "roles": ["custodian"]}).json
+        c = s.client()
+        c.login("cust%d" % i, u["initial_password"])
+        cu.append(c)
+    r = cu[0].post("/campaigns/%d/approve" % sid)
+    check("a custodian approves", r.status == 200 and r.json["approvals"] == 1, repr(r))
+    r = cu[0].post("/campaigns/%d/approve" % sid)
+    check("the same custodian cannot approve twice", r.status == 409, repr(r))
+    r = cu[1].post("/campaigns/%d/approve" % sid)
+    check("a second custodian makes it ready", r.status == 200 and r.json["state"] == "ready", repr(r))
+    kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
+    check("campaign creation, approvals, start and end are audited",
+          all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
+
+
+def brute_force():
+    s = Server()
+    try:
+        a = admin(s)
+        r = a.post("/users", {"login": "victim", "name": "V", "org_id": 1, "roles": ["auditor"]})
+        vpw = r.json["initial_password"]
+        for i in range(5):
+            r = s.client().login("victim", "wrong password %d" % i)
+        r = s.client().login("victim", vpw)
+        check("5 failures lock the account (429 locked)", r.status == 429 and r.code == "locked"
+              and r.json["error"]["retry_after_s"] > 0, repr(r))
+        for i in range(6):
+            r = s.client().login("nobody%d" % i, "wrong password")
+        r = s.client().login("admin", ADMIN_PW)
+        check("10 failures from one address are rate limited (429)",
+              r.status == 429 and r.code == "rate_limited", repr(r))
+        kinds = [e["entry"]["kind"] for e in a.get("/audit?limit=500").json["items"]]
+        check("failures, the lock and the limit are audited",
+              "auth.fail" in kinds and "auth.lock" in kinds and "auth.ratelimit" in kinds, kinds)
+    finally:
+        check("the server stops on SIGTERM with status 0", s.stop() == 0)
+
+
+def static(s):
+    c = s.client()
+    r = c.request("GET", "/", prefix="")
+    check("every reply carries a strict CSP", header(r, "Content-Security-Policy").startswith("default-src 'self'"))
+    check("... X-Frame-Options DENY", header(r, "X-Frame-Options") == "DENY")
+    for p in ("/../etc/passwd", "/.git/config", "/a/../../x", "/%2e%2e/x", "//etc/passwd"):
+        r = c.request("GET", p, prefix="")
+        check("no file outside web/: %s" % p, r.status == 404, repr(r))
+
+
+def main():
+    s = Server()
+    try:
+        a = sessions(s)
+        d, lab = people(s, a)
+        hostile(s, a, lab)
+        tokens(s, a)
+        models_flow(s, a, d, lab)
+        campaign_flow(s, a, d, lab)
+        static(s)
+        totp_flow(s)
+    finally:
+        check("the server stops on SIGTERM with status 0", s.stop() == 0)
+    brute_force()
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
