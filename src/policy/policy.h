@@ -92,6 +92,8 @@ struct policy_elicitation {
 	int min_epochs;
 	int min_scaffolds;
 	long long min_token_budget;
+	double max_refusal_rate;  /* refused episodes over counted ones above
+				     this: under-elicited (default 1: none) */
 };
 
 struct policy {
@@ -138,6 +140,8 @@ struct policy_input {
 	size_t nreferences;
 	int scaffolds;            /* distinct agent scaffolds tried */
 	long long token_budget;   /* per-episode token limit given */
+	double refusal_rate;      /* the candidate's refused episodes over its
+				     counted ones (report_review.c) */
 	struct policy_attempts attempts; /* of the candidate */
 };
 

@@ -314,6 +314,12 @@ static void elicitation(const struct ectx *x, struct policy_elicitation_result *
 		n += (size_t)snprintf(el->detail + n, sizeof(el->detail) - n,
 				      "token budget %lld < %lld; ", el->token_budget,
 				      m->min_token_budget);
+	/* a model that declines the tasks was not elicited: its failures are
+	 * no evidence of low capability */
+	if (x->in->refusal_rate > m->max_refusal_rate && n < sizeof(el->detail))
+		n += (size_t)snprintf(el->detail + n, sizeof(el->detail) - n,
+				      "refusal rate %.3f > %g; ",
+				      x->in->refusal_rate, m->max_refusal_rate);
 	el->adequate = n == 0;
 	if (el->adequate)
 		snprintf(el->detail, sizeof(el->detail),

@@ -513,7 +513,8 @@ static enum err parse_elicitation(const struct pctx *c, const struct ynode *n,
 				  struct policy *p)
 {
 	static const char *const keys[] = { "min_epochs", "min_scaffolds",
-					    "min_token_budget", NULL };
+					    "min_token_budget",
+					    "max_refusal_rate", NULL };
 	struct policy_elicitation *m = &p->elicitation;
 	const struct ynode *v;
 	enum err rc = want_kind(c, n, YNODE_MAP, "elicitation");
@@ -527,6 +528,9 @@ static enum err parse_elicitation(const struct pctx *c, const struct ynode *n,
 	if (rc == ERR_OK && (v = ymap_get(n, "min_token_budget")))
 		rc = get_int(c, v, "min_token_budget", 0, (long long)1 << 50,
 			     &m->min_token_budget);
+	if (rc == ERR_OK && (v = ymap_get(n, "max_refusal_rate")))
+		rc = get_double(c, v, "max_refusal_rate", 0, 1,
+				&m->max_refusal_rate);
 	return rc;
 }
 
@@ -626,6 +630,7 @@ static enum err from_tree(const char *file, const struct ynode *root,
 	p->confidence = 0.95;
 	p->boot = (struct stats_boot_opts)STATS_BOOT_OPTS_INIT;
 	p->elicitation.min_epochs = 1;
+	p->elicitation.max_refusal_rate = 1;
 	rc = parse_top(&c, root, p);
 	if (rc) {
 		policy_free(p);

@@ -74,6 +74,14 @@ struct report {
 	} validity;
 	struct store_review *reviews;    /* the run's review log, oldest first */
 	size_t n_reviews;
+	struct report_review {           /* one per eps (report_review.c) */
+		bool refused;            /* the model declined the task */
+		char signal[160];        /* a shortcut or tampering signal,
+					    "" when none */
+	} *review;
+	int counted_episodes;            /* episodes that count (reviewed) */
+	int refusals, flagged;           /* of which refused; flagged for
+					    human review (refusal or signal) */
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;
@@ -87,6 +95,12 @@ struct report {
 enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 		     struct errmsg *e) MUST_CHECK;
 void report_free(struct report *r);
+/* Refusals and shortcut/tampering signals of every counted episode, from
+ * its journaled model turns (report_review.c; report_load calls it). */
+enum err report_review_load(struct store *st, struct report *r,
+			    struct errmsg *e) MUST_CHECK;
+/* Refused episodes over counted episodes (0 when none counted). */
+double report_refusal_rate(const struct report *r);
 
 /* Load the journaled events of every episode, in episode order, until
  * their data exceeds max_bytes in total; later episodes are marked

@@ -216,6 +216,10 @@ enum err report_load(struct store *st, int64_t run_id, struct report **r_out,
 		r->unscored += row->unscored;
 	}
 	count_cut_off(r);
+	if ((rc = report_review_load(st, r, e))) {
+		report_free(r);
+		return rc;
+	}
 	*r_out = r;
 	return ERR_OK;
 }
@@ -263,6 +267,7 @@ void report_free(struct report *r)
 	store_tasks_free(r->tasks, r->n_tasks);
 	store_episodes_free(r->eps, r->n_eps);
 	store_reviews_free(r->reviews, r->n_reviews);
+	free(r->review);
 	free(r->rows);
 	free(r);
 }

@@ -82,6 +82,29 @@ static void config_rows(struct out *o, const struct report *r)
 	json_decref(j);
 }
 
+/* The review of what the model did, each flagged episode linked to its
+ * section (its transcript). v[first] is the summary line. */
+static void html_flagged(struct out *o, const struct report *r, char **v,
+			 size_t n)
+{
+	size_t k = (r->n_reviews ? 2 : 1) + r->n_reviews;
+
+	if (k >= n)
+		return;
+	out_puts(o, "<h3>Review of what the model did</h3>\n<p>");
+	out_html(o, v[k++]);
+	out_puts(o, "</p>\n<ul>\n");
+	for (size_t i = 0; r->review && i < r->n_eps && k < n; i++) {
+		if (!r->review[i].refused && !r->review[i].signal[0])
+			continue;
+		out_printf(o, "<li><a href=\"#ep-%lld\">",
+			   (long long)r->eps[i].id);
+		out_html(o, v[k++]);
+		out_puts(o, "</a></li>\n");
+	}
+	out_puts(o, "</ul>\n");
+}
+
 /* The attempts by validity and the review log, each review linked to
  * its episode's section. */
 static void html_validity(struct out *o, const struct report *r)
@@ -92,18 +115,20 @@ static void html_validity(struct out *o, const struct report *r)
 	out_puts(o, "<section id=\"validity\"><h2>Validity and reviews</h2>\n<p>");
 	out_html(o, v[0]);
 	out_puts(o, "</p>\n");
-	if (n > 1) {
+	if (r->n_reviews) {
 		out_puts(o, "<p><b>");
 		out_html(o, v[1]);
 		out_puts(o, "</b></p>\n<ul>\n");
 	}
-	for (size_t i = 2; i < n; i++) {
+	for (size_t i = 2; i < 2 + r->n_reviews && i < n; i++) {
 		out_printf(o, "<li><a href=\"#ep-%lld\">",
 			   (long long)r->reviews[i - 2].episode_id);
 		out_html(o, v[i]);
 		out_puts(o, "</a></li>\n");
 	}
-	out_puts(o, n > 1 ? "</ul></section>\n" : "</section>\n");
+	out_puts(o, r->n_reviews ? "</ul>\n" : "");
+	html_flagged(o, r, v, n);
+	out_puts(o, "</section>\n");
 	report_validity_lines_free(v, n);
 }
 

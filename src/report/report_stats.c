@@ -264,7 +264,8 @@ static enum err determine(struct report_analysis *a, struct errmsg *e)
 	const struct stats_run **refs = xcalloc(a->nrefs + 1, sizeof(*refs));
 	struct policy_input in = { .candidate = &a->cand.run, .references = refs,
 				   .scaffolds = a->scaffolds,
-				   .token_budget = a->token_budget };
+				   .token_budget = a->token_budget,
+				   .refusal_rate = report_refusal_rate(a->cand.rep) };
 	const struct report *r = a->cand.rep;
 	enum err rc = ERR_OK;
 

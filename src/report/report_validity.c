@@ -79,6 +79,21 @@ static char *review_line(const struct report *r, const struct store_review *v)
 	return line;
 }
 
+static char *flagged_line(const struct report *r, size_t i)
+{
+	const struct store_episode *ep = &r->eps[i];
+	const struct report_review *rv = &r->review[i];
+
+	return xasprintf("flagged: episode %lld (%s, epoch %d, %s): %s%s%s; "
+			 "transcript: assay show %lld --episode %lld --transcript",
+			 (long long)ep->id, ep->task_id, ep->epoch,
+			 ep->outcome ? ep->outcome : "?",
+			 rv->refused ? "refusal" : "",
+			 rv->refused && rv->signal[0] ? ", " : "",
+			 rv->signal[0] ? rv->signal : "",
+			 (long long)r->run.id, (long long)ep->id);
+}
+
 char **report_validity_lines(const struct report *r, size_t *n_out)
 {
 	const struct report_validity *c = &r->validity;
@@ -102,6 +117,14 @@ char **report_validity_lines(const struct report *r, size_t *n_out)
 	}
 	for (size_t i = 0; i < r->n_reviews; i++)
 		v[n++] = review_line(r, &r->reviews[i]);
+	v = xrealloc(v, (n + (size_t)r->flagged + 2) * sizeof(*v));
+	v[n++] = xasprintf("review of what the model did: %d of %d counted "
+		"episodes refused (refusal rate %.1f%%); %d flagged for human "
+		"review (refusals, shortcut or tampering signals)", r->refusals,
+		r->counted_episodes, 100 * report_refusal_rate(r), r->flagged);
+	for (size_t i = 0; r->review && i < r->n_eps; i++)
+		if (r->review[i].refused || r->review[i].signal[0])
+			v[n++] = flagged_line(r, i);
 	*n_out = n;
 	return v;
 }
@@ -136,6 +159,29 @@ static json_t *review_json(const struct report *r, const struct store_review *v)
 		"reason", v->reason, "reviewer", v->reviewer, "at", when);
 }
 
+static json_t *review_summary_json(const struct report *r)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; r->review && i < r->n_eps; i++) {
+		const struct report_review *rv = &r->review[i];
+		char cmd[96];
+		if (!rv->refused && !rv->signal[0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "assay show %lld --episode %lld "
+			 "--transcript", (long long)r->run.id,
+			 (long long)r->eps[i].id);
+		json_array_append_new(list, json_pack("{s:I,s:s,s:i,s:b,s:s?,s:s}",
+			"episode", (json_int_t)r->eps[i].id, "task",
+			r->eps[i].task_id, "epoch", r->eps[i].epoch, "refusal",
+			rv->refused, "signal", rv->signal[0] ? rv->signal : NULL,
+			"transcript", cmd));
+	}
+	return json_pack("{s:i,s:i,s:f,s:o}", "episodes", r->counted_episodes,
+			 "refusals", r->refusals, "refusal_rate",
+			 report_refusal_rate(r), "flagged", list);
+}
+
 json_t *report_json_validity(const struct report *r)
 {
 	const struct report_validity *c = &r->validity;
@@ -151,6 +197,7 @@ json_t *report_json_validity(const struct report *r)
 		"infrastructure", c->infrastructure, "harness", c->harness,
 		"task", c->task, "agent-caused", c->agent_caused));
 	json_object_set_new(o, "reviews", list);
+	json_object_set_new(o, "review", review_summary_json(r));
 	json_object_set_new(o, "reviews_digest", json_string(dig));
 	return o;
 }

@@ -68,9 +68,9 @@ const struct route srv_routes[] = {
 	{ "POST", "/reports/{id}/approve", A, R_PLANNED, NULL },
 	{ "GET", "/reports/{id}/download", A | L | D, R_PLANNED, NULL },
 	{ "GET", "/audit", ANY, 0, api_audit_list },
-	{ "GET", "/audit/checkpoint", U | A, R_PLANNED, NULL },
-	{ "GET", "/audit/proof", U | A, R_PLANNED, NULL },
-	{ "GET", "/exposure", U | A, R_PLANNED, NULL },
+	{ "GET", "/audit/checkpoint", U | A, 0, api_audit_checkpoint },
+	{ "GET", "/audit/proof", U | A, 0, api_audit_proof },
+	{ "GET", "/exposure", U | A, 0, api_exposure },
 };
 const size_t srv_nroutes = sizeof(srv_routes) / sizeof(srv_routes[0]);
 

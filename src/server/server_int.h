@@ -238,5 +238,8 @@ void srv_worker_stop(struct srv *s);
 
 /* api_audit.c */
 void api_audit_list(struct srv *s, struct req *r, struct reply *y);
+void api_audit_checkpoint(struct srv *s, struct req *r, struct reply *y);
+void api_audit_proof(struct srv *s, struct req *r, struct reply *y);
+void api_exposure(struct srv *s, struct req *r, struct reply *y);
 
 #endif

@@ -376,11 +376,8 @@ static enum err plain(struct tp *t, struct ynode **out)
 	return ERR_OK;
 }
 
-static enum err value(struct tp *t, int depth, struct ynode **out)
+static enum err value_of(struct tp *t, int depth, struct ynode **out)
 {
-	enum err rc;
-
-	*out = NULL;
 	if (depth > TOML_MAX_DEPTH || t->nodes > YTREE_MAX_NODES)
 		return bad(t, "nested deeper than %d or more than %d values",
 			   TOML_MAX_DEPTH, YTREE_MAX_NODES);
@@ -395,10 +392,22 @@ static enum err value(struct tp *t, int depth, struct ynode **out)
 	}
 	if (peek(t) == '{') {
 		*out = node(t, YNODE_MAP);
-		rc = inline_table(t, depth, *out);
-		return rc;
+		return inline_table(t, depth, *out);
 	}
 	return plain(t, out);
+}
+
+/* A value; on failure nothing of it is left (*out NULL). */
+static enum err value(struct tp *t, int depth, struct ynode **out)
+{
+	enum err rc;
+
+	*out = NULL;
+	if ((rc = value_of(t, depth, out))) {
+		ytree_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* [a.b] or [[a.b]]: the table that following keys go into. */

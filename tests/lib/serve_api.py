@@ -187,9 +187,9 @@ def hostile(s, a, lab):
     check("a non-decimal id is 404", r.status == 404)
     r = a.get("/orgs?limit=0")
     check("a bad limit is 400 naming it", r.status == 400 and r.json["error"]["field"] == "limit")
-    r = a.get("/exposure")
+    r = a.get("/reports")
     check("a planned endpoint is 501 not_implemented", r.status == 501 and r.code == "not_implemented")
-    r = s.client().get("/exposure")
+    r = s.client().get("/reports")
     check("... but never to someone not logged in (401)", r.status == 401)
     # headers too large: the server closes or refuses, and keeps serving
     try:
@@ -394,6 +394,49 @@ def campaign_flow(s, a, d, lab):
           all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
 
 
+def rfc6962_verify(index, size, leaf, path, root):
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def auditor_views(s, a):
+    u = a.post("/users", {"login": "aud", "name": "A", "org_id": 1, "roles": ["auditor"]}).json
+    au = s.client()
+    au.login("aud", u["initial_password"])
+    r = au.get("/audit?limit=5")
+    check("the auditor reads the audit log (metadata)", r.status == 200 and len(r.json["items"]) == 5)
+    cp = au.get("/audit/checkpoint")
+    check("the auditor reads the log's size and root", cp.status == 200 and cp.json["size"] > 10 and
+          len(cp.json["root"]) == 64, repr(cp))
+    size, root = cp.json["size"], bytes.fromhex(cp.json["root"])
+    good = True
+    for i in (0, size // 2, size - 1):
+        pr = au.get("/audit/proof?index=%d&size=%d" % (i, size))
+        good = good and pr.status == 200 and rfc6962_verify(
+            i, size, bytes.fromhex(pr.json["leaf"]), [bytes.fromhex(h) for h in pr.json["path"]], root)
+    check("inclusion proofs verify against the root (RFC 6962)", good)
+    pr = au.get("/audit/proof?index=%d" % (size + 5))
+    check("a proof beyond the log is 400", pr.status == 400)
+    r = au.get("/exposure")
+    check("the auditor reads the exposure ledger", r.status == 200 and isinstance(r.json["items"], list))
+    r = au.get("/exposure?org_id=x")
+    check("a bad org_id is 400", r.status == 400)
+    r = au.post("/orgs", {"name": "no", "kind": "partner"})
+    check("the auditor changes nothing", r.status == 403)
+
+
 def brute_force():
     s = Server()
     try:
@@ -436,6 +479,7 @@ def main():
         tokens(s, a)
         models_flow(s, a, d, lab)
         campaign_flow(s, a, d, lab)
+        auditor_views(s, a)
         static(s)
         totp_flow(s)
     finally:

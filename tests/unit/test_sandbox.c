@@ -695,7 +695,10 @@ static void test_kill_all(void **state)
 	b = sbx_episode_box(ep, NULL);
 	expect_out(b, "setsid sleep 1000 >/dev/null 2>&1 & nohup sleep 999 >/dev/null 2>&1 & echo ok",
 		   "ok\n");
-	expect_out(b, "ps -eo comm= | grep -c sleep", "2\n");
+	/* a backgrounded child may not have exec'd sleep yet on a loaded
+	 * machine: wait for both (bounded), then count */
+	expect_out(b, "for i in $(seq 200); do [ \"$(ps -eo comm= | grep -c sleep)\" = 2 ] && break;"
+		   " sleep 0.05; done; ps -eo comm= | grep -c sleep", "2\n");
 	assert_int_equal(sbx_box_kill_all(b, &e), ERR_OK);
 	expect_out(b, "ps -eo comm= | grep -c sleep || true", "0\n");
 	expect_out(b, "ps -p 1 -o comm=", "assay-init\n");

@@ -52,6 +52,7 @@ export async function list(path) {
 	for (let i = 0; i < 20; i++) {
 		const sep = path.includes("?") ? "&" : "?";
 		const page = await get(path + sep + "limit=500" + (after ? "&after=" + after : ""));
+		if (Array.isArray(page)) { items.push(...page); break; }
 		if (!page || !Array.isArray(page.items)) break;
 		items.push(...page.items);
 		if (!page.next) break;

@@ -89,7 +89,7 @@ async function checkpointBox() {
 	}
 	box.appendChild(h("dl.kv", h("dt", "Tree size"), h("dd", String(cp.size)),
 		h("dt", "Root"), h("dd", h("code", { id: "cp-root" }, val(cp.root))),
-		h("dt", "Signed note"), h("dd", h("pre", val(cp.note || "", 4000)))));
+		h("dt", "Signed note"), h("dd", cp.note || cp.checkpoint ? h("pre", val(cp.note || cp.checkpoint, 4000)) : h("span.mute", "none stored yet"))));
 	box.appendChild(h("p.help", "Offline: save the note and run ", h("code", "assay verify audit"), " (checks the signature and that the log still extends it)."));
 	const f = h("form.box", { id: "proof-form" },
 		field("Entry index", input("index", { type: "number", min: 0, required: true, value: 0 })),
@@ -100,7 +100,7 @@ async function checkpointBox() {
 		const e = await get("/audit?from=" + idx + "&limit=1");
 		const item = (Array.isArray(e) ? e : e.items || [])[0];
 		let leaf = null;
-		if (p.leaf_hash) leaf = unhex(p.leaf_hash);
+		if (p.leaf_hash || p.leaf) leaf = unhex(p.leaf_hash || p.leaf);
 		else if (item && typeof item.raw === "string") leaf = await sha(Uint8Array.of(0), new TextEncoder().encode(item.raw));
 		if (!leaf) throw Object.assign(new Error("The service gave neither the entry's leaf hash nor its exact bytes."), { field: "index" });
 		return { idx, ok: await verifyInclusion(idx, cp.size, leaf, p.path || [], cp.root), n: (p.path || []).length };
@@ -115,7 +115,8 @@ async function checkpointBox() {
 export async function exposureView() {
 	const rows = await list("/exposure");
 	const orgs = await listOr("/orgs");
-	const dev = id => { const o = orgs.find(x => String(x.id) === String(id)); return o ? val(o.name, 60) : val(id); };
+	// developer: an organisation id, or "org-ID"
+	const dev = id => { const o = orgs.find(x => String(x.id) === String(id).replace(/^org-/, "")); return o ? val(o.name, 60) : val(id); };
 	const byTask = {};
 	for (const r of rows) (byTask[r.task] = byTask[r.task] || new Set()).add(String(r.developer));
 	return {

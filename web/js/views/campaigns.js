@@ -8,7 +8,8 @@ import { app, hasRole, flash, render, confirmAction, go } from "../app.js";
 import { wire, formErr, select, input, actionButton } from "../forms.js";
 import { progressChart, reportChart } from "../charts.js";
 
-const POLICIES = ["default"];
+// the shipped policies (policies/*.yaml); the service checks the name
+const POLICIES = ["default", "open-suite"];
 const SCAFFOLDS = ["react", "structured"];
 
 // approvals: a count (the service) or a list of user ids (docs/API.md)
