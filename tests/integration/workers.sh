@@ -71,7 +71,7 @@ for i in 1 2 3 4; do
 done
 echo '{"kind":"tool_call","name":"submit","arguments":{"flag":"flag{files-only-example}","answers":["base64"]},"latency_ms":1200}' >"$TMP/s.jsonl"
 MPORT=$((30000 + RANDOM % 20000))
-mock() { "$@" "$MOCKMODEL" --script "$TMP/s.jsonl" --port "$MPORT" --loop --idle-exit 300 >/dev/null 2>&1 & pids="$pids $!"; }
+mock() { "$@" "$MOCKMODEL" --script "$TMP/s.jsonl" --port "$MPORT" --loop --idle-exit 300 >/dev/null 2>&1 & pids="$pids $!"; disown $!; }
 mock
 mock nsenter --net=/var/run/netns/$NS1
 mock nsenter --net=/var/run/netns/$NS2
