@@ -5,12 +5,14 @@
 #   make demo   the open suite against the baselines, with the report
 #   make lint   cppcheck and clang-tidy over src/ at zero findings
 #   make ui-screenshots  docs/ui/*.png: the main pages, taken by the browser tests
+#   make agent-image  the security-tooling agent image (mmdebstrap, offline
+#               from Debian's packages), imported as `assay-agent`
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps web-deps asan check test demo fuzz bench lint clean ui-screenshots
+.PHONY: all deps web-deps asan check test demo fuzz bench lint clean ui-screenshots agent-image
 
 all: deps
 	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -58,6 +60,9 @@ bench: all
 	bench/sandbox.sh $(BUILD)
 	bench/engine.sh $(BUILD)
 	$(BUILD)/bench_stats
+
+agent-image: all
+	ASSAY=$(BUILD)/assay tools/agent-image.sh $(BUILD)/agent-image
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-lint

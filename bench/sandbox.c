@@ -11,6 +11,8 @@
  *   - teardown of a live box (sbx_episode_free), and the same with the
  *     blocking reap of the kernel's namespace teardown
  *   - fork + exec of /bin/true, and bwrap with equal isolation
+ *   - with ASSAY_BENCH_IMAGE=REF (an imported image, from $ASSAY_IMAGES):
+ *     box spawn + exec `true` + teardown on that image's layers
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "image/image.h"
 #include "sandbox/sandbox.h"
 
 typedef int (*bench_fn)(void *arg, int64_t *us_out);
@@ -100,6 +103,57 @@ static int b_spawn(void *arg, int64_t *us)
 	rc = exec_true(sbx_episode_box(ep, NULL));
 	sbx_episode_free(ep);
 	*us = now_us() - t0;
+	return rc;
+}
+
+static struct sbx_episode_spec image_spec = {
+	.name = "bench-image", .agent = { .name = "agent", .user = "agent" },
+};
+
+static int b_spawn_image(void *arg, int64_t *us)
+{
+	struct sbx_episode *ep;
+	struct errmsg e = { 0 };
+	int64_t t0 = now_us();
+	int rc;
+
+	(void)arg;
+	if (sbx_episode_new(&image_spec, &ep, &e) || sbx_episode_start(ep, &e)) {
+		fprintf(stderr, "spawn (image): %s\n", e.text);
+		return -1;
+	}
+	rc = exec_true(sbx_episode_box(ep, NULL));
+	sbx_episode_free(ep);
+	*us = now_us() - t0;
+	return rc;
+}
+
+/* The spawn row on an imported image, when ASSAY_BENCH_IMAGE names one. */
+static int measure_image(int runs)
+{
+	const char *ref = getenv("ASSAY_BENCH_IMAGE");
+	struct image_store *st;
+	struct image_info *im;
+	struct errmsg e = { 0 };
+	char *dir, **lowers, what[160];
+	int rc;
+
+	if (!ref || !*ref)
+		return 0;
+	if (image_store_open(NULL, &st, &e) || image_find(st, ref, &im, &e) ||
+	    image_box_layers(st, im, &dir, &lowers, &e)) {
+		fprintf(stderr, "bench_sandbox: %s\n", e.text);
+		return 1;
+	}
+	image_spec.agent.image = dir;
+	image_spec.agent.layers = (const char *const *)lowers;
+	snprintf(what, sizeof(what), "assay box spawn + exec `true` + teardown, "
+		 "image `%s` (%zu layers)", im->name, im->n_layers);
+	rc = measure(what, b_spawn_image, NULL, runs);
+	free(dir);
+	strv_free(lowers);
+	image_info_free(im);
+	image_store_close(st);
 	return rc;
 }
 
@@ -205,6 +259,7 @@ int main(int argc, char **argv)
 	rc |= measure("bwrap `--unshare-all --die-with-parent --new-session --cap-drop ALL`, "
 		      "ro /usr, --proc, --dev, exec `/bin/true`", b_spawn_cmd, bwrap_argv, runs);
 	rc |= measure("assay box spawn + exec `true` + teardown", b_spawn, NULL, runs);
+	rc |= measure_image(runs);
 	rc |= measure("assay episode: agent + 1 service (busybox httpd) + veth, to tcp readiness",
 		      b_episode, NULL, runs);
 	if (sbx_episode_new(&agent_spec, &ep, &e) || sbx_episode_start(ep, &e)) {

@@ -2,7 +2,8 @@
 # bench/sandbox.sh BUILD_DIR [RUNS] - sandbox latencies (not a timed test).
 # Runs bench_sandbox (assay boxes, bwrap with equal isolation, fork+exec of
 # /bin/true, all in the same run) and prints a Markdown section for
-# BENCHMARKS.md on stdout.
+# BENCHMARKS.md on stdout. ASSAY_BENCH_IMAGE=REF adds a spawn row on that
+# imported image (from $ASSAY_IMAGES) and its ratio to a host box.
 set -eu
 build=$(cd "${1:?usage: bench/sandbox.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-200}
@@ -11,6 +12,7 @@ command -v bwrap >/dev/null || { echo "bwrap missing (tools/deps.sh)" >&2; exit 
 table=$(ASSAY_INIT="$build/assay-init" "$build/bench_sandbox" "$runs")
 med() { echo "$table" | awk -F'|' -v k="$1" 'index($2, k) { gsub(/ /, "", $4); print $4; exit }'; }
 spawn=$(med "assay box spawn")
+img=$(med "teardown, image")
 bw=$(med "bwrap")
 cat <<MD
 ## Sandbox
@@ -23,6 +25,7 @@ $table
 
 Box spawn (new episode with only the agent box, exec of \`true\`, teardown)
 against bwrap with equal isolation: $(awk -v a="$spawn" -v b="$bw" 'BEGIN { printf "%.2f", a / b }')x.
+$([ -n "$img" ] && echo "Box spawn on the imported image \`$ASSAY_BENCH_IMAGE\` against a \`host\` box: $(awk -v a="$img" -v b="$spawn" 'BEGIN { printf "%.2f", a / b }')x.")
 Teardown returns after SIGKILL to the boxes' pid 1; the kernel dismantles the
 namespaces in the background and \`sbx_reap()\` collects them later (the last
 row waits for it).

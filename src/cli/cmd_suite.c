@@ -25,6 +25,7 @@
 #include "cli/cmd.h"
 #include "cli/keyref.h"
 #include "cli/sealed.h"
+#include "engine/engine.h"
 #include "task/task.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
@@ -145,6 +146,20 @@ static enum err load_custodians(const struct sopts *o,
 	return ERR_OK;
 }
 
+/* Every image the suite's tasks name is imported here (a sealed archive
+ * references images; it does not carry them). */
+static enum err images_imported(const char *dir, struct errmsg *e)
+{
+	struct suite *su;
+	enum err rc = suite_load(dir, &su, e);
+
+	if (rc)
+		return rc;
+	rc = engine_images_pin_suite(su, e);
+	suite_free(su);
+	return rc;
+}
+
 static int suite_seal(const struct cli_args *args)
 {
 	struct sopts o;
@@ -157,7 +172,9 @@ static int suite_seal(const struct cli_args *args)
 
 	fill(args, &o);
 	pubs = xcalloc(o.ncust, sizeof(*pubs));
-	rc = load_custodians(&o, pubs, &e);
+	rc = images_imported(args->pos[0], &e);
+	if (!rc)
+		rc = load_custodians(&o, pubs, &e);
 	if (!rc)
 		rc = cli_seckey_open(o.sign, NULL, o.pass_file, &k, &e);
 	if (!rc) {

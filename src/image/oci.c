@@ -105,10 +105,12 @@ static enum err pick_entry(json_t *ms, char digest_out[72], char **ref_out,
 			json_object_get(m, "annotations"),
 			"org.opencontainers.image.ref.name"));
 		*nested_out = media_is_index(media);
+		if (digest_copy("index.json: manifests[]", json_object_get(m, "digest"),
+				digest_out, e))
+			return e->code;
 		if (ref_out && ref && strlen(ref) <= 128)
 			*ref_out = xstrdup(ref);
-		return digest_copy("index.json: manifests[]", json_object_get(m, "digest"),
-				   digest_out, e);
+		return ERR_OK;
 	}
 	return err_set(e, ERR_INVAL, "index.json: no image manifest for "
 		       "linux/amd64 (media type %s or %s)",

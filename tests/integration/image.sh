@@ -149,6 +149,23 @@ else
 		bad "wrong pin" "$(cat "$TMP/check")"
 fi
 
+# --- sealing: the images a suite names must be imported ----------------
+export ASSAY_PASSPHRASE="image test passphrase"
+K=$ASSAY_HOME/keys
+mkdir -p "$K"
+"$A" keys create cust --custodian --dir "$K" >/dev/null 2>&1
+"$A" keys create sealer --dir "$K" >/dev/null 2>&1
+seal() { "$A" suite seal "$1" -o "$2" --custodian "$K/cust.pub" --threshold 1 \
+	--sign "$K/sealer.key" >"$TMP/out" 2>"$TMP/err"; }
+if [ -d "$TMP/missing" ]; then
+	seal "$TMP/missing" "$TMP/m.assay" && bad "seal with a missing image" "sealed" ||
+	{ grep -q "image 'nosuch-image' is not imported" "$TMP/err" && [ ! -e "$TMP/m.assay" ] &&
+		ok "suite seal refuses a task whose image is not imported" ||
+		bad "seal missing image" "$(cat "$TMP/err")"; }
+	seal "$TMP/imgtask" "$TMP/i.assay" && ok "suite seal of a task on imported images" ||
+		bad "seal imported" "$(cat "$TMP/err")"
+fi
+
 # --- hostile images: refused, clearly, leaving nothing ------------------
 snap() { (cd "$TMP/store" && find . -mindepth 1 | sort); }
 hostile() { # NAME PATH MESSAGE-REGEX
