@@ -22,7 +22,8 @@
 static const struct cli_cmd *const commands[] = {
 	&cmd_run, &cmd_resume, &cmd_runs, &cmd_show, &cmd_report, &cmd_task,
 	&cmd_suite, &cmd_keys, &cmd_audit, &cmd_verify, &cmd_import, &cmd_export,
-	&cmd_serve, &cmd_admin, &cmd_episode, &cmd_image, NULL,
+	&cmd_serve, &cmd_admin, &cmd_episode, &cmd_image, &cmd_worker,
+	NULL,
 };
 
 static const struct cli_cmd root = {
@@ -54,6 +55,11 @@ static const struct cli_env env[] = {
 	  "prices and data when the binary runs from a build directory" },
 	{ "ASSAY_LEASE_TTL_S", "seconds a run's lease lasts without a "
 	  "heartbeat before another process may take the run over" },
+	{ "ASSAY_STORE", "the default journal: a SQLite file or a "
+	  "postgres:// URL (before $XDG_DATA_HOME)" },
+	{ "PGOPTIONS", "server options of PostgreSQL sessions (libpq's); "
+	  "replaces assay's defaults: sessions idle in a transaction end "
+	  "after 60 s, server keepalives after 10 s" },
 	{ "ASSAY_INIT", "the in-box init binary (default: beside assay)" },
 	{ "OPENAI_API_KEY", "the key for openai/ models (or --key-file)" },
 	{ "OPENAI_BASE_URL", "the endpoint for openai/ models (or --base-url)" },
