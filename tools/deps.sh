@@ -6,12 +6,12 @@
 set -eu
 
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev
- libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev
+ libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libpq-dev
  libsodium-dev libseccomp-dev libcmocka-dev musl-tools
  libmicrohttpd-dev liboath-dev libarchive-dev"
 TEST="bubblewrap hyperfine wrk bc iproute2 procps busybox-static minisign sqlite3 zstd
  python3 python3-scipy python3-numpy python3-statsmodels chromium
- python3-jsonschema"
+ python3-jsonschema postgresql"
 # `make lint`: cppcheck, clang-tidy (bugprone-*, cert-*), clang-format.
 LINT="cppcheck clang-tidy clang-format"
 # Programs the open calibration suite's boxes use (image "host").

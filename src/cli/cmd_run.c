@@ -99,7 +99,7 @@ enum {
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
-	R_OUTAGE, R_REPLY_MEM,
+	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR,
 };
 
 static const struct cli_opt run_table[] = {
@@ -204,6 +204,10 @@ static const struct cli_opt run_table[] = {
 	[R_REPLY_MEM] = { "reply-memory-mb", 0, CLI_INT, "MB", "256", "bound "
 		"of the model replies buffered at once, over all calls", .lo = 16,
 		.hi = 1 << 20 },
+	[R_EXECUTOR] = { "executor", 0, CLI_CHOICE, NULL, "local", "who runs "
+		"the episodes: this process, or 'assay worker's of the store "
+		"(queued; this process follows the queue and concludes)",
+		.choices = "local|workers" },
 };
 
 static int select_from_args(const struct cli_args *a, struct run_select *s)
@@ -369,6 +373,12 @@ static int run_main(const struct cli_args *a)
 		rc = cli_run_ctx_plan(&c, &o);
 		goto close;
 	}
+	if (c.sealed && !strcmp(cli_str(a, R_EXECUTOR), "workers")) {
+		rc = cli_fail(EXIT_USAGE, "a sealed suite cannot be queued for "
+			      "workers yet (they hold no unseal request of their "
+			      "own); run it with --executor local");
+		goto close;
+	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = create_run(&c, &o, &run_id)) ||
 	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))
@@ -377,7 +387,9 @@ static int run_main(const struct cli_args *a)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "
 			"'%s'\n", (long long)run_id, c.suite->n_tasks, o.epochs,
 			o.model);
-	rc = cli_run_ctx_execute(&c, &o, run_id, &sum);
+	rc = strcmp(cli_str(a, R_EXECUTOR), "workers") ?
+	     cli_run_ctx_execute(&c, &o, run_id, &sum) :
+	     run_ctx_queue(&c, &o, run_id, &sum);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
 		rc = cli_run_determine(&c, &o, run_id, policy, &scrutiny);

@@ -20,10 +20,12 @@
 #endif
 
 static const struct cli_cmd *const commands[] = {
-	&cli_cmd_run, &cli_cmd_resume, &cli_cmd_runs, &cli_cmd_show,
-	&cli_cmd_report, &cli_cmd_task, &cli_cmd_suite, &cli_cmd_keys,
-	&cli_cmd_audit, &cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
-	&cli_cmd_serve, &cli_cmd_admin, &cli_cmd_episode, &cli_cmd_image, NULL,
+	&cli_cmd_run,	 &cli_cmd_resume, &cli_cmd_runs,
+	&cli_cmd_show,	 &cli_cmd_report, &cli_cmd_task,
+	&cli_cmd_suite,	 &cli_cmd_keys,	  &cli_cmd_audit,
+	&cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
+	&cli_cmd_serve,	 &cli_cmd_admin,  &cli_cmd_episode,
+	&cli_cmd_image,	 &cmd_worker,	  NULL,
 };
 
 static const struct cli_cmd root = {
@@ -55,6 +57,11 @@ static const struct cli_env env[] = {
 	  "prices and data when the binary runs from a build directory" },
 	{ "ASSAY_LEASE_TTL_S", "seconds a run's lease lasts without a "
 	  "heartbeat before another process may take the run over" },
+	{ "ASSAY_STORE", "the default journal: a SQLite file or a "
+	  "postgres:// URL (before $XDG_DATA_HOME)" },
+	{ "PGOPTIONS", "server options of PostgreSQL sessions (libpq's); "
+	  "replaces assay's defaults: sessions idle in a transaction end "
+	  "after 60 s, server keepalives after 10 s" },
 	{ "ASSAY_INIT", "the in-box init binary (default: beside assay)" },
 	{ "OPENAI_API_KEY", "the key for openai/ models (or --key-file)" },
 	{ "OPENAI_BASE_URL", "the endpoint for openai/ models (or --base-url)" },

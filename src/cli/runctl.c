@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -428,8 +429,12 @@ int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)
 		rc = select_tasks(c, &o->sel, &e);
-	if (rc == ERR_OK && !o->dry_run)
+	if (rc == ERR_OK && !o->dry_run && o->store_handle) {
+		c->store = o->store_handle;
+		c->store_borrowed = true;
+	} else if (rc == ERR_OK && !o->dry_run) {
 		rc = cli_store_open(o->store, &c->store, &e);
+	}
 	if (rc == ERR_OK)
 		rc = model_ctx_new(&c->mctx, &e);
 	if (rc == ERR_OK) {
@@ -469,7 +474,8 @@ void cli_run_ctx_close(struct run_ctx *c)
 		sbx_global_cleanup();
 	model_close(c->model);
 	model_ctx_free(c->mctx);
-	store_close(c->store);
+	if (!c->store_borrowed)
+		store_close(c->store);
 	if (c->suite && c->n_loaded)
 		c->suite->n_tasks = c->n_loaded;
 	if (c->sealed)
@@ -592,6 +598,42 @@ static const char *default_developer(const char *model, char *buf, size_t n)
 	return buf;
 }
 
+/* A worker's share of a queued run is over: the run's status is its
+ * coordinator's, but an endpoint's fatal error fails the run for every
+ * worker (none claims from a failed run). */
+static int worker_done(struct run_ctx *c, int64_t run_id, enum err rc,
+		       const struct errmsg *e)
+{
+	struct errmsg ignored;
+
+	if (audit_run(c, "worker.finish", run_id, rc ? "failed" : "ok", NULL))
+		return EXIT_RUNTIME;
+	if (!rc)
+		return stop_flag ? EXIT_INTERRUPTED : EXIT_OK;
+	cli_error("run %lld: %s", (long long)run_id, e->text);
+	if (rc == ERR_PROVIDER &&
+	    store_run_set_status(c->store, run_id, "failed", &ignored))
+		log_debug("msg=\"run status not written\" err=\"%s\"",
+			  ignored.text);
+	return rc == ERR_PROVIDER ? EXIT_OK : EXIT_RUNTIME;
+}
+
+bool run_stopped(void)
+{
+	return stop_flag != 0;
+}
+
+void run_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 			int64_t run_id, struct engine_summary *sum)
 {
@@ -632,9 +674,13 @@ int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 	ec.progress_arg = &pv;
 	ec.stop = &stop_flag;
 	ec.no_preflight = o->no_preflight;
-	if (audit_run(c, "run.start", run_id, NULL, NULL))
+	ec.worker_id = o->worker_id;
+	if (audit_run(c, o->worker_id ? "worker.start" : "run.start", run_id,
+		      NULL, NULL))
 		return EXIT_RUNTIME;
 	rc = engine_run(&ec, sum, &e);
+	if (o->worker_id)
+		return worker_done(c, run_id, rc, &e);
 	if (rc == ERR_OK)
 		rc = store_run_pairs(c->store, run_id, &pairs, &e);
 	status = rc ? "failed" : stop_flag ? "interrupted" :
@@ -674,4 +720,127 @@ int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+/* The engine's view of a queued run, from its journal (the workers ran
+ * it): what the summary prints. */
+static void sum_from_store(struct run_ctx *c, int64_t run_id,
+			   struct engine_summary *s)
+{
+	struct store_episode *eps = NULL;
+	size_t n = 0;
+	struct errmsg e;
+
+	memset(s, 0, sizeof(*s));
+	if (store_episode_list(c->store, run_id, &eps, &n, &e) != ERR_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_episode *r = &eps[i];
+		s->tokens += r->prompt_tokens + r->completion_tokens;
+		s->turns += r->turns;
+		s->cost_usd += r->cost_usd;
+		if (!strcmp(r->status, "interrupted")) {
+			s->interrupted++;
+		} else if (r->error_class && !strcmp(r->error_class, "infra")) {
+			s->failed_infra++;
+		} else if (!strcmp(r->status, "done")) {
+			s->done++;
+			s->solved += r->score;
+			s->failed_model += r->error_class &&
+				(!strcmp(r->error_class, "model") ||
+				 !strcmp(r->error_class, "agent-caused"));
+		}
+	}
+	store_episodes_free(eps, n);
+}
+
+/* Queue every pair, then mark the run queued: one transaction. */
+static enum err enqueue(struct run_ctx *c, const struct run_opts *o,
+			int64_t run_id, int *n, struct errmsg *e)
+{
+	struct engine_config ec = { 0 };
+	enum err rc = store_tx_begin(c->store, e);
+
+	ec.store = c->store;
+	ec.suite = c->suite;
+	ec.run_id = run_id;
+	ec.epochs = o->epochs;
+	if (rc == ERR_OK)
+		rc = engine_enqueue(&ec, n, e);
+	if (rc == ERR_OK)
+		rc = store_run_set_executor(c->store, run_id, "workers", e);
+	if (rc == ERR_OK)
+		rc = store_run_set_status(c->store, run_id, "queued", e);
+	if (rc == ERR_OK)
+		rc = store_tx_commit(c->store, e);
+	else
+		store_tx_rollback(c->store);
+	return rc;
+}
+
+/* Until the queue drains (or a signal): keep the run's lease, reap dead
+ * workers, show how far it is. */
+static enum err follow(struct run_ctx *c, const struct run_opts *o,
+		       int64_t run_id, struct errmsg *e)
+{
+	int64_t last = 0;
+	enum err rc = ERR_OK;
+
+	while (rc == ERR_OK && !stop_flag) {
+		int pending, running, reaped;
+		struct timespec ts = { 0, 250 * 1000000L };
+		if ((rc = store_lease_heartbeat(c->store, e)) ||
+		    (rc = store_queue_reap(c->store, &reaped, e)) ||
+		    (rc = store_queue_counts(c->store, run_id, &pending,
+					     &running, e)))
+			break;
+		if (!pending && !running)
+			break;
+		if (!o->quiet && !o->json && now_ms() - last > 10000) {
+			fprintf(stderr, "assay: run %lld: %d attempts queued, %d "
+				"running on workers\n", (long long)run_id,
+				pending, running);
+			last = now_ms();
+		}
+		nanosleep(&ts, NULL);
+	}
+	return rc;
+}
+
+int run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
+		  struct engine_summary *sum)
+{
+	struct store_pairs pairs = { 0 };
+	struct errmsg e;
+	const char *status;
+	char *store = store_display_name(o->store ? o->store : "$ASSAY_STORE");
+	enum err rc;
+	int n = 0;
+
+	run_signals();
+	rc = enqueue(c, o, run_id, &n, &e);
+	if (rc == ERR_OK && !o->quiet && !o->json)
+		fprintf(stderr, "assay: run %lld queued: %d episodes for workers "
+			"('assay worker --store %s')\n", (long long)run_id, n,
+			store);
+	free(store);
+	if (rc == ERR_OK)
+		rc = follow(c, o, run_id, &e);
+	if (rc == ERR_OK)
+		rc = store_run_pairs(c->store, run_id, &pairs, &e);
+	status = rc ? "failed" : stop_flag ? "interrupted" :
+		 pairs.scored < pairs.total ? "incomplete" : "done";
+	if (rc == ERR_OK && (rc = store_run_set_status(c->store, run_id, status,
+						       &e)) == ERR_OK) {
+		sum_from_store(c, run_id, sum);
+		print_summary(o, run_id, status, &pairs, sum);
+		if (strcmp(status, "done"))
+			explain_unscored(run_id, &pairs, sum);
+	}
+	if (rc) {
+		cli_error("run %lld: %s", (long long)run_id, e.text);
+		return EXIT_RUNTIME;
+	}
+	return stop_flag ? EXIT_INTERRUPTED : strcmp(status, "done") ? EXIT_RUNTIME
+								    : EXIT_OK;
 }

@@ -64,6 +64,11 @@ struct run_opts {
 	const char *policy_sha256; /* of the policy file as the run started */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
+	/* assay worker (not stored with the run): its store handle, which
+	 * holds the worker's lease, and its id; cli_run_ctx_execute then runs
+	 * the run's queue and leaves the run's status to its coordinator */
+	struct store *store_handle;
+	int64_t worker_id;
 	char *owned[16];           /* strings restored from JSON or made
 	                              absolute */
 	size_t n_owned;
@@ -91,6 +96,7 @@ struct run_ctx {
 	char digest[65];           /* the suite's content digest (all tasks) */
 	size_t n_loaded;           /* tasks loaded; suite->n_tasks = selected */
 	bool sandbox_up;           /* sbx_global_init succeeded */
+	bool store_borrowed;       /* o->store_handle: not closed here */
 };
 
 /* Parse --request-key / --approval into o (0, or an exit code). */
@@ -125,6 +131,15 @@ int cli_run_lease_take(struct run_ctx *c, int64_t run_id);
  * the exit code (0 only for a done run). */
 int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 			int64_t run_id, struct engine_summary *sum);
+/* The queue executor: queue every pair of the new run (status queued)
+ * for `assay worker`s, follow it until it drains (reaping dead workers),
+ * then set and print its status as cli_run_ctx_execute does. */
+int run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
+		  struct engine_summary *sum);
+/* SIGINT, SIGTERM and SIGHUP set the stop flag (cli_run_ctx_execute installs
+ * these itself); whether one came. */
+void run_signals(void);
+bool run_stopped(void);
 /* Default -j from the machine. */
 int cli_default_jobs(void);
 

@@ -162,7 +162,8 @@ enum err cli_sealed_bind(const struct sealed *s, const char *served,
 char *cli_sealed_served(const char *store_path, int64_t run_id)
 {
 	char *path = store_path ? xstrdup(store_path) : store_default_path();
-	char *real = realpath(path, NULL);
+	char *real = store_is_pg(path) ? store_display_name(path) :
+		     realpath(path, NULL);
 	char *s = xasprintf("%lld@%s", (long long)run_id, real ? real : path);
 
 	free(real);

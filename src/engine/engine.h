@@ -67,6 +67,12 @@ struct engine_config {
 	bool leak_scan;                 /* before the agent starts, search the
 	                                   agent box for the flag (task check) */
 	bool no_preflight;              /* skip the preflight call */
+	/* > 0: this process is worker worker_id (assay worker): the attempts
+	 * come from the run's queue (store_queue_claim), not from a plan,
+	 * and the next attempt of one cut off or failed on infrastructure
+	 * goes back to the queue, for any worker; engine_run returns once
+	 * the run has nothing left to claim and nothing runs here */
+	int64_t worker_id;
 	/* set by SIGINT/SIGTERM/SIGHUP: finish cleanly; 2 or more (a
 	 * second signal): also do not wait for replies owed to cancelled
 	 * episodes */
@@ -90,6 +96,10 @@ struct engine_summary {
 enum err engine_snapshot_tasks(struct store *st, int64_t run_id,
 			       const struct suite *s,
 			       struct errmsg *e) MUST_CHECK;
+/* A new queued run (workers execute it): one pending attempt per pair;
+ * *n_out of them. */
+enum err engine_enqueue(const struct engine_config *cfg, int *n_out,
+			struct errmsg *e) MUST_CHECK;
 /* Resolve every image reference of a task (or suite) against the image
  * store ($ASSAY_IMAGES or its default) and pin it in place:
  * NAME -> NAME@sha256:DIGEST. ERR_NOTFOUND for an image that is not

@@ -582,7 +582,9 @@ enum err engine_episode_begin(struct episode *ep, struct errmsg *e)
 	enum err rc;
 
 	ep->start_us = now_us();
-	rc = store_episode_create(ep->cfg->store, ep->cfg->run_id, ep->task->id,
+	/* a claimed attempt (a worker's) has its row already */
+	rc = ep->id ? ERR_OK :
+	     store_episode_create(ep->cfg->store, ep->cfg->run_id, ep->task->id,
 				  ep->epoch, ep->attempt, &ep->id, e);
 	if (rc == ERR_OK)
 		rc = store_episode_start(ep->cfg->store, ep->id, wall_ms(), e);

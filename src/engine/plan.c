@@ -68,6 +68,22 @@ enum err engine_plan_build(const struct engine_config *cfg, struct plan *p,
 	return ERR_OK;
 }
 
+enum err engine_enqueue(const struct engine_config *cfg, int *n_out,
+			struct errmsg *e)
+{
+	struct plan p;
+	enum err rc = engine_plan_build(cfg, &p, e);
+
+	*n_out = 0;
+	for (size_t i = 0; i < p.n && rc == ERR_OK; i++)
+		rc = store_queue_add(cfg->store, cfg->run_id, p.items[i].task->id,
+				     p.items[i].epoch, p.items[i].attempt, e);
+	if (rc == ERR_OK)
+		*n_out = (int)p.n;
+	engine_plan_release(&p);
+	return rc;
+}
+
 void engine_plan_release(struct plan *p)
 {
 	free(p->items);

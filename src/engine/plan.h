@@ -11,7 +11,9 @@ struct plan_item {
 	int epoch;
 	int attempt;          /* the journal's attempt number (global) */
 	int failures;         /* genuine infra failures of this pair in this
-	                         invocation (the retry cap counts these only) */
+	                         invocation (the retry cap counts these only;
+	                         a worker: so far, over every worker) */
+	int64_t ep_id;        /* a claimed attempt's row (worker); 0: none yet */
 };
 
 struct plan {

@@ -46,6 +46,8 @@ struct sched {
 	bool failed;
 	bool outage;                 /* the endpoint stayed down too long */
 	char (*digests)[65];         /* per suite task, same order */
+	int64_t next_claim_ms;       /* worker: when to ask the queue again */
+	bool queue_empty;            /* worker: the last claim found nothing */
 };
 
 static bool budget_left(const struct sched *s)
@@ -95,10 +97,21 @@ static void requeue(struct sched *s, const struct episode *ep, bool failure)
 	int max = s->cfg->max_attempts ? s->cfg->max_attempts : 3;
 	int failures = ep->failures + (failure ? 1 : 0);
 	size_t cap = s->plan.n;
+	struct errmsg e;
 
 	if (failures >= max) {
 		s->plan.gave_up++;
 		s->sum->gave_up++;
+		return;
+	}
+	if (s->cfg->worker_id) {      /* back to the queue, for any worker */
+		if (store_queue_add(s->cfg->store, s->cfg->run_id, ep->task->id,
+				    ep->epoch, ep->attempt + 1, &e) != ERR_OK &&
+		    !s->failed) {
+			s->failed = true;
+			s->fatal = e;
+		}
+		s->retried++;
 		return;
 	}
 	s->plan.items = xgrow(s->plan.items, &cap, s->plan.n + 1,
@@ -125,7 +138,8 @@ static void tally(struct sched *s, struct episode *ep)
 	}
 	if (!r->status || !strcmp(r->status, "interrupted")) {
 		m->interrupted++;
-		if (!stopping(s))
+		/* a worker that stops leaves what it cut off to the others */
+		if (!stopping(s) || (s->cfg->worker_id && !ep->store_failed))
 			requeue(s, ep, false);
 		return;
 	}
@@ -156,6 +170,7 @@ static enum err launch(struct sched *s, struct errmsg *e)
 	ep->epoch = it->epoch;
 	ep->attempt = it->attempt;
 	ep->failures = it->failures;
+	ep->id = it->ep_id;
 	rc = engine_episode_begin(ep, e);
 	if (rc) {
 		engine_episode_release(ep);
@@ -225,10 +240,66 @@ static bool can_launch(const struct sched *s)
 	       running(s) < (size_t)s->limit;
 }
 
+static const struct task *task_by_id(const struct sched *s, const char *id)
+{
+	for (size_t i = 0; i < s->cfg->suite->n_tasks; i++)
+		if (!strcmp(s->cfg->suite->tasks[i]->id, id))
+			return s->cfg->suite->tasks[i];
+	return NULL;
+}
+
+/* A worker with free slots and nothing planned asks the queue (at most
+ * every CLAIM_IDLE_MS while it finds nothing). */
+#define CLAIM_IDLE_MS 500
+static enum err claim(struct sched *s, struct errmsg *e)
+{
+	struct store_claim *c;
+	size_t n, cap = s->plan.n;
+	int want = s->limit - (int)running(s);
+	enum err rc;
+
+	if (!s->cfg->worker_id || s->next < s->plan.n || want <= 0 ||
+	    stopping(s) || model_down(s->cfg->model) ||
+	    now_ms() < s->next_claim_ms)
+		return ERR_OK;
+	rc = store_queue_claim(s->cfg->store, s->cfg->run_id, s->cfg->worker_id,
+			       want < LAUNCH_BATCH ? want : LAUNCH_BATCH, &c,
+			       &n, e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
+		struct plan_item *it;
+		const struct task *t = task_by_id(s, c[i].task_id);
+		if (!t) {
+			rc = err_set(e, ERR_STORE, "run %lld: queued task '%s' is "
+				     "not in this worker's suite",
+				     (long long)s->cfg->run_id, c[i].task_id);
+			break;
+		}
+		s->plan.items = xgrow(s->plan.items, &cap, s->plan.n + 1,
+				      sizeof(*s->plan.items));
+		it = &s->plan.items[s->plan.n++];
+		it->task = t;
+		it->epoch = c[i].epoch;
+		it->attempt = c[i].attempt;
+		it->failures = c[i].failures;
+		it->ep_id = c[i].ep_id;
+		s->planned++;
+	}
+	store_claims_free(c, n);
+	s->queue_empty = n == 0;
+	s->next_claim_ms = n ? 0 : now_ms() + CLAIM_IDLE_MS;
+	return rc;
+}
+
 static void fill_slots(struct sched *s)
 {
 	struct errmsg e;
 
+	if (claim(s, &e) != ERR_OK && !s->failed) {
+		s->failed = true;
+		s->fatal = e;
+	}
 	for (int n = 0; n < LAUNCH_BATCH && can_launch(s); n++) {
 		if (launch(s, &e) != ERR_OK) {
 			s->failed = true;
@@ -440,13 +511,13 @@ enum err engine_run(const struct engine_config *cfg,
 			free(s.digests);
 			return rc;
 		}
-	rc = engine_plan_build(cfg, &s.plan, e);
+	rc = cfg->worker_id ? ERR_OK : engine_plan_build(cfg, &s.plan, e);
 	if (rc) {
 		free(s.digests);
 		return rc;
 	}
 	summary->planned = s.planned = (int)s.plan.n;
-	if (s.plan.n && (rc = preflight(cfg, e))) {
+	if ((s.plan.n || cfg->worker_id) && (rc = preflight(cfg, e))) {
 		engine_plan_release(&s.plan);
 		free(s.digests);
 		return rc;
@@ -457,7 +528,8 @@ enum err engine_run(const struct engine_config *cfg,
 		/* launches journal too: grouped (and so fenced by the lease) */
 		if (store_tx_begin(cfg->store, e) == ERR_OK)
 			fill_slots(&s);
-		if (!running(&s) && (stopping(&s) || s.next >= s.plan.n))
+		if (!running(&s) && (stopping(&s) || (s.next >= s.plan.n &&
+				    (!cfg->worker_id || s.queue_empty))))
 			break;
 		rc = loop_once(&s, e);
 		if (rc) {

@@ -279,7 +279,10 @@ static enum err one_entry(struct unpack *u, struct archive_entry *ent,
 	rel = xstrdup(path);
 	strip_dots(rel);
 	base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	if (!*rel || ((type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) && !link)) {
+	/* /dev is the box's own (as a runtime's tmpfs /dev): nothing of the
+	 * image's below it is kept */
+	if (!*rel || !strncmp(rel, "dev/", 4) ||
+	    ((type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) && !link)) {
 		u->tot->skipped += *rel != '\0';
 		free(rel);
 		return ERR_OK;    /* the root itself, devices, sockets */

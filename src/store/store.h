@@ -1,7 +1,9 @@
 /*
  * store.h - the journal: runs, their task snapshots, episodes and events.
  *
- * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db).
+ * One SQLite file in WAL mode (default $XDG_DATA_HOME/assay/assay.db), or
+ * a PostgreSQL database (a postgres:// URL) shared by many machines; the
+ * same schema, migrations and guarantees on both.
  * Every write is its own transaction, or part of a group the caller opened
  * (store_tx_begin), so a harness killed at any moment loses at most the
  * row or group it was writing, whole; resume finds episodes left
@@ -35,9 +37,15 @@ enum err store_open(const char *path, struct store **st_out,
 void store_close(struct store *st);
 /* The schema version this binary writes. */
 int store_schema_version(void);
-/* The default path: $XDG_DATA_HOME/assay/assay.db or
- * ~/.local/share/assay/assay.db. Caller frees. */
+/* The default store: $ASSAY_STORE (a path or a postgres:// URL), else
+ * $XDG_DATA_HOME/assay/assay.db or ~/.local/share/assay/assay.db.
+ * Caller frees. */
 char *store_default_path(void);
+/* Whether target is a PostgreSQL URL (postgres:// or postgresql://). */
+bool store_is_pg(const char *target);
+/* target as it may be shown and logged: a URL's password masked. Caller
+ * frees. */
+char *store_display_name(const char *target);
 
 struct store_run {
 	int64_t id;
@@ -55,6 +63,7 @@ struct store_run {
 	int64_t finished_ms;   /* 0 while unfinished */
 	bool orphaned;         /* status running, but no live process holds
 	                          its lease: its owner died (resume it) */
+	char *executor;        /* local | workers | slurm */
 };
 
 enum err store_run_create(struct store *st, struct store_run *run,
@@ -261,6 +270,52 @@ enum err store_lease_get(struct store *st, const char *scope, int64_t ref,
 void store_lease_release_row(struct store_lease *l);
 /* This handle's owner token. */
 const char *store_owner(struct store *st);
+
+/* The queue: the episodes of a run executed by workers (assay worker,
+ * possibly on other machines) instead of by the process that created it.
+ * A queued run (status 'queued') has one 'pending' attempt per unscored
+ * pair; a worker claims pending attempts (FOR UPDATE SKIP LOCKED on
+ * PostgreSQL: two workers never claim the same row), which become
+ * 'running' with its id, and records them as the local engine does. A
+ * worker holds one lease (scope "worker", ref = its id) renewed by every
+ * group it writes; when it expires (the worker died, its host is gone or
+ * cut off), store_queue_reap marks its running attempts interrupted
+ * (infra-interrupted, infra class) and queues the next attempt of each,
+ * and deletes the lease, so the dead worker can write nothing more. */
+struct store_claim {
+	int64_t ep_id;
+	char *task_id;
+	int epoch, attempt;
+	int failures;          /* genuine infra failures of the pair so far */
+};
+/* Register this handle as a worker and take its lease. */
+enum err store_worker_register(struct store *st, const char *name, int slots,
+			       int64_t ttl_ms, int64_t *id_out,
+			       struct errmsg *e) MUST_CHECK;
+enum err store_worker_stop(struct store *st, int64_t worker_id,
+			   struct errmsg *e) MUST_CHECK;
+enum err store_run_set_executor(struct store *st, int64_t run_id,
+				const char *executor,
+				struct errmsg *e) MUST_CHECK;
+/* A pending attempt of (task, epoch). */
+enum err store_queue_add(struct store *st, int64_t run_id, const char *task_id,
+			 int epoch, int attempt, struct errmsg *e) MUST_CHECK;
+/* Claim up to max pending attempts of the run for worker_id. */
+enum err store_queue_claim(struct store *st, int64_t run_id,
+			   int64_t worker_id, int max,
+			   struct store_claim **claims_out, size_t *n_out,
+			   struct errmsg *e) MUST_CHECK;
+void store_claims_free(struct store_claim *c, size_t n);
+/* The oldest queued run with a pending attempt; 0 when none. */
+enum err store_queue_next_run(struct store *st, int64_t *run_id_out,
+			      struct errmsg *e) MUST_CHECK;
+/* Attempts of the run pending and running. */
+enum err store_queue_counts(struct store *st, int64_t run_id, int *pending,
+			    int *running, struct errmsg *e) MUST_CHECK;
+/* Workers whose lease expired: their running attempts are cut off and
+ * queued again (*n_out of them). */
+enum err store_queue_reap(struct store *st, int *n_out,
+			  struct errmsg *e) MUST_CHECK;
 
 /* Encryption at rest of event data (transcripts hold task content). When
  * a codec is set, store_event_add stores seal(data) and store_event_list

@@ -197,6 +197,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE IF NOT EXISTS campaign_approvals("
 	" campaign_id @INT NOT NULL, user_id @INT NOT NULL, at_ms @INT NOT NULL,"
 	" PRIMARY KEY(campaign_id, user_id));",
+	/* 8: workers on other machines (assay worker): who they are, which
+	 * episode each runs (its lease is scope 'worker', ref = its id), and
+	 * how a run is executed ('local', or its episodes queued for workers:
+	 * 'workers', 'slurm') */
+	"CREATE TABLE workers("
+	" id @ID, name @TEXT NOT NULL, owner @TEXT NOT NULL, host @TEXT,"
+	" slots @INT, started_ms @INT NOT NULL, stopped_ms @INT DEFAULT 0);"
+	"ALTER TABLE episodes ADD COLUMN worker @INT DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN executor @TEXT DEFAULT 'local';",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))
@@ -331,7 +340,7 @@ static enum err check_existing(struct store *st, struct errmsg *e)
 
 /* A PostgreSQL URL for messages: its password (user:PASS@ or
  * password=...) masked. */
-static char *display_name(const char *target)
+char *store_display_name(const char *target)
 {
 	char *d = xstrdup(target), *auth, *end, *at, *colon, *pw;
 
@@ -362,8 +371,14 @@ static enum err open_db(struct store *st, const char *target, bool *existed,
 		if ((rc = check_writable(target, e)))
 			return rc;
 		*existed = stat(target, &sb) == 0 && sb.st_size > 0;
+		return store_db_open(target, &st->db, e);
 	}
-	return store_db_open(target, &st->db, e);
+	if ((rc = store_db_open(target, &st->db, e))) {
+		char why[sizeof(e->text)];
+		snprintf(why, sizeof(why), "%s", e->text);
+		rc = err_set(e, rc, "store '%s': %s", st->path, why);
+	}
+	return rc;
 }
 
 enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
@@ -374,7 +389,7 @@ enum err store_open(const char *path, struct store **st_out, struct errmsg *e)
 
 	*st_out = NULL;
 	st = xcalloc(1, sizeof(*st));
-	st->path = display_name(path);
+	st->path = store_display_name(path);
 	if ((rc = open_db(st, path, &existed, e)) ||
 	    (existed && (rc = check_existing(st, e))))
 		goto fail;
@@ -479,10 +494,18 @@ enum err store_sq_write(struct store *st, struct errmsg *e)
 	return rc;
 }
 
+bool store_is_pg(const char *target)
+{
+	return store_db_target_is_pg(target);
+}
+
 char *store_default_path(void)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	const char *env = getenv("ASSAY_STORE");
 
+	if (env && *env)
+		return xstrdup(env);
 	if (xdg && *xdg == '/')
 		return xasprintf("%s/assay/assay.db", xdg);
 	return xasprintf("%s/.local/share/assay/assay.db",
@@ -603,7 +626,8 @@ enum err store_run_set_endpoint(struct store *st, int64_t run_id,
  * owner died). */
 #define RUN_COLS "id, status, model, endpoint, suite_id, suite_path, " \
 	"suite_digest, config_json, harness_version, epochs, created_ms, " \
-	"finished_ms, l.owner, l.machine, l.pid, l.pid_start, l.expires_ms"
+	"finished_ms, l.owner, l.machine, l.pid, l.pid_start, l.expires_ms, " \
+	"executor"
 #define RUN_FROM " FROM runs LEFT JOIN leases l ON l.scope='run' AND " \
 	"l.ref=runs.id"
 
@@ -628,6 +652,7 @@ static void run_from_row(struct store *st, struct db_stmt *s,
 					   store_db_col_int(s, 14),
 					   store_db_col_int64(s, 15),
 					   store_db_col_int64(s, 16)));
+	r->executor = store_sq_col_text(s, 17);
 }
 
 enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
@@ -683,7 +708,7 @@ void store_run_release(struct store_run *r)
 {
 	free(r->status); free(r->model); free(r->endpoint); free(r->suite_id);
 	free(r->suite_path); free(r->suite_digest); free(r->config_json);
-	free(r->harness_version);
+	free(r->harness_version); free(r->executor);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -5,7 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 TASK=$ASSAY_SOURCE_DIR/tests/data/tasks/files-only
-DB=$TMP/a.db
+DB=$(newdb a)
 
 printf '%s\n' '{"kind":"tool_call","name":"bash","arguments":{"cmd":"sleep 0.2"},"latency_ms":300,"usage":{"prompt":1000,"completion":10}}' >"$TMP/s.jsonl"
 "$MOCKMODEL" --script "$TMP/s.jsonl" --loop --idle-exit 120 >"$TMP/port" &
@@ -27,9 +27,9 @@ t1=$(date +%s)
 [ $rc -eq 130 ] && ok "SIGINT: exit 130" || bad "SIGINT exit" "rc=$rc $(cat "$TMP/err")"
 [ $((t1 - t0)) -le 10 ] && ok "SIGINT: stopped within $((t1 - t0)) s" || bad "SIGINT slow" "$((t1 - t0)) s"
 grep -q "assay resume 1" "$TMP/err" && ok "SIGINT: says how to resume" || bad "resume hint" "$(cat "$TMP/err")"
-status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=1")
+status=$(q "$DB" "SELECT status FROM runs WHERE id=1")
 [ "$status" = interrupted ] && ok "run marked interrupted" || bad "run status" "$status"
-running=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE status IN ('running','pending')")
+running=$(q "$DB" "SELECT count(*) FROM episodes WHERE status IN ('running','pending')")
 [ "$running" = 0 ] && ok "no episode left running in the journal" || bad "episodes left running" "$running"
 sleep 0.5
 left=""
@@ -37,7 +37,7 @@ for k in $kids; do [ -d /proc/$k ] && left="$left $k"; done
 [ -n "$kids" ] && [ -z "$left" ] && ok "no box left behind ($(echo $kids | wc -w) were running)" ||
 	bad "boxes left" "running before: '$kids', left: '$left'"
 if OPENAI_API_KEY=k "$ASSAY" resume 1 --store "$DB" >/dev/null 2>"$TMP/err"; then
-	done_eps=$(sqlite3 "$DB" "SELECT count(DISTINCT epoch) FROM episodes WHERE run_id=1 AND status='done' AND error_class!='infra'")
+	done_eps=$(q "$DB" "SELECT count(DISTINCT epoch) FROM episodes WHERE run_id=1 AND status='done' AND error_class!='infra'")
 	[ "$done_eps" = 6 ] && ok "resume after SIGINT finishes all 6 epochs" || bad "resume after SIGINT" "$done_eps"
 else bad "resume after SIGINT" "$(cat "$TMP/err")"; fi
 
@@ -50,18 +50,18 @@ case "$eps" in
 	"1 True"|"2 True") ok "token budget stops new episodes ($eps)";;
 	*) bad "token budget" "rc=$rc $eps $(cat "$TMP/err")";;
 esac
-status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=2")
+status=$(q "$DB" "SELECT status FROM runs WHERE id=2")
 [ "$status" = incomplete ] && [ $rc -eq 3 ] && grep -q "run budget is spent" "$TMP/err" &&
 	ok "budget-stopped run is incomplete, exit 3, says why" || bad "budget run status" "$status rc=$rc $(tail -2 "$TMP/err")"
 # per-episode limits the model's work hits: working time and cost
 OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/m --base-url "$URL" \
 	--episode-working-s 1 --store "$DB" --json >"$TMP/out" 2>"$TMP/err"
-w=$(sqlite3 "$DB" "SELECT outcome, error_class FROM episodes WHERE run_id=3")
+w=$(q "$DB" "SELECT outcome, error_class FROM episodes WHERE run_id=3")
 [ "$w" = "limit-working|model" ] && ok "--episode-working-s ends the episode (limit-working)" ||
 	bad "working-time limit" "$w $(tail -2 "$TMP/err")"
 OPENAI_API_KEY=k "$ASSAY" run --suite "$TASK" --model openai/gpt-4o --base-url "$URL" \
 	--episode-usd 0.004 --store "$DB" --json >"$TMP/out" 2>"$TMP/err"
-c=$(sqlite3 "$DB" "SELECT outcome, error_class, model_calls FROM episodes WHERE run_id=4")
+c=$(q "$DB" "SELECT outcome, error_class, model_calls FROM episodes WHERE run_id=4")
 case "$c" in
 	"limit-cost|model|"[1-4]) ok "--episode-usd ends the episode from the price table ($c)";;
 	*) bad "cost limit" "$c $(tail -2 "$TMP/err")";;

@@ -5,7 +5,7 @@ set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 SRC=$ASSAY_SOURCE_DIR
 TASKS=$SRC/tests/data/tasks
-DB=$TMP/assay.db
+DB=$(newdb assay)
 
 run_json() { "$ASSAY" report "$1" --store "$DB" --format json -o "$TMP/r$1.json"; }
 
@@ -51,7 +51,7 @@ else
 fi
 
 # the transcript holds the tool calls and the score
-ep=$(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag' LIMIT 1")
+ep=$(q "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag' LIMIT 1")
 if "$ASSAY" show --store "$DB" --episode "$ep" --raw >"$TMP/show" 2>&1 &&
    grep -q '"name": "bash"' "$TMP/show" && grep -q '"name": "submit"' "$TMP/show" &&
    grep -q -- '--- #.* score' "$TMP/show"; then
@@ -61,21 +61,22 @@ else
 fi
 
 # the dynamic flag differs per episode and never appears in the prompt
-flags=$(for id in $(sqlite3 "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag'"); do
+flags=$(for id in $(q "$DB" "SELECT id FROM episodes WHERE run_id=$run AND task_id='service-flag'"); do
 	"$ASSAY" show --store "$DB" --episode "$id" --transcript; done | grep -o 'flag{[0-9a-f]*}' | sort -u | wc -l)
 if [ "$flags" -eq 2 ]; then ok "a fresh flag per episode"; else bad "fresh flag per episode" "distinct flags: $flags"; fi
 
 # transcripts are encrypted at rest: no row of the events table is plain
-plain=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE data NOT LIKE 'enc1:%'")
-# (instr is case-sensitive, and a quote is never in base64: LIKE '%bash%'
-# matched random ciphertext such as "BaSh" in about one run in ten)
-leak=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE instr(data, '\"name\"') OR instr(data, 'please')")
+plain=$(q "$DB" "SELECT count(*) FROM events WHERE data NOT LIKE 'enc1:%'")
+# (a case-sensitive search, portable: LIKE '%bash%' matched random
+# ciphertext such as "BaSh" in about one run in ten; a quote is never in
+# base64)
+leak=$(q "$DB" "SELECT count(*) FROM events WHERE length(replace(data, '\"name\"', '')) < length(data) OR length(replace(data, 'please', '')) < length(data)")
 [ "$plain" = 0 ] && [ "$leak" = 0 ] && ok "transcripts are encrypted at rest" ||
 	bad "transcripts encrypted" "plain rows=$plain leaking rows=$leak"
 # a row moved to another episode does not decrypt
-a=$(sqlite3 "$DB" "SELECT episode_id FROM events ORDER BY episode_id LIMIT 1")
-b=$(sqlite3 "$DB" "SELECT max(episode_id) FROM events")
-sqlite3 "$DB" "UPDATE events SET data=(SELECT data FROM events WHERE episode_id=$b AND seq=0) WHERE episode_id=$a AND seq=0"
+a=$(q "$DB" "SELECT episode_id FROM events ORDER BY episode_id LIMIT 1")
+b=$(q "$DB" "SELECT max(episode_id) FROM events")
+q "$DB" "UPDATE events SET data=(SELECT data FROM events WHERE episode_id=$b AND seq=0) WHERE episode_id=$a AND seq=0"
 "$ASSAY" show --store "$DB" --episode "$a" --transcript >/dev/null 2>"$TMP/err"
 [ $? -ne 0 ] && grep -q "does not decrypt" "$TMP/err" && ok "a moved transcript row is refused" ||
 	bad "moved row" "$(cat "$TMP/err")"
@@ -132,31 +133,31 @@ fi
 
 # kill -9 in the middle, then resume: nothing rerun that had finished,
 # no duplicate rows, the cut-off attempt kept as infra-interrupted
-prev=$(sqlite3 "$DB" "SELECT max(id) FROM runs")
+prev=$(q "$DB" "SELECT max(id) FROM runs")
 "$ASSAY" run --suite "$TASKS/service-flag" --model baseline/oracle --epochs 6 -j 1 \
 	--store "$DB" --json >"$TMP/k.out" 2>"$TMP/k.err" &
 pid=$!
 krun=""
 for _ in $(seq 1 300); do
-	krun=$(sqlite3 "$DB" "SELECT max(id) FROM runs WHERE id > $prev" 2>/dev/null)
-	n=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=${krun:-0} AND status='done'" 2>/dev/null)
+	krun=$(q "$DB" "SELECT max(id) FROM runs WHERE id > $prev" 2>/dev/null)
+	n=$(q "$DB" "SELECT count(*) FROM episodes WHERE run_id=${krun:-0} AND status='done'" 2>/dev/null)
 	[ -n "$krun" ] && [ "${n:-0}" -ge 2 ] && break
 	sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-before=$(sqlite3 "$DB" "SELECT group_concat(id) FROM episodes WHERE run_id=$krun AND status='done'")
+before=$(q "$DB" "SELECT id FROM episodes WHERE run_id=$krun AND status='done' ORDER BY id" | paste -sd,)
 if "$ASSAY" resume "$krun" --store "$DB" >"$TMP/res.out" 2>"$TMP/res.err"; then
-	after=$(sqlite3 "$DB" "SELECT group_concat(id) FROM episodes WHERE run_id=$krun AND status='done' AND id IN ($before)")
-	per=$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT epoch FROM episodes WHERE run_id=$krun AND status='done' AND error_class!='infra' GROUP BY epoch HAVING count(*)=1)")
-	dup=$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$krun GROUP BY task_id, epoch, attempt HAVING count(*)>1)")
-	solved=$(sqlite3 "$DB" "SELECT sum(score) FROM episodes WHERE run_id=$krun AND status='done'")
+	after=$(q "$DB" "SELECT id FROM episodes WHERE run_id=$krun AND status='done' AND id IN ($before) ORDER BY id" | paste -sd,)
+	per=$(q "$DB" "SELECT count(*) FROM (SELECT epoch FROM episodes WHERE run_id=$krun AND status='done' AND error_class!='infra' GROUP BY epoch HAVING count(*)=1) AS x")
+	dup=$(q "$DB" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$krun GROUP BY task_id, epoch, attempt HAVING count(*)>1) AS x")
+	solved=$(q "$DB" "SELECT sum(score) FROM episodes WHERE run_id=$krun AND status='done'")
 	if [ "$after" = "$before" ] && [ "$per" = 6 ] && [ "$dup" = 0 ] && [ "$solved" = 6 ]; then
 		ok "kill -9 + resume finishes the run without rerunning or duplicating"
 	else
 		bad "kill -9 + resume" "before=$before after=$after per_epoch=$per dup=$dup solved=$solved"
 	fi
-	inter=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status='interrupted' AND outcome='infra-interrupted'")
-	running=$(sqlite3 "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status IN ('running','pending')")
+	inter=$(q "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status='interrupted' AND outcome='infra-interrupted'")
+	running=$(q "$DB" "SELECT count(*) FROM episodes WHERE run_id=$krun AND status IN ('running','pending')")
 	if [ "$running" = 0 ] && [ "${inter:-0}" -le 1 ]; then
 		ok "cut-off attempt kept as infra-interrupted ($inter)"
 	else
@@ -165,7 +166,7 @@ if "$ASSAY" resume "$krun" --store "$DB" >"$TMP/res.out" 2>"$TMP/res.err"; then
 else
 	bad "resume" "$(cat "$TMP/res.err")"
 fi
-status=$(sqlite3 "$DB" "SELECT status FROM runs WHERE id=$krun")
+status=$(q "$DB" "SELECT status FROM runs WHERE id=$krun")
 [ "$status" = done ] && ok "resumed run is done" || bad "resumed run status" "$status"
 
 finish

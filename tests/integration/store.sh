@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 TASK=$ASSAY_SOURCE_DIR/tests/data/tasks/files-only
-DB=$TMP/a.db
+DB=$(newdb a)
 mock=""
 trap 'kill $mock 2>/dev/null; rm -rf "$TMP"' EXIT
 export OPENAI_API_KEY=k
@@ -22,7 +22,6 @@ start_mock() {
 	URL="http://127.0.0.1:$PORT/v1"
 }
 stop_mock() { kill $mock 2>/dev/null; wait $mock 2>/dev/null; mock=""; }
-q() { sqlite3 "$1" "$2"; }
 # wait_for DB SQL: until the query prints something other than 0 / nothing
 wait_for() {
 	local v
@@ -37,9 +36,9 @@ wait_for() {
 # attempt, nothing is left running, no attempt number is duplicated
 exactly_once() {
 	local one none dup left
-	one=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)=1)")
-	none=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)>1)")
-	dup=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 GROUP BY task_id, epoch, attempt HAVING count(*)>1)")
+	one=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)=1) AS x")
+	none=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)>1) AS x")
+	dup=$(q "$1" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=$2 GROUP BY task_id, epoch, attempt HAVING count(*)>1) AS x")
 	left=$(q "$1" "SELECT count(*) FROM episodes WHERE run_id=$2 AND status IN ('running','pending')")
 	[ "$one" = "$3" ] && [ "$none" = 0 ] && [ "$dup" = 0 ] && [ "$left" = 0 ] && return 0
 	echo "one=$one (want $3) more-than-one=$none dup-attempts=$dup left-running=$left"
@@ -114,7 +113,7 @@ m=$(exactly_once "$DB" 2 4) && ok "taken-over run: exactly one scored attempt pe
 stop_mock
 printf '%s\n' '{"kind":"tool_call","name":"bash","arguments":{"cmd":"sleep 1"},"latency_ms":50}' >"$TMP/long.jsonl"
 start_mock "$TMP/long.jsonl"
-DB3=$TMP/c.db
+DB3=$(newdb c)
 "$ASSAY" run --suite "$TASK" --model openai/m --base-url "$URL" --store "$DB3" >/dev/null 2>&1 &
 pid=$!
 for i in 1 2 3 4; do
@@ -143,7 +142,7 @@ cp -r "$TASK" "$SUITE/broken"
 sed -i 's/^id: files-only/id: broken/; s/tools: \[base64\]/tools: [base64, assay-no-such-tool]/' "$SUITE/broken/task.yaml"
 stop_mock
 start_mock "$TMP/slow.jsonl"
-DB4=$TMP/d.db
+DB4=$(newdb d)
 "$ASSAY" run --suite "$SUITE" --model openai/m --base-url "$URL" --epochs 2 -j 2 \
 	--store "$DB4" --json >"$TMP/cap.out" 2>"$TMP/cap.err"
 rc=$?
@@ -178,14 +177,14 @@ for i in $(seq -w 1 40); do
 	sed -i "s/^id: files-only/id: t$i/" "$SNAP/t$i/task.yaml"
 	head -c 1000000 /dev/urandom >"$SNAP/t$i/files/pad.bin"   # slow digests
 done
-DB5=$TMP/e.db
+DB5=$(newdb e)
 partial=""
 for _ in $(seq 1 10); do
 	"$ASSAY" run --suite "$SNAP" --model baseline/null --store "$DB5" -j 1 >/dev/null 2>&1 &
 	pid=$!
 	sleep "$(python3 -c 'import random; print(round(random.uniform(0.05, 1.5), 3))')"
 	kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-	p=$(q "$DB5" "SELECT group_concat(id) FROM runs r WHERE (SELECT count(*) FROM run_tasks t WHERE t.run_id=r.id) != 40" 2>/dev/null)
+	p=$(q "$DB5" "SELECT min(id) FROM runs r WHERE (SELECT count(*) FROM run_tasks t WHERE t.run_id=r.id) != 40" 2>/dev/null)
 	[ -n "$p" ] && partial="$partial $p"
 done
 runs=$(q "$DB5" "SELECT count(*) FROM runs" 2>/dev/null)
@@ -201,7 +200,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 stop_mock
 start_mock "$TMP/slow.jsonl"
-DB6=$TMP/f.db
+DB6=$(newdb f)
 told=0
 log=""
 for i in $(seq 1 12); do
@@ -249,7 +248,7 @@ m=$(exactly_once "$DB6" "$run" 32) && ok "after random kills: exactly one scored
 mkdir -p "$TMP/work"
 cp -r "$TASK" "$TMP/work/suite"
 cp "$ASSAY_SOURCE_DIR/policies/default.yaml" "$TMP/work/pol.yaml"
-DB7=$TMP/g.db
+DB7=$(newdb g)
 (cd "$TMP/work" && exec "$ASSAY" run --suite suite --policy pol.yaml --model openai/m --base-url "$URL" \
 	--epochs 6 -j 1 --store "$DB7" >/dev/null 2>&1) &
 pid=$!
@@ -273,6 +272,19 @@ kill -INT $pid; wait $pid 2>/dev/null
 echo "# changed after the run started" >>"$TMP/work/pol.yaml"
 expect_rc "a policy changed since the run started: resume refuses (exit 2)" 2 "$ASSAY" resume 2 --store "$DB7"
 grep -q "changed since the run started" "$TMP/err" && ok "policy change refusal says why" || bad "policy change message" "$(cat "$TMP/err")"
+
+if is_pg; then
+	# a store of a newer schema is refused before anything is written
+	N=$(newdb n)
+	"$ASSAY" runs --store "$N" >/dev/null 2>&1
+	q "$N" "UPDATE meta SET value='999' WHERE key='schema'"
+	expect_rc "newer schema (PostgreSQL): exit 3" 3 "$ASSAY" resume 1 --store "$N"
+	grep -q "schema version 999, newer" "$TMP/err" && ok "newer schema: the message names the versions" || bad "newer message" "$(cat "$TMP/err")"
+	[ "$(q "$N" "SELECT count(*) FROM runs")|$(q "$N" "SELECT value FROM meta WHERE key='schema'")" = "0|999" ] &&
+		ok "newer schema: nothing written" || bad "newer store written" ""
+	finish
+	exit
+fi
 
 # --- a full disk: the run stops, the store stays consistent -------------
 # The store on a 320 KiB tmpfs fills up mid-run (transcripts are large);

@@ -20,6 +20,23 @@ skip_unless_ci() {
 	if [ "${CI:-}" = true ]; then bad "$1" "$2 (CI=true: it must run on CI)"
 	else skip "$1" "$2"; fi
 }
+# The store back-end of a test: SQLite files in $TMP, or, with
+# ASSAY_TEST_PG=DIR (a cluster of tools/pg.sh; tests/integration/pg.sh sets
+# it), a fresh PostgreSQL database per store.
+is_pg() { [ -n "${ASSAY_TEST_PG:-}" ]; }
+# newdb NAME: a new, empty store (printed: a path or a URL)
+newdb() {
+	if is_pg; then
+		"$ASSAY_SOURCE_DIR/tools/pg.sh" createdb "$ASSAY_TEST_PG" "t$$_${1}_$RANDOM"
+	else echo "$TMP/$1.db"; fi
+}
+# q STORE SQL: run SQL on the store, rows one a line, columns joined by |
+q() {
+	case $1 in
+	postgres://*|postgresql://*) psql "$1" -XqAt -v ON_ERROR_STOP=1 -c "$2" ;;
+	*) sqlite3 "$1" "$2" ;;
+	esac
+}
 finish() {
 	printf '%d passed, %d failed, %d skipped\n' "$T_PASSED" "$T_FAILED" "$T_SKIPPED"
 	[ "$T_FAILED" -eq 0 ]

@@ -538,7 +538,9 @@ static void test_validity(void **state)
 	/* migration 5 fills the validity of older rows from their class */
 	p = path_join(dir, "sub/dir/assay.db");
 	sql(p, "UPDATE meta SET value='4' WHERE key='schema';"
-	       " DROP TABLE episode_reviews;"
+	       " DROP TABLE episode_reviews; DROP TABLE workers;"
+	       " ALTER TABLE episodes DROP COLUMN worker;"
+	       " ALTER TABLE runs DROP COLUMN executor;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
 	       " UPDATE episodes SET error_class='task' WHERE epoch=1;");
@@ -671,6 +673,8 @@ static void test_schema_guard(void **state)
 	       " DROP INDEX episodes_status; DROP TABLE episode_reviews;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
+	       " DROP TABLE workers; ALTER TABLE episodes DROP COLUMN worker;"
+	       " ALTER TABLE runs DROP COLUMN executor;"
 	       " CREATE INDEX episodes_status ON runs(id);");
 	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
 	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");

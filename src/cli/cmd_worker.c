@@ -1,0 +1,178 @@
+/*
+ * cmd_worker.c - `assay worker --store URL [--slots N] [--name NAME]`:
+ * execute the queued runs of a shared store (a run created with
+ * `assay run --executor workers`), one run at a time, up to N episodes at
+ * once, until stopped or idle for --idle-exit seconds.
+ *
+ * The worker registers itself in the store and holds one lease (scope
+ * worker), renewed by every group it writes. It claims pending attempts
+ * (store_queue_claim), runs them with its own engine and sandboxes and
+ * journals them; what it cuts off (SIGINT) or loses on infrastructure goes
+ * back to the queue. A worker that dies loses its lease after the TTL
+ * (ASSAY_LEASE_TTL_S, default 30 s); any worker or the coordinator then
+ * marks its running attempts infra-interrupted and queues them again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/num.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "cli/cmd.h"
+#include "cli/runctl.h"
+#include "base/banned.h"
+
+enum { W_STORE, W_SLOTS, W_NAME, W_IDLE };
+
+static const struct cli_opt worker_table[] = {
+	[W_STORE] = { .name = "store", .kind = CLI_STR, .arg = "URL",
+		.def = "$ASSAY_STORE", .flags = CLI_DOC_DEFAULT,
+		.help = "the shared journal: postgres://... (or a SQLite file "
+			"the workers of one machine share)" },
+	[W_SLOTS] = { "slots", 0, CLI_INT, "N", "8", "episodes at a time (1 "
+		"to 10000)", .lo = 1, .hi = 10000 },
+	[W_NAME] = { "name", 0, CLI_STR, "NAME", "the host name", "this "
+		"worker's name in the store", .flags = CLI_DOC_DEFAULT },
+	[W_IDLE] = { "idle-exit", 0, CLI_INT, "S", "0", "exit after S seconds "
+		"with nothing to claim (0 = never; a Slurm job array's workers "
+		"end once the queue drains)", .lo = 0, .hi = 86400 * 30 },
+};
+
+static int64_t lease_ttl(void)
+{
+	const char *v = getenv("ASSAY_LEASE_TTL_S");
+	long s;
+
+	if (v && *v && num_long(v, 1, 86400, &s))
+		return (int64_t)s * 1000;
+	return STORE_LEASE_TTL_MS;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One queued run, as its coordinator configured it. */
+static int serve_run(struct store *st, int64_t worker_id, int slots,
+		     int64_t run_id)
+{
+	struct store_run run = { 0 };
+	struct engine_summary sum;
+	struct run_opts o;
+	struct run_ctx c;
+	struct errmsg e;
+	int rc;
+
+	cli_run_opts_init(&o);
+	if (store_run_get(st, run_id, &run, &e) != ERR_OK ||
+	    cli_run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
+		store_run_release(&run);
+		cli_run_opts_release(&o);
+		return cli_fail(EXIT_RUNTIME, "run %lld: %s", (long long)run_id,
+				e.text);
+	}
+	o.store_handle = st;
+	o.worker_id = worker_id;
+	o.jobs = slots;
+	o.quiet = true;
+	o.progress = PROGRESS_NONE;
+	rc = cli_run_ctx_open(&c, &o);
+	if (rc == 0 && strcmp(c.digest, run.suite_digest)) {
+		rc = cli_fail(EXIT_USAGE, "run %lld: suite '%s' here differs from "
+			      "the run's (digest %.12s, was %.12s); not running "
+			      "it", (long long)run_id, o.suite, c.digest,
+			      run.suite_digest);
+		cli_run_ctx_close(&c);
+	} else if (rc == 0) {
+		rc = cli_run_ctx_execute(&c, &o, run_id, &sum);
+		cli_run_ctx_close(&c);
+		log_info("worker=%lld run=%lld episodes=%d solved=%d",
+			 (long long)worker_id, (long long)run_id, sum.done,
+			 sum.solved);
+	}
+	store_run_release(&run);
+	cli_run_opts_release(&o);
+	return rc;
+}
+
+/* Reap the dead, find work, serve it; until stopped or idle too long. */
+static int work(struct store *st, int64_t id, int slots, long idle_s)
+{
+	int64_t idle_since = now_ms();
+	struct errmsg e;
+	int rc = 0;
+
+	while (!run_stopped()) {
+		int64_t run_id = 0;
+		int reaped;
+		if (store_queue_reap(st, &reaped, &e) != ERR_OK ||
+		    store_queue_next_run(st, &run_id, &e) != ERR_OK ||
+		    store_lease_heartbeat(st, &e) != ERR_OK)
+			return cli_fail_err(&e);
+		if (reaped)
+			fprintf(stderr, "assay: worker %lld: %d attempt%s of dead "
+				"workers queued again\n", (long long)id, reaped,
+				reaped == 1 ? "" : "s");
+		if (!run_id) {
+			if (idle_s && now_ms() - idle_since > idle_s * 1000)
+				break;
+			nap_ms(500);
+			continue;
+		}
+		rc = serve_run(st, id, slots, run_id);
+		if (rc && rc != EXIT_USAGE)
+			return rc;
+		if (rc == EXIT_USAGE)   /* not ours to run: wait for others */
+			nap_ms(2000);
+		idle_since = now_ms();
+	}
+	return run_stopped() ? EXIT_INTERRUPTED : rc;
+}
+
+static int worker_main(const struct cli_args *a)
+{
+	char host[256] = "worker";
+	const char *name = cli_str(a, W_NAME);
+	int slots = (int)cli_int(a, W_SLOTS);
+	struct store *st;
+	struct errmsg e;
+	int64_t id;
+	int rc;
+
+	if (!name && gethostname(host, sizeof(host) - 1) == 0)
+		host[sizeof(host) - 1] = '\0';
+	run_signals();
+	if (cli_store_open(cli_str(a, W_STORE), &st, &e) != ERR_OK)
+		return cli_fail_err(&e);
+	if (store_worker_register(st, name ? name : host, slots, lease_ttl(),
+				  &id, &e) != ERR_OK) {
+		store_close(st);
+		return cli_fail_err(&e);
+	}
+	if (!a->quiet)
+		fprintf(stderr, "assay: worker %lld (%s) serving %d slots\n",
+			(long long)id, name ? name : host, slots);
+	rc = work(st, id, slots, (long)cli_int(a, W_IDLE));
+	if (store_worker_stop(st, id, &e) != ERR_OK)
+		log_debug("msg=\"worker stop not recorded\" err=\"%s\"", e.text);
+	store_close(st);
+	return rc;
+}
+
+const struct cli_cmd cmd_worker = {
+	.name = "worker",
+	.summary = "execute the queued runs of a shared store (many machines)",
+	CLI_OPTS(worker_table),
+	.run = worker_main,
+	.notes = "Runs are queued by 'assay run --executor workers'. A worker "
+		 "that dies loses its\nlease after ASSAY_LEASE_TTL_S seconds "
+		 "(default 30); its cut-off attempts are\nthen marked "
+		 "infra-interrupted and run again by another worker.\n",
+};
