@@ -389,7 +389,7 @@ static int run_main(const struct cli_args *a)
 			o.model);
 	rc = strcmp(cli_str(a, R_EXECUTOR), "workers") ?
 	     cli_run_ctx_execute(&c, &o, run_id, &sum) :
-	     run_ctx_queue(&c, &o, run_id, &sum);
+	     cli_run_ctx_queue(&c, &o, run_id, &sum);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
 		rc = cli_run_determine(&c, &o, run_id, policy, &scrutiny);

@@ -109,7 +109,7 @@ static int work(struct store *st, int64_t id, int slots, long idle_s)
 	struct errmsg e;
 	int rc = 0;
 
-	while (!run_stopped()) {
+	while (!cli_run_stopped()) {
 		int64_t run_id = 0;
 		int reaped;
 		if (store_queue_reap(st, &reaped, &e) != ERR_OK ||
@@ -133,7 +133,7 @@ static int work(struct store *st, int64_t id, int slots, long idle_s)
 			nap_ms(2000);
 		idle_since = now_ms();
 	}
-	return run_stopped() ? EXIT_INTERRUPTED : rc;
+	return cli_run_stopped() ? EXIT_INTERRUPTED : rc;
 }
 
 static int worker_main(const struct cli_args *a)
@@ -148,7 +148,7 @@ static int worker_main(const struct cli_args *a)
 
 	if (!name && gethostname(host, sizeof(host) - 1) == 0)
 		host[sizeof(host) - 1] = '\0';
-	run_signals();
+	cli_run_signals();
 	if (cli_store_open(cli_str(a, W_STORE), &st, &e) != ERR_OK)
 		return cli_fail_err(&e);
 	if (store_worker_register(st, name ? name : host, slots, lease_ttl(),
@@ -166,7 +166,7 @@ static int worker_main(const struct cli_args *a)
 	return rc;
 }
 
-const struct cli_cmd cmd_worker = {
+const struct cli_cmd cli_cmd_worker = {
 	.name = "worker",
 	.summary = "execute the queued runs of a shared store (many machines)",
 	CLI_OPTS(worker_table),

@@ -20,12 +20,11 @@
 #endif
 
 static const struct cli_cmd *const commands[] = {
-	&cli_cmd_run,	 &cli_cmd_resume, &cli_cmd_runs,
-	&cli_cmd_show,	 &cli_cmd_report, &cli_cmd_task,
-	&cli_cmd_suite,	 &cli_cmd_keys,	  &cli_cmd_audit,
-	&cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
-	&cli_cmd_serve,	 &cli_cmd_admin,  &cli_cmd_episode,
-	&cli_cmd_image,	 &cmd_worker,	  NULL,
+	&cli_cmd_run, &cli_cmd_resume, &cli_cmd_runs, &cli_cmd_show,
+	&cli_cmd_report, &cli_cmd_task, &cli_cmd_suite, &cli_cmd_keys,
+	&cli_cmd_audit, &cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
+	&cli_cmd_serve, &cli_cmd_admin, &cli_cmd_episode, &cli_cmd_image,
+	&cli_cmd_worker, NULL,
 };
 
 static const struct cli_cmd root = {

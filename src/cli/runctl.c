@@ -618,12 +618,12 @@ static int worker_done(struct run_ctx *c, int64_t run_id, enum err rc,
 	return rc == ERR_PROVIDER ? EXIT_OK : EXIT_RUNTIME;
 }
 
-bool run_stopped(void)
+bool cli_run_stopped(void)
 {
 	return stop_flag != 0;
 }
 
-void run_signals(void)
+void cli_run_signals(void)
 {
 	struct sigaction sa = { 0 };
 
@@ -807,8 +807,8 @@ static enum err follow(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
-int run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
-		  struct engine_summary *sum)
+int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
+		      struct engine_summary *sum)
 {
 	struct store_pairs pairs = { 0 };
 	struct errmsg e;
@@ -817,7 +817,7 @@ int run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
 	enum err rc;
 	int n = 0;
 
-	run_signals();
+	cli_run_signals();
 	rc = enqueue(c, o, run_id, &n, &e);
 	if (rc == ERR_OK && !o->quiet && !o->json)
 		fprintf(stderr, "assay: run %lld queued: %d episodes for workers "
