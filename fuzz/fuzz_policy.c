@@ -22,7 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct stats_run *refs[] = { &ref };
-	struct policy_input in = { &cand, refs, 1, 2, 1000, { 0 } };
+	struct policy_input in = {
+		.candidate = &cand, .references = refs, .nreferences = 1,
+		.scaffolds = 2, .token_budget = 1000,
+	};
 	struct policy *p;
 	struct policy_result *r;
 	struct errmsg e;
