@@ -807,8 +807,8 @@ static enum err follow(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
-int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
-		      struct engine_summary *sum)
+int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o,
+		      int64_t run_id, struct engine_summary *sum)
 {
 	struct store_pairs pairs = { 0 };
 	struct errmsg e;

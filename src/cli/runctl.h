@@ -134,8 +134,8 @@ int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 /* The queue executor: queue every pair of the new run (status queued)
  * for `assay worker`s, follow it until it drains (reaping dead workers),
  * then set and print its status as cli_run_ctx_execute does. */
-int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o, int64_t run_id,
-		      struct engine_summary *sum);
+int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o,
+		      int64_t run_id, struct engine_summary *sum);
 /* SIGINT, SIGTERM and SIGHUP set the stop flag (cli_run_ctx_execute installs
  * these itself); whether one came. */
 void cli_run_signals(void);
