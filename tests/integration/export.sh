@@ -13,10 +13,15 @@ set -u
 FIX=$ASSAY_SOURCE_DIR/tests/data/import
 # Inspect's schema is reference data beside the checkout (shared/), not
 # part of the project.
-SCHEMA=${INSPECT_LOG_SCHEMA:-$ASSAY_SOURCE_DIR/../shared/reference/inspect-log-schema.json}
+# First found of: $INSPECT_LOG_SCHEMA, shared/ beside the checkout, the
+# workplace's shared/; none (a clone elsewhere): the schema checks skip.
+SCHEMA=
+for f in "${INSPECT_LOG_SCHEMA:-}" "$ASSAY_SOURCE_DIR/../shared/reference/inspect-log-schema.json" \
+	/work/shared/reference/inspect-log-schema.json; do
+	[ -n "$f" ] && [ -f "$f" ] && { SCHEMA=$f; break; }
+done
 DB=$TMP/s.db
 check_log() {
-	[ -f "$SCHEMA" ] || { echo "no schema at $SCHEMA (set INSPECT_LOG_SCHEMA)"; return 2; }
 	python3 "$ASSAY_SOURCE_DIR/tests/lib/inspect_log_check.py" "$SCHEMA" "$1"; }
 py() { python3 -c "import json, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); j = lambda n: json.loads(z.read(n)); $2" "$1"; }
 
@@ -33,7 +38,8 @@ expect_rc "null run" 0 "$ASSAY" run --suite "$TMP/suite.yaml" --model baseline/n
 expect_rc "export inspect (oracle)" 0 "$ASSAY" export inspect 1 -o "$TMP/oracle.eval" --store "$DB"
 expect_rc "export inspect (null)" 0 "$ASSAY" export inspect 2 -o "$TMP/null.eval" --store "$DB"
 for f in oracle null; do
-	if out=$(check_log "$TMP/$f.eval"); then ok "$f log valid against Inspect's schema ($out)"
+	if [ -z "$SCHEMA" ]; then skip "$f log valid against Inspect's schema" "no Inspect log schema found (set INSPECT_LOG_SCHEMA)"
+	elif out=$(check_log "$TMP/$f.eval"); then ok "$f log valid against Inspect's schema ($out)"
 	else bad "$f log valid against Inspect's schema" "$out"; fi
 done
 got=$(py "$TMP/oracle.eval" 'print(sorted(n for n in z.namelist()))')
@@ -62,7 +68,9 @@ expect_rc "export of a sealed run" 0 "$ASSAY" export inspect 1 -o "$TMP/sealed.e
 grep -q 'task text withheld' "$TMP/err" && ok "sealed: says the text is withheld" || bad "sealed: says the text is withheld" "$(cat "$TMP/err")"
 if unzip -p "$TMP/sealed.eval" | grep -o '.\{60\}\(Capture the flag\|done.txt\|HTB{DID\|ASSAY-ORACLE\).\{20\}' >"$TMP/leak"; then bad "sealed: no task text in the log" "$(head -3 "$TMP/leak")"
 else ok "sealed: no task text in the log"; fi
-out=$(check_log "$TMP/sealed.eval") && ok "sealed log still valid" || bad "sealed log still valid" "$out"
+if [ -z "$SCHEMA" ]; then skip "sealed log still valid" "no Inspect log schema found"
+elif out=$(check_log "$TMP/sealed.eval"); then ok "sealed log still valid"
+else bad "sealed log still valid" "$out"; fi
 expect_rc "--include-content needs --reason" 2 "$ASSAY" export inspect 1 -o "$TMP/c.eval" --store "$DB" --include-content
 expect_rc "--include-content --reason" 0 "$ASSAY" export inspect 1 -o "$TMP/c.eval" --store "$DB" --include-content --reason "evaluator review"
 unzip -p "$TMP/c.eval" | grep -q 'Capture the flag' && ok "content included when asked" || bad "content included when asked" "missing"
