@@ -515,7 +515,9 @@ static void note_alive(struct model *m)
 	m->answered = true;
 	if (!m->down_since)
 		return;
-	log_info("model=%s msg=\"endpoint back after %lld s\"", m->name,
+	/* said as loudly as the outage was: the log must show it ended */
+	log_warn("model=%s msg=\"endpoint back after %lld s; calls go "
+		 "again\"", m->name,
 		 (long long)((now_ms() - m->down_since) / 1000));
 	m->down_since = 0;
 	for (struct model_call *c = m->ctx->calls; c; c = c->next)
