@@ -32,8 +32,18 @@ static bool sees_campaign(struct srv *s, const struct principal *p,
 	       store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
 }
 
-static bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
-			     struct sp_campaign *c)
+bool authz_campaign_content(struct srv *s, const struct principal *p,
+			    const struct sp_campaign *c)
+{
+	if (!(p->u.roles & (SP_EVALUATOR | SP_ADMIN)))
+		return false;
+	if ((p->u.roles & SP_EVALUATOR) && c->created_by == p->u.id)
+		return true;
+	return store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
+}
+
+bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
+		      struct sp_campaign *c)
 {
 	struct errmsg e;
 
@@ -120,10 +130,21 @@ void api_campaigns_get(struct srv *s, struct req *r, struct reply *y)
 	store_campaign_free(&c);
 }
 
+char *srv_policy_path(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n ||
+	    strstr(name, ".."))
+		return NULL;
+	return policy_shipped_path(name);
+}
+
 /* The digest of shipped policy name, or NULL. */
 static char *policy_digest(const char *name)
 {
-	char *path = strchr(name, '/') ? NULL : policy_shipped_path(name);
+	char *path = srv_policy_path(name);
 	char *data = NULL, hex[65];
 	size_t n = 0;
 
