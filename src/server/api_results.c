@@ -654,10 +654,7 @@ static bool visible_report(struct srv *s, struct req *r, struct reply *y,
 	struct errmsg e;
 
 	if (store_report_get(s->st, r->ids[0], p, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such report");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such report");
 		return false;
 	}
 	if (!sees_report(&r->who, p)) {

@@ -32,10 +32,7 @@ static bool visible_run(struct srv *s, struct req *r, struct reply *y,
 	struct errmsg e;
 
 	if (store_campaign_by_run(s->st, r->ids[0], c, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such run");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such run");
 		return false;
 	}
 	if (!authz_campaign_content(s, &r->who, c)) {
@@ -147,10 +144,7 @@ static bool visible_episode(struct srv *s, struct req *r, struct reply *y,
 	store_campaign_free(&c);
 	memset(ep, 0, sizeof(*ep));
 	if (store_episode_get(s->st, r->ids[1], ep, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[1], "no such episode");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[1], "no such episode");
 		return false;
 	}
 	ok = ep->run_id == r->ids[0];

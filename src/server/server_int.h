@@ -172,6 +172,10 @@ bool authz_sees_org(const struct principal *p, int64_t org_id);
 void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		int64_t object, const char *reason);
 bool has_role(const struct principal *p, unsigned roles);
+/* A failed load of an object from the store: 404 as authz_deny (audited,
+ * with reason) when it does not exist, else reply_fail. */
+void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
+		     const struct errmsg *e, int64_t object, const char *reason);
 
 /* audit (authz.c): append kind with the principal and fields. */
 void srv_audit(struct srv *s, struct req *r, const char *kind,
@@ -232,6 +236,7 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_get(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_start(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_events(struct srv *s, struct req *r, struct reply *y);
 
 /* api_campaigns.c: load the campaign r->ids[0] when the principal sees
  * it; else reply (404, audited) and false. */

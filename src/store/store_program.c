@@ -1206,3 +1206,26 @@ void store_reports_free(struct sp_report *v, size_t n)
 		store_report_free(&v[i]);
 	free(v);
 }
+
+void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t)
+{
+	struct db_stmt *s;
+
+	memset(t, 0, sizeof(*t));
+	if (pq(st, &s, NULL, "SELECT coalesce(sum(prompt_tokens + "
+	       "completion_tokens), 0), coalesce(sum(cost_usd), 0), "
+	       "coalesce(sum(CASE WHEN status='running' THEN 1 ELSE 0 END), 0), "
+	       "coalesce(sum(CASE WHEN status='interrupted' OR (status='done' "
+	       "AND error_class='infra') THEN 1 ELSE 0 END), 0), "
+	       "coalesce(min(CASE WHEN started_ms>0 THEN started_ms END), 0) "
+	       "FROM episodes WHERE run_id=?", "i", run_id))
+		return;
+	if (store_db_step(s) == DB_ROW) {
+		t->tokens = COL_I(s, 0);
+		t->cost_usd = store_db_col_double(s, 1);
+		t->running = COL_I(s, 2);
+		t->failed = COL_I(s, 3);
+		t->first_start_ms = COL_I(s, 4);
+	}
+	store_db_finalize(s);
+}

@@ -325,4 +325,13 @@ enum err store_report_approve(struct store *st, int64_t id,
 void store_report_free(struct sp_report *r);
 void store_reports_free(struct sp_report *v, size_t n);
 
+/* A run's episodes so far: tokens and cost, how many run now, how many
+ * failed for the engine (interrupted or an infrastructure error), and
+ * when the first started (0: none yet). Zeros when unknown. */
+struct sp_run_totals {
+	int64_t tokens, running, failed, first_start_ms;
+	double cost_usd;
+};
+void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t);
+
 #endif

@@ -189,8 +189,8 @@ def hostile(s, a, lab):
     check("a non-decimal id is 404", r.status == 404)
     r = a.get("/orgs?limit=0")
     check("a bad limit is 400 naming it", r.status == 400 and r.json["error"]["field"] == "limit")
-    r = a.get("/campaigns/1/events")
-    check("a planned endpoint is 501 not_implemented", r.status == 501 and r.code == "not_implemented")
+    r = a.get("/runs/0")
+    check("an id of 0 is no id (404)", r.status == 404)
     r = s.client().get("/reports")
     check("... but never to someone not logged in (401)", r.status == 401)
     # headers too large: the server closes or refuses, and keeps serving
@@ -292,7 +292,8 @@ def models_flow(s, a, d, lab):
     pc.post("/terms/accept", {"version": 1})
     check("a partner does not see the model before both designate it", pc.get("/models/%d" % mid).status == 404)
     r = a.post("/models/%d/partners" % mid, {"org_id": p})
-    check("admin designates the partner", r.status == 200 and r.json["active"] is False, repr(r))
+    check("admin designates the partner", r.status == 200 and r.json["active"] is False and
+          r.json["org_name"] == "Partner Inst", repr(r))
     check("... one side is not enough", pc.get("/models/%d" % mid).status == 404)
     r = d.post("/models/%d/partners" % mid, {"org_id": p})
     check("the developer designates it too: active", r.status == 200 and r.json["active"] is True, repr(r))
@@ -352,7 +353,16 @@ def campaign_flow(s, a, d, lab):
     check("a policy is a shipped name", r.status == 400 and r.json["error"]["field"] == "policy")
     r = e.post("/campaigns", dict(body, tasks=["Bad Task"]))
     check("task names are checked", r.status == 400 and r.json["error"]["field"] == "tasks")
+    r = e.post("/campaigns", dict(body, limits={"turns": 5}))
+    check("a turn limit is refused (the tasks' own apply)", r.status == 400 and
+          r.json["error"]["field"] == "limits.turns", repr(r))
+    r = e.post("/campaigns", dict(body, limits={"tokens": 0}))
+    check("a limit out of range is refused naming it", r.status == 400 and
+          r.json["error"]["field"] == "limits.tokens", repr(r))
+    body["limits"] = {"tokens": 200000, "seconds": 900}
     r = e.post("/campaigns", body)
+    check("the campaign keeps its limits", r.status == 201 and
+          r.json["limits"] == {"tokens": 200000, "seconds": 900}, repr(r))
     want = hashlib.sha256(open(os.path.join(os.environ.get("ASSAY_SOURCE_DIR", "."),
                                             "policies/default.yaml"), "rb").read()).hexdigest()
     check("an evaluator creates a campaign; the policy digest is frozen",
@@ -370,6 +380,19 @@ def campaign_flow(s, a, d, lab):
     check("the worker runs the campaign with the engine", c["state"] == "done" and c["run_id"], c)
     check("progress: 1 of 1 episodes, solved", c.get("progress", {}).get("episodes_done") == 1 and
           c["progress"]["solved"] == 1 and c["progress"]["episodes_total"] == 1, c)
+    r = e.get("/campaigns/%d/events" % cid)
+    evs = {}
+    for block in r.raw.split("\n\n"):
+        lines = dict(l.split(": ", 1) for l in block.splitlines() if ": " in l)
+        if "event" in lines:
+            evs[lines["event"]] = json.loads(lines.get("data", "{}"))
+    check("the event stream: text/event-stream with a retry, the progress and the end",
+          header(r, "Content-Type").startswith("text/event-stream") and r.raw.startswith("retry: ")
+          and "end" in evs and evs["progress"]["episodes_done"] == 1 and
+          evs["progress"]["state"] == "done" and evs["progress"]["episodes_failed"] == 0 and
+          "tokens" in evs["progress"] and "cost_usd" in evs["progress"], r.raw[:400])
+    check("the campaign's progress carries the same figures",
+          c["progress"]["episodes_running"] == 0 and "tokens" in c["progress"], c)
     r = e.post("/campaigns/%d/start" % cid)
     check("a finished campaign does not start again", r.status == 409)
     # sealed: two distinct custodians, never the creator
