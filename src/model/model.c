@@ -831,6 +831,7 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 {
 	struct model *m = c->m;
 	int64_t now = now_ms();
+	enum err rc;
 
 	if (m->down_since) {
 		if (outage_expired(m)) {
@@ -848,7 +849,11 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 		c->retry_at = now + MEMORY_WAIT_MS;
 		return ERR_OK;
 	}
-	return attempt_start(c, e);
+	rc = attempt_start(c, e);
+	/* a probe that never went out must not hold the others back */
+	if (rc && c->probe)
+		attempt_ended(c);
+	return rc;
 }
 
 static enum err start_local(struct model_call *c,

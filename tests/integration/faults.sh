@@ -275,9 +275,14 @@ raced=0
 for round in 1 2 3; do
 	"$ASSAY" resume 1 --store "$RDB" >/dev/null 2>"$TMP/ra.err" & a=$!
 	"$ASSAY" resume 1 --store "$RDB" >/dev/null 2>"$TMP/rb.err" & b=$!
-	sleep 0.7
-	# one of them holds the run; the other refused at once
+	# one of them holds the run; the other refuses (no timing: wait
+	# until one has ended, then give the other a moment to end too)
 	refused=0
+	for _ in $(seq 1 400); do
+		{ kill -0 $a 2>/dev/null && kill -0 $b 2>/dev/null; } || break
+		sleep 0.05
+	done
+	sleep 0.5
 	for p in $a $b; do kill -0 $p 2>/dev/null || refused=$((refused + 1)); done
 	ra=$(grep -c "held by another assay" "$TMP/ra.err" "$TMP/rb.err" | awk -F: '{s+=$2} END {print s}')
 	holders=$(q "$RDB" "SELECT count(*) FROM leases WHERE scope='run' AND ref=1")
