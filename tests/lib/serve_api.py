@@ -414,6 +414,10 @@ def campaign_flow(s, a, d, lab):
     check("the same custodian cannot approve twice", r.status == 409, repr(r))
     r = cu[1].post("/campaigns/%d/approve" % sid)
     check("a second custodian makes it ready", r.status == 200 and r.json["state"] == "ready", repr(r))
+    r = e.post("/campaigns/%d/start" % sid)
+    check("the worker never runs the open suite in a sealed suite's place (409)",
+          r.status == 409 and "sealed" in r.raw and
+          e.get("/campaigns/%d" % sid).json["state"] == "ready", repr(r))
     kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
     check("campaign creation, approvals, start and end are audited",
           all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
