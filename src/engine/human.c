@@ -4,7 +4,7 @@
  * score), with an interactive shell on a terminal of the agent box in
  * place of the agent loop.
  *
- * The shell is bash with an rc file of ours (HUMAN_DIR/rc). Before each
+ * The shell is bash with an rc file of ours (HUMAN_RC). Before each
  * prompt it writes, invisibly, an OSC sequence naming the command just
  * finished and its status (ESC ] 7701 ; STATUS ; COMMAND BEL); `submit
  * FLAG` writes ESC ] 7702 ; FLAG BEL and ends the shell. The relay takes
@@ -33,7 +33,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-#define HUMAN_DIR "/opt/assay/human"
+#define HUMAN_RC "/opt/assay/human/rc"
 #define HUMAN_MAX_MS (8 * 3600 * 1000)  /* the shell's own timeout */
 #define SEG_CAP (64 * 1024)             /* output journaled per command */
 #define MARK_CAP (64 * 1024)            /* bytes of one marker's text */
@@ -419,8 +419,8 @@ static enum err session(struct episode *ep, const struct engine_human *h,
 			struct agent_result *ar, struct errmsg *e)
 {
 	struct sbx_box *b = sbx_episode_box(ep->sbx, NULL);
-	static const char *const argv[] = { "/bin/bash", "--rcfile",
-		HUMAN_DIR "/rc", "-i", NULL };
+	static const char *const argv[] = { "/bin/bash", "--rcfile", HUMAN_RC,
+		"-i", NULL };
 	static const char *const env[] = { "TERM=xterm-256color", NULL };
 	struct sbx_exec_req req = { .argv = argv, .env = env, .pty = true,
 		.timeout_ms = HUMAN_MAX_MS };
@@ -431,7 +431,7 @@ static enum err session(struct episode *ep, const struct engine_human *h,
 	int64_t t0;
 	enum err rc;
 
-	rc = sbx_put_file(b, HUMAN_DIR "/rc", rc_text, strlen(rc_text), 0644,
+	rc = sbx_put_file(b, HUMAN_RC, rc_text, strlen(rc_text), 0644,
 			  "root", e);
 	if (!rc)
 		rc = sbx_exec_pty(b, &req, &r.master, e);
