@@ -502,10 +502,7 @@ void api_tokens_del(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (store_token_revoke(s->st, r->ids[0], r->who.u.id, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "not own token");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "not own token");
 		return;
 	}
 	srv_audit(s, r, "token.revoke", NULL, NULL, r->ids[0]);

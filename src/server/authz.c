@@ -51,6 +51,15 @@ void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		reply_err(y, 404, "not_found", NULL, "no such object");
 }
 
+void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
+		     const struct errmsg *e, int64_t object, const char *reason)
+{
+	if (e->code == ERR_NOTFOUND)
+		authz_deny(s, r, y, false, object, reason);
+	else
+		reply_fail(y, e);
+}
+
 bool authz_route(struct srv *s, struct req *r, struct reply *y)
 {
 	if (has_role(&r->who, r->route->roles))
