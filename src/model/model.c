@@ -521,7 +521,9 @@ static void note_alive(struct model *m)
 	m->answered = true;
 	if (!m->down_since)
 		return;
-	log_info("model=%s msg=\"endpoint back after %lld s\"", m->name,
+	/* said as loudly as the outage was: the log must show it ended */
+	log_warn("model=%s msg=\"endpoint back after %lld s; calls go "
+		 "again\"", m->name,
 		 (long long)((now_ms() - m->down_since) / 1000));
 	m->down_since = 0;
 	for (struct model_call *c = m->ctx->calls; c; c = c->next)
@@ -835,6 +837,7 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 {
 	struct model *m = c->m;
 	int64_t now = now_ms();
+	enum err rc;
 
 	if (m->down_since) {
 		if (outage_expired(m)) {
@@ -852,7 +855,11 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 		c->retry_at = now + MEMORY_WAIT_MS;
 		return ERR_OK;
 	}
-	return attempt_start(c, e);
+	rc = attempt_start(c, e);
+	/* a probe that never went out must not hold the others back */
+	if (rc && c->probe)
+		attempt_ended(c);
+	return rc;
 }
 
 static enum err start_local(struct model_call *c,
