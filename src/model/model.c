@@ -197,6 +197,7 @@ static const struct {
 	{"anthropic", &model_provider_anthropic},
 	{"baseline", NULL}, /* resolved by name below */
 	{"replay", &model_provider_replay},
+	{"human", &model_provider_human},
 };
 
 static const struct provider_ops *find_provider(const char *name)
@@ -226,7 +227,7 @@ static enum err resolve_name(const struct model_config *cfg,
 		return err_set(e, ERR_INVAL,
 			       "model '%s': expected 'provider/model' (providers: "
 			       "openai, openai-compatible, anthropic, baseline, "
-			       "replay)",
+			       "replay, human)",
 			       name ? name : "");
 	*ops_out = find_provider(name);
 	if (!*ops_out) {
@@ -238,7 +239,7 @@ static enum err resolve_name(const struct model_config *cfg,
 		return err_set(e, ERR_INVAL,
 			       "model '%s': unknown provider '%.*s' (known: "
 			       "openai, openai-compatible, anthropic, "
-			       "baseline, replay)",
+			       "baseline, replay, human)",
 			       name, (int)(slash - name), name);
 	}
 	return ERR_OK;
@@ -397,6 +398,11 @@ bool model_price(const struct model *m, double *input, double *output)
 	*input = m->price.input;
 	*output = m->price.output;
 	return m->price_known;
+}
+
+bool model_is_human(const struct model *m)
+{
+	return m->ops == &model_provider_human;
 }
 
 bool model_needs_solution(const struct model *m)
