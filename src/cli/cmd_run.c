@@ -80,7 +80,9 @@ int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 		cli_error("determination: %s", e.text);
 		rc = cli_exit_for(e.code);
 	} else if (a->result) {
-		fprintf(out, "determination under '%s': %s: %s\n", p->path,
+		fprintf(out, "determination under policy %s, sha256 %.16s: "
+			"%s: %s\n", p->id, o->policy_sha256 ? o->policy_sha256 :
+			"unknown",
 			policy_determination_name(a->result->determination),
 			a->result->reason);
 		*scrutiny = a->result->determination ==
