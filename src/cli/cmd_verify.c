@@ -292,7 +292,7 @@ static void signatures_json(const struct vopts *o, const struct vault_dsse *env,
 		char id[17];
 		keyid_of(o, chk[s].key, env->sigs[s].keyid, id);
 		json_array_append_new(sigs, json_pack("{s:I, s:s, s:o, s:s, s:s}",
-			"index", (json_int_t)(s + 1), "key_id", id, "key",
+			"index", (json_int_t)s + 1, "key_id", id, "key",
 			chk[s].key >= 0 ? json_string(o->keys[chk[s].key].name) :
 			json_null(), "status", sig_status(chk[s].status),
 			"reason", sig_reason(chk[s].status)));
