@@ -181,6 +181,11 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	spec.name = name;
 	spec.agent.name = "agent";
 	rc = engine_image_box(t->agent_image, &spec.agent, &ac, e);
+	if (ac) {
+		/* the image's Env and WorkingDir for the agent's commands */
+		spec.agent.env = (const char *const *)ac->env;
+		spec.agent.cwd = ac->workdir;
+	}
 	spec.agent.user = t->agent_user;
 	spec.agent.packet_sockets = t->agent_packet_sockets;
 	engine_episode_fill_limits(t, &spec.agent.limits);

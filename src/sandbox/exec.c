@@ -43,9 +43,18 @@ static enum err add_str(struct buf *s, const char *v)
 	return buf_add(s, v, strlen(v) + 1);
 }
 
-/* Default env for uid, overridden key by key by extra. */
-static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
-			  uint32_t *n_out)
+static bool env_has_key(const char *const *v, const char *kv)
+{
+	for (size_t j = 0; v && v[j]; j++)
+		if (env_key_eq(kv, v[j]))
+			return true;
+	return false;
+}
+
+/* Default env for uid, overridden key by key by box (the image's Env of
+ * an agent box), then by extra (the command's own). */
+static enum err build_env(struct buf *s, uid_t uid, const char *const *box,
+			  const char *const *extra, uint32_t *n_out)
 {
 	const char *home = uid == 0 ? "/root" : "/home/agent";
 	const char *user = uid == 0 ? "root" : "agent";
@@ -63,16 +72,16 @@ static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
 	defs[nd++] = h;
 	defs[nd++] = u;
 	defs[nd++] = l;
-	for (size_t i = 0; i < nd && !rc; i++) {
-		bool over = false;
-
-		for (size_t j = 0; extra && extra[j]; j++)
-			over |= env_key_eq(defs[i], extra[j]);
-		if (!over) {
+	for (size_t i = 0; i < nd && !rc; i++)
+		if (!env_has_key(box, defs[i]) && !env_has_key(extra, defs[i])) {
 			rc = add_str(s, defs[i]);
 			n++;
 		}
-	}
+	for (size_t j = 0; box && box[j] && !rc; j++)
+		if (strchr(box[j], '=') && !env_has_key(extra, box[j])) {
+			rc = add_str(s, box[j]);
+			n++;
+		}
 	for (size_t j = 0; extra && extra[j] && !rc; j++) {
 		if (!strchr(extra[j], '='))
 			continue;
@@ -86,8 +95,8 @@ static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
 /* Serialise argv, env and cwd into s; fills the counts of x. */
 enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 			  const char *const *argv, const char *shell,
-			  const char *const *env, const char *cwd, uid_t uid,
-			  struct errmsg *e)
+			  const char *const *box_env, const char *const *env,
+			  const char *cwd, uid_t uid, struct errmsg *e)
 {
 	enum err rc = ERR_OK;
 
@@ -106,7 +115,7 @@ enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 		return err_set(e, ERR_INVAL, "exec without argv or shell");
 	}
 	if (!rc)
-		rc = build_env(s, uid, env, &x->envc);
+		rc = build_env(s, uid, box_env, env, &x->envc);
 	if (!rc)
 		rc = add_str(s, cwd ? cwd : uid == 0 ? "/root" : "/home/agent");
 	if (rc)
@@ -132,6 +141,8 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 	struct buf s;
 	uid_t uid = b->def_uid;
 	size_t cap = req->out_cap ? req->out_cap : DEFAULT_OUT_CAP;
+	bool own_defaults = !req->user && !b->argv &&
+			    req->builtin == SBX_RUN_PROGRAM;
 	enum err rc;
 
 	if (b->dead)
@@ -153,8 +164,12 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 		return err_set(e, ERR_LIMIT, "box '%s': output cap or stdin too large",
 			       b->name);
 	buf_init(&s, SBX_STRINGS_MAX + req->stdin_len);
-	rc = sbx_exec_strings(&s, &x, req->argv, req->shell, req->env, req->cwd,
-			      uid, e);
+	/* the box's defaults (an agent image's Env and WorkingDir) for the
+	 * commands of its default user, as `docker exec` gives them */
+	rc = sbx_exec_strings(&s, &x, req->argv, req->shell,
+			      own_defaults ? (const char *const *)b->env : NULL,
+			      req->env, req->cwd ? req->cwd :
+			      own_defaults ? b->cwd : NULL, uid, e);
 	if (!rc && req->stdin_len && buf_add(&s, req->stdin_data, req->stdin_len))
 		rc = err_set(e, ERR_LIMIT, "stdin too large");
 	x.uid = x.gid = (uint32_t)uid;

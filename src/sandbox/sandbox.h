@@ -70,8 +70,14 @@ struct sbx_box_spec {
 	                                  home /home/agent) or "root" */
 	const char *const *argv;       /* service entrypoint (NULL for agent);
 	                                  started by sbx_episode_start() */
-	const char *const *env;        /* KEY=VALUE for the entrypoint, or NULL */
-	const char *cwd;               /* entrypoint cwd; NULL = /srv */
+	const char *const *env;        /* KEY=VALUE for the entrypoint, or NULL;
+	                                  a box without argv (the agent's):
+	                                  defaults of every command run as
+	                                  its default user (under the
+	                                  command's own env) */
+	const char *cwd;               /* entrypoint cwd; NULL = /srv; a box
+	                                  without argv: its default user's
+	                                  commands' cwd (NULL = home) */
 	enum sbx_ready_kind ready;
 	int ready_port;                /* SBX_READY_TCP: port on this box */
 	const char *const *ready_argv; /* SBX_READY_CMD: run in this box */

@@ -404,8 +404,8 @@ char *sbx_assemble(const struct buf *head, const struct buf *tail,
 /* exec.c */
 enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 			  const char *const *argv, const char *shell,
-			  const char *const *env, const char *cwd, uid_t uid,
-			  struct errmsg *e) MUST_CHECK;
+			  const char *const *box_env, const char *const *env,
+			  const char *cwd, uid_t uid, struct errmsg *e) MUST_CHECK;
 
 /* net.c */
 enum err sbx_net_setup(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;
