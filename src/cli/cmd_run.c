@@ -383,6 +383,12 @@ static int run_main(const struct cli_args *a)
 			      "own); run it with --executor local");
 		goto close;
 	}
+	if (model_is_human(c.model)) {
+		rc = cli_fail(EXIT_USAGE, "'%s' is a person: a human works a task "
+			      "with 'assay human --suite S --task T --user NAME'",
+			      o.model);
+		goto close;
+	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = create_run(&c, &o, &run_id)) ||
 	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))

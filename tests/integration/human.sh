@@ -23,6 +23,7 @@ if ! A run --suite "$SUITE" --task "$TASK" --model baseline/oracle --quiet 2>"$T
 fi
 
 expect_rc "a task the suite lacks is a usage error" 2 A human --suite "$SUITE" --task no-such-task --user alice
+expect_rc "assay run refuses a human/ model" 2 A run --suite "$SUITE" --task "$TASK" --model human/alice
 expect_rc "a name that is no name" 2 A human --suite "$SUITE" --task "$TASK" --user 'bad name'
 
 # Alice solves it with the task's own solution commands (comments and
@@ -92,6 +93,9 @@ v=$(json_get "$TMP/r.json" 'j["human_baseline"]["runs"], [(t["task_id"], t["expe
 A report 1 >"$TMP/term" 2>&1
 grep -q '^human baselines (2 runs' "$TMP/term" && grep -q "^  $TASK .* 5 min .* 1/2 solved .* 1/1 solved" "$TMP/term" &&
 	ok "term report: declared vs human median, humans' and the model's success" || bad "term report" "$(tail -4 "$TMP/term")"
+A report 1 --format md -o "$TMP/r.md" 2>"$TMP/err"
+grep -q "^| $TASK | 5 | [0-9.]* | 1/2 | 1/1 |" "$TMP/r.md" && ok "markdown report: the human baselines table" ||
+	bad "md human baselines" "$(grep -A4 'Human baselines' "$TMP/r.md")"
 A report "$run" --format json -o "$TMP/rh.json" 2>"$TMP/err" && [ "$(json_get "$TMP/rh.json" 'j["run"]["model"], j["totals"]["solved"]')" = "human/alice 1" ] &&
 	ok "a human run reports as any run" || bad "report of a human run" "$(cat "$TMP/err")"
 finish
