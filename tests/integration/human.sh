@@ -109,6 +109,9 @@ v=$(json_get "$TMP/r.json" 'j["human_baseline"]["runs"], [(t["task_id"], t["expe
 A report 1 >"$TMP/term" 2>&1
 grep -q '^human baselines (3 runs' "$TMP/term" && grep -q "^  $TASK .* 5 min .* 1/3 solved .* 1/1 solved" "$TMP/term" &&
 	ok "term report: declared vs human median, humans' and the model's success" || bad "term report" "$(tail -4 "$TMP/term")"
+A report 1 --format html -o "$TMP/r.html" 2>"$TMP/err"
+grep -q "<tr><td>$TASK</td><td>5</td><td>[0-9.]*</td><td>1/3</td><td>1/1</td></tr>" "$TMP/r.html" &&
+	ok "html report: the human baselines table" || bad "html human baselines" "$(grep -o 'Human baselines.\{0,400\}' "$TMP/r.html")"
 expect_rc "a human session is not resumed" 2 A resume "$run"
 A report 1 --format md -o "$TMP/r.md" 2>"$TMP/err"
 grep -q "^| $TASK | 5 | [0-9.]* | 1/3 | 1/1 |" "$TMP/r.md" && ok "markdown report: the human baselines table" ||

@@ -167,6 +167,9 @@ v=$(json_get "$TMP/rj.json" 'j["validity"]["review"]["judge"] == {"model": "open
 grep -q 'refusal judge openai/judge-1: 0 of 1 unsolved episodes judged refused; agrees with the phrase detector on 1 of 1' "$TMP/rj.term" &&
 	grep -q "flagged: episode .*('/check'); judge: attempted" "$TMP/rj.term" &&
 	ok "term: the judge's verdicts, in the summary and on the flagged episode" || bad "term judge" "$(grep -i 'judge\|flagged' "$TMP/rj.term")"
+"$ASSAY" report 4 --store "$DB3" --format html -o "$TMP/rj.html" 2>/dev/null
+grep -q '<p>refusal judge openai/judge-1: 0 of 1' "$TMP/rj.html" && grep -q '<a href="#ep-[0-9]*">flagged: episode [0-9]* .*judge: attempted' "$TMP/rj.html" &&
+	ok "html: the judge's summary and the flagged episode's verdict, linked" || bad "html judge" "$(grep -o 'Review of what.\{0,500\}' "$TMP/rj.html")"
 v=$(json_get "$TMP/rv1.json" 'j["validity"]["review"]["judge"]')
 [ "$v" = None ] && ok "without --refusal-judge there is no judge (default off)" || bad "judge default" "$v"
 finish
