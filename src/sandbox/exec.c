@@ -12,11 +12,13 @@
 #include "sandbox/sandbox_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "base/bug.h"
 #include "base/util.h"
@@ -160,6 +162,11 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 		uid = 0;
 		x.flags = req->builtin == SBX_TIDY ? SBX_XF_TIDY : SBX_XF_FRESH;
 	}
+	if (req->pty && (req->builtin != SBX_RUN_PROGRAM || req->stdin_len))
+		return err_set(e, ERR_INVAL, "box '%s': a terminal command takes "
+			       "no stdin data", b->name);
+	if (req->pty)
+		x.flags |= SBX_XF_PTY;
 	if (cap > SBX_OUTCAP_MAX || req->stdin_len > SBX_STDIN_MAX)
 		return err_set(e, ERR_LIMIT, "box '%s': output cap or stdin too large",
 			       b->name);
@@ -359,6 +366,53 @@ enum err sbx_exec(struct sbx_box *b, const struct sbx_exec_req *req,
 			rc = err_sys(e, ERR_SANDBOX, "poll");
 	}
 	return rc;
+}
+
+/* The master of a terminal, checked to be one (it comes from inside the
+ * box: hostile). */
+static bool is_pty_master(int fd)
+{
+	int n;
+
+	return ioctl(fd, TIOCGPTN, &n) == 0;
+}
+
+enum err sbx_exec_pty(struct sbx_box *b, const struct sbx_exec_req *req,
+		      int *master_out, struct errmsg *e)
+{
+	struct sbx_exec_result res;
+	struct sbx_msg h;
+	const char *p;
+	int fd = -1;
+	enum err rc;
+
+	*master_out = -1;
+	if (!req->pty)
+		return err_set(e, ERR_INVAL, "box '%s': not a terminal command",
+			       b->name);
+	if ((rc = sbx_exec_begin(b, req, e)))
+		return rc;
+	rc = sbx_recv_with_fd(b, now_ms() + SBX_OP_TIMEOUT_MS, &h, &p, &fd, e);
+	if (rc == ERR_OK && h.type == SBX_M_PTY && h.len == 0 && fd >= 0 &&
+	    is_pty_master(fd) && fcntl(fd, F_SETFL, O_NONBLOCK) == 0 &&
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) {
+		*master_out = fd;
+		return ERR_OK;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc == ERR_OK && h.type == SBX_M_ACK && h.len == sizeof(struct sbx_m_ack) &&
+	    take_msg(&b->px, &h, p)) {
+		finish(b, &res, false);
+		rc = err_set(e, ERR_SANDBOX, "box '%s': %s", b->name, res.err);
+		sbx_exec_result_release(&res);
+		return rc;
+	}
+	sbx_box_mark_dead(b);
+	finish(b, &res, true);
+	sbx_exec_result_release(&res);
+	return rc ? rc : err_set(e, ERR_SANDBOX, "box '%s': no terminal from init "
+				 "(message %u)", b->name, h.type);
 }
 
 void sbx_exec_result_release(struct sbx_exec_result *r)

@@ -124,8 +124,8 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_campaign_list(s->st, (r->who.u.roles & SP_DEVELOPER) ?
-				r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+	if (store_campaign_list(s->st, authz_org_scope(&r->who), after, limit,
+				&v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -386,6 +386,7 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	json_t *doc;
 	const char *prov;
+	bool sealed;
 
 	if (!visible_campaign(s, r, y, &c))
 		return;
@@ -396,6 +397,19 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 	if (strcmp(c.state, "ready")) {
 		reply_err(y, 409, "conflict", NULL, "the campaign is %s, not "
 			  "ready", c.state);
+		goto out;
+	}
+	doc = json_loads(c.doc, 0, NULL);
+	sealed = json_is_true(json_object_get(doc, "sealed"));
+	json_decref(doc);
+	if (sealed) {
+		/* the worker runs the shipped open suite only: a sealed suite
+		 * needs the unseal request and custodians' signed approvals
+		 * (assay run --request-key --approval), which the service does
+		 * not hold yet */
+		reply_err(y, 409, "conflict", NULL, "the service does not run "
+			  "sealed suites yet: run it with assay run --request-key "
+			  "and the custodians' approvals");
 		goto out;
 	}
 	if (!store_window_open_now(s->st, c.model_id, wall_ms())) {

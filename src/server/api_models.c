@@ -310,8 +310,8 @@ void api_windows_list(struct srv *s, struct req *r, struct reply *y)
 		}
 		model = mv;
 	}
-	if (store_window_list(s->st, model, (r->who.u.roles & SP_DEVELOPER) ?
-			      r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+	if (store_window_list(s->st, model, authz_org_scope(&r->who),
+			      after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}

@@ -567,8 +567,8 @@ void api_reports_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_report_list(s->st, (r->who.u.roles & SP_DEVELOPER) ?
-			      r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+	if (store_report_list(s->st, authz_org_scope(&r->who),
+			      after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}

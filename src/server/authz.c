@@ -68,6 +68,11 @@ bool authz_route(struct srv *s, struct req *r, struct reply *y)
 	return false;
 }
 
+int64_t authz_org_scope(const struct principal *p)
+{
+	return (p->u.roles & SP_DEVELOPER) ? p->u.org_id : 0;
+}
+
 bool authz_sees_org(const struct principal *p, int64_t org_id)
 {
 	if (!p->ok)

@@ -165,6 +165,9 @@ enum err totp_now(const char *b32, int64_t now_s, char out[8],
 /* authz.c: roles and objects. Deny = reply set and audited; returns
  * false. */
 bool authz_route(struct srv *s, struct req *r, struct reply *y);
+/* The organisation a list is limited to: a developer's own; 0 (all) for
+ * agency staff, whose lists the handlers filter object by object. */
+int64_t authz_org_scope(const struct principal *p);
 /* Whether the principal may see organisation org_id's objects. */
 bool authz_sees_org(const struct principal *p, int64_t org_id);
 /* Deny access to an object: 404 when the principal may not see it at all,

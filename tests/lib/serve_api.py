@@ -414,6 +414,10 @@ def campaign_flow(s, a, d, lab):
     check("the same custodian cannot approve twice", r.status == 409, repr(r))
     r = cu[1].post("/campaigns/%d/approve" % sid)
     check("a second custodian makes it ready", r.status == 200 and r.json["state"] == "ready", repr(r))
+    r = e.post("/campaigns/%d/start" % sid)
+    check("the worker never runs the open suite in a sealed suite's place (409)",
+          r.status == 409 and "sealed" in r.raw and
+          e.get("/campaigns/%d" % sid).json["state"] == "ready", repr(r))
     kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
     check("campaign creation, approvals, start and end are audited",
           all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
@@ -644,6 +648,45 @@ def auditor_views(s, a):
     check("the auditor changes nothing", r.status == 403)
 
 
+def proxy_header(plain):
+    """The trusted reverse proxy's user header: off by default, honoured
+    only on POST /login from the configured address."""
+    hdr = {"X-Remote-User": "admin"}
+    r = plain.client().request("POST", "/login", None, headers=hdr)
+    check("without --trust-proxy-header the header logs nobody in", r.status == 400, repr(r))
+    r = plain.client().request("GET", "/session", headers=hdr)
+    check("... nor authenticates a request", r.status == 401, repr(r))
+    rc = subprocess.run([ASSAY, "serve", "--trust-proxy-header", "X-Remote-User",
+                         "--store", "/nonexistent/x.db"], capture_output=True, text=True)
+    check("--trust-proxy-header needs --trust-proxy-from", rc.returncode == 2 and
+          "go together" in rc.stderr, rc.stderr)
+    s = Server(extra=["--trust-proxy-header", "X-Remote-User", "--trust-proxy-from", "127.0.0.1"])
+    try:
+        c = s.client()
+        r = c.request("POST", "/login", None, headers=hdr)
+        check("from the proxy's address, POST /login with the header starts a session",
+              r.status == 200 and r.json["user"]["login"] == "admin" and c.cookie, repr(r))
+        c.csrf = r.json["csrf_token"]
+        check("... a session like any other (CSRF token, cookie)",
+              c.get("/session").status == 200 and
+              c.post("/orgs", {"name": "Via SSO", "kind": "developer"}).status == 201)
+        r = s.client().request("POST", "/login", None, headers={"X-Remote-User": "nobody"})
+        check("a user the service does not know is refused", r.status == 401 and
+              r.code == "bad_credentials", repr(r))
+        r = s.client().request("GET", "/orgs", headers=hdr)
+        check("the header alone authenticates no other request", r.status == 401, repr(r))
+        kinds = [x["entry"]["kind"] for x in c.get("/audit?limit=500").json["items"]]
+        check("proxy logins are audited", "auth.proxy" in kinds and "auth.proxy.fail" in kinds)
+    finally:
+        s.stop()
+    s = Server(extra=["--trust-proxy-header", "X-Remote-User", "--trust-proxy-from", "127.0.0.2"])
+    try:
+        r = s.client().request("POST", "/login", None, headers=hdr)
+        check("from any other address the header is ignored", r.status == 400, repr(r))
+    finally:
+        s.stop()
+
+
 def brute_force():
     s = Server()
     try:
@@ -690,6 +733,7 @@ def main():
         auditor_views(s, a)
         static(s)
         totp_flow(s)
+        proxy_header(s)
     finally:
         check("the server stops on SIGTERM with status 0", s.stop() == 0)
     brute_force()
