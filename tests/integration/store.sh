@@ -261,8 +261,10 @@ case "$cfg" in
 	*) bad "absolute paths" "$cfg";;
 esac
 (cd / && "$ASSAY" resume 1 --store "$DB7" >"$TMP/g.out" 2>"$TMP/g.err"); rc=$?
-[ $rc -eq 0 ] && grep -q "determination under '$TMP/work/pol.yaml'" "$TMP/g.out" &&
-	ok "resume from another directory finishes and re-evaluates the run's policy" ||
+pdig=$(sha256sum "$TMP/work/pol.yaml" | cut -c1-16)
+[ $rc -eq 0 ] && grep -q "determination under policy assay-default-v1, sha256 $pdig: " "$TMP/g.out" &&
+	! grep -q "$TMP" "$TMP/g.out" &&
+	ok "resume from another directory finishes and re-evaluates the run's policy (by name and digest, no path)" ||
 	bad "resume with policy" "rc=$rc $(cat "$TMP/g.out") $(tail -2 "$TMP/g.err")"
 (cd "$TMP/work" && exec "$ASSAY" run --suite suite --policy pol.yaml --model openai/m --base-url "$URL" \
 	--epochs 6 -j 1 --store "$DB7" >/dev/null 2>&1) &
