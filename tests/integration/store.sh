@@ -289,7 +289,7 @@ if is_pg; then
 fi
 
 # --- a full disk: the run stops, the store stays consistent -------------
-# The store on a 320 KiB tmpfs fills up mid-run (transcripts are large);
+# The store on a 640 KiB tmpfs fills up mid-run (transcripts are large);
 # the commit that fails is rolled back, the run stops with exit 3, and the
 # store (moved to a roomy disk) gives a report and a resume that agree and
 # end with every pair scored once.
@@ -298,7 +298,7 @@ printf '%s\n' '{"kind":"tool_call","name":"bash","arguments":{"cmd":"head -c 300
 stop_mock
 start_mock "$TMP/big.jsonl"
 mkdir -p "$TMP/full" "$TMP/roomy"
-unshare -m sh -c "mount -t tmpfs -o size=320k none '$TMP/full' &&
+unshare -m sh -c "mount -t tmpfs -o size=640k none '$TMP/full' &&
 	'$ASSAY' run --suite '$TASK' --model openai/m --base-url '$URL' --epochs 60 -j 4 \
 		--store '$TMP/full/h.db' >/dev/null 2>'$TMP/full.err'; echo \$? >'$TMP/full.rc';
 	cp '$TMP/full/'h.db* '$TMP/roomy/'"
