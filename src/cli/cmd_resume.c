@@ -206,6 +206,8 @@ static int resume_main(const struct cli_args *a)
 			      "not resumed; start a new one with 'assay human'",
 			      (long long)run_id, run.model);
 		store_run_release(&run);
+		cli_run_opts_release(&o);
+		store_close(st);
 		return rc;
 	}
 	if (cli_run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
