@@ -6,8 +6,8 @@
  * episodes. Episodes cut off midway are kept, marked infra-interrupted, and
  * attempted again; the run's pre-registered policy (if any) is evaluated
  * again at the end. The endpoint options (--base-url, --key-file,
- * timeouts, retries, --no-preflight, --outage-deadline) replace the stored
- * ones for this resume.
+ * --ca-bundle, timeouts, retries, --no-preflight, --outage-deadline)
+ * replace the stored ones for this resume.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include "base/banned.h"
 
 enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS,
-       S_BASE_URL, S_KEY_FILE, S_RETRIES, S_RTIMEOUT, S_BACKOFF,
+       S_BASE_URL, S_KEY_FILE, S_CA_BUNDLE, S_RETRIES, S_RTIMEOUT, S_BACKOFF,
        S_NO_PREFLIGHT, S_OUTAGE, S_REPLY_MEM };
 
 static const struct cli_opt resume_table[] = {
@@ -44,6 +44,9 @@ static const struct cli_opt resume_table[] = {
 		"endpoint (default: the run's)", .flags = 0 },
 	[S_KEY_FILE] = { "key-file", 0, CLI_STR, "FILE", NULL, "read the API "
 		"key from FILE (default: the run's, else the environment)", .flags = 0 },
+	[S_CA_BUNDLE] = { "ca-bundle", 0, CLI_STR, "FILE", NULL, "PEM file of "
+		"the CAs that sign the endpoint's certificate (default: the "
+		"run's, else the system's)", .flags = 0 },
 	[S_RETRIES] = { "max-retries", 0, CLI_INT, "N", NULL, "retries of a "
 		"failed model call (0 = none; default: the run's)", .lo = 0,
 		.hi = 100 },
@@ -73,6 +76,8 @@ static bool endpoint_overrides(const struct cli_args *a, struct run_opts *o)
 		o->base_url = cli_str(a, S_BASE_URL);
 	if (cli_given(a, S_KEY_FILE))
 		o->key_file = cli_str(a, S_KEY_FILE);
+	if (cli_given(a, S_CA_BUNDLE))
+		o->ca_bundle = cli_str(a, S_CA_BUNDLE);
 	if (cli_given(a, S_RETRIES))
 		o->max_retries = cli_int(a, S_RETRIES) ? (int)cli_int(a, S_RETRIES)
 						       : -1;
@@ -86,6 +91,8 @@ static bool endpoint_overrides(const struct cli_args *a, struct run_opts *o)
 	if (cli_given(a, S_REPLY_MEM))
 		o->reply_memory_mb = (long)cli_int(a, S_REPLY_MEM);
 	o->no_preflight = cli_flag(a, S_NO_PREFLIGHT);
+	/* journaled absolute, as assay run does */
+	cli_run_opts_absolute(o);
 	return any;
 }
 

@@ -97,7 +97,8 @@ int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 
 enum {
 	R_SUITE, R_MODEL, R_EPOCHS, R_JOBS, R_TASK, R_CATEGORY, R_TIER, R_TAG,
-	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_PROMPT,
+	R_LIMIT, R_DRY_RUN, R_STORE, R_JSON, R_BASE_URL, R_KEY_FILE, R_CA_BUNDLE,
+	R_PROMPT,
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
@@ -138,6 +139,9 @@ static const struct cli_opt run_table[] = {
 		"$ANTHROPIC_BASE_URL)", .flags = 0 },
 	[R_KEY_FILE] = { "key-file", 0, CLI_STR, "FILE", NULL, "read the API "
 		"key from FILE (default: $OPENAI_API_KEY / $ANTHROPIC_API_KEY)", .flags = 0 },
+	[R_CA_BUNDLE] = { "ca-bundle", 0, CLI_STR, "FILE", NULL, "PEM file of "
+		"the CAs that sign the endpoint's certificate (a private CA; "
+		"default: the system's); verification is never turned off", .flags = 0 },
 	[R_PROMPT] = { "prompt", 0, CLI_CHOICE, NULL, NULL, "the task prompt "
 		"variant (default: the task's prompt)", .choices = "hard|easy" },
 	[R_AGENT] = { "agent", 0, CLI_CHOICE, NULL, "react", "the agent "
@@ -276,6 +280,7 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 	o->verbose = a->verbose;
 	o->base_url = cli_str(a, R_BASE_URL);
 	o->key_file = cli_str(a, R_KEY_FILE);
+	o->ca_bundle = cli_str(a, R_CA_BUNDLE);
 	o->prompt_level = cli_str(a, R_PROMPT);
 	o->agent = cli_str(a, R_AGENT);
 	if (cli_given(a, R_TEMP))

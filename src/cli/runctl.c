@@ -133,6 +133,7 @@ void cli_run_opts_absolute(struct run_opts *o)
 {
 	make_absolute(o, &o->suite);
 	make_absolute(o, &o->key_file);
+	make_absolute(o, &o->ca_bundle);
 	make_absolute(o, &o->policy);
 }
 
@@ -150,6 +151,8 @@ char *cli_run_opts_to_json(const struct run_opts *o)
 		json_object_set_new(j, "base_url", json_string(o->base_url));
 	if (o->key_file)
 		json_object_set_new(j, "key_file", json_string(o->key_file));
+	if (o->ca_bundle)
+		json_object_set_new(j, "ca_bundle", json_string(o->ca_bundle));
 	if (o->prompt_level)
 		json_object_set_new(j, "prompt", json_string(o->prompt_level));
 	if (o->developer)
@@ -228,6 +231,7 @@ enum err cli_run_opts_from_json(struct run_opts *o, const char *text,
 	o->model = keep(o, j, "model");
 	o->base_url = keep(o, j, "base_url");
 	o->key_file = keep(o, j, "key_file");
+	o->ca_bundle = keep(o, j, "ca_bundle");
 	o->prompt_level = keep(o, j, "prompt");
 	o->agent = keep(o, j, "agent");
 	if (o->agent && !agent_scaffold_parse(o->agent, &(enum agent_scaffold){ 0 })) {
@@ -441,6 +445,7 @@ int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 		mc.name = o->model;
 		mc.base_url = o->base_url;
 		mc.key_file = o->key_file;
+		mc.ca_bundle = o->ca_bundle;
 		mc.params = o->params;
 		mc.max_retries = o->max_retries;
 		mc.total_timeout_ms = o->request_timeout_s * 1000;
@@ -701,8 +706,8 @@ int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 		if (rc == ERR_PROVIDER)
 			fprintf(stderr, "assay: run %lld marked failed; fix the "
 				"endpoint, then 'assay resume %lld' (--base-url, "
-				"--key-file and the timeouts may be given "
-				"again)\n", (long long)run_id, (long long)run_id);
+				"--key-file, --ca-bundle and the timeouts may be "
+				"given again)\n", (long long)run_id, (long long)run_id);
 		return EXIT_RUNTIME;
 	}
 	print_summary(o, run_id, status, &pairs, sum);

@@ -34,6 +34,7 @@ struct run_opts {
 	const char *store;         /* NULL = default */
 	const char *base_url;
 	const char *key_file;
+	const char *ca_bundle;     /* CAs of the endpoint (CURLOPT_CAINFO) */
 	const char *prompt_level;
 	const char *agent;         /* scaffold name; NULL = "react" */
 	const char *developer;     /* owner of the endpoint (exposure ledger) */
@@ -71,7 +72,7 @@ struct run_opts {
 	 * run's status to its coordinator */
 	struct store *store_handle;
 	int64_t worker_id;
-	char *owned[16];           /* strings restored from JSON or made
+	char *owned[24];           /* strings restored from JSON or made
 	                              absolute */
 	size_t n_owned;
 };

@@ -49,6 +49,7 @@ struct http_xfer {
 	int64_t started;
 	int64_t first_byte_deadline;
 	int64_t retry_after_ms;
+	char curl_err[CURL_ERROR_SIZE]; /* curl's detail of a failure */
 	http_done_fn done;
 	void *arg;
 };
@@ -232,6 +233,11 @@ static enum err set_options(struct http_xfer *x, const struct http_req *req)
 	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, "assay/" ASSAY_VERSION);
+	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
+	/* verification stays on (curl's default); only the trusted CAs may
+	 * be named */
+	if (req->ca_bundle)
+		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_bundle);
 	return rc == CURLE_OK ? ERR_OK : ERR_HTTP;
 }
 
@@ -353,6 +359,9 @@ static enum http_fail classify(CURLcode cc, const struct http_xfer *x)
 		return HTTP_FAIL_TIMEOUT;
 	case CURLE_PARTIAL_FILE:
 		return HTTP_FAIL_TRUNCATED;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return HTTP_FAIL_TLS_VERIFY;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
@@ -454,14 +463,20 @@ enum err model_http_run(struct http *h, struct errmsg *e)
 	while ((msg = curl_multi_info_read(h->multi, &left))) {
 		char *priv = NULL;
 		struct http_xfer *x;
+		enum http_fail f;
 		CURLcode cc;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		cc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		x = (struct http_xfer *)(void *)priv;
-		if (x)
-			complete(h, x, classify(cc, x), curl_easy_strerror(cc));
+		if (!x)
+			continue;
+		/* the TLS verification error's detail ("unable to get local
+		 * issuer certificate") is what the operator needs */
+		f = classify(cc, x);
+		complete(h, x, f, f == HTTP_FAIL_TLS_VERIFY && x->curl_err[0]
+			 ? x->curl_err : curl_easy_strerror(cc));
 	}
 	check_first_byte(h);
 	resume_paused(h);

@@ -275,6 +275,7 @@ static enum err load_prices(struct model *m, const struct model_config *cfg,
 static void apply_config(struct model *m, const struct model_config *cfg)
 {
 	m->params = cfg->params;
+	m->ca_bundle = cfg->ca_bundle ? xstrdup(cfg->ca_bundle) : NULL;
 	m->reasoning_effort = xstrdup(cfg->params.reasoning_effort);
 	m->params.reasoning_effort = m->reasoning_effort;
 	m->connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
@@ -306,6 +307,18 @@ static void apply_config(struct model *m, const struct model_config *cfg)
 static enum err check_params(const struct model_config *cfg, struct errmsg *e)
 {
 	const char *r = cfg->params.reasoning_effort;
+	FILE *f;
+
+	/* a bundle that cannot be read is said now, not as a TLS error of
+	 * the first call */
+	if (cfg->ca_bundle) {
+		f = fopen(cfg->ca_bundle, "r");
+		if (!f)
+			return err_sys(e, ERR_INVAL, "model '%s': cannot read "
+				       "the CA bundle '%s'", cfg->name,
+				       cfg->ca_bundle);
+		fclose(f);
+	}
 
 	if (r && strcmp(r, "low") && strcmp(r, "medium") && strcmp(r, "high"))
 		return err_set(e, ERR_INVAL,
@@ -368,6 +381,7 @@ void model_close(struct model *m)
 	free(m->name);
 	free(m->model_id);
 	free(m->endpoint);
+	free(m->ca_bundle);
 	free(m->reasoning_effort);
 	free(m->tools_wire);
 	free(m);
@@ -602,6 +616,7 @@ static const char *fail_text(enum http_fail f)
 	case HTTP_FAIL_FIRST_BYTE: return "no response within the first-byte timeout";
 	case HTTP_FAIL_TRUNCATED: return "truncated response body";
 	case HTTP_FAIL_TOO_LARGE: return "response too large";
+	case HTTP_FAIL_TLS_VERIFY: return "TLS verification failed";
 	case HTTP_FAIL_OTHER: return "transfer failed";
 	case HTTP_OK: break;
 	}
@@ -777,6 +792,16 @@ static void http_done(void *arg, const struct http_result *res)
 	if (res->fail != HTTP_OK) {
 		snprintf(c->last_error, sizeof(c->last_error), "%s: %s",
 			 fail_text(res->fail), res->errtext);
+		if (res->fail == HTTP_FAIL_TLS_VERIFY) {
+			/* the endpoint is not the one the CAs vouch for (or
+			 * the bundle is wrong): no retry can fix it */
+			char what[MODEL_MAX_ERROR_LINE + 96];
+			snprintf(what, sizeof(what), "%s \xe2\x80\x94 check "
+				 "--ca-bundle (the CAs that sign the endpoint's "
+				 "certificate) and the base URL", c->last_error);
+			finish_fatal(c, what);
+			return;
+		}
 		if (!res->connected && !m->answered) {
 			/* never reached it: a wrong URL, a DNS name that does
 			 * not resolve, nothing listening */
@@ -818,6 +843,7 @@ static enum err attempt_start(struct model_call *c, struct errmsg *e)
 		.first_byte_ms = m->first_byte_ms,
 		.total_ms = m->total_ms,
 		.max_body = MODEL_MAX_BODY,
+		.ca_bundle = m->ca_bundle,
 	};
 	char **headers = m->ops->headers(m);
 	enum err rc;

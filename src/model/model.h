@@ -153,6 +153,10 @@ struct model_config {
 	const char *name;              /* "provider/model" */
 	const char *base_url;          /* NULL = env or provider default */
 	const char *key_file;          /* NULL = environment variable */
+	/* PEM file of the CAs that sign the endpoint's certificate (a lab's
+	 * private CA; CURLOPT_CAINFO); NULL = the system's store. The peer
+	 * and its host name are always verified. */
+	const char *ca_bundle;
 	struct model_params params;
 	const char *price_table;       /* NULL = built-in data/prices.yaml */
 	int connect_timeout_ms;        /* 0 = 10000 */

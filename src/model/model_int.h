@@ -58,6 +58,8 @@ enum http_fail {
 	HTTP_FAIL_FIRST_BYTE,  /* no byte within first_byte_ms */
 	HTTP_FAIL_TRUNCATED,   /* body shorter than announced */
 	HTTP_FAIL_TOO_LARGE,   /* body over max_body */
+	HTTP_FAIL_TLS_VERIFY,  /* the peer's certificate does not verify, or
+	                          the CA bundle cannot be read */
 	HTTP_FAIL_OTHER,
 };
 
@@ -79,6 +81,7 @@ struct http_req {
 	size_t body_len;
 	int connect_ms, first_byte_ms, total_ms;
 	size_t max_body;
+	const char *ca_bundle;    /* NULL = the system's CA store */
 };
 
 struct http;
@@ -141,6 +144,7 @@ struct model {
 	char *model_id;      /* the part after the first '/' */
 	char *endpoint;      /* URL of a call, never with a key */
 	char *key;           /* secret or NULL; wiped on close */
+	char *ca_bundle;     /* CA file for the endpoint, or NULL */
 	struct model_params params;
 	char *reasoning_effort;
 	int connect_ms, first_byte_ms, total_ms, max_retries;

@@ -3,8 +3,9 @@
 # inject (tests/lib/mockmodel_main.c, both wire formats): a connection
 # reset mid-body, a proxy's HTML page sent as 200, a JSON body cut short,
 # replies of the wrong shape, endless 429s with odd Retry-After values, a
-# body that drips a byte a second, headers that never end, a TLS endpoint
-# that does not verify, a 500 on the preflight only, an outage that ends
+# body that drips a byte a second, headers that never end, TLS behind a
+# private CA (no bundle, a reset mid-body, the wrong CA, resume with the
+# right one), a 500 on the preflight only, an outage that ends
 # (the run pauses and finishes done), a full disk during resume, racing
 # resumes, kill -9 during resume's preparation, and stores truncated or
 # corrupted in other ways. Each case asserts the class, the exit code, the
@@ -196,34 +197,83 @@ expect_run "https to a plain HTTP server: exit 3, failed, within seconds" 3 fail
 grep -q "check the base URL" "$TMP/err" && [ "$(episodes "AND status='done'")" = 0 ] &&
 	ok "https to plain HTTP: says to check the base URL, nothing scored" || bad "tls handshake message" "$(cat "$TMP/err")"
 stop_mock
+# A lab's endpoint behind a private CA (made here, thrown away): a TLS
+# front (tests/lib/tlsfront.py) before the mock. Without --ca-bundle the
+# certificate does not verify; with it a TLS reset mid-body is retried
+# like any connection fault; a server whose certificate another CA signed
+# is fatal at the preflight; and resume with the right bundle finishes.
 if command -v openssl >/dev/null; then
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/k.pem" -out "$TMP/c.pem" \
-		-days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
-	python3 - "$TMP/c.pem" "$TMP/k.pem" "$TMP/tlsport" <<'PY' &
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[3], "w").write("%d\n" % s.getsockname()[1])
-s.settimeout(60)
-while True:
-    try:
-        c, _ = s.accept()
-    except OSError:
-        break
-    try:
-        ctx.wrap_socket(c, server_side=True).close()
-    except (ssl.SSLError, OSError):
-        c.close()
-PY
-	tls=$!
-	for _ in $(seq 1 100); do [ -s "$TMP/tlsport" ] && break; sleep 0.05; done
-	run_model openai/mock-1 "https://127.0.0.1:$(cat "$TMP/tlsport")/v1" --no-preflight
-	kill $tls 2>/dev/null; wait $tls 2>/dev/null
-	expect_run "a certificate that does not verify, no preflight: exit 3, failed, within seconds" 3 failed 10000
-	grep -q "check the base URL" "$TMP/err" && ok "unverified certificate: one line, check the base URL" ||
+	C=$TMP/pki; mkdir -p "$C"
+	for ca in ca rogue; do
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/$ca.key" -out "$C/$ca.pem" \
+			-days 1 -subj "/CN=assay test $ca" >/dev/null 2>&1
+	done
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$C/san.ext"
+	for srv in good:ca bad:rogue; do
+		n=${srv%%:*}; ca=${srv#*:}
+		openssl req -newkey rsa:2048 -nodes -keyout "$C/$n.key" -out "$C/$n.csr" \
+			-subj /CN=127.0.0.1 >/dev/null 2>&1
+		openssl x509 -req -in "$C/$n.csr" -CA "$C/$ca.pem" -CAkey "$C/$ca.key" -CAcreateserial \
+			-days 1 -extfile "$C/san.ext" -out "$C/$n.pem" >/dev/null 2>&1
+	done
+	FRONTS=""
+	start_front() {   # start_front good|bad: sets TLSPORT (the mock must run)
+		: >"$TMP/tlsport"
+		python3 "$ASSAY_SOURCE_DIR/tests/lib/tlsfront.py" "$C/$1.pem" "$C/$1.key" "$PORT" "$TMP/tlsport" &
+		FRONTS="$FRONTS $!"
+		for _ in $(seq 1 200); do [ -s "$TMP/tlsport" ] && break; sleep 0.02; done
+		TLSPORT=$(head -1 "$TMP/tlsport")
+	}
+	stop_fronts() { [ -n "$FRONTS" ] && kill $FRONTS 2>/dev/null; wait $FRONTS 2>/dev/null; FRONTS=""; }
+
+	# no bundle: the system's CAs do not know ours (no preflight: the
+	# first episode call is the first call)
+	start_mock "$SOLVE_SUBMIT"; start_front good
+	run_model openai/mock-1 "https://127.0.0.1:$TLSPORT/v1" --no-preflight
+	expect_run "a private CA's certificate without --ca-bundle: exit 3, failed, within seconds" 3 failed 10000
+	grep -q "TLS verification failed: SSL certificate problem" "$TMP/err" && grep -q "check --ca-bundle" "$TMP/err" &&
+		ok "unverified certificate: one line, the TLS error, check --ca-bundle" ||
 		bad "certificate message" "$(cat "$TMP/err")"
-else skip_unless_ci "unverified certificate" "no openssl"; fi
+	stop_fronts; stop_mock
+
+	# with the bundle, a TLS connection reset mid-body: infrastructure,
+	# retried within the call, the pair solved once
+	for wire in openai anthropic; do
+		start_mock "$SOLVE_BASH" '{"kind":"reset"}' "$SOLVE_SUBMIT"; start_front good
+		if [ $wire = openai ]; then run_model openai/mock-1 "https://127.0.0.1:$TLSPORT/v1" --ca-bundle "$C/ca.pem"
+		else run_model anthropic/mock-2 "https://127.0.0.1:$TLSPORT" --ca-bundle "$C/ca.pem"; fi
+		expect_run "TLS reset mid-body with --ca-bundle ($wire): retried, done" 0 done 30000
+		[ "$(episodes)" = 1 ] && [ "$(episodes "AND outcome='solved'")" = 1 ] && [ "$(wc -l <"$TMP/mock.log")" = 4 ] &&
+			ok "TLS reset mid-body ($wire): one attempt, solved, 4 requests (the reset one again)" ||
+			bad "TLS reset mid-body ($wire)" "requests=$(wc -l <"$TMP/mock.log") $(attempts) $(tail -2 "$TMP/err")"
+		never_model "TLS reset mid-body ($wire)"
+		stop_fronts; stop_mock
+	done
+
+	# a server whose certificate the bundle's CA did not sign: fatal at
+	# the preflight, then resume with the right endpoint
+	start_mock "$SOLVE_BASH" "$SOLVE_SUBMIT"; start_front bad; BADPORT=$TLSPORT
+	run_model openai/mock-1 "https://127.0.0.1:$BADPORT/v1" --ca-bundle "$C/ca.pem"
+	expect_run "a certificate not signed by --ca-bundle: exit 3 at the preflight, failed" 3 failed 10000
+	lines=$(grep -c "preflight: openai/mock-1 at https://127.0.0.1:$BADPORT/v1/chat/completions: TLS verification failed: SSL certificate problem" "$TMP/err")
+	[ "$lines" = 1 ] && [ "$(episodes)" = 0 ] && [ "$(grep -c . "$TMP/mock.log")" = 0 ] &&
+		ok "wrong CA: one line naming the endpoint and the TLS error, no episode, nothing reached the model" ||
+		bad "wrong CA" "lines=$lines episodes=$(episodes) $(cat "$TMP/err")"
+	FAILED=$RUN
+	start_front good
+	"$ASSAY" resume "$FAILED" --store "$DB" --base-url "https://127.0.0.1:$TLSPORT/v1" --ca-bundle "$C/ca.pem" \
+		>"$TMP/out" 2>"$TMP/err"; RC=$?; MS=0; RUN=$FAILED
+	expect_run "resume of the failed run with the right endpoint and --ca-bundle: done" 0 done 1
+	[ "$(episodes "AND outcome='solved'")" = 1 ] &&
+		[ "$(q "$DB" "SELECT json_extract(config_json, '\$.ca_bundle') FROM runs WHERE id=$RUN")" = "$C/ca.pem" ] &&
+		ok "resumed over TLS: solved, and the run's config keeps the bundle (absolute)" ||
+		bad "resume over TLS" "$(attempts) $(q "$DB" "SELECT config_json FROM runs WHERE id=$RUN")"
+	stop_fronts; stop_mock
+	run_model openai/mock-1 "https://127.0.0.1:1/v1" --ca-bundle "$C/missing.pem"
+	[ "$RC" != 0 ] && grep -q "cannot read the CA bundle '$C/missing.pem'" "$TMP/err" &&
+		ok "a CA bundle that cannot be read: refused before any call, says which" ||
+		bad "missing CA bundle" "rc=$RC $(cat "$TMP/err")"
+else skip_unless_ci "TLS with a private CA" "no openssl"; fi
 
 # ---- 1. a 500 on the preflight only: retried, then the run goes on -------
 for wire in openai anthropic; do
