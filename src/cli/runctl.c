@@ -532,7 +532,8 @@ static void explain_unscored(int64_t run_id, const struct store_pairs *p,
 		"resume %lld'\n", (long long)run_id, p->total - p->scored,
 		p->total, p->cut_off, p->failed_infra,
 		s->gave_up ? " at the retry cap" : "", p->unstarted,
-		s->stopped && !s->gave_up ? ": the run budget is spent" : "",
+		s->stopped && !s->gave_up && !s->outage
+			? ": the run budget is spent" : "",
 		(long long)run_id);
 }
 

@@ -469,8 +469,11 @@ static void preflight_done(void *arg, struct model_reply *r)
 }
 
 /* One cheap call before any episode: a wrong key, model, URL or
- * parameter costs one request, not a suite. */
-static enum err preflight(const struct engine_config *cfg, struct errmsg *e)
+ * parameter costs one request, not a suite. An endpoint that is down (a
+ * 5xx storm, timeouts) is waited out up to the outage deadline; past it
+ * *outage is set and no episode starts: the run stops incomplete. */
+static enum err preflight(const struct engine_config *cfg, bool *outage,
+			  struct errmsg *e)
 {
 	struct preflight_wait w = { 0 };
 	const struct model_tool *tools;
@@ -487,9 +490,17 @@ static enum err preflight(const struct engine_config *cfg, struct errmsg *e)
 		if (rc == ERR_OK)
 			rc = model_ctx_run(cfg->mctx, e);
 	}
-	if (rc == ERR_OK && w.r && w.r->fail != MODEL_FAIL_NONE &&
-	    w.r->stop != MODEL_STOP_REFUSAL)
+	/* a signal while it waits (an outage is waited out): the call is the
+	 * only one, and its callback must not outlive w */
+	if (!w.done)
+		model_ctx_cancel_all(cfg->mctx);
+	if (rc == ERR_OK && w.r && w.r->outage) {
+		log_warn("msg=\"preflight: %s\"", w.r->error);
+		*outage = true;
+	} else if (rc == ERR_OK && w.r && w.r->fail != MODEL_FAIL_NONE &&
+		   w.r->stop != MODEL_STOP_REFUSAL) {
 		rc = err_set(e, ERR_PROVIDER, "preflight: %s", w.r->error);
+	}
 	model_reply_release(w.r);
 	return rc;
 }
@@ -517,7 +528,7 @@ enum err engine_run(const struct engine_config *cfg,
 		return rc;
 	}
 	summary->planned = s.planned = (int)s.plan.n;
-	if ((s.plan.n || cfg->worker_id) && (rc = preflight(cfg, e))) {
+	if ((s.plan.n || cfg->worker_id) && (rc = preflight(cfg, &s.outage, e))) {
 		engine_plan_release(&s.plan);
 		free(s.digests);
 		return rc;

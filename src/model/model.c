@@ -47,6 +47,9 @@ struct model_call {
 	int rate_limited;
 	bool preflight;              /* every failure is fatal */
 	bool probe;                  /* this attempt probes a down endpoint */
+	/* the last attempt got a 2xx that is no model reply (HTML, not
+	 * JSON, the wrong shape): at the preflight, a wrong endpoint */
+	bool wrong_answer;
 	char last_error[MODEL_MAX_ERROR_LINE];
 	long last_status;
 	struct model_reply *reply;   /* set when finished */
@@ -509,6 +512,19 @@ static bool outage_expired(const struct model *m)
 	return m->down_since > 0 && now_ms() - m->down_since >= m->outage_ms;
 }
 
+/* Calls pause, one probe at a time goes, until an answer or the outage
+ * deadline. */
+static void go_down(struct model *m, int64_t now)
+{
+	m->down_since = m->streak_start;
+	m->probe_delay = m->backoff_base_ms;
+	m->next_probe = now + m->probe_delay;
+	log_warn("model=%s endpoint=%s msg=\"endpoint down (%d attempts in a "
+		 "row failed); pausing calls, probing, giving up after %lld s\"",
+		 m->name, model_endpoint(m), m->streak,
+		 (long long)(m->outage_ms / 1000));
+}
+
 /* An attempt failed as infrastructure (may be retried). */
 static void note_failure(struct model *m)
 {
@@ -518,13 +534,7 @@ static void note_failure(struct model *m)
 		m->streak_start = now;
 	if (m->down_since || m->streak < OUTAGE_STREAK || !m->outage_ms)
 		return;
-	m->down_since = m->streak_start;
-	m->probe_delay = m->backoff_base_ms;
-	m->next_probe = now + m->probe_delay;
-	log_warn("model=%s endpoint=%s msg=\"endpoint down (%d attempts in a "
-		 "row failed); pausing calls, probing, giving up after %lld s\"",
-		 m->name, model_endpoint(m), m->streak,
-		 (long long)(m->outage_ms / 1000));
+	go_down(m, now);
 }
 
 /* The endpoint answered something that was not an endpoint fault: it is
@@ -567,10 +577,15 @@ static void finish_outage(struct model_call *c)
 	struct model_reply *r;
 
 	c->m->gave_up = true;
-	snprintf(what, sizeof(what), "endpoint down for %lld s, gave up "
-		 "(outage deadline): %s",
-		 (long long)((now_ms() - c->m->down_since) / 1000),
-		 c->last_error);
+	if (c->m->down_since)
+		snprintf(what, sizeof(what), "endpoint down for %lld s, gave "
+			 "up (outage deadline): %s",
+			 (long long)((now_ms() - c->m->down_since) / 1000),
+			 c->last_error);
+	else    /* the preflight, with no outage waited for */
+		snprintf(what, sizeof(what), "endpoint failing, not waited "
+			 "for (outage deadline 0): %s (after %d attempt%s)",
+			 c->last_error, c->attempts, c->attempts == 1 ? "" : "s");
 	r = finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
 	r->outage = true;
 }
@@ -580,13 +595,27 @@ static void retry_or_fail(struct model_call *c, int64_t retry_after)
 	struct model *m = c->m;
 	char what[MODEL_MAX_ERROR_LINE + 64];
 
-	if (c->preflight && m->down_since) {
-		finish_fatal(c, c->last_error);
-		return;
-	}
 	if (m->down_since && outage_expired(m)) {
 		finish_outage(c);
 		return;
+	}
+	/* The preflight is the run's only call, so its own failures in a
+	 * row are the streak: past its retries the endpoint is down and is
+	 * waited out like an outage mid-run (a 5xx storm, timeouts, resets
+	 * are not a configuration error; those were made fatal above). */
+	if (c->preflight && !m->down_since && c->attempts > m->max_retries) {
+		if (c->wrong_answer) {
+			snprintf(what, sizeof(what), "%s (after %d attempt%s)",
+				 c->last_error, c->attempts,
+				 c->attempts == 1 ? "" : "s");
+			finish_fatal(c, what);
+			return;
+		}
+		if (!m->outage_ms) {
+			finish_outage(c);
+			return;
+		}
+		go_down(m, now_ms());
 	}
 	if (c->attempts <= m->max_retries || m->down_since) {
 		/* while down, the shared probe schedule replaces the call's
@@ -602,10 +631,7 @@ static void retry_or_fail(struct model_call *c, int64_t retry_after)
 	}
 	snprintf(what, sizeof(what), "%s (after %d attempt%s)", c->last_error,
 		 c->attempts, c->attempts == 1 ? "" : "s");
-	if (c->preflight)
-		finish_fatal(c, what);
-	else
-		finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
+	finish_fail(c, MODEL_FAIL_INFRA, MODEL_STOP_ERROR, what);
 }
 
 static const char *fail_text(enum http_fail f)
@@ -628,6 +654,17 @@ static bool retryable_status(long s)
 	return s == 408 || s == 429 || s == 529 || (s >= 500 && s <= 599);
 }
 
+/* A 2xx that is no model reply: an endpoint fault mid-run (a proxy's
+ * page), retried. At the preflight it does not count toward an outage:
+ * past the retries it is a wrong endpoint, fatal. */
+static void wrong_answer(struct model_call *c)
+{
+	c->wrong_answer = true;
+	if (!c->preflight)
+		note_failure(c->m);
+	retry_or_fail(c, -1);
+}
+
 static void on_success(struct model_call *c, const struct http_result *res)
 {
 	struct model *m = c->m;
@@ -638,8 +675,7 @@ static void on_success(struct model_call *c, const struct http_result *res)
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "HTTP %ld with wrong content type '%.60s'",
 			 res->status, res->content_type);
-		note_failure(m);
-		retry_or_fail(c, -1);
+		wrong_answer(c);
 		return;
 	}
 	r = reply_new();
@@ -647,8 +683,7 @@ static void on_success(struct model_call *c, const struct http_result *res)
 		model_reply_release(r);
 		snprintf(c->last_error, sizeof(c->last_error),
 			 "malformed reply: %.200s", pe.text);
-		note_failure(m);
-		retry_or_fail(c, -1);
+		wrong_answer(c);
 		return;
 	}
 	note_alive(m);
@@ -781,6 +816,7 @@ static void http_done(void *arg, const struct http_result *res)
 	c->xfer = NULL;
 	attempt_ended(c);
 	c->last_status = res->status;
+	c->wrong_answer = false;
 	if (res->fail == HTTP_FAIL_TOO_LARGE) {
 		note_alive(m);
 		snprintf(c->last_error, sizeof(c->last_error),

@@ -5,7 +5,9 @@
 # replies of the wrong shape, endless 429s with odd Retry-After values, a
 # body that drips a byte a second, headers that never end, TLS behind a
 # private CA (no bundle, a reset mid-body, the wrong CA, resume with the
-# right one), a 500 on the preflight only, an outage that ends
+# right one), a 500 on the preflight only, a 5xx storm or hangs at the
+# preflight (an outage: incomplete, resumable) and what stays fatal there
+# (401/403/404/400, DNS), an outage that ends
 # (the run pauses and finishes done), a full disk during resume, racing
 # resumes, kill -9 during resume's preparation, and stores truncated or
 # corrupted in other ways. Each case asserts the class, the exit code, the
@@ -285,6 +287,61 @@ for wire in openai anthropic; do
 		bad "500 preflight ($wire)" "$(attempts) preflights=$(grep -c 'assay preflight' "$TMP/mock.log")"
 	stop_mock
 done
+
+# ---- 1/3. the preflight under an outage: waited out, not fatal ---------
+# A 5xx storm (or hangs) from the first request on is an outage, not a
+# configuration error: the preflight keeps probing up to the outage
+# deadline, then the run stops incomplete (resumable), nothing attempted.
+for wire in openai anthropic; do
+	start_mock '{"kind":"outage","ms":600000,"for":"preflight"}'
+	run_wire $wire --outage-deadline 3
+	expect_run "5xx storm at the preflight ($wire): exit 3, incomplete (not failed), bounded" 3 incomplete 45000
+	npf=$(grep -c 'assay preflight' "$TMP/mock.log")
+	[ "$(episodes)" = 0 ] && [ "$npf" -gt 3 ] && grep -q "outage deadline" "$TMP/err" &&
+		grep -q "1 of 1 (task, epoch) pair" "$TMP/err" && ! grep -q "marked failed\|budget is spent" "$TMP/err" &&
+		ok "5xx storm at the preflight ($wire): kept probing past its retries ($npf requests), says outage and 1 of 1 unscored" ||
+		bad "5xx storm at the preflight ($wire)" "preflights=$npf episodes=$(episodes) $(tail -3 "$TMP/err")"
+	stop_mock
+	start_mock "$SOLVE_BASH" "$SOLVE_SUBMIT"
+	if [ $wire = openai ]; then base=http://127.0.0.1:$PORT/v1; else base=http://127.0.0.1:$PORT; fi
+	"$ASSAY" resume "$RUN" --store "$DB" --base-url "$base" >"$TMP/out" 2>"$TMP/err"; RC=$?; MS=0
+	expect_run "after the preflight outage ($wire): resume ends done" 0 done 1
+	m=$(exactly_once "$DB" "$RUN" 1) && ok "after the preflight outage ($wire): the pair scored exactly once" ||
+		bad "preflight outage resume ($wire)" "$m $(attempts)"
+	stop_mock
+done
+start_mock '{"kind":"outage","ms":600000,"fault":{"kind":"hang"},"for":"preflight"}'
+run_wire openai --outage-deadline 3
+expect_run "preflight that times out every time: exit 3, incomplete, bounded" 3 incomplete 60000
+grep -q "outage deadline" "$TMP/err" && grep -q "gave up (outage deadline): timed out" "$TMP/err" &&
+	ok "preflight timeouts: an outage, says it timed out and the deadline" ||
+	bad "preflight timeouts" "$(tail -3 "$TMP/err")"
+stop_mock
+for wire in openai anthropic; do
+	start_mock '{"kind":"outage","ms":3000,"for":"preflight"}' "$SOLVE_BASH" "$SOLVE_SUBMIT"
+	run_wire $wire --outage-deadline 120
+	expect_run "a 3 s 503 storm at the preflight ($wire): waited out, the run ends done" 0 done 60000
+	[ "$(episodes "AND outcome='solved'")" = 1 ] && grep -q "endpoint back after" "$TMP/err" &&
+		ok "preflight outage that ends ($wire): said back, the pair solved" ||
+		bad "preflight outage that ends ($wire)" "$(attempts) $(tail -3 "$TMP/err")"
+	stop_mock
+done
+# ... while what no retry can fix stays fatal at once: exit 3, failed,
+# one request, the status and the provider's message in one line
+for st in 401 403 404 400; do
+	start_mock "{\"kind\":\"status\",\"status\":$st,\"message\":\"mock says no $st\",\"for\":\"preflight\"}" "$SOLVE_SUBMIT"
+	run_wire openai --outage-deadline 60
+	expect_run "HTTP $st at the preflight: exit 3, failed, within seconds" 3 failed 10000
+	[ "$(grep -c 'assay preflight' "$TMP/mock.log")" = 1 ] && [ "$(episodes)" = 0 ] &&
+		grep -q "preflight: openai/mock-1 at http://127.0.0.1:$PORT/v1/chat/completions: HTTP $st: mock says no $st" "$TMP/err" &&
+		ok "HTTP $st at the preflight: one request, one line with the endpoint, status and message" ||
+		bad "HTTP $st at the preflight" "preflights=$(grep -c 'assay preflight' "$TMP/mock.log") $(tail -3 "$TMP/err")"
+	stop_mock
+done
+run_model openai/mock-1 "http://no-such-host.invalid/v1" --outage-deadline 60
+expect_run "a DNS name that does not resolve at the preflight: exit 3, failed, within seconds" 3 failed 15000
+grep -q "preflight: openai/mock-1 at http://no-such-host.invalid/v1/chat/completions: connection failed: .*check the base URL" "$TMP/err" &&
+	ok "DNS failure at the preflight: one line, check the base URL" || bad "DNS at the preflight" "$(cat "$TMP/err")"
 
 # ---- 3. the endpoint goes down mid-run and comes back -----------------
 # 4 pairs, 2 at a time; after the first reply every request gets a 503 for

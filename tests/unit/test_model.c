@@ -1692,7 +1692,7 @@ static void test_e2e_fatal(void **state)
 }
 
 /* A 400 after the endpoint succeeded belongs to one conversation: not
- * fatal. The preflight makes any failure fatal. */
+ * fatal. At the preflight a 400 is fatal, a 5xx storm an outage. */
 static void test_e2e_400_later_and_preflight(void **state)
 {
 	struct mock mk;
@@ -1732,20 +1732,82 @@ static void test_e2e_400_later_and_preflight(void **state)
 	assert_false(r->fatal);
 	assert_int_equal(r->attempts, 1);
 	model_reply_release(r);
-	/* a preflight that runs out of retries is fatal */
+	/* a preflight that runs out of retries on 5xx is not fatal: the
+	 * endpoint is down, and the next probe (answered) succeeds */
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(model_preflight_start(m, NULL, 0, on_done, &g, &e), ERR_OK);
 	while (!g.n) {
 		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
 		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
 	}
-	assert_true(g.r->fatal);
-	assert_int_equal(g.r->attempts, 2);
-	assert_non_null(strstr(g.r->error, "HTTP 503"));
+	assert_int_equal(g.r->fail, MODEL_FAIL_NONE);
+	assert_int_equal(g.r->attempts, 3);
 	model_reply_release(g.r);
 	model_close(m);
 	model_ctx_free(ctx);
 	mock_stop(&mk);
+}
+
+static struct model_reply *preflight_of(const char *script, int64_t outage_ms)
+{
+	struct mock mk;
+	struct model_ctx *ctx = new_ctx();
+	struct model_config cfg = fast_cfg(1);
+	struct model *m;
+	struct got g = {0};
+	struct errmsg e = {0};
+
+	cfg.outage_deadline_ms = outage_ms;
+	if (!mock_start(&mk, script)) {
+		model_ctx_free(ctx);
+		return NULL;
+	}
+	m = open_http(ctx, "openai-compatible/x", mk.base, &cfg);
+	assert_int_equal(model_preflight_start(m, NULL, 0, on_done, &g, &e), ERR_OK);
+	while (!g.n) {
+		assert_int_equal(model_ctx_wait(ctx, NULL, 0, 1000, &e), ERR_OK);
+		assert_int_equal(model_ctx_run(ctx, &e), ERR_OK);
+	}
+	model_close(m);
+	model_ctx_free(ctx);
+	mock_stop(&mk);
+	return g.r;
+}
+
+/* The preflight under an outage: waited out up to the deadline, then an
+ * outage reply (not fatal); with no waiting asked, an outage after its
+ * retries. A 2xx that is no model reply stays a wrong endpoint: fatal. */
+static void test_e2e_preflight_outage(void **state)
+{
+	static const char storm[] =
+		"{\"kind\":\"outage\",\"ms\":600000,\"for\":\"preflight\"}\n";
+	struct model_reply *r;
+
+	(void)state;
+	if (!(r = preflight_of(storm, 300))) {
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("MOCKMODEL is not set, and CI=true");
+		skip();
+	}
+	assert_int_equal(r->fail, MODEL_FAIL_INFRA);
+	assert_true(r->outage);
+	assert_false(r->fatal);
+	assert_true(r->attempts > 2);  /* probed past its one retry */
+	assert_non_null(strstr(r->error, "outage deadline"));
+	assert_non_null(strstr(r->error, "HTTP 503"));
+	model_reply_release(r);
+	r = preflight_of(storm, -1);
+	assert_true(r->outage);
+	assert_false(r->fatal);
+	assert_int_equal(r->attempts, 2);
+	model_reply_release(r);
+	r = preflight_of("{\"kind\":\"raw\",\"body\":\"<html>\",\"for\":\"preflight\"}\n"
+			 "{\"kind\":\"raw\",\"body\":\"<html>\",\"for\":\"preflight\"}\n", 0);
+	assert_true(r->fatal);
+	assert_false(r->outage);
+	assert_int_equal(r->attempts, 2);
+	assert_non_null(strstr(r->error, "malformed reply"));
+	model_reply_release(r);
 }
 
 /* Many attempts in a row failing: the endpoint is down, calls pause past
@@ -1901,6 +1963,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_lost_later),
 		cmocka_unit_test(test_e2e_fatal),
 		cmocka_unit_test(test_e2e_400_later_and_preflight),
+		cmocka_unit_test(test_e2e_preflight_outage),
 		cmocka_unit_test(test_e2e_outage),
 		cmocka_unit_test(test_e2e_memory_cap),
 	};
