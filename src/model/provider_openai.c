@@ -105,9 +105,12 @@ static json_t *msg_json(const struct model_msg *mm)
 		break;
 	case MODEL_ASSISTANT:
 		json_object_set_new(o, "role", json_string("assistant"));
+		/* null only beside tool calls: the API refuses an assistant
+		 * message with neither (the model's empty turn goes back as
+		 * "", so the conversation goes on) */
 		json_object_set_new(o, "content",
-				    mm->text ? model_pj_str(mm->text)
-					     : json_null());
+				    mm->text || !mm->n_calls
+				    ? model_pj_str(mm->text) : json_null());
 		if (mm->n_calls)
 			json_object_set_new(o, "tool_calls",
 					    tool_calls_json(mm));

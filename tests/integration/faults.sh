@@ -2,7 +2,7 @@
 # Issue #12's properties under faults that hostile.sh and store.sh do not
 # inject (tests/lib/mockmodel_main.c, both wire formats): a connection
 # reset mid-body, a proxy's HTML page sent as 200, a JSON body cut short,
-# replies of the wrong shape, endless 429s with odd Retry-After values, a
+# replies of the wrong shape, well-formed empty replies, endless 429s with odd Retry-After values, a
 # body that drips a byte a second, headers that never end, TLS behind a
 # private CA (no bundle, a reset mid-body, the wrong CA, resume with the
 # right one), a 500 on the preflight only, a 5xx storm or hangs at the
@@ -164,6 +164,48 @@ for wire in openai anthropic; do
 	[ "$RC" = 0 ] && [ "$(episodes "AND outcome='solved'")" = 1 ] && [ "$(episodes)" = 1 ] &&
 		ok "tool call with non-JSON arguments ($wire): a valid reply, the episode goes on, solved" ||
 		bad "non-JSON arguments ($wire)" "rc=$RC $(attempts)"
+	stop_mock
+done
+
+# ---- 2. a well-formed empty reply is the model's turn, not a fault -----
+# OpenAI content null or "" with no tool_calls and finish_reason stop, and
+# Anthropic content []: a valid reply in which the model did nothing (as
+# Inspect's basic_agent, the agent sends its continue message and counts
+# the turn). Once: the model goes on and solves it. Forever: the attempt
+# ends no-submit after 3 continue messages in a row, scored (unsolved),
+# never infrastructure. A reply without the fields is malformed (the
+# shapes above): infrastructure.
+EMPTIES=(
+	'openai|content-null|{"kind":"raw","body":"{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":0}}"}'
+	'openai|content-empty|{"kind":"raw","body":"{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":0}}"}'
+	'anthropic|content-array-empty|{"kind":"raw","body":"{\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":9,\"output_tokens\":0}}"}'
+)
+for f in "${EMPTIES[@]}"; do
+	wire=${f%%|*}; rest=${f#*|}; n=${rest%%|*}; empty=${rest#*|}
+	start_mock "$empty" "$SOLVE_BASH" "$SOLVE_SUBMIT"
+	run_wire $wire
+	nudged=$(sed -n 3p "$TMP/mock.log" | grep -c "Please continue working on the task with the tools")
+	# the empty turn goes back in a form the provider accepts (Anthropic
+	# refuses an assistant message with empty content)
+	sent=$(sed -n 3p "$TMP/mock.log" | python3 -c '
+import json, sys
+m = [x for x in json.loads(sys.stdin.read())["body"]["messages"] if x["role"] == "assistant"][-1]
+c = m.get("content")
+print("ok" if (isinstance(c, str) or (isinstance(c, list) and c and all(b.get("text", "x") for b in c))) else "bad %r" % (m,))')
+	[ "$sent" = ok ] && ok "empty reply once, $n ($wire): the empty turn is sent back well-formed" ||
+		bad "empty turn sent back, $n ($wire)" "$sent"
+	if [ "$RC" = 0 ] && [ "$(episodes)" = 1 ] && [ "$(episodes "AND outcome='solved' AND turns=3")" = 1 ] &&
+	   [ "$nudged" = 1 ] && [ "$(wc -l <"$TMP/mock.log")" = 4 ]; then
+		ok "empty reply once, $n ($wire): a counted turn, the continue message sent, not retried, solved"
+	else bad "empty reply once, $n ($wire)" "rc=$RC nudged=$nudged requests=$(wc -l <"$TMP/mock.log") $(attempts) $(sqlite3 "$DB" "SELECT turns FROM episodes WHERE run_id=$RUN")"; fi
+	stop_mock
+	start_mock --loop "$empty"
+	run_wire $wire
+	if [ "$RC" = 0 ] && [ "$(status)" = done ] && [ "$(episodes)" = 1 ] &&
+	   [ "$(episodes "AND outcome='no-submit' AND error_class IS NOT 'infra' AND turns=4 AND score=0")" = 1 ] &&
+	   [ "$(wc -l <"$TMP/mock.log")" = 5 ]; then
+		ok "empty reply forever, $n ($wire): 4 turns (3 continue messages), ends no-submit, scored once, the model's"
+	else bad "empty reply forever, $n ($wire)" "rc=$RC status=$(status) requests=$(wc -l <"$TMP/mock.log") $(attempts) $(sqlite3 "$DB" "SELECT turns, score FROM episodes WHERE run_id=$RUN")"; fi
 	stop_mock
 done
 
