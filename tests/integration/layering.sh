@@ -4,7 +4,7 @@
 # included only by the part that owns it, parts include only the parts
 # below them (no `../` paths, however `#  include` is spaced), nothing
 # below cli prints or exits, and every file of src/ includes banned.h
-# after its system headers.
+# last of all its includes.
 # A self-test plants each violation in a copy of src/ and expects it to be
 # caught, so a rule cannot silently stop matching.
 set -u
@@ -92,16 +92,18 @@ chk_stderr() {
 	return 0
 }
 
-# banned.h is included by every .c file of src/, after every system
-# header (whose declarations its macros would break)
+# banned.h is included by every .c file of src/, and last of all its
+# includes (as git's must be): a system header after it would have its
+# declarations broken by the macros, and a project header after it could
+# pull one in
 chk_banned() {
 	local f b last
 	(cd "$1" && find . -name '*.c' | sort | while read -r f; do
 		b=$(grep -nE "$INC\"(base/)?banned\.h\"" "$f" | head -1 | cut -d: -f1)
-		last=$(grep -nE "$INC<" "$f" | tail -1 | cut -d: -f1)
+		last=$(grep -nE "$INC[<\"]" "$f" | tail -1 | cut -d: -f1)
 		if [ -z "$b" ]; then echo "$f: does not include base/banned.h"
-		elif [ -n "$last" ] && [ "$last" -gt "$b" ]; then
-			echo "$f:$last: a system header after base/banned.h"
+		elif [ "$last" -gt "$b" ]; then
+			echo "$f:$last: an include after base/banned.h"
 		fi
 	done)
 }
@@ -141,7 +143,7 @@ declare -A WHAT=(
 	[parts]="parts include only the parts below them"
 	[print]="nothing below cli prints to stdout or exits"
 	[stderr]="nothing below cli writes to stderr but the logger and BUG()"
-	[banned]="every file of src/ includes banned.h after its system headers"
+	[banned]="every file of src/ includes banned.h last"
 )
 
 for c in $CHECKS; do
@@ -220,8 +222,12 @@ plant stderr report/svg.c '	fputs("x", stderr);'
 plant banned model/new_part.c '#include <stdio.h>'
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 echo '#include <stdio.h>' >>"$TMP/src/store/store_sqlite.c"
-chk_banned "$TMP/src" | grep -q store_sqlite.c && ok "self-test: banned catches a system header after banned.h" ||
-	bad "self-test: banned misses a system header after banned.h" ""
+echo '#  include "base/buf.h"' >>"$TMP/src/vault/hash.c"
+hits=$(chk_banned "$TMP/src")
+printf '%s' "$hits" | grep -q store_sqlite.c && ok "self-test: banned catches a system header after banned.h" ||
+	bad "self-test: banned misses a system header after banned.h" "hits: $hits"
+printf '%s' "$hits" | grep -q vault/hash.c && ok "self-test: banned catches a project header after banned.h" ||
+	bad "self-test: banned misses a project header after banned.h" "hits: $hits"
 # what is allowed stays allowed
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 sed -i '1i \	_exit(1); snprintf(b, 1, "x"); fprintf(out, "x");' "$TMP/src/report/report_term.c"
