@@ -4,7 +4,7 @@
 # included only by the part that owns it, parts include only the parts
 # below them (no `../` paths, however `#  include` is spaced), nothing
 # below cli prints or exits, and every file of src/ includes banned.h
-# last of all its includes.
+# last of all its includes, and the vault names its crypto sizes.
 # A self-test plants each violation in a copy of src/ and expects it to be
 # caught, so a rule cannot silently stop matching.
 set -u
@@ -108,6 +108,20 @@ chk_banned() {
 	done)
 }
 
+# The vault sizes its keys, hashes, nonces, MACs and signatures with
+# libsodium's constants (crypto_sign_BYTES, ...) or a header's named
+# constant asserted against them (VAULT_PK_LEN, ...), never a bare 16, 24,
+# 32, 48 or 64: a byte array of such a size, a hex buffer of 17 or 65, such
+# a number as a call's argument (", 32)") or added to a size ("+ 16]").
+# Text buffers (char want[48]), shifts and _Alignas(16) are not sizes of
+# crypto and pass.
+CRYPTO_N='(16|24|32|33|48|64)'
+chk_cryptosize() {
+	(cd "$1" && grep -rnE "unsigned char\b[^;]*\[[[:space:]]*$CRYPTO_N[[:space:]]*\]|\bchar\b[^;]*\[[[:space:]]*(17|65)[[:space:]]*\]|,[[:space:]]*$CRYPTO_N[[:space:]]*[,)]|\([[:space:]]*$CRYPTO_N[[:space:]]*,|[-+][[:space:]]*$CRYPTO_N[[:space:]]*[],);]" \
+		--include='*.c' --include='*.h' vault | code_only)
+	return 0
+}
+
 # Every non-static symbol of src/ carries its part's prefix (sbx_ for
 # sandbox, init_ for the in-box init, cli_ for cli). base keeps short names:
 # a module prefix or one of the generic helpers docs/internals/base.md
@@ -136,7 +150,7 @@ for d in "${ASSAY_BUILD:-}" "${1:-}"; do
 	[ -n "$d" ] && [ -d "$d/CMakeFiles/assaylib.dir/src" ] && OBJS=$d/CMakeFiles && break
 done
 
-CHECKS="owners dotdot parts print stderr banned"
+CHECKS="owners dotdot parts print stderr banned cryptosize"
 declare -A WHAT=(
 	[owners]="third-party headers only in the part that owns them"
 	[dotdot]="no ../ includes"
@@ -144,6 +158,7 @@ declare -A WHAT=(
 	[print]="nothing below cli prints to stdout or exits"
 	[stderr]="nothing below cli writes to stderr but the logger and BUG()"
 	[banned]="every file of src/ includes banned.h last"
+	[cryptosize]="the vault's crypto sizes are named constants, not 16/24/32/64"
 )
 
 for c in $CHECKS; do
@@ -220,6 +235,13 @@ plant print sandbox/box.c '	fwrite(p, 1, n, stdout);'
 plant stderr engine/schedule.c '	fprintf(stderr, "x");'
 plant stderr report/svg.c '	fputs("x", stderr);'
 plant banned model/new_part.c '#include <stdio.h>'
+plant cryptosize vault/seal.c '	unsigned char key[32];'
+plant cryptosize vault/approve.c 'static void f(const unsigned char pk[32]);'
+plant cryptosize vault/keys.c '	memcpy(a, b, 64);'
+plant cryptosize vault/note.c '	crypto_generichash(out, 32, in, n, NULL, 0);'
+plant cryptosize vault/hash.c '	char hex[65];'
+plant cryptosize vault/seal.h '#define WRAP (24 + 32 + 16)'
+plant cryptosize vault/unseal.c '	randombytes_buf(p, 24);'
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 echo '#include <stdio.h>' >>"$TMP/src/store/store_sqlite.c"
 echo '#  include "base/buf.h"' >>"$TMP/src/vault/hash.c"
@@ -235,4 +257,8 @@ sed -i '1i /* printf("x") in a comment */' "$TMP/src/engine/plan.c"
 hits=$(chk_print "$TMP/src")
 [ -z "$hits" ] && ok "self-test: _exit, snprintf, a report's own FILE and comments are allowed" ||
 	bad "self-test: allowed forms flagged" "$hits"
+sed -i '1i \	char want[48]; _Alignas(16) unsigned char o[128]; x = v >> 24 | n > 32; /* key[32] */' "$TMP/src/vault/auditlog.c"
+hits=$(chk_cryptosize "$TMP/src")
+[ -z "$hits" ] && ok "self-test: cryptosize allows text buffers, _Alignas, shifts and comparisons" ||
+	bad "self-test: cryptosize flags allowed forms" "$hits"
 finish
