@@ -43,7 +43,7 @@ void vault_request_release(struct vault_request *r)
 static enum err add_request_body(struct buf *b, const char *digest,
 				 const char *run, const char *reason,
 				 int64_t expires,
-				 const unsigned char pk[crypto_box_PUBLICKEYBYTES])
+				 const unsigned char *pk)
 {
 	enum err rc = buf_printf(b, "suite %s\nrun %s\nreason %s\nexpires %lld\n"
 				 "request-key ", digest, run, reason,
@@ -121,7 +121,8 @@ static enum err parse_common(const struct vfields *f, const char *line,
 	case 6:
 		if (f->n != 2 || !vault_field_is(f, 0, "request-key"))
 			break;
-		return vault_b64_decode_exact(f->s[1], f->len[1], r->pk, sizeof(r->pk),
+		return vault_b64_decode_exact(f->s[1], f->len[1], r->pk,
+					      sizeof(r->pk),
 					      "request-key", e);
 	default:
 		break;
@@ -202,7 +203,8 @@ static enum err parse_tail(struct vlines *l, const char *text,
 	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
 	    vault_fields_split(line, n, &f, e) || f.n != 3 ||
 	    !vault_field_is(&f, 0, "custodian") ||
-	    f.len[1] > VAULT_KEY_NAME_MAX || !vault_field_keyid(&f, 2, ap->keyid))
+	    f.len[1] > VAULT_KEY_NAME_MAX ||
+	    !vault_field_keyid(&f, 2, ap->keyid))
 		return err_set(e, ERR_PARSE, "bad 'custodian' line");
 	memcpy(ap->name, f.s[1], f.len[1]);
 	ap->name[f.len[1]] = '\0';
@@ -244,7 +246,8 @@ find_custodian(const struct vault_archive *a, const unsigned char *sign_pk,
 	       size_t *index_out)
 {
 	for (size_t i = 0; i < a->ncustodians; i++)
-		if (!memcmp(a->custodians[i].pub.sign_pk, sign_pk, VAULT_PK_LEN)) {
+		if (!memcmp(a->custodians[i].pub.sign_pk, sign_pk,
+			    VAULT_PK_LEN)) {
 			*index_out = i;
 			return &a->custodians[i];
 		}
@@ -270,7 +273,8 @@ static enum err build_approval(const struct vault_request *r,
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	vault_seckey_sign(cust, out->data + start, out->len - start, sig);
-	if (buf_adds(out, "signature ") || vault_b64_add(out, sig, sizeof(sig)) ||
+	if (buf_adds(out, "signature ") ||
+	    vault_b64_add(out, sig, sizeof(sig)) ||
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	return ERR_OK;

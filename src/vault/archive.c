@@ -57,8 +57,8 @@ static enum err parse_sealer(struct vault_archive *a, const struct vfields *f,
 	memcpy(a->sealer.name, f->s[1], f->len[1]);
 	a->sealer.kind = VAULT_KEY_SIGN;
 	if (!vault_key_name_ok(a->sealer.name) ||
-	    b64f(f, 3, a->sealer.sign_pk, sizeof(a->sealer.sign_pk), "sealer key",
-		 e))
+	    b64f(f, 3, a->sealer.sign_pk, sizeof(a->sealer.sign_pk),
+		 "sealer key", e))
 		return err_set(e, ERR_PARSE, "bad 'sealer' line");
 	vault_pubkey_compute_keyid(&a->sealer);
 	if (memcmp(id, a->sealer.keyid, sizeof(id)))
@@ -122,8 +122,8 @@ static enum err parse_task(struct vault_archive *a, const struct vfields *f,
 	    vault_field_u64(f, 4, &t->plain_len, e) ||
 	    vault_field_u64(f, 5, &t->chunks, e) || vault_field_u64(f, 6, &t->offset, e) ||
 	    vault_field_u64(f, 7, &t->length, e) ||
-	    b64f(f, 8, t->stream_header, sizeof(t->stream_header), "stream header",
-		 e) ||
+	    b64f(f, 8, t->stream_header, sizeof(t->stream_header),
+		 "stream header", e) ||
 	    b64f(f, 9, t->wrapped_key, VAULT_WRAP_LEN, "wrapped key", e)) {
 		free(t->id);
 		return err_set(e, ERR_PARSE, "bad 'task' line");
@@ -154,8 +154,8 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 		*st = H_SUITE;
 		if (!vault_field_is(f, 0, "archive-id") || f->n != 2)
 			break;
-		return b64f(f, 1, a->archive_id, sizeof(a->archive_id), "archive-id",
-			    e);
+		return b64f(f, 1, a->archive_id, sizeof(a->archive_id),
+			    "archive-id", e);
 	case H_SUITE:
 		*st = H_CREATED;
 		if (!vault_field_is(f, 0, "suite") || f->n != 3 ||
@@ -197,8 +197,8 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 		if (!a->ntasks || !vault_field_is(f, 0, "key-check") || f->n != 2)
 			break;
 		*st = H_DATA;
-		return b64f(f, 1, a->key_check, sizeof(a->key_check), "key-check",
-			    e);
+		return b64f(f, 1, a->key_check, sizeof(a->key_check),
+			    "key-check", e);
 	case H_DATA:
 		*st = H_END;
 		if (!vault_field_is(f, 0, "data") || f->n != 2 ||
@@ -289,7 +289,8 @@ static enum err check_layout_and_sig(struct vault_archive *a, size_t hlen,
 	if (tlen == 0 || tail[tlen - 1] != '\n' ||
 	    memchr(tail, '\n', tlen) != tail + tlen - 1 ||
 	    vault_fields_split(tail, tlen - 1, &f, e) || f.n != 3 ||
-	    !vault_field_is(&f, 0, "signature") || !vault_field_keyid(&f, 1, id) ||
+	    !vault_field_is(&f, 0, "signature") ||
+	    !vault_field_keyid(&f, 1, id) ||
 	    b64f(&f, 2, sig, sizeof(sig), "signature", e))
 		return err_set(e, ERR_PARSE, "missing or malformed signature "
 			       "line (truncated or extended?)");

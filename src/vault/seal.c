@@ -22,13 +22,16 @@
 #include "base/banned.h"
 
 _Static_assert(VAULT_SUITE_KEY_LEN == crypto_kdf_KEYBYTES &&
-	       VAULT_SUITE_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+	       VAULT_SUITE_KEY_LEN ==
+	       crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	       "the suite key is a KDF key, its KEK an AEAD key");
 _Static_assert(VAULT_STREAM_HEADER_LEN ==
 	       crypto_secretstream_xchacha20poly1305_HEADERBYTES &&
-	       VAULT_TASK_KEY_LEN == crypto_secretstream_xchacha20poly1305_KEYBYTES,
+	       VAULT_TASK_KEY_LEN ==
+	       crypto_secretstream_xchacha20poly1305_KEYBYTES,
 	       "secretstream sizes");
-_Static_assert(VAULT_WRAP_NONCE_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
+_Static_assert(VAULT_WRAP_NONCE_LEN ==
+	       crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
 	       VAULT_WRAP_MAC_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES,
 	       "XChaCha20-Poly1305 sizes");
 _Static_assert(VAULT_SEAL_BOX_LEN == crypto_box_SEALBYTES, "sealed box size");
@@ -253,9 +256,9 @@ static enum err encrypt_stream(const unsigned char *plain, size_t len,
 		unsigned char tag = off + n == len
 			? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0;
 		unsigned long long clen;
-		crypto_secretstream_xchacha20poly1305_push(&st, out, &clen,
-							   plain + off, n, ad,
-							   VAULT_TASK_AD_LEN, tag);
+		crypto_secretstream_xchacha20poly1305_push(
+			&st, out, &clen, plain + off, n, ad, VAULT_TASK_AD_LEN,
+			tag);
 		rc = buf_add(data, out, (size_t)clen);
 		off += n;
 		t->chunks++;
@@ -366,8 +369,8 @@ static enum err header_custodians(struct sealing *s,
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	enum err rc;
 
-	rc = vault_shamir_split(s->suite_key, VAULT_SUITE_KEY_LEN, o->threshold, (unsigned)n,
-				shares, e);
+	rc = vault_shamir_split(s->suite_key, VAULT_SUITE_KEY_LEN, o->threshold,
+				(unsigned)n, shares, e);
 	for (size_t i = 0; !rc && i < n; i++) {
 		const struct vault_pubkey *c = &o->custodians[i];
 		rc = vault_seal_to(c, shares + i * VAULT_SHARE_LEN,
@@ -395,7 +398,8 @@ static enum err header_task(struct buf *h, uint32_t i,
 				 (unsigned long long)t->offset,
 				 (unsigned long long)t->length);
 	if (!rc)
-		rc = add_b64_field(h, t->stream_header, sizeof(t->stream_header));
+		rc = add_b64_field(h, t->stream_header,
+				   sizeof(t->stream_header));
 	if (!rc)
 		rc = add_b64_field(h, t->wrapped_key, VAULT_WRAP_LEN);
 	return rc ? rc : buf_addch(h, '\n');
@@ -483,7 +487,8 @@ static enum err seal_tasks(struct sealing *s, const struct taskdirs *td,
 }
 
 static enum err finish(struct sealing *s, const struct vault_seal_opts *o,
-		       const char *out_path, char digest_out[VAULT_SHA256_HEX_SIZE],
+		       const char *out_path,
+		       char digest_out[VAULT_SHA256_HEX_SIZE],
 		       struct errmsg *e)
 {
 	unsigned char kek[VAULT_SUITE_KEY_LEN], check[VAULT_SUITE_KEY_LEN];

@@ -43,13 +43,17 @@
 
 /* libsodium's sizes, for the header (no sodium.h here); seal.c asserts
  * each against its constant. */
-#define VAULT_SUITE_KEY_LEN 32 /* crypto_kdf_KEYBYTES: suite key, KEK, check */
-#define VAULT_STREAM_HEADER_LEN 24 /* crypto_secretstream_xchacha20poly1305_HEADERBYTES */
-#define VAULT_TASK_KEY_LEN 32  /* crypto_secretstream_xchacha20poly1305_KEYBYTES */
-#define VAULT_WRAP_NONCE_LEN 24 /* crypto_aead_xchacha20poly1305_ietf_NPUBBYTES */
-#define VAULT_WRAP_MAC_LEN 16  /* crypto_aead_xchacha20poly1305_ietf_ABYTES */
+/* crypto_kdf_KEYBYTES: the suite key, its KEK and its key check */
+#define VAULT_SUITE_KEY_LEN 32
+/* crypto_secretstream_xchacha20poly1305_HEADERBYTES and _KEYBYTES */
+#define VAULT_STREAM_HEADER_LEN 24
+#define VAULT_TASK_KEY_LEN 32
+/* crypto_aead_xchacha20poly1305_ietf_NPUBBYTES and _ABYTES */
+#define VAULT_WRAP_NONCE_LEN 24
+#define VAULT_WRAP_MAC_LEN 16
 /* a task key wrapped under the KEK: nonce || ciphertext || MAC */
-#define VAULT_WRAP_LEN (VAULT_WRAP_NONCE_LEN + VAULT_TASK_KEY_LEN + VAULT_WRAP_MAC_LEN)
+#define VAULT_WRAP_LEN \
+	(VAULT_WRAP_NONCE_LEN + VAULT_TASK_KEY_LEN + VAULT_WRAP_MAC_LEN)
 /* a Shamir share of the suite key: its x coordinate, then the bytes */
 #define VAULT_SHARE_LEN (1 + VAULT_SUITE_KEY_LEN)
 #define VAULT_SEAL_BOX_LEN 48  /* crypto_box_SEALBYTES */

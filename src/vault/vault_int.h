@@ -92,7 +92,8 @@ void vault_pubkey_compute_keyid(struct vault_pubkey *pub);
 #define VAULT_ARCHIVE_MAGIC "assay sealed suite v1"
 #define VAULT_ARCHIVE_SIGDOM "assay-sealed-suite-v1"
 
-#define VAULT_ARCHIVE_SIGMSG_LEN (sizeof(VAULT_ARCHIVE_SIGDOM) + VAULT_SHA256_LEN)
+#define VAULT_ARCHIVE_SIGMSG_LEN \
+	(sizeof(VAULT_ARCHIVE_SIGDOM) + VAULT_SHA256_LEN)
 #define VAULT_TASK_AD_LEN 32 /* crypto_generichash_BYTES */
 
 /* Associated data of every chunk and of the wrapped key of task `index`:
