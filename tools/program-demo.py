@@ -90,6 +90,15 @@ def main():
         print("program-demo: campaign %d %s: %s of %s episodes, %s solved (run %s)" % (
             c["id"], st["state"], p.get("episodes_done"), p.get("episodes_total"),
             p.get("solved"), st.get("run_id")))
+        if st["state"] == "done":
+            # the end of the program's flow: signed, co-signed, released
+            must(evc.post("/campaigns/%d/determination/sign" % c["id"]), "sign")
+            must(a.post("/campaigns/%d/determination/cosign" % c["id"]), "co-sign")
+            _, li = person("liaison", 1, ["liaison"])
+            rep = must(li.post("/campaigns/%d/reports" % c["id"], {"level": "category"}), "report")
+            must(a.post("/reports/%d/approve" % rep["id"]), "release")
+            print("program-demo: the determination is signed and co-signed; report %d "
+                  "is released to the developer" % rep["id"])
         print("\nThe program is at http://%s:%d/ (API: /api/v1, docs/API.md)" % (s.host, s.port))
         print("Store and audit log: %s\n" % tmp)
         for login, pw, roles in people:

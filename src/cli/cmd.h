@@ -44,5 +44,6 @@ extern const struct cli_cmd cli_cmd_admin;
 extern const struct cli_cmd cli_cmd_episode;
 extern const struct cli_cmd cli_cmd_image;
 extern const struct cli_cmd cli_cmd_worker;
+extern const struct cli_cmd cli_cmd_human;
 
 #endif

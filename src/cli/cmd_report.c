@@ -193,7 +193,8 @@ static int load_all(struct report_ctx *c, const struct report_args *a)
 		cli_error("%s", e.text);
 		return EXIT_RUNTIME;
 	}
-	if ((rc = report_load(c->st, a->run, &c->cand, &e))) {
+	if ((rc = report_load(c->st, a->run, &c->cand, &e)) ||
+	    (rc = report_human_load(c->st, c->cand, &e))) {
 		cli_error("%s", e.text);
 		return cli_exit_for(rc);
 	}

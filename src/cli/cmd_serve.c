@@ -3,6 +3,7 @@
  * `assay admin init` (the first program admin).
  *
  *   assay serve [--listen ADDR] [--tls-cert F --tls-key F] [--store PATH]
+ *               [--trust-proxy-header NAME --trust-proxy-from ADDR]
  *   assay admin init --login NAME [--name TEXT] [--store PATH]
  *
  * The admin's password is read from the terminal (twice, not echoed) or,
@@ -22,7 +23,7 @@
 #include "base/banned.h"
 
 enum { S_LISTEN, S_CERT, S_KEY, S_STORE, S_LOG, S_WEB, S_MAXC, S_PERIP,
-       S_READY, S_ROUTES };
+       S_PROXY_HDR, S_PROXY_FROM, S_READY, S_ROUTES };
 
 static const struct cli_opt serve_table[] = {
 	[S_LISTEN] = { "listen", 0, CLI_STR, "ADDR", "127.0.0.1:8740",
@@ -40,6 +41,13 @@ static const struct cli_opt serve_table[] = {
 	[S_PERIP] = { "max-per-client", 0, CLI_INT, "N", "0",
 		      "connections at most per client address (0: no limit)",
 		      .lo = 0, .hi = 100000 },
+	[S_PROXY_HDR] = { "trust-proxy-header", 0, CLI_STR, "NAME", NULL,
+			  "log in the user this header names, on POST /login "
+			  "from --trust-proxy-from only (an agency's sign-on in "
+			  "front of the service)", .flags = 0 },
+	[S_PROXY_FROM] = { "trust-proxy-from", 0, CLI_STR, "ADDR", NULL,
+			   "the reverse proxy's address (an IP, as the server "
+			   "sees the connection)", .flags = 0 },
 	[S_READY] = { "ready-file", 0, CLI_STR, "FILE", NULL,
 		      "write HOST:PORT to FILE once listening (tests)",
 		      .flags = CLI_HIDDEN },
@@ -62,6 +70,8 @@ static int serve(const struct cli_args *a)
 		.max_conn = (int)cli_int(a, S_MAXC),
 		.per_ip = (int)cli_int(a, S_PERIP),
 		.ready_file = cli_str(a, S_READY),
+		.proxy_header = cli_str(a, S_PROXY_HDR),
+		.proxy_from = cli_str(a, S_PROXY_FROM),
 	};
 	struct store *st;
 	struct errmsg e;
@@ -76,6 +86,14 @@ static int serve(const struct cli_args *a)
 	}
 	if (!o.tls_cert != !o.tls_key)
 		return cli_usage(a, "--tls-cert and --tls-key go together");
+	if (!o.proxy_header != !o.proxy_from)
+		return cli_usage(a, "--trust-proxy-header and --trust-proxy-from "
+				 "go together");
+	if (o.proxy_header && (!*o.proxy_header || strspn(o.proxy_header,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(o.proxy_header)))
+		return cli_usage(a, "--trust-proxy-header is a header name "
+				 "(letters, digits and '-')");
 	if (server_parse_listen(o.listen, host, &port, &e))
 		return cli_usage(a, "%s", e.text);
 	if (!o.tls_cert && !server_is_loopback(host))

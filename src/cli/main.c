@@ -24,7 +24,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_report, &cli_cmd_task, &cli_cmd_suite, &cli_cmd_keys,
 	&cli_cmd_audit, &cli_cmd_verify, &cli_cmd_import, &cli_cmd_export,
 	&cli_cmd_serve, &cli_cmd_admin, &cli_cmd_episode, &cli_cmd_image,
-	&cli_cmd_worker, NULL,
+	&cli_cmd_worker, &cli_cmd_human, NULL,
 };
 
 static const struct cli_cmd root = {

@@ -122,4 +122,35 @@ enum err engine_suite_digest(const struct suite *s, char out[65],
 enum err engine_run(const struct engine_config *cfg,
 		    struct engine_summary *summary, struct errmsg *e) MUST_CHECK;
 
+/* `assay human`: a person works one task in its agent box, through a
+ * terminal of the box (a shell on a pty of the box's own devpts), as an
+ * episode of the run cfg->run_id (whose model is human/NAME): the same
+ * set-up, services, flag, hidden check and score as a model's episode,
+ * each command journaled as a bash call ("tool" events) and `submit
+ * FLAG` as a submit call; the working time is the shell's lifetime. The
+ * person's terminal is in_fd/out_fd (raw while the shell runs, when
+ * in_fd is one); on_ready (may be NULL) is called with the rendered task
+ * prompt once the services are up, before the shell starts. End of input
+ * hangs the shell up. */
+struct engine_human {
+	int in_fd, out_fd;
+	const char *user;               /* NAME, journaled with the prompt */
+	void (*on_ready)(void *arg, const char *prompt);
+	void *arg;
+};
+
+struct engine_human_result {
+	int64_t episode_id;
+	char outcome[32];               /* as store_episode.outcome */
+	int score;
+	int64_t working_ms;
+	int commands;
+	char error[512];
+};
+
+enum err engine_human_run(const struct engine_config *cfg,
+			  const struct task *t, const struct engine_human *h,
+			  struct engine_human_result *out,
+			  struct errmsg *e) MUST_CHECK;
+
 #endif

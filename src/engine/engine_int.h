@@ -18,6 +18,7 @@
 enum ep_phase {
 	EP_STARTING,    /* services are booting; probed for readiness */
 	EP_AGENT,       /* the agent loop runs */
+	EP_HUMAN,       /* a person works in the agent box (human.c) */
 	EP_CHECK,       /* the hidden check runs */
 	EP_FINISHED,    /* recorded; waiting only for a stray model reply */
 };
@@ -46,6 +47,9 @@ struct episode {
 	enum check_step check_step;
 	struct sbx_box *step_box;   /* where the current check step runs */
 	struct agent *agent;
+	bool human;                 /* no agent: a person works the box and
+	                               human_res is how it ended (human.c) */
+	const struct agent_result *human_res;
 	int64_t start_us;
 	bool check_passed;
 	bool check_blocked;         /* what the agent left kept the check from
@@ -105,6 +109,9 @@ void engine_episode_on_ready(struct episode *ep);
  * once the episode is recorded. */
 bool engine_episode_step(struct episode *ep);
 void engine_episode_cancel(struct episode *ep);
+/* The agent (or the person) is done: on to the hidden check, or record
+ * the score. */
+void engine_episode_agent_done(struct episode *ep);
 /* Free the sandbox and the agent (only when no model reply is pending). */
 bool engine_episode_release(struct episode *ep);
 void engine_episode_journal(void *arg, const char *kind, const char *json);

@@ -181,6 +181,11 @@ static enum err create_boxes(struct episode *ep, struct errmsg *e)
 	spec.name = name;
 	spec.agent.name = "agent";
 	rc = engine_image_box(t->agent_image, &spec.agent, &ac, e);
+	if (ac) {
+		/* the image's Env and WorkingDir for the agent's commands */
+		spec.agent.env = (const char *const *)ac->env;
+		spec.agent.cwd = ac->workdir;
+	}
 	spec.agent.user = t->agent_user;
 	spec.agent.packet_sockets = t->agent_packet_sockets;
 	engine_episode_fill_limits(t, &spec.agent.limits);
@@ -400,6 +405,12 @@ static const char *class_of(const struct agent_result *r)
 	}
 }
 
+/* How the agent's (or the person's) work ended. */
+static const struct agent_result *result_of(const struct episode *ep)
+{
+	return ep->human ? ep->human_res : agent_result(ep->agent);
+}
+
 static void fill_usage(struct store_episode *rec, const struct agent_result *r)
 {
 	rec->turns = r->turns;
@@ -492,8 +503,8 @@ static void record(struct episode *ep, const char *outcome, const char *cls,
 		rec->answers_ok = sr->answers_ok;
 		rec->answers_total = sr->answers_total;
 	}
-	if (ep->agent)
-		fill_usage(rec, agent_result(ep->agent));
+	if (ep->agent || (ep->human && ep->human_res))
+		fill_usage(rec, result_of(ep));
 	journal_services(ep);
 	rec->finished_ms = wall_ms();
 	rec->wall_ms = (now_us() - ep->start_us) / 1000;
@@ -616,6 +627,10 @@ static void step_starting(struct episode *ep)
 	}
 	if (!done)
 		return;
+	if (ep->human) {           /* human.c takes over the box */
+		ep->phase = EP_HUMAN;
+		return;
+	}
 	ep->phase = EP_AGENT;
 	record_exposure(ep);
 	start_agent(ep);
@@ -647,7 +662,7 @@ int engine_episode_fd(const struct episode *ep, int *timeout_ms)
 
 static void finish_scored(struct episode *ep)
 {
-	const struct agent_result *r = agent_result(ep->agent);
+	const struct agent_result *r = result_of(ep);
 	struct score_input in = { 0 };
 	struct score_result sr;
 	struct buf json;
@@ -702,9 +717,9 @@ static void check_failed(struct episode *ep, const char *why)
 	check_blocked(ep, why);
 }
 
-static void start_check_or_score(struct episode *ep)
+void engine_episode_agent_done(struct episode *ep)
 {
-	const struct agent_result *r = agent_result(ep->agent);
+	const struct agent_result *r = result_of(ep);
 	struct errmsg e;
 
 	if (r->end == AGENT_END_INFRA_ERROR || r->end == AGENT_END_CANCELLED) {
@@ -769,7 +784,7 @@ bool engine_episode_step(struct episode *ep)
 	if (ep->phase == EP_AGENT) {
 		agent_tick(ep->agent, now_ms());
 		if (agent_state(ep->agent) == AGENT_DONE)
-			start_check_or_score(ep);
+			engine_episode_agent_done(ep);
 	}
 	return ep->phase == EP_FINISHED;
 }

@@ -89,12 +89,32 @@ static enum err pin(const char *task, char **img, struct errmsg *e)
 	return rc;
 }
 
+/* A service that declares no ports takes its image's ExposedPorts (TCP),
+ * as `docker run -P` would publish them. */
+static enum err default_ports(struct task_service *s, struct errmsg *e)
+{
+	struct cached *c;
+	enum err rc;
+
+	if (s->n_ports || !task_image_is_ref(s->image))
+		return ERR_OK;
+	if ((rc = lookup(s->image, &c, e)) || !c->im->config.n_ports)
+		return rc;
+	free(s->ports);
+	s->ports = xcalloc(c->im->config.n_ports, sizeof(*s->ports));
+	memcpy(s->ports, c->im->config.ports,
+	       c->im->config.n_ports * sizeof(*s->ports));
+	s->n_ports = c->im->config.n_ports;
+	return ERR_OK;
+}
+
 enum err engine_images_pin(struct task *t, struct errmsg *e)
 {
 	enum err rc = pin(t->id, &t->agent_image, e);
 
 	for (size_t i = 0; i < t->n_services && !rc; i++)
-		rc = pin(t->id, &t->services[i].image, e);
+		if (!(rc = pin(t->id, &t->services[i].image, e)))
+			rc = default_ports(&t->services[i], e);
 	return rc;
 }
 

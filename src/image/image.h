@@ -136,7 +136,7 @@ enum err image_user_ids(struct image_store *st, const struct image_info *im,
  * NULL) as in the archive, type bits (S_IFMT of mode), the size its header
  * declares. Normalises nothing in place: ERR_INVAL for an absolute or
  * escaping path ("..", empty), a hardlink target likewise, an unsupported
- * type; ERR_LIMIT for a size over lim. */
+ * type; ERR_INVAL too for a size over lim (the input is at fault). */
 enum err image_entry_check(const char *path, const char *hardlink,
 			   unsigned type, int64_t size,
 			   const struct image_limits *lim,

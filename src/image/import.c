@@ -80,7 +80,7 @@ static enum err oci_manifest(struct job *j, struct errmsg *e)
 	for (int depth = 0; nested && !rc; depth++) {
 		char *ref2 = NULL;
 
-		rc = depth > 4 ? err_set(e, ERR_LIMIT,
+		rc = depth > 4 ? err_set(e, ERR_INVAL,
 					 "index: nested deeper than 4")
 			       : image_parse_index(text, len, digest, &ref2,
 						   &nested, e);

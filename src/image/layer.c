@@ -93,7 +93,7 @@ enum err image_entry_check(const char *path, const char *hardlink,
 		return err_set(e, ERR_INVAL, "entry '%.200s': hard link target "
 			       "'%.200s' escapes the layer", path, hardlink);
 	if (size < 0 || (uint64_t)size > l.max_entry_bytes)
-		return err_set(e, ERR_LIMIT, "entry '%.200s': declares %lld bytes; "
+		return err_set(e, ERR_INVAL, "entry '%.200s': declares %lld bytes; "
 			       "at most %llu per file", path, (long long)size,
 			       (unsigned long long)l.max_entry_bytes);
 	switch (type) {
@@ -140,7 +140,7 @@ static la_ssize_t tar_read(struct archive *a, void *arg, const void **out)
 	vault_sha256_update(&u->diff, u->buf, (size_t)n);
 	u->raw += (uint64_t)n;
 	if (u->raw > RATIO_FLOOR && u->raw / (comp ? comp : 1) > u->lim.max_ratio) {
-		err_set(&u->err, ERR_LIMIT, "%s: expands more than %ux (%llu bytes "
+		err_set(&u->err, ERR_INVAL, "%s: expands more than %ux (%llu bytes "
 			"from %llu): refused as a decompression bomb", u->what,
 			u->lim.max_ratio, (unsigned long long)u->raw,
 			(unsigned long long)comp);
@@ -148,7 +148,7 @@ static la_ssize_t tar_read(struct archive *a, void *arg, const void **out)
 		return -1;
 	}
 	if (u->raw_start + u->raw > u->lim.max_bytes) {
-		err_set(&u->err, ERR_LIMIT, "%s: image larger than %llu bytes "
+		err_set(&u->err, ERR_INVAL, "%s: image larger than %llu bytes "
 			"unpacked", u->what, (unsigned long long)u->lim.max_bytes);
 		u->failed = true;
 		return -1;
@@ -272,7 +272,7 @@ static enum err one_entry(struct unpack *u, struct archive_entry *ent,
 		return err_prefix(e, "%s", u->what);
 	u->tot->bytes += (uint64_t)size;
 	if (++u->tot->entries > u->lim.max_entries || u->tot->bytes > u->lim.max_bytes)
-		return err_set(e, ERR_LIMIT, "%s: image has more than %llu entries "
+		return err_set(e, ERR_INVAL, "%s: image has more than %llu entries "
 			       "or %llu bytes", u->what,
 			       (unsigned long long)u->lim.max_entries,
 			       (unsigned long long)u->lim.max_bytes);
@@ -481,7 +481,7 @@ static enum err outer_entry(struct archive *a, struct archive *disk,
 	if (type != S_IFREG && type != S_IFDIR)
 		return ERR_OK;  /* docker-archive's legacy symlinked layers: unused */
 	if ((tot->bytes += (uint64_t)size) > lim->max_bytes || ++tot->entries > 100000)
-		return err_set(e, ERR_LIMIT, "archive: larger than %llu bytes or "
+		return err_set(e, ERR_INVAL, "archive: larger than %llu bytes or "
 			       "100000 entries", (unsigned long long)lim->max_bytes);
 	rel = xstrdup(path);
 	strip_dots(rel);
@@ -606,7 +606,7 @@ enum err image_tar_check_mem(const void *data, size_t len,
 				       archive_entry_filetype(ent),
 				       archive_entry_size(ent), lim, e);
 		if (!rc && ++*n_out > 100000)
-			rc = err_set(e, ERR_LIMIT, "more than 100000 entries");
+			rc = err_set(e, ERR_INVAL, "more than 100000 entries");
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = err_set(e, ERR_PARSE, "bad tar: %s", archive_error_string(a));

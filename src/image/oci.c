@@ -174,7 +174,7 @@ static enum err manifest_layers(json_t *ls, struct image_manifest *m,
 	if (!json_is_array(ls))
 		return err_set(e, ERR_PARSE, "manifest: no 'layers' list");
 	if (json_array_size(ls) > IMAGE_MAX_LAYERS)
-		return err_set(e, ERR_LIMIT, "manifest: %zu layers; at most %d",
+		return err_set(e, ERR_INVAL, "manifest: %zu layers; at most %d",
 			       json_array_size(ls), IMAGE_MAX_LAYERS);
 	json_array_foreach(ls, i, l) {
 		json_int_t sz = json_integer_value(json_object_get(l, "size"));
@@ -246,7 +246,7 @@ static enum err docker_layers(json_t *ls, struct image_manifest *m,
 	if (!json_is_array(ls) || json_array_size(ls) == 0)
 		return err_set(e, ERR_PARSE, "manifest.json: no 'Layers'");
 	if (json_array_size(ls) > IMAGE_MAX_LAYERS)
-		return err_set(e, ERR_LIMIT, "manifest.json: %zu layers; at most %d",
+		return err_set(e, ERR_INVAL, "manifest.json: %zu layers; at most %d",
 			       json_array_size(ls), IMAGE_MAX_LAYERS);
 	json_array_foreach(ls, i, l) {
 		if (!(m->layers[i].path = archive_member(l)))
@@ -373,7 +373,7 @@ static enum err diff_ids_get(json_t *rootfs, char diff_ids[][72], size_t *n_out,
 	if (!json_is_array(ids))
 		return err_set(e, ERR_PARSE, "config: no 'rootfs.diff_ids'");
 	if (json_array_size(ids) > IMAGE_MAX_LAYERS)
-		return err_set(e, ERR_LIMIT, "config: %zu layers; at most %d",
+		return err_set(e, ERR_INVAL, "config: %zu layers; at most %d",
 			       json_array_size(ids), IMAGE_MAX_LAYERS);
 	json_array_foreach(ids, i, d)
 		if ((rc = digest_copy("config: diff_ids", d, diff_ids[i], e)))

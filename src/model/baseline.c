@@ -407,3 +407,30 @@ const struct provider_ops model_provider_baseline_null = {
 	.open = baseline_open,
 	.local = null_local,
 };
+
+static enum err human_open(struct model *m, const struct model_config *cfg,
+			   struct errmsg *e)
+{
+	const char *n = m->name + strlen("human/");
+
+	if (!*n || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789._-") != strlen(n) || strlen(n) > 64)
+		return err_set(e, ERR_INVAL, "model '%s': a human's name is 1 to 64 "
+			       "of [A-Za-z0-9._-]", m->name);
+	return baseline_open(m, cfg, e);
+}
+
+static enum err human_local(struct model *m, const struct model_request *req,
+			    struct model_reply *r, struct errmsg *e)
+{
+	(void)req;
+	(void)r;
+	return err_set(e, ERR_INVAL, "model '%s' is a person: only `assay human` "
+		       "runs it", m->name);
+}
+
+const struct provider_ops model_provider_human = {
+	.name = "human",
+	.open = human_open,
+	.local = human_local,
+};

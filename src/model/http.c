@@ -167,8 +167,12 @@ int64_t model_http_parse_retry_after(const char *v, int64_t now_s)
 	tmp[n] = '\0';
 	if (tmp[0] >= '0' && tmp[0] <= '9') {
 		secs = strtoll(tmp, &end, 10);
-		if (*end || secs < 0 || secs > INT64_MAX / 1000)
+		if (*end)
 			return -1;
+		/* past 64 bits (strtoll saturates) is absurd, not absent:
+		 * the caller caps it and says so */
+		if (secs > INT64_MAX / 1000)
+			return INT64_MAX / 1000 * 1000;
 		return (int64_t)secs * 1000;
 	}
 	t = curl_getdate(tmp, NULL);

@@ -197,6 +197,7 @@ static const struct {
 	{"anthropic", &model_provider_anthropic},
 	{"baseline", NULL}, /* resolved by name below */
 	{"replay", &model_provider_replay},
+	{"human", &model_provider_human},
 };
 
 static const struct provider_ops *find_provider(const char *name)
@@ -226,7 +227,7 @@ static enum err resolve_name(const struct model_config *cfg,
 		return err_set(e, ERR_INVAL,
 			       "model '%s': expected 'provider/model' (providers: "
 			       "openai, openai-compatible, anthropic, baseline, "
-			       "replay)",
+			       "replay, human)",
 			       name ? name : "");
 	*ops_out = find_provider(name);
 	if (!*ops_out) {
@@ -238,7 +239,7 @@ static enum err resolve_name(const struct model_config *cfg,
 		return err_set(e, ERR_INVAL,
 			       "model '%s': unknown provider '%.*s' (known: "
 			       "openai, openai-compatible, anthropic, "
-			       "baseline, replay)",
+			       "baseline, replay, human)",
 			       name, (int)(slash - name), name);
 	}
 	return ERR_OK;
@@ -399,6 +400,11 @@ bool model_price(const struct model *m, double *input, double *output)
 	return m->price_known;
 }
 
+bool model_is_human(const struct model *m)
+{
+	return m->ops == &model_provider_human;
+}
+
 bool model_needs_solution(const struct model *m)
 {
 	return m->ops == &model_provider_baseline_oracle;
@@ -515,7 +521,9 @@ static void note_alive(struct model *m)
 	m->answered = true;
 	if (!m->down_since)
 		return;
-	log_info("model=%s msg=\"endpoint back after %lld s\"", m->name,
+	/* said as loudly as the outage was: the log must show it ended */
+	log_warn("model=%s msg=\"endpoint back after %lld s; calls go "
+		 "again\"", m->name,
 		 (long long)((now_ms() - m->down_since) / 1000));
 	m->down_since = 0;
 	for (struct model_call *c = m->ctx->calls; c; c = c->next)
@@ -829,6 +837,7 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 {
 	struct model *m = c->m;
 	int64_t now = now_ms();
+	enum err rc;
 
 	if (m->down_since) {
 		if (outage_expired(m)) {
@@ -846,7 +855,11 @@ static enum err try_attempt(struct model_call *c, struct errmsg *e)
 		c->retry_at = now + MEMORY_WAIT_MS;
 		return ERR_OK;
 	}
-	return attempt_start(c, e);
+	rc = attempt_start(c, e);
+	/* a probe that never went out must not hold the others back */
+	if (rc && c->probe)
+		attempt_ended(c);
+	return rc;
 }
 
 static enum err start_local(struct model_call *c,

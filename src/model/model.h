@@ -180,6 +180,8 @@ void model_close(struct model *m);
 const char *model_name(const struct model *m);      /* borrowed */
 const char *model_endpoint(const struct model *m);  /* borrowed, no key */
 bool model_needs_solution(const struct model *m);   /* baseline/oracle */
+/* human/NAME: the person of an `assay human` session, never called */
+bool model_is_human(const struct model *m);
 /* True when requests leave this process for an endpoint (task text is
  * then exposed to whoever runs it); false for baselines and replay. */
 bool model_is_remote(const struct model *m);

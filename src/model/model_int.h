@@ -177,6 +177,7 @@ extern const struct provider_ops model_provider_anthropic;
 extern const struct provider_ops model_provider_baseline_oracle;
 extern const struct provider_ops model_provider_baseline_null;
 extern const struct provider_ops model_provider_replay;
+extern const struct provider_ops model_provider_human;
 
 /* Reply parsers (also the fuzz targets). On ERR_PARSE the reply may be
  * partly filled; the caller releases it either way. */

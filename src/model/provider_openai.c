@@ -326,6 +326,13 @@ static enum err parse_root(json_t *root, struct model_reply *r,
 		return err_set(e, ERR_PARSE, "no choices[0].message in reply%s%s",
 			       em[0] ? ": " : "", em);
 	}
+	/* every chat completion message has "content" (null with tool
+	 * calls): a message with none of these is a broken endpoint's, and
+	 * taking it as an empty turn would score the model for it */
+	if (!json_object_get(msg, "content") &&
+	    !json_object_get(msg, "tool_calls") && !json_is_string(refusal))
+		return err_set(e, ERR_PARSE, "choices[0].message has no content, "
+			       "tool_calls or refusal");
 	r->text = model_pj_text(json_object_get(msg, "content"));
 	parse_calls(json_object_get(msg, "tool_calls"), r);
 	r->stop = stop_of(json_string_value(

@@ -85,6 +85,13 @@ struct report {
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;
+	struct report_human {            /* one per task (report_human.c) */
+		int attempts, solved;    /* counted sessions of human runs
+					    on the same task content */
+		double median_minutes;   /* working time of the solved ones;
+					    -1 when none */
+	} *humans;                       /* NULL: not loaded, or no human run */
+	int human_runs;
 	struct report_transcript {
 		struct store_event *evs;
 		size_t n;
@@ -99,6 +106,14 @@ void report_free(struct report *r);
  * its journaled model turns (report_review.c; report_load calls it). */
 enum err report_review_load(struct store *st, struct report *r,
 			    struct errmsg *e) MUST_CHECK;
+/* Human baselines of the report's tasks from every run of the store
+ * whose model is human/NAME (assay human): r->humans, left NULL when
+ * there is none. */
+enum err report_human_load(struct store *st, struct report *r,
+			   struct errmsg *e) MUST_CHECK;
+/* The table of human baselines beside the declared expert_minutes and
+ * the run's own success (nothing when r->humans is NULL). */
+void report_write_humans_term(const struct report *r, FILE *out);
 /* Refused episodes over counted episodes (0 when none counted). */
 double report_refusal_rate(const struct report *r);
 

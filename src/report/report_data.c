@@ -268,6 +268,7 @@ void report_free(struct report *r)
 	store_episodes_free(r->eps, r->n_eps);
 	store_reviews_free(r->reviews, r->n_reviews);
 	free(r->review);
+	free(r->humans);
 	free(r->rows);
 	free(r);
 }

@@ -116,6 +116,8 @@ char *report_json_full(const struct report *r, const struct report_analysis *a)
 	json_object_set_new(doc, "totals", totals_json(r));
 	json_object_set_new(doc, "tasks", tasks);
 	json_object_set_new(doc, "validity", report_json_validity(r));
+	if (r->humans)
+		json_object_set_new(doc, "human_baseline", report_json_humans(r));
 	if (a) {
 		json_object_set_new(doc, "determination", report_json_determination(a));
 		json_object_set_new(doc, "statistics", report_json_statistics(a));

@@ -13,5 +13,7 @@ json_t *report_json_determination(const struct report_analysis *a);
 json_t *report_json_statistics(const struct report_analysis *a);
 /* The attempts by validity and the review log (report_validity.c). */
 json_t *report_json_validity(const struct report *r);
+/* report_human.c: "human_baseline" (r->humans set) */
+json_t *report_json_humans(const struct report *r);
 
 #endif

@@ -219,4 +219,5 @@ void report_write_analysis_term(const struct report_analysis *a, FILE *out)
 			"the statistics\n", a->cand.n_excluded);
 	fputc('\n', out);
 	report_write_term(a->cand.rep, out);
+	report_write_humans_term(a->cand.rep, out);
 }

@@ -292,9 +292,9 @@ static enum err wait_fd(struct sbx_box *b, short ev, int64_t deadline_ms,
 
 /* recvmsg for the one message that may carry an fd (at most one: with
  * more, MSG_CTRUNC is set and the kernel installs only what fits). */
-static enum err recv_hello(struct sbx_box *b, int64_t deadline_ms,
-			   struct sbx_msg *h, const char **p, int *fd,
-			   struct errmsg *e)
+enum err sbx_recv_with_fd(struct sbx_box *b, int64_t deadline_ms,
+			  struct sbx_msg *h, const char **p, int *fd,
+			  struct errmsg *e)
 {
 	struct iovec iov = { rbuf, sizeof(rbuf) };
 	ssize_t n;
@@ -317,8 +317,8 @@ static enum err recv_hello(struct sbx_box *b, int64_t deadline_ms,
 			close(*fd);
 		*fd = -1;
 		sbx_box_mark_dead(b);
-		return err_set(e, ERR_SANDBOX, "box '%s': malformed message "
-			       "during setup", b->name);
+		return err_set(e, ERR_SANDBOX, "box '%s': malformed message",
+			       b->name);
 	}
 	*p = rbuf + sizeof(*h);
 	return ERR_OK;
@@ -331,7 +331,7 @@ enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e)
 	enum err rc;
 	int fd;
 
-	rc = recv_hello(b, now_ms() + SBX_SPAWN_TIMEOUT_MS, &h, &p, &fd, e);
+	rc = sbx_recv_with_fd(b, now_ms() + SBX_SPAWN_TIMEOUT_MS, &h, &p, &fd, e);
 	if (rc == ERR_OK && h.type == SBX_M_HELLO && h.len == 0) {
 		if (fd >= 0 && is_netns(fd)) {
 			b->netns = fd;

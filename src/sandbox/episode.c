@@ -168,7 +168,9 @@ static enum err box_from_spec(struct sbx_episode *ep, struct sbx_box *b,
 	b->packet_sockets = s->packet_sockets;
 	b->argv = strv_copy(s->argv);
 	b->env = strv_copy(s->env);
-	b->cwd = xstrdup(s->cwd ? s->cwd : "/srv");
+	/* a service's entrypoint starts in /srv by default; an agent box's
+	 * commands in their user's home unless the spec names a cwd */
+	b->cwd = s->cwd ? xstrdup(s->cwd) : s->argv ? xstrdup("/srv") : NULL;
 	b->ready = s->ready;
 	b->ready_port = s->ready_port;
 	b->ready_argv = strv_copy(s->ready_argv);
@@ -317,7 +319,7 @@ static enum err start_entrypoint(struct sbx_box *b, struct errmsg *e)
 	enum err rc;
 
 	buf_init(&s, SBX_STRINGS_MAX);
-	rc = sbx_exec_strings(&s, &x, (const char *const *)b->argv, NULL,
+	rc = sbx_exec_strings(&s, &x, (const char *const *)b->argv, NULL, NULL,
 			      (const char *const *)b->env, b->cwd, b->svc_uid, e);
 	x.uid = b->svc_uid;
 	x.gid = b->svc_gid;

@@ -12,11 +12,13 @@
 #include "sandbox/sandbox_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "base/bug.h"
 #include "base/util.h"
@@ -43,9 +45,18 @@ static enum err add_str(struct buf *s, const char *v)
 	return buf_add(s, v, strlen(v) + 1);
 }
 
-/* Default env for uid, overridden key by key by extra. */
-static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
-			  uint32_t *n_out)
+static bool env_has_key(const char *const *v, const char *kv)
+{
+	for (size_t j = 0; v && v[j]; j++)
+		if (env_key_eq(kv, v[j]))
+			return true;
+	return false;
+}
+
+/* Default env for uid, overridden key by key by box (the image's Env of
+ * an agent box), then by extra (the command's own). */
+static enum err build_env(struct buf *s, uid_t uid, const char *const *box,
+			  const char *const *extra, uint32_t *n_out)
 {
 	const char *home = uid == 0 ? "/root" : "/home/agent";
 	const char *user = uid == 0 ? "root" : "agent";
@@ -63,16 +74,16 @@ static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
 	defs[nd++] = h;
 	defs[nd++] = u;
 	defs[nd++] = l;
-	for (size_t i = 0; i < nd && !rc; i++) {
-		bool over = false;
-
-		for (size_t j = 0; extra && extra[j]; j++)
-			over |= env_key_eq(defs[i], extra[j]);
-		if (!over) {
+	for (size_t i = 0; i < nd && !rc; i++)
+		if (!env_has_key(box, defs[i]) && !env_has_key(extra, defs[i])) {
 			rc = add_str(s, defs[i]);
 			n++;
 		}
-	}
+	for (size_t j = 0; box && box[j] && !rc; j++)
+		if (strchr(box[j], '=') && !env_has_key(extra, box[j])) {
+			rc = add_str(s, box[j]);
+			n++;
+		}
 	for (size_t j = 0; extra && extra[j] && !rc; j++) {
 		if (!strchr(extra[j], '='))
 			continue;
@@ -86,8 +97,8 @@ static enum err build_env(struct buf *s, uid_t uid, const char *const *extra,
 /* Serialise argv, env and cwd into s; fills the counts of x. */
 enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 			  const char *const *argv, const char *shell,
-			  const char *const *env, const char *cwd, uid_t uid,
-			  struct errmsg *e)
+			  const char *const *box_env, const char *const *env,
+			  const char *cwd, uid_t uid, struct errmsg *e)
 {
 	enum err rc = ERR_OK;
 
@@ -106,7 +117,7 @@ enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 		return err_set(e, ERR_INVAL, "exec without argv or shell");
 	}
 	if (!rc)
-		rc = build_env(s, uid, env, &x->envc);
+		rc = build_env(s, uid, box_env, env, &x->envc);
 	if (!rc)
 		rc = add_str(s, cwd ? cwd : uid == 0 ? "/root" : "/home/agent");
 	if (rc)
@@ -132,6 +143,8 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 	struct buf s;
 	uid_t uid = b->def_uid;
 	size_t cap = req->out_cap ? req->out_cap : DEFAULT_OUT_CAP;
+	bool own_defaults = !req->user && !b->argv &&
+			    req->builtin == SBX_RUN_PROGRAM;
 	enum err rc;
 
 	if (b->dead)
@@ -149,12 +162,21 @@ enum err sbx_exec_begin(struct sbx_box *b, const struct sbx_exec_req *req,
 		uid = 0;
 		x.flags = req->builtin == SBX_TIDY ? SBX_XF_TIDY : SBX_XF_FRESH;
 	}
+	if (req->pty && (req->builtin != SBX_RUN_PROGRAM || req->stdin_len))
+		return err_set(e, ERR_INVAL, "box '%s': a terminal command takes "
+			       "no stdin data", b->name);
+	if (req->pty)
+		x.flags |= SBX_XF_PTY;
 	if (cap > SBX_OUTCAP_MAX || req->stdin_len > SBX_STDIN_MAX)
 		return err_set(e, ERR_LIMIT, "box '%s': output cap or stdin too large",
 			       b->name);
 	buf_init(&s, SBX_STRINGS_MAX + req->stdin_len);
-	rc = sbx_exec_strings(&s, &x, req->argv, req->shell, req->env, req->cwd,
-			      uid, e);
+	/* the box's defaults (an agent image's Env and WorkingDir) for the
+	 * commands of its default user, as `docker exec` gives them */
+	rc = sbx_exec_strings(&s, &x, req->argv, req->shell,
+			      own_defaults ? (const char *const *)b->env : NULL,
+			      req->env, req->cwd ? req->cwd :
+			      own_defaults ? b->cwd : NULL, uid, e);
 	if (!rc && req->stdin_len && buf_add(&s, req->stdin_data, req->stdin_len))
 		rc = err_set(e, ERR_LIMIT, "stdin too large");
 	x.uid = x.gid = (uint32_t)uid;
@@ -344,6 +366,53 @@ enum err sbx_exec(struct sbx_box *b, const struct sbx_exec_req *req,
 			rc = err_sys(e, ERR_SANDBOX, "poll");
 	}
 	return rc;
+}
+
+/* The master of a terminal, checked to be one (it comes from inside the
+ * box: hostile). */
+static bool is_pty_master(int fd)
+{
+	int n;
+
+	return ioctl(fd, TIOCGPTN, &n) == 0;
+}
+
+enum err sbx_exec_pty(struct sbx_box *b, const struct sbx_exec_req *req,
+		      int *master_out, struct errmsg *e)
+{
+	struct sbx_exec_result res;
+	struct sbx_msg h;
+	const char *p;
+	int fd = -1;
+	enum err rc;
+
+	*master_out = -1;
+	if (!req->pty)
+		return err_set(e, ERR_INVAL, "box '%s': not a terminal command",
+			       b->name);
+	if ((rc = sbx_exec_begin(b, req, e)))
+		return rc;
+	rc = sbx_recv_with_fd(b, now_ms() + SBX_OP_TIMEOUT_MS, &h, &p, &fd, e);
+	if (rc == ERR_OK && h.type == SBX_M_PTY && h.len == 0 && fd >= 0 &&
+	    is_pty_master(fd) && fcntl(fd, F_SETFL, O_NONBLOCK) == 0 &&
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) {
+		*master_out = fd;
+		return ERR_OK;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc == ERR_OK && h.type == SBX_M_ACK && h.len == sizeof(struct sbx_m_ack) &&
+	    take_msg(&b->px, &h, p)) {
+		finish(b, &res, false);
+		rc = err_set(e, ERR_SANDBOX, "box '%s': %s", b->name, res.err);
+		sbx_exec_result_release(&res);
+		return rc;
+	}
+	sbx_box_mark_dead(b);
+	finish(b, &res, true);
+	sbx_exec_result_release(&res);
+	return rc ? rc : err_set(e, ERR_SANDBOX, "box '%s': no terminal from init "
+				 "(message %u)", b->name, h.type);
 }
 
 void sbx_exec_result_release(struct sbx_exec_result *r)

@@ -70,8 +70,14 @@ struct sbx_box_spec {
 	                                  home /home/agent) or "root" */
 	const char *const *argv;       /* service entrypoint (NULL for agent);
 	                                  started by sbx_episode_start() */
-	const char *const *env;        /* KEY=VALUE for the entrypoint, or NULL */
-	const char *cwd;               /* entrypoint cwd; NULL = /srv */
+	const char *const *env;        /* KEY=VALUE for the entrypoint, or NULL;
+	                                  a box without argv (the agent's):
+	                                  defaults of every command run as
+	                                  its default user (under the
+	                                  command's own env) */
+	const char *cwd;               /* entrypoint cwd; NULL = /srv; a box
+	                                  without argv: its default user's
+	                                  commands' cwd (NULL = home) */
 	enum sbx_ready_kind ready;
 	int ready_port;                /* SBX_READY_TCP: port on this box */
 	const char *const *ready_argv; /* SBX_READY_CMD: run in this box */
@@ -157,6 +163,9 @@ struct sbx_exec_req {
 	size_t out_cap;            /* bytes kept per stream; 0 = 64 KiB.
 	                              Longer output keeps head and tail around
 	                              a "[... N bytes truncated ...]" marker */
+	bool pty;                  /* stdio is a terminal of the box (its
+	                              controlling tty; no stdin_data): see
+	                              sbx_exec_pty */
 };
 
 enum sbx_exit {
@@ -197,6 +206,14 @@ enum err sbx_exec_poll(struct sbx_box *b, bool *done,
 enum err sbx_exec(struct sbx_box *b, const struct sbx_exec_req *req,
 		  struct sbx_exec_result *res, struct errmsg *e) MUST_CHECK;
 void sbx_exec_result_release(struct sbx_exec_result *r);
+/* An interactive command (req->pty): begin it and wait (bounded) until
+ * the box's init hands over the master of its terminal, *master_out
+ * (owned by the caller; non-blocking, close-on-exec). Nothing is
+ * captured: what the command writes is read from the master. Then poll
+ * sbx_exec_poll as for any command until it ends (out and err empty).
+ * A command that could not start is ERR_SANDBOX. */
+enum err sbx_exec_pty(struct sbx_box *b, const struct sbx_exec_req *req,
+		      int *master_out, struct errmsg *e) MUST_CHECK;
 
 /* A service box's entrypoint: whether it runs, how it ended, and what it
  * wrote (stdout and stderr, each kept within 16 KiB, head and tail around

@@ -57,6 +57,8 @@ enum sbx_msg_type {
 	SBX_M_FDATA,       /* bytes of a file asked for by GET */
 	SBX_M_SVC_STATE,   /* struct sbx_m_svc, after the OUT chunks of the
 	                      entrypoint's output when asked for */
+	SBX_M_PTY,         /* no payload; the master of a SBX_XF_PTY
+	                      command's terminal rides along as SCM_RIGHTS */
 };
 
 struct sbx_msg {
@@ -68,6 +70,10 @@ enum sbx_exec_flags {
 	SBX_XF_DETACH = 1 << 0,  /* service entrypoint: no capture, no wait */
 	SBX_XF_TIDY = 1 << 1,    /* built-in job instead of exec: tidy argv[0] */
 	SBX_XF_FRESH = 1 << 2,   /* built-in job: make argv[0] afresh */
+	SBX_XF_PTY = 1 << 3,     /* the command's stdio is a terminal of the
+	                            box's own devpts (its controlling tty);
+	                            init sends the master as SBX_M_PTY and
+	                            captures nothing; stdin_len must be 0 */
 };
 
 /* exit statuses of the built-in jobs (init/tidy.c) */
@@ -393,6 +399,11 @@ enum err sbx_send_blob(struct sbx_box *b, uint32_t type, const void *h,
  * dead and gives ERR_SANDBOX. */
 enum err sbx_recv(struct sbx_box *b, int64_t deadline_ms, struct sbx_msg *hdr,
 		  const char **payload_out, struct errmsg *e) MUST_CHECK;
+/* The same for the one kind of message that may carry an fd (HELLO,
+ * PTY): *fd the fd that came with it, or -1. */
+enum err sbx_recv_with_fd(struct sbx_box *b, int64_t deadline_ms,
+			  struct sbx_msg *h, const char **p, int *fd,
+			  struct errmsg *e) MUST_CHECK;
 enum err sbx_wait_ack(struct sbx_box *b, int64_t deadline_ms,
 		      struct sbx_m_ack *ack, struct errmsg *e) MUST_CHECK;
 void sbx_box_mark_dead(struct sbx_box *b);
@@ -404,8 +415,8 @@ char *sbx_assemble(const struct buf *head, const struct buf *tail,
 /* exec.c */
 enum err sbx_exec_strings(struct buf *s, struct sbx_m_exec *x,
 			  const char *const *argv, const char *shell,
-			  const char *const *env, const char *cwd, uid_t uid,
-			  struct errmsg *e) MUST_CHECK;
+			  const char *const *box_env, const char *const *env,
+			  const char *cwd, uid_t uid, struct errmsg *e) MUST_CHECK;
 
 /* net.c */
 enum err sbx_net_setup(struct sbx_episode *ep, struct errmsg *e) MUST_CHECK;

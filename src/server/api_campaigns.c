@@ -32,16 +32,23 @@ static bool sees_campaign(struct srv *s, const struct principal *p,
 	       store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
 }
 
-static bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
-			     struct sp_campaign *c)
+bool authz_campaign_content(struct srv *s, const struct principal *p,
+			    const struct sp_campaign *c)
+{
+	if (!(p->u.roles & (SP_EVALUATOR | SP_ADMIN)))
+		return false;
+	if ((p->u.roles & SP_EVALUATOR) && c->created_by == p->u.id)
+		return true;
+	return store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
+}
+
+bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
+		      struct sp_campaign *c)
 {
 	struct errmsg e;
 
 	if (store_campaign_get(s->st, r->ids[0], c, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such campaign");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such campaign");
 		return false;
 	}
 	if (!sees_campaign(s, &r->who, c)) {
@@ -50,6 +57,37 @@ static bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
 		return false;
 	}
 	return true;
+}
+
+/* PROGRESS of docs/API.md: episodes planned, done, running and failed,
+ * solved, tokens and cost so far, and an ETA from the pace so far. */
+static json_t *progress_json(struct srv *s, const struct sp_campaign *c)
+{
+	int64_t total = 0, done = 0, solved = 0, now = wall_ms();
+	struct sp_run_totals t;
+	char *st = NULL;
+	json_t *o;
+
+	memset(&t, 0, sizeof(t));
+	if (c->run_id) {
+		store_run_progress(s->st, c->run_id, &total, &done, &solved, &st);
+		store_run_totals(s->st, c->run_id, &t);
+	}
+	o = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s?, "
+		      "s:n}", "campaign_id", (json_int_t)c->id, "run_id",
+		      (json_int_t)c->run_id, "state", c->state, "episodes_total",
+		      (json_int_t)total, "episodes_done", (json_int_t)done,
+		      "episodes_running", (json_int_t)t.running, "episodes_failed",
+		      (json_int_t)t.failed, "solved", (json_int_t)solved,
+		      "tokens", (json_int_t)t.tokens, "cost_usd", t.cost_usd,
+		      "run_status", st, "eta_s");
+	if (done > 0 && done < total && t.first_start_ms > 0 &&
+	    now > t.first_start_ms)
+		json_object_set_new(o, "eta_s", json_integer(
+			(json_int_t)((now - t.first_start_ms) / 1000 *
+				     (total - done) / done)));
+	free(st);
+	return o;
 }
 
 static json_t *campaign_json(struct srv *s, const struct sp_campaign *c)
@@ -70,17 +108,8 @@ static json_t *campaign_json(struct srv *s, const struct sp_campaign *c)
 						   : json_null());
 	json_object_set_new(o, "created_by", json_integer(c->created_by));
 	json_object_set_new(o, "created_ms", json_integer(c->created_ms));
-	if (c->run_id) {
-		int64_t total, done, solved;
-		char *st = NULL;
-
-		store_run_progress(s->st, c->run_id, &total, &done, &solved, &st);
-		json_object_set_new(o, "progress", json_pack("{s:I, s:I, s:I, s:s?}",
-				    "episodes_total", (json_int_t)total,
-				    "episodes_done", (json_int_t)done, "solved",
-				    (json_int_t)solved, "run_status", st));
-		free(st);
-	}
+	if (c->run_id)
+		json_object_set_new(o, "progress", progress_json(s, c));
 	return o;
 }
 
@@ -95,8 +124,8 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_campaign_list(s->st, (r->who.u.roles & SP_DEVELOPER) ?
-				r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+	if (store_campaign_list(s->st, authz_org_scope(&r->who), after, limit,
+				&v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -110,6 +139,35 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 	reply_json(y, 200, list_reply(items, limit, last));
 }
 
+/* Server-sent events: the current PROGRESS as one `progress` event (and
+ * `end` once the campaign is not queued or running), then the response
+ * ends; `retry` tells the browser's EventSource to reconnect after
+ * SSE_RETRY_MS, so a page is updated without reload and no server thread
+ * waits on an idle client. */
+#define SSE_RETRY_MS 2000
+
+void api_campaigns_events(struct srv *s, struct req *r, struct reply *y)
+{
+	struct sp_campaign c;
+	json_t *p;
+	char *data, *ev;
+	bool live;
+
+	if (!visible_campaign(s, r, y, &c))
+		return;
+	p = progress_json(s, &c);
+	data = json_dumps(p, JSON_COMPACT);
+	live = !strcmp(c.state, "queued") || !strcmp(c.state, "running");
+	ev = xasprintf("retry: %d\nevent: progress\ndata: %s\n\n%s", SSE_RETRY_MS,
+		       data ? data : "{}", live ? "" :
+		       "event: end\ndata: {}\n\n");
+	reply_raw(y, "text/event-stream; charset=utf-8", ev, strlen(ev));
+	free(ev);
+	free(data);
+	json_decref(p);
+	store_campaign_free(&c);
+}
+
 void api_campaigns_get(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_campaign c;
@@ -120,10 +178,21 @@ void api_campaigns_get(struct srv *s, struct req *r, struct reply *y)
 	store_campaign_free(&c);
 }
 
+char *srv_policy_path(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n ||
+	    strstr(name, ".."))
+		return NULL;
+	return policy_shipped_path(name);
+}
+
 /* The digest of shipped policy name, or NULL. */
 static char *policy_digest(const char *name)
 {
-	char *path = strchr(name, '/') ? NULL : policy_shipped_path(name);
+	char *path = srv_policy_path(name);
 	char *data = NULL, hex[65];
 	size_t n = 0;
 
@@ -162,9 +231,63 @@ static bool id_list_ok(json_t *a, const char *k, size_t max, struct reply *y)
 	return true;
 }
 
+/* limits: {tokens, seconds, budget_tokens}? of the body, checked, as the
+ * object the worker passes to `assay run` (worker.c); NULL and true when
+ * absent. The engine has no per-campaign turn limit: each task's own
+ * applies, and "turns" is refused. */
+static bool limits_ok(json_t *b, json_t **out, struct reply *y)
+{
+	static const struct { const char *k; int64_t hi; } lim[] = {
+		{ "tokens", 100000000 }, { "seconds", 86400 },
+		{ "budget_tokens", 10000000000LL },
+	};
+	json_t *l = json_object_get(b, "limits"), *v;
+	const char *k;
+
+	*out = NULL;
+	if (!l || json_is_null(l))
+		return true;
+	if (!json_is_object(l)) {
+		reply_err(y, 400, "invalid_field", "limits", "'limits' is an "
+			  "object");
+		return false;
+	}
+	json_object_foreach(l, k, v) {
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_SIZE(lim); i++)
+			known |= !strcmp(k, lim[i].k);
+		if (!known) {
+			reply_err(y, 400, "invalid_field", !strcmp(k, "turns") ?
+				  "limits.turns" : "limits", "limits are tokens, "
+				  "seconds and budget_tokens (the tasks' own turn "
+				  "limits apply)");
+			return false;
+		}
+	}
+	*out = json_object();
+	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
+		int64_t n = 0;
+		char field[32];
+		if (!json_object_get(l, lim[i].k))
+			continue;
+		snprintf(field, sizeof(field), "limits.%s", lim[i].k);
+		if (!json_is_integer(json_object_get(l, lim[i].k)) ||
+		    (n = json_integer_value(json_object_get(l, lim[i].k))) < 1 ||
+		    n > lim[i].hi) {
+			reply_err(y, 400, "invalid_field", field, "'%s' is a whole "
+				  "number in [1, %lld]", field, (long long)lim[i].hi);
+			json_decref(*out);
+			*out = NULL;
+			return false;
+		}
+		json_object_set_new(*out, lim[i].k, json_integer(n));
+	}
+	return true;
+}
+
 void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 {
-	json_t *b = body_object(r, y), *doc = NULL, *sc, *tasks;
+	json_t *b = body_object(r, y), *doc = NULL, *sc, *tasks, *limits = NULL;
 	const char *suite, *policy;
 	int64_t epochs = 1, id = 0;
 	struct sp_model m;
@@ -182,7 +305,8 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 		goto out;
 	sc = json_object_get(b, "scaffolds");
 	tasks = json_object_get(b, "tasks");
-	if (!id_list_ok(sc, "scaffolds", 2, y) || !id_list_ok(tasks, "tasks", 200, y))
+	if (!id_list_ok(sc, "scaffolds", 2, y) ||
+	    !id_list_ok(tasks, "tasks", 200, y) || !limits_ok(b, &limits, y))
 		goto out;
 	if (!visible_model(s, r, y, c.model_id, &m))
 		goto out;
@@ -202,10 +326,10 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 			  "policy");
 		goto out;
 	}
-	doc = json_pack("{s:s, s:b, s:I, s:s, s:O?, s:O?}", "suite", suite,
+	doc = json_pack("{s:s, s:b, s:I, s:s, s:O?, s:O?, s:O?}", "suite", suite,
 			"sealed", strcmp(suite, "open") != 0, "epochs",
 			(json_int_t)epochs, "policy", policy ? policy : "default",
-			"scaffolds", sc, "tasks", tasks);
+			"scaffolds", sc, "tasks", tasks, "limits", limits);
 	c.doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	c.policy_digest = digest;
 	c.created_by = r->who.u.id;
@@ -224,6 +348,7 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 	free(c.doc);
 out:
 	free(digest);
+	json_decref(limits);
 	json_decref(doc);
 	json_decref(b);
 }
@@ -261,6 +386,7 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	json_t *doc;
 	const char *prov;
+	bool sealed;
 
 	if (!visible_campaign(s, r, y, &c))
 		return;
@@ -271,6 +397,19 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 	if (strcmp(c.state, "ready")) {
 		reply_err(y, 409, "conflict", NULL, "the campaign is %s, not "
 			  "ready", c.state);
+		goto out;
+	}
+	doc = json_loads(c.doc, 0, NULL);
+	sealed = json_is_true(json_object_get(doc, "sealed"));
+	json_decref(doc);
+	if (sealed) {
+		/* the worker runs the shipped open suite only: a sealed suite
+		 * needs the unseal request and custodians' signed approvals
+		 * (assay run --request-key --approval), which the service does
+		 * not hold yet */
+		reply_err(y, 409, "conflict", NULL, "the service does not run "
+			  "sealed suites yet: run it with assay run --request-key "
+			  "and the custodians' approvals");
 		goto out;
 	}
 	if (!store_window_open_now(s->st, c.model_id, wall_ms())) {

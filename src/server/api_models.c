@@ -54,10 +54,7 @@ bool visible_model(struct srv *s, struct req *r, struct reply *y, int64_t id,
 	struct errmsg e;
 
 	if (store_model_get(s->st, id, m, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, id, "no such model");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, id, "no such model");
 		return false;
 	}
 	if (!authz_sees_model(s, &r->who, m)) {
@@ -313,8 +310,8 @@ void api_windows_list(struct srv *s, struct req *r, struct reply *y)
 		}
 		model = mv;
 	}
-	if (store_window_list(s->st, model, (r->who.u.roles & SP_DEVELOPER) ?
-			      r->who.u.org_id : 0, after, limit, &v, &n, &e)) {
+	if (store_window_list(s->st, model, authz_org_scope(&r->who),
+			      after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -391,10 +388,7 @@ void api_windows_close(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (store_window_get(s->st, r->ids[0], &w, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such window");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such window");
 		return;
 	}
 	if (w.closed_ms) {
@@ -551,10 +545,7 @@ void api_grants_del(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (store_grant_revoke(s->st, r->ids[0], &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such grant");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such grant");
 		return;
 	}
 	srv_audit(s, r, "authz.revoke", NULL, NULL, r->ids[0]);
@@ -563,12 +554,20 @@ void api_grants_del(struct srv *s, struct req *r, struct reply *y)
 
 /* ---- partners ---- */
 
-static json_t *partner_json(const struct sp_partner *p)
+static json_t *partner_json(struct srv *s, const struct sp_partner *p)
 {
-	return json_pack("{s:I, s:I, s:b, s:b, s:b}", "model_id",
-			 (json_int_t)p->model_id, "org_id", (json_int_t)p->org_id,
-			 "by_admin", p->by_admin, "by_developer", p->by_developer,
-			 "active", p->by_admin && p->by_developer);
+	struct sp_org o;
+	json_t *j = json_pack("{s:I, s:I, s:b, s:b, s:b}", "model_id",
+			      (json_int_t)p->model_id, "org_id",
+			      (json_int_t)p->org_id, "by_admin", p->by_admin,
+			      "by_developer", p->by_developer, "active",
+			      p->by_admin && p->by_developer);
+
+	if (!store_org_get(s->st, p->org_id, &o, NULL)) {
+		json_object_set_new(j, "org_name", json_string(o.name));
+		store_org_free(&o);
+	}
+	return j;
 }
 
 /* The model of the path, visible and (for developers) their own. */
@@ -602,7 +601,7 @@ void api_partners_list(struct srv *s, struct req *r, struct reply *y)
 	}
 	items = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(items, partner_json(&v[i]));
+		json_array_append_new(items, partner_json(s, &v[i]));
 	free(v);
 	reply_json(y, 200, list_reply(items, 1 << 30, 0));
 }
@@ -646,7 +645,7 @@ void api_partners_add(struct srv *s, struct req *r, struct reply *y)
 		  ? "developer" : "admin", org);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].org_id == org)
-			reply_json(y, 200, partner_json(&v[i]));
+			reply_json(y, 200, partner_json(s, &v[i]));
 	free(v);
 out:
 	json_decref(b);

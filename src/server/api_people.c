@@ -163,10 +163,7 @@ static bool visible_user(struct srv *s, struct req *r, struct reply *y,
 	struct errmsg e;
 
 	if (store_user_get(s->st, r->ids[0], u, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "no such user");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "no such user");
 		return false;
 	}
 	if (!has_role(&r->who, SP_ADMIN | SP_AUDITOR) &&

@@ -256,15 +256,53 @@ static bool check_password(struct srv *s, const char *hash, const char *pw)
 	return ok;
 }
 
+/* The login the trusted reverse proxy vouches for (serve
+ * --trust-proxy-header H --trust-proxy-from ADDR), or NULL: only on a
+ * connection from exactly that address; elsewhere the header is ignored. */
+static const char *proxy_user(struct srv *s, struct req *r)
+{
+	if (!s->o->proxy_header || !s->o->proxy_from ||
+	    strcmp(r->client_ip, s->o->proxy_from))
+		return NULL;
+	return r->header(r->conn, s->o->proxy_header);
+}
+
+/* A session for the proxy's user: the proxy authenticated them (the
+ * agency's sign-on), so no password or TOTP; the account must exist and
+ * be enabled. Audited either way. */
+static void proxy_login(struct srv *s, struct req *r, const char *login,
+			struct reply *y)
+{
+	struct sp_user u;
+
+	memset(&u, 0, sizeof(u));
+	if (strlen(login) > 128 ||
+	    store_user_by_login(s->st, login, &u, NULL) || u.disabled) {
+		srv_audit(s, r, "auth.proxy.fail", "login", strlen(login) > 128 ?
+			  "(too long)" : login, u.id);
+		reply_err(y, 401, "bad_credentials", NULL, "the proxy's user has "
+			  "no enabled account here");
+	} else {
+		srv_audit(s, r, "auth.proxy", "login", u.login, u.id);
+		start_session(s, r, &u, y);
+	}
+	store_user_free(&u);
+}
+
 void api_login(struct srv *s, struct req *r, struct reply *y)
 {
-	json_t *b = body_object(r, y);
+	const char *vouched = proxy_user(s, r);
+	json_t *b;
 	const char *login, *pw, *code;
 	struct sp_user u;
 	int64_t retry = 0, step;
 	bool known;
 
-	if (!b)
+	if (vouched) {
+		proxy_login(s, r, vouched, y);
+		return;
+	}
+	if (!(b = body_object(r, y)))
 		return;
 	if (!jstr(b, "login", 128, false, &login, y) ||
 	    !jstr(b, "password", 1024, false, &pw, y) ||
@@ -502,10 +540,7 @@ void api_tokens_del(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (store_token_revoke(s->st, r->ids[0], r->who.u.id, &e)) {
-		if (e.code == ERR_NOTFOUND)
-			authz_deny(s, r, y, false, r->ids[0], "not own token");
-		else
-			reply_fail(y, &e);
+		reply_load_fail(s, r, y, &e, r->ids[0], "not own token");
 		return;
 	}
 	srv_audit(s, r, "token.revoke", NULL, NULL, r->ids[0]);

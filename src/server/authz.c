@@ -51,12 +51,26 @@ void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		reply_err(y, 404, "not_found", NULL, "no such object");
 }
 
+void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
+		     const struct errmsg *e, int64_t object, const char *reason)
+{
+	if (e->code == ERR_NOTFOUND)
+		authz_deny(s, r, y, false, object, reason);
+	else
+		reply_fail(y, e);
+}
+
 bool authz_route(struct srv *s, struct req *r, struct reply *y)
 {
 	if (has_role(&r->who, r->route->roles))
 		return true;
 	authz_deny(s, r, y, true, r->nids ? r->ids[0] : 0, "role");
 	return false;
+}
+
+int64_t authz_org_scope(const struct principal *p)
+{
+	return (p->u.roles & SP_DEVELOPER) ? p->u.org_id : 0;
 }
 
 bool authz_sees_org(const struct principal *p, int64_t org_id)

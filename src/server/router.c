@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/num.h"
+#include "base/xalloc.h"
 #include "server/server_int.h"
 #include "base/banned.h"
 
@@ -59,14 +60,26 @@ const struct route srv_routes[] = {
 	{ "GET", "/campaigns/{id}", ANY, 0, api_campaigns_get },
 	{ "POST", "/campaigns/{id}/approve", C, 0, api_campaigns_approve },
 	{ "POST", "/campaigns/{id}/start", E, 0, api_campaigns_start },
-	{ "GET", "/campaigns/{id}/events", E | A | U | D, R_PLANNED, NULL },
-	{ "GET", "/campaigns/{id}/determination", E | A | U, R_PLANNED, NULL },
-	{ "POST", "/campaigns/{id}/determination/sign", E, R_PLANNED, NULL },
-	{ "POST", "/campaigns/{id}/determination/cosign", A, R_PLANNED, NULL },
-	{ "GET", "/reports", A | L | U | D, R_PLANNED, NULL },
-	{ "POST", "/campaigns/{id}/reports", L, R_PLANNED, NULL },
-	{ "POST", "/reports/{id}/approve", A, R_PLANNED, NULL },
-	{ "GET", "/reports/{id}/download", A | L | D, R_PLANNED, NULL },
+	{ "GET", "/campaigns/{id}/events", E | A | U | D, 0,
+	  api_campaigns_events },
+	{ "GET", "/campaigns/{id}/determination", E | A | U | L, 0,
+	  api_det_get },
+	{ "POST", "/campaigns/{id}/determination/sign", E, 0, api_det_sign },
+	{ "POST", "/campaigns/{id}/determination/cosign", A, 0, api_det_cosign },
+	{ "GET", "/campaigns/{id}/determination/download", E | A, 0,
+	  api_det_download },
+	{ "GET", "/reports", A | L | U | D, 0, api_reports_list },
+	{ "POST", "/campaigns/{id}/reports", L, 0, api_reports_add },
+	{ "POST", "/reports/{id}/approve", A, 0, api_reports_approve },
+	{ "GET", "/reports/{id}/download", A | L | D, 0, api_reports_download },
+	{ "GET", "/keys", ANY, 0, api_keys_list },
+	{ "GET", "/keys/{id}", ANY, 0, api_keys_get },
+	{ "GET", "/policies/{name}", E | A | U | L | C, 0, api_policies_get },
+	{ "GET", "/runs/{id}", E | A, 0, api_runs_get },
+	{ "GET", "/runs/{id}/episodes", E | A, 0, api_episodes_list },
+	{ "GET", "/runs/{id}/episodes/{id}", E | A, 0, api_episodes_get },
+	{ "GET", "/runs/{id}/episodes/{id}/events", E | A, 0, api_events_list },
+	{ "GET", "/runs/{id}/charts/{name}", E | A, 0, api_runs_chart },
 	{ "GET", "/audit", ANY, 0, api_audit_list },
 	{ "GET", "/audit/checkpoint", U | A, 0, api_audit_checkpoint },
 	{ "GET", "/audit/proof", U | A, 0, api_audit_proof },
@@ -91,13 +104,23 @@ void server_routes_print(FILE *f)
 }
 
 /* One path segment against one pattern segment; an {id} takes a decimal
- * id in [1, 2^53) (JSON-safe). */
+ * id in [1, 2^53) (JSON-safe), a {name} 1 to 47 of [a-z0-9.-], not
+ * starting with '.' or '-'. */
 static bool seg_match(const char *p, size_t pn, const char *s, size_t sn,
 		      struct req *r)
 {
 	long long v;
 	char tmp[24];
 
+	if (pn == 6 && !memcmp(p, "{name}", 6)) {
+		if (sn == 0 || sn >= sizeof(r->name) ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") < sn ||
+		    *s == '.' || *s == '-')
+			return false;
+		memcpy(r->name, s, sn);
+		r->name[sn] = 0;
+		return true;
+	}
 	if (pn == 4 && !memcmp(p, "{id}", 4)) {
 		if (sn == 0 || sn >= sizeof(tmp) || r->nids >= 4)
 			return false;
@@ -272,4 +295,16 @@ void reply_free(struct reply *y)
 	free(y->content_type);
 	free(y->raw);
 	memset(y, 0, sizeof(*y));
+}
+
+void reply_raw(struct reply *y, const char *type, const char *data, size_t n)
+{
+	y->status = 200;
+	free(y->raw);
+	free(y->content_type);
+	y->raw = xmalloc(n + 1);
+	memcpy(y->raw, data, n);
+	y->raw[n] = 0;
+	y->raw_len = n;
+	y->content_type = xstrdup(type);
 }

@@ -82,6 +82,7 @@ struct req {
 	const char *content_type;
 	int64_t ids[4];           /* {id} path parameters, in order */
 	int nids;
+	char name[48];            /* the {name} path parameter */
 	const struct route *route;
 	struct principal who;
 };
@@ -164,6 +165,9 @@ enum err totp_now(const char *b32, int64_t now_s, char out[8],
 /* authz.c: roles and objects. Deny = reply set and audited; returns
  * false. */
 bool authz_route(struct srv *s, struct req *r, struct reply *y);
+/* The organisation a list is limited to: a developer's own; 0 (all) for
+ * agency staff, whose lists the handlers filter object by object. */
+int64_t authz_org_scope(const struct principal *p);
 /* Whether the principal may see organisation org_id's objects. */
 bool authz_sees_org(const struct principal *p, int64_t org_id);
 /* Deny access to an object: 404 when the principal may not see it at all,
@@ -171,6 +175,10 @@ bool authz_sees_org(const struct principal *p, int64_t org_id);
 void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		int64_t object, const char *reason);
 bool has_role(const struct principal *p, unsigned roles);
+/* A failed load of an object from the store: 404 as authz_deny (audited,
+ * with reason) when it does not exist, else reply_fail. */
+void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
+		     const struct errmsg *e, int64_t object, const char *reason);
 
 /* audit (authz.c): append kind with the principal and fields. */
 void srv_audit(struct srv *s, struct req *r, const char *kind,
@@ -231,6 +239,56 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_get(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_start(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_events(struct srv *s, struct req *r, struct reply *y);
+
+/* api_campaigns.c: load the campaign r->ids[0] when the principal sees
+ * it; else reply (404, audited) and false. */
+bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
+		      struct sp_campaign *c);
+/* Whether the principal has need-to-know on campaign c's content (its
+ * runs, episodes, transcripts): an evaluator or admin holding a grant on
+ * its model, or the evaluator who created it. */
+bool authz_campaign_content(struct srv *s, const struct principal *p,
+			    const struct sp_campaign *c);
+/* The policy name NAME as a file of the shipped policies, or NULL. */
+char *srv_policy_path(const char *name);
+
+/* api_runs.c */
+struct report;
+struct policy;
+struct report_analysis;
+/* The campaign's run analysed under its frozen policy (ERR_INVAL when
+ * the policy file no longer has the frozen digest). Free with
+ * srv_analysis_free, also after a failure. */
+enum err srv_analyze(struct srv *s, const struct sp_campaign *c,
+		     struct report **rep, struct policy **pol,
+		     struct report_analysis **a, struct errmsg *e) MUST_CHECK;
+void srv_analysis_free(struct report *rep, struct policy *pol,
+		       struct report_analysis *a);
+/* ERR_INVAL unless the file at path has SHA-256 digest (hex). */
+enum err srv_policy_check(const char *path, const char *digest,
+			  struct errmsg *e) MUST_CHECK;
+void api_runs_get(struct srv *s, struct req *r, struct reply *y);
+void api_episodes_list(struct srv *s, struct req *r, struct reply *y);
+void api_episodes_get(struct srv *s, struct req *r, struct reply *y);
+void api_events_list(struct srv *s, struct req *r, struct reply *y);
+void api_runs_chart(struct srv *s, struct req *r, struct reply *y);
+void api_policies_get(struct srv *s, struct req *r, struct reply *y);
+
+/* api_results.c: determinations, developer reports, signing keys */
+void api_det_get(struct srv *s, struct req *r, struct reply *y);
+void api_det_sign(struct srv *s, struct req *r, struct reply *y);
+void api_det_cosign(struct srv *s, struct req *r, struct reply *y);
+void api_det_download(struct srv *s, struct req *r, struct reply *y);
+void api_reports_list(struct srv *s, struct req *r, struct reply *y);
+void api_reports_add(struct srv *s, struct req *r, struct reply *y);
+void api_reports_approve(struct srv *s, struct req *r, struct reply *y);
+void api_reports_download(struct srv *s, struct req *r, struct reply *y);
+void api_keys_list(struct srv *s, struct req *r, struct reply *y);
+void api_keys_get(struct srv *s, struct req *r, struct reply *y);
+
+/* A raw (non-JSON) 200 reply of n bytes of data (copied). */
+void reply_raw(struct reply *y, const char *type, const char *data, size_t n);
 
 /* worker.c: once a second from the main loop, under the lock */
 void srv_worker_tick(struct srv *s);

@@ -83,6 +83,13 @@ static char *write_key(struct srv *s, int64_t model_id, const char *dir)
 	return out;
 }
 
+/* A campaign's limits (api_campaigns.c) as `assay run` options. */
+static const char *const limit_opts[][2] = {
+	{ "tokens", "--episode-tokens" },
+	{ "seconds", "--episode-working-s" },
+	{ "budget_tokens", "--budget-tokens" },
+};
+
 static void build_argv(struct srv *s, const struct sp_campaign *c,
 		       json_t *doc, json_t *mdoc, const char *keyfile,
 		       struct argv *a)
@@ -120,6 +127,16 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 	if (keyfile) {
 		add(a, "--key-file");
 		add(a, keyfile);
+	}
+	for (i = 0; i < ARRAY_SIZE(limit_opts); i++) {
+		json_t *n = json_object_get(json_object_get(doc, "limits"),
+					    limit_opts[i][0]);
+		if (!json_is_integer(n))
+			continue;
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(n));
+		add(a, limit_opts[i][1]);
+		add(a, num);
 	}
 	v = json_array_get(json_object_get(doc, "scaffolds"), 0);
 	if (json_is_string(v)) {

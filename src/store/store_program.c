@@ -1041,3 +1041,191 @@ void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
 	}
 	store_db_finalize(s);
 }
+
+/* ---- the campaign of a run, determinations, developer reports ---- */
+
+enum err store_campaign_by_run(struct store *st, int64_t run_id,
+			       struct sp_campaign *c, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
+			 "WHERE run_id=? AND run_id>0 ORDER BY id LIMIT 1", "i",
+			 run_id);
+	if (rc || (rc = step_one(st, s, "run", e)))
+		return rc;
+	campaign_row(s, c);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+#define DET_COLS "campaign_id, run_id, result, envelope, signed_by, " \
+	"signed_ms, cosigned_by, cosigned_ms"
+
+enum err store_det_add(struct store *st, const struct sp_det *d,
+		       struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "INSERT INTO determinations(" DET_COLS ") "
+			 "VALUES(?,?,?,?,?,?,0,0) ON CONFLICT DO NOTHING",
+			 "iissii", d->campaign_id, d->run_id, d->result,
+			 d->envelope, d->signed_by, wall_ms());
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_INVAL, "the determination is signed already");
+	return rc;
+}
+
+enum err store_det_get(struct store *st, int64_t campaign_id,
+		       struct sp_det *d, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " DET_COLS " FROM determinations "
+			 "WHERE campaign_id=?", "i", campaign_id);
+	if (rc || (rc = step_one(st, s, "determination", e)))
+		return rc;
+	d->campaign_id = COL_I(s, 0);
+	d->run_id = COL_I(s, 1);
+	d->result = store_sq_col_text(s, 2);
+	d->envelope = store_sq_col_text(s, 3);
+	d->signed_by = COL_I(s, 4);
+	d->signed_ms = COL_I(s, 5);
+	d->cosigned_by = COL_I(s, 6);
+	d->cosigned_ms = COL_I(s, 7);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_det_cosign(struct store *st, int64_t campaign_id,
+			  const char *envelope, int64_t by, struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE determinations SET envelope=?, "
+			 "cosigned_by=?, cosigned_ms=? WHERE campaign_id=? AND "
+			 "cosigned_by=0 AND signed_by<>?", "siiii", envelope, by,
+			 wall_ms(), campaign_id, by);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_INVAL, "the determination is co-signed "
+			     "already, or by its signer");
+	return rc;
+}
+
+void store_det_free(struct sp_det *d)
+{
+	free(d->result);
+	free(d->envelope);
+	memset(d, 0, sizeof(*d));
+}
+
+#define REPORT_COLS "id, campaign_id, org_id, level, transcripts, envelope, " \
+	"created_by, created_ms, approved_by, approved_ms"
+
+static void report_row(struct db_stmt *s, void *p)
+{
+	struct sp_report *r = p;
+
+	r->id = COL_I(s, 0);
+	r->campaign_id = COL_I(s, 1);
+	r->org_id = COL_I(s, 2);
+	r->level = store_sq_col_text(s, 3);
+	r->transcripts = COL_I(s, 4) != 0;
+	r->envelope = store_sq_col_text(s, 5);
+	r->created_by = COL_I(s, 6);
+	r->created_ms = COL_I(s, 7);
+	r->approved_by = COL_I(s, 8);
+	r->approved_ms = COL_I(s, 9);
+}
+
+enum err store_report_add(struct store *st, const struct sp_report *r,
+			  int64_t *id_out, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "INSERT INTO dev_reports(campaign_id, "
+			 "org_id, level, transcripts, envelope, created_by, "
+			 "created_ms) VALUES(?,?,?,?,?,?,?) RETURNING id",
+			 "iisisii", r->campaign_id, r->org_id, r->level,
+			 (int64_t)r->transcripts, r->envelope, r->created_by,
+			 wall_ms());
+	return rc ? rc : step_id(st, s, id_out, e);
+}
+
+enum err store_report_get(struct store *st, int64_t id, struct sp_report *r,
+			  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
+			 "WHERE id=?", "i", id);
+	if (rc || (rc = step_one(st, s, "report", e)))
+		return rc;
+	report_row(s, r);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
+			   int limit, struct sp_report **v, size_t *n,
+			   struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
+			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
+			 "iii", org_id, after, (int64_t)limit);
+	if (rc)
+		return rc;
+	rc = collect(st, s, sizeof(**v), report_row, (void **)v, n, e);
+	if (rc) {
+		store_reports_free(*v, *n);
+		*v = NULL;
+	}
+	return rc;
+}
+
+enum err store_report_approve(struct store *st, int64_t id,
+			      const char *envelope, int64_t by,
+			      struct errmsg *e)
+{
+	int n = 0;
+	enum err rc = px(st, e, &n, "UPDATE dev_reports SET envelope=?, "
+			 "approved_by=?, approved_ms=? WHERE id=? AND "
+			 "approved_by=0 AND created_by<>?", "siiii", envelope, by,
+			 wall_ms(), id, by);
+	if (!rc && n == 0)
+		rc = err_set(e, ERR_INVAL, "the report is released already, or "
+			     "by the person who prepared it");
+	return rc;
+}
+
+void store_report_free(struct sp_report *r)
+{
+	free(r->level);
+	free(r->envelope);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_reports_free(struct sp_report *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_report_free(&v[i]);
+	free(v);
+}
+
+void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t)
+{
+	struct db_stmt *s;
+
+	memset(t, 0, sizeof(*t));
+	if (pq(st, &s, NULL, "SELECT coalesce(sum(prompt_tokens + "
+	       "completion_tokens), 0), coalesce(sum(cost_usd), 0), "
+	       "coalesce(sum(CASE WHEN status='running' THEN 1 ELSE 0 END), 0), "
+	       "coalesce(sum(CASE WHEN status='interrupted' OR (status='done' "
+	       "AND error_class='infra') THEN 1 ELSE 0 END), 0), "
+	       "coalesce(min(CASE WHEN started_ms>0 THEN started_ms END), 0) "
+	       "FROM episodes WHERE run_id=?", "i", run_id))
+		return;
+	if (store_db_step(s) == DB_ROW) {
+		t->tokens = COL_I(s, 0);
+		t->cost_usd = store_db_col_double(s, 1);
+		t->running = COL_I(s, 2);
+		t->failed = COL_I(s, 3);
+		t->first_start_ms = COL_I(s, 4);
+	}
+	store_db_finalize(s);
+}

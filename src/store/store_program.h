@@ -273,4 +273,65 @@ int64_t store_last_run_id(struct store *st);
 void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
 			int64_t *done, int64_t *solved, char **status);
 
+/* ---- the campaign of a run, determinations, developer reports ---- */
+
+/* The campaign whose run is run_id (ERR_NOTFOUND: a run of no campaign). */
+enum err store_campaign_by_run(struct store *st, int64_t run_id,
+			       struct sp_campaign *c, struct errmsg *e) MUST_CHECK;
+
+/* A campaign's signed determination: the DSSE envelope (signed by the
+ * evaluator, then co-signed by an admin who is not the signer). */
+struct sp_det {
+	int64_t campaign_id, run_id;
+	char *result;          /* the policy's verdict */
+	char *envelope;        /* DSSE JSON */
+	int64_t signed_by, signed_ms;
+	int64_t cosigned_by, cosigned_ms;  /* 0: not yet */
+};
+
+/* ERR_INVAL when the campaign's determination is signed already. */
+enum err store_det_add(struct store *st, const struct sp_det *d,
+		       struct errmsg *e) MUST_CHECK;
+enum err store_det_get(struct store *st, int64_t campaign_id,
+		       struct sp_det *d, struct errmsg *e) MUST_CHECK;
+/* ERR_INVAL when co-signed already or when by is the signer. */
+enum err store_det_cosign(struct store *st, int64_t campaign_id,
+			  const char *envelope, int64_t by,
+			  struct errmsg *e) MUST_CHECK;
+void store_det_free(struct sp_det *d);
+
+/* A redacted report for the model's developer organisation. */
+struct sp_report {
+	int64_t id, campaign_id, org_id;
+	char *level;           /* determination | category | tier */
+	bool transcripts;      /* transcripts released with it */
+	char *envelope;        /* DSSE JSON */
+	int64_t created_by, created_ms;
+	int64_t approved_by, approved_ms;  /* 0: not released */
+};
+
+enum err store_report_add(struct store *st, const struct sp_report *r,
+			  int64_t *id_out, struct errmsg *e) MUST_CHECK;
+enum err store_report_get(struct store *st, int64_t id, struct sp_report *r,
+			  struct errmsg *e) MUST_CHECK;
+/* org_id 0: all. */
+enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
+			   int limit, struct sp_report **v, size_t *n,
+			   struct errmsg *e) MUST_CHECK;
+/* ERR_INVAL when released already or when by prepared it. */
+enum err store_report_approve(struct store *st, int64_t id,
+			      const char *envelope, int64_t by,
+			      struct errmsg *e) MUST_CHECK;
+void store_report_free(struct sp_report *r);
+void store_reports_free(struct sp_report *v, size_t n);
+
+/* A run's episodes so far: tokens and cost, how many run now, how many
+ * failed for the engine (interrupted or an infrastructure error), and
+ * when the first started (0: none yet). Zeros when unknown. */
+struct sp_run_totals {
+	int64_t tokens, running, failed, first_start_ms;
+	double cost_usd;
+};
+void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t);
+
 #endif

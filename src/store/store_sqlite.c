@@ -206,6 +206,17 @@ static const char *const migrations[] = {
 	" slots @INT, started_ms @INT NOT NULL, stopped_ms @INT DEFAULT 0);"
 	"ALTER TABLE episodes ADD COLUMN worker @INT DEFAULT 0;"
 	"ALTER TABLE runs ADD COLUMN executor @TEXT DEFAULT 'local';",
+	/* 9: the program's signed determinations (one per campaign) and
+	 * redacted developer reports (store_program.c) */
+	"CREATE TABLE IF NOT EXISTS determinations(campaign_id @INT PRIMARY KEY,"
+	" run_id @INT NOT NULL, result @TEXT NOT NULL, envelope @TEXT NOT NULL,"
+	" signed_by @INT NOT NULL, signed_ms @INT NOT NULL,"
+	" cosigned_by @INT NOT NULL DEFAULT 0, cosigned_ms @INT NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS dev_reports(id @ID,"
+	" campaign_id @INT NOT NULL, org_id @INT NOT NULL, level @TEXT NOT NULL,"
+	" transcripts @INT NOT NULL, envelope @TEXT NOT NULL,"
+	" created_by @INT NOT NULL, created_ms @INT NOT NULL,"
+	" approved_by @INT NOT NULL DEFAULT 0, approved_ms @INT NOT NULL DEFAULT 0);",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))

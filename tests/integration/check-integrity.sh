@@ -19,7 +19,7 @@ last() { sqlite3 "$DB" "SELECT $1 FROM episodes WHERE run_id=${RUN:-0} ORDER BY 
 
 # attack NAME TASK CMD: the model runs CMD in the agent box, then submits.
 attack() {
-	local name=$1 task=$2 cmd=$3 t0 t1
+	local name=$1 task=$2 cmd=$3 timed
 	python3 - "$cmd" >"$TMP/s.jsonl" <<'PY'
 import json, sys
 print(json.dumps({"kind": "tool_call", "name": "bash", "arguments": {"cmd": sys.argv[1]}}))
@@ -29,15 +29,16 @@ PY
 	"$MOCKMODEL" --script "$TMP/s.jsonl" --idle-exit 60 >"$TMP/port" &
 	local mock=$!
 	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.02; done
-	t0=$(date +%s)
 	RUN=$(OPENAI_API_KEY=k "$ASSAY" run --suite "$D/$task" --model openai/m \
 		--base-url "http://127.0.0.1:$(cat "$TMP/port")/v1" --store "$DB" --json 2>"$TMP/err" | run_id)
-	t1=$(date +%s)
 	kill $mock 2>/dev/null; wait $mock 2>/dev/null
 	"$ASSAY" show --store "$DB" --episode "$(last id)" --transcript >"$TMP/show" 2>&1
 	local v="$(last score)|$(last check_ok)|$(last error_class)"
-	if [ "$v" = "0|0|none" ] && [ $((t1 - t0)) -lt 10 ]; then ok "$name"
-	else bad "$name" "$v after $((t1 - t0)) s: $(grep -i 'check\|tidy' "$TMP/show" | head -4)"; fi
+	# a check (or tidy, pack, unpack) that had to be killed at its
+	# timeout was hung by the attack: its note says how=2 (SBX_TIMED_OUT)
+	timed=$("$ASSAY" show --store "$DB" --episode "$(last id)" --raw 2>&1 | grep -c '(how=2 ')
+	if [ "$v" = "0|0|none" ] && [ "$timed" = 0 ]; then ok "$name"
+	else bad "$name" "$v, $timed timed-out steps: $(grep -i 'check\|tidy' "$TMP/show" | head -4)"; fi
 }
 
 for task in agent root fresh service; do

@@ -78,7 +78,9 @@ expect_rc "rm of a missing image" 2 "$A" image rm layered
 # --- a task on imported images -------------------------------------------
 # agent box: bb (busybox, one gzip layer); service web: the three-layer
 # image, its Entrypoint/Cmd/User/WorkingDir from the config (httpd as uid
-# 100 from /srv/www); service files: the docker-archive (two layers, a
+# 100 from /srv/www), its ports from ExposedPorts (the task names none:
+# `task check` would fail a ready port outside them, and {target} is
+# web:8080); service files: the docker-archive (two layers, a
 # whiteout and an opaque dir), run as `user: svc` by name. The oracle
 # checks what each box sees and submits the flag only when all holds.
 mktask() {
@@ -94,11 +96,11 @@ difficulty: 1
 expert_minutes: 1
 attack: [T1046]
 prompt: "Ask {target}."
+# the agent box takes the image's Env (checked by the oracle; WorkingDir: test_sandbox)
 agent: {image: $2}
 services:
   - name: web
     image: layered
-    ports: [8080]
     ready: {tcp: 8080}
   - name: files
     image: bb-docker
@@ -115,6 +117,8 @@ YAML
 fail() { echo "bad: $*"; exit 0; }
 [ "$(cat /etc/image-name)" = busybox-test ] || fail "agent image"
 [ "$(id -u)" = 1000 ] || fail "agent uid $(id -u)"
+[ "$IMAGE_VAR" = from-config ] || fail "agent env: the image's Env missing"
+[ "$HOME" = /home/agent ] || fail "agent HOME $HOME"
 echo scratch >/tmp/x && [ "$(cat /tmp/x)" = scratch ] || fail "writable upper"
 web=$(wget -qO- http://web:8080/index.html) || fail "web unreachable"
 [ "$web" = "hello from a layered image" ] || fail "web says $web"
@@ -169,13 +173,13 @@ fi
 # --- hostile images: refused, clearly, leaving nothing ------------------
 snap() { (cd "$TMP/store" && find . -mindepth 1 | sort); }
 hostile() { # NAME PATH MESSAGE-REGEX
-	local before after
+	local before after rc=0
 	before=$(snap)
-	if "$A" image import "$2" --name "evil-$(echo "$1" | tr A-Z a-z)" >"$TMP/out" 2>"$TMP/err"; then
-		bad "hostile $1" "imported"; return
-	fi
+	"$A" image import "$2" --name "evil-$(echo "$1" | tr A-Z a-z)" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	if [ "$rc" = 0 ]; then bad "hostile $1" "imported"; return; fi
 	after=$(snap)
-	if ! grep -Eq "$3" "$TMP/err"; then bad "hostile $1" "message: $(cat "$TMP/err")"
+	if [ "$rc" != 2 ]; then bad "hostile $1" "exit $rc, want 2 (bad input): $(cat "$TMP/err")"
+	elif ! grep -Eq "$3" "$TMP/err"; then bad "hostile $1" "message: $(cat "$TMP/err")"
 	elif [ "$before" != "$after" ]; then
 		bad "hostile $1" "left behind: $(diff <(echo "$before") <(echo "$after") | head -5)"
 	elif [ -e /tmp/escaped-through-symlink ] || [ -e "$TMP/escaped" ]; then
@@ -201,7 +205,7 @@ printf 'not a tar' >"$TMP/junk"
 hostile not-an-archive "$TMP/junk" "not a tar archive"
 expect_rc "an invalid --name" 2 "$A" image import "$IMG/oci" --name 'Bad/Name'
 # a cap from the command line
-expect_rc "--max-mb refuses a larger image" 3 "$A" image import "$IMG/oci" --name small --max-mb 1
+expect_rc "--max-mb refuses a larger image" 2 "$A" image import "$IMG/oci" --name small --max-mb 1
 grep -q "1048576 bytes" "$TMP/err" && ok "--max-mb named" || bad max-mb "$(cat "$TMP/err")"
 [ -z "$(ls "$TMP/store2/tmp")" ] && ok "no work directory left" || bad tmp "$(ls "$TMP_STORE2/tmp")"
 

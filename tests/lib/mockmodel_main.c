@@ -36,8 +36,21 @@
  *                           (headers included): never finishes
  *   {"kind":"stall"}        headers and half a body, then silence with the
  *                           connection open
- *   {"kind":"raw","body":"...","status":200}  the body verbatim as
- *                           application/json (legal-but-odd JSON)
+ *   {"kind":"raw","body":"...","status":200,"content_type":"..."}
+ *                           the body verbatim, application/json unless
+ *                           said (legal-but-odd JSON, a wrong shape, a
+ *                           proxy's HTML page sent as 200)
+ *   {"kind":"trickle","interval_ms":1000,"body_only":true}  headers at
+ *                           once, then the body one byte per interval
+ *   {"kind":"reset"}        headers and half a body, then a TCP reset
+ *                           (SO_LINGER 0): the connection dies mid-body
+ *   {"kind":"headers","interval_ms":0}  a status line, then header lines
+ *                           that never end (one per interval; 0 = as fast
+ *                           as the socket takes them)
+ *   {"kind":"outage","ms":3000,"fault":{...}}  from this request on, for
+ *                           ms, every request (preflights too) is answered
+ *                           with the fault entry (default: a 503) without
+ *                           using the script; then the script goes on
  * Any entry may add "latency_ms" and "usage":{"prompt","completion",
  * "cached"}. An entry with "for":"preflight" is only used for harness
  * preflight requests (bodies containing "assay preflight"), in order; a
@@ -89,6 +102,10 @@ struct conn {
 	bool close_after;
 	bool hang_after;       /* after writing, keep the connection silent */
 	int trickle_ms;        /* > 0: one byte per this many ms */
+	size_t trickle_from;   /* ... once this many bytes are out */
+	bool reset_after;      /* after writing, close with a TCP reset */
+	int header_ms;         /* >= 0: header lines forever, this often */
+	unsigned long header_n;
 	size_t gen_left;       /* streamed "huge": body bytes still to make */
 	bool gen_started;
 	int64_t due;
@@ -105,6 +122,8 @@ struct server {
 	struct conn *conns[MAX_CONNS];
 	size_t n_conns;
 	unsigned long n_req;
+	int64_t outage_until;      /* > 0: answer outage_fault until then */
+	json_t *outage_fault;
 	int64_t last_activity;
 };
 
@@ -557,6 +576,37 @@ static void reply_trickle(struct conn *c, json_t *e)
 	set_response(c, 200, "application/json", body, len, len, true);
 	free(body);
 	c->trickle_ms = ms > 0 ? (int)ms : 200;
+	if (json_is_true(json_object_get(e, "body_only")))
+		c->trickle_from = c->out_len - len;
+}
+
+/* A status line now; header lines forever from on_writable. */
+static void reply_headers(struct conn *c, json_t *e)
+{
+	json_int_t ms = json_integer_value(json_object_get(e, "interval_ms"));
+	static const char line[] = "HTTP/1.1 200 Mock\r\n"
+		"Content-Type: application/json\r\n";
+
+	free(c->out);
+	c->out = xstrdup(line);
+	c->out_len = sizeof(line) - 1;
+	c->out_off = 0;
+	c->header_ms = ms > 0 ? (int)ms : 0;
+	c->header_n = 0;
+}
+
+/* The next header line of an endless header block. */
+static void next_header(struct conn *c)
+{
+	free(c->out);
+	c->out = xasprintf("X-Mock-Pad-%lu: %s\r\n", c->header_n++,
+			   "never the last header line");
+	c->out_len = strlen(c->out);
+	c->out_off = 0;
+	if (c->header_ms > 0) {
+		c->st = C_DELAY;
+		c->due = now_ms() + c->header_ms;
+	}
 }
 
 /* Fill c->out for entry e; false = close the connection now. */
@@ -602,10 +652,18 @@ static bool respond(struct conn *c, json_t *e, bool anth)
 	} else if (!strcmp(kind, "raw")) {
 		json_t *b = json_object_get(e, "body");
 		int st = (int)json_integer_value(json_object_get(e, "status"));
-		set_response(c, st ? st : 200, "application/json",
+		const char *ct = json_string_value(
+			json_object_get(e, "content_type"));
+		set_response(c, st ? st : 200, ct ? ct : "application/json",
 			     json_string_value(b), json_string_length(b),
 			     json_string_length(b), false);
 	}
+	else if (!strcmp(kind, "reset")) {
+		set_response(c, 200, "application/json", junk, sizeof(junk) - 1,
+			     sizeof(junk) - 1 + 100, false);
+		c->reset_after = true;
+	} else if (!strcmp(kind, "headers"))
+		reply_headers(c, e);
 	else if (!strcmp(kind, "close"))
 		return false;
 	else
@@ -628,6 +686,35 @@ static void conn_close(struct server *s, size_t i)
 	s->conns[i] = s->conns[--s->n_conns];
 }
 
+static bool is_kind(json_t *e, const char *kind)
+{
+	const char *k = json_string_value(json_object_get(e, "kind"));
+	return k && !strcmp(k, kind);
+}
+
+static bool in_outage(struct server *s)
+{
+	if (s->outage_until && now_ms() >= s->outage_until) {
+		s->outage_until = 0;
+		json_decref(s->outage_fault);
+		s->outage_fault = NULL;
+	}
+	return s->outage_until > 0;
+}
+
+/* An "outage" entry: its fault answers every request for its ms. */
+static json_t *start_outage(struct server *s, json_t *e)
+{
+	json_t *f = json_object_get(e, "fault");
+	json_int_t ms = json_integer_value(json_object_get(e, "ms"));
+
+	json_decref(s->outage_fault);
+	s->outage_fault = json_is_object(f) ? json_incref(f)
+		: json_pack("{s:s, s:i}", "kind", "status", "status", 503);
+	s->outage_until = now_ms() + (ms > 0 ? ms : 3000);
+	return s->outage_fault;
+}
+
 static bool handle_request(struct server *s, struct conn *c)
 {
 	struct request rq = {0};
@@ -642,12 +729,18 @@ static bool handle_request(struct server *s, struct conn *c)
 	s->n_req++;
 	s->last_activity = now_ms();
 	log_request(s, &rq);
-	e = memmem(rq.body, rq.body_len, "assay preflight", 15)
+	e = in_outage(s) ? s->outage_fault
+	    : memmem(rq.body, rq.body_len, "assay preflight", 15)
 		    ? next_preflight(s) : next_entry(s);
+	if (is_kind(e, "outage"))
+		e = start_outage(s, e);
 	lat = json_integer_value(json_object_get(e, "latency_ms"));
 	c->st = C_WRITE;
 	c->trickle_ms = 0;
+	c->trickle_from = 0;
 	c->hang_after = false;
+	c->reset_after = false;
+	c->header_ms = -1;
 	if (!respond(c, e, strstr(rq.path, "/messages") != NULL))
 		return false;
 	/* drop this request from the input buffer (keep-alive) */
@@ -713,14 +806,17 @@ static bool gen_chunk(struct conn *c)
 static bool on_writable(struct server *s, struct conn *c)
 {
 	size_t left = c->out_len - c->out_off;
-	ssize_t n = write(c->fd, c->out + c->out_off,
-			  c->trickle_ms ? 1 : left);
+	bool drip = c->trickle_ms && c->out_off >= c->trickle_from;
+	ssize_t n;
 
+	if (c->trickle_ms && !drip && left > c->trickle_from - c->out_off)
+		left = c->trickle_from - c->out_off;
+	n = write(c->fd, c->out + c->out_off, drip ? 1 : left);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	c->out_off += (size_t)n;
 	if (c->out_off < c->out_len) {
-		if (c->trickle_ms) {
+		if (drip) {
 			c->st = C_DELAY;
 			c->due = now_ms() + c->trickle_ms;
 		}
@@ -728,6 +824,15 @@ static bool on_writable(struct server *s, struct conn *c)
 	}
 	if (c->hang_after) {
 		c->st = C_HANG;
+		return true;
+	}
+	if (c->reset_after) {
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		return false;
+	}
+	if (c->header_ms >= 0) {
+		next_header(c);
 		return true;
 	}
 	if ((c->gen_left || c->gen_started) && gen_chunk(c))
@@ -880,6 +985,7 @@ int main(int argc, char **argv)
 		step(&s);
 	while (s.n_conns)
 		conn_close(&s, s.n_conns - 1);
+	json_decref(s.outage_fault);
 	for (size_t i = 0; i < s.n_script; i++)
 		json_decref(s.script[i]);
 	free(s.script);

@@ -6,14 +6,16 @@ server of their own (they block the address for the others)."""
 import base64
 import hashlib
 import hmac
+import json
 import os
 import socket
+import subprocess
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from program import (ADMIN_PW, Server, admin, bad, check, finish, ok)  # noqa: E402
+from program import (ADMIN_PW, ASSAY, Server, admin, bad, check, finish, ok)  # noqa: E402
 
 XSS = '<script>alert(1)</script>"\'&<img src=x onerror=alert(1)>'
 SQLI = "x'); DROP TABLE users; --"
@@ -187,8 +189,8 @@ def hostile(s, a, lab):
     check("a non-decimal id is 404", r.status == 404)
     r = a.get("/orgs?limit=0")
     check("a bad limit is 400 naming it", r.status == 400 and r.json["error"]["field"] == "limit")
-    r = a.get("/reports")
-    check("a planned endpoint is 501 not_implemented", r.status == 501 and r.code == "not_implemented")
+    r = a.get("/runs/0")
+    check("an id of 0 is no id (404)", r.status == 404)
     r = s.client().get("/reports")
     check("... but never to someone not logged in (401)", r.status == 401)
     # headers too large: the server closes or refuses, and keeps serving
@@ -290,7 +292,8 @@ def models_flow(s, a, d, lab):
     pc.post("/terms/accept", {"version": 1})
     check("a partner does not see the model before both designate it", pc.get("/models/%d" % mid).status == 404)
     r = a.post("/models/%d/partners" % mid, {"org_id": p})
-    check("admin designates the partner", r.status == 200 and r.json["active"] is False, repr(r))
+    check("admin designates the partner", r.status == 200 and r.json["active"] is False and
+          r.json["org_name"] == "Partner Inst", repr(r))
     check("... one side is not enough", pc.get("/models/%d" % mid).status == 404)
     r = d.post("/models/%d/partners" % mid, {"org_id": p})
     check("the developer designates it too: active", r.status == 200 and r.json["active"] is True, repr(r))
@@ -350,7 +353,16 @@ def campaign_flow(s, a, d, lab):
     check("a policy is a shipped name", r.status == 400 and r.json["error"]["field"] == "policy")
     r = e.post("/campaigns", dict(body, tasks=["Bad Task"]))
     check("task names are checked", r.status == 400 and r.json["error"]["field"] == "tasks")
+    r = e.post("/campaigns", dict(body, limits={"turns": 5}))
+    check("a turn limit is refused (the tasks' own apply)", r.status == 400 and
+          r.json["error"]["field"] == "limits.turns", repr(r))
+    r = e.post("/campaigns", dict(body, limits={"tokens": 0}))
+    check("a limit out of range is refused naming it", r.status == 400 and
+          r.json["error"]["field"] == "limits.tokens", repr(r))
+    body["limits"] = {"tokens": 200000, "seconds": 900}
     r = e.post("/campaigns", body)
+    check("the campaign keeps its limits", r.status == 201 and
+          r.json["limits"] == {"tokens": 200000, "seconds": 900}, repr(r))
     want = hashlib.sha256(open(os.path.join(os.environ.get("ASSAY_SOURCE_DIR", "."),
                                             "policies/default.yaml"), "rb").read()).hexdigest()
     check("an evaluator creates a campaign; the policy digest is frozen",
@@ -368,6 +380,19 @@ def campaign_flow(s, a, d, lab):
     check("the worker runs the campaign with the engine", c["state"] == "done" and c["run_id"], c)
     check("progress: 1 of 1 episodes, solved", c.get("progress", {}).get("episodes_done") == 1 and
           c["progress"]["solved"] == 1 and c["progress"]["episodes_total"] == 1, c)
+    r = e.get("/campaigns/%d/events" % cid)
+    evs = {}
+    for block in r.raw.split("\n\n"):
+        lines = dict(l.split(": ", 1) for l in block.splitlines() if ": " in l)
+        if "event" in lines:
+            evs[lines["event"]] = json.loads(lines.get("data", "{}"))
+    check("the event stream: text/event-stream with a retry, the progress and the end",
+          header(r, "Content-Type").startswith("text/event-stream") and r.raw.startswith("retry: ")
+          and "end" in evs and evs["progress"]["episodes_done"] == 1 and
+          evs["progress"]["state"] == "done" and evs["progress"]["episodes_failed"] == 0 and
+          "tokens" in evs["progress"] and "cost_usd" in evs["progress"], r.raw[:400])
+    check("the campaign's progress carries the same figures",
+          c["progress"]["episodes_running"] == 0 and "tokens" in c["progress"], c)
     r = e.post("/campaigns/%d/start" % cid)
     check("a finished campaign does not start again", r.status == 409)
     # sealed: two distinct custodians, never the creator
@@ -389,9 +414,195 @@ def campaign_flow(s, a, d, lab):
     check("the same custodian cannot approve twice", r.status == 409, repr(r))
     r = cu[1].post("/campaigns/%d/approve" % sid)
     check("a second custodian makes it ready", r.status == 200 and r.json["state"] == "ready", repr(r))
+    r = e.post("/campaigns/%d/start" % sid)
+    check("the worker never runs the open suite in a sealed suite's place (409)",
+          r.status == 409 and "sealed" in r.raw and
+          e.get("/campaigns/%d" % sid).json["state"] == "ready", repr(r))
     kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
     check("campaign creation, approvals, start and end are audited",
           all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
+    return e, cid, mid, c_run(e, cid)
+
+
+def c_run(e, cid):
+    return e.get("/campaigns/%d" % cid).json["run_id"]
+
+
+def verify(args):
+    r = subprocess.run([ASSAY, "verify"] + args, capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def results_flow(s, a, d, lab, e, cid, mid, run):
+    """Runs, episodes and transcripts; the determination signed and
+    co-signed; the developer report prepared, released, downloaded and
+    verified offline with the CLI; what each role must not see."""
+    tmp = s.tmp
+    r = e.get("/runs/%d" % run)
+    check("the evaluator with need-to-know reads the run", r.status == 200 and
+          r.json["run"]["id"] == run and r.json["run"]["campaign_id"] == cid and
+          [t["id"] for t in r.json["tasks"]] == ["rev-crackme-xor"], repr(r))
+    r = e.get("/runs/%d/episodes" % run)
+    check("... its episodes", r.status == 200 and len(r.json["items"]) == 1 and
+          r.json["items"][0]["outcome"] == "solved", repr(r))
+    ep = r.json["items"][0]["id"]
+    r = e.get("/runs/%d/episodes/%d" % (run, ep))
+    check("... one episode", r.status == 200 and r.json["task_id"] == "rev-crackme-xor", repr(r))
+    r = e.get("/runs/%d/episodes/%d/events?limit=500" % (run, ep))
+    check("... its transcript, event by event", r.status == 200 and len(r.json["items"]) > 1 and
+          all("seq" in x and "kind" in x for x in r.json["items"]), repr(r))
+    words = set()
+    for x in r.json["items"]:
+        if x["kind"] == "model":
+            continue
+        for v in (x["data"] or {}).values() if isinstance(x["data"], dict) else []:
+            if isinstance(v, str) and len(v) > 40:
+                words.add(v[:40])
+    task_text = sorted(words)
+    check("the transcript holds the task's text (to look for elsewhere)", task_text, r.raw[:300])
+    r = e.get("/runs/%d/episodes/%d/events" % (run + 1000, ep))
+    check("a run of no campaign is not found", r.status == 404, repr(r))
+    r = e.get("/runs/%d/episodes/%d" % (run, ep + 1000))
+    check("an episode of another run is not found", r.status == 404, repr(r))
+    r = e.get("/runs/%d/charts/categories.svg" % run)
+    check("a chart of the run is SVG", r.status == 200 and "<svg" in r.raw[:200] and
+          header(r, "Content-Type").startswith("image/svg+xml"), repr(r)[:200])
+    r = e.get("/runs/%d/charts/nonsense.svg" % run)
+    check("an unknown chart is 404", r.status == 404)
+    r = a.get("/runs/%d" % run)
+    check("an admin without a grant does not see the run's content", r.status == 404, repr(r))
+    for who, c in (("developer", d),):
+        for p in ("/runs/%d" % run, "/runs/%d/episodes/%d/events" % (run, ep)):
+            r = c.get(p)
+            check("the %s never reads %s" % (who, p), r.status in (403, 404), repr(r))
+    r = e.get("/policies/default")
+    want = hashlib.sha256(open(os.path.join(os.environ.get("ASSAY_SOURCE_DIR", "."),
+                                            "policies/default.yaml"), "rb").read()).hexdigest()
+    check("GET /policies/NAME: the text and its digest", r.status == 200 and r.json["digest"] == want
+          and "rules" in r.json["text"], repr(r)[:200])
+    check("an unknown policy is 404", e.get("/policies/nope").status == 404)
+    # the determination: the evaluator signs, an admin co-signs
+    r = e.get("/campaigns/%d/determination" % cid)
+    check("before signing: the determination under the frozen policy",
+          r.status == 200 and r.json["state"] == "unsigned" and r.json["result"] and
+          r.json["statement"]["predicate"]["policy"]["sha256"] == want, repr(r)[:300])
+    verdict = r.json["result"]
+    r = a.post("/campaigns/%d/determination/cosign" % cid)
+    check("nothing to co-sign before the signature", r.status == 409, repr(r))
+    r = e.post("/campaigns/%d/determination/sign" % cid)
+    check("the evaluator signs", r.status == 200 and r.json["state"] == "signed" and
+          r.json["signed_by"] == e.user["id"] and r.json["result"] == verdict, repr(r)[:300])
+    r = e.post("/campaigns/%d/determination/sign" % cid)
+    check("... once", r.status == 409, repr(r))
+    r = e.get("/campaigns/%d/determination/download" % cid)
+    check("not downloadable before the co-signature", r.status == 409, repr(r))
+    # someone who is both evaluator and admin cannot co-sign their own
+    both = a.post("/users", {"login": "evadm", "name": "EA", "org_id": 1, "roles": ["evaluator", "admin"]}).json
+    ea = s.client()
+    ea.login("evadm", both["initial_password"])
+    a.post("/grants", {"user_id": both["id"], "model_id": mid, "suite": "open", "scope": "run"})
+    r = ea.post("/campaigns", {"model_id": mid, "suite": "open", "tasks": ["rev-crackme-xor"]})
+    own = r.json["id"]
+    ea.post("/campaigns/%d/start" % own)
+    for _ in range(600):
+        if ea.get("/campaigns/%d" % own).json["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    r = ea.post("/campaigns/%d/determination/sign" % own)
+    check("an evaluator-admin signs its campaign's determination", r.status == 200, repr(r)[:200])
+    r = ea.post("/campaigns/%d/determination/cosign" % own)
+    check("... and cannot co-sign it (403, audited)", r.status == 403 and r.code == "forbidden", repr(r))
+    r = a.post("/campaigns/%d/determination/cosign" % cid)
+    check("an admin co-signs", r.status == 200 and r.json["state"] == "cosigned" and
+          r.json["cosigned_by"] == a.user["id"], repr(r)[:300])
+    r = a.post("/campaigns/%d/determination/cosign" % cid)
+    check("... once", r.status == 409, repr(r))
+    r = e.get("/campaigns/%d/determination/download" % cid)
+    check("the signed determination downloads", r.status == 200 and '"payloadType"' in r.raw, repr(r)[:200])
+    det = os.path.join(tmp, "determination.json")
+    open(det, "w").write(r.raw)
+    keys = a.get("/keys").json["items"]
+    check("GET /keys lists the signers' public keys", {e.user["id"], a.user["id"]} <=
+          {k["user_id"] for k in keys} and all("secret" not in k["public"].lower() for k in keys), keys)
+    pubs = {}
+    for k in keys:
+        r = d.get("/keys/%d" % k["id"])
+        path = os.path.join(tmp, "key-%d.pub" % k["id"])
+        open(path, "w").write(r.raw)
+        pubs[k["user_id"]] = path
+    check("a key downloads as a .pub file", r.status == 200 and header(r, "Content-Type").startswith("text/plain"))
+    check("GET /keys/ID of no signer is 404", d.get("/keys/987654").status == 404)
+    rc, out = verify([det, "--key", pubs[e.user["id"]], "--key", pubs[a.user["id"]]])
+    check("assay verify accepts the determination (evaluator + admin)", rc == 0, out)
+    rc, out = verify([det, "--key", pubs[e.user["id"]]])
+    check("... and refuses it with the evaluator's key alone", rc != 0, out)
+    # the developer report: a liaison prepares, an admin releases
+    lu = a.post("/users", {"login": "liaison1", "name": "L", "org_id": 1, "roles": ["liaison"]}).json
+    li = s.client()
+    li.login("liaison1", lu["initial_password"])
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "secret"})
+    check("a bad redaction level is refused", r.status == 400 and r.json["error"]["field"] == "level", repr(r))
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "category"})
+    check("the liaison prepares a report", r.status == 201 and r.json["approved_by"] is None and
+          r.json["transcripts_released"] is False, repr(r))
+    rid = r.json["id"]
+    check("the developer does not see an unreleased report",
+          d.get("/reports").json["items"] == [] and d.get("/reports/%d/download" % rid).status == 404)
+    r = li.get("/reports/%d/download" % rid)
+    check("not downloadable before its release", r.status == 409, repr(r))
+    r = a.post("/reports/%d/approve" % rid)
+    check("an admin releases it", r.status == 200 and r.json["approved_by"] == a.user["id"], repr(r))
+    r = a.post("/reports/%d/approve" % rid)
+    check("... once", r.status == 409)
+    r = d.get("/reports")
+    check("the developer lists it", [x["id"] for x in r.json["items"]] == [rid], repr(r))
+    r = d.get("/reports/%d/download" % rid)
+    check("the developer downloads the signed report", r.status == 200, repr(r)[:200])
+    rep = os.path.join(tmp, "report.json")
+    open(rep, "w").write(r.raw)
+    env = json.loads(r.raw)
+    stmt = json.loads(base64.b64decode(env["payload"]))
+    pred = stmt["predicate"]
+    check("the report carries the determination and figures per category",
+          pred["determination"]["verdict"] == verdict and pred["redaction"]["level"] == "category"
+          and isinstance(pred.get("categories"), list) and pred["categories"], pred)
+    text = json.dumps(stmt)
+    check("... no task id, no transcript", "rev-crackme-xor" not in text and "transcripts" not in pred
+          and not any(w in text for w in task_text), text[:300])
+    for k in d.get("/keys").json["items"]:
+        path = os.path.join(tmp, "key-%d.pub" % k["id"])
+        open(path, "w").write(d.get("/keys/%d" % k["id"]).raw)
+        pubs[k["user_id"]] = path
+    rc, out = verify([rep, "--key", pubs[lu["id"]], "--key", pubs[a.user["id"]]])
+    check("assay verify accepts the developer's download (liaison + admin)", rc == 0, out)
+    bad_rep = os.path.join(tmp, "report-altered.json")
+    env2 = dict(env, payload=base64.b64encode(base64.b64decode(env["payload"]).replace(
+        verdict.encode(), b"x" * len(verdict))).decode())
+    open(bad_rep, "w").write(json.dumps(env2))
+    rc, out = verify([bad_rep, "--key", pubs[lu["id"]], "--key", pubs[a.user["id"]]])
+    check("... and refuses an altered one", rc != 0, out)
+    # the liaison never sees task text; a report with transcripts is explicit
+    for p in ("/campaigns/%d" % cid, "/campaigns/%d/determination" % cid, "/reports/%d/download" % rid):
+        r = li.get(p)
+        check("the liaison's %s holds no task text" % p, r.status == 200 and
+              not any(w in r.raw for w in task_text), r.raw[:200])
+    r = li.get("/runs/%d/episodes/%d/events" % (run, ep))
+    check("the liaison never reads a transcript", r.status == 403, repr(r))
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "tier", "release_transcripts": True})
+    rid2 = r.json["id"]
+    r = li.post("/reports/%d/approve" % rid2)
+    check("the liaison cannot release its own report", r.status == 403)
+    a.post("/reports/%d/approve" % rid2)
+    r = d.get("/reports/%d/download" % rid2)
+    pred = json.loads(base64.b64decode(json.loads(r.raw)["payload"]))["predicate"]
+    check("a report released with transcripts carries them, per tier",
+          pred["redaction"]["transcripts_released"] is True and len(pred["transcripts"]) == 1
+          and isinstance(pred.get("tiers"), list), repr(pred)[:300])
+    kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
+    check("signing, co-signing, release and download are audited",
+          all(k in kinds for k in ("determination.sign", "determination.cosign", "report.prepare",
+                                   "report.release", "report.download", "transcript.read",
+                                   "key.create")), kinds[-30:])
 
 
 def rfc6962_verify(index, size, leaf, path, root):
@@ -437,6 +648,45 @@ def auditor_views(s, a):
     check("the auditor changes nothing", r.status == 403)
 
 
+def proxy_header(plain):
+    """The trusted reverse proxy's user header: off by default, honoured
+    only on POST /login from the configured address."""
+    hdr = {"X-Remote-User": "admin"}
+    r = plain.client().request("POST", "/login", None, headers=hdr)
+    check("without --trust-proxy-header the header logs nobody in", r.status == 400, repr(r))
+    r = plain.client().request("GET", "/session", headers=hdr)
+    check("... nor authenticates a request", r.status == 401, repr(r))
+    rc = subprocess.run([ASSAY, "serve", "--trust-proxy-header", "X-Remote-User",
+                         "--store", "/nonexistent/x.db"], capture_output=True, text=True)
+    check("--trust-proxy-header needs --trust-proxy-from", rc.returncode == 2 and
+          "go together" in rc.stderr, rc.stderr)
+    s = Server(extra=["--trust-proxy-header", "X-Remote-User", "--trust-proxy-from", "127.0.0.1"])
+    try:
+        c = s.client()
+        r = c.request("POST", "/login", None, headers=hdr)
+        check("from the proxy's address, POST /login with the header starts a session",
+              r.status == 200 and r.json["user"]["login"] == "admin" and c.cookie, repr(r))
+        c.csrf = r.json["csrf_token"]
+        check("... a session like any other (CSRF token, cookie)",
+              c.get("/session").status == 200 and
+              c.post("/orgs", {"name": "Via SSO", "kind": "developer"}).status == 201)
+        r = s.client().request("POST", "/login", None, headers={"X-Remote-User": "nobody"})
+        check("a user the service does not know is refused", r.status == 401 and
+              r.code == "bad_credentials", repr(r))
+        r = s.client().request("GET", "/orgs", headers=hdr)
+        check("the header alone authenticates no other request", r.status == 401, repr(r))
+        kinds = [x["entry"]["kind"] for x in c.get("/audit?limit=500").json["items"]]
+        check("proxy logins are audited", "auth.proxy" in kinds and "auth.proxy.fail" in kinds)
+    finally:
+        s.stop()
+    s = Server(extra=["--trust-proxy-header", "X-Remote-User", "--trust-proxy-from", "127.0.0.2"])
+    try:
+        r = s.client().request("POST", "/login", None, headers=hdr)
+        check("from any other address the header is ignored", r.status == 400, repr(r))
+    finally:
+        s.stop()
+
+
 def brute_force():
     s = Server()
     try:
@@ -478,10 +728,12 @@ def main():
         hostile(s, a, lab)
         tokens(s, a)
         models_flow(s, a, d, lab)
-        campaign_flow(s, a, d, lab)
+        e, cid, mid, run = campaign_flow(s, a, d, lab)
+        results_flow(s, a, d, lab, e, cid, mid, run)
         auditor_views(s, a)
         static(s)
         totp_flow(s)
+        proxy_header(s)
     finally:
         check("the server stops on SIGTERM with status 0", s.stop() == 0)
     brute_force()

@@ -63,13 +63,24 @@ ACCESS = [
     ("POST", "/campaigns/{id}/approve", {"custodian"}, "campaign"),
     ("POST", "/campaigns/{id}/start", {"evaluator"}, "campaign"),
     ("GET", "/campaigns/{id}/events", {"evaluator", "admin", "auditor", "developer"}, "campaign"),
-    ("GET", "/campaigns/{id}/determination", {"evaluator", "admin", "auditor"}, "campaign"),
+    ("GET", "/campaigns/{id}/determination", {"evaluator", "admin", "auditor", "liaison"}, "campaign"),
     ("POST", "/campaigns/{id}/determination/sign", {"evaluator"}, "campaign"),
     ("POST", "/campaigns/{id}/determination/cosign", {"admin"}, "campaign"),
+    ("GET", "/campaigns/{id}/determination/download", {"evaluator", "admin"}, "campaign"),
     ("GET", "/reports", {"admin", "liaison", "auditor", "developer"}, None),
     ("POST", "/campaigns/{id}/reports", {"liaison"}, "campaign"),
     ("POST", "/reports/{id}/approve", {"admin"}, "report"),
     ("GET", "/reports/{id}/download", {"admin", "liaison", "developer"}, "report"),
+    ("GET", "/keys", ANY, None),
+    ("GET", "/keys/{id}", ANY, "key"),
+    ("GET", "/policies/{name}", AGENCY, None),
+    # a run's content: only with need-to-know (the evaluator holds grants
+    # on both organisations' models; admin2 holds none)
+    ("GET", "/runs/{id}", {"evaluator", "admin"}, "run"),
+    ("GET", "/runs/{id}/episodes", {"evaluator", "admin"}, "run"),
+    ("GET", "/runs/{id}/episodes/{id}", {"evaluator", "admin"}, "episode"),
+    ("GET", "/runs/{id}/episodes/{id}/events", {"evaluator", "admin"}, "episode"),
+    ("GET", "/runs/{id}/charts/{name}", {"evaluator", "admin"}, "run"),
     ("GET", "/audit", ANY, None),
     ("GET", "/audit/checkpoint", {"auditor", "admin"}, None),
     ("GET", "/audit/proof", {"auditor", "admin"}, None),
@@ -84,6 +95,10 @@ def visible(kind, role, owner, who):
     'missing')."""
     if owner == "missing":
         return False
+    if kind in ("run", "episode"):      # need-to-know on the content
+        return role == "evaluator"
+    if kind == "key":                   # public keys: everyone
+        return True
     if kind == "token":                 # only one's own token
         return role == "developer" and who == owner
     if kind == "user":                  # admins and auditors see everyone
@@ -169,7 +184,7 @@ def main():
         anon = s.client()
         # objects of each organisation
         objs = {"org": {}, "user": {}, "model": {}, "window": {}, "grant": {}, "token": dict(tokens),
-                "campaign": {}, "report": {"A": 1, "B": 2}}
+                "campaign": {}, "report": {}, "run": {}, "episode": {}, "key": {}}
         now = int(time.time() * 1000)
         for k in "AB":
             objs["org"][k] = orgs[k]
@@ -191,6 +206,33 @@ def main():
             objs["grant"][k] = g["id"]
             ev = principals["evaluator"][2]
             objs["campaign"][k] = ev.post("/campaigns", {"model_id": m["id"], "suite": "open"}).json["id"]
+            # a finished campaign: its run and episode, a signed and
+            # co-signed determination, a released report
+            ev = principals["evaluator"][2]
+            mb = dev.post("/models", {"name": "b" + k, "version": "1", "release_date": "2099-01-01",
+                                      "access": "weights",
+                                      "endpoint": {"provider": "baseline", "model": "oracle"}}).json
+            a.post("/windows", {"model_id": mb["id"], "start_ms": now, "end_ms": now + 86400000})
+            a.post("/grants", {"user_id": users["evaluator"], "model_id": mb["id"],
+                               "suite": "open", "scope": "run"})
+            fc = ev.post("/campaigns", {"model_id": mb["id"], "suite": "open",
+                                        "tasks": ["rev-crackme-xor"]}).json["id"]
+            ev.post("/campaigns/%d/start" % fc)
+            for _ in range(900):
+                c = ev.get("/campaigns/%d" % fc).json
+                if c["state"] in ("done", "failed"):
+                    break
+                time.sleep(0.1)
+            assert c["state"] == "done", c
+            objs["run"][k] = c["run_id"]
+            ep = ev.get("/runs/%d/episodes" % c["run_id"]).json["items"][0]["id"]
+            objs["episode"][k] = (c["run_id"], ep)
+            assert ev.post("/campaigns/%d/determination/sign" % fc).status == 200
+            assert a.post("/campaigns/%d/determination/cosign" % fc).status == 200
+            rep = principals["liaison"][2].post("/campaigns/%d/reports" % fc, {"level": "tier"}).json
+            assert a.post("/reports/%d/approve" % rep["id"]).status == 200
+            objs["report"][k] = rep["id"]
+        objs["key"] = {"A": users["evaluator"], "B": a.user["id"]}
         missing = 987654
         live = {l.split()[1][len("/api/v1"):]: l.split()[2] for l in
                 subprocess.run([ASSAY, "serve", "--routes"], capture_output=True,
@@ -207,10 +249,12 @@ def main():
             owners = ["A", "B", "missing"] if kind else [None]
             for role, who, c in plist:
                 for owner in owners:
-                    p = path
+                    p = path.replace("{name}", "categories.svg" if "/charts/" in path
+                                     else "default")
                     if kind:
                         oid = missing if owner == "missing" else objs[kind][owner]
-                        p = path.replace("{id}", str(oid))
+                        for one in (oid if isinstance(oid, tuple) else (oid, oid)):
+                            p = p.replace("{id}", str(one), 1)
                     body = {} if method in ("POST", "PUT", "PATCH") else None
                     r = c.request(method, p, body)
                     want = expected(route, role, who, owner, planned)

@@ -42,9 +42,9 @@ static void test_entry_check(void **state)
 	assert_int_equal(image_entry_check("l", "../etc/shadow", 0, 0, &lim, &e), ERR_INVAL);
 	assert_non_null(strstr(e.text, "hard link target"));
 	assert_int_equal(image_entry_check("l", "/etc/shadow", 0, 0, &lim, &e), ERR_INVAL);
-	assert_int_equal(image_entry_check("big", NULL, S_IFREG, 1001, &lim, &e), ERR_LIMIT);
+	assert_int_equal(image_entry_check("big", NULL, S_IFREG, 1001, &lim, &e), ERR_INVAL);
 	assert_non_null(strstr(e.text, "declares 1001 bytes"));
-	assert_int_equal(image_entry_check("neg", NULL, S_IFREG, -1, &lim, &e), ERR_LIMIT);
+	assert_int_equal(image_entry_check("neg", NULL, S_IFREG, -1, &lim, &e), ERR_INVAL);
 	assert_int_equal(image_entry_check("t", NULL, 0170000, 0, &lim, &e), ERR_INVAL);
 	assert_int_equal(image_entry_check("t", NULL, 0, 0, &lim, &e), ERR_INVAL);
 }

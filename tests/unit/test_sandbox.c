@@ -215,6 +215,44 @@ static void test_stdin_env_cwd_user(void **state)
 	sbx_episode_free(ep);
 }
 
+/* An agent box's env and cwd (an image's Env and WorkingDir) are the
+ * defaults of its default user's commands, under each command's own;
+ * commands as another user and built-in jobs get the plain defaults. */
+static void test_box_defaults(void **state)
+{
+	const char *box_env[] = { "BOX_VAR=from-image", "LANG=C", NULL };
+	const char *own[] = { "BOX_VAR=own", NULL };
+	struct sbx_episode_spec spec = {
+		.name = "t-defaults",
+		.agent = { .name = "agent", .image = "host", .user = "agent",
+			   .env = box_env, .cwd = "/tmp" },
+	};
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_req req;
+	struct sbx_exec_result r;
+	struct sbx_box *b;
+
+	(void)state;
+	NEED_BOX();
+	if (sbx_episode_new(&spec, &ep, &e) != ERR_OK)
+		fail_msg("episode_new: %s", e.text);
+	b = sbx_episode_box(ep, NULL);
+	expect_out(b, "echo \"$BOX_VAR|$LANG|$HOME\"; pwd",
+		   "from-image|C|/home/agent\n/tmp\n");
+	req = (struct sbx_exec_req){ .shell = "echo \"$BOX_VAR|$LANG\"; pwd",
+				     .env = own, .cwd = "/" };
+	r = run_req(b, &req);
+	assert_string_equal(r.out, "own|C\n/\n");
+	sbx_exec_result_release(&r);
+	req = (struct sbx_exec_req){ .shell = "echo \"$BOX_VAR|$LANG\"; pwd",
+				     .user = "root" };
+	r = run_req(b, &req);
+	assert_string_equal(r.out, "|C.UTF-8\n/root\n");
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+}
+
 static void test_timeout_kills_group(void **state)
 {
 	struct sbx_episode *ep;
@@ -1062,6 +1100,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spawn_exec),
 		cmocka_unit_test(test_stdin_env_cwd_user),
+		cmocka_unit_test(test_box_defaults),
 		cmocka_unit_test(test_timeout_kills_group),
 		cmocka_unit_test(test_output_truncation),
 		cmocka_unit_test(test_files),

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -436,6 +437,8 @@ static int child_exec(void *arg)
 	if (setgroups(0, NULL) < 0 || setresgid(x->gid, x->gid, x->gid) < 0 ||
 	    setresuid(x->uid, x->uid, x->uid) < 0)
 		child_fail("set user", "");
+	if ((x->flags & SBX_XF_PTY) && ioctl(0, TIOCSCTTY, 0) < 0)
+		child_fail("take the terminal", "");
 	if (chdir(cwd) < 0)
 		child_fail("chdir", cwd);
 	exec_search(argv, envp);
@@ -586,6 +589,74 @@ static void do_svc(const char *p, size_t n)
 	send_msg(SBX_M_SVC_STATE, &s, sizeof(s), NULL, 0);
 }
 
+/* A terminal of the box's devpts: master and slave, the slave given to
+ * uid (its owner, as login would); -1 with errno. */
+static int open_pty(uint32_t uid, uint32_t gid, int *slave_out)
+{
+	char name[64];
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), s = -1;
+
+	if (m >= 0 && unlockpt(m) == 0 && ptsname_r(m, name, sizeof(name)) == 0)
+		s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0) {
+		int err = errno;
+
+		if (m >= 0)
+			close(m);
+		errno = err;
+		return -1;
+	}
+	(void)!fchown(s, uid, gid);
+	*slave_out = s;
+	return m;
+}
+
+/* A command on a terminal: its master goes to the harness, which talks
+ * to the command directly; init only waits for the exit (and enforces
+ * the timeout). */
+static void start_pty_job(char *blob, char **argv, char **envp, char *cwd)
+{
+	struct job *j = &st.job;
+	struct sbx_msg m = { .type = SBX_M_PTY, .len = 0 };
+	struct iovec iov = { &m, sizeof(m) };
+	struct spawn sp;
+	int slave = -1, master = open_pty(st.xh.uid, st.xh.gid, &slave);
+
+	if (master < 0 || st.xh.stdin_len) {
+		int err = master < 0 ? errno : EINVAL;
+
+		if (master >= 0) {
+			close(master);
+			close(slave);
+		}
+		free(argv);
+		free(blob);
+		return send_ack(err, 0);
+	}
+	memset(j, 0, sizeof(*j));
+	j->start_us = mono_us();
+	sp = (struct spawn){ &st.xh, argv, envp, cwd, { slave, slave, slave } };
+	j->pid = spawn(&sp);
+	close(slave);
+	free(argv);
+	if (j->pid < 0) {
+		int err = errno;
+
+		close(master);
+		free(blob);
+		return send_ack(err, 0);
+	}
+	if (sbx_send_fd(st.ctl, &iov, 1, master, MSG_NOSIGNAL) < 0)
+		_exit(0); /* harness gone: the box goes with us */
+	close(master);
+	j->active = true;
+	j->blob = blob;
+	j->deadline_ms = j->start_us / 1000 + st.xh.timeout_ms;
+	capture_init(&j->cap[0], -1, 0);
+	capture_init(&j->cap[1], -1, 0);
+	j->in_fd = -1;
+}
+
 static void start_job(char *blob)
 {
 	struct job *j = &st.job;
@@ -604,6 +675,8 @@ static void start_job(char *blob)
 		free(blob);
 		return;
 	}
+	if (st.xh.flags & SBX_XF_PTY)
+		return start_pty_job(blob, argv, envp, cwd);
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
 	    (st.xh.stdin_len ? pipe2(pi, O_CLOEXEC) :
 	     (pi[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0) {

@@ -64,9 +64,8 @@ export async function newCampaignView() {
 		h("fieldset", h("legend", "Scaffolds"), SCAFFOLDS.map(s => h("label", h("input", { type: "checkbox", name: "scaffold-" + s, checked: s === "react" }), " " + s + " "))),
 		field("Tasks", input("tasks", { maxlength: 4000, placeholder: "all of the suite" }), "Task ids separated by commas or spaces; empty runs the whole suite."),
 		field("Epochs per task", input("epochs", { type: "number", min: 1, max: 20, value: 1, required: true })),
-		field("Turn limit per episode", input("turns", { type: "number", min: 1, max: 1000, placeholder: "the task's" })),
 		field("Token limit per episode", input("tokens", { type: "number", min: 1, placeholder: "the task's" })),
-		field("Wall-clock limit per episode (s)", input("seconds", { type: "number", min: 1, placeholder: "the task's" })),
+		field("Working-time limit per episode (s)", input("seconds", { type: "number", min: 1, max: 86400, placeholder: "the task's" }), "Seconds of model and tool time; each task's own turn limit applies."),
 		field("Policy", policySel),
 		policyBox,
 		formErr(),
@@ -74,7 +73,7 @@ export async function newCampaignView() {
 	showPolicy(policySel.value);
 	wire(f, v => {
 		const limits = {};
-		for (const k of ["turns", "tokens", "seconds"]) if (v[k] !== null && v[k] !== undefined) limits[k] = v[k];
+		for (const k of ["tokens", "seconds"]) if (v[k] !== null && v[k] !== undefined) limits[k] = v[k];
 		const body = {
 			model_id: Number(v.model_id), suite: v.suite, epochs: v.epochs,
 			scaffolds: SCAFFOLDS.filter(s => v["scaffold-" + s]), policy: v.policy,
@@ -84,7 +83,7 @@ export async function newCampaignView() {
 		if (Object.keys(limits).length) body.limits = limits;
 		return post("/campaigns", body);
 	}, c => { flash("Campaign #" + c.id + " created; policy frozen."); go("#/campaigns/" + c.id); },
-	{ model_id: "model_id", "limits.turns": "turns", "limits.tokens": "tokens", "limits.seconds": "seconds" });
+	{ model_id: "model_id", "limits.tokens": "tokens", "limits.seconds": "seconds" });
 	return { title: "New campaign", node: h("section", h("h1", "Create a campaign"), f) };
 }
 
@@ -168,7 +167,7 @@ export async function campaignView(id) {
 		h("dt", "Suite"), h("dd", val(c.suite), c.sealed ? [" ", badge("sealed", "pending")] : " (open)"),
 		h("dt", "Scaffolds"), h("dd", (c.scaffolds || []).join(", ") || "—"),
 		h("dt", "Epochs"), h("dd", String(c.epochs)),
-		h("dt", "Limits"), h("dd", ["turns", "tokens", "seconds"].map(k => lim[k] ? k + " " + lim[k] : null).filter(Boolean).join(", ") || "the tasks' own"),
+		h("dt", "Limits"), h("dd", ["tokens", "seconds"].map(k => lim[k] ? k + " " + lim[k] : null).filter(Boolean).join(", ") || "the tasks' own"),
 		h("dt", "State"), h("dd", { id: "c-state" }, badge(c.state)),
 		h("dt", "Created"), h("dd", when(c.created_ms), " by user #" + c.created_by),
 		h("dt", "Tasks"), h("dd", Array.isArray(c.tasks) && c.tasks.length ? c.tasks.map(t => val(t, 80)).reduce((a, t) => a.concat(a.length ? [", ", t] : [t]), []) : "all of the suite"),

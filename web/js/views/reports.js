@@ -8,7 +8,10 @@ import { actionButton } from "../forms.js";
 
 // The signers' public keys (GET /keys): the developer keeps them apart
 // from the report, as the trust anchors of the check.
-export function verifyHint(id, keys) {
+export function verifyHint(rep, allKeys) {
+	const id = rep.id;
+	const signers = [rep.created_by, rep.approved_by].map(String);
+	const keys = allKeys.filter(k => signers.includes(String(k.user_id)));
 	const file = "assay-report-" + id + ".json";
 	const names = keys.map(k => "agency-" + String(k.id).replace(/[^0-9a-z-]/gi, "") + ".pub");
 	const cmd = "assay verify " + (names.length ? names.map(n => "--key " + n).join(" ") : "--key AGENCY.pub") + " " + file;
@@ -16,9 +19,9 @@ export function verifyHint(id, keys) {
 		h("p", "Check the download offline, on any machine with assay, before relying on it:"),
 		h("pre", cmd),
 		keys.length ? h("p", "The agency's signing keys: ", keys.map((k, i) => [i ? ", " : "",
-			h("a", { href: "/api/v1/keys/" + encodeURIComponent(k.id) + ".pub", download: names[i] }, val(k.name || names[i], 60))]), ".")
+			h("a", { href: "/api/v1/keys/" + encodeURIComponent(k.id), download: names[i] }, val(k.name || names[i], 60))]), ".")
 			: h("p.help", "Ask the program office for the agency's signing keys (the service does not list them here)."),
-		h("p.help", "It checks the evaluator's signature and the admin's co-signature over the statement (scores, determination, policy digest, a commitment to the task set). A changed byte fails the check."));
+		h("p.help", "It checks the liaison's signature and the releasing admin's co-signature over the redacted statement (the determination, the figures at the chosen level, the policy digest, a commitment to the task set). A changed byte fails the check. Keep these public keys from the program office's own channel too, not only from this page."));
 }
 
 export async function reportsView() {
@@ -42,7 +45,7 @@ export async function reportsView() {
 	], reps, hasRole("developer") ? "No report has been released to your organisation yet." : "No reports yet.");
 	const parts = [h("h1", hasRole("developer") ? "Reports for your organisation" : "Developer reports"), rows];
 	const ready = reps.filter(r => r.approved_by);
-	if (ready.length && hasRole("developer", "liaison", "admin")) parts.push(verifyHint(ready[0].id, keys));
+	if (ready.length && hasRole("developer", "liaison", "admin")) parts.push(verifyHint(ready[0], keys));
 	return { title: "Reports", node: h("section", parts) };
 }
 
