@@ -190,6 +190,13 @@ static int resume_main(const struct cli_args *a)
 	if ((rc = parse(a, &run_id, &o)) ||
 	    (rc = load_run(store, run_id, &run)))
 		return rc;
+	if (run.model && !strncmp(run.model, "human/", 6)) {
+		rc = cli_fail(EXIT_USAGE, "run %lld is a human session (%s): it is "
+			      "not resumed; start a new one with 'assay human'",
+			      (long long)run_id, run.model);
+		store_run_release(&run);
+		return rc;
+	}
 	if (cli_run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		store_run_release(&run);

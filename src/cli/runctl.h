@@ -118,6 +118,11 @@ struct policy;
  * in o. With o->policy_sha256 already set (resume), a policy file that
  * changed since is refused. Prints and returns the exit code, else 0. */
 int cli_run_policy_load(struct run_opts *o, struct policy **p_out);
+/* judge.c: the refusal judge model reads every counted, unsolved episode
+ * of the run and its verdict is journaled (a `judge` event); prints and
+ * returns the exit code on failure, else 0. */
+int cli_refusal_judge(struct store *st, struct model_ctx *ctx,
+		      const char *judge, int64_t run_id);
 /* The determination of the finished run under p (no reference runs: `assay
  * report --reference` compares); sets *scrutiny. */
 int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
