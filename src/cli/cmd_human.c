@@ -56,7 +56,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	run.created_ms = wall_ms();
 	if (store_tx_begin(c->store, &e) != ERR_OK ||
 	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c, run.id)) ||
+	    (rc = cli_run_lease_take(c->store, run.id)) ||
 	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
 	    store_tx_commit(c->store, &e) != ERR_OK) {
 		if (!rc)

@@ -80,7 +80,9 @@ int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 		cli_error("determination: %s", e.text);
 		rc = cli_exit_for(e.code);
 	} else if (a->result) {
-		fprintf(out, "determination under '%s': %s: %s\n", p->path,
+		fprintf(out, "determination under policy %s, sha256 %.16s: "
+			"%s: %s\n", p->id, o->policy_sha256 ? o->policy_sha256 :
+			"unknown",
 			policy_determination_name(a->result->determination),
 			a->result->reason);
 		*scrutiny = a->result->determination ==
@@ -329,7 +331,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	run.created_ms = wall_ms();
 	if (store_tx_begin(c->store, &e) != ERR_OK ||
 	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c, run.id)) ||
+	    (rc = cli_run_lease_take(c->store, run.id)) ||
 	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
 	    store_tx_commit(c->store, &e) != ERR_OK) {
 		if (!rc)

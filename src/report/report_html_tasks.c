@@ -74,7 +74,10 @@ static void config_rows(struct out *o, const struct report *r)
 		report_out_puts(o, "<tr><td>");
 		report_out_html(o, key);
 		report_out_puts(o, "</td><td>");
-		if (!strcmp(key, "suite") && json_is_string(v))
+		/* the run's own paths as given, without this machine's
+		 * directories (the policy's digest is its own row) */
+		if ((!strcmp(key, "suite") || !strcmp(key, "policy")) &&
+		    json_is_string(v))
 			report_out_html(o, last_part(json_string_value(v)));
 		else
 			report_out_html(o, json_is_string(v) ? json_string_value(v) : text);
