@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "sandbox/sandbox.h"
 #include "vault/auditlog.h"
 #include "vault/vault.h"
@@ -296,7 +297,7 @@ int cli_run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
 
 int cli_run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 {
-	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	char *dir = cli_audit_dir(NULL);
 	struct errmsg e;
 	enum err rc = vault_audit_record(dir, kind, f, nf, &e);
 
