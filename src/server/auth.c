@@ -99,8 +99,10 @@ static void auth_cookie(struct srv *s, struct req *r, const char *tok)
 		ss.csrf = NULL;
 		r->who.session_expires_ms = ss.expires_ms;
 		r->who.session_idle_ms = now + SRV_SESSION_IDLE_MS;
-		/* the idle clock moves at most once a minute: reads stay reads */
-		if (now - ss.seen_ms > 60000 &&
+		/* the idle clock moves at most once a minute: reads stay reads;
+		 * an event stream's re-checks do not move it (an open page
+		 * alone keeps no session alive) */
+		if (!r->passive && now - ss.seen_ms > 60000 &&
 		    store_session_touch(s->st, h, now, NULL))
 			log_warn("server: could not renew a session");
 	}
