@@ -638,6 +638,90 @@ bool server_is_loopback(const char *host)
 	return false;
 }
 
+/* One ADDR or ADDR/PREFIX of a --trust-proxy-from list as 16 bytes (v4
+ * as v4-mapped v6) and a prefix length in those 128 bits. */
+static bool net_parse(const char *item, size_t n, unsigned char net[16],
+		      int *bits)
+{
+	char tmp[64];
+	const char *slash;
+	struct in_addr a4;
+	long long p = -1;
+	bool v4;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, item, n);
+	tmp[n] = 0;
+	slash = strchr(tmp, '/');
+	if (slash) {
+		if (num_parse_ll(slash + 1, 0, 128, &p, NULL))
+			return false;
+		tmp[slash - tmp] = 0;
+	}
+	memset(net, 0, 16);
+	v4 = inet_pton(AF_INET, tmp, &a4) == 1;
+	if (v4) {
+		net[10] = net[11] = 0xff;
+		memcpy(net + 12, &a4, 4);
+		if (p > 32)
+			return false;
+		*bits = p < 0 ? 128 : 96 + (int)p;
+	} else if (inet_pton(AF_INET6, tmp, net) == 1) {
+		*bits = p < 0 ? 128 : (int)p;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool net_has(const unsigned char net[16], int bits,
+		    const unsigned char a[16])
+{
+	int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(net, a, (size_t)whole))
+		return false;
+	return rest == 0 ||
+	       ((net[whole] ^ a[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+enum err server_proxy_spec_check(const char *spec, struct errmsg *e)
+{
+	unsigned char net[16];
+	int bits;
+
+	for (const char *p = spec;; p++) {
+		size_t n = strcspn(p, ",");
+
+		if (!net_parse(p, n, net, &bits))
+			return err_set(e, ERR_INVAL, "--trust-proxy-from: '%.*s' "
+				       "is not an address or ADDRESS/PREFIX",
+				       (int)(n < 64 ? n : 64), p);
+		p += n;
+		if (!*p)
+			return ERR_OK;
+	}
+}
+
+bool server_proxy_trusted(const char *spec, const char *ip)
+{
+	unsigned char a[16], net[16];
+	int bits, abits;
+
+	if (!spec || !net_parse(ip, strlen(ip), a, &abits))
+		return false;
+	for (const char *p = spec;; p++) {
+		size_t n = strcspn(p, ",");
+
+		if (net_parse(p, n, net, &bits) && net_has(net, bits, a))
+			return true;
+		p += n;
+		if (!*p)
+			return false;
+	}
+}
+
 enum err server_parse_listen(const char *s, char *host, int *port,
 			     struct errmsg *e)
 {

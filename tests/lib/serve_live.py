@@ -3,15 +3,45 @@
 tests/integration/serve.sh): GET /campaigns/{id}/events read as a stream
 while a baseline campaign runs (the counts advance, the stream ends with
 the campaign), need-to-know on the stream (404 for others), and a stream
-whose session is ended by logout ends too."""
+whose session is ended by logout ends too. And the trusted reverse
+proxy's user header (--trust-proxy-header)."""
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
+import struct
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from program import Server, admin, check, finish  # noqa: E402
+from program import ADMIN_PW, ASSAY, Reply, Server, admin, check, finish  # noqa: E402
+
+HDR = "X-Remote-User"
+
+
+def totp(secret, step_off=0):
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time() // 30) + step_off), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def from_addr(s, src, method, path, body=None, headers=None):
+    """A request to s from local address src (any of 127/8 on loopback)."""
+    c = http.client.HTTPConnection(s.host, s.port, timeout=60, source_address=(src, 0))
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    c.request(method, "/api/v1" + path, body=data, headers=h)
+    r = c.getresponse()
+    rep = Reply(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+    c.close()
+    return rep
 
 
 class Stream:
@@ -77,7 +107,77 @@ def campaign(e, mid, epochs):
     return cid
 
 
+def proxy():
+    """The trusted proxy's header: address lists with prefixes, forged
+    headers audited, TOTP unless --trust-proxy-mfa."""
+    for spec in ("127.0.0.1/33", "nonsense", "127.0.0.1,", "::1/129"):
+        rc = subprocess.run([ASSAY, "serve", "--trust-proxy-header", HDR, "--trust-proxy-from",
+                             spec, "--store", "/nonexistent/x.db"], capture_output=True, text=True)
+        check("--trust-proxy-from %r is refused" % spec, rc.returncode == 2 and
+              "trust-proxy-from" in rc.stderr, rc.stderr)
+    rc = subprocess.run([ASSAY, "serve", "--trust-proxy-mfa", "--store", "/nonexistent/x.db"],
+                        capture_output=True, text=True)
+    check("--trust-proxy-mfa alone is refused", rc.returncode == 2, rc.stderr)
+    s = Server(extra=["--trust-proxy-header", HDR, "--trust-proxy-from", "10.0.0.0/8,127.0.0.0/30"])
+    try:
+        a = admin(s)
+        u = a.post("/users", {"login": "sso1", "name": "S", "org_id": 1, "roles": ["auditor"]}).json
+        r = from_addr(s, "127.0.0.2", "POST", "/login", headers={HDR: "sso1"})
+        check("a proxy inside ADDR/PREFIX logs its user in", r.status == 200 and
+              r.json["user"]["login"] == "sso1", repr(r))
+        r = from_addr(s, "127.0.0.9", "POST", "/login", headers={HDR: "admin"})
+        check("outside the prefix the header is ignored (a login needs a password)",
+              r.status == 400, repr(r))
+        r = from_addr(s, "127.0.0.9", "GET", "/session", headers={HDR: "admin"})
+        check("... and authenticates no request", r.status == 401, repr(r))
+        r = from_addr(s, "127.0.0.2", "POST", "/login", headers={HDR: "nobody"})
+        check("the proxy's unknown user is refused, no account made",
+              r.status == 401 and r.code == "bad_credentials" and
+              all(x["login"] != "nobody" for x in a.get("/users?limit=200").json["items"]), repr(r))
+        entries = [x["entry"] for x in a.get("/audit?limit=500").json["items"]]
+        spoof = [x for x in entries if x["kind"] == "auth.proxy.spoof"]
+        check("forged headers are audited as auth.proxy.spoof (login and other requests)",
+              len(spoof) >= 2, [x["kind"] for x in entries][-10:])
+        # a TOTP account: the proxy's word is not the second factor by default
+        c = s.client()
+        c.login("sso1", u["initial_password"])
+        sec = c.post("/me/totp").json["secret"]
+        check("sso1 enrols TOTP", c.post("/me/totp/confirm", {"code": totp(sec)}).status == 200)
+        r = from_addr(s, "127.0.0.2", "POST", "/login", headers={HDR: "sso1"})
+        check("a TOTP account still gives its code on a proxy login", r.status == 401 and
+              r.code == "totp_required", repr(r))
+        r = from_addr(s, "127.0.0.2", "POST", "/login", {"totp": "000000" if totp(sec, 1) != "000000" else "111111"},
+                      headers={HDR: "sso1"})
+        check("... a wrong code is refused", r.status == 401 and r.code == "bad_credentials", repr(r))
+        r = from_addr(s, "127.0.0.2", "POST", "/login", {"totp": totp(sec, 1)}, headers={HDR: "sso1"})
+        check("... with the code the proxy login succeeds", r.status == 200, repr(r))
+        r = from_addr(s, "127.0.0.2", "POST", "/orgs", {"name": "X", "kind": "developer"},
+                      headers={HDR: "admin"})
+        check("the header on other requests authenticates nothing, even from the proxy",
+              r.status == 401, repr(r))
+    finally:
+        s.stop()
+    s = Server(extra=["--trust-proxy-header", HDR, "--trust-proxy-from", "127.0.0.1",
+                      "--trust-proxy-mfa"])
+    try:
+        a = admin(s)
+        sec = a.post("/me/totp").json["secret"]
+        a.post("/me/totp/confirm", {"code": totp(sec)})
+        r = s.client().login("admin", ADMIN_PW)
+        check("(admin now has TOTP)", r.code == "totp_required", repr(r))
+        r = s.client().request("POST", "/login", None, headers={HDR: "admin"})
+        check("with --trust-proxy-mfa the proxy's sign-on stands for TOTP", r.status == 200 and
+              r.json["user"]["login"] == "admin", repr(r))
+        r = a.post("/users/%d/disable" % a.post("/users", {"login": "gone", "name": "G", "org_id": 1,
+                                                            "roles": ["auditor"]}).json["id"])
+        r = s.client().request("POST", "/login", None, headers={HDR: "gone"})
+        check("a disabled account is refused on a proxy login", r.status == 401, repr(r))
+    finally:
+        s.stop()
+
+
 def main():
+    proxy()
     s = Server()
     try:
         a, users, mid = setup(s)
