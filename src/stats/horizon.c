@@ -6,8 +6,10 @@
  * minutes), every task weighted equally: logit p = b0 + b1 x. The q-horizon
  * is the length at which the fitted success probability equals q:
  *   H_q = 2^((logit(q) - b0) / b1)          (b1 < 0)
- * Intervals: task-clustered percentile bootstrap, refitting each resample
- * (METR bootstrap over tasks), quantiles taken on log2 minutes.
+ * Intervals: task-clustered percentile bootstrap, refitting each resample,
+ * quantiles taken on log2 minutes (METR resamples task families, tasks
+ * and runs hierarchically and fits with an L2 penalty:
+ * docs/internals/stats.md).
  * Degenerate data (no MLE) give a flagged, finite value instead of a fit;
  * see enum stats_horizon_flags.
  */

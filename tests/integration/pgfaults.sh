@@ -45,6 +45,15 @@ exactly_once() {   # STORE RUN PAIRS
 	echo "one=$one (want $3) more-than-one=$more dup-attempts=$dup left-running=$left"
 	return 1
 }
+wait_for() {   # wait_for STORE SQL: until it prints something but 0
+	local v
+	for _ in $(seq 1 600); do
+		v=$(q "$1" "$2" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" != 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 # assay's sessions on the store's database, in a write group
 in_group() {
 	q "$1" "SELECT count(*) FROM pg_stat_activity WHERE datname=current_database()
@@ -64,7 +73,14 @@ for i in $(seq 1 8); do
 		"$ASSAY" resume "$run" --store "$S" >/dev/null 2>"$TMP/k$i.err" &
 	fi
 	pid=$!
-	sleep 0.5
+	# into the loop first (a fresh store's schema and the run's creation
+	# are groups too, but a kill there leaves nothing to check): the run
+	# has a finished episode, or this resume holds the run's lease
+	if [ -z "$run" ]; then
+		wait_for "$S" "SELECT count(*) FROM episodes WHERE status='done'"
+	else
+		wait_for "$S" "SELECT count(*) FROM leases WHERE scope='run' AND ref=$run AND pid=$pid"
+	fi
 	hit=0
 	# stop the process at random instants until it is stopped inside a
 	# group (its session has an open transaction), then kill it there

@@ -41,6 +41,25 @@ static void test_routes(void **state)
 	assert_int_equal(match("GET", "/orgs//1", &r), 404);
 	assert_int_equal(match("GET", "orgs", &r), 404);
 	assert_int_equal(match("GET", "", &r), 404);
+	/* two ids; a {name} of [a-z0-9.-], not starting with '.' or '-' */
+	assert_int_equal(match("GET", "/runs/3/episodes/9/events", &r), 0);
+	assert_int_equal(r.nids, 2);
+	assert_int_equal(r.ids[0], 3);
+	assert_int_equal(r.ids[1], 9);
+	assert_int_equal(match("GET", "/runs/3/charts/categories.svg", &r), 0);
+	assert_string_equal(r.route->pattern, "/runs/{id}/charts/{name}");
+	assert_string_equal(r.name, "categories.svg");
+	assert_int_equal(match("GET", "/policies/default", &r), 0);
+	assert_string_equal(r.name, "default");
+	assert_int_equal(match("GET", "/policies/.hidden", &r), 404);
+	assert_int_equal(match("GET", "/policies/-x", &r), 404);
+	assert_int_equal(match("GET", "/policies/Default", &r), 404);
+	assert_int_equal(match("GET", "/policies/a%2fb", &r), 404);
+	assert_int_equal(match("GET", "/policies/", &r), 404);
+	assert_int_equal(match("GET", "/policies/"
+			       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &r), 404);
+	assert_int_equal(match("GET", "/policies/"
+			       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &r), 0);
 	/* every route has a handler unless it is planned */
 	for (size_t i = 0; i < srv_nroutes; i++)
 		assert_true((srv_routes[i].flags & R_PLANNED) || srv_routes[i].fn);
