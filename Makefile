@@ -30,7 +30,8 @@ fuzz: deps
 	@[ -f $(FUZZ_BUILD)/Makefile ] || CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DASSAY_FUZZ=ON -DASSAY_TESTS=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-# puppeteer-core for the browser tests, as tests/web/package-lock.json pins it
+# npm trees of the browser tests, as their lockfiles pin them: puppeteer-core
+# (tests/web) and Inspect's log viewer with esbuild (tests/viewer)
 web-deps: deps
 	@tools/web-deps.sh
 

@@ -8,7 +8,7 @@ set -eu
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev
  libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libpq-dev
  libsodium-dev libseccomp-dev libcmocka-dev musl-tools
- libmicrohttpd-dev liboath-dev libarchive-dev"
+ libmicrohttpd-dev liboath-dev libarchive-dev zlib1g-dev"
 TEST="bubblewrap hyperfine wrk bc iproute2 procps busybox-static minisign sqlite3 zstd
  python3 python3-scipy python3-numpy python3-statsmodels chromium
  python3-jsonschema postgresql"

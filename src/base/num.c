@@ -104,6 +104,38 @@ enum err num_parse_double(const char *s, double lo, double hi, double *out,
 	return ERR_OK;
 }
 
+/* The field at s into out (NUL-terminated); false when it is too long. */
+static bool field(const char *s, const char *stops, char out[SHOW + 1],
+		  const char **end)
+{
+	size_t n = strcspn(s, stops);
+
+	if (n > SHOW)
+		return false;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	if (end)
+		*end = s + n;
+	return true;
+}
+
+bool num_field_ll(const char *s, const char *stops, long long lo, long long hi,
+		  long long *out, const char **end)
+{
+	char f[SHOW + 1];
+
+	return field(s, stops, f, end) && num_ll(f, lo, hi, out);
+}
+
+bool num_field_ull(const char *s, const char *stops, unsigned long long hi,
+		   unsigned long long *out, const char **end)
+{
+	char f[SHOW + 1];
+
+	return field(s, stops, f, end) &&
+	       num_parse_ull(f, hi, out, NULL) == ERR_OK;
+}
+
 bool num_ll(const char *s, long long lo, long long hi, long long *out)
 {
 	return num_parse_ll(s, lo, hi, out, NULL) == ERR_OK;

@@ -24,6 +24,16 @@ enum err num_parse_ull(const char *s, unsigned long long hi,
 enum err num_parse_double(const char *s, double lo, double hi, double *out,
 			  struct errmsg *e) MUST_CHECK;
 
+/* A number that is one field of a line (/proc/PID/stat, a cgroup file,
+ * "KEY VALUE" lines): the text from s up to the first byte of stops (or
+ * the end of s) must be all of a number in range, by the rules above;
+ * *end (when end is not NULL) is set to that byte. An empty or overlong
+ * field (over 40 bytes) is no number. */
+bool num_field_ll(const char *s, const char *stops, long long lo, long long hi,
+		  long long *out, const char **end);
+bool num_field_ull(const char *s, const char *stops, unsigned long long hi,
+		   unsigned long long *out, const char **end);
+
 /* Shorthands without a message, for code that reports its own error. */
 bool num_ll(const char *s, long long lo, long long hi, long long *out);
 bool num_int(const char *s, int lo, int hi, int *out);

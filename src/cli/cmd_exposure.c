@@ -6,6 +6,7 @@
  * ends with the tasks never exposed to developer D: the ones still fit for
  * a held-out evaluation of D's models.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,39 @@ static size_t print_task(const char *id, const struct store_exposure *xs,
 	return to_dev;
 }
 
-static int report(const char *suite, const char *developer, struct store *st)
+/* --json: each task with the endpoints its text was sent to. */
+static void print_json(const char *suite, const char *developer, char **ids,
+		       size_t n_ids, const struct store_exposure *xs, size_t n)
+{
+	json_t *tasks = json_array(), *fresh = json_array(), *j;
+
+	for (size_t i = 0; i < n_ids; i++) {
+		json_t *to = json_array();
+		bool dev = false;
+		for (size_t k = 0; k < n; k++) {
+			if (strcmp(xs[k].task_id, ids[i]))
+				continue;
+			dev |= !strcmp(xs[k].developer, developer);
+			json_array_append_new(to, json_pack("{s:I, s:s, s:s, s:s}",
+				"run", (json_int_t)xs[k].run_id, "developer",
+				xs[k].developer, "model", xs[k].model, "endpoint",
+				xs[k].endpoint));
+		}
+		json_array_append_new(tasks, json_pack("{s:s, s:b, s:o}", "id",
+			ids[i], "exposed_to_developer", dev, "exposures", to));
+		if (!dev)
+			json_array_append_new(fresh, json_string(ids[i]));
+	}
+	j = json_pack("{s:s, s:s, s:I, s:o, s:o}", "suite", suite,
+		      "developer", developer, "tasks_total", (json_int_t)n_ids,
+		      "tasks", tasks, "never_exposed", fresh);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+static int report(const char *suite, const char *developer, struct store *st,
+		  bool json)
 {
 	struct store_exposure *xs = NULL;
 	char **ids = NULL;
@@ -77,6 +110,12 @@ static int report(const char *suite, const char *developer, struct store *st)
 		cli_error("%s", e.text);
 		strv_free(ids);
 		return cli_exit_for(e.code);
+	}
+	if (json) {
+		print_json(suite, developer, ids, n_ids, xs, n);
+		store_exposures_free(xs, n);
+		strv_free(ids);
+		return EXIT_OK;
 	}
 	unexposed = xcalloc(n_ids + 1, sizeof(*unexposed));
 	printf("exposure of suite '%s':\n", suite);
@@ -96,13 +135,14 @@ static int report(const char *suite, const char *developer, struct store *st)
 	return EXIT_OK;
 }
 
-enum { X_DEVELOPER, X_STORE };
+enum { X_DEVELOPER, X_STORE, X_JSON };
 
 static const struct cli_opt exposure_table[] = {
 	[X_DEVELOPER] = { "developer", 'd', CLI_STR, "NAME", NULL, "the "
 		"developer whose exposure to the suite's tasks is listed",
 		.flags = CLI_REQUIRED },
 	[X_STORE] = CLI_OPT_STORE,
+	[X_JSON] = CLI_OPT_JSON,
 };
 
 static int exposure_main(const struct cli_args *a)
@@ -113,7 +153,7 @@ static int exposure_main(const struct cli_args *a)
 
 	if (cli_store_open(cli_str(a, X_STORE), &st, &e) != ERR_OK)
 		return cli_fail(EXIT_RUNTIME, "%s", e.text);
-	rc = report(a->pos[0], cli_str(a, X_DEVELOPER), st);
+	rc = report(a->pos[0], cli_str(a, X_DEVELOPER), st, cli_flag(a, X_JSON));
 	store_close(st);
 	return rc;
 }

@@ -56,7 +56,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	run.created_ms = wall_ms();
 	if (store_tx_begin(c->store, &e) != ERR_OK ||
 	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c, run.id)) ||
+	    (rc = cli_run_lease_take(c->store, run.id)) ||
 	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
 	    store_tx_commit(c->store, &e) != ERR_OK) {
 		if (!rc)
@@ -84,7 +84,7 @@ static int session(struct run_ctx *c, const struct run_opts *o,
 	struct engine_config ec = { 0 };
 	struct engine_human h = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
 		.user = user, .on_ready = show_prompt,
-		.arg = c->suite->tasks[0]->id };
+		.arg = c->suite->tasks[0]->id, .stopped = cli_run_stopped };
 	struct engine_human_result res;
 	struct errmsg e, se;
 	enum err rc;
@@ -98,6 +98,7 @@ static int session(struct run_ctx *c, const struct run_opts *o,
 	ec.jobs = 1;
 	ec.prompt_level = o->prompt_level;
 	ec.developer = "human";
+	cli_run_signals();      /* SIGTERM, SIGHUP: hang the shell up, record */
 	rc = engine_human_run(&ec, c->suite->tasks[0], &h, &res, &e);
 	if (store_run_set_status(c->store, run_id, rc ? "failed" :
 				 !strcmp(res.outcome, "infra-error") ?

@@ -108,21 +108,31 @@ static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
 	return 0;
 }
 
+/* Open the journal, read the run and take its lease, before anything of
+ * the run is opened: a resume of a run another live process executes
+ * refuses without unsealing its suite (which may spend single-use
+ * custodian approvals), starting its model or touching its episodes. */
 static int load_run(const char *store_path, int64_t run_id,
-		    struct store_run *run)
+		    struct store **st_out, struct store_run *run)
 {
-	struct store *st;
+	struct store *st = NULL;
 	struct errmsg e;
 	enum err rc = cli_store_open(store_path, &st, &e);
+	int x;
 
-	if (rc == ERR_OK) {
+	if (rc == ERR_OK)
 		rc = store_run_get(st, run_id, run, &e);
-		store_close(st);
-	}
 	if (rc) {
+		store_close(st);
 		cli_error("%s", e.text);
 		return cli_exit_for(rc);
 	}
+	if ((x = cli_run_lease_take(st, run_id))) {
+		store_run_release(run);
+		store_close(st);
+		return x;
+	}
+	*st_out = st;
 	return 0;
 }
 
@@ -179,6 +189,7 @@ static int resume_main(const struct cli_args *a)
 	struct run_opts o;
 	struct run_ctx c;
 	struct policy *policy = NULL;
+	struct store *st = NULL;
 	const char *store = cli_str(a, S_STORE);
 	int64_t run_id = 0;
 	char *served = NULL;
@@ -188,15 +199,26 @@ static int resume_main(const struct cli_args *a)
 
 	cli_run_opts_init(&o);
 	if ((rc = parse(a, &run_id, &o)) ||
-	    (rc = load_run(store, run_id, &run)))
+	    (rc = load_run(store, run_id, &st, &run)))
 		return rc;
+	if (run.model && !strncmp(run.model, "human/", 6)) {
+		rc = cli_fail(EXIT_USAGE, "run %lld is a human session (%s): it is "
+			      "not resumed; start a new one with 'assay human'",
+			      (long long)run_id, run.model);
+		store_run_release(&run);
+		cli_run_opts_release(&o);
+		store_close(st);
+		return rc;
+	}
 	if (cli_run_opts_from_json(&o, run.config_json, &e) != ERR_OK) {
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		store_run_release(&run);
 		cli_run_opts_release(&o);
+		store_close(st);
 		return EXIT_RUNTIME;
 	}
 	o.store = store;
+	o.store_handle = st;   /* it holds the lease */
 	/* a sealed suite's request may unseal this run again, no other */
 	served = cli_sealed_served(store, run_id);
 	o.sealed.served = served;
@@ -216,12 +238,9 @@ static int resume_main(const struct cli_args *a)
 		store_run_release(&run);
 		cli_run_opts_release(&o);
 		free(served);
+		store_close(st);
 		return rc;
 	}
-	/* the lease first: nothing of a run another process executes is
-	 * touched, not even its running episodes */
-	if ((rc = cli_run_lease_take(&c, run_id)))
-		goto out;
 	rc = EXIT_RUNTIME;
 	if (strcmp(c.digest, run.suite_digest)) {
 		cli_error("run %lld: suite '%s' changed since the run started "
@@ -248,6 +267,7 @@ out:
 	policy_free(policy);
 	free(new_cfg);
 	cli_run_ctx_close(&c);
+	store_close(st);
 	store_run_release(&run);
 	cli_run_opts_release(&o);
 	return rc;

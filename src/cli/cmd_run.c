@@ -80,7 +80,9 @@ int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 		cli_error("determination: %s", e.text);
 		rc = cli_exit_for(e.code);
 	} else if (a->result) {
-		fprintf(out, "determination under '%s': %s: %s\n", p->path,
+		fprintf(out, "determination under policy %s, sha256 %.16s: "
+			"%s: %s\n", p->id, o->policy_sha256 ? o->policy_sha256 :
+			"unknown",
 			policy_determination_name(a->result->determination),
 			a->result->reason);
 		*scrutiny = a->result->determination ==
@@ -99,7 +101,7 @@ enum {
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
-	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR,
+	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR, R_JUDGE,
 };
 
 static const struct cli_opt run_table[] = {
@@ -181,6 +183,10 @@ static const struct cli_opt run_table[] = {
 	[R_BACKOFF] = { "retry-backoff-ms", 0, CLI_INT, "MS", NULL, "the first "
 		"retry's backoff, doubled each retry (default: the provider's)",
 		.lo = 1, .hi = 600000 },
+	[R_JUDGE] = { "refusal-judge", 0, CLI_STR, "PROVIDER/MODEL", NULL, "after "
+		"the run, a judge model reads each unsolved episode and says "
+		"whether the model refused (journaled, shown beside the phrase "
+		"detector; default: none)", .flags = 0 },
 	[R_POLICY] = { "policy", 0, CLI_STR, "NAME|FILE", NULL, "evaluate the "
 		"finished run under this pre-registered policy (a file, or a "
 		"shipped one by name: default)", .flags = 0 },
@@ -325,7 +331,7 @@ static int create_run(struct run_ctx *c, const struct run_opts *o,
 	run.created_ms = wall_ms();
 	if (store_tx_begin(c->store, &e) != ERR_OK ||
 	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c, run.id)) ||
+	    (rc = cli_run_lease_take(c->store, run.id)) ||
 	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
 	    store_tx_commit(c->store, &e) != ERR_OK) {
 		if (!rc)
@@ -379,6 +385,12 @@ static int run_main(const struct cli_args *a)
 			      "own); run it with --executor local");
 		goto close;
 	}
+	if (model_is_human(c.model)) {
+		rc = cli_fail(EXIT_USAGE, "'%s' is a person: a human works a task "
+			      "with 'assay human --suite S --task T --user NAME'",
+			      o.model);
+		goto close;
+	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = create_run(&c, &o, &run_id)) ||
 	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))
@@ -390,6 +402,8 @@ static int run_main(const struct cli_args *a)
 	rc = strcmp(cli_str(a, R_EXECUTOR), "workers") ?
 	     cli_run_ctx_execute(&c, &o, run_id, &sum) :
 	     cli_run_ctx_queue(&c, &o, run_id, &sum);
+	if (rc == EXIT_OK && cli_str(a, R_JUDGE))
+		rc = cli_refusal_judge(c.store, c.mctx, cli_str(a, R_JUDGE), run_id);
 	if (rc == EXIT_OK && policy) {
 		bool scrutiny;
 		rc = cli_run_determine(&c, &o, run_id, policy, &scrutiny);

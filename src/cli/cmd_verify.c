@@ -16,6 +16,7 @@
  * stderr with the reason.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +47,13 @@ struct vopts {
 	long threshold;            /* 0: what the result declares */
 	bool current;              /* --current: against the journal too */
 	const char *store;
+	json_t *doc;               /* --json: the document; NULL: text */
 	size_t nkeys;
 	struct vault_pubkey keys[MAX_KEYS];
 };
 
 enum { V_KEY, V_THRESHOLD, V_MINISIG, V_LOG, V_CHECKPOINT, V_OLDCP, V_PROOF,
-       V_ENTRY, V_CURRENT, V_STORE };
+       V_ENTRY, V_CURRENT, V_STORE, V_JSON };
 
 static const struct cli_opt verify_table[] = {
 	[V_KEY] = { "key", 'k', CLI_LIST, "NAME|PUB", NULL, "a trusted public "
@@ -76,6 +78,9 @@ static const struct cli_opt verify_table[] = {
 		"require that the journal has not changed since it was signed "
 		"(no review, no new attempt)", .flags = 0 },
 	[V_STORE] = CLI_OPT_STORE,
+	[V_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the verdict as "
+		"JSON on stdout, also when it fails (docs/FORMAT-cli-json.md)",
+		.flags = 0 },
 };
 
 /* A signature or proof that does not verify is bad input (exit 2). */
@@ -84,10 +89,35 @@ static int verify_exit(enum err code)
 	return code == ERR_CRYPTO ? EXIT_USAGE : cli_exit_for(code);
 }
 
+/* --json: the document with its verdict, on stdout. */
+static void json_verdict(json_t *doc, const struct errmsg *e)
+{
+	if (!doc)
+		return;
+	json_object_set_new(doc, "ok", json_boolean(!e));
+	json_object_set_new(doc, "error", e ? json_string(e->text) : json_null());
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
 static int fail(struct errmsg *e)
 {
 	cli_error("%s", e->text);
 	return verify_exit(e->code);
+}
+
+/* The text line on stdout, unless --json. */
+static void say(const struct vopts *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void say(const struct vopts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->doc)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static int add_key(struct vopts *o, const char *path)
@@ -153,6 +183,8 @@ static enum err check_minisig(const struct vopts *o, const char *path,
 		free(sp);
 		return ERR_OK;
 	}
+	if (o->doc)
+		json_object_set_new(o->doc, "minisig", json_pack("{s:s}", "path", sp));
 	buf_init(&tc, 4096);
 	rc = file_read(sp, 4096, &sig, &slen, e);
 	if (!rc)
@@ -174,6 +206,12 @@ static enum err check_minisig(const struct vopts *o, const char *path,
 			    "trusted comment: %s)\n", sp, o->keys[k].name, hex,
 			    tc.data))
 		rc = err_set(e, ERR_LIMIT, "trusted comment too long");
+	if (!rc && o->doc) {
+		json_t *m = json_object_get(o->doc, "minisig");
+		json_object_set_new(m, "key", json_string(o->keys[k].name));
+		json_object_set_new(m, "key_id", json_string(hex));
+		json_object_set_new(m, "trusted_comment", json_string(tc.data));
+	}
 	buf_release(&tc);
 	free(sig);
 	free(sp);
@@ -216,6 +254,60 @@ static const char *sig_reason(enum vault_sig_status st)
 	return "?";
 }
 
+/* Whether a valid signature is by the trusted key of id (hex). */
+static bool declared_seen(const struct vopts *o, const struct vault_dsse *env,
+			  const struct vault_sig_check *chk, const char *id)
+{
+	for (size_t s = 0; id && s < env->nsigs; s++) {
+		char hex[17];
+		if (chk[s].status != VAULT_SIG_VALID)
+			continue;
+		vault_keyid_hex(o->keys[chk[s].key].keyid, hex);
+		if (!strcmp(hex, id))
+			return true;
+	}
+	return false;
+}
+
+static const char *sig_status(enum vault_sig_status st)
+{
+	static const char *const names[] = {
+		[VAULT_SIG_VALID] = "valid", [VAULT_SIG_DUPLICATE] = "duplicate",
+		[VAULT_SIG_MALFORMED] = "malformed",
+		[VAULT_SIG_UNTRUSTED] = "untrusted",
+		[VAULT_SIG_INVALID] = "invalid",
+	};
+
+	return (size_t)st < ARRAY_SIZE(names) && names[st] ? names[st] : "?";
+}
+
+/* --json: each signature and each declared signer without a valid one. */
+static void signatures_json(const struct vopts *o, const struct vault_dsse *env,
+			    const struct vault_sig_check *chk, json_t *declared)
+{
+	json_t *sigs = json_array(), *missing = json_array(), *d;
+	size_t i;
+
+	for (size_t s = 0; s < env->nsigs; s++) {
+		char id[17];
+		keyid_of(o, chk[s].key, env->sigs[s].keyid, id);
+		json_array_append_new(sigs, json_pack("{s:I, s:s, s:o, s:s, s:s}",
+			"index", (json_int_t)s + 1, "key_id", id, "key",
+			chk[s].key >= 0 ? json_string(o->keys[chk[s].key].name) :
+			json_null(), "status", sig_status(chk[s].status),
+			"reason", sig_reason(chk[s].status)));
+	}
+	json_array_foreach(declared, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const char *id = json_string_value(json_object_get(d, "keyid"));
+		if (!declared_seen(o, env, chk, id))
+			json_array_append_new(missing, json_pack("{s:s?, s:s?}",
+				"name", name, "key_id", id));
+	}
+	json_object_set_new(o->doc, "signatures", sigs);
+	json_object_set_new(o->doc, "missing_signers", missing);
+}
+
 /* One line per signature (and per declared signer without a valid one)
  * onto out (stdout on success, stderr on failure). */
 static void describe(FILE *out, const char *lead, const struct vopts *o,
@@ -236,15 +328,7 @@ static void describe(FILE *out, const char *lead, const struct vopts *o,
 	json_array_foreach(declared, i, d) {
 		const char *name = json_string_value(json_object_get(d, "name"));
 		const char *id = json_string_value(json_object_get(d, "keyid"));
-		bool seen = false;
-		for (size_t s = 0; id && s < env->nsigs; s++) {
-			char hex[17];
-			if (chk[s].status != VAULT_SIG_VALID)
-				continue;
-			vault_keyid_hex(o->keys[chk[s].key].keyid, hex);
-			seen |= !strcmp(hex, id);
-		}
-		if (!seen)
+		if (!declared_seen(o, env, chk, id))
 			fprintf(out, "%sdeclared signer '%.64s' (key id %.16s): no "
 				"valid signature by a trusted key\n", lead,
 				name ? name : "?", id ? id : "?");
@@ -311,6 +395,11 @@ static enum err check_current(const struct vopts *o,
 				     "result was signed over %lld; a new "
 				     "signature is required", (long long)run,
 				     r->attempts, attempts);
+		else if (o->doc)
+			json_object_set_new(o->doc, "current", json_pack(
+				"{s:I, s:I, s:i}", "run", (json_int_t)run,
+				"reviews", (json_int_t)r->n_reviews, "attempts",
+				r->attempts));
 		else if (buf_printf(said, "current: run %lld, %zu review%s, "
 				    "%d attempts, as signed\n", (long long)run,
 				    r->n_reviews, r->n_reviews == 1 ? "" : "s",
@@ -372,12 +461,23 @@ static int verify_result(const struct vopts *o, const char *path,
 		rc = check_minisig(o, path, data, len, &said, &e);
 	if (!rc && o->current)
 		rc = check_current(o, env, &said, &e);
-	if (rc) {
+	if (rc)
 		err_prefix(&e, "'%s'", path);
+	if (o->doc) {
+		json_object_set_new(o->doc, "valid", json_integer((json_int_t)nvalid));
+		json_object_set_new(o->doc, "required", json_integer(need));
+		json_object_set_new(o->doc, "required_by", json_string(
+			!need ? "none" : o->threshold ? "threshold" : decl ?
+			"declared" : "default"));
+		if (env && env->nsigs <= VAULT_DSSE_MAX_SIGS && need)
+			signatures_json(o, env, chk, declared);
+		json_verdict(o->doc, rc ? &e : NULL);
+	}
+	if (rc) {
 		cli_error("%s", e.text);
 		if (env && env->nsigs <= VAULT_DSSE_MAX_SIGS && need)
 			describe(stderr, "assay:   ", o, env, chk, declared);
-	} else {
+	} else if (!o->doc) {
 		fputs(said.data, stdout);
 		describe(stdout, "  ", o, env, chk, NULL);
 	}
@@ -396,8 +496,19 @@ static int verify_archive(const struct vopts *o, const char *path)
 	if (!rc)
 		rc = vault_archive_check_signer(a, o->keys, o->nkeys, &e);
 	if (!rc)
-		printf("%s: sealed suite '%s' (%s), signed by '%s'\n", path,
-		       a->suite_id, a->digest, a->sealer.name);
+		say(o, "%s: sealed suite '%s' (%s), signed by '%s'\n", path,
+		    a->suite_id, a->digest, a->sealer.name);
+	if (o->doc) {
+		char hex[17];
+		if (a) {
+			vault_keyid_hex(a->sealer.keyid, hex);
+			json_object_set_new(o->doc, "suite", json_string(a->suite_id));
+			json_object_set_new(o->doc, "digest", json_string(a->digest));
+			json_object_set_new(o->doc, "sealer", json_pack("{s:s, s:s}",
+				"name", a->sealer.name, "key_id", hex));
+		}
+		json_verdict(o->doc, rc ? &e : NULL);
+	}
 	vault_archive_free(a);
 	return rc ? fail(&e) : EXIT_OK;
 }
@@ -463,8 +574,13 @@ static enum err verify_proof_offline(const struct vopts *o, struct errmsg *e)
 							     cp.root, p->hashes,
 							     p->len, e);
 	}
+	if (!rc && o->doc)
+		json_object_set_new(o->doc, "proof", json_pack("{s:s, s:I, s:I}",
+			"kind", p->kind == VAULT_PROOF_INCLUSION ? "inclusion" :
+			"consistency", p->kind == VAULT_PROOF_INCLUSION ? "index" :
+			"old_size", (json_int_t)p->a, "size", (json_int_t)p->size));
 	if (!rc)
-		printf("%s proof verified: %s %llu in tree of size %llu\n",
+		say(o, "%s proof verified: %s %llu in tree of size %llu\n",
 		       p->kind == VAULT_PROOF_INCLUSION ? "inclusion" : "consistency",
 		       p->kind == VAULT_PROOF_INCLUSION ? "entry" : "old size",
 		       (unsigned long long)p->a, (unsigned long long)p->size);
@@ -502,9 +618,12 @@ static enum err check_pinned(const struct vopts *o, const char *dir,
 		rc = vault_merkle_verify_consistency(old.size, chk->signed_size,
 						     old.root, root, proof, len, e);
 	vault_audit_close(log);
+	if (!rc && o->doc)
+		json_object_set_new(o->doc, "pinned_size",
+				    json_integer((json_int_t)old.size));
 	if (!rc)
-		printf("consistent with pinned checkpoint of size %llu\n",
-		       (unsigned long long)old.size);
+		say(o, "consistent with pinned checkpoint of size %llu\n",
+		    (unsigned long long)old.size);
 	return rc ? err_prefix(e, "pinned checkpoint '%s'", o->checkpoint) : ERR_OK;
 }
 
@@ -520,19 +639,27 @@ static int verify_audit(const struct vopts *o)
 			cli_error("--proof needs --checkpoint");
 			return EXIT_USAGE;
 		}
-		return verify_proof_offline(o, &e) ? fail(&e) : EXIT_OK;
+		rc = verify_proof_offline(o, &e);
+		json_verdict(o->doc, rc ? &e : NULL);
+		return rc ? fail(&e) : EXIT_OK;
 	}
 	dir = o->log ? xstrdup(o->log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
 	rc = vault_audit_verify(dir, o->keys, o->nkeys, true, &chk, &e);
 	if (!rc) {
 		char hex[65];
 		hex_encode(chk.root, 32, hex);
-		printf("audit log %s: %llu entries, signed checkpoint covers "
-		       "%llu, root %s\n", dir, (unsigned long long)chk.entries,
-		       (unsigned long long)chk.signed_size, hex);
+		say(o, "audit log %s: %llu entries, signed checkpoint covers "
+		    "%llu, root %s\n", dir, (unsigned long long)chk.entries,
+		    (unsigned long long)chk.signed_size, hex);
+		if (o->doc)
+			json_object_set_new(o->doc, "log", json_pack(
+				"{s:s, s:I, s:I, s:s}", "dir", dir, "entries",
+				(json_int_t)chk.entries, "signed_size",
+				(json_int_t)chk.signed_size, "root", hex));
 	}
 	if (!rc && o->checkpoint)
 		rc = check_pinned(o, dir, &chk, &e);
+	json_verdict(o->doc, rc ? &e : NULL);
 	free(dir);
 	return rc ? fail(&e) : EXIT_OK;
 }
@@ -565,14 +692,21 @@ static int verify_main(const struct cli_args *a)
 
 	o = xcalloc(1, sizeof(*o));
 	rc = parse(a, o);
+	if (!rc && cli_flag(a, V_JSON))
+		o->doc = json_pack("{s:s, s:s}", "kind", !strcmp(what, "audit") ?
+				   (o->proof ? "proof" : "audit") :
+				   is_archive(what) ? "archive" : "result",
+				   "path", what);
 	if (!rc && !strcmp(what, "audit"))
 		rc = verify_audit(o);
 	else if (!rc && is_archive(what))
 		rc = verify_archive(o, what);
-	else if (!rc && file_read(what, VAULT_DSSE_MAX * 2, &data, &len, &e))
+	else if (!rc && file_read(what, VAULT_DSSE_MAX * 2, &data, &len, &e)) {
+		json_verdict(o->doc, &e);
 		rc = fail(&e);
-	else if (!rc)
+	} else if (!rc)
 		rc = verify_result(o, what, data, len);
+	json_decref(o->doc);
 	free(data);
 	free(o);
 	return rc;

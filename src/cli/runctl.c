@@ -543,11 +543,11 @@ static int64_t lease_ttl_ms(void)
 	return STORE_LEASE_TTL_MS;
 }
 
-int cli_run_lease_take(struct run_ctx *c, int64_t run_id)
+int cli_run_lease_take(struct store *st, int64_t run_id)
 {
 	struct errmsg e;
 
-	if (store_lease_take(c->store, "run", run_id, lease_ttl_ms(), NULL,
+	if (store_lease_take(st, "run", run_id, lease_ttl_ms(), NULL,
 			     &e) != ERR_OK) {
 		cli_error("cannot execute run %lld: %s", (long long)run_id,
 			  e.text);

@@ -64,9 +64,11 @@ struct run_opts {
 	const char *policy_sha256; /* of the policy file as the run started */
 	bool fail_on_scrutiny;     /* exit 1 on additional-scrutiny */
 	struct sealed_opts sealed;  /* for a sealed suite (.assay) */
-	/* assay worker (not stored with the run): its store handle, which
-	 * holds the worker's lease, and its id; cli_run_ctx_execute then runs
-	 * the run's queue and leaves the run's status to its coordinator */
+	/* not stored with the run: a store handle already open, which holds
+	 * a lease (resume's of the run, taken before the suite is opened;
+	 * assay worker's), not closed by cli_run_ctx_close; and the worker's
+	 * id: then cli_run_ctx_execute runs the run's queue and leaves the
+	 * run's status to its coordinator */
 	struct store *store_handle;
 	int64_t worker_id;
 	char *owned[16];           /* strings restored from JSON or made
@@ -118,14 +120,19 @@ struct policy;
  * in o. With o->policy_sha256 already set (resume), a policy file that
  * changed since is refused. Prints and returns the exit code, else 0. */
 int cli_run_policy_load(struct run_opts *o, struct policy **p_out);
+/* judge.c: the refusal judge model reads every counted, unsolved episode
+ * of the run and its verdict is journaled (a `judge` event); prints and
+ * returns the exit code on failure, else 0. */
+int cli_refusal_judge(struct store *st, struct model_ctx *ctx,
+		      const char *judge, int64_t run_id);
 /* The determination of the finished run under p (no reference runs: `assay
  * report --reference` compares); sets *scrutiny. */
 int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 		      int64_t run_id, const struct policy *p, bool *scrutiny);
 
-/* Take the run's lease (one writer per run) for the life of c->store;
- * prints why not and returns the exit code, else 0. */
-int cli_run_lease_take(struct run_ctx *c, int64_t run_id);
+/* Take the run's lease (one writer per run) for the life of the store
+ * handle st; prints why not and returns the exit code, else 0. */
+int cli_run_lease_take(struct store *st, int64_t run_id);
 /* Run the engine for run_id (its lease held); sets the run's status
  * (done, incomplete, interrupted or failed), prints the summary; returns
  * the exit code (0 only for a done run). */

@@ -131,12 +131,14 @@ enum err engine_run(const struct engine_config *cfg,
  * person's terminal is in_fd/out_fd (raw while the shell runs, when
  * in_fd is one); on_ready (may be NULL) is called with the rendered task
  * prompt once the services are up, before the shell starts. End of input
- * hangs the shell up. */
+ * hangs the shell up, and so does stopped() (may be NULL) turning true
+ * (a signal): the session then ends as a shell that exited. */
 struct engine_human {
 	int in_fd, out_fd;
 	const char *user;               /* NAME, journaled with the prompt */
 	void (*on_ready)(void *arg, const char *prompt);
 	void *arg;
+	bool (*stopped)(void);
 };
 
 struct engine_human_result {

@@ -381,6 +381,8 @@ static enum err relay_loop(struct relay *r, struct sbx_box *b,
 			read_input(r);
 		if (r->pending_in.len && !r->master_eof)
 			write_input(r);
+		if (r->h->stopped && r->h->stopped())
+			r->in_eof = true;   /* a signal: hang up as the person left */
 		if (r->in_eof && r->master >= 0 && !r->master_eof) {
 			close(r->master);   /* hang up: the shell gets SIGHUP */
 			r->master = -1;

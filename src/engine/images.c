@@ -13,6 +13,7 @@
 
 #include "base/xalloc.h"
 #include "image/image.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 #define CACHE_MAX 64
@@ -155,18 +156,19 @@ enum err engine_image_user(const char *img, const char *user, unsigned *uid,
 	*uid = *gid = 0;
 	if (!task_image_is_ref(img)) {
 		/* host or a directory: root or numeric ids only */
-		char *end;
-		long u = user ? strtol(user, &end, 10) : 0;
+		const char *end;
+		long long u, g;
 
 		if (!user || !strcmp(user, "root"))
 			return ERR_OK;
-		if (u < 0 || u > 65535 || (*end && *end != ':'))
+		if (!num_field_ll(user, ":", 0, 65535, &u, &end))
 			return err_set(e, ERR_INVAL, "user '%s' needs an imported "
 				       "image", user);
+		if (*end == ':' && !num_ll(end + 1, 0, 65535, &g))
+			return err_set(e, ERR_INVAL, "bad user '%s'", user);
 		*uid = (unsigned)u;
-		*gid = *end == ':' ? (unsigned)strtol(end + 1, NULL, 10) : (unsigned)u;
-		return *gid > 65535 ? err_set(e, ERR_INVAL, "bad user '%s'", user)
-				    : ERR_OK;
+		*gid = *end == ':' ? (unsigned)g : (unsigned)u;
+		return ERR_OK;
 	}
 	if ((rc = lookup(img, &c, e)))
 		return rc;

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "base/jsonw.h"
 #include "base/xalloc.h"
 #include "vault/vault.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 #define RECORD_MAX ((size_t)4 << 20)
@@ -601,12 +603,13 @@ static bool db_find(const char *text, const char *key, bool by_id,
 				break;
 			p = c + 1;
 		}
+		/* an id that is not a number is -1: outside the box's ids,
+		 * refused (never 0, root) */
 		if (k >= 3 && !strcmp(by_id ? f[2] : f[0], key)) {
-			char *x;
-
-			*id_out = strtol(f[2], &x, 10);
-			if (gid_out)
-				*gid_out = k >= 4 ? strtol(f[3], &x, 10) : 0;
+			if (!num_long(f[2], 0, LONG_MAX, id_out))
+				*id_out = -1;
+			if (gid_out && (k < 4 || !num_long(f[3], 0, LONG_MAX, gid_out)))
+				*gid_out = k >= 4 ? -1 : 0;
 			return true;
 		}
 		line = end ? end + 1 : NULL;
@@ -631,7 +634,7 @@ enum err image_user_ids(struct image_store *st, const struct image_info *im,
 	if (g)
 		*g++ = '\0';
 	if (all_digits(u)) {
-		uid = strtol(u, NULL, 10);
+		(void)num_long(u, 0, LONG_MAX, &uid);   /* all_digits: < 10 */
 		if (!passwd || !db_find(passwd, u, true, &uid, &pgid))
 			pgid = 0;
 	} else if (!passwd || !db_find(passwd, u, false, &uid, &pgid)) {
@@ -640,7 +643,7 @@ enum err image_user_ids(struct image_store *st, const struct image_info *im,
 	}
 	gid = pgid;
 	if (!rc && g && all_digits(g))
-		gid = strtol(g, NULL, 10);
+		(void)num_long(g, 0, LONG_MAX, &gid);
 	else if (!rc && g && (!(group = etc_file(st, im, "group")) ||
 			      !db_find(group, g, false, &gid, NULL)))
 		rc = err_set(e, ERR_INVAL, "image '%s': no group '%s' in its "

@@ -11,13 +11,11 @@
  * o->withhold (a sealed suite exported without --include-content) no
  * task text is written: prompts, questions and tool output are replaced
  * by a marker, leaving ids, scores, usage and timings. The zip is
- * written with libarchive (deflate), to a temporary file renamed into
- * place.
+ * built in memory by zipw.c (deflate, sizes in the local headers, which
+ * Inspect's viewer reads) and written atomically.
  */
 #include "report/report.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/util.h"
+#include "report/zipw.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 
@@ -609,27 +609,15 @@ static json_t *header(const struct xctx *c, json_t *ids, int scored)
 
 /* ---- the zip --------------------------------------------------------------- */
 
-static enum err put(struct archive *a, const char *name, json_t *j,
+static enum err put(struct report_zip *z, const char *name, json_t *j,
 		    struct errmsg *e)
 {
 	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-	struct archive_entry *en;
-	size_t n;
-	enum err rc = ERR_OK;
+	enum err rc;
 
 	if (!text)
 		return err_set(e, ERR_INVAL, "%s: could not be encoded as JSON", name);
-	n = strlen(text);
-	en = archive_entry_new();
-	archive_entry_set_pathname(en, name);
-	archive_entry_set_size(en, (la_int64_t)n);
-	archive_entry_set_filetype(en, AE_IFREG);
-	archive_entry_set_perm(en, 0644);
-	archive_entry_set_mtime(en, (time_t)(wall_ms() / 1000), 0);
-	if (archive_write_header(a, en) != ARCHIVE_OK ||
-	    archive_write_data(a, text, n) != (la_ssize_t)n)
-		rc = err_set(e, ERR_IO, "%s: %s", name, archive_error_string(a));
-	archive_entry_free(en);
+	rc = report_zip_add(z, name, text, strlen(text), e);
 	free(text);
 	return rc;
 }
@@ -680,33 +668,31 @@ static json_t *reductions(const struct parts *p)
 static enum err write_zip(struct xctx *c, const struct parts *p,
 			  const char *path, struct errmsg *e)
 {
-	struct archive *a = archive_write_new();
+	struct report_zip z;
 	json_t *h = header(c, p->ids, p->scored), *start, *x;
-	enum err rc = ERR_OK;
+	enum err rc;
 	size_t i;
 
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    archive_write_zip_set_compression_deflate(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, path) != ARCHIVE_OK)
-		rc = err_set(e, ERR_IO, "%s: %s", path, archive_error_string(a));
+	report_zip_init(&z, (time_t)(wall_ms() / 1000));
 	start = json_pack("{s:i, s:O, s:O}", "version", 2, "eval",
 			  json_object_get(h, "eval"), "plan", json_object_get(h, "plan"));
-	if (rc == ERR_OK)
-		rc = put(a, "_journal/start.json", start, e);
+	rc = put(&z, "_journal/start.json", start, e);
 	json_array_foreach(p->samples, i, x)
 		if (rc == ERR_OK)
-			rc = put(a, json_string_value(json_array_get(x, 0)),
+			rc = put(&z, json_string_value(json_array_get(x, 0)),
 				 json_array_get(x, 1), e);
-	if (rc == ERR_OK && (rc = put(a, "summaries.json", p->summaries, e)) == ERR_OK) {
+	if (rc == ERR_OK && (rc = put(&z, "summaries.json", p->summaries, e)) == ERR_OK) {
 		json_t *red = reductions(p);
-		rc = put(a, "reductions.json", red, e);
+		rc = put(&z, "reductions.json", red, e);
 		json_decref(red);
 	}
 	if (rc == ERR_OK)
-		rc = put(a, "header.json", h, e);
-	if (rc == ERR_OK && archive_write_close(a) != ARCHIVE_OK)
-		rc = err_set(e, ERR_IO, "%s: %s", path, archive_error_string(a));
-	archive_write_free(a);
+		rc = put(&z, "header.json", h, e);
+	if (rc == ERR_OK)
+		rc = report_zip_finish(&z, e);
+	if (rc == ERR_OK)
+		rc = file_write_atomic(path, z.out.data, z.out.len, 0644, e);
+	report_zip_release(&z);
 	json_decref(start);
 	json_decref(h);
 	return rc;
@@ -719,13 +705,10 @@ enum err report_export_inspect(const struct report *r,
 	struct xctx c = { .r = r, .o = o };
 	struct parts p = { 0 };
 	unsigned char u[16];
-	char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
 	enum err rc;
 
-	if ((rc = random_bytes(u, sizeof(u), e))) {
-		free(tmp);
+	if ((rc = random_bytes(u, sizeof(u), e)))
 		return rc;
-	}
 	u[6] = (u[6] & 0x0f) | 0x40;
 	u[8] = (u[8] & 0x3f) | 0x80;
 	snprintf(c.run_uuid, sizeof(c.run_uuid), "%02x%02x%02x%02x-%02x%02x-"
@@ -734,12 +717,7 @@ enum err report_export_inspect(const struct report *r,
 		 u[13], u[14], u[15]);
 	when(r->run.created_ms, c.created, sizeof(c.created));
 	collect(&c, &p);
-	rc = write_zip(&c, &p, tmp, e);
-	if (rc == ERR_OK && rename(tmp, path))
-		rc = err_sys(e, ERR_IO, "rename to '%s'", path);
-	if (rc)
-		(void)unlink(tmp);
-	free(tmp);
+	rc = write_zip(&c, &p, path, e);
 	json_decref(p.ids);
 	json_decref(p.summaries);
 	json_decref(p.samples);

@@ -78,10 +78,19 @@ struct report {
 		bool refused;            /* the model declined the task */
 		char signal[160];        /* a shortcut or tampering signal,
 					    "" when none */
+		char judge[16];          /* the refusal judge's verdict:
+					    refused | attempted | unclear |
+					    error; "" when not judged */
 	} *review;
 	int counted_episodes;            /* episodes that count (reviewed) */
 	int refusals, flagged;           /* of which refused; flagged for
-					    human review (refusal or signal) */
+					    human review (refusal, signal or
+					    the judge's refusal) */
+	int judged, judge_refusals;      /* episodes the refusal judge read;
+					    of which it judged refused */
+	int judge_agree;                 /* its refused/attempted verdicts
+					    that match the phrase detector */
+	char judge_model[96];            /* the judge, "" when none */
 	long prompt_tokens, completion_tokens, cached_tokens;
 	double cost_usd;
 	int64_t wall_ms, working_ms;

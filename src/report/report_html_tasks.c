@@ -74,7 +74,10 @@ static void config_rows(struct out *o, const struct report *r)
 		report_out_puts(o, "<tr><td>");
 		report_out_html(o, key);
 		report_out_puts(o, "</td><td>");
-		if (!strcmp(key, "suite") && json_is_string(v))
+		/* the run's own paths as given, without this machine's
+		 * directories (the policy's digest is its own row) */
+		if ((!strcmp(key, "suite") || !strcmp(key, "policy")) &&
+		    json_is_string(v))
 			report_out_html(o, last_part(json_string_value(v)));
 		else
 			report_out_html(o, json_is_string(v) ? json_string_value(v) : text);
@@ -95,9 +98,13 @@ static void html_flagged(struct out *o, const struct report *r, char **v,
 		return;
 	report_out_puts(o, "<h3>Review of what the model did</h3>\n<p>");
 	report_out_html(o, v[k++]);
+	if (r->judged && k < n) {   /* the refusal judge's summary */
+		report_out_puts(o, "</p>\n<p>");
+		report_out_html(o, v[k++]);
+	}
 	report_out_puts(o, "</p>\n<ul>\n");
 	for (size_t i = 0; r->review && i < r->n_eps && k < n; i++) {
-		if (!r->review[i].refused && !r->review[i].signal[0])
+		if (!report_review_flagged(&r->review[i]))
 			continue;
 		report_out_printf(o, "<li><a href=\"#ep-%lld\">",
 				  (long long)r->eps[i].id);
@@ -132,6 +139,35 @@ static void html_validity(struct out *o, const struct report *r)
 	html_flagged(o, r, v, n);
 	report_out_puts(o, "</section>\n");
 	report_validity_lines_free(v, n);
+}
+
+/* Human baselines (report_human.c) beside the declared expert minutes. */
+static void html_humans(struct out *o, const struct report *r)
+{
+	if (!r->humans)
+		return;
+	report_out_printf(o, "<section id=\"humans\"><h2>Human baselines</h2>\n"
+			  "<p>%d run%s of <code>assay human</code> (sessions on "
+			  "the same task content).</p>\n<table><tr><th>task</th>"
+			  "<th>declared min</th><th>human median min</th><th>humans "
+			  "solved</th><th>this run solved</th></tr>\n",
+			  r->human_runs, r->human_runs == 1 ? "" : "s");
+	for (size_t i = 0; i < r->n_tasks; i++) {
+		const struct report_human *h = &r->humans[i];
+		const struct report_task *t = &r->rows[i];
+
+		report_out_puts(o, "<tr><td>");
+		report_out_html(o, t->meta->task_id);
+		report_out_printf(o, "</td><td>%g</td><td>",
+				  report_finite(t->meta->expert_minutes));
+		if (h->median_minutes >= 0)
+			report_out_printf(o, "%.1f", report_finite(h->median_minutes));
+		else
+			report_out_puts(o, "-");
+		report_out_printf(o, "</td><td>%d/%d</td><td>%d/%d</td></tr>\n",
+				  h->solved, h->attempts, t->successes, t->epochs);
+	}
+	report_out_puts(o, "</table></section>\n");
 }
 
 void report_html_usage(struct out *o, const struct report_analysis *a)
@@ -170,6 +206,7 @@ void report_html_usage(struct out *o, const struct report_analysis *a)
 	report_out_puts(o, "<figcaption>Scored episodes by outcome, plus attempts lost to "
 			"infrastructure.</figcaption></figure></section>\n");
 	html_validity(o, r);
+	html_humans(o, r);
 }
 
 /* ---- per-task table ------------------------------------------------------------------ */

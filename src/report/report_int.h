@@ -12,6 +12,10 @@
 #include "base/buf.h"
 #include "report/report.h"
 
+/* report_review.c: a refusal (the detector's or the judge's) or a
+ * shortcut signal: listed for human review */
+bool report_review_flagged(const struct report_review *rv);
+
 /* A document under construction. Appends after the first failure (the
  * cap) are dropped; report_out_finish reports it. */
 struct out {

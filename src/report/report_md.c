@@ -314,6 +314,32 @@ static void md_tasks(struct out *o, const struct report *r)
 			  (long long)r->run.id);
 }
 
+/* Human baselines (report_human.c) beside the declared expert minutes. */
+static void md_humans(struct out *o, const struct report *r)
+{
+	if (!r->humans)
+		return;
+	report_out_printf(o, "\n## Human baselines\n\n%d run%s of `assay human` "
+			  "(sessions on the same task content).\n\n| task | "
+			  "declared min | human median min | humans solved | "
+			  "this run solved |\n|---|---|---|---|---|\n",
+			  r->human_runs, r->human_runs == 1 ? "" : "s");
+	for (size_t i = 0; i < r->n_tasks; i++) {
+		const struct report_human *h = &r->humans[i];
+		const struct report_task *t = &r->rows[i];
+
+		report_out_puts(o, "| ");
+		report_out_md(o, t->meta->task_id);
+		report_out_printf(o, " | %g | ", report_finite(t->meta->expert_minutes));
+		if (h->median_minutes >= 0)
+			report_out_printf(o, "%.1f", report_finite(h->median_minutes));
+		else
+			report_out_puts(o, "-");
+		report_out_printf(o, " | %d/%d | %d/%d |\n", h->solved, h->attempts,
+				  t->successes, t->epochs);
+	}
+}
+
 enum err report_markdown(const struct report_analysis *a, char **out,
 			 struct errmsg *e)
 {
@@ -329,5 +355,6 @@ enum err report_markdown(const struct report_analysis *a, char **out,
 	md_usage(&o, a->cand.rep);
 	md_validity(&o, a->cand.rep);
 	md_tasks(&o, a->cand.rep);
+	md_humans(&o, a->cand.rep);
 	return report_out_finish(&o, out, e);
 }

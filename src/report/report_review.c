@@ -111,24 +111,66 @@ static void scan_model_event(const char *data, struct report_review *rv,
 	json_decref(j);
 }
 
+/* The refusal judge's verdict (cli/judge.c), the last one journaled. */
+static void scan_judge_event(const char *data, struct report_review *rv,
+			     char *model, size_t model_len)
+{
+	json_t *j = json_loads(data, 0, NULL);
+	const char *v = json_string_value(json_object_get(j, "verdict"));
+	const char *m = json_string_value(json_object_get(j, "judge"));
+	static const char *const known[] = { "refused", "attempted", "unclear",
+		"error" };
+
+	for (size_t i = 0; v && i < ARRAY_SIZE(known); i++)
+		if (!strcmp(v, known[i]))
+			snprintf(rv->judge, sizeof(rv->judge), "%s", known[i]);
+	if (m && rv->judge[0])
+		snprintf(model, model_len, "%s", m);
+	json_decref(j);
+}
+
 /* A refusal: the provider said so, or the model's text declined and it
  * then did (almost) nothing: at most one tool call in the episode. A model
  * that says "I can't help with that" and then solves the task did not
  * refuse. */
-static void review_episode(const struct store_episode *ep,
+static void review_episode(struct report *r, const struct store_episode *ep,
 			   const struct store_event *ev, size_t n,
 			   struct report_review *rv)
 {
 	bool refusal_text = false;
 	int calls = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ev[i].kind && !strcmp(ev[i].kind, "model") && ev[i].data)
 			scan_model_event(ev[i].data, rv, &refusal_text, &calls);
+		if (ev[i].kind && !strcmp(ev[i].kind, "judge") && ev[i].data)
+			scan_judge_event(ev[i].data, rv, r->judge_model,
+					 sizeof(r->judge_model));
+	}
 	if (refusal_text && calls <= 1)
 		rv->refused = true;
 	if (ep->score)
 		rv->refused = false;
+}
+
+bool report_review_flagged(const struct report_review *rv)
+{
+	return rv->refused || rv->signal[0] || !strcmp(rv->judge, "refused");
+}
+
+static void count_review(struct report *r, const struct report_review *rv)
+{
+	bool judge_refused = !strcmp(rv->judge, "refused");
+
+	r->counted_episodes++;
+	r->refusals += rv->refused;
+	r->flagged += report_review_flagged(rv);
+	if (!rv->judge[0])
+		return;
+	r->judged++;
+	r->judge_refusals += judge_refused;
+	r->judge_agree += (judge_refused || !strcmp(rv->judge, "attempted")) &&
+			  judge_refused == rv->refused;
 }
 
 enum err report_review_load(struct store *st, struct report *r,
@@ -145,11 +187,9 @@ enum err report_review_load(struct store *st, struct report *r,
 			continue;
 		if ((rc = store_event_list(st, ep->id, &ev, &n, e)))
 			return rc;
-		review_episode(ep, ev, n, &r->review[i]);
+		review_episode(r, ep, ev, n, &r->review[i]);
 		store_events_free(ev, n);
-		r->counted_episodes++;
-		r->refusals += r->review[i].refused;
-		r->flagged += r->review[i].refused || r->review[i].signal[0];
+		count_review(r, &r->review[i]);
 	}
 	return ERR_OK;
 }

@@ -84,14 +84,17 @@ static char *flagged_line(const struct report *r, size_t i)
 	const struct store_episode *ep = &r->eps[i];
 	const struct report_review *rv = &r->review[i];
 
-	return xasprintf("flagged: episode %lld (%s, epoch %d, %s): %s%s%s; "
+	char what[300];
+
+	snprintf(what, sizeof(what), "%s%s%s", rv->refused ? "refusal" : "",
+		 rv->refused && rv->signal[0] ? ", " : "",
+		 rv->signal[0] ? rv->signal : "");
+	return xasprintf("flagged: episode %lld (%s, epoch %d, %s): %s%s%s%s; "
 			 "transcript: assay show %lld --episode %lld --transcript",
 			 (long long)ep->id, ep->task_id, ep->epoch,
-			 ep->outcome ? ep->outcome : "?",
-			 rv->refused ? "refusal" : "",
-			 rv->refused && rv->signal[0] ? ", " : "",
-			 rv->signal[0] ? rv->signal : "",
-			 (long long)r->run.id, (long long)ep->id);
+			 ep->outcome ? ep->outcome : "?", what,
+			 rv->judge[0] ? (what[0] ? "; judge: " : "judge: ") : "",
+			 rv->judge, "", (long long)r->run.id, (long long)ep->id);
 }
 
 char **report_validity_lines(const struct report *r, size_t *n_out)
@@ -117,13 +120,18 @@ char **report_validity_lines(const struct report *r, size_t *n_out)
 	}
 	for (size_t i = 0; i < r->n_reviews; i++)
 		v[n++] = review_line(r, &r->reviews[i]);
-	v = xrealloc(v, (n + (size_t)r->flagged + 2) * sizeof(*v));
+	v = xrealloc(v, (n + (size_t)r->flagged + 3) * sizeof(*v));
 	v[n++] = xasprintf("review of what the model did: %d of %d counted "
 		"episodes refused (refusal rate %.1f%%); %d flagged for human "
 		"review (refusals, shortcut or tampering signals)", r->refusals,
 		r->counted_episodes, 100 * report_refusal_rate(r), r->flagged);
+	if (r->judged)
+		v[n++] = xasprintf("refusal judge %s: %d of %d unsolved episodes "
+			"judged refused; agrees with the phrase detector on %d "
+			"of %d", r->judge_model, r->judge_refusals, r->judged,
+			r->judge_agree, r->judged);
 	for (size_t i = 0; r->review && i < r->n_eps; i++)
-		if (r->review[i].refused || r->review[i].signal[0])
+		if (report_review_flagged(&r->review[i]))
 			v[n++] = flagged_line(r, i);
 	*n_out = n;
 	return v;
@@ -166,20 +174,26 @@ static json_t *review_summary_json(const struct report *r)
 	for (size_t i = 0; r->review && i < r->n_eps; i++) {
 		const struct report_review *rv = &r->review[i];
 		char cmd[96];
-		if (!rv->refused && !rv->signal[0])
+		if (!report_review_flagged(rv))
 			continue;
 		snprintf(cmd, sizeof(cmd), "assay show %lld --episode %lld "
 			 "--transcript", (long long)r->run.id,
 			 (long long)r->eps[i].id);
-		json_array_append_new(list, json_pack("{s:I,s:s,s:i,s:b,s:s?,s:s}",
+		json_array_append_new(list, json_pack("{s:I,s:s,s:i,s:b,s:s?,s:s?,s:s}",
 			"episode", (json_int_t)r->eps[i].id, "task",
 			r->eps[i].task_id, "epoch", r->eps[i].epoch, "refusal",
 			rv->refused, "signal", rv->signal[0] ? rv->signal : NULL,
+			"judge", rv->judge[0] ? rv->judge : NULL,
 			"transcript", cmd));
 	}
-	return json_pack("{s:i,s:i,s:f,s:o}", "episodes", r->counted_episodes,
+	return json_pack("{s:i,s:i,s:f,s:o,s:o}", "episodes", r->counted_episodes,
 			 "refusals", r->refusals, "refusal_rate",
-			 report_refusal_rate(r), "flagged", list);
+			 report_refusal_rate(r), "flagged", list, "judge",
+			 r->judged ? json_pack("{s:s,s:i,s:i,s:i}", "model",
+					       r->judge_model, "judged", r->judged,
+					       "refused", r->judge_refusals,
+					       "agree", r->judge_agree) :
+			 json_null());
 }
 
 json_t *report_json_validity(const struct report *r)

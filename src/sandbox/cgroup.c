@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 enum { CG_MEM, CG_PIDS, CG_CPU };
@@ -75,9 +77,12 @@ static uint64_t read_key_fd(int fd, const char *key)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		unsigned long long v;
 		if (!strncmp(p, key, kl) && p[kl] == ' ')
-			return strtoull(p + kl + 1, NULL, 10);
+			return num_field_ull(p + kl + 1, "\n", UINT64_MAX, &v,
+					     NULL) ? v : 0;
+	}
 	return 0;
 }
 
@@ -192,15 +197,14 @@ static void kill_procs(const char *dir)
 	if (n <= 0)
 		return;
 	buf[n] = 0;
-	for (char *p = buf; *p; ) {
-		char *end;
-		long pid = strtol(p, &end, 10);
+	for (const char *p = buf; *p; ) {
+		const char *end;
+		long long pid;
 
-		if (end == p)
-			break;
-		if (pid > 0)
+		if (num_field_ll(p, "\n", 1, INT_MAX, &pid, &end))
 			kill((pid_t)pid, SIGKILL);
-		p = end;
+		p = end ? end : p + strcspn(p, "\n");
+		end = NULL;
 		while (*p == '\n')
 			p++;
 	}
@@ -513,12 +517,14 @@ static void open_counters(struct sbx_cg *cg)
 static uint64_t read_num(const char *dir, const char *file)
 {
 	char path[512], *v;
-	uint64_t n = UINT64_MAX;
+	unsigned long long u;
+	uint64_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	v = read_pseudo(path);
-	if (v && *v >= '0' && *v <= '9')
-		n = strtoull(v, NULL, 10);
+	if (!v || !num_field_ull(v, "\n", UINT64_MAX - 1, &u, NULL))
+		u = UINT64_MAX;     /* "max", or unreadable */
+	n = u;
 	free(v);
 	return n;
 }

@@ -34,6 +34,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 struct sbx_global sbx_g = { .init_fd = -1, .host_netns = -1 };
@@ -83,25 +84,21 @@ static unsigned long long proc_start(long pid)
 	/* after ") " come fields 3..; start time is field 22 */
 	for (int field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
+	if (!p || !num_field_ull(p + 1, " \n", ULLONG_MAX, &start, NULL))
+		return 0;
 	return start;
 }
 
 bool sbx_inst_alive(const char *name)
 {
-	long pid;
+	long long pid;
 	unsigned long long start;
-	char *end;
+	const char *end;
 
-	errno = 0;
-	pid = strtol(name, &end, 10);
-	if (errno || end == name || *end != '-' || pid <= 0)
+	if (!num_field_ll(name, "-", 1, INT_MAX, &pid, &end) || *end != '-' ||
+	    num_parse_ull(end + 1, ULLONG_MAX, &start, NULL) != ERR_OK)
 		return true; /* not ours: leave it alone */
-	start = strtoull(end + 1, &end, 10);
-	if (*end)
-		return true;
-	return proc_start(pid) == start;
+	return proc_start((long)pid) == start;
 }
 
 static bool inst_name_like(const char *s)
@@ -343,6 +340,7 @@ static void scan_host_image(void)
 /* Small /proc value as a number; -1 when unreadable. */
 static long proc_long(const char *path)
 {
+	long long v;
 	char buf[64];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -354,7 +352,7 @@ static long proc_long(const char *path)
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;
-	return strtol(buf, NULL, 10);
+	return num_field_ll(buf, "\n", 0, LONG_MAX, &v, NULL) ? (long)v : -1;
 }
 
 static int read_cap_last(void)

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static char *host_meminfo;  /* the host's text, for meminfo-MB */
@@ -142,13 +144,15 @@ static enum err put(const char *name, const char *text, struct errmsg *e)
 static char *stat_text(void)
 {
 	char *host = read_proc("/proc/stat"), *bt = host ? strstr(host, "\nbtime ") : NULL;
-	long btime = bt ? strtol(bt + 7, NULL, 10) : 0;
+	long long btime = 0;
 	static const char zeros[] = " 0 0 0 0 0 0 0 0 0 0\n";
 	cpu_set_t set;
 	int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
 	struct buf b;
 	char line[64];
 
+	if (!bt || !num_field_ll(bt + 7, "\n", 0, LLONG_MAX, &btime, NULL))
+		btime = 0;
 	free(host);
 	buf_init(&b, 1 << 20);
 	add(&b, "cpu ", 4);
@@ -158,7 +162,7 @@ static char *stat_text(void)
 		add(&b, line, strlen(line));
 		add(&b, zeros, strlen(zeros));
 	}
-	snprintf(line, sizeof(line), "intr 0\nctxt 0\nbtime %ld\n", btime);
+	snprintf(line, sizeof(line), "intr 0\nctxt 0\nbtime %lld\n", btime);
 	add(&b, line, strlen(line));
 	{
 		static const char tail[] = "processes 0\nprocs_running 1\nprocs_blocked 0\n"

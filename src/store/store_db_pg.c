@@ -12,6 +12,7 @@
 #include "store/store_db_int.h"
 
 #include <libpq-fe.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 /* pg_type oids of the parameter types we send */
@@ -314,11 +316,14 @@ static int execute(struct pg *pg, struct pg_stmt *s)
 	for (int attempt = 0;; attempt++) {
 		PGresult *r = run_once(pg, s);
 		const char *code;
+		long long n;
 		if (result_ok(pg, r)) {
 			s->res = r;
 			s->nrows = PQntuples(r);
 			s->row = -1;
-			pg->base.changes = strtoll(PQcmdTuples(r), NULL, 10);
+			/* "" for a statement that counts no rows */
+			pg->base.changes = num_ll(PQcmdTuples(r), 0, LLONG_MAX,
+						  &n) ? n : 0;
 			return DB_DONE;
 		}
 		code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -381,8 +386,9 @@ static const char *pg_col_text(struct db_stmt *s, int i)
 static int64_t pg_col_int64(struct db_stmt *s, int i)
 {
 	const char *t = pg_col_text(s, i);
+	long long v;
 
-	return t ? strtoll(t, NULL, 10) : 0;
+	return t && num_ll(t, LLONG_MIN, LLONG_MAX, &v) ? v : 0;
 }
 
 static double pg_col_double(struct db_stmt *s, int i)

@@ -16,6 +16,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 /* The start time of a process (clock ticks since boot, field 22 of
@@ -45,8 +47,8 @@ static long long proc_start(int pid)
 		/* fields 3..21 precede the start time */
 		for (int field = 3; p && field <= 22; field++)
 			p = strchr(p + 1, ' ');
-		if (p)
-			start = strtoll(p + 1, NULL, 10);
+		if (!p || !num_field_ll(p + 1, " \n", 0, LLONG_MAX, &start, NULL))
+			start = 0;
 	}
 	free(data);
 	return start;

@@ -24,7 +24,8 @@ K=$TMP/home/keys
 	-o "$TMP/a.approval" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" suite request "$ARCHIVE" --run cli-check --reason test -o "$TMP/req2" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" keys approve "$TMP/req2" --archive "$ARCHIVE" --key "$K/cust.key" \
-	-o "$TMP/b.approval" >/dev/null 2>>"$TMP/err"
+	-o "$TMP/b.approval" >/dev/null 2>>"$TMP/err" &&
+"$ASSAY" report 1 --store "$DB" --sign sealer -o "$TMP/signed.json" >/dev/null 2>>"$TMP/err"
 if [ $? -ne 0 ]; then bad "fixtures" "$(tail -5 "$TMP/err")"; finish; exit 1; fi
 mkdir -p "$TMP/yaml-dir/tasks"
 cp -r "$SUITE/files-only" "$SUITE/service-flag" "$TMP/yaml-dir/tasks/"
@@ -125,7 +126,20 @@ for i, l in enumerate(lines):
             sys.exit(1)
 PY
 then ok "Markdown tables have no blank line inside"; else bad "Markdown tables" "$(cat "$TMP/err")"; fi
-if grep -n "$TMP\|$SRC" "$TMP/full.md" "$TMP/r.json" "$TMP/r.html" >"$TMP/paths"; then
+# a run under a policy file of this machine: neither its determination
+# line nor a report in any format names the policy's or the suite's path
+cp "$SRC/policies/default.yaml" "$TMP/pol.yaml"
+pdig=$(sha256sum "$TMP/pol.yaml" | cut -c1-16)
+"$ASSAY" run -s "$SUITE" -m baseline/null --policy "$TMP/pol.yaml" --store "$TMP/pol.db" \
+	--progress none >"$TMP/pol.out" 2>"$TMP/err"
+grep -q "^determination under policy assay-default-v1, sha256 $pdig: " "$TMP/pol.out" &&
+	! grep -q "$TMP\|$SRC" "$TMP/pol.out" &&
+	ok "run's determination names the policy and its digest, not its path" ||
+	bad "run's determination line" "$(cat "$TMP/pol.out" "$TMP/err")"
+for f in term md json html; do
+	"$ASSAY" report 1 --store "$TMP/pol.db" --format $f >"$TMP/pol.$f" 2>>"$TMP/err"
+done
+if grep -n "$TMP\|$SRC" "$TMP/full.md" "$TMP/r.json" "$TMP/r.html" "$TMP"/pol.{term,md,json,html} >"$TMP/paths"; then
 	bad "reports name a machine path" "$(cut -c1-300 "$TMP/paths" | head -3)"
 else
 	ok "no report names a path on this machine"

@@ -60,6 +60,22 @@ expect_rc "nor in another store" 2 "$ASSAY" run --suite "$A" --model baseline/nu
 expect_rc "nor as a dry run of suite unseal" 2 "$ASSAY" suite unseal "$A" "${APPS[@]}"
 [ "$(entries '"kind":"unseal.refused".*already used')" -ge 3 ] && ok "each refused reuse is audited" ||
 	bad "reuse audited" "$(audit | grep refused)"
+# a resume of a run another live process holds (a lease of another
+# machine's, far from expiring) refuses before it opens the sealed suite:
+# no unseal is attempted or audited, nothing of the run changes
+now=$(($(date +%s) * 1000))
+sqlite3 "$DB" "INSERT INTO leases VALUES('run', $RUN, 'elsewhere:1:n', 'elsewhere', 'other-machine', 1, 1, $now, $now, $((now + 3600000)))"
+before=$(entries '"kind":"unseal')
+state=$(sqlite3 "$DB" "SELECT status, (SELECT count(*) FROM episodes WHERE run_id=$RUN) FROM runs WHERE id=$RUN")
+expect_rc "a resume of a run held by another live process refuses (exit 3)" 3 "$ASSAY" resume "$RUN" \
+	--store "$DB" "${APPS[@]}"
+grep -q "cannot execute run $RUN: .*held by" "$TMP/err" && ! grep -qi "unseal" "$TMP/err" &&
+	ok "the refusal names the lease, not the archive" || bad "held refusal" "$(cat "$TMP/err")"
+[ "$(entries '"kind":"unseal')" = "$before" ] &&
+	[ "$(sqlite3 "$DB" "SELECT status, (SELECT count(*) FROM episodes WHERE run_id=$RUN) FROM runs WHERE id=$RUN")" = "$state" ] &&
+	ok "the refused resume opened nothing: no unseal audited, the run unchanged" ||
+	bad "refused resume touched the run" "$(audit | grep unseal | tail -2)"
+sqlite3 "$DB" "DELETE FROM leases"
 # the run it served may unseal again to resume
 "$ASSAY" resume "$RUN" --store "$DB" "${APPS[@]}" >/dev/null 2>"$TMP/err" &&
 	ok "a resume of the run it served unseals again" || bad "resume" "$(tail -3 "$TMP/err")"

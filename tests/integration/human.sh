@@ -23,6 +23,7 @@ if ! A run --suite "$SUITE" --task "$TASK" --model baseline/oracle --quiet 2>"$T
 fi
 
 expect_rc "a task the suite lacks is a usage error" 2 A human --suite "$SUITE" --task no-such-task --user alice
+expect_rc "assay run refuses a human/ model" 2 A run --suite "$SUITE" --task "$TASK" --model human/alice
 expect_rc "a name that is no name" 2 A human --suite "$SUITE" --task "$TASK" --user 'bad name'
 
 # Alice solves it with the task's own solution commands (comments and
@@ -82,16 +83,39 @@ bep=$(q "$DB" "SELECT e.id FROM episodes e JOIN runs r ON r.id=e.run_id WHERE r.
 A show --episode "$bep" --raw 2>&1 | grep -q '"status": 1' && ok "a failing command's status is journaled" ||
 	bad "bob's status" "$(A show --episode "$bep" --raw 2>&1 | head -30)"
 
+# A signal (the person's terminal closed, a kill) hangs the shell up:
+# the session is recorded, not left running.
+mkfifo "$TMP/cin"
+"$ASSAY" human --suite "$SUITE" --task "$TASK" --user carol --store "$DB" <"$TMP/cin" >"$TMP/c.out" 2>&1 &
+CPID=$!
+exec 8>"$TMP/cin"    # input that stays open and silent
+for _ in $(seq 1 600); do
+	[ -n "$(q "$DB" "SELECT e.id FROM episodes e JOIN runs r ON r.id=e.run_id WHERE r.model='human/carol'" 2>/dev/null)" ] && break
+	sleep 0.1
+done
+kill -TERM "$CPID" 2>/dev/null; wait "$CPID"; crc=$?
+exec 8>&-
+row=$(q "$DB" "SELECT e.status, e.outcome, r.status FROM episodes e JOIN runs r ON r.id=e.run_id WHERE r.model='human/carol'")
+[ "$row" = "done|no-submit|done" ] && ok "SIGTERM ends the session as an exit, recorded (exit $crc)" ||
+	bad "signalled session" "$row (exit $crc): $(tail -3 "$TMP/c.out")"
+
 # The report of the model's run calibrates expert_minutes from both.
 A report 1 --format json -o "$TMP/r.json" 2>"$TMP/err"
 want=$(q "$DB" "SELECT e.working_ms FROM episodes e JOIN runs r ON r.id=e.run_id WHERE r.model='human/alice'")
 v=$(json_get "$TMP/r.json" 'j["human_baseline"]["runs"], [(t["task_id"], t["expert_minutes"], t["human_attempts"], t["human_solved"], round(t["human_median_minutes"] * 60000), t["successes"], t["epochs"]) for t in j["human_baseline"]["tasks"]]')
-[ "$v" = "2 [('$TASK', 5.0, 2, 1, $want, 1, 1)]" ] &&
-	ok "report json: 2 human runs, 1 of 2 solved, median human time = alice's working time, beside declared 5 min and the model's 1/1" ||
+[ "$v" = "3 [('$TASK', 5.0, 3, 1, $want, 1, 1)]" ] &&
+	ok "report json: 3 human runs, 1 of 3 solved, median human time = alice's working time, beside declared 5 min and the model's 1/1" ||
 	bad "human_baseline" "$v (alice: $want ms)"
 A report 1 >"$TMP/term" 2>&1
-grep -q '^human baselines (2 runs' "$TMP/term" && grep -q "^  $TASK .* 5 min .* 1/2 solved .* 1/1 solved" "$TMP/term" &&
+grep -q '^human baselines (3 runs' "$TMP/term" && grep -q "^  $TASK .* 5 min .* 1/3 solved .* 1/1 solved" "$TMP/term" &&
 	ok "term report: declared vs human median, humans' and the model's success" || bad "term report" "$(tail -4 "$TMP/term")"
+A report 1 --format html -o "$TMP/r.html" 2>"$TMP/err"
+grep -q "<tr><td>$TASK</td><td>5</td><td>[0-9.]*</td><td>1/3</td><td>1/1</td></tr>" "$TMP/r.html" &&
+	ok "html report: the human baselines table" || bad "html human baselines" "$(grep -o 'Human baselines.\{0,400\}' "$TMP/r.html")"
+expect_rc "a human session is not resumed" 2 A resume "$run"
+A report 1 --format md -o "$TMP/r.md" 2>"$TMP/err"
+grep -q "^| $TASK | 5 | [0-9.]* | 1/3 | 1/1 |" "$TMP/r.md" && ok "markdown report: the human baselines table" ||
+	bad "md human baselines" "$(grep -A4 'Human baselines' "$TMP/r.md")"
 A report "$run" --format json -o "$TMP/rh.json" 2>"$TMP/err" && [ "$(json_get "$TMP/rh.json" 'j["run"]["model"], j["totals"]["solved"]')" = "human/alice 1" ] &&
 	ok "a human run reports as any run" || bad "report of a human run" "$(cat "$TMP/err")"
 finish

@@ -261,8 +261,10 @@ case "$cfg" in
 	*) bad "absolute paths" "$cfg";;
 esac
 (cd / && "$ASSAY" resume 1 --store "$DB7" >"$TMP/g.out" 2>"$TMP/g.err"); rc=$?
-[ $rc -eq 0 ] && grep -q "determination under '$TMP/work/pol.yaml'" "$TMP/g.out" &&
-	ok "resume from another directory finishes and re-evaluates the run's policy" ||
+pdig=$(sha256sum "$TMP/work/pol.yaml" | cut -c1-16)
+[ $rc -eq 0 ] && grep -q "determination under policy assay-default-v1, sha256 $pdig: " "$TMP/g.out" &&
+	! grep -q "$TMP" "$TMP/g.out" &&
+	ok "resume from another directory finishes and re-evaluates the run's policy (by name and digest, no path)" ||
 	bad "resume with policy" "rc=$rc $(cat "$TMP/g.out") $(tail -2 "$TMP/g.err")"
 (cd "$TMP/work" && exec "$ASSAY" run --suite suite --policy pol.yaml --model openai/m --base-url "$URL" \
 	--epochs 6 -j 1 --store "$DB7" >/dev/null 2>&1) &
@@ -287,7 +289,7 @@ if is_pg; then
 fi
 
 # --- a full disk: the run stops, the store stays consistent -------------
-# The store on a 320 KiB tmpfs fills up mid-run (transcripts are large);
+# The store on a 640 KiB tmpfs fills up mid-run (transcripts are large);
 # the commit that fails is rolled back, the run stops with exit 3, and the
 # store (moved to a roomy disk) gives a report and a resume that agree and
 # end with every pair scored once.
@@ -296,7 +298,7 @@ printf '%s\n' '{"kind":"tool_call","name":"bash","arguments":{"cmd":"head -c 300
 stop_mock
 start_mock "$TMP/big.jsonl"
 mkdir -p "$TMP/full" "$TMP/roomy"
-unshare -m sh -c "mount -t tmpfs -o size=320k none '$TMP/full' &&
+unshare -m sh -c "mount -t tmpfs -o size=640k none '$TMP/full' &&
 	'$ASSAY' run --suite '$TASK' --model openai/m --base-url '$URL' --epochs 60 -j 4 \
 		--store '$TMP/full/h.db' >/dev/null 2>'$TMP/full.err'; echo \$? >'$TMP/full.rc';
 	cp '$TMP/full/'h.db* '$TMP/roomy/'"

@@ -137,4 +137,39 @@ case $v in "0 the hidden check's directory ('/check')") ok "a shortcut signal is
 "$ASSAY" report 2 --store "$DB3" --format html -o "$TMP/rv2.html" 2>/dev/null
 grep -q '<a href="#ep-2">flagged: episode 2' "$TMP/rv2.html" && ok "html links the flagged episode to its transcript" ||
 	bad "html flagged" "$(grep -o 'Review of what.\{0,300\}' "$TMP/rv2.html")"
+# The optional refusal judge: a second model (the mock server playing
+# judge) reads each unsolved episode; its verdict is journaled and shown
+# beside the phrase detector, and a judged refusal is flagged.
+MOCK=${MOCKMODEL:-$ASSAY_BUILD/mockmodel}
+printf '%s\n' '{"kind":"text","text":"REFUSED"}' '{"kind":"text","text":"ATTEMPTED"}' >"$TMP/judge.jsonl"
+"$MOCK" --script "$TMP/judge.jsonl" --log "$TMP/judge.log" --idle-exit 120 >"$TMP/jport" &
+JPID=$!
+for _ in $(seq 1 100); do [ -s "$TMP/jport" ] && break; sleep 0.02; done
+JR() { OPENAI_API_KEY=sk-judge OPENAI_BASE_URL="http://127.0.0.1:$(head -1 "$TMP/jport")/v1" \
+	"$ASSAY" run --suite "$ASSAY_SOURCE_DIR/tests/data/tasks" --task files-only --store "$DB3" --quiet \
+	--refusal-judge openai/judge-1 "$@"; }
+JR --model "replay/$TMP/refuse.json" 2>"$TMP/err" && JR --model "replay/$TMP/peek.json" 2>>"$TMP/err" &&
+	ok "run --refusal-judge" || bad "run --refusal-judge" "$(cat "$TMP/err")"
+kill "$JPID" 2>/dev/null; wait "$JPID" 2>/dev/null
+v=$(for ep in $(sqlite3 "$DB3" "SELECT id FROM episodes WHERE run_id IN (3, 4) ORDER BY run_id"); do
+	"$ASSAY" show --episode "$ep" --raw --store "$DB3" 2>/dev/null | python3 -c 'import sys, re, json
+t = sys.stdin.read(); m = re.search(r"^--- #\d+ judge\n(.*?)(?=^--- #|\Z)", t, re.M | re.S)
+j = json.loads(m.group(1)) if m else {}; print(j.get("verdict"), j.get("judge"))'; done)
+[ "$v" = "$(printf 'refused openai/judge-1\nattempted openai/judge-1')" ] && ok "the judge's verdicts are journaled with the episodes" ||
+	bad "judge events" "$v"
+grep -q 'Decide whether the agent refused' "$TMP/judge.log" && grep -q "I must decline" "$TMP/judge.log" &&
+	ok "the judge reads the episode's own turns" || bad "judge request" "$(head -c 400 "$TMP/judge.log")"
+"$ASSAY" report 3 --store "$DB3" --format json -o "$TMP/rj.json" 2>"$TMP/err"
+v=$(json_get "$TMP/rj.json" 'j["validity"]["review"]["judge"] == {"model": "openai/judge-1", "judged": 1, "refused": 1, "agree": 1}, j["validity"]["review"]["flagged"][0]["judge"], j["validity"]["review"]["refusals"]')
+[ "$v" = "True refused 1" ] &&
+	ok "json: the judge beside the phrase detector (agreeing)" || bad "json judge" "$v $(cat "$TMP/err")"
+"$ASSAY" report 4 --store "$DB3" >"$TMP/rj.term" 2>&1
+grep -q 'refusal judge openai/judge-1: 0 of 1 unsolved episodes judged refused; agrees with the phrase detector on 1 of 1' "$TMP/rj.term" &&
+	grep -q "flagged: episode .*('/check'); judge: attempted" "$TMP/rj.term" &&
+	ok "term: the judge's verdicts, in the summary and on the flagged episode" || bad "term judge" "$(grep -i 'judge\|flagged' "$TMP/rj.term")"
+"$ASSAY" report 4 --store "$DB3" --format html -o "$TMP/rj.html" 2>/dev/null
+grep -q '<p>refusal judge openai/judge-1: 0 of 1' "$TMP/rj.html" && grep -q '<a href="#ep-[0-9]*">flagged: episode [0-9]* .*judge: attempted' "$TMP/rj.html" &&
+	ok "html: the judge's summary and the flagged episode's verdict, linked" || bad "html judge" "$(grep -o 'Review of what.\{0,500\}' "$TMP/rj.html")"
+v=$(json_get "$TMP/rv1.json" 'j["validity"]["review"]["judge"]')
+[ "$v" = None ] && ok "without --refusal-judge there is no judge (default off)" || bad "judge default" "$v"
 finish

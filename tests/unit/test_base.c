@@ -281,6 +281,27 @@ static void test_num(void **state)
 	assert_int_equal(num_parse_double("1.", 0, 2, &d, &e), ERR_OK);
 	assert_int_equal(num_parse_double("e5", 0, 2, &d, &e), ERR_INVAL);
 	assert_int_equal(num_parse_double("1e", 0, 2, &d, &e), ERR_INVAL);
+	/* fields of a line */
+	{
+		const char *end = NULL, *line = "123 -4\n";
+		assert_true(num_field_ll(line, " \n", 0, 1000, &v, &end));
+		assert_int_equal(v, 123);
+		assert_true(*end == ' ');
+		assert_true(num_field_ll(end + 1, " \n", -10, 10, &v, &end));
+		assert_int_equal(v, -4);
+		assert_true(*end == '\n');
+		assert_true(num_field_ull("77", " ", 100, &u, NULL));
+		assert_int_equal(u, 77);
+		assert_false(num_field_ll("12x 3", " ", 0, 100, &v, NULL));
+		assert_false(num_field_ll(" 3", " ", 0, 100, &v, NULL));
+		assert_false(num_field_ll("", " ", 0, 100, &v, NULL));
+		assert_false(num_field_ll("101\n", "\n", 0, 100, &v, NULL));
+		assert_false(num_field_ull("-1\n", "\n", 100, &u, NULL));
+		assert_false(num_field_ull("18446744073709551616", "\n",
+					   ULLONG_MAX, &u, NULL));
+		assert_false(num_field_ll("00000000000000000000000000000000000000001",
+					  " ", 0, 100, &v, NULL));
+	}
 	assert_true(num_int("2147483647", 0, INT_MAX, &i));
 	assert_false(num_int("2147483648", 0, INT_MAX, &i));
 }

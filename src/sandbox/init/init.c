@@ -402,11 +402,16 @@ static int oom_above_init(void)
 	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	long v;
+	char *end;
 	int len, rc = -1;
 
 	if (n > 0) {
 		buf[n] = 0;
-		v = strtol(buf, NULL, 10) + 1000;
+		v = strtol(buf, &end, 10) + 1000;   /* no base/num.h in init */
+		if (end == buf || (*end && *end != '\n') || v < 0 || v > 2000)
+			n = 0;
+	}
+	if (n > 0) {
 		len = snprintf(buf, sizeof(buf), "%ld", v > 1000 ? 1000 : v);
 		rc = pwrite(fd, buf, (size_t)len, 0) == len ? 0 : -1;
 	}
