@@ -82,17 +82,10 @@ static void fill(const struct cli_args *a, struct aopts *o)
 			 cli_named_int(a, "consistency") : -1;
 }
 
-static int fail(struct errmsg *e)
-{
-	cli_error("%s", e->text);
-	return cli_exit_for(e->code);
-}
-
 static enum err open_log(const struct aopts *o, unsigned flags,
 			 struct vault_audit **log, struct errmsg *e)
 {
-	char *dir = o->log ? xstrdup(o->log)
-			   : vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	char *dir = cli_audit_dir(o->log);
 	enum err rc = vault_audit_open(dir, flags, log, e);
 
 	free(dir);
@@ -124,7 +117,7 @@ static int audit_log(const struct cli_args *args)
 
 	fill(args, &o);
 	if (open_log(&o, VAULT_AUDIT_READONLY, &log, &e))
-		return fail(&e);
+		return cli_fail_err(&e);
 	buf_init(&b, VAULT_AUDIT_ENTRY_MAX + 1);
 	if (o.json)
 		fputs("[", stdout);
@@ -140,7 +133,7 @@ static int audit_log(const struct cli_args *args)
 		fputs("\n]\n", stdout);
 	buf_release(&b);
 	vault_audit_close(log);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 /* The stored checkpoint's size, or the log's size without one. */
@@ -194,7 +187,7 @@ static int audit_proof(const struct cli_args *args)
 				 "--consistency OLD");
 	}
 	if (open_log(&o, VAULT_AUDIT_READONLY, &log, &e))
-		return fail(&e);
+		return cli_fail_err(&e);
 	p = xmalloc(sizeof(*p));
 	buf_init(&b, 1 << 20);
 	rc = make_proof(log, &o, p, &e);
@@ -207,7 +200,7 @@ static int audit_proof(const struct cli_args *args)
 	buf_release(&b);
 	free(p);
 	vault_audit_close(log);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static int audit_checkpoint(const struct cli_args *args)
@@ -231,7 +224,7 @@ static int audit_checkpoint(const struct cli_args *args)
 	buf_release(&note);
 	vault_audit_close(log);
 	vault_seckey_free(k);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static const struct cli_cmd log_cmd = {

@@ -36,39 +36,6 @@ static const struct cli_opt human_table[] = {
 	[H_STORE] = CLI_OPT_STORE,
 };
 
-/* The run and its one-task snapshot in one transaction (as assay run). */
-static int create_run(struct run_ctx *c, const struct run_opts *o,
-		      int64_t *run_id)
-{
-	struct store_run run = { 0 };
-	struct errmsg e;
-	char *cfg = cli_run_opts_to_json(o);
-	int rc = 0;
-
-	run.model = (char *)model_name(c->model);
-	run.endpoint = (char *)model_endpoint(c->model);
-	run.suite_id = c->suite->id;
-	run.suite_path = (char *)o->suite;
-	run.suite_digest = c->digest;
-	run.config_json = cfg;
-	run.harness_version = (char *)"assay " ASSAY_VERSION;
-	run.epochs = 1;
-	run.created_ms = wall_ms();
-	if (store_tx_begin(c->store, &e) != ERR_OK ||
-	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c->store, run.id)) ||
-	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
-	    store_tx_commit(c->store, &e) != ERR_OK) {
-		if (!rc)
-			cli_error("%s", e.text);
-		store_tx_rollback(c->store);
-		rc = EXIT_RUNTIME;
-	}
-	free(cfg);
-	*run_id = run.id;
-	return rc;
-}
-
 /* The task, shown once its services are up. */
 static void show_prompt(void *arg, const char *prompt)
 {
@@ -148,7 +115,7 @@ static int human_main(const struct cli_args *a)
 		rc = cli_fail(EXIT_USAGE, "--task '%s' selects %zu tasks of the "
 			      "suite; a human session works one",
 			      cli_str(a, H_TASK), c.suite->n_tasks);
-	else if (!(rc = create_run(&c, &o, &run_id))) {
+	else if (!(rc = cli_run_create(&c, &o, &run_id))) {
 		fprintf(stderr, "assay: run %lld: task %s for %s\n",
 			(long long)run_id, c.suite->tasks[0]->id, model);
 		rc = session(&c, &o, user, run_id);

@@ -134,25 +134,6 @@ static void fill(const struct cli_args *a, struct kopts *o)
 	o->json = cli_named_flag(a, "json");
 }
 
-static int fail(struct errmsg *e)
-{
-	cli_error("%s", e->text);
-	return cli_exit_for(e->code);
-}
-
-/* Record a key use; a log that cannot be written fails the command. */
-static enum err audit(const struct kopts *o, const char *kind,
-		      const struct vault_audit_field *f, size_t nf,
-		      struct errmsg *e)
-{
-	char *dir = o->log ? xstrdup(o->log)
-			   : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-	enum err rc = vault_audit_record(dir, kind, f, nf, e);
-
-	free(dir);
-	return rc ? err_prefix(e, "audit log") : ERR_OK;
-}
-
 static char *keys_dir(const struct kopts *o)
 {
 	return o->dir ? xstrdup(o->dir) : vault_home_path("keys", "ASSAY_KEYS");
@@ -212,7 +193,7 @@ static int keys_create(const struct cli_args *args)
 			VAULT_AUDIT_S("keyid", id),
 			VAULT_AUDIT_S("kind", o.custodian ? "custodian" : "sign"),
 		};
-		rc = audit(&o, "key-create", f, ARRAY_SIZE(f), &e);
+		rc = cli_audit_record(o.log, "key-create", f, ARRAY_SIZE(f), &e);
 	}
 	vault_passphrase_free(pass);
 	vault_seckey_free(k);
@@ -220,7 +201,7 @@ static int keys_create(const struct cli_args *args)
 	free(dir);
 	free(kp);
 	free(pp);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static int keys_list(const struct cli_args *args)
@@ -303,7 +284,7 @@ static int keys_export(const struct cli_args *args)
 	buf_release(&b);
 	free(p);
 	free(dir);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static void show_request(const struct vault_archive *a, const char *text,
@@ -389,13 +370,13 @@ static int keys_approve(const struct cli_args *args)
 			VAULT_AUDIT_S("custodian", vault_seckey_public(k)->name),
 			VAULT_AUDIT_S("suite", a->digest),
 		};
-		rc = audit(&o, "approve", f, ARRAY_SIZE(f), &e);
+		rc = cli_audit_record(o.log, "approve", f, ARRAY_SIZE(f), &e);
 	}
 	buf_release(&out);
 	free(req);
 	vault_seckey_free(k);
 	vault_archive_free(a);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 /* sign, cosign and minisign share: load file and key, make, write. */
@@ -454,13 +435,13 @@ static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 			VAULT_AUDIT_S("as", m == SIGN_NEW ? "dsse"
 				      : m == SIGN_CO ? "dsse-cosign" : "minisign"),
 		};
-		rc = audit(&o, "sign", f, ARRAY_SIZE(f), &e);
+		rc = cli_audit_record(o.log, "sign", f, ARRAY_SIZE(f), &e);
 	}
 	buf_release(&out);
 	free(data);
 	free(dest);
 	vault_seckey_free(k);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static int keys_sign(const struct cli_args *args)

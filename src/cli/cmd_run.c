@@ -310,40 +310,6 @@ static int opts_from_args(const struct cli_args *a, struct run_opts *o)
 	return select_from_args(a, &o->sel);
 }
 
-/* The run, its lease and its whole task snapshot in one transaction: a
- * kill at any point leaves either no run or all of it. */
-static int create_run(struct run_ctx *c, const struct run_opts *o,
-		      int64_t *run_id)
-{
-	struct store_run run = { 0 };
-	struct errmsg e;
-	char *cfg = cli_run_opts_to_json(o);
-	int rc = 0;
-
-	run.model = (char *)model_name(c->model);
-	run.endpoint = (char *)model_endpoint(c->model);
-	run.suite_id = c->suite->id;
-	run.suite_path = (char *)o->suite;
-	run.suite_digest = c->digest;
-	run.config_json = cfg;
-	run.harness_version = (char *)"assay " ASSAY_VERSION;
-	run.epochs = o->epochs;
-	run.created_ms = wall_ms();
-	if (store_tx_begin(c->store, &e) != ERR_OK ||
-	    store_run_create(c->store, &run, &e) != ERR_OK ||
-	    (rc = cli_run_lease_take(c->store, run.id)) ||
-	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
-	    store_tx_commit(c->store, &e) != ERR_OK) {
-		if (!rc)
-			cli_error("%s", e.text);
-		store_tx_rollback(c->store);
-		rc = EXIT_RUNTIME;
-	}
-	free(cfg);
-	*run_id = run.id;
-	return rc;
-}
-
 /* A sealed suite: the audit log names the run its unseal served; from
  * now on the request unseals this run only. */
 static int bind_unseal(const struct run_ctx *c, const struct run_opts *o,
@@ -392,7 +358,7 @@ static int run_main(const struct cli_args *a)
 		goto close;
 	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
-	if ((rc = create_run(&c, &o, &run_id)) ||
+	if ((rc = cli_run_create(&c, &o, &run_id)) ||
 	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))
 		goto close;
 	if (!o.quiet && !o.json)

@@ -18,6 +18,7 @@
 
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -60,11 +61,6 @@ static const struct cli_opt serve_table[] = {
 	[S_ROUTES] = { "routes", 0, CLI_FLAG, NULL, NULL,
 		       "print the API's routes and exit", .flags = 0 },
 };
-
-static char *audit_dir(const char *opt)
-{
-	return opt ? xstrdup(opt) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-}
 
 static int serve(const struct cli_args *a)
 {
@@ -116,7 +112,7 @@ static int serve(const struct cli_args *a)
 	spath = cli_str(a, S_STORE) ? xstrdup(cli_str(a, S_STORE))
 				    : store_default_path();
 	o.store_path = spath;
-	dir = audit_dir(cli_str(a, S_LOG));
+	dir = cli_audit_dir(cli_str(a, S_LOG));
 	o.audit_dir = dir;
 	rc = server_run(st, &o, &e);
 	free(dir);
@@ -216,7 +212,7 @@ static int admin_init(const struct cli_args *a)
 		explicit_bzero(pw, sizeof(pw));
 		return cli_fail_err(&e);
 	}
-	dir = audit_dir(cli_str(a, I_LOG));
+	dir = cli_audit_dir(cli_str(a, I_LOG));
 	rc = server_admin_init(st, dir, cli_str(a, I_LOGIN), cli_str(a, I_NAME),
 			       pw, &e) ? cli_fail_err(&e) : EXIT_OK;
 	explicit_bzero(pw, sizeof(pw));

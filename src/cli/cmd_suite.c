@@ -117,24 +117,6 @@ static void fill(const struct cli_args *a, struct sopts *o)
 		o->app[o->napp++] = v[i];
 }
 
-static int fail(struct errmsg *e)
-{
-	cli_error("%s", e->text);
-	return cli_exit_for(e->code);
-}
-
-static enum err audit(const struct sopts *o, const char *kind,
-		      const struct vault_audit_field *f, size_t nf,
-		      struct errmsg *e)
-{
-	char *dir = o->log ? xstrdup(o->log)
-			   : vault_home_path("audit", "ASSAY_AUDIT_LOG");
-	enum err rc = vault_audit_record(dir, kind, f, nf, e);
-
-	free(dir);
-	return rc ? err_prefix(e, "audit log") : ERR_OK;
-}
-
 static enum err load_custodians(const struct sopts *o,
 				struct vault_pubkey *pubs, struct errmsg *e)
 {
@@ -198,12 +180,12 @@ static int suite_seal(const struct cli_args *args)
 			VAULT_AUDIT_I("threshold", o.threshold),
 			VAULT_AUDIT_I("custodians", o.ncust),
 		};
-		rc = audit(&o, "seal", f, ARRAY_SIZE(f), &e);
+		rc = cli_audit_record(o.log, "seal", f, ARRAY_SIZE(f), &e);
 	}
 	vault_seckey_free(k);
 	free(pubs);
 	if (rc)
-		return fail(&e);
+		return cli_fail_err(&e);
 	printf("sealed %s\n  suite digest: %s\n  unseal needs %ld of %zu "
 	       "custodians\n", o.out, digest, o.threshold, o.ncust);
 	return EXIT_OK;
@@ -263,7 +245,7 @@ static int ls_archive(const char *path, bool json)
 	struct errmsg e;
 
 	if (vault_archive_open(path, &a, &e))
-		return fail(&e);
+		return cli_fail_err(&e);
 	if (json)
 		ls_archive_json(path, a);
 	else
@@ -296,7 +278,7 @@ static int ls_open(const char *path, bool json)
 	struct errmsg e;
 
 	if (task_suite_load(path, &su, &e))
-		return fail(&e);
+		return cli_fail_err(&e);
 	if (json) {
 		ls_open_json(path, su);
 	} else {
@@ -358,7 +340,7 @@ static int suite_request(const struct cli_args *args)
 	buf_release(&sec);
 	free(keyp);
 	vault_archive_free(a);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static enum err read_approvals(const struct sopts *o,
@@ -412,7 +394,7 @@ static int suite_unseal(const struct cli_args *args)
 
 	fill(args, &o);
 	in = xcalloc(o.napp + 1, sizeof(*in));
-	dir = o.log ? xstrdup(o.log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	dir = cli_audit_dir(o.log);
 	rc = vault_archive_open(args->pos[0], &a, &e);
 	if (!rc && o.sealer && !(rc = cli_pubkey_load(o.sealer, NULL, &pin, &e))) {
 		use.sealers = &pin;
@@ -439,7 +421,7 @@ static int suite_unseal(const struct cli_args *args)
 	free(sec);
 	free(dir);
 	vault_archive_free(a);
-	return rc ? fail(&e) : EXIT_OK;
+	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
 static const struct cli_cmd seal_cmd = {

@@ -643,7 +643,7 @@ static int verify_audit(const struct vopts *o)
 		json_verdict(o->doc, rc ? &e : NULL);
 		return rc ? fail(&e) : EXIT_OK;
 	}
-	dir = o->log ? xstrdup(o->log) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	dir = cli_audit_dir(o->log);
 	rc = vault_audit_verify(dir, o->keys, o->nkeys, true, &chk, &e);
 	if (!rc) {
 		char hex[65];

@@ -58,3 +58,19 @@ enum err cli_pubkey_load(const char *arg, const char *dir,
 	free(path);
 	return rc;
 }
+
+char *cli_audit_dir(const char *opt)
+{
+	return opt ? xstrdup(opt) : vault_home_path("audit", "ASSAY_AUDIT_LOG");
+}
+
+enum err cli_audit_record(const char *opt, const char *kind,
+			  const struct vault_audit_field *f, size_t nf,
+			  struct errmsg *e)
+{
+	char *dir = cli_audit_dir(opt);
+	enum err rc = vault_audit_record(dir, kind, f, nf, e);
+
+	free(dir);
+	return rc ? err_prefix(e, "audit log") : ERR_OK;
+}

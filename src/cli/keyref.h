@@ -1,11 +1,12 @@
 /*
  * keyref.h - a key given on the command line by name (as `assay keys
- * list` shows it) or by path.
+ * list` shows it) or by path, and the audit log a command records to.
  */
 #ifndef ASSAY_CLI_KEYREF_H
 #define ASSAY_CLI_KEYREF_H
 
 #include "base/err.h"
+#include "vault/auditlog.h"
 #include "vault/keys.h"
 
 /* The file of key `arg`: a path (it has a '/' or names an existing file)
@@ -23,5 +24,14 @@ enum err cli_seckey_open(const char *arg, const char *dir,
 			 struct errmsg *e) MUST_CHECK;
 enum err cli_pubkey_load(const char *arg, const char *dir,
 			 struct vault_pubkey *out, struct errmsg *e) MUST_CHECK;
+
+/* The audit log's directory: opt when given, else $ASSAY_AUDIT_LOG, else
+ * $ASSAY_HOME/audit. Caller frees. */
+char *cli_audit_dir(const char *opt);
+/* Record one event there; "audit log: ..." in *e when it cannot be
+ * written (the command then fails: an unrecorded key use is refused). */
+enum err cli_audit_record(const char *opt, const char *kind,
+			  const struct vault_audit_field *f, size_t nf,
+			  struct errmsg *e) MUST_CHECK;
 
 #endif

@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "sandbox/sandbox.h"
 #include "vault/auditlog.h"
 #include "vault/vault.h"
@@ -296,7 +297,7 @@ int cli_run_opts_sealed(struct sealed_opts *o, int c, const char *arg)
 
 int cli_run_audit(const char *kind, const struct vault_audit_field *f, size_t nf)
 {
-	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	char *dir = cli_audit_dir(NULL);
 	struct errmsg e;
 	enum err rc = vault_audit_record(dir, kind, f, nf, &e);
 
@@ -554,6 +555,40 @@ int cli_run_lease_take(struct store *st, int64_t run_id)
 		return EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+/* The run, its lease and its whole task snapshot in one transaction: a
+ * kill at any point leaves either no run or all of it. */
+int cli_run_create(struct run_ctx *c, const struct run_opts *o,
+		   int64_t *run_id)
+{
+	struct store_run run = { 0 };
+	struct errmsg e;
+	char *cfg = cli_run_opts_to_json(o);
+	int rc = 0;
+
+	run.model = (char *)model_name(c->model);
+	run.endpoint = (char *)model_endpoint(c->model);
+	run.suite_id = c->suite->id;
+	run.suite_path = (char *)o->suite;
+	run.suite_digest = c->digest;
+	run.config_json = cfg;
+	run.harness_version = (char *)"assay " ASSAY_VERSION;
+	run.epochs = o->epochs;
+	run.created_ms = wall_ms();
+	if (store_tx_begin(c->store, &e) != ERR_OK ||
+	    store_run_create(c->store, &run, &e) != ERR_OK ||
+	    (rc = cli_run_lease_take(c->store, run.id)) ||
+	    engine_snapshot_tasks(c->store, run.id, c->suite, &e) != ERR_OK ||
+	    store_tx_commit(c->store, &e) != ERR_OK) {
+		if (!rc)
+			cli_error("%s", e.text);
+		store_tx_rollback(c->store);
+		rc = EXIT_RUNTIME;
+	}
+	free(cfg);
+	*run_id = run.id;
+	return rc;
 }
 
 /* run.start / run.finish in the audit log: what ran against what, never

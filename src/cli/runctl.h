@@ -133,6 +133,11 @@ int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 /* Take the run's lease (one writer per run) for the life of the store
  * handle st; prints why not and returns the exit code, else 0. */
 int cli_run_lease_take(struct store *st, int64_t run_id);
+/* The run (o->epochs epochs), its lease and its whole task snapshot in
+ * one transaction: a kill at any point leaves either no run or all of it.
+ * Prints why not and returns the exit code, else 0 with *run_id set. */
+int cli_run_create(struct run_ctx *c, const struct run_opts *o,
+		   int64_t *run_id);
 /* Run the engine for run_id (its lease held); sets the run's status
  * (done, incomplete, interrupted or failed), prints the summary; returns
  * the exit code (0 only for a done run). */

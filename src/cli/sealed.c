@@ -56,7 +56,7 @@ static enum err unseal(struct sealed *s, const char *path,
 	struct vault_unseal_use use = { .served = o->served };
 	struct vault_pubkey pin;
 	struct vault_audit *log = NULL;
-	char *secret = NULL, *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	char *secret = NULL, *dir = cli_audit_dir(NULL);
 	size_t slen = 0;
 	enum err rc;
 
@@ -148,7 +148,7 @@ enum err cli_sealed_open(const char *path, const struct sealed_opts *o,
 enum err cli_sealed_bind(const struct sealed *s, const char *served,
 			 struct errmsg *e)
 {
-	char *dir = vault_home_path("audit", "ASSAY_AUDIT_LOG");
+	char *dir = cli_audit_dir(NULL);
 	struct vault_audit *log = NULL;
 	enum err rc = vault_audit_open(dir, 0, &log, e);
 

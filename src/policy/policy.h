@@ -88,12 +88,22 @@ struct policy_rule {
 	double max_rate;      /* integrity: 0..1 */
 };
 
+/* Which detector's refusals the refusal rate counts. */
+enum policy_refusal_source {
+	REFUSALS_PHRASE,          /* the report's phrase detector (default) */
+	REFUSALS_JUDGE,           /* the refusal judge's verdicts; a run whose
+				     unsolved episodes were not all judged
+				     is under-elicited */
+	REFUSALS_EITHER,          /* refused by either; judge required too */
+};
+
 struct policy_elicitation {
 	int min_epochs;
 	int min_scaffolds;
 	long long min_token_budget;
 	double max_refusal_rate;  /* refused episodes over counted ones above
 				     this: under-elicited (default 1: none) */
+	enum policy_refusal_source refusals;
 };
 
 struct policy {
@@ -140,8 +150,14 @@ struct policy_input {
 	size_t nreferences;
 	int scaffolds;            /* distinct agent scaffolds tried */
 	long long token_budget;   /* per-episode token limit given */
-	double refusal_rate;      /* the candidate's refused episodes over its
-				     counted ones (report_review.c) */
+	struct policy_refusals {  /* the candidate's (report_review.c) */
+		int counted;      /* episodes that count */
+		int unsolved;     /* of which unsolved: the judge reads these */
+		int phrase;       /* refused by the phrase detector */
+		int judged;       /* read by the refusal judge */
+		int judge;        /* judged refused */
+		int either;       /* refused by either */
+	} refusals;
 	struct policy_attempts attempts; /* of the candidate */
 };
 

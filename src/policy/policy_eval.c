@@ -295,6 +295,36 @@ static int min_epochs(const struct stats_run *run)
 	return m;
 }
 
+static const char *const refusal_source_name[] = {
+	[REFUSALS_PHRASE] = "phrase detector",
+	[REFUSALS_JUDGE] = "refusal judge",
+	[REFUSALS_EITHER] = "phrase detector or judge",
+};
+
+/* A model that declines the tasks was not elicited: its failures are no
+ * evidence of low capability. Counted by the detector the policy names;
+ * a policy that counts the judge's verdicts needs them for every unsolved
+ * episode. Appends "...; " to buf (its length), or nothing. */
+static size_t refusals(const struct ectx *x, char *buf, size_t size)
+{
+	const struct policy_elicitation *m = &x->p->elicitation;
+	const struct policy_refusals *r = &x->in->refusals;
+	int refused = m->refusals == REFUSALS_JUDGE ? r->judge :
+		      m->refusals == REFUSALS_EITHER ? r->either : r->phrase;
+	double rate = r->counted ? (double)refused / r->counted : 0;
+
+	if (m->refusals != REFUSALS_PHRASE && r->judged < r->unsolved)
+		return (size_t)snprintf(buf, size, "the policy counts the "
+					"refusal judge's verdicts: %d of %d "
+					"unsolved episodes judged; ",
+					r->judged, r->unsolved);
+	if (rate > m->max_refusal_rate)
+		return (size_t)snprintf(buf, size, "refusal rate (%s) %.3f > "
+					"%g; ", refusal_source_name[m->refusals],
+					rate, m->max_refusal_rate);
+	return 0;
+}
+
 static void elicitation(const struct ectx *x, struct policy_elicitation_result *el)
 {
 	const struct policy_elicitation *m = &x->p->elicitation;
@@ -314,12 +344,8 @@ static void elicitation(const struct ectx *x, struct policy_elicitation_result *
 		n += (size_t)snprintf(el->detail + n, sizeof(el->detail) - n,
 				      "token budget %lld < %lld; ", el->token_budget,
 				      m->min_token_budget);
-	/* a model that declines the tasks was not elicited: its failures are
-	 * no evidence of low capability */
-	if (x->in->refusal_rate > m->max_refusal_rate && n < sizeof(el->detail))
-		n += (size_t)snprintf(el->detail + n, sizeof(el->detail) - n,
-				      "refusal rate %.3f > %g; ",
-				      x->in->refusal_rate, m->max_refusal_rate);
+	if (n < sizeof(el->detail))
+		n += refusals(x, el->detail + n, sizeof(el->detail) - n);
 	el->adequate = n == 0;
 	if (el->adequate)
 		snprintf(el->detail, sizeof(el->detail),

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "policy_int.h"
@@ -509,12 +510,34 @@ static enum err parse_boot(const struct pctx *c, const struct ynode *n,
 	return rc;
 }
 
+/* refusals: phrase (default) | judge | either */
+static enum err get_refusal_source(const struct pctx *c, const struct ynode *v,
+				   enum policy_refusal_source *out)
+{
+	static const char *const names[] = { "phrase", "judge", "either" };
+	char *s = NULL;
+	enum err rc = get_str(c, v, "refusals", &s);
+
+	for (size_t i = 0; rc == ERR_OK && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum policy_refusal_source)i;
+			free(s);
+			return ERR_OK;
+		}
+	if (rc == ERR_OK)
+		rc = bad(c, v, "'refusals' must be 'phrase', 'judge' or "
+			 "'either', not '%s'", s);
+	free(s);
+	return rc;
+}
+
 static enum err parse_elicitation(const struct pctx *c, const struct ynode *n,
 				  struct policy *p)
 {
 	static const char *const keys[] = { "min_epochs", "min_scaffolds",
 					    "min_token_budget",
-					    "max_refusal_rate", NULL };
+					    "max_refusal_rate", "refusals",
+					    NULL };
 	struct policy_elicitation *m = &p->elicitation;
 	const struct ynode *v;
 	enum err rc = want_kind(c, n, YNODE_MAP, "elicitation");
@@ -531,6 +554,8 @@ static enum err parse_elicitation(const struct pctx *c, const struct ynode *n,
 	if (rc == ERR_OK && (v = ymap_get(n, "max_refusal_rate")))
 		rc = get_double(c, v, "max_refusal_rate", 0, 1,
 				&m->max_refusal_rate);
+	if (rc == ERR_OK && (v = ymap_get(n, "refusals")))
+		rc = get_refusal_source(c, v, &m->refusals);
 	return rc;
 }
 

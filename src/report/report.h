@@ -86,8 +86,13 @@ struct report {
 	int refusals, flagged;           /* of which refused; flagged for
 					    human review (refusal, signal or
 					    the judge's refusal) */
+	int unsolved;                    /* counted and unsolved: what the
+					    refusal judge reads */
 	int judged, judge_refusals;      /* episodes the refusal judge read;
 					    of which it judged refused */
+	int either_refusals;             /* refused by the detector or the
+					    judge */
+	int judge_errors;                /* judged, but the judge failed */
 	int judge_agree;                 /* its refused/attempted verdicts
 					    that match the phrase detector */
 	char judge_model[96];            /* the judge, "" when none */
@@ -125,6 +130,8 @@ enum err report_human_load(struct store *st, struct report *r,
 void report_write_humans_term(const struct report *r, FILE *out);
 /* Refused episodes over counted episodes (0 when none counted). */
 double report_refusal_rate(const struct report *r);
+/* The refusal counts a policy reads (policy_input.refusals). */
+struct policy_refusals report_refusals(const struct report *r);
 
 /* Load the journaled events of every episode, in episode order, until
  * their data exceeds max_bytes in total; later episodes are marked

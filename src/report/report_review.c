@@ -158,16 +158,20 @@ bool report_review_flagged(const struct report_review *rv)
 	return rv->refused || rv->signal[0] || !strcmp(rv->judge, "refused");
 }
 
-static void count_review(struct report *r, const struct report_review *rv)
+static void count_review(struct report *r, const struct store_episode *ep,
+			 const struct report_review *rv)
 {
 	bool judge_refused = !strcmp(rv->judge, "refused");
 
 	r->counted_episodes++;
+	r->unsolved += !ep->score;
 	r->refusals += rv->refused;
+	r->either_refusals += rv->refused || judge_refused;
 	r->flagged += report_review_flagged(rv);
 	if (!rv->judge[0])
 		return;
 	r->judged++;
+	r->judge_errors += !strcmp(rv->judge, "error");
 	r->judge_refusals += judge_refused;
 	r->judge_agree += (judge_refused || !strcmp(rv->judge, "attempted")) &&
 			  judge_refused == rv->refused;
@@ -189,7 +193,7 @@ enum err report_review_load(struct store *st, struct report *r,
 			return rc;
 		review_episode(r, ep, ev, n, &r->review[i]);
 		store_events_free(ev, n);
-		count_review(r, &r->review[i]);
+		count_review(r, ep, &r->review[i]);
 	}
 	return ERR_OK;
 }
@@ -197,4 +201,13 @@ enum err report_review_load(struct store *st, struct report *r,
 double report_refusal_rate(const struct report *r)
 {
 	return r->counted_episodes ? (double)r->refusals / r->counted_episodes : 0;
+}
+
+struct policy_refusals report_refusals(const struct report *r)
+{
+	return (struct policy_refusals){
+		.counted = r->counted_episodes, .unsolved = r->unsolved,
+		.phrase = r->refusals, .judged = r->judged - r->judge_errors,
+		.judge = r->judge_refusals, .either = r->either_refusals,
+	};
 }

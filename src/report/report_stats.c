@@ -265,7 +265,7 @@ static enum err determine(struct report_analysis *a, struct errmsg *e)
 	struct policy_input in = { .candidate = &a->cand.run, .references = refs,
 				   .scaffolds = a->scaffolds,
 				   .token_budget = a->token_budget,
-				   .refusal_rate = report_refusal_rate(a->cand.rep) };
+				   .refusals = report_refusals(a->cand.rep) };
 	const struct report *r = a->cand.rep;
 	enum err rc = ERR_OK;
 

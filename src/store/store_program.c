@@ -97,19 +97,93 @@ static enum err step_one(struct store *st, struct db_stmt *s, const char *what,
 
 #define COL_I(s, i) store_db_col_int64((s), (i))
 
+/* One kind of program record: how a row of its *_COLS fills one and how
+ * one is released. */
+struct rowtype {
+	const char *what;                /* "no such WHAT" */
+	const char *plural;              /* "list PLURAL" on a failed step */
+	size_t size;
+	void (*fill)(struct db_stmt *s, void *rec);
+	void (*clear)(void *rec);        /* NULL: it owns nothing */
+};
+
+/* The one row of s into *rec; "no such WHAT" when there is none. s is
+ * finalized either way. */
+static enum err get_row(struct store *st, struct db_stmt *s,
+			const struct rowtype *t, void *rec, struct errmsg *e)
+{
+	enum err rc = step_one(st, s, t->what, e);
+
+	if (rc)
+		return rc;
+	t->fill(s, rec);
+	store_db_finalize(s);
+	return ERR_OK;
+}
+
+static void free_rows(const struct rowtype *t, void *v, size_t n)
+{
+	for (size_t i = 0; v && t->clear && i < n; i++)
+		t->clear((char *)v + i * t->size);
+	free(v);
+}
+
+/* Every row of s into a new array (*v_out, *n_out); nothing on failure.
+ * s is finalized either way. */
+static enum err list_rows(struct store *st, struct db_stmt *s,
+			  const struct rowtype *t, void **v_out, size_t *n_out,
+			  struct errmsg *e)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	while ((r = store_db_step(s)) == DB_ROW) {
+		v = xgrow(v, &cap, n + 1, t->size);
+		memset(v + n * t->size, 0, t->size);
+		t->fill(s, v + n * t->size);
+		n++;
+	}
+	*v_out = NULL;
+	*n_out = 0;
+	if (r != DB_DONE) {
+		enum err rc = store_sq_fail(st, e, t->plural);
+
+		store_db_finalize(s);
+		free_rows(t, v, n);
+		return rc;
+	}
+	store_db_finalize(s);
+	*v_out = v;
+	*n_out = n;
+	return ERR_OK;
+}
+
 /* ---- organisations ---- */
 
 #define ORG_COLS "id, name, kind, created_ms, (SELECT coalesce(max(a.version), 0) " \
 	"FROM terms_accept a JOIN users u ON u.id=a.user_id WHERE u.org_id=orgs.id)"
 
-static void org_row(struct db_stmt *s, struct sp_org *o)
+static void org_row(struct db_stmt *s, void *p)
 {
+	struct sp_org *o = p;
+
 	o->id = COL_I(s, 0);
 	o->name = store_sq_col_text(s, 1);
 	o->kind = store_sq_col_text(s, 2);
 	o->created_ms = COL_I(s, 3);
 	o->terms_version = COL_I(s, 4);
 }
+
+static void org_clear(void *p)
+{
+	store_org_free(p);
+}
+
+static const struct rowtype org_rows = {
+	"organisation", "list organisations", sizeof(struct sp_org), org_row,
+	org_clear,
+};
 
 enum err store_org_add(struct store *st, const char *name, const char *kind,
 		       int64_t *id_out, struct errmsg *e)
@@ -127,39 +201,16 @@ enum err store_org_get(struct store *st, int64_t id, struct sp_org *o,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id=?",
 			 "i", id);
-	if (rc || (rc = step_one(st, s, "organisation", e)))
-		return rc;
-	org_row(s, o);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &org_rows, o, e);
 }
 
 enum err store_org_list(struct store *st, int64_t after, int limit,
 			struct sp_org **v_out, size_t *n_out, struct errmsg *e)
 {
-	struct sp_org *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id>? "
 			 "ORDER BY id LIMIT ?", "ii", after, (int64_t)limit);
-	int r;
-
-	if (rc)
-		return rc;
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		org_row(s, &v[n++]);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list organisations");
-	store_db_finalize(s);
-	if (rc) {
-		store_orgs_free(v, n);
-		return rc;
-	}
-	*v_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return rc ? rc : list_rows(st, s, &org_rows, (void **)v_out, n_out, e);
 }
 
 void store_org_free(struct sp_org *o)
@@ -171,9 +222,7 @@ void store_org_free(struct sp_org *o)
 
 void store_orgs_free(struct sp_org *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_org_free(&v[i]);
-	free(v);
+	free_rows(&org_rows, v, n);
 }
 
 /* ---- people ---- */
@@ -181,8 +230,10 @@ void store_orgs_free(struct sp_org *v, size_t n)
 #define USER_COLS "id, login, name, org_id, roles, pwhash, totp_secret, " \
 	"totp_pending, totp_last, fails, locked_until_ms, disabled, created_ms"
 
-static void user_row(struct db_stmt *s, struct sp_user *u)
+static void user_row(struct db_stmt *s, void *p)
 {
+	struct sp_user *u = p;
+
 	u->id = COL_I(s, 0);
 	u->login = store_sq_col_text(s, 1);
 	u->name = store_sq_col_text(s, 2);
@@ -198,6 +249,15 @@ static void user_row(struct db_stmt *s, struct sp_user *u)
 	u->created_ms = COL_I(s, 12);
 }
 
+static void user_clear(void *p)
+{
+	store_user_free(p);
+}
+
+static const struct rowtype user_rows = {
+	"user", "list users", sizeof(struct sp_user), user_row, user_clear,
+};
+
 enum err store_user_add(struct store *st, const struct sp_user *u,
 			int64_t *id_out, struct errmsg *e)
 {
@@ -209,25 +269,13 @@ enum err store_user_add(struct store *st, const struct sp_user *u,
 	return rc ? rc : step_id(st, s, id_out, e);
 }
 
-static enum err user_one(struct store *st, struct db_stmt *s, struct sp_user *u,
-			 struct errmsg *e)
-{
-	enum err rc = step_one(st, s, "user", e);
-
-	if (rc)
-		return rc;
-	user_row(s, u);
-	store_db_finalize(s);
-	return ERR_OK;
-}
-
 enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
 			struct errmsg *e)
 {
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE id=?",
 			 "i", id);
-	return rc ? rc : user_one(st, s, u, e);
+	return rc ? rc : get_row(st, s, &user_rows, u, e);
 }
 
 enum err store_user_by_login(struct store *st, const char *login,
@@ -236,37 +284,18 @@ enum err store_user_by_login(struct store *st, const char *login,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "login=?", "s", login);
-	return rc ? rc : user_one(st, s, u, e);
+	return rc ? rc : get_row(st, s, &user_rows, u, e);
 }
 
 enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 			 int limit, struct sp_user **v_out, size_t *n_out,
 			 struct errmsg *e)
 {
-	struct sp_user *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	int r;
-
-	if (rc)
-		return rc;
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		user_row(s, &v[n++]);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list users");
-	store_db_finalize(s);
-	if (rc) {
-		store_users_free(v, n);
-		return rc;
-	}
-	*v_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return rc ? rc : list_rows(st, s, &user_rows, (void **)v_out, n_out, e);
 }
 
 int64_t store_user_count(struct store *st)
@@ -329,9 +358,7 @@ void store_user_free(struct sp_user *u)
 
 void store_users_free(struct sp_user *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_user_free(&v[i]);
-	free(v);
+	free_rows(&user_rows, v, n);
 }
 
 /* ---- sessions ---- */
@@ -394,8 +421,10 @@ void store_session_free(struct sp_session *s)
 
 #define TOKEN_COLS "id, user_id, name, scope, created_ms, expires_ms, revoked"
 
-static void token_row(struct db_stmt *s, struct sp_token *t)
+static void token_row(struct db_stmt *s, void *p)
 {
+	struct sp_token *t = p;
+
 	t->id = COL_I(s, 0);
 	t->user_id = COL_I(s, 1);
 	t->name = store_sq_col_text(s, 2);
@@ -404,6 +433,15 @@ static void token_row(struct db_stmt *s, struct sp_token *t)
 	t->expires_ms = COL_I(s, 5);
 	t->revoked = COL_I(s, 6) != 0;
 }
+
+static void token_clear(void *p)
+{
+	store_token_free(p);
+}
+
+static const struct rowtype token_rows = {
+	"token", "list tokens", sizeof(struct sp_token), token_row, token_clear,
+};
 
 enum err store_token_add(struct store *st, const struct sp_token *t,
 			 const char *hash, int64_t *id_out, struct errmsg *e)
@@ -423,40 +461,17 @@ enum err store_token_by_hash(struct store *st, const char *hash,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE token_hash=?", "s", hash);
-	if (rc || (rc = step_one(st, s, "token", e)))
-		return rc;
-	token_row(s, t);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &token_rows, t, e);
 }
 
 enum err store_token_list(struct store *st, int64_t user_id,
 			  struct sp_token **v_out, size_t *n_out,
 			  struct errmsg *e)
 {
-	struct sp_token *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE user_id=? ORDER BY id", "i", user_id);
-	int r;
-
-	if (rc)
-		return rc;
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		token_row(s, &v[n++]);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list tokens");
-	store_db_finalize(s);
-	if (rc) {
-		store_tokens_free(v, n);
-		return rc;
-	}
-	*v_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return rc ? rc : list_rows(st, s, &token_rows, (void **)v_out, n_out, e);
 }
 
 enum err store_token_revoke(struct store *st, int64_t id, int64_t user_id,
@@ -479,9 +494,7 @@ void store_token_free(struct sp_token *t)
 
 void store_tokens_free(struct sp_token *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_token_free(&v[i]);
-	free(v);
+	free_rows(&token_rows, v, n);
 }
 
 /* ---- terms ---- */
@@ -540,31 +553,6 @@ void store_terms_free(struct sp_terms *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Collect the rows of s with fn into a grown array of elements of size
- * sz; finalizes s. */
-static enum err collect(struct store *st, struct db_stmt *s, size_t sz,
-			void (*fn)(struct db_stmt *, void *), void **v_out,
-			size_t *n_out, struct errmsg *e)
-{
-	char *v = NULL;
-	size_t n = 0, cap = 0;
-	enum err rc = ERR_OK;
-	int r;
-
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sz);
-		memset(v + n * sz, 0, sz);
-		fn(s, v + n * sz);
-		n++;
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list program records");
-	store_db_finalize(s);
-	*v_out = v;
-	*n_out = n;
-	return rc;
-}
-
 /* ---- models ---- */
 
 #define MODEL_COLS "id, org_id, doc, release_date, credential IS NOT NULL, " \
@@ -582,6 +570,16 @@ static void model_row(struct db_stmt *s, void *p)
 	m->created_by = COL_I(s, 5);
 	m->created_ms = COL_I(s, 6);
 }
+
+static void model_clear(void *p)
+{
+	store_model_free(p);
+}
+
+static const struct rowtype model_rows = {
+	"model", "list models", sizeof(struct sp_model), model_row,
+	model_clear,
+};
 
 enum err store_model_add(struct store *st, int64_t org_id, const char *doc,
 			 const char *release_date, int64_t by, int64_t *id_out,
@@ -601,11 +599,7 @@ enum err store_model_get(struct store *st, int64_t id, struct sp_model *m,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
 			 "id=?", "i", id);
-	if (rc || (rc = step_one(st, s, "model", e)))
-		return rc;
-	model_row(s, m);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &model_rows, m, e);
 }
 
 enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
@@ -616,14 +610,7 @@ enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
 			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), model_row, (void **)v, n, e);
-	if (rc) {
-		store_models_free(*v, *n);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &model_rows, (void **)v, n, e);
 }
 
 enum err store_model_set_cred(struct store *st, int64_t id, const char *sealed,
@@ -655,9 +642,7 @@ void store_model_free(struct sp_model *m)
 
 void store_models_free(struct sp_model *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++)
-		store_model_free(&v[i]);
-	free(v);
+	free_rows(&model_rows, v, n);
 }
 
 /* ---- windows ---- */
@@ -679,6 +664,11 @@ static void window_row(struct db_stmt *s, void *p)
 	w->created_ms = COL_I(s, 7);
 }
 
+static const struct rowtype window_rows = {
+	"window", "list windows", sizeof(struct sp_window), window_row,
+	NULL,
+};
+
 enum err store_window_add(struct store *st, int64_t model_id, int64_t start_ms,
 			  int64_t end_ms, int64_t by, int64_t *id_out,
 			  struct errmsg *e)
@@ -697,11 +687,7 @@ enum err store_window_get(struct store *st, int64_t id, struct sp_window *w,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
 			 "WHERE w.id=?", "i", id);
-	if (rc || (rc = step_one(st, s, "window", e)))
-		return rc;
-	window_row(s, w);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &window_rows, w, e);
 }
 
 enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
@@ -714,14 +700,7 @@ enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
 			 "w.model_id=?1) AND (?2=0 OR m.org_id=?2) AND w.id>?3 "
 			 "ORDER BY w.id LIMIT ?4", "iiii", model_id, org_id, after,
 			 (int64_t)limit);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
-	if (rc) {
-		free(*v);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &window_rows, (void **)v, n, e);
 }
 
 enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
@@ -731,14 +710,7 @@ enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
 	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
 			 "WHERE w.closed_ms=0 AND w.end_ms<=? ORDER BY w.id", "i",
 			 now);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), window_row, (void **)v, n, e);
-	if (rc) {
-		free(*v);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &window_rows, (void **)v, n, e);
 }
 
 enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
@@ -782,6 +754,19 @@ static void grant_row(struct db_stmt *s, void *p)
 	g->revoked = COL_I(s, 8) != 0;
 }
 
+static void grant_clear(void *p)
+{
+	struct sp_grant *g = p;
+
+	free(g->suite);
+	free(g->scope);
+}
+
+static const struct rowtype grant_rows = {
+	"grant", "list grants", sizeof(struct sp_grant), grant_row,
+	grant_clear,
+};
+
 enum err store_grant_add(struct store *st, const struct sp_grant *g,
 			 int64_t *id_out, struct errmsg *e)
 {
@@ -802,14 +787,7 @@ enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " GRANT_COLS " FROM grants WHERE "
 			 "(?1=0 OR user_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", user_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), grant_row, (void **)v, n, e);
-	if (rc) {
-		store_grants_free(*v, *n);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &grant_rows, (void **)v, n, e);
 }
 
 enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
@@ -840,11 +818,7 @@ bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
 
 void store_grants_free(struct sp_grant *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].suite);
-		free(v[i].scope);
-	}
-	free(v);
+	free_rows(&grant_rows, v, n);
 }
 
 /* ---- partners ---- */
@@ -873,6 +847,11 @@ static void partner_row(struct db_stmt *s, void *p)
 	x->by_developer = COL_I(s, 3) != 0;
 }
 
+static const struct rowtype partner_rows = {
+	"partner", "list partners", sizeof(struct sp_partner), partner_row,
+	NULL,
+};
+
 enum err store_partner_list(struct store *st, int64_t model_id,
 			    struct sp_partner **v, size_t *n, struct errmsg *e)
 {
@@ -880,14 +859,7 @@ enum err store_partner_list(struct store *st, int64_t model_id,
 	enum err rc = pq(st, &s, e, "SELECT model_id, org_id, by_admin, "
 			 "by_developer FROM partners WHERE model_id=? ORDER BY "
 			 "org_id", "i", model_id);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), partner_row, (void **)v, n, e);
-	if (rc) {
-		free(*v);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &partner_rows, (void **)v, n, e);
 }
 
 bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
@@ -929,6 +901,16 @@ static void campaign_row(struct db_stmt *s, void *p)
 	c->created_ms = COL_I(s, 10);
 }
 
+static void campaign_clear(void *p)
+{
+	store_campaign_free(p);
+}
+
+static const struct rowtype campaign_rows = {
+	"campaign", "list campaigns", sizeof(struct sp_campaign), campaign_row,
+	campaign_clear,
+};
+
 enum err store_campaign_add(struct store *st, const struct sp_campaign *c,
 			    int64_t *id_out, struct errmsg *e)
 {
@@ -948,11 +930,7 @@ enum err store_campaign_get(struct store *st, int64_t id,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE id=?", "i", id);
-	if (rc || (rc = step_one(st, s, "campaign", e)))
-		return rc;
-	campaign_row(s, c);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &campaign_rows, c, e);
 }
 
 enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
@@ -963,14 +941,7 @@ enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), campaign_row, (void **)v, n, e);
-	if (rc) {
-		store_campaigns_free(*v, *n);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &campaign_rows, (void **)v, n, e);
 }
 
 enum err store_campaign_set(struct store *st, int64_t id, const char *state,
@@ -1002,9 +973,7 @@ void store_campaign_free(struct sp_campaign *c)
 
 void store_campaigns_free(struct sp_campaign *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++)
-		store_campaign_free(&v[i]);
-	free(v);
+	free_rows(&campaign_rows, v, n);
 }
 
 int64_t store_last_run_id(struct store *st)
@@ -1051,11 +1020,7 @@ enum err store_campaign_by_run(struct store *st, int64_t run_id,
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE run_id=? AND run_id>0 ORDER BY id LIMIT 1", "i",
 			 run_id);
-	if (rc || (rc = step_one(st, s, "run", e)))
-		return rc;
-	campaign_row(s, c);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &campaign_rows, c, e);
 }
 
 #define DET_COLS "campaign_id, run_id, result, envelope, signed_by, " \
@@ -1134,6 +1099,16 @@ static void report_row(struct db_stmt *s, void *p)
 	r->approved_ms = COL_I(s, 9);
 }
 
+static void report_clear(void *p)
+{
+	store_report_free(p);
+}
+
+static const struct rowtype report_rows = {
+	"report", "list reports", sizeof(struct sp_report), report_row,
+	report_clear,
+};
+
 enum err store_report_add(struct store *st, const struct sp_report *r,
 			  int64_t *id_out, struct errmsg *e)
 {
@@ -1153,11 +1128,7 @@ enum err store_report_get(struct store *st, int64_t id, struct sp_report *r,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
 			 "WHERE id=?", "i", id);
-	if (rc || (rc = step_one(st, s, "report", e)))
-		return rc;
-	report_row(s, r);
-	store_db_finalize(s);
-	return ERR_OK;
+	return rc ? rc : get_row(st, s, &report_rows, r, e);
 }
 
 enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
@@ -1168,14 +1139,7 @@ enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
 			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	if (rc)
-		return rc;
-	rc = collect(st, s, sizeof(**v), report_row, (void **)v, n, e);
-	if (rc) {
-		store_reports_free(*v, *n);
-		*v = NULL;
-	}
-	return rc;
+	return rc ? rc : list_rows(st, s, &report_rows, (void **)v, n, e);
 }
 
 enum err store_report_approve(struct store *st, int64_t id,
@@ -1202,9 +1166,7 @@ void store_report_free(struct sp_report *r)
 
 void store_reports_free(struct sp_report *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++)
-		store_report_free(&v[i]);
-	free(v);
+	free_rows(&report_rows, v, n);
 }
 
 void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t)

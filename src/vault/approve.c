@@ -42,13 +42,14 @@ void vault_request_release(struct vault_request *r)
 
 static enum err add_request_body(struct buf *b, const char *digest,
 				 const char *run, const char *reason,
-				 int64_t expires, const unsigned char pk[32])
+				 int64_t expires,
+				 const unsigned char *pk)
 {
 	enum err rc = buf_printf(b, "suite %s\nrun %s\nreason %s\nexpires %lld\n"
 				 "request-key ", digest, run, reason,
 				 (long long)expires);
 	if (!rc)
-		rc = vault_b64_add(b, pk, 32);
+		rc = vault_b64_add(b, pk, crypto_box_PUBLICKEYBYTES);
 	return rc ? rc : buf_addch(b, '\n');
 }
 
@@ -57,7 +58,8 @@ enum err vault_request_create(const struct vault_archive *a,
 			      int64_t expires_unix, struct buf *request_out,
 			      struct buf *secret_out, struct errmsg *e)
 {
-	unsigned char pk[32], *sk = vault_secure_alloc(32);
+	unsigned char pk[crypto_box_PUBLICKEYBYTES],
+		      *sk = vault_secure_alloc(crypto_box_SECRETKEYBYTES);
 	enum err rc;
 
 	if (!vault_token_ok(run_id, strlen(run_id)))
@@ -75,7 +77,7 @@ enum err vault_request_create(const struct vault_archive *a,
 				     expires_unix, pk) ||
 		    buf_add(secret_out, request_out->data, request_out->len) ||
 		    buf_adds(secret_out, "request-secret ") ||
-		    vault_b64_add(secret_out, sk, 32) ||
+		    vault_b64_add(secret_out, sk, crypto_box_SECRETKEYBYTES) ||
 		    buf_addch(secret_out, '\n'))
 			rc = err_set(e, ERR_LIMIT, "request too large");
 	}
@@ -93,9 +95,10 @@ static enum err parse_common(const struct vfields *f, const char *line,
 
 	switch (lineno) {
 	case 2:
-		if (f->n != 2 || !vault_field_is(f, 0, "suite") || f->len[1] != 64)
+		if (f->n != 2 || !vault_field_is(f, 0, "suite") ||
+		    f->len[1] != sizeof(r->digest) - 1)
 			break;
-		memcpy(r->digest, f->s[1], 64);
+		memcpy(r->digest, f->s[1], sizeof(r->digest) - 1);
 		return ERR_OK;
 	case 3:
 		if (f->n != 2 || !vault_field_is(f, 0, "run") ||
@@ -118,7 +121,8 @@ static enum err parse_common(const struct vfields *f, const char *line,
 	case 6:
 		if (f->n != 2 || !vault_field_is(f, 0, "request-key"))
 			break;
-		return vault_b64_decode_exact(f->s[1], f->len[1], r->pk, 32,
+		return vault_b64_decode_exact(f->s[1], f->len[1], r->pk,
+					      sizeof(r->pk),
 					      "request-key", e);
 	default:
 		break;
@@ -167,10 +171,11 @@ enum err vault_request_parse(const char *text, size_t len,
 
 	if (!rc && vault_lines_next(&l, &line, &n, &unterm)) {
 		/* the secret file: one more line */
-		r->secret = vault_secure_alloc(32);
+		r->secret = vault_secure_alloc(crypto_box_SECRETKEYBYTES);
 		if (unterm || l.p != l.end || vault_fields_split(line, n, &f, e) ||
 		    f.n != 2 || !vault_field_is(&f, 0, "request-secret") ||
-		    vault_b64_decode_exact(f.s[1], f.len[1], r->secret, 32,
+		    vault_b64_decode_exact(f.s[1], f.len[1], r->secret,
+					   crypto_box_SECRETKEYBYTES,
 					   "request-secret", e))
 			rc = err_set(e, ERR_PARSE, "bad 'request-secret' line");
 		else
@@ -198,8 +203,8 @@ static enum err parse_tail(struct vlines *l, const char *text,
 	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
 	    vault_fields_split(line, n, &f, e) || f.n != 3 ||
 	    !vault_field_is(&f, 0, "custodian") ||
-	    f.len[1] > VAULT_KEY_NAME_MAX || f.len[2] != 16 ||
-	    sodium_hex2bin(ap->keyid, 8, f.s[2], 16, NULL, NULL, NULL))
+	    f.len[1] > VAULT_KEY_NAME_MAX ||
+	    !vault_field_keyid(&f, 2, ap->keyid))
 		return err_set(e, ERR_PARSE, "bad 'custodian' line");
 	memcpy(ap->name, f.s[1], f.len[1]);
 	ap->name[f.len[1]] = '\0';
@@ -213,7 +218,8 @@ static enum err parse_tail(struct vlines *l, const char *text,
 	if (!vault_lines_next(l, &line, &n, &unterm) || unterm ||
 	    l->p != l->end || vault_fields_split(line, n, &f, e) || f.n != 2 ||
 	    !vault_field_is(&f, 0, "signature") ||
-	    vault_b64_decode_exact(f.s[1], f.len[1], ap->sig, 64, "signature", e))
+	    vault_b64_decode_exact(f.s[1], f.len[1], ap->sig, sizeof(ap->sig),
+				   "signature", e))
 		return err_set(e, ERR_PARSE, "bad 'signature' line");
 	return ERR_OK;
 }
@@ -240,7 +246,8 @@ find_custodian(const struct vault_archive *a, const unsigned char *sign_pk,
 	       size_t *index_out)
 {
 	for (size_t i = 0; i < a->ncustodians; i++)
-		if (!memcmp(a->custodians[i].pub.sign_pk, sign_pk, 32)) {
+		if (!memcmp(a->custodians[i].pub.sign_pk, sign_pk,
+			    VAULT_PK_LEN)) {
 			*index_out = i;
 			return &a->custodians[i];
 		}
@@ -253,8 +260,8 @@ static enum err build_approval(const struct vault_request *r,
 			       struct errmsg *e)
 {
 	const struct vault_pubkey *pub = vault_seckey_public(cust);
-	unsigned char sig[64];
-	char id[17];
+	unsigned char sig[crypto_sign_BYTES];
+	char id[VAULT_KEYID_HEX_SIZE];
 	size_t start = out->len;
 
 	vault_keyid_hex(pub->keyid, id);
@@ -266,7 +273,8 @@ static enum err build_approval(const struct vault_request *r,
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	vault_seckey_sign(cust, out->data + start, out->len - start, sig);
-	if (buf_adds(out, "signature ") || vault_b64_add(out, sig, 64) ||
+	if (buf_adds(out, "signature ") ||
+	    vault_b64_add(out, sig, sizeof(sig)) ||
 	    buf_addch(out, '\n'))
 		return err_set(e, ERR_LIMIT, "approval too large");
 	return ERR_OK;

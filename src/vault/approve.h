@@ -14,11 +14,11 @@
 #include "vault/seal.h"
 
 struct vault_request {
-	char digest[65];
+	char digest[VAULT_SHA256_HEX_SIZE];
 	char *run;
 	char *reason;
 	int64_t expires;
-	unsigned char pk[32];
+	unsigned char pk[VAULT_BOX_PK_LEN];
 	unsigned char *secret; /* sodium_malloc; only in the secret file */
 	size_t secret_len;     /* bytes of request text before the secret */
 };
@@ -27,8 +27,8 @@ struct vault_approval {
 	struct vault_request req;
 	char name[VAULT_KEY_NAME_MAX + 1];
 	unsigned char keyid[VAULT_KEYID_LEN];
-	unsigned char sealed_share[33 + 48];
-	unsigned char sig[64];
+	unsigned char sealed_share[VAULT_SEALED_SHARE_LEN];
+	unsigned char sig[VAULT_SIG_LEN];
 	size_t signed_len;
 };
 

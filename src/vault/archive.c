@@ -49,18 +49,19 @@ static char *token_dup(const struct vfields *f, size_t i)
 static enum err parse_sealer(struct vault_archive *a, const struct vfields *f,
 			     struct errmsg *e)
 {
-	unsigned char id[8];
+	unsigned char id[VAULT_KEYID_LEN];
 
-	if (f->n != 4 || f->len[1] > VAULT_KEY_NAME_MAX || f->len[2] != 16 ||
-	    sodium_hex2bin(id, 8, f->s[2], 16, NULL, NULL, NULL))
+	if (f->n != 4 || f->len[1] > VAULT_KEY_NAME_MAX ||
+	    !vault_field_keyid(f, 2, id))
 		return err_set(e, ERR_PARSE, "bad 'sealer' line");
 	memcpy(a->sealer.name, f->s[1], f->len[1]);
 	a->sealer.kind = VAULT_KEY_SIGN;
 	if (!vault_key_name_ok(a->sealer.name) ||
-	    b64f(f, 3, a->sealer.sign_pk, 32, "sealer key", e))
+	    b64f(f, 3, a->sealer.sign_pk, sizeof(a->sealer.sign_pk),
+		 "sealer key", e))
 		return err_set(e, ERR_PARSE, "bad 'sealer' line");
 	vault_pubkey_compute_keyid(&a->sealer);
-	if (memcmp(id, a->sealer.keyid, 8))
+	if (memcmp(id, a->sealer.keyid, sizeof(id)))
 		return err_set(e, ERR_PARSE, "sealer key id does not match");
 	return ERR_OK;
 }
@@ -76,13 +77,16 @@ static enum err parse_custodian(struct vault_archive *a,
 	memcpy(c->pub.name, f->s[1], f->len[1]);
 	c->pub.kind = VAULT_KEY_CUSTODIAN;
 	if (!vault_key_name_ok(c->pub.name) ||
-	    b64f(f, 2, c->pub.sign_pk, 32, "custodian key", e) ||
-	    b64f(f, 3, c->pub.box_pk, 32, "custodian key", e) ||
+	    b64f(f, 2, c->pub.sign_pk, sizeof(c->pub.sign_pk), "custodian key",
+		 e) ||
+	    b64f(f, 3, c->pub.box_pk, sizeof(c->pub.box_pk), "custodian key",
+		 e) ||
 	    b64f(f, 4, c->sealed_share, sizeof(c->sealed_share), "share", e))
 		return err_set(e, ERR_PARSE, "bad 'custodian' line");
 	vault_pubkey_compute_keyid(&c->pub);
 	for (size_t i = 0; i < a->ncustodians; i++)
-		if (!memcmp(a->custodians[i].pub.sign_pk, c->pub.sign_pk, 32))
+		if (!memcmp(a->custodians[i].pub.sign_pk, c->pub.sign_pk,
+			    VAULT_PK_LEN))
 			return err_set(e, ERR_PARSE, "custodian listed twice");
 	a->ncustodians++;
 	return ERR_OK;
@@ -118,7 +122,8 @@ static enum err parse_task(struct vault_archive *a, const struct vfields *f,
 	    vault_field_u64(f, 4, &t->plain_len, e) ||
 	    vault_field_u64(f, 5, &t->chunks, e) || vault_field_u64(f, 6, &t->offset, e) ||
 	    vault_field_u64(f, 7, &t->length, e) ||
-	    b64f(f, 8, t->stream_header, 24, "stream header", e) ||
+	    b64f(f, 8, t->stream_header, sizeof(t->stream_header),
+		 "stream header", e) ||
 	    b64f(f, 9, t->wrapped_key, VAULT_WRAP_LEN, "wrapped key", e)) {
 		free(t->id);
 		return err_set(e, ERR_PARSE, "bad 'task' line");
@@ -149,7 +154,8 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 		*st = H_SUITE;
 		if (!vault_field_is(f, 0, "archive-id") || f->n != 2)
 			break;
-		return b64f(f, 1, a->archive_id, 16, "archive-id", e);
+		return b64f(f, 1, a->archive_id, sizeof(a->archive_id),
+			    "archive-id", e);
 	case H_SUITE:
 		*st = H_CREATED;
 		if (!vault_field_is(f, 0, "suite") || f->n != 3 ||
@@ -191,7 +197,8 @@ static enum err parse_line(struct vault_archive *a, enum hstate *st,
 		if (!a->ntasks || !vault_field_is(f, 0, "key-check") || f->n != 2)
 			break;
 		*st = H_DATA;
-		return b64f(f, 1, a->key_check, 32, "key-check", e);
+		return b64f(f, 1, a->key_check, sizeof(a->key_check),
+			    "key-check", e);
 	case H_DATA:
 		*st = H_END;
 		if (!vault_field_is(f, 0, "data") || f->n != 2 ||
@@ -262,8 +269,9 @@ static enum err check_layout_and_sig(struct vault_archive *a, size_t hlen,
 				     uint64_t data_len, struct errmsg *e)
 {
 	const struct vault_archive_task *last = &a->tasks[a->ntasks - 1];
-	unsigned char digest[32], msg[sizeof(VAULT_ARCHIVE_SIGDOM) + 32], sig[64];
-	unsigned char id[8];
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	unsigned char msg[VAULT_ARCHIVE_SIGMSG_LEN], sig[crypto_sign_BYTES];
+	unsigned char id[VAULT_KEYID_LEN];
 	struct vfields f;
 	const char *tail;
 	size_t tlen;
@@ -281,15 +289,15 @@ static enum err check_layout_and_sig(struct vault_archive *a, size_t hlen,
 	if (tlen == 0 || tail[tlen - 1] != '\n' ||
 	    memchr(tail, '\n', tlen) != tail + tlen - 1 ||
 	    vault_fields_split(tail, tlen - 1, &f, e) || f.n != 3 ||
-	    !vault_field_is(&f, 0, "signature") || f.len[1] != 16 ||
-	    sodium_hex2bin(id, 8, f.s[1], 16, NULL, NULL, NULL) ||
-	    b64f(&f, 2, sig, 64, "signature", e))
+	    !vault_field_is(&f, 0, "signature") ||
+	    !vault_field_keyid(&f, 1, id) ||
+	    b64f(&f, 2, sig, sizeof(sig), "signature", e))
 		return err_set(e, ERR_PARSE, "missing or malformed signature "
 			       "line (truncated or extended?)");
 	crypto_hash_sha256(digest, a->data, hlen + (size_t)data_len);
-	sodium_bin2hex(a->digest, sizeof(a->digest), digest, 32);
+	sodium_bin2hex(a->digest, sizeof(a->digest), digest, sizeof(digest));
 	vault_archive_sigmsg(digest, msg);
-	if (memcmp(id, a->sealer.keyid, 8) ||
+	if (memcmp(id, a->sealer.keyid, sizeof(id)) ||
 	    !vault_pubkey_verify(&a->sealer, msg, sizeof(msg), sig))
 		return err_set(e, ERR_CRYPTO, "signature does not verify: the "
 			       "archive was modified");
@@ -343,7 +351,7 @@ enum err vault_archive_check_signer(const struct vault_archive *a,
 				    size_t nkeys, struct errmsg *e)
 {
 	for (size_t i = 0; i < nkeys; i++)
-		if (!memcmp(keys[i].sign_pk, a->sealer.sign_pk, 32))
+		if (!memcmp(keys[i].sign_pk, a->sealer.sign_pk, VAULT_PK_LEN))
 			return ERR_OK;
 	return err_set(e, ERR_CRYPTO, "archive '%s' was sealed by '%s', which "
 		       "is not a trusted key", a->path, a->sealer.name);

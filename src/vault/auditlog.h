@@ -134,7 +134,7 @@ struct vault_checkpoint {
 };
 
 /* C2SP key id: SHA-256(name || 0x0A || 0x01 || pk)[:4]. */
-void vault_note_keyid(const char *name, const unsigned char pk[32],
+void vault_note_keyid(const char *name, const unsigned char pk[VAULT_PK_LEN],
 		      unsigned char out[4]);
 /* The note verifier key "name+hex(keyid)+base64(0x01 || pk)". */
 enum err vault_note_vkey(const struct vault_pubkey *pub,

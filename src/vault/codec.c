@@ -155,6 +155,14 @@ bool vault_field_is(const struct vfields *f, size_t i, const char *word)
 	       memcmp(f->s[i], word, f->len[i]) == 0;
 }
 
+bool vault_field_keyid(const struct vfields *f, size_t i,
+		       unsigned char keyid[VAULT_KEYID_LEN])
+{
+	return i < f->n && f->len[i] == 2 * VAULT_KEYID_LEN &&
+	       sodium_hex2bin(keyid, VAULT_KEYID_LEN, f->s[i], f->len[i], NULL,
+			      NULL, NULL) == 0;
+}
+
 enum err vault_field_u64(const struct vfields *f, size_t i, uint64_t *out,
 			 struct errmsg *e)
 {

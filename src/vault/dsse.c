@@ -30,7 +30,7 @@ static enum err sign_one(const char *type, const unsigned char *payload,
 			 struct vault_dsse_sig *out)
 {
 	struct buf pae;
-	char id[17];
+	char id[VAULT_KEYID_HEX_SIZE];
 	enum err rc;
 
 	buf_init(&pae, VAULT_DSSE_MAX + 1024);
@@ -274,7 +274,7 @@ enum err vault_dsse_verify(const struct vault_dsse *env,
 static int hinted_key(const char *keyid, const struct vault_pubkey *keys,
 		      size_t nkeys)
 {
-	char hex[17];
+	char hex[VAULT_KEYID_HEX_SIZE];
 
 	for (size_t k = 0; keyid && k < nkeys; k++) {
 		vault_keyid_hex(keys[k].keyid, hex);

@@ -19,7 +19,10 @@ enum err vault_init(struct errmsg *e)
 	return ERR_OK;
 }
 
-void vault_sha256(const void *data, size_t len, unsigned char out[32])
+_Static_assert(VAULT_SHA256_LEN == crypto_hash_sha256_BYTES, "SHA-256 size");
+
+void vault_sha256(const void *data, size_t len,
+		  unsigned char out[VAULT_SHA256_LEN])
 {
 	static const unsigned char empty;
 
@@ -27,9 +30,10 @@ void vault_sha256(const void *data, size_t len, unsigned char out[32])
 	crypto_hash_sha256(out, data ? data : &empty, len);
 }
 
-void vault_sha256_hex(const void *data, size_t len, char out[65])
+void vault_sha256_hex(const void *data, size_t len,
+		      char out[VAULT_SHA256_HEX_SIZE])
 {
-	unsigned char h[32];
+	unsigned char h[crypto_hash_sha256_BYTES];
 
 	vault_sha256(data, len, h);
 	hex_encode(h, sizeof(h), out);
@@ -51,9 +55,10 @@ void vault_sha256_update(struct vault_sha256 *h, const void *data, size_t len)
 			(crypto_hash_sha256_state *)(void *)h->opaque, data, len);
 }
 
-void vault_sha256_final_hex(struct vault_sha256 *h, char out[65])
+void vault_sha256_final_hex(struct vault_sha256 *h,
+			    char out[VAULT_SHA256_HEX_SIZE])
 {
-	unsigned char d[32];
+	unsigned char d[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->opaque, d);
 	hex_encode(d, sizeof(d), out);

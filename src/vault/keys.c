@@ -24,6 +24,15 @@
 #include "base/banned.h"
 
 #define SECRET_LEN (crypto_sign_SECRETKEYBYTES + crypto_box_SECRETKEYBYTES)
+/* the key a passphrase seals the secret under */
+#define PASS_KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+
+_Static_assert(VAULT_SIG_LEN == crypto_sign_BYTES &&
+	       VAULT_PK_LEN == crypto_sign_PUBLICKEYBYTES &&
+	       VAULT_BOX_PK_LEN == crypto_box_PUBLICKEYBYTES,
+	       "keys.h's sizes are libsodium's");
+_Static_assert(VAULT_KEYID_LEN <= crypto_hash_sha256_BYTES,
+	       "a key id is a prefix of a SHA-256");
 #define KEYFILE_MAX 8192
 #define KDF_OPS_MAX 16
 #define KDF_MEM_MAX ((uint64_t)1 << 30)
@@ -31,7 +40,7 @@
 
 struct vault_seckey {
 	struct vault_pubkey pub;
-	unsigned char *secret; /* sodium_malloc: sign sk (64) || box sk (32) */
+	unsigned char *secret; /* sodium_malloc: sign sk || box sk */
 };
 
 bool vault_key_name_ok(const char *name)
@@ -54,16 +63,17 @@ const char *vault_key_kind_name(enum vault_key_kind kind)
 	return kind == VAULT_KEY_CUSTODIAN ? "custodian" : "sign";
 }
 
-void vault_keyid_hex(const unsigned char keyid[VAULT_KEYID_LEN], char out[17])
+void vault_keyid_hex(const unsigned char keyid[VAULT_KEYID_LEN],
+		     char out[VAULT_KEYID_HEX_SIZE])
 {
-	sodium_bin2hex(out, 17, keyid, VAULT_KEYID_LEN);
+	sodium_bin2hex(out, VAULT_KEYID_HEX_SIZE, keyid, VAULT_KEYID_LEN);
 }
 
 void vault_pubkey_compute_keyid(struct vault_pubkey *pub)
 {
 	static const char dom[] = "assay-keyid"; /* with its NUL */
 	crypto_hash_sha256_state st;
-	unsigned char h[32];
+	unsigned char h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, (const unsigned char *)dom, sizeof(dom));
@@ -177,7 +187,7 @@ static enum err key_header(const struct vault_seckey *k, const char *prot,
 			   const unsigned char *salt, const unsigned char *nonce,
 			   struct buf *b)
 {
-	char id[17];
+	char id[VAULT_KEYID_HEX_SIZE];
 	enum err rc;
 
 	vault_keyid_hex(k->pub.keyid, id);
@@ -217,7 +227,7 @@ static enum err add_secret(const struct vault_seckey *k, const char *pass,
 {
 	size_t n = secret_len(k->pub.kind);
 	size_t clen = n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	unsigned char *key = vault_secure_alloc(32),
+	unsigned char *key = vault_secure_alloc(PASS_KEY_LEN),
 		      *ct = vault_secure_alloc(clen);
 	enum err rc = ERR_OK;
 
@@ -342,8 +352,7 @@ static enum err parse_key_line(const struct vfields *f, struct keyfile *kf,
 		if (!vault_key_name_ok(kf->name))
 			return err_set(e, ERR_PARSE, "bad key name");
 	} else if (vault_field_is(f, 0, "keyid")) {
-		if (f->len[1] != 16 ||
-		    sodium_hex2bin(kf->keyid, 8, f->s[1], 16, NULL, NULL, NULL))
+		if (!vault_field_keyid(f, 1, kf->keyid))
 			return err_set(e, ERR_PARSE, "bad keyid");
 	} else if (vault_field_is(f, 0, "protection")) {
 		kf->encrypted = vault_field_is(f, 1, "argon2id");
@@ -417,7 +426,7 @@ static enum err open_secret(const struct keyfile *kf, const char *data,
 	size_t n = secret_len(kf->kind);
 	size_t clen = n + (kf->encrypted ? crypto_aead_xchacha20poly1305_ietf_ABYTES : 0);
 	unsigned char *ct = vault_secure_alloc(clen),
-		      *key = vault_secure_alloc(32);
+		      *key = vault_secure_alloc(PASS_KEY_LEN);
 	enum err rc;
 
 	rc = vault_b64_decode_exact(kf->secret_b64, kf->secret_b64_len, ct,
@@ -652,7 +661,7 @@ static enum err parse_pub_raw(const char *b64, size_t n,
 		memcpy(pub->box_pk, raw + PUB_SIGN_LEN, VAULT_PK_LEN);
 	if (!pub->name[0]) {
 		/* stock minisign key: keep its random key number */
-		char hex[17];
+		char hex[VAULT_KEYID_HEX_SIZE];
 		vault_keyid_hex(pub->keyid, hex);
 		snprintf(pub->name, sizeof(pub->name), "minisign-%s", hex);
 		return ERR_OK;

@@ -30,9 +30,13 @@
 #include "base/err.h"
 
 #define VAULT_KEY_NAME_MAX 64
-#define VAULT_KEYID_LEN 8
-#define VAULT_SIG_LEN 64
-#define VAULT_PK_LEN 32
+#define VAULT_KEYID_LEN 8 /* the first bytes of a SHA-256: not a primitive's */
+#define VAULT_KEYID_HEX_SIZE (2 * VAULT_KEYID_LEN + 1)
+/* libsodium's sizes, for headers that cannot include sodium.h; keys.c
+ * asserts they agree. */
+#define VAULT_SIG_LEN 64    /* crypto_sign_BYTES (Ed25519) */
+#define VAULT_PK_LEN 32     /* crypto_sign_PUBLICKEYBYTES */
+#define VAULT_BOX_PK_LEN 32 /* crypto_box_PUBLICKEYBYTES (X25519) */
 
 enum vault_key_kind { VAULT_KEY_SIGN = 1, VAULT_KEY_CUSTODIAN = 2 };
 
@@ -41,7 +45,7 @@ struct vault_pubkey {
 	char name[VAULT_KEY_NAME_MAX + 1];
 	unsigned char keyid[VAULT_KEYID_LEN];
 	unsigned char sign_pk[VAULT_PK_LEN];
-	unsigned char box_pk[VAULT_PK_LEN]; /* custodian keys only */
+	unsigned char box_pk[VAULT_BOX_PK_LEN]; /* custodian keys only */
 };
 
 struct vault_seckey;
@@ -49,7 +53,8 @@ struct vault_seckey;
 /* Names are 1..64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool vault_key_name_ok(const char *name);
 const char *vault_key_kind_name(enum vault_key_kind kind);
-void vault_keyid_hex(const unsigned char keyid[VAULT_KEYID_LEN], char out[17]);
+void vault_keyid_hex(const unsigned char keyid[VAULT_KEYID_LEN],
+		     char out[VAULT_KEYID_HEX_SIZE]);
 
 enum err vault_key_generate(enum vault_key_kind kind, const char *name,
 			    struct vault_seckey **key_out,

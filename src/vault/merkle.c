@@ -11,6 +11,9 @@
 #include <string.h>
 #include "base/banned.h"
 
+_Static_assert(VAULT_HASH_LEN == crypto_hash_sha256_BYTES,
+	       "the tree hashes with SHA-256");
+
 void vault_merkle_leaf_hash(const void *entry, size_t len, vault_hash out)
 {
 	crypto_hash_sha256_state st;

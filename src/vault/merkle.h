@@ -20,7 +20,7 @@
 
 #include "base/err.h"
 
-#define VAULT_HASH_LEN 32
+#define VAULT_HASH_LEN 32 /* crypto_hash_sha256_BYTES (merkle.c asserts it) */
 #define VAULT_MERKLE_MAX_PROOF 128
 
 typedef unsigned char vault_hash[VAULT_HASH_LEN];

@@ -19,9 +19,13 @@
 #define UC_PREFIX "untrusted comment: "
 #define TC_MAX 1024
 
-static void prehash(const void *data, size_t len, unsigned char out[64])
+/* minisign's prehash: BLAKE2b-512 */
+#define PREHASH_LEN crypto_generichash_BYTES_MAX
+
+static void prehash(const void *data, size_t len,
+		    unsigned char out[PREHASH_LEN])
 {
-	crypto_generichash(out, 64, data, len, NULL, 0);
+	crypto_generichash(out, PREHASH_LEN, data, len, NULL, 0);
 }
 
 enum err vault_minisign_sign(struct vault_seckey *key, const void *data,
@@ -30,7 +34,7 @@ enum err vault_minisign_sign(struct vault_seckey *key, const void *data,
 {
 	const struct vault_pubkey *pub = vault_seckey_public(key);
 	unsigned char raw[2 + VAULT_KEYID_LEN + VAULT_SIG_LEN];
-	unsigned char h[64], gsig[VAULT_SIG_LEN];
+	unsigned char h[PREHASH_LEN], gsig[VAULT_SIG_LEN];
 	unsigned char gmsg[VAULT_SIG_LEN + TC_MAX];
 	size_t tcl = strlen(trusted_comment);
 	enum err rc;
@@ -120,7 +124,7 @@ enum err vault_minisign_verify(const struct vault_pubkey *pub,
 			       struct errmsg *e)
 {
 	struct minisig m;
-	unsigned char h[64], gmsg[VAULT_SIG_LEN + TC_MAX];
+	unsigned char h[PREHASH_LEN], gmsg[VAULT_SIG_LEN + TC_MAX];
 	const unsigned char *s64;
 	enum err rc = minisig_parse(sig, sig_len, &m, e);
 

@@ -19,32 +19,32 @@
 #define EMDASH "\xe2\x80\x94 "
 #define NOTE_MAX_SIGS 100
 
-void vault_note_keyid(const char *name, const unsigned char pk[32],
+void vault_note_keyid(const char *name, const unsigned char pk[VAULT_PK_LEN],
 		      unsigned char out[4])
 {
 	static const unsigned char sep[2] = { 0x0a, 0x01 };
 	crypto_hash_sha256_state st;
-	unsigned char h[32];
+	unsigned char h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name));
 	crypto_hash_sha256_update(&st, sep, sizeof(sep));
-	crypto_hash_sha256_update(&st, pk, 32);
+	crypto_hash_sha256_update(&st, pk, crypto_sign_PUBLICKEYBYTES);
 	crypto_hash_sha256_final(&st, h);
 	memcpy(out, h, 4);
 }
 
 enum err vault_note_vkey(const struct vault_pubkey *pub, struct buf *out)
 {
-	unsigned char id[4], raw[33];
+	unsigned char id[4], raw[1 + crypto_sign_PUBLICKEYBYTES];
 	char hex[9];
 
 	vault_note_keyid(pub->name, pub->sign_pk, id);
 	sodium_bin2hex(hex, sizeof(hex), id, 4);
 	raw[0] = 0x01; /* Ed25519 */
-	memcpy(raw + 1, pub->sign_pk, 32);
+	memcpy(raw + 1, pub->sign_pk, crypto_sign_PUBLICKEYBYTES);
 	if (buf_printf(out, "%s+%s+", pub->name, hex) ||
-	    vault_b64_add(out, raw, 33))
+	    vault_b64_add(out, raw, sizeof(raw)))
 		return ERR_LIMIT;
 	return ERR_OK;
 }

@@ -21,11 +21,28 @@
 #include "vault/vault_int.h"
 #include "base/banned.h"
 
+_Static_assert(VAULT_SUITE_KEY_LEN == crypto_kdf_KEYBYTES &&
+	       VAULT_SUITE_KEY_LEN ==
+	       crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+	       "the suite key is a KDF key, its KEK an AEAD key");
+_Static_assert(VAULT_STREAM_HEADER_LEN ==
+	       crypto_secretstream_xchacha20poly1305_HEADERBYTES &&
+	       VAULT_TASK_KEY_LEN ==
+	       crypto_secretstream_xchacha20poly1305_KEYBYTES,
+	       "secretstream sizes");
+_Static_assert(VAULT_WRAP_NONCE_LEN ==
+	       crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
+	       VAULT_WRAP_MAC_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES,
+	       "XChaCha20-Poly1305 sizes");
+_Static_assert(VAULT_SEAL_BOX_LEN == crypto_box_SEALBYTES, "sealed box size");
+_Static_assert(VAULT_TASK_AD_LEN == crypto_generichash_BYTES, "BLAKE2b-256");
+
 #define HEADER_MAX ((size_t)4 << 20)
 #define PATH_MAX_LEN 4096
 
-void vault_task_ad(const unsigned char archive_id[16], uint32_t index,
-		   const char *id, unsigned char out[32])
+void vault_task_ad(const unsigned char archive_id[VAULT_ARCHIVE_ID_LEN],
+		   uint32_t index, const char *id,
+		   unsigned char out[VAULT_TASK_AD_LEN])
 {
 	static const char dom[] = "assay-task-v1";
 	crypto_generichash_state st;
@@ -33,26 +50,29 @@ void vault_task_ad(const unsigned char archive_id[16], uint32_t index,
 				(unsigned char)(index >> 16),
 				(unsigned char)(index >> 8), (unsigned char)index };
 
-	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_init(&st, NULL, 0, VAULT_TASK_AD_LEN);
 	crypto_generichash_update(&st, (const unsigned char *)dom, strlen(dom));
-	crypto_generichash_update(&st, archive_id, 16);
+	crypto_generichash_update(&st, archive_id, VAULT_ARCHIVE_ID_LEN);
 	crypto_generichash_update(&st, be, 4);
 	crypto_generichash_update(&st, (const unsigned char *)id, strlen(id) + 1);
-	crypto_generichash_final(&st, out, 32);
+	crypto_generichash_final(&st, out, VAULT_TASK_AD_LEN);
 }
 
-void vault_archive_sigmsg(const unsigned char digest[32],
-			  unsigned char out[sizeof(VAULT_ARCHIVE_SIGDOM) + 32])
+void vault_archive_sigmsg(const unsigned char digest[VAULT_SHA256_LEN],
+			  unsigned char out[VAULT_ARCHIVE_SIGMSG_LEN])
 {
 	memcpy(out, VAULT_ARCHIVE_SIGDOM, sizeof(VAULT_ARCHIVE_SIGDOM));
-	memcpy(out + sizeof(VAULT_ARCHIVE_SIGDOM), digest, 32);
+	memcpy(out + sizeof(VAULT_ARCHIVE_SIGDOM), digest, VAULT_SHA256_LEN);
 }
 
-void vault_suite_subkeys(const unsigned char suite_key[32],
-			 unsigned char kek_out[32], unsigned char check_out[32])
+void vault_suite_subkeys(const unsigned char suite_key[VAULT_SUITE_KEY_LEN],
+			 unsigned char kek_out[VAULT_SUITE_KEY_LEN],
+			 unsigned char check_out[VAULT_SUITE_KEY_LEN])
 {
-	crypto_kdf_derive_from_key(kek_out, 32, 1, "BENCHKEK", suite_key);
-	crypto_kdf_derive_from_key(check_out, 32, 2, "KEYCHECK", suite_key);
+	crypto_kdf_derive_from_key(kek_out, VAULT_SUITE_KEY_LEN, 1, "BENCHKEK",
+				   suite_key);
+	crypto_kdf_derive_from_key(check_out, VAULT_SUITE_KEY_LEN, 2, "KEYCHECK",
+				   suite_key);
 }
 
 bool vault_token_ok(const char *s, size_t len)
@@ -210,15 +230,16 @@ static enum err add_tree(struct buf *plain, const char *dir, const char *rel,
 /* ---- encrypting ---- */
 
 struct sealing {
-	unsigned char archive_id[16];
-	unsigned char *suite_key; /* sodium_malloc, 32 */
-	unsigned char kek[32];
+	unsigned char archive_id[VAULT_ARCHIVE_ID_LEN];
+	unsigned char *suite_key; /* sodium_malloc, VAULT_SUITE_KEY_LEN */
+	unsigned char kek[VAULT_SUITE_KEY_LEN];
 	struct buf header;
 	struct buf data;
 };
 
 static enum err encrypt_stream(const unsigned char *plain, size_t len,
-			       const unsigned char *key, const unsigned char ad[32],
+			       const unsigned char *key,
+			       const unsigned char ad[VAULT_TASK_AD_LEN],
 			       struct vault_archive_task *t, struct buf *data)
 {
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -235,9 +256,9 @@ static enum err encrypt_stream(const unsigned char *plain, size_t len,
 		unsigned char tag = off + n == len
 			? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0;
 		unsigned long long clen;
-		crypto_secretstream_xchacha20poly1305_push(&st, out, &clen,
-							   plain + off, n, ad,
-							   32, tag);
+		crypto_secretstream_xchacha20poly1305_push(
+			&st, out, &clen, plain + off, n, ad, VAULT_TASK_AD_LEN,
+			tag);
 		rc = buf_add(data, out, (size_t)clen);
 		off += n;
 		t->chunks++;
@@ -273,7 +294,8 @@ static char *task_id_of(const char *dir)
 static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 			  struct vault_archive_task *t, struct errmsg *e)
 {
-	unsigned char ad[32], *key = vault_secure_alloc(32);
+	unsigned char ad[VAULT_TASK_AD_LEN],
+		      *key = vault_secure_alloc(VAULT_TASK_KEY_LEN);
 	struct buf plain;
 	enum err rc;
 
@@ -292,9 +314,10 @@ static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 		if (encrypt_stream((unsigned char *)plain.data, plain.len, key,
 				   ad, t, &s->data))
 			rc = err_set(e, ERR_LIMIT, "archive too large");
-		randombytes_buf(t->wrapped_key, 24);
+		randombytes_buf(t->wrapped_key, VAULT_WRAP_NONCE_LEN);
 		crypto_aead_xchacha20poly1305_ietf_encrypt(
-			t->wrapped_key + 24, NULL, key, 32, ad, 32, NULL,
+			t->wrapped_key + VAULT_WRAP_NONCE_LEN, NULL, key,
+			VAULT_TASK_KEY_LEN, ad, sizeof(ad), NULL,
 			t->wrapped_key, s->kek);
 	}
 	sodium_memzero(plain.data, plain.len);
@@ -317,7 +340,7 @@ static enum err header_start(struct sealing *s, const struct vault_seal_opts *o,
 			     const char *suite_id, const char *version)
 {
 	const struct vault_pubkey *sp = vault_seckey_public(o->signer);
-	char when[40], id[17];
+	char when[40], id[VAULT_KEYID_HEX_SIZE];
 	struct buf *h = &s->header;
 	enum err rc;
 
@@ -325,12 +348,12 @@ static enum err header_start(struct sealing *s, const struct vault_seal_opts *o,
 	vault_keyid_hex(sp->keyid, id);
 	rc = buf_adds(h, VAULT_ARCHIVE_MAGIC "\narchive-id");
 	if (!rc)
-		rc = add_b64_field(h, s->archive_id, 16);
+		rc = add_b64_field(h, s->archive_id, sizeof(s->archive_id));
 	if (!rc)
 		rc = buf_printf(h, "\nsuite %s %s\ncreated %s\nsealer %s %s",
 				suite_id, version, when, sp->name, id);
 	if (!rc)
-		rc = add_b64_field(h, sp->sign_pk, 32);
+		rc = add_b64_field(h, sp->sign_pk, sizeof(sp->sign_pk));
 	if (!rc)
 		rc = buf_printf(h, "\nthreshold %u %zu\n", o->threshold,
 				o->ncustodians);
@@ -346,15 +369,17 @@ static enum err header_custodians(struct sealing *s,
 	unsigned char sealed[VAULT_SEALED_SHARE_LEN];
 	enum err rc;
 
-	rc = vault_shamir_split(s->suite_key, 32, o->threshold, (unsigned)n,
-				shares, e);
+	rc = vault_shamir_split(s->suite_key, VAULT_SUITE_KEY_LEN, o->threshold,
+				(unsigned)n, shares, e);
 	for (size_t i = 0; !rc && i < n; i++) {
 		const struct vault_pubkey *c = &o->custodians[i];
 		rc = vault_seal_to(c, shares + i * VAULT_SHARE_LEN,
 				   VAULT_SHARE_LEN, sealed, e);
 		if (!rc && (buf_printf(&s->header, "custodian %s", c->name) ||
-			    add_b64_field(&s->header, c->sign_pk, 32) ||
-			    add_b64_field(&s->header, c->box_pk, 32) ||
+			    add_b64_field(&s->header, c->sign_pk,
+					  sizeof(c->sign_pk)) ||
+			    add_b64_field(&s->header, c->box_pk,
+					  sizeof(c->box_pk)) ||
 			    add_b64_field(&s->header, sealed, sizeof(sealed)) ||
 			    buf_addch(&s->header, '\n')))
 			rc = err_set(e, ERR_LIMIT, "header too large");
@@ -373,7 +398,8 @@ static enum err header_task(struct buf *h, uint32_t i,
 				 (unsigned long long)t->offset,
 				 (unsigned long long)t->length);
 	if (!rc)
-		rc = add_b64_field(h, t->stream_header, 24);
+		rc = add_b64_field(h, t->stream_header,
+				   sizeof(t->stream_header));
 	if (!rc)
 		rc = add_b64_field(h, t->wrapped_key, VAULT_WRAP_LEN);
 	return rc ? rc : buf_addch(h, '\n');
@@ -393,7 +419,7 @@ static enum err check_opts(const struct vault_seal_opts *o, struct errmsg *e)
 				       "key", o->custodians[i].name);
 		for (size_t j = 0; j < i; j++)
 			if (!memcmp(o->custodians[i].sign_pk,
-				    o->custodians[j].sign_pk, 32))
+				    o->custodians[j].sign_pk, VAULT_PK_LEN))
 				return err_set(e, ERR_INVAL, "custodian '%s' "
 					       "listed twice",
 					       o->custodians[i].name);
@@ -461,13 +487,15 @@ static enum err seal_tasks(struct sealing *s, const struct taskdirs *td,
 }
 
 static enum err finish(struct sealing *s, const struct vault_seal_opts *o,
-		       const char *out_path, char digest_out[65],
+		       const char *out_path,
+		       char digest_out[VAULT_SHA256_HEX_SIZE],
 		       struct errmsg *e)
 {
-	unsigned char kek[32], check[32], digest[32];
-	unsigned char msg[sizeof(VAULT_ARCHIVE_SIGDOM) + 32], sig[64];
+	unsigned char kek[VAULT_SUITE_KEY_LEN], check[VAULT_SUITE_KEY_LEN];
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	unsigned char msg[VAULT_ARCHIVE_SIGMSG_LEN], sig[crypto_sign_BYTES];
 	crypto_hash_sha256_state st;
-	char id[17];
+	char id[VAULT_KEYID_HEX_SIZE];
 	struct buf tail;
 	enum err rc;
 
@@ -475,7 +503,7 @@ static enum err finish(struct sealing *s, const struct vault_seal_opts *o,
 	sodium_memzero(kek, sizeof(kek));
 	rc = buf_adds(&s->header, "key-check");
 	if (!rc)
-		rc = add_b64_field(&s->header, check, 32);
+		rc = add_b64_field(&s->header, check, sizeof(check));
 	if (!rc)
 		rc = buf_printf(&s->header, "\ndata %zu\nend\n", s->data.len);
 	if (rc)
@@ -484,14 +512,14 @@ static enum err finish(struct sealing *s, const struct vault_seal_opts *o,
 	crypto_hash_sha256_update(&st, (unsigned char *)s->header.data, s->header.len);
 	crypto_hash_sha256_update(&st, (unsigned char *)s->data.data, s->data.len);
 	crypto_hash_sha256_final(&st, digest);
-	hex_encode(digest, 32, digest_out);
+	hex_encode(digest, sizeof(digest), digest_out);
 	vault_archive_sigmsg(digest, msg);
 	vault_seckey_sign(o->signer, msg, sizeof(msg), sig);
 	vault_keyid_hex(vault_seckey_public(o->signer)->keyid, id);
 	buf_init(&tail, 1024);
 	rc = buf_printf(&tail, "signature %s", id);
 	if (!rc)
-		rc = add_b64_field(&tail, sig, 64);
+		rc = add_b64_field(&tail, sig, sizeof(sig));
 	if (!rc)
 		rc = buf_addch(&tail, '\n');
 	if (!rc && (buf_add(&s->header, s->data.data, s->data.len) ||
@@ -505,7 +533,8 @@ static enum err finish(struct sealing *s, const struct vault_seal_opts *o,
 }
 
 enum err vault_suite_seal(const struct vault_seal_opts *o,
-			  const char *out_path, char digest_out[65],
+			  const char *out_path,
+			  char digest_out[VAULT_SHA256_HEX_SIZE],
 			  struct errmsg *e)
 {
 	struct sealing s;
@@ -531,10 +560,10 @@ enum err vault_suite_seal(const struct vault_seal_opts *o,
 	}
 	memset(&s, 0, sizeof(s));
 	randombytes_buf(s.archive_id, sizeof(s.archive_id));
-	s.suite_key = vault_secure_alloc(32);
-	randombytes_buf(s.suite_key, 32);
+	s.suite_key = vault_secure_alloc(VAULT_SUITE_KEY_LEN);
+	randombytes_buf(s.suite_key, VAULT_SUITE_KEY_LEN);
 	{
-		unsigned char check[32];
+		unsigned char check[VAULT_SUITE_KEY_LEN];
 		vault_suite_subkeys(s.suite_key, s.kek, check);
 	}
 	buf_init(&s.header, VAULT_ARCHIVE_MAX);

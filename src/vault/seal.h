@@ -32,6 +32,7 @@
 #include "base/err.h"
 #include "vault/auditlog.h"
 #include "vault/keys.h"
+#include "vault/vault.h"
 
 #define VAULT_SEAL_CHUNK 65536
 #define VAULT_SEAL_MAX_TASKS 4096
@@ -40,9 +41,28 @@
 #define VAULT_ARCHIVE_MAX ((size_t)4 << 30)
 #define VAULT_ID_MAX 128
 
+/* libsodium's sizes, for the header (no sodium.h here); seal.c asserts
+ * each against its constant. */
+/* crypto_kdf_KEYBYTES: the suite key, its KEK and its key check */
+#define VAULT_SUITE_KEY_LEN 32
+/* crypto_secretstream_xchacha20poly1305_HEADERBYTES and _KEYBYTES */
+#define VAULT_STREAM_HEADER_LEN 24
+#define VAULT_TASK_KEY_LEN 32
+/* crypto_aead_xchacha20poly1305_ietf_NPUBBYTES and _ABYTES */
+#define VAULT_WRAP_NONCE_LEN 24
+#define VAULT_WRAP_MAC_LEN 16
+/* a task key wrapped under the KEK: nonce || ciphertext || MAC */
+#define VAULT_WRAP_LEN \
+	(VAULT_WRAP_NONCE_LEN + VAULT_TASK_KEY_LEN + VAULT_WRAP_MAC_LEN)
+/* a Shamir share of the suite key: its x coordinate, then the bytes */
+#define VAULT_SHARE_LEN (1 + VAULT_SUITE_KEY_LEN)
+#define VAULT_SEAL_BOX_LEN 48  /* crypto_box_SEALBYTES */
+#define VAULT_SEALED_SHARE_LEN (VAULT_SHARE_LEN + VAULT_SEAL_BOX_LEN)
+#define VAULT_ARCHIVE_ID_LEN 16 /* random: unique, not a key */
+
 struct vault_archive_custodian {
 	struct vault_pubkey pub;
-	unsigned char sealed_share[33 + 48];
+	unsigned char sealed_share[VAULT_SEALED_SHARE_LEN];
 };
 
 struct vault_archive_task {
@@ -52,8 +72,8 @@ struct vault_archive_task {
 	uint64_t chunks;
 	uint64_t offset; /* within the data section */
 	uint64_t length;
-	unsigned char stream_header[24];
-	unsigned char wrapped_key[24 + 32 + 16];
+	unsigned char stream_header[VAULT_STREAM_HEADER_LEN];
+	unsigned char wrapped_key[VAULT_WRAP_LEN];
 };
 
 /* A parsed archive. The sealer's signature has been verified against the
@@ -62,7 +82,7 @@ struct vault_archive_task {
  * digest. */
 struct vault_archive {
 	char *path;
-	unsigned char archive_id[16];
+	unsigned char archive_id[VAULT_ARCHIVE_ID_LEN];
 	char *suite_id;
 	char *suite_version;
 	char *created;
@@ -72,8 +92,8 @@ struct vault_archive {
 	struct vault_archive_custodian *custodians;
 	size_t ntasks;
 	struct vault_archive_task *tasks;
-	unsigned char key_check[32];
-	char digest[65]; /* hex SHA-256 of the signed body */
+	unsigned char key_check[VAULT_SUITE_KEY_LEN];
+	char digest[VAULT_SHA256_HEX_SIZE]; /* hex SHA-256 of the signed body */
 	unsigned char *data; /* the whole file */
 	size_t len;
 	size_t data_off; /* start of the data section */
@@ -90,7 +110,8 @@ struct vault_seal_opts {
 /* Seal suite_dir into out_path (written atomically, mode 0644; nothing is
  * left behind on failure). digest_out gets the suite digest. */
 enum err vault_suite_seal(const struct vault_seal_opts *o,
-			  const char *out_path, char digest_out[65],
+			  const char *out_path,
+			  char digest_out[VAULT_SHA256_HEX_SIZE],
 			  struct errmsg *e) MUST_CHECK;
 
 /* True when data (len bytes) is an archive whose first line is damaged:
@@ -148,7 +169,7 @@ struct vault_task_content {
 struct vault_suite_content {
 	char *suite_id;
 	char *suite_version;
-	char digest[65];
+	char digest[VAULT_SHA256_HEX_SIZE];
 	size_t ntasks;
 	struct vault_task_content *tasks;
 };
@@ -163,7 +184,8 @@ struct vault_unseal_use {
 	const struct vault_pubkey *sealers; /* pinned: the archive must be
 				   sealed by one of these (nsealers > 0) */
 	size_t nsealers;
-	char request[65];       /* out: the request key's fingerprint */
+	char request[VAULT_SHA256_HEX_SIZE]; /* out: the request key's
+				   fingerprint */
 };
 
 /* Check the pinned sealer, the request secret and the approvals, then

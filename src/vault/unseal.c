@@ -76,7 +76,7 @@ static enum err same_request(const struct vault_request *q,
 	if (q->expires != r->expires)
 		return err_set(e, ERR_INVAL, "its expiry differs from the "
 			       "request's");
-	if (memcmp(q->pk, r->pk, 32))
+	if (memcmp(q->pk, r->pk, sizeof(q->pk)))
 		return err_set(e, ERR_INVAL, "it answers another request");
 	return ERR_OK;
 }
@@ -313,7 +313,7 @@ static enum err split_files(struct vault_task_content *t, uint64_t want,
 static enum err pull_chunks(const struct vault_archive *a,
 			    const struct vault_archive_task *at,
 			    crypto_secretstream_xchacha20poly1305_state *st,
-			    const unsigned char ad[32],
+			    const unsigned char ad[VAULT_TASK_AD_LEN],
 			    struct vault_task_content *t, struct errmsg *e)
 {
 	const unsigned char *in = a->data + a->data_off + at->offset;
@@ -327,7 +327,7 @@ static enum err pull_chunks(const struct vault_archive *a,
 
 		if (crypto_secretstream_xchacha20poly1305_pull(
 			    st, t->plain + off, &mlen, &tag, in, n + ABYTES,
-			    ad, 32) != 0)
+			    ad, VAULT_TASK_AD_LEN) != 0)
 			return err_set(e, ERR_CRYPTO, "chunk %llu of %llu fails "
 				       "authentication (modified, reordered "
 				       "or moved from another task)",
@@ -347,12 +347,13 @@ static enum err pull_chunks(const struct vault_archive *a,
 }
 
 static enum err open_task(const struct vault_archive *a, uint32_t i,
-			  const unsigned char kek[32],
+			  const unsigned char kek[VAULT_SUITE_KEY_LEN],
 			  struct vault_task_content *t, struct errmsg *e)
 {
 	const struct vault_archive_task *at = &a->tasks[i];
 	crypto_secretstream_xchacha20poly1305_state st;
-	unsigned char ad[32], *key = vault_secure_alloc(32);
+	unsigned char ad[VAULT_TASK_AD_LEN],
+		      *key = vault_secure_alloc(VAULT_TASK_KEY_LEN);
 	enum err rc = ERR_OK;
 
 	t->id = xstrdup(at->id);
@@ -360,8 +361,9 @@ static enum err open_task(const struct vault_archive *a, uint32_t i,
 	t->plain = vault_secure_alloc(t->plain_len ? t->plain_len : 1);
 	vault_task_ad(a->archive_id, i, at->id, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    key, NULL, NULL, at->wrapped_key + 24, VAULT_WRAP_LEN - 24,
-		    ad, 32, at->wrapped_key, kek) != 0)
+		    key, NULL, NULL, at->wrapped_key + VAULT_WRAP_NONCE_LEN,
+		    VAULT_WRAP_LEN - VAULT_WRAP_NONCE_LEN, ad, sizeof(ad),
+		    at->wrapped_key, kek) != 0)
 		rc = err_set(e, ERR_CRYPTO, "its key does not unwrap "
 			     "(modified, or moved from another task)");
 	else if (crypto_secretstream_xchacha20poly1305_init_pull(
@@ -401,15 +403,17 @@ static enum err decrypt_all(const struct vault_archive *a,
 			    const struct gathered *g,
 			    struct vault_suite_content **out, struct errmsg *e)
 {
-	unsigned char *sk = vault_secure_alloc(32), *kek = vault_secure_alloc(32);
-	unsigned char check[32];
+	unsigned char *sk = vault_secure_alloc(VAULT_SUITE_KEY_LEN),
+		      *kek = vault_secure_alloc(VAULT_SUITE_KEY_LEN);
+	unsigned char check[VAULT_SUITE_KEY_LEN];
 	struct vault_suite_content *c = xcalloc(1, sizeof(*c));
 	enum err rc;
 
-	rc = vault_shamir_combine(g->shares, a->threshold, 32, sk, e);
+	rc = vault_shamir_combine(g->shares, a->threshold, VAULT_SUITE_KEY_LEN,
+				  sk, e);
 	if (!rc) {
 		vault_suite_subkeys(sk, kek, check);
-		if (sodium_memcmp(check, a->key_check, 32) != 0)
+		if (sodium_memcmp(check, a->key_check, sizeof(check)) != 0)
 			rc = err_set(e, ERR_CRYPTO, "the shares do not give the "
 				     "suite key");
 	}

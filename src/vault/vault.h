@@ -19,10 +19,17 @@
  * library cannot start (no entropy source). */
 enum err vault_init(struct errmsg *e) MUST_CHECK;
 
-/* SHA-256 of data into out (32 bytes). data may be NULL when len is 0. */
-void vault_sha256(const void *data, size_t len, unsigned char out[32]);
+/* libsodium's crypto_hash_sha256_BYTES, for headers that cannot include
+ * sodium.h (hash.c asserts they agree), and its lower-case hex with NUL. */
+#define VAULT_SHA256_LEN 32
+#define VAULT_SHA256_HEX_SIZE (2 * VAULT_SHA256_LEN + 1)
+
+/* SHA-256 of data into out. data may be NULL when len is 0. */
+void vault_sha256(const void *data, size_t len,
+		  unsigned char out[VAULT_SHA256_LEN]);
 /* Lower-case hex SHA-256 of data into out (64 hex digits + NUL). */
-void vault_sha256_hex(const void *data, size_t len, char out[65]);
+void vault_sha256_hex(const void *data, size_t len,
+		      char out[VAULT_SHA256_HEX_SIZE]);
 
 /* Streaming SHA-256: init, update any number of times, final (which
  * writes lower-case hex and leaves the state unusable until init). The
@@ -32,7 +39,8 @@ struct vault_sha256 {
 };
 void vault_sha256_init(struct vault_sha256 *h);
 void vault_sha256_update(struct vault_sha256 *h, const void *data, size_t len);
-void vault_sha256_final_hex(struct vault_sha256 *h, char out[65]);
+void vault_sha256_final_hex(struct vault_sha256 *h,
+			    char out[VAULT_SHA256_HEX_SIZE]);
 
 /* Where vault state lives by default: the value of environment variable
  * env if set, else $ASSAY_HOME/sub, else $HOME/.assay/sub. Caller frees. */

@@ -15,6 +15,8 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "vault/seal.h"
+#include "vault/vault.h"
 
 /* Standard base64 with padding (RFC 4648 §4), as used by DSSE, minisign
  * and signed notes. Decoding is strict: no whitespace, canonical only. */
@@ -63,6 +65,10 @@ bool vault_field_is(const struct vfields *f, size_t i, const char *word);
 /* Parse field i as an unsigned decimal without leading zeros. */
 enum err vault_field_u64(const struct vfields *f, size_t i, uint64_t *out,
 			 struct errmsg *e) MUST_CHECK;
+/* Field i as a key id: exactly 2 * VAULT_KEYID_LEN hex digits into
+ * keyid. false (keyid undefined) when it is not. */
+bool vault_field_keyid(const struct vfields *f, size_t i,
+		       unsigned char keyid[VAULT_KEYID_LEN]);
 /* Copy field i (checking it is printable ASCII) into a fresh string. */
 char *vault_field_dup(const struct vfields *f, size_t i);
 bool vault_text_printable(const char *s, size_t len);
@@ -85,22 +91,24 @@ void vault_pubkey_compute_keyid(struct vault_pubkey *pub);
 /* Sealed archives (seal.c, archive.c, unseal.c). */
 #define VAULT_ARCHIVE_MAGIC "assay sealed suite v1"
 #define VAULT_ARCHIVE_SIGDOM "assay-sealed-suite-v1"
-#define VAULT_WRAP_LEN (24 + 32 + 16)
-#define VAULT_SHARE_LEN 33
-#define VAULT_SEALED_SHARE_LEN (VAULT_SHARE_LEN + 48)
+
+#define VAULT_ARCHIVE_SIGMSG_LEN \
+	(sizeof(VAULT_ARCHIVE_SIGDOM) + VAULT_SHA256_LEN)
+#define VAULT_TASK_AD_LEN 32 /* crypto_generichash_BYTES */
 
 /* Associated data of every chunk and of the wrapped key of task `index`:
  * BLAKE2b-256("assay-task-v1" || archive_id || be32(index) || id || 0). */
-void vault_task_ad(const unsigned char archive_id[16], uint32_t index,
-		   const char *id, unsigned char out[32]);
+void vault_task_ad(const unsigned char archive_id[VAULT_ARCHIVE_ID_LEN],
+		   uint32_t index, const char *id,
+		   unsigned char out[VAULT_TASK_AD_LEN]);
 /* The message the sealer signs: "assay-sealed-suite-v1" || 0 || digest. */
-void vault_archive_sigmsg(const unsigned char digest[32],
-			  unsigned char out[sizeof(VAULT_ARCHIVE_SIGDOM) + 32]);
+void vault_archive_sigmsg(const unsigned char digest[VAULT_SHA256_LEN],
+			  unsigned char out[VAULT_ARCHIVE_SIGMSG_LEN]);
 /* KEK (subkey 1, "BENCHKEK") and the public key check (subkey 2,
  * "KEYCHECK") derived from the suite key. */
-void vault_suite_subkeys(const unsigned char suite_key[32],
-			 unsigned char kek_out[32],
-			 unsigned char check_out[32]);
+void vault_suite_subkeys(const unsigned char suite_key[VAULT_SUITE_KEY_LEN],
+			 unsigned char kek_out[VAULT_SUITE_KEY_LEN],
+			 unsigned char check_out[VAULT_SUITE_KEY_LEN]);
 /* [A-Za-z0-9._:-]{1,128} */
 bool vault_token_ok(const char *s, size_t len);
 

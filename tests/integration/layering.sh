@@ -4,7 +4,7 @@
 # included only by the part that owns it, parts include only the parts
 # below them (no `../` paths, however `#  include` is spaced), nothing
 # below cli prints or exits, and every file of src/ includes banned.h
-# after its system headers.
+# last of all its includes, and the vault names its crypto sizes.
 # A self-test plants each violation in a copy of src/ and expects it to be
 # caught, so a rule cannot silently stop matching.
 set -u
@@ -93,18 +93,34 @@ chk_stderr() {
 	return 0
 }
 
-# banned.h is included by every .c file of src/, after every system
-# header (whose declarations its macros would break)
+# banned.h is included by every .c file of src/, and last of all its
+# includes (as git's must be): a system header after it would have its
+# declarations broken by the macros, and a project header after it could
+# pull one in
 chk_banned() {
 	local f b last
 	(cd "$1" && find . -name '*.c' | sort | while read -r f; do
 		b=$(grep -nE "$INC\"(base/)?banned\.h\"" "$f" | head -1 | cut -d: -f1)
-		last=$(grep -nE "$INC<" "$f" | tail -1 | cut -d: -f1)
+		last=$(grep -nE "$INC[<\"]" "$f" | tail -1 | cut -d: -f1)
 		if [ -z "$b" ]; then echo "$f: does not include base/banned.h"
-		elif [ -n "$last" ] && [ "$last" -gt "$b" ]; then
-			echo "$f:$last: a system header after base/banned.h"
+		elif [ "$last" -gt "$b" ]; then
+			echo "$f:$last: an include after base/banned.h"
 		fi
 	done)
+}
+
+# The vault sizes its keys, hashes, nonces, MACs and signatures with
+# libsodium's constants (crypto_sign_BYTES, ...) or a header's named
+# constant asserted against them (VAULT_PK_LEN, ...), never a bare 16, 24,
+# 32, 48 or 64: a byte array of such a size, a hex buffer of 17 or 65, such
+# a number as a call's argument (", 32)") or added to a size ("+ 16]").
+# Text buffers (char want[48]), shifts and _Alignas(16) are not sizes of
+# crypto and pass.
+CRYPTO_N='(16|24|32|33|48|64)'
+chk_cryptosize() {
+	(cd "$1" && grep -rnE "unsigned char\b[^;]*\[[[:space:]]*$CRYPTO_N[[:space:]]*\]|\bchar\b[^;]*\[[[:space:]]*(17|65)[[:space:]]*\]|,[[:space:]]*$CRYPTO_N[[:space:]]*[,)]|\([[:space:]]*$CRYPTO_N[[:space:]]*,|[-+][[:space:]]*$CRYPTO_N[[:space:]]*[],);]" \
+		--include='*.c' --include='*.h' vault | code_only)
+	return 0
 }
 
 # Every non-static symbol of src/ carries its part's prefix (sbx_ for
@@ -135,14 +151,15 @@ for d in "${ASSAY_BUILD:-}" "${1:-}"; do
 	[ -n "$d" ] && [ -d "$d/CMakeFiles/assaylib.dir/src" ] && OBJS=$d/CMakeFiles && break
 done
 
-CHECKS="owners dotdot parts print stderr banned"
+CHECKS="owners dotdot parts print stderr banned cryptosize"
 declare -A WHAT=(
 	[owners]="third-party headers only in the part that owns them"
 	[dotdot]="no ../ includes"
 	[parts]="parts include only the parts below them"
 	[print]="nothing below cli prints to stdout or exits"
 	[stderr]="nothing below cli writes to stderr but the logger and BUG()"
-	[banned]="every file of src/ includes banned.h after its system headers"
+	[banned]="every file of src/ includes banned.h last"
+	[cryptosize]="the vault's crypto sizes are named constants, not 16/24/32/64"
 )
 
 for c in $CHECKS; do
@@ -219,10 +236,21 @@ plant print sandbox/box.c '	fwrite(p, 1, n, stdout);'
 plant stderr engine/schedule.c '	fprintf(stderr, "x");'
 plant stderr report/svg.c '	fputs("x", stderr);'
 plant banned model/new_part.c '#include <stdio.h>'
+plant cryptosize vault/seal.c '	unsigned char key[32];'
+plant cryptosize vault/approve.c 'static void f(const unsigned char pk[32]);'
+plant cryptosize vault/keys.c '	memcpy(a, b, 64);'
+plant cryptosize vault/note.c '	crypto_generichash(out, 32, in, n, NULL, 0);'
+plant cryptosize vault/hash.c '	char hex[65];'
+plant cryptosize vault/seal.h '#define WRAP (24 + 32 + 16)'
+plant cryptosize vault/unseal.c '	randombytes_buf(p, 24);'
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 echo '#include <stdio.h>' >>"$TMP/src/store/store_sqlite.c"
-chk_banned "$TMP/src" | grep -q store_sqlite.c && ok "self-test: banned catches a system header after banned.h" ||
-	bad "self-test: banned misses a system header after banned.h" ""
+echo '#  include "base/buf.h"' >>"$TMP/src/vault/hash.c"
+hits=$(chk_banned "$TMP/src")
+printf '%s' "$hits" | grep -q store_sqlite.c && ok "self-test: banned catches a system header after banned.h" ||
+	bad "self-test: banned misses a system header after banned.h" "hits: $hits"
+printf '%s' "$hits" | grep -q vault/hash.c && ok "self-test: banned catches a project header after banned.h" ||
+	bad "self-test: banned misses a project header after banned.h" "hits: $hits"
 # what is allowed stays allowed
 rm -rf "$TMP/src" && cp -r "$ASSAY_SOURCE_DIR/src" "$TMP/src"
 sed -i '1i \	_exit(1); snprintf(b, 1, "x"); fprintf(out, "x");' "$TMP/src/report/report_term.c"
@@ -230,4 +258,8 @@ sed -i '1i /* printf("x") in a comment */' "$TMP/src/engine/plan.c"
 hits=$(chk_print "$TMP/src")
 [ -z "$hits" ] && ok "self-test: _exit, snprintf, a report's own FILE and comments are allowed" ||
 	bad "self-test: allowed forms flagged" "$hits"
+sed -i '1i \	char want[48]; _Alignas(16) unsigned char o[128]; x = v >> 24 | n > 32; /* key[32] */' "$TMP/src/vault/auditlog.c"
+hits=$(chk_cryptosize "$TMP/src")
+[ -z "$hits" ] && ok "self-test: cryptosize allows text buffers, _Alignas, shifts and comparisons" ||
+	bad "self-test: cryptosize flags allowed forms" "$hits"
 finish

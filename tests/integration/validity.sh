@@ -128,7 +128,7 @@ v=$(json_get "$TMP/rv1.json" 'j["validity"]["review"]["refusals"], j["validity"]
 [ "$v" = "1 1.0 True assay show 1 --episode 1 --transcript" ] && ok "a refusal is detected, counted and linked" ||
 	bad "refusal" "$v $(cat "$TMP/err")"
 v=$(json_get "$TMP/rv1.json" 'j["determination"]["elicitation"]["detail"]')
-case $v in *"refusal rate 1.000 > 0.1"*) ok "a high refusal rate is under-elicitation (policy input)";;
+case $v in *"refusal rate (phrase detector) 1.000 > 0.1"*) ok "a high refusal rate is under-elicitation (policy input)";;
 	*) bad "refusal rate in the elicitation check" "$v";; esac
 "$ASSAY" report 2 --store "$DB3" --format json -o "$TMP/rv2.json" 2>"$TMP/err"
 v=$(json_get "$TMP/rv2.json" 'j["validity"]["review"]["refusals"], j["validity"]["review"]["flagged"][0]["signal"]')
@@ -172,4 +172,23 @@ grep -q '<p>refusal judge openai/judge-1: 0 of 1' "$TMP/rj.html" && grep -q '<a 
 	ok "html: the judge's summary and the flagged episode's verdict, linked" || bad "html judge" "$(grep -o 'Review of what.\{0,500\}' "$TMP/rj.html")"
 v=$(json_get "$TMP/rv1.json" 'j["validity"]["review"]["judge"]')
 [ "$v" = None ] && ok "without --refusal-judge there is no judge (default off)" || bad "judge default" "$v"
+# A policy may count the judge's refusals (elicitation.refusals: judge):
+# then a run without the judge's verdicts is under-elicited, and the
+# judge's refusals, not the phrase detector's, make the rate.
+printf 'policy: j\nelicitation: {min_epochs: 1, max_refusal_rate: 0.1, refusals: judge}\nrules:\n  - {name: a, type: absolute, threshold: 0.5}\n' >"$TMP/judgepol.yaml"
+el() { "$ASSAY" report "$1" --store "$DB3" --policy "$TMP/judgepol.yaml" --format json -o "$TMP/el.json" 2>"$TMP/err" &&
+	json_get "$TMP/el.json" 'j["determination"]["elicitation"]["adequate"], j["determination"]["elicitation"]["detail"]'; }
+v=$(el 2)
+case $v in "False the policy counts the refusal judge's verdicts: 0 of 1 unsolved episodes judged") ok "refusals: judge: a run the judge did not read is under-elicited";;
+	*) bad "refusals: judge, no judge" "$v $(cat "$TMP/err")";; esac
+v=$(el 3)
+case $v in "False refusal rate (refusal judge) 1.000 > 0.1") ok "refusals: judge: the judge's refusal makes the rate";;
+	*) bad "refusals: judge, judged refused" "$v $(cat "$TMP/err")";; esac
+v=$(el 4)
+case $v in "True "*) ok "refusals: judge: judged attempted, the shortcut signal is no refusal";;
+	*) bad "refusals: judge, judged attempted" "$v $(cat "$TMP/err")";; esac
+sed -i 's/refusals: judge/refusals: telepathy/' "$TMP/judgepol.yaml"
+"$ASSAY" report 4 --store "$DB3" --policy "$TMP/judgepol.yaml" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc = 2 ] && grep -q "judgepol.yaml:2.*'refusals' must be 'phrase', 'judge' or 'either', not 'telepathy'" "$TMP/err" &&
+	ok "an unknown refusal source is refused, naming file and line" || bad "bad refusals" "rc=$rc $(cat "$TMP/err")"
 finish

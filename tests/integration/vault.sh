@@ -39,7 +39,10 @@ if "$ASSAY" keys export evaluator --dir "$K" >"$TMP/out" && cmp -s "$TMP/out" "$
    "$ASSAY" keys export evaluator --dir "$K" --note | grep -q '^evaluator+[0-9a-f]\{8\}+'; then
 	ok "keys export (minisign and signed-note forms)"
 else bad "keys export" "$(cat "$TMP/out")"; fi
-if ! grep -rq "$ASSAY_PASSPHRASE" "$K" "$TMP/audit" 2>/dev/null; then ok "passphrase never written"; else bad "passphrase leak" ""; fi
+# grep's status 1 is "searched and not found"; 2 (nothing to search) fails
+grep -rq "$ASSAY_PASSPHRASE" "$K" "$TMP/audit"; st=$?
+if [ "$st" = 1 ] && [ -s "$K/evaluator.key" ]; then ok "passphrase never written"
+else bad "passphrase leak or nothing written" "grep status $st"; fi
 expect_fail "wrong passphrase refused, naming the file" "evaluator.key" \
 	env ASSAY_PASSPHRASE=wrong "$ASSAY" keys minisign "$K/evaluator.pub" --key "$K/evaluator.key"
 expect_fail "duplicate key name refused" "already exists" "$ASSAY" keys create evaluator --dir "$K"
@@ -63,7 +66,9 @@ if "$ASSAY" suite seal "$S" -o "$A" --custodian "$K/cust-a.pub" --custodian "$K/
 	--custodian "$K/cust-c.pub" --threshold 2 --sign "$K/sealer.key" >"$TMP/out" 2>"$TMP/err"; then
 	ok "suite seal"
 else bad "suite seal" "$(cat "$TMP/err")"; fi
-if ! grep -q -- "$SECRET\|flag{the-secret}" "$A"; then ok "no task text in the archive"; else bad "plaintext in archive" ""; fi
+grep -q -- "$SECRET\|flag{the-secret}" "$A"; st=$?
+if [ "$st" = 1 ]; then ok "no task text in the archive"
+else bad "plaintext in archive or no archive" "grep status $st"; fi
 if "$ASSAY" suite ls "$A" >"$TMP/out" 2>&1 && grep -q "suite     calib version 2" "$TMP/out" &&
    grep -q "2 of 3 custodians: cust-a cust-b cust-c" "$TMP/out" && grep -q "web-01" "$TMP/out" &&
    ! grep -q -- "$SECRET" "$TMP/out"; then ok "suite ls shows metadata only"; else bad "suite ls" "$(cat "$TMP/out")"; fi

@@ -229,6 +229,8 @@ static void test_parse_errors(void **state)
 		  "must be in [0, 1]", 3 },
 		{ "policy: x\nrules:\n  - {name: a, type: integrity, select: {tags: [x]}}\n",
 		  "unknown key 'select'", 3 },
+		{ "policy: x\nelicitation: {refusals: model}\nrules: []\n",
+		  "'refusals' must be 'phrase', 'judge' or 'either', not 'model'", 2 },
 	};
 	char want[600];
 
@@ -594,6 +596,74 @@ static void test_integrity(void **state)
 }
 
 /* The shipped policies are found by name; a name is never a path. */
+/* Elicitation of a weak candidate whose refusal counts are rf, under a
+ * policy counting the refusals of source (phrase | judge | either). */
+static struct policy_result *refusal_case(const char *source,
+					  struct policy_refusals rf,
+					  struct policy **pp)
+{
+	char text[300];
+	struct runfx c;
+	struct policy *p;
+	struct policy_input in = { .scaffolds = 2, .token_budget = 5000,
+				   .refusals = rf };
+	struct policy_result *r = NULL;
+	struct errmsg e;
+
+	snprintf(text, sizeof(text), "policy: x\nelicitation: {min_epochs: 1, "
+		 "max_refusal_rate: 0.1, refusals: %s}\nrules:\n"
+		 "  - {name: a, type: absolute, threshold: 0.5}\n", source);
+	p = parse_ok(text);
+	mk_run(&c, "cand", WEAK, 10, NT);
+	in.candidate = &c.run;
+	if (policy_evaluate(p, &in, &r, &e) != ERR_OK)
+		fail_msg("%s", e.text);
+	*pp = p;
+	return r;
+}
+
+static void want_elicitation(const char *source, struct policy_refusals rf,
+			     bool adequate, const char *detail)
+{
+	struct policy *p;
+	struct policy_result *r = refusal_case(source, rf, &p);
+
+	if (r->elicitation.adequate != adequate ||
+	    !strstr(r->elicitation.detail, detail))
+		fail_msg("refusals %s: adequate %d (%s), want %d with '%s'",
+			 source, r->elicitation.adequate, r->elicitation.detail,
+			 adequate, detail);
+	if (!adequate)
+		want_determination(r, DETERMINATION_INCONCLUSIVE);
+	policy_result_free(r);
+	policy_free(p);
+}
+
+/* The refusal rate counts the detector the policy names; a policy that
+ * counts the judge needs its verdict on every unsolved episode. */
+static void test_refusal_source(void **state)
+{
+	/* 100 counted, 80 unsolved: the phrase detector saw 2, the judge 30 */
+	struct policy_refusals rf = { .counted = 100, .unsolved = 80,
+				      .phrase = 2, .judged = 80, .judge = 30,
+				      .either = 31 };
+	struct policy_refusals unjudged = rf;
+
+	(void)state;
+	want_elicitation("phrase", rf, true, "meet the minimums");
+	want_elicitation("judge", rf, false, "refusal rate (refusal judge) 0.300 > 0.1");
+	want_elicitation("either", rf, false,
+			 "refusal rate (phrase detector or judge) 0.310 > 0.1");
+	rf.phrase = 20;
+	want_elicitation("phrase", rf, false, "refusal rate (phrase detector) 0.200 > 0.1");
+	unjudged.judged = 79;
+	unjudged.judge = 0;
+	unjudged.either = 2;
+	want_elicitation("judge", unjudged, false, "79 of 80 unsolved episodes judged");
+	want_elicitation("either", unjudged, false, "79 of 80 unsolved episodes judged");
+	want_elicitation("phrase", unjudged, true, "meet the minimums");
+}
+
 static void test_shipped_path(void **state)
 {
 	char *p = policy_default_path();
@@ -626,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_not_measurable),
 		cmocka_unit_test(test_bad_run_rejected),
 		cmocka_unit_test(test_integrity),
+		cmocka_unit_test(test_refusal_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
