@@ -3,7 +3,8 @@
  * `assay admin init` (the first program admin).
  *
  *   assay serve [--listen ADDR] [--tls-cert F --tls-key F] [--store PATH]
- *               [--trust-proxy-header NAME --trust-proxy-from ADDR]
+ *               [--trust-proxy-header NAME --trust-proxy-from ADDR[/N],...
+ *                [--trust-proxy-mfa]]
  *   assay admin init --login NAME [--name TEXT] [--store PATH]
  *
  * The admin's password is read from the terminal (twice, not echoed) or,
@@ -24,7 +25,7 @@
 #include "base/banned.h"
 
 enum { S_LISTEN, S_CERT, S_KEY, S_STORE, S_LOG, S_WEB, S_MAXC, S_PERIP,
-       S_PROXY_HDR, S_PROXY_FROM, S_READY, S_ROUTES };
+       S_PROXY_HDR, S_PROXY_FROM, S_PROXY_MFA, S_READY, S_ROUTES };
 
 static const struct cli_opt serve_table[] = {
 	[S_LISTEN] = { "listen", 0, CLI_STR, "ADDR", "127.0.0.1:8740",
@@ -47,8 +48,13 @@ static const struct cli_opt serve_table[] = {
 			  "from --trust-proxy-from only (an agency's sign-on in "
 			  "front of the service)", .flags = 0 },
 	[S_PROXY_FROM] = { "trust-proxy-from", 0, CLI_STR, "ADDR", NULL,
-			   "the reverse proxy's address (an IP, as the server "
-			   "sees the connection)", .flags = 0 },
+			   "the reverse proxy's addresses: ADDR or ADDR/PREFIX "
+			   "(IPv4 or IPv6), comma separated, as the server sees "
+			   "the connection", .flags = 0 },
+	[S_PROXY_MFA] = { "trust-proxy-mfa", 0, CLI_FLAG, NULL, NULL,
+			  "the proxy's sign-on stands for the second factor: "
+			  "accounts with TOTP give no code on a proxy login",
+			  .flags = 0 },
 	[S_READY] = { "ready-file", 0, CLI_STR, "FILE", NULL,
 		      "write HOST:PORT to FILE once listening (tests)",
 		      .flags = CLI_HIDDEN },
@@ -68,6 +74,7 @@ static int serve(const struct cli_args *a)
 		.ready_file = cli_str(a, S_READY),
 		.proxy_header = cli_str(a, S_PROXY_HDR),
 		.proxy_from = cli_str(a, S_PROXY_FROM),
+		.proxy_mfa = cli_flag(a, S_PROXY_MFA),
 	};
 	struct store *st;
 	struct errmsg e;
@@ -90,6 +97,10 @@ static int serve(const struct cli_args *a)
 	    strlen(o.proxy_header)))
 		return cli_usage(a, "--trust-proxy-header is a header name "
 				 "(letters, digits and '-')");
+	if (o.proxy_from && server_proxy_spec_check(o.proxy_from, &e))
+		return cli_usage(a, "%s", e.text);
+	if (o.proxy_mfa && !o.proxy_header)
+		return cli_usage(a, "--trust-proxy-mfa needs --trust-proxy-header");
 	if (server_parse_listen(o.listen, host, &port, &e))
 		return cli_usage(a, "%s", e.text);
 	if (!o.tls_cert && !server_is_loopback(host))

@@ -139,32 +139,20 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 	reply_json(y, 200, list_reply(items, limit, last));
 }
 
-/* Server-sent events: the current PROGRESS as one `progress` event (and
- * `end` once the campaign is not queued or running), then the response
- * ends; `retry` tells the browser's EventSource to reconnect after
- * SSE_RETRY_MS, so a page is updated without reload and no server thread
- * waits on an idle client. */
-#define SSE_RETRY_MS 2000
-
+/* Server-sent events: the reply is the current PROGRESS, which http.c
+ * sends as a `progress` event; while the campaign is queued or running
+ * the response stays open and http.c re-runs this request once a second
+ * (srv_streams_tick), sending what changed, until the campaign ends or
+ * the principal may no longer see it. */
 void api_campaigns_events(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_campaign c;
-	json_t *p;
-	char *data, *ev;
-	bool live;
 
 	if (!visible_campaign(s, r, y, &c))
 		return;
-	p = progress_json(s, &c);
-	data = json_dumps(p, JSON_COMPACT);
-	live = !strcmp(c.state, "queued") || !strcmp(c.state, "running");
-	ev = xasprintf("retry: %d\nevent: progress\ndata: %s\n\n%s", SSE_RETRY_MS,
-		       data ? data : "{}", live ? "" :
-		       "event: end\ndata: {}\n\n");
-	reply_raw(y, "text/event-stream; charset=utf-8", ev, strlen(ev));
-	free(ev);
-	free(data);
-	json_decref(p);
+	reply_json(y, 200, progress_json(s, &c));
+	y->sse = true;
+	y->sse_end = strcmp(c.state, "queued") && strcmp(c.state, "running");
 	store_campaign_free(&c);
 }
 

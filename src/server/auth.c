@@ -99,13 +99,17 @@ static void auth_cookie(struct srv *s, struct req *r, const char *tok)
 		ss.csrf = NULL;
 		r->who.session_expires_ms = ss.expires_ms;
 		r->who.session_idle_ms = now + SRV_SESSION_IDLE_MS;
-		/* the idle clock moves at most once a minute: reads stay reads */
-		if (now - ss.seen_ms > 60000 &&
+		/* the idle clock moves at most once a minute: reads stay reads;
+		 * an event stream's re-checks do not move it (an open page
+		 * alone keeps no session alive) */
+		if (!r->passive && now - ss.seen_ms > 60000 &&
 		    store_session_touch(s->st, h, now, NULL))
 			log_warn("server: could not renew a session");
 	}
 	store_session_free(&ss);
 }
+
+static const char *proxy_user(struct srv *s, struct req *r);
 
 void srv_authenticate(struct srv *s, struct req *r)
 {
@@ -117,10 +121,13 @@ void srv_authenticate(struct srv *s, struct req *r)
 	if (a) {
 		if (!strncmp(a, "Bearer ", 7))
 			auth_token(s, r, a + 7);
-		return; /* an Authorization header is never mixed with a cookie */
-	}
-	if ((c = r->cookie(r->conn, SRV_COOKIE)))
+	} else if ((c = r->cookie(r->conn, SRV_COOKIE))) {
+		/* an Authorization header is never mixed with a cookie */
 		auth_cookie(s, r, c);
+	}
+	/* the proxy's header authenticates only POST /login; a forged one
+	 * on any request is audited there */
+	(void)proxy_user(s, r);
 }
 
 bool srv_csrf_ok(struct srv *s, struct req *r)
@@ -257,36 +264,67 @@ static bool check_password(struct srv *s, const char *hash, const char *pw)
 }
 
 /* The login the trusted reverse proxy vouches for (serve
- * --trust-proxy-header H --trust-proxy-from ADDR), or NULL: only on a
- * connection from exactly that address; elsewhere the header is ignored. */
+ * --trust-proxy-header H --trust-proxy-from ADDR[/PREFIX],...), or NULL:
+ * only on a connection from one of those addresses. From any other
+ * address the header is ignored and the attempt audited
+ * (`auth.proxy.spoof`): a client is forging the proxy's word. */
 static const char *proxy_user(struct srv *s, struct req *r)
 {
+	const char *v;
+
 	if (!s->o->proxy_header || !s->o->proxy_from ||
-	    strcmp(r->client_ip, s->o->proxy_from))
+	    !(v = r->header(r->conn, s->o->proxy_header)))
 		return NULL;
-	return r->header(r->conn, s->o->proxy_header);
+	if (server_proxy_trusted(s->o->proxy_from, r->client_ip))
+		return v;
+	srv_audit(s, r, "auth.proxy.spoof", "header", s->o->proxy_header, 0);
+	return NULL;
 }
 
 /* A session for the proxy's user: the proxy authenticated them (the
- * agency's sign-on), so no password or TOTP; the account must exist and
- * be enabled. Audited either way. */
+ * agency's sign-on), so no password; the account must exist, be enabled
+ * and not locked. An account with TOTP still gives its code (`totp` in
+ * the body) unless the service was told the sign-on covers the second
+ * factor (--trust-proxy-mfa). Audited either way. */
 static void proxy_login(struct srv *s, struct req *r, const char *login,
 			struct reply *y)
 {
 	struct sp_user u;
+	json_t *b = NULL;
+	const char *code = NULL;
+	int64_t step = -1;
 
 	memset(&u, 0, sizeof(u));
+	if (r->len && (!(b = body_object(r, y)) ||
+		       !jstr(b, "totp", 16, true, &code, y)))
+		goto out;
 	if (strlen(login) > 128 ||
 	    store_user_by_login(s->st, login, &u, NULL) || u.disabled) {
 		srv_audit(s, r, "auth.proxy.fail", "login", strlen(login) > 128 ?
 			  "(too long)" : login, u.id);
 		reply_err(y, 401, "bad_credentials", NULL, "the proxy's user has "
 			  "no enabled account here");
+	} else if (u.locked_until_ms > wall_ms()) {
+		reply_retry(y, "locked", (u.locked_until_ms - wall_ms()) / 1000 + 1,
+			    "this account is locked after failed logins");
+		srv_audit(s, r, "auth.locked", "login", u.login, u.id);
+	} else if (u.totp_secret && !s->o->proxy_mfa && !code) {
+		reply_err(y, 401, "totp_required", "totp", "a TOTP code is "
+			  "needed");
+	} else if (u.totp_secret && !s->o->proxy_mfa &&
+		   ((step = totp_check(u.totp_secret, code, wall_ms() / 1000)) < 0 ||
+		    step <= u.totp_last)) {
+		login_failed(s, r, &u, "totp", y);
 	} else {
+		if (step >= 0 &&
+		    store_user_set_totp_last(s->st, u.id, step, NULL))
+			log_warn("server: could not record the TOTP step");
 		srv_audit(s, r, "auth.proxy", "login", u.login, u.id);
 		start_session(s, r, &u, y);
 	}
+out:
 	store_user_free(&u);
+	json_decref(b);
 }
 
 void api_login(struct srv *s, struct req *r, struct reply *y)

@@ -24,6 +24,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/num.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "server/server_int.h"
 #include "vault/auditlog.h"
@@ -209,6 +210,305 @@ static enum MHD_Result send_static(struct srv *s, struct MHD_Connection *c,
 	return ret;
 }
 
+/* ---- live event streams (GET /campaigns/{id}/events) ----
+ *
+ * The first reply is made by the handler in the access callback. While
+ * the campaign is live, the response is a content-reader stream: the
+ * reader hands out queued events and, with none queued, suspends the
+ * connection (no thread waits on a client and nothing spins). The main
+ * loop re-runs the request once a second (srv_streams_tick: the session
+ * and need-to-know checked again, the figures read from the store),
+ * queues an event when the figures change, and resumes the connection.
+ * A stream ends with an `end` event when the campaign is no longer live,
+ * or the session or grant is gone; a client that went away is noticed
+ * at the next write, at the latest after SRV_STREAM_KEEP_MS. */
+
+/* "event: progress" with the PROGRESS, and "event: end" when last. */
+static char *sse_text(const struct reply *y, bool first)
+{
+	char *data = json_dumps(y->body ? y->body : json_object(), JSON_COMPACT);
+	char retry[32] = "";
+	char *t;
+
+	if (first)
+		snprintf(retry, sizeof(retry), "retry: %d\n", SRV_STREAM_RETRY_MS);
+	t = xasprintf("%sevent: progress\ndata: %s\n\n%s", retry,
+		      data ? data : "{}", y->sse_end ?
+			    "event: end\ndata: {}\n\n" : "");
+
+	free(data);
+	return t;
+}
+
+/* The figures without the ETA (which moves every second): what decides
+ * whether an event is sent. */
+static char *sse_key(const struct reply *y)
+{
+	json_t *c = json_deep_copy(y->body ? y->body : json_object());
+	char *k;
+
+	json_object_del(c, "eta_s");
+	k = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c);
+	return k ? k : xstrdup("");
+}
+
+static void stream_queue(struct srv_stream *t, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (t->sent == t->out_len)
+		t->sent = t->out_len = 0;
+	t->out = xrealloc(t->out, t->out_len + n + 1);
+	memcpy(t->out + t->out_len, text, n + 1);
+	t->out_len += n;
+	t->last_ms = wall_ms();
+}
+
+static void stream_clear(struct srv_stream *t)
+{
+	free(t->cookie);
+	free(t->authz);
+	free(t->out);
+	free(t->last);
+	memset(t, 0, sizeof(*t));
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct srv_stream *t = cls;
+	struct srv *s = t->owner;
+	ssize_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&s->sse_lock);
+	if (t->sent < t->out_len) {
+		n = (ssize_t)(t->out_len - t->sent < max ? t->out_len - t->sent
+							  : max);
+		memcpy(buf, t->out + t->sent, (size_t)n);
+		t->sent += (size_t)n;
+	} else if (t->ended) {
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		t->suspended = true;
+		MHD_suspend_connection(t->conn);
+		n = 0;
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+	return n;
+}
+
+static void stream_free(void *cls)
+{
+	struct srv_stream *t = cls;
+	struct srv *s = t->owner;
+
+	pthread_mutex_lock(&s->sse_lock);
+	stream_clear(t);
+	pthread_mutex_unlock(&s->sse_lock);
+}
+
+/* A copy of header name of connection c, or NULL. */
+static char *header_dup(struct MHD_Connection *c, enum MHD_ValueKind k,
+			const char *name)
+{
+	const char *v = MHD_lookup_connection_value(c, k, name);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+/* Take a stream slot for request r on connection c (its first events
+ * queued), or NULL when all SRV_STREAMS_MAX are in use. */
+static struct srv_stream *stream_open(struct srv *s, struct MHD_Connection *c,
+				      const struct req *r,
+				      const struct reply *y)
+{
+	struct srv_stream *t = NULL;
+	char *first;
+
+	pthread_mutex_lock(&s->sse_lock);
+	for (size_t i = 0; i < SRV_STREAMS_MAX && !t; i++)
+		if (!s->streams[i].used && strlen(r->path) < sizeof(t->path))
+			t = &s->streams[i];
+	if (t) {
+		t->owner = s;
+		t->used = true;
+		t->conn = c;
+		snprintf(t->path, sizeof(t->path), "%s", r->path);
+		snprintf(t->ip, sizeof(t->ip), "%s", r->client_ip);
+		t->cookie = header_dup(c, MHD_COOKIE_KIND, SRV_COOKIE);
+		t->authz = header_dup(c, MHD_HEADER_KIND, "Authorization");
+		t->last = sse_key(y);
+		first = sse_text(y, true);
+		stream_queue(t, first);
+		free(first);
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+	return t;
+}
+
+/* The replayed request's accessors: conn is the stream. */
+static const char *stream_header(void *conn, const char *n)
+{
+	const struct srv_stream *t = conn;
+
+	return !strcasecmp(n, "Authorization") ? t->authz : NULL;
+}
+
+static const char *stream_query(void *conn, const char *n)
+{
+	(void)conn;
+	(void)n;
+	return NULL;
+}
+
+static const char *stream_cookie(void *conn, const char *n)
+{
+	const struct srv_stream *t = conn;
+
+	return !strcmp(n, SRV_COOKIE) ? t->cookie : NULL;
+}
+
+/* Re-run stream t's request; queue an event when the figures changed,
+ * `end` when it is over, a comment when nothing was sent for a while.
+ * Whether anything was queued. */
+static bool stream_check(struct srv *s, struct srv_stream *t, int64_t now)
+{
+	struct req r;
+	struct reply y = { 0 };
+	char *k, *text;
+	bool queued = false;
+
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.path = t->path;
+	r.client_ip = t->ip;
+	r.header = stream_header;
+	r.query = stream_query;
+	r.cookie = stream_cookie;
+	r.conn = t;
+	r.passive = true;
+	srv_dispatch(s, &r, &y);
+	principal_free(&r.who);
+	if (y.status != 200 || !y.sse) {
+		/* the session ended, or the grant: say so, then end */
+		json_t *b = json_object_get(json_object_get(y.body, "error"),
+					    "code");
+		text = xasprintf("event: end\ndata: {\"status\":%d,\"code\":\"%s\"}"
+				 "\n\n", y.status, json_is_string(b) ?
+				 json_string_value(b) : "ended");
+		stream_queue(t, text);
+		free(text);
+		t->ended = queued = true;
+	} else if (strcmp((k = sse_key(&y)), t->last) || y.sse_end) {
+		free(t->last);
+		t->last = k;
+		text = sse_text(&y, false);
+		stream_queue(t, text);
+		free(text);
+		t->ended = y.sse_end;
+		queued = true;
+	} else {
+		free(k);
+		if (now - t->last_ms >= SRV_STREAM_KEEP_MS) {
+			stream_queue(t, ": keep-alive\n\n");
+			queued = true;
+		}
+	}
+	reply_free(&y);
+	return queued;
+}
+
+void srv_streams_tick(struct srv *s)
+{
+	struct MHD_Connection *wake[SRV_STREAMS_MAX];
+	size_t nw = 0;
+	int64_t now = wall_ms();
+
+	pthread_mutex_lock(&s->sse_lock);
+	for (size_t i = 0; i < SRV_STREAMS_MAX; i++) {
+		struct srv_stream *t = &s->streams[i];
+
+		if (!t->used || t->ended)
+			continue;
+		if (stream_check(s, t, now) && t->suspended) {
+			t->suspended = false;
+			wake[nw++] = t->conn;
+		}
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+	/* outside sse_lock: a suspended connection stays until resumed */
+	for (size_t i = 0; i < nw; i++)
+		MHD_resume_connection(wake[i]);
+}
+
+/* Before the daemon stops: end every stream, resume it, and give the
+ * pool threads a moment to finish them (MHD_stop_daemon must not meet a
+ * suspended connection). */
+static void streams_stop(struct srv *s)
+{
+	struct MHD_Connection *wake[SRV_STREAMS_MAX];
+	size_t nw = 0, left = 1;
+
+	pthread_mutex_lock(&s->sse_lock);
+	for (size_t i = 0; i < SRV_STREAMS_MAX; i++) {
+		struct srv_stream *t = &s->streams[i];
+
+		if (!t->used)
+			continue;
+		t->ended = true;
+		if (t->suspended) {
+			t->suspended = false;
+			wake[nw++] = t->conn;
+		}
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+	for (size_t i = 0; i < nw; i++)
+		MHD_resume_connection(wake[i]);
+	for (int tries = 0; tries < 100 && left; tries++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		left = 0;
+		pthread_mutex_lock(&s->sse_lock);
+		for (size_t i = 0; i < SRV_STREAMS_MAX; i++)
+			left += s->streams[i].used;
+		pthread_mutex_unlock(&s->sse_lock);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Send an event-stream reply: a live stream when the campaign is live
+ * and a slot is free, else the events at once and the end of the
+ * response (the browser's EventSource reconnects after the retry). */
+static enum MHD_Result send_events(struct srv *s, struct MHD_Connection *c,
+				   const struct req *r, struct reply *y)
+{
+	struct srv_stream *t = y->sse_end ? NULL : stream_open(s, c, r, y);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!t) {
+		char *text = sse_text(y, true);
+
+		reply_raw(y, "text/event-stream; charset=utf-8", text,
+			  strlen(text));
+		free(text);
+		return send_reply(s, c, y);
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+						 stream_read, t, stream_free);
+	if (!resp) {
+		stream_free(t);
+		return MHD_NO;
+	}
+	add_headers(s, resp);
+	MHD_add_response_header(resp, "Content-Type",
+				"text/event-stream; charset=utf-8");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* ---- the access handler ---- */
 
 static bool method_known(const char *m)
@@ -271,7 +571,10 @@ static enum MHD_Result handle(struct srv *s, struct MHD_Connection *c,
 		pthread_mutex_unlock(&s->lock);
 		principal_free(&r.who);
 	}
-	ret = send_reply(s, c, &y);
+	if (y.sse && y.status == 200)
+		ret = send_events(s, c, &r, &y);
+	else
+		ret = send_reply(s, c, &y);
 	reply_free(&y);
 	return ret;
 }
@@ -333,6 +636,90 @@ bool server_is_loopback(const char *host)
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6);
 	return false;
+}
+
+/* One ADDR or ADDR/PREFIX of a --trust-proxy-from list as 16 bytes (v4
+ * as v4-mapped v6) and a prefix length in those 128 bits. */
+static bool net_parse(const char *item, size_t n, unsigned char net[16],
+		      int *bits)
+{
+	char tmp[64];
+	const char *slash;
+	struct in_addr a4;
+	long long p = -1;
+	bool v4;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, item, n);
+	tmp[n] = 0;
+	slash = strchr(tmp, '/');
+	if (slash) {
+		if (num_parse_ll(slash + 1, 0, 128, &p, NULL))
+			return false;
+		tmp[slash - tmp] = 0;
+	}
+	memset(net, 0, 16);
+	v4 = inet_pton(AF_INET, tmp, &a4) == 1;
+	if (v4) {
+		net[10] = net[11] = 0xff;
+		memcpy(net + 12, &a4, 4);
+		if (p > 32)
+			return false;
+		*bits = p < 0 ? 128 : 96 + (int)p;
+	} else if (inet_pton(AF_INET6, tmp, net) == 1) {
+		*bits = p < 0 ? 128 : (int)p;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool net_has(const unsigned char net[16], int bits,
+		    const unsigned char a[16])
+{
+	int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(net, a, (size_t)whole))
+		return false;
+	return rest == 0 ||
+	       ((net[whole] ^ a[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+enum err server_proxy_spec_check(const char *spec, struct errmsg *e)
+{
+	unsigned char net[16];
+	int bits;
+
+	for (const char *p = spec;; p++) {
+		size_t n = strcspn(p, ",");
+
+		if (!net_parse(p, n, net, &bits))
+			return err_set(e, ERR_INVAL, "--trust-proxy-from: '%.*s' "
+				       "is not an address or ADDRESS/PREFIX",
+				       (int)(n < 64 ? n : 64), p);
+		p += n;
+		if (!*p)
+			return ERR_OK;
+	}
+}
+
+bool server_proxy_trusted(const char *spec, const char *ip)
+{
+	unsigned char a[16], net[16];
+	int bits, abits;
+
+	if (!spec || !net_parse(ip, strlen(ip), a, &abits))
+		return false;
+	for (const char *p = spec;; p++) {
+		size_t n = strcspn(p, ",");
+
+		if (net_parse(p, n, net, &bits) && net_has(net, bits, a))
+			return true;
+		p += n;
+		if (!*p)
+			return false;
+	}
 }
 
 enum err server_parse_listen(const char *s, char *host, int *port,
@@ -437,7 +824,7 @@ static struct MHD_Daemon *start(struct srv *s, const struct server_opts *o,
 				struct daemon_cfg *d)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int maxc = o->max_conn > 0 ? o->max_conn : 512;
 
 	if (d->v6)
@@ -474,6 +861,7 @@ enum err server_run(struct store *st, const struct server_opts *o,
 	s.o = o;
 	s.tls = o->tls_cert != NULL;
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.sse_lock, NULL);
 	if ((rc = prepare(o, &d, e)))
 		goto out;
 	if ((rc = vault_audit_open(o->audit_dir, 0, &s.audit, e)))
@@ -515,8 +903,10 @@ enum err server_run(struct store *st, const struct server_opts *o,
 		pthread_mutex_lock(&s.lock);
 		srv_sweep_windows(&s);
 		srv_worker_tick(&s);
+		srv_streams_tick(&s);
 		pthread_mutex_unlock(&s.lock);
 	}
+	streams_stop(&s);
 	MHD_stop_daemon(dm);
 	srv_worker_stop(&s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -531,6 +921,7 @@ out:
 		explicit_bzero(d.key, strlen(d.key));
 	free(d.cert);
 	free(d.key);
+	pthread_mutex_destroy(&s.sse_lock);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }

@@ -22,7 +22,9 @@ struct server_opts {
 	const char *audit_dir;     /* the vault audit log directory */
 	const char *web_dir;       /* NULL: the shipped web/ (data-file lookup) */
 	const char *proxy_header;  /* trusted user header; NULL: off */
-	const char *proxy_from;    /* the proxy's address (required with it) */
+	const char *proxy_from;    /* the proxy's addresses: ADDR[/PREFIX],...
+				      (required with it) */
+	bool proxy_mfa;            /* the proxy's sign-on stands for TOTP */
 	int max_conn;              /* 0: 512 */
 	int per_ip;                /* 0: no per-address limit */
 	const char *ready_file;    /* write "HOST:PORT\n" here once listening */
@@ -34,6 +36,14 @@ bool server_is_loopback(const char *host);
 /* Split "HOST:PORT" / "[V6]:PORT"; host_out is at least 64 bytes. */
 enum err server_parse_listen(const char *s, char *host_out, int *port_out,
 			     struct errmsg *e) MUST_CHECK;
+
+/* A --trust-proxy-from list: ADDR or ADDR/PREFIX (IPv4 or IPv6), comma
+ * separated. */
+enum err server_proxy_spec_check(const char *spec, struct errmsg *e)
+	MUST_CHECK;
+/* Whether client address ip is in the list spec (NULL: none). An IPv4
+ * address matches its IPv4-mapped IPv6 form and the reverse. */
+bool server_proxy_trusted(const char *spec, const char *ip);
 
 enum err server_run(struct store *st, const struct server_opts *o,
 		    struct errmsg *e) MUST_CHECK;

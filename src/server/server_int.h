@@ -43,6 +43,26 @@ struct srv_ipfail {
 };
 #define SRV_IPFAIL_SLOTS 256
 
+/* Live event streams (GET /campaigns/{id}/events, http.c): at most
+ * SRV_STREAMS_MAX at once; each is re-checked once a second by the main
+ * loop (authentication, need-to-know, the campaign's figures) and sent an
+ * event when the figures change, a comment every SRV_STREAM_KEEP_MS. */
+#define SRV_STREAMS_MAX 16
+#define SRV_STREAM_KEEP_MS 15000
+#define SRV_STREAM_RETRY_MS 2000
+struct srv;
+struct srv_stream {
+	struct srv *owner;
+	bool used, suspended, ended;
+	void *conn;               /* the MHD connection */
+	char path[64], ip[64];    /* the request, replayed at each check */
+	char *cookie, *authz;     /* its session cookie / Authorization */
+	char *out;                /* events not yet sent: out_len - sent */
+	size_t out_len, sent;
+	char *last;               /* the figures last sent (no ETA) */
+	int64_t last_ms;
+};
+
 struct srv {
 	struct store *st;
 	struct vault_audit *audit;
@@ -56,6 +76,8 @@ struct srv {
 	char *worker_keyfile, *worker_dir;
 	bool tls;
 	struct srv_ipfail ipfail[SRV_IPFAIL_SLOTS];
+	pthread_mutex_t sse_lock; /* streams (inside lock when both) */
+	struct srv_stream streams[SRV_STREAMS_MAX];
 };
 
 /* Who is asking (auth.c fills it). */
@@ -85,6 +107,8 @@ struct req {
 	char name[48];            /* the {name} path parameter */
 	const struct route *route;
 	struct principal who;
+	bool passive;             /* a stream's re-check: the session's idle
+				     clock does not move */
 };
 
 struct reply {
@@ -94,6 +118,8 @@ struct reply {
 	char *content_type;       /* owned; NULL: application/json */
 	char *raw;                /* owned; a non-JSON body (raw_len bytes) */
 	size_t raw_len;
+	/* an event stream: body is the PROGRESS to send; sse_end: the last */
+	bool sse, sse_end;
 };
 
 typedef void (*srv_handler)(struct srv *s, struct req *r, struct reply *y);
@@ -128,6 +154,10 @@ bool srv_static_path_ok(const char *rel);
 int srv_route_match(struct req *r);
 /* The whole of one API request: route, authenticate, authorise, run. */
 void srv_dispatch(struct srv *s, struct req *r, struct reply *y);
+
+/* http.c: once a second from the main loop, under the lock: re-check
+ * every live event stream and queue what changed. */
+void srv_streams_tick(struct srv *s);
 
 /* reply helpers (router.c) */
 void reply_json(struct reply *y, int status, json_t *body);

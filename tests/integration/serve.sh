@@ -2,7 +2,8 @@
 # `assay serve` and `assay admin init` (docs/API.md): listening rules,
 # login, sessions, CSRF, fixation, lockout and rate limits, API tokens,
 # TOTP, terms, organisations and people, errors and limits, static pages
-# and their headers. The HTTP cases are in tests/lib/serve_api.py.
+# and their headers, live event streams. The HTTP cases are in
+# tests/lib/serve_api.py, serve_authz.py and serve_live.py.
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 
@@ -48,4 +49,5 @@ py() {
 }
 py serve_api.py
 py serve_authz.py
+py serve_live.py
 finish
