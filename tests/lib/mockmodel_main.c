@@ -51,8 +51,9 @@
  *                           ms, every request (preflights too) is answered
  *                           with the fault entry (default: a 503) without
  *                           using the script; then the script goes on
- * Any entry may add "latency_ms" and "usage":{"prompt","completion",
- * "cached"}. An entry with "for":"preflight" is only used for harness
+ * Any entry may add "latency_ms", "gate":"PATH" (the reply is held until
+ * PATH exists: a test decides when episodes may go on, instead of guessing
+ * a latency) and "usage":{"prompt","completion","cached"}. An entry with "for":"preflight" is only used for harness
  * preflight requests (bodies containing "assay preflight"), in order; a
  * preflight with none left is answered "OK" without using the script.
  *
@@ -109,6 +110,7 @@ struct conn {
 	size_t gen_left;       /* streamed "huge": body bytes still to make */
 	bool gen_started;
 	int64_t due;
+	char *gate;            /* C_DELAY: also until this path exists */
 };
 
 struct server {
@@ -682,6 +684,7 @@ static void conn_close(struct server *s, size_t i)
 	close(c->fd);
 	buf_release(&c->in);
 	free(c->out);
+	free(c->gate);
 	free(c);
 	s->conns[i] = s->conns[--s->n_conns];
 }
@@ -746,9 +749,13 @@ static bool handle_request(struct server *s, struct conn *c)
 	/* drop this request from the input buffer (keep-alive) */
 	memmove(c->in.data, c->in.data + rq.total, c->in.len - rq.total + 1);
 	c->in.len -= rq.total;
-	if (c->st == C_WRITE && lat > 0) {
+	free(c->gate);
+	c->gate = NULL;
+	if (json_is_string(json_object_get(e, "gate")))
+		c->gate = xstrdup(json_string_value(json_object_get(e, "gate")));
+	if (c->st == C_WRITE && (lat > 0 || c->gate)) {
 		c->st = C_DELAY;
-		c->due = now_ms() + lat;
+		c->due = now_ms() + (lat > 0 ? lat : 0);
 	}
 	return true;
 }
@@ -895,8 +902,12 @@ static void step(struct server *s)
 	for (size_t i = n; i-- > 0;) {
 		struct conn *c = s->conns[i];
 		bool keep = true;
-		if (c->st == C_DELAY && now >= c->due)
-			c->st = C_WRITE;
+		if (c->st == C_DELAY && now >= c->due) {
+			if (c->gate && access(c->gate, F_OK) != 0)
+				c->due = now + 50;
+			else
+				c->st = C_WRITE;
+		}
 		if (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
 			keep = on_readable(s, c);
 		if (keep && c->st == C_WRITE && (p[i + 1].revents & POLLOUT))

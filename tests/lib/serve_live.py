@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP tests of `assay serve`'s live campaign progress (run by
 tests/integration/serve.sh): GET /campaigns/{id}/events read as a stream
-while a baseline campaign runs (the counts advance, the stream ends with
+while a campaign against a gated mock model runs (the counts advance, the stream ends with
 the campaign), need-to-know on the stream (404 for others), and a stream
 whose session is ended by logout ends too. And the trusted reverse
 proxy's user header (--trust-proxy-header)."""
@@ -14,6 +14,8 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +78,38 @@ class Stream:
         self.c.close()
 
 
-def setup(s):
+class GatedModel:
+    """A mock OpenAI endpoint (tests/lib/mockmodel) whose every reply is
+    held until open() is called: while held, the campaign's episodes are
+    running whatever the machine's speed, so the stream's intermediate
+    counts are tested without guessing a latency. A timer opens the gate
+    after 60 s so that a stream that never reports them fails the check
+    instead of hanging."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="gate-")
+        self.gate = os.path.join(self.dir, "open")
+        script = os.path.join(self.dir, "script.jsonl")
+        with open(script, "w") as f:
+            f.write(json.dumps({"kind": "text", "text": "no idea", "gate": self.gate}) + "\n")
+        self.p = subprocess.Popen([os.environ.get("MOCKMODEL", "build/mockmodel"), "--script",
+                                   script, "--loop", "--idle-exit", "300"],
+                                  stdout=subprocess.PIPE, text=True)
+        self.url = "http://127.0.0.1:%d/v1" % int(self.p.stdout.readline())
+        self.timer = threading.Timer(60, self.open)
+        self.timer.start()
+
+    def open(self):
+        with open(self.gate, "w"):
+            pass
+
+    def stop(self):
+        self.timer.cancel()
+        self.p.terminate()
+        self.p.wait()
+
+
+def setup(s, url):
     a = admin(s)
     lab = a.post("/orgs", {"name": "Lab", "kind": "developer"}).json["id"]
     other = a.post("/orgs", {"name": "Other", "kind": "developer"}).json["id"]
@@ -88,9 +121,10 @@ def setup(s):
         c.login(login, u["initial_password"])
         users[login] = (c, u)
     d = users["dev"][0]
-    mid = d.post("/models", {"name": "baseline", "version": "1", "release_date": "2099-01-01",
-                             "access": "weights",
-                             "endpoint": {"provider": "baseline", "model": "oracle"}}).json["id"]
+    mid = d.post("/models", {"name": "gated", "version": "1", "release_date": "2099-01-01",
+                             "access": "api", "credential": "sk-test-" + "g" * 32,
+                             "endpoint": {"provider": "openai-compatible", "model": "m",
+                                          "base_url": url}}).json["id"]
     now = int(time.time() * 1000)
     a.post("/windows", {"model_id": mid, "start_ms": now, "end_ms": now + 86400000})
     a.post("/grants", {"user_id": users["ev"][1]["id"], "model_id": mid, "suite": "open",
@@ -179,8 +213,9 @@ def proxy():
 def main():
     proxy()
     s = Server()
+    gm = GatedModel()
     try:
-        a, users, mid = setup(s)
+        a, users, mid = setup(s, gm.url)
         e = users["ev"][0]
         first = campaign(e, mid, 4)
         second = campaign(e, mid, 1)  # queued while the first runs
@@ -201,6 +236,8 @@ def main():
         for ev, data in st.events():
             if ev == "progress":
                 seen.append(data)
+                if data["episodes_running"] > 0:
+                    gm.open()
             elif ev == "end":
                 end = data
         st.close()
@@ -237,7 +274,9 @@ def main():
         check("a finished campaign's stream: retry, progress, end at once",
               r.status == 200 and r.raw.startswith("retry: ") and "event: end" in r.raw, r.raw[:200])
     finally:
+        gm.open()
         check("the server stops on SIGTERM with status 0", s.stop() == 0)
+        gm.stop()
     return finish()
 
 
