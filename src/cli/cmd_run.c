@@ -102,7 +102,8 @@ enum {
 	R_AGENT, R_TEMP, R_MAXTOK, R_SEED, R_EFFORT, R_CTX, R_BTOK, R_BUSD,
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
-	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR, R_JUDGE,
+	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR, R_WORKERS, R_PARTITION, R_SLURM_ARG,
+	R_JUDGE,
 };
 
 static const struct cli_opt run_table[] = {
@@ -216,8 +217,17 @@ static const struct cli_opt run_table[] = {
 		.hi = 1 << 20 },
 	[R_EXECUTOR] = { "executor", 0, CLI_CHOICE, NULL, "local", "who runs "
 		"the episodes: this process, or 'assay worker's of the store "
-		"(queued; this process follows the queue and concludes)",
-		.choices = "local|workers" },
+		"(queued; this process follows the queue and concludes), or "
+		"'assay worker's this process submits as a Slurm job array",
+		.choices = "local|workers|slurm" },
+	[R_WORKERS] = { "workers", 0, CLI_INT, "N", "2", "--executor slurm: "
+		"the job array's workers, each running -j episodes at a time",
+		.lo = 1, .hi = 10000 },
+	[R_PARTITION] = { "partition", 0, CLI_STR, "P", NULL, "--executor "
+		"slurm: the partition (default: the cluster's)", .flags = 0 },
+	[R_SLURM_ARG] = { "slurm-arg", 0, CLI_LIST, "ARG", NULL, "--executor "
+		"slurm: one more sbatch option, after assay's (e.g. "
+		"--slurm-arg=--time=04:00:00)", .flags = 0 },
 };
 
 static int select_from_args(const struct cli_args *a, struct run_select *s)
@@ -330,17 +340,59 @@ static int bind_unseal(const struct run_ctx *c, const struct run_opts *o,
 	return 0;
 }
 
+/* --executor slurm's job array from the options (0), or the usage error
+ * of a Slurm option given without it. store_out is the store the
+ * workers open (to free). */
+static int slurm_from_args(const struct cli_args *a, const struct run_opts *o,
+			   struct cli_slurm *sl, char **store_out)
+{
+	static const int only[] = { R_WORKERS, R_PARTITION, R_SLURM_ARG };
+
+	memset(sl, 0, sizeof(*sl));
+	*store_out = NULL;
+	if (strcmp(cli_str(a, R_EXECUTOR), "slurm")) {
+		for (size_t i = 0; i < ARRAY_SIZE(only); i++)
+			if (cli_given(a, only[i]))
+				return cli_usage(a, "--%s is for --executor slurm",
+						 a->cmd->opts[only[i]].name);
+		return 0;
+	}
+	*store_out = o->store ? xstrdup(o->store) : store_default_path();
+	sl->workers = (int)cli_int(a, R_WORKERS);
+	sl->slots = o->jobs > 0 ? o->jobs : cli_default_jobs();
+	sl->partition = cli_str(a, R_PARTITION);
+	sl->args = cli_list(a, R_SLURM_ARG, &sl->n_args);
+	sl->store = *store_out;
+	return 0;
+}
+
+/* Run the new run as --executor says. */
+static int execute(const struct cli_args *a, struct run_ctx *c,
+		   const struct run_opts *o, struct cli_slurm *sl,
+		   int64_t run_id, struct engine_summary *sum)
+{
+	const char *ex = cli_str(a, R_EXECUTOR);
+
+	if (!strcmp(ex, "local"))
+		return cli_run_ctx_execute(c, o, run_id, sum);
+	return cli_run_ctx_queue(c, o, run_id, strcmp(ex, "slurm") ? NULL : sl,
+				 sum);
+}
+
 static int run_main(const struct cli_args *a)
 {
 	struct run_opts o;
 	struct run_ctx c;
 	struct engine_summary sum;
 	struct policy *policy = NULL;
+	struct cli_slurm sl;
+	char *sl_store = NULL;
 	int64_t run_id;
 	int rc;
 
 	cli_run_opts_init(&o);
-	if ((rc = opts_from_args(a, &o)))
+	if ((rc = opts_from_args(a, &o)) ||
+	    (rc = slurm_from_args(a, &o, &sl, &sl_store)))
 		goto out;
 	cli_run_opts_absolute(&o);
 	if ((rc = cli_run_policy_load(&o, &policy)) ||
@@ -350,7 +402,7 @@ static int run_main(const struct cli_args *a)
 		rc = cli_run_ctx_plan(&c, &o);
 		goto close;
 	}
-	if (c.sealed && !strcmp(cli_str(a, R_EXECUTOR), "workers")) {
+	if (c.sealed && strcmp(cli_str(a, R_EXECUTOR), "local")) {
 		rc = cli_fail(EXIT_USAGE, "a sealed suite cannot be queued for "
 			      "workers yet (they hold no unseal request of their "
 			      "own); run it with --executor local");
@@ -370,9 +422,7 @@ static int run_main(const struct cli_args *a)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "
 			"'%s'\n", (long long)run_id, c.suite->n_tasks, o.epochs,
 			o.model);
-	rc = strcmp(cli_str(a, R_EXECUTOR), "workers") ?
-	     cli_run_ctx_execute(&c, &o, run_id, &sum) :
-	     cli_run_ctx_queue(&c, &o, run_id, &sum);
+	rc = execute(a, &c, &o, &sl, run_id, &sum);
 	if (rc == EXIT_OK && cli_str(a, R_JUDGE))
 		rc = cli_refusal_judge(c.store, c.mctx, cli_str(a, R_JUDGE), run_id);
 	if (rc == EXIT_OK && policy) {
@@ -386,6 +436,7 @@ close:
 out:
 	policy_free(policy);
 	cli_run_opts_release(&o);
+	free(sl_store);
 	return rc;
 }
 

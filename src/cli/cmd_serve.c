@@ -25,7 +25,8 @@
 #include "base/banned.h"
 
 enum { S_LISTEN, S_CERT, S_KEY, S_STORE, S_LOG, S_WEB, S_MAXC, S_PERIP,
-       S_PROXY_HDR, S_PROXY_FROM, S_PROXY_MFA, S_READY, S_ROUTES };
+       S_PROXY_HDR, S_PROXY_FROM, S_PROXY_MFA, S_READY, S_ROUTES,
+       S_EXECUTOR, S_WORKERS, S_PARTITION, S_SLURM_ARG };
 
 static const struct cli_opt serve_table[] = {
 	[S_LISTEN] = { "listen", 0, CLI_STR, "ADDR", "127.0.0.1:8740",
@@ -60,6 +61,18 @@ static const struct cli_opt serve_table[] = {
 		      .flags = CLI_HIDDEN },
 	[S_ROUTES] = { "routes", 0, CLI_FLAG, NULL, NULL,
 		       "print the API's routes and exit", .flags = 0 },
+	[S_EXECUTOR] = { "executor", 0, CLI_CHOICE, NULL, "local", "how "
+			 "campaigns run: in a process of this machine, or as a "
+			 "Slurm job array of workers ('assay run --executor "
+			 "slurm')", .choices = "local|slurm" },
+	[S_WORKERS] = { "workers", 0, CLI_INT, "N", "2", "--executor slurm: "
+			"workers per campaign", .lo = 1, .hi = 10000 },
+	[S_PARTITION] = { "partition", 0, CLI_STR, "P", NULL, "--executor "
+			  "slurm: the partition (default: the cluster's)",
+			  .flags = 0 },
+	[S_SLURM_ARG] = { "slurm-arg", 0, CLI_LIST, "ARG", NULL, "--executor "
+			  "slurm: one more sbatch option for every campaign",
+			  .flags = 0 },
 };
 
 static int serve(const struct cli_args *a)
@@ -75,6 +88,9 @@ static int serve(const struct cli_args *a)
 		.proxy_header = cli_str(a, S_PROXY_HDR),
 		.proxy_from = cli_str(a, S_PROXY_FROM),
 		.proxy_mfa = cli_flag(a, S_PROXY_MFA),
+		.executor = cli_str(a, S_EXECUTOR),
+		.slurm_workers = (int)cli_int(a, S_WORKERS),
+		.slurm_partition = cli_str(a, S_PARTITION),
 	};
 	struct store *st;
 	struct errmsg e;
@@ -83,6 +99,11 @@ static int serve(const struct cli_args *a)
 	char host[64];
 	int port;
 
+	o.slurm_args = cli_list(a, S_SLURM_ARG, &o.n_slurm_args);
+	if (strcmp(o.executor, "slurm") && (cli_given(a, S_WORKERS) ||
+	    cli_given(a, S_PARTITION) || o.n_slurm_args))
+		return cli_usage(a, "--workers, --partition and --slurm-arg are "
+				 "for --executor slurm");
 	if (cli_flag(a, S_ROUTES)) {
 		server_routes_print(stdout);
 		return EXIT_OK;

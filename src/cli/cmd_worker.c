@@ -2,16 +2,20 @@
  * cmd_worker.c - `assay worker --store URL [--slots N] [--name NAME]`:
  * execute the queued runs of a shared store (a run created with
  * `assay run --executor workers`), one run at a time, up to N episodes at
- * once, until stopped or idle for --idle-exit seconds.
+ * once, until stopped or idle for --idle-exit seconds; with --run ID,
+ * that run only, until it is no longer queued (a Slurm job array's
+ * workers, src/cli/slurm.c).
  *
  * The worker registers itself in the store and holds one lease (scope
  * worker), renewed by every group it writes. It claims pending attempts
  * (store_queue_claim), runs them with its own engine and sandboxes and
- * journals them; what it cuts off (SIGINT) or loses on infrastructure goes
+ * journals them; what it cuts off (SIGINT, SIGTERM as scancel sends) or loses on infrastructure goes
  * back to the queue. A worker that dies loses its lease after the TTL
  * (ASSAY_LEASE_TTL_S, default 30 s); any worker or the coordinator then
  * marks its running attempts infra-interrupted and queues them again.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,7 @@
 #include "cli/runctl.h"
 #include "base/banned.h"
 
-enum { W_STORE, W_SLOTS, W_NAME, W_IDLE };
+enum { W_STORE, W_SLOTS, W_NAME, W_IDLE, W_RUN };
 
 static const struct cli_opt worker_table[] = {
 	[W_STORE] = { .name = "store", .kind = CLI_STR, .arg = "URL",
@@ -40,6 +44,10 @@ static const struct cli_opt worker_table[] = {
 	[W_IDLE] = { "idle-exit", 0, CLI_INT, "S", "0", "exit after S seconds "
 		"with nothing to claim (0 = never; a Slurm job array's workers "
 		"end once the queue drains)", .lo = 0, .hi = 86400 * 30 },
+	[W_RUN] = { "run", 0, CLI_INT, "RUN", NULL, "serve this run only, and "
+		"exit once it is no longer queued (its coordinator concluded "
+		"or stopped it): the workers of 'assay run --executor slurm'",
+		.lo = 1, .hi = INT64_MAX },
 };
 
 static int64_t lease_ttl(void)
@@ -102,8 +110,30 @@ static int serve_run(struct store *st, int64_t worker_id, int slots,
 	return rc;
 }
 
-/* Reap the dead, find work, serve it; until stopped or idle too long. */
-static int work(struct store *st, int64_t id, int slots, long idle_s)
+/* With --run: *run_id_out is only_run while it has attempts to claim,
+ * else 0; *over when the run is no longer queued. */
+static enum err next_of_run(struct store *st, int64_t only_run,
+			    int64_t *run_id_out, bool *over, struct errmsg *e)
+{
+	struct store_run run = { 0 };
+	int pending, running;
+	enum err rc = store_run_get(st, only_run, &run, e);
+
+	*run_id_out = 0;
+	if (rc == ERR_OK) {
+		*over = strcmp(run.status, "queued") != 0;
+		rc = store_queue_counts(st, only_run, &pending, &running, e);
+		if (rc == ERR_OK && !*over && pending)
+			*run_id_out = only_run;
+	}
+	store_run_release(&run);
+	return rc;
+}
+
+/* Reap the dead, find work, serve it; until stopped, idle too long, or
+ * (only_run) that run is over. */
+static int work(struct store *st, int64_t id, int slots, long idle_s,
+		int64_t only_run)
 {
 	int64_t idle_since = now_ms();
 	struct errmsg e;
@@ -111,11 +141,15 @@ static int work(struct store *st, int64_t id, int slots, long idle_s)
 
 	while (!cli_run_stopped()) {
 		int64_t run_id = 0;
+		bool over = false;
 		int reaped;
 		if (store_queue_reap(st, &reaped, &e) != ERR_OK ||
-		    store_queue_next_run(st, &run_id, &e) != ERR_OK ||
+		    (only_run ? next_of_run(st, only_run, &run_id, &over, &e)
+			      : store_queue_next_run(st, &run_id, &e)) != ERR_OK ||
 		    store_lease_heartbeat(st, &e) != ERR_OK)
 			return cli_fail_err(&e);
+		if (over)
+			break;
 		if (reaped)
 			fprintf(stderr, "assay: worker %lld: %d attempt%s of dead "
 				"workers queued again\n", (long long)id, reaped,
@@ -127,7 +161,7 @@ static int work(struct store *st, int64_t id, int slots, long idle_s)
 			continue;
 		}
 		rc = serve_run(st, id, slots, run_id);
-		if (rc && rc != EXIT_USAGE)
+		if (rc && (rc != EXIT_USAGE || only_run))
 			return rc;
 		if (rc == EXIT_USAGE)   /* not ours to run: wait for others */
 			nap_ms(2000);
@@ -159,7 +193,8 @@ static int worker_main(const struct cli_args *a)
 	if (!a->quiet)
 		fprintf(stderr, "assay: worker %lld (%s) serving %d slots\n",
 			(long long)id, name ? name : host, slots);
-	rc = work(st, id, slots, (long)cli_int(a, W_IDLE));
+	rc = work(st, id, slots, (long)cli_int(a, W_IDLE),
+		  cli_given(a, W_RUN) ? cli_int(a, W_RUN) : 0);
 	if (store_worker_stop(st, id, &e) != ERR_OK)
 		log_debug("msg=\"worker stop not recorded\" err=\"%s\"", e.text);
 	store_close(st);

@@ -797,7 +797,8 @@ static void sum_from_store(struct run_ctx *c, int64_t run_id,
 
 /* Queue every pair, then mark the run queued: one transaction. */
 static enum err enqueue(struct run_ctx *c, const struct run_opts *o,
-			int64_t run_id, int *n, struct errmsg *e)
+			int64_t run_id, const char *executor, int *n,
+			struct errmsg *e)
 {
 	struct engine_config ec = { 0 };
 	enum err rc = store_tx_begin(c->store, e);
@@ -809,7 +810,7 @@ static enum err enqueue(struct run_ctx *c, const struct run_opts *o,
 	if (rc == ERR_OK)
 		rc = engine_enqueue(&ec, n, e);
 	if (rc == ERR_OK)
-		rc = store_run_set_executor(c->store, run_id, "workers", e);
+		rc = store_run_set_executor(c->store, run_id, executor, e);
 	if (rc == ERR_OK)
 		rc = store_run_set_status(c->store, run_id, "queued", e);
 	if (rc == ERR_OK)
@@ -819,15 +820,54 @@ static enum err enqueue(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
-/* Until the queue drains (or a signal): keep the run's lease, reap dead
- * workers, show how far it is. */
-static enum err follow(struct run_ctx *c, const struct run_opts *o,
-		       int64_t run_id, struct errmsg *e)
-{
-	int64_t last = 0;
-	enum err rc = ERR_OK;
+/* The Slurm job array of a queue (sl): every SLURM_POLL_MS, whether its
+ * workers are still there; an array that ended with attempts still
+ * queued is submitted again, CLI_SLURM_RESUBMITS times; *gone when it
+ * will not be. A failing squeue is reported and retried (slurmctld may
+ * be restarting). */
+#define SLURM_POLL_MS 3000
+#define SLURM_CANCEL_WAIT_MS 60000
 
-	while (rc == ERR_OK && !stop_flag) {
+static enum err watch_slurm(struct cli_slurm *sl, const struct run_opts *o,
+			    int64_t run_id, int pending, bool *gone,
+			    struct errmsg *e)
+{
+	int live;
+
+	if (cli_slurm_live(sl, &live, e) != ERR_OK) {
+		if (++sl->query_failures % 10 == 1)
+			cli_error("run %lld: %s (retrying)", (long long)run_id,
+				  e->text);
+		return ERR_OK;
+	}
+	sl->query_failures = 0;
+	if (live || !pending)
+		return ERR_OK;
+	if (sl->submissions > CLI_SLURM_RESUBMITS) {
+		*gone = true;
+		cli_error("run %lld: Slurm job %s ended with %d attempts still "
+			  "queued, after %d submissions; the workers' output is "
+			  "in slurm-assay-%s_*.out", (long long)run_id,
+			  sl->job_id, pending, sl->submissions, sl->job_id);
+		return ERR_OK;
+	}
+	if (!o->quiet)
+		cli_error("run %lld: Slurm job %s ended with %d attempts still "
+			  "queued: submitting its workers again",
+			  (long long)run_id, sl->job_id, pending);
+	return cli_slurm_submit(sl, run_id, e);
+}
+
+/* Until the queue drains (or a signal, or sl's workers are gone for
+ * good): keep the run's lease, reap dead workers, show how far it is. */
+static enum err follow(struct run_ctx *c, const struct run_opts *o,
+		       int64_t run_id, struct cli_slurm *sl, struct errmsg *e)
+{
+	int64_t last = 0, polled = now_ms();
+	enum err rc = ERR_OK;
+	bool gone = false;
+
+	while (rc == ERR_OK && !stop_flag && !gone) {
 		int pending, running, reaped;
 		struct timespec ts = { 0, 250 * 1000000L };
 		if ((rc = store_lease_heartbeat(c->store, e)) ||
@@ -837,6 +877,10 @@ static enum err follow(struct run_ctx *c, const struct run_opts *o,
 			break;
 		if (!pending && !running)
 			break;
+		if (sl && now_ms() - polled >= SLURM_POLL_MS) {
+			rc = watch_slurm(sl, o, run_id, pending, &gone, e);
+			polled = now_ms();
+		}
 		if (!o->quiet && !o->json && now_ms() - last > 10000) {
 			fprintf(stderr, "assay: run %lld: %d attempts queued, %d "
 				"running on workers\n", (long long)run_id,
@@ -848,8 +892,51 @@ static enum err follow(struct run_ctx *c, const struct run_opts *o,
 	return rc;
 }
 
+/* Submit sl's job array for the queued run (none: plain workers). */
+static enum err launch(struct cli_slurm *sl, const struct run_opts *o,
+		       int64_t run_id, struct errmsg *e)
+{
+	enum err rc;
+
+	if (!sl)
+		return ERR_OK;
+	rc = cli_slurm_submit(sl, run_id, e);
+	if (rc == ERR_OK && !o->quiet && !o->json)
+		fprintf(stderr, "assay: run %lld: Slurm job %s, %d workers x %d "
+			"slots\n", (long long)run_id, sl->job_id, sl->workers,
+			sl->slots);
+	return rc;
+}
+
+/* Ctrl-C (or a failure) with a Slurm job: cancel it, and wait until its
+ * workers have handed their attempts back to the queue. */
+static void cancel(struct cli_slurm *sl, int64_t run_id)
+{
+	struct errmsg e;
+
+	if (!sl || !sl->job_id[0])
+		return;
+	if (cli_slurm_cancel(sl, &e) != ERR_OK) {
+		cli_error("run %lld: %s; cancel the job by hand: scancel %s",
+			  (long long)run_id, e.text, sl->job_id);
+		return;
+	}
+	cli_error("run %lld: cancelled Slurm job %s", (long long)run_id,
+		  sl->job_id);
+	for (int64_t t0 = now_ms(); now_ms() - t0 < SLURM_CANCEL_WAIT_MS;) {
+		struct timespec ts = { 0, 500 * 1000000L };
+		int live = 1;
+		if (cli_slurm_live(sl, &live, &e) == ERR_OK && !live)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	cli_error("run %lld: Slurm job %s still has workers after %d s",
+		  (long long)run_id, sl->job_id, SLURM_CANCEL_WAIT_MS / 1000);
+}
+
 int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o,
-		      int64_t run_id, struct engine_summary *sum)
+		      int64_t run_id, struct cli_slurm *sl,
+		      struct engine_summary *sum)
 {
 	struct store_pairs pairs = { 0 };
 	struct errmsg e;
@@ -859,29 +946,37 @@ int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o,
 	int n = 0;
 
 	cli_run_signals();
-	rc = enqueue(c, o, run_id, &n, &e);
-	if (rc == ERR_OK && !o->quiet && !o->json)
+	rc = enqueue(c, o, run_id, sl ? "slurm" : "workers", &n, &e);
+	if (rc == ERR_OK && !o->quiet && !o->json && !sl)
 		fprintf(stderr, "assay: run %lld queued: %d episodes for workers "
 			"('assay worker --store %s')\n", (long long)run_id, n,
 			store);
 	free(store);
 	if (rc == ERR_OK)
-		rc = follow(c, o, run_id, &e);
+		rc = launch(sl, o, run_id, &e);
+	if (rc == ERR_OK)
+		rc = follow(c, o, run_id, sl, &e);
+	if (rc || stop_flag)
+		cancel(sl, run_id);
 	if (rc == ERR_OK)
 		rc = store_run_pairs(c->store, run_id, &pairs, &e);
 	status = rc ? "failed" : stop_flag ? "interrupted" :
 		 pairs.scored < pairs.total ? "incomplete" : "done";
-	if (rc == ERR_OK && (rc = store_run_set_status(c->store, run_id, status,
-						       &e)) == ERR_OK) {
-		sum_from_store(c, run_id, sum);
-		print_summary(o, run_id, status, &pairs, sum);
-		if (strcmp(status, "done"))
-			explain_unscored(run_id, &pairs, sum);
-	}
+	if (rc == ERR_OK)
+		rc = store_run_set_status(c->store, run_id, status, &e);
 	if (rc) {
+		struct errmsg e2;
+		/* failed, not left queued: resumable after the fix */
+		if (store_run_set_status(c->store, run_id, "failed", &e2))
+			log_debug("msg=\"run status not recorded\" err=\"%s\"",
+				  e2.text);
 		cli_error("run %lld: %s", (long long)run_id, e.text);
 		return EXIT_RUNTIME;
 	}
+	sum_from_store(c, run_id, sum);
+	print_summary(o, run_id, status, &pairs, sum);
+	if (strcmp(status, "done"))
+		explain_unscored(run_id, &pairs, sum);
 	return stop_flag ? EXIT_INTERRUPTED : strcmp(status, "done") ? EXIT_RUNTIME
 								    : EXIT_OK;
 }

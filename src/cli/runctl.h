@@ -9,6 +9,7 @@
 
 #include "cli/progress.h"
 #include "cli/sealed.h"
+#include "cli/slurm.h"
 #include "engine/engine.h"
 #include "model/model.h"
 #include "store/store.h"
@@ -146,9 +147,12 @@ int cli_run_ctx_execute(struct run_ctx *c, const struct run_opts *o,
 			int64_t run_id, struct engine_summary *sum);
 /* The queue executor: queue every pair of the new run (status queued)
  * for `assay worker`s, follow it until it drains (reaping dead workers),
- * then set and print its status as cli_run_ctx_execute does. */
+ * then set and print its status as cli_run_ctx_execute does. With sl,
+ * the workers are a Slurm job array this submits, follows, submits again
+ * when it ends early and cancels on a signal (slurm.h). */
 int cli_run_ctx_queue(struct run_ctx *c, const struct run_opts *o,
-		      int64_t run_id, struct engine_summary *sum);
+		      int64_t run_id, struct cli_slurm *sl,
+		      struct engine_summary *sum);
 /* SIGINT, SIGTERM and SIGHUP set the stop flag (cli_run_ctx_execute installs
  * these itself); whether one came. */
 void cli_run_signals(void);

@@ -29,6 +29,13 @@ struct server_opts {
 	int per_ip;                /* 0: no per-address limit */
 	const char *ready_file;    /* write "HOST:PORT\n" here once listening */
 	const char *store_path;    /* the store, for the worker's `assay run` */
+	/* how campaigns' runs execute: NULL or "local" (the runner's own
+	 * process), or "slurm" (`assay run --executor slurm`, slurm.h) */
+	const char *executor;
+	int slurm_workers;         /* --workers */
+	const char *slurm_partition;
+	const char *const *slurm_args;
+	size_t n_slurm_args;
 };
 
 /* Whether host (an address or "localhost") is a loopback address. */

@@ -24,24 +24,30 @@
 #include "vault/vault.h"
 #include "base/banned.h"
 
-#define ARGV_MAX 64
 
+/* The campaign's `assay run` command line, NULL-terminated (it grows:
+ * a campaign names up to 200 tasks, two words each). */
 struct argv {
-	char *v[ARGV_MAX + 1];
-	int n;
+	char **v;
+	size_t n, cap;
 };
 
 static void add(struct argv *a, const char *s)
 {
-	if (a->n < ARGV_MAX)
-		a->v[a->n++] = xstrdup(s);
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
+	}
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
 }
 
 static void argv_free(struct argv *a)
 {
-	for (int i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i]);
-	a->n = 0;
+	free(a->v);
+	memset(a, 0, sizeof(*a));
 }
 
 /* The model's credential into a fresh 0600 file; its path, or NULL when
@@ -90,9 +96,36 @@ static const char *const limit_opts[][2] = {
 	{ "budget_tokens", "--budget-tokens" },
 };
 
+/* --executor slurm and its options; the workers' output goes to the
+ * campaign's private directory dir. */
+static void add_slurm(const struct server_opts *o, const char *dir,
+		      struct argv *a)
+{
+	char num[24], *out;
+
+	add(a, "--executor");
+	add(a, "slurm");
+	snprintf(num, sizeof(num), "%d", o->slurm_workers > 0 ? o->slurm_workers
+							      : 2);
+	add(a, "--workers");
+	add(a, num);
+	if (o->slurm_partition) {
+		add(a, "--partition");
+		add(a, o->slurm_partition);
+	}
+	out = xasprintf("--slurm-arg=--output=%s/slurm-assay-%%A_%%a.out", dir);
+	add(a, out);
+	free(out);
+	for (size_t i = 0; i < o->n_slurm_args; i++) {
+		out = xasprintf("--slurm-arg=%s", o->slurm_args[i]);
+		add(a, out);
+		free(out);
+	}
+}
+
 static void build_argv(struct srv *s, const struct sp_campaign *c,
 		       json_t *doc, json_t *mdoc, const char *keyfile,
-		       struct argv *a)
+		       const char *dir, struct argv *a)
 {
 	json_t *ep = json_object_get(mdoc, "endpoint"), *v;
 	const char *prov = json_string_value(json_object_get(ep, "provider"));
@@ -128,6 +161,8 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 		add(a, "--key-file");
 		add(a, keyfile);
 	}
+	if (s->o->executor && !strcmp(s->o->executor, "slurm"))
+		add_slurm(s->o, dir, a);
 	for (i = 0; i < ARRAY_SIZE(limit_opts); i++) {
 		json_t *n = json_object_get(json_object_get(doc, "limits"),
 					    limit_opts[i][0]);
@@ -176,7 +211,7 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 		log_warn("server: %s: %s", priv, strerror(errno));
 	s->worker_keyfile = write_key(s, c->model_id, priv);
 	s->worker_dir = priv;
-	build_argv(s, c, doc, mdoc, s->worker_keyfile, &a);
+	build_argv(s, c, doc, mdoc, s->worker_keyfile, priv, &a);
 	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
 	logp = path_join(dir, name);
 	s->worker_run_before = store_last_run_id(s->st);
