@@ -17,6 +17,7 @@
  * shows the log, and a result signed before it no longer verifies as
  * current (docs/FORMAT-report.md, "Reviews and signatures").
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,27 +252,52 @@ static int rescore_main(const struct cli_args *a)
 
 /* ---- reviews: the log --------------------------------------------------- */
 
+enum { V_STORE, V_JSON };
+
 static const struct cli_opt reviews_table[] = {
-	CLI_OPT_STORE,
+	[V_STORE] = CLI_OPT_STORE,
+	[V_JSON] = CLI_OPT_JSON,
 };
 
-static int reviews_main(const struct cli_args *a)
+static json_t *review_state(const char *validity, const char *cause,
+			    int score)
 {
-	struct store_review *rs = NULL;
-	struct store *st = NULL;
-	struct errmsg e;
-	int64_t run;
-	size_t n = 0;
-	enum err rc;
+	json_t *o = json_pack("{s:s?, s:i}", "validity", validity, "score",
+			      score);
 
-	if (!parse_id(a, "run", a->pos[0], &run))
-		return EXIT_USAGE;
-	rc = cli_store_open(cli_str(a, 0), &st, &e);
-	if (!rc)
-		rc = store_review_list(st, run, &rs, &n, &e);
-	store_close(st);
-	if (rc)
-		return cli_fail_err(&e);
+	if (cause)
+		json_object_set_new(o, "cause", json_string(cause));
+	return o;
+}
+
+/* The log as docs/FORMAT-cli-json.md gives it. */
+static void reviews_json(const struct store_review *rs, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char when[40];
+		iso8601(rs[i].at_ms, when, sizeof(when));
+		json_array_append_new(arr, json_pack(
+			"{s:I, s:i, s:s, s:s, s:s, s:s, s:o, s:o}",
+			"episode", (json_int_t)rs[i].episode_id, "seq", rs[i].seq,
+			"action", rs[i].action, "reviewer", rs[i].reviewer,
+			"reason", rs[i].reason, "at", when,
+			"before", review_state(rs[i].validity_before,
+					       rs[i].cause_before,
+					       rs[i].score_before),
+			"after", review_state(rs[i].validity_after,
+					      rs[i].cause_after,
+					      rs[i].score_after)));
+	}
+	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(arr);
+}
+
+static void reviews_text(const struct store_review *rs, size_t n,
+			 int64_t run)
+{
 	for (size_t i = 0; i < n; i++) {
 		char when[40], before[96], after[96];
 		iso8601(rs[i].at_ms, when, sizeof(when));
@@ -285,6 +311,34 @@ static int reviews_main(const struct cli_args *a)
 	}
 	if (!n)
 		printf("run %lld has no review\n", (long long)run);
+}
+
+static int reviews_main(const struct cli_args *a)
+{
+	struct store_review *rs = NULL;
+	struct store *st = NULL;
+	struct errmsg e;
+	int64_t run;
+	size_t n = 0;
+	enum err rc;
+
+	if (!parse_id(a, "run", a->pos[0], &run))
+		return EXIT_USAGE;
+	rc = cli_store_open(cli_str(a, V_STORE), &st, &e);
+	if (!rc) {
+		struct store_run r = { 0 };
+		rc = store_run_get(st, run, &r, &e);   /* no such run: an error */
+		store_run_release(&r);
+	}
+	if (!rc)
+		rc = store_review_list(st, run, &rs, &n, &e);
+	store_close(st);
+	if (rc)
+		return cli_fail_err(&e);
+	if (cli_flag(a, V_JSON))
+		reviews_json(rs, n);
+	else
+		reviews_text(rs, n, run);
 	store_reviews_free(rs, n);
 	return EXIT_OK;
 }

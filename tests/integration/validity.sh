@@ -84,6 +84,11 @@ n=$(grep -c '"kind":"episode\.' "$TMP/audit")
 	ok "audited: 4 entries, reasons as digests" || bad "audit" "$n $(grep episode "$TMP/audit" | head -2)"
 A episode reviews 1 >"$TMP/rv" 2>&1
 [ "$(wc -l <"$TMP/rv")" = 4 ] && ok "episode reviews lists the log" || bad "reviews" "$(cat "$TMP/rv")"
+A episode reviews 1 --json >"$TMP/rv.json" 2>"$TMP/err"
+v=$(json_get "$TMP/rv.json" '[(r["action"], r["reviewer"], r["before"]["validity"], r["after"]["validity"], r["after"].get("cause"), r["after"]["score"]) for r in j][1:3], j[1]["reason"], j[1]["episode"] == '"$ep"', len(j)')
+[ "$v" = "[('rescore', 'eve', 'invalid', 'valid', None, 0), ('invalidate', '$(sed -n 3p "$TMP/rv" | sed 's/.* invalidate by \([^:]*\):.*/\1/')', 'valid', 'invalid', 'agent-caused', 0)] read the flag from a debug log True 4" ] &&
+	ok "episode reviews --json: every review with its states, reason and reviewer" || bad "reviews --json" "$v $(head -c 300 "$TMP/err")"
+expect_rc "episode reviews of a run that does not exist is an error" 2 A episode reviews 99
 
 # Elicitation can be met: --episode-tokens is journaled and read by the
 # elicitation check; 10 epochs and two scaffolds meet the default policy.
