@@ -143,7 +143,7 @@ bool num_ll(const char *s, long long lo, long long hi, long long *out)
 
 bool num_int(const char *s, int lo, int hi, int *out)
 {
-	long long v;
+	long long v = 0;   /* set when num_ll succeeds (-O3 cannot see it) */
 
 	if (!num_ll(s, lo, hi, &v))
 		return false;
@@ -153,7 +153,7 @@ bool num_int(const char *s, int lo, int hi, int *out)
 
 bool num_long(const char *s, long lo, long hi, long *out)
 {
-	long long v;
+	long long v = 0;   /* as in num_int */
 
 	if (!num_ll(s, lo, hi, &v))
 		return false;

@@ -391,7 +391,7 @@ static int short_options(struct parser *p, const char *word)
 	for (const char *s = word + 1; *s; s++) {
 		int id = find_short(p->c, *s);
 		char shown[3] = { '-', *s, '\0' };
-		const char *value;
+		const char *value = NULL;   /* set when next_value succeeds */
 		int rc;
 
 		if (id == NONE)

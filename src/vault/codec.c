@@ -61,7 +61,7 @@ static enum err b64_decode(const char *s, size_t slen, unsigned char *out,
 enum err vault_b64_decode_exact(const char *s, size_t slen, void *out,
 				size_t want, const char *what, struct errmsg *e)
 {
-	size_t n;
+	size_t n = 0;   /* set on success (-O3 cannot see it) */
 	enum err rc;
 
 	if (slen != sodium_base64_encoded_len(want, sodium_base64_VARIANT_ORIGINAL) - 1)
