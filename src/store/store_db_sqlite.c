@@ -5,6 +5,7 @@
 #include "store/store_db_int.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,32 @@
 #include "base/banned.h"
 
 #define BUSY_MS 10000
+/* Statements kept prepared per handle, by their SQL text: a program
+ * service's request runs ten or so, and preparing each anew cost more
+ * than running it (BENCHMARKS.md, "Program service under load"). */
+#define LITE_CACHE 96
+
+/* One cached statement; busy while a caller holds it. */
+struct lite_cached {
+	char *sql;
+	sqlite3_stmt *s;
+	bool busy;
+};
 
 struct lite {
 	struct db base;
 	sqlite3 *h;
 	char err[256];         /* an error of sqlite3_exec's */
 	sqlite3_stmt *begin, *commit;   /* prepared once: every group */
+	struct lite_cached cache[LITE_CACHE];
+	size_t n_cache;
+	size_t evict;          /* where the next eviction looks first */
 };
 
 struct lite_stmt {
 	struct db_stmt base;
 	sqlite3_stmt *s;
+	struct lite_cached *slot;   /* NULL: not cached (finalized at the end) */
 };
 
 static struct lite *L(struct db *db)
@@ -38,6 +54,10 @@ static sqlite3_stmt *S(const struct db_stmt *s)
 
 static void lite_close(struct db *db)
 {
+	for (size_t i = 0; i < L(db)->n_cache; i++) {
+		sqlite3_finalize(L(db)->cache[i].s);
+		free(L(db)->cache[i].sql);
+	}
 	sqlite3_finalize(L(db)->begin);
 	sqlite3_finalize(L(db)->commit);
 	sqlite3_close(L(db)->h);
@@ -97,22 +117,72 @@ static bool lite_tune(struct db *db)
 	return true;
 }
 
+/* An idle cached statement of sql, now busy; or NULL. */
+static struct lite_cached *cache_find(struct lite *db, const char *sql)
+{
+	for (size_t i = 0; i < db->n_cache; i++) {
+		struct lite_cached *c = &db->cache[i];
+		if (!c->busy && !strcmp(c->sql, sql)) {
+			c->busy = true;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* A slot for a new statement s of sql (a free one, else an idle one
+ * evicted), now busy; NULL when every slot is busy. */
+static struct lite_cached *cache_add(struct lite *db, const char *sql,
+				     sqlite3_stmt *s)
+{
+	struct lite_cached *c = NULL;
+
+	if (db->n_cache < LITE_CACHE) {
+		c = &db->cache[db->n_cache++];
+	} else {
+		for (size_t k = 0; k < LITE_CACHE && !c; k++) {
+			struct lite_cached *v = &db->cache[(db->evict + k) %
+							   LITE_CACHE];
+			if (!v->busy)
+				c = v;
+		}
+		if (!c)
+			return NULL;
+		db->evict = (size_t)(c - db->cache + 1) % LITE_CACHE;
+		sqlite3_finalize(c->s);
+		free(c->sql);
+	}
+	c->sql = xstrdup(sql);
+	c->s = s;
+	c->busy = true;
+	return c;
+}
+
 static int lite_prepare(struct db *db, const char *sql, int n_params,
 			unsigned flags, struct db_stmt **out)
 {
+	struct lite_cached *slot = NULL;
 	struct lite_stmt *ls;
 	sqlite3_stmt *s;
 
 	(void)n_params;
 	L(db)->err[0] = '\0';
 	*out = NULL;
-	if (sqlite3_prepare_v3(L(db)->h, sql, -1, flags & DB_PERSISTENT ?
-			       SQLITE_PREPARE_PERSISTENT : 0, &s,
-			       NULL) != SQLITE_OK)
-		return DB_ERROR;
+	/* DB_PERSISTENT statements are held by their callers: never cached */
+	if (!(flags & DB_PERSISTENT) && (slot = cache_find(L(db), sql))) {
+		s = slot->s;
+	} else {
+		if (sqlite3_prepare_v3(L(db)->h, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &s,
+				       NULL) != SQLITE_OK)
+			return DB_ERROR;
+		if (!(flags & DB_PERSISTENT))
+			slot = cache_add(L(db), sql, s);
+	}
 	ls = xcalloc(1, sizeof(*ls));
 	ls->base.db = db;
 	ls->s = s;
+	ls->slot = slot;
 	*out = &ls->base;
 	return DB_DONE;
 }
@@ -235,9 +305,19 @@ static void lite_reset(struct db_stmt *s)
 	sqlite3_clear_bindings(S(s));
 }
 
+/* A cached statement goes back to its slot reset, its bindings cleared
+ * (no value of one caller reaches the next); others are finalized. */
 static void lite_finalize(struct db_stmt *s)
 {
-	sqlite3_finalize(S(s));
+	struct lite_cached *slot = ((struct lite_stmt *)s)->slot;
+
+	if (slot) {
+		sqlite3_reset(slot->s);
+		sqlite3_clear_bindings(slot->s);
+		slot->busy = false;
+	} else {
+		sqlite3_finalize(S(s));
+	}
 	free(s);
 }
 

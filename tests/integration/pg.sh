@@ -1,6 +1,6 @@
 #!/bin/bash
 # The journal's integration tests again on PostgreSQL: a throwaway cluster
-# on loopback (tools/pg.sh), and store.sh, engine.sh, spine.sh and slurm.sh with a
+# on loopback (tools/pg.sh), and store.sh, engine.sh and spine.sh with a
 # fresh database per store (ASSAY_TEST_PG; tests/lib/testlib.sh newdb/q).
 # The ASan build runs engine.sh and spine.sh only (CI time; store.sh's
 # randomized kills are the slow part and exercise no other C code).
@@ -30,7 +30,7 @@ fi
 ok "a PostgreSQL cluster on loopback ($(cat "$TMP/url"))"
 export ASSAY_TEST_PG=$PGDIR
 
-suites="store engine spine slurm"
+suites="store engine spine"
 "$ASSAY" --version 2>/dev/null | grep -q asan && suites="engine spine"
 for s in $suites; do
 	out=$("$here/$s.sh" "${1:-}" 2>&1); rc=$?

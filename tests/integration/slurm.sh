@@ -7,7 +7,8 @@
 # leaves nothing running; workers that cannot serve the run are submitted
 # again, then the run stops incomplete with where their output is; a
 # refused submission fails the run with sbatch's own message. The store
-# is a SQLite file, or PostgreSQL under tests/integration/pg.sh.
+# is a SQLite file (tests/integration/slurm.sh passes on PostgreSQL too,
+# with ASSAY_TEST_PG set; CI runs the SQLite variant for time).
 set -u
 . "$(dirname "$0")/../lib/testlib.sh"
 SRC=$ASSAY_SOURCE_DIR
