@@ -15,6 +15,7 @@
 #include "base/xalloc.h"
 #include "policy/policy.h"
 #include "server/server_int.h"
+#include "task/task.h"
 #include "vault/vault.h"
 #include "base/banned.h"
 
@@ -273,6 +274,42 @@ static bool limits_ok(json_t *b, json_t **out, struct reply *y)
 	return true;
 }
 
+/* Whether every name of tasks is a task of the shipped open suite (the
+ * suite the worker runs, worker.c): a campaign naming one that is not
+ * would be accepted and approved, then fail when it starts. */
+static bool open_tasks_ok(json_t *tasks, struct reply *y)
+{
+	char *path = path_data_file("tasks");
+	struct suite *su = NULL;
+	struct errmsg e;
+	json_t *v;
+	size_t i;
+	bool ok = true;
+
+	if (!tasks || !json_array_size(tasks)) {
+		free(path);
+		return true;
+	}
+	if (task_suite_load(path ? path : "tasks", &su, &e)) {
+		log_warn("campaign: the open suite does not load: %s", e.text);
+		reply_err(y, 500, "internal", NULL, "the open suite does not "
+			  "load on this server");
+		free(path);
+		return false;
+	}
+	json_array_foreach(tasks, i, v) {
+		if (!task_suite_find(su, json_string_value(v))) {
+			reply_err(y, 400, "invalid_field", "tasks", "no task "
+				  "'%s' in the open suite", json_string_value(v));
+			ok = false;
+			break;
+		}
+	}
+	task_suite_free(su);
+	free(path);
+	return ok;
+}
+
 void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 {
 	json_t *b = body_object(r, y), *doc = NULL, *sc, *tasks, *limits = NULL;
@@ -309,6 +346,8 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 			  "a sealed NAME.assay");
 		goto out;
 	}
+	if (!strcmp(suite, "open") && !open_tasks_ok(tasks, y))
+		goto out;
 	if (!(digest = policy_digest(policy ? policy : "default"))) {
 		reply_err(y, 400, "invalid_field", "policy", "no such shipped "
 			  "policy");

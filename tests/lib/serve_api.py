@@ -353,6 +353,9 @@ def campaign_flow(s, a, d, lab):
     check("a policy is a shipped name", r.status == 400 and r.json["error"]["field"] == "policy")
     r = e.post("/campaigns", dict(body, tasks=["Bad Task"]))
     check("task names are checked", r.status == 400 and r.json["error"]["field"] == "tasks")
+    r = e.post("/campaigns", dict(body, tasks=["rev-crackme-xor", "no-such-task"]))
+    check("a task the open suite lacks is refused at creation, named", r.status == 400 and
+          r.json["error"]["field"] == "tasks" and "no-such-task" in r.json["error"]["message"], repr(r))
     r = e.post("/campaigns", dict(body, limits={"turns": 5}))
     check("a turn limit is refused (the tasks' own apply)", r.status == 400 and
           r.json["error"]["field"] == "limits.turns", repr(r))
