@@ -87,6 +87,37 @@ grep -q '"kind":"export","data":{"run":1,"format":"inspect","sealed":true,"conte
 	ok "content export audited with its reason" || bad "content export audited with its reason" "$(grep export "$TMP/audit" | tail -2)"
 expect_rc "--include-content on an unsealed run" 2 "$ASSAY" export inspect 2 -o "$TMP/d.eval" --store "$DB" --include-content --reason x
 
+# --- a real sealed run (two custodians' approvals, content only in
+# memory): its export withholds every prompt unless asked, with a reason
+export ASSAY_PASSPHRASE="export test passphrase"
+K=$ASSAY_HOME/keys SDB=$TMP/sealed.db SA=$TMP/real.assay
+mkdir -p "$K"
+for c in cust-a cust-b; do "$ASSAY" keys create "$c" --custodian --dir "$K" >/dev/null 2>&1; done
+"$ASSAY" keys create sealer --dir "$K" >/dev/null 2>&1
+"$ASSAY" suite seal "$ASSAY_SOURCE_DIR/tests/data/tasks" -o "$SA" --custodian "$K/cust-a.pub" \
+	--custodian "$K/cust-b.pub" --threshold 2 --sign "$K/sealer.key" >/dev/null 2>"$TMP/err" &&
+"$ASSAY" suite request "$SA" --run export-1 --reason "export test" -o "$TMP/sreq" >/dev/null 2>>"$TMP/err" &&
+"$ASSAY" keys approve "$TMP/sreq" --archive "$SA" --key "$K/cust-a.key" -o "$TMP/sapp-a" >/dev/null 2>>"$TMP/err" &&
+"$ASSAY" keys approve "$TMP/sreq" --archive "$SA" --key "$K/cust-b.key" -o "$TMP/sapp-b" >/dev/null 2>>"$TMP/err" ||
+	bad "seal and approve the example tasks" "$(cat "$TMP/err")"
+expect_rc "a sealed run" 0 "$ASSAY" run --suite "$SA" --model baseline/oracle --store "$SDB" \
+	--request-key "$TMP/sreq.key" --approval "$TMP/sapp-a" --approval "$TMP/sapp-b"
+SRUN=$(sqlite3 "$SDB" 'SELECT max(id) FROM runs')
+expect_rc "export of the real sealed run" 0 "$ASSAY" export inspect "$SRUN" -o "$TMP/real.eval" --store "$SDB"
+n=$(py "$TMP/real.eval" 'print(len([n for n in z.namelist() if n.startswith("samples/")]))')
+[ "$n" = 3 ] && ok "sealed export: a sample per task" || bad "sealed export: a sample per task" "$n"
+PROMPTS='hides a flag\|hidden in its argument\|whoever says'
+if unzip -p "$TMP/real.eval" | grep -o ".\{40\}\($PROMPTS\).\{20\}" >"$TMP/leak"; then
+	bad "sealed export: no prompt of the suite" "$(head -3 "$TMP/leak")"
+else ok "sealed export: no prompt of the suite"; fi
+expect_rc "sealed export with content" 0 "$ASSAY" export inspect "$SRUN" -o "$TMP/realc.eval" \
+	--store "$SDB" --include-content --reason "export test review"
+[ "$(unzip -p "$TMP/realc.eval" | grep -c "$PROMPTS")" -gt 0 ] &&
+	ok "sealed export with --include-content has the prompts" || bad "sealed export with content" "no prompt"
+"$ASSAY" audit log >"$TMP/audit" 2>&1
+grep -q "\"kind\":\"export\",\"data\":{\"run\":$SRUN,\"format\":\"inspect\",\"sealed\":true,\"content\":false" "$TMP/audit" &&
+	ok "the withheld export is audited too" || bad "withheld export audited" "$(grep export "$TMP/audit" | tail -3)"
+
 # --- usage
 expect_rc "unknown export format" 2 "$ASSAY" export csv 1 --store "$DB"
 expect_rc "inspect needs -o" 2 "$ASSAY" export inspect 1 --store "$DB"
