@@ -17,6 +17,7 @@
  * Every key use is appended to the audit log ($ASSAY_AUDIT_LOG, ...).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +216,9 @@ static int keys_list(const struct cli_args *args)
 	fill(args, &o);
 	dir = keys_dir(&o);
 	d = opendir(dir);
-	if (!d) {
-		cli_error("cannot open key directory '%s'", dir);
+	if (!d && errno != ENOENT) {
+		cli_error("cannot open key directory '%s': %s", dir,
+			  strerror(errno));
 		free(dir);
 		return EXIT_RUNTIME;
 	}
@@ -224,7 +226,8 @@ static int keys_list(const struct cli_args *args)
 		printf("%-24s %-10s %-16s %s\n", "NAME", "KIND", "KEY ID",
 		       "SECRET");
 	arr = json_array();
-	while ((de = readdir(d)) != NULL) {
+	/* no key directory yet (no key created): an empty list */
+	while (d && (de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		struct vault_pubkey pub;
 		struct errmsg e;
@@ -251,7 +254,8 @@ static int keys_list(const struct cli_args *args)
 		free(p);
 		free(sk);
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
 	free(dir);
 	if (o.json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));

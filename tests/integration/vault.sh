@@ -35,6 +35,10 @@ else
 fi
 if "$ASSAY" keys list --dir "$K" >"$TMP/out" 2>&1 && grep -q "cust-a *custodian" "$TMP/out" &&
    grep -q "evaluator *sign" "$TMP/out"; then ok "keys list"; else bad "keys list" "$(cat "$TMP/out")"; fi
+got=$("$ASSAY" keys list --dir "$TMP/no-keys-yet" --json 2>&1) && [ "$got" = "[]" ] &&
+	ok "keys list before any key is created: an empty list" || bad "keys list with no key directory" "$got"
+touch "$TMP/not-a-dir"
+expect_rc "keys list on a file instead of a directory" 3 "$ASSAY" keys list --dir "$TMP/not-a-dir"
 if "$ASSAY" keys export evaluator --dir "$K" >"$TMP/out" && cmp -s "$TMP/out" "$K/evaluator.pub" &&
    "$ASSAY" keys export evaluator --dir "$K" --note | grep -q '^evaluator+[0-9a-f]\{8\}+'; then
 	ok "keys export (minisign and signed-note forms)"
