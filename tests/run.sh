@@ -45,7 +45,7 @@ unit() {
 
 # Script suites print "N passed, N failed" as their last line.
 suite() {
-	local s=$1 out rc line p f k
+	local s=$1 out rc line p f k t0=$SECONDS
 	out=$("$s" "$build" 2>&1); rc=$?
 	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 	p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
@@ -55,10 +55,12 @@ suite() {
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
 	printf '%s\n' "$out" | sed "s|^|  |"
 	[ "$rc" -eq 0 ] || failures+=("$(basename "$s")")
-	note "suite $(basename "$s"): $p passed, $f failed, $k skipped"
+	note "suite $(basename "$s"): $p passed, $f failed, $k skipped ($((SECONDS - t0)) s)"
 }
 
+t0=$SECONDS
 unit
+note "unit tests: $((SECONDS - t0)) s"
 for s in "$here"/integration/*.sh "$here"/escape/run.sh; do
 	[ -x "$s" ] && suite "$s"
 done

@@ -16,10 +16,22 @@
 #include "policy/policy.h"
 #include "server/server_int.h"
 #include "task/task.h"
+#include "vault/seal.h"
 #include "vault/vault.h"
 #include "base/banned.h"
 
-#define SEALED_APPROVALS 2
+/* Whether the principal holds a grant of scope on c's model and suite. */
+static bool campaign_grant(struct srv *s, const struct principal *p,
+			   const struct sp_campaign *c, const char *scope)
+{
+	json_t *doc = json_loads(c->doc, 0, NULL);
+	const char *suite = json_string_value(json_object_get(doc, "suite"));
+	bool held = suite && store_grant_holds(s->st, p->u.id, c->model_id,
+					       suite, scope, wall_ms());
+
+	json_decref(doc);
+	return held;
+}
 
 /* Whether the principal may see campaign c. */
 static bool sees_campaign(struct srv *s, const struct principal *p,
@@ -29,8 +41,7 @@ static bool sees_campaign(struct srv *s, const struct principal *p,
 		return c->org_id == p->u.org_id;
 	if (p->u.roles & (SP_ADMIN | SP_AUDITOR | SP_CUSTODIAN | SP_LIAISON))
 		return true; /* metadata */
-	return c->created_by == p->u.id ||
-	       store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
+	return c->created_by == p->u.id || campaign_grant(s, p, c, "read");
 }
 
 bool authz_campaign_content(struct srv *s, const struct principal *p,
@@ -40,7 +51,7 @@ bool authz_campaign_content(struct srv *s, const struct principal *p,
 		return false;
 	if ((p->u.roles & SP_EVALUATOR) && c->created_by == p->u.id)
 		return true;
-	return store_grant_holds(s->st, p->u.id, c->model_id, "read", wall_ms());
+	return campaign_grant(s, p, c, "read");
 }
 
 bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
@@ -310,6 +321,27 @@ static bool open_tasks_ok(json_t *tasks, struct reply *y)
 	return ok;
 }
 
+/* The unseal request of new sealed campaign id; a campaign whose request
+ * could not be made is marked failed (it could never be approved). */
+static bool make_request(struct srv *s, struct req *r,
+			 const struct vault_archive *a, const char *suite,
+			 int64_t id, int64_t epochs, struct errmsg *e)
+{
+	char *reason = xasprintf("program campaign %lld: suite %s, %lld "
+				 "epoch(s), requested by %s", (long long)id,
+				 suite, (long long)epochs, r->who.u.login);
+
+	if (srv_sealed_request(s, a, suite, id, reason, e)) {
+		if (store_campaign_set(s->st, id, "failed", 0, NULL))
+			log_warn("server: campaign %lld: state not saved",
+				 (long long)id);
+		free(reason);
+		return false;
+	}
+	free(reason);
+	return true;
+}
+
 void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 {
 	json_t *b = body_object(r, y), *doc = NULL, *sc, *tasks, *limits = NULL;
@@ -318,7 +350,9 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 	struct sp_model m;
 	struct sp_campaign c;
 	struct errmsg e;
+	struct vault_archive *a = NULL;
 	char *digest = NULL;
+	bool sealed;
 
 	if (!b)
 		return;
@@ -337,16 +371,20 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 		goto out;
 	c.org_id = m.org_id;
 	store_model_free(&m);
-	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, "run", wall_ms())) {
-		authz_deny(s, r, y, true, c.model_id, "no need-to-know grant");
+	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, suite, "run",
+			       wall_ms())) {
+		authz_deny(s, r, y, true, c.model_id, "no need-to-know grant "
+			   "on this model and suite");
 		goto out;
 	}
-	if (strcmp(suite, "open") && !strstr(suite, ".assay")) {
+	sealed = strcmp(suite, "open") != 0;
+	if (sealed && !strstr(suite, ".assay")) {
 		reply_err(y, 400, "invalid_field", "suite", "'suite' is open or "
 			  "a sealed NAME.assay");
 		goto out;
 	}
-	if (!strcmp(suite, "open") && !open_tasks_ok(tasks, y))
+	if (sealed ? !srv_sealed_open(s, suite, tasks, &a, y)
+		   : !open_tasks_ok(tasks, y))
 		goto out;
 	if (!(digest = policy_digest(policy ? policy : "default"))) {
 		reply_err(y, 400, "invalid_field", "policy", "no such shipped "
@@ -354,15 +392,16 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 		goto out;
 	}
 	doc = json_pack("{s:s, s:b, s:I, s:s, s:O?, s:O?, s:O?}", "suite", suite,
-			"sealed", strcmp(suite, "open") != 0, "epochs",
+			"sealed", sealed, "epochs",
 			(json_int_t)epochs, "policy", policy ? policy : "default",
 			"scaffolds", sc, "tasks", tasks, "limits", limits);
 	c.doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	c.policy_digest = digest;
 	c.created_by = r->who.u.id;
-	c.approvals_needed = strcmp(suite, "open") ? SEALED_APPROVALS : 0;
-	c.state = (char *)(c.approvals_needed ? "pending_approval" : "ready");
-	if (store_campaign_add(s->st, &c, &id, &e)) {
+	c.approvals_needed = sealed ? srv_sealed_approvals_needed(a) : 0;
+	c.state = (char *)(sealed ? "pending_approval" : "ready");
+	if (store_campaign_add(s->st, &c, &id, &e) ||
+	    (sealed && !make_request(s, r, a, suite, id, epochs, &e))) {
 		reply_fail(y, &e);
 	} else {
 		struct sp_campaign got;
@@ -374,10 +413,20 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 	}
 	free(c.doc);
 out:
+	vault_archive_free(a);
 	free(digest);
 	json_decref(limits);
 	json_decref(doc);
 	json_decref(b);
+}
+
+bool campaign_sealed(const struct sp_campaign *c)
+{
+	json_t *doc = json_loads(c->doc, 0, NULL);
+	bool sealed = json_is_true(json_object_get(doc, "sealed"));
+
+	json_decref(doc);
+	return sealed;
 }
 
 void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y)
@@ -392,10 +441,10 @@ void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y)
 	} else if (strcmp(c.state, "pending_approval")) {
 		reply_err(y, 409, "conflict", NULL, "the campaign needs no "
 			  "approval (state %s)", c.state);
-	} else if (store_campaign_approve(s->st, c.id, r->who.u.id, &e)) {
-		reply_fail(y, &e);
-	} else {
-		srv_audit(s, r, "campaign.approve", NULL, NULL, c.id);
+	} else if (!campaign_sealed(&c)) {
+		reply_err(y, 409, "conflict", NULL, "a campaign of the open suite "
+			  "needs no approval");
+	} else if (srv_sealed_approve(s, r, y, &c)) {
 		if (c.approvals + 1 >= c.approvals_needed &&
 		    store_campaign_set(s->st, c.id, "ready", 0, &e))
 			log_warn("server: campaign %lld: %s", (long long)c.id, e.text);
@@ -413,30 +462,16 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	json_t *doc;
 	const char *prov;
-	bool sealed;
 
 	if (!visible_campaign(s, r, y, &c))
 		return;
-	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, "run", wall_ms())) {
+	if (!campaign_grant(s, &r->who, &c, "run")) {
 		authz_deny(s, r, y, true, c.id, "no need-to-know grant");
 		goto out;
 	}
 	if (strcmp(c.state, "ready")) {
 		reply_err(y, 409, "conflict", NULL, "the campaign is %s, not "
 			  "ready", c.state);
-		goto out;
-	}
-	doc = json_loads(c.doc, 0, NULL);
-	sealed = json_is_true(json_object_get(doc, "sealed"));
-	json_decref(doc);
-	if (sealed) {
-		/* the worker runs the shipped open suite only: a sealed suite
-		 * needs the unseal request and custodians' signed approvals
-		 * (assay run --request-key --approval), which the service does
-		 * not hold yet */
-		reply_err(y, 409, "conflict", NULL, "the service does not run "
-			  "sealed suites yet: run it with assay run --request-key "
-			  "and the custodians' approvals");
 		goto out;
 	}
 	if (!store_window_open_now(s->st, c.model_id, wall_ms())) {

@@ -505,6 +505,12 @@ void api_grants_add(struct srv *s, struct req *r, struct reply *y)
 			  "read");
 		goto out;
 	}
+	if (strcmp(suite, "open") && strcmp(suite, "*") &&
+	    !srv_sealed_name_ok(suite)) {
+		reply_err(y, 400, "invalid_field", "suite", "'suite' is open, a "
+			  "sealed NAME.assay or * (every suite)");
+		goto out;
+	}
 	if (g.user_id == r->who.u.id) {
 		authz_deny(s, r, y, true, g.user_id, "own grant");
 		goto out;

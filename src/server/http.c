@@ -868,6 +868,7 @@ enum err server_run(struct store *st, const struct server_opts *o,
 		goto out;
 	s.web_dir = o->web_dir ? xstrdup(o->web_dir) : path_data_file("web");
 	s.key_dir = vault_home_path("program-keys", "ASSAY_PROGRAM_KEYS");
+	s.suites_dir = vault_home_path("program-suites", "ASSAY_PROGRAM_SUITES");
 	{
 		char *exe = path_exe_dir();
 		s.assay_path = exe ? path_join(exe, "assay") : xstrdup("assay");
@@ -916,6 +917,7 @@ out:
 		vault_audit_close(s.audit);
 	free(s.web_dir);
 	free(s.key_dir);
+	free(s.suites_dir);
 	free(s.assay_path);
 	if (d.key)
 		explicit_bzero(d.key, strlen(d.key));

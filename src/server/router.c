@@ -59,6 +59,7 @@ const struct route srv_routes[] = {
 	{ "POST", "/campaigns", E | D, 0, api_campaigns_add },
 	{ "GET", "/campaigns/{id}", ANY, 0, api_campaigns_get },
 	{ "POST", "/campaigns/{id}/approve", C, 0, api_campaigns_approve },
+	{ "GET", "/campaigns/{id}/unseal", E | A | C, 0, api_campaigns_unseal },
 	{ "POST", "/campaigns/{id}/start", E, 0, api_campaigns_start },
 	{ "GET", "/campaigns/{id}/events", E | A | U | D, 0,
 	  api_campaigns_events },

@@ -69,11 +69,14 @@ struct srv {
 	pthread_mutex_t lock;     /* store, audit log and ipfail */
 	const struct server_opts *o;
 	char *web_dir;            /* NULL: no pages */
-	char *key_dir;            /* per-model credential keys */
+	char *key_dir;            /* per-model credential keys, per-campaign
+				     unseal-request keys */
+	char *suites_dir;         /* sealed suites campaigns may name */
 	char *assay_path;         /* this binary, for the worker */
 	pid_t worker_pid;         /* 0: none (worker.c) */
 	int64_t worker_campaign, worker_run_before;
 	char *worker_keyfile, *worker_dir;
+	bool worker_sealed;       /* its campaign's suite is sealed */
 	bool tls;
 	struct srv_ipfail ipfail[SRV_IPFAIL_SLOTS];
 	pthread_mutex_t sse_lock; /* streams (inside lock when both) */
@@ -270,6 +273,38 @@ void api_campaigns_get(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_start(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_events(struct srv *s, struct req *r, struct reply *y);
+
+/* api_sealed.c: campaigns of a sealed suite. */
+struct vault_archive;
+/* Whether n is a sealed suite's name: NAME.assay, a-z A-Z 0-9 - _ . */
+bool srv_sealed_name_ok(const char *n);
+/* Open archive name of the suites directory and check that every name of
+ * tasks (may be NULL) is one of its tasks; false: a 400 reply. */
+bool srv_sealed_open(struct srv *s, const char *name, json_t *tasks,
+		     struct vault_archive **a_out, struct reply *y);
+/* Distinct custodians' approvals a campaign of archive a needs: the
+ * archive's threshold, at least two where it has two custodians. */
+int64_t srv_sealed_approvals_needed(const struct vault_archive *a);
+/* Make and keep campaign id's unseal request (reason: one line). */
+enum err srv_sealed_request(struct srv *s, const struct vault_archive *a,
+			    const char *name, int64_t id, const char *reason,
+			    struct errmsg *e) MUST_CHECK;
+void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y);
+/* api_campaigns.c: whether c is a campaign of a sealed suite. */
+bool campaign_sealed(const struct sp_campaign *c);
+/* POST /campaigns/{id}/approve of a sealed campaign c: check and keep the
+ * body's approval; false: an error reply was made. */
+bool srv_sealed_approve(struct srv *s, struct req *r, struct reply *y,
+			const struct sp_campaign *c);
+/* `assay run` options for sealed campaign id (--suite, --request-key,
+ * --approval...), writing the secret and approvals 0600 into dir;
+ * NULL-terminated, free with srv_sealed_args_free; NULL: e says why. */
+char **srv_sealed_args(struct srv *s, int64_t id, const char *dir,
+		       struct errmsg *e);
+void srv_sealed_args_free(char **args);
+/* The run ended: remove the staged files of dir (may be NULL), destroy the
+ * campaign's key and forget the request's secret. */
+void srv_sealed_end(struct srv *s, int64_t id, const char *dir);
 
 /* api_campaigns.c: load the campaign r->ids[0] when the principal sees
  * it; else reply (404, audited) and false. */

@@ -123,9 +123,11 @@ static void add_slurm(const struct server_opts *o, const char *dir,
 	}
 }
 
+/* sealed: the sealed suite's options (srv_sealed_args), NULL for the
+ * shipped open suite. */
 static void build_argv(struct srv *s, const struct sp_campaign *c,
 		       json_t *doc, json_t *mdoc, const char *keyfile,
-		       const char *dir, struct argv *a)
+		       const char *dir, char **sealed, struct argv *a)
 {
 	json_t *ep = json_object_get(mdoc, "endpoint"), *v;
 	const char *prov = json_string_value(json_object_get(ep, "provider"));
@@ -137,8 +139,13 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 
 	add(a, s->assay_path);
 	add(a, "run");
-	add(a, "--suite");
-	add(a, suite ? suite : "tasks");
+	if (sealed) {
+		for (i = 0; sealed[i]; i++)
+			add(a, sealed[i]);
+	} else {
+		add(a, "--suite");
+		add(a, suite ? suite : "tasks");
+	}
 	add(a, "--model");
 	add(a, model);
 	snprintf(num, sizeof(num), "%lld",
@@ -186,12 +193,15 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 	free(suite);
 }
 
+static void worker_done(struct srv *s, int status);
+
 static void spawn(struct srv *s, struct sp_campaign *c)
 {
 	json_t *doc = json_loads(c->doc, 0, NULL), *mdoc = NULL;
 	struct sp_model m;
 	struct argv a = { 0 };
 	char *dir = vault_home_path("program-runs", NULL), *logp, *priv;
+	char **sealed = NULL;
 	char name[64];
 	struct errmsg e;
 	pid_t pid;
@@ -211,7 +221,17 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 		log_warn("server: %s: %s", priv, strerror(errno));
 	s->worker_keyfile = write_key(s, c->model_id, priv);
 	s->worker_dir = priv;
-	build_argv(s, c, doc, mdoc, s->worker_keyfile, priv, &a);
+	s->worker_sealed = campaign_sealed(c);
+	if (s->worker_sealed &&
+	    !(sealed = srv_sealed_args(s, c->id, priv, &e))) {
+		log_error("server: campaign %lld cannot start: %s",
+			  (long long)c->id, e.text);
+		s->worker_campaign = c->id;
+		s->worker_run_before = store_last_run_id(s->st);
+		worker_done(s, 3 << 8); /* as a run that failed (exit 3) */
+		goto out;
+	}
+	build_argv(s, c, doc, mdoc, s->worker_keyfile, priv, sealed, &a);
 	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
 	logp = path_join(dir, name);
 	s->worker_run_before = store_last_run_id(s->st);
@@ -235,6 +255,7 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 	if (store_campaign_set(s->st, c->id, "running", 0, &e))
 		log_error("server: campaign %lld: %s", (long long)c->id, e.text);
 out:
+	srv_sealed_args_free(sealed);
 	argv_free(&a);
 	json_decref(doc);
 	json_decref(mdoc);
@@ -262,6 +283,9 @@ static void worker_done(struct srv *s, int status)
 	r.client_ip = "local";
 	srv_audit(s, &r, "campaign.end", "result", ok ? "done" : "failed",
 		  s->worker_campaign);
+	if (s->worker_sealed)
+		srv_sealed_end(s, s->worker_campaign, s->worker_dir);
+	s->worker_sealed = false;
 	if (s->worker_keyfile) {
 		unlink(s->worker_keyfile);
 		free(s->worker_keyfile);

@@ -801,14 +801,15 @@ enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
 }
 
 bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
-		       const char *scope, int64_t now)
+		       const char *suite, const char *scope, int64_t now)
 {
 	struct db_stmt *s;
 	bool held = false;
 
 	if (pq(st, &s, NULL, "SELECT count(*) FROM grants WHERE user_id=? AND "
 	       "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? OR "
-	       "scope='run')", "iiis", user_id, model_id, now, scope))
+	       "scope='run') AND (suite=? OR suite='*')", "iiiss", user_id,
+	       model_id, now, scope, suite))
 		return false;
 	if (store_db_step(s) == DB_ROW)
 		held = COL_I(s, 0) > 0;
@@ -949,18 +950,6 @@ enum err store_campaign_set(struct store *st, int64_t id, const char *state,
 {
 	return px(st, e, NULL, "UPDATE campaigns SET state=?, run_id=? WHERE "
 		  "id=?", "sii", state, run_id, id);
-}
-
-enum err store_campaign_approve(struct store *st, int64_t id, int64_t user_id,
-				struct errmsg *e)
-{
-	int n = 0;
-	enum err rc = px(st, e, &n, "INSERT INTO campaign_approvals(campaign_id, "
-			 "user_id, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING",
-			 "iii", id, user_id, wall_ms());
-	if (!rc && n == 0)
-		rc = err_set(e, ERR_INVAL, "you approved this campaign already");
-	return rc;
 }
 
 void store_campaign_free(struct sp_campaign *c)
@@ -1190,4 +1179,121 @@ void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t)
 		t->first_start_ms = COL_I(s, 4);
 	}
 	store_db_finalize(s);
+}
+
+/* ---- sealed campaigns: the unseal request and custodians' approvals ---- */
+
+enum err store_unseal_add(struct store *st, int64_t campaign_id,
+			  const struct sp_unseal *u, struct errmsg *e)
+{
+	return px(st, e, NULL, "INSERT INTO campaign_unseal(campaign_id, "
+		  "archive, request, secret, created_ms) VALUES(?,?,?,?,?)",
+		  "isssi", campaign_id, u->archive, u->request, u->secret,
+		  wall_ms());
+}
+
+static void unseal_row(struct db_stmt *s, void *p)
+{
+	struct sp_unseal *u = p;
+
+	u->archive = store_sq_col_text(s, 0);
+	u->request = store_sq_col_text(s, 1);
+	u->secret = store_sq_col_text(s, 2);
+}
+
+static void unseal_clear(void *p)
+{
+	store_unseal_free(p);
+}
+
+static const struct rowtype unseal_rows = {
+	"unseal request", "list unseal requests", sizeof(struct sp_unseal),
+	unseal_row, unseal_clear,
+};
+
+enum err store_unseal_get(struct store *st, int64_t campaign_id,
+			  struct sp_unseal *u, struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT archive, request, secret FROM "
+			 "campaign_unseal WHERE campaign_id=?", "i",
+			 campaign_id);
+	return rc ? rc : get_row(st, s, &unseal_rows, u, e);
+}
+
+enum err store_unseal_erase(struct store *st, int64_t campaign_id,
+			    struct errmsg *e)
+{
+	return px(st, e, NULL, "UPDATE campaign_unseal SET secret=NULL WHERE "
+		  "campaign_id=?", "i", campaign_id);
+}
+
+void store_unseal_free(struct sp_unseal *u)
+{
+	free(u->archive);
+	free(u->request);
+	free(u->secret);
+	memset(u, 0, sizeof(*u));
+}
+
+enum err store_campaign_approve_sealed(struct store *st, int64_t id,
+				       int64_t user_id, const char *custodian,
+				       const char *approval, struct errmsg *e)
+{
+	struct db_stmt *s;
+	int r;
+	enum err rc = pq(st, &s, e, "INSERT INTO campaign_approvals(campaign_id, "
+			 "user_id, at_ms, custodian, approval) "
+			 "VALUES(?,?,?,?,?)", "iiiss", id, user_id, wall_ms(),
+			 custodian, approval);
+
+	if (rc)
+		return rc;
+	r = store_db_step(s);
+	if (r == DB_UNIQUE)
+		rc = err_set(e, ERR_INVAL, "you, or custodian '%s', approved "
+			     "this campaign already", custodian);
+	else if (r != DB_DONE)
+		rc = store_sq_fail(st, e, "write program record");
+	store_db_finalize(s);
+	return rc;
+}
+
+static void approval_row(struct db_stmt *s, void *p)
+{
+	struct sp_approval *a = p;
+
+	a->user_id = COL_I(s, 0);
+	a->at_ms = COL_I(s, 1);
+	a->custodian = store_sq_col_text(s, 2);
+	a->approval = store_sq_col_text(s, 3);
+}
+
+static void approval_clear(void *p)
+{
+	struct sp_approval *a = p;
+
+	free(a->custodian);
+	free(a->approval);
+}
+
+static const struct rowtype approval_rows = {
+	"approval", "list approvals", sizeof(struct sp_approval), approval_row,
+	approval_clear,
+};
+
+enum err store_campaign_approvals(struct store *st, int64_t id,
+				  struct sp_approval **v, size_t *n,
+				  struct errmsg *e)
+{
+	struct db_stmt *s;
+	enum err rc = pq(st, &s, e, "SELECT user_id, at_ms, custodian, approval "
+			 "FROM campaign_approvals WHERE campaign_id=? ORDER BY "
+			 "at_ms, user_id", "i", id);
+	return rc ? rc : list_rows(st, s, &approval_rows, (void **)v, n, e);
+}
+
+void store_approvals_free(struct sp_approval *v, size_t n)
+{
+	free_rows(&approval_rows, v, n);
 }

@@ -222,10 +222,11 @@ enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
 			  struct errmsg *e) MUST_CHECK;
 enum err store_grant_revoke(struct store *st, int64_t id,
 			    struct errmsg *e) MUST_CHECK;
-/* Whether user_id holds an unexpired, unrevoked grant on model_id of
- * scope (or of scope "run", which includes "read"). */
+/* Whether user_id holds an unexpired, unrevoked grant on model_id and
+ * suite ("open", "NAME.assay"; a grant of suite "*" covers every suite)
+ * of scope (or of scope "run", which includes "read"). */
 bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
-		       const char *scope, int64_t now);
+		       const char *suite, const char *scope, int64_t now);
 void store_grants_free(struct sp_grant *v, size_t n);
 
 /* Set one side's consent to org_id as a partner for model_id. */
@@ -262,11 +263,43 @@ enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
 			     struct errmsg *e) MUST_CHECK;
 enum err store_campaign_set(struct store *st, int64_t id, const char *state,
 			    int64_t run_id, struct errmsg *e) MUST_CHECK;
-/* ERR_INVAL when user_id approved already. */
-enum err store_campaign_approve(struct store *st, int64_t id, int64_t user_id,
-				struct errmsg *e) MUST_CHECK;
 void store_campaign_free(struct sp_campaign *c);
 void store_campaigns_free(struct sp_campaign *v, size_t n);
+
+/* A sealed campaign's unseal request (docs/API.md, "Sealed campaigns"). */
+struct sp_unseal {
+	char *archive;  /* the archive's file name in the suites directory */
+	char *request;  /* the request's text, which custodians approve */
+	char *secret;   /* its secret text sealed at rest; NULL once erased */
+};
+
+/* A custodian's approval; custodian and approval are NULL for an
+ * approval given before sealed campaigns (store schema 9). */
+struct sp_approval {
+	int64_t user_id, at_ms;
+	char *custodian; /* the archive's custodian who signed it */
+	char *approval;  /* its text (vault/approve.c) */
+};
+
+enum err store_unseal_add(struct store *st, int64_t campaign_id,
+			  const struct sp_unseal *u,
+			  struct errmsg *e) MUST_CHECK;
+/* ERR_NOTFOUND: the campaign has no unseal request (an open suite). */
+enum err store_unseal_get(struct store *st, int64_t campaign_id,
+			  struct sp_unseal *u, struct errmsg *e) MUST_CHECK;
+/* Forget the request's secret (its at-rest key is destroyed as well). */
+enum err store_unseal_erase(struct store *st, int64_t campaign_id,
+			    struct errmsg *e) MUST_CHECK;
+void store_unseal_free(struct sp_unseal *u);
+/* ERR_INVAL when user_id or custodian approved the campaign already. */
+enum err store_campaign_approve_sealed(struct store *st, int64_t id,
+				       int64_t user_id, const char *custodian,
+				       const char *approval,
+				       struct errmsg *e) MUST_CHECK;
+enum err store_campaign_approvals(struct store *st, int64_t id,
+				  struct sp_approval **v, size_t *n,
+				  struct errmsg *e) MUST_CHECK;
+void store_approvals_free(struct sp_approval *v, size_t n);
 /* The highest run id (0: none). */
 int64_t store_last_run_id(struct store *st);
 /* A run's episodes planned (tasks x epochs), finished and solved. */

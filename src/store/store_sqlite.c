@@ -217,6 +217,17 @@ static const char *const migrations[] = {
 	" transcripts @INT NOT NULL, envelope @TEXT NOT NULL,"
 	" created_by @INT NOT NULL, created_ms @INT NOT NULL,"
 	" approved_by @INT NOT NULL DEFAULT 0, approved_ms @INT NOT NULL DEFAULT 0);",
+	/* 10: sealed campaigns: the service's unseal request for a campaign
+	 * (the archive's file name, the request's public text, its secret
+	 * sealed at rest and NULL once erased) and each custodian's signed
+	 * approval, one per custodian of the archive */
+	"CREATE TABLE IF NOT EXISTS campaign_unseal(campaign_id @INT PRIMARY KEY,"
+	" archive @TEXT NOT NULL, request @TEXT NOT NULL, secret @TEXT,"
+	" created_ms @INT NOT NULL);"
+	"ALTER TABLE campaign_approvals ADD COLUMN custodian @TEXT;"
+	"ALTER TABLE campaign_approvals ADD COLUMN approval @TEXT;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS campaign_approvals_custodian"
+	" ON campaign_approvals(campaign_id, custodian);",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))

@@ -145,6 +145,17 @@ enum err vault_approve(const struct vault_archive *a,
 		       struct vault_seckey *custodian, int64_t now_unix,
 		       struct buf *approval_out, struct errmsg *e) MUST_CHECK;
 
+/* Check one approval before any unseal: signed by a custodian listed in
+ * a (custodian_out: their name), for exactly request (its public text),
+ * whose suite is a, and not expired at now_unix. The share itself is not
+ * opened (only the request's secret can). */
+enum err vault_approval_check(const struct vault_archive *a,
+			      const char *request, size_t request_len,
+			      const char *approval, size_t approval_len,
+			      int64_t now_unix,
+			      char custodian_out[VAULT_KEY_NAME_MAX + 1],
+			      struct errmsg *e) MUST_CHECK;
+
 struct vault_approval_in {
 	const char *name; /* file name for messages */
 	const char *text;

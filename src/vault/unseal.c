@@ -13,6 +13,7 @@
 #include "vault/seal.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,59 @@ static enum err same_request(const struct vault_request *q,
 	return ERR_OK;
 }
 
+/* Approval ap (text: its bytes) is signed by a custodian of a (*c_out:
+ * which), names exactly request r and has not expired. */
+static enum err verify_approval(const struct vault_archive *a,
+				const struct vault_request *r,
+				const struct vault_approval *ap,
+				const char *text, int64_t now, int *c_out,
+				struct errmsg *e)
+{
+	int c = custodian_by_keyid(a, ap->keyid);
+	enum err rc;
+
+	if (c < 0)
+		return err_set(e, ERR_INVAL, "'%s' is not a custodian of this "
+			       "suite", ap->name);
+	if (!vault_pubkey_verify(&a->custodians[c].pub, text, ap->signed_len,
+				 ap->sig))
+		return err_set(e, ERR_CRYPTO, "signature by custodian '%s' does "
+			       "not verify", a->custodians[c].pub.name);
+	if ((rc = same_request(&ap->req, r, e)))
+		return rc;
+	if (ap->req.expires <= now)
+		return err_set(e, ERR_INVAL, "it has expired");
+	*c_out = c;
+	return ERR_OK;
+}
+
+enum err vault_approval_check(const struct vault_archive *a,
+			      const char *request, size_t request_len,
+			      const char *approval, size_t approval_len,
+			      int64_t now_unix,
+			      char custodian_out[VAULT_KEY_NAME_MAX + 1],
+			      struct errmsg *e)
+{
+	struct vault_request r;
+	struct vault_approval ap;
+	int c = -1;
+	enum err rc = vault_request_parse(request, request_len, &r, e);
+
+	if (rc)
+		return rc;
+	if (strcmp(r.digest, a->digest))
+		rc = err_set(e, ERR_INVAL, "the request is for another suite");
+	else if (!(rc = vault_approval_parse(approval, approval_len, &ap, e))) {
+		rc = verify_approval(a, &r, &ap, approval, now_unix, &c, e);
+		if (!rc)
+			snprintf(custodian_out, VAULT_KEY_NAME_MAX + 1, "%s",
+				 a->custodians[c].pub.name);
+		vault_approval_release(&ap);
+	}
+	vault_request_release(&r);
+	return rc;
+}
+
 static enum err take_approval(const struct vault_archive *a,
 			      const struct vault_request *r,
 			      const struct vault_approval_in *in, int index,
@@ -88,23 +142,12 @@ static enum err take_approval(const struct vault_archive *a,
 {
 	struct vault_approval ap;
 	unsigned char *share;
-	int c;
+	int c = -1;
 	enum err rc = vault_approval_parse(in->text, in->len, &ap, e);
 
 	if (rc)
 		return rc;
-	c = custodian_by_keyid(a, ap.keyid);
-	if (c < 0)
-		rc = err_set(e, ERR_INVAL, "'%s' is not a custodian of this "
-			     "suite", ap.name);
-	else if (!vault_pubkey_verify(&a->custodians[c].pub, in->text,
-				      ap.signed_len, ap.sig))
-		rc = err_set(e, ERR_CRYPTO, "signature by custodian '%s' does "
-			     "not verify", a->custodians[c].pub.name);
-	if (!rc)
-		rc = same_request(&ap.req, r, e);
-	if (!rc && ap.req.expires <= now)
-		rc = err_set(e, ERR_INVAL, "it has expired");
+	rc = verify_approval(a, r, &ap, in->text, now, &c, e);
 	if (!rc && g->from[c] >= 0)
 		rc = err_set(e, ERR_INVAL, "custodian '%s' already approved "
 			     "(the same custodian cannot count twice)",

@@ -398,33 +398,141 @@ def campaign_flow(s, a, d, lab):
           c["progress"]["episodes_running"] == 0 and "tokens" in c["progress"], c)
     r = e.post("/campaigns/%d/start" % cid)
     check("a finished campaign does not start again", r.status == 409)
-    # sealed: two distinct custodians, never the creator
-    r = e.post("/campaigns", {"model_id": mid, "suite": "secret.assay"})
-    check("a sealed campaign waits for approvals", r.status == 201 and
+    sealed_flow(s, a, d, e, ev, mid)
+    kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
+    check("campaign creation, approvals, start and end are audited",
+          all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
+    return e, cid, mid, c_run(e, cid)
+
+
+def cli(args, env=None, **kw):
+    return subprocess.run([ASSAY] + args, capture_output=True, text=True,
+                          env=env, **kw)
+
+
+def seal_suite(s):
+    """The example tasks sealed for custodians cust-a and cust-b (2 of 2)
+    into the server's suites directory; their keys stay with them."""
+    env = dict(s.env, ASSAY_PASSPHRASE="serve test custodian passphrase")
+    keys = os.path.join(s.tmp, "custodians")
+    suites = os.path.join(s.env["ASSAY_HOME"], "program-suites")
+    os.makedirs(suites, exist_ok=True)
+    for k in ("cust-a", "cust-b", "cust-x"):
+        cli(["keys", "create", k, "--custodian", "--dir", keys], env)
+    cli(["keys", "create", "sealer", "--dir", keys], env)
+    src = os.path.join(os.environ.get("ASSAY_SOURCE_DIR", "."), "tests/data/tasks")
+    r = cli(["suite", "seal", src, "-o", os.path.join(suites, "ex.assay"),
+             "--custodian", os.path.join(keys, "cust-a.pub"), "--custodian",
+             os.path.join(keys, "cust-b.pub"), "--threshold", "2", "--sign",
+             os.path.join(keys, "sealer.key")], env)
+    check("the example tasks are sealed for two custodians", r.returncode == 0, r.stderr)
+    return env, keys, os.path.join(suites, "ex.assay")
+
+
+def approve(env, keys, who, request, archive, tmp, tag=""):
+    """What custodian `who` does offline: approve the request with their key."""
+    req = os.path.join(tmp, "req-" + who + tag)
+    out = os.path.join(tmp, "app-" + who + tag)
+    with open(req, "w") as f:
+        f.write(request)
+    r = cli(["keys", "approve", req, "--archive", archive, "--key",
+             os.path.join(keys, who + ".key"), "-o", out], env)
+    return open(out).read() if r.returncode == 0 else "approve failed: " + r.stderr
+
+
+def sealed_flow(s, a, d, e, ev, mid):
+    """A campaign of a sealed suite: the service makes the unseal request,
+    custodians approve it offline with their own keys and upload the
+    approvals, the worker unseals in memory and runs it; then the request
+    is erased. Need-to-know is per suite."""
+    env, keys, archive = seal_suite(s)
+    body = {"model_id": mid, "suite": "ex.assay"}
+    r = e.post("/campaigns", body)
+    check("a grant on the open suite is no need-to-know on a sealed one", r.status == 403, repr(r))
+    r = a.post("/grants", {"user_id": ev["id"], "model_id": mid, "suite": "../ex", "scope": "run"})
+    check("a grant names open, NAME.assay or *", r.status == 400 and
+          r.json["error"]["field"] == "suite", repr(r))
+    a.post("/grants", {"user_id": ev["id"], "model_id": mid, "suite": "ex.assay", "scope": "run"})
+    for bad_suite, why in (("nosuch.assay", "no sealed suite"), ("../ex.assay", "NAME.assay"),
+                           ("ex.assay/.assay", "NAME.assay")):
+        r = e.post("/campaigns", dict(body, suite=bad_suite))
+        check("sealed suite %r is refused: %s" % (bad_suite, why), r.status in (400, 403), repr(r))
+    r = e.post("/campaigns", dict(body, tasks=["no-such-task"]))
+    check("a task the archive lacks is refused, named", r.status == 400 and
+          "no-such-task" in r.json["error"]["message"], repr(r))
+    r = e.post("/campaigns", body)
+    check("a sealed campaign waits for the archive's threshold of approvals", r.status == 201 and
           r.json["state"] == "pending_approval" and r.json["approvals_needed"] == 2, repr(r))
     sid = r.json["id"]
-    r = e.post("/campaigns/%d/approve" % sid)
-    check("nobody approves their own request", r.status == 403, repr(r))
+    r = e.post("/campaigns/%d/start" % sid)
+    check("an unapproved sealed campaign does not start", r.status == 409, repr(r))
     cu = []
     for i in (1, 2):
         u = a.post("/users", {"login": "cust%d" % i, "name": "C", "org_id": 1, "roles": ["custodian"]}).json
         c = s.client()
         c.login("cust%d" % i, u["initial_password"])
         cu.append(c)
+    r = cu[0].get("/campaigns/%d/unseal" % sid)
+    check("a custodian reads the unseal request: suite digest, custodians, threshold",
+          r.status == 200 and r.json["request"].startswith("assay unseal request v1\n") and
+          r.json["custodians"] == ["cust-a", "cust-b"] and r.json["threshold"] == 2 and
+          ("run campaign-%d\n" % sid) in r.json["request"] and "secret" not in r.json["request"] and
+          r.json["secret_erased"] is False, repr(r))
+    request = r.json["request"]
+    r = d.get("/campaigns/%d/unseal" % sid)
+    check("a developer never sees the unseal request", r.status in (403, 404), repr(r))
+    apps = {w: approve(env, keys, w, request, archive, s.tmp) for w in ("cust-a", "cust-b", "cust-x")}
+    check("custodians approve offline", all(v.startswith("assay unseal approval v1") for k, v in apps.items()
+                                            if k != "cust-x"), repr(apps)[:300])
+    r = e.post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
+    check("nobody approves their own request", r.status == 403, repr(r))
+    for what, text in (("garbage", "hello"), ("empty", ""), ("huge", "x" * 20000),
+                       ("altered", apps["cust-a"].replace("campaign-", "campaigx-")),
+                       ("not a custodian of this archive", apps["cust-x"])):
+        r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": text})
+        check("an approval that is %s is refused" % what, r.status == 400 and
+              r.json["error"]["field"] == "approval", repr(r))
     r = cu[0].post("/campaigns/%d/approve" % sid)
-    check("a custodian approves", r.status == 200 and r.json["approvals"] == 1, repr(r))
-    r = cu[0].post("/campaigns/%d/approve" % sid)
-    check("the same custodian cannot approve twice", r.status == 409, repr(r))
-    r = cu[1].post("/campaigns/%d/approve" % sid)
-    check("a second custodian makes it ready", r.status == 200 and r.json["state"] == "ready", repr(r))
+    check("an approval is required to approve a sealed campaign", r.status == 400, repr(r))
+    reason = [l[7:] for l in request.splitlines() if l.startswith("reason ")][0]
+    other = cli(["suite", "request", archive, "--run", "campaign-%d" % sid, "--reason", reason,
+                 "-o", os.path.join(s.tmp, "other-req")], env)
+    oapp = approve(env, keys, "cust-a", open(os.path.join(s.tmp, "other-req")).read(), archive, s.tmp,
+                   "-other") \
+        if other.returncode == 0 else ""
+    r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": oapp})
+    check("an approval of another request (same run and reason, another key) is refused",
+          r.status == 400 and "request" in r.json["error"]["message"], repr(r))
+    r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
+    check("a custodian uploads their approval", r.status == 200 and r.json["approvals"] == 1 and
+          r.json["state"] == "pending_approval", repr(r))
+    r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-b"]})
+    check("one person gives one approval", r.status == 409, repr(r))
+    r = cu[1].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
+    check("one archive custodian counts once", r.status == 409 and "cust-a" in r.raw, repr(r))
+    r = cu[1].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-b"]})
+    check("a second custodian's approval makes it ready", r.status == 200 and
+          r.json["state"] == "ready" and r.json["approvals"] == 2, repr(r))
     r = e.post("/campaigns/%d/start" % sid)
-    check("the worker never runs the open suite in a sealed suite's place (409)",
-          r.status == 409 and "sealed" in r.raw and
-          e.get("/campaigns/%d" % sid).json["state"] == "ready", repr(r))
+    check("the approved sealed campaign starts", r.status == 200 and r.json["state"] == "queued", repr(r))
+    for _ in range(900):
+        c = e.get("/campaigns/%d" % sid).json
+        if c["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    check("the worker unseals the archive and runs every task", c["state"] == "done" and
+          c.get("progress", {}).get("episodes_total") == 3 and c["progress"]["solved"] == 3, c)
+    r = cu[0].get("/campaigns/%d/unseal" % sid)
+    check("the request's secret is erased once the run ended", r.status == 200 and
+          r.json["secret_erased"] is True and len(r.json["approvals"]) == 2, repr(r))
+    home = s.env["ASSAY_HOME"]
+    left = [os.path.join(dp, f) for dp, _, fs in os.walk(home) for f in fs
+            if f == "request.key" or f.startswith("approval-") or f == "campaign-%d.key" % sid]
+    check("no request key, approval or campaign key is left on disk", not left, left)
     kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
-    check("campaign creation, approvals, start and end are audited",
-          all(k in kinds for k in ("campaign.create", "campaign.approve", "campaign.start", "campaign.end")))
-    return e, cid, mid, c_run(e, cid)
+    check("the unseal is audited", "unseal" in kinds, kinds[-20:])
+    r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
+    check("a finished sealed campaign takes no approval", r.status == 409, repr(r))
 
 
 def c_run(e, cid):

@@ -61,6 +61,7 @@ ACCESS = [
     ("POST", "/campaigns", {"evaluator", "developer"}, None),
     ("GET", "/campaigns/{id}", ANY, "campaign"),
     ("POST", "/campaigns/{id}/approve", {"custodian"}, "campaign"),
+    ("GET", "/campaigns/{id}/unseal", {"evaluator", "admin", "custodian"}, "campaign"),
     ("POST", "/campaigns/{id}/start", {"evaluator"}, "campaign"),
     ("GET", "/campaigns/{id}/events", {"evaluator", "admin", "auditor", "developer"}, "campaign"),
     ("GET", "/campaigns/{id}/determination", {"evaluator", "admin", "auditor", "liaison"}, "campaign"),

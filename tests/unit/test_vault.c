@@ -1048,6 +1048,55 @@ static const struct vault_file *find_file(const struct vault_suite_content *c, c
 	return NULL;
 }
 
+/* vault_approval_check: what the program service checks when a custodian
+ * uploads an approval, before any unseal. */
+static void test_approval_check(void **state)
+{
+	struct sealfx *fx = seal_fixture(2);
+	struct vault_archive *a = open_archive(fx->archive);
+	struct buf req, sec, req2, sec2, app, app2;
+	char name[VAULT_KEY_NAME_MAX + 1];
+	struct errmsg e;
+	int64_t now = (int64_t)time(NULL);
+	(void)state;
+	buf_init(&req, 1 << 16);
+	buf_init(&sec, 1 << 16);
+	buf_init(&req2, 1 << 16);
+	buf_init(&sec2, 1 << 16);
+	buf_init(&app, 1 << 16);
+	buf_init(&app2, 1 << 16);
+	assert_int_equal(vault_request_create(a, "campaign-7", "program", now + 600, &req, &sec, &e), ERR_OK);
+	assert_int_equal(vault_request_create(a, "campaign-7", "program", now + 600, &req2, &sec2, &e), ERR_OK);
+	approve(a, &req, fx->cust[1], &app);
+	approve(a, &req2, fx->cust[0], &app2);
+	assert_int_equal(vault_approval_check(a, req.data, req.len, app.data, app.len, now, name, &e), ERR_OK);
+	assert_string_equal(name, "cust-b");
+	/* the same run and reason under another request key */
+	assert_int_equal(vault_approval_check(a, req.data, req.len, app2.data, app2.len, now, name, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, "another request"));
+	/* expired */
+	assert_int_equal(vault_approval_check(a, req.data, req.len, app.data, app.len, now + 601, name, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, "expired"));
+	/* the request's secret text passes as the request too; garbage does not */
+	assert_int_equal(vault_approval_check(a, sec.data, sec.len, app.data, app.len, now, name, &e), ERR_OK);
+	assert_int_not_equal(vault_approval_check(a, req.data, req.len, "x", 1, now, name, &e), ERR_OK);
+	assert_int_not_equal(vault_approval_check(a, "x", 1, app.data, app.len, now, name, &e), ERR_OK);
+	/* any flipped byte of the approval is refused */
+	for (size_t i = 0; i < app.len - 1; i++) {
+		app.data[i] ^= 0x04;
+		assert_int_not_equal(vault_approval_check(a, req.data, req.len, app.data, app.len, now, name, &e), ERR_OK);
+		app.data[i] ^= 0x04;
+	}
+	buf_release(&req);
+	buf_release(&sec);
+	buf_release(&req2);
+	buf_release(&sec2);
+	buf_release(&app);
+	buf_release(&app2);
+	vault_archive_free(a);
+	free_fixture(fx);
+}
+
 static void test_seal_roundtrip(void **state)
 {
 	struct sealfx *fx = seal_fixture(2);
@@ -1474,6 +1523,7 @@ int main(void)
 		cmocka_unit_test(test_dsse_check),
 		cmocka_unit_test(test_minisign_roundtrip),
 		cmocka_unit_test(test_seal_roundtrip),
+		cmocka_unit_test(test_approval_check),
 		cmocka_unit_test(test_unseal_refusals),
 		cmocka_unit_test(test_unseal_single_use),
 		cmocka_unit_test(test_archive_bitflips),
