@@ -193,7 +193,10 @@ static enum err load_unseal(struct srv *s, int64_t id, struct sp_unseal *u,
 	return rc;
 }
 
-void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y)
+/* GET /campaigns/{id}/unseal (as JSON) and .../unseal/request (its
+ * text, for `assay keys approve`). */
+static void unseal_reply(struct srv *s, struct req *r, struct reply *y,
+			 bool text)
 {
 	struct sp_campaign c;
 	struct sp_unseal u;
@@ -210,6 +213,9 @@ void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y)
 		reply_err(y, 409, "conflict", NULL, "campaign %lld is of the "
 			  "open suite: it has no unseal request",
 			  (long long)c.id);
+	} else if (!rc && text) {
+		reply_raw(y, "text/plain; charset=utf-8", u.request,
+			  strlen(u.request));
 	} else if (rc || store_campaign_approvals(s->st, c.id, &v, &n, &e)) {
 		reply_fail(y, &e);
 	} else {
@@ -221,6 +227,17 @@ void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y)
 		vault_archive_free(a);
 	}
 	store_campaign_free(&c);
+}
+
+void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y)
+{
+	unseal_reply(s, r, y, false);
+}
+
+void api_campaigns_unseal_request(struct srv *s, struct req *r,
+				  struct reply *y)
+{
+	unseal_reply(s, r, y, true);
 }
 
 /* A custodian's approval of a sealed campaign c (body {"approval"}):

@@ -60,6 +60,8 @@ const struct route srv_routes[] = {
 	{ "GET", "/campaigns/{id}", ANY, 0, api_campaigns_get },
 	{ "POST", "/campaigns/{id}/approve", C, 0, api_campaigns_approve },
 	{ "GET", "/campaigns/{id}/unseal", E | A | C, 0, api_campaigns_unseal },
+	{ "GET", "/campaigns/{id}/unseal/request", E | A | C, 0,
+	  api_campaigns_unseal_request },
 	{ "POST", "/campaigns/{id}/start", E, 0, api_campaigns_start },
 	{ "GET", "/campaigns/{id}/events", E | A | U | D, 0,
 	  api_campaigns_events },

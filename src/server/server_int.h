@@ -290,6 +290,8 @@ enum err srv_sealed_request(struct srv *s, const struct vault_archive *a,
 			    const char *name, int64_t id, const char *reason,
 			    struct errmsg *e) MUST_CHECK;
 void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y);
+void api_campaigns_unseal_request(struct srv *s, struct req *r,
+				  struct reply *y);
 /* api_campaigns.c: whether c is a campaign of a sealed suite. */
 bool campaign_sealed(const struct sp_campaign *c);
 /* POST /campaigns/{id}/approve of a sealed campaign c: check and keep the

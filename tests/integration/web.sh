@@ -36,6 +36,19 @@ if ! "$ASSAY" serve --help >/dev/null 2>&1; then
 	finish; exit
 fi
 
+# A sealed suite the program may run: the example tasks sealed for two
+# custodians (2 of 2) into the service's suites directory; the custodians'
+# keys stay outside it, as on their own machines.
+CK=$TMP/custodians CPASS="web test custodian passphrase"
+SEALED=$ASSAY_HOME/program-suites/ex.assay
+mkdir -p "$ASSAY_HOME/program-suites"
+for c in cust-a cust-b sealer; do
+	ASSAY_PASSPHRASE=$CPASS "$ASSAY" keys create "$c" $([ $c = sealer ] || echo --custodian) --dir "$CK" >/dev/null 2>>"$TMP/seal.err"
+done
+ASSAY_PASSPHRASE=$CPASS "$ASSAY" suite seal "$SRC/tests/data/tasks" -o "$SEALED" --custodian "$CK/cust-a.pub" \
+	--custodian "$CK/cust-b.pub" --threshold 2 --sign "$CK/sealer.key" >/dev/null 2>>"$TMP/seal.err" ||
+	bad "seal the example tasks for the sealed campaign" "$(cat "$TMP/seal.err")"
+
 DB=$TMP/program.db
 PW="web-test-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 if printf '%s\n' "$PW" | "$ASSAY" admin init --login admin --name "Ada Admin" --store "$DB" >"$TMP/init.out" 2>"$TMP/init.err"; then
@@ -63,6 +76,7 @@ SHOTS=${WEB_SHOTS:-$TMP/shots}
 mkdir -p "$SHOTS"
 BASE="http://$ADDR" SHOTS="$SHOTS" WORK="$TMP" ADMIN_LOGIN=admin ADMIN_PASSWORD="$PW" \
 	ASSAY="$ASSAY" CHROMIUM="$CHROME" WEB_DIR="$SRC/web" \
+	SEALED_ARCHIVE="$SEALED" CUSTODIAN_KEYS="$CK" CUSTODIAN_PASSPHRASE="$CPASS" \
 	timeout 600 "$NODE" "$WEBT/flows.js" >"$TMP/flows.out" 2>&1
 rc=$?
 grep -E '^(ok|FAIL|skip) ' "$TMP/flows.out"

@@ -479,6 +479,9 @@ def sealed_flow(s, a, d, e, ev, mid):
           ("run campaign-%d\n" % sid) in r.json["request"] and "secret" not in r.json["request"] and
           r.json["secret_erased"] is False, repr(r))
     request = r.json["request"]
+    r = cu[0].get("/campaigns/%d/unseal/request" % sid)
+    check("the request downloads as the text assay keys approve reads",
+          r.status == 200 and r.raw == request and header(r, "Content-Type").startswith("text/plain"), repr(r))
     r = d.get("/campaigns/%d/unseal" % sid)
     check("a developer never sees the unseal request", r.status in (403, 404), repr(r))
     apps = {w: approve(env, keys, w, request, archive, s.tmp) for w in ("cust-a", "cust-b", "cust-x")}

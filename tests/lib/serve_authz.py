@@ -62,6 +62,7 @@ ACCESS = [
     ("GET", "/campaigns/{id}", ANY, "campaign"),
     ("POST", "/campaigns/{id}/approve", {"custodian"}, "campaign"),
     ("GET", "/campaigns/{id}/unseal", {"evaluator", "admin", "custodian"}, "campaign"),
+    ("GET", "/campaigns/{id}/unseal/request", {"evaluator", "admin", "custodian"}, "campaign"),
     ("POST", "/campaigns/{id}/start", {"evaluator"}, "campaign"),
     ("GET", "/campaigns/{id}/events", {"evaluator", "admin", "auditor", "developer"}, "campaign"),
     ("GET", "/campaigns/{id}/determination", {"evaluator", "admin", "auditor", "liaison"}, "campaign"),

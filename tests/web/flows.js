@@ -432,20 +432,71 @@ async function campaign(e) {
 	return true;
 }
 
-async function approve() {
-	const c = people.cus1;
-	await login(c);
-	await goto(c, "#/campaigns/" + state.campaign);
-	const pending = /pending_approval/.test(await text(c.page));
-	if (!pending) { skip("custodians approve", "the open suite needs no custodian approval (a sealed suite does)"); return; }
+// A campaign of a sealed suite: the admin grants need-to-know on that
+// suite, the evaluator creates it, each custodian reads the unseal
+// request on the page, approves it offline with their own key (assay keys
+// approve) and uploads the approval file; then it runs, unsealed in memory.
+async function sealedCampaign(a, e) {
+	const archive = process.env.SEALED_ARCHIVE;
+	if (!archive || !fs.existsSync(archive)) { bad("sealed campaign", "no sealed archive (web.sh seals one)"); return false; }
+	await goto(a, "#/grants");
+	const users = await a.page.$$eval("#grant-form [name=user_id] option", os => os.map(o => [o.value, o.textContent]));
+	await a.page.select("#grant-form [name=user_id]", users.find(u => /Eve/.test(u[1]))[0]);
+	await a.page.select("#grant-form [name=model_id]", String(state.model));
+	await fill(a.page, "#grant-form [name=suite]", path.basename(archive));
+	await submit(a.page, "#grant-form");
+	check("the admin grants the evaluator need-to-know on the sealed suite", (await text(a.page)).includes(path.basename(archive)), await formError(a.page, "#grant-form"));
+	await goto(e, "#/campaigns/new");
+	await e.page.select("#new-campaign [name=model_id]", String(state.model));
+	await fill(e.page, "#new-campaign [name=suite]", path.basename(archive));
+	await fill(e.page, "#new-campaign [name=tasks]", "");
+	await e.page.waitForSelector("#policy-shown h3");
+	await submit(e.page, "#new-campaign");
+	await e.page.waitForFunction(() => /^#\/campaigns\/\d+$/.test(location.hash));
+	await settle(e.page);
+	const sid = Number((await e.page.evaluate(() => location.hash)).split("/")[2]);
+	check("the evaluator creates a sealed campaign; it waits for custodians", /pending_approval/.test(await text(e.page)) && !!await e.page.$("#unseal-request"), await text(e.page));
+	const keys = { cus1: "cust-a", cus2: "cust-b" };
 	for (const who of ["cus1", "cus2"]) {
 		const p = people[who];
-		if (who !== "cus1") await login(p);
-		await goto(p, "#/campaigns/" + state.campaign);
+		await login(p);
+		await goto(p, "#/campaigns/" + sid);
+		const req = await p.page.$eval("#unseal-request", x => x.textContent).catch(() => "");
+		check(who + " sees the unseal request: this campaign's run, the archive's digest, no secret", req.includes("run campaign-" + sid + "\n") && !/secret/.test(req) && req.includes("suite " + await p.page.$eval("#unseal-digest", x => x.textContent)), req);
+		const shown = await p.page.$eval("#unseal-custodians", x => x.innerText).catch(() => "");
+		check(who + " sees the archive's custodians by name", shown.startsWith("cust-a, cust-b"), shown);
 		if (who === "cus1") await shots.take(p.page, "custodian-approval");
-		await clickButton(p.page, "Approve");
+		const reqf = path.join(WORK, "web-req-" + who), out = path.join(WORK, "web-app-" + who);
+		fs.writeFileSync(reqf, req);
+		execFileSync(process.env.ASSAY, ["keys", "approve", reqf, "--archive", archive, "--key", path.join(process.env.CUSTODIAN_KEYS, keys[who] + ".key"), "-o", out],
+			{ env: Object.assign({}, process.env, { ASSAY_PASSPHRASE: process.env.CUSTODIAN_PASSPHRASE }), stdio: "ignore" });
+		if (who === "cus1") {
+			await fill(p.page, "#approve-form [name=approval]", "not an approval");
+			await p.page.click("#approve-form button[type=submit]");
+			await p.page.waitForSelector("dialog.confirm[open]");
+			await p.page.click("dialog.confirm[open] button.danger");
+			await p.page.waitForFunction(() => document.querySelector("#approve-form .ferr:not(:empty)"), { timeout: STEP_MS }).catch(() => null);
+			const err = await formError(p.page, "#approve-form");
+			check("a text that is no approval is refused next to the field", /refused/.test(err), err);
+			await fill(p.page, "#approve-form [name=approval]", "");
+		}
+		const inp = await p.page.$("#approve-form [name=file]");
+		await inp.uploadFile(out);
+		await p.page.click("#approve-form button[type=submit]");
+		await p.page.waitForSelector("dialog.confirm[open]");
+		await p.page.click("dialog.confirm[open] button.danger");
+		await p.page.waitForFunction(() => !document.querySelector("#approve-form"), { timeout: STEP_MS }).catch(() => null);
+		await settle(p.page);
+		check(who + " uploads the approval file; the page lists it", (await p.page.$eval("#unseal", x => x.innerText).catch(() => "")).includes(keys[who]) && !await p.page.$("#approve-form"), await text(p.page));
 	}
-	check("two custodians approve the campaign", !/pending_approval/.test(await text(people.cus2.page)), await text(people.cus2.page));
+	await goto(e, "#/campaigns/" + sid);
+	check("two custodians' approvals make the sealed campaign ready", /Start the campaign/.test(await text(e.page)), await text(e.page));
+	await clickButton(e.page, "Start the campaign");
+	await e.page.waitForFunction(() => /\bdone\b|\bfailed\b/.test(document.querySelector("#c-state") ? document.querySelector("#c-state").innerText : ""), { timeout: 120000 }).catch(() => null);
+	await goto(e, "#/campaigns/" + sid);
+	const t = await text(e.page);
+	check("the sealed campaign runs to the end and its request key is destroyed", /\bdone\b/.test(t) && /destroyed/.test(await e.page.$eval("#unseal", x => x.innerText).catch(() => "")), t.slice(0, 600));
+	return true;
 }
 
 async function runIt(e) {
@@ -670,12 +721,12 @@ async function main() {
 			await guarded("evaluator login", async () => check("the evaluator logs in", await login(e), await text(e.page)));
 			go = await guarded("campaign", () => campaign(e));
 			if (go) {
-				await guarded("approve", approve);
 				const signed = await guarded("run", () => runIt(e));
 				await guarded("run pages", () => runPages(e));
 				await guarded("liaison login", () => login(people.lia));
 				await guarded("must not see", mustNotSee);
 				if (signed && await guarded("release", release)) await guarded("download", download);
+				await guarded("sealed campaign", () => sealedCampaign(a, people.eve));
 			}
 		} else {
 			skip("campaign, approval, run, determination, release, download", "the model, window or grant endpoints are planned, not implemented yet (docs/API.md)");

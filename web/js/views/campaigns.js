@@ -59,7 +59,7 @@ export async function newCampaignView() {
 	policySel.addEventListener("change", () => showPolicy(policySel.value));
 	const f = h("form.box", { id: "new-campaign" },
 		field("Model", select("model_id", modelOpts), "Runs start only inside the model's open access window; you need a need-to-know grant of scope run for it."),
-		field("Suite", input("suite", { required: true, value: "open", maxlength: 200, list: "suites" }), "open: the shipped calibration suite; a sealed suite needs two custodians' approval before it runs."),
+		field("Suite", input("suite", { required: true, value: "open", maxlength: 200, list: "suites" }), "open: the shipped calibration suite; or a sealed NAME.assay of the service's suites directory, which needs its custodians' approvals before it runs."),
 		h("datalist", { id: "suites" }, h("option", { value: "open" })),
 		h("fieldset", h("legend", "Scaffolds"), SCAFFOLDS.map(s => h("label", h("input", { type: "checkbox", name: "scaffold-" + s, checked: s === "react" }), " " + s + " "))),
 		field("Tasks", input("tasks", { maxlength: 4000, placeholder: "all of the suite" }), "Task ids separated by commas or spaces; empty runs the whole suite."),
@@ -177,14 +177,8 @@ export async function campaignView(id) {
 	p ? h("pre.frozen", val(p.text || p.yaml || "", 200000)) : null];
 	const parts = [h("h1", "Campaign #" + c.id)];
 	const acts = h("div.actions");
-	if (hasRole("custodian") && c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !approvedBy(c, app.user.id)) {
-		acts.appendChild(actionButton("Approve unsealing for this campaign", async () => {
-			if (!await confirmAction("Approve campaign #" + c.id + "?", "Your approval lets the sealed suite's tasks be unsealed for this campaign's runs. It is recorded in the audit log under your name.", "Approve")) return;
-			await post("/campaigns/" + c.id + "/approve");
-			flash("Approval recorded.");
-			render();
-		}, "primary"));
-	}
+	const u = c.sealed && hasRole("custodian", "admin", "evaluator") ? await getOr("/campaigns/" + c.id + "/unseal") : null;
+	if (u) parts.push(unsealBox(c, u));
 	if (hasRole("evaluator") && c.state === "ready") {
 		acts.appendChild(actionButton("Start the campaign", async () => {
 			await post("/campaigns/" + c.id + "/start");
@@ -200,6 +194,42 @@ export async function campaignView(id) {
 	else if (["done", "failed"].includes(c.state)) parts.push(h("div.split", h("div", details), progressView(c)));
 	else parts.push(h("div", details));
 	return { title: "Campaign #" + c.id, node: h("section", parts, side) };
+}
+
+// A sealed campaign's unseal request: what custodians check and approve
+// offline with their own key, and the upload of their approval.
+function unsealBox(c, u) {
+	const mine = (u.approvals || []).some(a => String(a.user_id) === String(app.user.id));
+	const file = "campaign-" + c.id + ".request";
+	const exp = /^expires (\d+)$/m.exec(u.request || "");
+	const expires = exp ? Number(exp[1]) * 1000 : 0;
+	const box = h("section.box", { id: "unseal" }, h("h2", "Unseal request"),
+		h("dl.kv",
+			h("dt", "Archive"), h("dd", h("code", val(u.archive, 130))),
+			h("dt", "Suite digest"), h("dd", h("code", { id: "unseal-digest" }, val(u.suite_digest, 70))),
+			h("dt", "Custodians"), h("dd", { id: "unseal-custodians" }, (u.custodians || []).map((n, i) => [i ? ", " : "", val(n, 70)]), " — ", String(u.threshold), " needed by the archive"),
+			h("dt", "Approve by"), h("dd", expires ? when(expires) : "?"),
+			h("dt", "Approvals"), h("dd", (u.approvals || []).length ? h("ul", u.approvals.map(a => h("li", val(a.custodian || "?", 70), " (uploaded by user #" + a.user_id + ", ", when(a.at_ms), ")"))) : "none yet"),
+			h("dt", "Request key"), h("dd", u.secret_erased ? badge("destroyed", "ok") : badge("held for this campaign", "pending"))),
+		h("pre", { id: "unseal-request" }, val(u.request, 8192)));
+	box.appendChild(h("p", h("a", { href: "/api/v1/campaigns/" + c.id + "/unseal/request", download: file }, "Download the request")));
+	if (hasRole("custodian") && c.state === "pending_approval" && String(c.created_by) !== String(app.user.id) && !mine) {
+		const f = h("form.box", { id: "approve-form" }, h("h3", "Approve unsealing for this campaign"),
+			h("p.help", "Check the suite digest and the reason above, then approve on your own machine with your key: ",
+				h("code", "assay keys approve " + file + " --archive " + u.archive + " --key YOU.key -o approval.txt"),
+				". Your key never comes here. Upload the approval file, or paste its text."),
+			field("Approval file", input("file", { type: "file", accept: ".txt,text/plain" })),
+			field("or its text", h("textarea", { name: "approval", rows: 6, maxlength: 16384 })),
+			formErr(), h("div.actions", h("button.primary", { type: "submit" }, "Upload my approval")));
+		box.appendChild(wire(f, async v => {
+			const picked = f.querySelector("[name=file]").files[0];
+			const text = picked ? await picked.text() : v.approval;
+			if (!text || !text.trim()) throw Object.assign(new Error("Choose the approval file assay keys approve wrote, or paste its text."), { field: "file" });
+			if (!await confirmAction("Approve campaign #" + c.id + "?", "Your approval lets the sealed suite be unsealed, once, for this campaign's run. It is recorded in the audit log under your name.", "Approve")) return null;
+			return post("/campaigns/" + c.id + "/approve", { approval: text });
+		}, r => { if (r) { flash("Approval recorded."); render(); } }));
+	}
+	return box;
 }
 
 async function determinationBox(c) {
