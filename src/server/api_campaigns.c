@@ -102,6 +102,22 @@ static json_t *progress_json(struct srv *s, const struct sp_campaign *c)
 	return o;
 }
 
+/* The ids of the people who approved c (a list, empty when none). */
+static json_t *approvers_json(struct srv *s, const struct sp_campaign *c)
+{
+	json_t *ids = json_array();
+	struct sp_approval *v = NULL;
+	size_t n = 0;
+
+	if (c->approvals > 0 &&
+	    store_campaign_approvals(s->st, c->id, &v, &n, NULL) == ERR_OK) {
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(ids, json_integer(v[i].user_id));
+		store_approvals_free(v, n);
+	}
+	return ids;
+}
+
 static json_t *campaign_json(struct srv *s, const struct sp_campaign *c)
 {
 	json_t *o = json_loads(c->doc, 0, NULL);
@@ -114,6 +130,7 @@ static json_t *campaign_json(struct srv *s, const struct sp_campaign *c)
 	json_object_set_new(o, "state", json_string(c->state));
 	json_object_set_new(o, "policy_digest", json_string(c->policy_digest));
 	json_object_set_new(o, "approvals", json_integer(c->approvals));
+	json_object_set_new(o, "approved_by", approvers_json(s, c));
 	json_object_set_new(o, "approvals_needed",
 			    json_integer(c->approvals_needed));
 	json_object_set_new(o, "run_id", c->run_id ? json_integer(c->run_id)

@@ -487,6 +487,15 @@ async function sealedCampaign(a, e) {
 		await p.page.click("dialog.confirm[open] button.danger");
 		await p.page.waitForFunction(() => !document.querySelector("#approve-form"), { timeout: STEP_MS }).catch(() => null);
 		await settle(p.page);
+		if (who === "cus1") {
+			await goto(p, "#/");
+			const mine = await text(p.page);
+			await login(people.cus2);
+			await goto(people.cus2, "#/");
+			const theirs = await text(people.cus2.page);
+			check("the approval leaves the custodian's dashboard, not the other custodian's", !mine.includes("Approve unsealing for campaign #" + sid) && theirs.includes("Approve unsealing for campaign #" + sid), mine.slice(0, 300) + " | " + theirs.slice(0, 300));
+			await goto(p, "#/campaigns/" + sid);
+		}
 		check(who + " uploads the approval file; the page lists it", (await p.page.$eval("#unseal", x => x.innerText).catch(() => "")).includes(keys[who]) && !await p.page.$("#approve-form"), await text(p.page));
 	}
 	await goto(e, "#/campaigns/" + sid);

@@ -12,9 +12,9 @@ import { progressChart, reportChart } from "../charts.js";
 const POLICIES = ["default", "open-suite"];
 const SCAFFOLDS = ["react", "structured"];
 
-// approvals: a count (the service) or a list of user ids (docs/API.md)
-export function approvalCount(c) { return Array.isArray(c.approvals) ? c.approvals.length : Number(c.approvals || 0); }
-export function approvedBy(c, uid) { return Array.isArray(c.approvals) && c.approvals.map(String).includes(String(uid)); }
+// approvals: how many; approved_by: who (docs/API.md, CAMPAIGN)
+export function approvalCount(c) { return Number(c.approvals || 0); }
+export function approvedBy(c, uid) { return Array.isArray(c.approved_by) && c.approved_by.map(String).includes(String(uid)); }
 
 export function campaignRow(models) {
 	const name = id => { const m = models.find(x => String(x.id) === String(id)); return m ? [val(m.name, 60), " ", val(m.version, 30)] : "#" + id; };
