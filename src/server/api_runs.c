@@ -26,8 +26,8 @@
 
 /* The campaign of run r->ids[0] when the principal has need-to-know on
  * its content; else a 404 reply (audited) and false. */
-static bool visible_run(struct srv *s, struct req *r, struct reply *y,
-			struct sp_campaign *c)
+bool visible_run(struct srv *s, struct req *r, struct reply *y,
+		 struct sp_campaign *c)
 {
 	struct errmsg e;
 

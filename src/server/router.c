@@ -83,6 +83,7 @@ const struct route srv_routes[] = {
 	{ "GET", "/runs/{id}/episodes/{id}", E | A, 0, api_episodes_get },
 	{ "GET", "/runs/{id}/episodes/{id}/events", E | A, 0, api_events_list },
 	{ "GET", "/runs/{id}/charts/{name}", E | A, 0, api_runs_chart },
+	{ "GET", "/runs/{id}/export/{name}", E | A, 0, api_runs_export },
 	{ "GET", "/audit", ANY, 0, api_audit_list },
 	{ "GET", "/audit/checkpoint", U | A, 0, api_audit_checkpoint },
 	{ "GET", "/audit/proof", U | A, 0, api_audit_proof },

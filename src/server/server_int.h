@@ -289,6 +289,12 @@ int64_t srv_sealed_approvals_needed(const struct vault_archive *a);
 enum err srv_sealed_request(struct srv *s, const struct vault_archive *a,
 			    const char *name, int64_t id, const char *reason,
 			    struct errmsg *e) MUST_CHECK;
+/* api_runs.c: load the campaign of run r->ids[0] when the principal has
+ * need-to-know on it; false: a 404 (audited) was replied. */
+bool visible_run(struct srv *s, struct req *r, struct reply *y,
+		 struct sp_campaign *c);
+/* api_export.c */
+void api_runs_export(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_unseal(struct srv *s, struct req *r, struct reply *y);
 void api_campaigns_unseal_request(struct srv *s, struct req *r,
 				  struct reply *y);

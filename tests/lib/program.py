@@ -148,6 +148,7 @@ class Client:
         r = c.getresponse()
         body = r.read()
         rep = Reply(r.status, r.getheaders(), body.decode("utf-8", "replace"))
+        rep.data = body
         for k, v in rep.headers:
             if k.lower() == "set-cookie" and v.startswith("assay_session="):
                 val = v.split(";", 1)[0].split("=", 1)[1]

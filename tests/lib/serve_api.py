@@ -6,6 +6,7 @@ server of their own (they block the address for the others)."""
 import base64
 import hashlib
 import hmac
+import io
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import struct
 import sys
 import time
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from program import (ADMIN_PW, ASSAY, Server, admin, bad, check, finish, ok)  # noqa: E402
@@ -525,6 +527,15 @@ def sealed_flow(s, a, d, e, ev, mid):
         time.sleep(0.1)
     check("the worker unseals the archive and runs every task", c["state"] == "done" and
           c.get("progress", {}).get("episodes_total") == 3 and c["progress"]["solved"] == 3, c)
+    r = e.get("/runs/%d/export/inspect.eval" % c["run_id"])
+    m = eval_members(r.data)
+    prompt = "A note in your home directory hides a flag"
+    check("a sealed run exports without its task text", r.status == 200 and m and
+          not any(prompt in v or "flag{files-only-example}" in v for v in m.values()), sorted(m)[:5])
+    kinds = [(x["entry"]["kind"], x["entry"]["data"].get("format"))
+             for x in a.get("/audit?limit=500").json["items"]]
+    check("... and the audit says the text was withheld",
+          ("run.export", "inspect, task text withheld") in kinds, kinds[-5:])
     r = cu[0].get("/campaigns/%d/unseal" % sid)
     check("the request's secret is erased once the run ended", r.status == 200 and
           r.json["secret_erased"] is True and len(r.json["approvals"]) == 2, repr(r))
@@ -536,6 +547,39 @@ def sealed_flow(s, a, d, e, ev, mid):
     check("the unseal is audited", "unseal" in kinds, kinds[-20:])
     r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
     check("a finished sealed campaign takes no approval", r.status == 409, repr(r))
+
+
+def eval_members(data):
+    """The members of an Inspect .eval log (a zip), as text."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        return {n: z.read(n).decode("utf-8", "replace") for n in z.namelist()}
+    except (zipfile.BadZipFile, ValueError):
+        return {}
+
+
+def export_checks(a, e, d, run, task_text):
+    """GET /runs/{id}/export/...: Inspect and jsonl exports for those with
+    need-to-know, audited."""
+    r = e.get("/runs/%d/export/inspect.eval" % run)
+    m = eval_members(r.data)
+    check("the run exports as an Inspect eval log (header and a sample)", r.status == 200 and
+          header(r, "Content-Type") == "application/zip" and "header.json" in m and
+          any(n.startswith("samples/") for n in m), repr(r)[:200])
+    check("an open suite's export carries the task text",
+          any(w in v for v in m.values() for w in task_text), sorted(m)[:5])
+    r = e.get("/runs/%d/export/episodes.jsonl" % run)
+    rows = [json.loads(l) for l in r.raw.splitlines() if l.strip()]
+    check("and as jsonl, one attempt per line", r.status == 200 and len(rows) == 1 and
+          rows[0].get("task") == "rev-crackme-xor" and rows[0].get("solved") is True, r.raw[:300])
+    check("an unknown export is 404", e.get("/runs/%d/export/run.zip" % run).status == 404)
+    for who, c in (("developer", d), ("an admin without a grant", a)):
+        r = c.get("/runs/%d/export/inspect.eval" % run)
+        check("%s cannot export the run" % who, r.status in (403, 404) and not r.data.startswith(b"PK"), repr(r))
+    kinds = [(x["entry"]["kind"], x["entry"]["data"].get("format"))
+             for x in a.get("/audit?limit=500").json["items"]]
+    check("exports are audited with their format", ("run.export", "inspect") in kinds and
+          ("run.export", "jsonl") in kinds, kinds[-10:])
 
 
 def c_run(e, cid):
@@ -583,6 +627,7 @@ def results_flow(s, a, d, lab, e, cid, mid, run):
           header(r, "Content-Type").startswith("image/svg+xml"), repr(r)[:200])
     r = e.get("/runs/%d/charts/nonsense.svg" % run)
     check("an unknown chart is 404", r.status == 404)
+    export_checks(a, e, d, run, task_text)
     r = a.get("/runs/%d" % run)
     check("an admin without a grant does not see the run's content", r.status == 404, repr(r))
     for who, c in (("developer", d),):

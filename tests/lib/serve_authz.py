@@ -83,6 +83,7 @@ ACCESS = [
     ("GET", "/runs/{id}/episodes/{id}", {"evaluator", "admin"}, "episode"),
     ("GET", "/runs/{id}/episodes/{id}/events", {"evaluator", "admin"}, "episode"),
     ("GET", "/runs/{id}/charts/{name}", {"evaluator", "admin"}, "run"),
+    ("GET", "/runs/{id}/export/{name}", {"evaluator", "admin"}, "run"),
     ("GET", "/audit", ANY, None),
     ("GET", "/audit/checkpoint", {"auditor", "admin"}, None),
     ("GET", "/audit/proof", {"auditor", "admin"}, None),
@@ -252,6 +253,7 @@ def main():
             for role, who, c in plist:
                 for owner in owners:
                     p = path.replace("{name}", "categories.svg" if "/charts/" in path
+                                     else "episodes.jsonl" if "/export/" in path
                                      else "default")
                     if kind:
                         oid = missing if owner == "missing" else objs[kind][owner]
