@@ -544,6 +544,14 @@ async function runPages(e) {
 	const charts = await e.page.$$eval("main figure svg", s => s.length);
 	check("the run page shows the report's charts inline", charts >= 2, charts + " charts");
 	await shots.take(e.page, "run");
+	const exp = await e.page.evaluate(async () => {
+		const a = document.querySelector("#run-export a[href$='inspect.eval']");
+		if (!a) return "no export link";
+		const r = await fetch(a.getAttribute("href"), { credentials: "same-origin" });
+		const b = new Uint8Array(await r.arrayBuffer());
+		return r.status + " " + r.headers.get("Content-Type") + " " + String.fromCharCode(b[0], b[1]);
+	});
+	check("the run page links its Inspect log export, which downloads as a zip", exp === "200 application/zip PK", exp);
 	const ep = await e.page.evaluate(() => { const l = document.querySelector("main a[href*='/episodes/']"); return l && l.getAttribute("href"); });
 	if (!ep) { bad("episode page", "no episode link"); return; }
 	await goto(e, ep);

@@ -20,6 +20,10 @@ export async function runView(id) {
 		h("dt", "Started"), h("dd", when(run.started_ms || run.created_ms)),
 		h("dt", "Tokens"), h("dd", num((r.totals || {}).tokens)),
 		h("dt", "Cost"), h("dd", usd((r.totals || {}).cost_usd)))];
+	parts.push(h("p", { id: "run-export" }, "Export: ",
+		h("a", { href: "/api/v1/runs/" + id + "/export/inspect.eval", download: "run-" + id + ".eval" }, "Inspect log (.eval)"), " · ",
+		h("a", { href: "/api/v1/runs/" + id + "/export/episodes.jsonl", download: "run-" + id + ".jsonl" }, "episodes (.jsonl)"),
+		h("span.mute", " — a sealed suite's run without its task text; each download is audited")));
 	parts.push(h("h2", "Charts"));
 	for (const [name, label] of [["categories", "Solve rate per category"], ["tiers", "Solve rate per difficulty tier"], ["horizon", "Time horizon"], ["refs", "Against reference runs"], ["outcomes", "Outcomes"]])
 		parts.push(await reportChart("/api/v1/runs/" + id + "/charts/" + name + ".svg", label));
