@@ -58,6 +58,8 @@ struct parsed {
 	bool submit;
 	const char *flag;
 	size_t flag_len;
+	const char *bare;           /* the last unnumbered "Answer:" */
+	size_t bare_len;
 	const char *ans[MAX_ANSWERS];
 	size_t ans_len[MAX_ANSWERS];
 	size_t n_ans;
@@ -110,7 +112,7 @@ static size_t answer_label(const char *p, const char *end, const char **rest)
 
 	if (q) {                         /* "Answer:" = the flag */
 		*rest = q;
-		return SIZE_MAX;
+		return SIZE_MAX - 1;
 	}
 	if ((size_t)(end - p) < 8 || strncasecmp(p, "answer", 6))
 		return 0;
@@ -150,6 +152,12 @@ static void take_answer(struct parsed *ps, size_t k, const char *s,
 	if (k == SIZE_MAX) {
 		ps->flag = s;
 		ps->flag_len = n;
+		return;
+	}
+	if (k == SIZE_MAX - 1) {        /* "Answer:": the flag, or the open
+					   question's answer */
+		ps->flag = ps->bare = s;
+		ps->flag_len = ps->bare_len = n;
 		return;
 	}
 	ps->ans[k - 1] = s;
@@ -238,7 +246,23 @@ static char *submit_args(const struct parsed *ps)
 	return dump_args(o);
 }
 
-bool agent_structured_action(const char *text, unsigned seq,
+/* While question `open` is open: "Answer OPEN:", else "Answer:". */
+static bool open_answer(const struct parsed *ps, size_t open, const char **s,
+			size_t *n)
+{
+	if (!open || open > MAX_ANSWERS)
+		return false;
+	if (open <= ps->n_ans && ps->ans[open - 1]) {
+		*s = ps->ans[open - 1];
+		*n = ps->ans_len[open - 1];
+		return true;
+	}
+	*s = ps->bare;
+	*n = ps->bare_len;
+	return ps->bare != NULL;
+}
+
+bool agent_structured_action(const char *text, unsigned seq, size_t open,
 			     struct model_tool_call *call)
 {
 	struct parsed ps;
@@ -249,7 +273,10 @@ bool agent_structured_action(const char *text, unsigned seq,
 	if (!text)
 		return false;
 	parse(text, strlen(text), &ps);
-	if (ps.submit) {
+	if (open_answer(&ps, open, &cmd, &n)) {
+		call->name = xstrdup("answer");
+		call->arguments = dump_args(json_pack("{s:s%}", "answer", cmd, n));
+	} else if (ps.submit) {
 		call->name = xstrdup("submit");
 		call->arguments = submit_args(&ps);
 	} else if (ps.cmd) {

@@ -22,7 +22,7 @@ static char *act(const char *text)
 	json_t *j, *v;
 	char *out;
 
-	if (!agent_structured_action(text, 7, &c))
+	if (!agent_structured_action(text, 7, 0, &c))
 		return strdup("none");
 	assert_string_equal(c.id, "step-7");
 	j = json_loads(c.arguments, 0, NULL);
