@@ -80,11 +80,16 @@ char *agent_seq_first_turn(struct agent *a)
 
 static char *flag_request(const struct agent *a)
 {
-	return xasprintf("All %zu questions are answered. Now finish the task: "
-			 "when you have the flag, %s. This ends your attempt.",
-			 a->cfg.n_questions, structured(a) ?
-			 "give it as a line \"Flag: <flag>\"" :
-			 "submit it with the submit tool");
+	size_t n = a->cfg.n_questions;
+	char *done = n == 1 ? xstrdup("The question is answered.") :
+		     xasprintf("All %zu questions are answered.", n);
+	char *s = xasprintf("%s Now finish the task: when you have the flag, "
+			    "%s. This ends your attempt.", done, structured(a) ?
+			    "give it as a line \"Flag: <flag>\"" :
+			    "submit it with the submit tool");
+
+	free(done);
+	return s;
 }
 
 static void journal_question(struct agent *a, size_t k, const char *text)
