@@ -176,8 +176,11 @@ static void take_answers(struct agent *a, json_t *arr)
 	a->res.answers = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(arr, i);
-		a->res.answers[i] = xstrndup(json_is_string(v) ?
-					     json_string_value(v) : "", 4096);
+		/* whole (the arguments are capped): a cut could turn a
+		 * wrong answer into a right one ("right" + 5000 spaces +
+		 * "junk" cut and trimmed is "right") */
+		a->res.answers[i] = xstrdup(json_is_string(v) ?
+					    json_string_value(v) : "");
 	}
 	a->res.n_answers = n;
 }
@@ -189,7 +192,7 @@ static void do_submit(struct agent *a, const struct model_tool_call *call,
 
 	if (!flag || agent_seq_submit_refused(a, call))
 		return;
-	a->res.flag = xstrndup(flag, AGENT_ANSWER_MAX);
+	a->res.flag = xstrdup(flag);      /* whole, as the answers */
 	if (!agent_seq(a)) {
 		take_answers(a, json_object_get(args, "answers"));
 		agent_push_tool_msg(a, call, "submitted", false);

@@ -176,10 +176,11 @@ static char *replay_file(const char *turns)
 	return path;
 }
 
-/* Run an agent with two questions over the recorded turns to its end. */
-static struct agent *run_seq(enum agent_scaffold sc, const char *turns,
-			     struct answers_seen *seen, struct model **m_out,
-			     struct model_ctx **ctx_out)
+/* Run an agent with two questions (n_q of them: 0 asks them together)
+ * over the recorded turns to its end. */
+static struct agent *run_n(enum agent_scaffold sc, size_t n_q,
+			   const char *turns, struct answers_seen *seen,
+			   struct model **m_out, struct model_ctx **ctx_out)
 {
 	static const char *const qs[] = { "Which cipher?", "Which key?" };
 	char *path = replay_file(turns), *name = xasprintf("replay/%s", path);
@@ -195,8 +196,8 @@ static struct agent *run_seq(enum agent_scaffold sc, const char *turns,
 	ac.task_prompt = "Find the flag.";
 	ac.model = *m_out;
 	ac.limits.turns = 20;
-	ac.questions = qs;
-	ac.n_questions = 2;
+	ac.questions = n_q ? qs : NULL;
+	ac.n_questions = n_q;
 	ac.on_answer = on_answer;
 	ac.answer_arg = seen;
 	a = agent_new(&ac);
@@ -208,6 +209,13 @@ static struct agent *run_seq(enum agent_scaffold sc, const char *turns,
 	free(path);
 	free(name);
 	return a;
+}
+
+static struct agent *run_seq(enum agent_scaffold sc, const char *turns,
+			     struct answers_seen *seen, struct model **m_out,
+			     struct model_ctx **ctx_out)
+{
+	return run_n(sc, 2, turns, seen, m_out, ctx_out);
 }
 
 static void done_seq(struct agent *a, struct model *m, struct model_ctx *ctx)
@@ -308,6 +316,37 @@ static void test_sequential_react(void **state)
 	free(turns);
 }
 
+/* Questions together: the answer tool is unknown, and a long flag or
+ * answer is kept whole for scoring, never cut to a prefix. */
+static void test_together(void **state)
+{
+	char pad[5001];
+	char *turns;
+	struct answers_seen seen = { 0 };
+	struct model *m;
+	struct model_ctx *ctx;
+	struct agent *a;
+	const struct agent_result *r;
+
+	(void)state;
+	memset(pad, ' ', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	turns = xasprintf(TURN(CALL("answer", "{\"answer\":\"a\"}")) ","
+			  TURN(CALL("submit", "{\"flag\":\"F%sx\",\"answers\":"
+				    "[\"a%sjunk\"]}")), pad, pad);
+	a = run_n(AGENT_REACT, 0, turns, &seen, &m, &ctx);
+	r = agent_result(a);
+	assert_int_equal(r->end, AGENT_END_SUBMITTED);
+	assert_non_null(strstr(result_of(a, 1), "error: unknown tool 'answer'; "
+			       "the tools are bash, python and submit"));
+	assert_int_equal(strlen(r->flag), 5002);
+	assert_int_equal(strlen(r->answers[0]), 5005);
+	assert_int_equal(seen.n, 0);
+	done_seq(a, m, ctx);
+	free(turns);
+}
+
+
 #define TEXT(s) "{\"text\":\"" s "\"}"
 
 /* The structured scaffold: "Answer K:" for the open question, the flag
@@ -378,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_open_question),
 		cmocka_unit_test(test_sequential_react),
 		cmocka_unit_test(test_sequential_structured),
+		cmocka_unit_test(test_together),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
