@@ -241,6 +241,8 @@ static void call_model(struct agent *a)
 	}
 	if (over_limits(a))
 		return;
+	/* after every result of the reply, so only asked when sent */
+	agent_seq_ask_next(a);
 	if (!fit_context(a)) {
 		agent_finish(a, AGENT_END_MODEL_ERROR, "the conversation no "
 			     "longer fits the model's context window");
@@ -265,7 +267,6 @@ static void advance(struct agent *a)
 {
 	while (a->state != AGENT_DONE) {
 		if (a->cur_call >= a->n_calls) {
-			agent_seq_ask_next(a);
 			call_model(a);
 			return;
 		}
