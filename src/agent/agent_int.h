@@ -85,6 +85,7 @@ bool agent_seq_submit_refused(struct agent *a,
 
 /* structured.c */
 extern const char agent_structured_system[];
+extern const char agent_structured_system_seq[];
 extern const char agent_structured_nudge[];
 /* The action of a structured reply: a bash call or a submit, with JSON
  * arguments and id "step-SEQ" (owned by *call: model_tool_call fields);

@@ -107,7 +107,8 @@ struct agent *agent_new(const struct agent_config *cfg)
 	if (!a->cfg.limits.cmd_timeout_ms)
 		a->cfg.limits.cmd_timeout_ms = 60000;
 	agent_push_msg(a, MODEL_SYSTEM, cfg->system_prompt ? cfg->system_prompt :
-		 structured(a) ? agent_structured_system : default_system);
+		 !structured(a) ? default_system : agent_seq(a) ?
+		 agent_structured_system_seq : agent_structured_system);
 	if (agent_seq(a)) {
 		char *first = agent_seq_first_turn(a);
 

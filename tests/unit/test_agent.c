@@ -373,6 +373,7 @@ static void test_sequential_structured(void **state)
 	assert_string_equal(r->answers[1], "two");
 	assert_int_equal(seen.n, 2);
 	assert_non_null(strstr(a->msgs[1].text, "\"Answer N: <answer>\""));
+	assert_string_equal(a->msgs[0].text, agent_structured_system_seq);
 	assert_non_null(strstr(result_of(a, 1), "question 1 of 2 is open"));
 	assert_string_equal(result_of(a, 2), "Observation:\nanswer to question 1 "
 			    "recorded; question 2 follows");
