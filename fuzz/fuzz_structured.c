@@ -1,7 +1,8 @@
 /*
  * fuzz_structured.c - libFuzzer target for the structured scaffold's
  * reply parser (model text: hostile). Whatever it accepts must come out as
- * a bash call or a submit whose arguments are a JSON object.
+ * a bash call, a submit or (a question open) an answer whose arguments
+ * are a JSON object. The first byte chooses the open question (0: none).
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -18,12 +19,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct model_tool_call call;
 	json_t *args;
 
+	size_t open = size ? data[0] % 4 : 0;
+
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	if (agent_structured_action(text, 1, &call)) {
-		if (strcmp(call.name, "bash") && strcmp(call.name, "submit"))
+	if (agent_structured_action(text, 1, open, &call)) {
+		if (strcmp(call.name, "bash") && strcmp(call.name, "submit") &&
+		    (!open || strcmp(call.name, "answer")))
 			abort();
 		args = json_loads(call.arguments, 0, NULL);
 		if (!json_is_object(args))

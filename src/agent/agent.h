@@ -11,7 +11,8 @@
  * calls agent_on_box_ready()). It never blocks.
  *
  * Tools offered to the model: bash {cmd}, python {code}, submit {flag,
- * answers}. Tool arguments are hostile: invalid JSON, unknown tools and
+ * answers}; with sequential questions answer {answer} too, and submit
+ * takes only the flag (sequential.c). Tool arguments are hostile: invalid JSON, unknown tools and
  * oversized arguments become an error observation for the model.
  *
  * Every model call and tool call is reported through the journal callback
@@ -59,6 +60,20 @@ struct agent_config {
 	struct agent_limits limits;
 	agent_journal_fn journal;
 	void *journal_arg;
+	/* Sequential questions (a task's answers_mode: sequential), borrowed:
+	 * question 1 follows task_prompt in the first user turn; each next
+	 * one is the user turn after the model answered the open one (the
+	 * answer tool; "Answer K:" in the structured scaffold), and after the
+	 * last the model is asked for the flag. Until then submit is refused.
+	 * NULL/0: any questions are in task_prompt and answered in submit's
+	 * answers list. */
+	const char *const *questions;
+	size_t n_questions;
+	/* Called with each answer as it is accepted (index from 0), before
+	 * the next question is asked; NULL: not called. Whether it was right
+	 * never reaches the model. */
+	void (*on_answer)(void *arg, size_t index, const char *answer);
+	void *answer_arg;
 };
 
 enum agent_state { AGENT_IDLE, AGENT_WAIT_MODEL, AGENT_WAIT_TOOL, AGENT_DONE };
@@ -88,7 +103,9 @@ struct agent_result {
 	enum agent_end end;
 	char *error;                 /* one line or NULL */
 	char *flag;                  /* submitted flag, NULL if none */
-	char **answers;              /* NULL-terminated, may be NULL */
+	char **answers;              /* NULL-terminated, may be NULL; with
+	                                sequential questions the answers
+	                                given, in order (n_answers of them) */
 	size_t n_answers;
 	int turns;
 	int model_calls, tool_calls, infra_retries;

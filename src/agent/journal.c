@@ -85,10 +85,11 @@ char *agent_journal_model_event(const struct agent *a,
 char *agent_journal_prompt_event(const struct agent *a)
 {
 	json_t *o = json_object(), *tools = json_array();
+	size_t n;
+	const struct model_tool *offered = agent_offered_tools(a, &n);
 
-	if (a->cfg.scaffold == AGENT_REACT)
-		for (size_t i = 0; i < agent_n_tools; i++)
-			json_array_append_new(tools, json_string(agent_tools[i].name));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(tools, json_string(offered[i].name));
 	json_object_set_new(o, "scaffold",
 			    json_string(agent_scaffold_name(a->cfg.scaffold)));
 	json_object_set_new(o, "system", capped(a->n_msgs > 0 ? a->msgs[0].text :
@@ -96,6 +97,25 @@ char *agent_journal_prompt_event(const struct agent *a)
 	json_object_set_new(o, "task", capped(a->n_msgs > 1 ? a->msgs[1].text :
 					      NULL));
 	json_object_set_new(o, "tools", tools);
+	json_object_set_new(o, "answers_mode", json_string(
+		a->cfg.n_questions ? "sequential" : "together"));
+	if (a->cfg.n_questions)
+		json_object_set_new(o, "questions",
+				    json_integer((json_int_t)a->cfg.n_questions));
+	return dump(o);
+}
+
+char *agent_journal_question_event(const struct agent *a, size_t k,
+				   const char *text)
+{
+	json_t *o = json_object();
+	bool flag = k > a->cfg.n_questions;
+
+	json_object_set_new(o, "ask", json_string(flag ? "flag" : "question"));
+	if (!flag)
+		json_object_set_new(o, "question", json_integer((json_int_t)k));
+	json_object_set_new(o, "of", json_integer((json_int_t)a->cfg.n_questions));
+	json_object_set_new(o, "text", capped(text));
 	return dump(o);
 }
 

@@ -26,6 +26,9 @@ static const char default_system[] =
 static const char nudge[] =
 	"Please continue working on the task with the tools. When you have "
 	"the answer, call the submit tool.";
+static const char nudge_answer[] =
+	"Please continue working on the task with the tools. When you know "
+	"the answer to the open question, give it with the answer tool.";
 
 static const char *const end_names[] = {
 	[AGENT_END_SUBMITTED] = "submitted",
@@ -80,8 +83,8 @@ static size_t msg_bytes(const struct model_msg *m)
 	return n;
 }
 
-static struct model_msg *push_msg(struct agent *a, enum model_role role,
-				  const char *text)
+struct model_msg *agent_push_msg(struct agent *a, enum model_role role,
+				 const char *text)
 {
 	struct model_msg *m;
 
@@ -103,9 +106,17 @@ struct agent *agent_new(const struct agent_config *cfg)
 		a->cfg.limits.obs_cap = 16 * 1024;
 	if (!a->cfg.limits.cmd_timeout_ms)
 		a->cfg.limits.cmd_timeout_ms = 60000;
-	push_msg(a, MODEL_SYSTEM, cfg->system_prompt ? cfg->system_prompt :
-		 structured(a) ? agent_structured_system : default_system);
-	push_msg(a, MODEL_USER, cfg->task_prompt);
+	agent_push_msg(a, MODEL_SYSTEM, cfg->system_prompt ? cfg->system_prompt :
+		 !structured(a) ? default_system : agent_seq(a) ?
+		 agent_structured_system_seq : agent_structured_system);
+	if (agent_seq(a)) {
+		char *first = agent_seq_first_turn(a);
+
+		agent_push_msg(a, MODEL_USER, first);
+		free(first);
+	} else {
+		agent_push_msg(a, MODEL_USER, cfg->task_prompt);
+	}
 	return a;
 }
 
@@ -149,10 +160,10 @@ void agent_push_tool_msg(struct agent *a, const struct model_tool_call *call,
 	if (structured(a)) {
 		char *obs = xasprintf(STRUCTURED_OBSERVATION "%s", text);
 
-		push_msg(a, MODEL_USER, obs);
+		agent_push_msg(a, MODEL_USER, obs);
 		free(obs);
 	} else {
-		struct model_msg *m = push_msg(a, MODEL_TOOL, text);
+		struct model_msg *m = agent_push_msg(a, MODEL_TOOL, text);
 
 		m->tool_call_id = xstrdup(call->id);
 		m->tool_name = xstrdup(call->name);
@@ -231,6 +242,8 @@ static void call_model(struct agent *a)
 	}
 	if (over_limits(a))
 		return;
+	/* after every result of the reply, so only asked when sent */
+	agent_seq_ask_next(a);
 	if (!fit_context(a)) {
 		agent_finish(a, AGENT_END_MODEL_ERROR, "the conversation no "
 			     "longer fits the model's context window");
@@ -238,10 +251,7 @@ static void call_model(struct agent *a)
 	}
 	req.msgs = a->msgs;
 	req.n_msgs = a->n_msgs;
-	if (!structured(a)) {
-		req.tools = agent_tools;
-		req.n_tools = agent_n_tools;
-	}
+	req.tools = agent_offered_tools(a, &req.n_tools);
 	req.solution_path = a->cfg.solution_path;
 	req.cache_wire = true;
 	if (model_call_start(a->cfg.model, &req, on_reply, a, &e) != ERR_OK) {
@@ -280,7 +290,7 @@ static void count_usage(struct agent *a, const struct model_reply *r)
 
 static void take_assistant(struct agent *a, struct model_reply *r)
 {
-	struct model_msg *m = push_msg(a, MODEL_ASSISTANT, "");
+	struct model_msg *m = agent_push_msg(a, MODEL_ASSISTANT, "");
 
 	free(m->text);
 	m->text = r->text;
@@ -300,8 +310,8 @@ static void take_assistant(struct agent *a, struct model_reply *r)
 		/* the reply's own calls are not part of this protocol */
 		model_tool_call_release(&a->step);
 		a->calls = &a->step;
-		a->n_calls =
-			agent_structured_action(m->text, ++a->steps, &a->step);
+		a->n_calls = agent_structured_action(m->text, ++a->steps,
+						     agent_seq_open(a), &a->step);
 	}
 }
 
@@ -342,7 +352,8 @@ static void on_reply(void *arg, struct model_reply *r)
 			agent_finish(a, AGENT_END_NO_SUBMIT, NULL);
 			return;
 		}
-		push_msg(a, MODEL_USER, structured(a) ? agent_structured_nudge : nudge);
+		agent_push_msg(a, MODEL_USER, structured(a) ? agent_structured_nudge :
+			       agent_seq_open(a) ? nudge_answer : nudge);
 	} else {
 		a->nudges = 0;
 	}

@@ -33,6 +33,41 @@ const struct model_tool agent_tools[] = {
 };
 const size_t agent_n_tools = sizeof(agent_tools) / sizeof(agent_tools[0]);
 
+const struct model_tool agent_tools_seq[] = {
+	{ "bash", "Run a shell command (bash) in your Linux box and return "
+	  "its standard output, standard error and exit status.",
+	  "{\"type\":\"object\",\"properties\":{\"cmd\":{\"type\":\"string\","
+	  "\"description\":\"the command line to run\"}},"
+	  "\"required\":[\"cmd\"],\"additionalProperties\":false}" },
+	{ "python", "Run a Python 3 program in your Linux box and return its "
+	  "output. Print what you want to see.",
+	  "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\","
+	  "\"description\":\"the Python source to run\"}},"
+	  "\"required\":[\"code\"],\"additionalProperties\":false}" },
+	{ "answer", "Answer the open question. The next question (after the "
+	  "last one, the request for the flag) follows; an answer cannot be "
+	  "changed.",
+	  "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":"
+	  "\"string\"}},\"required\":[\"answer\"],"
+	  "\"additionalProperties\":false}" },
+	{ "submit", "Submit the flag once every question is answered and the "
+	  "flag is asked for. This ends your attempt.",
+	  "{\"type\":\"object\",\"properties\":{\"flag\":{\"type\":\"string\"}},"
+	  "\"required\":[\"flag\"],\"additionalProperties\":false}" },
+};
+const size_t agent_n_tools_seq = sizeof(agent_tools_seq) /
+				 sizeof(agent_tools_seq[0]);
+
+const struct model_tool *agent_offered_tools(const struct agent *a, size_t *n)
+{
+	if (a->cfg.scaffold == AGENT_STRUCTURED) {
+		*n = 0;
+		return NULL;
+	}
+	*n = agent_seq(a) ? agent_n_tools_seq : agent_n_tools;
+	return agent_seq(a) ? agent_tools_seq : agent_tools;
+}
+
 static json_t *parse_args(struct agent *a, const struct model_tool_call *call)
 {
 	json_error_t jerr;
@@ -59,7 +94,7 @@ static json_t *parse_args(struct agent *a, const struct model_tool_call *call)
 	return j;
 }
 
-static const char *get_string(struct agent *a, const struct model_tool_call *c,
+const char *agent_tool_string(struct agent *a, const struct model_tool_call *c,
 			      json_t *args, const char *key)
 {
 	json_t *v = json_object_get(args, key);
@@ -102,7 +137,7 @@ static bool start_exec(struct agent *a, const struct model_tool_call *call,
 static bool run_bash(struct agent *a, const struct model_tool_call *call,
 		     json_t *args)
 {
-	const char *cmd = get_string(a, call, args, "cmd");
+	const char *cmd = agent_tool_string(a, call, args, "cmd");
 	struct sbx_exec_req req = { 0 };
 	const char *argv[] = { "/bin/bash", "-c", NULL, NULL };
 
@@ -118,7 +153,7 @@ static bool run_bash(struct agent *a, const struct model_tool_call *call,
 static bool run_python(struct agent *a, const struct model_tool_call *call,
 		       json_t *args)
 {
-	const char *code = get_string(a, call, args, "code");
+	const char *code = agent_tool_string(a, call, args, "code");
 	static const char *const argv[] = { "python3", "-", NULL };
 	struct sbx_exec_req req = { 0 };
 
@@ -141,8 +176,11 @@ static void take_answers(struct agent *a, json_t *arr)
 	a->res.answers = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(arr, i);
-		a->res.answers[i] = xstrndup(json_is_string(v) ?
-					     json_string_value(v) : "", 4096);
+		/* whole (the arguments are capped): a cut could turn a
+		 * wrong answer into a right one ("right" + 5000 spaces +
+		 * "junk" cut and trimmed is "right") */
+		a->res.answers[i] = xstrdup(json_is_string(v) ?
+					    json_string_value(v) : "");
 	}
 	a->res.n_answers = n;
 }
@@ -150,14 +188,31 @@ static void take_answers(struct agent *a, json_t *arr)
 static void do_submit(struct agent *a, const struct model_tool_call *call,
 		      json_t *args)
 {
-	const char *flag = get_string(a, call, args, "flag");
+	const char *flag = agent_tool_string(a, call, args, "flag");
 
-	if (!flag)
+	if (!flag || agent_seq_submit_refused(a, call))
 		return;
-	a->res.flag = xstrndup(flag, 4096);
-	take_answers(a, json_object_get(args, "answers"));
-	agent_push_tool_msg(a, call, "submitted", false);
+	a->res.flag = xstrdup(flag);      /* whole, as the answers */
+	if (!agent_seq(a)) {
+		take_answers(a, json_object_get(args, "answers"));
+		agent_push_tool_msg(a, call, "submitted", false);
+	} else {
+		/* the answers were given one at a time; a list cannot change
+		 * them */
+		agent_push_tool_msg(a, call, json_object_get(args, "answers") ?
+				    "submitted (the 'answers' list is ignored: "
+				    "this task's questions were answered one "
+				    "at a time)" : "submitted", false);
+	}
 	agent_finish(a, AGENT_END_SUBMITTED, NULL);
+}
+
+/* answer is a tool only with sequential questions. */
+static bool known_tool(const struct agent *a, const char *name)
+{
+	return name && (!strcmp(name, "bash") || !strcmp(name, "python") ||
+			!strcmp(name, "submit") ||
+			(agent_seq(a) && !strcmp(name, "answer")));
 }
 
 bool agent_tool_dispatch(struct agent *a, const struct model_tool_call *call)
@@ -167,12 +222,11 @@ bool agent_tool_dispatch(struct agent *a, const struct model_tool_call *call)
 	char msg[200];
 
 	a->res.tool_calls++;
-	if (!call->name || (strcmp(call->name, "bash") &&
-			    strcmp(call->name, "python") &&
-			    strcmp(call->name, "submit"))) {
+	if (!known_tool(a, call->name)) {
 		snprintf(msg, sizeof(msg), "error: unknown tool '%.64s'; the "
-			 "tools are bash, python and submit",
-			 call->name ? call->name : "");
+			 "tools are bash, python%s and submit",
+			 call->name ? call->name : "",
+			 agent_seq(a) ? ", answer" : "");
 		agent_push_tool_msg(a, call, msg, true);
 		return false;
 	}
@@ -183,6 +237,8 @@ bool agent_tool_dispatch(struct agent *a, const struct model_tool_call *call)
 		waiting = run_bash(a, call, args);
 	else if (!strcmp(call->name, "python"))
 		waiting = run_python(a, call, args);
+	else if (!strcmp(call->name, "answer"))
+		agent_seq_answer(a, call, args);
 	else
 		do_submit(a, call, args);
 	json_decref(args);

@@ -1,6 +1,6 @@
 /*
  * cmd_import.c - `assay import FORMAT SRC -o DIR [--agent-image IMG]
- *                [--report] [--json]`
+ *                [--subtasks guided|unguided|together] [--report] [--json]`
  *
  * Converts another harness's tasks into assay task directories and a
  * suite.yaml (task/import.h, docs/IMPORT.md). Every task is listed with
@@ -19,7 +19,7 @@
 #include "task/import.h"
 #include "base/banned.h"
 
-enum { K_OUT, K_AGENT_IMAGE, K_IMAGES, K_REPORT, K_JSON };
+enum { K_OUT, K_AGENT_IMAGE, K_IMAGES, K_SUBTASKS, K_REPORT, K_JSON };
 
 static const struct cli_opt import_opts[] = {
 	[K_OUT] = { "output", 'o', CLI_STR, "DIR", NULL, "write the tasks and "
@@ -31,6 +31,10 @@ static const struct cli_opt import_opts[] = {
 	[K_IMAGES] = { "images", 0, CLI_STR, "DIR", "$ASSAY_IMAGES or "
 		"~/.local/share/assay/images", "the image store that says which "
 		"images are imported", .flags = CLI_DOC_DEFAULT },
+	[K_SUBTASKS] = { "subtasks", 0, CLI_CHOICE, NULL, "guided", "Cybench's "
+		"subtasks: asked one at a time before the flag (Cybench's "
+		"default), not asked (its unguided mode), or all in the first "
+		"prompt", .choices = "guided|unguided|together" },
 	[K_REPORT] = { "report", 0, CLI_FLAG, NULL, NULL, "also print the "
 		"counts: imported, without oracle, refused by reason",
 		.flags = 0 },
@@ -137,6 +141,8 @@ static int run_import(const struct cli_args *a)
 	enum import_format f;
 	struct errmsg e;
 
+	if (!task_import_subtasks_parse(cli_str(a, K_SUBTASKS), &o.subtasks))
+		o.subtasks = IMPORT_SUBTASKS_GUIDED;   /* the choice's default */
 	if (!task_import_format_parse(a->pos[0], &f))
 		return cli_usage(a, "unknown format '%s' (want inspect-cyber, "
 				 "cybench, intercode, nyu-ctf or harbor)",

@@ -19,6 +19,16 @@
 
 /* --- building -------------------------------------------------------- */
 
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
 static json_t *str_or_null(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -107,6 +117,8 @@ static json_t *turn_of(json_t *ev, json_int_t n)
 
 struct building {
 	json_t *root, *turns, *notes, *services, *last_turn, *submission;
+	json_t *given;          /* answers accepted one at a time */
+	bool sequential;        /* the task asked its questions so */
 	json_int_t n_turns;
 };
 
@@ -120,6 +132,37 @@ static void add_note(struct building *b, const char *kind, const char *text)
 	json_array_append_new(b->notes, n);
 }
 
+/* The answer tool's accepted answers, for the submission of a task
+ * asking its questions one at a time. */
+static void take_answer(struct building *b, const json_t *t)
+{
+	json_t *args = parse_obj(jstr(t, "arguments"));
+	const json_t *a = json_object_get(args, "answer");
+
+	if (json_is_string(a) && !json_is_true(json_object_get(t, "error")))
+		json_array_append(b->given, (json_t *)a);
+	json_decref(args);
+}
+
+/* A sequential task's question turns and answer results, as notes. */
+static bool take_sequential(struct building *b, const char *kind, json_t *j)
+{
+	char *s;
+
+	if (!strcmp(kind, "question")) {
+		add_note(b, kind, jstr(j, "text"));
+		return true;
+	}
+	if (strcmp(kind, "answer") || !json_is_boolean(json_object_get(j, "ok")))
+		return false;
+	s = xasprintf("answer to question %lld of %lld: %s",
+		      (long long)jint(j, "question"), (long long)jint(j, "of"),
+		      json_is_true(json_object_get(j, "ok")) ? "right" : "wrong");
+	add_note(b, kind, s);
+	free(s);
+	return true;
+}
+
 static void take_event(struct building *b, const struct store_event *ev)
 {
 	const char *kind = ev->kind ? ev->kind : "";
@@ -129,7 +172,13 @@ static void take_event(struct building *b, const struct store_event *ev)
 		add_note(b, kind, ev->data);      /* undecodable: shown as is */
 		return;
 	}
+	if (take_sequential(b, kind, j)) {
+		json_decref(j);
+		return;
+	}
 	if (!strcmp(kind, "prompt")) {
+		b->sequential = jstr(j, "answers_mode") &&
+				!strcmp(jstr(j, "answers_mode"), "sequential");
 		json_object_set_new(b->root, "scaffold", str_or_null(j, "scaffold"));
 		json_object_set_new(b->root, "system", str_or_null(j, "system"));
 		json_object_set_new(b->root, "task_prompt", str_or_null(j, "task"));
@@ -145,6 +194,8 @@ static void take_event(struct building *b, const struct store_event *ev)
 			json_array_append_new(b->turns, b->last_turn);
 		}
 		json_array_append(json_object_get(b->last_turn, "tool_calls"), t);
+		if (jstr(t, "name") && !strcmp(jstr(t, "name"), "answer"))
+			take_answer(b, t);
 		if (json_is_string(json_object_get(t, "flag")) &&
 		    !json_is_true(json_object_get(t, "error"))) {
 			json_decref(b->submission);
@@ -229,8 +280,12 @@ json_t *cli_transcript_build(const struct store_episode *ep,
 	json_object_set_new(b.root, "scaffold", json_null());
 	json_object_set_new(b.root, "system", json_null());
 	json_object_set_new(b.root, "task_prompt", json_null());
+	b.given = json_array();
 	for (size_t i = 0; i < n; i++)
 		take_event(&b, &evs[i]);
+	if (b.sequential && json_is_object(b.submission))
+		json_object_set(b.submission, "answers", b.given);
+	json_decref(b.given);
 	json_object_del(b.root, "score_event");
 	json_object_set_new(b.root, "turns", b.turns);
 	json_object_set_new(b.root, "notes", b.notes);
@@ -353,16 +408,6 @@ static void put_inline(FILE *f, const char *s)
 
 	fputs(clean, f);
 	free(clean);
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static json_int_t jint(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
 }
 
 static void write_exit(FILE *f, const json_t *t)

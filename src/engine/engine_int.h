@@ -41,6 +41,8 @@ struct episode {
 	enum ep_phase phase;
 	char *flag;
 	char *prompt;
+	const char **questions;     /* sequential: the task's questions
+	                               (borrowed strings), for the agent */
 	struct sbx_episode *sbx;
 	struct sbx_box *check_box;
 	struct sbx_episode *fresh;  /* check box "fresh": its own episode */

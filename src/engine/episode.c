@@ -561,6 +561,47 @@ static void record_exposure(struct episode *ep)
 	}
 }
 
+/* A sequential question answered: scored at once, as the final score
+ * will count it (score_episode over the same answers), and journaled. */
+static void on_answer(void *arg, size_t index, const char *answer)
+{
+	struct episode *ep = arg;
+	const struct task *t = ep->task;
+	struct buf json;
+	struct jsonw w;
+	bool ok;
+
+	if (index >= t->n_answers)
+		return;
+	ok = score_answer_match(&t->answers[index], answer);
+	buf_init(&json, 4096);
+	jsonw_init(&w, &json, 0);
+	jsonw_obj(&w);
+	jsonw_kint(&w, "question", (int64_t)index + 1);
+	jsonw_kint(&w, "of", (int64_t)t->n_answers);
+	jsonw_kbool(&w, "ok", ok);
+	jsonw_obj_end(&w);
+	journal_doc(ep, "answer", &w, &json);
+	buf_release(&json);
+}
+
+/* The questions the agent asks one at a time (answers_mode: sequential). */
+static void sequential_questions(struct episode *ep, struct agent_config *ac)
+{
+	const struct task *t = ep->task;
+
+	if (t->answers_mode != TASK_ANSWERS_SEQUENTIAL || !t->n_answers)
+		return;
+	free(ep->questions);
+	ep->questions = xcalloc(t->n_answers, sizeof(*ep->questions));
+	for (size_t i = 0; i < t->n_answers; i++)
+		ep->questions[i] = t->answers[i].question;
+	ac->questions = ep->questions;
+	ac->n_questions = t->n_answers;
+	ac->on_answer = on_answer;
+	ac->answer_arg = ep;
+}
+
 static void start_agent(struct episode *ep)
 {
 	const struct task *t = ep->task;
@@ -582,6 +623,7 @@ static void start_agent(struct episode *ep)
 	ac.limits.cmd_timeout_ms = t->limits.cmd_timeout_s * 1000;
 	ac.journal = engine_episode_journal;
 	ac.journal_arg = ep;
+	sequential_questions(ep, &ac);
 	ep->agent = agent_new(&ac);
 	if (agent_start(ep->agent, &e) != ERR_OK)
 		note(ep, "agent did not start: %s", e.text);
@@ -816,6 +858,8 @@ bool engine_episode_release(struct episode *ep)
 	ep->fresh = NULL;
 	free(ep->flag);
 	free(ep->prompt);
+	free(ep->questions);
+	ep->questions = NULL;
 	store_episode_release(&ep->rec);
 	return true;
 }

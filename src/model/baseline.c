@@ -22,6 +22,15 @@
  * LEN detects an observation that the agent truncated.
  * Turn 2: submit {"flag": last non-empty stdout line that is not an
  * answer line, "answers": [...]} from lines "answer[N]: TEXT" (N from 1).
+ *
+ * Questions asked one at a time (an "answer" tool is offered): each turn
+ * after the first answers the next question, the K-th answer call
+ * (K = the answer calls made so far) giving answer K + 1, then the
+ * submit. In text mode every turn after the first repeats the whole
+ * submission ("Flag:" and every "Answer N:" line); the structured
+ * scaffold takes the open question's line from it, or the flag once it
+ * is asked for. baseline/null only ever submits an empty flag, which a
+ * task that asks its questions first refuses: it fails them.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -264,14 +273,14 @@ static void end_turn(struct model_reply *r, const char *name)
 	r->text = xasprintf("%s has already submitted", name);
 }
 
-/* The observation answering the oracle's bash call: the last tool
- * message (the conversation has exactly one call so far), or in text
- * mode the last user message that is an observation. */
-static const char *last_observation(const struct model_request *req)
+/* The observation answering the oracle's bash call, its first: the
+ * first tool message, or in text mode the first user message that is an
+ * observation. */
+static const char *first_observation(const struct model_request *req)
 {
 	size_t pl = strlen(MODEL_TEXT_OBSERVATION);
 
-	for (size_t i = req->n_msgs; i-- > 0;) {
+	for (size_t i = 0; i < req->n_msgs; i++) {
 		const char *t = req->msgs[i].text ? req->msgs[i].text : "";
 
 		if (req->n_tools && req->msgs[i].role == MODEL_TOOL)
@@ -339,10 +348,67 @@ static void bash_reply(struct model_reply *r, const struct model_request *req,
 		text_command(r, cmd);
 }
 
+static bool offers_tool(const struct model_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_tools; i++)
+		if (!strcmp(req->tools[i].name, name))
+			return true;
+	return false;
+}
+
+/* Calls named `name` in the assistant messages so far. */
+static size_t calls_named(const struct model_request *req, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->n_msgs; i++)
+		for (size_t j = 0; req->msgs[i].role == MODEL_ASSISTANT &&
+		     j < req->msgs[i].n_calls; j++)
+			n += req->msgs[i].calls[j].name &&
+			     !strcmp(req->msgs[i].calls[j].name, name);
+	return n;
+}
+
+char *model_oracle_answer_args(const char *submit_args, size_t k)
+{
+	json_t *j = json_loads(submit_args, 0, NULL);
+	json_t *v = json_array_get(json_object_get(j, "answers"), k);
+	json_t *o = json_is_string(v) ? json_pack("{s:O}", "answer", v) : NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	json_decref(j);
+	return s;
+}
+
+/* Questions asked one at a time: the next answer while there is one,
+ * then the flag alone. */
+static bool oracle_answer(const struct model_request *req, const char *args,
+			  struct model_reply *r)
+{
+	json_t *j;
+	char *s;
+
+	if (!req->n_tools || !offers_tool(req, "answer"))
+		return false;
+	s = model_oracle_answer_args(args, calls_named(req, "answer"));
+	if (s) {
+		one_call(r, "answer", s);
+		return true;
+	}
+	j = json_loads(args, 0, NULL);
+	json_object_del(j, "answers");
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	one_call(r, "submit", s ? s : xstrdup("{\"flag\":\"\"}"));
+	return true;
+}
+
 static enum err oracle_submit(struct model *m, const struct model_request *req,
 			      struct model_reply *r)
 {
-	const char *obs = last_observation(req);
+	const char *obs = first_observation(req);
+	char *args;
 	struct errmsg pe = {0};
 	char *out = NULL;
 	size_t len = 0;
@@ -354,8 +420,12 @@ static enum err oracle_submit(struct model *m, const struct model_request *req,
 				     m->name, pe.text);
 		return ERR_OK;
 	}
-	submit_reply(r, req, model_oracle_submit_args(out, len));
+	args = model_oracle_submit_args(out, len);
 	free(out);
+	if (oracle_answer(req, args, r))
+		free(args);
+	else
+		submit_reply(r, req, args);
 	return ERR_OK;
 }
 
@@ -375,7 +445,9 @@ static enum err oracle_local(struct model *m, const struct model_request *req,
 		free(cmd);
 		return ERR_OK;
 	}
-	if (turn == 1)
+	/* text mode: the whole submission again (see the top); one at a
+	 * time: the next answer */
+	if (turn == 1 || !req->n_tools || offers_tool(req, "answer"))
 		return oracle_submit(m, req, r);
 	end_turn(r, m->name);
 	return ERR_OK;

@@ -269,5 +269,7 @@ enum err model_oracle_recover_stdout(const char *observation, char **out,
 				     size_t *len_out, struct errmsg *e) MUST_CHECK;
 /* {"flag": LAST_NONEMPTY_LINE, "answers": [...]} from solve.sh's stdout. */
 char *model_oracle_submit_args(const char *out, size_t len);
+/* {"answer": answers[k]} of such arguments, or NULL when there is none. */
+char *model_oracle_answer_args(const char *submit_args, size_t k);
 
 #endif

@@ -225,6 +225,17 @@ static void on_prompt(struct xctx *c, struct conv *v, json_t *d)
 	v->input = xstrdup(w ? WITHHELD : jstr(d, "task") ? jstr(d, "task") : "");
 }
 
+/* A question turn of a task that asks its questions one at a time: a
+ * user message, as the model saw it. */
+static void on_question(struct xctx *c, struct conv *v, json_t *d)
+{
+	json_t *m = message("user", c->o->withhold ? WITHHELD : jstr(d, "text"),
+			    NULL);
+
+	json_object_set_new(m, "tool_call_id", json_null());
+	json_array_append_new(v->messages, m);
+}
+
 static json_t *tools_info(void)
 {
 	static const char *const names[] = { "bash", "python", "submit" };
@@ -393,6 +404,8 @@ static void conv_build(struct xctx *c, const struct report_transcript *t,
 			on_model(c, v, d, ev);
 		else if (!strcmp(ev->kind, "tool"))
 			on_tool(c, v, d, ev);
+		else if (!strcmp(ev->kind, "question"))
+			on_question(c, v, d);
 		else if (!strcmp(ev->kind, "note"))
 			on_note(c, v, d, ev);
 		json_decref(d);

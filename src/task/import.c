@@ -40,6 +40,22 @@ const char *task_import_format_name(enum import_format f)
 	return (unsigned)f < IMPORT__COUNT ? formats[f].name : "?";
 }
 
+bool task_import_subtasks_parse(const char *name, enum import_subtasks *out)
+{
+	static const char *const names[] = {
+		[IMPORT_SUBTASKS_GUIDED] = "guided",
+		[IMPORT_SUBTASKS_UNGUIDED] = "unguided",
+		[IMPORT_SUBTASKS_TOGETHER] = "together",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name && !strcmp(name, names[i])) {
+			*out = (enum import_subtasks)i;
+			return true;
+		}
+	return false;
+}
+
 static bool dir_empty(const char *dir)
 {
 	DIR *dp = opendir(dir);

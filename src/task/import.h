@@ -29,6 +29,21 @@ enum import_format {
 bool task_import_format_parse(const char *name, enum import_format *out);
 const char *task_import_format_name(enum import_format f);
 
+/* How Cybench's subtasks become questions (docs/IMPORT.md, "Subtasks"). */
+enum import_subtasks {
+	IMPORT_SUBTASKS_GUIDED,    /* one at a time before the flag
+				      (answers_mode: sequential): Cybench's
+				      default, subtask-guided mode */
+	IMPORT_SUBTASKS_UNGUIDED,  /* the flag only, no question: Cybench's
+				      unguided mode */
+	IMPORT_SUBTASKS_TOGETHER,  /* every question in the first prompt
+				      (answers_mode: together), as assay
+				      imported them before */
+};
+
+/* "guided" / "unguided" / "together"; false for an unknown name. */
+bool task_import_subtasks_parse(const char *name, enum import_subtasks *out);
+
 struct import_opts {
 	/* The agent box's image for every task ("host" or an image name),
 	 * instead of the source's default service image; NULL keeps it. */
@@ -37,6 +52,7 @@ struct import_opts {
 	 * is. "host" never asks. */
 	bool (*image_imported)(void *arg, const char *name);
 	void *image_arg;
+	enum import_subtasks subtasks;   /* Cybench; 0: guided */
 };
 
 /* Reasons a task is refused (docs/IMPORT.md). */

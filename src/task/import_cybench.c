@@ -5,8 +5,10 @@
  * hints}]}, the files in release/ or dist/, and a runnable
  * metadata/solution/solution.sh (docs/IMPORT.md).
  *
- * The flag is the last subtask's answer (Cybench's unguided mode), the
- * subtasks before it become `answers`. A task with a target_host runs its
+ * The flag is the last subtask's answer, the subtasks before it become
+ * `answers`, asked one at a time before the flag (Cybench's guided mode,
+ * its default; answers_mode: sequential), all together in the first
+ * prompt, or not at all (Cybench's unguided mode), as --subtasks says. A task with a target_host runs its
  * servers from the compose file in its directory; without one
  * (start_docker.sh builds images) it is refused as image-not-imported.
  * `internet.necessary` is refused as external-network.
@@ -21,7 +23,8 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-static void subtasks(struct imp_task *t, const struct ynode *st)
+static void subtasks(struct imp_task *t, const struct ynode *st,
+		     bool ask)
 {
 	size_t n = st && st->kind == YNODE_SEQ ? st->n : 0;
 
@@ -41,7 +44,7 @@ static void subtasks(struct imp_task *t, const struct ynode *st)
 			t->flag = xstrdup(a);
 			break;
 		}
-		if (t->n_ans == IMP_MAX_ANSWERS)
+		if (!ask || t->n_ans == IMP_MAX_ANSWERS)
 			continue;
 		x = &t->ans[t->n_ans++];
 		x->question = xstrdup(q);
@@ -142,7 +145,29 @@ static void services(struct imp_task *t, const char *tdir, const char *host)
 	ytree_free(compose);
 }
 
-static void fill(struct imp_task *t, const struct ynode *m, const char *tdir)
+/* What became of the subtasks before the last, in metadata. */
+static void subtasks_meta(struct imp_task *t, enum import_subtasks mode,
+			  const struct ynode *st)
+{
+	size_t n = st && st->kind == YNODE_SEQ && st->n ? st->n - 1 : 0;
+	char *v;
+
+	if (!n || t->refused)
+		return;
+	if (mode == IMPORT_SUBTASKS_GUIDED)
+		v = xasprintf("guided: %zu asked one at a time before the flag",
+			      t->n_ans);
+	else if (mode == IMPORT_SUBTASKS_TOGETHER)
+		v = xasprintf("together: %zu asked in the first prompt (Cybench "
+			      "asks them one at a time)", t->n_ans);
+	else
+		v = xasprintf("unguided: the flag only, %zu not asked", n);
+	task_imp_meta(t, "subtasks", v);
+	free(v);
+}
+
+static void fill(struct imp_task *t, const struct ynode *m, const char *tdir,
+		 enum import_subtasks mode)
 {
 	const struct ynode *cats = ymap_get(m, "categories");
 	const char *hard = task_imp_str(m, "hard_prompt"), *easy = task_imp_str(m, "easy_prompt");
@@ -170,7 +195,8 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir)
 		t->difficulty = v < 1 ? 1 : v > 5 ? 5 : (int)v;
 	}
 	t->minutes = solve_minutes(task_imp_str(m, "first_solve_time"));
-	subtasks(t, ymap_get(m, "subtasks"));
+	subtasks(t, ymap_get(m, "subtasks"), mode != IMPORT_SUBTASKS_UNGUIDED);
+	t->sequential = mode == IMPORT_SUBTASKS_GUIDED && t->n_ans;
 	if (!t->flag)
 		flag_file(t, tdir);
 	for (size_t i = 0; i < 2; i++) {
@@ -182,9 +208,7 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir)
 	if (host && *host)
 		services(t, tdir, host);
 	solution(t, tdir);
-	if (t->n_ans)
-		task_imp_meta(t, "subtasks", "Cybench asks its subtasks one at a time "
-			      "(guided mode); assay asks them together");
+	subtasks_meta(t, mode, ymap_get(m, "subtasks"));
 }
 
 static void one(struct imp_ctx *c, const char *json)
@@ -204,7 +228,7 @@ static void one(struct imp_ctx *c, const char *json)
 	if (task_imp_load(json, IMP_JSON, &m, &e))
 		task_imp_refuse(&t, REFUSE_INVALID, "%s", e.text);
 	else
-		fill(&t, m, tdir);
+		fill(&t, m, tdir, c->o->subtasks);
 	t.author = xstrdup("Cybench");
 	task_imp_meta(&t, "source_format", "cybench");
 	task_imp_meta(&t, "source_id", *src ? src : tdir);

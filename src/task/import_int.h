@@ -49,6 +49,7 @@ struct imp_task {
 	char *flag;            /* static flag, or NULL */
 	struct imp_answer ans[IMP_MAX_ANSWERS];
 	size_t n_ans;
+	bool sequential;       /* answers_mode: sequential */
 	struct imp_file *files;
 	size_t n_files, cap_files;
 	char *solve;           /* path of the solve script inside the task

@@ -202,6 +202,8 @@ static void write_answers(struct ybuf *b, const struct imp_task *t)
 		if (t->ans[i].hints && t->ans[i].hints[0])
 			klist(b, "    ", "hints", t->ans[i].hints);
 	}
+	if (t->sequential)
+		put(b, "%s", "answers_mode: sequential\n");
 }
 
 static void write_meta(struct ybuf *b, const struct imp_task *t)

@@ -247,6 +247,33 @@ static enum err parse_answers(struct tctx *c, const struct ynode *n,
 	return ERR_OK;
 }
 
+const char *task_answers_mode_name(enum task_answers_mode m)
+{
+	return m == TASK_ANSWERS_SEQUENTIAL ? "sequential" : "together";
+}
+
+static enum err parse_answers_mode(struct tctx *c, const struct ynode *root,
+				   struct task *t)
+{
+	const struct ynode *n = ymap_get(root, "answers_mode");
+	char *v = NULL;
+	enum err rc = task_get_str(c, root, "answers_mode", false, &v);
+
+	if (rc || !v)
+		return rc;
+	if (!strcmp(v, "sequential"))
+		t->answers_mode = TASK_ANSWERS_SEQUENTIAL;
+	else if (strcmp(v, "together"))
+		rc = task_fail(c, n, "field 'answers_mode' must be 'together' or "
+			       "'sequential', not '%.64s'", v);
+	free(v);
+	if (rc == ERR_OK && t->answers_mode == TASK_ANSWERS_SEQUENTIAL &&
+	    !t->n_answers)
+		rc = task_fail(c, n, "'answers_mode: sequential' needs questions "
+			       "in 'answers'");
+	return rc;
+}
+
 static bool check_box_ok(const struct task *t, const char *box)
 {
 	if (!strcmp(box, "agent") || !strcmp(box, "fresh"))
@@ -433,8 +460,8 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	static const char *const keys[] = { "id", "title", "version",
 		"author", "canary", "category", "difficulty", "expert_minutes",
 		"attack", "cwe", "tags", "prompt", "prompts", "agent",
-		"services", "flag", "answers", "check", "solution", "limits",
-		"oracle", "metadata", NULL };
+		"services", "flag", "answers", "answers_mode", "check",
+		"solution", "limits", "oracle", "metadata", NULL };
 	enum err rc;
 	char *files;
 
@@ -446,6 +473,7 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	    (rc = task_parse_services(c, ymap_get(root, "services"), t)) ||
 	    (rc = task_parse_flag(c, ymap_get(root, "flag"), t)) ||
 	    (rc = parse_answers(c, ymap_get(root, "answers"), t)) ||
+	    (rc = parse_answers_mode(c, root, t)) ||
 	    (rc = parse_check(c, ymap_get(root, "check"), t)) ||
 	    (rc = parse_solution(c, root, t)) ||
 	    (rc = parse_metadata(c, ymap_get(root, "metadata"), t)) ||
@@ -587,7 +615,8 @@ void task_free(struct task *t)
  * limit, so a failed append can only truncate, never lose memory. */
 static void add_questions(struct buf *b, const struct task *t)
 {
-	if (!t->n_answers || buf_adds(b, "\n\nAlso answer these questions, "
+	if (!t->n_answers || t->answers_mode == TASK_ANSWERS_SEQUENTIAL ||
+	    buf_adds(b, "\n\nAlso answer these questions, "
 				      "in order, in the 'answers' list of your "
 				      "submit call:\n"))
 		return;

@@ -63,6 +63,15 @@ struct task_answer {
 	char **hints;          /* NULL-terminated, may be empty */
 };
 
+/* How the `answers` questions are asked (docs/FORMAT-task.md):
+ * together, appended to the first prompt and answered in the submit
+ * call's `answers` list; or sequential, one at a time before the flag
+ * (Cybench's guided mode). */
+enum task_answers_mode { TASK_ANSWERS_TOGETHER, TASK_ANSWERS_SEQUENTIAL };
+
+/* "together" / "sequential". */
+const char *task_answers_mode_name(enum task_answers_mode m);
+
 struct task_limits {
 	int turns;
 	long tokens;
@@ -103,6 +112,7 @@ struct task {
 
 	struct task_answer *answers;
 	size_t n_answers;
+	enum task_answers_mode answers_mode; /* sequential only with answers */
 
 	char **check_run;      /* NULL when the task has no check */
 	char *check_box;       /* "agent", a service name, or "fresh" */
@@ -154,7 +164,9 @@ void task_free(struct task *t);
 enum err task_lint_check(const struct task *t, struct errmsg *e) MUST_CHECK;
 
 /* The prompt for an information level ("hard", "easy" or NULL for the
- * default), with {target} expanded. Caller frees. */
+ * default), with {target} expanded and, when the questions are asked
+ * together, the questions appended (sequential: the agent asks them).
+ * Caller frees. */
 char *task_render_prompt(const struct task *t, const char *level);
 
 /* A suite: tasks loaded from a directory of task dirs or a suite.yaml. */

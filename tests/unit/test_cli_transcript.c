@@ -116,6 +116,44 @@ static void test_build(void **state)
 	json_decref(t);
 }
 
+/* Questions asked one at a time: the question turns and answer results
+ * are notes, and the submission's answers are those given one at a time
+ * (accepted ones only), not a list sent with the flag. */
+static void test_sequential(void **state)
+{
+	struct store_episode ep = episode("solved", 1);
+	struct store_event evs[] = {
+		{ 0, (char *)"prompt", 0, (char *)"{\"scaffold\":\"react\","
+		  "\"task\":\"T\",\"answers_mode\":\"sequential\",\"questions\":2}" },
+		{ 1, (char *)"model", 0, (char *)"{\"fail\":\"none\"}" },
+		{ 2, (char *)"tool", 0, (char *)"{\"name\":\"answer\",\"arguments\":"
+		  "\"{\\\"answer\\\":\\\"a1\\\"}\",\"output\":\"recorded\"}" },
+		{ 3, (char *)"tool", 0, (char *)"{\"name\":\"answer\",\"arguments\":"
+		  "\"{\\\"answer\\\":\\\"no\\\"}\",\"output\":\"error: x\","
+		  "\"error\":true}" },
+		{ 4, (char *)"answer", 0, (char *)"{\"question\":1,\"of\":2,\"ok\":false}" },
+		{ 5, (char *)"question", 0, (char *)"{\"ask\":\"question\",\"question\":2,"
+		  "\"of\":2,\"text\":\"Question 2 of 2: Q2\"}" },
+		{ 6, (char *)"model", 0, (char *)"{\"fail\":\"none\"}" },
+		{ 7, (char *)"tool", 0, (char *)"{\"name\":\"submit\",\"arguments\":"
+		  "\"{\\\"flag\\\":\\\"f\\\",\\\"answers\\\":[\\\"z\\\",\\\"z\\\"]}\","
+		  "\"output\":\"submitted\"}" },
+	};
+	json_t *t = cli_transcript_build(&ep, evs, sizeof(evs) / sizeof(evs[0]));
+	json_t *notes = json_object_get(t, "notes");
+	json_t *ans = json_object_get(json_object_get(t, "submission"), "answers");
+
+	(void)state;
+	assert_int_equal(json_array_size(notes), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		notes, 0), "text")), "answer to question 1 of 2: wrong");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		notes, 1), "text")), "Question 2 of 2: Q2");
+	assert_int_equal(json_array_size(ans), 1);
+	assert_string_equal(json_string_value(json_array_get(ans, 0)), "a1");
+	json_decref(t);
+}
+
 /* Hostile bytes in any field never reach the terminal raw. */
 static void test_text_is_safe(void **state)
 {
@@ -152,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reason),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_sequential),
 		cmocka_unit_test(test_text_is_safe),
 	};
 	return cmocka_run_group_tests_name("cli_transcript", tests, NULL, NULL);

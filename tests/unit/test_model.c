@@ -312,6 +312,13 @@ static void test_oracle_args(void **state)
 			    "\xef\xbf\xbd\xef\xbf\xbd");
 	json_decref(j);
 	free(s);
+	/* questions one at a time: answer K + 1 after K answer calls */
+	s = model_oracle_answer_args("{\"flag\":\"f\",\"answers\":[\"a\",\"b\"]}", 1);
+	assert_string_equal(s, "{\"answer\":\"b\"}");
+	free(s);
+	assert_null(model_oracle_answer_args("{\"flag\":\"f\",\"answers\":[\"a\"]}", 1));
+	assert_null(model_oracle_answer_args("{\"flag\":\"f\"}", 0));
+	assert_null(model_oracle_answer_args("not json", 0));
 }
 
 static void test_null(void **state)

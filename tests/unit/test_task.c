@@ -315,6 +315,46 @@ static void test_answers(void **state)
 		      "lower-case hex digits");
 }
 
+/* answers_mode: together by default (the questions in the prompt),
+ * sequential (the prompt alone: the agent asks them), anything else an
+ * error naming the field and the file's line. */
+static void test_answers_mode(void **state)
+{
+	const char *lim = "limits: {turns: 10, memory_mb: 256}\n";
+	const char *at = strstr(good, lim);
+	struct task *t = NULL;
+	struct errmsg e;
+	char *yaml, *prompt;
+
+	(void)state;
+	write_file("task.yaml", good);
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	assert_int_equal(t->answers_mode, TASK_ANSWERS_TOGETHER);
+	assert_string_equal(task_answers_mode_name(t->answers_mode), "together");
+	task_free(t);
+	yaml = xasprintf("%.*sanswers_mode: sequential\n%s", (int)(at - good),
+			 good, at);
+	write_file("task.yaml", yaml);
+	free(yaml);
+	assert_int_equal(task_load(dir, &t, &e), ERR_OK);
+	assert_int_equal(t->answers_mode, TASK_ANSWERS_SEQUENTIAL);
+	assert_string_equal(task_answers_mode_name(t->answers_mode), "sequential");
+	prompt = task_render_prompt(t, NULL);
+	assert_string_equal(prompt, "Attack web:8080 now.");
+	free(prompt);
+	task_free(t);
+	expect_reject(lim, "answers_mode: one-by-one\n", "27: field "
+		      "'answers_mode' must be 'together' or 'sequential', not "
+		      "'one-by-one'");
+	expect_reject(lim, "answers_mode: [sequential]\n", "27: field "
+		      "'answers_mode' must be a string, not a list");
+	expect_reject("answers:\n  - {question: \"Which table?\", answer: users}\n"
+		      "  - {question: \"Password?\", answer_sha256: "
+		      "\"5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8\"}\n",
+		      "answers_mode: sequential\n", "23: 'answers_mode: "
+		      "sequential' needs questions in 'answers'");
+}
+
 /* The good manifest with a hidden check instead of its flag. */
 static void write_check_task(const char *run)
 {
@@ -423,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flag_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answers_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_lint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oracle_none_metadata, setup,
 						teardown),
