@@ -541,6 +541,10 @@ static void test_validity(void **state)
 	       " DROP TABLE episode_reviews; DROP TABLE workers;"
 	       " ALTER TABLE episodes DROP COLUMN worker;"
 	       " ALTER TABLE runs DROP COLUMN executor;"
+	       " DROP INDEX campaign_approvals_custodian;"
+	       " ALTER TABLE campaign_approvals DROP COLUMN custodian;"
+	       " ALTER TABLE campaign_approvals DROP COLUMN approval;"
+	       " DROP TABLE campaign_unseal;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
 	       " UPDATE episodes SET error_class='task' WHERE epoch=1;");
@@ -675,6 +679,7 @@ static void test_schema_guard(void **state)
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
 	       " DROP TABLE workers; ALTER TABLE episodes DROP COLUMN worker;"
 	       " ALTER TABLE runs DROP COLUMN executor;"
+	       " DROP TABLE campaign_unseal;"
 	       " CREATE INDEX episodes_status ON runs(id);");
 	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
 	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");
