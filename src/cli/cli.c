@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/bug.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/num.h"
 #include "base/safetext.h"
@@ -247,19 +248,50 @@ static void choice_list(const char *choices, char *out, size_t n)
 	}
 }
 
+/* A URL (SCHEME://...) names no file of this machine. */
+static bool is_url(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	return n > 0 && !strncmp(s + n, "://", 3);
+}
+
+/* CLI_PATH_FILE, CLI_PATH_EXISTS: what the path a string names must be. */
+static int check_path(struct parser *p, const struct cli_opt *o,
+		      const char *text)
+{
+	if (is_url(text))
+		return 0;
+	if ((o->flags & CLI_PATH_FILE) && is_dir(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' is a directory",
+				 o->name, text);
+	if ((o->flags & CLI_PATH_EXISTS) && !path_exists(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' does not exist",
+				 o->name, text);
+	return 0;
+}
+
 static int set_value(struct parser *p, int id, const char *text, bool dflt)
 {
 	const struct cli_opt *o = &p->c->opts[id];
 	struct cli_val *v = &p->a->v[id];
 	struct errmsg e;
 	char list[256];
+	int rc;
 
 	if (!dflt && v->given && o->kind != CLI_LIST && o->kind != CLI_FLAG)
 		return cli_usage(p->a, "option '--%s' given twice ('%s', then "
 				 "'%s'); give it once", o->name, v->str, text);
+	if (!*text && (o->kind == CLI_STR || o->kind == CLI_LIST))
+		return cli_usage(p->a, "option '--%s' needs a value, not an "
+				 "empty word", o->name);
 	switch (o->kind) {
 	case CLI_FLAG:
+		break;
 	case CLI_STR:
+		if (!dflt && (rc = check_path(p, o, text)))
+			return rc;
 		break;
 	case CLI_INT:
 		if (num_parse_ll(text, o->lo, o->hi, &v->i, &e))
@@ -342,17 +374,26 @@ static bool takes_value(const struct cli_cmd *c, int id)
 	return id >= 0 && c->opts[id].kind != CLI_FLAG;
 }
 
-/* The next word as the value of an option: never an option itself. */
-static int next_value(struct parser *p, const char *name, const char **out)
+/* Whether a word reads as an option: "--x" or "-x", not "-", "-1", "-.5". */
+static bool looks_like_option(const char *w)
+{
+	return w[0] == '-' && w[1] && w[1] != '.' && !(w[1] >= '0' && w[1] <= '9');
+}
+
+/* The next word as the value of an option: never an option itself
+ * (`-o -q` would write a file named "-q"); a negative number is a value. */
+static int next_value(struct parser *p, const char *name, int id,
+		      const char **out)
 {
 	const char *w = p->i + 1 < p->argc ? p->argv[p->i + 1] : NULL;
 
 	if (!w)
 		return cli_usage(p->a, "option '%s' needs a value", name);
-	if (w[0] == '-' && w[1] == '-')
+	if (looks_like_option(w))
 		return cli_usage(p->a, "option '%s' needs a value, not the "
-				 "option '%s' (write %s=VALUE for a value that "
-				 "starts with --)", name, w, name);
+				 "option '%s' (write --%s=VALUE for a value "
+				 "that starts with -)", name, w,
+				 p->c->opts[id].name);
 	p->i++;
 	*out = w;
 	return 0;
@@ -379,7 +420,7 @@ static int long_option(struct parser *p, const char *word)
 		return 0;
 	}
 	if (!value) {
-		int rc = next_value(p, shown, &value);
+		int rc = next_value(p, shown, id, &value);
 		if (rc)
 			return rc;
 	}
@@ -405,10 +446,20 @@ static int short_options(struct parser *p, const char *word)
 		}
 		if (s[1])
 			return set_value(p, id, s + 1, false);
-		if ((rc = next_value(p, shown, &value)))
+		if ((rc = next_value(p, shown, id, &value)))
 			return rc;
 		return set_value(p, id, value, false);
 	}
+	return 0;
+}
+
+static int operand(struct parser *p, char *w)
+{
+	p->a->pos[p->a->npos++] = w;
+	if (!*w)
+		return cli_usage(p->a, "argument %d is empty%s%s%s", p->a->npos,
+				 p->c->operands ? " (" : "", p->c->operands ?
+				 p->c->operands : "", p->c->operands ? ")" : "");
 	return 0;
 }
 
@@ -427,14 +478,22 @@ static int parse_words(struct parser *p)
 			rc = long_option(p, w);
 		else if (options && w[0] == '-' && w[1])
 			rc = short_options(p, w);
-		else {
-			p->a->pos[p->a->npos++] = w;
-			rc = 0;
-		}
+		else
+			rc = operand(p, w);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* `-h` or `--help` as a word before `--`: the help, whatever else is wrong
+ * with the words (no value can be such a word: next_value refuses it). */
+static bool help_asked(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
 }
 
 static int check_complete(struct parser *p)
@@ -466,7 +525,9 @@ static int run_cmd(const struct cli_cmd *c, const char *path, int argc,
 	a.v = xcalloc(c->nopts + 1, sizeof(*a.v));
 	a.pos = xcalloc((size_t)argc + 1, sizeof(*a.pos));
 	rc = apply_defaults(&p);
-	if (!rc)
+	if (!rc && help_asked(argc, argv))
+		p.help = true;
+	else if (!rc)
 		rc = parse_words(&p);
 	if (!rc && p.help) {
 		cli_help(stdout, path, c);
@@ -677,9 +738,13 @@ void cli_markdown(FILE *f, const struct cli_cmd *root,
 	      "`--name=VALUE`, `-x VALUE` or `-xVALUE`, flags may be "
 	      "clustered (`-qv`), options and operands mix in any order, and "
 	      "`--` ends the options. A single-value option given twice is an "
-	      "error; a repeatable one keeps every value in order. An unknown "
-	      "option, a bad value, a missing or an extra operand is a usage "
-	      "error naming the word (exit 2).\n\n"
+	      "error; a repeatable one keeps every value in order; a flag "
+	      "given twice counts once. A separate word that reads as an "
+	      "option (`-x`, `--x`; not `-` or a negative number) is never "
+	      "taken as a value: write `--name=-x`. An empty value or operand, "
+	      "an unknown option, a bad value, a missing or an extra operand "
+	      "is a usage error naming the word (exit 2); `-h` or `--help` "
+	      "anywhere before `--` prints the help instead.\n\n"
 	      "Every command also takes the common options:\n\n"
 	      "| option | value | default | meaning |\n|---|---|---|---|\n", f);
 	for (size_t k = 0; k < sizeof(common) / sizeof(common[0]); k++)

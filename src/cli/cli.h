@@ -13,8 +13,10 @@
  *   --name VALUE, --name=VALUE, -x VALUE, -xVALUE; flags cluster (-qv);
  *   options and operands mix in any order; `--` ends the options;
  *   `-h`/`--help` anywhere before `--` prints the help on stdout, exit 0;
- *   an unknown option, a repeated single-value option, a bad value, a
- *   missing or extra operand is a usage error naming the word, exit 2.
+ *   a word that reads as an option (-x, --x) is never a value (write
+ *   --name=-x); a repeated flag counts once; an unknown option, a repeated
+ *   single-value option, an empty or bad value, an empty, missing or extra
+ *   operand is a usage error naming the word, exit 2.
  * Every command also takes the common options -q/--quiet, -v/--verbose
  * and -h/--help.
  *
@@ -43,6 +45,8 @@ enum cli_opt_flags {
 	CLI_REQUIRED = 1 << 0,   /* the command cannot run without it */
 	CLI_DOC_DEFAULT = 1 << 1, /* def describes the default; not parsed */
 	CLI_HIDDEN = 1 << 2,     /* parsed, but not in help or docs */
+	CLI_PATH_FILE = 1 << 3,  /* a path (not a URL) that is no directory */
+	CLI_PATH_EXISTS = 1 << 4, /* a path (not a URL) that exists */
 };
 
 struct cli_opt {
@@ -94,10 +98,18 @@ struct cli_cmd {
 
 #define CLI_OPTS(t) .opts = (t), .nopts = sizeof(t) / sizeof((t)[0])
 
-/* The options many commands share, spelled once. */
+/* The options many commands share, spelled once: the journal of a command
+ * that may create it, and of one that only reads (or amends) it. */
+#define CLI_STORE_DEFAULT "$ASSAY_STORE, else $XDG_DATA_HOME/assay/assay.db " \
+	"or ~/.local/share/assay/assay.db"
 #define CLI_OPT_STORE { .name = "store", .kind = CLI_STR, .arg = "PATH", \
-	.def = "$XDG_DATA_HOME/assay/assay.db or ~/.local/share/assay/assay.db", \
-	.flags = CLI_DOC_DEFAULT, .help = "the journal (a SQLite file)" }
+	.def = CLI_STORE_DEFAULT, .flags = CLI_DOC_DEFAULT | CLI_PATH_FILE, \
+	.help = "the journal: a SQLite file (created if need be) or a " \
+	"postgres:// URL" }
+#define CLI_OPT_STORE_READ { .name = "store", .kind = CLI_STR, .arg = "PATH", \
+	.def = CLI_STORE_DEFAULT, \
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE | CLI_PATH_EXISTS, \
+	.help = "the journal: an existing SQLite file or a postgres:// URL" }
 #define CLI_OPT_JSON { .name = "json", .kind = CLI_FLAG, \
 	.help = "print JSON on stdout instead of text (docs/FORMAT-cli-json.md)" }
 #define CLI_OPT_LOG { .name = "log", .kind = CLI_STR, .arg = "DIR", \

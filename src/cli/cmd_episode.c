@@ -46,7 +46,7 @@ static const struct cli_opt invalidate_table[] = {
 	  .choices = STORE_CAUSES "|indeterminate", .flags = CLI_REQUIRED },
 	OPT_REASON,
 	OPT_REVIEWER,
-	CLI_OPT_STORE,
+	CLI_OPT_STORE_READ,
 };
 
 static const struct cli_opt rescore_table[] = {
@@ -54,7 +54,7 @@ static const struct cli_opt rescore_table[] = {
 	  "0 not", .lo = 0, .hi = 1, .flags = CLI_REQUIRED },
 	OPT_REASON,
 	OPT_REVIEWER,
-	CLI_OPT_STORE,
+	CLI_OPT_STORE_READ,
 };
 
 static bool parse_id(const struct cli_args *a, const char *what,
@@ -255,7 +255,7 @@ static int rescore_main(const struct cli_args *a)
 enum { V_STORE, V_JSON };
 
 static const struct cli_opt reviews_table[] = {
-	[V_STORE] = CLI_OPT_STORE,
+	[V_STORE] = CLI_OPT_STORE_READ,
 	[V_JSON] = CLI_OPT_JSON,
 };
 

@@ -73,7 +73,7 @@ static const struct cli_opt report_table[] = {
 		"run the policy compares against", .flags = 0 },
 	[P_POLICY] = { "policy", 'p', CLI_STR, "NAME|FILE", "default", "the "
 		"pre-registered policy: a file, or a shipped one by name", .flags = 0 },
-	[P_STORE] = CLI_OPT_STORE,
+	[P_STORE] = CLI_OPT_STORE_READ,
 	[P_SIGN] = { "sign", 0, CLI_STR, "KEY", NULL, "write a signed result "
 		"to -o instead: an in-toto statement in a DSSE envelope signed by "
 		"KEY (a name from 'assay keys list' or a .key file), and "
