@@ -58,6 +58,19 @@ static void vsay(const char *prefix, const char *fmt, va_list ap)
 	free(msg);
 }
 
+static bool quiet_notes;   /* the running command's --quiet */
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet_notes)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
 int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -537,6 +550,7 @@ static int run_cmd(const struct cli_cmd *c, const char *path, int argc,
 			log_set_level(LOG_DEBUG);
 		else if (a.quiet)
 			log_set_level(LOG_ERROR);
+		quiet_notes = a.quiet;
 		rc = c->run(&a);
 	}
 	for (size_t k = 0; k < c->nopts; k++)

@@ -157,6 +157,10 @@ bool cli_named_flag(const struct cli_args *a, const char *name);
 const char *const *cli_named_list(const struct cli_args *a, const char *name,
 				  size_t *n);
 
+/* Print a confirmation of what was done ("wrote FILE") on stdout, unless
+ * the command was given --quiet: -q leaves only errors and the data asked
+ * for. */
+void cli_note(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Print "assay: MESSAGE" on stderr and return code: how commands fail. */
 int cli_fail(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Print e's message and return the exit code for its error code. */

@@ -193,14 +193,14 @@ static void print_done(const struct store_review *r,
 	      r->score_before);
 	state(after, sizeof(after), r->validity_after, r->cause_after,
 	      r->score_after);
-	printf("episode %lld of run %lld: %s -> %s (review %d)\n",
-	       (long long)r->episode_id, (long long)r->run_id, before, after,
-	       r->seq);
-	printf("run %lld: %d of %d (task, epoch) pairs scored; status %s\n",
-	       (long long)r->run_id, pr->scored, pr->total, status);
-	printf("a result signed for run %lld before this review no longer "
-	       "verifies as current: sign a new one (assay report %lld "
-	       "--sign KEY)\n", (long long)r->run_id, (long long)r->run_id);
+	cli_note("episode %lld of run %lld: %s -> %s (review %d)\n",
+	         (long long)r->episode_id, (long long)r->run_id, before, after,
+	         r->seq);
+	cli_note("run %lld: %d of %d (task, epoch) pairs scored; status %s\n",
+	         (long long)r->run_id, pr->scored, pr->total, status);
+	cli_note("a result signed for run %lld before this review no longer "
+	         "verifies as current: sign a new one (assay report %lld "
+	         "--sign KEY)\n", (long long)r->run_id, (long long)r->run_id);
 }
 
 static int review_main(const struct cli_args *a, bool rescore)

@@ -183,10 +183,10 @@ static int keys_create(const struct cli_args *args)
 		rc = write_text(pp, &pub, 0644, &e);
 	if (!rc) {
 		vault_keyid_hex(vault_seckey_public(k)->keyid, id);
-		printf("created %s key '%s' (id %s)\n  secret: %s (%s)\n"
-		       "  public: %s\n", o.custodian ? "custodian" : "signing",
-		       args->pos[0], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
-		       pp);
+		cli_note("created %s key '%s' (id %s)\n  secret: %s (%s)\n"
+		         "  public: %s\n", o.custodian ? "custodian" : "signing",
+		         args->pos[0], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
+		         pp);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {
@@ -430,7 +430,7 @@ static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 	}
 	if (!rc) {
 		vault_sha256_hex(data, len, digest);
-		printf("wrote %s\n", dest);
+		cli_note("wrote %s\n", dest);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {

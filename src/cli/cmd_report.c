@@ -394,8 +394,8 @@ static int signed_result(struct report_ctx *c, const struct report_args *a)
 		cli_error("%s", e.text);
 		return cli_exit_for(rc);
 	}
-	printf("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
-	       a->cosign ? "signed and co-signed" : "signed", sig_path);
+	cli_note("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
+	         a->cosign ? "signed and co-signed" : "signed", sig_path);
 	free(sig_path);
 	return audit_signed(c, a, rep, pol) ? EXIT_RUNTIME : EXIT_OK;
 }

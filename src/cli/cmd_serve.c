@@ -57,8 +57,8 @@ static const struct cli_opt serve_table[] = {
 			  "accounts with TOTP give no code on a proxy login",
 			  .flags = 0 },
 	[S_READY] = { "ready-file", 0, CLI_STR, "FILE", NULL,
-		      "write HOST:PORT to FILE once listening (tests)",
-		      .flags = CLI_HIDDEN },
+		      "write HOST:PORT to FILE once listening (for the "
+		      "script that started the service)", .flags = 0 },
 	[S_ROUTES] = { "routes", 0, CLI_FLAG, NULL, NULL,
 		       "print the API's routes and exit", .flags = 0 },
 	[S_EXECUTOR] = { "executor", 0, CLI_CHOICE, NULL, "local", "how "
@@ -240,9 +240,9 @@ static int admin_init(const struct cli_args *a)
 	free(dir);
 	store_close(st);
 	if (rc == EXIT_OK && !a->quiet)
-		printf("created admin '%s'; start the service with 'assay serve' "
-		       "and log in at http://127.0.0.1:8740/\n",
-		       cli_str(a, I_LOGIN));
+		cli_note("created admin '%s'; start the service with 'assay serve' "
+		         "and log in at http://127.0.0.1:8740/\n",
+		         cli_str(a, I_LOGIN));
 	return rc;
 }
 

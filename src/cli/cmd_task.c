@@ -672,8 +672,8 @@ static int task_new(const struct cli_args *a)
 					base);
 	if (write_new(dir, base, &e) != ERR_OK)
 		return cli_fail(EXIT_RUNTIME, "%s", e.text);
-	printf("created task '%s' in %s; edit task.yaml, then run 'assay task "
-	       "check %s'\n", base, dir, dir);
+	cli_note("created task '%s' in %s; edit task.yaml, then run 'assay task "
+	         "check %s'\n", base, dir, dir);
 	return EXIT_OK;
 }
 
