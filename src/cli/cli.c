@@ -800,13 +800,25 @@ static void join(char *path, size_t n, const char *name)
 	snprintf(path + len, n - len, " %s", name);
 }
 
+static void say(const char *prefix, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void say(const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(prefix, fmt, ap);
+	va_end(ap);
+}
+
+/* The word is the user's: escaped like every message (say_line). */
 static int not_a_command(const char *path, const struct cli_cmd *c,
 			 const char *word)
 {
 	if (word[0] == '-')
-		fprintf(stderr, "%s: unknown option '%s'\n", path, word);
+		say(path, "unknown option '%s'", word);
 	else
-		fprintf(stderr, "%s: '%s' is not a command\n", path, word);
+		say(path, "'%s' is not a command", word);
 	usage_line(stderr, path, c);
 	fprintf(stderr, "run '%s --help' for the commands\n", path);
 	return EXIT_USAGE;
