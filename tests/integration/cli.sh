@@ -91,6 +91,11 @@ for c in $(subcommands); do
 			"unknown option '--no-such-option'" $words --no-such-option
 		check "$words: the help lists the common options" 0 noerr \
 			"^  -q, --quiet " $words --help
+		if "$ASSAY" $words --help | grep -q -- '^      --json '; then
+			grep -Eq "^\| .*\`assay $words [^\`]*--json" "$SRC/docs/FORMAT-cli-json.md" &&
+				ok "$words --json is in docs/FORMAT-cli-json.md" ||
+				bad "$words --json" "not in the table of docs/FORMAT-cli-json.md"
+		fi
 	done
 done
 [ "$ncmd" -ge 25 ] && ok "help walked $ncmd commands" || bad "help walk" "only $ncmd commands"
