@@ -837,6 +837,8 @@ static int help_cmd(const struct cli_cmd *root, int argc, char **argv,
 	}
 	for (int i = 0; i < argc; i++) {
 		const struct cli_cmd *s = c->subs ? find_sub(c, argv[i]) : NULL;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			continue;   /* `assay help -h`: the help all the same */
 		if (!s) {
 			if (!c->subs)
 				return cli_fail(EXIT_USAGE, "help: '%s %s' has no "

@@ -34,7 +34,7 @@
 
 
 #define OPT_REASON { "reason", 'm', CLI_STR, "TEXT", NULL, "why (kept in " \
-	"the journal and shown in every report; required)", \
+	"the journal and shown in every report)", \
 	.flags = CLI_REQUIRED }
 #define OPT_REVIEWER { "reviewer", 0, CLI_STR, "NAME", "$USER", "who " \
 	"decided", .flags = CLI_DOC_DEFAULT }

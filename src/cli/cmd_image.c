@@ -240,8 +240,8 @@ static const struct cli_opt import_table[] = {
 	O_IMAGES,
 	{ "name", 0, CLI_STR, "NAME", NULL, "the name tasks use (default: the "
 	  "archive's tag, else the file name)", .flags = 0 },
-	{ "max-mb", 0, CLI_INT, "N", NULL, "refuse an image larger than N MiB "
-	  "unpacked (default 16384)", .lo = 1, .hi = 1 << 24, .flags = 0 },
+	{ "max-mb", 0, CLI_INT, "N", "16384", "refuse an image larger than N "
+	  "MiB unpacked", .lo = 1, .hi = 1 << 24, .flags = 0 },
 	CLI_OPT_JSON,
 };
 static const struct cli_opt list_table[] = { O_IMAGES, CLI_OPT_JSON };
