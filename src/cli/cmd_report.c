@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/fsutil.h"
@@ -83,11 +84,12 @@ static const struct cli_opt report_table[] = {
 	[P_PASS] = CLI_OPT_PASSFILE,
 };
 
+/* "R.HTML" is an HTML file too. */
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
 
-	return n >= k && !strcmp(s + n - k, suffix);
+	return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
 /* -o FILE.html|.md|.json implies the format (an explicit one must agree). */
