@@ -270,7 +270,8 @@ static bool is_url(const char *s)
 	return n > 0 && !strncmp(s + n, "://", 3);
 }
 
-/* CLI_PATH_FILE, CLI_PATH_EXISTS: what the path a string names must be. */
+/* CLI_PATH_FILE, CLI_PATH_DIR, CLI_PATH_EXISTS: what the path a string
+ * names must be. */
 static int check_path(struct parser *p, const struct cli_opt *o,
 		      const char *text)
 {
@@ -279,6 +280,9 @@ static int check_path(struct parser *p, const struct cli_opt *o,
 	if ((o->flags & CLI_PATH_FILE) && is_dir(text))
 		return cli_usage(p->a, "bad value for --%s: '%s' is a directory",
 				 o->name, text);
+	if ((o->flags & CLI_PATH_DIR) && path_exists(text) && !is_dir(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' is not a "
+				 "directory", o->name, text);
 	if ((o->flags & CLI_PATH_EXISTS) && !path_exists(text))
 		return cli_usage(p->a, "bad value for --%s: '%s' does not exist",
 				 o->name, text);

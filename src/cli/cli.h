@@ -47,6 +47,7 @@ enum cli_opt_flags {
 	CLI_HIDDEN = 1 << 2,     /* parsed, but not in help or docs */
 	CLI_PATH_FILE = 1 << 3,  /* a path (not a URL) that is no directory */
 	CLI_PATH_EXISTS = 1 << 4, /* a path (not a URL) that exists */
+	CLI_PATH_DIR = 1 << 5,   /* a path that, if it exists, is a directory */
 };
 
 struct cli_opt {

@@ -30,7 +30,8 @@ static const struct cli_opt import_opts[] = {
 		"image), instead of the source's default service", .flags = 0 },
 	[K_IMAGES] = { "images", 0, CLI_STR, "DIR", "$ASSAY_IMAGES or "
 		"~/.local/share/assay/images", "the image store that says which "
-		"images are imported", .flags = CLI_DOC_DEFAULT },
+		"images are imported (none when it does not exist)",
+		.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR },
 	[K_REPORT] = { "report", 0, CLI_FLAG, NULL, NULL, "also print the "
 		"counts: imported, without oracle, refused by reason",
 		.flags = 0 },

@@ -27,7 +27,7 @@ K=$TMP/home/keys
 	-o "$TMP/b.approval" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" report 1 --store "$DB" --sign sealer -o "$TMP/signed.json" >/dev/null 2>>"$TMP/err"
 if [ $? -ne 0 ]; then bad "fixtures" "$(tail -5 "$TMP/err")"; finish; exit 1; fi
-mkdir -p "$TMP/yaml-dir/tasks"
+mkdir -p "$TMP/yaml-dir/tasks" "$TMP/imgstore"
 cp -r "$SUITE/files-only" "$SUITE/service-flag" "$TMP/yaml-dir/tasks/"
 sed -i 's/^category: misc/category: misc\ntags: [network]/' "$TMP/yaml-dir/tasks/service-flag/task.yaml"
 printf 'id: two\nversion: "1"\ntasks: [tasks/*]\n' >"$TMP/yaml-dir/suite.yaml"
