@@ -85,11 +85,13 @@ static void print_runs(const struct store_run *runs, size_t n, bool json)
 	}
 }
 
-enum { L_STORE, L_JSON };
+enum { L_STORE, L_JSON, L_LIMIT };
 
 static const struct cli_opt runs_table[] = {
 	[L_STORE] = CLI_OPT_STORE_READ,
 	[L_JSON] = CLI_OPT_JSON,
+	[L_LIMIT] = { "limit", 0, CLI_INT, "N", NULL, "list only the N most "
+		"recent runs (default: all)", .lo = 1, .hi = INT64_MAX },
 };
 
 static int runs_main(const struct cli_args *a)
@@ -97,7 +99,7 @@ static int runs_main(const struct cli_args *a)
 	struct store_run *runs;
 	struct store *st;
 	struct errmsg e;
-	size_t n;
+	size_t n, skip = 0;
 	int rc;
 
 	if ((rc = open_store(cli_str(a, L_STORE), &st)))
@@ -106,7 +108,9 @@ static int runs_main(const struct cli_args *a)
 		store_close(st);
 		return cli_fail(EXIT_RUNTIME, "%s", e.text);
 	}
-	print_runs(runs, n, cli_flag(a, L_JSON));
+	if (cli_given(a, L_LIMIT) && (unsigned long long)cli_int(a, L_LIMIT) < n)
+		skip = n - (size_t)cli_int(a, L_LIMIT);
+	print_runs(runs + skip, n - skip, cli_flag(a, L_JSON));
 	store_runs_free(runs, n);
 	store_close(st);
 	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
