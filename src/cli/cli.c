@@ -307,6 +307,11 @@ static int set_value(struct parser *p, int id, const char *text, bool dflt)
 	case CLI_FLAG:
 		break;
 	case CLI_STR:
+		if (!dflt && (o->flags & CLI_DASH_STDOUT) && !strcmp(text, "-")) {
+			v->str = text;   /* named in a "given twice" */
+			v->given = true;
+			return 0;
+		}
 		if (!dflt && (rc = check_path(p, o, text)))
 			return rc;
 		break;
@@ -619,6 +624,8 @@ static void option_line(FILE *f, const struct cli_opt *o)
 	else
 		fprintf(f, "%*s", HELP_COL - n, "");
 	fputs(o->help, f);
+	if (o->flags & CLI_DASH_STDOUT)
+		fputs("; - is stdout", f);
 	if (o->kind == CLI_LIST)
 		fputs("; repeatable", f);
 	if (o->flags & CLI_REQUIRED)
@@ -711,6 +718,8 @@ static void md_option(FILE *f, const struct cli_opt *o)
 		fputs("—", f);
 	fputs(" | ", f);
 	md_text(f, o->help);
+	if (o->flags & CLI_DASH_STDOUT)
+		fputs("; `-` is stdout", f);
 	if (o->kind == CLI_LIST)
 		fputs("; repeatable", f);
 	fputs(" |\n", f);

@@ -48,6 +48,7 @@ enum cli_opt_flags {
 	CLI_PATH_FILE = 1 << 3,  /* a path (not a URL) that is no directory */
 	CLI_PATH_EXISTS = 1 << 4, /* a path (not a URL) that exists */
 	CLI_PATH_DIR = 1 << 5,   /* a path that, if it exists, is a directory */
+	CLI_DASH_STDOUT = 1 << 6, /* "-" is stdout: given, but reads as unset */
 };
 
 struct cli_opt {

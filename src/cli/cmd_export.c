@@ -32,7 +32,8 @@ enum { K_OUT, K_STORE, K_CONTENT, K_REASON };
 
 static const struct cli_opt export_opts[] = {
 	[K_OUT] = { "output", 'o', CLI_STR, "FILE", NULL, "write here (inspect: "
-		"required, a .eval file; jsonl: default stdout)", .flags = 0 },
+		"required, a .eval file; jsonl: default stdout)",
+		.flags = CLI_DASH_STDOUT },
 	[K_STORE] = CLI_OPT_STORE_READ,
 	[K_CONTENT] = { "include-content", 0, CLI_FLAG, NULL, NULL, "a sealed "
 		"suite's run: include the task text (prompts, messages, tool "

@@ -90,7 +90,7 @@ static const struct cli_opt approve_table[] = {
 	O_KEY("the custodian's secret key"),
 	CLI_OPT_PASSFILE,
 	{ "output", 'o', CLI_STR, "FILE", NULL, "write the approval to FILE "
-	  "(default: stdout)", .flags = 0 },
+	  "(default: stdout)", .flags = CLI_DASH_STDOUT },
 	SEALED_OPT_SEALER,
 	O_AUDIT,
 };

@@ -67,7 +67,8 @@ static const struct cli_opt report_table[] = {
 		"else term", "the report's format", .choices = "term|md|json|html",
 		.flags = CLI_DOC_DEFAULT },
 	[P_OUTPUT] = { "output", 'o', CLI_STR, "FILE", NULL, "write the report "
-		"to FILE (.html, .md, .json imply the format; default: stdout)", .flags = 0 },
+		"to FILE (.html, .md, .json imply the format; default: stdout)",
+		.flags = CLI_DASH_STDOUT },
 	[P_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "the same as --format "
 		"json (docs/FORMAT-report.md)", .flags = 0 },
 	[P_REFERENCE] = { "reference", 'r', CLI_LIST, "RUN", NULL, "a reference "
