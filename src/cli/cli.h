@@ -119,7 +119,8 @@ struct cli_cmd {
 	.help = "the audit log directory" }
 #define CLI_OPT_PASSFILE { .name = "passphrase-file", .kind = CLI_STR, \
 	.arg = "FILE", .def = "$ASSAY_PASSPHRASE_FILE or $ASSAY_PASSPHRASE", \
-	.flags = CLI_DOC_DEFAULT, .help = "read the key's passphrase from FILE" }
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE | CLI_PATH_EXISTS, \
+	.help = "read the key's passphrase from FILE" }
 
 /* Exit codes (README "Exit codes"). */
 enum exit_code {

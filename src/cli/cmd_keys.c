@@ -160,7 +160,7 @@ static int keys_create(const struct cli_args *args)
 	fill(args, &o);
 	dir = keys_dir(&o);
 	rc = o.plain ? ERR_OK : vault_passphrase_read(o.pass_file, &pass, &e);
-	if (rc == ERR_NOTFOUND)
+	if (rc == ERR_NOTFOUND && !o.pass_file && !getenv("ASSAY_PASSPHRASE_FILE"))
 		rc = err_set(&e, ERR_INVAL, "no passphrase: set ASSAY_PASSPHRASE,"
 			     " use --passphrase-file, or --plain for a 0600 "
 			     "key file");

@@ -111,6 +111,11 @@ if "$ASSAY" help --markdown-all | diff -u "$SRC/docs/CLI.md" - >"$TMP/diff"; the
 else
 	bad "docs/CLI.md is stale (regenerate: assay help --markdown-all >docs/CLI.md)" "$(head -20 "$TMP/diff")"
 fi
+# every option of docs/CLI.md is exercised by a test (this table or a script)
+untested=$(grep -oE '^\| (`-[a-zA-Z]`, )?`--[a-z0-9-]+`' "$SRC/docs/CLI.md" | grep -oE -- '--[a-z0-9-]+' |
+	sort -u | while read -r o; do
+		grep -rqE -- "$o([^a-z0-9-]|\$)" "$SRC/tests/integration" "$TABLE" "$SRC/tests/lib" || printf '%s ' "$o"; done)
+[ -z "$untested" ] && ok "every option is exercised by a test" || bad "options no test gives" "$untested"
 # every environment variable the sources read is documented
 missing=$(grep -rhoE 'getenv\("[A-Z_]+"\)|vault_home_path\("[a-z.]+", "[A-Z_]+"\)|"[A-Z]+_API_KEY"' "$SRC/src" |
 	grep -oE '[A-Z][A-Z0-9_]+' | sort -u | while read -r v; do
