@@ -879,7 +879,7 @@ int cli_main(const struct cli_cmd *root, const struct cli_env *env,
 			cli_help(stderr, path, c);
 			return EXIT_USAGE;
 		}
-		if (!strcmp(w, "-h") || !strcmp(w, "--help")) {
+		if (w[0] == '-' && help_asked(argc - i, argv + i)) {
 			cli_help(stdout, path, c);
 			return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 		}
