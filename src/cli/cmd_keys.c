@@ -402,6 +402,19 @@ static enum err make_sig(enum sign_mode m, const struct kopts *o,
 	}
 }
 
+/* A co-signature rewrites the envelope: a minisign signature of the old
+ * bytes beside it no longer verifies (nor, by default, does the result). */
+static void warn_stale_minisig(const char *result)
+{
+	char *sig = xasprintf("%s.minisig", result);
+
+	if (path_exists(sig))
+		cli_error("%s signed the envelope before this co-signature and no "
+			  "longer verifies: remove it and sign again (assay keys "
+			  "minisign %s --key KEY)", sig, result);
+	free(sig);
+}
+
 static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 {
 	struct kopts o;
@@ -431,6 +444,8 @@ static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 	if (!rc) {
 		vault_sha256_hex(data, len, digest);
 		cli_note("wrote %s\n", dest);
+		if (m == SIGN_CO)
+			warn_stale_minisig(dest);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {
