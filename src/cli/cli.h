@@ -115,7 +115,8 @@ struct cli_cmd {
 #define CLI_OPT_JSON { .name = "json", .kind = CLI_FLAG, \
 	.help = "print JSON on stdout instead of text (docs/FORMAT-cli-json.md)" }
 #define CLI_OPT_LOG { .name = "log", .kind = CLI_STR, .arg = "DIR", \
-	.def = "$ASSAY_AUDIT_LOG or $ASSAY_HOME/audit", .flags = CLI_DOC_DEFAULT, \
+	.def = "$ASSAY_AUDIT_LOG or $ASSAY_HOME/audit", \
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR, \
 	.help = "the audit log directory" }
 #define CLI_OPT_PASSFILE { .name = "passphrase-file", .kind = CLI_STR, \
 	.arg = "FILE", .def = "$ASSAY_PASSPHRASE_FILE or $ASSAY_PASSPHRASE", \

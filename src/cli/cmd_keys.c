@@ -56,7 +56,7 @@ struct kopts {
 };
 
 #define O_DIR { "dir", 0, CLI_STR, "DIR", "$ASSAY_KEYS or $ASSAY_HOME/keys", \
-	"the key directory", .flags = CLI_DOC_DEFAULT }
+	"the key directory", .flags = CLI_DOC_DEFAULT | CLI_PATH_DIR }
 #define O_KEY(what) { "key", 'k', CLI_STR, "KEY", NULL, what, \
 	.flags = CLI_REQUIRED }
 #define O_AUDIT { "log", 0, CLI_STR, "DIR", "$ASSAY_AUDIT_LOG or " \
