@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/bug.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/num.h"
 #include "base/safetext.h"
@@ -55,6 +56,19 @@ static void vsay(const char *prefix, const char *fmt, va_list ap)
 
 	say_line(prefix, n < 0 ? "" : msg, n < 0 ? 0 : (size_t)n);
 	free(msg);
+}
+
+static bool quiet_notes;   /* the running command's --quiet */
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet_notes)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 int cli_fail(int code, const char *fmt, ...)
@@ -247,19 +261,59 @@ static void choice_list(const char *choices, char *out, size_t n)
 	}
 }
 
+/* A URL (SCHEME://...) names no file of this machine. */
+static bool is_url(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	return n > 0 && !strncmp(s + n, "://", 3);
+}
+
+/* CLI_PATH_FILE, CLI_PATH_DIR, CLI_PATH_EXISTS: what the path a string
+ * names must be. */
+static int check_path(struct parser *p, const struct cli_opt *o,
+		      const char *text)
+{
+	if (is_url(text))
+		return 0;
+	if ((o->flags & CLI_PATH_FILE) && is_dir(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' is a directory",
+				 o->name, text);
+	if ((o->flags & CLI_PATH_DIR) && path_exists(text) && !is_dir(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' is not a "
+				 "directory", o->name, text);
+	if ((o->flags & CLI_PATH_EXISTS) && !path_exists(text))
+		return cli_usage(p->a, "bad value for --%s: '%s' does not exist",
+				 o->name, text);
+	return 0;
+}
+
 static int set_value(struct parser *p, int id, const char *text, bool dflt)
 {
 	const struct cli_opt *o = &p->c->opts[id];
 	struct cli_val *v = &p->a->v[id];
 	struct errmsg e;
 	char list[256];
+	int rc;
 
 	if (!dflt && v->given && o->kind != CLI_LIST && o->kind != CLI_FLAG)
 		return cli_usage(p->a, "option '--%s' given twice ('%s', then "
 				 "'%s'); give it once", o->name, v->str, text);
+	if (!*text && (o->kind == CLI_STR || o->kind == CLI_LIST))
+		return cli_usage(p->a, "option '--%s' needs a value, not an "
+				 "empty word", o->name);
 	switch (o->kind) {
 	case CLI_FLAG:
+		break;
 	case CLI_STR:
+		if (!dflt && (o->flags & CLI_DASH_STDOUT) && !strcmp(text, "-")) {
+			v->str = text;   /* named in a "given twice" */
+			v->given = true;
+			return 0;
+		}
+		if (!dflt && (rc = check_path(p, o, text)))
+			return rc;
 		break;
 	case CLI_INT:
 		if (num_parse_ll(text, o->lo, o->hi, &v->i, &e))
@@ -342,17 +396,26 @@ static bool takes_value(const struct cli_cmd *c, int id)
 	return id >= 0 && c->opts[id].kind != CLI_FLAG;
 }
 
-/* The next word as the value of an option: never an option itself. */
-static int next_value(struct parser *p, const char *name, const char **out)
+/* Whether a word reads as an option: "--x" or "-x", not "-", "-1", "-.5". */
+static bool looks_like_option(const char *w)
+{
+	return w[0] == '-' && w[1] && w[1] != '.' && !(w[1] >= '0' && w[1] <= '9');
+}
+
+/* The next word as the value of an option: never an option itself
+ * (`-o -q` would write a file named "-q"); a negative number is a value. */
+static int next_value(struct parser *p, const char *name, int id,
+		      const char **out)
 {
 	const char *w = p->i + 1 < p->argc ? p->argv[p->i + 1] : NULL;
 
 	if (!w)
 		return cli_usage(p->a, "option '%s' needs a value", name);
-	if (w[0] == '-' && w[1] == '-')
+	if (looks_like_option(w))
 		return cli_usage(p->a, "option '%s' needs a value, not the "
-				 "option '%s' (write %s=VALUE for a value that "
-				 "starts with --)", name, w, name);
+				 "option '%s' (write --%s=VALUE for a value "
+				 "that starts with -)", name, w,
+				 p->c->opts[id].name);
 	p->i++;
 	*out = w;
 	return 0;
@@ -379,7 +442,7 @@ static int long_option(struct parser *p, const char *word)
 		return 0;
 	}
 	if (!value) {
-		int rc = next_value(p, shown, &value);
+		int rc = next_value(p, shown, id, &value);
 		if (rc)
 			return rc;
 	}
@@ -405,10 +468,20 @@ static int short_options(struct parser *p, const char *word)
 		}
 		if (s[1])
 			return set_value(p, id, s + 1, false);
-		if ((rc = next_value(p, shown, &value)))
+		if ((rc = next_value(p, shown, id, &value)))
 			return rc;
 		return set_value(p, id, value, false);
 	}
+	return 0;
+}
+
+static int operand(struct parser *p, char *w)
+{
+	p->a->pos[p->a->npos++] = w;
+	if (!*w)
+		return cli_usage(p->a, "argument %d is empty%s%s%s", p->a->npos,
+				 p->c->operands ? " (" : "", p->c->operands ?
+				 p->c->operands : "", p->c->operands ? ")" : "");
 	return 0;
 }
 
@@ -427,14 +500,22 @@ static int parse_words(struct parser *p)
 			rc = long_option(p, w);
 		else if (options && w[0] == '-' && w[1])
 			rc = short_options(p, w);
-		else {
-			p->a->pos[p->a->npos++] = w;
-			rc = 0;
-		}
+		else
+			rc = operand(p, w);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* `-h` or `--help` as a word before `--`: the help, whatever else is wrong
+ * with the words (no value can be such a word: next_value refuses it). */
+static bool help_asked(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
 }
 
 static int check_complete(struct parser *p)
@@ -466,7 +547,9 @@ static int run_cmd(const struct cli_cmd *c, const char *path, int argc,
 	a.v = xcalloc(c->nopts + 1, sizeof(*a.v));
 	a.pos = xcalloc((size_t)argc + 1, sizeof(*a.pos));
 	rc = apply_defaults(&p);
-	if (!rc)
+	if (!rc && help_asked(argc, argv))
+		p.help = true;
+	else if (!rc)
 		rc = parse_words(&p);
 	if (!rc && p.help) {
 		cli_help(stdout, path, c);
@@ -476,6 +559,7 @@ static int run_cmd(const struct cli_cmd *c, const char *path, int argc,
 			log_set_level(LOG_DEBUG);
 		else if (a.quiet)
 			log_set_level(LOG_ERROR);
+		quiet_notes = a.quiet;
 		rc = c->run(&a);
 	}
 	for (size_t k = 0; k < c->nopts; k++)
@@ -540,6 +624,8 @@ static void option_line(FILE *f, const struct cli_opt *o)
 	else
 		fprintf(f, "%*s", HELP_COL - n, "");
 	fputs(o->help, f);
+	if (o->flags & CLI_DASH_STDOUT)
+		fputs("; - is stdout", f);
 	if (o->kind == CLI_LIST)
 		fputs("; repeatable", f);
 	if (o->flags & CLI_REQUIRED)
@@ -632,6 +718,8 @@ static void md_option(FILE *f, const struct cli_opt *o)
 		fputs("—", f);
 	fputs(" | ", f);
 	md_text(f, o->help);
+	if (o->flags & CLI_DASH_STDOUT)
+		fputs("; `-` is stdout", f);
 	if (o->kind == CLI_LIST)
 		fputs("; repeatable", f);
 	fputs(" |\n", f);
@@ -677,9 +765,13 @@ void cli_markdown(FILE *f, const struct cli_cmd *root,
 	      "`--name=VALUE`, `-x VALUE` or `-xVALUE`, flags may be "
 	      "clustered (`-qv`), options and operands mix in any order, and "
 	      "`--` ends the options. A single-value option given twice is an "
-	      "error; a repeatable one keeps every value in order. An unknown "
-	      "option, a bad value, a missing or an extra operand is a usage "
-	      "error naming the word (exit 2).\n\n"
+	      "error; a repeatable one keeps every value in order; a flag "
+	      "given twice counts once. A separate word that reads as an "
+	      "option (`-x`, `--x`; not `-` or a negative number) is never "
+	      "taken as a value: write `--name=-x`. An empty value or operand, "
+	      "an unknown option, a bad value, a missing or an extra operand "
+	      "is a usage error naming the word (exit 2); `-h` or `--help` "
+	      "anywhere before `--` prints the help instead.\n\n"
 	      "Every command also takes the common options:\n\n"
 	      "| option | value | default | meaning |\n|---|---|---|---|\n", f);
 	for (size_t k = 0; k < sizeof(common) / sizeof(common[0]); k++)
@@ -721,13 +813,25 @@ static void join(char *path, size_t n, const char *name)
 	snprintf(path + len, n - len, " %s", name);
 }
 
+static void say(const char *prefix, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void say(const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(prefix, fmt, ap);
+	va_end(ap);
+}
+
+/* The word is the user's: escaped like every message (say_line). */
 static int not_a_command(const char *path, const struct cli_cmd *c,
 			 const char *word)
 {
 	if (word[0] == '-')
-		fprintf(stderr, "%s: unknown option '%s'\n", path, word);
+		say(path, "unknown option '%s'", word);
 	else
-		fprintf(stderr, "%s: '%s' is not a command\n", path, word);
+		say(path, "'%s' is not a command", word);
 	usage_line(stderr, path, c);
 	fprintf(stderr, "run '%s --help' for the commands\n", path);
 	return EXIT_USAGE;
@@ -746,6 +850,8 @@ static int help_cmd(const struct cli_cmd *root, int argc, char **argv,
 	}
 	for (int i = 0; i < argc; i++) {
 		const struct cli_cmd *s = c->subs ? find_sub(c, argv[i]) : NULL;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			continue;   /* `assay help -h`: the help all the same */
 		if (!s) {
 			if (!c->subs)
 				return cli_fail(EXIT_USAGE, "help: '%s %s' has no "
@@ -773,7 +879,7 @@ int cli_main(const struct cli_cmd *root, const struct cli_env *env,
 			cli_help(stderr, path, c);
 			return EXIT_USAGE;
 		}
-		if (!strcmp(w, "-h") || !strcmp(w, "--help")) {
+		if (w[0] == '-' && help_asked(argc - i, argv + i)) {
 			cli_help(stdout, path, c);
 			return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 		}

@@ -13,8 +13,10 @@
  *   --name VALUE, --name=VALUE, -x VALUE, -xVALUE; flags cluster (-qv);
  *   options and operands mix in any order; `--` ends the options;
  *   `-h`/`--help` anywhere before `--` prints the help on stdout, exit 0;
- *   an unknown option, a repeated single-value option, a bad value, a
- *   missing or extra operand is a usage error naming the word, exit 2.
+ *   a word that reads as an option (-x, --x) is never a value (write
+ *   --name=-x); a repeated flag counts once; an unknown option, a repeated
+ *   single-value option, an empty or bad value, an empty, missing or extra
+ *   operand is a usage error naming the word, exit 2.
  * Every command also takes the common options -q/--quiet, -v/--verbose
  * and -h/--help.
  *
@@ -43,6 +45,10 @@ enum cli_opt_flags {
 	CLI_REQUIRED = 1 << 0,   /* the command cannot run without it */
 	CLI_DOC_DEFAULT = 1 << 1, /* def describes the default; not parsed */
 	CLI_HIDDEN = 1 << 2,     /* parsed, but not in help or docs */
+	CLI_PATH_FILE = 1 << 3,  /* a path (not a URL) that is no directory */
+	CLI_PATH_EXISTS = 1 << 4, /* a path (not a URL) that exists */
+	CLI_PATH_DIR = 1 << 5,   /* a path that, if it exists, is a directory */
+	CLI_DASH_STDOUT = 1 << 6, /* "-" is stdout: given, but reads as unset */
 };
 
 struct cli_opt {
@@ -94,18 +100,28 @@ struct cli_cmd {
 
 #define CLI_OPTS(t) .opts = (t), .nopts = sizeof(t) / sizeof((t)[0])
 
-/* The options many commands share, spelled once. */
+/* The options many commands share, spelled once: the journal of a command
+ * that may create it, and of one that only reads (or amends) it. */
+#define CLI_STORE_DEFAULT "$ASSAY_STORE, else $XDG_DATA_HOME/assay/assay.db " \
+	"or ~/.local/share/assay/assay.db"
 #define CLI_OPT_STORE { .name = "store", .kind = CLI_STR, .arg = "PATH", \
-	.def = "$XDG_DATA_HOME/assay/assay.db or ~/.local/share/assay/assay.db", \
-	.flags = CLI_DOC_DEFAULT, .help = "the journal (a SQLite file)" }
+	.def = CLI_STORE_DEFAULT, .flags = CLI_DOC_DEFAULT | CLI_PATH_FILE, \
+	.help = "the journal: a SQLite file (created if need be) or a " \
+	"postgres:// URL" }
+#define CLI_OPT_STORE_READ { .name = "store", .kind = CLI_STR, .arg = "PATH", \
+	.def = CLI_STORE_DEFAULT, \
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE | CLI_PATH_EXISTS, \
+	.help = "the journal: an existing SQLite file or a postgres:// URL" }
 #define CLI_OPT_JSON { .name = "json", .kind = CLI_FLAG, \
 	.help = "print JSON on stdout instead of text (docs/FORMAT-cli-json.md)" }
 #define CLI_OPT_LOG { .name = "log", .kind = CLI_STR, .arg = "DIR", \
-	.def = "$ASSAY_AUDIT_LOG or $ASSAY_HOME/audit", .flags = CLI_DOC_DEFAULT, \
+	.def = "$ASSAY_AUDIT_LOG or $ASSAY_HOME/audit", \
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR, \
 	.help = "the audit log directory" }
 #define CLI_OPT_PASSFILE { .name = "passphrase-file", .kind = CLI_STR, \
 	.arg = "FILE", .def = "$ASSAY_PASSPHRASE_FILE or $ASSAY_PASSPHRASE", \
-	.flags = CLI_DOC_DEFAULT, .help = "read the key's passphrase from FILE" }
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE | CLI_PATH_EXISTS, \
+	.help = "read the key's passphrase from FILE" }
 
 /* Exit codes (README "Exit codes"). */
 enum exit_code {
@@ -145,6 +161,10 @@ bool cli_named_flag(const struct cli_args *a, const char *name);
 const char *const *cli_named_list(const struct cli_args *a, const char *name,
 				  size_t *n);
 
+/* Print a confirmation of what was done ("wrote FILE") on stdout, unless
+ * the command was given --quiet: -q leaves only errors and the data asked
+ * for. */
+void cli_note(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Print "assay: MESSAGE" on stderr and return code: how commands fail. */
 int cli_fail(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Print e's message and return the exit code for its error code. */

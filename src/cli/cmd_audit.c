@@ -52,7 +52,7 @@ static const struct cli_opt proof_table[] = {
 	  "the proof is for", .lo = 0, .hi = INT64_MAX, .flags = CLI_DOC_DEFAULT },
 	CLI_OPT_LOG,
 	{ "output", 'o', CLI_STR, "FILE", NULL, "write the proof to FILE "
-	  "(default: stdout)", .flags = 0 },
+	  "(default: stdout)", .flags = CLI_DASH_STDOUT },
 };
 
 static const struct cli_opt checkpoint_table[] = {

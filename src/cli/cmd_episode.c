@@ -34,7 +34,7 @@
 
 
 #define OPT_REASON { "reason", 'm', CLI_STR, "TEXT", NULL, "why (kept in " \
-	"the journal and shown in every report; required)", \
+	"the journal and shown in every report)", \
 	.flags = CLI_REQUIRED }
 #define OPT_REVIEWER { "reviewer", 0, CLI_STR, "NAME", "$USER", "who " \
 	"decided", .flags = CLI_DOC_DEFAULT }
@@ -46,7 +46,7 @@ static const struct cli_opt invalidate_table[] = {
 	  .choices = STORE_CAUSES "|indeterminate", .flags = CLI_REQUIRED },
 	OPT_REASON,
 	OPT_REVIEWER,
-	CLI_OPT_STORE,
+	CLI_OPT_STORE_READ,
 };
 
 static const struct cli_opt rescore_table[] = {
@@ -54,7 +54,7 @@ static const struct cli_opt rescore_table[] = {
 	  "0 not", .lo = 0, .hi = 1, .flags = CLI_REQUIRED },
 	OPT_REASON,
 	OPT_REVIEWER,
-	CLI_OPT_STORE,
+	CLI_OPT_STORE_READ,
 };
 
 static bool parse_id(const struct cli_args *a, const char *what,
@@ -193,14 +193,14 @@ static void print_done(const struct store_review *r,
 	      r->score_before);
 	state(after, sizeof(after), r->validity_after, r->cause_after,
 	      r->score_after);
-	printf("episode %lld of run %lld: %s -> %s (review %d)\n",
-	       (long long)r->episode_id, (long long)r->run_id, before, after,
-	       r->seq);
-	printf("run %lld: %d of %d (task, epoch) pairs scored; status %s\n",
-	       (long long)r->run_id, pr->scored, pr->total, status);
-	printf("a result signed for run %lld before this review no longer "
-	       "verifies as current: sign a new one (assay report %lld "
-	       "--sign KEY)\n", (long long)r->run_id, (long long)r->run_id);
+	cli_note("episode %lld of run %lld: %s -> %s (review %d)\n",
+	         (long long)r->episode_id, (long long)r->run_id, before, after,
+	         r->seq);
+	cli_note("run %lld: %d of %d (task, epoch) pairs scored; status %s\n",
+	         (long long)r->run_id, pr->scored, pr->total, status);
+	cli_note("a result signed for run %lld before this review no longer "
+	         "verifies as current: sign a new one (assay report %lld "
+	         "--sign KEY)\n", (long long)r->run_id, (long long)r->run_id);
 }
 
 static int review_main(const struct cli_args *a, bool rescore)
@@ -255,7 +255,7 @@ static int rescore_main(const struct cli_args *a)
 enum { V_STORE, V_JSON };
 
 static const struct cli_opt reviews_table[] = {
-	[V_STORE] = CLI_OPT_STORE,
+	[V_STORE] = CLI_OPT_STORE_READ,
 	[V_JSON] = CLI_OPT_JSON,
 };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/num.h"
 #include "base/util.h"
@@ -32,8 +33,9 @@ enum { K_OUT, K_STORE, K_CONTENT, K_REASON };
 
 static const struct cli_opt export_opts[] = {
 	[K_OUT] = { "output", 'o', CLI_STR, "FILE", NULL, "write here (inspect: "
-		"required, a .eval file; jsonl: default stdout)", .flags = 0 },
-	[K_STORE] = CLI_OPT_STORE,
+		"required, a .eval file; jsonl: default stdout)",
+		.flags = CLI_DASH_STDOUT },
+	[K_STORE] = CLI_OPT_STORE_READ,
 	[K_CONTENT] = { "include-content", 0, CLI_FLAG, NULL, NULL, "a sealed "
 		"suite's run: include the task text (prompts, messages, tool "
 		"output); needs --reason and is audited", .flags = 0 },
@@ -115,6 +117,14 @@ static int export_run(const struct cli_args *a, struct store *st, int64_t id,
 	return rc;
 }
 
+/* "x.eval" (any case), the only name the viewer opens as an eval log. */
+static bool is_eval_name(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 5 && !strcasecmp(path + n - 5, ".eval");
+}
+
 static int run_export(const struct cli_args *a)
 {
 	bool inspect = !strcmp(a->pos[0], "inspect");
@@ -130,6 +140,10 @@ static int run_export(const struct cli_args *a)
 		return cli_usage(a, "bad run id '%s'", a->pos[1]);
 	if (inspect && !cli_str(a, K_OUT))
 		return cli_usage(a, "export inspect needs -o FILE.eval");
+	if (inspect && !is_eval_name(cli_str(a, K_OUT)))
+		return cli_usage(a, "export inspect writes a zip that Inspect's "
+				 "viewer opens by its .eval name: -o '%s' is not "
+				 "FILE.eval", cli_str(a, K_OUT));
 	if (cli_flag(a, K_CONTENT) && !cli_str(a, K_REASON))
 		return cli_usage(a, "--include-content needs --reason TEXT (it is "
 				 "recorded in the audit log)");

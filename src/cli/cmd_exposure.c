@@ -141,7 +141,7 @@ static const struct cli_opt exposure_table[] = {
 	[X_DEVELOPER] = { "developer", 'd', CLI_STR, "NAME", NULL, "the "
 		"developer whose exposure to the suite's tasks is listed",
 		.flags = CLI_REQUIRED },
-	[X_STORE] = CLI_OPT_STORE,
+	[X_STORE] = CLI_OPT_STORE_READ,
 	[X_JSON] = CLI_OPT_JSON,
 };
 

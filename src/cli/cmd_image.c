@@ -20,9 +20,14 @@
 #include "image/image.h"
 #include "base/banned.h"
 
+/* The image store: import creates it, the rest only use it. */
 #define O_IMAGES { "images", 0, CLI_STR, "DIR", \
 	"$ASSAY_IMAGES or ~/.local/share/assay/images", \
-	"the image store", .flags = CLI_DOC_DEFAULT }
+	"the image store", .flags = CLI_DOC_DEFAULT | CLI_PATH_DIR }
+#define O_IMAGES_READ { "images", 0, CLI_STR, "DIR", \
+	"$ASSAY_IMAGES or ~/.local/share/assay/images", \
+	"the image store (an existing directory)", \
+	.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR | CLI_PATH_EXISTS }
 
 static int open_store(const struct cli_args *a, struct image_store **st)
 {
@@ -240,12 +245,12 @@ static const struct cli_opt import_table[] = {
 	O_IMAGES,
 	{ "name", 0, CLI_STR, "NAME", NULL, "the name tasks use (default: the "
 	  "archive's tag, else the file name)", .flags = 0 },
-	{ "max-mb", 0, CLI_INT, "N", NULL, "refuse an image larger than N MiB "
-	  "unpacked (default 16384)", .lo = 1, .hi = 1 << 24, .flags = 0 },
+	{ "max-mb", 0, CLI_INT, "N", "16384", "refuse an image larger than N "
+	  "MiB unpacked", .lo = 1, .hi = 1 << 24, .flags = 0 },
 	CLI_OPT_JSON,
 };
-static const struct cli_opt list_table[] = { O_IMAGES, CLI_OPT_JSON };
-static const struct cli_opt plain_table[] = { O_IMAGES };
+static const struct cli_opt list_table[] = { O_IMAGES_READ, CLI_OPT_JSON };
+static const struct cli_opt plain_table[] = { O_IMAGES_READ };
 
 static const struct cli_cmd import_cmd = {
 	.name = "import", .summary = "import an OCI layout, oci-archive, "

@@ -30,7 +30,8 @@ static const struct cli_opt import_opts[] = {
 		"image), instead of the source's default service", .flags = 0 },
 	[K_IMAGES] = { "images", 0, CLI_STR, "DIR", "$ASSAY_IMAGES or "
 		"~/.local/share/assay/images", "the image store that says which "
-		"images are imported", .flags = CLI_DOC_DEFAULT },
+		"images are imported (none when it does not exist)",
+		.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR },
 	[K_SUBTASKS] = { "subtasks", 0, CLI_CHOICE, NULL, "guided", "Cybench's "
 		"subtasks: asked one at a time before the flag (Cybench's "
 		"default), not asked (its unguided mode), or all in the first "

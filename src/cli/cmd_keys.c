@@ -56,7 +56,7 @@ struct kopts {
 };
 
 #define O_DIR { "dir", 0, CLI_STR, "DIR", "$ASSAY_KEYS or $ASSAY_HOME/keys", \
-	"the key directory", .flags = CLI_DOC_DEFAULT }
+	"the key directory", .flags = CLI_DOC_DEFAULT | CLI_PATH_DIR }
 #define O_KEY(what) { "key", 'k', CLI_STR, "KEY", NULL, what, \
 	.flags = CLI_REQUIRED }
 #define O_AUDIT { "log", 0, CLI_STR, "DIR", "$ASSAY_AUDIT_LOG or " \
@@ -90,7 +90,7 @@ static const struct cli_opt approve_table[] = {
 	O_KEY("the custodian's secret key"),
 	CLI_OPT_PASSFILE,
 	{ "output", 'o', CLI_STR, "FILE", NULL, "write the approval to FILE "
-	  "(default: stdout)", .flags = 0 },
+	  "(default: stdout)", .flags = CLI_DASH_STDOUT },
 	SEALED_OPT_SEALER,
 	O_AUDIT,
 };
@@ -160,7 +160,7 @@ static int keys_create(const struct cli_args *args)
 	fill(args, &o);
 	dir = keys_dir(&o);
 	rc = o.plain ? ERR_OK : vault_passphrase_read(o.pass_file, &pass, &e);
-	if (rc == ERR_NOTFOUND)
+	if (rc == ERR_NOTFOUND && !o.pass_file && !getenv("ASSAY_PASSPHRASE_FILE"))
 		rc = err_set(&e, ERR_INVAL, "no passphrase: set ASSAY_PASSPHRASE,"
 			     " use --passphrase-file, or --plain for a 0600 "
 			     "key file");
@@ -183,10 +183,10 @@ static int keys_create(const struct cli_args *args)
 		rc = write_text(pp, &pub, 0644, &e);
 	if (!rc) {
 		vault_keyid_hex(vault_seckey_public(k)->keyid, id);
-		printf("created %s key '%s' (id %s)\n  secret: %s (%s)\n"
-		       "  public: %s\n", o.custodian ? "custodian" : "signing",
-		       args->pos[0], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
-		       pp);
+		cli_note("created %s key '%s' (id %s)\n  secret: %s (%s)\n"
+		         "  public: %s\n", o.custodian ? "custodian" : "signing",
+		         args->pos[0], id, kp, pass ? "argon2id passphrase" : "plain, 0600",
+		         pp);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {
@@ -402,6 +402,19 @@ static enum err make_sig(enum sign_mode m, const struct kopts *o,
 	}
 }
 
+/* A co-signature rewrites the envelope: a minisign signature of the old
+ * bytes beside it no longer verifies (nor, by default, does the result). */
+static void warn_stale_minisig(const char *result)
+{
+	char *sig = xasprintf("%s.minisig", result);
+
+	if (path_exists(sig))
+		cli_error("%s signed the envelope before this co-signature and no "
+			  "longer verifies: remove it and sign again (assay keys "
+			  "minisign %s --key KEY)", sig, result);
+	free(sig);
+}
+
 static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 {
 	struct kopts o;
@@ -430,7 +443,9 @@ static int keys_sign_common(const struct cli_args *args, enum sign_mode m)
 	}
 	if (!rc) {
 		vault_sha256_hex(data, len, digest);
-		printf("wrote %s\n", dest);
+		cli_note("wrote %s\n", dest);
+		if (m == SIGN_CO)
+			warn_stale_minisig(dest);
 	}
 	if (!rc) {
 		struct vault_audit_field f[] = {

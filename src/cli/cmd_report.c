@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/fsutil.h"
@@ -66,14 +67,15 @@ static const struct cli_opt report_table[] = {
 		"else term", "the report's format", .choices = "term|md|json|html",
 		.flags = CLI_DOC_DEFAULT },
 	[P_OUTPUT] = { "output", 'o', CLI_STR, "FILE", NULL, "write the report "
-		"to FILE (.html, .md, .json imply the format; default: stdout)", .flags = 0 },
+		"to FILE (.html, .md, .json imply the format; default: stdout)",
+		.flags = CLI_DASH_STDOUT },
 	[P_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "the same as --format "
 		"json (docs/FORMAT-report.md)", .flags = 0 },
 	[P_REFERENCE] = { "reference", 'r', CLI_LIST, "RUN", NULL, "a reference "
 		"run the policy compares against", .flags = 0 },
 	[P_POLICY] = { "policy", 'p', CLI_STR, "NAME|FILE", "default", "the "
 		"pre-registered policy: a file, or a shipped one by name", .flags = 0 },
-	[P_STORE] = CLI_OPT_STORE,
+	[P_STORE] = CLI_OPT_STORE_READ,
 	[P_SIGN] = { "sign", 0, CLI_STR, "KEY", NULL, "write a signed result "
 		"to -o instead: an in-toto statement in a DSSE envelope signed by "
 		"KEY (a name from 'assay keys list' or a .key file), and "
@@ -83,11 +85,12 @@ static const struct cli_opt report_table[] = {
 	[P_PASS] = CLI_OPT_PASSFILE,
 };
 
+/* "R.HTML" is an HTML file too. */
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
 
-	return n >= k && !strcmp(s + n - k, suffix);
+	return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
 /* -o FILE.html|.md|.json implies the format (an explicit one must agree). */
@@ -394,8 +397,8 @@ static int signed_result(struct report_ctx *c, const struct report_args *a)
 		cli_error("%s", e.text);
 		return cli_exit_for(rc);
 	}
-	printf("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
-	       a->cosign ? "signed and co-signed" : "signed", sig_path);
+	cli_note("wrote %s (DSSE, %s) and %s (minisign)\n", a->out,
+	         a->cosign ? "signed and co-signed" : "signed", sig_path);
 	free(sig_path);
 	return audit_signed(c, a, rep, pol) ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -26,7 +26,7 @@ enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS,
        S_NO_PREFLIGHT, S_OUTAGE, S_REPLY_MEM };
 
 static const struct cli_opt resume_table[] = {
-	[S_STORE] = CLI_OPT_STORE,
+	[S_STORE] = CLI_OPT_STORE_READ,
 	[S_JOBS] = { "jobs", 'j', CLI_INT, "N", "the run's", "episodes at a "
 		"time (1 to 100000)", .lo = 1, .hi = 100000,
 		.flags = CLI_DOC_DEFAULT },

@@ -398,6 +398,9 @@ static int run_main(const struct cli_args *a)
 	if ((rc = cli_run_policy_load(&o, &policy)) ||
 	    (rc = cli_run_ctx_open(&c, &o)))
 		goto out;
+	if (cli_str(a, R_JUDGE) &&
+	    (rc = cli_refusal_judge_check(c.mctx, cli_str(a, R_JUDGE))))
+		goto close;   /* before the run, not once it has finished */
 	if (o.dry_run) {
 		rc = cli_run_ctx_plan(&c, &o);
 		goto close;

@@ -38,7 +38,8 @@ static const struct cli_opt serve_table[] = {
 	[S_STORE] = CLI_OPT_STORE,
 	[S_LOG] = CLI_OPT_LOG,
 	[S_WEB] = { "web", 0, CLI_STR, "DIR", "the shipped web/",
-		    "the directory of the pages", .flags = CLI_DOC_DEFAULT },
+		    "the directory of the pages",
+		    .flags = CLI_DOC_DEFAULT | CLI_PATH_DIR | CLI_PATH_EXISTS },
 	[S_MAXC] = { "max-connections", 0, CLI_INT, "N", "512",
 		     "connections at most", .lo = 1, .hi = 100000 },
 	[S_PERIP] = { "max-per-client", 0, CLI_INT, "N", "0",
@@ -57,8 +58,8 @@ static const struct cli_opt serve_table[] = {
 			  "accounts with TOTP give no code on a proxy login",
 			  .flags = 0 },
 	[S_READY] = { "ready-file", 0, CLI_STR, "FILE", NULL,
-		      "write HOST:PORT to FILE once listening (tests)",
-		      .flags = CLI_HIDDEN },
+		      "write HOST:PORT to FILE once listening (for the "
+		      "script that started the service)", .flags = 0 },
 	[S_ROUTES] = { "routes", 0, CLI_FLAG, NULL, NULL,
 		       "print the API's routes and exit", .flags = 0 },
 	[S_EXECUTOR] = { "executor", 0, CLI_CHOICE, NULL, "local", "how "
@@ -240,9 +241,9 @@ static int admin_init(const struct cli_args *a)
 	free(dir);
 	store_close(st);
 	if (rc == EXIT_OK && !a->quiet)
-		printf("created admin '%s'; start the service with 'assay serve' "
-		       "and log in at http://127.0.0.1:8740/\n",
-		       cli_str(a, I_LOGIN));
+		cli_note("created admin '%s'; start the service with 'assay serve' "
+		         "and log in at http://127.0.0.1:8740/\n",
+		         cli_str(a, I_LOGIN));
 	return rc;
 }
 

@@ -85,11 +85,13 @@ static void print_runs(const struct store_run *runs, size_t n, bool json)
 	}
 }
 
-enum { L_STORE, L_JSON };
+enum { L_STORE, L_JSON, L_LIMIT };
 
 static const struct cli_opt runs_table[] = {
-	[L_STORE] = CLI_OPT_STORE,
+	[L_STORE] = CLI_OPT_STORE_READ,
 	[L_JSON] = CLI_OPT_JSON,
+	[L_LIMIT] = { "limit", 0, CLI_INT, "N", NULL, "list only the N most "
+		"recent runs (default: all)", .lo = 1, .hi = INT64_MAX },
 };
 
 static int runs_main(const struct cli_args *a)
@@ -97,7 +99,7 @@ static int runs_main(const struct cli_args *a)
 	struct store_run *runs;
 	struct store *st;
 	struct errmsg e;
-	size_t n;
+	size_t n, skip = 0;
 	int rc;
 
 	if ((rc = open_store(cli_str(a, L_STORE), &st)))
@@ -106,7 +108,9 @@ static int runs_main(const struct cli_args *a)
 		store_close(st);
 		return cli_fail(EXIT_RUNTIME, "%s", e.text);
 	}
-	print_runs(runs, n, cli_flag(a, L_JSON));
+	if (cli_given(a, L_LIMIT) && (unsigned long long)cli_int(a, L_LIMIT) < n)
+		skip = n - (size_t)cli_int(a, L_LIMIT);
+	print_runs(runs + skip, n - skip, cli_flag(a, L_JSON));
 	store_runs_free(runs, n);
 	store_close(st);
 	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
@@ -154,7 +158,9 @@ static void print_events(const struct store_episode *ep,
 	json_decref(t);
 }
 
-static int show_episode(struct store *st, int64_t id, enum show_mode mode)
+/* Episode id of run run_id (0: of any run). */
+static int show_episode(struct store *st, int64_t run_id, int64_t id,
+			enum show_mode mode)
 {
 	struct store_episode ep = { 0 };
 	struct store_event *evs = NULL;
@@ -164,6 +170,12 @@ static int show_episode(struct store *st, int64_t id, enum show_mode mode)
 	if (store_episode_get(st, id, &ep, &e) != ERR_OK) {
 		cli_error("%s", e.text);
 		return cli_exit_for(e.code);
+	}
+	if (run_id && ep.run_id != run_id) {
+		cli_error("episode %lld is of run %lld, not of run %lld",
+			  (long long)id, (long long)ep.run_id, (long long)run_id);
+		store_episode_release(&ep);
+		return EXIT_USAGE;
 	}
 	if (mode != SHOW_JSON)
 		printf("episode %lld  run %lld  task %s  epoch %d  attempt %d\n"
@@ -238,7 +250,7 @@ static const struct cli_opt show_table[] = {
 	[W_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "JSON on stdout: the run's "
 		"report document, or with --episode the structured transcript "
 		"(docs/FORMAT-cli-json.md)", .flags = 0 },
-	[W_STORE] = CLI_OPT_STORE,
+	[W_STORE] = CLI_OPT_STORE_READ,
 };
 
 static int show_main(const struct cli_args *a)
@@ -267,7 +279,8 @@ static int show_main(const struct cli_args *a)
 		return EXIT_USAGE;
 	if ((rc = open_store(cli_str(a, W_STORE), &st)))
 		return rc;
-	rc = epi ? show_episode(st, ep_id, mode) : show_run(st, run_id, json);
+	rc = epi ? show_episode(st, run_id, ep_id, mode) :
+	     show_run(st, run_id, json);
 	store_close(st);
 	return rc;
 }

@@ -186,8 +186,8 @@ static int suite_seal(const struct cli_args *args)
 	free(pubs);
 	if (rc)
 		return cli_fail_err(&e);
-	printf("sealed %s\n  suite digest: %s\n  unseal needs %ld of %zu "
-	       "custodians\n", o.out, digest, o.threshold, o.ncust);
+	cli_note("sealed %s\n  suite digest: %s\n  unseal needs %ld of %zu "
+	         "custodians\n", o.out, digest, o.threshold, o.ncust);
 	return EXIT_OK;
 }
 
@@ -333,8 +333,8 @@ static int suite_request(const struct cli_args *args)
 	if (!rc)
 		rc = file_write_atomic(o.out, req.data, req.len, 0644, &e);
 	if (!rc)
-		printf("request %s (send to custodians)\nsecret  %s (keep; "
-		       "needed to unseal)\n", o.out, keyp);
+		cli_note("request %s (send to custodians)\nsecret  %s (keep; "
+		         "needed to unseal)\n", o.out, keyp);
 	explicit_bzero(sec.data, sec.len); /* the request's secret key */
 	buf_release(&req);
 	buf_release(&sec);

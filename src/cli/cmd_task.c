@@ -456,7 +456,8 @@ static const struct cli_opt check_table[] = {
 	[K_STATIC] = { "static", 0, CLI_FLAG, NULL, NULL, "only the static "
 		"checks: no box is started", .flags = 0 },
 	[K_STORE] = { "store", 0, CLI_STR, "PATH", "a temporary journal",
-		"journal the baseline runs here (kept)", .flags = CLI_DOC_DEFAULT },
+		"journal the baseline runs here (kept)",
+		.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE },
 	[K_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the verdicts as "
 		"JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
 	[K_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
@@ -671,8 +672,8 @@ static int task_new(const struct cli_args *a)
 					base);
 	if (write_new(dir, base, &e) != ERR_OK)
 		return cli_fail(EXIT_RUNTIME, "%s", e.text);
-	printf("created task '%s' in %s; edit task.yaml, then run 'assay task "
-	       "check %s'\n", base, dir, dir);
+	cli_note("created task '%s' in %s; edit task.yaml, then run 'assay task "
+	         "check %s'\n", base, dir, dir);
 	return EXIT_OK;
 }
 

@@ -77,7 +77,7 @@ static const struct cli_opt verify_table[] = {
 	[V_CURRENT] = { "current", 0, CLI_FLAG, NULL, NULL, "a result: also "
 		"require that the journal has not changed since it was signed "
 		"(no review, no new attempt)", .flags = 0 },
-	[V_STORE] = CLI_OPT_STORE,
+	[V_STORE] = CLI_OPT_STORE_READ,
 	[V_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the verdict as "
 		"JSON on stdout, also when it fails (docs/FORMAT-cli-json.md)",
 		.flags = 0 },

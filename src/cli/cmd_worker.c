@@ -34,7 +34,7 @@ enum { W_STORE, W_SLOTS, W_NAME, W_IDLE, W_RUN };
 
 static const struct cli_opt worker_table[] = {
 	[W_STORE] = { .name = "store", .kind = CLI_STR, .arg = "URL",
-		.def = "$ASSAY_STORE", .flags = CLI_DOC_DEFAULT,
+		.def = CLI_STORE_DEFAULT, .flags = CLI_DOC_DEFAULT | CLI_PATH_FILE,
 		.help = "the shared journal: postgres://... (or a SQLite file "
 			"the workers of one machine share)" },
 	[W_SLOTS] = { "slots", 0, CLI_INT, "N", "8", "episodes at a time (1 "

@@ -173,10 +173,32 @@ static enum err judge_episode(struct store *st, struct model_ctx *ctx,
 	return rc;
 }
 
+static enum err judge_open(struct model_ctx *ctx, const char *judge,
+			   struct model **m_out, struct errmsg *e)
+{
+	struct model_config mc = { .name = judge };
+
+	mc.params.temperature = -1;
+	mc.params.seed = -1;
+	return model_open(ctx, &mc, m_out, e);
+}
+
+int cli_refusal_judge_check(struct model_ctx *ctx, const char *judge)
+{
+	struct model *m = NULL;
+	struct errmsg e;
+	enum err rc = judge_open(ctx, judge, &m, &e);
+
+	model_close(m);
+	if (rc)
+		return cli_fail(cli_exit_for(rc), "--refusal-judge '%s': %s",
+				judge, e.text);
+	return EXIT_OK;
+}
+
 int cli_refusal_judge(struct store *st, struct model_ctx *ctx,
 		      const char *judge, int64_t run_id)
 {
-	struct model_config mc = { .name = judge };
 	struct store_episode *eps = NULL;
 	struct model *m = NULL;
 	size_t n = 0;
@@ -184,9 +206,7 @@ int cli_refusal_judge(struct store *st, struct model_ctx *ctx,
 	struct errmsg e;
 	enum err rc;
 
-	mc.params.temperature = -1;
-	mc.params.seed = -1;
-	rc = model_open(ctx, &mc, &m, &e);
+	rc = judge_open(ctx, judge, &m, &e);
 	if (!rc)
 		rc = store_episode_list(st, run_id, &eps, &n, &e);
 	for (size_t i = 0; !rc && i < n; i++)

@@ -114,7 +114,11 @@ int main(int argc, char **argv)
 	raise_nofile();
 	if ((rc = set_log_level()))
 		return rc;
-	if (argc == 2 && !strcmp(argv[1], "--version")) {
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		if (argc > 2)
+			return cli_fail(EXIT_USAGE, "--version takes no "
+					"argument: unexpected argument '%s'",
+					argv[2]);
 		printf("assay %s\nbuild %s\nstore schema %d\n", ASSAY_VERSION,
 		       ASSAY_BUILD_INFO, store_schema_version());
 		return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;

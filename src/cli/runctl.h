@@ -127,6 +127,9 @@ int cli_run_policy_load(struct run_opts *o, struct policy **p_out);
  * returns the exit code on failure, else 0. */
 int cli_refusal_judge(struct store *st, struct model_ctx *ctx,
 		      const char *judge, int64_t run_id);
+/* Whether the judge model can be opened (its name, its key), before a run
+ * asks for it: prints and returns the exit code, else 0. */
+int cli_refusal_judge_check(struct model_ctx *ctx, const char *judge);
 /* The determination of the finished run under p (no reference runs: `assay
  * report --reference` compares); sets *scrutiny. */
 int cli_run_determine(struct run_ctx *c, const struct run_opts *o,

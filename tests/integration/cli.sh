@@ -27,7 +27,7 @@ K=$TMP/home/keys
 	-o "$TMP/b.approval" >/dev/null 2>>"$TMP/err" &&
 "$ASSAY" report 1 --store "$DB" --sign sealer -o "$TMP/signed.json" >/dev/null 2>>"$TMP/err"
 if [ $? -ne 0 ]; then bad "fixtures" "$(tail -5 "$TMP/err")"; finish; exit 1; fi
-mkdir -p "$TMP/yaml-dir/tasks"
+mkdir -p "$TMP/yaml-dir/tasks" "$TMP/imgstore"
 cp -r "$SUITE/files-only" "$SUITE/service-flag" "$TMP/yaml-dir/tasks/"
 sed -i 's/^category: misc/category: misc\ntags: [network]/' "$TMP/yaml-dir/tasks/service-flag/task.yaml"
 printf 'id: two\nversion: "1"\ntasks: [tasks/*]\n' >"$TMP/yaml-dir/suite.yaml"
@@ -91,6 +91,11 @@ for c in $(subcommands); do
 			"unknown option '--no-such-option'" $words --no-such-option
 		check "$words: the help lists the common options" 0 noerr \
 			"^  -q, --quiet " $words --help
+		if "$ASSAY" $words --help | grep -q -- '^      --json '; then
+			grep -Eq "^\| .*\`assay $words [^\`]*--json" "$SRC/docs/FORMAT-cli-json.md" &&
+				ok "$words --json is in docs/FORMAT-cli-json.md" ||
+				bad "$words --json" "not in the table of docs/FORMAT-cli-json.md"
+		fi
 	done
 done
 [ "$ncmd" -ge 25 ] && ok "help walked $ncmd commands" || bad "help walk" "only $ncmd commands"
@@ -106,6 +111,11 @@ if "$ASSAY" help --markdown-all | diff -u "$SRC/docs/CLI.md" - >"$TMP/diff"; the
 else
 	bad "docs/CLI.md is stale (regenerate: assay help --markdown-all >docs/CLI.md)" "$(head -20 "$TMP/diff")"
 fi
+# every option of docs/CLI.md is exercised by a test (this table or a script)
+untested=$(grep -oE '^\| (`-[a-zA-Z]`, )?`--[a-z0-9-]+`' "$SRC/docs/CLI.md" | grep -oE -- '--[a-z0-9-]+' |
+	sort -u | while read -r o; do
+		grep -rqE -- "$o([^a-z0-9-]|\$)" "$SRC/tests/integration" "$TABLE" "$SRC/tests/lib" || printf '%s ' "$o"; done)
+[ -z "$untested" ] && ok "every option is exercised by a test" || bad "options no test gives" "$untested"
 # every environment variable the sources read is documented
 missing=$(grep -rhoE 'getenv\("[A-Z_]+"\)|vault_home_path\("[a-z.]+", "[A-Z_]+"\)|"[A-Z]+_API_KEY"' "$SRC/src" |
 	grep -oE '[A-Z][A-Z0-9_]+' | sort -u | while read -r v; do
