@@ -61,4 +61,34 @@ enum err store_sq_insert_id(struct store *st, struct db_stmt *s, const char *wha
 /* A column as a new string (NULL for SQL NULL). */
 char *store_sq_col_text(struct db_stmt *s, int i);
 
+/* ---- store_rows.c: reading records of one kind ---- */
+
+/* One kind of record: how a row of its SELECT fills one (zeroed first)
+ * and how one is released. */
+struct store_rowtype {
+	const char *what;       /* a get that finds no row: "no such WHAT" */
+	const char *failed;     /* a failed step: "store '...': FAILED: ..." */
+	size_t size;
+	void (*fill)(struct store *st, struct db_stmt *s, void *rec);
+	void (*clear)(void *rec); /* NULL: it owns nothing */
+};
+
+/* Step a single-row query: ERR_OK with s on its row; otherwise s is
+ * finalized and the result is ERR_NOTFOUND ("no such WHAT") or the
+ * failure. */
+enum err store_sq_step_one(struct store *st, struct db_stmt *s,
+			   const char *what, struct errmsg *e) MUST_CHECK;
+/* The one row of s into *rec ("no such T->WHAT" when there is none); s
+ * is finalized either way. */
+enum err store_sq_get_row(struct store *st, struct db_stmt *s,
+			  const struct store_rowtype *t, void *rec,
+			  struct errmsg *e) MUST_CHECK;
+/* Every row of s into a new array (*v_out, *n_out; NULL and 0 on
+ * failure, when what was read is released); s is finalized either way. */
+enum err store_sq_list_rows(struct store *st, struct db_stmt *s,
+			    const struct store_rowtype *t, void **v_out,
+			    size_t *n_out, struct errmsg *e) MUST_CHECK;
+/* Release n records of kind t at v, then v (NULL is fine). */
+void store_sq_free_rows(const struct store_rowtype *t, void *v, size_t n);
+
 #endif
