@@ -11,21 +11,35 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
+#define INSERT_PENDING "INSERT INTO episodes(run_id, task_id, epoch, " \
+	"attempt, status) VALUES(?,?,?,?,'pending')"
+
+enum err store_sq_prep_pending(struct store *st, bool returning_id,
+			       int64_t run_id, const char *task_id, int epoch,
+			       int attempt, struct db_stmt **s,
+			       struct errmsg *e)
+{
+	enum err rc = store_sq_prep(st, returning_id ?
+				    INSERT_PENDING " RETURNING id" :
+				    INSERT_PENDING, s, e);
+	if (rc)
+		return rc;
+	store_db_bind_int64(*s, 1, run_id);
+	store_db_bind_text(*s, 2, task_id);
+	store_db_bind_int64(*s, 3, epoch);
+	store_db_bind_int64(*s, 4, attempt);
+	return ERR_OK;
+}
+
 enum err store_episode_create(struct store *st, int64_t run_id,
 			      const char *task_id, int epoch, int attempt,
 			      int64_t *id_out, struct errmsg *e)
 {
 	struct db_stmt *s;
-	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-				    "attempt, status) VALUES(?,?,?,?,'pending') "
-			      "RETURNING id", &s, e);
-	if (rc)
-		return rc;
-	store_db_bind_int64(s, 1, run_id);
-	store_db_bind_text(s, 2, task_id);
-	store_db_bind_int64(s, 3, epoch);
-	store_db_bind_int64(s, 4, attempt);
-	return store_sq_insert_id(st, s, "insert episode", id_out, e);
+	enum err rc = store_sq_prep_pending(st, true, run_id, task_id, epoch,
+					    attempt, &s, e);
+
+	return rc ? rc : store_sq_insert_id(st, s, "insert episode", id_out, e);
 }
 
 enum err store_episode_start(struct store *st, int64_t ep_id,

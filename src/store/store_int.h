@@ -58,6 +58,12 @@ enum err store_sq_step_done(struct store *st, struct db_stmt *s, const char *wha
 /* Step an INSERT ... RETURNING id, read the id, finalize. */
 enum err store_sq_insert_id(struct store *st, struct db_stmt *s, const char *what,
 		      int64_t *id_out, struct errmsg *e) MUST_CHECK;
+/* store_episode.c: prepare the INSERT of a pending episode (run_id,
+ * task_id, epoch, attempt bound), RETURNING its id when returning_id. */
+enum err store_sq_prep_pending(struct store *st, bool returning_id,
+			       int64_t run_id, const char *task_id, int epoch,
+			       int attempt, struct db_stmt **s,
+			       struct errmsg *e) MUST_CHECK;
 /* A column as a new string (NULL for SQL NULL). */
 char *store_sq_col_text(struct db_stmt *s, int i);
 

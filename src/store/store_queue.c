@@ -65,16 +65,10 @@ enum err store_queue_add(struct store *st, int64_t run_id, const char *task_id,
 			 int epoch, int attempt, struct errmsg *e)
 {
 	struct db_stmt *s;
-	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-				    "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+	enum err rc = store_sq_prep_pending(st, false, run_id, task_id, epoch,
+					    attempt, &s, e);
 
-	if (rc)
-		return rc;
-	store_db_bind_int64(s, 1, run_id);
-	store_db_bind_text(s, 2, task_id);
-	store_db_bind_int64(s, 3, epoch);
-	store_db_bind_int64(s, 4, attempt);
-	return store_sq_step_done(st, s, "queue episode", e);
+	return rc ? rc : store_sq_step_done(st, s, "queue episode", e);
 }
 
 /* Pending rows become this worker's in one statement; the subquery's row
