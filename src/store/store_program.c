@@ -25,19 +25,27 @@ static void bindv(struct db_stmt *s, const char *fmt, va_list ap)
 	}
 }
 
+static enum err vpq(struct store *st, struct db_stmt **s, struct errmsg *e,
+		    const char *sql, const char *fmt, va_list ap)
+{
+	enum err rc = store_sq_prep(st, sql, s, e);
+
+	if (!rc)
+		bindv(*s, fmt, ap);
+	return rc;
+}
+
 /* Prepare sql and bind the values fmt describes. */
 static enum err pq(struct store *st, struct db_stmt **s, struct errmsg *e,
 		   const char *sql, const char *fmt, ...)
 {
 	va_list ap;
-	enum err rc = store_sq_prep(st, sql, s, e);
+	enum err rc;
 
-	if (rc)
-		return rc;
 	va_start(ap, fmt);
-	bindv(*s, fmt, ap);
+	rc = vpq(st, s, e, sql, fmt, ap);
 	va_end(ap);
-	return ERR_OK;
+	return rc;
 }
 
 /* Run a write; *changes (may be NULL) gets the rows it touched. */
@@ -46,17 +54,39 @@ static enum err px(struct store *st, struct errmsg *e, int *changes,
 {
 	struct db_stmt *s;
 	va_list ap;
-	enum err rc = store_sq_prep(st, sql, &s, e);
+	enum err rc;
 
+	va_start(ap, fmt);
+	rc = vpq(st, &s, e, sql, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
-	bindv(s, fmt, ap);
-	va_end(ap);
 	rc = store_sq_step_done(st, s, "write program record", e);
 	if (!rc && changes)
 		*changes = (int)store_db_changes(st->db);
 	return rc;
+}
+
+/* The first column of the one row a query returns, as an integer; dflt
+ * when it fails or returns no row (the callers answer a question, and
+ * "no" or "none" is the safe answer). */
+static int64_t query_i64(struct store *st, int64_t dflt, const char *sql,
+			 const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	enum err rc;
+	int64_t v = dflt;
+
+	va_start(ap, fmt);
+	rc = vpq(st, &s, NULL, sql, fmt, ap);
+	va_end(ap);
+	if (rc)
+		return dflt;
+	if (store_db_step(s) == DB_ROW)
+		v = store_db_col_int64(s, 0);
+	store_db_finalize(s);
+	return v;
 }
 
 /* Step an INSERT ... RETURNING id; a UNIQUE refusal is ERR_INVAL. */
@@ -224,15 +254,7 @@ enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 
 int64_t store_user_count(struct store *st)
 {
-	struct db_stmt *s;
-	int64_t n = -1;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM users", ""))
-		return -1;
-	if (store_db_step(s) == DB_ROW)
-		n = COL_I(s, 0);
-	store_db_finalize(s);
-	return n;
+	return query_i64(st, -1, "SELECT count(*) FROM users", "");
 }
 
 enum err store_user_set_login(struct store *st, int64_t id, int fails,
@@ -460,16 +482,8 @@ enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
 
 int64_t store_terms_accepted(struct store *st, int64_t user_id)
 {
-	struct db_stmt *s;
-	int64_t v = 0;
-
-	if (pq(st, &s, NULL, "SELECT coalesce(max(version), 0) FROM "
-	       "terms_accept WHERE user_id=?", "i", user_id))
-		return 0;
-	if (store_db_step(s) == DB_ROW)
-		v = COL_I(s, 0);
-	store_db_finalize(s);
-	return v;
+	return query_i64(st, 0, "SELECT coalesce(max(version), 0) FROM "
+			 "terms_accept WHERE user_id=?", "i", user_id);
 }
 
 void store_terms_free(struct sp_terms *t)
@@ -649,16 +663,9 @@ enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
 
 bool store_window_open_now(struct store *st, int64_t model_id, int64_t now)
 {
-	struct db_stmt *s;
-	bool open = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM windows WHERE model_id=?1 AND "
-	       "closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii", model_id, now))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		open = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return open;
+	return query_i64(st, 0, "SELECT count(*) FROM windows WHERE model_id=?1 "
+			 "AND closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii",
+			 model_id, now) > 0;
 }
 
 /* ---- grants ---- */
@@ -731,17 +738,10 @@ enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
 bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
 		       const char *scope, int64_t now)
 {
-	struct db_stmt *s;
-	bool held = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM grants WHERE user_id=? AND "
-	       "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? OR "
-	       "scope='run')", "iiis", user_id, model_id, now, scope))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		held = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return held;
+	return query_i64(st, 0, "SELECT count(*) FROM grants WHERE user_id=? AND "
+			 "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? "
+			 "OR scope='run')", "iiis", user_id, model_id, now,
+			 scope) > 0;
 }
 
 void store_grants_free(struct sp_grant *v, size_t n)
@@ -793,17 +793,9 @@ enum err store_partner_list(struct store *st, int64_t model_id,
 
 bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
 {
-	struct db_stmt *s;
-	bool on = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM partners WHERE model_id=? AND "
-	       "org_id=? AND by_admin=1 AND by_developer=1", "ii", model_id,
-	       org_id))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		on = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return on;
+	return query_i64(st, 0, "SELECT count(*) FROM partners WHERE model_id=? "
+			 "AND org_id=? AND by_admin=1 AND by_developer=1", "ii",
+			 model_id, org_id) > 0;
 }
 
 /* ---- campaigns ---- */
@@ -908,15 +900,7 @@ void store_campaigns_free(struct sp_campaign *v, size_t n)
 
 int64_t store_last_run_id(struct store *st)
 {
-	struct db_stmt *s;
-	int64_t id = 0;
-
-	if (pq(st, &s, NULL, "SELECT coalesce(max(id), 0) FROM runs", ""))
-		return 0;
-	if (store_db_step(s) == DB_ROW)
-		id = COL_I(s, 0);
-	store_db_finalize(s);
-	return id;
+	return query_i64(st, 0, "SELECT coalesce(max(id), 0) FROM runs", "");
 }
 
 void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
