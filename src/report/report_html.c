@@ -95,6 +95,7 @@ static void head(struct out *o, const struct report *r)
 	report_out_printf(o, ")</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
 }
 
+/* The same fields as report_md.c's md_header(), in HTML (see there). */
 static void title(struct out *o, const struct report *r)
 {
 	char when[40];

@@ -13,6 +13,8 @@
 #include "report/report_int.h"
 #include "base/banned.h"
 
+/* The same fields as report_html.c's title(), in Markdown's markup and
+ * escaping: each renderer keeps its own so that it reads as its output. */
 static void md_header(struct out *o, const struct report *r)
 {
 	char when[40];

@@ -4,6 +4,13 @@
  * Statements (portable SQL, store_db.h) are bound through one helper: a format string names each
  * parameter's type ('s' text or NULL, 'i' int64), so no SQL is ever
  * assembled from values.
+ *
+ * Each kind of record has the same few functions (a row filler, a
+ * struct store_rowtype, add/get/list/free, its updates), so this file
+ * reads as a table and repeats its shape from kind to kind. That is by
+ * design: the shared work is in the helpers above and in store_rows.c,
+ * and what is left in each function is only its SQL, its columns and its
+ * fields, which a generic function or a macro would hide.
  */
 #include "store/store_int.h"
 
