@@ -37,6 +37,16 @@ struct store {
  * the grouped transaction lazily, so a turn of the event loop that writes
  * nothing costs nothing. */
 enum err store_sq_write(struct store *st, struct errmsg *e) MUST_CHECK;
+/* Open the group now (store_sq_write: BEGIN, the write lock, the lease
+ * renewed), joining the caller's group when it has one; *own says whether
+ * the group is this function's to close. */
+enum err store_sq_group_open(struct store *st, bool *own,
+			     struct errmsg *e) MUST_CHECK;
+/* Close a group store_sq_group_open opened: when own, commit if rc is
+ * ERR_OK (the commit's failure is the result), else roll back; rc is
+ * returned otherwise. A joined group is left to its owner. */
+enum err store_sq_group_close(struct store *st, bool own, enum err rc,
+			      struct errmsg *e) MUST_CHECK;
 
 /* store_lease.c: under the write lock at the start of every group, renew
  * the handle's lease or find it lost (then every later write fails). */

@@ -249,24 +249,18 @@ static enum err reap_one(struct store *st, int64_t wid, int *n,
 
 enum err store_queue_reap(struct store *st, int *n_out, struct errmsg *e)
 {
-	bool own = !st->batch;
+	bool own;
 	int64_t *ids = NULL;
 	size_t n = 0;
 	enum err rc;
 
 	*n_out = 0;
-	st->batch = true;
-	rc = store_sq_write(st, e); /* one group: the locks hold to its end */
+	/* one group: the locks hold to its end */
+	rc = store_sq_group_open(st, &own, e);
 	if (rc == ERR_OK)
 		rc = dead_workers(st, &ids, &n, e);
 	for (size_t i = 0; i < n && rc == ERR_OK; i++)
 		rc = reap_one(st, ids[i], n_out, e);
 	free(ids);
-	if (own) {
-		if (rc == ERR_OK)
-			rc = store_tx_commit(st, e);
-		else
-			store_tx_rollback(st);
-	}
-	return rc;
+	return store_sq_group_close(st, own, rc, e);
 }

@@ -505,6 +505,24 @@ enum err store_sq_write(struct store *st, struct errmsg *e)
 	return rc;
 }
 
+enum err store_sq_group_open(struct store *st, bool *own, struct errmsg *e)
+{
+	*own = !st->batch;
+	st->batch = true;
+	return store_sq_write(st, e);
+}
+
+enum err store_sq_group_close(struct store *st, bool own, enum err rc,
+			      struct errmsg *e)
+{
+	if (!own)
+		return rc;
+	if (rc == ERR_OK)
+		return store_tx_commit(st, e);
+	store_tx_rollback(st);
+	return rc;
+}
+
 bool store_is_pg(const char *target)
 {
 	return store_db_target_is_pg(target);
