@@ -203,6 +203,9 @@ void model_error_message(const char *body, size_t len, char *out, size_t n);
 enum err model_load_key(const char *model_name, const char *key_file,
 			const char *env_var, bool required, char **key_out,
 			struct errmsg *e) MUST_CHECK;
+/* timeout_ms (a poll timeout) cut to the time left until due_ms (now_ms
+ * clock; 0 when past); due_ms <= 0 leaves it as it is. */
+int model_wait_until(int timeout_ms, int64_t due_ms);
 /* "call_" + 24 hex digits. */
 char *model_gen_call_id(void);
 /* Copy of s with every occurrence of `key` (may be NULL) and every
