@@ -206,7 +206,10 @@ void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		int64_t object, const char *reason);
 bool has_role(const struct principal *p, unsigned roles);
 /* A failed load of an object from the store: 404 as authz_deny (audited,
- * with reason) when it does not exist, else reply_fail. */
+ * with reason) when it does not exist, else reply_fail. It is the shared
+ * half of every visible_*() (load the object, then check that the
+ * principal may see it, else free it and authz_deny): those stay one per
+ * record type, as their store calls, rules and reasons differ. */
 void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
 		     const struct errmsg *e, int64_t object, const char *reason);
 
