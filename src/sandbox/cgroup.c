@@ -661,28 +661,25 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 	}
 }
 
+/* Whether the event counter key of fd went past *seen (then *seen is
+ * moved up to it). */
+static bool counter_grew(int fd, const char *key, uint64_t *seen)
+{
+	uint64_t n = read_key_fd(fd, key);
+
+	if (n <= *seen)
+		return false;
+	*seen = n;
+	return true;
+}
+
 bool sbx_cg_take_oom(struct sbx_cg *cg)
 {
-	uint64_t n;
-
-	if (!cg->dir[CG_MEM] || !cg->fds_ready)
-		return false;
-	n = read_key_fd(cg->oom_fd, "oom_kill");
-	if (n <= cg->oom_seen)
-		return false;
-	cg->oom_seen = n;
-	return true;
+	return cg->dir[CG_MEM] && cg->fds_ready &&
+	       counter_grew(cg->oom_fd, "oom_kill", &cg->oom_seen);
 }
 
 bool sbx_cg_take_pids(struct sbx_cg *cg)
 {
-	uint64_t n;
-
-	if (!cg->fds_ready)
-		return false;
-	n = read_key_fd(cg->pids_fd, "max");
-	if (n <= cg->pids_seen)
-		return false;
-	cg->pids_seen = n;
-	return true;
+	return cg->fds_ready && counter_grew(cg->pids_fd, "max", &cg->pids_seen);
 }
