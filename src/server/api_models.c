@@ -133,7 +133,6 @@ static bool copy_obj(json_t *b, json_t *doc, const char *k,
 		     struct reply *y)
 {
 	json_t *o = json_object_get(b, k), *out = json_object();
-	const char *v;
 
 	if (o && !json_is_object(o)) {
 		json_decref(out);
@@ -141,6 +140,8 @@ static bool copy_obj(json_t *b, json_t *doc, const char *k,
 		return false;
 	}
 	for (size_t i = 0; i < nf; i++) {
+		const char *v = NULL;  /* stays NULL when there is no k */
+
 		if (o && !jstr(o, f[i], max, true, &v, y)) {
 			json_decref(out);
 			return false;
