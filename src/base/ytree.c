@@ -50,23 +50,32 @@ static enum err check_limits(struct parser *p, const yaml_event_t *ev,
 	return ERR_OK;
 }
 
+/* The next node inside a sequence or mapping (*out), or NULL in *out
+ * at the event that ends it (end). */
+static enum err next_node(struct parser *p, yaml_event_type_t end, int depth,
+			  struct ynode **out)
+{
+	yaml_event_t ev;
+	enum err rc = next_event(p, &ev);
+
+	if (rc)
+		return rc;
+	*out = NULL;
+	if (ev.type != end)
+		rc = parse_node(p, &ev, depth + 1, out);
+	yaml_event_delete(&ev);
+	return rc;
+}
+
 static enum err parse_seq(struct parser *p, struct ynode *n, int depth)
 {
 	size_t cap = 0;
 
 	for (;;) {
-		yaml_event_t ev;
 		struct ynode *child;
-		enum err rc = next_event(p, &ev);
-		if (rc)
-			return rc;
-		if (ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			return ERR_OK;
-		}
-		rc = parse_node(p, &ev, depth + 1, &child);
-		yaml_event_delete(&ev);
-		if (rc)
+		enum err rc = next_node(p, YAML_SEQUENCE_END_EVENT, depth, &child);
+
+		if (rc || !child)
 			return rc;
 		n->items = xgrow(n->items, &cap, n->n + 1, sizeof(*n->items));
 		n->items[n->n++] = child;
@@ -80,16 +89,9 @@ static enum err parse_map(struct parser *p, struct ynode *n, int depth)
 	for (;;) {
 		yaml_event_t ev;
 		struct ynode *key, *val;
-		enum err rc = next_event(p, &ev);
-		if (rc)
-			return rc;
-		if (ev.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&ev);
-			return ERR_OK;
-		}
-		rc = parse_node(p, &ev, depth + 1, &key);
-		yaml_event_delete(&ev);
-		if (rc)
+		enum err rc = next_node(p, YAML_MAPPING_END_EVENT, depth, &key);
+
+		if (rc || !key)
 			return rc;
 		if (key->kind != YNODE_SCALAR) {
 			rc = err_set(p->e, ERR_PARSE,

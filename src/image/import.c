@@ -107,20 +107,30 @@ static enum err oci_manifest(struct job *j, struct errmsg *e)
 	return rc;
 }
 
-static enum err oci_config(struct job *j, struct errmsg *e)
+/* Parse the config just read (j->config_json), check it has a diff id
+ * per layer of the manifest and record its digest. */
+static enum err take_config(struct job *j, const char *digest,
+			    struct errmsg *e)
 {
-	enum err rc = read_blob(j->src, j->m.config_digest, "config",
-				&j->config_json, &j->config_len, e);
-
-	if (rc || (rc = image_parse_config(j->config_json, j->config_len,
-					   &j->im->config, j->diff_ids, &j->n_diff, e)))
+	enum err rc = image_parse_config(j->config_json, j->config_len,
+					 &j->im->config, j->diff_ids,
+					 &j->n_diff, e);
+	if (rc)
 		return rc;
 	if (j->n_diff != j->m.n_layers)
 		return err_set(e, ERR_INVAL, "config lists %zu diff ids for %zu "
 			       "layers", j->n_diff, j->m.n_layers);
 	snprintf(j->im->config_digest, sizeof(j->im->config_digest), "%s",
-		 j->m.config_digest);
+		 digest);
 	return ERR_OK;
+}
+
+static enum err oci_config(struct job *j, struct errmsg *e)
+{
+	enum err rc = read_blob(j->src, j->m.config_digest, "config",
+				&j->config_json, &j->config_len, e);
+
+	return rc ? rc : take_config(j, j->m.config_digest, e);
 }
 
 /* Unpack the blob at path as layer i (unless the store has its diff id). */
@@ -180,12 +190,29 @@ static enum err oci_layers(struct job *j, struct errmsg *e)
 
 /* --- synthesised manifests (docker-archive, rootfs) ------------------ */
 
+/* Finish the JSON document w writes into b: *json_out (and *len_out)
+ * take it, digest ("sha256:HEX", 72 bytes) names it; b is released on
+ * failure. */
+static enum err finish_doc(struct jsonw *w, struct buf *b, char *digest,
+			   char **json_out, size_t *len_out, struct errmsg *e)
+{
+	char hex[65];
+	enum err rc = jsonw_finish(w, e);
+
+	if (rc) {
+		buf_release(b);
+		return rc;
+	}
+	vault_sha256_hex(b->data, b->len, hex);
+	snprintf(digest, 72, "sha256:%s", hex);
+	*json_out = buf_detach(b, len_out);
+	return ERR_OK;
+}
+
 static enum err synth_manifest(struct job *j, struct errmsg *e)
 {
 	struct buf b;
 	struct jsonw w;
-	char hex[65];
-	enum err rc;
 
 	buf_init(&b, META_MAX);
 	jsonw_init(&w, &b, 0);
@@ -209,14 +236,8 @@ static enum err synth_manifest(struct job *j, struct errmsg *e)
 	}
 	jsonw_arr_end(&w);
 	jsonw_obj_end(&w);
-	if ((rc = jsonw_finish(&w, e))) {
-		buf_release(&b);
-		return rc;
-	}
-	vault_sha256_hex(b.data, b.len, hex);
-	snprintf(j->im->digest, sizeof(j->im->digest), "sha256:%s", hex);
-	j->manifest_json = buf_detach(&b, &j->manifest_len);
-	return ERR_OK;
+	return finish_doc(&w, &b, j->im->digest, &j->manifest_json,
+			  &j->manifest_len, e);
 }
 
 static enum err docker_config(struct job *j, struct errmsg *e)
@@ -237,14 +258,7 @@ static enum err docker_config(struct job *j, struct errmsg *e)
 	if (!rc)
 		rc = file_read(p, META_MAX, &j->config_json, &j->config_len, e);
 	free(p);
-	if (rc || (rc = image_parse_config(j->config_json, j->config_len,
-					   &j->im->config, j->diff_ids, &j->n_diff, e)))
-		return rc;
-	if (j->n_diff != j->m.n_layers)
-		return err_set(e, ERR_INVAL, "config lists %zu diff ids for %zu "
-			       "layers", j->n_diff, j->m.n_layers);
-	snprintf(j->im->config_digest, sizeof(j->im->config_digest), "%s", digest);
-	return ERR_OK;
+	return rc ? rc : take_config(j, digest, e);
 }
 
 static enum err docker_import(struct job *j, struct errmsg *e)
@@ -278,7 +292,7 @@ static enum err rootfs_import(struct job *j, const char *path, struct errmsg *e)
 {
 	struct buf b;
 	struct jsonw w;
-	char diff[72], hex[65], *tmp, *final;
+	char diff[72], *tmp, *final;
 	enum err rc;
 
 	j->im->layers = xcalloc(2, sizeof(*j->im->layers));
@@ -314,14 +328,9 @@ static enum err rootfs_import(struct job *j, const char *path, struct errmsg *e)
 	jsonw_arr_end(&w);
 	jsonw_obj_end(&w);
 	jsonw_obj_end(&w);
-	if ((rc = jsonw_finish(&w, e))) {
-		buf_release(&b);
-		return rc;
-	}
-	vault_sha256_hex(b.data, b.len, hex);
-	snprintf(j->im->config_digest, 72, "sha256:%s", hex);
-	j->config_json = buf_detach(&b, &j->config_len);
-	return synth_manifest(j, e);
+	rc = finish_doc(&w, &b, j->im->config_digest, &j->config_json,
+			&j->config_len, e);
+	return rc ? rc : synth_manifest(j, e);
 }
 
 /* --- format detection ------------------------------------------------ */

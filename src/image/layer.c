@@ -517,17 +517,25 @@ static enum err outer_copy(struct archive *a, struct archive *disk,
 		: err_set(e, ERR_IO, "archive: %s", archive_error_string(disk));
 }
 
+/* A reader of tar archives, compressed with any filter libarchive has. */
+static struct archive *tar_reader(void)
+{
+	struct archive *a = archive_read_new();
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	return a;
+}
+
 enum err image_outer_unpack(const char *path, const char *dest,
 			    const struct image_limits *lim, struct errmsg *e)
 {
-	struct archive *a = archive_read_new(), *disk = archive_write_disk_new();
+	struct archive *a = tar_reader(), *disk = archive_write_disk_new();
 	struct image_limits l;
 	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	enum err rc;
 
 	image_limits_fill(lim, &l);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
@@ -550,14 +558,12 @@ enum err image_outer_unpack(const char *path, const char *dest,
 
 enum err image_outer_scan(const char *path, bool *image_out, struct errmsg *e)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = tar_reader();
 	struct archive_entry *ent;
 	enum err rc = ERR_OK;
 	int r;
 
 	*image_out = false;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, IO_BUF) != ARCHIVE_OK) {
 		rc = err_set(e, ERR_INVAL, "'%s': not a tar archive: %s", path,
 			     archive_error_string(a));
@@ -586,14 +592,12 @@ enum err image_tar_check_mem(const void *data, size_t len,
 			     const struct image_limits *lim, size_t *n_out,
 			     struct errmsg *e)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = tar_reader();
 	struct archive_entry *ent;
 	enum err rc = ERR_OK;
 	int r;
 
 	*n_out = 0;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		rc = err_set(e, ERR_PARSE, "not a tar: %s", archive_error_string(a));
 		archive_read_free(a);

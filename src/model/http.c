@@ -321,13 +321,7 @@ enum err model_http_wait(struct http *h, struct pollfd *extra, unsigned n_extra,
 	if (n_extra > MAX_EXTRA)
 		return err_set(e, ERR_LIMIT, "more than %d fds to wait on",
 			       MAX_EXTRA);
-	if (due > 0) {
-		int64_t left = due - now_ms();
-		if (left < 0)
-			left = 0;
-		if (left < timeout_ms)
-			timeout_ms = (int)left;
-	}
+	timeout_ms = model_wait_until(timeout_ms, due);
 	if (n_extra) {
 		w = xcalloc(n_extra, sizeof(*w));
 		for (unsigned i = 0; i < n_extra; i++) {

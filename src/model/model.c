@@ -1048,13 +1048,7 @@ enum err model_ctx_wait(struct model_ctx *ctx, struct pollfd *extra,
 	}
 	if (timeout_ms < 0)
 		timeout_ms = INT_MAX;
-	if (due > 0) {
-		int64_t left = due - now_ms();
-		if (left < 0)
-			left = 0;
-		if (left < timeout_ms)
-			timeout_ms = (int)left;
-	}
+	timeout_ms = model_wait_until(timeout_ms, due);
 	return model_http_wait(ctx->http, extra, n_extra, timeout_ms, e);
 }
 

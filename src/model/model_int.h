@@ -203,6 +203,9 @@ void model_error_message(const char *body, size_t len, char *out, size_t n);
 enum err model_load_key(const char *model_name, const char *key_file,
 			const char *env_var, bool required, char **key_out,
 			struct errmsg *e) MUST_CHECK;
+/* timeout_ms (a poll timeout) cut to the time left until due_ms (now_ms
+ * clock; 0 when past); due_ms <= 0 leaves it as it is. */
+int model_wait_until(int timeout_ms, int64_t due_ms);
 /* "call_" + 24 hex digits. */
 char *model_gen_call_id(void);
 /* Copy of s with every occurrence of `key` (may be NULL) and every
@@ -223,6 +226,12 @@ json_t *model_pj_str(const char *s);
 /* The tool's schema as an object ({"type":"object"} when NULL). */
 enum err model_pj_schema(const struct model_tool *t, json_t **out,
 			 struct errmsg *e) MUST_CHECK;
+/* The request's tools as a JSON array, one describe(t, schema) each (it
+ * takes the schema's reference); a bad schema fails the whole array. */
+enum err model_pj_tools(const struct model_request *req,
+			json_t *(*describe)(const struct model_tool *t,
+					    json_t *schema),
+			json_t **out, struct errmsg *e) MUST_CHECK;
 /* Compact JSON of root appended to out (ERR_LIMIT past its cap). */
 enum err model_pj_dump(json_t *root, struct buf *out, struct errmsg *e) MUST_CHECK;
 /* Parse a reply body: legal-but-odd JSON (\u0000, lone surrogates,
@@ -237,6 +246,14 @@ long model_pj_long(json_t *j);               /* non-negative integer, else 0 */
 void model_pj_error_of(json_t *root, char *out, size_t n); /* error.message */
 bool model_pj_contains_any(const char *body, size_t len, const char *const *marks,
 			   size_t n_marks); /* case-insensitive */
+/* A tool call of a reply from its id (absent or empty: a generated one),
+ * name (absent: "") and arguments (model_pj_dup_any). */
+void model_pj_call_set(struct model_tool_call *d, json_t *id, json_t *name,
+		       json_t *arguments);
+/* Whether a reply says the prompt overflowed the context: a 400 or 413
+ * whose body names one of marks (the provider's own wordings). */
+bool model_pj_overflow(long status, const char *body, size_t len,
+		       const char *const *marks, size_t n_marks);
 /* m->endpoint = base (no trailing '/') + path; base must be http(s) and
  * carry no credentials. */
 enum err model_pj_endpoint(struct model *m, const char *base, const char *path,

@@ -14,6 +14,18 @@
 #include "model/model_int.h"
 #include "base/banned.h"
 
+int model_wait_until(int timeout_ms, int64_t due_ms)
+{
+	int64_t left;
+
+	if (due_ms <= 0)
+		return timeout_ms;
+	left = due_ms - now_ms();
+	if (left < 0)
+		left = 0;
+	return left < timeout_ms ? (int)left : timeout_ms;
+}
+
 struct model_tool_call *model_calls_dup(const struct model_tool_call *c,
 					size_t n)
 {

@@ -155,27 +155,11 @@ static json_t *messages_json(const struct model_request *req, struct buf *sys)
 	return msgs;
 }
 
-static enum err tools_json(const struct model_request *req, json_t **out,
-			   struct errmsg *e)
+static json_t *tool_json(const struct model_tool *t, json_t *schema)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < req->n_tools; i++) {
-		const struct model_tool *t = &req->tools[i];
-		json_t *schema;
-		enum err rc = model_pj_schema(t, &schema, e);
-		if (rc) {
-			json_decref(a);
-			return rc;
-		}
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "name",
-						   model_pj_str(t->name),
-						   "description",
-						   model_pj_str(t->description),
-						   "input_schema", schema));
-	}
-	*out = a;
-	return ERR_OK;
+	return json_pack("{s:o, s:o, s:o}", "name", model_pj_str(t->name),
+			 "description", model_pj_str(t->description),
+			 "input_schema", schema);
 }
 
 static long thinking_budget(const char *effort)
@@ -225,7 +209,7 @@ static enum err anthropic_build(const struct model *m,
 		json_object_set_new(root, "system", model_pj_str(sys.data));
 	buf_release(&sys);
 	if (req->n_tools) {
-		rc = tools_json(req, &tools, e);
+		rc = model_pj_tools(req, tool_json, &tools, e);
 		if (rc == ERR_OK)
 			json_object_set_new(root, "tools", tools);
 	}
@@ -245,15 +229,9 @@ static void add_call(struct model_reply *r, json_t *b, size_t cap)
 	if (r->n_calls >= cap)
 		return;
 	d = &r->calls[r->n_calls++];
-	d->id = model_pj_dup_str(json_object_get(b, "id"));
-	if (!d->id || !*d->id) {
-		free(d->id);
-		d->id = model_gen_call_id();
-	}
-	d->name = model_pj_dup_str(json_object_get(b, "name"));
-	if (!d->name)
-		d->name = xstrdup("");
-	d->arguments = model_pj_dup_any(json_object_get(b, "input"));
+	model_pj_call_set(d, json_object_get(b, "id"),
+			  json_object_get(b, "name"),
+			  json_object_get(b, "input"));
 }
 
 static void parse_content(json_t *content, struct model_reply *r)
@@ -349,11 +327,11 @@ bool model_anthropic_is_overflow(long status, const char *body, size_t len)
 		"context window", "context length",
 	};
 
-	if (status != 400 && status != 413)
-		return false;
-	return model_pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
+	return model_pj_overflow(status, body, len, marks, ARRAY_SIZE(marks));
 }
 
+/* Every provider fills the same ops table (model_int.h), so the tables of
+ * the providers look alike by design: each names its own functions. */
 const struct provider_ops model_provider_anthropic = {
 	.name = "anthropic",
 	.open = anthropic_open,

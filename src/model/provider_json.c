@@ -49,6 +49,27 @@ enum err model_pj_schema(const struct model_tool *t, json_t **out,
 	return ERR_OK;
 }
 
+enum err model_pj_tools(const struct model_request *req,
+			json_t *(*describe)(const struct model_tool *t,
+					    json_t *schema),
+			json_t **out, struct errmsg *e)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < req->n_tools; i++) {
+		const struct model_tool *t = &req->tools[i];
+		json_t *schema;
+		enum err rc = model_pj_schema(t, &schema, e);
+		if (rc) {
+			json_decref(a);
+			return rc;
+		}
+		json_array_append_new(a, describe(t, schema));
+	}
+	*out = a;
+	return ERR_OK;
+}
+
 enum err model_pj_dump(json_t *root, struct buf *out, struct errmsg *e)
 {
 	char *s = json_dumps(root, JSON_COMPACT);
@@ -234,4 +255,26 @@ enum err model_pj_endpoint(struct model *m, const char *base, const char *path,
 		n--;
 	m->endpoint = xasprintf("%.*s%s", (int)n, base, path);
 	return ERR_OK;
+}
+
+void model_pj_call_set(struct model_tool_call *d, json_t *id, json_t *name,
+		       json_t *arguments)
+{
+	d->id = model_pj_dup_str(id);
+	if (!d->id || !*d->id) {
+		free(d->id);
+		d->id = model_gen_call_id();
+	}
+	d->name = model_pj_dup_str(name);
+	if (!d->name)
+		d->name = xstrdup("");
+	d->arguments = model_pj_dup_any(arguments);
+}
+
+bool model_pj_overflow(long status, const char *body, size_t len,
+		       const char *const *marks, size_t n_marks)
+{
+	if (status != 400 && status != 413)
+		return false;
+	return model_pj_contains_any(body, len, marks, n_marks);
 }

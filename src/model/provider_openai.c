@@ -125,28 +125,12 @@ static json_t *msg_json(const struct model_msg *mm)
 	return o;
 }
 
-static enum err tools_json(const struct model_request *req, json_t **out,
-			   struct errmsg *e)
+static json_t *tool_json(const struct model_tool *t, json_t *schema)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < req->n_tools; i++) {
-		const struct model_tool *t = &req->tools[i];
-		json_t *schema;
-		enum err rc = model_pj_schema(t, &schema, e);
-		if (rc) {
-			json_decref(a);
-			return rc;
-		}
-		json_array_append_new(
-			a, json_pack("{s:s, s:{s:o, s:o, s:o}}", "type",
-				     "function", "function", "name",
-				     model_pj_str(t->name), "description",
-				     model_pj_str(t->description), "parameters",
-				     schema));
-	}
-	*out = a;
-	return ERR_OK;
+	return json_pack("{s:s, s:{s:o, s:o, s:o}}", "type", "function",
+			 "function", "name", model_pj_str(t->name),
+			 "description", model_pj_str(t->description),
+			 "parameters", schema);
 }
 
 static void params_json(const struct model *m, json_t *root)
@@ -219,7 +203,7 @@ static enum err tools_wire(const struct model *m, const struct model_request *re
 
 	if (!w->tools_wire || w->tools_key != req->tools ||
 	    w->tools_n != req->n_tools) {
-		if ((rc = tools_json(req, &tools, e)))
+		if ((rc = model_pj_tools(req, tool_json, &tools, e)))
 			return rc;
 		free(w->tools_wire);
 		w->tools_wire = json_dumps(tools, JSON_COMPACT);
@@ -277,16 +261,11 @@ static void parse_calls(json_t *tc, struct model_reply *r)
 	for (size_t i = 0; i < n; i++) {
 		json_t *c = json_array_get(tc, i);
 		json_t *fn = json_object_get(c, "function");
-		struct model_tool_call *d = &r->calls[r->n_calls++];
-		d->id = model_pj_dup_str(json_object_get(c, "id"));
-		if (!d->id || !*d->id) {
-			free(d->id);
-			d->id = model_gen_call_id();
-		}
-		d->name = model_pj_dup_str(json_object_get(fn, "name"));
-		if (!d->name)
-			d->name = xstrdup("");
-		d->arguments = model_pj_dup_any(json_object_get(fn, "arguments"));
+
+		model_pj_call_set(&r->calls[r->n_calls++],
+				  json_object_get(c, "id"),
+				  json_object_get(fn, "name"),
+				  json_object_get(fn, "arguments"));
 	}
 }
 
@@ -374,11 +353,11 @@ bool model_openai_is_overflow(long status, const char *body, size_t len)
 		"prompt is too long", "context window",
 	};
 
-	if (status != 400 && status != 413)
-		return false;
-	return model_pj_contains_any(body, len, marks, ARRAY_SIZE(marks));
+	return model_pj_overflow(status, body, len, marks, ARRAY_SIZE(marks));
 }
 
+/* Every provider fills the same ops table (model_int.h), so the tables of
+ * the providers look alike by design: each names its own functions. */
 const struct provider_ops model_provider_openai = {
 	.name = "openai",
 	.open = openai_open,

@@ -95,6 +95,7 @@ static void head(struct out *o, const struct report *r)
 	report_out_printf(o, ")</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
 }
 
+/* The same fields as report_md.c's md_header(), in HTML (see there). */
 static void title(struct out *o, const struct report *r)
 {
 	char when[40];
@@ -268,6 +269,14 @@ static void group_table(struct out *o, const struct report_group *g, size_t n)
 	report_out_puts(o, "</table>\n");
 }
 
+/* A note paragraph (text escaped), e.g. why a section has no figures. */
+static void note(struct out *o, const char *text)
+{
+	report_out_puts(o, "<p class=\"note\">");
+	report_out_html(o, text);
+	report_out_puts(o, "</p>");
+}
+
 static void figure(struct out *o, const char *caption)
 {
 	report_out_puts(o, "<figcaption>");
@@ -279,9 +288,8 @@ static void rates(struct out *o, const struct report_analysis *a)
 {
 	report_out_puts(o, "<section id=\"rates\"><h2>Solve rates</h2>\n");
 	if (!a->has_overall) {
-		report_out_puts(o, "<p class=\"note\">");
-		report_out_html(o, a->overall_note);
-		report_out_puts(o, "</p></section>\n");
+		note(o, a->overall_note);
+		report_out_puts(o, "</section>\n");
 		return;
 	}
 	report_out_printf(o, "<p>pass@1 over all %zu tasks: <b>%.3f</b>, Wilson 95%% [%.3f, "
@@ -313,9 +321,8 @@ static void horizon(struct out *o, const struct report_analysis *a)
 
 	report_out_puts(o, "<section id=\"horizon\"><h2>Time horizon</h2>\n");
 	if (!a->has_horizon) {
-		report_out_puts(o, "<p class=\"note\">");
-		report_out_html(o, a->horizon_note);
-		report_out_puts(o, "</p></section>\n");
+		note(o, a->horizon_note);
+		report_out_puts(o, "</section>\n");
 		return;
 	}
 	report_fmt_interval(&a->horizon.h50, 1, h50, sizeof(h50));
@@ -366,9 +373,8 @@ static void irt(struct out *o, const struct report_analysis *a)
 {
 	report_out_puts(o, "<section id=\"irt\"><h2>Placement on the IRT scale</h2>\n");
 	if (!a->irt) {
-		report_out_puts(o, "<p class=\"note\">");
-		report_out_html(o, a->irt_note);
-		report_out_puts(o, "</p></section>\n");
+		note(o, a->irt_note);
+		report_out_puts(o, "</section>\n");
 		return;
 	}
 	report_out_printf(o, "<p>2PL item response model fitted jointly over %zu run(s) and "
@@ -378,9 +384,8 @@ static void irt(struct out *o, const struct report_analysis *a)
 	report_chart_irt(o, a);
 	figure(o, "Ability of each run with 95% interval; ticks: task difficulties.");
 	if (*a->irt_note) {
-		report_out_puts(o, "<p class=\"note\">");
-		report_out_html(o, a->irt_note);
-		report_out_puts(o, "</p>\n");
+		note(o, a->irt_note);
+		report_out_puts(o, "\n");
 	}
 	report_out_puts(o, "</section>\n");
 }

@@ -13,6 +13,15 @@
 #include "report/report_int.h"
 #include "base/banned.h"
 
+/* A note paragraph (text escaped), e.g. why a section has no table. */
+static void md_note(struct out *o, const char *text)
+{
+	report_out_md(o, text);
+	report_out_puts(o, "\n\n");
+}
+
+/* The same fields as report_html.c's title(), in Markdown's markup and
+ * escaping: each renderer keeps its own so that it reads as its output. */
 static void md_header(struct out *o, const struct report *r)
 {
 	char when[40];
@@ -160,8 +169,7 @@ static void md_rates(struct out *o, const struct report_analysis *a)
 {
 	report_out_puts(o, "## Solve rates\n\n");
 	if (!a->has_overall) {
-		report_out_md(o, a->overall_note);
-		report_out_puts(o, "\n\n");
+		md_note(o, a->overall_note);
 		return;
 	}
 	md_group_rows(o, "Overall", NULL, 0);
@@ -180,8 +188,7 @@ static void md_horizon(struct out *o, const struct report_analysis *a)
 
 	report_out_puts(o, "## Time horizon\n\n");
 	if (!a->has_horizon) {
-		report_out_md(o, a->horizon_note);
-		report_out_puts(o, "\n\n");
+		md_note(o, a->horizon_note);
 		return;
 	}
 	report_fmt_interval(&a->horizon.h50, 1, h50, sizeof(h50));
@@ -233,8 +240,7 @@ static void md_irt(struct out *o, const struct report_analysis *a)
 {
 	report_out_puts(o, "## IRT placement (2PL)\n\n");
 	if (!a->irt) {
-		report_out_md(o, a->irt_note);
-		report_out_puts(o, "\n\n");
+		md_note(o, a->irt_note);
 		return;
 	}
 	report_out_puts(o, "| run | model | theta (logits) [95%] | points |\n|---|---|---|---|\n");
@@ -249,8 +255,7 @@ static void md_irt(struct out *o, const struct report_analysis *a)
 	}
 	report_out_puts(o, "\n");
 	if (*a->irt_note) {
-		report_out_md(o, a->irt_note);
-		report_out_puts(o, "\n\n");
+		md_note(o, a->irt_note);
 	}
 }
 

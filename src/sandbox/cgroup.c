@@ -86,9 +86,7 @@ static uint64_t read_key_fd(int fd, const char *key)
 	return 0;
 }
 
-/* Whole small pseudo-file (procfs and cgroupfs report size 0, so
- * file_read() cannot be used); owned, NULL when unreadable. */
-static char *read_pseudo(const char *path)
+char *sbx_read_pseudo(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct buf b;
@@ -108,7 +106,7 @@ static char *read_pseudo(const char *path)
 /* Our cgroup path for a v1 controller (or "" for v2 with ctrl NULL). */
 static char *self_cgroup(const char *ctrl)
 {
-	char *data = read_pseudo("/proc/self/cgroup"), *res = NULL;
+	char *data = sbx_read_pseudo("/proc/self/cgroup"), *res = NULL;
 
 	if (!data)
 		return NULL;
@@ -339,7 +337,7 @@ static enum err init_v1(struct errmsg *e)
 
 static bool v2_has(const char *dir, const char *ctrl)
 {
-	char *p = path_join(dir, "cgroup.controllers"), *data = read_pseudo(p);
+	char *p = path_join(dir, "cgroup.controllers"), *data = sbx_read_pseudo(p);
 	bool ok = false;
 
 	if (data) {
@@ -521,7 +519,7 @@ static uint64_t read_num(const char *dir, const char *file)
 	uint64_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	v = read_pseudo(path);
+	v = sbx_read_pseudo(path);
 	if (!v || !num_field_ull(v, "\n", UINT64_MAX - 1, &u, NULL))
 		u = UINT64_MAX;     /* "max", or unreadable */
 	n = u;
@@ -663,28 +661,25 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 	}
 }
 
+/* Whether the event counter key of fd went past *seen (then *seen is
+ * moved up to it). */
+static bool counter_grew(int fd, const char *key, uint64_t *seen)
+{
+	uint64_t n = read_key_fd(fd, key);
+
+	if (n <= *seen)
+		return false;
+	*seen = n;
+	return true;
+}
+
 bool sbx_cg_take_oom(struct sbx_cg *cg)
 {
-	uint64_t n;
-
-	if (!cg->dir[CG_MEM] || !cg->fds_ready)
-		return false;
-	n = read_key_fd(cg->oom_fd, "oom_kill");
-	if (n <= cg->oom_seen)
-		return false;
-	cg->oom_seen = n;
-	return true;
+	return cg->dir[CG_MEM] && cg->fds_ready &&
+	       counter_grew(cg->oom_fd, "oom_kill", &cg->oom_seen);
 }
 
 bool sbx_cg_take_pids(struct sbx_cg *cg)
 {
-	uint64_t n;
-
-	if (!cg->fds_ready)
-		return false;
-	n = read_key_fd(cg->pids_fd, "max");
-	if (n <= cg->pids_seen)
-		return false;
-	cg->pids_seen = n;
-	return true;
+	return cg->fds_ready && counter_grew(cg->pids_fd, "max", &cg->pids_seen);
 }

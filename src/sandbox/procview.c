@@ -112,24 +112,6 @@ static char *zeroed(const char *text, const char *limit_kb)
 	return buf_detach(&b, NULL);
 }
 
-/* Whole small /proc file (size 0 in stat), NULL when unreadable. */
-static char *read_proc(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct buf b;
-	char chunk[4096];
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	buf_init(&b, 1 << 20);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_add(&b, chunk, (size_t)n) != ERR_OK)
-			break;
-	close(fd);
-	return buf_detach(&b, NULL);
-}
-
 static enum err put(const char *name, const char *text, struct errmsg *e)
 {
 	char *path = xasprintf("%s/proc/%s", sbx_g.inst_dir, name);
@@ -143,7 +125,7 @@ static enum err put(const char *name, const char *text, struct errmsg *e)
 
 static char *stat_text(void)
 {
-	char *host = read_proc("/proc/stat"), *bt = host ? strstr(host, "\nbtime ") : NULL;
+	char *host = sbx_read_pseudo("/proc/stat"), *bt = host ? strstr(host, "\nbtime ") : NULL;
 	long long btime = 0;
 	static const char zeros[] = " 0 0 0 0 0 0 0 0 0 0\n";
 	cpu_set_t set;
@@ -175,7 +157,7 @@ static char *stat_text(void)
 
 enum err sbx_procview_build(struct errmsg *e)
 {
-	char *dir = xasprintf("%s/proc", sbx_g.inst_dir), *vm = read_proc("/proc/vmstat");
+	char *dir = xasprintf("%s/proc", sbx_g.inst_dir), *vm = sbx_read_pseudo("/proc/vmstat");
 	char *st = stat_text(), *vz = vm ? zeroed(vm, NULL) : xstrdup("");
 	enum err rc = ERR_OK;
 
@@ -188,7 +170,7 @@ enum err sbx_procview_build(struct errmsg *e)
 	if (!rc)
 		rc = put("loadavg", "0.00 0.00 0.00 1/1 1\n", e);
 	free(host_meminfo);
-	host_meminfo = read_proc("/proc/meminfo");
+	host_meminfo = sbx_read_pseudo("/proc/meminfo");
 	if (!rc && !host_meminfo)
 		rc = err_sys(e, ERR_SANDBOX, "cannot read /proc/meminfo");
 	free(dir);

@@ -376,6 +376,10 @@ bool sbx_cg_take_oom(struct sbx_cg *cg);
 bool sbx_cg_take_pids(struct sbx_cg *cg);
 /* "assay-<pid>-<starttime>" is alive? */
 bool sbx_inst_alive(const char *name);
+/* A whole small pseudo-file (procfs and cgroupfs report size 0, so
+ * file_read() cannot be used; at most 1 MiB is read); owned, NULL when
+ * unreadable. */
+char *sbx_read_pseudo(const char *path);
 
 /* child.c: clone() entry point, arg = struct sbx_child_args */
 int sbx_child_main(void *arg);

@@ -133,7 +133,6 @@ static bool copy_obj(json_t *b, json_t *doc, const char *k,
 		     struct reply *y)
 {
 	json_t *o = json_object_get(b, k), *out = json_object();
-	const char *v;
 
 	if (o && !json_is_object(o)) {
 		json_decref(out);
@@ -141,6 +140,8 @@ static bool copy_obj(json_t *b, json_t *doc, const char *k,
 		return false;
 	}
 	for (size_t i = 0; i < nf; i++) {
+		const char *v = NULL;  /* stays NULL when there is no k */
+
 		if (o && !jstr(o, f[i], max, true, &v, y)) {
 			json_decref(out);
 			return false;
@@ -172,6 +173,27 @@ static enum err seal_cred(struct srv *s, int64_t id, const char *cred,
 	return rc;
 }
 
+/* Whether organisation org (the body's org_id) exists and is of kind;
+ * else a 400 on org_id, saying wrong_kind when it is of another kind. */
+static bool org_of_kind(struct srv *s, int64_t org, const char *kind,
+			const char *wrong_kind, struct reply *y)
+{
+	struct sp_org o;
+	struct errmsg e;
+	bool ok;
+
+	if (store_org_get(s->st, org, &o, &e)) {
+		reply_err(y, 400, "invalid_field", "org_id", "no such "
+			  "organisation");
+		return false;
+	}
+	ok = !strcmp(o.kind, kind);
+	store_org_free(&o);
+	if (!ok)
+		reply_err(y, 400, "invalid_field", "org_id", "%s", wrong_kind);
+	return ok;
+}
+
 void api_models_add(struct srv *s, struct req *r, struct reply *y)
 {
 	static const char *const card[] = { "summary", "intended_use",
@@ -181,7 +203,6 @@ void api_models_add(struct srv *s, struct req *r, struct reply *y)
 	const char *name, *version, *date, *access, *cred;
 	int64_t org = r->who.u.org_id, eod, id = 0;
 	struct sp_model m;
-	struct sp_org o;
 	struct errmsg e;
 	char *text;
 
@@ -207,18 +228,9 @@ void api_models_add(struct srv *s, struct req *r, struct reply *y)
 			  "dedicated or weights");
 		goto out;
 	}
-	if (store_org_get(s->st, org, &o, &e)) {
-		reply_err(y, 400, "invalid_field", "org_id", "no such "
-			  "organisation");
+	if (!org_of_kind(s, org, "developer", "models belong to a developer "
+			 "organisation", y))
 		goto out;
-	}
-	if (strcmp(o.kind, "developer")) {
-		store_org_free(&o);
-		reply_err(y, 400, "invalid_field", "org_id", "models belong to "
-			  "a developer organisation");
-		goto out;
-	}
-	store_org_free(&o);
 	doc = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "version",
 			version, "release_date", date, "access", access);
 	if (!copy_obj(b, doc, "card", card, 3, 4096, y) ||
@@ -616,7 +628,6 @@ void api_partners_add(struct srv *s, struct req *r, struct reply *y)
 {
 	json_t *b;
 	struct sp_model m;
-	struct sp_org o;
 	struct sp_partner *v = NULL;
 	size_t n = 0;
 	int64_t org = 0;
@@ -629,18 +640,9 @@ void api_partners_add(struct srv *s, struct req *r, struct reply *y)
 		return;
 	if (!jint(b, "org_id", 1, (1LL << 53) - 1, false, &org, y))
 		goto out;
-	if (store_org_get(s->st, org, &o, &e)) {
-		reply_err(y, 400, "invalid_field", "org_id", "no such "
-			  "organisation");
+	if (!org_of_kind(s, org, "partner", "a trusted partner is an "
+			 "organisation of kind partner", y))
 		goto out;
-	}
-	if (strcmp(o.kind, "partner")) {
-		store_org_free(&o);
-		reply_err(y, 400, "invalid_field", "org_id", "a trusted partner "
-			  "is an organisation of kind partner");
-		goto out;
-	}
-	store_org_free(&o);
 	if (store_partner_set(s->st, r->ids[0], org,
 			      !(r->who.u.roles & SP_DEVELOPER), &e) ||
 	    store_partner_list(s->st, r->ids[0], &v, &n, &e)) {

@@ -29,20 +29,34 @@ json_t *body_object(struct req *r, struct reply *y)
 	return o;
 }
 
+/* Member k of o; NULL when it is absent or null, *ok then being the
+ * reader's answer: true when k is optional, else false with the reply
+ * set (400 naming k). */
+static json_t *member(json_t *o, const char *k, bool optional, bool *ok,
+		      struct reply *y)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v && !json_is_null(v))
+		return v;
+	*ok = optional;
+	if (!optional)
+		reply_err(y, 400, "invalid_field", k, "'%s' is required", k);
+	return NULL;
+}
+
 bool jstr(json_t *o, const char *k, size_t max, bool optional,
 	  const char **out, struct reply *y)
 {
-	json_t *v = json_object_get(o, k);
+	json_t *v;
 	const char *s;
 	size_t n;
+	bool ok = false;
 
 	*out = NULL;
-	if (!v || json_is_null(v)) {
-		if (optional)
-			return true;
-		reply_err(y, 400, "invalid_field", k, "'%s' is required", k);
-		return false;
-	}
+	v = member(o, k, optional, &ok, y);
+	if (!v)
+		return ok;
 	if (!json_is_string(v)) {
 		reply_err(y, 400, "invalid_field", k, "'%s' must be a string", k);
 		return false;
@@ -66,14 +80,11 @@ bool jstr(json_t *o, const char *k, size_t max, bool optional,
 bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
 	  int64_t *out, struct reply *y)
 {
-	json_t *v = json_object_get(o, k);
+	bool ok = false;
+	json_t *v = member(o, k, optional, &ok, y);
 
-	if (!v || json_is_null(v)) {
-		if (optional)
-			return true;
-		reply_err(y, 400, "invalid_field", k, "'%s' is required", k);
-		return false;
-	}
+	if (!v)
+		return ok;
 	if (!json_is_integer(v) || json_integer_value(v) < lo ||
 	    json_integer_value(v) > hi) {
 		reply_err(y, 400, "invalid_field", k, "'%s' must be a whole "
@@ -88,14 +99,11 @@ bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
 bool jbool(json_t *o, const char *k, bool optional, bool *out,
 	   struct reply *y)
 {
-	json_t *v = json_object_get(o, k);
+	bool ok = false;
+	json_t *v = member(o, k, optional, &ok, y);
 
-	if (!v || json_is_null(v)) {
-		if (optional)
-			return true;
-		reply_err(y, 400, "invalid_field", k, "'%s' is required", k);
-		return false;
-	}
+	if (!v)
+		return ok;
 	if (!json_is_boolean(v)) {
 		reply_err(y, 400, "invalid_field", k, "'%s' must be true or "
 			  "false", k);

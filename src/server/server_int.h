@@ -209,7 +209,10 @@ void authz_deny(struct srv *s, struct req *r, struct reply *y, bool visible,
 		int64_t object, const char *reason);
 bool has_role(const struct principal *p, unsigned roles);
 /* A failed load of an object from the store: 404 as authz_deny (audited,
- * with reason) when it does not exist, else reply_fail. */
+ * with reason) when it does not exist, else reply_fail. It is the shared
+ * half of every visible_*() (load the object, then check that the
+ * principal may see it, else free it and authz_deny): those stay one per
+ * record type, as their store calls, rules and reasons differ. */
 void reply_load_fail(struct srv *s, struct req *r, struct reply *y,
 		     const struct errmsg *e, int64_t object, const char *reason);
 
@@ -227,7 +230,11 @@ bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
 	  int64_t *out, struct reply *y);
 bool jbool(json_t *o, const char *k, bool optional, bool *out,
 	   struct reply *y);
-/* ?limit and ?after of a list request. */
+/* ?limit and ?after of a list request. Every listing endpoint (api_*.c)
+ * has the same steps: list_params, its store_*_list, one JSON object per
+ * record the principal may see, list_reply. Each stays one small function
+ * of its own: the record types, the store's arguments and the visibility
+ * rules differ, and a generic lister over void pointers would hide them. */
 bool list_params(struct req *r, struct reply *y, int *limit, int64_t *after);
 json_t *list_reply(json_t *items, int limit, int64_t last_id);
 

@@ -437,6 +437,8 @@ static void pg_finalize(struct db_stmt *s)
 	free(p);
 }
 
+/* Both backends fill the same ops table (store_db_int.h), so this one and
+ * the other backend's look alike by design. */
 static const struct db_ops pg_ops = {
 	.close = pg_close, .errmsg = pg_errmsg,
 	.quick_check = pg_quick_check, .tune = pg_tune,

@@ -321,6 +321,8 @@ static void lite_finalize(struct db_stmt *s)
 	free(s);
 }
 
+/* Both backends fill the same ops table (store_db_int.h), so this one and
+ * the other backend's look alike by design. */
 static const struct db_ops lite_ops = {
 	.close = lite_close, .errmsg = lite_errmsg,
 	.quick_check = lite_quick_check, .tune = lite_tune,

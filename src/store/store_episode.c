@@ -11,21 +11,35 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
+#define INSERT_PENDING "INSERT INTO episodes(run_id, task_id, epoch, " \
+	"attempt, status) VALUES(?,?,?,?,'pending')"
+
+enum err store_sq_prep_pending(struct store *st, bool returning_id,
+			       int64_t run_id, const char *task_id, int epoch,
+			       int attempt, struct db_stmt **s,
+			       struct errmsg *e)
+{
+	enum err rc = store_sq_prep(st, returning_id ?
+				    INSERT_PENDING " RETURNING id" :
+				    INSERT_PENDING, s, e);
+	if (rc)
+		return rc;
+	store_db_bind_int64(*s, 1, run_id);
+	store_db_bind_text(*s, 2, task_id);
+	store_db_bind_int64(*s, 3, epoch);
+	store_db_bind_int64(*s, 4, attempt);
+	return ERR_OK;
+}
+
 enum err store_episode_create(struct store *st, int64_t run_id,
 			      const char *task_id, int epoch, int attempt,
 			      int64_t *id_out, struct errmsg *e)
 {
 	struct db_stmt *s;
-	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-				    "attempt, status) VALUES(?,?,?,?,'pending') "
-			      "RETURNING id", &s, e);
-	if (rc)
-		return rc;
-	store_db_bind_int64(s, 1, run_id);
-	store_db_bind_text(s, 2, task_id);
-	store_db_bind_int64(s, 3, epoch);
-	store_db_bind_int64(s, 4, attempt);
-	return store_sq_insert_id(st, s, "insert episode", id_out, e);
+	enum err rc = store_sq_prep_pending(st, true, run_id, task_id, epoch,
+					    attempt, &s, e);
+
+	return rc ? rc : store_sq_insert_id(st, s, "insert episode", id_out, e);
 }
 
 enum err store_episode_start(struct store *st, int64_t ep_id,
@@ -97,10 +111,12 @@ enum err store_episode_finish(struct store *st, const struct store_episode *ep,
 	"working_ms, model_calls, tool_calls, infra_retries, validity, " \
 	"validity_cause"
 
-static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
+static void ep_from_row(struct store *st, struct db_stmt *s, void *rec)
 {
+	struct store_episode *ep = rec;
 	int i = 0;
 
+	(void)st;
 	ep->id = store_db_col_int64(s, i++);
 	ep->run_id = store_db_col_int64(s, i++);
 	ep->task_id = store_sq_col_text(s, i++);
@@ -133,36 +149,31 @@ static void ep_from_row(struct db_stmt *s, struct store_episode *ep)
 	ep->validity_cause = store_sq_col_text(s, i++);
 }
 
+static void ep_clear(void *rec)
+{
+	store_episode_release(rec);
+}
+
+static const struct store_rowtype episode_rows = {
+	"episode", "list episodes", sizeof(struct store_episode), ep_from_row,
+	ep_clear,
+};
+
 enum err store_episode_list(struct store *st, int64_t run_id,
 			    struct store_episode **eps_out, size_t *n_out,
 			    struct errmsg *e)
 {
-	struct store_episode *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(st,
 				    "SELECT " EP_COLS " FROM episodes WHERE "
 				    "run_id=? ORDER BY task_id, epoch, attempt",
 				    &s, e);
-	int r;
 
 	if (rc)
 		return rc;
 	store_db_bind_int64(s, 1, run_id);
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		ep_from_row(s, &v[n++]);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list episodes");
-	store_db_finalize(s);
-	if (rc) {
-		store_episodes_free(v, n);
-		return rc;
-	}
-	*eps_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &episode_rows, (void **)eps_out, n_out,
+				  e);
 }
 
 enum err store_episode_get(struct store *st, int64_t ep_id,
@@ -178,7 +189,7 @@ enum err store_episode_get(struct store *st, int64_t ep_id,
 	store_db_bind_int64(s, 1, ep_id);
 	r = store_db_step(s);
 	if (r == DB_ROW)
-		ep_from_row(s, out);
+		ep_from_row(st, s, out);
 	else if (r == DB_DONE)
 		rc = err_set(e, ERR_NOTFOUND, "no episode %lld",
 			     (long long)ep_id);
@@ -198,9 +209,7 @@ void store_episode_release(struct store_episode *ep)
 
 void store_episodes_free(struct store_episode *eps, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_episode_release(&eps[i]);
-	free(eps);
+	store_sq_free_rows(&episode_rows, eps, n);
 }
 
 enum err store_mark_interrupted(struct store *st, int64_t run_id, int *n_out,
@@ -270,6 +279,30 @@ enum err store_event_add(struct store *st, int64_t ep_id, int seq,
 	return rc;
 }
 
+static void event_row(struct store *st, struct db_stmt *s, void *rec)
+{
+	struct store_event *ev = rec;
+
+	(void)st;
+	ev->seq = store_db_col_int(s, 0);
+	ev->kind = store_sq_col_text(s, 1);
+	ev->at_ms = store_db_col_int64(s, 2);
+	ev->data = store_sq_col_text(s, 3);
+}
+
+static void event_clear(void *rec)
+{
+	struct store_event *ev = rec;
+
+	free(ev->kind);
+	free(ev->data);
+}
+
+static const struct store_rowtype event_rows = {
+	"event", "list events", sizeof(struct store_event), event_row,
+	event_clear,
+};
+
 static enum err open_row(struct store *st, int64_t ep_id,
 			 struct store_event *ev, struct errmsg *e)
 {
@@ -291,31 +324,20 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 			  struct store_event **evs_out, size_t *n_out,
 			  struct errmsg *e)
 {
-	struct store_event *v = NULL;
-	size_t n = 0, cap = 0;
+	struct store_event *v;
+	size_t n;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(st,
 				    "SELECT seq, kind, at_ms, data FROM events "
 				    "WHERE episode_id=? ORDER BY seq",
 				    &s, e);
-	int r;
 
 	if (rc)
 		return rc;
 	store_db_bind_int64(s, 1, ep_id);
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		v[n].seq = store_db_col_int(s, 0);
-		v[n].kind = store_sq_col_text(s, 1);
-		v[n].at_ms = store_db_col_int64(s, 2);
-		v[n].data = store_sq_col_text(s, 3);
-		n++;
-		if ((rc = open_row(st, ep_id, &v[n - 1], e)))
-			break;
-	}
-	if (rc == ERR_OK && r != DB_DONE)
-		rc = store_sq_fail(st, e, "list events");
-	store_db_finalize(s);
+	rc = store_sq_list_rows(st, s, &event_rows, (void **)&v, &n, e);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = open_row(st, ep_id, &v[i], e);
 	if (rc) {
 		store_events_free(v, n);
 		return rc;
@@ -327,11 +349,7 @@ enum err store_event_list(struct store *st, int64_t ep_id,
 
 void store_events_free(struct store_event *ev, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(ev[i].kind);
-		free(ev[i].data);
-	}
-	free(ev);
+	store_sq_free_rows(&event_rows, ev, n);
 }
 
 /* Every pair of the run with its count of scored attempts and the status

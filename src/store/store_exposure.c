@@ -33,12 +33,38 @@ enum err store_exposure_add(struct store *st, const struct store_exposure *x,
 	return store_sq_step_done(st, s, "record exposure", e);
 }
 
+static void exposure_row(struct store *st, struct db_stmt *s, void *rec)
+{
+	struct store_exposure *x = rec;
+
+	(void)st;
+	x->task_id = store_sq_col_text(s, 0);
+	x->task_digest = store_sq_col_text(s, 1);
+	x->suite_id = store_sq_col_text(s, 2);
+	x->developer = store_sq_col_text(s, 3);
+	x->model = store_sq_col_text(s, 4);
+	x->endpoint = store_sq_col_text(s, 5);
+	x->run_id = store_db_col_int64(s, 6);
+	x->first_ms = store_db_col_int64(s, 7);
+}
+
+static void exposure_clear(void *rec)
+{
+	struct store_exposure *x = rec;
+
+	free(x->task_id); free(x->task_digest); free(x->suite_id);
+	free(x->developer); free(x->model); free(x->endpoint);
+}
+
+static const struct store_rowtype exposure_rows = {
+	"exposure", "list exposure", sizeof(struct store_exposure),
+	exposure_row, exposure_clear,
+};
+
 enum err store_exposure_list(struct store *st, const char *developer,
 			     struct store_exposure **xs_out, size_t *n_out,
 			     struct errmsg *e)
 {
-	struct store_exposure *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc =
 		store_sq_prep(st,
@@ -47,41 +73,15 @@ enum err store_exposure_list(struct store *st, const char *developer,
 			      "exposure WHERE ?1 IS NULL OR developer=?1 "
 			      "ORDER BY task_id, first_ms",
 			      &s, e);
-	int r;
 
 	if (rc)
 		return rc;
 	store_db_bind_text(s, 1, developer);
-	while ((r = store_db_step(s)) == DB_ROW) {
-		struct store_exposure *x;
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		x = &v[n++];
-		x->task_id = store_sq_col_text(s, 0);
-		x->task_digest = store_sq_col_text(s, 1);
-		x->suite_id = store_sq_col_text(s, 2);
-		x->developer = store_sq_col_text(s, 3);
-		x->model = store_sq_col_text(s, 4);
-		x->endpoint = store_sq_col_text(s, 5);
-		x->run_id = store_db_col_int64(s, 6);
-		x->first_ms = store_db_col_int64(s, 7);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list exposure");
-	store_db_finalize(s);
-	if (rc) {
-		store_exposures_free(v, n);
-		return rc;
-	}
-	*xs_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &exposure_rows, (void **)xs_out, n_out,
+				  e);
 }
 
 void store_exposures_free(struct store_exposure *xs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(xs[i].task_id); free(xs[i].task_digest); free(xs[i].suite_id);
-		free(xs[i].developer); free(xs[i].model); free(xs[i].endpoint);
-	}
-	free(xs);
+	store_sq_free_rows(&exposure_rows, xs, n);
 }

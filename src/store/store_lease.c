@@ -258,7 +258,7 @@ enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
 			  int64_t ttl_ms, struct store_lease *holder,
 			  struct errmsg *e)
 {
-	bool own = !st->batch;     /* no group of the caller's: our own */
+	bool own;
 	enum err rc;
 
 	if (holder)
@@ -268,16 +268,10 @@ enum err store_lease_take(struct store *st, const char *scope, int64_t ref,
 			       "holds a lease", st->path);
 	ensure_identity(st);
 	st->lease_ttl_ms = ttl_ms > 0 ? ttl_ms : STORE_LEASE_TTL_MS;
-	st->batch = true;
-	rc = store_sq_write(st, e);      /* BEGIN IMMEDIATE: the write lock */
+	rc = store_sq_group_open(st, &own, e);  /* the write lock */
 	if (rc == ERR_OK)
 		rc = take_locked(st, scope, ref, holder, e);
-	if (own) {
-		if (rc == ERR_OK)
-			rc = store_tx_commit(st, e);
-		else
-			store_tx_rollback(st);
-	}
+	rc = store_sq_group_close(st, own, rc, e);
 	if (rc == ERR_OK) {
 		st->lease_scope = xstrdup(scope);
 		st->lease_ref = ref;
@@ -342,16 +336,8 @@ enum err store_lease_heartbeat(struct store *st, struct errmsg *e)
 		return ERR_OK;
 	if (st->in_tx)             /* renewed inside the open group */
 		return store_sq_lease_check(st, e);
-	own = !st->batch;
-	st->batch = true;
-	rc = store_sq_write(st, e);      /* opening the group renews */
-	if (own) {
-		if (rc == ERR_OK)
-			rc = store_tx_commit(st, e);
-		else
-			store_tx_rollback(st);
-	}
-	return rc;
+	rc = store_sq_group_open(st, &own, e);  /* opening it renews */
+	return store_sq_group_close(st, own, rc, e);
 }
 
 enum err store_lease_release(struct store *st, struct errmsg *e)

@@ -4,6 +4,13 @@
  * Statements (portable SQL, store_db.h) are bound through one helper: a format string names each
  * parameter's type ('s' text or NULL, 'i' int64), so no SQL is ever
  * assembled from values.
+ *
+ * Each kind of record has the same few functions (a row filler, a
+ * struct store_rowtype, add/get/list/free, its updates), so this file
+ * reads as a table and repeats its shape from kind to kind. That is by
+ * design: the shared work is in the helpers above and in store_rows.c,
+ * and what is left in each function is only its SQL, its columns and its
+ * fields, which a generic function or a macro would hide.
  */
 #include "store/store_int.h"
 
@@ -25,19 +32,27 @@ static void bindv(struct db_stmt *s, const char *fmt, va_list ap)
 	}
 }
 
+static enum err vpq(struct store *st, struct db_stmt **s, struct errmsg *e,
+		    const char *sql, const char *fmt, va_list ap)
+{
+	enum err rc = store_sq_prep(st, sql, s, e);
+
+	if (!rc)
+		bindv(*s, fmt, ap);
+	return rc;
+}
+
 /* Prepare sql and bind the values fmt describes. */
 static enum err pq(struct store *st, struct db_stmt **s, struct errmsg *e,
 		   const char *sql, const char *fmt, ...)
 {
 	va_list ap;
-	enum err rc = store_sq_prep(st, sql, s, e);
+	enum err rc;
 
-	if (rc)
-		return rc;
 	va_start(ap, fmt);
-	bindv(*s, fmt, ap);
+	rc = vpq(st, s, e, sql, fmt, ap);
 	va_end(ap);
-	return ERR_OK;
+	return rc;
 }
 
 /* Run a write; *changes (may be NULL) gets the rows it touched. */
@@ -46,17 +61,39 @@ static enum err px(struct store *st, struct errmsg *e, int *changes,
 {
 	struct db_stmt *s;
 	va_list ap;
-	enum err rc = store_sq_prep(st, sql, &s, e);
+	enum err rc;
 
+	va_start(ap, fmt);
+	rc = vpq(st, &s, e, sql, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
-	bindv(s, fmt, ap);
-	va_end(ap);
 	rc = store_sq_step_done(st, s, "write program record", e);
 	if (!rc && changes)
 		*changes = (int)store_db_changes(st->db);
 	return rc;
+}
+
+/* The first column of the one row a query returns, as an integer; dflt
+ * when it fails or returns no row (the callers answer a question, and
+ * "no" or "none" is the safe answer). */
+static int64_t query_i64(struct store *st, int64_t dflt, const char *sql,
+			 const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	enum err rc;
+	int64_t v = dflt;
+
+	va_start(ap, fmt);
+	rc = vpq(st, &s, NULL, sql, fmt, ap);
+	va_end(ap);
+	if (rc)
+		return dflt;
+	if (store_db_step(s) == DB_ROW)
+		v = store_db_col_int64(s, 0);
+	store_db_finalize(s);
+	return v;
 }
 
 /* Step an INSERT ... RETURNING id; a UNIQUE refusal is ERR_INVAL. */
@@ -79,95 +116,18 @@ static enum err step_id(struct store *st, struct db_stmt *s, int64_t *id,
 	return rc;
 }
 
-/* Step a single-row query: ERR_NOTFOUND when there is no row. */
-static enum err step_one(struct store *st, struct db_stmt *s, const char *what,
-			 struct errmsg *e)
-{
-	int r = store_db_step(s);
-
-	if (r == DB_ROW)
-		return ERR_OK;
-	if (r == DB_DONE) {
-		store_db_finalize(s);
-		return err_set(e, ERR_NOTFOUND, "no such %s", what);
-	}
-	store_db_finalize(s);
-	return store_sq_fail(st, e, what);
-}
-
 #define COL_I(s, i) store_db_col_int64((s), (i))
-
-/* One kind of program record: how a row of its *_COLS fills one and how
- * one is released. */
-struct rowtype {
-	const char *what;                /* "no such WHAT" */
-	const char *plural;              /* "list PLURAL" on a failed step */
-	size_t size;
-	void (*fill)(struct db_stmt *s, void *rec);
-	void (*clear)(void *rec);        /* NULL: it owns nothing */
-};
-
-/* The one row of s into *rec; "no such WHAT" when there is none. s is
- * finalized either way. */
-static enum err get_row(struct store *st, struct db_stmt *s,
-			const struct rowtype *t, void *rec, struct errmsg *e)
-{
-	enum err rc = step_one(st, s, t->what, e);
-
-	if (rc)
-		return rc;
-	t->fill(s, rec);
-	store_db_finalize(s);
-	return ERR_OK;
-}
-
-static void free_rows(const struct rowtype *t, void *v, size_t n)
-{
-	for (size_t i = 0; v && t->clear && i < n; i++)
-		t->clear((char *)v + i * t->size);
-	free(v);
-}
-
-/* Every row of s into a new array (*v_out, *n_out); nothing on failure.
- * s is finalized either way. */
-static enum err list_rows(struct store *st, struct db_stmt *s,
-			  const struct rowtype *t, void **v_out, size_t *n_out,
-			  struct errmsg *e)
-{
-	char *v = NULL;
-	size_t n = 0, cap = 0;
-	int r;
-
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, t->size);
-		memset(v + n * t->size, 0, t->size);
-		t->fill(s, v + n * t->size);
-		n++;
-	}
-	*v_out = NULL;
-	*n_out = 0;
-	if (r != DB_DONE) {
-		enum err rc = store_sq_fail(st, e, t->plural);
-
-		store_db_finalize(s);
-		free_rows(t, v, n);
-		return rc;
-	}
-	store_db_finalize(s);
-	*v_out = v;
-	*n_out = n;
-	return ERR_OK;
-}
 
 /* ---- organisations ---- */
 
 #define ORG_COLS "id, name, kind, created_ms, (SELECT coalesce(max(a.version), 0) " \
 	"FROM terms_accept a JOIN users u ON u.id=a.user_id WHERE u.org_id=orgs.id)"
 
-static void org_row(struct db_stmt *s, void *p)
+static void org_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_org *o = p;
 
+	(void)st;
 	o->id = COL_I(s, 0);
 	o->name = store_sq_col_text(s, 1);
 	o->kind = store_sq_col_text(s, 2);
@@ -180,7 +140,7 @@ static void org_clear(void *p)
 	store_org_free(p);
 }
 
-static const struct rowtype org_rows = {
+static const struct store_rowtype org_rows = {
 	"organisation", "list organisations", sizeof(struct sp_org), org_row,
 	org_clear,
 };
@@ -201,7 +161,7 @@ enum err store_org_get(struct store *st, int64_t id, struct sp_org *o,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id=?",
 			 "i", id);
-	return rc ? rc : get_row(st, s, &org_rows, o, e);
+	return rc ? rc : store_sq_get_row(st, s, &org_rows, o, e);
 }
 
 enum err store_org_list(struct store *st, int64_t after, int limit,
@@ -210,7 +170,7 @@ enum err store_org_list(struct store *st, int64_t after, int limit,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " ORG_COLS " FROM orgs WHERE id>? "
 			 "ORDER BY id LIMIT ?", "ii", after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &org_rows, (void **)v_out, n_out, e);
+	return rc ? rc : store_sq_list_rows(st, s, &org_rows, (void **)v_out, n_out, e);
 }
 
 void store_org_free(struct sp_org *o)
@@ -222,7 +182,7 @@ void store_org_free(struct sp_org *o)
 
 void store_orgs_free(struct sp_org *v, size_t n)
 {
-	free_rows(&org_rows, v, n);
+	store_sq_free_rows(&org_rows, v, n);
 }
 
 /* ---- people ---- */
@@ -230,10 +190,11 @@ void store_orgs_free(struct sp_org *v, size_t n)
 #define USER_COLS "id, login, name, org_id, roles, pwhash, totp_secret, " \
 	"totp_pending, totp_last, fails, locked_until_ms, disabled, created_ms"
 
-static void user_row(struct db_stmt *s, void *p)
+static void user_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_user *u = p;
 
+	(void)st;
 	u->id = COL_I(s, 0);
 	u->login = store_sq_col_text(s, 1);
 	u->name = store_sq_col_text(s, 2);
@@ -254,7 +215,7 @@ static void user_clear(void *p)
 	store_user_free(p);
 }
 
-static const struct rowtype user_rows = {
+static const struct store_rowtype user_rows = {
 	"user", "list users", sizeof(struct sp_user), user_row, user_clear,
 };
 
@@ -275,7 +236,7 @@ enum err store_user_get(struct store *st, int64_t id, struct sp_user *u,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE id=?",
 			 "i", id);
-	return rc ? rc : get_row(st, s, &user_rows, u, e);
+	return rc ? rc : store_sq_get_row(st, s, &user_rows, u, e);
 }
 
 enum err store_user_by_login(struct store *st, const char *login,
@@ -284,7 +245,7 @@ enum err store_user_by_login(struct store *st, const char *login,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "login=?", "s", login);
-	return rc ? rc : get_row(st, s, &user_rows, u, e);
+	return rc ? rc : store_sq_get_row(st, s, &user_rows, u, e);
 }
 
 enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
@@ -295,20 +256,12 @@ enum err store_user_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " USER_COLS " FROM users WHERE "
 			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &user_rows, (void **)v_out, n_out, e);
+	return rc ? rc : store_sq_list_rows(st, s, &user_rows, (void **)v_out, n_out, e);
 }
 
 int64_t store_user_count(struct store *st)
 {
-	struct db_stmt *s;
-	int64_t n = -1;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM users", ""))
-		return -1;
-	if (store_db_step(s) == DB_ROW)
-		n = COL_I(s, 0);
-	store_db_finalize(s);
-	return n;
+	return query_i64(st, -1, "SELECT count(*) FROM users", "");
 }
 
 enum err store_user_set_login(struct store *st, int64_t id, int fails,
@@ -358,7 +311,7 @@ void store_user_free(struct sp_user *u)
 
 void store_users_free(struct sp_user *v, size_t n)
 {
-	free_rows(&user_rows, v, n);
+	store_sq_free_rows(&user_rows, v, n);
 }
 
 /* ---- sessions ---- */
@@ -379,7 +332,7 @@ enum err store_session_get(struct store *st, const char *hash,
 	enum err rc = pq(st, &s, e, "SELECT user_id, csrf, created_ms, seen_ms, "
 			 "expires_ms FROM sessions WHERE token_hash=?", "s",
 			 hash);
-	if (rc || (rc = step_one(st, s, "session", e)))
+	if (rc || (rc = store_sq_step_one(st, s, "session", e)))
 		return rc;
 	ss->user_id = COL_I(s, 0);
 	ss->csrf = store_sq_col_text(s, 1);
@@ -421,10 +374,11 @@ void store_session_free(struct sp_session *s)
 
 #define TOKEN_COLS "id, user_id, name, scope, created_ms, expires_ms, revoked"
 
-static void token_row(struct db_stmt *s, void *p)
+static void token_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_token *t = p;
 
+	(void)st;
 	t->id = COL_I(s, 0);
 	t->user_id = COL_I(s, 1);
 	t->name = store_sq_col_text(s, 2);
@@ -439,7 +393,7 @@ static void token_clear(void *p)
 	store_token_free(p);
 }
 
-static const struct rowtype token_rows = {
+static const struct store_rowtype token_rows = {
 	"token", "list tokens", sizeof(struct sp_token), token_row, token_clear,
 };
 
@@ -461,7 +415,7 @@ enum err store_token_by_hash(struct store *st, const char *hash,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE token_hash=?", "s", hash);
-	return rc ? rc : get_row(st, s, &token_rows, t, e);
+	return rc ? rc : store_sq_get_row(st, s, &token_rows, t, e);
 }
 
 enum err store_token_list(struct store *st, int64_t user_id,
@@ -471,7 +425,7 @@ enum err store_token_list(struct store *st, int64_t user_id,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " TOKEN_COLS " FROM api_tokens "
 			 "WHERE user_id=? ORDER BY id", "i", user_id);
-	return rc ? rc : list_rows(st, s, &token_rows, (void **)v_out, n_out, e);
+	return rc ? rc : store_sq_list_rows(st, s, &token_rows, (void **)v_out, n_out, e);
 }
 
 enum err store_token_revoke(struct store *st, int64_t id, int64_t user_id,
@@ -494,7 +448,7 @@ void store_token_free(struct sp_token *t)
 
 void store_tokens_free(struct sp_token *v, size_t n)
 {
-	free_rows(&token_rows, v, n);
+	store_sq_free_rows(&token_rows, v, n);
 }
 
 /* ---- terms ---- */
@@ -516,7 +470,7 @@ enum err store_terms_current(struct store *st, struct sp_terms *t,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT version, text, created_ms FROM terms "
 			 "ORDER BY version DESC LIMIT 1", "");
-	if (rc || (rc = step_one(st, s, "terms", e)))
+	if (rc || (rc = store_sq_step_one(st, s, "terms", e)))
 		return rc;
 	t->version = COL_I(s, 0);
 	t->text = store_sq_col_text(s, 1);
@@ -535,16 +489,8 @@ enum err store_terms_accept(struct store *st, int64_t user_id, int64_t version,
 
 int64_t store_terms_accepted(struct store *st, int64_t user_id)
 {
-	struct db_stmt *s;
-	int64_t v = 0;
-
-	if (pq(st, &s, NULL, "SELECT coalesce(max(version), 0) FROM "
-	       "terms_accept WHERE user_id=?", "i", user_id))
-		return 0;
-	if (store_db_step(s) == DB_ROW)
-		v = COL_I(s, 0);
-	store_db_finalize(s);
-	return v;
+	return query_i64(st, 0, "SELECT coalesce(max(version), 0) FROM "
+			 "terms_accept WHERE user_id=?", "i", user_id);
 }
 
 void store_terms_free(struct sp_terms *t)
@@ -558,10 +504,11 @@ void store_terms_free(struct sp_terms *t)
 #define MODEL_COLS "id, org_id, doc, release_date, credential IS NOT NULL, " \
 	"created_by, created_ms"
 
-static void model_row(struct db_stmt *s, void *p)
+static void model_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_model *m = p;
 
+	(void)st;
 	m->id = COL_I(s, 0);
 	m->org_id = COL_I(s, 1);
 	m->doc = store_sq_col_text(s, 2);
@@ -576,7 +523,7 @@ static void model_clear(void *p)
 	store_model_free(p);
 }
 
-static const struct rowtype model_rows = {
+static const struct store_rowtype model_rows = {
 	"model", "list models", sizeof(struct sp_model), model_row,
 	model_clear,
 };
@@ -599,7 +546,7 @@ enum err store_model_get(struct store *st, int64_t id, struct sp_model *m,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
 			 "id=?", "i", id);
-	return rc ? rc : get_row(st, s, &model_rows, m, e);
+	return rc ? rc : store_sq_get_row(st, s, &model_rows, m, e);
 }
 
 enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
@@ -610,7 +557,7 @@ enum err store_model_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " MODEL_COLS " FROM models WHERE "
 			 "(?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &model_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &model_rows, (void **)v, n, e);
 }
 
 enum err store_model_set_cred(struct store *st, int64_t id, const char *sealed,
@@ -626,7 +573,7 @@ enum err store_model_cred(struct store *st, int64_t id, char **sealed_out,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT credential FROM models WHERE id=? "
 			 "AND credential IS NOT NULL", "i", id);
-	if (rc || (rc = step_one(st, s, "credential", e)))
+	if (rc || (rc = store_sq_step_one(st, s, "credential", e)))
 		return rc;
 	*sealed_out = store_sq_col_text(s, 0);
 	store_db_finalize(s);
@@ -642,7 +589,7 @@ void store_model_free(struct sp_model *m)
 
 void store_models_free(struct sp_model *v, size_t n)
 {
-	free_rows(&model_rows, v, n);
+	store_sq_free_rows(&model_rows, v, n);
 }
 
 /* ---- windows ---- */
@@ -650,10 +597,11 @@ void store_models_free(struct sp_model *v, size_t n)
 #define WINDOW_COLS "w.id, w.model_id, w.start_ms, w.end_ms, w.closed_ms, " \
 	"w.erased, w.created_by, w.created_ms"
 
-static void window_row(struct db_stmt *s, void *p)
+static void window_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_window *w = p;
 
+	(void)st;
 	w->id = COL_I(s, 0);
 	w->model_id = COL_I(s, 1);
 	w->start_ms = COL_I(s, 2);
@@ -664,7 +612,7 @@ static void window_row(struct db_stmt *s, void *p)
 	w->created_ms = COL_I(s, 7);
 }
 
-static const struct rowtype window_rows = {
+static const struct store_rowtype window_rows = {
 	"window", "list windows", sizeof(struct sp_window), window_row,
 	NULL,
 };
@@ -687,7 +635,7 @@ enum err store_window_get(struct store *st, int64_t id, struct sp_window *w,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
 			 "WHERE w.id=?", "i", id);
-	return rc ? rc : get_row(st, s, &window_rows, w, e);
+	return rc ? rc : store_sq_get_row(st, s, &window_rows, w, e);
 }
 
 enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
@@ -700,7 +648,7 @@ enum err store_window_list(struct store *st, int64_t model_id, int64_t org_id,
 			 "w.model_id=?1) AND (?2=0 OR m.org_id=?2) AND w.id>?3 "
 			 "ORDER BY w.id LIMIT ?4", "iiii", model_id, org_id, after,
 			 (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &window_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &window_rows, (void **)v, n, e);
 }
 
 enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
@@ -710,7 +658,7 @@ enum err store_window_due(struct store *st, int64_t now, struct sp_window **v,
 	enum err rc = pq(st, &s, e, "SELECT " WINDOW_COLS " FROM windows w "
 			 "WHERE w.closed_ms=0 AND w.end_ms<=? ORDER BY w.id", "i",
 			 now);
-	return rc ? rc : list_rows(st, s, &window_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &window_rows, (void **)v, n, e);
 }
 
 enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
@@ -722,16 +670,9 @@ enum err store_window_close(struct store *st, int64_t id, int64_t at_ms,
 
 bool store_window_open_now(struct store *st, int64_t model_id, int64_t now)
 {
-	struct db_stmt *s;
-	bool open = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM windows WHERE model_id=?1 AND "
-	       "closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii", model_id, now))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		open = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return open;
+	return query_i64(st, 0, "SELECT count(*) FROM windows WHERE model_id=?1 "
+			 "AND closed_ms=0 AND start_ms<=?2 AND end_ms>?2", "ii",
+			 model_id, now) > 0;
 }
 
 /* ---- grants ---- */
@@ -739,10 +680,11 @@ bool store_window_open_now(struct store *st, int64_t model_id, int64_t now)
 #define GRANT_COLS "id, user_id, model_id, suite, scope, expires_ms, " \
 	"granted_by, created_ms, revoked"
 
-static void grant_row(struct db_stmt *s, void *p)
+static void grant_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_grant *g = p;
 
+	(void)st;
 	g->id = COL_I(s, 0);
 	g->user_id = COL_I(s, 1);
 	g->model_id = COL_I(s, 2);
@@ -762,7 +704,7 @@ static void grant_clear(void *p)
 	free(g->scope);
 }
 
-static const struct rowtype grant_rows = {
+static const struct store_rowtype grant_rows = {
 	"grant", "list grants", sizeof(struct sp_grant), grant_row,
 	grant_clear,
 };
@@ -787,7 +729,7 @@ enum err store_grant_list(struct store *st, int64_t user_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " GRANT_COLS " FROM grants WHERE "
 			 "(?1=0 OR user_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", user_id, after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &grant_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &grant_rows, (void **)v, n, e);
 }
 
 enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
@@ -803,23 +745,15 @@ enum err store_grant_revoke(struct store *st, int64_t id, struct errmsg *e)
 bool store_grant_holds(struct store *st, int64_t user_id, int64_t model_id,
 		       const char *suite, const char *scope, int64_t now)
 {
-	struct db_stmt *s;
-	bool held = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM grants WHERE user_id=? AND "
-	       "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? OR "
-	       "scope='run') AND (suite=? OR suite='*')", "iiiss", user_id,
-	       model_id, now, scope, suite))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		held = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return held;
+	return query_i64(st, 0, "SELECT count(*) FROM grants WHERE user_id=? AND "
+			 "model_id=? AND revoked=0 AND expires_ms>? AND (scope=? "
+			 "OR scope='run') AND (suite=? OR suite='*')", "iiiss",
+			 user_id, model_id, now, scope, suite) > 0;
 }
 
 void store_grants_free(struct sp_grant *v, size_t n)
 {
-	free_rows(&grant_rows, v, n);
+	store_sq_free_rows(&grant_rows, v, n);
 }
 
 /* ---- partners ---- */
@@ -838,17 +772,18 @@ enum err store_partner_set(struct store *st, int64_t model_id, int64_t org_id,
 		  "org_id=?", "ii", model_id, org_id);
 }
 
-static void partner_row(struct db_stmt *s, void *p)
+static void partner_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_partner *x = p;
 
+	(void)st;
 	x->model_id = COL_I(s, 0);
 	x->org_id = COL_I(s, 1);
 	x->by_admin = COL_I(s, 2) != 0;
 	x->by_developer = COL_I(s, 3) != 0;
 }
 
-static const struct rowtype partner_rows = {
+static const struct store_rowtype partner_rows = {
 	"partner", "list partners", sizeof(struct sp_partner), partner_row,
 	NULL,
 };
@@ -860,22 +795,14 @@ enum err store_partner_list(struct store *st, int64_t model_id,
 	enum err rc = pq(st, &s, e, "SELECT model_id, org_id, by_admin, "
 			 "by_developer FROM partners WHERE model_id=? ORDER BY "
 			 "org_id", "i", model_id);
-	return rc ? rc : list_rows(st, s, &partner_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &partner_rows, (void **)v, n, e);
 }
 
 bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
 {
-	struct db_stmt *s;
-	bool on = false;
-
-	if (pq(st, &s, NULL, "SELECT count(*) FROM partners WHERE model_id=? AND "
-	       "org_id=? AND by_admin=1 AND by_developer=1", "ii", model_id,
-	       org_id))
-		return false;
-	if (store_db_step(s) == DB_ROW)
-		on = COL_I(s, 0) > 0;
-	store_db_finalize(s);
-	return on;
+	return query_i64(st, 0, "SELECT count(*) FROM partners WHERE model_id=? "
+			 "AND org_id=? AND by_admin=1 AND by_developer=1", "ii",
+			 model_id, org_id) > 0;
 }
 
 /* ---- campaigns ---- */
@@ -885,10 +812,11 @@ bool store_partner_active(struct store *st, int64_t model_id, int64_t org_id)
 	"campaign_approvals a WHERE a.campaign_id=campaigns.id), run_id, " \
 	"created_ms"
 
-static void campaign_row(struct db_stmt *s, void *p)
+static void campaign_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_campaign *c = p;
 
+	(void)st;
 	c->id = COL_I(s, 0);
 	c->model_id = COL_I(s, 1);
 	c->org_id = COL_I(s, 2);
@@ -907,7 +835,7 @@ static void campaign_clear(void *p)
 	store_campaign_free(p);
 }
 
-static const struct rowtype campaign_rows = {
+static const struct store_rowtype campaign_rows = {
 	"campaign", "list campaigns", sizeof(struct sp_campaign), campaign_row,
 	campaign_clear,
 };
@@ -931,7 +859,7 @@ enum err store_campaign_get(struct store *st, int64_t id,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE id=?", "i", id);
-	return rc ? rc : get_row(st, s, &campaign_rows, c, e);
+	return rc ? rc : store_sq_get_row(st, s, &campaign_rows, c, e);
 }
 
 enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
@@ -942,7 +870,7 @@ enum err store_campaign_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &campaign_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &campaign_rows, (void **)v, n, e);
 }
 
 enum err store_campaign_set(struct store *st, int64_t id, const char *state,
@@ -962,20 +890,12 @@ void store_campaign_free(struct sp_campaign *c)
 
 void store_campaigns_free(struct sp_campaign *v, size_t n)
 {
-	free_rows(&campaign_rows, v, n);
+	store_sq_free_rows(&campaign_rows, v, n);
 }
 
 int64_t store_last_run_id(struct store *st)
 {
-	struct db_stmt *s;
-	int64_t id = 0;
-
-	if (pq(st, &s, NULL, "SELECT coalesce(max(id), 0) FROM runs", ""))
-		return 0;
-	if (store_db_step(s) == DB_ROW)
-		id = COL_I(s, 0);
-	store_db_finalize(s);
-	return id;
+	return query_i64(st, 0, "SELECT coalesce(max(id), 0) FROM runs", "");
 }
 
 void store_run_progress(struct store *st, int64_t run_id, int64_t *total,
@@ -1009,7 +929,7 @@ enum err store_campaign_by_run(struct store *st, int64_t run_id,
 	enum err rc = pq(st, &s, e, "SELECT " CAMPAIGN_COLS " FROM campaigns "
 			 "WHERE run_id=? AND run_id>0 ORDER BY id LIMIT 1", "i",
 			 run_id);
-	return rc ? rc : get_row(st, s, &campaign_rows, c, e);
+	return rc ? rc : store_sq_get_row(st, s, &campaign_rows, c, e);
 }
 
 #define DET_COLS "campaign_id, run_id, result, envelope, signed_by, " \
@@ -1034,7 +954,7 @@ enum err store_det_get(struct store *st, int64_t campaign_id,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " DET_COLS " FROM determinations "
 			 "WHERE campaign_id=?", "i", campaign_id);
-	if (rc || (rc = step_one(st, s, "determination", e)))
+	if (rc || (rc = store_sq_step_one(st, s, "determination", e)))
 		return rc;
 	d->campaign_id = COL_I(s, 0);
 	d->run_id = COL_I(s, 1);
@@ -1072,10 +992,11 @@ void store_det_free(struct sp_det *d)
 #define REPORT_COLS "id, campaign_id, org_id, level, transcripts, envelope, " \
 	"created_by, created_ms, approved_by, approved_ms"
 
-static void report_row(struct db_stmt *s, void *p)
+static void report_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_report *r = p;
 
+	(void)st;
 	r->id = COL_I(s, 0);
 	r->campaign_id = COL_I(s, 1);
 	r->org_id = COL_I(s, 2);
@@ -1093,7 +1014,7 @@ static void report_clear(void *p)
 	store_report_free(p);
 }
 
-static const struct rowtype report_rows = {
+static const struct store_rowtype report_rows = {
 	"report", "list reports", sizeof(struct sp_report), report_row,
 	report_clear,
 };
@@ -1117,7 +1038,7 @@ enum err store_report_get(struct store *st, int64_t id, struct sp_report *r,
 	struct db_stmt *s;
 	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
 			 "WHERE id=?", "i", id);
-	return rc ? rc : get_row(st, s, &report_rows, r, e);
+	return rc ? rc : store_sq_get_row(st, s, &report_rows, r, e);
 }
 
 enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
@@ -1128,7 +1049,7 @@ enum err store_report_list(struct store *st, int64_t org_id, int64_t after,
 	enum err rc = pq(st, &s, e, "SELECT " REPORT_COLS " FROM dev_reports "
 			 "WHERE (?1=0 OR org_id=?1) AND id>?2 ORDER BY id LIMIT ?3",
 			 "iii", org_id, after, (int64_t)limit);
-	return rc ? rc : list_rows(st, s, &report_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &report_rows, (void **)v, n, e);
 }
 
 enum err store_report_approve(struct store *st, int64_t id,
@@ -1155,7 +1076,7 @@ void store_report_free(struct sp_report *r)
 
 void store_reports_free(struct sp_report *v, size_t n)
 {
-	free_rows(&report_rows, v, n);
+	store_sq_free_rows(&report_rows, v, n);
 }
 
 void store_run_totals(struct store *st, int64_t run_id, struct sp_run_totals *t)
@@ -1192,10 +1113,11 @@ enum err store_unseal_add(struct store *st, int64_t campaign_id,
 		  wall_ms());
 }
 
-static void unseal_row(struct db_stmt *s, void *p)
+static void unseal_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_unseal *u = p;
 
+	(void)st;
 	u->archive = store_sq_col_text(s, 0);
 	u->request = store_sq_col_text(s, 1);
 	u->secret = store_sq_col_text(s, 2);
@@ -1206,7 +1128,7 @@ static void unseal_clear(void *p)
 	store_unseal_free(p);
 }
 
-static const struct rowtype unseal_rows = {
+static const struct store_rowtype unseal_rows = {
 	"unseal request", "list unseal requests", sizeof(struct sp_unseal),
 	unseal_row, unseal_clear,
 };
@@ -1218,7 +1140,7 @@ enum err store_unseal_get(struct store *st, int64_t campaign_id,
 	enum err rc = pq(st, &s, e, "SELECT archive, request, secret FROM "
 			 "campaign_unseal WHERE campaign_id=?", "i",
 			 campaign_id);
-	return rc ? rc : get_row(st, s, &unseal_rows, u, e);
+	return rc ? rc : store_sq_get_row(st, s, &unseal_rows, u, e);
 }
 
 enum err store_unseal_erase(struct store *st, int64_t campaign_id,
@@ -1259,10 +1181,11 @@ enum err store_campaign_approve_sealed(struct store *st, int64_t id,
 	return rc;
 }
 
-static void approval_row(struct db_stmt *s, void *p)
+static void approval_row(struct store *st, struct db_stmt *s, void *p)
 {
 	struct sp_approval *a = p;
 
+	(void)st;
 	a->user_id = COL_I(s, 0);
 	a->at_ms = COL_I(s, 1);
 	a->custodian = store_sq_col_text(s, 2);
@@ -1277,7 +1200,7 @@ static void approval_clear(void *p)
 	free(a->approval);
 }
 
-static const struct rowtype approval_rows = {
+static const struct store_rowtype approval_rows = {
 	"approval", "list approvals", sizeof(struct sp_approval), approval_row,
 	approval_clear,
 };
@@ -1290,10 +1213,10 @@ enum err store_campaign_approvals(struct store *st, int64_t id,
 	enum err rc = pq(st, &s, e, "SELECT user_id, at_ms, custodian, approval "
 			 "FROM campaign_approvals WHERE campaign_id=? ORDER BY "
 			 "at_ms, user_id", "i", id);
-	return rc ? rc : list_rows(st, s, &approval_rows, (void **)v, n, e);
+	return rc ? rc : store_sq_list_rows(st, s, &approval_rows, (void **)v, n, e);
 }
 
 void store_approvals_free(struct sp_approval *v, size_t n)
 {
-	free_rows(&approval_rows, v, n);
+	store_sq_free_rows(&approval_rows, v, n);
 }

@@ -65,16 +65,10 @@ enum err store_queue_add(struct store *st, int64_t run_id, const char *task_id,
 			 int epoch, int attempt, struct errmsg *e)
 {
 	struct db_stmt *s;
-	enum err rc = store_sq_prep(st, "INSERT INTO episodes(run_id, task_id, epoch, "
-				    "attempt, status) VALUES(?,?,?,?,'pending')", &s, e);
+	enum err rc = store_sq_prep_pending(st, false, run_id, task_id, epoch,
+					    attempt, &s, e);
 
-	if (rc)
-		return rc;
-	store_db_bind_int64(s, 1, run_id);
-	store_db_bind_text(s, 2, task_id);
-	store_db_bind_int64(s, 3, epoch);
-	store_db_bind_int64(s, 4, attempt);
-	return store_sq_step_done(st, s, "queue episode", e);
+	return rc ? rc : store_sq_step_done(st, s, "queue episode", e);
 }
 
 /* Pending rows become this worker's in one statement; the subquery's row
@@ -89,16 +83,35 @@ static const char claim_sql[] =
 	"  AND f.task_id=episodes.task_id AND f.epoch=episodes.epoch"
 	"  AND f.outcome='infra-error')";
 
+static void claim_row(struct store *st, struct db_stmt *s, void *rec)
+{
+	struct store_claim *c = rec;
+
+	(void)st;
+	c->ep_id = store_db_col_int64(s, 0);
+	c->task_id = store_sq_col_text(s, 1);
+	c->epoch = store_db_col_int(s, 2);
+	c->attempt = store_db_col_int(s, 3);
+	c->failures = store_db_col_int(s, 4);
+}
+
+static void claim_clear(void *rec)
+{
+	free(((struct store_claim *)rec)->task_id);
+}
+
+static const struct store_rowtype claim_rows = {
+	"claim", "claim episodes", sizeof(struct store_claim), claim_row,
+	claim_clear,
+};
+
 enum err store_queue_claim(struct store *st, int64_t run_id,
 			   int64_t worker_id, int max,
 			   struct store_claim **claims_out, size_t *n_out,
 			   struct errmsg *e)
 {
-	struct store_claim *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, claim_sql, &s, e);
-	int r;
 
 	*claims_out = NULL;
 	*n_out = 0;
@@ -108,32 +121,13 @@ enum err store_queue_claim(struct store *st, int64_t run_id,
 	store_db_bind_int64(s, 2, wall_ms());
 	store_db_bind_int64(s, 3, run_id);
 	store_db_bind_int64(s, 4, max);
-	while ((r = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		v[n].ep_id = store_db_col_int64(s, 0);
-		v[n].task_id = store_sq_col_text(s, 1);
-		v[n].epoch = store_db_col_int(s, 2);
-		v[n].attempt = store_db_col_int(s, 3);
-		v[n].failures = store_db_col_int(s, 4);
-		n++;
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "claim episodes");
-	store_db_finalize(s);
-	if (rc) {
-		store_claims_free(v, n);
-		return rc;
-	}
-	*claims_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &claim_rows, (void **)claims_out, n_out,
+				  e);
 }
 
 void store_claims_free(struct store_claim *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(c[i].task_id);
-	free(c);
+	store_sq_free_rows(&claim_rows, c, n);
 }
 
 enum err store_queue_next_run(struct store *st, int64_t *run_id_out,
@@ -255,24 +249,18 @@ static enum err reap_one(struct store *st, int64_t wid, int *n,
 
 enum err store_queue_reap(struct store *st, int *n_out, struct errmsg *e)
 {
-	bool own = !st->batch;
+	bool own;
 	int64_t *ids = NULL;
 	size_t n = 0;
 	enum err rc;
 
 	*n_out = 0;
-	st->batch = true;
-	rc = store_sq_write(st, e); /* one group: the locks hold to its end */
+	/* one group: the locks hold to its end */
+	rc = store_sq_group_open(st, &own, e);
 	if (rc == ERR_OK)
 		rc = dead_workers(st, &ids, &n, e);
 	for (size_t i = 0; i < n && rc == ERR_OK; i++)
 		rc = reap_one(st, ids[i], n_out, e);
 	free(ids);
-	if (own) {
-		if (rc == ERR_OK)
-			rc = store_tx_commit(st, e);
-		else
-			store_tx_rollback(st);
-	}
-	return rc;
+	return store_sq_group_close(st, own, rc, e);
 }

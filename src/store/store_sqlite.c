@@ -516,6 +516,24 @@ enum err store_sq_write(struct store *st, struct errmsg *e)
 	return rc;
 }
 
+enum err store_sq_group_open(struct store *st, bool *own, struct errmsg *e)
+{
+	*own = !st->batch;
+	st->batch = true;
+	return store_sq_write(st, e);
+}
+
+enum err store_sq_group_close(struct store *st, bool own, enum err rc,
+			      struct errmsg *e)
+{
+	if (!own)
+		return rc;
+	if (rc == ERR_OK)
+		return store_tx_commit(st, e);
+	store_tx_rollback(st);
+	return rc;
+}
+
 bool store_is_pg(const char *target)
 {
 	return store_db_target_is_pg(target);
@@ -653,9 +671,10 @@ enum err store_run_set_endpoint(struct store *st, int64_t run_id,
 #define RUN_FROM " FROM runs LEFT JOIN leases l ON l.scope='run' AND " \
 	"l.ref=runs.id"
 
-static void run_from_row(struct store *st, struct db_stmt *s,
-			 struct store_run *r)
+static void run_from_row(struct store *st, struct db_stmt *s, void *rec)
 {
+	struct store_run *r = rec;
+
 	r->id = store_db_col_int64(s, 0);
 	r->status = store_sq_col_text(s, 1);
 	r->model = store_sq_col_text(s, 2);
@@ -676,6 +695,15 @@ static void run_from_row(struct store *st, struct db_stmt *s,
 					   store_db_col_int64(s, 16)));
 	r->executor = store_sq_col_text(s, 17);
 }
+
+static void run_clear(void *rec)
+{
+	store_run_release(rec);
+}
+
+static const struct store_rowtype run_rows = {
+	"run", "list runs", sizeof(struct store_run), run_from_row, run_clear,
+};
 
 enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 		       struct errmsg *e)
@@ -702,28 +730,12 @@ enum err store_run_get(struct store *st, int64_t run_id, struct store_run *out,
 enum err store_run_list(struct store *st, struct store_run **runs_out,
 			size_t *n_out, struct errmsg *e)
 {
-	struct store_run *runs = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, "SELECT " RUN_COLS RUN_FROM " ORDER BY id", &s, e);
-	int r;
 
 	if (rc)
 		return rc;
-	while ((r = store_db_step(s)) == DB_ROW) {
-		runs = xgrow(runs, &cap, n + 1, sizeof(*runs));
-		run_from_row(st, s, &runs[n++]);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list runs");
-	store_db_finalize(s);
-	if (rc) {
-		store_runs_free(runs, n);
-		return rc;
-	}
-	*runs_out = runs;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &run_rows, (void **)runs_out, n_out, e);
 }
 
 void store_run_release(struct store_run *r)
@@ -736,9 +748,7 @@ void store_run_release(struct store_run *r)
 
 void store_runs_free(struct store_run *r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_run_release(&r[i]);
-	free(r);
+	store_sq_free_rows(&run_rows, r, n);
 }
 
 /* --- tasks ------------------------------------------------------- */
@@ -776,53 +786,52 @@ enum err store_task_add(struct store *st, int64_t run_id,
 	return store_sq_step_done(st, s, "insert task", e);
 }
 
+static void task_row(struct store *st, struct db_stmt *s, void *rec)
+{
+	struct store_task *t = rec;
+
+	(void)st;
+	t->task_id = store_sq_col_text(s, 0);
+	t->category = store_sq_col_text(s, 1);
+	t->difficulty = store_db_col_int(s, 2);
+	t->expert_minutes = store_db_col_double(s, 3);
+	t->tags = store_sq_col_text(s, 4);
+	t->attack = store_sq_col_text(s, 5);
+	t->n_answers = store_db_col_int(s, 6);
+	t->digest = store_sq_col_text(s, 7);
+	t->limit_tokens = store_db_col_int64(s, 8);
+}
+
+static void task_clear(void *rec)
+{
+	struct store_task *t = rec;
+
+	free(t->task_id); free(t->category); free(t->tags);
+	free(t->attack); free(t->digest);
+}
+
+static const struct store_rowtype task_rows = {
+	"task", "list tasks", sizeof(struct store_task), task_row, task_clear,
+};
+
 enum err store_task_list(struct store *st, int64_t run_id,
 			 struct store_task **tasks_out, size_t *n_out,
 			 struct errmsg *e)
 {
-	struct store_task *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(st, "SELECT task_id, category, difficulty, "
 			   "expert_minutes, tags, attack, n_answers, digest, "
 			   "limit_tokens FROM run_tasks WHERE run_id=? "
 			   "ORDER BY task_id", &s, e);
-	int r;
 
 	if (rc)
 		return rc;
 	store_db_bind_int64(s, 1, run_id);
-	while ((r = store_db_step(s)) == DB_ROW) {
-		struct store_task *t;
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		t = &v[n++];
-		t->task_id = store_sq_col_text(s, 0);
-		t->category = store_sq_col_text(s, 1);
-		t->difficulty = store_db_col_int(s, 2);
-		t->expert_minutes = store_db_col_double(s, 3);
-		t->tags = store_sq_col_text(s, 4);
-		t->attack = store_sq_col_text(s, 5);
-		t->n_answers = store_db_col_int(s, 6);
-		t->digest = store_sq_col_text(s, 7);
-		t->limit_tokens = store_db_col_int64(s, 8);
-	}
-	if (r != DB_DONE)
-		rc = store_sq_fail(st, e, "list tasks");
-	store_db_finalize(s);
-	if (rc) {
-		store_tasks_free(v, n);
-		return rc;
-	}
-	*tasks_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &task_rows, (void **)tasks_out, n_out,
+				  e);
 }
 
 void store_tasks_free(struct store_task *t, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(t[i].task_id); free(t[i].category); free(t[i].tags);
-		free(t[i].attack); free(t[i].digest);
-	}
-	free(t);
+	store_sq_free_rows(&task_rows, t, n);
 }

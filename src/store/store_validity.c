@@ -187,10 +187,12 @@ enum err store_review_apply(struct store *st, struct store_review *r,
 	return rc;
 }
 
-static void review_from_row(struct db_stmt *s, struct store_review *r)
+static void review_from_row(struct store *st, struct db_stmt *s, void *rec)
 {
+	struct store_review *r = rec;
 	int i = 0;
 
+	(void)st;
 	r->episode_id = store_db_col_int64(s, i++);
 	r->seq = store_db_col_int(s, i++);
 	r->run_id = store_db_col_int64(s, i++);
@@ -206,12 +208,20 @@ static void review_from_row(struct db_stmt *s, struct store_review *r)
 	r->at_ms = store_db_col_int64(s, i++);
 }
 
+static void review_clear(void *rec)
+{
+	store_review_release(rec);
+}
+
+static const struct store_rowtype review_rows = {
+	"review", "list reviews", sizeof(struct store_review),
+	review_from_row, review_clear,
+};
+
 enum err store_review_list(struct store *st, int64_t run_id,
 			   struct store_review **rs_out, size_t *n_out,
 			   struct errmsg *e)
 {
-	struct store_review *v = NULL;
-	size_t n = 0, cap = 0;
 	struct db_stmt *s;
 	enum err rc = store_sq_prep(
 		st,
@@ -220,26 +230,11 @@ enum err store_review_list(struct store *st, int64_t run_id,
 		"cause_after, score_after, reason, reviewer, at_ms FROM "
 		"episode_reviews WHERE run_id=? ORDER BY at_ms, episode_id, seq",
 		&s, e);
-	int x;
 
 	if (rc)
 		return rc;
 	store_db_bind_int64(s, 1, run_id);
-	while ((x = store_db_step(s)) == DB_ROW) {
-		v = xgrow(v, &cap, n + 1, sizeof(*v));
-		memset(&v[n], 0, sizeof(v[n]));
-		review_from_row(s, &v[n++]);
-	}
-	if (x != DB_DONE)
-		rc = store_sq_fail(st, e, "list reviews");
-	store_db_finalize(s);
-	if (rc) {
-		store_reviews_free(v, n);
-		return rc;
-	}
-	*rs_out = v;
-	*n_out = n;
-	return ERR_OK;
+	return store_sq_list_rows(st, s, &review_rows, (void **)rs_out, n_out, e);
 }
 
 void store_review_release(struct store_review *r)
@@ -252,7 +247,5 @@ void store_review_release(struct store_review *r)
 
 void store_reviews_free(struct store_review *rs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_review_release(&rs[i]);
-	free(rs);
+	store_sq_free_rows(&review_rows, rs, n);
 }

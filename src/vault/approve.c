@@ -143,9 +143,7 @@ static enum err parse_head(const char *text, size_t len, const char *magic,
 	enum err rc;
 
 	memset(r, 0, sizeof(*r));
-	vault_lines_init(l, text, len);
-	if (len > 16384 || !vault_lines_next(l, &line, &n, &unterm) ||
-	    n != strlen(magic) || memcmp(line, magic, n))
+	if (len > 16384 || !vault_lines_open(l, text, len, magic))
 		return err_set(e, ERR_PARSE, "not an '%s'", magic);
 	for (int i = 2; i <= 6; i++) {
 		if (!vault_lines_next(l, &line, &n, &unterm) || unterm)

@@ -243,9 +243,8 @@ static enum err parse_header(struct vault_archive *a, size_t *hlen_out,
 	enum hstate st = H_ID;
 	enum err rc;
 
-	vault_lines_init(&l, p, a->len < HEADER_MAX ? a->len : HEADER_MAX);
-	if (!vault_lines_next(&l, &line, &n, &unterm) ||
-	    n != strlen(VAULT_ARCHIVE_MAGIC) || memcmp(line, VAULT_ARCHIVE_MAGIC, n))
+	if (!vault_lines_open(&l, p, a->len < HEADER_MAX ? a->len : HEADER_MAX,
+			      VAULT_ARCHIVE_MAGIC))
 		return vault_archive_damaged(p, a->len) ?
 		       err_set(e, ERR_CRYPTO, "the archive is damaged: its first "
 			       "line is not '" VAULT_ARCHIVE_MAGIC "'") :

@@ -518,6 +518,39 @@ static enum err append_locked(struct vault_audit *log, const char *kind,
 	return rc;
 }
 
+static enum err check_writable(const struct vault_audit *log,
+			       struct errmsg *e)
+{
+	if (log->readonly)
+		return err_set(e, ERR_INVAL, "audit log '%s' is open read-only",
+			       log->dir);
+	return ERR_OK;
+}
+
+static void unlock_log(struct vault_audit *log)
+{
+	(void)flock(log->fd, LOCK_UN);
+	pthread_mutex_unlock(&log->mu);
+}
+
+/* Take the log: the thread lock, the file lock (how: LOCK_EX to write,
+ * LOCK_SH to read), then what other processes appended since we last
+ * looked (scan). Nothing is held on failure; unlock_log() ends it. */
+static enum err lock_log(struct vault_audit *log, int how, struct errmsg *e)
+{
+	enum err rc;
+
+	pthread_mutex_lock(&log->mu);
+	if (flock(log->fd, how) < 0) {
+		pthread_mutex_unlock(&log->mu);
+		return err_sys(e, ERR_IO, "cannot lock '%s'", log->log_path);
+	}
+	rc = scan(log, e);
+	if (rc)
+		unlock_log(log);
+	return rc;
+}
+
 enum err vault_audit_append_seq(struct vault_audit *log, const char *kind,
 				const struct vault_audit_field *f, size_t nf,
 				uint64_t *seq_out, struct errmsg *e)
@@ -525,25 +558,15 @@ enum err vault_audit_append_seq(struct vault_audit *log, const char *kind,
 	enum err rc;
 
 	DEBUGASSERT(log && kind && (f || !nf));
-	if (log->readonly)
-		return err_set(e, ERR_INVAL, "audit log '%s' is open read-only",
-			       log->dir);
+	if ((rc = check_writable(log, e)))
+		return rc;
 	if (!name_ok(kind, ".-"))
 		return err_set(e, ERR_INVAL, "bad audit entry kind '%s'", kind);
 	rc = check_fields(f, nf, e);
-	if (rc)
+	if (rc || (rc = lock_log(log, LOCK_EX, e)))
 		return rc;
-	pthread_mutex_lock(&log->mu);
-	if (flock(log->fd, LOCK_EX) < 0) {
-		pthread_mutex_unlock(&log->mu);
-		return err_sys(e, ERR_IO, "cannot lock '%s'", log->log_path);
-	}
-	/* Another process may have appended since we last looked. */
-	rc = scan(log, e);
-	if (!rc)
-		rc = append_locked(log, kind, f, nf, seq_out, e);
-	(void)flock(log->fd, LOCK_UN);
-	pthread_mutex_unlock(&log->mu);
+	rc = append_locked(log, kind, f, nf, seq_out, e);
+	unlock_log(log);
 	return rc;
 }
 
@@ -570,16 +593,10 @@ enum err vault_audit_record(const char *dir, const char *kind,
 
 enum err vault_audit_refresh(struct vault_audit *log, struct errmsg *e)
 {
-	enum err rc;
+	enum err rc = lock_log(log, LOCK_SH, e);
 
-	pthread_mutex_lock(&log->mu);
-	if (flock(log->fd, LOCK_SH) < 0) {
-		pthread_mutex_unlock(&log->mu);
-		return err_sys(e, ERR_IO, "cannot lock '%s'", log->log_path);
-	}
-	rc = scan(log, e);
-	(void)flock(log->fd, LOCK_UN);
-	pthread_mutex_unlock(&log->mu);
+	if (!rc)
+		unlock_log(log);
 	return rc;
 }
 
@@ -746,21 +763,12 @@ enum err vault_audit_checkpoint(struct vault_audit *log, const char *origin,
 				struct vault_seckey *key, struct buf *note_out,
 				struct errmsg *e)
 {
-	enum err rc;
+	enum err rc = check_writable(log, e);
 
-	if (log->readonly)
-		return err_set(e, ERR_INVAL, "audit log '%s' is open read-only",
-			       log->dir);
-	pthread_mutex_lock(&log->mu);
-	if (flock(log->fd, LOCK_EX) < 0) {
-		pthread_mutex_unlock(&log->mu);
-		return err_sys(e, ERR_IO, "cannot lock '%s'", log->log_path);
-	}
-	rc = scan(log, e);
-	if (!rc)
-		rc = sign_locked(log, origin, key, note_out, e);
-	(void)flock(log->fd, LOCK_UN);
-	pthread_mutex_unlock(&log->mu);
+	if (rc || (rc = lock_log(log, LOCK_EX, e)))
+		return rc;
+	rc = sign_locked(log, origin, key, note_out, e);
+	unlock_log(log);
 	return rc;
 }
 

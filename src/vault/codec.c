@@ -129,6 +129,18 @@ bool vault_lines_next(struct vlines *l, const char **line_out, size_t *len_out,
 	return true;
 }
 
+bool vault_lines_open(struct vlines *l, const char *data, size_t len,
+		      const char *first)
+{
+	const char *line;
+	size_t n;
+	bool unterm;
+
+	vault_lines_init(l, data, len);
+	return vault_lines_next(l, &line, &n, &unterm) && n == strlen(first) &&
+	       memcmp(line, first, n) == 0;
+}
+
 enum err vault_fields_split(const char *line, size_t len, struct vfields *f,
 			    struct errmsg *e)
 {

@@ -381,9 +381,7 @@ static enum err parse_keyfile(const char *data, size_t len,
 	enum err rc;
 
 	memset(kf, 0, sizeof(*kf));
-	vault_lines_init(&l, data, len);
-	if (!vault_lines_next(&l, &line, &n, &unterminated) ||
-	    n != strlen(HDR_LINE) || memcmp(line, HDR_LINE, n) != 0)
+	if (!vault_lines_open(&l, data, len, HDR_LINE))
 		return err_set(e, ERR_PARSE, "not an assay secret key");
 	while (vault_lines_next(&l, &line, &n, &unterminated)) {
 		if (unterminated)

@@ -290,9 +290,7 @@ enum err vault_proof_parse(const char *text, size_t len,
 	enum err rc;
 
 	memset(out, 0, sizeof(*out));
-	vault_lines_init(&l, text, len);
-	if (!vault_lines_next(&l, &line, &n, &unterm) || n != strlen(hdr) ||
-	    memcmp(line, hdr, n))
+	if (!vault_lines_open(&l, text, len, hdr))
 		return err_set(e, ERR_PARSE, "not an assay audit proof");
 	while (vault_lines_next(&l, &line, &n, &unterm)) {
 		rc = unterm ? err_set(e, ERR_PARSE, "truncated")

@@ -38,7 +38,10 @@ void *vault_secure_alloc(size_t n);
 /* JSON is written with base/jsonw.h (DSSE envelopes, audit entries); the
  * vault never parses JSON except DSSE envelopes, through base/ytree. */
 
-/* A cursor over "\n"-terminated lines. */
+/* A cursor over "\n"-terminated lines. Each of the vault's line formats
+ * (keys, notes, proofs, requests, archives) has its own small parser, so
+ * they all open with the same declarations (cursor, line, length, fields)
+ * and read the same way; the shared steps are the functions below. */
 struct vlines {
 	const char *p;
 	const char *end;
@@ -50,6 +53,10 @@ void vault_lines_init(struct vlines *l, const char *data, size_t len);
  * "\n" sets *unterminated_out. */
 bool vault_lines_next(struct vlines *l, const char **line_out, size_t *len_out,
 		      bool *unterminated_out);
+/* vault_lines_init, then read the first line: whether it is exactly
+ * first (a format's header line). */
+bool vault_lines_open(struct vlines *l, const char *data, size_t len,
+		      const char *first);
 
 #define VFIELDS_MAX 12
 struct vfields {
