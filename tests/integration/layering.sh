@@ -98,15 +98,14 @@ chk_stderr() {
 # declarations broken by the macros, and a project header after it could
 # pull one in
 chk_banned() {
-	local f b last
-	(cd "$1" && find . -name '*.c' | sort | while read -r f; do
-		b=$(grep -nE "$INC\"(base/)?banned\.h\"" "$f" | head -1 | cut -d: -f1)
-		last=$(grep -nE "$INC[<\"]" "$f" | tail -1 | cut -d: -f1)
-		if [ -z "$b" ]; then echo "$f: does not include base/banned.h"
-		elif [ "$last" -gt "$b" ]; then
-			echo "$f:$last: an include after base/banned.h"
-		fi
-	done)
+	(cd "$1" && find . -name '*.c' | sort | xargs awk -v inc="$INC" '
+		function verdict() {
+			if (!b) print f ": does not include base/banned.h"
+			else if (last > b) print f ":" last ": an include after base/banned.h"
+		}
+		FNR == 1 { if (f != "") verdict(); f = FILENAME; b = 0; last = 0 }
+		$0 ~ (inc "[<\"]") { last = FNR; if (!b && $0 ~ (inc "\"(base/)?banned[.]h\"")) b = FNR }
+		END { if (f != "") verdict() }')
 }
 
 # The vault sizes its keys, hashes, nonces, MACs and signatures with
@@ -130,19 +129,19 @@ chk_cryptosize() {
 # FILE.c.o; prints "PART/FILE: SYMBOL" for each that breaks the rule.
 BASE_NAMES='(buf|err|jsonw|bug|log|num|safe|strv|ytree|ymap|ynode|yscalar|path|file|utf8)_[a-z0-9_]+|x[a-z_]+|is_dir|mkdir_p|rm_rf|ct_equal|hex_encode|iso8601|now_ms|now_us|wall_ms|random_bytes|trim_span'
 chk_prefix() {
-	local o rel part want
-	find "$1" -path '*/src/*' -name '*.c.o' | sort | while read -r o; do
-		rel=${o##*/src/}; part=${rel%%/*}
-		case $rel in
-		sandbox/init/*) want='init_[a-z0-9_]+|main' ;;
-		sandbox/*) want='(sbx|sandbox)_[a-z0-9_]+' ;;
-		base/*) want=$BASE_NAMES ;;
-		cli/*) want='cli_[a-z0-9_]+|main' ;;
-		*) want="${part}_[a-z0-9_]+" ;;
-		esac
-		nm -g --defined-only "$o" 2>/dev/null | awk '$2 ~ /^[TDBRCGSV]$/ {print $3}' |
-			grep -vxE "$want" | grep -vE '^(_|__)' | sed "s|^|${rel%.c.o}: |"
-	done
+	find "$1" -path '*/src/*' -name '*.c.o' | sort | xargs -r nm -g --defined-only -A 2>/dev/null |
+		awk -v base="$BASE_NAMES" '
+		$2 ~ /^[TDBRCGSV]$/ && $3 !~ /^_/ {
+			o = $1; sub(/:[0-9a-f]*$/, "", o)
+			rel = o; sub(/^.*\/src\//, "", rel); sub(/[.]c[.]o$/, "", rel)
+			part = rel; sub(/\/.*/, "", part)
+			if (rel ~ /^sandbox\/init\//) want = "init_[a-z0-9_]+|main"
+			else if (part == "sandbox") want = "(sbx|sandbox)_[a-z0-9_]+"
+			else if (part == "base") want = base
+			else if (part == "cli") want = "cli_[a-z0-9_]+|main"
+			else want = part "_[a-z0-9_]+"
+			if ($3 !~ ("^(" want ")$")) print rel ": " $3
+		}'
 }
 # the objects of one build: the library and the CLI (other targets
 # recompile a few of the same files)
