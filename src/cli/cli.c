@@ -17,6 +17,7 @@
 #include "base/num.h"
 #include "base/safetext.h"
 #include "base/xalloc.h"
+#include "store/store.h"
 #include "base/banned.h"
 
 /* The options every command takes besides its table. */
@@ -289,6 +290,20 @@ static int check_path(struct parser *p, const struct cli_opt *o,
 	return 0;
 }
 
+/* "given twice", the values as messages show them: a journal URL's
+ * password masked (store_display_name), as every message about it. */
+static int repeated(struct parser *p, const struct cli_opt *o,
+		    const char *before, const char *text)
+{
+	char *a = store_display_name(before), *b = store_display_name(text);
+	int rc = cli_usage(p->a, "option '--%s' given twice ('%s', then '%s'); "
+			   "give it once", o->name, a, b);
+
+	free(a);
+	free(b);
+	return rc;
+}
+
 static int set_value(struct parser *p, int id, const char *text, bool dflt)
 {
 	const struct cli_opt *o = &p->c->opts[id];
@@ -298,8 +313,7 @@ static int set_value(struct parser *p, int id, const char *text, bool dflt)
 	int rc;
 
 	if (!dflt && v->given && o->kind != CLI_LIST && o->kind != CLI_FLAG)
-		return cli_usage(p->a, "option '--%s' given twice ('%s', then "
-				 "'%s'); give it once", o->name, v->str, text);
+		return repeated(p, o, v->str, text);
 	if (!*text && (o->kind == CLI_STR || o->kind == CLI_LIST))
 		return cli_usage(p->a, "option '--%s' needs a value, not an "
 				 "empty word", o->name);

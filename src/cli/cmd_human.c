@@ -31,8 +31,9 @@ static const struct cli_opt human_table[] = {
 	[H_USER] = { "user", 'u', CLI_STR, "NAME", "$USER", "who works it: the "
 		     "run's model is human/NAME ([A-Za-z0-9._-])",
 		     .flags = CLI_DOC_DEFAULT },
-	[H_PROMPT] = { "prompt-level", 0, CLI_CHOICE, NULL, NULL, "the task "
-		       "prompt's level of detail", .choices = "hard|easy" },
+	[H_PROMPT] = { "prompt", 0, CLI_CHOICE, NULL, NULL, "the task prompt "
+		       "variant, as run's (default: the task's prompt)",
+		       .choices = "hard|easy" },
 	[H_STORE] = CLI_OPT_STORE,
 };
 

@@ -625,6 +625,18 @@ static enum err check_size(struct vault_audit *log, uint64_t size,
 	return ERR_OK;
 }
 
+/* An entry's index, said as one: "no entry 999" rather than "not 1000". */
+static enum err check_index(struct vault_audit *log, uint64_t index,
+			    struct errmsg *e)
+{
+	if (index >= log->n)
+		return err_set(e, ERR_INVAL, "no entry %llu: the log has %llu "
+			       "entries%s", (unsigned long long)index,
+			       (unsigned long long)log->n, log->n ?
+			       ", numbered from 0" : "");
+	return ERR_OK;
+}
+
 enum err vault_audit_entry(struct vault_audit *log, uint64_t index,
 			   struct buf *out, struct errmsg *e)
 {
@@ -633,7 +645,7 @@ enum err vault_audit_entry(struct vault_audit *log, uint64_t index,
 	enum err rc;
 
 	pthread_mutex_lock(&log->mu);
-	rc = check_size(log, index + 1, e);
+	rc = check_index(log, index, e);
 	if (!rc)
 		rc = pread_all(log->fd, hdr, 4, log->offsets[index],
 			       log->log_path, e);
@@ -668,7 +680,7 @@ enum err vault_audit_leaf(struct vault_audit *log, uint64_t index,
 	enum err rc;
 
 	pthread_mutex_lock(&log->mu);
-	rc = check_size(log, index + 1, e);
+	rc = check_index(log, index, e);
 	if (!rc)
 		memcpy(leaf_out, log->leaves[index], VAULT_HASH_LEN);
 	pthread_mutex_unlock(&log->mu);

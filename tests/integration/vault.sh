@@ -38,7 +38,12 @@ if "$ASSAY" keys list --dir "$K" >"$TMP/out" 2>&1 && grep -q "cust-a *custodian"
 got=$("$ASSAY" keys list --dir "$TMP/no-keys-yet" --json 2>&1) && [ "$got" = "[]" ] &&
 	ok "keys list before any key is created: an empty list" || bad "keys list with no key directory" "$got"
 touch "$TMP/not-a-dir"
-expect_rc "keys list on a file instead of a directory" 3 "$ASSAY" keys list --dir "$TMP/not-a-dir"
+# --dir naming a file is bad input of the option (exit 2, named when the
+# words are parsed); $ASSAY_KEYS naming one fails when it is read (exit 3)
+expect_rc "keys list --dir on a file instead of a directory" 2 "$ASSAY" keys list --dir "$TMP/not-a-dir"
+grep -q "bad value for --dir: '.*not-a-dir' is not a directory" "$TMP/err" &&
+	ok "... and names it" || bad "keys list --dir on a file" "$(cat "$TMP/err")"
+expect_rc "keys list with ASSAY_KEYS on a file instead of a directory" 3 env ASSAY_KEYS="$TMP/not-a-dir" "$ASSAY" keys list
 if "$ASSAY" keys export evaluator --dir "$K" >"$TMP/out" && cmp -s "$TMP/out" "$K/evaluator.pub" &&
    "$ASSAY" keys export evaluator --dir "$K" --note | grep -q '^evaluator+[0-9a-f]\{8\}+'; then
 	ok "keys export (minisign and signed-note forms)"
