@@ -213,6 +213,19 @@ static char *existing(char *cand)
 	return NULL;
 }
 
+char *path_user_data(const char *env, const char *name)
+{
+	const char *v = getenv(env), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (v && *v)
+		return xstrdup(v);
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/assay/%s", xdg, name);
+	return xasprintf("%s/.local/share/assay/%s",
+			 home && *home ? home : "/root", name);
+}
+
 char *path_data_file(const char *rel)
 {
 	static const char *const beside[] = { "..", "../share/assay", "." };

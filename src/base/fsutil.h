@@ -37,5 +37,11 @@ char *path_exe_dir(void);
  *   SOURCE/rel                     (the tree this binary was built from)
  * or NULL. Caller frees. */
 char *path_data_file(const char *rel);
+/* Where the user's data NAME lives ("assay.db", "images"): the value of
+ * the environment variable env when it is set and not empty, else
+ * $XDG_DATA_HOME/assay/NAME when that is absolute, else
+ * $HOME/.local/share/assay/NAME (HOME empty or unset: /root). Caller
+ * frees. */
+char *path_user_data(const char *env, const char *name);
 
 #endif

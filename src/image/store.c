@@ -28,14 +28,7 @@
 
 char *image_store_default_dir(void)
 {
-	const char *v = getenv("ASSAY_IMAGES"), *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-
-	if (v && *v)
-		return xstrdup(v);
-	if (xdg && *xdg == '/')
-		return xasprintf("%s/assay/images", xdg);
-	return xasprintf("%s/.local/share/assay/images", home && *home ? home : "/root");
+	return path_user_data("ASSAY_IMAGES", "images");
 }
 
 static enum err make_dirs(const char *dir, struct errmsg *e)

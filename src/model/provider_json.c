@@ -58,7 +58,7 @@ enum err model_pj_tools(const struct model_request *req,
 
 	for (size_t i = 0; i < req->n_tools; i++) {
 		const struct model_tool *t = &req->tools[i];
-		json_t *schema;
+		json_t *schema = NULL; /* set on success; -O3 cannot tell */
 		enum err rc = model_pj_schema(t, &schema, e);
 		if (rc) {
 			json_decref(a);

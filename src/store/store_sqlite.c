@@ -541,15 +541,7 @@ bool store_is_pg(const char *target)
 
 char *store_default_path(void)
 {
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	const char *env = getenv("ASSAY_STORE");
-
-	if (env && *env)
-		return xstrdup(env);
-	if (xdg && *xdg == '/')
-		return xasprintf("%s/assay/assay.db", xdg);
-	return xasprintf("%s/.local/share/assay/assay.db",
-			 home && *home ? home : "/root");
+	return path_user_data("ASSAY_STORE", "assay.db");
 }
 
 /* --- statement helpers ------------------------------------------- */

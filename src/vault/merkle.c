@@ -193,7 +193,10 @@ enum err vault_merkle_verify_inclusion(uint64_t index, uint64_t size,
 	return ERR_OK;
 }
 
-/* The walk of RFC 9162 §2.1.4.2 once the start node is chosen. */
+/* The walk of RFC 9162 §2.1.4.2 once the start node is chosen. It is
+ * the inclusion walk above (§2.1.3.2) with a second hash carried along;
+ * the two stay separate, each written step for step as its section so
+ * it can be checked against the RFC. */
 static enum err consistency_walk(uint64_t fn, uint64_t sn, vault_hash fr,
 				 vault_hash sr, const vault_hash *proof,
 				 size_t len, struct errmsg *e)
