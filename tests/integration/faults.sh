@@ -145,7 +145,7 @@ for wire in openai anthropic; do
 	for f in "$@"; do
 		n=${f%%|*}; fault=${f#*|}
 		start_mock --loop "$fault"
-		run_wire $wire --no-preflight --outage-deadline 3
+		run_wire $wire --no-preflight --outage-deadline 1
 		expect_run "$n ($wire) forever: exit 3, incomplete, bounded" 3 incomplete 45000
 		never_model "$n ($wire) forever"
 		[ "$(episodes "AND status='done' AND error_class!='infra'")" = 0 ] &&
