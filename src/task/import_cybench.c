@@ -31,6 +31,7 @@ static void subtasks(struct imp_task *t, const struct ynode *st,
 	for (size_t i = 0; i < n; i++) {
 		const struct ynode *s = st->items[i];
 		const char *q = task_imp_str(s, "question"), *a = task_imp_str(s, "answer");
+		const char *fmt = task_imp_str(s, "answer_format");
 		const struct ynode *h = ymap_get(s, "hints");
 		struct imp_answer *x;
 		if (!q || !a) {
@@ -47,7 +48,9 @@ static void subtasks(struct imp_task *t, const struct ynode *st,
 		if (!ask || t->n_ans == IMP_MAX_ANSWERS)
 			continue;
 		x = &t->ans[t->n_ans++];
-		x->question = xstrdup(q);
+		/* Cybench shows each subtask's answer format with its question */
+		x->question = fmt && *fmt ? xasprintf("%s (answer format: %s)", q, fmt)
+					  : xstrdup(q);
 		x->answer = xstrdup(a);
 		x->hints = xcalloc(1, sizeof(char *));
 		for (size_t k = 0; h && h->kind == YNODE_SEQ && k < h->n; k++)
