@@ -168,7 +168,9 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 		add(a, "--key-file");
 		add(a, keyfile);
 	}
-	if (s->o->executor && !strcmp(s->o->executor, "slurm"))
+	/* a sealed suite runs here: workers on other machines hold no unseal
+	 * request of their own yet (assay run refuses to queue one) */
+	if (!sealed && s->o->executor && !strcmp(s->o->executor, "slurm"))
 		add_slurm(s->o, dir, a);
 	for (i = 0; i < ARRAY_SIZE(limit_opts); i++) {
 		json_t *n = json_object_get(json_object_get(doc, "limits"),
