@@ -880,6 +880,7 @@ enum err server_run(struct store *st, const struct server_opts *o,
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
+	srv_worker_recover(&s);
 	dm = start(&s, o, &d);
 	if (!dm) {
 		rc = err_set(e, ERR_IO, "cannot listen on %s:%d (in use, or no "

@@ -371,6 +371,9 @@ void api_keys_get(struct srv *s, struct req *r, struct reply *y);
 void reply_raw(struct reply *y, const char *type, const char *data, size_t n);
 
 /* worker.c: once a second from the main loop, under the lock */
+/* At start: campaigns a dead service left running end failed (audited),
+ * and the private files of its workers are removed. */
+void srv_worker_recover(struct srv *s);
 void srv_worker_tick(struct srv *s);
 void srv_worker_stop(struct srv *s);
 

@@ -6,17 +6,20 @@
  * goes to $ASSAY_HOME/program-runs/campaign-ID.log. The run's id is the
  * first run created after the worker started (one worker at a time).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "server/server_int.h"
@@ -206,7 +209,7 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 	char **sealed = NULL;
 	char name[64];
 	struct errmsg e;
-	pid_t pid;
+	pid_t pid, parent;
 	int fd;
 
 	memset(&m, 0, sizeof(m));
@@ -237,8 +240,20 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
 	logp = path_join(dir, name);
 	s->worker_run_before = store_last_run_id(s->st);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
+		/* the run stops (interrupted, resumable) when the service dies:
+		 * nobody would follow it, and its files are removed at the next
+		 * start (srv_worker_recover) */
+		sigset_t none;
+
+		/* the service blocks SIGINT and SIGTERM for its sigtimedwait;
+		 * the run must see them (srv_worker_stop, the death signal) */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(127);
 		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -329,6 +344,93 @@ void srv_worker_tick(struct srv *s)
 			break;
 		}
 	store_campaigns_free(v, n);
+}
+
+/* Remove what a worker left in dir (its credential, and a sealed
+ * campaign's request key and approvals), then dir if it is empty. */
+static void remove_private(struct srv *s, int64_t id, const char *dir)
+{
+	char *p = path_join(dir, "credential");
+
+	unlink(p);
+	free(p);
+	if (id)
+		srv_sealed_end(s, id, dir);
+	if (rmdir(dir) && errno != ENOENT && errno != ENOTEMPTY)
+		log_warn("server: %s: %s", dir, strerror(errno));
+}
+
+/* A campaign id from a private directory's name, "campaign-ID.d"; 0 for
+ * another name. */
+static int64_t private_dir_id(const char *name)
+{
+	long long id = 0;
+	size_t n = strlen(name);
+	char num[24];
+
+	if (strncmp(name, "campaign-", 9) || n < 12 || n - 11 >= sizeof(num) ||
+	    strcmp(name + n - 2, ".d"))
+		return 0;
+	memcpy(num, name + 9, n - 11);
+	num[n - 11] = 0;
+	return num_ll(num, 1, INT64_MAX, &id) ? id : 0;
+}
+
+/* A campaign left running by a service that died (kill -9, power loss):
+ * nobody runs it now. It ends failed, audited; a sealed one's request is
+ * erased (its run spent it). */
+static void end_orphan(struct srv *s, const struct sp_campaign *c)
+{
+	struct req r;
+	struct errmsg e;
+
+	if (store_campaign_set(s->st, c->id, "failed", c->run_id, &e))
+		log_error("server: campaign %lld: %s", (long long)c->id, e.text);
+	if (campaign_sealed(c))
+		srv_sealed_end(s, c->id, NULL);
+	memset(&r, 0, sizeof(r));
+	r.method = "WORKER";
+	r.path = "/campaigns";
+	r.client_ip = "local";
+	srv_audit(s, &r, "campaign.end", "result", "failed: the service "
+		  "stopped during its run", c->id);
+	log_warn("server: campaign %lld was running when the service stopped: "
+		 "failed", (long long)c->id);
+}
+
+void srv_worker_recover(struct srv *s)
+{
+	char *dir = vault_home_path("program-runs", NULL);
+	struct sp_campaign *v = NULL;
+	struct dirent *de;
+	int64_t after = 0;
+	size_t n = 0;
+	DIR *d;
+
+	do {
+		if (store_campaign_list(s->st, 0, after, 500, &v, &n, NULL))
+			break;
+		for (size_t i = 0; i < n; i++) {
+			after = v[i].id;
+			if (!strcmp(v[i].state, "running"))
+				end_orphan(s, &v[i]);
+		}
+		store_campaigns_free(v, n);
+	} while (n == 500);
+	if ((d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			int64_t id = private_dir_id(de->d_name);
+			char *p;
+
+			if (!id)
+				continue;
+			p = path_join(dir, de->d_name);
+			remove_private(s, id, p);
+			free(p);
+		}
+		closedir(d);
+	}
+	free(dir);
 }
 
 void srv_worker_stop(struct srv *s)

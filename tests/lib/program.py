@@ -64,12 +64,17 @@ class Server:
                            capture_output=True)
         if r.returncode != 0:
             raise RuntimeError("admin init failed: " + r.stderr)
-        ready = os.path.join(self.tmp, "ready")
+        self.args = [ASSAY, "serve", "--store", self.store, "--listen", listen] + list(extra)
         self.log = open(os.path.join(self.tmp, "serve.log"), "w")
-        self.proc = subprocess.Popen(
-            [ASSAY, "serve", "--store", self.store, "--listen", listen,
-             "--ready-file", ready] + list(extra),
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.start()
+
+    def start(self):
+        """Start the server (again) on its store and home; a new port."""
+        ready = os.path.join(self.tmp, "ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        self.proc = subprocess.Popen(self.args + ["--ready-file", ready],
+                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(500):
             if os.path.exists(ready) and open(ready).read().endswith("\n"):
                 break
@@ -78,6 +83,11 @@ class Server:
             time.sleep(0.02)
         host, port = open(ready).read().strip().rsplit(":", 1)
         self.host, self.port = host, int(port)
+
+    def kill9(self):
+        """The server dies at once (power loss): no clean-up runs."""
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self, keep=False):
         rc = self.proc.returncode

@@ -547,6 +547,55 @@ def sealed_flow(s, a, d, e, ev, mid):
     check("the unseal is audited", "unseal" in kinds, kinds[-20:])
     r = cu[0].post("/campaigns/%d/approve" % sid, {"approval": apps["cust-a"]})
     check("a finished sealed campaign takes no approval", r.status == 409, repr(r))
+    died_during_run(s, a, e, cu[0], mid, body)
+
+
+def died_during_run(s, a, e, cust, mid, sealed_body):
+    """The service dies (kill -9) while its worker runs a campaign of the
+    open suite and a sealed one: at its next start both end failed,
+    audited, the sealed one's request is erased, and nothing of the
+    workers' private files (credential, request key, approvals) is left."""
+    sid = e.post("/campaigns", sealed_body).json["id"]
+    oid = e.post("/campaigns", {"model_id": mid, "suite": "open", "tasks": ["rev-crackme-xor"],
+                                "epochs": 20}).json["id"]
+    runs = os.path.join(s.env["ASSAY_HOME"], "program-runs")
+    e.post("/campaigns/%d/start" % oid)
+    for _ in range(100):
+        if e.get("/campaigns/%d" % oid).json["state"] == "running":
+            break
+        time.sleep(0.05)
+    s.kill9()
+    def runner():
+        return subprocess.run(["pgrep", "-f", "run .*--store %s" % s.store],
+                              capture_output=True, text=True).stdout.split()
+    for _ in range(100):
+        if not runner():
+            break
+        time.sleep(0.05)
+    check("the campaign's assay run stops when the service dies", not runner(), runner())
+    # the sealed campaign as if its worker had been running too
+    d = os.path.join(runs, "campaign-%d.d" % sid)
+    os.makedirs(d, exist_ok=True)
+    for f in ("request.key", "approval-1"):
+        with open(os.path.join(d, f), "w") as fh:
+            fh.write("left by a worker\n")
+    subprocess.run(["sqlite3", s.store, "UPDATE campaigns SET state='running' WHERE id=%d" % sid],
+                   check=True)
+    s.start()
+    states = [e.get("/campaigns/%d" % c).json["state"] for c in (sid, oid)]
+    check("after a crash, campaigns left running end failed at the next start", states == ["failed", "failed"],
+          states)
+    check("... and their workers' private directories are gone",
+          not any(os.path.exists(os.path.join(runs, "campaign-%d.d" % c)) for c in (sid, oid)),
+          os.listdir(runs))
+    r = cust.get("/campaigns/%d/unseal" % sid)
+    check("... the sealed one's request is erased, its key destroyed", r.status == 200 and
+          r.json["secret_erased"] is True and not os.path.exists(
+              os.path.join(s.env["ASSAY_HOME"], "program-keys", "campaign-%d.key" % sid)), repr(r))
+    ends = [x["entry"]["data"].get("object") for x in a.get("/audit?limit=500").json["items"]
+            if x["entry"]["kind"] == "campaign.end" and "stopped during its run" in
+            str(x["entry"]["data"].get("result", ""))]
+    check("... each audited", sorted(ends) == sorted([sid, oid]), ends)
 
 
 def eval_members(data):
