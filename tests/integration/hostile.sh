@@ -150,7 +150,7 @@ for fault in '{"kind":"hang"}' '{"kind":"trickle","interval_ms":300}' '{"kind":"
 	name=$(printf '%s' "$fault" | sed 's/.*"kind":"\([a-z_]*\)".*/\1/')
 	for wire in openai anthropic; do
 		start_mock --loop "$fault"
-		run_$wire --outage-deadline 6
+		run_$wire --outage-deadline 3
 		expect_run "$name ($wire): the outage ends the run incomplete at its deadline" 3 incomplete 40000
 		never_model "$name ($wire)"
 		grep -q "1 of 1 (task, epoch) pairs\|1 (task, epoch) pair\|unscored" "$TMP/err" &&
