@@ -40,7 +40,7 @@ run_model() {
 	local t0=$(date +%s%N)
 	"$ASSAY" run --suite "${SUITE:-$TASK}" --model "$model" --base-url "$base" \
 		--store "${STORE:-$DB}" --json --max-retries "${RETRIES:-2}" \
-		--retry-backoff-ms "${BACKOFF:-50}" --request-timeout 2 "$@" >"$TMP/out" 2>"$TMP/err"
+		--retry-backoff-ms "${BACKOFF:-50}" --request-timeout "${RTIMEOUT:-2}" "$@" >"$TMP/out" 2>"$TMP/err"
 	RC=$?
 	MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 	RUN=$(sqlite3 "${STORE:-$DB}" "SELECT max(id) FROM runs")
@@ -137,7 +137,7 @@ for wire in openai anthropic; do
 done
 
 # ---- 2/3. the fault never stops: an outage, incomplete at its deadline --
-# (a drip is cut by the per-call deadline, --request-timeout 2; a bounded
+# (a drip is cut by the per-call deadline, --request-timeout 1; a bounded
 # time for every one of them, and never the model's failure)
 for wire in openai anthropic; do
 	if [ $wire = openai ]; then set -- "${COMMON[@]}" "${OPENAI_SHAPES[@]}"
@@ -145,7 +145,7 @@ for wire in openai anthropic; do
 	for f in "$@"; do
 		n=${f%%|*}; fault=${f#*|}
 		start_mock --loop "$fault"
-		run_wire $wire --no-preflight --outage-deadline 1
+		RTIMEOUT=1 run_wire $wire --no-preflight --outage-deadline 1
 		expect_run "$n ($wire) forever: exit 3, incomplete, bounded" 3 incomplete 45000
 		never_model "$n ($wire) forever"
 		[ "$(episodes "AND status='done' AND error_class!='infra'")" = 0 ] &&
