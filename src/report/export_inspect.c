@@ -160,6 +160,7 @@ struct conv {
 	char *answer;          /* the last submitted flag */
 	json_t *last;          /* the last assistant message (borrowed) */
 	int64_t t0;
+	bool sequential;       /* questions one at a time: an answer tool */
 };
 
 static json_t *message(const char *role, const char *content, const char *src)
@@ -223,6 +224,8 @@ static void on_prompt(struct xctx *c, struct conv *v, json_t *d)
 			    json_null());
 	free(v->input);
 	v->input = xstrdup(w ? WITHHELD : jstr(d, "task") ? jstr(d, "task") : "");
+	v->sequential = jstr(d, "answers_mode") &&
+			!strcmp(jstr(d, "answers_mode"), "sequential");
 }
 
 /* A question turn of a task that asks its questions one at a time: a
@@ -236,12 +239,15 @@ static void on_question(struct xctx *c, struct conv *v, json_t *d)
 	json_array_append_new(v->messages, m);
 }
 
-static json_t *tools_info(void)
+/* The agent's tools; answer only on a task that asks its questions one
+ * at a time. */
+static json_t *tools_info(bool sequential)
 {
-	static const char *const names[] = { "bash", "python", "submit" };
+	static const char *const names[] = { "bash", "python", "submit",
+					     "answer" };
 	json_t *t = json_array();
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3 + (sequential ? 1 : 0); i++)
 		json_array_append_new(t, json_pack("{s:s, s:s, s:{s:s, s:{}, s:[], "
 			"s:b}, s:n}", "name", names[i], "description", names[i],
 			"parameters", "type", "object", "properties", "required",
@@ -305,7 +311,7 @@ static void on_model(struct xctx *c, struct conv *v, json_t *d,
 	e = event("model", ev, v->t0);
 	json_object_set_new(e, "model", json_string(c->r->run.model));
 	json_object_set_new(e, "input", json_deep_copy(v->messages));
-	json_object_set_new(e, "tools", tools_info());
+	json_object_set_new(e, "tools", tools_info(v->sequential));
 	json_object_set_new(e, "tool_choice", json_string("auto"));
 	fill(cfg, f_generate);
 	json_object_set_new(e, "config", cfg);
