@@ -56,7 +56,8 @@ static void counts(const struct import_result *r, size_t *ok, size_t *noor,
 	}
 }
 
-static void print_text(const struct import_result *r, bool report)
+/* quiet: only the refusals (what needs a look) and the counts asked for */
+static void print_text(const struct import_result *r, bool report, bool quiet)
 {
 	size_t ok, noor, by[REFUSE__COUNT];
 
@@ -65,7 +66,7 @@ static void print_text(const struct import_result *r, bool report)
 		if (it->refused)
 			printf("refused   %s (%s): %s: %s\n", it->id, it->source,
 			       task_import_refusal_name(it->refused), it->why);
-		else
+		else if (!quiet)
 			printf("imported  %s (%s)%s%s\n", it->id, it->source,
 			       it->no_oracle ? "  oracle: none" : "",
 			       it->defaults ? "  defaults tagged" : "");
@@ -160,7 +161,7 @@ static int run_import(const struct cli_args *a)
 	if (cli_flag(a, K_JSON))
 		print_json(&r);
 	else
-		print_text(&r, cli_flag(a, K_REPORT));
+		print_text(&r, cli_flag(a, K_REPORT), a->quiet);
 	task_import_result_release(&r);
 	return EXIT_OK;
 }

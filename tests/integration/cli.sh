@@ -43,6 +43,7 @@ check() {
 	[ "$rc" -eq "$want" ] || why="exit $rc, want $want"
 	case $stream in
 	out) grep -Eq -- "$pat" "$TMP/out" || why="${why:+$why; }stdout lacks /$pat/" ;;
+	notout) grep -Eq -- "$pat" "$TMP/out" && why="${why:+$why; }stdout has /$pat/" ;;
 	err) grep -Eq -- "$pat" "$TMP/err" || why="${why:+$why; }stderr lacks /$pat/" ;;
 	noerr)
 		[ -s "$TMP/err" ] && why="${why:+$why; }stderr not empty"
