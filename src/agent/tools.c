@@ -14,17 +14,21 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 
+/* The tools both sets offer: a shell and Python in the box. */
+#define TOOL_BASH_PYTHON \
+	{ "bash", "Run a shell command (bash) in your Linux box and return " \
+	  "its standard output, standard error and exit status.", \
+	  "{\"type\":\"object\",\"properties\":{\"cmd\":{\"type\":\"string\"," \
+	  "\"description\":\"the command line to run\"}}," \
+	  "\"required\":[\"cmd\"],\"additionalProperties\":false}" }, \
+	{ "python", "Run a Python 3 program in your Linux box and return its " \
+	  "output. Print what you want to see.", \
+	  "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\"," \
+	  "\"description\":\"the Python source to run\"}}," \
+	  "\"required\":[\"code\"],\"additionalProperties\":false}" }
+
 const struct model_tool agent_tools[] = {
-	{ "bash", "Run a shell command (bash) in your Linux box and return "
-	  "its standard output, standard error and exit status.",
-	  "{\"type\":\"object\",\"properties\":{\"cmd\":{\"type\":\"string\","
-	  "\"description\":\"the command line to run\"}},"
-	  "\"required\":[\"cmd\"],\"additionalProperties\":false}" },
-	{ "python", "Run a Python 3 program in your Linux box and return its "
-	  "output. Print what you want to see.",
-	  "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\","
-	  "\"description\":\"the Python source to run\"}},"
-	  "\"required\":[\"code\"],\"additionalProperties\":false}" },
+	TOOL_BASH_PYTHON,
 	{ "submit", "Submit your final answer: the flag, and answers to any "
 	  "questions in order. This ends your attempt.",
 	  "{\"type\":\"object\",\"properties\":{\"flag\":{\"type\":\"string\"},"
@@ -34,16 +38,7 @@ const struct model_tool agent_tools[] = {
 const size_t agent_n_tools = sizeof(agent_tools) / sizeof(agent_tools[0]);
 
 const struct model_tool agent_tools_seq[] = {
-	{ "bash", "Run a shell command (bash) in your Linux box and return "
-	  "its standard output, standard error and exit status.",
-	  "{\"type\":\"object\",\"properties\":{\"cmd\":{\"type\":\"string\","
-	  "\"description\":\"the command line to run\"}},"
-	  "\"required\":[\"cmd\"],\"additionalProperties\":false}" },
-	{ "python", "Run a Python 3 program in your Linux box and return its "
-	  "output. Print what you want to see.",
-	  "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\","
-	  "\"description\":\"the Python source to run\"}},"
-	  "\"required\":[\"code\"],\"additionalProperties\":false}" },
+	TOOL_BASH_PYTHON,
 	{ "answer", "Answer the open question. The next question (after the "
 	  "last one, the request for the flag) follows; an answer cannot be "
 	  "changed.",
