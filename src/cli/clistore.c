@@ -57,6 +57,24 @@ enum err cli_store_open(const char *path, struct store **st_out,
 	return ERR_OK;
 }
 
+/* A command that only reads (or amends) the journal never creates one: the
+ * default journal that does not exist yet is a usage error, as an explicit
+ * --store that does not exist is (CLI_OPT_STORE_READ). */
+enum err cli_store_open_read(const char *path, struct store **st_out,
+			     struct errmsg *e)
+{
+	char *p = path ? xstrdup(path) : store_default_path();
+	enum err rc;
+
+	if (!store_is_pg(p) && !path_exists(p))
+		rc = err_set(e, ERR_NOTFOUND, "no journal at '%s' yet (assay run "
+			     "creates it; or give --store PATH)", p);
+	else
+		rc = cli_store_open(p, st_out, e);
+	free(p);
+	return rc;
+}
+
 int cli_policy_resolve(const char *arg, char **path_out)
 {
 	char *found;

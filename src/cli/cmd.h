@@ -19,6 +19,10 @@ struct store;
  * rest (clistore.c). Every command opens the store through this. */
 enum err cli_store_open(const char *path, struct store **st_out,
 			struct errmsg *e) MUST_CHECK;
+/* The same for a command that only reads or amends it: a journal that does
+ * not exist is ERR_NOTFOUND, never created. */
+enum err cli_store_open_read(const char *path, struct store **st_out,
+			     struct errmsg *e) MUST_CHECK;
 
 /* The policy file for --policy ARG: a path, else the shipped policy named
  * ARG (policies/ARG.yaml); NULL: the shipped default. Prints and returns

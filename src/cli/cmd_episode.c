@@ -218,7 +218,7 @@ static int review_main(const struct cli_args *a, bool rescore)
 		store_review_release(&r);
 		return x;
 	}
-	rc = cli_store_open(cli_named_str(a, "store"), &st, &e);
+	rc = cli_store_open_read(cli_named_str(a, "store"), &st, &e);
 	/* the run's lease: no review while a live process executes it */
 	if (!rc)
 		rc = store_lease_take(st, "run", r.run_id, STORE_LEASE_TTL_MS,
@@ -324,7 +324,7 @@ static int reviews_main(const struct cli_args *a)
 
 	if (!parse_id(a, "run", a->pos[0], &run))
 		return EXIT_USAGE;
-	rc = cli_store_open(cli_str(a, V_STORE), &st, &e);
+	rc = cli_store_open_read(cli_str(a, V_STORE), &st, &e);
 	if (!rc) {
 		struct store_run r = { 0 };
 		rc = store_run_get(st, run, &r, &e);   /* no such run: an error */

@@ -147,7 +147,7 @@ static int run_export(const struct cli_args *a)
 	if (cli_flag(a, K_CONTENT) && !cli_str(a, K_REASON))
 		return cli_usage(a, "--include-content needs --reason TEXT (it is "
 				 "recorded in the audit log)");
-	if (cli_store_open(cli_str(a, K_STORE), &st, &e) != ERR_OK)
+	if (cli_store_open_read(cli_str(a, K_STORE), &st, &e) != ERR_OK)
 		return cli_fail_err(&e);
 	rc = export_run(a, st, id, inspect);
 	store_close(st);

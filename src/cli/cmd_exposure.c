@@ -151,8 +151,8 @@ static int exposure_main(const struct cli_args *a)
 	struct errmsg e;
 	int rc;
 
-	if (cli_store_open(cli_str(a, X_STORE), &st, &e) != ERR_OK)
-		return cli_fail(EXIT_RUNTIME, "%s", e.text);
+	if (cli_store_open_read(cli_str(a, X_STORE), &st, &e) != ERR_OK)
+		return cli_fail_err(&e);
 	rc = report(a->pos[0], cli_str(a, X_DEVELOPER), st, cli_flag(a, X_JSON));
 	store_close(st);
 	return rc;

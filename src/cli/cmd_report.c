@@ -188,13 +188,13 @@ static int load_all(struct report_ctx *c, const struct report_args *a)
 {
 	char *path = a->store ? xstrdup(a->store) : store_default_path();
 	struct errmsg e;
-	enum err rc = cli_store_open(path, &c->st, &e);
+	enum err rc = cli_store_open_read(path, &c->st, &e);
 	int x;
 
 	free(path);
 	if (rc) {
 		cli_error("%s", e.text);
-		return EXIT_RUNTIME;
+		return cli_exit_for(rc);
 	}
 	if ((rc = report_load(c->st, a->run, &c->cand, &e)) ||
 	    (rc = report_human_load(c->st, c->cand, &e))) {

@@ -124,7 +124,7 @@ static int load_run(const char *store_path, int64_t run_id,
 {
 	struct store *st = NULL;
 	struct errmsg e;
-	enum err rc = cli_store_open(store_path, &st, &e);
+	enum err rc = cli_store_open_read(store_path, &st, &e);
 	int x;
 
 	if (rc == ERR_OK)

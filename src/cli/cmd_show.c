@@ -20,11 +20,11 @@
 static int open_store(const char *path, struct store **st)
 {
 	struct errmsg e;
-	enum err rc = cli_store_open(path, st, &e);
+	enum err rc = cli_store_open_read(path, st, &e);
 
 	if (rc) {
 		cli_error("%s", e.text);
-		return EXIT_RUNTIME;
+		return cli_exit_for(rc);
 	}
 	return 0;
 }

@@ -375,7 +375,7 @@ static enum err check_current(const struct vopts *o,
 				   &doc, e);
 
 	if (!rc)
-		rc = cli_store_open(o->store, &st, e);
+		rc = cli_store_open_read(o->store, &st, e);
 	if (!rc)
 		rc = report_load(st, run, &r, e);
 	if (!rc) {

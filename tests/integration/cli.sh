@@ -73,6 +73,8 @@ while IFS= read -r line; do
 	check "table $n: assay ${args:-}" "$want" "$stream" "$pat" "$@"
 done <"$TABLE"
 [ "$n" -gt 100 ] && ok "the table has $n rows" || bad "table" "only $n rows read"
+[ ! -e "$TMP/nohome" ] && ok "read-only commands created no default journal" ||
+	bad "default journal" "$(find "$TMP/nohome" | head -5)"
 
 # ---- every command's help, three ways, on stdout, exit 0 ----------------
 subcommands() {   # the "commands:" section of a group's help
