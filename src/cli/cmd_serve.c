@@ -134,6 +134,7 @@ static int serve(const struct cli_args *a)
 	spath = cli_str(a, S_STORE) ? xstrdup(cli_str(a, S_STORE))
 				    : store_default_path();
 	o.store_path = spath;
+	o.open_store = cli_store_open;
 	dir = cli_audit_dir(cli_str(a, S_LOG));
 	o.audit_dir = dir;
 	rc = server_run(st, &o, &e);

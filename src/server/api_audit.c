@@ -25,7 +25,8 @@ static bool own_entry(json_t *entry, int64_t id)
 	return json_is_integer(p) && json_integer_value(p) == id;
 }
 
-void api_audit_list(struct srv *s, struct req *r, struct reply *y)
+static void audit_list_locked(struct srv *s, struct req *r,
+			      struct reply *y)
 {
 	const char *f = r->query(r->conn, "from"), *l = r->query(r->conn, "limit");
 	long long from = 0, limit = 100;
@@ -73,6 +74,15 @@ void api_audit_list(struct srv *s, struct req *r, struct reply *y)
 				     "size", (json_int_t)size));
 }
 
+/* The log's in-memory view moves (vault_audit_refresh): one reader or
+ * writer at a time, reads running outside s->lock. */
+void api_audit_list(struct srv *s, struct req *r, struct reply *y)
+{
+	pthread_mutex_lock(&s->audit_lock);
+	audit_list_locked(s, r, y);
+	pthread_mutex_unlock(&s->audit_lock);
+}
+
 static json_t *hex_of(const vault_hash h)
 {
 	char out[2 * VAULT_HASH_LEN + 1];
@@ -81,7 +91,8 @@ static json_t *hex_of(const vault_hash h)
 	return json_string(out);
 }
 
-void api_audit_checkpoint(struct srv *s, struct req *r, struct reply *y)
+static void audit_checkpoint_locked(struct srv *s, struct req *r,
+				    struct reply *y)
 {
 	vault_hash root;
 	uint64_t size;
@@ -111,7 +122,15 @@ void api_audit_checkpoint(struct srv *s, struct req *r, struct reply *y)
 	reply_json(y, 200, o);
 }
 
-void api_audit_proof(struct srv *s, struct req *r, struct reply *y)
+void api_audit_checkpoint(struct srv *s, struct req *r, struct reply *y)
+{
+	pthread_mutex_lock(&s->audit_lock);
+	audit_checkpoint_locked(s, r, y);
+	pthread_mutex_unlock(&s->audit_lock);
+}
+
+static void audit_proof_locked(struct srv *s, struct req *r,
+			       struct reply *y)
 {
 	const char *qi = r->query(r->conn, "index"), *qs = r->query(r->conn, "size");
 	long long idx = 0, size = 0;
@@ -147,6 +166,13 @@ void api_audit_proof(struct srv *s, struct req *r, struct reply *y)
 				     "leaf", hex_of(p.leaf), "path", path));
 }
 
+void api_audit_proof(struct srv *s, struct req *r, struct reply *y)
+{
+	pthread_mutex_lock(&s->audit_lock);
+	audit_proof_locked(s, r, y);
+	pthread_mutex_unlock(&s->audit_lock);
+}
+
 void api_exposure(struct srv *s, struct req *r, struct reply *y)
 {
 	const char *q = r->query(r->conn, "org_id");
@@ -162,7 +188,7 @@ void api_exposure(struct srv *s, struct req *r, struct reply *y)
 		return;
 	}
 	snprintf(dev, sizeof(dev), "org-%lld", org);
-	if (store_exposure_list(s->st, org ? dev : NULL, &v, &n, &e)) {
+	if (store_exposure_list(srv_st(s), org ? dev : NULL, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}

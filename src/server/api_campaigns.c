@@ -26,7 +26,7 @@ static bool campaign_grant(struct srv *s, const struct principal *p,
 {
 	json_t *doc = json_loads(c->doc, 0, NULL);
 	const char *suite = json_string_value(json_object_get(doc, "suite"));
-	bool held = suite && store_grant_holds(s->st, p->u.id, c->model_id,
+	bool held = suite && store_grant_holds(srv_st(s), p->u.id, c->model_id,
 					       suite, scope, wall_ms());
 
 	json_decref(doc);
@@ -59,7 +59,7 @@ bool visible_campaign(struct srv *s, struct req *r, struct reply *y,
 {
 	struct errmsg e;
 
-	if (store_campaign_get(s->st, r->ids[0], c, &e)) {
+	if (store_campaign_get(srv_st(s), r->ids[0], c, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such campaign");
 		return false;
 	}
@@ -82,8 +82,8 @@ static json_t *progress_json(struct srv *s, const struct sp_campaign *c)
 
 	memset(&t, 0, sizeof(t));
 	if (c->run_id) {
-		store_run_progress(s->st, c->run_id, &total, &done, &solved, &st);
-		store_run_totals(s->st, c->run_id, &t);
+		store_run_progress(srv_st(s), c->run_id, &total, &done, &solved, &st);
+		store_run_totals(srv_st(s), c->run_id, &t);
 	}
 	o = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s?, "
 		      "s:n}", "campaign_id", (json_int_t)c->id, "run_id",
@@ -110,7 +110,7 @@ static json_t *approvers_json(struct srv *s, const struct sp_campaign *c)
 	size_t n = 0;
 
 	if (c->approvals > 0 &&
-	    store_campaign_approvals(s->st, c->id, &v, &n, NULL) == ERR_OK) {
+	    store_campaign_approvals(srv_st(s), c->id, &v, &n, NULL) == ERR_OK) {
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(ids, json_integer(v[i].user_id));
 		store_approvals_free(v, n);
@@ -153,7 +153,7 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_campaign_list(s->st, authz_org_scope(&r->who), after, limit,
+	if (store_campaign_list(srv_st(s), authz_org_scope(&r->who), after, limit,
 				&v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
@@ -349,7 +349,7 @@ static bool make_request(struct srv *s, struct req *r,
 				 suite, (long long)epochs, r->who.u.login);
 
 	if (srv_sealed_request(s, a, suite, id, reason, e)) {
-		if (store_campaign_set(s->st, id, "failed", 0, NULL))
+		if (store_campaign_set(srv_st(s), id, "failed", 0, NULL))
 			log_warn("server: campaign %lld: state not saved",
 				 (long long)id);
 		free(reason);
@@ -388,7 +388,7 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 		goto out;
 	c.org_id = m.org_id;
 	store_model_free(&m);
-	if (!store_grant_holds(s->st, r->who.u.id, c.model_id, suite, "run",
+	if (!store_grant_holds(srv_st(s), r->who.u.id, c.model_id, suite, "run",
 			       wall_ms())) {
 		authz_deny(s, r, y, true, c.model_id, "no need-to-know grant "
 			   "on this model and suite");
@@ -417,13 +417,13 @@ void api_campaigns_add(struct srv *s, struct req *r, struct reply *y)
 	c.created_by = r->who.u.id;
 	c.approvals_needed = sealed ? srv_sealed_approvals_needed(a) : 0;
 	c.state = (char *)(sealed ? "pending_approval" : "ready");
-	if (store_campaign_add(s->st, &c, &id, &e) ||
+	if (store_campaign_add(srv_st(s), &c, &id, &e) ||
 	    (sealed && !make_request(s, r, a, suite, id, epochs, &e))) {
 		reply_fail(y, &e);
 	} else {
 		struct sp_campaign got;
 		srv_audit(s, r, "campaign.create", "policy_digest", digest, id);
-		if (store_campaign_get(s->st, id, &got, &e) == ERR_OK) {
+		if (store_campaign_get(srv_st(s), id, &got, &e) == ERR_OK) {
 			reply_json(y, 201, campaign_json(s, &got));
 			store_campaign_free(&got);
 		}
@@ -463,10 +463,10 @@ void api_campaigns_approve(struct srv *s, struct req *r, struct reply *y)
 			  "needs no approval");
 	} else if (srv_sealed_approve(s, r, y, &c)) {
 		if (c.approvals + 1 >= c.approvals_needed &&
-		    store_campaign_set(s->st, c.id, "ready", 0, &e))
+		    store_campaign_set(srv_st(s), c.id, "ready", 0, &e))
 			log_warn("server: campaign %lld: %s", (long long)c.id, e.text);
 		store_campaign_free(&c);
-		if (store_campaign_get(s->st, r->ids[0], &c, &e) == ERR_OK)
+		if (store_campaign_get(srv_st(s), r->ids[0], &c, &e) == ERR_OK)
 			reply_json(y, 200, campaign_json(s, &c));
 	}
 	store_campaign_free(&c);
@@ -491,12 +491,12 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 			  "ready", c.state);
 		goto out;
 	}
-	if (!store_window_open_now(s->st, c.model_id, wall_ms())) {
+	if (!store_window_open_now(srv_st(s), c.model_id, wall_ms())) {
 		reply_err(y, 409, "outside_window", NULL, "no open access window "
 			  "covers now");
 		goto out;
 	}
-	if (store_model_get(s->st, c.model_id, &m, &e)) {
+	if (store_model_get(srv_st(s), c.model_id, &m, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -505,7 +505,7 @@ void api_campaigns_start(struct srv *s, struct req *r, struct reply *y)
 						 "provider"));
 	if (!prov) {
 		reply_err(y, 409, "conflict", NULL, "the model has no endpoint");
-	} else if (store_campaign_set(s->st, c.id, "queued", 0, &e)) {
+	} else if (store_campaign_set(srv_st(s), c.id, "queued", 0, &e)) {
 		reply_fail(y, &e);
 	} else {
 		srv_audit(s, r, "campaign.start", NULL, NULL, c.id);

@@ -95,9 +95,9 @@ void api_runs_export(struct srv *s, struct req *r, struct reply *y)
 	if (!visible_run(s, r, y, &c))
 		return;
 	o.withhold = campaign_sealed(&c);
-	rc = report_load(s->st, r->ids[0], &rep, &e);
+	rc = report_load(srv_st(s), r->ids[0], &rep, &e);
 	if (!rc && inspect)
-		rc = report_load_transcripts(s->st, rep, EXPORT_TRANSCRIPT_BYTES, &e);
+		rc = report_load_transcripts(srv_st(s), rep, EXPORT_TRANSCRIPT_BYTES, &e);
 	if (!rc)
 		rc = inspect ? inspect_bytes(rep, &o, &data, &n, &e)
 			     : jsonl_bytes(rep, &data, &n, &e);

@@ -43,8 +43,8 @@ bool authz_sees_model(struct srv *s, const struct principal *p,
 		return true; /* agency staff see models' metadata */
 	if (m->org_id == p->u.org_id)
 		return true;
-	return store_partner_active(s->st, m->id, p->u.org_id) &&
-	       store_window_open_now(s->st, m->id, wall_ms());
+	return store_partner_active(srv_st(s), m->id, p->u.org_id) &&
+	       store_window_open_now(srv_st(s), m->id, wall_ms());
 }
 
 /* Load model id when the principal may see it; else reply and false. */
@@ -53,7 +53,7 @@ bool visible_model(struct srv *s, struct req *r, struct reply *y, int64_t id,
 {
 	struct errmsg e;
 
-	if (store_model_get(s->st, id, m, &e)) {
+	if (store_model_get(srv_st(s), id, m, &e)) {
 		reply_load_fail(s, r, y, &e, id, "no such model");
 		return false;
 	}
@@ -91,7 +91,7 @@ void api_models_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_model_list(s->st, 0, after, limit, &v, &n, &e)) {
+	if (store_model_list(srv_st(s), 0, after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -168,7 +168,7 @@ static enum err seal_cred(struct srv *s, int64_t id, const char *cred,
 	snprintf(ad, sizeof(ad), "model:%lld:credential", (long long)id);
 	sealed = vault_atrest_seal(k, ad, cred);
 	vault_atrest_free(k);
-	rc = store_model_set_cred(s->st, id, sealed, e);
+	rc = store_model_set_cred(srv_st(s), id, sealed, e);
 	free(sealed);
 	return rc;
 }
@@ -182,7 +182,7 @@ static bool org_of_kind(struct srv *s, int64_t org, const char *kind,
 	struct errmsg e;
 	bool ok;
 
-	if (store_org_get(s->st, org, &o, &e)) {
+	if (store_org_get(srv_st(s), org, &o, &e)) {
 		reply_err(y, 400, "invalid_field", "org_id", "no such "
 			  "organisation");
 		return false;
@@ -237,9 +237,9 @@ void api_models_add(struct srv *s, struct req *r, struct reply *y)
 	    !copy_obj(b, doc, "endpoint", ep, 3, 512, y))
 		goto out;
 	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	if (store_model_add(s->st, org, text, date, r->who.u.id, &id, &e) ||
+	if (store_model_add(srv_st(s), org, text, date, r->who.u.id, &id, &e) ||
 	    (cred && seal_cred(s, id, cred, &e)) ||
-	    store_model_get(s->st, id, &m, &e)) {
+	    store_model_get(srv_st(s), id, &m, &e)) {
 		free(text);
 		reply_fail(y, &e);
 		goto out;
@@ -273,7 +273,7 @@ void api_models_cred(struct srv *s, struct req *r, struct reply *y)
 		return;
 	if (jstr(b, "credential", 8192, false, &cred, y)) {
 		if (seal_cred(s, r->ids[0], cred, &e) ||
-		    store_model_get(s->st, r->ids[0], &m, &e)) {
+		    store_model_get(srv_st(s), r->ids[0], &m, &e)) {
 			reply_fail(y, &e);
 		} else {
 			srv_audit(s, r, "model.credential", "credential",
@@ -322,7 +322,7 @@ void api_windows_list(struct srv *s, struct req *r, struct reply *y)
 		}
 		model = mv;
 	}
-	if (store_window_list(s->st, model, authz_org_scope(&r->who),
+	if (store_window_list(srv_st(s), model, authz_org_scope(&r->who),
 			      after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
@@ -364,9 +364,9 @@ void api_windows_add(struct srv *s, struct req *r, struct reply *y)
 	} else if (eod && end > eod) {
 		reply_err(y, 400, "invalid_field", "end_ms", "a window ends no "
 			  "later than the model's release date");
-	} else if (store_window_add(s->st, mid, start, end, r->who.u.id, &id,
+	} else if (store_window_add(srv_st(s), mid, start, end, r->who.u.id, &id,
 				    &e) ||
-		   store_window_get(s->st, id, &w, &e)) {
+		   store_window_get(srv_st(s), id, &w, &e)) {
 		reply_fail(y, &e);
 	} else {
 		srv_audit(s, r, "window.open", NULL, NULL, id);
@@ -386,9 +386,9 @@ static enum err close_window(struct srv *s, struct req *r,
 
 	free(path);
 	if (!rc)
-		rc = store_model_set_cred(s->st, w->model_id, NULL, e);
+		rc = store_model_set_cred(srv_st(s), w->model_id, NULL, e);
 	if (!rc)
-		rc = store_window_close(s->st, w->id, wall_ms(), true, e);
+		rc = store_window_close(srv_st(s), w->id, wall_ms(), true, e);
 	if (!rc)
 		srv_audit(s, r, "credential.erase", "reason", why, w->model_id);
 	return rc;
@@ -399,7 +399,7 @@ void api_windows_close(struct srv *s, struct req *r, struct reply *y)
 	struct sp_window w;
 	struct errmsg e;
 
-	if (store_window_get(s->st, r->ids[0], &w, &e)) {
+	if (store_window_get(srv_st(s), r->ids[0], &w, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such window");
 		return;
 	}
@@ -407,7 +407,7 @@ void api_windows_close(struct srv *s, struct req *r, struct reply *y)
 		reply_err(y, 409, "conflict", NULL, "the window is closed");
 		return;
 	}
-	if (close_window(s, r, &w, "closed by an admin", &e) || store_window_get(s->st, w.id, &w, &e)) {
+	if (close_window(s, r, &w, "closed by an admin", &e) || store_window_get(srv_st(s), w.id, &w, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -422,7 +422,7 @@ void srv_sweep_windows(struct srv *s)
 	struct errmsg e;
 	struct req r;
 
-	if (store_window_due(s->st, wall_ms(), &v, &n, &e)) {
+	if (store_window_due(srv_st(s), wall_ms(), &v, &n, &e)) {
 		log_warn("server: window sweep: %s", e.text);
 		return;
 	}
@@ -464,7 +464,7 @@ void api_grants_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_grant_list(s->st, who, after, limit, &v, &n, &e)) {
+	if (store_grant_list(srv_st(s), who, after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -484,7 +484,7 @@ static int64_t window_end(struct srv *s, int64_t model_id)
 	size_t n = 0;
 	int64_t end = 0;
 
-	if (store_window_list(s->st, model_id, 0, 0, 500, &v, &n, NULL))
+	if (store_window_list(srv_st(s), model_id, 0, 0, 500, &v, &n, NULL))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!v[i].closed_ms && v[i].end_ms > end)
@@ -527,7 +527,7 @@ void api_grants_add(struct srv *s, struct req *r, struct reply *y)
 		authz_deny(s, r, y, true, g.user_id, "own grant");
 		goto out;
 	}
-	if (store_user_get(s->st, g.user_id, &u, &e)) {
+	if (store_user_get(srv_st(s), g.user_id, &u, &e)) {
 		reply_err(y, 400, "invalid_field", "user_id", "no such user");
 		goto out;
 	}
@@ -546,7 +546,7 @@ void api_grants_add(struct srv *s, struct req *r, struct reply *y)
 	g.suite = (char *)suite;
 	g.scope = (char *)scope;
 	g.granted_by = r->who.u.id;
-	if (store_grant_add(s->st, &g, &id, &e)) {
+	if (store_grant_add(srv_st(s), &g, &id, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -562,7 +562,7 @@ void api_grants_del(struct srv *s, struct req *r, struct reply *y)
 {
 	struct errmsg e;
 
-	if (store_grant_revoke(s->st, r->ids[0], &e)) {
+	if (store_grant_revoke(srv_st(s), r->ids[0], &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such grant");
 		return;
 	}
@@ -581,7 +581,7 @@ static json_t *partner_json(struct srv *s, const struct sp_partner *p)
 			      "by_developer", p->by_developer, "active",
 			      p->by_admin && p->by_developer);
 
-	if (!store_org_get(s->st, p->org_id, &o, NULL)) {
+	if (!store_org_get(srv_st(s), p->org_id, &o, NULL)) {
 		json_object_set_new(j, "org_name", json_string(o.name));
 		store_org_free(&o);
 	}
@@ -613,7 +613,7 @@ void api_partners_list(struct srv *s, struct req *r, struct reply *y)
 	if (!own_model(s, r, y, &m))
 		return;
 	store_model_free(&m);
-	if (store_partner_list(s->st, r->ids[0], &v, &n, &e)) {
+	if (store_partner_list(srv_st(s), r->ids[0], &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -643,9 +643,9 @@ void api_partners_add(struct srv *s, struct req *r, struct reply *y)
 	if (!org_of_kind(s, org, "partner", "a trusted partner is an "
 			 "organisation of kind partner", y))
 		goto out;
-	if (store_partner_set(s->st, r->ids[0], org,
+	if (store_partner_set(srv_st(s), r->ids[0], org,
 			      !(r->who.u.roles & SP_DEVELOPER), &e) ||
-	    store_partner_list(s->st, r->ids[0], &v, &n, &e)) {
+	    store_partner_list(srv_st(s), r->ids[0], &v, &n, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}

@@ -66,7 +66,7 @@ void api_orgs_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_org_list(s->st, after, limit, &v, &n, &e)) {
+	if (store_org_list(srv_st(s), after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -89,7 +89,7 @@ void api_orgs_get(struct srv *s, struct req *r, struct reply *y)
 		authz_deny(s, r, y, false, r->ids[0], "other organisation");
 		return;
 	}
-	if (store_org_get(s->st, r->ids[0], &o, &e)) {
+	if (store_org_get(srv_st(s), r->ids[0], &o, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -115,8 +115,8 @@ void api_orgs_add(struct srv *s, struct req *r, struct reply *y)
 			  "or partner");
 		goto out;
 	}
-	if (store_org_add(s->st, name, kind, &id, &e) ||
-	    store_org_get(s->st, id, &o, &e)) {
+	if (store_org_add(srv_st(s), name, kind, &id, &e) ||
+	    store_org_get(srv_st(s), id, &o, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -143,7 +143,7 @@ void api_users_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_user_list(s->st, org, after, limit, &v, &n, &e)) {
+	if (store_user_list(srv_st(s), org, after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -162,7 +162,7 @@ static bool visible_user(struct srv *s, struct req *r, struct reply *y,
 {
 	struct errmsg e;
 
-	if (store_user_get(s->st, r->ids[0], u, &e)) {
+	if (store_user_get(srv_st(s), r->ids[0], u, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such user");
 		return false;
 	}
@@ -194,8 +194,8 @@ void api_users_disable(struct srv *s, struct req *r, struct reply *y)
 		return;
 	if (u.id == r->who.u.id) {
 		authz_deny(s, r, y, true, u.id, "own account");
-	} else if (store_user_set_disabled(s->st, u.id, true, &e) ||
-		   store_session_del_user(s->st, u.id, NULL, &e)) {
+	} else if (store_user_set_disabled(srv_st(s), u.id, true, &e) ||
+		   store_session_del_user(srv_st(s), u.id, NULL, &e)) {
 		reply_fail(y, &e);
 	} else {
 		u.disabled = true;
@@ -256,7 +256,7 @@ static enum err make_user(struct srv *s, struct sp_user *u, char pw[33],
 	if (rc)
 		return rc;
 	u->pwhash = h;
-	rc = store_user_add(s->st, u, &u->id, e);
+	rc = store_user_add(srv_st(s), u, &u->id, e);
 	u->pwhash = NULL;
 	if (rc == ERR_INVAL)
 		err_set(e, ERR_INVAL, "that login is taken");
@@ -286,7 +286,7 @@ void api_users_add(struct srv *s, struct req *r, struct reply *y)
 			  "of a-z 0-9 . _ -");
 		goto out;
 	}
-	if (store_org_get(s->st, u.org_id, &org, &e)) {
+	if (store_org_get(srv_st(s), u.org_id, &org, &e)) {
 		reply_err(y, 400, "invalid_field", "org_id", "no such "
 			  "organisation");
 		goto out;
@@ -329,7 +329,7 @@ void api_terms_get(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	(void)r;
-	if (store_terms_current(s->st, &t, &e)) {
+	if (store_terms_current(srv_st(s), &t, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -349,8 +349,8 @@ void api_terms_add(struct srv *s, struct req *r, struct reply *y)
 		return;
 	if (!jstr(b, "text", 32 * 1024, false, &text, y))
 		goto out;
-	if (store_terms_add(s->st, text, r->who.u.id, &v, &e) ||
-	    store_terms_current(s->st, &t, &e)) {
+	if (store_terms_add(srv_st(s), text, r->who.u.id, &v, &e) ||
+	    store_terms_current(srv_st(s), &t, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -372,14 +372,14 @@ void api_terms_accept(struct srv *s, struct req *r, struct reply *y)
 		return;
 	if (!jint(b, "version", 1, (1LL << 53) - 1, false, &v, y))
 		goto out;
-	if (store_terms_current(s->st, &t, &e)) {
+	if (store_terms_current(srv_st(s), &t, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
 	if (t.version != v) {
 		reply_err(y, 409, "conflict", "version", "the current terms are "
 			  "version %lld", (long long)t.version);
-	} else if (store_terms_accept(s->st, r->who.u.id, v, &e)) {
+	} else if (store_terms_accept(srv_st(s), r->who.u.id, v, &e)) {
 		reply_fail(y, &e);
 	} else {
 		srv_audit(s, r, "terms.accept", NULL, NULL, v);

@@ -111,7 +111,7 @@ void api_keys_list(struct srv *s, struct req *r, struct reply *y)
 	json_t *items;
 
 	(void)r;
-	if (store_user_list(s->st, 0, 0, SIGNERS_MAX, &v, &n, &e)) {
+	if (store_user_list(srv_st(s), 0, 0, SIGNERS_MAX, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -276,7 +276,7 @@ void api_det_get(struct srv *s, struct req *r, struct reply *y)
 	content = !(r->who.u.roles & SP_AUDITOR) ||
 		  (r->who.u.roles & (SP_ADMIN | SP_EVALUATOR));
 	memset(&d, 0, sizeof(d));
-	if (!store_det_get(s->st, c.id, &d, &e)) {
+	if (!store_det_get(srv_st(s), c.id, &d, &e)) {
 		o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:I}",
 			      "campaign_id", (json_int_t)c.id, "run_id",
 			      (json_int_t)d.run_id, "state", det_state(&d),
@@ -335,7 +335,7 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	} else if (strcmp(c.state, "done") || !c.run_id) {
 		reply_err(y, 409, "conflict", NULL, "the campaign has not ended "
 			  "(state %s)", c.state);
-	} else if (!store_det_get(s->st, c.id, &d, &e)) {
+	} else if (!store_det_get(srv_st(s), c.id, &d, &e)) {
 		reply_err(y, 409, "conflict", NULL, "the determination is "
 			  "signed already");
 	} else if (!(stmt = det_statement(s, r, &c, &result, &e)) ||
@@ -345,7 +345,7 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 		struct sp_det n = { .campaign_id = c.id, .run_id = c.run_id,
 				    .result = result, .envelope = env.data,
 				    .signed_by = r->who.u.id };
-		if (store_det_add(s->st, &n, &e)) {
+		if (store_det_add(srv_st(s), &n, &e)) {
 			reply_fail(y, &e);
 		} else {
 			srv_audit(s, r, "determination.sign", "result", result,
@@ -370,7 +370,7 @@ static bool load_det(struct srv *s, struct req *r, struct reply *y,
 	memset(d, 0, sizeof(*d));
 	if (!visible_campaign(s, r, y, c))
 		return false;
-	if (!store_det_get(s->st, c->id, d, &e))
+	if (!store_det_get(srv_st(s), c->id, d, &e))
 		return true;
 	if (e.code == ERR_NOTFOUND)
 		reply_err(y, 409, "conflict", NULL, "no signed determination yet");
@@ -395,7 +395,7 @@ void api_det_cosign(struct srv *s, struct req *r, struct reply *y)
 	} else if (d.cosigned_by) {
 		reply_err(y, 409, "conflict", NULL, "co-signed already");
 	} else if (sign_more(s, r, d.envelope, &env, &e) ||
-		   store_det_cosign(s->st, c.id, env.data, r->who.u.id, &e)) {
+		   store_det_cosign(srv_st(s), c.id, env.data, r->who.u.id, &e)) {
 		reply_fail(y, &e);
 	} else {
 		srv_audit(s, r, "determination.cosign", "result", d.result, c.id);
@@ -455,7 +455,7 @@ static json_t *transcripts(struct srv *s, struct report *rep)
 	json_t *v = json_array();
 	struct errmsg e;
 
-	if (report_load_transcripts(s->st, rep, REPORT_TRANSCRIPT_BYTES, &e))
+	if (report_load_transcripts(srv_st(s), rep, REPORT_TRANSCRIPT_BYTES, &e))
 		return v;
 	for (size_t i = 0; i < rep->n_eps; i++) {
 		const struct report_transcript *t = &rep->transcripts[i];
@@ -567,7 +567,7 @@ void api_reports_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after))
 		return;
-	if (store_report_list(s->st, authz_org_scope(&r->who),
+	if (store_report_list(srv_st(s), authz_org_scope(&r->who),
 			      after, limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
@@ -627,7 +627,7 @@ void api_reports_add(struct srv *s, struct req *r, struct reply *y)
 				       .envelope = env.data,
 				       .created_by = r->who.u.id };
 		int64_t id = 0;
-		if (store_report_add(s->st, &p, &id, &e)) {
+		if (store_report_add(srv_st(s), &p, &id, &e)) {
 			reply_fail(y, &e);
 		} else {
 			struct sp_report got;
@@ -635,7 +635,7 @@ void api_reports_add(struct srv *s, struct req *r, struct reply *y)
 			if (tr)
 				srv_audit(s, r, "report.transcripts", "campaign",
 					  NULL, id);
-			if (!store_report_get(s->st, id, &got, &e)) {
+			if (!store_report_get(srv_st(s), id, &got, &e)) {
 				reply_json(y, 201, report_json_meta(&got));
 				store_report_free(&got);
 			}
@@ -653,7 +653,7 @@ static bool visible_report(struct srv *s, struct req *r, struct reply *y,
 {
 	struct errmsg e;
 
-	if (store_report_get(s->st, r->ids[0], p, &e)) {
+	if (store_report_get(srv_st(s), r->ids[0], p, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such report");
 		return false;
 	}
@@ -679,12 +679,12 @@ void api_reports_approve(struct srv *s, struct req *r, struct reply *y)
 	} else if (p.approved_by) {
 		reply_err(y, 409, "conflict", NULL, "released already");
 	} else if (sign_more(s, r, p.envelope, &env, &e) ||
-		   store_report_approve(s->st, p.id, env.data, r->who.u.id, &e)) {
+		   store_report_approve(srv_st(s), p.id, env.data, r->who.u.id, &e)) {
 		reply_fail(y, &e);
 	} else {
 		srv_audit(s, r, "report.release", "level", p.level, p.id);
 		store_report_free(&p);
-		if (!store_report_get(s->st, r->ids[0], &p, &e))
+		if (!store_report_get(srv_st(s), r->ids[0], &p, &e))
 			reply_json(y, 200, report_json_meta(&p));
 	}
 	buf_release(&env);

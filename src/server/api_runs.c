@@ -31,7 +31,7 @@ bool visible_run(struct srv *s, struct req *r, struct reply *y,
 {
 	struct errmsg e;
 
-	if (store_campaign_by_run(s->st, r->ids[0], c, &e)) {
+	if (store_campaign_by_run(srv_st(s), r->ids[0], c, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "no such run");
 		return false;
 	}
@@ -62,7 +62,7 @@ void api_runs_get(struct srv *s, struct req *r, struct reply *y)
 
 	if (!visible_run(s, r, y, &c))
 		return;
-	if (report_load(s->st, r->ids[0], &rep, &e)) {
+	if (report_load(srv_st(s), r->ids[0], &rep, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -114,7 +114,7 @@ void api_episodes_list(struct srv *s, struct req *r, struct reply *y)
 
 	if (!list_params(r, y, &limit, &after) || !visible_run(s, r, y, &c))
 		return;
-	if (store_episode_list(s->st, r->ids[0], &v, &n, &e)) {
+	if (store_episode_list(srv_st(s), r->ids[0], &v, &n, &e)) {
 		reply_fail(y, &e);
 		store_campaign_free(&c);
 		return;
@@ -143,7 +143,7 @@ static bool visible_episode(struct srv *s, struct req *r, struct reply *y,
 		return false;
 	store_campaign_free(&c);
 	memset(ep, 0, sizeof(*ep));
-	if (store_episode_get(s->st, r->ids[1], ep, &e)) {
+	if (store_episode_get(srv_st(s), r->ids[1], ep, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[1], "no such episode");
 		return false;
 	}
@@ -179,7 +179,7 @@ void api_events_list(struct srv *s, struct req *r, struct reply *y)
 	if (!list_params(r, y, &limit, &after) || !visible_episode(s, r, y, &ep))
 		return;
 	store_episode_release(&ep);
-	if (store_event_list(s->st, r->ids[1], &v, &n, &e)) {
+	if (store_event_list(srv_st(s), r->ids[1], &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -222,7 +222,7 @@ enum err srv_analyze(struct srv *s, const struct sp_campaign *c,
 	if (!rc)
 		rc = policy_load(path, pol, e);
 	if (!rc)
-		rc = report_load(s->st, c->run_id, rep, e);
+		rc = report_load(srv_st(s), c->run_id, rep, e);
 	if (!rc)
 		rc = report_analyze(*rep, NULL, 0, *pol, a, e);
 	free(path);

@@ -143,7 +143,7 @@ enum err srv_sealed_request(struct srv *s, const struct vault_archive *a,
 		u.archive = (char *)name;
 		u.request = req.data;
 		u.secret = vault_atrest_seal(k, ad, secret.data);
-		rc = store_unseal_add(s->st, id, &u, e);
+		rc = store_unseal_add(srv_st(s), id, &u, e);
 		free(u.secret);
 		vault_atrest_free(k);
 	}
@@ -180,7 +180,7 @@ static enum err load_unseal(struct srv *s, int64_t id, struct sp_unseal *u,
 			    struct vault_archive **a, struct errmsg *e)
 {
 	char *path;
-	enum err rc = store_unseal_get(s->st, id, u, e);
+	enum err rc = store_unseal_get(srv_st(s), id, u, e);
 
 	*a = NULL;
 	if (rc)
@@ -216,7 +216,7 @@ static void unseal_reply(struct srv *s, struct req *r, struct reply *y,
 	} else if (!rc && text) {
 		reply_raw(y, "text/plain; charset=utf-8", u.request,
 			  strlen(u.request));
-	} else if (rc || store_campaign_approvals(s->st, c.id, &v, &n, &e)) {
+	} else if (rc || store_campaign_approvals(srv_st(s), c.id, &v, &n, &e)) {
 		reply_fail(y, &e);
 	} else {
 		reply_json(y, 200, unseal_json(&u, a, v, n));
@@ -265,7 +265,7 @@ bool srv_sealed_approve(struct srv *s, struct req *r, struct reply *y,
 				 strlen(text), wall_ms() / 1000, name, &e)) {
 		reply_err(y, 400, "invalid_field", "approval", "the approval is "
 			  "refused: %s", e.text);
-	} else if (store_campaign_approve_sealed(s->st, c->id, r->who.u.id,
+	} else if (store_campaign_approve_sealed(srv_st(s), c->id, r->who.u.id,
 						 name, text, &e)) {
 		reply_err(y, 409, "conflict", "approval", "%s", e.text);
 	} else {
@@ -336,10 +336,10 @@ char **srv_sealed_args(struct srv *s, int64_t id, const char *dir,
 	char **args = NULL, *secret, *p, name[32];
 	size_t n = 0, na = 0;
 
-	if (store_unseal_get(s->st, id, &u, e))
+	if (store_unseal_get(srv_st(s), id, &u, e))
 		return NULL;
 	secret = open_secret(s, id, u.secret, e);
-	if (secret && !store_campaign_approvals(s->st, id, &v, &na, e)) {
+	if (secret && !store_campaign_approvals(srv_st(s), id, &v, &na, e)) {
 		p = archive_path(s, u.archive);
 		add_arg(&args, &n, "--suite");
 		add_arg(&args, &n, p);
@@ -402,9 +402,9 @@ void srv_sealed_end(struct srv *s, int64_t id, const char *dir)
 
 	if (dir)
 		remove_staged(dir);
-	if (store_unseal_get(s->st, id, &u, &e) == ERR_OK) {
+	if (store_unseal_get(srv_st(s), id, &u, &e) == ERR_OK) {
 		if (vault_atrest_destroy(kp, &e) ||
-		    store_unseal_erase(s->st, id, &e))
+		    store_unseal_erase(srv_st(s), id, &e))
 			log_error("server: campaign %lld: the unseal request "
 				  "was not erased: %s", (long long)id, e.text);
 		store_unseal_free(&u);

@@ -50,7 +50,7 @@ void principal_free(struct principal *p)
 /* Load user id into p when it may log in. */
 static bool load_user(struct srv *s, int64_t id, struct principal *p)
 {
-	if (store_user_get(s->st, id, &p->u, NULL))
+	if (store_user_get(srv_st(s), id, &p->u, NULL))
 		return false;
 	if (p->u.disabled) {
 		store_user_free(&p->u);
@@ -67,7 +67,7 @@ static void auth_token(struct srv *s, struct req *r, const char *tok)
 	if (strncmp(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) || strlen(tok) > 128)
 		return;
 	srv_sha256_hex(tok, h);
-	if (store_token_by_hash(s->st, h, &t, NULL))
+	if (store_token_by_hash(srv_st(s), h, &t, NULL))
 		return;
 	if (!t.revoked && t.expires_ms > wall_ms() &&
 	    load_user(s, t.user_id, &r->who)) {
@@ -87,10 +87,10 @@ static void auth_cookie(struct srv *s, struct req *r, const char *tok)
 	if (strlen(tok) != 64)
 		return;
 	srv_sha256_hex(tok, h);
-	if (store_session_get(s->st, h, &ss, NULL))
+	if (store_session_get(srv_st(s), h, &ss, NULL))
 		return;
 	if (ss.expires_ms <= now || ss.seen_ms + SRV_SESSION_IDLE_MS <= now) {
-		if (store_session_del(s->st, h, NULL))
+		if (store_session_del(srv_st(s), h, NULL))
 			log_warn("server: could not end an expired session");
 	} else if (load_user(s, ss.user_id, &r->who)) {
 		r->who.ok = true;
@@ -103,7 +103,7 @@ static void auth_cookie(struct srv *s, struct req *r, const char *tok)
 		 * an event stream's re-checks do not move it (an open page
 		 * alone keeps no session alive) */
 		if (!r->passive && now - ss.seen_ms > 60000 &&
-		    store_session_touch(s->st, h, now, NULL))
+		    store_session_touch(srv_st(s), h, now, NULL))
 			log_warn("server: could not renew a session");
 	}
 	store_session_free(&ss);
@@ -205,7 +205,7 @@ static void login_failed(struct srv *s, struct req *r, struct sp_user *u,
 		int fails = u->fails + 1;
 		int64_t until = fails >= SRV_LOCK_FAILS ? wall_ms() + SRV_LOCK_MS : 0;
 
-		if (store_user_set_login(s->st, u->id, until ? 0 : fails, until,
+		if (store_user_set_login(srv_st(s), u->id, until ? 0 : fails, until,
 					 NULL))
 			log_warn("server: could not count a failed login");
 		if (until)
@@ -227,7 +227,7 @@ static void start_session(struct srv *s, struct req *r, struct sp_user *u,
 
 	if (old && strlen(old) == 64) {
 		srv_sha256_hex(old, h);
-		if (store_session_del(s->st, h, NULL))
+		if (store_session_del(srv_st(s), h, NULL))
 			log_warn("server: could not end the presented session");
 	}
 	if (srv_random_hex(32, tok, &e) || srv_random_hex(32, csrf, &e)) {
@@ -235,9 +235,9 @@ static void start_session(struct srv *s, struct req *r, struct sp_user *u,
 		return;
 	}
 	srv_sha256_hex(tok, h);
-	if (store_session_add(s->st, h, u->id, csrf, now,
+	if (store_session_add(srv_st(s), h, u->id, csrf, now,
 			      now + SRV_SESSION_MAX_MS, &e) ||
-	    store_user_set_login(s->st, u->id, 0, 0, &e)) {
+	    store_user_set_login(srv_st(s), u->id, 0, 0, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -299,7 +299,7 @@ static void proxy_login(struct srv *s, struct req *r, const char *login,
 		       !jstr(b, "totp", 16, true, &code, y)))
 		goto out;
 	if (strlen(login) > 128 ||
-	    store_user_by_login(s->st, login, &u, NULL) || u.disabled) {
+	    store_user_by_login(srv_st(s), login, &u, NULL) || u.disabled) {
 		srv_audit(s, r, "auth.proxy.fail", "login", strlen(login) > 128 ?
 			  "(too long)" : login, u.id);
 		reply_err(y, 401, "bad_credentials", NULL, "the proxy's user has "
@@ -317,7 +317,7 @@ static void proxy_login(struct srv *s, struct req *r, const char *login,
 		login_failed(s, r, &u, "totp", y);
 	} else {
 		if (step >= 0 &&
-		    store_user_set_totp_last(s->st, u.id, step, NULL))
+		    store_user_set_totp_last(srv_st(s), u.id, step, NULL))
 			log_warn("server: could not record the TOTP step");
 		srv_audit(s, r, "auth.proxy", "login", u.login, u.id);
 		start_session(s, r, &u, y);
@@ -353,7 +353,7 @@ void api_login(struct srv *s, struct req *r, struct reply *y)
 		goto out;
 	}
 	memset(&u, 0, sizeof(u));
-	known = store_user_by_login(s->st, login, &u, NULL) == ERR_OK;
+	known = store_user_by_login(srv_st(s), login, &u, NULL) == ERR_OK;
 	if (known && u.locked_until_ms > wall_ms()) {
 		reply_retry(y, "locked", (u.locked_until_ms - wall_ms()) / 1000 + 1,
 			    "this account is locked after failed logins");
@@ -370,7 +370,7 @@ void api_login(struct srv *s, struct req *r, struct reply *y)
 		login_failed(s, r, &u, "totp", y);
 	} else {
 		if (u.totp_secret &&
-		    store_user_set_totp_last(s->st, u.id, step, NULL))
+		    store_user_set_totp_last(srv_st(s), u.id, step, NULL))
 			log_warn("server: could not record the TOTP step");
 		start_session(s, r, &u, y);
 	}
@@ -384,7 +384,7 @@ void api_logout(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (r->who.session_hash[0] &&
-	    store_session_del(s->st, r->who.session_hash, &e)) {
+	    store_session_del(srv_st(s), r->who.session_hash, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
@@ -433,8 +433,8 @@ void api_password(struct srv *s, struct req *r, struct reply *y)
 	pthread_mutex_unlock(&s->lock);
 	rc = vault_pw_hash(nw, strlen(nw), h, &e);
 	pthread_mutex_lock(&s->lock);
-	if (rc || (rc = store_user_set_pwhash(s->st, r->who.u.id, h, &e)) ||
-	    (rc = store_session_del_user(s->st, r->who.u.id,
+	if (rc || (rc = store_user_set_pwhash(srv_st(s), r->who.u.id, h, &e)) ||
+	    (rc = store_session_del_user(srv_st(s), r->who.u.id,
 					 r->who.session_hash[0] ?
 					 r->who.session_hash : NULL, &e))) {
 		reply_fail(y, &e);
@@ -452,7 +452,7 @@ void api_totp_begin(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 
 	if (totp_new_secret(&sec, &e) ||
-	    store_user_set_totp(s->st, r->who.u.id, r->who.u.totp_secret, sec,
+	    store_user_set_totp(srv_st(s), r->who.u.id, r->who.u.totp_secret, sec,
 				&e)) {
 		free(sec);
 		reply_fail(y, &e);
@@ -487,9 +487,9 @@ void api_totp_confirm(struct srv *s, struct req *r, struct reply *y)
 		reply_err(y, 400, "invalid_field", "code", "wrong code");
 		goto out;
 	}
-	if (store_user_set_totp(s->st, r->who.u.id, r->who.u.totp_pending, NULL,
+	if (store_user_set_totp(srv_st(s), r->who.u.id, r->who.u.totp_pending, NULL,
 				&e) ||
-	    store_user_set_totp_last(s->st, r->who.u.id, step, &e)) {
+	    store_user_set_totp_last(srv_st(s), r->who.u.id, step, &e)) {
 		reply_fail(y, &e);
 		goto out;
 	}
@@ -516,7 +516,7 @@ void api_tokens_list(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	json_t *items = json_array();
 
-	if (store_token_list(s->st, r->who.u.id, &v, &n, &e)) {
+	if (store_token_list(srv_st(s), r->who.u.id, &v, &n, &e)) {
 		json_decref(items);
 		reply_fail(y, &e);
 		return;
@@ -558,7 +558,7 @@ void api_tokens_add(struct srv *s, struct req *r, struct reply *y)
 	t.name = (char *)name;
 	t.scope = (char *)scope;
 	t.expires_ms = wall_ms() + days * 86400000LL;
-	if (store_token_add(s->st, &t, h, &id, &e))
+	if (store_token_add(srv_st(s), &t, h, &id, &e))
 		reply_fail(y, &e);
 	else {
 		srv_audit(s, r, "token.create", "scope", scope, id);
@@ -577,7 +577,7 @@ void api_tokens_del(struct srv *s, struct req *r, struct reply *y)
 {
 	struct errmsg e;
 
-	if (store_token_revoke(s->st, r->ids[0], r->who.u.id, &e)) {
+	if (store_token_revoke(srv_st(s), r->ids[0], r->who.u.id, &e)) {
 		reply_load_fail(s, r, y, &e, r->ids[0], "not own token");
 		return;
 	}

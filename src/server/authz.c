@@ -33,10 +33,14 @@ void srv_audit(struct srv *s, struct req *r, const char *kind,
 		VAULT_AUDIT_S(k1 ? k1 : "detail", v1),
 	};
 	struct errmsg e;
+	enum err rc;
 
 	if (!s->audit)
 		return;
-	if (vault_audit_append(s->audit, kind, f, 6, &e))
+	pthread_mutex_lock(&s->audit_lock);
+	rc = vault_audit_append(s->audit, kind, f, 6, &e);
+	pthread_mutex_unlock(&s->audit_lock);
+	if (rc)
 		log_error("server: audit log: %s", e.text);
 }
 

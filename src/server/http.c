@@ -27,6 +27,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "server/server_int.h"
+#include "store/store.h"
 #include "vault/auditlog.h"
 #include "vault/vault.h"
 #include "base/banned.h"
@@ -529,6 +530,70 @@ static bool is_json(const char *ct)
 	       (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* ---- read handles ---- */
+
+static __thread struct store *tl_reader;   /* set only around a read */
+
+struct store *srv_st(struct srv *s)
+{
+	return tl_reader ? tl_reader : s->st;
+}
+
+/* This thread's own store handle for reads, opened on first use; NULL
+ * (the request then waits for the shared one) when the pool is full or
+ * it cannot be opened. */
+static struct store *reader(struct srv *s)
+{
+	static __thread struct store *mine;
+	static __thread bool tried;
+	struct errmsg e;
+
+	if (mine || tried || !s->o->open_store)
+		return mine;
+	tried = true;
+	pthread_mutex_lock(&s->readers_lock);
+	for (size_t i = 0; i < SRV_THREADS && !mine; i++)
+		if (!s->readers[i]) {
+			if (s->o->open_store(s->o->store_path, &s->readers[i], &e))
+				log_warn("server: no read handle: %s", e.text);
+			mine = s->readers[i];
+			break;
+		}
+	pthread_mutex_unlock(&s->readers_lock);
+	return mine;
+}
+
+static void readers_close(struct srv *s)
+{
+	for (size_t i = 0; i < SRV_THREADS; i++) {
+		store_close(s->readers[i]);
+		s->readers[i] = NULL;
+	}
+}
+
+static bool is_read(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
+/* A read runs on the thread's own handle, outside s->lock, so a write
+ * waiting for the journal's lock (a campaign's run commits to the same
+ * file) never queues it; the rest under s->lock on the shared handle. */
+static void dispatch(struct srv *s, struct req *r, struct reply *y)
+{
+	struct store *own = is_read(r->method) ? reader(s) : NULL;
+
+	if (own) {
+		tl_reader = own;
+		srv_dispatch(s, r, y);
+		tl_reader = NULL;
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	srv_dispatch(s, r, y);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* The whole of one request once its body is in. */
 static enum MHD_Result handle(struct srv *s, struct MHD_Connection *c,
 			      const char *url, const char *method,
@@ -566,9 +631,7 @@ static enum MHD_Result handle(struct srv *s, struct MHD_Connection *c,
 			  "application/json");
 	else {
 		r.path = url + 7;
-		pthread_mutex_lock(&s->lock);
-		srv_dispatch(s, &r, &y);
-		pthread_mutex_unlock(&s->lock);
+		dispatch(s, &r, &y);
 		principal_free(&r.who);
 	}
 	if (y.sse && y.status == 200)
@@ -861,6 +924,8 @@ enum err server_run(struct store *st, const struct server_opts *o,
 	s.o = o;
 	s.tls = o->tls_cert != NULL;
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.audit_lock, NULL);
+	pthread_mutex_init(&s.readers_lock, NULL);
 	pthread_mutex_init(&s.sse_lock, NULL);
 	if ((rc = prepare(o, &d, e)))
 		goto out;
@@ -910,6 +975,7 @@ enum err server_run(struct store *st, const struct server_opts *o,
 	}
 	streams_stop(&s);
 	MHD_stop_daemon(dm);
+	readers_close(&s);
 	srv_worker_stop(&s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	log_info("server stopped");
@@ -925,6 +991,8 @@ out:
 	free(d.cert);
 	free(d.key);
 	pthread_mutex_destroy(&s.sse_lock);
+	pthread_mutex_destroy(&s.readers_lock);
+	pthread_mutex_destroy(&s.audit_lock);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }

@@ -192,9 +192,9 @@ static bool terms_ok(struct srv *s, struct req *r)
 	if (!(r->who.u.roles & SP_DEVELOPER) || !strncmp(p, "/terms", 6) ||
 	    !strcmp(p, "/session") || !strcmp(p, "/logout"))
 		return true;
-	if (store_terms_current(s->st, &t, NULL))
+	if (store_terms_current(srv_st(s), &t, NULL))
 		return true; /* no terms published yet */
-	ok = store_terms_accepted(s->st, r->who.u.id) >= t.version;
+	ok = store_terms_accepted(srv_st(s), r->who.u.id) >= t.version;
 	store_terms_free(&t);
 	return ok;
 }

@@ -29,6 +29,11 @@ struct server_opts {
 	int per_ip;                /* 0: no per-address limit */
 	const char *ready_file;    /* write "HOST:PORT\n" here once listening */
 	const char *store_path;    /* the store, for the worker's `assay run` */
+	/* opens another handle on store_path as the shared one was opened
+	 * (its at-rest codec set): one per request thread, for reads; NULL:
+	 * every request waits for the shared handle */
+	enum err (*open_store)(const char *path, struct store **st_out,
+			       struct errmsg *e);
 	/* how campaigns' runs execute: NULL or "local" (the runner's own
 	 * process), or "slurm" (`assay run --executor slurm`, slurm.h) */
 	const char *executor;

@@ -51,6 +51,11 @@ struct srv_ipfail {
 #define SRV_STREAM_KEEP_MS 15000
 #define SRV_STREAM_RETRY_MS 2000
 struct srv;
+struct store;
+/* The store of the request this thread serves: its own read handle during
+ * a GET or HEAD, else the shared s->st (under s->lock). */
+struct store *srv_st(struct srv *s);
+
 struct srv_stream {
 	struct srv *owner;
 	bool used, suspended, ended;
@@ -63,10 +68,20 @@ struct srv_stream {
 	int64_t last_ms;
 };
 
+/* Request threads (libmicrohttpd's pool): each has a store handle of its
+ * own for reads (http.c). */
+#define SRV_THREADS 4
+
 struct srv {
-	struct store *st;
+	struct store *st;         /* the shared handle: under lock */
 	struct vault_audit *audit;
-	pthread_mutex_t lock;     /* store, audit log and ipfail */
+	pthread_mutex_t lock;     /* st, writes, worker and ipfail */
+	pthread_mutex_t audit_lock; /* audit (inside lock when both) */
+	/* GET and HEAD run outside lock, each on its thread's own handle
+	 * (SQLite WAL readers never wait for a writer): opened lazily by
+	 * o->open_store, closed at the end (http.c) */
+	pthread_mutex_t readers_lock;
+	struct store *readers[SRV_THREADS];
 	const struct server_opts *o;
 	char *web_dir;            /* NULL: no pages */
 	char *key_dir;            /* per-model credential keys, per-campaign
@@ -75,6 +90,7 @@ struct srv {
 	char *assay_path;         /* this binary, for the worker */
 	pid_t worker_pid;         /* 0: none (worker.c) */
 	int64_t worker_campaign, worker_run_before;
+	bool worker_run_known;    /* its run id is in the campaign row */
 	char *worker_keyfile, *worker_dir;
 	bool worker_sealed;       /* its campaign's suite is sealed */
 	bool tls;

@@ -233,6 +233,7 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 			  (long long)c->id, e.text);
 		s->worker_campaign = c->id;
 		s->worker_run_before = store_last_run_id(s->st);
+	s->worker_run_known = false;
 		worker_done(s, 3 << 8); /* as a run that failed (exit 3) */
 		goto out;
 	}
@@ -240,6 +241,7 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
 	logp = path_join(dir, name);
 	s->worker_run_before = store_last_run_id(s->st);
+	s->worker_run_known = false;
 	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
@@ -329,10 +331,15 @@ void srv_worker_tick(struct srv *s)
 
 		if (p == s->worker_pid) {
 			worker_done(s, status);
-		} else if ((run = store_last_run_id(s->st)) > s->worker_run_before &&
-			   store_campaign_set(s->st, s->worker_campaign, "running",
-					      run, NULL)) {
-			log_warn("server: could not record the campaign's run");
+		} else if (!s->worker_run_known &&
+			   (run = store_last_run_id(s->st)) > s->worker_run_before) {
+			/* once: a write each second would queue every request
+			 * behind the run's own commits */
+			if (store_campaign_set(s->st, s->worker_campaign,
+					       "running", run, NULL))
+				log_warn("server: could not record the campaign's run");
+			else
+				s->worker_run_known = true;
 		}
 		return;
 	}

@@ -3,8 +3,9 @@
 tests/integration/serve.sh): GET /campaigns/{id}/events read as a stream
 while a campaign against a gated mock model runs (the counts advance, the stream ends with
 the campaign), need-to-know on the stream (404 for others), and a stream
-whose session is ended by logout ends too. And the trusted reverse
-proxy's user header (--trust-proxy-header)."""
+whose session is ended by logout ends too. The trusted reverse
+proxy's user header (--trust-proxy-header). And reads answered while a
+write waits for the journal's lock."""
 import base64
 import hashlib
 import hmac
@@ -210,7 +211,46 @@ def proxy():
         s.stop()
 
 
+def reads_beside_a_writer():
+    """A read never queues behind a write waiting for the journal's lock
+    (a campaign's run commits to the same file): another process holds
+    the write lock; a POST that must write waits for it; a GET meanwhile
+    is answered while the lock is still held, the POST still waiting.
+    No timing decides it: the lock is released only after the GET."""
+    import sqlite3
+    s = Server()
+    try:
+        a = admin(s)
+        db = sqlite3.connect(s.store, timeout=0, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")       # the write lock, held
+        done = {}
+        w = threading.Thread(target=lambda: done.setdefault(
+            "post", a.post("/orgs", {"name": "Waits", "kind": "developer"})))
+        w.start()
+        time.sleep(0.5)                     # the POST is in, waiting
+        got = {}
+        g = threading.Thread(target=lambda: got.setdefault("get", a.get("/orgs")))
+        g.start()
+        g.join(8)                           # the POST waits up to 10 s
+        waiting, answered = w.is_alive(), "get" in got
+        db.execute("ROLLBACK")
+        db.close()
+        w.join(20)
+        g.join(20)
+        r = got.get("get")
+        check("a GET is answered while a POST waits for the journal's lock",
+              answered and r.status == 200 and waiting,
+              "get %r (answered before the lock was freed: %s); the post "
+              "still waiting then: %s" % (r, answered, waiting))
+        p = done.get("post")
+        check("the waiting POST is done once the lock is free",
+              p is not None and p.status in (200, 201), repr(p))
+    finally:
+        check("the server stops on SIGTERM with status 0", s.stop() == 0)
+
+
 def main():
+    reads_beside_a_writer()
     proxy()
     s = Server()
     gm = GatedModel()
