@@ -12,10 +12,9 @@
  *    text, transcripts only when released) prepared and signed by a
  *    liaison, released and co-signed by an admin who did not prepare it,
  *    downloadable by the model's organisation only after its release;
- *  - the signing keys: one Ed25519 key per signing principal, made by the
- *    service at that person's first signature, kept in the service's key
- *    directory (KEY_DIR/signer-USERID.key, 0600) and never exported; the
- *    public halves are listed for anyone to verify with.
+ *
+ * Each signature is the person's: made here with the key the service holds
+ * for them, or offline with their own (signing.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,142 +33,6 @@
 
 /* Transcript bytes a released developer report may carry. */
 #define REPORT_TRANSCRIPT_BYTES ((size_t)4 << 20)
-#define SIGNERS_MAX 500
-
-/* ---- signing keys ---- */
-
-static char *signer_path(struct srv *s, int64_t user_id)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "signer-%lld.key", (long long)user_id);
-	return path_join(s->key_dir, name);
-}
-
-/* The principal's signing key, made (and audited) at its first use. */
-static enum err signer_key(struct srv *s, struct req *r,
-			   struct vault_seckey **k, struct errmsg *e)
-{
-	char *path = signer_path(s, r->who.u.id), name[VAULT_KEY_NAME_MAX + 1];
-	enum err rc;
-
-	if (path_exists(path)) {
-		rc = vault_seckey_load(path, NULL, k, e);
-		free(path);
-		return rc;
-	}
-	snprintf(name, sizeof(name), "program-%.40s", r->who.u.login);
-	if (!vault_key_name_ok(name))
-		snprintf(name, sizeof(name), "program-user-%lld",
-			 (long long)r->who.u.id);
-	rc = mkdir_p(s->key_dir, 0700, e);
-	if (!rc)
-		rc = vault_key_generate(VAULT_KEY_SIGN, name, k, e);
-	if (!rc && (rc = vault_seckey_save(*k, path, NULL, e))) {
-		vault_seckey_free(*k);
-		*k = NULL;
-	}
-	if (!rc)
-		srv_audit(s, r, "key.create", "name", name, r->who.u.id);
-	free(path);
-	return rc;
-}
-
-static enum err pub_text(struct srv *s, int64_t user_id, struct buf *out,
-			 struct vault_pubkey *pub, struct errmsg *e)
-{
-	char *path = signer_path(s, user_id);
-	struct vault_seckey *k = NULL;
-	enum err rc = path_exists(path) ? vault_seckey_load(path, NULL, &k, e)
-					: err_set(e, ERR_NOTFOUND, "no key");
-
-	free(path);
-	if (rc)
-		return rc;
-	*pub = *vault_seckey_public(k);
-	rc = vault_pubkey_format(pub, out);
-	vault_seckey_free(k);
-	return rc ? err_set(e, rc, "cannot format the key") : ERR_OK;
-}
-
-static json_t *key_json(int64_t uid, const struct vault_pubkey *pub,
-			const struct buf *text)
-{
-	char id[17];
-
-	vault_keyid_hex(pub->keyid, id);
-	return json_pack("{s:I, s:I, s:s, s:s, s:s%}", "id", (json_int_t)uid,
-			 "user_id", (json_int_t)uid, "name", pub->name, "keyid",
-			 id, "public", text->data, text->len);
-}
-
-void api_keys_list(struct srv *s, struct req *r, struct reply *y)
-{
-	struct sp_user *v = NULL;
-	size_t n = 0;
-	struct errmsg e;
-	json_t *items;
-
-	(void)r;
-	if (store_user_list(srv_st(s), 0, 0, SIGNERS_MAX, &v, &n, &e)) {
-		reply_fail(y, &e);
-		return;
-	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		struct vault_pubkey pub;
-		struct buf b;
-
-		buf_init(&b, 4096);
-		if (!pub_text(s, v[i].id, &b, &pub, &e))
-			json_array_append_new(items, key_json(v[i].id, &pub, &b));
-		buf_release(&b);
-	}
-	store_users_free(v, n);
-	reply_json(y, 200, list_reply(items, SIGNERS_MAX + 1, 0));
-}
-
-/* One public key as a .pub file (`assay verify --key FILE`). */
-void api_keys_get(struct srv *s, struct req *r, struct reply *y)
-{
-	struct vault_pubkey pub;
-	struct errmsg e;
-	struct buf b;
-
-	buf_init(&b, 4096);
-	if (pub_text(s, r->ids[0], &b, &pub, &e))
-		authz_deny(s, r, y, false, r->ids[0], "no such key");
-	else
-		reply_raw(y, "text/plain; charset=utf-8", b.data, b.len);
-	buf_release(&b);
-}
-
-/* ---- shared ---- */
-
-static enum err sign_new(struct srv *s, struct req *r, const char *stmt,
-			 struct buf *env, struct errmsg *e)
-{
-	struct vault_seckey *k = NULL;
-	enum err rc = signer_key(s, r, &k, e);
-
-	if (!rc)
-		rc = vault_dsse_sign(VAULT_DSSE_INTOTO, stmt, strlen(stmt), &k, 1,
-				     env, e);
-	vault_seckey_free(k);
-	return rc;
-}
-
-static enum err sign_more(struct srv *s, struct req *r, const char *envelope,
-			  struct buf *env, struct errmsg *e)
-{
-	struct vault_seckey *k = NULL;
-	enum err rc = signer_key(s, r, &k, e);
-
-	if (!rc)
-		rc = vault_dsse_cosign(envelope, strlen(envelope), k, env, e);
-	vault_seckey_free(k);
-	return rc;
-}
 
 /* The statement inside an envelope, or NULL. */
 static json_t *payload_json(const char *envelope)
@@ -189,18 +52,16 @@ static json_t *payload_json(const char *envelope)
 static void declare(json_t *pred, struct srv *s, struct req *r,
 		    const char *first, const char *second)
 {
-	struct vault_seckey *k = NULL;
+	struct vault_pubkey pub;
 	struct errmsg e;
 	json_t *keys = json_array();
 
-	if (!signer_key(s, r, &k, &e)) {
-		const struct vault_pubkey *pub = vault_seckey_public(k);
+	if (!srv_signer_pub(s, r, r->who.u.id, &pub, &e)) {
 		char id[17];
-		vault_keyid_hex(pub->keyid, id);
+		vault_keyid_hex(pub.keyid, id);
 		json_array_append_new(keys, json_pack("{s:s, s:s, s:s}", "name",
-				      pub->name, "keyid", id, "role", first));
+				      pub.name, "keyid", id, "role", first));
 	}
-	vault_seckey_free(k);
 	json_object_set_new(pred, "signatures", json_pack("{s:i, s:o, s:[s,s]}",
 			    "required", 2, "keys", keys, "roles", first, second));
 }
@@ -325,9 +186,15 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	struct buf env;
 	char *stmt = NULL, *result = NULL;
+	const char *sent;
+	json_t *b;
 
-	if (!visible_campaign(s, r, y, &c))
+	if (!srv_sent_envelope(r, y, &b, &sent))
 		return;
+	if (!visible_campaign(s, r, y, &c)) {
+		json_decref(b);
+		return;
+	}
 	buf_init(&env, VAULT_DSSE_MAX * 2);
 	memset(&d, 0, sizeof(d));
 	if (!authz_campaign_content(s, &r->who, &c)) {
@@ -338,10 +205,9 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	} else if (!store_det_get(srv_st(s), c.id, &d, &e)) {
 		reply_err(y, 409, "conflict", NULL, "the determination is "
 			  "signed already");
-	} else if (!(stmt = det_statement(s, r, &c, &result, &e)) ||
-		   sign_new(s, r, stmt, &env, &e)) {
+	} else if (!(stmt = det_statement(s, r, &c, &result, &e))) {
 		reply_fail(y, &e);
-	} else {
+	} else if (srv_sign_new(s, r, y, sent, stmt, &env)) {
 		struct sp_det n = { .campaign_id = c.id, .run_id = c.run_id,
 				    .result = result, .envelope = env.data,
 				    .signed_by = r->who.u.id };
@@ -358,6 +224,7 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	buf_release(&env);
 	store_det_free(&d);
 	store_campaign_free(&c);
+	json_decref(b);
 }
 
 /* The campaign's determination for a co-signature or a download; else
@@ -386,24 +253,34 @@ void api_det_cosign(struct srv *s, struct req *r, struct reply *y)
 	struct sp_det d;
 	struct errmsg e;
 	struct buf env;
+	const char *sent;
+	json_t *b;
 
-	if (!load_det(s, r, y, &c, &d))
+	if (!srv_sent_envelope(r, y, &b, &sent))
 		return;
+	if (!load_det(s, r, y, &c, &d)) {
+		json_decref(b);
+		return;
+	}
 	buf_init(&env, VAULT_DSSE_MAX * 2);
 	if (d.signed_by == r->who.u.id) {
 		authz_deny(s, r, y, true, c.id, "own signature");
 	} else if (d.cosigned_by) {
 		reply_err(y, 409, "conflict", NULL, "co-signed already");
-	} else if (sign_more(s, r, d.envelope, &env, &e) ||
-		   store_det_cosign(srv_st(s), c.id, env.data, r->who.u.id, &e)) {
-		reply_fail(y, &e);
-	} else {
-		srv_audit(s, r, "determination.cosign", "result", d.result, c.id);
-		api_det_get(s, r, y);
+	} else if (srv_sign_more(s, r, y, sent, d.envelope, &env)) {
+		if (store_det_cosign(srv_st(s), c.id, env.data, r->who.u.id,
+				     &e)) {
+			reply_fail(y, &e);
+		} else {
+			srv_audit(s, r, "determination.cosign", "result",
+				  d.result, c.id);
+			api_det_get(s, r, y);
+		}
 	}
 	buf_release(&env);
 	store_det_free(&d);
 	store_campaign_free(&c);
+	json_decref(b);
 }
 
 void api_det_download(struct srv *s, struct req *r, struct reply *y)
@@ -592,11 +469,13 @@ void api_reports_add(struct srv *s, struct req *r, struct reply *y)
 	struct errmsg e;
 	struct buf env;
 	char *stmt = NULL;
+	const char *sent = NULL;
 
 	if (!b)
 		return;
 	if (!jstr(b, "level", 16, true, &level, y) ||
-	    !jbool(b, "release_transcripts", true, &tr, y)) {
+	    !jbool(b, "release_transcripts", true, &tr, y) ||
+	    !jstr(b, "envelope", SRV_BODY_MAX, true, &sent, y)) {
 		json_decref(b);
 		return;
 	}
@@ -618,10 +497,10 @@ void api_reports_add(struct srv *s, struct req *r, struct reply *y)
 	if (!d.cosigned_by) {
 		reply_err(y, 409, "conflict", NULL, "the determination is not "
 			  "co-signed yet");
-	} else if (!(stmt = report_statement_for(s, r, &c, &d, level, tr, &e)) ||
-		   sign_new(s, r, stmt, &env, &e)) {
+	} else if (!(stmt = report_statement_for(s, r, &c, &d, level, tr,
+						 &e))) {
 		reply_fail(y, &e);
-	} else {
+	} else if (srv_sign_new(s, r, y, sent, stmt, &env)) {
 		struct sp_report p = { .campaign_id = c.id, .org_id = c.org_id,
 				       .level = (char *)level, .transcripts = tr,
 				       .envelope = env.data,
@@ -670,25 +549,35 @@ void api_reports_approve(struct srv *s, struct req *r, struct reply *y)
 	struct sp_report p;
 	struct errmsg e;
 	struct buf env;
+	const char *sent;
+	json_t *b;
 
-	if (!visible_report(s, r, y, &p))
+	if (!srv_sent_envelope(r, y, &b, &sent))
 		return;
+	if (!visible_report(s, r, y, &p)) {
+		json_decref(b);
+		return;
+	}
 	buf_init(&env, VAULT_DSSE_MAX * 2);
 	if (p.created_by == r->who.u.id) {
 		authz_deny(s, r, y, true, p.id, "own request");
 	} else if (p.approved_by) {
 		reply_err(y, 409, "conflict", NULL, "released already");
-	} else if (sign_more(s, r, p.envelope, &env, &e) ||
-		   store_report_approve(srv_st(s), p.id, env.data, r->who.u.id, &e)) {
-		reply_fail(y, &e);
-	} else {
-		srv_audit(s, r, "report.release", "level", p.level, p.id);
-		store_report_free(&p);
-		if (!store_report_get(srv_st(s), r->ids[0], &p, &e))
-			reply_json(y, 200, report_json_meta(&p));
+	} else if (srv_sign_more(s, r, y, sent, p.envelope, &env)) {
+		if (store_report_approve(srv_st(s), p.id, env.data,
+					 r->who.u.id, &e)) {
+			reply_fail(y, &e);
+		} else {
+			srv_audit(s, r, "report.release", "level", p.level,
+				  p.id);
+			store_report_free(&p);
+			if (!store_report_get(srv_st(s), r->ids[0], &p, &e))
+				reply_json(y, 200, report_json_meta(&p));
+		}
 	}
 	buf_release(&env);
 	store_report_free(&p);
+	json_decref(b);
 }
 
 void api_reports_download(struct srv *s, struct req *r, struct reply *y)

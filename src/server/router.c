@@ -77,6 +77,7 @@ const struct route srv_routes[] = {
 	{ "GET", "/reports/{id}/download", A | L | D, 0, api_reports_download },
 	{ "GET", "/keys", ANY, 0, api_keys_list },
 	{ "GET", "/keys/{id}", ANY, 0, api_keys_get },
+	{ "POST", "/keys", E | A | L, 0, api_keys_add },
 	{ "GET", "/policies/{name}", E | A | U | L | C, 0, api_policies_get },
 	{ "GET", "/runs/{id}", E | A, 0, api_runs_get },
 	{ "GET", "/runs/{id}/episodes", E | A, 0, api_episodes_list },

@@ -380,8 +380,30 @@ void api_reports_list(struct srv *s, struct req *r, struct reply *y);
 void api_reports_add(struct srv *s, struct req *r, struct reply *y);
 void api_reports_approve(struct srv *s, struct req *r, struct reply *y);
 void api_reports_download(struct srv *s, struct req *r, struct reply *y);
+/* signing.c: each signature is its person's, made with the key the
+ * service holds for them or offline with their own (POST /keys). */
+struct vault_pubkey;
+struct buf;
 void api_keys_list(struct srv *s, struct req *r, struct reply *y);
 void api_keys_get(struct srv *s, struct req *r, struct reply *y);
+void api_keys_add(struct srv *s, struct req *r, struct reply *y);
+/* Whether user_id registered their own key. */
+bool srv_signer_own(struct srv *s, int64_t user_id);
+/* user_id's public key: their own, else the one the service holds (with
+ * r, the principal's: made at first use). */
+enum err srv_signer_pub(struct srv *s, struct req *r, int64_t user_id,
+			struct vault_pubkey *pub, struct errmsg *e) MUST_CHECK;
+/* A signing request's optional body {"envelope": ...}: false (answered)
+ * when it is bad; *b_out to decref. */
+bool srv_sent_envelope(struct req *r, struct reply *y, json_t **b_out,
+		       const char **sent);
+/* The principal's signature into env: a new envelope over stmt, or one
+ * more on prior; made here, or sent (checked) when their key is their
+ * own. False: answered (409 sign_offline asks for it, 400 a bad one). */
+bool srv_sign_new(struct srv *s, struct req *r, struct reply *y,
+		  const char *sent, const char *stmt, struct buf *env);
+bool srv_sign_more(struct srv *s, struct req *r, struct reply *y,
+		   const char *sent, const char *prior, struct buf *env);
 
 /* A raw (non-JSON) 200 reply of n bytes of data (copied). */
 void reply_raw(struct reply *y, const char *type, const char *data, size_t n);

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import struct
 import sys
+import tempfile
 import time
 import zipfile
 
@@ -928,6 +929,137 @@ def static(s):
         check("no file outside web/: %s" % p, r.status == 404, repr(r))
 
 
+def own_key(tmp, name):
+    """A signing key made offline (never seen by the service): its .pub text."""
+    kd = os.path.join(tmp, "own-keys")
+    env = dict(os.environ, ASSAY_AUDIT_LOG=os.path.join(tmp, "own-audit"))
+    subprocess.run([ASSAY, "keys", "create", name, "--dir", kd, "--plain", "-q"],
+                   check=True, env=env, capture_output=True)
+    return subprocess.run([ASSAY, "keys", "export", name, "--dir", kd], check=True, env=env,
+                          capture_output=True, text=True).stdout
+
+
+def offline(tmp, name, cosign, text):
+    """`assay keys sign` (or cosign) with the key made by own_key: the envelope."""
+    kd = os.path.join(tmp, "own-keys")
+    env = dict(os.environ, ASSAY_AUDIT_LOG=os.path.join(tmp, "own-audit"))
+    src = tempfile.mktemp(prefix="to-sign-", suffix=".json", dir=tmp)
+    open(src, "w").write(text)
+    key = os.path.join(kd, name + ".key")
+    if cosign:
+        args = [ASSAY, "keys", "cosign", "--key", key, src, "-q"]
+        out = src
+    else:
+        out = tempfile.mktemp(prefix="signed-", suffix=".json", dir=tmp)
+        args = [ASSAY, "keys", "sign", "--key", key, "-o", out, src, "-q"]
+    r = subprocess.run(args, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("offline signing: " + r.stderr)
+    return open(out).read()
+
+
+def own_keys_flow(s, a, d, mid):
+    """People who keep their own signing keys: registered once, asked to
+    sign offline (409 sign_offline with the exact bytes), and only a
+    signature by that key over exactly those bytes is taken; the result
+    verifies offline with the keys GET /keys publishes."""
+    tmp = s.tmp
+    mk = {}
+    for login, roles in (("ownev", ["evaluator"]), ("ownadm", ["admin"]), ("ownli", ["liaison"])):
+        u = a.post("/users", {"login": login, "name": login, "org_id": 1, "roles": roles}).json
+        c = s.client()
+        c.login(login, u["initial_password"])
+        mk[login] = (c, u)
+    ev, adm, li = mk["ownev"][0], mk["ownadm"][0], mk["ownli"][0]
+    pub = {n: own_key(tmp, n) for n in ("ownev", "ownadm", "ownli", "spare")}
+    r = ev.post("/keys", {"public": "not a key"})
+    check("POST /keys refuses what is not a public key", r.status == 400 and r.json["error"]["field"] == "public", repr(r))
+    r = ev.post("/keys", {"public": pub["ownev"]})
+    check("an evaluator registers their own key", r.status == 201 and r.json["held"] == "person", repr(r))
+    r = ev.post("/keys", {"public": pub["spare"]})
+    check("... once (a key is never replaced)", r.status == 409, repr(r))
+    r = adm.post("/keys", {"public": pub["ownev"]})
+    check("another person's key is refused", r.status == 409 and r.json["error"].get("field") == "public", repr(r))
+    r = a.post("/keys", {"public": pub["spare"]})
+    check("a person whose key the service holds cannot register another", r.status == 409, repr(r))
+    check("the developer registers no key", d.post("/keys", {"public": pub["spare"]}).status in (403, 404))
+    for n in ("ownadm", "ownli"):
+        r = mk[n][0].post("/keys", {"public": pub[n]})
+        check("%s registers their own key" % n, r.status == 201, repr(r))
+    a.post("/grants", {"user_id": mk["ownev"][1]["id"], "model_id": mid, "suite": "open", "scope": "run"})
+    cid = ev.post("/campaigns", {"model_id": mid, "suite": "open", "tasks": ["rev-crackme-xor"]}).json["id"]
+    ev.post("/campaigns/%d/start" % cid)
+    for _ in range(600):
+        if ev.get("/campaigns/%d" % cid).json["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    sign = "/campaigns/%d/determination/sign" % cid
+    r = ev.post(sign)
+    check("a person with their own key is asked to sign offline (409 sign_offline)",
+          r.status == 409 and r.code == "sign_offline" and "statement" in r.json["error"], repr(r)[:300])
+    stmt = r.json["error"]["statement"]
+    check("... a statement naming their registered key",
+          json.loads(stmt)["predicate"]["signatures"]["keys"][0]["name"] == "ownev", stmt[:300])
+    other = stmt.replace('"campaign":%d' % cid, '"campaign":%d' % (cid ^ 1))  # same length
+    check("(the other bytes differ from the statement)", other != stmt and len(other) == len(stmt))
+    for why, env in (("garbage", "{"),
+                     ("a signature over other bytes", offline(tmp, "ownev", False, other)),
+                     ("another key's signature", offline(tmp, "spare", False, stmt)),
+                     ("two signatures", offline(tmp, "spare", True, offline(tmp, "ownev", False, stmt)))):
+        r = ev.post(sign, {"envelope": env})
+        check("refused: %s (400 envelope)" % why, r.status == 400 and r.json["error"].get("field") == "envelope", repr(r)[:300])
+    r = ev.post(sign, {"envelope": offline(tmp, "ownev", False, stmt)})
+    check("the statement signed offline is taken", r.status == 200 and r.json["state"] == "signed", repr(r)[:300])
+    r = a.post("/campaigns/%d/determination/cosign" % cid, {"envelope": "{}"})
+    check("a person whose key the service holds sends no envelope", r.status == 400, repr(r)[:200])
+    co = "/campaigns/%d/determination/cosign" % cid
+    r = adm.post(co)
+    check("the co-signer is asked too, with the signed envelope",
+          r.status == 409 and r.code == "sign_offline" and "envelope" in r.json["error"], repr(r)[:300])
+    signed = r.json["error"]["envelope"]
+    forged = json.loads(signed)
+    forged["signatures"][0]["sig"] = base64.b64encode(b"\0" * 64).decode()
+    for why, env in (("an altered first signature", offline(tmp, "ownadm", True, json.dumps(forged))),
+                     ("another key's co-signature", offline(tmp, "spare", True, signed))):
+        r = adm.post(co, {"envelope": env})
+        check("refused: %s" % why, r.status == 400, repr(r)[:300])
+    r = adm.post(co, {"envelope": offline(tmp, "ownadm", True, signed)})
+    check("the co-signature made offline is taken", r.status == 200 and r.json["state"] == "cosigned", repr(r)[:300])
+    det = os.path.join(tmp, "own-det.json")
+    open(det, "w").write(ev.get("/campaigns/%d/determination/download" % cid).raw)
+    keys = {k["user_id"]: k for k in a.get("/keys").json["items"]}
+    paths = {}
+    for n in ("ownev", "ownadm", "ownli"):
+        uid = mk[n][1]["id"]
+        paths[n] = os.path.join(tmp, "own-%s.pub" % n)
+        open(paths[n], "w").write(d.get("/keys/%d" % uid).raw)
+        check("GET /keys lists %s's key as their own" % n, keys[uid]["held"] == "person", keys.get(uid))
+    rc, out = verify([det, "--key", paths["ownev"], "--key", paths["ownadm"]])
+    check("assay verify accepts the determination signed with the people's own keys", rc == 0, out)
+    # the developer report: the liaison and the admin sign offline too
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "tier"})
+    check("the liaison is asked to sign the report offline", r.status == 409 and r.code == "sign_offline", repr(r)[:200])
+    rs = r.json["error"]["statement"]
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "category", "envelope": offline(tmp, "ownli", False, rs)})
+    check("... a signature over another redaction level is refused", r.status == 400, repr(r)[:200])
+    r = li.post("/campaigns/%d/reports" % cid, {"level": "tier", "envelope": offline(tmp, "ownli", False, rs)})
+    check("... the report signed offline is prepared", r.status == 201, repr(r)[:200])
+    rid = r.json["id"]
+    r = adm.post("/reports/%d/approve" % rid)
+    check("the release asks for the admin's offline co-signature", r.status == 409 and r.code == "sign_offline", repr(r)[:200])
+    r = adm.post("/reports/%d/approve" % rid, {"envelope": offline(tmp, "ownadm", True, r.json["error"]["envelope"])})
+    check("... and takes it", r.status == 200 and r.json["approved_by"] == mk["ownadm"][1]["id"], repr(r)[:200])
+    rep = os.path.join(tmp, "own-report.json")
+    open(rep, "w").write(a.get("/reports/%d/download" % rid).raw)
+    rc, out = verify([rep, "--key", paths["ownli"], "--key", paths["ownadm"]])
+    check("assay verify accepts the report signed with the people's own keys", rc == 0, out)
+    kinds = [x["entry"]["kind"] for x in a.get("/audit?limit=500").json["items"]]
+    check("registrations are audited", kinds.count("key.register") == 3, kinds[-20:])
+    check("the service holds no secret of theirs", not any(
+        os.path.exists(os.path.join(s.tmp, "home", "program-keys", "signer-%d.key" % mk[n][1]["id"]))
+        for n in mk))
+
+
 def main():
     s = Server()
     try:
@@ -938,6 +1070,7 @@ def main():
         models_flow(s, a, d, lab)
         e, cid, mid, run = campaign_flow(s, a, d, lab)
         results_flow(s, a, d, lab, e, cid, mid, run)
+        own_keys_flow(s, a, d, mid)
         auditor_views(s, a)
         static(s)
         totp_flow(s)
