@@ -75,6 +75,7 @@ ACCESS = [
     ("GET", "/reports/{id}/download", {"admin", "liaison", "developer"}, "report"),
     ("GET", "/keys", ANY, None),
     ("GET", "/keys/{id}", ANY, "key"),
+    ("POST", "/keys", {"evaluator", "admin", "liaison"}, None),
     ("GET", "/policies/{name}", AGENCY, None),
     # a run's content: only with need-to-know (the evaluator holds grants
     # on both organisations' models; admin2 holds none)
@@ -237,12 +238,13 @@ def main():
             objs["report"][k] = rep["id"]
         objs["key"] = {"A": users["evaluator"], "B": a.user["id"]}
         missing = 987654
-        live = {l.split()[1][len("/api/v1"):]: l.split()[2] for l in
-                subprocess.run([ASSAY, "serve", "--routes"], capture_output=True,
-                               text=True).stdout.splitlines()}
-        listed = {p for _, p, _, _ in ACCESS} | {p for _, p in PUBLIC}
-        check("the table names every route of the server", set(live) == listed,
-              "only in the server: %s; only in the table: %s" % (set(live) - listed, listed - set(live)))
+        lines = subprocess.run([ASSAY, "serve", "--routes"], capture_output=True,
+                               text=True).stdout.splitlines()
+        live = {l.split()[1][len("/api/v1"):]: l.split()[2] for l in lines}
+        served = {(l.split()[0], l.split()[1][len("/api/v1"):]) for l in lines}
+        listed = {(m, p) for m, p, _, _ in ACCESS} | set(PUBLIC)
+        check("the table names every route (method and path) of the server", served == listed,
+              "only in the server: %s; only in the table: %s" % (served - listed, listed - served))
         cases = n_ok = 0
         wrong = []
         plist = list(principals.values()) + [(None, None, anon)]
