@@ -104,7 +104,7 @@ static void extra_add(struct cli_carry *c, const char *task, const char *path,
 
 	c->extra = xgrow(c->extra, &c->cap_extra, c->n_extra + 1, sizeof(*c->extra));
 	x = &c->extra[c->n_extra++];
-	x->task = task;
+	x->task = xstrdup(task);   /* the suite goes before the seal */
 	x->path = path;
 	x->data = data;
 	x->len = len;
@@ -173,6 +173,8 @@ void cli_carry_free(struct cli_carry *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_extra; i++)
+		free((char *)c->extra[i].task);
 	for (size_t i = 0; i < c->n_im; i++) {
 		for (size_t t = 0; t < c->im[i].n_tars; t++) {
 			free(c->im[i].tar_path[t]);
