@@ -265,10 +265,9 @@ enum err image_layer_tar(struct image_store *st, const char *diff_id,
 						ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
 	archive_write_set_format_pax_restricted(t.a);
 	archive_write_set_bytes_per_block(t.a, 512);
-	if (archive_write_open(t.a, &t, NULL, tw_write, NULL) != ARCHIVE_OK)
-		rc = tw_err(&t, "", e);
-	else if (!(rc = tw_tree(&t, dir, "", 0, e)) &&
-		 archive_write_close(t.a) != ARCHIVE_OK)
+	rc = archive_write_open(t.a, &t, NULL, tw_write, NULL) != ARCHIVE_OK
+		     ? tw_err(&t, "", e) : tw_tree(&t, dir, "", 0, e);
+	if (!rc && archive_write_close(t.a) != ARCHIVE_OK)
 		rc = tw_err(&t, "", e);
 	archive_write_free(t.a);
 	archive_entry_linkresolver_free(t.links);
