@@ -3,7 +3,8 @@
  * metadata, ask custodians for an unseal, and check an unseal in memory.
  *
  *   assay suite seal DIR -o S.assay --custodian PUB... --threshold K
- *                        --sign KEY [--passphrase-file F]
+ *                        --sign KEY [--private-image NAME...]
+ *                        [--passphrase-file F]
  *   assay suite ls S.assay
  *   assay suite request S.assay --run RUN --reason TEXT [--expires-in SECS]
  *                        -o REQ          (writes REQ and REQ.key, 0600)
@@ -22,6 +23,7 @@
 #include "base/fsutil.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "cli/carry.h"
 #include "cli/cmd.h"
 #include "cli/keyref.h"
 #include "cli/sealed.h"
@@ -46,9 +48,10 @@ struct sopts {
 	const char *sealer;
 	long threshold;
 	long expires_in;
-	size_t ncust, napp;
+	size_t ncust, napp, npriv;
 	const char *cust[MAX_MULTI];
 	const char *app[MAX_MULTI];
+	const char *priv[MAX_MULTI];
 };
 
 /* The options of the subcommands, each table a subset. */
@@ -66,6 +69,9 @@ static const struct cli_opt seal_table[] = {
 	  "needs (1 to 255)", .lo = 1, .hi = 255, .flags = CLI_REQUIRED },
 	{ "sign", 0, CLI_STR, "KEY", NULL, "the sealer's secret key",
 	  .flags = CLI_REQUIRED },
+	{ "private-image", 0, CLI_LIST, "NAME", NULL, "carry this imported "
+	  "image's private layers (those no other imported image has) in the "
+	  "archive, encrypted", .flags = 0 },
 	CLI_OPT_PASSFILE,
 	CLI_OPT_LOG,
 };
@@ -115,6 +121,9 @@ static void fill(const struct cli_args *a, struct sopts *o)
 	v = cli_named_list(a, "approval", &n);
 	for (size_t i = 0; i < n && o->napp < MAX_MULTI; i++)
 		o->app[o->napp++] = v[i];
+	v = cli_named_list(a, "private-image", &n);
+	for (size_t i = 0; i < n && o->npriv < MAX_MULTI; i++)
+		o->priv[o->npriv++] = v[i];
 }
 
 static enum err load_custodians(const struct sopts *o,
@@ -128,20 +137,27 @@ static enum err load_custodians(const struct sopts *o,
 	return ERR_OK;
 }
 
-/* Every image the suite's tasks name is imported here (a sealed archive
- * references images; it does not carry them). The sealer archives any
- * directory (FORMAT-archive.md: suite.yaml may give only id and version,
- * tasks need not parse yet), so a directory that does not load as a task
- * suite is sealed as before; its tasks fail at `run`, not here. */
-static enum err images_imported(const char *dir, struct errmsg *e)
+/* Every image the suite's tasks name is imported here, and the images of
+ * --private-image are carried (*carry_out: their files; NULL with none).
+ * The sealer archives any directory (FORMAT-archive.md: suite.yaml may
+ * give only id and version, tasks need not parse yet), so a directory
+ * that does not load as a task suite is sealed as before, its tasks
+ * failing at `run`, unless it must carry images. */
+static enum err images_imported(const char *dir, const struct sopts *o,
+				struct cli_carry **carry_out, struct errmsg *e)
 {
 	struct suite *su;
-	struct errmsg ignored;
+	struct errmsg why;
 	enum err rc;
 
-	if (task_suite_load(dir, &su, &ignored) != ERR_OK)
-		return ERR_OK;
+	*carry_out = NULL;
+	if (task_suite_load(dir, &su, &why) != ERR_OK)
+		return o->npriv ? err_set(e, ERR_INVAL, "--private-image needs "
+					  "a suite whose tasks load: %s", why.text)
+				: ERR_OK;
 	rc = engine_images_pin_suite(su, e);
+	if (!rc && o->npriv)
+		rc = cli_carry_build(su, o->priv, o->npriv, carry_out, e);
 	task_suite_free(su);
 	return rc;
 }
@@ -152,13 +168,14 @@ static int suite_seal(const struct cli_args *args)
 	struct vault_pubkey *pubs;
 	struct vault_seal_opts so;
 	struct vault_seckey *k = NULL;
+	struct cli_carry *carry = NULL;
 	struct errmsg e;
 	char digest[65];
 	enum err rc;
 
 	fill(args, &o);
 	pubs = xcalloc(o.ncust, sizeof(*pubs));
-	rc = images_imported(args->pos[0], &e);
+	rc = images_imported(args->pos[0], &o, &carry, &e);
 	if (!rc)
 		rc = load_custodians(&o, pubs, &e);
 	if (!rc)
@@ -170,8 +187,10 @@ static int suite_seal(const struct cli_args *args)
 		so.ncustodians = o.ncust;
 		so.threshold = (unsigned)o.threshold;
 		so.signer = k;
+		so.extra = cli_carry_extra(carry, &so.nextra);
 		rc = vault_suite_seal(&so, o.out, digest, &e);
 	}
+	cli_carry_free(carry);
 	if (!rc) {
 		struct vault_audit_field f[] = {
 			VAULT_AUDIT_S("suite", digest),

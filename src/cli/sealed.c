@@ -10,7 +10,9 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "cli/carry.h"
 #include "cli/keyref.h"
+#include "engine/engine.h"
 #include "store/store.h"
 #include "vault/auditlog.h"
 #include "vault/seal.h"
@@ -23,6 +25,7 @@ struct sealed {
 	struct vault_suite_content *content;
 	struct task_file **files;          /* per task, views into content */
 	size_t n_tasks;
+	bool carried;                      /* images registered with the engine */
 };
 
 bool cli_sealed_is_archive(const char *path)
@@ -92,6 +95,26 @@ static enum err unseal(struct sealed *s, const char *path,
 	return rc;
 }
 
+/* Views of t's files into v: the task's own first (their count is
+ * returned), then the images it carries, which are not the task's
+ * files (its content digest is the directory's). */
+static size_t task_views(const struct vault_task_content *t, struct task_file *v)
+{
+	size_t own = 0, k = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t f = 0; f < t->nfiles; f++) {
+			if (cli_carry_is_carried(t->files[f].path) != (pass == 1))
+				continue;
+			v[k].path = t->files[f].path;
+			v[k].mode = t->files[f].mode;
+			v[k].data = t->files[f].data;
+			v[k++].len = t->files[f].len;
+			own += pass == 0;
+		}
+	return own;
+}
+
 static enum err load_tasks(struct sealed *s, const char *path,
 			   struct suite *suite, struct errmsg *e)
 {
@@ -105,19 +128,20 @@ static enum err load_tasks(struct sealed *s, const char *path,
 		char *name = xasprintf("%s:%s", path, t->id);
 		enum err rc;
 
+		size_t own;
+
 		s->files[i] = xcalloc(t->nfiles + 1, sizeof(**s->files));
-		for (size_t f = 0; f < t->nfiles; f++) {
-			s->files[i][f].path = t->files[f].path;
-			s->files[i][f].mode = t->files[f].mode;
-			s->files[i][f].data = t->files[f].data;
-			s->files[i][f].len = t->files[f].len;
-		}
-		rc = task_load_mem(name, s->files[i], t->nfiles,
+		own = task_views(t, s->files[i]);
+		rc = task_load_mem(name, s->files[i], own,
 				   &suite->tasks[suite->n_tasks], e);
 		free(name);
 		if (rc)
 			return rc;
 		suite->n_tasks++;
+		rc = cli_carry_register(t->id, s->files[i] + own,
+					t->nfiles - own, &s->carried, e);
+		if (rc)
+			return rc;
 	}
 	return ERR_OK;
 }
@@ -176,6 +200,8 @@ void cli_sealed_close(struct sealed *s, struct suite *suite)
 	task_suite_free(suite);     /* tasks first: they borrow the content */
 	if (!s)
 		return;
+	if (s->carried)
+		engine_images_carry_end();
 	for (size_t i = 0; i < s->n_tasks; i++)
 		free(s->files[i]);
 	free(s->files);

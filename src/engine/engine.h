@@ -107,6 +107,33 @@ enum err engine_enqueue(const struct engine_config *cfg, int *n_out,
  * before engine_suite_digest: a task's digest covers its pinned images. */
 enum err engine_images_pin(struct task *t, struct errmsg *e) MUST_CHECK;
 enum err engine_images_pin_suite(struct suite *s, struct errmsg *e) MUST_CHECK;
+
+/* Images a sealed archive carries (docs/FORMAT-archive.md, "Images"),
+ * registered after the unseal and before pinning: a reference to a
+ * carried name resolves to its sealed record, never to the store.
+ * Private layers are unpacked (from tars borrowed from the unsealed
+ * content, verified against the record's sealed digests) into one
+ * memory-only tmpfs for the process (sbx_memfs_new); public ones are
+ * bound in from this machine's store, and one it lacks is refused here
+ * (ERR_NOTFOUND naming the `assay image import` to run). Two tasks may
+ * carry the same image; the same name with another digest is refused. */
+struct engine_carried_tar {
+	const char *diff_hex;          /* 64 hex of the layer's diff id */
+	const void *data;
+	size_t len;
+};
+struct engine_carried {
+	const char *name;
+	const char *record;            /* the record JSON (image_record_json) */
+	size_t record_len;
+	const struct engine_carried_tar *tars; /* the task's private layers */
+	size_t n_tars;
+};
+enum err engine_images_carry(const char *task, const struct engine_carried *c,
+			     struct errmsg *e) MUST_CHECK;
+/* Forget every carried image and close the memory tmpfs (boxes still
+ * running keep their own clone of it until they exit). */
+void engine_images_carry_end(void);
 /* Content digest of a suite: SHA-256 over every task's files (and the
  * pinned images of tasks that use imported images). */
 enum err engine_suite_digest(const struct suite *s, char out[65],

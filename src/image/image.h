@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 /* An image may have at most this many layers (each is one overlay lower
@@ -48,6 +49,13 @@ struct image_layer {
 	char diff_id[72];          /* "sha256:HEX" of the uncompressed tar */
 	uint64_t size;             /* blob bytes */
 	uint64_t unpacked;         /* bytes written */
+	/* Only in the record a sealed archive carries (image_carry_*):
+	 * a private layer travels in the archive as a tar whose digest is
+	 * sealed ("sha256:HEX", else ""); a public one is referenced by
+	 * diff id only and base names an image that held it when sealed
+	 * (for the message when the run's store lacks it). */
+	char sealed[72];
+	char base[129];
 };
 
 struct image_config {
@@ -129,6 +137,40 @@ enum err image_box_layers(struct image_store *st, const struct image_info *im,
 enum err image_user_ids(struct image_store *st, const struct image_info *im,
 			const char *user, unsigned *uid_out, unsigned *gid_out,
 			struct errmsg *e) MUST_CHECK;
+
+/* --- images carried by sealed archives (carry.c) --------------------- */
+
+/* Mark im's layers for sealing: a layer that an imported image not
+ * named in private (n names) also has is public (base = that image's
+ * name); every other layer is private (base ""). */
+enum err image_carry_mark(struct image_store *st, struct image_info *im,
+			  const char *const *private, size_t n,
+			  struct errmsg *e) MUST_CHECK;
+/* The layer of diff_id in the store as a tar (pax; overlay whiteouts
+ * back to ".wh." entries, an opaque directory's mark to ".wh..wh..opq";
+ * owners numeric) appended to out (whose max caps it); digest_out its
+ * "sha256:HEX". Hard links are kept as hard links. */
+enum err image_layer_tar(struct image_store *st, const char *diff_id,
+			 struct buf *out, char digest_out[72],
+			 struct errmsg *e) MUST_CHECK;
+/* The record (the JSON images/NAME.json holds, with the sealing marks)
+ * into out. */
+enum err image_record_json(const struct image_info *im, struct buf *out,
+			   struct errmsg *e) MUST_CHECK;
+/* Parse a record held in memory (name: the image's name). */
+enum err image_record_parse_mem(const char *name, const char *text,
+				size_t len, struct image_info **im_out,
+				struct errmsg *e) MUST_CHECK;
+/* Unpack a private layer's tar (len bytes in memory) into st as layer
+ * diff_id, checking every entry as an import does, and refuse (removing
+ * what was unpacked) unless the tar's digest is want ("sha256:HEX"). A
+ * layer already there is kept. */
+enum err image_layer_restore(struct image_store *st, const char *diff_id,
+			     const void *tar, size_t len, const char *want,
+			     struct errmsg *e) MUST_CHECK;
+/* The directory of layer diff_id in st, or NULL when st lacks it.
+ * Caller frees. */
+char *image_layer_dir(struct image_store *st, const char *diff_id);
 
 /* --- parsers, exposed for tests and fuzzing ------------------------- */
 

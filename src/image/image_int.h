@@ -37,6 +37,13 @@ enum err image_layer_unpack(const char *blob, const char *dest,
 			    struct unpack_totals *tot, char diff_id_out[72],
 			    uint64_t *unpacked_out, struct errmsg *e) MUST_CHECK;
 
+/* The same from a tar (gzip, zstd or plain) held in memory. */
+enum err image_layer_unpack_mem(const void *data, size_t len, const char *dest,
+				const char *what, const struct image_limits *lim,
+				struct unpack_totals *tot, char diff_id_out[72],
+				uint64_t *unpacked_out,
+				struct errmsg *e) MUST_CHECK;
+
 /* Unpack an outer archive (oci-archive, docker-archive) into the new
  * directory dest: regular files and directories only, names checked. */
 enum err image_outer_unpack(const char *path, const char *dest,

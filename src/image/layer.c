@@ -119,6 +119,8 @@ struct unpack {
 	struct image_limits lim;
 	struct unpack_totals *tot;
 	const char *what;
+	const void *mem;         /* the blob in memory (else a file) */
+	size_t mem_len;
 	struct errmsg err;       /* set by the callback */
 	bool failed;
 	unsigned char buf[IO_BUF];
@@ -372,7 +374,8 @@ static enum err open_readers(struct unpack *u, const char *blob, struct errmsg *
 	archive_read_support_format_raw(u->outer);
 	archive_read_support_format_tar(u->tar);
 	archive_write_disk_set_options(u->disk, flags);
-	if (archive_read_open_filename(u->outer, blob, IO_BUF) != ARCHIVE_OK)
+	if ((u->mem ? archive_read_open_memory(u->outer, u->mem, u->mem_len)
+		    : archive_read_open_filename(u->outer, blob, IO_BUF)) != ARCHIVE_OK)
 		return err_set(e, ERR_IO, "%s: %s", u->what,
 			       archive_error_string(u->outer));
 	if (archive_read_next_header(u->outer, &ent) != ARCHIVE_OK)
@@ -413,12 +416,11 @@ static enum err unpack_here(struct unpack *u, const char *blob, const char *dest
 	return rc;
 }
 
-enum err image_layer_unpack(const char *blob, const char *dest,
-			    const char *what, const struct image_limits *lim,
-			    struct unpack_totals *tot, char diff_id_out[72],
-			    uint64_t *unpacked_out, struct errmsg *e)
+static enum err unpack_any(struct unpack *u, const char *blob, const char *dest,
+			   const char *what, const struct image_limits *lim,
+			   struct unpack_totals *tot, char diff_id_out[72],
+			   uint64_t *unpacked_out, struct errmsg *e)
 {
-	struct unpack *u = xcalloc(1, sizeof(*u));
 	struct errmsg e2;
 	char hex[65];
 	enum err rc;
@@ -444,6 +446,28 @@ enum err image_layer_unpack(const char *blob, const char *dest,
 	}
 	free(u);
 	return rc;
+}
+
+enum err image_layer_unpack(const char *blob, const char *dest,
+			    const char *what, const struct image_limits *lim,
+			    struct unpack_totals *tot, char diff_id_out[72],
+			    uint64_t *unpacked_out, struct errmsg *e)
+{
+	return unpack_any(xcalloc(1, sizeof(struct unpack)), blob, dest, what,
+			  lim, tot, diff_id_out, unpacked_out, e);
+}
+
+enum err image_layer_unpack_mem(const void *data, size_t len, const char *dest,
+				const char *what, const struct image_limits *lim,
+				struct unpack_totals *tot, char diff_id_out[72],
+				uint64_t *unpacked_out, struct errmsg *e)
+{
+	struct unpack *u = xcalloc(1, sizeof(*u));
+
+	u->mem = data;
+	u->mem_len = len;
+	return unpack_any(u, NULL, dest, what, lim, tot, diff_id_out,
+			  unpacked_out, e);
 }
 
 /* --- outer archives (oci-archive, docker-archive) -------------------- */

@@ -184,11 +184,25 @@ static void record_json(struct jsonw *w, const struct image_info *im)
 		jsonw_kstr(w, "diff_id", im->layers[i].diff_id);
 		jsonw_kuint(w, "size", im->layers[i].size);
 		jsonw_kuint(w, "unpacked", im->layers[i].unpacked);
+		if (im->layers[i].sealed[0])
+			jsonw_kstr(w, "sealed", im->layers[i].sealed);
+		if (im->layers[i].base[0])
+			jsonw_kstr(w, "base", im->layers[i].base);
 		jsonw_obj_end(w);
 	}
 	jsonw_arr_end(w);
 	config_write(w, &im->config);
 	jsonw_obj_end(w);
+}
+
+enum err image_record_json(const struct image_info *im, struct buf *out,
+			   struct errmsg *e)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, out, 0);
+	record_json(&w, im);
+	return jsonw_finish(&w, e);
 }
 
 enum err image_record_write(struct image_store *st, const struct image_info *im,
@@ -218,6 +232,13 @@ static void copy72(char out[72], json_t *v)
 	snprintf(out, 72, "%s", json_string_value(v) ? json_string_value(v) : "");
 }
 
+/* "sha256:" and 64 lower-case hex: a diff id names a directory. */
+static bool digest_hex_ok(const char *d)
+{
+	return strlen(d) == 71 && !strncmp(d, "sha256:", 7) &&
+	       strspn(d + 7, "0123456789abcdef") == 64;
+}
+
 static enum err record_layers(json_t *ls, struct image_info *im, struct errmsg *e)
 {
 	size_t i;
@@ -232,7 +253,13 @@ static enum err record_layers(json_t *ls, struct image_info *im, struct errmsg *
 		im->layers[i].size = (uint64_t)json_integer_value(json_object_get(l, "size"));
 		im->layers[i].unpacked =
 			(uint64_t)json_integer_value(json_object_get(l, "unpacked"));
-		if (strlen(im->layers[i].diff_id) != 71)
+		copy72(im->layers[i].sealed, json_object_get(l, "sealed"));
+		snprintf(im->layers[i].base, sizeof(im->layers[i].base), "%s",
+			 json_string_value(json_object_get(l, "base")) ?
+			 json_string_value(json_object_get(l, "base")) : "");
+		if (strlen(im->layers[i].diff_id) != 71 ||
+		    !digest_hex_ok(im->layers[i].diff_id) ||
+		    (im->layers[i].sealed[0] && !digest_hex_ok(im->layers[i].sealed)))
 			return err_set(e, ERR_PARSE, "image '%s': bad record", im->name);
 	}
 	im->n_layers = json_array_size(ls);
@@ -297,6 +324,39 @@ enum err image_record_read(struct image_store *st, const char *name,
 	}
 	*im_out = im;
 	return ERR_OK;
+}
+
+enum err image_record_parse_mem(const char *name, const char *text,
+				size_t len, struct image_info **im_out,
+				struct errmsg *e)
+{
+	struct image_info *im;
+	enum err rc;
+
+	if (!name_valid(name, strlen(name)) || len > RECORD_MAX)
+		return err_set(e, ERR_PARSE, "image '%.128s': bad record", name);
+	im = xcalloc(1, sizeof(*im));
+	rc = record_parse(name, text, len, im, e);
+	if (rc) {
+		image_info_free(im);
+		return rc;
+	}
+	*im_out = im;
+	return ERR_OK;
+}
+
+char *image_layer_dir(struct image_store *st, const char *diff_id)
+{
+	char *p;
+
+	if (!digest_hex_ok(diff_id))
+		return NULL;
+	p = xasprintf("%s/layers/%s", st->dir, diff_id + 7);
+	if (!is_dir(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 enum err image_find(struct image_store *st, const char *ref,

@@ -265,4 +265,19 @@ enum err sbx_get_file(struct sbx_box *b, const char *path, size_t max,
 		      char **data_out, size_t *len_out,
 		      struct errmsg *e) MUST_CHECK;
 
+/* --- memory-only directories (memfs.c) -------------------------------- */
+
+/* A tmpfs that never swaps ("noswap", Linux 6.4) and is mounted
+ * nowhere: a detached mount (fsopen/fsmount) held only by the returned
+ * fd, root directory mode 0700. Its files are reached as
+ * "/proc/self/fd/FD/..." by this process alone; it is freed when the fd
+ * is closed and the last box that mounted a clone of it is gone, or
+ * when the process dies, however it dies. */
+enum err sbx_memfs_new(int *fd_out, struct errmsg *e) MUST_CHECK;
+/* Bind the host directory src (read-only) at rel, an empty directory
+ * inside the memfs fd (made here): a box mounting the memfs as its
+ * image (sbx_box_spec.image "/proc/self/fd/FD/...") sees src there. */
+enum err sbx_memfs_bind(int fd, const char *rel, const char *src,
+			struct errmsg *e) MUST_CHECK;
+
 #endif

@@ -166,32 +166,55 @@ static void put_be(unsigned char *p, uint64_t v, int bytes)
 		p[i] = (unsigned char)v;
 }
 
-static enum err add_file(struct buf *plain, const char *path,
-			 const char *rel, mode_t mode, uint64_t *nfiles,
-			 struct errmsg *e)
+/* One serialised file: path, mode, size, bytes. */
+static enum err add_bytes(struct buf *plain, const char *rel, mode_t mode,
+			  const void *data, size_t len, uint64_t *nfiles,
+			  struct errmsg *e)
 {
 	unsigned char hdr[2 + 4 + 8];
-	size_t rl = strlen(rel), len;
-	char *data;
-	enum err rc;
+	size_t rl = strlen(rel);
 
 	if (++*nfiles > VAULT_SEAL_MAX_FILES)
 		return err_set(e, ERR_LIMIT, "more than %d files",
 			       VAULT_SEAL_MAX_FILES);
 	if (rl > PATH_MAX_LEN)
 		return err_set(e, ERR_LIMIT, "path '%s' too long", rel);
-	rc = file_read(path, VAULT_SEAL_MAX_TASK_BYTES, &data, &len, e);
-	if (rc)
-		return rc;
 	put_be(hdr, rl, 2);
 	put_be(hdr + 2, mode & 07777, 4);
 	put_be(hdr + 6, len, 8);
 	if (buf_add(plain, hdr, 2) || buf_add(plain, rel, rl) ||
 	    buf_add(plain, hdr + 2, 12) || buf_add(plain, data, len))
-		rc = err_set(e, ERR_LIMIT, "task larger than %llu bytes",
-			     (unsigned long long)VAULT_SEAL_MAX_TASK_BYTES);
+		return err_set(e, ERR_LIMIT, "task larger than %llu bytes",
+			       (unsigned long long)VAULT_SEAL_MAX_TASK_BYTES);
+	return ERR_OK;
+}
+
+static enum err add_file(struct buf *plain, const char *path,
+			 const char *rel, mode_t mode, uint64_t *nfiles,
+			 struct errmsg *e)
+{
+	size_t len;
+	char *data;
+	enum err rc = file_read(path, VAULT_SEAL_MAX_TASK_BYTES, &data, &len, e);
+
+	if (rc)
+		return rc;
+	rc = add_bytes(plain, rel, mode, data, len, nfiles, e);
 	sodium_memzero(data, len);
 	free(data);
+	return rc;
+}
+
+/* The task's carried files (vault_seal_opts.extra), after its own. */
+static enum err add_extra(struct buf *plain, const struct vault_seal_opts *o,
+			  const char *id, uint64_t *nfiles, struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+
+	for (size_t i = 0; i < o->nextra && !rc; i++)
+		if (!strcmp(o->extra[i].task, id))
+			rc = add_bytes(plain, o->extra[i].path, 0600,
+				       o->extra[i].data, o->extra[i].len, nfiles, e);
 	return rc;
 }
 
@@ -210,7 +233,11 @@ static enum err add_tree(struct buf *plain, const char *dir, const char *rel,
 		char *r = *rel ? xasprintf("%s/%s", rel, names[i])
 			       : xstrdup(names[i]);
 		struct stat st;
-		if (lstat(p, &st) < 0)
+		if (!*rel && !strcmp(names[i], VAULT_CARRY_DIR))
+			rc = err_set(e, ERR_INVAL, "'%s': the name '%s' is "
+				     "reserved for images a task carries", p,
+				     VAULT_CARRY_DIR);
+		else if (lstat(p, &st) < 0)
 			rc = err_sys(e, ERR_IO, "cannot stat '%s'", p);
 		else if (S_ISDIR(st.st_mode))
 			rc = add_tree(plain, p, r, nfiles, depth + 1, e);
@@ -291,7 +318,8 @@ static char *task_id_of(const char *dir)
 	return out;
 }
 
-static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
+static enum err seal_task(struct sealing *s, const struct vault_seal_opts *o,
+			  const char *dir, uint32_t index,
 			  struct vault_archive_task *t, struct errmsg *e)
 {
 	unsigned char ad[VAULT_TASK_AD_LEN],
@@ -307,6 +335,8 @@ static enum err seal_task(struct sealing *s, const char *dir, uint32_t index,
 	buf_init(&plain, VAULT_SEAL_MAX_TASK_BYTES);
 	t->files = 0;
 	rc = add_tree(&plain, dir, "", &t->files, 0, e);
+	if (!rc)
+		rc = add_extra(&plain, o, t->id, &t->files, e);
 	if (!rc) {
 		crypto_secretstream_xchacha20poly1305_keygen(key);
 		vault_task_ad(s->archive_id, index, t->id, ad);
@@ -464,14 +494,14 @@ static void suite_names(const char *dir, char **id_out, char **ver_out)
 	free(p);
 }
 
-static enum err seal_tasks(struct sealing *s, const struct taskdirs *td,
-			   struct errmsg *e)
+static enum err seal_tasks(struct sealing *s, const struct vault_seal_opts *o,
+			   const struct taskdirs *td, struct errmsg *e)
 {
 	struct vault_archive_task *t = xcalloc(td->n + 1, sizeof(*t));
 	enum err rc = ERR_OK;
 
 	for (size_t i = 0; !rc && i < td->n; i++) {
-		rc = seal_task(s, td->paths[i], (uint32_t)i, &t[i], e);
+		rc = seal_task(s, o, td->paths[i], (uint32_t)i, &t[i], e);
 		for (size_t j = 0; !rc && j < i; j++)
 			if (!strcmp(t[i].id, t[j].id))
 				rc = err_set(e, ERR_INVAL, "two tasks with id "
@@ -574,7 +604,7 @@ enum err vault_suite_seal(const struct vault_seal_opts *o,
 	if (!rc)
 		rc = header_custodians(&s, o, e);
 	if (!rc)
-		rc = seal_tasks(&s, &td, e);
+		rc = seal_tasks(&s, o, &td, e);
 	if (!rc)
 		rc = finish(&s, o, out_path, digest_out, e);
 	sodium_memzero(s.kek, sizeof(s.kek));

@@ -99,12 +99,25 @@ struct vault_archive {
 	size_t data_off; /* start of the data section */
 };
 
+/* Files a task's stream carries besides its directory's: the images it
+ * carries (FORMAT-archive.md, "Images"), under VAULT_CARRY_DIR, a name
+ * no sealed task directory may hold. */
+#define VAULT_CARRY_DIR ".assay-image"
+struct vault_seal_extra {
+	const char *task;          /* the task's id */
+	const char *path;          /* VAULT_CARRY_DIR "/..." */
+	const void *data;
+	size_t len;
+};
+
 struct vault_seal_opts {
 	const char *suite_dir;
 	const struct vault_pubkey *custodians;
 	size_t ncustodians;
 	unsigned threshold;
 	struct vault_seckey *signer;
+	const struct vault_seal_extra *extra;  /* may be NULL */
+	size_t nextra;
 };
 
 /* Seal suite_dir into out_path (written atomically, mode 0644; nothing is

@@ -87,6 +87,19 @@ def top_layer(tf):
     add_file(tf, "srv/www/index.html", b"hello from a layered image\n", 0o644, 100, 100)
 
 
+def private_layer(tf):
+    """A private layer over the public base: a marker file, a whiteout,
+    a hard link and an opaque directory (sealed.sh/image.sh seal it)."""
+    add_dir(tf, "opt/secret", 0o700)
+    add_file(tf, "opt/secret/marker", b"private-layer-marker-5d1f0c9a\n", 0o600)
+    tf.addfile(info("opt/secret/again", tarfile.LNKTYPE, link="opt/secret/marker"))
+    add_dir(tf, "etc")
+    add_file(tf, "etc/.wh.motd", b"")
+    add_dir(tf, "opt/data")
+    add_file(tf, "opt/data/.wh..wh..opq", b"")
+    add_file(tf, "opt/data/priv", b"private data\n")
+
+
 def third_layer(tf):
     add_file(tf, "etc/layer3", b"zstd layer\n")
 
@@ -193,6 +206,9 @@ def main():
                "ExposedPorts": {"8080/tcp": {}}}
     write_oci(os.path.join(OUT, "layered"),
               [(base, "gzip"), (top, "gzip"), (third, "zstd")], svc_cfg)
+    # a private image: the agent image's base layer (public) and a private one
+    write_oci(os.path.join(OUT, "private"),
+              [(base, "gzip"), (tar_bytes(private_layer), "gzip")], cfg)
     # oci-archive: the layout as a tar
     tmp = os.path.join(OUT, "oci-tmp")
     write_oci(tmp, [(base, "zstd")], cfg, ref="busybox-oci")

@@ -14,7 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
+#include "base/buf.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 #include "image/image.h"
 #include "vault/vault.h"
 
@@ -224,6 +230,145 @@ static void test_tar_check_mem(void **state)
 	assert_int_equal(image_tar_check_mem("junk", 4, NULL, &n, &e), ERR_PARSE);
 }
 
+/* The record a sealed archive carries keeps each layer's mark; a sealed
+ * digest that is not sha256 + 64 hex is refused. */
+static void test_record_marks(void **state)
+{
+	struct image_layer l[2] = { { .size = 1 }, { .size = 2 } };
+	struct image_info im = { .name = "app", .format = "oci-layout",
+				 .source = "s", .layers = l, .n_layers = 2 };
+	struct image_info *back = NULL;
+	struct buf b;
+	struct errmsg e;
+	char *bad;
+
+	(void)state;
+	snprintf(im.digest, sizeof(im.digest), "sha256:%064d", 1);
+	snprintf(l[0].diff_id, 72, "sha256:%064d", 2);
+	snprintf(l[1].diff_id, 72, "sha256:%064d", 3);
+	snprintf(l[0].base, sizeof(l[0].base), "base");
+	snprintf(l[1].sealed, 72, "sha256:%064d", 4);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(image_record_json(&im, &b, &e), ERR_OK);
+	assert_int_equal(image_record_parse_mem("app", b.data, b.len, &back, &e), ERR_OK);
+	assert_int_equal(back->n_layers, 2);
+	assert_string_equal(back->layers[0].base, "base");
+	assert_string_equal(back->layers[0].sealed, "");
+	assert_string_equal(back->layers[1].sealed, l[1].sealed);
+	assert_string_equal(back->layers[1].base, "");
+	image_info_free(back);
+	bad = strstr(b.data, l[1].sealed);
+	assert_non_null(bad);
+	bad[8] = 'X';
+	assert_int_equal(image_record_parse_mem("app", b.data, b.len, &back, &e), ERR_PARSE);
+	assert_int_equal(image_record_parse_mem("Bad/Name", "{}", 2, &back, &e), ERR_PARSE);
+	buf_release(&b);
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char *p = path_join(dir, rel);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/* A layer in store a, with a whiteout (char 0/0), an opaque directory
+ * and a hard link: tarred, restored into store b, the same tree. */
+static void make_layer(const char *root)
+{
+	char *p;
+
+	assert_int_equal(mkdir(root, 0755), 0);
+	p = path_join(root, "d");
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(setxattr(p, "user.overlay.opaque", "y", 1, 0), 0);
+	free(p);
+	put(root, "d/f", "secret\n");
+	p = path_join(root, "d/f");
+	{
+		char *q = path_join(root, "d/g");
+
+		assert_int_equal(link(p, q), 0);
+		free(q);
+	}
+	free(p);
+	p = path_join(root, "gone");
+	assert_int_equal(mknod(p, S_IFCHR, makedev(0, 0)), 0);
+	free(p);
+}
+
+static void check_restored(const char *root)
+{
+	char *p = path_join(root, "gone"), v[2];
+	struct stat a, b;
+
+	assert_int_equal(lstat(p, &a), 0);
+	assert_true(S_ISCHR(a.st_mode) && a.st_rdev == 0);
+	free(p);
+	p = path_join(root, "d");
+	assert_int_equal(getxattr(p, "user.overlay.opaque", v, sizeof(v)), 1);
+	free(p);
+	p = path_join(root, "d/f");
+	assert_int_equal(stat(p, &a), 0);
+	free(p);
+	p = path_join(root, "d/g");
+	assert_int_equal(stat(p, &b), 0);
+	free(p);
+	assert_true(a.st_ino == b.st_ino && a.st_nlink == 2);
+}
+
+static void test_layer_tar_restore(void **state)
+{
+	char tmpl[] = "/tmp/test-image-XXXXXX", *dir = mkdtemp(tmpl), *sa, *sb, *l;
+	char id[72], digest[72], wrong[72];
+	struct image_store *a, *b;
+	struct errmsg e;
+	struct buf tar;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();                 /* whiteouts are device nodes */
+	assert_non_null(dir);
+	sa = path_join(dir, "a");
+	sb = path_join(dir, "b");
+	snprintf(id, sizeof(id), "sha256:%064d", 7);
+	assert_int_equal(image_store_open(sa, &a, &e), ERR_OK);
+	assert_int_equal(image_store_open(sb, &b, &e), ERR_OK);
+	l = xasprintf("%s/layers/%s", sa, id + 7);
+	make_layer(l);
+	buf_init(&tar, 1 << 20);
+	assert_int_equal(image_layer_tar(a, id, &tar, digest, &e), ERR_OK);
+	/* a digest other than the sealed one: refused, nothing left */
+	snprintf(wrong, sizeof(wrong), "sha256:%064d", 0);
+	assert_int_equal(image_layer_restore(b, id, tar.data, tar.len, wrong, &e),
+			 ERR_CRYPTO);
+	assert_non_null(strstr(e.text, "not the sealed"));
+	assert_null(image_layer_dir(b, id));
+	assert_int_equal(image_layer_restore(b, id, tar.data, tar.len, digest, &e),
+			 ERR_OK);
+	free(l);
+	l = image_layer_dir(b, id);
+	assert_non_null(l);
+	check_restored(l);
+	free(l);
+	{
+		char *t = path_join(sb, "tmp");
+
+		assert_int_equal(rmdir(t), 0);  /* empty: no work left behind */
+		free(t);
+	}
+	buf_release(&tar);
+	image_store_close(a);
+	image_store_close(b);
+	assert_int_equal(rm_rf(dir, &e), ERR_OK);
+	free(sa);
+	free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +380,8 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_sha256_stream),
 		cmocka_unit_test(test_tar_check_mem),
+		cmocka_unit_test(test_record_marks),
+		cmocka_unit_test(test_layer_tar_restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
