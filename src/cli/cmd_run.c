@@ -419,16 +419,18 @@ static int slurm_from_args(const struct cli_args *a, const struct run_opts *o,
 }
 
 /* A sealed suite goes to workers only with their keys (--worker-key);
- * the keys are for nothing else. */
+ * the keys are for nothing else. Checked before the unseal, which would
+ * spend the request. */
 static int check_sealed_executor(const struct cli_args *a,
-				 const struct run_ctx *c, size_t nkeys)
+				 const struct run_opts *o, size_t nkeys)
 {
 	const char *ex = cli_str(a, R_EXECUTOR);
+	bool sealed = path_exists(o->suite) && cli_sealed_is_archive(o->suite);
 
-	if (nkeys && (!c->sealed || strcmp(ex, "workers")))
+	if (nkeys && (!sealed || strcmp(ex, "workers")))
 		return cli_usage(a, "--worker-key is for a sealed suite run "
 				 "with --executor workers");
-	if (!c->sealed || !strcmp(ex, "local"))
+	if (!sealed || !strcmp(ex, "local"))
 		return 0;
 	if (!strcmp(ex, "slurm"))
 		return cli_fail(EXIT_USAGE, "a sealed suite cannot be run by a "
@@ -491,7 +493,8 @@ static int run_main(const struct cli_args *a)
 	    (rc = worker_keys_from_args(a, &keys, &nkeys)))
 		goto out;
 	cli_run_opts_absolute(&o);
-	if ((rc = cli_run_policy_load(&o, &policy)) ||
+	if ((rc = check_sealed_executor(a, &o, nkeys)) ||
+	    (rc = cli_run_policy_load(&o, &policy)) ||
 	    (rc = cli_run_ctx_open(&c, &o)))
 		goto out;
 	if (cli_str(a, R_JUDGE) &&
@@ -501,8 +504,6 @@ static int run_main(const struct cli_args *a)
 		rc = cli_run_ctx_plan(&c, &o);
 		goto close;
 	}
-	if ((rc = check_sealed_executor(a, &c, nkeys)))
-		goto close;
 	if (model_is_human(c.model)) {
 		rc = cli_fail(EXIT_USAGE, "'%s' is a person: a human works a task "
 			      "with 'assay human --suite S --task T --user NAME'",
