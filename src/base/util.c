@@ -67,6 +67,30 @@ void hex_encode(const void *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool hex_decode(const char *hex, void *out, size_t n)
+{
+	unsigned char *o = out;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_digit(hex[2 * i]), lo;
+		if (hi < 0 || (lo = hex_digit(hex[2 * i + 1])) < 0)
+			return false;
+		o[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	const volatile unsigned char *x = a, *y = b;

@@ -22,6 +22,10 @@ void iso8601(int64_t wall, char *out, size_t n);
 enum err random_bytes(void *p, size_t n, struct errmsg *e) MUST_CHECK;
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const void *p, size_t n, char *out);
+/* The n bytes of hex (exactly 2n hex digits, either case, then its end
+ * or anything: only 2n are read) into out; false (out undefined) when a
+ * digit is not one. Not constant-time: for public bytes. */
+bool hex_decode(const char *hex, void *out, size_t n);
 
 /* Constant-time equality of two byte strings (length is not secret). */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);

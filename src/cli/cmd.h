@@ -39,6 +39,9 @@ extern const struct cli_cmd cli_cmd_suite;
 /* `assay suite exposure` (cmd_exposure.c), listed by cli_cmd_suite. */
 extern const struct cli_cmd cli_cmd_suite_exposure;
 extern const struct cli_cmd cli_cmd_keys;
+/* `assay keys worker-new` and `worker-revoke` (cmd_workerkey.c). */
+extern const struct cli_cmd cli_cmd_keys_worker_new;
+extern const struct cli_cmd cli_cmd_keys_worker_revoke;
 extern const struct cli_cmd cli_cmd_audit;
 extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_import;

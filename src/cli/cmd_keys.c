@@ -10,6 +10,7 @@
  *   assay keys sign STATEMENT.json --key K -o RESULT.json
  *   assay keys cosign RESULT.json --key K
  *   assay keys minisign FILE --key K [--trusted-comment T]
+ *   assay keys worker-new FILE, worker-revoke PUB (cmd_workerkey.c)
  *
  * Keys live in --dir, else $ASSAY_KEYS, else $ASSAY_HOME/keys, else
  * ~/.assay/keys. Secret keys are encrypted under the passphrase from
@@ -536,7 +537,8 @@ static const struct cli_cmd minisign_cmd = {
 
 static const struct cli_cmd *const keys_subs[] = {
 	&create_cmd, &list_cmd, &export_cmd, &approve_cmd, &sign_cmd,
-	&cosign_cmd, &minisign_cmd, NULL,
+	&cosign_cmd, &minisign_cmd, &cli_cmd_keys_worker_new,
+	&cli_cmd_keys_worker_revoke, NULL,
 };
 
 const struct cli_cmd cli_cmd_keys = {

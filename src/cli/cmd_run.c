@@ -14,6 +14,7 @@
 #include "policy/policy.h"
 #include "report/report.h"
 #include "vault/vault.h"
+#include "vault/worker.h"
 #include "base/banned.h"
 
 static bool keep_owned(struct run_opts *o, char *v, const char **field)
@@ -103,7 +104,7 @@ enum {
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
 	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR, R_WORKERS, R_PARTITION, R_SLURM_ARG,
-	R_JUDGE,
+	R_JUDGE, R_WORKER_KEY,
 };
 
 static const struct cli_opt run_table[] = {
@@ -228,7 +229,58 @@ static const struct cli_opt run_table[] = {
 	[R_SLURM_ARG] = { "slurm-arg", 0, CLI_LIST, "ARG", NULL, "--executor "
 		"slurm: one more sbatch option, after assay's (e.g. "
 		"--slurm-arg=--time=04:00:00)", .flags = 0 },
+	[R_WORKER_KEY] = { "worker-key", 0, CLI_LIST, "PUB|FILE", NULL,
+		"--executor workers, a sealed suite: a worker's public key "
+		"('assay keys worker-new' prints it; or a file of them, one a "
+		"line); only these workers get the run's task keys", .flags = 0 },
 };
+
+/* The worker public keys of --worker-key, each a key or a file of keys,
+ * in canonical text form (*keys_out: caller frees with strings). */
+static enum err parse_one_key(const char *arg, char ***v, size_t *n,
+			      struct errmsg *e)
+{
+	char canon[VAULT_WORKER_PUB_SIZE], *text = NULL, *line, *save = NULL;
+	size_t len;
+	enum err rc;
+
+	if (!strncmp(arg, VAULT_WORKER_PUB_PREFIX, strlen(VAULT_WORKER_PUB_PREFIX))) {
+		if ((rc = vault_worker_pub_parse(arg, strlen(arg), canon, e)))
+			return err_prefix(e, "--worker-key");
+		cli_run_select_add(v, n, canon);
+		return ERR_OK;
+	}
+	if ((rc = file_read(arg, 1 << 20, &text, &len, e)))
+		return err_prefix(e, "--worker-key");
+	for (line = strtok_r(text, "\n", &save); line && !rc;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!*line || *line == '#')
+			continue;
+		if (!(rc = vault_worker_pub_parse(line, strlen(line), canon, e)))
+			cli_run_select_add(v, n, canon);
+	}
+	free(text);
+	return rc ? err_prefix(e, "--worker-key '%s'", arg) : ERR_OK;
+}
+
+static int worker_keys_from_args(const struct cli_args *a, char ***keys,
+				 size_t *n)
+{
+	const char *const *v;
+	size_t nv;
+	struct errmsg e;
+
+	v = cli_list(a, R_WORKER_KEY, &nv);
+	for (size_t i = 0; i < nv; i++)
+		if (parse_one_key(v[i], keys, n, &e) != ERR_OK)
+			return cli_usage(a, "%s", e.text);
+	for (size_t i = 0; i < *n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp((*keys)[i], (*keys)[j]))
+				return cli_usage(a, "--worker-key %.32s... is "
+						 "given twice", (*keys)[i]);
+	return 0;
+}
 
 static int select_from_args(const struct cli_args *a, struct run_select *s)
 {
@@ -366,6 +418,50 @@ static int slurm_from_args(const struct cli_args *a, const struct run_opts *o,
 	return 0;
 }
 
+/* A sealed suite goes to workers only with their keys (--worker-key);
+ * the keys are for nothing else. Checked before the unseal, which would
+ * spend the request. */
+static int check_sealed_executor(const struct cli_args *a,
+				 const struct run_opts *o, size_t nkeys)
+{
+	const char *ex = cli_str(a, R_EXECUTOR);
+	bool sealed = path_exists(o->suite) && cli_sealed_is_archive(o->suite);
+
+	if (nkeys && (!sealed || strcmp(ex, "workers")))
+		return cli_usage(a, "--worker-key is for a sealed suite run "
+				 "with --executor workers");
+	if (!sealed || !strcmp(ex, "local"))
+		return 0;
+	if (!strcmp(ex, "slurm"))
+		return cli_fail(EXIT_USAGE, "a sealed suite cannot be run by a "
+				"Slurm job array yet (each worker needs its own "
+				"key): start 'assay worker --key' by hand and "
+				"use --executor workers --worker-key");
+	if (!nkeys)
+		return cli_fail(EXIT_USAGE, "a sealed suite queued for workers "
+				"needs --worker-key PUB for each worker that may "
+				"run it ('assay keys worker-new' makes a worker's "
+				"key)");
+	return 0;
+}
+
+/* The queued sealed run's task keys, wrapped to each worker key; a run
+ * whose registration fails is marked failed. */
+static int register_workers(struct run_ctx *c, int64_t run_id,
+			    char **keys, size_t nkeys)
+{
+	struct errmsg e, e2;
+
+	if (cli_sealed_register_workers(c->sealed, c->suite, c->store, run_id,
+					(const char *const *)keys, nkeys,
+					&e) == ERR_OK)
+		return 0;
+	if (store_run_set_status(c->store, run_id, "failed", &e2) != ERR_OK)
+		cli_error("run %lld: %s", (long long)run_id, e2.text);
+	return cli_fail(EXIT_RUNTIME, "run %lld: worker keys: %s",
+			(long long)run_id, e.text);
+}
+
 /* Run the new run as --executor says. */
 static int execute(const struct cli_args *a, struct run_ctx *c,
 		   const struct run_opts *o, struct cli_slurm *sl,
@@ -386,16 +482,19 @@ static int run_main(const struct cli_args *a)
 	struct engine_summary sum;
 	struct policy *policy = NULL;
 	struct cli_slurm sl;
-	char *sl_store = NULL;
+	char *sl_store = NULL, **keys = NULL;
+	size_t nkeys = 0;
 	int64_t run_id;
 	int rc;
 
 	cli_run_opts_init(&o);
 	if ((rc = opts_from_args(a, &o)) ||
-	    (rc = slurm_from_args(a, &o, &sl, &sl_store)))
+	    (rc = slurm_from_args(a, &o, &sl, &sl_store)) ||
+	    (rc = worker_keys_from_args(a, &keys, &nkeys)))
 		goto out;
 	cli_run_opts_absolute(&o);
-	if ((rc = cli_run_policy_load(&o, &policy)) ||
+	if ((rc = check_sealed_executor(a, &o, nkeys)) ||
+	    (rc = cli_run_policy_load(&o, &policy)) ||
 	    (rc = cli_run_ctx_open(&c, &o)))
 		goto out;
 	if (cli_str(a, R_JUDGE) &&
@@ -403,12 +502,6 @@ static int run_main(const struct cli_args *a)
 		goto close;   /* before the run, not once it has finished */
 	if (o.dry_run) {
 		rc = cli_run_ctx_plan(&c, &o);
-		goto close;
-	}
-	if (c.sealed && strcmp(cli_str(a, R_EXECUTOR), "local")) {
-		rc = cli_fail(EXIT_USAGE, "a sealed suite cannot be queued for "
-			      "workers yet (they hold no unseal request of their "
-			      "own); run it with --executor local");
 		goto close;
 	}
 	if (model_is_human(c.model)) {
@@ -419,7 +512,8 @@ static int run_main(const struct cli_args *a)
 	}
 	o.price_unknown = !model_price(c.model, &(double){ 0 }, &(double){ 0 });
 	if ((rc = cli_run_create(&c, &o, &run_id)) ||
-	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))))
+	    (c.sealed && (rc = bind_unseal(&c, &o, run_id))) ||
+	    (nkeys && (rc = register_workers(&c, run_id, keys, nkeys))))
 		goto close;
 	if (!o.quiet && !o.json)
 		fprintf(stderr, "assay: run %lld: %zu tasks x %d epochs with "
@@ -440,6 +534,9 @@ out:
 	policy_free(policy);
 	cli_run_opts_release(&o);
 	free(sl_store);
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
 	return rc;
 }
 

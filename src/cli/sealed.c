@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/carry.h"
 #include "cli/keyref.h"
@@ -115,6 +117,72 @@ static size_t task_views(const struct vault_task_content *t, struct task_file *v
 	return own;
 }
 
+/* The wrapped keys of the store (hex) as the vault takes them; the bytes
+ * are ciphertexts, not secrets. */
+static enum err decode_wrapped(const struct sealed_opts *o,
+			       struct vault_wrapped_task *w,
+			       unsigned char (*bytes)[VAULT_WORKER_WRAP_LEN],
+			       struct errmsg *e)
+{
+	for (size_t i = 0; i < o->n_wrapped; i++) {
+		const char *hex = o->wrapped[i].wrapped_hex;
+		if (!hex || strlen(hex) != 2 * VAULT_WORKER_WRAP_LEN ||
+		    !hex_decode(hex, bytes[i], VAULT_WORKER_WRAP_LEN) ||
+		    o->wrapped[i].task_index < 0)
+			return err_set(e, ERR_STORE, "the store's wrapped key of "
+				       "task '%s' is malformed",
+				       o->wrapped[i].task_id);
+		w[i].index = (size_t)o->wrapped[i].task_index;
+		w[i].wrapped = bytes[i];
+	}
+	return ERR_OK;
+}
+
+static void audit_unwrap(const struct sealed_opts *o,
+			 const struct vault_archive *a)
+{
+	char *dir = cli_audit_dir(NULL);
+	struct vault_audit_field f[] = {
+		VAULT_AUDIT_S("suite", a->digest),
+		VAULT_AUDIT_S("served", o->served),
+		VAULT_AUDIT_S("key", vault_worker_key_public(o->worker_key)),
+		VAULT_AUDIT_I("tasks", o->n_wrapped),
+	};
+	struct errmsg e;
+
+	if (vault_audit_record(dir, "worker.unwrap", f, ARRAY_SIZE(f), &e))
+		log_warn("msg=\"audit log\" err=\"%s\"", e.text);
+	free(dir);
+}
+
+/* A worker: the run's tasks, with the keys wrapped to this worker. */
+static enum err open_wrapped(struct sealed *s, const char *path,
+			     const struct sealed_opts *o, struct errmsg *e)
+{
+	size_t n = o->n_wrapped;
+	struct vault_wrapped_task *w = xcalloc(n + 1, sizeof(*w));
+	unsigned char (*bytes)[VAULT_WORKER_WRAP_LEN] = xcalloc(n + 1, sizeof(*bytes));
+	struct vault_pubkey pin;
+	enum err rc = vault_archive_open(path, &s->archive, e);
+
+	if (!rc && o->archive_digest && strcmp(s->archive->digest, o->archive_digest))
+		rc = err_set(e, ERR_INVAL, "'%s' is not the run's archive (its "
+			     "digest is %.16s..., the run's %.16s...)", path,
+			     s->archive->digest, o->archive_digest);
+	if (!rc && o->sealer && !(rc = cli_pubkey_load(o->sealer, NULL, &pin, e)))
+		rc = vault_archive_check_signer(s->archive, &pin, 1, e);
+	if (!rc)
+		rc = decode_wrapped(o, w, bytes, e);
+	if (!rc)
+		rc = vault_suite_open_wrapped(s->archive, w, n, o->worker_key,
+					      &s->content, e);
+	if (!rc)
+		audit_unwrap(o, s->archive);
+	free(w);
+	free(bytes);
+	return rc;
+}
+
 static enum err load_tasks(struct sealed *s, const char *path,
 			   struct suite *suite, struct errmsg *e)
 {
@@ -152,7 +220,8 @@ enum err cli_sealed_open(const char *path, const struct sealed_opts *o,
 {
 	struct sealed *s = xcalloc(1, sizeof(*s));
 	struct suite *suite = xcalloc(1, sizeof(*suite));
-	enum err rc = unseal(s, path, o, e);
+	enum err rc = o->worker_key ? open_wrapped(s, path, o, e)
+				    : unseal(s, path, o, e);
 
 	suite->path = xstrdup(path);
 	if (rc == ERR_OK) {
@@ -193,6 +262,84 @@ char *cli_sealed_served(const char *store_path, int64_t run_id)
 	free(real);
 	free(path);
 	return s;
+}
+
+const char *cli_sealed_digest(const struct sealed *s)
+{
+	return s->archive->digest;
+}
+
+static int archive_index(const struct vault_archive *a, const char *id)
+{
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (!strcmp(a->tasks[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Every task of suite wrapped to pub, into the store. */
+static enum err wrap_for(const struct sealed *s, const struct suite *suite,
+			 struct store *st, int64_t run_id, const char *pub,
+			 struct errmsg *e)
+{
+	unsigned char w[VAULT_WORKER_WRAP_LEN];
+	char hex[2 * VAULT_WORKER_WRAP_LEN + 1];
+	enum err rc = store_worker_key_add(st, run_id, pub, e);
+
+	for (size_t i = 0; !rc && i < suite->n_tasks; i++) {
+		int k = archive_index(s->archive, suite->tasks[i]->id);
+		if (k < 0)
+			return err_set(e, ERR_INVAL, "task '%s' is not in the "
+				       "archive", suite->tasks[i]->id);
+		rc = vault_task_key_wrap(s->archive, s->content, (size_t)k, pub,
+					 w, e);
+		if (!rc) {
+			hex_encode(w, sizeof(w), hex);
+			rc = store_wrapped_key_put(st, run_id, pub, k,
+						   suite->tasks[i]->id, hex, e);
+		}
+	}
+	return rc;
+}
+
+static enum err audit_keys(const struct sealed *s, int64_t run_id,
+			   const char *const *pubs, size_t n,
+			   size_t ntasks, struct errmsg *e)
+{
+	char *dir = cli_audit_dir(NULL);
+	enum err rc = ERR_OK;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct vault_audit_field f[] = {
+			VAULT_AUDIT_I("run", run_id),
+			VAULT_AUDIT_S("suite", s->archive->digest),
+			VAULT_AUDIT_S("key", pubs[i]),
+			VAULT_AUDIT_I("tasks", ntasks),
+		};
+		rc = vault_audit_record(dir, "worker.key", f, ARRAY_SIZE(f), e);
+	}
+	free(dir);
+	return rc;
+}
+
+enum err cli_sealed_register_workers(const struct sealed *s,
+				     const struct suite *suite,
+				     struct store *st, int64_t run_id,
+				     const char *const *pubs, size_t n,
+				     struct errmsg *e)
+{
+	enum err rc = store_tx_begin(st, e);
+
+	if (!rc)
+		rc = store_run_set_sealed(st, run_id, s->archive->digest, e);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = wrap_for(s, suite, st, run_id, pubs[i], e);
+	if (!rc)
+		rc = store_tx_commit(st, e);
+	else
+		store_tx_rollback(st);
+	/* audited once stored: a registration that failed gave nothing */
+	return rc ? rc : audit_keys(s, run_id, pubs, n, suite->n_tasks, e);
 }
 
 void cli_sealed_close(struct sealed *s, struct suite *suite)

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
 #include "task/task.h"
+#include "vault/worker.h"
 
 #define SEALED_MAX_APPROVALS 32
 
@@ -22,6 +24,13 @@ struct sealed_opts {
 				    sealed by (name or .pub path), or NULL */
 	const char *served;      /* the run it serves ("RUN@STORE") when it
 				    exists (resume); NULL for a new run */
+	/* a worker's open of a queued sealed run (no request, no
+	   approvals): its key, the task keys wrapped to it (the store's)
+	   and the archive digest the run names */
+	const struct vault_worker_key *worker_key;
+	const struct store_wrapped *wrapped;
+	size_t n_wrapped;
+	const char *archive_digest;
 };
 
 /* --sealer, for every command that opens an archive to use it. */
@@ -44,6 +53,17 @@ enum err cli_sealed_bind(const struct sealed *s, const char *served,
 /* "RUN@STORE" for run_id of the store at path (NULL: the default). Caller
  * frees. */
 char *cli_sealed_served(const char *store_path, int64_t run_id);
+/* The coordinator of a queued sealed run: mark run_id sealed, register
+ * each of the n worker public keys (text form) and store the key of each
+ * task of suite (the run's selection) wrapped to it, in one transaction;
+ * each registration is audited ("worker.key"). */
+enum err cli_sealed_register_workers(const struct sealed *s,
+				     const struct suite *suite,
+				     struct store *st, int64_t run_id,
+				     const char *const *pubs, size_t n,
+				     struct errmsg *e) MUST_CHECK;
+/* The archive's digest (the one approvals name); borrowed. */
+const char *cli_sealed_digest(const struct sealed *s);
 /* Free the suite's tasks and wipe the content. */
 void cli_sealed_close(struct sealed *s, struct suite *suite);
 

@@ -288,10 +288,12 @@ struct store_claim {
 	int epoch, attempt;
 	int failures;          /* genuine infra failures of the pair so far */
 };
-/* Register this handle as a worker and take its lease. */
+/* Register this handle as a worker and take its lease. pubkey: the
+ * worker's public key (text form, vault/worker.h), or NULL for a worker
+ * without one (it can claim no sealed run's attempts). */
 enum err store_worker_register(struct store *st, const char *name, int slots,
-			       int64_t ttl_ms, int64_t *id_out,
-			       struct errmsg *e) MUST_CHECK;
+			       const char *pubkey, int64_t ttl_ms,
+			       int64_t *id_out, struct errmsg *e) MUST_CHECK;
 enum err store_worker_stop(struct store *st, int64_t worker_id,
 			   struct errmsg *e) MUST_CHECK;
 enum err store_run_set_executor(struct store *st, int64_t run_id,
@@ -300,14 +302,18 @@ enum err store_run_set_executor(struct store *st, int64_t run_id,
 /* A pending attempt of (task, epoch). */
 enum err store_queue_add(struct store *st, int64_t run_id, const char *task_id,
 			 int epoch, int attempt, struct errmsg *e) MUST_CHECK;
-/* Claim up to max pending attempts of the run for worker_id. */
+/* Claim up to max pending attempts of the run for worker_id. A sealed
+ * run's attempts (store_run_set_sealed) go only to a worker whose public
+ * key is registered for the run and not revoked. */
 enum err store_queue_claim(struct store *st, int64_t run_id,
 			   int64_t worker_id, int max,
 			   struct store_claim **claims_out, size_t *n_out,
 			   struct errmsg *e) MUST_CHECK;
 void store_claims_free(struct store_claim *c, size_t n);
-/* The oldest queued run with a pending attempt; 0 when none. */
-enum err store_queue_next_run(struct store *st, int64_t *run_id_out,
+/* The oldest queued run with a pending attempt worker_id may claim; 0
+ * when none. */
+enum err store_queue_next_run(struct store *st, int64_t worker_id,
+			      int64_t *run_id_out,
 			      struct errmsg *e) MUST_CHECK;
 /* Attempts of the run pending and running. */
 enum err store_queue_counts(struct store *st, int64_t run_id, int *pending,
@@ -316,6 +322,47 @@ enum err store_queue_counts(struct store *st, int64_t run_id, int *pending,
  * queued again (*n_out of them). */
 enum err store_queue_reap(struct store *st, int *n_out,
 			  struct errmsg *e) MUST_CHECK;
+
+/* Sealed runs on workers (store_sealed.c; docs/FORMAT-archive.md,
+ * "Worker keys"): the archive's digest marks a queued run sealed; each
+ * worker public key registered for it holds one wrapped key per task the
+ * run uses (hex of vault's VAULT_WORKER_WRAP_LEN bytes: never a key in
+ * the clear, never task content). Revoking a key marks it revoked and
+ * deletes its wrapped keys, so its worker can neither claim nor unwrap
+ * anything of the run afterwards. */
+enum err store_run_set_sealed(struct store *st, int64_t run_id,
+			      const char *archive_digest,
+			      struct errmsg *e) MUST_CHECK;
+/* The archive digest of a sealed run into *digest_out (caller frees), or
+ * NULL for a run that is not sealed. */
+enum err store_run_sealed(struct store *st, int64_t run_id, char **digest_out,
+			  struct errmsg *e) MUST_CHECK;
+/* Register pubkey for the run (ERR_INVAL if it already is). */
+enum err store_worker_key_add(struct store *st, int64_t run_id,
+			      const char *pubkey, struct errmsg *e) MUST_CHECK;
+enum err store_wrapped_key_put(struct store *st, int64_t run_id,
+			       const char *pubkey, int task_index,
+			       const char *task_id, const char *wrapped_hex,
+			       struct errmsg *e) MUST_CHECK;
+enum store_wkey_state { STORE_WKEY_NONE, STORE_WKEY_ACTIVE, STORE_WKEY_REVOKED };
+enum err store_worker_key_state(struct store *st, int64_t run_id,
+				const char *pubkey, enum store_wkey_state *out,
+				struct errmsg *e) MUST_CHECK;
+struct store_wrapped {
+	int task_index;
+	char *task_id;
+	char *wrapped_hex;
+};
+/* The wrapped keys of an active pubkey for the run, by task index. */
+enum err store_wrapped_keys(struct store *st, int64_t run_id,
+			    const char *pubkey, struct store_wrapped **out,
+			    size_t *n_out, struct errmsg *e) MUST_CHECK;
+void store_wrapped_free(struct store_wrapped *w, size_t n);
+/* Revoke pubkey for run_id (0: every run it is registered for); *n_out
+ * the runs it was active for. */
+enum err store_worker_key_revoke(struct store *st, int64_t run_id,
+				 const char *pubkey, int *n_out,
+				 struct errmsg *e) MUST_CHECK;
 
 /* Encryption at rest of event data (transcripts hold task content). When
  * a codec is set, store_event_add stores seal(data) and store_event_list

@@ -13,15 +13,16 @@
 #include "base/banned.h"
 
 enum err store_worker_register(struct store *st, const char *name, int slots,
-			       int64_t ttl_ms, int64_t *id_out,
-			       struct errmsg *e)
+			       const char *pubkey, int64_t ttl_ms,
+			       int64_t *id_out, struct errmsg *e)
 {
 	struct db_stmt *s;
 	enum err rc;
 
 	(void)store_owner(st);         /* the identity, for the row */
 	rc = store_sq_prep(st, "INSERT INTO workers(name, owner, host, slots, "
-			   "started_ms) VALUES(?,?,?,?,?) RETURNING id", &s, e);
+			   "started_ms, pubkey) VALUES(?,?,?,?,?,?) RETURNING id",
+			   &s, e);
 	if (rc)
 		return rc;
 	store_db_bind_text(s, 1, name);
@@ -29,6 +30,7 @@ enum err store_worker_register(struct store *st, const char *name, int slots,
 	store_db_bind_text(s, 3, st->host);
 	store_db_bind_int64(s, 4, slots);
 	store_db_bind_int64(s, 5, wall_ms());
+	store_db_bind_text(s, 6, pubkey);
 	if ((rc = store_sq_insert_id(st, s, "register worker", id_out, e)))
 		return rc;
 	return store_lease_take(st, "worker", *id_out, ttl_ms, NULL, e);
@@ -71,12 +73,20 @@ enum err store_queue_add(struct store *st, int64_t run_id, const char *task_id,
 	return rc ? rc : store_sq_step_done(st, s, "queue episode", e);
 }
 
+/* A worker (?1) may claim from a run (?3) that is not sealed, or for
+ * which its public key is registered and not revoked (store_sealed.c). */
+#define MAY_CLAIM \
+	" ((SELECT sealed_digest FROM runs WHERE id=?3) IS NULL OR EXISTS" \
+	" (SELECT 1 FROM run_worker_keys k JOIN workers w ON w.pubkey=k.pubkey" \
+	" WHERE w.id=?1 AND k.run_id=?3 AND k.revoked_ms=0))"
+
 /* Pending rows become this worker's in one statement; the subquery's row
  * locks (PostgreSQL) skip what another claim holds. */
 static const char claim_sql[] =
 	"UPDATE episodes SET status='running', worker=?1, started_ms=?2"
 	" WHERE id IN (SELECT id FROM episodes WHERE run_id=?3 AND"
 	" status='pending' AND (SELECT status FROM runs WHERE id=?3)='queued'"
+	" AND" MAY_CLAIM
 	" ORDER BY id LIMIT ?4 @SKIP_LOCKED)"
 	" RETURNING id, task_id, epoch, attempt,"
 	" (SELECT COUNT(*) FROM episodes f WHERE f.run_id=episodes.run_id"
@@ -130,20 +140,24 @@ void store_claims_free(struct store_claim *c, size_t n)
 	store_sq_free_rows(&claim_rows, c, n);
 }
 
-enum err store_queue_next_run(struct store *st, int64_t *run_id_out,
-			      struct errmsg *e)
+enum err store_queue_next_run(struct store *st, int64_t worker_id,
+			      int64_t *run_id_out, struct errmsg *e)
 {
 	struct db_stmt *s;
 	enum err rc =
 		store_sq_prep(st,
 			      "SELECT MIN(e.run_id) FROM episodes e JOIN "
 			      "runs r ON r.id=e.run_id WHERE r.status='queued' "
-			      "AND e.status='pending'",
+			      "AND e.status='pending' AND (r.sealed_digest IS NULL "
+			      "OR EXISTS (SELECT 1 FROM run_worker_keys k JOIN "
+			      "workers w ON w.pubkey=k.pubkey WHERE w.id=?1 AND "
+			      "k.run_id=r.id AND k.revoked_ms=0))",
 			      &s, e);
 
 	*run_id_out = 0;
 	if (rc)
 		return rc;
+	store_db_bind_int64(s, 1, worker_id);
 	if (store_db_step(s) == DB_ROW)
 		*run_id_out = store_db_col_int64(s, 0);
 	else

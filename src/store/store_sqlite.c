@@ -228,6 +228,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE campaign_approvals ADD COLUMN approval @TEXT;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS campaign_approvals_custodian"
 	" ON campaign_approvals(campaign_id, custodian);",
+	/* 11: sealed runs on workers (store_sealed.c): the archive digest of
+	 * a sealed queued run, the worker public keys registered for a run
+	 * (revoked_ms set once revoked), each one's task keys wrapped to it,
+	 * and the public key a worker registered with */
+	"ALTER TABLE runs ADD COLUMN sealed_digest @TEXT;"
+	"ALTER TABLE workers ADD COLUMN pubkey @TEXT;"
+	"CREATE TABLE run_worker_keys(run_id @INT NOT NULL,"
+	" pubkey @TEXT NOT NULL, added_ms @INT NOT NULL,"
+	" revoked_ms @INT NOT NULL DEFAULT 0, PRIMARY KEY(run_id, pubkey));"
+	"CREATE TABLE run_wrapped_keys(run_id @INT NOT NULL,"
+	" pubkey @TEXT NOT NULL, task_index @INT NOT NULL,"
+	" task_id @TEXT NOT NULL, wrapped @TEXT NOT NULL,"
+	" PRIMARY KEY(run_id, pubkey, task_index));",
 };
 
 #define SCHEMA_LAST (1 + (int)ARRAY_SIZE(migrations))

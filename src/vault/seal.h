@@ -196,6 +196,9 @@ struct vault_suite_content {
 	char digest[VAULT_SHA256_HEX_SIZE];
 	size_t ntasks;
 	struct vault_task_content *tasks;
+	unsigned char *kek;  /* sodium_malloc: the archive's KEK, kept for
+				vault_task_key_wrap (worker.h); NULL in a
+				content opened with a worker's key */
 };
 
 /* What an unseal serves (for the audit log and single use). */

@@ -389,37 +389,62 @@ static enum err pull_chunks(const struct vault_archive *a,
 	return ERR_OK;
 }
 
-static enum err open_task(const struct vault_archive *a, uint32_t i,
-			  const unsigned char kek[VAULT_SUITE_KEY_LEN],
-			  struct vault_task_content *t, struct errmsg *e)
+enum err vault_task_key_unwrap(const struct vault_archive *a, uint32_t i,
+			       const unsigned char kek[VAULT_SUITE_KEY_LEN],
+			       unsigned char key_out[VAULT_TASK_KEY_LEN],
+			       struct errmsg *e)
+{
+	const struct vault_archive_task *at = &a->tasks[i];
+	unsigned char ad[VAULT_TASK_AD_LEN];
+
+	vault_task_ad(a->archive_id, i, at->id, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    key_out, NULL, NULL, at->wrapped_key + VAULT_WRAP_NONCE_LEN,
+		    VAULT_WRAP_LEN - VAULT_WRAP_NONCE_LEN, ad, sizeof(ad),
+		    at->wrapped_key, kek) != 0)
+		return err_set(e, ERR_CRYPTO, "its key does not unwrap "
+			       "(modified, or moved from another task)");
+	return ERR_OK;
+}
+
+enum err vault_task_decrypt(const struct vault_archive *a, uint32_t i,
+			    const unsigned char key[VAULT_TASK_KEY_LEN],
+			    struct vault_task_content *t, struct errmsg *e)
 {
 	const struct vault_archive_task *at = &a->tasks[i];
 	crypto_secretstream_xchacha20poly1305_state st;
-	unsigned char ad[VAULT_TASK_AD_LEN],
-		      *key = vault_secure_alloc(VAULT_TASK_KEY_LEN);
+	unsigned char ad[VAULT_TASK_AD_LEN];
 	enum err rc = ERR_OK;
 
 	t->id = xstrdup(at->id);
 	t->plain_len = (size_t)at->plain_len;
 	t->plain = vault_secure_alloc(t->plain_len ? t->plain_len : 1);
 	vault_task_ad(a->archive_id, i, at->id, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    key, NULL, NULL, at->wrapped_key + VAULT_WRAP_NONCE_LEN,
-		    VAULT_WRAP_LEN - VAULT_WRAP_NONCE_LEN, ad, sizeof(ad),
-		    at->wrapped_key, kek) != 0)
-		rc = err_set(e, ERR_CRYPTO, "its key does not unwrap "
-			     "(modified, or moved from another task)");
-	else if (crypto_secretstream_xchacha20poly1305_init_pull(
-			 &st, at->stream_header, key) != 0)
+	if (crypto_secretstream_xchacha20poly1305_init_pull(
+		    &st, at->stream_header, key) != 0)
 		rc = err_set(e, ERR_CRYPTO, "bad stream header");
 	if (!rc)
 		rc = pull_chunks(a, at, &st, ad, t, e);
 	if (!rc)
 		rc = split_files(t, at->files, e);
 	sodium_memzero(&st, sizeof(st));
+	return rc;
+}
+
+static enum err open_task(const struct vault_archive *a, uint32_t i,
+			  const unsigned char kek[VAULT_SUITE_KEY_LEN],
+			  struct vault_task_content *t, struct errmsg *e)
+{
+	unsigned char *key = vault_secure_alloc(VAULT_TASK_KEY_LEN);
+	enum err rc = vault_task_key_unwrap(a, i, kek, key, e);
+
+	if (rc == ERR_OK)
+		rc = vault_task_decrypt(a, i, key, t, e);
+	else
+		t->id = xstrdup(a->tasks[i].id);
 	sodium_free(key);
 	if (rc)
-		return err_prefix(e, "task '%s'", at->id);
+		return err_prefix(e, "task '%s'", a->tasks[i].id);
 	return ERR_OK;
 }
 
@@ -437,6 +462,8 @@ void vault_suite_content_free(struct vault_suite_content *c)
 			sodium_free(t->plain); /* wipes */
 	}
 	free(c->tasks);
+	if (c->kek)
+		sodium_free(c->kek); /* wipes */
 	free(c->suite_id);
 	free(c->suite_version);
 	free(c);
@@ -469,7 +496,7 @@ static enum err decrypt_all(const struct vault_archive *a,
 		rc = open_task(a, (uint32_t)i, kek, &c->tasks[i], e);
 	}
 	sodium_free(sk);
-	sodium_free(kek);
+	c->kek = kek;      /* kept: vault_task_key_wrap (worker.h) */
 	if (rc) {
 		vault_suite_content_free(c);
 		return rc;

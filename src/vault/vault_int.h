@@ -116,6 +116,17 @@ void vault_archive_sigmsg(const unsigned char digest[VAULT_SHA256_LEN],
 void vault_suite_subkeys(const unsigned char suite_key[VAULT_SUITE_KEY_LEN],
 			 unsigned char kek_out[VAULT_SUITE_KEY_LEN],
 			 unsigned char check_out[VAULT_SUITE_KEY_LEN]);
+/* Task i's key, unwrapped under the archive's KEK (unseal.c). */
+enum err vault_task_key_unwrap(const struct vault_archive *a, uint32_t i,
+			       const unsigned char kek[VAULT_SUITE_KEY_LEN],
+			       unsigned char key_out[VAULT_TASK_KEY_LEN],
+			       struct errmsg *e) MUST_CHECK;
+/* Decrypt task i of a under its key into t (t->plain in locked memory;
+ * on failure t holds what to free with the content). */
+enum err vault_task_decrypt(const struct vault_archive *a, uint32_t i,
+			    const unsigned char key[VAULT_TASK_KEY_LEN],
+			    struct vault_task_content *t,
+			    struct errmsg *e) MUST_CHECK;
 /* [A-Za-z0-9._:-]{1,128} */
 bool vault_token_ok(const char *s, size_t len);
 

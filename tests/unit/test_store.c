@@ -545,6 +545,8 @@ static void test_validity(void **state)
 	       " ALTER TABLE campaign_approvals DROP COLUMN custodian;"
 	       " ALTER TABLE campaign_approvals DROP COLUMN approval;"
 	       " DROP TABLE campaign_unseal;"
+	       " ALTER TABLE runs DROP COLUMN sealed_digest;"
+	       " DROP TABLE run_worker_keys; DROP TABLE run_wrapped_keys;"
 	       " ALTER TABLE episodes DROP COLUMN validity;"
 	       " ALTER TABLE episodes DROP COLUMN validity_cause;"
 	       " UPDATE episodes SET error_class='task' WHERE epoch=1;");
@@ -680,6 +682,8 @@ static void test_schema_guard(void **state)
 	       " DROP TABLE workers; ALTER TABLE episodes DROP COLUMN worker;"
 	       " ALTER TABLE runs DROP COLUMN executor;"
 	       " DROP TABLE campaign_unseal;"
+	       " ALTER TABLE runs DROP COLUMN sealed_digest;"
+	       " DROP TABLE run_worker_keys; DROP TABLE run_wrapped_keys;"
 	       " CREATE INDEX episodes_status ON runs(id);");
 	assert_int_equal(store_open(p, &st, &e), ERR_STORE);
 	v = sql_out(p, "SELECT value FROM meta WHERE key='schema'");

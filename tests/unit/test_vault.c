@@ -30,6 +30,7 @@
 #include "vault/sign.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
+#include "vault/worker.h"
 
 /* ---- helpers ---- */
 
@@ -1501,6 +1502,153 @@ static void test_chunks_swapped(void **state)
 	free_fixture(fx);
 }
 
+/* ---- worker keys (issue 15: sealed suites on many machines) ---- */
+
+static struct vault_worker_key *worker_key_at(const char *name)
+{
+	struct vault_worker_key *k = NULL, *back = NULL;
+	char *path = tpath(name);
+	struct errmsg e;
+
+	(void)unlink(path);
+	assert_int_equal(vault_worker_key_generate(&k, &e), ERR_OK);
+	assert_int_equal(vault_worker_key_save(k, path, &e), ERR_OK);
+	assert_int_equal(vault_worker_key_load(path, &back, &e), ERR_OK);
+	assert_string_equal(vault_worker_key_public(k), vault_worker_key_public(back));
+	vault_worker_key_free(k);
+	free(path);
+	return back;
+}
+
+static void test_worker_key_files(void **state)
+{
+	struct vault_worker_key *k = worker_key_at("w1.key"), *x = NULL;
+	char *path = tpath("w1.key"), *data, canon[VAULT_WORKER_PUB_SIZE], *up;
+	const char *pub = vault_worker_key_public(k);
+	size_t len;
+	struct errmsg e;
+	(void)state;
+
+	assert_int_equal(strlen(pub), VAULT_WORKER_PUB_SIZE - 1);
+	assert_int_equal(strncmp(pub, VAULT_WORKER_PUB_PREFIX, strlen(VAULT_WORKER_PUB_PREFIX)), 0);
+	/* the file is 0600 and not replaced */
+	{
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(vault_worker_key_save(k, path, &e), ERR_INVAL);
+	}
+	/* readable by others: refused */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(vault_worker_key_load(path, &x, &e), ERR_INVAL);
+	assert_non_null(strstr(e.text, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+	/* a secret that does not give the public key: refused */
+	assert_int_equal(file_read(path, 4096, &data, &len, &e), ERR_OK);
+	data[len - 2] = data[len - 2] == '0' ? '1' : '0';
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(file_write_atomic(path, data, len, 0600, &e), ERR_OK);
+	assert_int_equal(vault_worker_key_load(path, &x, &e), ERR_CRYPTO);
+	assert_int_equal(file_write_atomic(path, data, len - 3, 0600, &e), ERR_OK);
+	assert_int_equal(vault_worker_key_load(path, &x, &e), ERR_PARSE);
+	free(data);
+	/* public text: white space and upper case accepted, canonical out */
+	up = xasprintf("  %s\n", pub);
+	for (char *c = up + 2 + strlen(VAULT_WORKER_PUB_PREFIX); *c; c++)
+		if (*c >= 'a' && *c <= 'f')
+			*c = (char)(*c - 'a' + 'A');
+	assert_int_equal(vault_worker_pub_parse(up, strlen(up), canon, &e), ERR_OK);
+	assert_string_equal(canon, pub);
+	assert_int_equal(vault_worker_pub_parse(pub, strlen(pub) - 1, canon, &e), ERR_PARSE);
+	assert_int_equal(vault_worker_pub_parse("assay-worker-v1:zz", 18, canon, &e), ERR_PARSE);
+	assert_int_equal(vault_worker_pub_parse(pub + 1, strlen(pub) - 1, canon, &e), ERR_PARSE);
+	free(up);
+	free(path);
+	vault_worker_key_free(k);
+}
+
+/* Unseal as the coordinator does, wrap to worker 1, open as worker 1
+ * (only the wrapped tasks) and refuse everything else. */
+static void test_worker_wrap(void **state)
+{
+	struct sealfx *fx = seal_fixture(2);
+	struct vault_archive *a = open_archive(fx->archive);
+	struct vault_worker_key *w1 = worker_key_at("wa.key"), *w2 = worker_key_at("wb.key");
+	struct vault_suite_content *c = NULL, *wc = NULL;
+	unsigned char wrapped[2][VAULT_WORKER_WRAP_LEN];
+	struct vault_wrapped_task w[2];
+	struct buf req, sec, apps[2];
+	const struct vault_file *f;
+	struct errmsg e;
+	int64_t now = (int64_t)time(NULL);
+	(void)state;
+
+	buf_init(&req, 1 << 16);
+	buf_init(&sec, 1 << 16);
+	buf_init(&apps[0], 1 << 16);
+	buf_init(&apps[1], 1 << 16);
+	assert_int_equal(vault_request_create(a, "run-42", "workers", now + 3600, &req, &sec, &e), ERR_OK);
+	approve(a, &req, fx->cust[0], &apps[0]);
+	approve(a, &req, fx->cust[1], &apps[1]);
+	assert_int_equal(try_unseal(a, &sec, apps, 2, now, &c, &e), ERR_OK);
+	assert_non_null(c->kek);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(vault_task_key_wrap(a, c, i, vault_worker_key_public(w1), wrapped[i], &e), ERR_OK);
+		w[i].index = i;
+		w[i].wrapped = wrapped[i];
+	}
+	assert_int_equal(vault_task_key_wrap(a, c, 2, vault_worker_key_public(w1), wrapped[0] + 0, &e), ERR_INVAL);
+	assert_int_equal(vault_task_key_wrap(a, c, 0, "assay-worker-v1:00", wrapped[1] + 0, &e), ERR_PARSE);
+	/* worker 1 opens task 1 (web-01) only: the same bytes as the unseal */
+	assert_int_equal(vault_suite_open_wrapped(a, &w[1], 1, w1, &wc, &e), ERR_OK);
+	assert_int_equal(wc->ntasks, 1);
+	assert_null(wc->kek);
+	assert_string_equal(wc->tasks[0].id, "web-01");
+	f = find_file(wc, "web-01", "files/big.bin");
+	assert_non_null(f);
+	assert_memory_equal(f->data, fx->big, sizeof(fx->big));
+	assert_null(find_file(wc, "pwn-02", "files/blob"));
+	/* a worker's content holds no KEK: it cannot wrap further */
+	assert_int_equal(vault_task_key_wrap(a, wc, 0, vault_worker_key_public(w2), wrapped[0] + 0, &e), ERR_INVAL);
+	vault_suite_content_free(wc);
+	wc = NULL;
+	/* worker 2 (not the one wrapped to) gets nothing */
+	assert_int_equal(vault_suite_open_wrapped(a, w, 2, w2, &wc, &e), ERR_CRYPTO);
+	assert_non_null(strstr(e.text, "another worker"));
+	assert_null(wc);
+	/* task 0's wrapped key given as task 1's: refused, not mis-decrypted */
+	{
+		struct vault_wrapped_task moved = { 1, wrapped[0] };
+		assert_int_equal(vault_suite_open_wrapped(a, &moved, 1, w1, &wc, &e), ERR_CRYPTO);
+		assert_non_null(strstr(e.text, "another task's or another archive's"));
+	}
+	/* any flipped byte of a wrapped key is refused */
+	for (size_t i = 0; i < VAULT_WORKER_WRAP_LEN; i += 7) {
+		wrapped[1][i] ^= 0x20;
+		assert_int_equal(vault_suite_open_wrapped(a, &w[1], 1, w1, &wc, &e), ERR_CRYPTO);
+		wrapped[1][i] ^= 0x20;
+	}
+	/* an index out of range, and one given twice */
+	{
+		struct vault_wrapped_task out[2] = { { 5, wrapped[0] }, { 0, wrapped[0] } };
+		assert_int_equal(vault_suite_open_wrapped(a, out, 1, w1, &wc, &e), ERR_INVAL);
+		out[0].index = 0;
+		assert_int_equal(vault_suite_open_wrapped(a, out, 2, w1, &wc, &e), ERR_INVAL);
+	}
+	assert_int_equal(vault_suite_open_wrapped(a, w, 2, w1, &wc, &e), ERR_OK);
+	assert_int_equal(wc->ntasks, 2);
+	vault_suite_content_free(wc);
+	vault_suite_content_free(c);
+	vault_worker_key_free(w1);
+	vault_worker_key_free(w2);
+	buf_release(&req);
+	buf_release(&sec);
+	buf_release(&apps[0]);
+	buf_release(&apps[1]);
+	vault_archive_free(a);
+	free_fixture(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1528,6 +1676,8 @@ int main(void)
 		cmocka_unit_test(test_unseal_single_use),
 		cmocka_unit_test(test_archive_bitflips),
 		cmocka_unit_test(test_chunks_swapped),
+		cmocka_unit_test(test_worker_key_files),
+		cmocka_unit_test(test_worker_wrap),
 	};
 	struct errmsg e;
 
