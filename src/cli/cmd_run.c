@@ -104,7 +104,7 @@ enum {
 	R_EUSD, R_EWORK, R_ETOK, R_DEV, R_RETRIES, R_RTIMEOUT, R_BACKOFF, R_POLICY,
 	R_FAIL, R_RKEY, R_APPROVAL, R_SEALER, R_PROGRESS, R_NO_PREFLIGHT,
 	R_OUTAGE, R_REPLY_MEM, R_EXECUTOR, R_WORKERS, R_PARTITION, R_SLURM_ARG,
-	R_JUDGE, R_WORKER_KEY,
+	R_JUDGE, R_WORKER_KEY, R_WORKER_KEY_FILE,
 };
 
 static const struct cli_opt run_table[] = {
@@ -230,9 +230,15 @@ static const struct cli_opt run_table[] = {
 		"slurm: one more sbatch option, after assay's (e.g. "
 		"--slurm-arg=--time=04:00:00)", .flags = 0 },
 	[R_WORKER_KEY] = { "worker-key", 0, CLI_LIST, "PUB|FILE", NULL,
-		"--executor workers, a sealed suite: a worker's public key "
-		"('assay keys worker-new' prints it; or a file of them, one a "
-		"line); only these workers get the run's task keys", .flags = 0 },
+		"--executor workers or slurm, a sealed suite: a worker's public "
+		"key ('assay keys worker-new' prints it; or a file of them, one "
+		"a line); only these workers get the run's task keys",
+		.flags = 0 },
+	[R_WORKER_KEY_FILE] = { "worker-key-file", 0, CLI_STR, "PATH", NULL,
+		"--executor slurm, a sealed suite: where each node keeps its "
+		"worker's secret key (made there by 'assay keys worker-new', "
+		"its public key given with --worker-key); each array task runs "
+		"'assay worker --key PATH'", .flags = 0 },
 };
 
 /* The worker public keys of --worker-key, each a key or a file of keys,
@@ -398,7 +404,8 @@ static int bind_unseal(const struct run_ctx *c, const struct run_opts *o,
 static int slurm_from_args(const struct cli_args *a, const struct run_opts *o,
 			   struct cli_slurm *sl, char **store_out)
 {
-	static const int only[] = { R_WORKERS, R_PARTITION, R_SLURM_ARG };
+	static const int only[] = { R_WORKERS, R_PARTITION, R_SLURM_ARG,
+				    R_WORKER_KEY_FILE };
 
 	memset(sl, 0, sizeof(*sl));
 	*store_out = NULL;
@@ -415,6 +422,7 @@ static int slurm_from_args(const struct cli_args *a, const struct run_opts *o,
 	sl->partition = cli_str(a, R_PARTITION);
 	sl->args = cli_list(a, R_SLURM_ARG, &sl->n_args);
 	sl->store = *store_out;
+	sl->worker_key = cli_str(a, R_WORKER_KEY_FILE);
 	return 0;
 }
 
@@ -427,16 +435,20 @@ static int check_sealed_executor(const struct cli_args *a,
 	const char *ex = cli_str(a, R_EXECUTOR);
 	bool sealed = path_exists(o->suite) && cli_sealed_is_archive(o->suite);
 
-	if (nkeys && (!sealed || strcmp(ex, "workers")))
+	bool slurm = !strcmp(ex, "slurm");
+
+	if (nkeys && (!sealed || !strcmp(ex, "local")))
 		return cli_usage(a, "--worker-key is for a sealed suite run "
-				 "with --executor workers");
+				 "with --executor workers or slurm");
+	if (cli_given(a, R_WORKER_KEY_FILE) && !sealed)
+		return cli_usage(a, "--worker-key-file is for a sealed suite");
 	if (!sealed || !strcmp(ex, "local"))
 		return 0;
-	if (!strcmp(ex, "slurm"))
-		return cli_fail(EXIT_USAGE, "a sealed suite cannot be run by a "
-				"Slurm job array yet (each worker needs its own "
-				"key): start 'assay worker --key' by hand and "
-				"use --executor workers --worker-key");
+	if (slurm && !cli_given(a, R_WORKER_KEY_FILE))
+		return cli_fail(EXIT_USAGE, "a sealed suite on a Slurm job array "
+				"needs --worker-key-file PATH (where each node "
+				"keeps its worker's secret key) and --worker-key "
+				"PUB for each node's key");
 	if (!nkeys)
 		return cli_fail(EXIT_USAGE, "a sealed suite queued for workers "
 				"needs --worker-key PUB for each worker that may "

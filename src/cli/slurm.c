@@ -224,15 +224,22 @@ static char *sh_quote(const char *s)
 static char *batch_script(const struct cli_slurm *s, int64_t run_id)
 {
 	char *dir = path_exe_dir(), *exe = path_join(dir ? dir : ".", "assay");
-	char *q = sh_quote(exe);
-	char *t = xasprintf(
+	char *q = sh_quote(exe), *kq = NULL, *key = NULL;
+	char *t;
+
+	if (s->worker_key) {   /* a sealed run: this node's own key */
+		kq = sh_quote(s->worker_key);
+		key = xasprintf(" --key %s", kq);
+	}
+	t = xasprintf(
 		"#!/bin/sh\n"
 		"# assay run %lld: one worker of its job array\n"
-		"exec %s worker --run %lld --slots %d --idle-exit %d "
+		"exec %s worker --run %lld --slots %d --idle-exit %d%s "
 		"--name \"slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n",
 		(long long)run_id, q, (long long)run_id, s->slots,
-		WORKER_IDLE_S);
-
+		WORKER_IDLE_S, key ? key : "");
+	free(key);
+	free(kq);
 	free(q);
 	free(exe);
 	free(dir);

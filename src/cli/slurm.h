@@ -23,6 +23,7 @@ struct cli_slurm {
 	const char *const *args;   /* more sbatch options, after ours */
 	size_t n_args;
 	const char *store;         /* the store the workers open */
+	const char *worker_key;    /* a sealed run: the nodes' key file */
 	/* state */
 	char job_id[32];           /* of the last submission; "" before */
 	int submissions;

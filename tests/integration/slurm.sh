@@ -181,6 +181,42 @@ if ! is_pg; then
 	T_PASSED=$((T_PASSED + ${p:-0})); T_FAILED=$((T_FAILED + ${f:-0}))
 	[ "$rc" -eq 0 ] || [ "${f:-0}" -gt 0 ] || bad "serve_slurm.py" "exit $rc: $last"
 fi
+# 7. a sealed suite on the job array: the node's worker key (its path
+# given with --worker-key-file, its public half registered with
+# --worker-key) gets the run's task keys; without either it is refused
+K=$TMP/keys
+export ASSAY_PASSPHRASE="slurm sealed test"
+mkdir -p "$K"
+for c in cust-a cust-b; do "$ASSAY" keys create "$c" --custodian --dir "$K" >/dev/null 2>&1; done
+"$ASSAY" keys create sealer --dir "$K" >/dev/null 2>&1
+"$ASSAY" suite seal "$S" -o "$TMP/s.assay" --custodian "$K/cust-a.pub" --custodian "$K/cust-b.pub" \
+	--threshold 2 --sign "$K/sealer.key" >/dev/null 2>"$TMP/err" || bad "seal" "$(cat "$TMP/err")"
+"$ASSAY" suite request "$TMP/s.assay" --run sl --reason test -o "$TMP/sl" >/dev/null 2>&1
+for c in a b; do
+	"$ASSAY" keys approve "$TMP/sl" --archive "$TMP/s.assay" --key "$K/cust-$c.key" -o "$TMP/sl-$c" >/dev/null 2>&1
+done
+"$ASSAY" keys worker-new "$TMP/node.key" >"$TMP/node.pub" 2>"$TMP/err" || bad "worker-new" "$(cat "$TMP/err")"
+SEALED="--suite $TMP/s.assay --model openai/m --base-url http://127.0.0.1:$P1/v1 --seed 7 --no-preflight \
+ --request-key $TMP/sl.key --approval $TMP/sl-a --approval $TMP/sl-b"
+DB7=$(newdb sealed)
+# shellcheck disable=SC2086
+expect_rc "a sealed suite on Slurm without --worker-key-file is refused (before the unseal)" 2 \
+	"$ASSAY" run $SEALED --executor slurm --workers 1 --worker-key "$TMP/node.pub" --store "$DB7"
+grep -q -- "--worker-key-file" "$TMP/err" && ok "... naming the option" || bad "message" "$(cat "$TMP/err")"
+# shellcheck disable=SC2086
+timeout 300 "$ASSAY" run $SEALED --epochs 2 -j 2 --executor slurm --workers 1 \
+	--worker-key "$TMP/node.pub" --worker-key-file "$TMP/node.key" --store "$DB7" \
+	>"$TMP/sl.out" 2>"$TMP/sl.err"; rc=$?
+R7=$(q "$DB7" "SELECT max(id) FROM runs")
+[ $rc -eq 0 ] && [ "$(once "$DB7" "$R7")" = "6|0|0" ] &&
+	ok "a sealed run on a Slurm job array: every (task, epoch) scored once" ||
+	bad "sealed slurm" "exit $rc $(once "$DB7" "$R7" 2>&1): $(tail -3 "$TMP/sl.err")"
+J7=$(sed -n 's/.*Slurm job \([0-9]*\),.*/\1/p' "$TMP/sl.err")
+grep -q "worker.unwrap" "$ASSAY_HOME/audit/log" 2>/dev/null &&
+	ok "... its worker unwrapped the task keys with the node's key (audited)" ||
+	bad "unwrap audit" "$(ls "$ASSAY_HOME/audit" 2>&1)"
+[ "$(q "$DB7" "SELECT count(*) FROM episodes e JOIN workers w ON w.id=e.worker WHERE e.run_id=$R7 AND w.name LIKE 'slurm-${J7}_%'")" = 6 ] &&
+	ok "... by the job's worker" || bad "sealed workers" "$(q "$DB7" "SELECT DISTINCT worker FROM episodes")"
 san=$(grep -l "Sanitizer\|runtime error:" slurm-assay-*.out 2>/dev/null | head -3)
 [ -z "$san" ] && ok "no worker reported a sanitizer error ($(ls slurm-assay-*.out | wc -l) outputs)" ||
 	bad "sanitizer in a worker" "$san: $(grep -h -m3 "Sanitizer\|runtime error:" $san)"
