@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -172,6 +173,11 @@ int cli_fail_err(const struct errmsg *e);
 /* A usage error of this command: the message, the usage line and the way
  * to the help on stderr; returns EXIT_USAGE. */
 int cli_usage(const struct cli_args *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* An id (of a run, an episode, ...) given as s: a whole number from 1 to
+ * INT64_MAX into *out. Anything else is a usage error "bad WHAT id 'S'"
+ * (cli_usage) and false. */
+bool cli_parse_id(const struct cli_args *a, const char *what, const char *s,
+		  int64_t *out);
 
 /* Whether stdout/stderr may carry colour: a terminal, NO_COLOR unset or
  * empty, TERM not "dumb". */
