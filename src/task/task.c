@@ -489,10 +489,32 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	return ERR_OK;
 }
 
+/* The task of a parsed manifest (root) in dir, from disk or from c->mem:
+ * the tree of a directory is checked first. On failure nothing is
+ * returned. */
+static enum err load_parsed(struct tctx *c, const struct ynode *root,
+			    const char *dir, struct task **task_out)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+	enum err rc;
+
+	t->dir = xstrdup(dir);
+	t->mem = c->mem;
+	t->n_mem = c->n_mem;
+	rc = c->mem ? ERR_OK : task_tree_check(c, dir);
+	if (rc == ERR_OK)
+		rc = parse_manifest(c, root, t);
+	if (rc) {
+		task_free(t);
+		return rc;
+	}
+	*task_out = t;
+	return ERR_OK;
+}
+
 enum err task_load(const char *dir, struct task **task_out, struct errmsg *e)
 {
 	char real[PATH_MAX];
-	struct task *t = NULL;
 	struct ynode *root = NULL;
 	struct tctx c = { .e = e };
 	char *manifest = NULL;
@@ -503,19 +525,8 @@ enum err task_load(const char *dir, struct task **task_out, struct errmsg *e)
 	manifest = path_join(real, "task.yaml");
 	c.file = manifest;
 	rc = ytree_load(manifest, MANIFEST_MAX, &root, e);
-	if (rc)
-		goto out;
-	t = xcalloc(1, sizeof(*t));
-	t->dir = xstrdup(real);
-	rc = task_tree_check(&c, real);
 	if (rc == ERR_OK)
-		rc = parse_manifest(&c, root, t);
-	if (rc)
-		goto out;
-	*task_out = t;
-	t = NULL;
-out:
-	task_free(t);
+		rc = load_parsed(&c, root, real, task_out);
 	ytree_free(root);
 	free(manifest);
 	return rc;
@@ -524,7 +535,6 @@ out:
 enum err task_load_mem(const char *name, const struct task_file *files,
 		       size_t n_files, struct task **task_out, struct errmsg *e)
 {
-	struct task *t = NULL;
 	struct ynode *root = NULL;
 	struct tctx c = { .e = e, .mem = files, .n_mem = n_files };
 	char *manifest = path_join(name, "task.yaml");
@@ -545,19 +555,9 @@ enum err task_load_mem(const char *name, const struct task_file *files,
 		goto out;
 	}
 	rc = ytree_parse(manifest, (const char *)m->data, m->len, &root, e);
-	if (rc)
-		goto out;
-	t = xcalloc(1, sizeof(*t));
-	t->dir = xstrdup(name);
-	t->mem = files;
-	t->n_mem = n_files;
-	rc = parse_manifest(&c, root, t);
-	if (rc)
-		goto out;
-	*task_out = t;
-	t = NULL;
+	if (rc == ERR_OK)
+		rc = load_parsed(&c, root, name, task_out);
 out:
-	task_free(t);
 	ytree_free(root);
 	free(manifest);
 	return rc;
