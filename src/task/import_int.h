@@ -128,6 +128,11 @@ char *task_imp_image_ref(const char *name);
  * into t. */
 void task_imp_compose(struct imp_task *t, const struct ynode *compose,
 		      const char *agent_name);
+/* The compose file of dir (docker-compose.yml, docker-compose.yaml,
+ * compose.yml or compose.yaml, the first that is a file), loaded; NULL
+ * when there is none. One that does not parse is refused into t (and NULL
+ * is returned). Caller frees with ytree_free. */
+struct ynode *task_imp_compose_file(struct imp_task *t, const char *dir);
 
 /* ---- import_write.c ---- */
 /* Fill defaults (tagged), check images, write DIR/ID and load it back

@@ -57,18 +57,8 @@ static void add_files(struct imp_task *t, const struct ynode *files,
 
 static void server(struct imp_task *t, const char *dir, const char *box)
 {
-	static const char *const names[] = { "docker-compose.yml",
-		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
-	struct ynode *compose = NULL;
-	struct errmsg e;
+	struct ynode *compose = task_imp_compose_file(t, dir);
 
-	for (size_t i = 0; names[i] && !compose; i++) {
-		char *p = path_join(dir, names[i]);
-		if (task_imp_is_file(p) &&
-		    task_imp_load(p, IMP_YAML, &compose, &e))
-			task_imp_refuse(t, REFUSE_INVALID, "%s", e.text);
-		free(p);
-	}
 	if (!compose) {
 		task_imp_refuse(t, REFUSE_IMAGE, "server '%s' is built from a "
 				"Dockerfile and no compose file names its image", box);
