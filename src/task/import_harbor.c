@@ -172,14 +172,5 @@ static void one(struct imp_ctx *c, const char *toml)
 
 enum err task_import_harbor(struct imp_ctx *c, struct errmsg *e)
 {
-	char **found = task_imp_find(c->src, "task.toml");
-
-	for (size_t i = 0; found[i]; i++)
-		one(c, found[i]);
-	if (!found[0]) {
-		strv_free(found);
-		return err_set(e, ERR_NOTFOUND, "no task.toml under '%s'", c->src);
-	}
-	strv_free(found);
-	return ERR_OK;
+	return task_imp_each(c, "task.toml", one, e);
 }

@@ -108,6 +108,11 @@ bool task_imp_mentions_remote(const char *s);
 /* Every file named `name` under dir (at most 8 levels, no links
  * followed, hidden directories skipped), sorted. */
 char **task_imp_find(const char *dir, const char *name);
+/* Import every file named `name` under c->src (task_imp_find) with one;
+ * ERR_NOTFOUND, "no NAME under 'SRC'", when there is none. */
+enum err task_imp_each(struct imp_ctx *c, const char *name,
+		       void (*one)(struct imp_ctx *c, const char *path),
+		       struct errmsg *e);
 /* a with every `from` replaced by `to`. Caller frees. */
 char *task_imp_replace(const char *a, const char *from, const char *to);
 /* path relative to src when it lies under it (no leading '/'), else path. */

@@ -131,15 +131,5 @@ static void one(struct imp_ctx *c, const char *json)
 
 enum err task_import_nyu_ctf(struct imp_ctx *c, struct errmsg *e)
 {
-	char **found = task_imp_find(c->src, "challenge.json");
-
-	for (size_t i = 0; found[i]; i++)
-		one(c, found[i]);
-	if (!found[0]) {
-		strv_free(found);
-		return err_set(e, ERR_NOTFOUND, "no challenge.json under '%s'",
-			       c->src);
-	}
-	strv_free(found);
-	return ERR_OK;
+	return task_imp_each(c, "challenge.json", one, e);
 }

@@ -266,6 +266,21 @@ char **task_imp_find(const char *dir, const char *name)
 	return out;
 }
 
+enum err task_imp_each(struct imp_ctx *c, const char *name,
+		       void (*one)(struct imp_ctx *c, const char *path),
+		       struct errmsg *e)
+{
+	char **found = task_imp_find(c->src, name);
+	bool none = !found[0];
+
+	for (size_t i = 0; found[i]; i++)
+		one(c, found[i]);
+	strv_free(found);
+	if (none)
+		return err_set(e, ERR_NOTFOUND, "no %s under '%s'", name, c->src);
+	return ERR_OK;
+}
+
 char *task_imp_replace(const char *a, const char *from, const char *to)
 {
 	struct buf b;
