@@ -231,13 +231,11 @@ static enum err parse_answers(struct tctx *c, const struct ynode *n,
 			      struct task *t)
 {
 	enum err rc;
+	bool none;
 
-	if (!n || yscalar_is_null(n))
-		return ERR_OK;
-	if (n->kind != YNODE_SEQ)
-		return task_fail(c, n, "field 'answers' must be a list");
-	if (n->n > 64)
-		return task_fail(c, n, "more than 64 answers");
+	if ((rc = task_get_coll(c, n, YNODE_SEQ, "answers", 64, "answers",
+				&none)) || none)
+		return rc;
 	t->answers = xcalloc(n->n ? n->n : 1, sizeof(*t->answers));
 	for (size_t i = 0; i < n->n; i++) {
 		t->n_answers = i + 1;
@@ -406,14 +404,13 @@ static enum err parse_metadata(struct tctx *c, const struct ynode *n,
 			       struct task *t)
 {
 	size_t k = 0;
+	enum err rc;
+	bool none;
 
 	t->metadata = xcalloc(1, sizeof(char *));
-	if (!n || yscalar_is_null(n))
-		return ERR_OK;
-	if (n->kind != YNODE_MAP)
-		return task_fail(c, n, "field 'metadata' must be a map");
-	if (n->n > 64)
-		return task_fail(c, n, "more than 64 metadata entries");
+	if ((rc = task_get_coll(c, n, YNODE_MAP, "metadata", 64,
+				"metadata entries", &none)) || none)
+		return rc;
 	t->metadata = xrealloc(t->metadata, (n->n + 1) * sizeof(char *));
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ypair *p = &n->pairs[i];
