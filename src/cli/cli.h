@@ -87,6 +87,13 @@ struct cli_args {
 	bool quiet, verbose;     /* the common options */
 };
 
+/* A command is data. Every cmd_*.c writes out its option table, its
+ * descriptors (one per subcommand), the struct its options are parsed
+ * into and one run function per subcommand in full, as git's command
+ * table does, so these files repeat one shape with other names and help
+ * text (a duplicate-code scan pairs them). That is by design: what they
+ * share is in this header and cli.c, and a macro or a generic table would
+ * hide the help text each entry exists to carry. */
 struct cli_cmd {
 	const char *name;
 	const char *summary;     /* one line, lower case */

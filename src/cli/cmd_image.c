@@ -216,6 +216,7 @@ static int do_gc(const struct cli_args *a, struct image_store *st)
 	return 0;
 }
 
+/* The subcommands' entries (struct cli_cmd.run takes only the arguments). */
 static int run_import(const struct cli_args *a)
 {
 	return with_store(a, do_import);

@@ -217,6 +217,8 @@ static void progress(const struct sched *s, bool final)
 
 	if (!s->cfg->progress)
 		return;
+	/* field by field: the progress line's own struct (engine.h), not the
+	 * summary, so that either can change without the other */
 	p.planned = s->planned;
 	p.finished = m->done + (int)s->plan.gave_up;
 	p.running = (int)running(s);

@@ -204,6 +204,8 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir,
 	subtasks_meta(t, mode, ymap_get(m, "subtasks"));
 }
 
+/* One source task: the same steps as every importer's one() (see
+ * import_nyu.c). */
 static void one(struct imp_ctx *c, const char *json)
 {
 	struct imp_task t;

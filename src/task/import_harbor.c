@@ -141,6 +141,9 @@ static void fill(struct imp_task *t, const struct ynode *root, const char *tdir)
 	free(sol);
 }
 
+/* One source task. Every importer's one() takes the same steps (init, load,
+ * its own fields, emit, release) through the task_imp_* helpers; what is
+ * left in each is its format's fields, so they look alike by design. */
 static void one(struct imp_ctx *c, const char *toml)
 {
 	struct imp_task t;

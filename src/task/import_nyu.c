@@ -77,6 +77,9 @@ static void prompt_of(struct imp_task *t, const char *desc, const char *port)
 	free(a);
 }
 
+/* One source task. Every importer's one() takes the same steps (init, load,
+ * its own fields, emit, release) through the task_imp_* helpers; what is
+ * left in each is its format's fields, so they look alike by design. */
 static void one(struct imp_ctx *c, const char *json)
 {
 	struct imp_task t;

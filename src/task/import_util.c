@@ -35,6 +35,9 @@ void task_imp_task_init(struct imp_task *t)
 	t->meta = xcalloc(1, sizeof(char *));
 }
 
+/* Field by field like task.c's service_release(): struct imp_svc is the
+ * importer's draft of a service, written out as YAML and loaded back as a
+ * struct task_service (import_write.c), so the two stay apart. */
 static void svc_release(struct imp_svc *s)
 {
 	free(s->name);

@@ -227,6 +227,8 @@ static enum err parse_answer(struct tctx *c, const struct ynode *m,
 	return ERR_OK;
 }
 
+/* The same steps as task_parse_services() (task_parts.c) for another
+ * element type: a checked list, then one parsed entry each. */
 static enum err parse_answers(struct tctx *c, const struct ynode *n,
 			      struct task *t)
 {
