@@ -27,6 +27,8 @@ enum err err_set(struct errmsg *e, enum err code, const char *fmt, ...)
 	return code;
 }
 
+/* Starts like err_set(): a variadic function must open its own va_list,
+ * so the three lines around vfill() are written in both. */
 enum err err_sys(struct errmsg *e, enum err code, const char *fmt, ...)
 {
 	int saved = errno;

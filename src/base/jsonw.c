@@ -288,6 +288,8 @@ void jsonw_null(struct jsonw *w)
 	literal(w, "null");
 }
 
+/* One keyed writer per value type (jsonw.h): each is a key and its value,
+ * so they look alike by design; C has no overloading to fold them. */
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
 {
 	jsonw_key(w, key);

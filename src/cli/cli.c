@@ -127,6 +127,19 @@ int cli_usage(const struct cli_args *a, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+bool cli_parse_id(const struct cli_args *a, const char *what, const char *s,
+		  int64_t *out)
+{
+	long long v;
+
+	if (!num_ll(s, 1, INT64_MAX, &v)) {
+		cli_usage(a, "bad %s id '%s'", what, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
 bool cli_tty(FILE *f)
 {
 	const char *term = getenv("TERM");

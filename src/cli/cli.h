@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -86,6 +87,13 @@ struct cli_args {
 	bool quiet, verbose;     /* the common options */
 };
 
+/* A command is data. Every cmd_*.c writes out its option table, its
+ * descriptors (one per subcommand), the struct its options are parsed
+ * into and one run function per subcommand in full, as git's command
+ * table does, so these files repeat one shape with other names and help
+ * text (a duplicate-code scan pairs them). That is by design: what they
+ * share is in this header and cli.c, and a macro or a generic table would
+ * hide the help text each entry exists to carry. */
 struct cli_cmd {
 	const char *name;
 	const char *summary;     /* one line, lower case */
@@ -172,6 +180,11 @@ int cli_fail_err(const struct errmsg *e);
 /* A usage error of this command: the message, the usage line and the way
  * to the help on stderr; returns EXIT_USAGE. */
 int cli_usage(const struct cli_args *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* An id (of a run, an episode, ...) given as s: a whole number from 1 to
+ * INT64_MAX into *out. Anything else is a usage error "bad WHAT id 'S'"
+ * (cli_usage) and false. */
+bool cli_parse_id(const struct cli_args *a, const char *what, const char *s,
+		  int64_t *out);
 
 /* Whether stdout/stderr may carry colour: a terminal, NO_COLOR unset or
  * empty, TERM not "dumb". */

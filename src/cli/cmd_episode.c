@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -57,19 +56,6 @@ static const struct cli_opt rescore_table[] = {
 	CLI_OPT_STORE_READ,
 };
 
-static bool parse_id(const struct cli_args *a, const char *what,
-		     const char *s, int64_t *out)
-{
-	long long v;
-
-	if (!num_ll(s, 1, INT64_MAX, &v)) {
-		cli_usage(a, "bad %s id '%s'", what, s);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 static const char *reviewer(const struct cli_args *a)
 {
 	const char *u = cli_named_str(a, "reviewer");
@@ -87,8 +73,8 @@ static int build(const struct cli_args *a, bool rescore,
 	const char *reason = cli_named_str(a, "reason");
 
 	memset(r, 0, sizeof(*r));
-	if (!parse_id(a, "run", a->pos[0], &r->run_id) ||
-	    !parse_id(a, "episode", a->pos[1], &r->episode_id))
+	if (!cli_parse_id(a, "run", a->pos[0], &r->run_id) ||
+	    !cli_parse_id(a, "episode", a->pos[1], &r->episode_id))
 		return EXIT_USAGE;
 	if (!reason || !*reason)
 		return cli_usage(a, "--reason must say why");
@@ -322,7 +308,7 @@ static int reviews_main(const struct cli_args *a)
 	size_t n = 0;
 	enum err rc;
 
-	if (!parse_id(a, "run", a->pos[0], &run))
+	if (!cli_parse_id(a, "run", a->pos[0], &run))
 		return EXIT_USAGE;
 	rc = cli_store_open_read(cli_str(a, V_STORE), &st, &e);
 	if (!rc) {

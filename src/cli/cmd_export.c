@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -130,14 +129,14 @@ static int run_export(const struct cli_args *a)
 	bool inspect = !strcmp(a->pos[0], "inspect");
 	struct store *st;
 	struct errmsg e;
-	long long id;
+	int64_t id;
 	int rc;
 
 	if (!inspect && strcmp(a->pos[0], "jsonl"))
 		return cli_usage(a, "unknown export format '%s' (want inspect or "
 				 "jsonl)", a->pos[0]);
-	if (!num_ll(a->pos[1], 1, INT64_MAX, &id))
-		return cli_usage(a, "bad run id '%s'", a->pos[1]);
+	if (!cli_parse_id(a, "run", a->pos[1], &id))
+		return EXIT_USAGE;
 	if (inspect && !cli_str(a, K_OUT))
 		return cli_usage(a, "export inspect needs -o FILE.eval");
 	if (inspect && !is_eval_name(cli_str(a, K_OUT)))

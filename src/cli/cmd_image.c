@@ -29,13 +29,20 @@
 	"the image store (an existing directory)", \
 	.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR | CLI_PATH_EXISTS }
 
-static int open_store(const struct cli_args *a, struct image_store **st)
+/* Every image command: open the store (--images), run fn on it, close it.
+ * fn prints its own failure (cli_fail_err) and returns the exit code. */
+static int with_store(const struct cli_args *a,
+		      int (*fn)(const struct cli_args *a, struct image_store *st))
 {
+	struct image_store *st;
 	struct errmsg e;
+	int rc;
 
-	if (image_store_open(cli_named_str(a, "images"), st, &e))
+	if (image_store_open(cli_named_str(a, "images"), &st, &e))
 		return cli_fail_err(&e);
-	return 0;
+	rc = fn(a, st);
+	image_store_close(st);
+	return rc;
 }
 
 static json_t *strv_json(char *const *v)
@@ -122,46 +129,33 @@ static void print_inspect(const struct image_info *im)
 	fputc('\n', stdout);
 }
 
-static int run_import(const struct cli_args *a)
+static int do_import(const struct cli_args *a, struct image_store *st)
 {
 	struct image_limits lim = { 0 };
-	struct image_store *st;
 	struct image_info *im;
 	struct errmsg e;
-	int rc;
 
-	if ((rc = open_store(a, &st)))
-		return rc;
 	if (cli_named_int(a, "max-mb"))
 		lim.max_bytes = (uint64_t)cli_named_int(a, "max-mb") << 20;
-	if (image_import(st, a->pos[0], cli_named_str(a, "name"), &lim, &im, &e)) {
-		image_store_close(st);
+	if (image_import(st, a->pos[0], cli_named_str(a, "name"), &lim, &im, &e))
 		return cli_fail_err(&e);
-	}
 	if (cli_named_flag(a, "json"))
 		print_json(info_json(im, true));
 	else if (!a->quiet)
 		printf("imported %s %s (%zu layers, %s)\n", im->name, im->digest,
 		       im->n_layers, im->format);
 	image_info_free(im);
-	image_store_close(st);
 	return 0;
 }
 
-static int run_ls(const struct cli_args *a)
+static int do_ls(const struct cli_args *a, struct image_store *st)
 {
-	struct image_store *st;
 	struct image_info **v;
 	struct errmsg e;
 	size_t n;
-	int rc;
 
-	if ((rc = open_store(a, &st)))
-		return rc;
-	if (image_list(st, &v, &n, &e)) {
-		image_store_close(st);
+	if (image_list(st, &v, &n, &e))
 		return cli_fail_err(&e);
-	}
 	if (cli_named_flag(a, "json")) {
 		json_t *arr = json_array();
 
@@ -175,70 +169,77 @@ static int run_ls(const struct cli_args *a)
 			       v[i]->n_layers, v[i]->format);
 	}
 	image_list_free(v, n);
-	image_store_close(st);
 	return 0;
 }
 
-static int run_inspect(const struct cli_args *a)
+static int do_inspect(const struct cli_args *a, struct image_store *st)
 {
-	struct image_store *st;
 	struct image_info *im;
 	struct errmsg e;
-	int rc;
 
-	if ((rc = open_store(a, &st)))
-		return rc;
-	if (image_find(st, a->pos[0], &im, &e)) {
-		image_store_close(st);
+	if (image_find(st, a->pos[0], &im, &e))
 		return cli_fail_err(&e);
-	}
 	if (cli_named_flag(a, "json"))
 		print_json(info_json(im, true));
 	else
 		print_inspect(im);
 	image_info_free(im);
-	image_store_close(st);
 	return 0;
 }
 
-static int run_rm(const struct cli_args *a)
+static int do_rm(const struct cli_args *a, struct image_store *st)
 {
-	struct image_store *st;
 	struct errmsg e;
-	int rc, worst = 0;
+	int worst = 0;
 
-	if ((rc = open_store(a, &st)))
-		return rc;
 	for (int i = 0; i < a->npos; i++)
 		if (image_remove(st, a->pos[i], &e))
 			worst = cli_fail_err(&e);
 		else if (!a->quiet)
 			printf("removed %s\n", a->pos[i]);
-	image_store_close(st);
 	return worst;
 }
 
-static int run_gc(const struct cli_args *a)
+static int do_gc(const struct cli_args *a, struct image_store *st)
 {
-	struct image_store *st;
 	struct errmsg e;
 	size_t removed;
 	uint64_t bytes;
-	int rc;
 
-	if ((rc = open_store(a, &st)))
-		return rc;
-	if (image_gc(st, &removed, &bytes, &e)) {
-		image_store_close(st);
+	if (image_gc(st, &removed, &bytes, &e))
 		return cli_fail_err(&e);
-	}
 	if (cli_named_flag(a, "json"))
 		print_json(json_pack("{s:I}", "removed", (json_int_t)removed));
 	else if (!a->quiet)
 		printf("removed %zu unused layers, blobs and work directories\n",
 		       removed);
-	image_store_close(st);
 	return 0;
+}
+
+/* The subcommands' entries (struct cli_cmd.run takes only the arguments). */
+static int run_import(const struct cli_args *a)
+{
+	return with_store(a, do_import);
+}
+
+static int run_ls(const struct cli_args *a)
+{
+	return with_store(a, do_ls);
+}
+
+static int run_inspect(const struct cli_args *a)
+{
+	return with_store(a, do_inspect);
+}
+
+static int run_rm(const struct cli_args *a)
+{
+	return with_store(a, do_rm);
+}
+
+static int run_gc(const struct cli_args *a)
+{
+	return with_store(a, do_gc);
 }
 
 static const struct cli_opt import_table[] = {

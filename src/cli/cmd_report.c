@@ -119,7 +119,6 @@ static int parse_args(const struct cli_args *c, struct report_args *a)
 {
 	const char *const *v;
 	size_t n;
-	long long id;
 
 	*a = (struct report_args){ 0 };
 	a->store = cli_str(c, P_STORE);
@@ -138,9 +137,8 @@ static int parse_args(const struct cli_args *c, struct report_args *a)
 		return cli_usage(c, "--cosign needs --sign");
 	if (a->sign && !a->out)
 		return cli_usage(c, "--sign needs -o RESULT.json");
-	if (!num_ll(c->pos[0], 1, INT64_MAX, &id))
-		return cli_usage(c, "bad run id '%s'", c->pos[0]);
-	a->run = id;
+	if (!cli_parse_id(c, "run", c->pos[0], &a->run))
+		return EXIT_USAGE;
 	return pick_format(c, a);
 }
 

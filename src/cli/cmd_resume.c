@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/num.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
 #include "cli/runctl.h"
@@ -100,11 +99,9 @@ static int parse(const struct cli_args *a, int64_t *run_id, struct run_opts *o)
 {
 	const char *const *v;
 	size_t n;
-	long long id;
 
-	if (!num_ll(a->pos[0], 1, INT64_MAX, &id))
-		return cli_usage(a, "bad run id '%s'", a->pos[0]);
-	*run_id = id;
+	if (!cli_parse_id(a, "run", a->pos[0], run_id))
+		return EXIT_USAGE;
 	o->sealed.request_key = cli_str(a, S_RKEY);
 	o->sealed.sealer = cli_str(a, S_SEALER);
 	v = cli_list(a, S_APPROVAL, &n);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/num.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
@@ -27,19 +26,6 @@ static int open_store(const char *path, struct store **st)
 		return cli_exit_for(rc);
 	}
 	return 0;
-}
-
-static bool parse_id(const struct cli_args *a, const char *what,
-		     const char *s, int64_t *out)
-{
-	long long v;
-
-	if (!num_ll(s, 1, INT64_MAX, &v)) {
-		cli_usage(a, "bad %s id '%s'", what, s);
-		return false;
-	}
-	*out = v;
-	return true;
 }
 
 static json_t *run_json(const struct store_run *r)
@@ -273,9 +259,9 @@ static int show_main(const struct cli_args *a)
 				 raw ? "raw" : "transcript");
 	mode = raw ? SHOW_RAW : json ? SHOW_JSON : transcript ? SHOW_TEXT :
 	       SHOW_SUMMARY;
-	if (a->npos && !parse_id(a, "run", a->pos[0], &run_id))
+	if (a->npos && !cli_parse_id(a, "run", a->pos[0], &run_id))
 		return EXIT_USAGE;
-	if (epi && !parse_id(a, "episode", epi, &ep_id))
+	if (epi && !cli_parse_id(a, "episode", epi, &ep_id))
 		return EXIT_USAGE;
 	if ((rc = open_store(cli_str(a, W_STORE), &st)))
 		return rc;

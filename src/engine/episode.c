@@ -411,6 +411,10 @@ static const struct agent_result *result_of(const struct episode *ep)
 	return ep->human ? ep->human_res : agent_result(ep->agent);
 }
 
+/* Here and in record() the store's row is filled field by field from the
+ * agent's and the score's results: three parts' structs with fields of
+ * the same names, none of which may include another's (layering), so
+ * there is no struct to copy whole. */
 static void fill_usage(struct store_episode *rec, const struct agent_result *r)
 {
 	rec->turns = r->turns;
@@ -710,6 +714,7 @@ static void finish_scored(struct episode *ep)
 	struct buf json;
 	struct jsonw w;
 
+	/* the score part's input, field by field (as fill_usage) */
 	in.task = ep->task;
 	in.flag = ep->flag;
 	in.submitted = r->flag;

@@ -217,6 +217,8 @@ static void progress(const struct sched *s, bool final)
 
 	if (!s->cfg->progress)
 		return;
+	/* field by field: the progress line's own struct (engine.h), not the
+	 * summary, so that either can change without the other */
 	p.planned = s->planned;
 	p.finished = m->done + (int)s->plan.gave_up;
 	p.running = (int)running(s);
@@ -455,19 +457,6 @@ static void drain(struct sched *s)
 			 s->n_live);
 }
 
-struct preflight_wait {
-	bool done;
-	struct model_reply *r;
-};
-
-static void preflight_done(void *arg, struct model_reply *r)
-{
-	struct preflight_wait *w = arg;
-
-	w->done = true;
-	w->r = r;
-}
-
 /* One cheap call before any episode: a wrong key, model, URL or
  * parameter costs one request, not a suite. An endpoint that is down (a
  * 5xx storm, timeouts) is waited out up to the outage deadline; past it
@@ -475,7 +464,7 @@ static void preflight_done(void *arg, struct model_reply *r)
 static enum err preflight(const struct engine_config *cfg, bool *outage,
 			  struct errmsg *e)
 {
-	struct preflight_wait w = { 0 };
+	struct model_sync w = { 0 };
 	const struct model_tool *tools;
 	size_t n_tools;
 	enum err rc;
@@ -483,25 +472,23 @@ static enum err preflight(const struct engine_config *cfg, bool *outage,
 	if (cfg->no_preflight || !model_is_remote(cfg->model))
 		return ERR_OK;
 	tools = agent_tool_table(cfg->scaffold, &n_tools);
-	rc = model_preflight_start(cfg->model, tools, n_tools, preflight_done,
+	rc = model_preflight_start(cfg->model, tools, n_tools, model_sync_done,
 				   &w, e);
-	while (rc == ERR_OK && !w.done && !(cfg->stop && *cfg->stop)) {
-		rc = model_ctx_wait(cfg->mctx, NULL, 0, TICK_MS, e);
-		if (rc == ERR_OK)
-			rc = model_ctx_run(cfg->mctx, e);
-	}
+	if (rc == ERR_OK)
+		rc = model_sync_wait(cfg->mctx, &w, TICK_MS, cfg->stop, e);
 	/* a signal while it waits (an outage is waited out): the call is the
 	 * only one, and its callback must not outlive w */
 	if (!w.done)
 		model_ctx_cancel_all(cfg->mctx);
-	if (rc == ERR_OK && w.r && w.r->outage) {
-		log_warn("msg=\"preflight: %s\"", w.r->error);
+	if (rc == ERR_OK && w.reply && w.reply->outage) {
+		log_warn("msg=\"preflight: %s\"", w.reply->error);
 		*outage = true;
-	} else if (rc == ERR_OK && w.r && w.r->fail != MODEL_FAIL_NONE &&
-		   w.r->stop != MODEL_STOP_REFUSAL) {
-		rc = err_set(e, ERR_PROVIDER, "preflight: %s", w.r->error);
+	} else if (rc == ERR_OK && w.reply &&
+		   w.reply->fail != MODEL_FAIL_NONE &&
+		   w.reply->stop != MODEL_STOP_REFUSAL) {
+		rc = err_set(e, ERR_PROVIDER, "preflight: %s", w.reply->error);
 	}
-	model_reply_release(w.r);
+	model_reply_release(w.reply);
 	return rc;
 }
 

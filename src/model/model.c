@@ -143,6 +143,28 @@ void model_ctx_cancel_all(struct model_ctx *ctx)
 	}
 }
 
+void model_sync_done(void *arg, struct model_reply *reply)
+{
+	struct model_sync *s = arg;
+
+	s->reply = reply;
+	s->done = true;
+}
+
+enum err model_sync_wait(struct model_ctx *ctx, struct model_sync *s,
+			 int tick_ms, const volatile sig_atomic_t *stop,
+			 struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+
+	while (rc == ERR_OK && !s->done && !(stop && *stop)) {
+		rc = model_ctx_wait(ctx, NULL, 0, tick_ms, e);
+		if (rc == ERR_OK)
+			rc = model_ctx_run(ctx, e);
+	}
+	return rc;
+}
+
 size_t model_ctx_pending(const struct model_ctx *ctx)
 {
 	return ctx->n_calls;

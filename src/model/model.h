@@ -38,6 +38,7 @@
 #define ASSAY_MODEL_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -242,6 +243,20 @@ enum err model_preflight_start(struct model *m, const struct model_tool *tools,
  * signal: nothing more is waited for); the callers' args are not used
  * again. */
 void model_ctx_cancel_all(struct model_ctx *ctx);
+
+/* One call waited for on its own (the judge, the preflight): start it
+ * with model_sync_done and a zeroed struct model_sync as its argument,
+ * then model_sync_wait. The reply is the caller's to release. */
+struct model_sync {
+	bool done;
+	struct model_reply *reply;
+};
+void model_sync_done(void *arg, struct model_reply *reply);
+/* Run ctx until s is done, waiting at most tick_ms a turn. With stop, it
+ * also returns, ERR_OK and s->done false, once *stop is set. */
+enum err model_sync_wait(struct model_ctx *ctx, struct model_sync *s,
+			 int tick_ms, const volatile sig_atomic_t *stop,
+			 struct errmsg *e) MUST_CHECK;
 
 void model_reply_release(struct model_reply *r);
 void model_msg_release(struct model_msg *m);

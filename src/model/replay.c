@@ -106,6 +106,9 @@ static enum err parse_fail(const char *file, size_t k, json_t *t,
 	return ERR_OK;
 }
 
+/* Like provider_openai.c's parse_usage(), for the replay format's own
+ * usage object (docs/FORMAT-replay.md): cached_tokens is at its top and it
+ * carries cost_usd, so each reader keeps its format's fields. */
 static void parse_usage(json_t *u, struct model_reply *r)
 {
 	json_t *cost = json_object_get(u, "cost_usd");

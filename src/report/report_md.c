@@ -320,6 +320,8 @@ static void md_tasks(struct out *o, const struct report *r)
 }
 
 /* Human baselines (report_human.c) beside the declared expert minutes. */
+/* The same table as report_html_tasks.c's html_humans(), in Markdown (as
+ * md_header() beside title()). */
 static void md_humans(struct out *o, const struct report *r)
 {
 	if (!r->humans)

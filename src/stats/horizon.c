@@ -295,10 +295,7 @@ enum err stats_horizon_fit(const struct stats_run *run, const struct stats_filte
 	struct stats_horizon r = { 0 };
 	enum err rc;
 
-	rc = stats_check_boot_opts(o, e);
-	if (rc == ERR_OK)
-		rc = stats_run_check(run, e);
-	if (rc)
+	if ((rc = stats_check_runs(&run, 1, o, e)))
 		return rc;
 	if (timed_tasks(run, f, &t, &d, &r.ndefault) == 0)
 		rc = err_set(e, ERR_INVAL, "run '%s': no task in the subset has "

@@ -196,3 +196,17 @@ size_t stats_clusters(const struct stats_task *const *tasks, size_t n,
 	*of_out = of;
 	return ncl;
 }
+
+enum err stats_check_runs(const struct stats_run *const *runs, size_t nruns,
+			  const struct stats_boot_opts *o, struct errmsg *e)
+{
+	enum err rc;
+
+	if (nruns < 1 || nruns > STATS_MAX_RUNS)
+		return err_set(e, ERR_INVAL, "%zu runs (need 1..%d)", nruns,
+			       STATS_MAX_RUNS);
+	rc = o ? stats_check_boot_opts(o, e) : ERR_OK;
+	for (size_t r = 0; r < nruns && !rc; r++)
+		rc = stats_run_check(runs[r], e);
+	return rc;
+}

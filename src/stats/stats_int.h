@@ -35,6 +35,11 @@ double stats_clustered_se(const double *x, size_t n, const size_t *cluster_of,
 
 enum err stats_check_boot_opts(const struct stats_boot_opts *o,
 			       struct errmsg *e) MUST_CHECK;
+/* The inputs of an analysis, in this order: 1 to STATS_MAX_RUNS runs, o
+ * (stats_check_boot_opts; NULL: none), each run (stats_run_check). */
+enum err stats_check_runs(const struct stats_run *const *runs, size_t nruns,
+			  const struct stats_boot_opts *o,
+			  struct errmsg *e) MUST_CHECK;
 
 /* Percentile interval from draws (sorted in place). */
 struct stats_interval stats_percentile(double *draws, size_t n, double est,

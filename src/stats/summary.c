@@ -107,10 +107,7 @@ enum err stats_summarize(const struct stats_run *run, const struct stats_filter 
 	const struct stats_task **t;
 	enum err rc;
 
-	rc = stats_check_boot_opts(o, e);
-	if (rc == ERR_OK)
-		rc = stats_run_check(run, e);
-	if (rc)
+	if ((rc = stats_check_runs(&run, 1, o, e)))
 		return rc;
 	t = select_tasks(run, f, &s.ntasks);
 	if (s.ntasks == 0) {
@@ -125,20 +122,6 @@ enum err stats_summarize(const struct stats_run *run, const struct stats_filter 
 		*out = s;
 	}
 	free(t);
-	return rc;
-}
-
-static enum err check_runs(const struct stats_run *const *runs, size_t nruns,
-			   const struct stats_boot_opts *o, struct errmsg *e)
-{
-	enum err rc;
-
-	if (nruns < 1 || nruns > STATS_MAX_RUNS)
-		return err_set(e, ERR_INVAL, "%zu runs (need 1..%d)", nruns,
-			       STATS_MAX_RUNS);
-	rc = o ? stats_check_boot_opts(o, e) : ERR_OK;
-	for (size_t r = 0; r < nruns && !rc; r++)
-		rc = stats_run_check(runs[r], e);
 	return rc;
 }
 
@@ -165,7 +148,7 @@ enum err stats_bootstrap_runs(const struct stats_run *const *runs, size_t nruns,
 	double *vals;
 	enum err rc;
 
-	rc = check_runs(runs, nruns, o, e);
+	rc = stats_check_runs(runs, nruns, o, e);
 	if (rc == ERR_OK)
 		rc = stats_common_tasks(runs, nruns, f, &idx, &n, e);
 	if (rc)
@@ -258,7 +241,7 @@ enum err stats_paired_diff(const struct stats_run *a, const struct stats_run *b,
 	double *vals;
 	enum err rc;
 
-	rc = check_runs(runs, 2, o, e);
+	rc = stats_check_runs(runs, 2, o, e);
 	if (rc == ERR_OK)
 		rc = stats_common_tasks(runs, 2, f, &idx, &p.ncommon, e);
 	if (rc)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 
@@ -268,6 +269,23 @@ static size_t default_index(const struct ynode *svcs, const char *agent_name)
 		if (truthy(ymap_get(svcs->pairs[i].val, "x-default")))
 			return i;
 	return agent_name ? svcs->n : 0;
+}
+
+struct ynode *task_imp_compose_file(struct imp_task *t, const char *dir)
+{
+	static const char *const names[] = { "docker-compose.yml",
+		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
+	struct ynode *compose = NULL;
+	struct errmsg e;
+
+	for (size_t i = 0; names[i] && !compose; i++) {
+		char *p = path_join(dir, names[i]);
+		if (task_imp_is_file(p) &&
+		    task_imp_load(p, IMP_YAML, &compose, &e))
+			task_imp_refuse(t, REFUSE_INVALID, "%s", e.text);
+		free(p);
+	}
+	return compose;
 }
 
 void task_imp_compose(struct imp_task *t, const struct ynode *compose,

@@ -125,18 +125,8 @@ static void solution(struct imp_task *t, const char *tdir)
 
 static void services(struct imp_task *t, const char *tdir, const char *host)
 {
-	static const char *const names[] = { "docker-compose.yml",
-		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
-	struct ynode *compose = NULL;
-	struct errmsg e;
+	struct ynode *compose = task_imp_compose_file(t, tdir);
 
-	for (size_t i = 0; names[i] && !compose; i++) {
-		char *p = path_join(tdir, names[i]);
-		if (task_imp_is_file(p) &&
-		    task_imp_load(p, IMP_YAML, &compose, &e))
-			task_imp_refuse(t, REFUSE_INVALID, "%s", e.text);
-		free(p);
-	}
 	if (!compose) {
 		task_imp_refuse(t, REFUSE_IMAGE,
 				"target host '%s' is started by "
@@ -214,6 +204,8 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir,
 	subtasks_meta(t, mode, ymap_get(m, "subtasks"));
 }
 
+/* One source task: the same steps as every importer's one() (see
+ * import_nyu.c). */
 static void one(struct imp_ctx *c, const char *json)
 {
 	struct imp_task t;

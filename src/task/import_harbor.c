@@ -141,6 +141,9 @@ static void fill(struct imp_task *t, const struct ynode *root, const char *tdir)
 	free(sol);
 }
 
+/* One source task. Every importer's one() takes the same steps (init, load,
+ * its own fields, emit, release) through the task_imp_* helpers; what is
+ * left in each is its format's fields, so they look alike by design. */
 static void one(struct imp_ctx *c, const char *toml)
 {
 	struct imp_task t;
@@ -172,14 +175,5 @@ static void one(struct imp_ctx *c, const char *toml)
 
 enum err task_import_harbor(struct imp_ctx *c, struct errmsg *e)
 {
-	char **found = task_imp_find(c->src, "task.toml");
-
-	for (size_t i = 0; found[i]; i++)
-		one(c, found[i]);
-	if (!found[0]) {
-		strv_free(found);
-		return err_set(e, ERR_NOTFOUND, "no task.toml under '%s'", c->src);
-	}
-	strv_free(found);
-	return ERR_OK;
+	return task_imp_each(c, "task.toml", one, e);
 }

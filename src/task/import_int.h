@@ -108,6 +108,11 @@ bool task_imp_mentions_remote(const char *s);
 /* Every file named `name` under dir (at most 8 levels, no links
  * followed, hidden directories skipped), sorted. */
 char **task_imp_find(const char *dir, const char *name);
+/* Import every file named `name` under c->src (task_imp_find) with one;
+ * ERR_NOTFOUND, "no NAME under 'SRC'", when there is none. */
+enum err task_imp_each(struct imp_ctx *c, const char *name,
+		       void (*one)(struct imp_ctx *c, const char *path),
+		       struct errmsg *e);
 /* a with every `from` replaced by `to`. Caller frees. */
 char *task_imp_replace(const char *a, const char *from, const char *to);
 /* path relative to src when it lies under it (no leading '/'), else path. */
@@ -128,6 +133,11 @@ char *task_imp_image_ref(const char *name);
  * into t. */
 void task_imp_compose(struct imp_task *t, const struct ynode *compose,
 		      const char *agent_name);
+/* The compose file of dir (docker-compose.yml, docker-compose.yaml,
+ * compose.yml or compose.yaml, the first that is a file), loaded; NULL
+ * when there is none. One that does not parse is refused into t (and NULL
+ * is returned). Caller frees with ytree_free. */
+struct ynode *task_imp_compose_file(struct imp_task *t, const char *dir);
 
 /* ---- import_write.c ---- */
 /* Fill defaults (tagged), check images, write DIR/ID and load it back

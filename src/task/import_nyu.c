@@ -57,18 +57,8 @@ static void add_files(struct imp_task *t, const struct ynode *files,
 
 static void server(struct imp_task *t, const char *dir, const char *box)
 {
-	static const char *const names[] = { "docker-compose.yml",
-		"docker-compose.yaml", "compose.yml", "compose.yaml", NULL };
-	struct ynode *compose = NULL;
-	struct errmsg e;
+	struct ynode *compose = task_imp_compose_file(t, dir);
 
-	for (size_t i = 0; names[i] && !compose; i++) {
-		char *p = path_join(dir, names[i]);
-		if (task_imp_is_file(p) &&
-		    task_imp_load(p, IMP_YAML, &compose, &e))
-			task_imp_refuse(t, REFUSE_INVALID, "%s", e.text);
-		free(p);
-	}
 	if (!compose) {
 		task_imp_refuse(t, REFUSE_IMAGE, "server '%s' is built from a "
 				"Dockerfile and no compose file names its image", box);
@@ -87,6 +77,9 @@ static void prompt_of(struct imp_task *t, const char *desc, const char *port)
 	free(a);
 }
 
+/* One source task. Every importer's one() takes the same steps (init, load,
+ * its own fields, emit, release) through the task_imp_* helpers; what is
+ * left in each is its format's fields, so they look alike by design. */
 static void one(struct imp_ctx *c, const char *json)
 {
 	struct imp_task t;
@@ -141,15 +134,5 @@ static void one(struct imp_ctx *c, const char *json)
 
 enum err task_import_nyu_ctf(struct imp_ctx *c, struct errmsg *e)
 {
-	char **found = task_imp_find(c->src, "challenge.json");
-
-	for (size_t i = 0; found[i]; i++)
-		one(c, found[i]);
-	if (!found[0]) {
-		strv_free(found);
-		return err_set(e, ERR_NOTFOUND, "no challenge.json under '%s'",
-			       c->src);
-	}
-	strv_free(found);
-	return ERR_OK;
+	return task_imp_each(c, "challenge.json", one, e);
 }

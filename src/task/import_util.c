@@ -35,6 +35,9 @@ void task_imp_task_init(struct imp_task *t)
 	t->meta = xcalloc(1, sizeof(char *));
 }
 
+/* Field by field like task.c's service_release(): struct imp_svc is the
+ * importer's draft of a service, written out as YAML and loaded back as a
+ * struct task_service (import_write.c), so the two stay apart. */
 static void svc_release(struct imp_svc *s)
 {
 	free(s->name);
@@ -264,6 +267,21 @@ char **task_imp_find(const char *dir, const char *name)
 	find_in(dir, name, 0, &out);
 	qsort(out, strv_len(out), sizeof(char *), cmp_str);
 	return out;
+}
+
+enum err task_imp_each(struct imp_ctx *c, const char *name,
+		       void (*one)(struct imp_ctx *c, const char *path),
+		       struct errmsg *e)
+{
+	char **found = task_imp_find(c->src, name);
+	bool none = !found[0];
+
+	for (size_t i = 0; found[i]; i++)
+		one(c, found[i]);
+	strv_free(found);
+	if (none)
+		return err_set(e, ERR_NOTFOUND, "no %s under '%s'", name, c->src);
+	return ERR_OK;
 }
 
 char *task_imp_replace(const char *a, const char *from, const char *to)

@@ -227,17 +227,17 @@ static enum err parse_answer(struct tctx *c, const struct ynode *m,
 	return ERR_OK;
 }
 
+/* The same steps as task_parse_services() (task_parts.c) for another
+ * element type: a checked list, then one parsed entry each. */
 static enum err parse_answers(struct tctx *c, const struct ynode *n,
 			      struct task *t)
 {
 	enum err rc;
+	bool none;
 
-	if (!n || yscalar_is_null(n))
-		return ERR_OK;
-	if (n->kind != YNODE_SEQ)
-		return task_fail(c, n, "field 'answers' must be a list");
-	if (n->n > 64)
-		return task_fail(c, n, "more than 64 answers");
+	if ((rc = task_get_coll(c, n, YNODE_SEQ, "answers", 64, "answers",
+				&none)) || none)
+		return rc;
 	t->answers = xcalloc(n->n ? n->n : 1, sizeof(*t->answers));
 	for (size_t i = 0; i < n->n; i++) {
 		t->n_answers = i + 1;
@@ -406,14 +406,13 @@ static enum err parse_metadata(struct tctx *c, const struct ynode *n,
 			       struct task *t)
 {
 	size_t k = 0;
+	enum err rc;
+	bool none;
 
 	t->metadata = xcalloc(1, sizeof(char *));
-	if (!n || yscalar_is_null(n))
-		return ERR_OK;
-	if (n->kind != YNODE_MAP)
-		return task_fail(c, n, "field 'metadata' must be a map");
-	if (n->n > 64)
-		return task_fail(c, n, "more than 64 metadata entries");
+	if ((rc = task_get_coll(c, n, YNODE_MAP, "metadata", 64,
+				"metadata entries", &none)) || none)
+		return rc;
 	t->metadata = xrealloc(t->metadata, (n->n + 1) * sizeof(char *));
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ypair *p = &n->pairs[i];
@@ -489,10 +488,32 @@ static enum err parse_manifest(struct tctx *c, const struct ynode *root,
 	return ERR_OK;
 }
 
+/* The task of a parsed manifest (root) in dir, from disk or from c->mem:
+ * the tree of a directory is checked first. On failure nothing is
+ * returned. */
+static enum err load_parsed(struct tctx *c, const struct ynode *root,
+			    const char *dir, struct task **task_out)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+	enum err rc;
+
+	t->dir = xstrdup(dir);
+	t->mem = c->mem;
+	t->n_mem = c->n_mem;
+	rc = c->mem ? ERR_OK : task_tree_check(c, dir);
+	if (rc == ERR_OK)
+		rc = parse_manifest(c, root, t);
+	if (rc) {
+		task_free(t);
+		return rc;
+	}
+	*task_out = t;
+	return ERR_OK;
+}
+
 enum err task_load(const char *dir, struct task **task_out, struct errmsg *e)
 {
 	char real[PATH_MAX];
-	struct task *t = NULL;
 	struct ynode *root = NULL;
 	struct tctx c = { .e = e };
 	char *manifest = NULL;
@@ -503,19 +524,8 @@ enum err task_load(const char *dir, struct task **task_out, struct errmsg *e)
 	manifest = path_join(real, "task.yaml");
 	c.file = manifest;
 	rc = ytree_load(manifest, MANIFEST_MAX, &root, e);
-	if (rc)
-		goto out;
-	t = xcalloc(1, sizeof(*t));
-	t->dir = xstrdup(real);
-	rc = task_tree_check(&c, real);
 	if (rc == ERR_OK)
-		rc = parse_manifest(&c, root, t);
-	if (rc)
-		goto out;
-	*task_out = t;
-	t = NULL;
-out:
-	task_free(t);
+		rc = load_parsed(&c, root, real, task_out);
 	ytree_free(root);
 	free(manifest);
 	return rc;
@@ -524,7 +534,6 @@ out:
 enum err task_load_mem(const char *name, const struct task_file *files,
 		       size_t n_files, struct task **task_out, struct errmsg *e)
 {
-	struct task *t = NULL;
 	struct ynode *root = NULL;
 	struct tctx c = { .e = e, .mem = files, .n_mem = n_files };
 	char *manifest = path_join(name, "task.yaml");
@@ -545,19 +554,9 @@ enum err task_load_mem(const char *name, const struct task_file *files,
 		goto out;
 	}
 	rc = ytree_parse(manifest, (const char *)m->data, m->len, &root, e);
-	if (rc)
-		goto out;
-	t = xcalloc(1, sizeof(*t));
-	t->dir = xstrdup(name);
-	t->mem = files;
-	t->n_mem = n_files;
-	rc = parse_manifest(&c, root, t);
-	if (rc)
-		goto out;
-	*task_out = t;
-	t = NULL;
+	if (rc == ERR_OK)
+		rc = load_parsed(&c, root, name, task_out);
 out:
-	task_free(t);
 	ytree_free(root);
 	free(manifest);
 	return rc;

@@ -19,6 +19,12 @@ enum err task_fail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Reject keys of map m that are not in the NULL-terminated list. */
+/* Field `name`, a list (YNODE_SEQ) or a map (YNODE_MAP) of at most max
+ * entries, `what` naming them in "more than MAX WHAT". An absent or null
+ * field is ERR_OK with *none set. */
+enum err task_get_coll(struct tctx *c, const struct ynode *n,
+		       enum ynode_kind kind, const char *name, size_t max,
+		       const char *what, bool *none) MUST_CHECK;
 enum err task_check_keys(struct tctx *c, const struct ynode *m, const char *what,
 			 const char *const *allowed) MUST_CHECK;
 enum err task_get_map(struct tctx *c, const struct ynode *n, const char *what) MUST_CHECK;

@@ -221,13 +221,11 @@ enum err task_parse_services(struct tctx *c, const struct ynode *n,
 			     struct task *t)
 {
 	enum err rc;
+	bool none;
 
-	if (!n || yscalar_is_null(n))
-		return ERR_OK;
-	if (n->kind != YNODE_SEQ)
-		return task_fail(c, n, "field 'services' must be a list");
-	if (n->n > 16)
-		return task_fail(c, n, "more than 16 services");
+	if ((rc = task_get_coll(c, n, YNODE_SEQ, "services", 16, "services",
+				&none)) || none)
+		return rc;
 	t->services = xcalloc(n->n ? n->n : 1, sizeof(*t->services));
 	for (size_t i = 0; i < n->n; i++) {
 		t->n_services = i + 1;

@@ -43,6 +43,21 @@ enum err task_check_keys(struct tctx *c, const struct ynode *m,
 	return ERR_OK;
 }
 
+enum err task_get_coll(struct tctx *c, const struct ynode *n,
+		       enum ynode_kind kind, const char *name, size_t max,
+		       const char *what, bool *none)
+{
+	*none = !n || yscalar_is_null(n);
+	if (*none)
+		return ERR_OK;
+	if (n->kind != kind)
+		return task_fail(c, n, "field '%s' must be a %s", name,
+				 kind == YNODE_SEQ ? "list" : "map");
+	if (n->n > max)
+		return task_fail(c, n, "more than %zu %s", max, what);
+	return ERR_OK;
+}
+
 enum err task_get_map(struct tctx *c, const struct ynode *n, const char *what)
 {
 	if (n->kind != YNODE_MAP)

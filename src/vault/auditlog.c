@@ -661,6 +661,9 @@ enum err vault_audit_entry(struct vault_audit *log, uint64_t index,
 	return rc;
 }
 
+/* The readers below each lock the log, check what they are asked for
+ * against it and compute one thing: four small functions of one shape,
+ * each naming its own check and computation. */
 enum err vault_audit_root(struct vault_audit *log, uint64_t size,
 			  vault_hash root_out, struct errmsg *e)
 {
