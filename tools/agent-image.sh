@@ -16,8 +16,8 @@
 # image store ($ASSAY_IMAGES, else the default beside the journal) — at
 # once when that store already holds the same digest — and, for `full`,
 # checked: every tool runs in a box of the image (tests/data/agent-image).
-# Needs root (mmdebstrap's root mode) and the mmdebstrap package (installed
-# when missing); zstd compresses the layer when present, else gzip.
+# Needs root or sudo (mmdebstrap's root mode) and the mmdebstrap package
+# (tools/deps.sh; installed when missing); zstd compresses the layer when present, else gzip.
 #   ASSAY=build/assay  ASSAY_AGENT_SUITE=bookworm  ASSAY_AGENT_MIRROR=URL
 set -eu
 
@@ -61,13 +61,18 @@ key=$(printf '%s\n' "$variant" "$SUITE" "$MIRROR" "$PKGS" |
 if [ -f "$OUT/oci/index.json" ] && [ "$(cat "$OUT/key" 2>/dev/null)" = "$key" ]; then
 	echo "agent-image: $OUT/oci is up to date ($variant, key ${key%${key#????????????}})" >&2
 else
+	# mmdebstrap's root mode: as root, or through sudo (as tools/deps.sh)
+	SUDO=""
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "agent-image: building $OUT/oci needs root (mmdebstrap --mode=root): sudo make agent-image" >&2
-		exit 1
+		command -v sudo >/dev/null || {
+			echo "agent-image: building $OUT/oci needs root (mmdebstrap --mode=root) or sudo" >&2
+			exit 1
+		}
+		SUDO=sudo
 	fi
 	command -v mmdebstrap >/dev/null || {
 		echo "agent-image: installing mmdebstrap" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap
 	}
 	compress=gzip
 	command -v zstd >/dev/null && compress=zstd
@@ -83,7 +88,7 @@ else
 	# script) once per package, and a python3 shim (pyenv) first in PATH
 	# costs each of them a shell start.
 	# shellcheck disable=SC2086
-	PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=apt --mode=root --format=tar --quiet \
+	$SUDO env PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=apt --mode=root --format=tar --quiet \
 		--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/info/*' \
