@@ -6,13 +6,18 @@
 #   make lint   cppcheck and clang-tidy over src/ at zero findings
 #   make ui-screenshots  docs/ui/*.png: the main pages, taken by the browser tests
 #   make agent-image  the security-tooling agent image (mmdebstrap, offline
-#               from Debian's packages), imported as `assay-agent`
+#               from Debian's packages), imported as `assay-agent`; the OCI
+#               layout is kept in build/agent-image and rebuilt only when
+#               its recipe or package list changes
+#   make agent-image-test  the small test variant of the same recipe that
+#               `make check` builds once (build/agent-image-test) and imports
+#               into the tests' image store (build/test-images)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps web-deps asan check test demo fuzz bench lint clean ui-screenshots agent-image
+.PHONY: all deps web-deps asan check test demo fuzz bench lint clean ui-screenshots agent-image agent-image-test
 
 all: deps
 	@[ -f $(BUILD)/Makefile ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -35,18 +40,24 @@ fuzz: deps
 web-deps: deps
 	@tools/web-deps.sh
 
-check: all asan fuzz web-deps
-	tests/run.sh $(BUILD)
-	tests/run.sh $(ASAN_BUILD) --sanitizer
+# Both passes share one image store: the agent image is unpacked once.
+TEST_IMAGES = ASSAY_AGENT_OCI=$(CURDIR)/$(BUILD)/agent-image-test/oci \
+	ASSAY_TEST_IMAGES=$(CURDIR)/$(BUILD)/test-images
+
+check: all asan fuzz web-deps agent-image-test
+	$(TEST_IMAGES) tests/run.sh $(BUILD)
+	$(TEST_IMAGES) tests/run.sh $(ASAN_BUILD) --sanitizer
 	tests/fuzz-smoke.sh $(FUZZ_BUILD)
 	@tests/summary.sh
 
 test: check
 
-demo: all
+# The open suite's pwn tasks run on the agent image: built (once, cached)
+# and imported into the default image store on the way.
+demo: all agent-image
 	tools/demo.sh $(BUILD)
 
-program-demo: all
+program-demo: all agent-image
 	tools/program-demo.py $(BUILD)
 
 # Walks the pages in Chromium (tests/integration/web.sh) and keeps the
@@ -64,6 +75,9 @@ bench: all
 
 agent-image: all
 	ASSAY=$(BUILD)/assay tools/agent-image.sh $(BUILD)/agent-image
+
+agent-image-test: all
+	ASSAY=$(BUILD)/assay tools/agent-image.sh --variant test --no-import $(BUILD)/agent-image-test
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-lint

@@ -58,6 +58,31 @@ suite() {
 	note "suite $(basename "$s"): $p passed, $f failed, $k skipped ($((SECONDS - t0)) s)"
 }
 
+# The agent image `assay-agent` (tools/agent-image.sh) that the open
+# suite's pwn tasks run on: the OCI layout `make check` built once
+# ($ASSAY_AGENT_OCI: the small test variant, build/agent-image-test/oci),
+# imported into one image store that every test of this pass sees
+# ($ASSAY_TEST_IMAGES, default BUILD/test-images; both passes of `make
+# check` share build/test-images, so the layer is unpacked once). Without
+# a layout the tests that need the image skip, or fail under CI=true,
+# saying how to build it.
+oci=${ASSAY_AGENT_OCI:-$ASSAY_SOURCE_DIR/build/agent-image-test/oci}
+[ -f "$oci/index.json" ] || oci=$ASSAY_SOURCE_DIR/build/agent-image/oci
+export ASSAY_IMAGES=${ASSAY_TEST_IMAGES:-$build/test-images}
+if [ -f "$oci/index.json" ]; then
+	t0=$SECONDS
+	want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$oci/index.json")
+	if "$ASSAY" image inspect assay-agent 2>/dev/null | grep -q "$want"; then
+		note "agent image: assay-agent $want in $ASSAY_IMAGES"
+	elif "$ASSAY" image import "$oci" --name assay-agent >/dev/null; then
+		note "agent image: imported $oci as assay-agent into $ASSAY_IMAGES ($((SECONDS - t0)) s)"
+	else
+		note "agent image: could not import $oci"
+	fi
+else
+	note "agent image: no OCI layout ($oci); the tests that need assay-agent skip (build it: tools/agent-image.sh --variant test --no-import)"
+fi
+
 t0=$SECONDS
 unit
 note "unit tests: $((SECONDS - t0)) s"

@@ -11,10 +11,12 @@ BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev
  libmicrohttpd-dev liboath-dev libarchive-dev zlib1g-dev"
 TEST="bubblewrap hyperfine wrk bc iproute2 procps busybox-static minisign sqlite3 zstd
  python3 python3-scipy python3-numpy python3-statsmodels chromium
- python3-jsonschema postgresql slurm-wlm munge"
+ python3-jsonschema postgresql slurm-wlm munge mmdebstrap"
 # `make lint`: cppcheck, clang-tidy (bugprone-*, cert-*), clang-format.
 LINT="cppcheck clang-tidy clang-format"
-# Programs the open calibration suite's boxes use (image "host").
+# Programs the open calibration suite's boxes use (image "host"; the pwn
+# tasks run on the agent image, tools/agent-image.sh, which mmdebstrap,
+# above, builds).
 TASKS="python3 gcc gdb binutils curl netcat-openbsd openssl file xxd
  tshark bsdextrautils python3-cryptography"
 

@@ -3,9 +3,13 @@
 
     oci-from-rootfs.py ROOTFS.tar OUT_DIR [--env K=V]... [--workdir D]
                        [--cmd ARG]... [--user U] [--ref NAME]
+                       [--compress gzip|zstd|none]
 
-Standard library only (hashlib, gzip, json): the layout `assay image
-import` reads, with the config's Env, WorkingDir, Cmd and User set.
+Standard library only (hashlib, gzip, json; zstd through the zstd
+program): the layout `assay image import` reads, with the config's Env,
+WorkingDir, Cmd and User set. gzip (the default) is what every OCI
+runtime reads; zstd (multi-threaded) is many times faster to write and
+read; none moves the tar in as the layer.
 """
 import argparse
 import gzip
@@ -13,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 
 
 def main():
@@ -24,25 +29,32 @@ def main():
     p.add_argument("--cmd", action="append", default=[])
     p.add_argument("--user", default="")
     p.add_argument("--ref", default="latest")
+    p.add_argument("--compress", choices=("gzip", "zstd", "none"), default="gzip")
     a = p.parse_args()
 
     blobs = os.path.join(a.out, "blobs", "sha256")
     os.makedirs(blobs, exist_ok=True)
     raw = hashlib.sha256()
     tmp = os.path.join(blobs, ".layer")
-    with open(a.rootfs, "rb") as src, open(tmp, "wb") as dst:
-        with gzip.GzipFile(fileobj=dst, mode="wb", compresslevel=6, mtime=0) as gz:
-            while True:
-                chunk = src.read(1 << 20)
-                if not chunk:
-                    break
-                raw.update(chunk)
-                gz.write(chunk)
+    with open(a.rootfs, "rb") as src:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            raw.update(chunk)
+    if a.compress == "gzip":
+        with open(a.rootfs, "rb") as src, open(tmp, "wb") as dst:
+            with gzip.GzipFile(fileobj=dst, mode="wb", compresslevel=6, mtime=0) as gz:
+                shutil.copyfileobj(src, gz, 1 << 20)
+    elif a.compress == "zstd":
+        subprocess.run(["zstd", "-q", "-T0", "-3", "-f", "-o", tmp, a.rootfs], check=True)
+    else:
+        shutil.copyfile(a.rootfs, tmp)
+    media = {"gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+             "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+             "none": "application/vnd.oci.image.layer.v1.tar"}[a.compress]
     comp = hashlib.sha256()
     with open(tmp, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             comp.update(chunk)
-    layer = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+    layer = {"mediaType": media,
              "digest": "sha256:" + comp.hexdigest(), "size": os.path.getsize(tmp)}
     shutil.move(tmp, os.path.join(blobs, comp.hexdigest()))
 

@@ -322,8 +322,7 @@ static enum err load_suite(struct run_ctx *c, const struct run_opts *o,
 		rc = cli_sealed_open(o->suite, &o->sealed, &c->suite, &c->sealed, e);
 	else
 		rc = task_suite_load(o->suite, &c->suite, e);
-	/* pinned before the digest: a run names the images it ran */
-	return rc ? rc : engine_images_pin_suite(c->suite, e);
+	return rc;
 }
 
 /* --episode-tokens N: every task's per-episode token limit is N, for the
@@ -385,6 +384,28 @@ static bool selected(const struct task *t, const struct run_select *s)
 	return !s->n_tags || has_tag(t, s->tags, s->n_tags);
 }
 
+/* Pin the images of the tasks the run selects (the first --limit of
+ * them, in suite order), before the digest: a run names the images it
+ * runs. A task the selection leaves out needs no image here, so running
+ * the host tasks of a suite does not need the suite's other images
+ * imported; its digest keeps the name as written. The same selection
+ * (resume, a worker) pins the same tasks, so the digest is stable. */
+static enum err pin_selected(struct suite *su, const struct run_select *s,
+			     struct errmsg *e)
+{
+	enum err rc = ERR_OK;
+	long k = 0;
+
+	for (size_t i = 0; i < su->n_tasks && rc == ERR_OK; i++) {
+		if (!selected(su->tasks[i], s))
+			continue;
+		if (s->limit && k++ >= s->limit)
+			break;
+		rc = engine_images_pin(su->tasks[i], e);
+	}
+	return rc;
+}
+
 /* Move the selected tasks to the front, in suite order, and shorten the
  * suite to them; cli_run_ctx_close restores the count so every task is freed.
  * A --task that matches nothing is an error naming it. */
@@ -430,6 +451,8 @@ int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	rc = load_suite(c, o, &e);
 	if (rc == ERR_OK)
 		apply_episode_tokens(c, o);
+	if (rc == ERR_OK)
+		rc = pin_selected(c->suite, &o->sel, &e);
 	if (rc == ERR_OK)
 		rc = engine_suite_digest(c->suite, c->digest, &e);
 	if (rc == ERR_OK)

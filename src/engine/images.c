@@ -20,6 +20,8 @@
 #include "base/banned.h"
 
 #define CACHE_MAX 64
+/* The agent image the repository builds (`make agent-image`). */
+#define AGENT_IMAGE "assay-agent"
 
 struct cached {
 	char *ref;                 /* pinned */
@@ -244,6 +246,15 @@ static enum err pin(const char *task, char **img, struct errmsg *e)
 	if (!task_image_is_ref(*img))
 		return ERR_OK;
 	if ((rc = lookup(*img, &c, e))) {
+		/* the shipped agent image has a recipe: say how to build it */
+		if (rc == ERR_NOTFOUND && !strcmp(*img, AGENT_IMAGE))
+			return err_set(e, ERR_NOTFOUND, "task '%s': image '%s' is not "
+				       "imported; build and import it with: make "
+				       "agent-image (tools/agent-image.sh: mmdebstrap "
+				       "from Debian's packages, as root), or import a "
+				       "built layout: assay image import "
+				       "build/agent-image/oci --name %s",
+				       task, *img, *img);
 		if (rc == ERR_NOTFOUND && !strchr(*img, '@'))
 			return err_set(e, ERR_NOTFOUND, "task '%s': image '%s' is not "
 				       "imported; run: assay image import PATH --name %s",

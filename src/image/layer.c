@@ -359,7 +359,11 @@ static int tar_open(struct archive *a, void *arg)
 	return ARCHIVE_OK;
 }
 
-static enum err open_readers(struct unpack *u, const char *blob, struct errmsg *e)
+/* The blob is opened (fd) before the unpack enters its destination, so
+ * a path relative to the caller's working directory works; a layer held
+ * in memory (u->mem, a sealed archive's private layer) has no blob. */
+static enum err open_readers(struct unpack *u, int blob_fd, const char *blob,
+			     struct errmsg *e)
 {
 	struct archive_entry *ent;
 	int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
@@ -375,8 +379,9 @@ static enum err open_readers(struct unpack *u, const char *blob, struct errmsg *
 	archive_read_support_format_tar(u->tar);
 	archive_write_disk_set_options(u->disk, flags);
 	if ((u->mem ? archive_read_open_memory(u->outer, u->mem, u->mem_len)
-		    : archive_read_open_filename(u->outer, blob, IO_BUF)) != ARCHIVE_OK)
-		return err_set(e, ERR_IO, "%s: %s", u->what,
+		    : archive_read_open_fd(u->outer, blob_fd, IO_BUF)) != ARCHIVE_OK)
+		return err_set(e, ERR_IO, "%s: '%s': %s", u->what,
+			       blob ? blob : "(in memory)",
 			       archive_error_string(u->outer));
 	if (archive_read_next_header(u->outer, &ent) != ARCHIVE_OK)
 		return err_set(e, ERR_PARSE, "%s: %s", u->what,
@@ -398,18 +403,29 @@ static enum err unpack_here(struct unpack *u, const char *blob, const char *dest
 			    struct errmsg *e)
 {
 	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = u->mem ? -1 : open(blob, O_RDONLY | O_CLOEXEC);
 	enum err rc;
 
-	if (here < 0)
-		return err_sys(e, ERR_IO, "open the working directory");
+	if (here < 0 || (!u->mem && fd < 0)) {
+		rc = here < 0 ? err_sys(e, ERR_IO, "open the working directory")
+			      : err_sys(e, ERR_IO, "%s: open '%s'", u->what, blob);
+		if (here >= 0)
+			close(here);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	if (chdir(dest) < 0) {
 		close(here);
+		close(fd);
 		return err_sys(e, ERR_IO, "%s: enter '%s'", u->what, dest);
 	}
-	rc = open_readers(u, blob, e);
+	rc = open_readers(u, fd, blob, e);
 	if (!rc && !(rc = entries(u, e)))
 		rc = drain(u, e);
 	close_readers(u);
+	if (fd >= 0)
+		close(fd);
 	if (fchdir(here) < 0 && !rc)
 		rc = err_sys(e, ERR_IO, "return to the working directory");
 	close(here);
@@ -557,6 +573,8 @@ enum err image_outer_unpack(const char *path, const char *dest,
 	struct archive *a = tar_reader(), *disk = archive_write_disk_new();
 	struct image_limits l;
 	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* opened before the chdir: path may be relative */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	enum err rc;
 
 	image_limits_fill(lim, &l);
@@ -564,14 +582,18 @@ enum err image_outer_unpack(const char *path, const char *dest,
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
 				       ARCHIVE_EXTRACT_PERM);
-	if (here < 0 || mkdir(dest, 0700) < 0 || chdir(dest) < 0)
+	if (fd < 0)
+		rc = err_sys(e, ERR_IO, "archive: open '%s'", path);
+	else if (here < 0 || mkdir(dest, 0700) < 0 || chdir(dest) < 0)
 		rc = err_sys(e, ERR_IO, "archive: work directory '%s'", dest);
-	else if (archive_read_open_filename(a, path, IO_BUF) != ARCHIVE_OK)
+	else if (archive_read_open_fd(a, fd, IO_BUF) != ARCHIVE_OK)
 		rc = err_set(e, ERR_IO, "'%s': %s", path, archive_error_string(a));
 	else
 		rc = outer_copy(a, disk, &l, e);
 	archive_read_free(a);
 	archive_write_free(disk);
+	if (fd >= 0)
+		close(fd);
 	if (here >= 0) {
 		if (fchdir(here) < 0 && !rc)
 			rc = err_sys(e, ERR_IO, "return to the working directory");

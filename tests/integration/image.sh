@@ -29,6 +29,14 @@ imp bb-archive "$IMG/oci-archive.tar" oci-archive 1
 imp bb-docker "$IMG/docker.tar" docker-archive 2
 imp bb-rootfs "$IMG/rootfs.tar.gz" rootfs 1
 
+# a path relative to the working directory (a layer is unpacked from
+# inside the store's work directory: the blob is opened before that)
+if (cd "$IMG" && "$A" image import oci --name bb-rel >"$TMP/out" 2>&1 &&
+    "$A" image import oci-archive.tar --name bb-rel-archive >>"$TMP/out" 2>&1 &&
+    "$A" image rm bb-rel bb-rel-archive >>"$TMP/out" 2>&1); then
+	ok "import of a relative OCI layout and oci-archive path"
+else bad "relative path" "$(cat "$TMP/out")"; fi
+
 # a name from the archive: docker's RepoTags, the OCI ref annotation
 "$A" image import "$IMG/docker.tar" >"$TMP/out" 2>&1 &&
 	grep -q '^imported busybox-docker:1 sha256:' "$TMP/out" &&
