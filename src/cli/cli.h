@@ -120,6 +120,10 @@ struct cli_cmd {
 	.def = CLI_STORE_DEFAULT, \
 	.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE | CLI_PATH_EXISTS, \
 	.help = "the journal: an existing SQLite file or a postgres:// URL" }
+#define CLI_OPT_PROGRESS { .name = "progress", .kind = CLI_CHOICE, \
+	.def = "bar on a terminal, else line", .help = "how progress is shown " \
+	"on stderr (none with --quiet or --json)", .choices = "none|line|bar", \
+	.flags = CLI_DOC_DEFAULT }
 #define CLI_OPT_JSON { .name = "json", .kind = CLI_FLAG, \
 	.help = "print JSON on stdout instead of text (docs/FORMAT-cli-json.md)" }
 #define CLI_OPT_LOG { .name = "log", .kind = CLI_STR, .arg = "DIR", \

@@ -24,6 +24,9 @@ enum { S_STORE, S_JOBS, S_JSON, S_RKEY, S_APPROVAL, S_SEALER, S_PROGRESS,
        S_BASE_URL, S_KEY_FILE, S_CA_BUNDLE, S_RETRIES, S_RTIMEOUT, S_BACKOFF,
        S_NO_PREFLIGHT, S_OUTAGE, S_REPLY_MEM };
 
+/* Most are run's options again, each defaulting to what the run was
+ * started with ("the run's"): the same shape as run's table, other
+ * words. */
 static const struct cli_opt resume_table[] = {
 	[S_STORE] = CLI_OPT_STORE_READ,
 	[S_JOBS] = { "jobs", 'j', CLI_INT, "N", "the run's", "episodes at a "
@@ -31,14 +34,10 @@ static const struct cli_opt resume_table[] = {
 		.flags = CLI_DOC_DEFAULT },
 	[S_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the summary as "
 		"JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
-	[S_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
-		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
-	[S_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
-		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[S_RKEY] = SEALED_OPT_REQUEST_KEY,
+	[S_APPROVAL] = SEALED_OPT_APPROVAL,
 	[S_SEALER] = SEALED_OPT_SEALER,
-	[S_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
-		"else line", "how progress is shown on stderr (none with --quiet "
-		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+	[S_PROGRESS] = CLI_OPT_PROGRESS,
 	[S_BASE_URL] = { "base-url", 0, CLI_STR, "URL", NULL, "a corrected "
 		"endpoint (default: the run's)", .flags = 0 },
 	[S_KEY_FILE] = { "key-file", 0, CLI_STR, "FILE", NULL, "read the API "

@@ -199,14 +199,10 @@ static const struct cli_opt run_table[] = {
 	[R_FAIL] = { "fail-on-scrutiny", 0, CLI_FLAG, NULL, NULL, "exit 1 when "
 		"the determination is additional scrutiny (implies --policy "
 		"default)", .flags = 0 },
-	[R_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
-		"suite: the key of the unseal request (assay suite request)", .flags = 0 },
-	[R_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
-		"suite: a custodian's approval (assay keys approve)", .flags = 0 },
+	[R_RKEY] = SEALED_OPT_REQUEST_KEY,
+	[R_APPROVAL] = SEALED_OPT_APPROVAL,
 	[R_SEALER] = SEALED_OPT_SEALER,
-	[R_PROGRESS] = { "progress", 0, CLI_CHOICE, NULL, "bar on a terminal, "
-		"else line", "how progress is shown on stderr (none with --quiet "
-		"or --json)", .choices = "none|line|bar", .flags = CLI_DOC_DEFAULT },
+	[R_PROGRESS] = CLI_OPT_PROGRESS,
 	[R_NO_PREFLIGHT] = { "no-preflight", 0, CLI_FLAG, NULL, NULL, "skip "
 		"the one cheap model call that checks key, model, URL and "
 		"parameters before any episode", .flags = 0 },

@@ -362,22 +362,6 @@ static int suite_request(const struct cli_args *args)
 	return rc ? cli_fail_err(&e) : EXIT_OK;
 }
 
-static enum err read_approvals(const struct sopts *o,
-			       struct vault_approval_in *in, struct errmsg *e)
-{
-	for (size_t i = 0; i < o->napp; i++) {
-		char *data;
-		size_t len;
-		enum err rc = file_read(o->app[i], 16384, &data, &len, e);
-		if (rc)
-			return rc;
-		in[i].name = o->app[i];
-		in[i].text = data;
-		in[i].len = len;
-	}
-	return ERR_OK;
-}
-
 static void print_content(const struct vault_suite_content *c)
 {
 	printf("unsealed suite '%s' (%s) in memory: %zu tasks\n", c->suite_id,
@@ -422,7 +406,7 @@ static int suite_unseal(const struct cli_args *args)
 	if (!rc)
 		rc = file_read(o.request_key, 16384, &sec, &slen, &e);
 	if (!rc)
-		rc = read_approvals(&o, in, &e);
+		rc = cli_sealed_read_approvals(o.app, o.napp, in, &e);
 	if (!rc)
 		rc = vault_audit_open(dir, 0, &log, &e);
 	if (!rc)

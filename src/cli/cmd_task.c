@@ -460,12 +460,8 @@ static const struct cli_opt check_table[] = {
 		.flags = CLI_DOC_DEFAULT | CLI_PATH_FILE },
 	[K_JSON] = { "json", 0, CLI_FLAG, NULL, NULL, "print the verdicts as "
 		"JSON on stdout (docs/FORMAT-cli-json.md)", .flags = 0 },
-	[K_RKEY] = { "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed "
-		"archive: the key of the unseal request (assay suite request)",
-		.flags = 0 },
-	[K_APPROVAL] = { "approval", 0, CLI_LIST, "FILE", NULL, "a sealed "
-		"archive: a custodian's approval (assay keys approve)",
-		.flags = 0 },
+	[K_RKEY] = SEALED_OPT_REQUEST_KEY,
+	[K_APPROVAL] = SEALED_OPT_APPROVAL,
 };
 
 static const char *ok_note(const struct task *t, bool only_static)

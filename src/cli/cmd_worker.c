@@ -72,16 +72,6 @@ struct worker {
 	struct vault_worker_key *key;      /* NULL: open runs only */
 };
 
-static int64_t lease_ttl(void)
-{
-	const char *v = getenv("ASSAY_LEASE_TTL_S");
-	long s;
-
-	if (v && *v && num_long(v, 1, 86400, &s))
-		return (int64_t)s * 1000;
-	return STORE_LEASE_TTL_MS;
-}
-
 static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -292,7 +282,7 @@ static int worker_main(const struct cli_args *a)
 	}
 	if (store_worker_register(w.st, name ? name : host, w.slots,
 				  w.key ? vault_worker_key_public(w.key) : NULL,
-				  lease_ttl(), &w.id, &e) != ERR_OK) {
+				  cli_run_lease_ttl_ms(), &w.id, &e) != ERR_OK) {
 		store_close(w.st);
 		vault_worker_key_free(w.key);
 		return cli_fail_err(&e);

@@ -561,9 +561,7 @@ static void explain_unscored(int64_t run_id, const struct store_pairs *p,
 		(long long)run_id);
 }
 
-/* How long a run's lease lasts without a heartbeat: ASSAY_LEASE_TTL_S or
- * the store's default. */
-static int64_t lease_ttl_ms(void)
+int64_t cli_run_lease_ttl_ms(void)
 {
 	const char *v = getenv("ASSAY_LEASE_TTL_S");
 	long s;
@@ -577,7 +575,7 @@ int cli_run_lease_take(struct store *st, int64_t run_id)
 {
 	struct errmsg e;
 
-	if (store_lease_take(st, "run", run_id, lease_ttl_ms(), NULL,
+	if (store_lease_take(st, "run", run_id, cli_run_lease_ttl_ms(), NULL,
 			     &e) != ERR_OK) {
 		cli_error("cannot execute run %lld: %s", (long long)run_id,
 			  e.text);

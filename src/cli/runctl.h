@@ -135,6 +135,9 @@ int cli_refusal_judge_check(struct model_ctx *ctx, const char *judge);
 int cli_run_determine(struct run_ctx *c, const struct run_opts *o,
 		      int64_t run_id, const struct policy *p, bool *scrutiny);
 
+/* How long a lease (a run's, a worker's) lasts without a heartbeat:
+ * ASSAY_LEASE_TTL_S or the store's default. */
+int64_t cli_run_lease_ttl_ms(void);
 /* Take the run's lease (one writer per run) for the life of the store
  * handle st; prints why not and returns the exit code, else 0. */
 int cli_run_lease_take(struct store *st, int64_t run_id);

@@ -38,16 +38,18 @@ bool cli_sealed_is_archive(const char *path)
 	       !(n > 4 && !strcmp(path + n - 4, ".yml"));
 }
 
-static enum err read_approvals(const struct sealed_opts *o,
-			       struct vault_approval_in *in, struct errmsg *e)
+enum err cli_sealed_read_approvals(const char *const *paths, size_t n,
+				   struct vault_approval_in *in,
+				   struct errmsg *e)
 {
-	for (size_t i = 0; i < o->n_approvals; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char *text;
 		size_t len;
-		enum err rc = file_read(o->approvals[i], 65536, &text, &len, e);
+		enum err rc = file_read(paths[i], SEALED_APPROVAL_MAX, &text,
+					&len, e);
 		if (rc)
 			return rc;
-		in[i].name = o->approvals[i];
+		in[i].name = paths[i];
 		in[i].text = text;
 		in[i].len = len;
 	}
@@ -79,7 +81,8 @@ static enum err unseal(struct sealed *s, const char *path,
 	if (!rc)
 		rc = file_read(o->request_key, 16384, &secret, &slen, e);
 	if (!rc)
-		rc = read_approvals(o, in, e);
+		rc = cli_sealed_read_approvals(o->approvals, o->n_approvals, in,
+					       e);
 	if (!rc)
 		rc = vault_audit_open(dir, 0, &log, e);
 	if (!rc)

@@ -33,12 +33,27 @@ struct sealed_opts {
 	const char *archive_digest;
 };
 
+/* --request-key and --approval, for every command that unseals. */
+#define SEALED_OPT_REQUEST_KEY \
+	{ "request-key", 0, CLI_STR, "REQ.key", NULL, "a sealed suite: the " \
+	  "key of the unseal request (assay suite request)", .flags = 0 }
+#define SEALED_OPT_APPROVAL \
+	{ "approval", 0, CLI_LIST, "FILE", NULL, "a sealed suite: a " \
+	  "custodian's approval (assay keys approve)", .flags = 0 }
+
 /* --sealer, for every command that opens an archive to use it. */
 #define SEALED_OPT_SEALER \
 	{ "sealer", 0, CLI_STR, "PUB", NULL, "refuse unless the archive was " \
 	  "sealed by this key (a key name or a .pub file)", .flags = 0 }
 
 struct sealed;
+struct vault_approval_in;
+
+/* The approval files paths[0..n) into in[] (each's text to free). */
+#define SEALED_APPROVAL_MAX 65536
+enum err cli_sealed_read_approvals(const char *const *paths, size_t n,
+				   struct vault_approval_in *in,
+				   struct errmsg *e) MUST_CHECK;
 
 /* True when path names an archive rather than a directory or suite.yaml. */
 bool cli_sealed_is_archive(const char *path);
