@@ -206,6 +206,31 @@ static const char *keep(struct run_opts *o, json_t *j, const char *key)
 	return s;
 }
 
+/* A number restored from JSON, left as it was when absent or not one. */
+static void take_int(json_t *j, const char *key, int *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (json_is_integer(v))
+		*out = (int)json_integer_value(v);
+}
+
+static void take_long(json_t *j, const char *key, long *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (json_is_integer(v))
+		*out = (long)json_integer_value(v);
+}
+
+static void take_real(json_t *j, const char *key, double *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (json_is_number(v))
+		*out = json_number_value(v);
+}
+
 void cli_run_opts_release(struct run_opts *o)
 {
 	for (size_t i = 0; i < o->n_owned; i++)
@@ -221,7 +246,7 @@ enum err cli_run_opts_from_json(struct run_opts *o, const char *text,
 				struct errmsg *e)
 {
 	json_error_t jerr;
-	json_t *j = json_loads(text ? text : "", 0, &jerr), *v;
+	json_t *j = json_loads(text ? text : "", 0, &jerr);
 
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
@@ -246,38 +271,22 @@ enum err cli_run_opts_from_json(struct run_opts *o, const char *text,
 	o->policy_sha256 = keep(o, j, "policy_sha256");
 	o->fail_on_scrutiny = json_is_true(json_object_get(j, "fail_on_scrutiny"));
 	o->params.reasoning_effort = keep(o, j, "reasoning_effort");
-	if ((v = json_object_get(j, "epochs")) && json_is_integer(v))
-		o->epochs = (int)json_integer_value(v);
-	if ((v = json_object_get(j, "jobs")) && json_is_integer(v))
-		o->jobs = (int)json_integer_value(v);
-	if ((v = json_object_get(j, "temperature")) && json_is_number(v))
-		o->params.temperature = json_number_value(v);
-	if ((v = json_object_get(j, "max_tokens")) && json_is_integer(v))
-		o->params.max_tokens = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "seed")) && json_is_integer(v))
-		o->params.seed = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "context_window")) && json_is_integer(v))
-		o->context_window = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "max_retries")) && json_is_integer(v))
-		o->max_retries = (int)json_integer_value(v);
-	if ((v = json_object_get(j, "request_timeout_s")) && json_is_integer(v))
-		o->request_timeout_s = (int)json_integer_value(v);
-	if ((v = json_object_get(j, "backoff_ms")) && json_is_integer(v))
-		o->backoff_ms = (int)json_integer_value(v);
-	if ((v = json_object_get(j, "budget_tokens")) && json_is_integer(v))
-		o->budget_tokens = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "budget_usd")) && json_is_number(v))
-		o->budget_usd = json_number_value(v);
-	if ((v = json_object_get(j, "episode_usd")) && json_is_number(v))
-		o->episode_usd = json_number_value(v);
-	if ((v = json_object_get(j, "episode_working_s")) && json_is_integer(v))
-		o->episode_working_s = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "episode_tokens")) && json_is_integer(v))
-		o->episode_tokens = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "outage_deadline_s")) && json_is_integer(v))
-		o->outage_deadline_s = (long)json_integer_value(v);
-	if ((v = json_object_get(j, "reply_memory_mb")) && json_is_integer(v))
-		o->reply_memory_mb = (long)json_integer_value(v);
+	take_int(j, "epochs", &o->epochs);
+	take_int(j, "jobs", &o->jobs);
+	take_real(j, "temperature", &o->params.temperature);
+	take_long(j, "max_tokens", &o->params.max_tokens);
+	take_long(j, "seed", &o->params.seed);
+	take_long(j, "context_window", &o->context_window);
+	take_int(j, "max_retries", &o->max_retries);
+	take_int(j, "request_timeout_s", &o->request_timeout_s);
+	take_int(j, "backoff_ms", &o->backoff_ms);
+	take_long(j, "budget_tokens", &o->budget_tokens);
+	take_real(j, "budget_usd", &o->budget_usd);
+	take_real(j, "episode_usd", &o->episode_usd);
+	take_long(j, "episode_working_s", &o->episode_working_s);
+	take_long(j, "episode_tokens", &o->episode_tokens);
+	take_long(j, "outage_deadline_s", &o->outage_deadline_s);
+	take_long(j, "reply_memory_mb", &o->reply_memory_mb);
 	json_decref(j);
 	if (!o->suite || !o->model)
 		return err_set(e, ERR_STORE, "the run's stored configuration "
