@@ -194,6 +194,19 @@ const char *const *cli_list(const struct cli_args *a, int id, size_t *n)
 	return val(a, id)->list;
 }
 
+int cli_list_into(const struct cli_args *a, int id, const char **out,
+		  size_t max, size_t *n_out)
+{
+	const struct cli_val *v = val(a, id);
+
+	if (v->n > max)
+		return cli_usage(a, "more than %zu --%s", max,
+				 a->cmd->opts[id].name);
+	for (size_t i = 0; i < v->n; i++)
+		out[(*n_out)++] = v->list[i];
+	return 0;
+}
+
 static int find_long(const struct cli_cmd *c, const char *name, size_t n);
 
 static const struct cli_val *named(const struct cli_args *a, const char *name)

@@ -164,6 +164,10 @@ const char *cli_str(const struct cli_args *a, int id);  /* NULL: unset */
 long long cli_int(const struct cli_args *a, int id);    /* 0: unset */
 double cli_real(const struct cli_args *a, int id);
 const char *const *cli_list(const struct cli_args *a, int id, size_t *n);
+/* Append option id's values to out[*n_out...]; a usage error (exit code
+ * returned) when there are more than max, else 0. */
+int cli_list_into(const struct cli_args *a, int id, const char **out,
+		  size_t max, size_t *n_out);
 
 /* The same by long name, for commands whose subcommands share one options
  * struct: an option the command's table lacks reads as unset. */

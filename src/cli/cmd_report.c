@@ -117,8 +117,7 @@ static int pick_format(const struct cli_args *c, struct report_args *a)
 
 static int parse_args(const struct cli_args *c, struct report_args *a)
 {
-	const char *const *v;
-	size_t n;
+	int x;
 
 	*a = (struct report_args){ 0 };
 	a->store = cli_str(c, P_STORE);
@@ -128,11 +127,9 @@ static int parse_args(const struct cli_args *c, struct report_args *a)
 	a->sign = cli_str(c, P_SIGN);
 	a->cosign = cli_str(c, P_COSIGN);
 	a->pass_file = cli_str(c, P_PASS);
-	v = cli_list(c, P_REFERENCE, &n);
-	if (n > MAX_REFERENCES)
-		return cli_usage(c, "more than %d --reference", MAX_REFERENCES);
-	for (size_t i = 0; i < n; i++)
-		a->refs[a->nrefs++] = v[i];
+	if ((x = cli_list_into(c, P_REFERENCE, a->refs, MAX_REFERENCES,
+			       &a->nrefs)))
+		return x;
 	if (a->cosign && !a->sign)
 		return cli_usage(c, "--cosign needs --sign");
 	if (a->sign && !a->out)

@@ -316,17 +316,10 @@ static int select_from_args(const struct cli_args *a, struct run_select *s)
 static int sealed_from_args(const struct cli_args *a, int rkey, int approval,
 			    struct sealed_opts *so)
 {
-	const char *const *v;
-	size_t n;
-
 	so->request_key = cli_str(a, rkey);
 	so->sealer = cli_str(a, R_SEALER);
-	v = cli_list(a, approval, &n);
-	if (n > SEALED_MAX_APPROVALS)
-		return cli_usage(a, "more than %d --approval", SEALED_MAX_APPROVALS);
-	for (size_t i = 0; i < n; i++)
-		so->approvals[so->n_approvals++] = v[i];
-	return 0;
+	return cli_list_into(a, approval, so->approvals, SEALED_MAX_APPROVALS,
+			     &so->n_approvals);
 }
 
 /* The table's values into o (numbers were range-checked by the parser). */
