@@ -53,7 +53,10 @@
  *                           using the script; then the script goes on
  * Any entry may add "latency_ms", "gate":"PATH" (the reply is held until
  * PATH exists: a test decides when episodes may go on, instead of guessing
- * a latency) and "usage":{"prompt","completion","cached"}. An entry with "for":"preflight" is only used for harness
+ * a latency) and "usage":{"prompt","completion","cached"}. An entry with
+ * "when":"TEXT" answers only a request whose body contains TEXT (a task's
+ * prompt: the episodes of two tasks each get their own entries, in order,
+ * each once, whatever the order of their requests). An entry with "for":"preflight" is only used for harness
  * preflight requests (bodies containing "assay preflight"), in order; a
  * preflight with none left is answered "OK" without using the script.
  *
@@ -180,11 +183,28 @@ static void load_script(struct server *s, const char *path)
 static bool for_preflight(json_t *e)
 {
 	const char *f = json_string_value(json_object_get(e, "for"));
-	return f && !strcmp(f, "preflight");
+	return (f && !strcmp(f, "preflight")) || json_object_get(e, "when");
+}
+
+/* The first unused "when" entry whose TEXT the body contains; NULL when
+ * there is none (the request then takes the next plain entry). */
+static json_t *next_when(struct server *s, const char *body, size_t len)
+{
+	for (size_t i = 0; i < s->n_script; i++) {
+		json_t *e = s->script[i];
+		const char *w = json_string_value(json_object_get(e, "when"));
+
+		if (w && *w && !json_is_true(json_object_get(e, "used")) &&
+		    memmem(body, len, w, strlen(w))) {
+			json_object_set_new(e, "used", json_true());
+			return e;
+		}
+	}
+	return NULL;
 }
 
 /* The next entry for an episode's request: entries marked
- * "for":"preflight" are skipped. */
+ * "for":"preflight" or "when" are skipped. */
 static json_t *next_entry(struct server *s)
 {
 	for (size_t tries = 0; tries <= s->n_script; tries++) {
@@ -209,7 +229,8 @@ static json_t *next_preflight(struct server *s)
 	static json_t *ok;
 
 	for (; s->next_pf < s->n_script; s->next_pf++)
-		if (for_preflight(s->script[s->next_pf]))
+		if (for_preflight(s->script[s->next_pf]) &&
+		    !json_object_get(s->script[s->next_pf], "when"))
 			return s->script[s->next_pf++];
 	if (!ok)
 		ok = json_pack("{s:s, s:s}", "kind", "text", "text", "OK");
@@ -734,7 +755,9 @@ static bool handle_request(struct server *s, struct conn *c)
 	log_request(s, &rq);
 	e = in_outage(s) ? s->outage_fault
 	    : memmem(rq.body, rq.body_len, "assay preflight", 15)
-		    ? next_preflight(s) : next_entry(s);
+		    ? next_preflight(s) : NULL;
+	if (!e && !(e = next_when(s, rq.body, rq.body_len)))
+		e = next_entry(s);
 	if (is_kind(e, "outage"))
 		e = start_outage(s, e);
 	lat = json_integer_value(json_object_get(e, "latency_ms"));
