@@ -87,7 +87,13 @@ t0=$SECONDS
 unit
 note "unit tests: $((SECONDS - t0)) s"
 for s in "$here"/integration/*.sh "$here"/escape/run.sh; do
-	[ -x "$s" ] && suite "$s"
+	if [ -x "$s" ]; then
+		suite "$s"
+	else   # a test that would never run is a failure, not a skip
+		note "FAIL $(basename "$s") is not executable (chmod +x)"
+		failed=$((failed + 1))
+		failures+=("$(basename "$s")")
+	fi
 done
 [ ${#failures[@]} -eq 0 ] || note "failed: ${failures[*]}"
 note "$passed passed, $failed failed, $skipped skipped"
