@@ -437,26 +437,21 @@ void api_reports_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_report *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
 	if (store_report_list(srv_st(s), authz_org_scope(&r->who),
-			      after, limit, &v, &n, &e)) {
+			      pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		if (sees_report(&r->who, &v[i]))
-			json_array_append_new(items, report_json_meta(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, sees_report(&r->who, &v[i])
+					       ? report_json_meta(&v[i]) : NULL);
 	store_reports_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 void api_reports_add(struct srv *s, struct req *r, struct reply *y)

@@ -246,12 +246,26 @@ bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
 	  int64_t *out, struct reply *y);
 bool jbool(json_t *o, const char *k, bool optional, bool *out,
 	   struct reply *y);
-/* ?limit and ?after of a list request. Every listing endpoint (api_*.c)
- * has the same steps: list_params, its store_*_list, one JSON object per
- * record the principal may see, list_reply. Each stays one small function
- * of its own: the record types, the store's arguments and the visibility
- * rules differ, and a generic lister over void pointers would hide them. */
-bool list_params(struct req *r, struct reply *y, int *limit, int64_t *after);
+/* One page of a list request (docs/API.md, "Lists"). Every listing
+ * endpoint (api_*.c) takes the same steps: list_begin, its store_*_list,
+ * list_add for each record read (its JSON, or NULL where the principal
+ * may not see it), list_end. The store calls, record types and
+ * visibility rules stay in each endpoint: a generic lister over void
+ * pointers would hide them. */
+struct list_page {
+	int limit;                /* ?limit: 1..500, 100 if absent */
+	int64_t after;            /* ?after: the cursor, 0 if absent */
+	int64_t last;             /* the id of the last record read */
+	json_t *items;            /* owned until list_end; NULL: none yet */
+};
+/* Read ?limit and ?after into pg; false: a 400 reply was made. */
+bool list_begin(struct req *r, struct reply *y, struct list_page *pg);
+/* Record id was read; o (owned; NULL: not shown) is appended. */
+void list_add(struct list_page *pg, int64_t id, json_t *o);
+/* Whether the page holds limit items. */
+bool list_full(const struct list_page *pg);
+/* Reply 200 {items, next} with the page (consumes its items). */
+void list_end(struct reply *y, struct list_page *pg);
 json_t *list_reply(json_t *items, int limit, int64_t last_id);
 
 /* api_people.c */
