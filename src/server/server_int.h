@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "server/server.h"
 #include "store/store_program.h"
@@ -407,10 +408,17 @@ bool srv_signer_own(struct srv *s, int64_t user_id);
  * r, the principal's: made at first use). */
 enum err srv_signer_pub(struct srv *s, struct req *r, int64_t user_id,
 			struct vault_pubkey *pub, struct errmsg *e) MUST_CHECK;
-/* A signing request's optional body {"envelope": ...}: false (answered)
- * when it is bad; *b_out to decref. */
-bool srv_sent_envelope(struct req *r, struct reply *y, json_t **b_out,
-		       const char **sent);
+/* One signing request (sign, co-sign, release): its optional body
+ * {"envelope": ...} and the envelope it makes. srv_signing_begin reads
+ * the body (false: answered, nothing to release); srv_signing_end
+ * releases both. */
+struct srv_signing {
+	json_t *body;             /* owned; NULL: none sent */
+	const char *sent;         /* the sent envelope, in body; or NULL */
+	struct buf env;           /* the envelope made (VAULT_DSSE_MAX * 2) */
+};
+bool srv_signing_begin(struct req *r, struct reply *y, struct srv_signing *sg);
+void srv_signing_end(struct srv_signing *sg);
 /* The principal's signature into env: a new envelope over stmt, or one
  * more on prior; made here, or sent (checked) when their key is their
  * own. False: answered (409 sign_offline asks for it, 400 a bad one). */
