@@ -169,6 +169,8 @@ static json_t *event_json(const struct store_event *ev)
 			 data ? data : json_string(ev->data ? ev->data : ""));
 }
 
+/* The steps of every list (list_begin, server_int.h), as episodes above;
+ * its own are the store call, the parent checked and the cursor (seq). */
 void api_events_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct store_episode ep;
