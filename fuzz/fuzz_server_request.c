@@ -63,8 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct req r;
 	struct reply y;
 	json_t *o;
-	int limit, port;
-	int64_t after, v;
+	int port;
+	int64_t v;
+	struct list_page pg;
 	const char *s;
 	bool b;
 	struct errmsg e;
@@ -83,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	if (srv_static_path_ok(path) && climbs(path))
 		abort();
-	(void)list_params(&r, &y, &limit, &after);
+	(void)list_begin(&r, &y, &pg);
 	reply_free(&y);
 	r.body = body;
 	r.len = blen;

@@ -26,6 +26,8 @@ void hex_encode(const void *p, size_t n, char *out);
  * or anything: only 2n are read) into out; false (out undefined) when a
  * digit is not one. Not constant-time: for public bytes. */
 bool hex_decode(const char *hex, void *out, size_t n);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
 
 /* Constant-time equality of two byte strings (length is not secret). */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -97,17 +97,6 @@ static int b64_val(char c)
 	return p ? (int)(p - tab) : -1;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_ws(char c)
 {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -123,7 +112,7 @@ static bool decode(bool b64, const char *s, const char *end, struct buf *out)
 		int v;
 		if (is_ws(*s) || (b64 && *s == '='))
 			continue;
-		v = b64 ? b64_val(*s) : hex_val(*s);
+		v = b64 ? b64_val(*s) : hex_digit(*s);
 		if (v < 0)
 			return false;
 		acc = (acc << (b64 ? 6 : 4)) | (unsigned)v;

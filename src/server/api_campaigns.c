@@ -146,26 +146,21 @@ void api_campaigns_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_campaign *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
-	if (store_campaign_list(srv_st(s), authz_org_scope(&r->who), after, limit,
-				&v, &n, &e)) {
+	if (store_campaign_list(srv_st(s), authz_org_scope(&r->who), pg.after,
+				pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		if (sees_campaign(s, &r->who, &v[i]))
-			json_array_append_new(items, campaign_json(s, &v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, sees_campaign(s, &r->who, &v[i])
+					       ? campaign_json(s, &v[i]) : NULL);
 	store_campaigns_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 /* Server-sent events: the reply is the current PROGRESS, which http.c

@@ -84,25 +84,20 @@ void api_models_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_model *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
-	if (store_model_list(srv_st(s), 0, after, limit, &v, &n, &e)) {
+	if (store_model_list(srv_st(s), 0, pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		if (authz_sees_model(s, &r->who, &v[i]))
-			json_array_append_new(items, model_json(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, authz_sees_model(s, &r->who, &v[i])
+					       ? model_json(&v[i]) : NULL);
 	store_models_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 void api_models_get(struct srv *s, struct req *r, struct reply *y)
@@ -305,14 +300,13 @@ void api_windows_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_window *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0, model = 0, now = wall_ms();
+	struct list_page pg;
+	int64_t model = 0, now = wall_ms();
 	const char *q = r->query(r->conn, "model_id");
 	struct errmsg e;
-	json_t *items;
 	long long mv;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
 	if (q) {
 		if (num_parse_ll(q, 1, (1LL << 53) - 1, &mv, NULL)) {
@@ -323,17 +317,14 @@ void api_windows_list(struct srv *s, struct req *r, struct reply *y)
 		model = mv;
 	}
 	if (store_window_list(srv_st(s), model, authz_org_scope(&r->who),
-			      after, limit, &v, &n, &e)) {
+			      pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		json_array_append_new(items, window_json(&v[i], now));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, window_json(&v[i], now));
 	free(v);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 void api_windows_add(struct srv *s, struct req *r, struct reply *y)
@@ -456,25 +447,20 @@ void api_grants_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_grant *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 	int64_t who = has_role(&r->who, SP_ADMIN | SP_AUDITOR) ? 0 : r->who.u.id;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
-	if (store_grant_list(srv_st(s), who, after, limit, &v, &n, &e)) {
+	if (store_grant_list(srv_st(s), who, pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		json_array_append_new(items, grant_json(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, grant_json(&v[i]));
 	store_grants_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 /* The end of the latest window of model id not yet closed; 0: none. */

@@ -59,25 +59,20 @@ void api_orgs_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_org *v;
 	size_t n;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
-	if (store_org_list(srv_st(s), after, limit, &v, &n, &e)) {
+	if (store_org_list(srv_st(s), pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		if (authz_sees_org(&r->who, v[i].id))
-			json_array_append_new(items, org_json(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, authz_sees_org(&r->who, v[i].id)
+					       ? org_json(&v[i]) : NULL);
 	store_orgs_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 void api_orgs_get(struct srv *s, struct req *r, struct reply *y)
@@ -133,27 +128,22 @@ void api_users_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_user *v;
 	size_t n;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 	/* admins and auditors list everyone; others their organisation */
 	int64_t org = has_role(&r->who, SP_ADMIN | SP_AUDITOR) ? 0
 							    : r->who.u.org_id;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
-	if (store_user_list(srv_st(s), org, after, limit, &v, &n, &e)) {
+	if (store_user_list(srv_st(s), org, pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		json_array_append_new(items, user_json(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, user_json(&v[i]));
 	store_users_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 /* Load user id if the principal may see it; else the reply is set. */

@@ -184,18 +184,15 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	struct sp_campaign c;
 	struct sp_det d;
 	struct errmsg e;
-	struct buf env;
+	struct srv_signing sg;
 	char *stmt = NULL, *result = NULL;
-	const char *sent;
-	json_t *b;
 
-	if (!srv_sent_envelope(r, y, &b, &sent))
+	if (!srv_signing_begin(r, y, &sg))
 		return;
 	if (!visible_campaign(s, r, y, &c)) {
-		json_decref(b);
+		srv_signing_end(&sg);
 		return;
 	}
-	buf_init(&env, VAULT_DSSE_MAX * 2);
 	memset(&d, 0, sizeof(d));
 	if (!authz_campaign_content(s, &r->who, &c)) {
 		authz_deny(s, r, y, true, c.id, "no need-to-know grant");
@@ -207,9 +204,9 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 			  "signed already");
 	} else if (!(stmt = det_statement(s, r, &c, &result, &e))) {
 		reply_fail(y, &e);
-	} else if (srv_sign_new(s, r, y, sent, stmt, &env)) {
+	} else if (srv_sign_new(s, r, y, sg.sent, stmt, &sg.env)) {
 		struct sp_det n = { .campaign_id = c.id, .run_id = c.run_id,
-				    .result = result, .envelope = env.data,
+				    .result = result, .envelope = sg.env.data,
 				    .signed_by = r->who.u.id };
 		if (store_det_add(srv_st(s), &n, &e)) {
 			reply_fail(y, &e);
@@ -221,10 +218,9 @@ void api_det_sign(struct srv *s, struct req *r, struct reply *y)
 	}
 	free(stmt);
 	free(result);
-	buf_release(&env);
 	store_det_free(&d);
 	store_campaign_free(&c);
-	json_decref(b);
+	srv_signing_end(&sg);
 }
 
 /* The campaign's determination for a co-signature or a download; else
@@ -252,23 +248,20 @@ void api_det_cosign(struct srv *s, struct req *r, struct reply *y)
 	struct sp_campaign c;
 	struct sp_det d;
 	struct errmsg e;
-	struct buf env;
-	const char *sent;
-	json_t *b;
+	struct srv_signing sg;
 
-	if (!srv_sent_envelope(r, y, &b, &sent))
+	if (!srv_signing_begin(r, y, &sg))
 		return;
 	if (!load_det(s, r, y, &c, &d)) {
-		json_decref(b);
+		srv_signing_end(&sg);
 		return;
 	}
-	buf_init(&env, VAULT_DSSE_MAX * 2);
 	if (d.signed_by == r->who.u.id) {
 		authz_deny(s, r, y, true, c.id, "own signature");
 	} else if (d.cosigned_by) {
 		reply_err(y, 409, "conflict", NULL, "co-signed already");
-	} else if (srv_sign_more(s, r, y, sent, d.envelope, &env)) {
-		if (store_det_cosign(srv_st(s), c.id, env.data, r->who.u.id,
+	} else if (srv_sign_more(s, r, y, sg.sent, d.envelope, &sg.env)) {
+		if (store_det_cosign(srv_st(s), c.id, sg.env.data, r->who.u.id,
 				     &e)) {
 			reply_fail(y, &e);
 		} else {
@@ -277,10 +270,9 @@ void api_det_cosign(struct srv *s, struct req *r, struct reply *y)
 			api_det_get(s, r, y);
 		}
 	}
-	buf_release(&env);
 	store_det_free(&d);
 	store_campaign_free(&c);
-	json_decref(b);
+	srv_signing_end(&sg);
 }
 
 void api_det_download(struct srv *s, struct req *r, struct reply *y)
@@ -437,26 +429,21 @@ void api_reports_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_report *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after))
+	if (!list_begin(r, y, &pg))
 		return;
 	if (store_report_list(srv_st(s), authz_org_scope(&r->who),
-			      after, limit, &v, &n, &e)) {
+			      pg.after, pg.limit, &v, &n, &e)) {
 		reply_fail(y, &e);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		last = v[i].id;
-		if (sees_report(&r->who, &v[i]))
-			json_array_append_new(items, report_json_meta(&v[i]));
-	}
+	for (size_t i = 0; i < n; i++)
+		list_add(&pg, v[i].id, sees_report(&r->who, &v[i])
+					       ? report_json_meta(&v[i]) : NULL);
 	store_reports_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 void api_reports_add(struct srv *s, struct req *r, struct reply *y)
@@ -548,23 +535,20 @@ void api_reports_approve(struct srv *s, struct req *r, struct reply *y)
 {
 	struct sp_report p;
 	struct errmsg e;
-	struct buf env;
-	const char *sent;
-	json_t *b;
+	struct srv_signing sg;
 
-	if (!srv_sent_envelope(r, y, &b, &sent))
+	if (!srv_signing_begin(r, y, &sg))
 		return;
 	if (!visible_report(s, r, y, &p)) {
-		json_decref(b);
+		srv_signing_end(&sg);
 		return;
 	}
-	buf_init(&env, VAULT_DSSE_MAX * 2);
 	if (p.created_by == r->who.u.id) {
 		authz_deny(s, r, y, true, p.id, "own request");
 	} else if (p.approved_by) {
 		reply_err(y, 409, "conflict", NULL, "released already");
-	} else if (srv_sign_more(s, r, y, sent, p.envelope, &env)) {
-		if (store_report_approve(srv_st(s), p.id, env.data,
+	} else if (srv_sign_more(s, r, y, sg.sent, p.envelope, &sg.env)) {
+		if (store_report_approve(srv_st(s), p.id, sg.env.data,
 					 r->who.u.id, &e)) {
 			reply_fail(y, &e);
 		} else {
@@ -575,9 +559,8 @@ void api_reports_approve(struct srv *s, struct req *r, struct reply *y)
 				reply_json(y, 200, report_json_meta(&p));
 		}
 	}
-	buf_release(&env);
 	store_report_free(&p);
-	json_decref(b);
+	srv_signing_end(&sg);
 }
 
 void api_reports_download(struct srv *s, struct req *r, struct reply *y)

@@ -107,28 +107,22 @@ void api_episodes_list(struct srv *s, struct req *r, struct reply *y)
 	struct sp_campaign c;
 	struct store_episode *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after) || !visible_run(s, r, y, &c))
+	if (!list_begin(r, y, &pg) || !visible_run(s, r, y, &c))
 		return;
 	if (store_episode_list(srv_st(s), r->ids[0], &v, &n, &e)) {
 		reply_fail(y, &e);
 		store_campaign_free(&c);
 		return;
 	}
-	items = json_array();
-	for (size_t i = 0; i < n && json_array_size(items) < (size_t)limit; i++) {
-		if (v[i].id <= after)
-			continue;
-		last = v[i].id;
-		json_array_append_new(items, episode_json(&v[i]));
-	}
+	for (size_t i = 0; i < n && !list_full(&pg); i++)
+		if (v[i].id > pg.after)
+			list_add(&pg, v[i].id, episode_json(&v[i]));
 	store_episodes_free(v, n);
 	store_campaign_free(&c);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 /* Episode r->ids[1] of the visible run r->ids[0]; else reply, false. */
@@ -166,17 +160,26 @@ void api_episodes_get(struct srv *s, struct req *r, struct reply *y)
 }
 
 /* The transcript: journaled events, paged by their sequence number. */
+static json_t *event_json(const struct store_event *ev)
+{
+	json_t *data = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+
+	return json_pack("{s:i, s:s?, s:I, s:o}", "seq", ev->seq, "kind",
+			 ev->kind, "at_ms", (json_int_t)ev->at_ms, "data",
+			 data ? data : json_string(ev->data ? ev->data : ""));
+}
+
+/* The steps of every list (list_begin, server_int.h), as episodes above;
+ * its own are the store call, the parent checked and the cursor (seq). */
 void api_events_list(struct srv *s, struct req *r, struct reply *y)
 {
 	struct store_episode ep;
 	struct store_event *v = NULL;
 	size_t n = 0;
-	int limit;
-	int64_t after, last = 0;
+	struct list_page pg;
 	struct errmsg e;
-	json_t *items;
 
-	if (!list_params(r, y, &limit, &after) || !visible_episode(s, r, y, &ep))
+	if (!list_begin(r, y, &pg) || !visible_episode(s, r, y, &ep))
 		return;
 	store_episode_release(&ep);
 	if (store_event_list(srv_st(s), r->ids[1], &v, &n, &e)) {
@@ -184,22 +187,11 @@ void api_events_list(struct srv *s, struct req *r, struct reply *y)
 		return;
 	}
 	srv_audit(s, r, "transcript.read", "episode", NULL, r->ids[1]);
-	items = json_array();
-	for (size_t i = 0; i < n && json_array_size(items) < (size_t)limit; i++) {
-		json_t *data;
-
-		if (v[i].seq <= after)
-			continue;
-		last = v[i].seq;
-		data = v[i].data ? json_loads(v[i].data, 0, NULL) : NULL;
-		json_array_append_new(items, json_pack("{s:i, s:s?, s:I, s:o}",
-				      "seq", v[i].seq, "kind", v[i].kind, "at_ms",
-				      (json_int_t)v[i].at_ms, "data",
-				      data ? data : json_string(v[i].data ?
-								v[i].data : "")));
-	}
+	for (size_t i = 0; i < n && !list_full(&pg); i++)
+		if (v[i].seq > pg.after)
+			list_add(&pg, v[i].seq, event_json(&v[i]));
 	store_events_free(v, n);
-	reply_json(y, 200, list_reply(items, limit, last));
+	list_end(y, &pg);
 }
 
 /* The run's statistics under the campaign's frozen policy. */

@@ -408,6 +408,14 @@ void api_session(struct srv *s, struct req *r, struct reply *y)
 	reply_json(y, 200, o);
 }
 
+/* The principal changed its own credential: audited (kind), 200 {}. */
+static void changed_own(struct srv *s, struct req *r, struct reply *y,
+			const char *kind)
+{
+	srv_audit(s, r, kind, NULL, NULL, r->who.u.id);
+	reply_json(y, 200, NULL);
+}
+
 void api_password(struct srv *s, struct req *r, struct reply *y)
 {
 	json_t *b = body_object(r, y);
@@ -440,8 +448,7 @@ void api_password(struct srv *s, struct req *r, struct reply *y)
 		reply_fail(y, &e);
 		goto out;
 	}
-	srv_audit(s, r, "auth.password", NULL, NULL, r->who.u.id);
-	reply_json(y, 200, NULL);
+	changed_own(s, r, y, "auth.password");
 out:
 	json_decref(b);
 }
@@ -493,8 +500,7 @@ void api_totp_confirm(struct srv *s, struct req *r, struct reply *y)
 		reply_fail(y, &e);
 		goto out;
 	}
-	srv_audit(s, r, "auth.totp", NULL, NULL, r->who.u.id);
-	reply_json(y, 200, NULL);
+	changed_own(s, r, y, "auth.totp");
 out:
 	json_decref(b);
 }

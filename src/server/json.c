@@ -113,7 +113,8 @@ bool jbool(json_t *o, const char *k, bool optional, bool *out,
 	return true;
 }
 
-bool list_params(struct req *r, struct reply *y, int *limit, int64_t *after)
+static bool list_params(struct req *r, struct reply *y, int *limit,
+			int64_t *after)
 {
 	const char *l = r->query(r->conn, "limit");
 	const char *a = r->query(r->conn, "after");
@@ -145,4 +146,34 @@ json_t *list_reply(json_t *items, int limit, int64_t last_id)
 	json_t *next = json_array_size(items) >= (size_t)limit && last_id > 0
 			       ? json_integer(last_id) : json_null();
 	return json_pack("{s:o, s:o}", "items", items, "next", next);
+}
+
+bool list_begin(struct req *r, struct reply *y, struct list_page *pg)
+{
+	pg->last = 0;
+	pg->items = NULL;
+	return list_params(r, y, &pg->limit, &pg->after);
+}
+
+void list_add(struct list_page *pg, int64_t id, json_t *o)
+{
+	pg->last = id;
+	if (!o)
+		return;
+	if (!pg->items)
+		pg->items = json_array();
+	json_array_append_new(pg->items, o);
+}
+
+bool list_full(const struct list_page *pg)
+{
+	return pg->items && json_array_size(pg->items) >= (size_t)pg->limit;
+}
+
+void list_end(struct reply *y, struct list_page *pg)
+{
+	json_t *items = pg->items ? pg->items : json_array();
+
+	pg->items = NULL;
+	reply_json(y, 200, list_reply(items, pg->limit, pg->last));
 }

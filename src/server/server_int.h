@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "server/server.h"
 #include "store/store_program.h"
@@ -246,12 +247,26 @@ bool jint(json_t *o, const char *k, int64_t lo, int64_t hi, bool optional,
 	  int64_t *out, struct reply *y);
 bool jbool(json_t *o, const char *k, bool optional, bool *out,
 	   struct reply *y);
-/* ?limit and ?after of a list request. Every listing endpoint (api_*.c)
- * has the same steps: list_params, its store_*_list, one JSON object per
- * record the principal may see, list_reply. Each stays one small function
- * of its own: the record types, the store's arguments and the visibility
- * rules differ, and a generic lister over void pointers would hide them. */
-bool list_params(struct req *r, struct reply *y, int *limit, int64_t *after);
+/* One page of a list request (docs/API.md, "Lists"). Every listing
+ * endpoint (api_*.c) takes the same steps: list_begin, its store_*_list,
+ * list_add for each record read (its JSON, or NULL where the principal
+ * may not see it), list_end. The store calls, record types and
+ * visibility rules stay in each endpoint: a generic lister over void
+ * pointers would hide them. */
+struct list_page {
+	int limit;                /* ?limit: 1..500, 100 if absent */
+	int64_t after;            /* ?after: the cursor, 0 if absent */
+	int64_t last;             /* the id of the last record read */
+	json_t *items;            /* owned until list_end; NULL: none yet */
+};
+/* Read ?limit and ?after into pg; false: a 400 reply was made. */
+bool list_begin(struct req *r, struct reply *y, struct list_page *pg);
+/* Record id was read; o (owned; NULL: not shown) is appended. */
+void list_add(struct list_page *pg, int64_t id, json_t *o);
+/* Whether the page holds limit items. */
+bool list_full(const struct list_page *pg);
+/* Reply 200 {items, next} with the page (consumes its items). */
+void list_end(struct reply *y, struct list_page *pg);
 json_t *list_reply(json_t *items, int limit, int64_t last_id);
 
 /* api_people.c */
@@ -393,10 +408,17 @@ bool srv_signer_own(struct srv *s, int64_t user_id);
  * r, the principal's: made at first use). */
 enum err srv_signer_pub(struct srv *s, struct req *r, int64_t user_id,
 			struct vault_pubkey *pub, struct errmsg *e) MUST_CHECK;
-/* A signing request's optional body {"envelope": ...}: false (answered)
- * when it is bad; *b_out to decref. */
-bool srv_sent_envelope(struct req *r, struct reply *y, json_t **b_out,
-		       const char **sent);
+/* One signing request (sign, co-sign, release): its optional body
+ * {"envelope": ...} and the envelope it makes. srv_signing_begin reads
+ * the body (false: answered, nothing to release); srv_signing_end
+ * releases both. */
+struct srv_signing {
+	json_t *body;             /* owned; NULL: none sent */
+	const char *sent;         /* the sent envelope, in body; or NULL */
+	struct buf env;           /* the envelope made (VAULT_DSSE_MAX * 2) */
+};
+bool srv_signing_begin(struct req *r, struct reply *y, struct srv_signing *sg);
+void srv_signing_end(struct srv_signing *sg);
 /* The principal's signature into env: a new envelope over stmt, or one
  * more on prior; made here, or sent (checked) when their key is their
  * own. False: answered (409 sign_offline asks for it, 400 a bad one). */

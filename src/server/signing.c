@@ -344,18 +344,29 @@ static const char *offline_check(const char *sent, const char *stmt,
 	return why;
 }
 
-/* The envelope a request sent, if any: a body is optional on signing
- * routes; with one, *b_out holds it (to decref). */
-bool srv_sent_envelope(struct req *r, struct reply *y, json_t **b_out,
-		       const char **sent)
+/* A body is optional on signing routes; with one, sg->body holds it. */
+bool srv_signing_begin(struct req *r, struct reply *y, struct srv_signing *sg)
 {
-	*b_out = NULL;
-	*sent = NULL;
-	if (!r->len)
-		return true;
-	if (!(*b_out = body_object(r, y)))
-		return false;
-	return jstr(*b_out, "envelope", SRV_BODY_MAX, true, sent, y);
+	sg->body = NULL;
+	sg->sent = NULL;
+	if (r->len) {
+		if (!(sg->body = body_object(r, y)))
+			return false;
+		if (!jstr(sg->body, "envelope", SRV_BODY_MAX, true, &sg->sent,
+			  y)) {
+			json_decref(sg->body);
+			return false;
+		}
+	}
+	buf_init(&sg->env, VAULT_DSSE_MAX * 2);
+	return true;
+}
+
+void srv_signing_end(struct srv_signing *sg)
+{
+	buf_release(&sg->env);
+	json_decref(sg->body);
+	sg->body = NULL;
 }
 
 static bool sign_offline(struct srv *s, struct req *r, struct reply *y,

@@ -7,7 +7,9 @@
  * input) and written in the portable subset of docs/internals/store.md
  * (INSERT ... RETURNING id, integer ms timestamps, booleans 0/1).
  * Strings in the structs are owned by them (free with the _free function).
- * A missing row is ERR_NOTFOUND.
+ * A missing row is ERR_NOTFOUND. Each kind of record has the same few
+ * declarations (add, get, list, its updates, the _free of one and of a
+ * list), so the sections below look alike by design.
  */
 #ifndef ASSAY_STORE_PROGRAM_H
 #define ASSAY_STORE_PROGRAM_H

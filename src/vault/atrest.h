@@ -11,6 +11,9 @@
 #ifndef ASSAY_VAULT_ATREST_H
 #define ASSAY_VAULT_ATREST_H
 
+/* The opening of every header of an opaque handle (as store.h's): guard,
+ * err.h, the struct, its load and free. */
+
 #include "base/err.h"
 
 struct vault_atrest;

@@ -403,16 +403,16 @@ static enum err parse_keyfile(const char *data, size_t len,
 	return err_set(e, ERR_PARSE, "no 'secret' line");
 }
 
-static enum err check_plain_mode(const char *path, struct errmsg *e)
+enum err vault_check_private(const char *path, const char *what,
+			     struct errmsg *e)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
 		return err_sys(e, ERR_IO, "cannot stat '%s'", path);
 	if (st.st_mode & 077)
-		return err_set(e, ERR_INVAL, "unencrypted key file '%s' is "
-			       "accessible by group or others (chmod 600)",
-			       path);
+		return err_set(e, ERR_INVAL, "%s key file '%s' is accessible by "
+			       "group or others (chmod 600)", what, path);
 	return ERR_OK;
 }
 
@@ -471,7 +471,7 @@ static enum err load_parsed(const char *path, const char *data,
 			       "(set ASSAY_PASSPHRASE or --passphrase-file)",
 			       path);
 	if (!kf->encrypted) {
-		rc = check_plain_mode(path, e);
+		rc = vault_check_private(path, "unencrypted", e);
 		if (rc)
 			return rc;
 	}

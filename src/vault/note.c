@@ -282,6 +282,7 @@ enum err vault_proof_parse(const char *text, size_t len,
 			   struct vault_proof *out, struct errmsg *e)
 {
 	static const char hdr[] = "assay audit proof v1";
+	/* a line reader's locals (vault_int.h), as parse_body()'s above */
 	struct vlines l;
 	const char *line;
 	size_t n;

@@ -536,6 +536,7 @@ static enum err check_sealer(const struct vault_archive *a,
 	return vault_archive_check_signer(a, use->sealers, use->nsealers, e);
 }
 
+/* The definition of seal.h's declaration (its contract is there). */
 enum err vault_suite_unseal(const struct vault_archive *a,
 			    const char *request_secret, size_t secret_len,
 			    const char *run_id,

@@ -129,5 +129,9 @@ enum err vault_task_decrypt(const struct vault_archive *a, uint32_t i,
 			    struct errmsg *e) MUST_CHECK;
 /* [A-Za-z0-9._:-]{1,128} */
 bool vault_token_ok(const char *s, size_t len);
+/* ERR_INVAL unless the file at path is private to its owner (no group or
+ * other bits); what names the file in the message ("worker" key file). */
+enum err vault_check_private(const char *path, const char *what,
+			     struct errmsg *e) MUST_CHECK;
 
 #endif

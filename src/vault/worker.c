@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
@@ -143,19 +142,6 @@ enum err vault_worker_pub_parse(const char *text, size_t len,
 	return ERR_OK;
 }
 
-static enum err check_private(const char *path, struct errmsg *e)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return err_sys(e, ERR_IO, "cannot stat '%s'", path);
-	if (st.st_mode & 077)
-		return err_set(e, ERR_INVAL, "worker key file '%s' is "
-			       "accessible by group or others (chmod 600)",
-			       path);
-	return ERR_OK;
-}
-
 /* "public P\nsecret S\n" after the header line, into k. */
 static enum err parse_keyfile(const char *data, size_t len,
 			      struct vault_worker_key *k, struct errmsg *e)
@@ -197,7 +183,7 @@ enum err vault_worker_key_load(const char *path,
 	if (!rc)
 		rc = file_read(path, KEYFILE_MAX, &data, &len, e);
 	if (!rc)
-		rc = check_private(path, e);
+		rc = vault_check_private(path, "worker", e);
 	if (rc) {
 		free(data);
 		return rc;

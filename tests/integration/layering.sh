@@ -127,7 +127,7 @@ chk_cryptosize() {
 # a module prefix or one of the generic helpers docs/internals/base.md
 # lists. Read with nm from the object files of a build: OBJ-ROOT/src/PART/
 # FILE.c.o; prints "PART/FILE: SYMBOL" for each that breaks the rule.
-BASE_NAMES='(buf|err|jsonw|bug|log|num|safe|strv|ytree|ymap|ynode|yscalar|path|file|utf8)_[a-z0-9_]+|x[a-z_]+|is_dir|mkdir_p|rm_rf|ct_equal|hex_encode|hex_decode|iso8601|now_ms|now_us|wall_ms|random_bytes|trim_span'
+BASE_NAMES='(buf|err|jsonw|bug|log|num|safe|strv|ytree|ymap|ynode|yscalar|path|file|utf8)_[a-z0-9_]+|x[a-z_]+|is_dir|mkdir_p|rm_rf|ct_equal|hex_encode|hex_decode|hex_digit|iso8601|now_ms|now_us|wall_ms|random_bytes|trim_span'
 chk_prefix() {
 	find "$1" -path '*/src/*' -name '*.c.o' | sort | xargs -r nm -g --defined-only -A 2>/dev/null |
 		awk -v base="$BASE_NAMES" '

@@ -347,6 +347,9 @@ static void test_keys_plain(void **state)
 	k2 = NULL;
 	assert_int_equal(vault_seckey_load(p, NULL, &k2, &e), ERR_INVAL);
 	assert_non_null(strstr(e.text, "chmod 600"));
+	assert_non_null(strstr(e.text, "unencrypted key file '"));
+	assert_non_null(strstr(e.text, "' is accessible by group or others "
+			       "(chmod 600)"));
 	assert_null(k2);
 	vault_seckey_free(k);
 	free(p);
@@ -1542,6 +1545,9 @@ static void test_worker_key_files(void **state)
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(vault_worker_key_load(path, &x, &e), ERR_INVAL);
 	assert_non_null(strstr(e.text, "chmod 600"));
+	assert_non_null(strstr(e.text, "worker key file '"));
+	assert_non_null(strstr(e.text, "' is accessible by group or others "
+			       "(chmod 600)"));
 	assert_int_equal(chmod(path, 0600), 0);
 	/* a secret that does not give the public key: refused */
 	assert_int_equal(file_read(path, 4096, &data, &len, &e), ERR_OK);
