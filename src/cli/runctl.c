@@ -475,6 +475,8 @@ int cli_run_ctx_open(struct run_ctx *c, const struct run_opts *o)
 	if (rc == ERR_OK)
 		rc = model_ctx_new(&c->mctx, &e);
 	if (rc == ERR_OK) {
+		/* field by field: the model part's config is not the run's
+		 * options (a scan pairs such copies; there is nothing to share) */
 		mc.name = o->model;
 		mc.base_url = o->base_url;
 		mc.key_file = o->key_file;
