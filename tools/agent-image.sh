@@ -122,12 +122,14 @@ else
 	echo "agent-image: imported in $(($(date +%s) - t0)) s" >&2
 fi
 [ "$variant" = full ] || exit 0
-db=$(mktemp -u /tmp/assay-agent-check.XXXXXX.db)
+# a private directory (mktemp -d), not a predictable name in /tmp
+chk=$(mktemp -d /tmp/assay-agent-check.XXXXXX)
+db=$chk/check.db
 if "$ASSAY" run --suite "$here/../tests/data/agent-image" --model baseline/oracle \
 	--store "$db" --quiet 2>/dev/null && "$ASSAY" show 1 --episode 1 --store "$db" 2>/dev/null |
 	grep -q 'outcome solved'; then
 	echo "agent-image: checked: every tool runs in a box of assay-agent" >&2
-	rm -f "$db" "$db-wal" "$db-shm"
+	rm -rf "$chk"
 else
 	echo "agent-image: a tool does not run in the image: build/assay show 1 --episode 1 --transcript --store $db" >&2
 	exit 1

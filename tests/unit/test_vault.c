@@ -1030,6 +1030,34 @@ static void approve(struct vault_archive *a, const struct buf *req, struct vault
 		fail_msg("approve: %s", e.text);
 }
 
+/* An unseal request for run (its text in req, its secret in sec) and the
+ * approvals of custodians c0 and c1 in apps[0] and apps[1]; the buffers
+ * are initialised here. */
+static void approved_request(struct sealfx *fx, struct vault_archive *a,
+			     const char *run, const char *reason, int64_t expires,
+			     int c0, int c1, struct buf *req, struct buf *sec,
+			     struct buf *apps)
+{
+	struct errmsg e;
+
+	buf_init(req, 1 << 16);
+	buf_init(sec, 1 << 16);
+	buf_init(&apps[0], 1 << 16);
+	buf_init(&apps[1], 1 << 16);
+	if (vault_request_create(a, run, reason, expires, req, sec, &e))
+		fail_msg("request: %s", e.text);
+	approve(a, req, fx->cust[c0], &apps[0]);
+	approve(a, req, fx->cust[c1], &apps[1]);
+}
+
+static void request_release(struct buf *req, struct buf *sec, struct buf *apps)
+{
+	buf_release(req);
+	buf_release(sec);
+	buf_release(&apps[0]);
+	buf_release(&apps[1]);
+}
+
 static enum err try_unseal(struct vault_archive *a, const struct buf *secret,
 			   struct buf *apps, size_t n, int64_t now,
 			   struct vault_suite_content **out, struct errmsg *e)
@@ -1131,13 +1159,9 @@ static void test_seal_roundtrip(void **state)
 	assert_null(memmem(raw, rawlen, fx->big + 1000, 64));
 	free(raw);
 
-	buf_init(&req, 1 << 16);
-	buf_init(&sec, 1 << 16);
-	for (int i = 0; i < 3; i++)
-		buf_init(&apps[i], 1 << 16);
-	assert_int_equal(vault_request_create(a, "run-42", "calibration run", now + 3600, &req, &sec, &e), ERR_OK);
-	approve(a, &req, fx->cust[0], &apps[0]);
-	approve(a, &req, fx->cust[2], &apps[1]);
+	approved_request(fx, a, "run-42", "calibration run", now + 3600, 0, 2,
+			 &req, &sec, apps);
+	buf_init(&apps[2], 1 << 16);
 	assert_int_equal(try_unseal(a, &sec, apps, 2, now, &c, &e), ERR_OK);
 	assert_int_equal(c->ntasks, 2);
 	f = find_file(c, "web-01", "files/app.py");
@@ -1232,13 +1256,8 @@ static void test_unseal_single_use(void **state)
 	struct vault_pubkey other;
 	(void)state;
 
-	buf_init(&req, 1 << 16);
-	buf_init(&sec, 1 << 16);
-	buf_init(&apps[0], 1 << 16);
-	buf_init(&apps[1], 1 << 16);
-	assert_int_equal(vault_request_create(a, "campaign-7", "r", now + 600, &req, &sec, &e), ERR_OK);
-	approve(a, &req, fx->cust[0], &apps[0]);
-	approve(a, &req, fx->cust[1], &apps[1]);
+	approved_request(fx, a, "campaign-7", "r", now + 600, 0, 1, &req, &sec,
+			 apps);
 	for (int i = 0; i < 2; i++)
 		in[i] = (struct vault_approval_in){ i ? "A2" : "A1", apps[i].data, apps[i].len };
 
@@ -1275,10 +1294,7 @@ static void test_unseal_single_use(void **state)
 	assert_int_equal(count_entries(log, "\"kind\":\"unseal.refused\"", "does not verify"), 1);
 	vault_audit_close(log);
 	free(dir);
-	buf_release(&req);
-	buf_release(&sec);
-	buf_release(&apps[0]);
-	buf_release(&apps[1]);
+	request_release(&req, &sec, apps);
 	vault_archive_free(a);
 	free_fixture(fx);
 }
@@ -1293,16 +1309,12 @@ static void test_unseal_refusals(void **state)
 	int64_t now = (int64_t)time(NULL);
 	(void)state;
 
-	buf_init(&req, 1 << 16);
-	buf_init(&sec, 1 << 16);
+	approved_request(fx, a, "run-42", "calibration run", now + 600, 0, 1,
+			 &req, &sec, apps);
+	buf_init(&apps[2], 1 << 16);
 	buf_init(&req2, 1 << 16);
 	buf_init(&sec2, 1 << 16);
 	buf_init(&other, 1 << 16);
-	for (int i = 0; i < 3; i++)
-		buf_init(&apps[i], 1 << 16);
-	assert_int_equal(vault_request_create(a, "run-42", "calibration run", now + 600, &req, &sec, &e), ERR_OK);
-	approve(a, &req, fx->cust[0], &apps[0]);
-	approve(a, &req, fx->cust[1], &apps[1]);
 
 	/* one custodian is not enough */
 	assert_int_equal(try_unseal(a, &sec, apps, 1, now, &c, &e), ERR_INVAL);
@@ -1496,10 +1508,7 @@ static void test_chunks_swapped(void **state)
 	assert_int_equal(try_unseal(b, &sec, apps, 2, now, &c, &e), ERR_CRYPTO);
 	assert_non_null(strstr(e.text, "does not unwrap"));
 	vault_archive_free(b);
-	buf_release(&req);
-	buf_release(&sec);
-	buf_release(&apps[0]);
-	buf_release(&apps[1]);
+	request_release(&req, &sec, apps);
 	free(data);
 	vault_archive_free(a);
 	free_fixture(fx);
@@ -1589,13 +1598,8 @@ static void test_worker_wrap(void **state)
 	int64_t now = (int64_t)time(NULL);
 	(void)state;
 
-	buf_init(&req, 1 << 16);
-	buf_init(&sec, 1 << 16);
-	buf_init(&apps[0], 1 << 16);
-	buf_init(&apps[1], 1 << 16);
-	assert_int_equal(vault_request_create(a, "run-42", "workers", now + 3600, &req, &sec, &e), ERR_OK);
-	approve(a, &req, fx->cust[0], &apps[0]);
-	approve(a, &req, fx->cust[1], &apps[1]);
+	approved_request(fx, a, "run-42", "workers", now + 3600, 0, 1, &req,
+			 &sec, apps);
 	assert_int_equal(try_unseal(a, &sec, apps, 2, now, &c, &e), ERR_OK);
 	assert_non_null(c->kek);
 	for (size_t i = 0; i < 2; i++) {
@@ -1647,10 +1651,7 @@ static void test_worker_wrap(void **state)
 	vault_suite_content_free(c);
 	vault_worker_key_free(w1);
 	vault_worker_key_free(w2);
-	buf_release(&req);
-	buf_release(&sec);
-	buf_release(&apps[0]);
-	buf_release(&apps[1]);
+	request_release(&req, &sec, apps);
 	vault_archive_free(a);
 	free_fixture(fx);
 }
