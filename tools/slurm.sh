@@ -8,10 +8,18 @@
 #                              be empty); prints the SLURM_CONF to export
 #   tools/slurm.sh stop DIR    cancel its jobs, stop it, delete DIR
 # Runs as root (slurmd starts the jobs' processes as their users).
+#
+# Every Slurm client call is wrapped in `timeout`: against a controller
+# that is not listening, sinfo and squeue each block for MessageTimeout
+# and retry, so an unbounded wait loop could stall CI for many minutes.
+# A start that does not reach "idle" within START_SECS is retried once
+# from scratch on fresh ports (a port taken between choosing and binding
+# it is the usual cause) before giving up with the daemons' logs.
 set -eu
 
 cmd=${1:?usage: tools/slurm.sh start|stop DIR}
 dir=${2:?usage: tools/slurm.sh $cmd DIR}
+START_SECS=60
 
 for t in munged slurmctld slurmd sbatch; do
 	command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] ||
@@ -23,10 +31,16 @@ free_port() {
 	local p
 	for _ in $(seq 50); do
 		p=$((20000 + RANDOM % 30000))
+		[ "$p" != "${1:-}" ] || continue
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
 	done
 	echo "slurm.sh: no free port" >&2
 	return 1
+}
+
+# alive PIDFILE: the daemon it names is running
+alive() {
+	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
 kill_pidfile() {
@@ -38,37 +52,27 @@ kill_pidfile() {
 	kill -9 "$p" 2>/dev/null || true
 }
 
-case $cmd in
-start)
-	[ "$(id -u)" -eq 0 ] || { echo "slurm.sh: needs root" >&2; exit 2; }
-	mkdir -p "$dir"
-	[ -z "$(ls -A "$dir")" ] || { echo "slurm.sh: '$dir' is not empty" >&2; exit 2; }
-	dir=$(cd "$dir" && pwd)
-	mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
-	chmod 700 "$dir/munge"
-	head -c 1024 /dev/urandom >"$dir/munge/key"
-	chmod 400 "$dir/munge/key"
-	munged --force --key-file="$dir/munge/key" --socket="$dir/munge/sock" \
-		--pid-file="$dir/munge/pid" --log-file="$dir/munge/log" \
-		--seed-file="$dir/munge/seed" ||
-		{ cat "$dir/munge/log" >&2; exit 3; }
+write_conf() {
+	local d=$1 host ctld_port slurmd_port
 	host=$(hostname -s)
-	cat >"$dir/slurm.conf" <<EOF
+	ctld_port=$(free_port) || return 1
+	slurmd_port=$(free_port "$ctld_port") || return 1
+	cat >"$d/slurm.conf" <<EOF
 ClusterName=assaytest
 SlurmctldHost=$host(127.0.0.1)
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/sock
+AuthInfo=socket=$d/munge/sock
 CredType=cred/munge
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -76,6 +80,7 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 ReturnToService=2
 MpiDefault=none
+MessageTimeout=5
 KillWait=10
 MinJobAge=600
 JobAcctGatherType=jobacct_gather/none
@@ -83,31 +88,89 @@ AccountingStorageType=accounting_storage/none
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-	export SLURM_CONF=$dir/slurm.conf
-	slurmctld -i || { cat "$dir/log/slurmctld.log" >&2; exit 3; }
-	slurmd || { cat "$dir/log/slurmd.log" >&2; exit 3; }
-	for _ in $(seq 100); do
-		sinfo -h -o %t 2>/dev/null | grep -qx idle && { echo "$SLURM_CONF"; exit 0; }
-		sleep 0.2
+}
+
+# launch DIR: start munged, slurmctld and slurmd; succeed once the node is
+# idle, fail as soon as a daemon has died or after START_SECS
+launch() {
+	local d=$1 start=$SECONDS
+	mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log"
+	chmod 700 "$d/munge"
+	head -c 1024 /dev/urandom >"$d/munge/key"
+	chmod 400 "$d/munge/key"
+	munged --force --key-file="$d/munge/key" --socket="$d/munge/sock" \
+		--pid-file="$d/munge/pid" --log-file="$d/munge/log" \
+		--seed-file="$d/munge/seed" || return 1
+	write_conf "$d" || return 1
+	export SLURM_CONF=$d/slurm.conf
+	slurmctld -i || return 1
+	slurmd || return 1
+	while [ $((SECONDS - start)) -lt $START_SECS ]; do
+		timeout 5 sinfo -h -o %t 2>/dev/null | grep -qx idle && return 0
+		for pf in slurmctld.pid slurmd.pid munge/pid; do
+			if [ -f "$d/$pf" ]; then
+				alive "$d/$pf" ||
+					{ echo "slurm.sh: $pf names a dead process" >&2; return 1; }
+			elif [ $((SECONDS - start)) -gt 10 ]; then
+				echo "slurm.sh: no $pf after 10 s" >&2
+				return 1
+			fi
+		done
+		sleep 0.5
 	done
-	echo "slurm.sh: the node did not come up:" >&2
-	sinfo >&2 || true
-	tail -5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2
+	echo "slurm.sh: the node was not idle after $START_SECS s" >&2
+	return 1
+}
+
+# halt DIR: cancel its jobs and stop its daemons
+halt() {
+	local d=$1
+	export SLURM_CONF=$d/slurm.conf
+	if [ -f "$SLURM_CONF" ] && alive "$d/slurmctld.pid"; then
+		local jobs
+		jobs=$(timeout 10 squeue -h -o %A 2>/dev/null | sort -u) || true
+		[ -z "$jobs" ] || timeout 10 scancel --full --quiet $jobs 2>/dev/null || true
+		for _ in $(seq 50); do
+			[ -z "$(timeout 5 squeue -h 2>/dev/null)" ] && break
+			sleep 0.2
+		done
+	fi
+	kill_pidfile "$d/slurmd.pid"
+	kill_pidfile "$d/slurmctld.pid"
+	kill_pidfile "$d/munge/pid"
+}
+
+logs() {
+	local d=$1 f
+	timeout 5 sinfo >&2 || true
+	for f in "$d/log/slurmctld.log" "$d/log/slurmd.log" "$d/munge/log"; do
+		[ -f "$f" ] || continue
+		echo "--- last lines of $f" >&2
+		tail -n 15 "$f" >&2
+	done
+}
+
+case $cmd in
+start)
+	[ "$(id -u)" -eq 0 ] || { echo "slurm.sh: needs root" >&2; exit 2; }
+	mkdir -p "$dir"
+	[ -z "$(ls -A "$dir")" ] || { echo "slurm.sh: '$dir' is not empty" >&2; exit 2; }
+	dir=$(cd "$dir" && pwd)
+	for try in 1 2; do
+		if launch "$dir"; then
+			echo "$dir/slurm.conf"
+			exit 0
+		fi
+		echo "slurm.sh: start attempt $try failed:" >&2
+		logs "$dir"
+		halt "$dir"
+		find "$dir" -mindepth 1 -delete
+	done
 	exit 3
 	;;
 stop)
 	[ -d "$dir" ] || exit 0
-	export SLURM_CONF=$dir/slurm.conf
-	if [ -f "$SLURM_CONF" ]; then
-		scancel --full --quiet $(squeue -h -o %A 2>/dev/null | sort -u) 2>/dev/null || true
-		for _ in $(seq 100); do
-			[ -z "$(squeue -h 2>/dev/null)" ] && break
-			sleep 0.2
-		done
-	fi
-	kill_pidfile "$dir/slurmd.pid"
-	kill_pidfile "$dir/slurmctld.pid"
-	kill_pidfile "$dir/munge/pid"
+	halt "$dir"
 	rm -rf "$dir"
 	;;
 *)

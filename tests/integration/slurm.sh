@@ -27,7 +27,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v sbatch >/dev/null || ! [ -x /usr/sbin/sl
 	finish; exit
 fi
 if ! SLURM_CONF=$("$SRC/tools/slurm.sh" start "$SL" 2>"$TMP/sl.err"); then
-	bad "a single-node Slurm cluster" "$(tail -5 "$TMP/sl.err")"
+	bad "a single-node Slurm cluster" "$(tail -n 40 "$TMP/sl.err")"
 	finish; exit
 fi
 export SLURM_CONF
