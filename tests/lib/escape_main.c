@@ -15,7 +15,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,20 +597,19 @@ static void shared_inode_locks(struct ctx *c, struct outcome *o)
  * box took the host's whole tcp_mem, 2.2 GiB here; with only the TCP
  * limit, the buffers the kernel forces per socket past it pinned 270 MiB
  * with 3000 connections), UDP datagrams, AF_UNIX buffers, full pipes,
- * each asking for 4 MiB socket buffers. TCP runs as two processes of
- * 3000 connections each (12000 sockets) holding them together. Each kind
- * must be OOM-killed or stay within the bound: the host-wide TCP+UDP
- * pages may grow by at most twice the limit (the limit a quarter, and
- * what the kernel still forces per socket: docs/SECURITY.md). */
+ * each asking for 4 MiB socket buffers, alone and together. A sampler on
+ * the host reads the host-wide TCP+UDP pages of /proc/net/sockstat every
+ * 5 ms while each attack runs: the peak may not exceed the box's limit
+ * where the memory controller is cgroup v2 (memory.max charges socket
+ * memory), nor twice the limit on cgroup v1, which charges TCP and UDP
+ * buffers to memory.kmem.tcp and still forces about one window per
+ * socket past it (docs/SECURITY.md, residual risks). AF_UNIX buffers and
+ * pipes are charged to the limit itself: those attacks must end
+ * OOM-killed or pin nothing outside. */
 static const char pin_py[] =
 	"import os, socket, sys, time\n"
-	"def pages(proto):\n"
-	"    for l in open('/proc/net/sockstat'):\n"
-	"        if l.startswith(proto + ':'):\n"
-	"            f = l.split(); return int(f[f.index('mem') + 1])\n"
 	"kind, n = sys.argv[1], int(sys.argv[2])\n"
-	"keep, pinned = [], 0\n"
-	"t0, u0 = pages('TCP'), pages('UDP')\n"
+	"keep = []\n"
 	"try:\n"
 	"    if kind == 'tcp':\n"
 	"        ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(n)\n"
@@ -629,24 +630,88 @@ static const char pin_py[] =
 	"        os.set_blocking(c if isinstance(c, int) else c.fileno(), False)\n"
 	"        keep += [c, s]\n"
 	"        for _ in range(64):\n"
-	"            try: pinned += w(b'x' * (65507 if kind == 'udp' else 65536))\n"
+	"            try: w(b'x' * (65507 if kind == 'udp' else 65536))\n"
 	"            except OSError: break\n"
 	"except OSError as e: print('stopped at %d fds: %s' % (len(keep), e))\n"
-	"print('%s %d fds, host TCP+UDP pages +%d MiB' % (kind, len(keep),\n"
-	"      ((pages('TCP') - t0 + pages('UDP') - u0) * 4096) >> 20), flush=True)\n"
-	"time.sleep(float(os.environ.get('HOLD', '0')))\n";
+	"print('%s: %d fds' % (kind, len(keep)), flush=True)\n"
+	"time.sleep(4)\n";
+
+static const struct {
+	const char *name, *cmd;
+} pin_attacks[] = {
+	{ "tcp", "for i in 1 2 3 4; do python3 pin.py tcp 3000 & done; wait" },
+	{ "udp", "python3 pin.py udp 4000 & python3 pin.py udp 4000 & wait" },
+	{ "tcp+udp", "python3 pin.py tcp 3000 & python3 pin.py tcp 3000 & "
+		     "python3 pin.py udp 4000 & wait" },
+	{ "unix", "python3 pin.py unix 4000" },
+	{ "pipe", "python3 pin.py pipe 4000" },
+};
+
+/* Host-wide TCP+UDP socket memory, in pages, or -1. */
+static long sock_pages(void)
+{
+	FILE *f = fopen("/proc/net/sockstat", "r");
+	char line[256];
+	long total = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *m = strstr(line, " mem ");
+
+		if ((!strncmp(line, "TCP:", 4) || !strncmp(line, "UDP:", 4)) && m)
+			total = (total < 0 ? 0 : total) + strtol(m + 5, NULL, 10);
+	}
+	fclose(f);
+	return total;
+}
+
+/* The memory controller is on a cgroup v1 hierarchy. */
+static bool memcg_v1(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[512];
+	bool v1 = false;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, ":memory:"))
+			v1 = true;
+	if (f)
+		fclose(f);
+	return v1;
+}
+
+struct sampler {
+	pthread_t thread;
+	atomic_bool stop;
+	long peak;
+};
+
+static void *sample(void *arg)
+{
+	struct sampler *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		long p = sock_pages();
+
+		if (p > s->peak)
+			s->peak = p;
+		usleep(5000);
+	}
+	return NULL;
+}
 
 static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 {
-	static const char *const kinds[] = { "tcp", "udp", "unix", "pipe" };
+	const int limit_mb = 64, bound_mb = memcg_v1() ? 2 * limit_mb : limit_mb;
 	struct sbx_episode_spec spec = {
 		.name = "escape-pin",
 		.agent = { .name = "agent", .image = "host", .user = "agent",
-			   .limits = { .memory_mb = 64, .nofile = 8192 } },
+			   .limits = { .memory_mb = limit_mb, .nofile = 8192 } },
 	};
 	struct sbx_episode *ep = NULL;
 	struct errmsg e = { 0 };
-	char detail[600] = "";
+	char detail[700] = "";
 	bool pass = true;
 
 	(void)c;
@@ -657,44 +722,30 @@ static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 		sbx_episode_free(ep);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(pin_attacks); i++) {
+		struct sampler smp = { .peak = -1 };
 		struct sbx_exec_result r;
-		char cmd[200];
-		int fds = 0, mib = -1, worst = -1, seen = 0;
+		long base = sock_pages(), mib;
 		size_t used = strlen(detail);
 
-		if (!strcmp(kinds[i], "tcp"))
-			snprintf(cmd, sizeof(cmd), "HOLD=4 python3 pin.py tcp 3000 & "
-				 "HOLD=4 python3 pin.py tcp 3000 & wait");
-		else
-			snprintf(cmd, sizeof(cmd), "python3 pin.py %s 4000", kinds[i]);
-		run(sbx_episode_box(ep, NULL), NULL, cmd, 120000, &r);
-		for (const char *at = r.out; (at = strstr(at, " fds, host TCP+UDP pages +"));
-		     at++) {
-			const char *sp = at;
-
-			while (sp > r.out && sp[-1] != '\n' && sp[-1] != ' ')
-				sp--;
-			if (sscanf(sp, "%d fds, host TCP+UDP pages +%d", &fds, &mib) == 2) {
-				seen++;
-				worst = mib > worst ? mib : worst;
-			}
+		if (base < 0 || pthread_create(&smp.thread, NULL, sample, &smp)) {
+			say(o, false, "cannot sample /proc/net/sockstat");
+			break;
 		}
-		if (r.how == SBX_OOM_KILLED && worst <= 128)
-			snprintf(detail + used, sizeof(detail) - used,
-				 "%s: OOM-killed (+%d MiB before); ", kinds[i], worst);
-		else if (seen && worst <= 128)
-			snprintf(detail + used, sizeof(detail) - used,
-				 "%s: +%d MiB at %d fds; ", kinds[i], worst, fds);
-		else {
+		run(sbx_episode_box(ep, NULL), NULL, pin_attacks[i].cmd, 120000, &r);
+		atomic_store(&smp.stop, true);
+		pthread_join(smp.thread, NULL);
+		mib = ((smp.peak - base) * 4096) >> 20;
+		if (mib > bound_mb || (r.how != SBX_EXITED && r.how != SBX_OOM_KILLED))
 			pass = false;
-			snprintf(detail + used, sizeof(detail) - used,
-				 "%s: how=%d +%d MiB %.150s%.100s; ", kinds[i], r.how, worst,
-				 r.out, r.err);
-		}
+		snprintf(detail + used, sizeof(detail) - used, "%s: peak +%ld MiB%s; ",
+			 pin_attacks[i].name, mib,
+			 r.how == SBX_OOM_KILLED ? " (OOM-killed)" :
+			 r.how == SBX_EXITED ? "" : " (did not end)");
 		sbx_exec_result_release(&r);
 	}
-	say(o, pass, "64 MiB box (bound 128 MiB): %s", detail);
+	say(o, pass, "%d MiB box, host-wide socket memory (bound %d MiB, cgroup %s): %s",
+	    limit_mb, bound_mb, memcg_v1() ? "v1" : "v2", detail);
 	sbx_episode_free(ep);
 }
 
