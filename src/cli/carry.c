@@ -146,7 +146,7 @@ enum err cli_carry_build(const struct suite *su, const char *const *private,
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = check_named(su, private[i], e);
 	if (!rc && n)
-		rc = image_store_open(NULL, &st, e);
+		rc = image_store_open_existing(NULL, &st, e);
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = carry_one(st, private[i], private, n, &c->im[c->n_im++], e);
 		c->im[i].record_path = xasprintf(IMAGES_DIR "%s.json", private[i]);

@@ -29,16 +29,19 @@
 	"the image store (an existing directory)", \
 	.flags = CLI_DOC_DEFAULT | CLI_PATH_DIR | CLI_PATH_EXISTS }
 
-/* Every image command: open the store (--images), run fn on it, close it.
- * fn prints its own failure (cli_fail_err) and returns the exit code. */
-static int with_store(const struct cli_args *a,
+/* Every image command: open the store (--images; created only by
+ * import), run fn on it, close it. fn prints its own failure
+ * (cli_fail_err) and returns the exit code. */
+static int with_store(const struct cli_args *a, bool create,
 		      int (*fn)(const struct cli_args *a, struct image_store *st))
 {
+	const char *dir = cli_named_str(a, "images");
 	struct image_store *st;
 	struct errmsg e;
 	int rc;
 
-	if (image_store_open(cli_named_str(a, "images"), &st, &e))
+	if (create ? image_store_open(dir, &st, &e)
+		   : image_store_open_existing(dir, &st, &e))
 		return cli_fail_err(&e);
 	rc = fn(a, st);
 	image_store_close(st);
@@ -219,27 +222,27 @@ static int do_gc(const struct cli_args *a, struct image_store *st)
 /* The subcommands' entries (struct cli_cmd.run takes only the arguments). */
 static int run_import(const struct cli_args *a)
 {
-	return with_store(a, do_import);
+	return with_store(a, true, do_import);
 }
 
 static int run_ls(const struct cli_args *a)
 {
-	return with_store(a, do_ls);
+	return with_store(a, false, do_ls);
 }
 
 static int run_inspect(const struct cli_args *a)
 {
-	return with_store(a, do_inspect);
+	return with_store(a, false, do_inspect);
 }
 
 static int run_rm(const struct cli_args *a)
 {
-	return with_store(a, do_rm);
+	return with_store(a, false, do_rm);
 }
 
 static int run_gc(const struct cli_args *a)
 {
-	return with_store(a, do_gc);
+	return with_store(a, false, do_gc);
 }
 
 static const struct cli_opt import_table[] = {

@@ -46,7 +46,7 @@ static int mem_fd = -1;
 
 static enum err open_store(struct errmsg *e)
 {
-	return store ? ERR_OK : image_store_open(NULL, &store, e);
+	return store ? ERR_OK : image_store_open_existing(NULL, &store, e);
 }
 
 static struct image_info *carried_find(const char *name, size_t n)

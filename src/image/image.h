@@ -93,6 +93,10 @@ char *image_store_default_dir(void);
  * shared until image_store_close. */
 enum err image_store_open(const char *dir, struct image_store **st_out,
 			  struct errmsg *e) MUST_CHECK;
+/* The same for readers (ls, inspect, rm, gc, task check, a run): a store
+ * that does not exist yet is opened empty and is not created. */
+enum err image_store_open_existing(const char *dir, struct image_store **st_out,
+				   struct errmsg *e) MUST_CHECK;
 void image_store_close(struct image_store *st);
 /* Borrowed until close. */
 const char *image_store_dir(const struct image_store *st);

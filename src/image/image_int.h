@@ -11,7 +11,10 @@
 
 struct image_store {
 	char *dir;
-	int lock_fd;
+	int lock_fd;   /* -1 when absent */
+	bool absent;   /* opened by image_store_open_existing and the
+	                  directory does not exist: lists empty, finds
+	                  nothing, creates nothing */
 };
 
 /* Running totals of one image across its layers. */

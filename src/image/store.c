@@ -51,8 +51,8 @@ static enum err make_dirs(const char *dir, struct errmsg *e)
 	return ERR_OK;
 }
 
-enum err image_store_open(const char *dir, struct image_store **st_out,
-			  struct errmsg *e)
+static enum err store_open(const char *dir, bool create,
+			   struct image_store **st_out, struct errmsg *e)
 {
 	struct image_store *st = xcalloc(1, sizeof(*st));
 	char *lock;
@@ -60,6 +60,11 @@ enum err image_store_open(const char *dir, struct image_store **st_out,
 
 	st->dir = dir ? xstrdup(dir) : image_store_default_dir();
 	st->lock_fd = -1;
+	if (!create && !path_exists(st->dir)) {
+		st->absent = true;   /* nothing imported yet: an empty store */
+		*st_out = st;
+		return ERR_OK;
+	}
 	if ((rc = make_dirs(st->dir, e))) {
 		image_store_close(st);
 		return err_prefix(e, "image store");
@@ -74,6 +79,18 @@ enum err image_store_open(const char *dir, struct image_store **st_out,
 	}
 	*st_out = st;
 	return ERR_OK;
+}
+
+enum err image_store_open(const char *dir, struct image_store **st_out,
+			  struct errmsg *e)
+{
+	return store_open(dir, true, st_out, e);
+}
+
+enum err image_store_open_existing(const char *dir, struct image_store **st_out,
+				   struct errmsg *e)
+{
+	return store_open(dir, false, st_out, e);
 }
 
 void image_store_close(struct image_store *st)
@@ -403,6 +420,11 @@ enum err image_list(struct image_store *st, struct image_info ***list_out,
 	enum err rc = ERR_OK;
 
 	free(dir);
+	if (!d && st->absent) {
+		*list_out = NULL;
+		*n_out = 0;
+		return ERR_OK;
+	}
 	if (!d)
 		return err_sys(e, ERR_IO, "image store '%s': list", st->dir);
 	while (!rc && (de = readdir(d))) {
@@ -545,6 +567,8 @@ enum err image_gc(struct image_store *st, size_t *removed_out,
 
 	*removed_out = 0;
 	*bytes_out = 0;
+	if (st->absent)
+		return ERR_OK;
 	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK
 			? err_set(e, ERR_INVAL, "image store '%s' is in use (an "
