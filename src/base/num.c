@@ -151,6 +151,11 @@ bool num_int(const char *s, int lo, int hi, int *out)
 	return true;
 }
 
+bool num_double(const char *s, double lo, double hi, double *out)
+{
+	return num_parse_double(s, lo, hi, out, NULL) == ERR_OK;
+}
+
 bool num_long(const char *s, long lo, long hi, long *out)
 {
 	long long v = 0;   /* as in num_int */

@@ -38,5 +38,6 @@ bool num_field_ull(const char *s, const char *stops, unsigned long long hi,
 bool num_ll(const char *s, long long lo, long long hi, long long *out);
 bool num_int(const char *s, int lo, int hi, int *out);
 bool num_long(const char *s, long lo, long hi, long *out);
+bool num_double(const char *s, double lo, double hi, double *out);
 
 #endif

@@ -22,6 +22,7 @@
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "model/model_int.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 #define PRICES_MAX_BYTES ((size_t)1 << 20)
@@ -51,7 +52,6 @@ static enum err get_num(const char *file, const struct ynode *m,
 			double *out, struct errmsg *e)
 {
 	const struct ynode *v = ymap_get(m, key);
-	char *end;
 	double d;
 
 	if (!v) {
@@ -64,8 +64,7 @@ static enum err get_num(const char *file, const struct ynode *m,
 	if (v->kind != YNODE_SCALAR || !v->str[0])
 		return err_set(e, ERR_PARSE, "%s:%d: '%s' must be a number",
 			       file, v->line, key);
-	d = strtod(v->str, &end);
-	if (*end || !isfinite(d) || d < 0 || d > max)
+	if (!num_double(v->str, 0, max, &d))
 		return err_set(e, ERR_PARSE,
 			       "%s:%d: '%s' must be a number from 0 to %g",
 			       file, v->line, key, max);

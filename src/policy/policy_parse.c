@@ -9,6 +9,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "base/xalloc.h"
 #include "base/ytree.h"
 #include "policy_int.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 struct pctx {
@@ -80,15 +83,12 @@ static enum err get_str(const struct pctx *c, const struct ynode *n,
 static enum err get_double(const struct pctx *c, const struct ynode *n,
 			   const char *what, double lo, double hi, double *out)
 {
-	char *end;
 	double v;
 	enum err rc = want_kind(c, n, YNODE_SCALAR, what);
 
 	if (rc)
 		return rc;
-	errno = 0;
-	v = strtod(n->str, &end);
-	if (end == n->str || *end || errno || !isfinite(v))
+	if (!num_double(n->str, -DBL_MAX, DBL_MAX, &v))
 		return bad(c, n, "'%s' must be a number, not '%s'", what, n->str);
 	if (v < lo || v > hi)
 		return bad(c, n, "'%s' is %g, must be in [%g, %g]", what, v, lo, hi);
@@ -99,15 +99,12 @@ static enum err get_double(const struct pctx *c, const struct ynode *n,
 static enum err get_int(const struct pctx *c, const struct ynode *n,
 			const char *what, long long lo, long long hi, long long *out)
 {
-	char *end;
 	long long v;
 	enum err rc = want_kind(c, n, YNODE_SCALAR, what);
 
 	if (rc)
 		return rc;
-	errno = 0;
-	v = strtoll(n->str, &end, 10);
-	if (end == n->str || *end || errno)
+	if (!num_ll(n->str, LLONG_MIN, LLONG_MAX, &v))
 		return bad(c, n, "'%s' must be an integer, not '%s'", what, n->str);
 	if (v < lo || v > hi)
 		return bad(c, n, "'%s' is %lld, must be in [%lld, %lld]", what, v, lo, hi);

@@ -11,6 +11,7 @@
  */
 #include "store/store_db_int.h"
 
+#include <float.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
@@ -394,8 +395,11 @@ static int64_t pg_col_int64(struct db_stmt *s, int i)
 static double pg_col_double(struct db_stmt *s, int i)
 {
 	const char *t = pg_col_text(s, i);
+	double v;
 
-	return t ? strtod(t, NULL) : 0;
+	/* PostgreSQL's float8 text (shortest round-trip form): finite
+	 * values only are stored (NaN and infinities are never written) */
+	return t && num_double(t, -DBL_MAX, DBL_MAX, &v) ? v : 0;
 }
 
 static const void *pg_col_blob(struct db_stmt *s, int i, size_t *n)

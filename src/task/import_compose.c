@@ -21,6 +21,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static const char *const ignored_keys[] = {
@@ -149,13 +150,18 @@ static void env_of(struct imp_svc *s, const struct ynode *env)
 /* "8080:80/tcp" -> 80; 80 -> 80; 0 when unreadable. */
 static int container_port(const char *s)
 {
-	const char *c = strrchr(s, ':');
-	char *end;
-	long p = strtol(c ? c + 1 : s, &end, 10);
+	const char *c = strrchr(s, ':'), *num = c ? c + 1 : s;
+	size_t n = strlen(num);
+	char text[16];
+	int p;
 
-	if ((*end && strcmp(end, "/tcp")) || p < 1 || p > 65535)
+	if (n > 4 && !strcmp(num + n - 4, "/tcp"))
+		n -= 4;
+	if (n >= sizeof(text))
 		return 0;
-	return (int)p;
+	memcpy(text, num, n);
+	text[n] = '\0';
+	return num_int(text, 1, 65535, &p) ? p : 0;
 }
 
 static void ports_of(struct imp_svc *s, const struct ynode *v)

@@ -15,12 +15,14 @@
  */
 #include "task/import_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static void subtasks(struct imp_task *t, const struct ynode *st,
@@ -69,10 +71,8 @@ static double solve_minutes(const char *s)
 
 	if (!s)
 		return 0;
-	if (!strchr(s, ':')) {
-		v = strtod(s, &end);
-		return *end ? 0 : v;
-	}
+	if (!strchr(s, ':'))
+		return num_double(s, 0, 100000, &v) ? v : 0;
 	for (; n < 3; n++) {
 		unsigned long x = strtoul(p, &end, 10);
 		if (end == p || x > 100000)
@@ -166,6 +166,7 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir,
 	const char *hard = task_imp_str(m, "hard_prompt"), *easy = task_imp_str(m, "easy_prompt");
 	const char *host = task_imp_str(m, "target_host"), *d = task_imp_str(m, "difficulty");
 	const char *files[] = { "release", "dist" };
+	long v;
 
 	if (!hard && !easy)
 		return (void)task_imp_refuse(t, REFUSE_INVALID, "no prompt");
@@ -183,10 +184,8 @@ static void fill(struct imp_task *t, const struct ynode *m, const char *tdir,
 				t->category = xstrdup(task_imp_category(cats->items[i]->str));
 			task_imp_tag(t, cats->items[i]->str);
 		}
-	if (d) {
-		long v = strtol(d, NULL, 10);
+	if (d && num_long(d, LONG_MIN, LONG_MAX, &v))
 		t->difficulty = v < 1 ? 1 : v > 5 ? 5 : (int)v;
-	}
 	t->minutes = solve_minutes(task_imp_str(m, "first_solve_time"));
 	subtasks(t, ymap_get(m, "subtasks"), mode != IMPORT_SUBTASKS_UNGUIDED);
 	t->sequential = mode == IMPORT_SUBTASKS_GUIDED && t->n_ans;

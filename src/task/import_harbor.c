@@ -13,12 +13,14 @@
  */
 #include "task/import_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static const char verifier[] =
@@ -35,8 +37,9 @@ static const char verifier[] =
 static long num(const struct ynode *m, const char *key)
 {
 	const char *s = task_imp_str(m, key);
+	long v;
 
-	return s ? strtol(s, NULL, 10) : 0;
+	return s && num_long(s, LONG_MIN, LONG_MAX, &v) ? v : 0;
 }
 
 static void environment(struct imp_task *t, const struct ynode *env,
@@ -84,8 +87,9 @@ static void metadata(struct imp_task *t, const struct ynode *md,
 	if (d)
 		t->difficulty = !strcmp(d, "easy") ? 2 : !strcmp(d, "medium") ? 3 :
 				!strcmp(d, "hard") ? 4 : 0;
-	if (task_imp_str(md, "expert_time_estimate_min"))
-		m = strtod(task_imp_str(md, "expert_time_estimate_min"), NULL);
+	if (!task_imp_str(md, "expert_time_estimate_min") ||
+	    !num_double(task_imp_str(md, "expert_time_estimate_min"), 0, 100000, &m))
+		m = 0;   /* absent or not a number: the default */
 	t->minutes = m;
 	t->category = xstrdup(task_imp_category(task_imp_str(md, "category")));
 	for (size_t i = 0; kw && kw->kind == YNODE_SEQ && i < kw->n; i++)

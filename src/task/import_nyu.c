@@ -12,12 +12,14 @@
  */
 #include "task/import_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static const char *flag_of(const struct ynode *r)
@@ -87,6 +89,7 @@ static void one(struct imp_ctx *c, const char *json)
 	struct errmsg e;
 	char *dir = xstrdup(json), *src;
 	const char *name, *box, *port, *pts;
+	long p;
 
 	*strrchr(dir, '/') = '\0';
 	src = xstrdup(task_imp_rel(json, c->src));
@@ -110,10 +113,8 @@ static void one(struct imp_ctx *c, const char *json)
 		t.flag = xstrdup(flag_of(r));
 		t.author = xstrdup("NYU CTF Bench");
 		if ((pts = task_imp_str(r, "points")) &&
-		    strtol(pts, NULL, 10) > 0) {
-			long p = strtol(pts, NULL, 10);
+		    num_long(pts, 1, LONG_MAX, &p))
 			t.difficulty = p >= 500 ? 5 : (int)(p + 99) / 100;
-		}
 		add_files(&t, ymap_get(r, "files"), dir);
 		if (box && *box)
 			server(&t, dir, box);

@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "task/task_int.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 #define MANIFEST_MAX (1 << 20)
@@ -81,15 +82,13 @@ static enum err parse_minutes(struct tctx *c, const struct ynode *m,
 			      struct task *t)
 {
 	const struct ynode *v = ymap_get(m, "expert_minutes");
-	char *end;
 
 	if (!v)
 		return task_fail(c, m, "missing field 'expert_minutes'");
 	if (v->kind != YNODE_SCALAR || v->quoted)
 		return task_fail(c, v, "field 'expert_minutes' must be a number");
-	t->expert_minutes = strtod(v->str, &end);
-	if (end == v->str || *end || !(t->expert_minutes > 0) ||
-	    t->expert_minutes > 100000)
+	if (!num_double(v->str, 0, 100000, &t->expert_minutes) ||
+	    !(t->expert_minutes > 0))
 		return task_fail(c, v,
 				 "field 'expert_minutes' must be a number in "
 				 "(0, 100000], not '%s'",

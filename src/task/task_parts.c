@@ -8,6 +8,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 static enum err parse_env(struct tctx *c, const struct ynode *m, char ***out)
@@ -51,9 +52,9 @@ static enum err parse_ports(struct tctx *c, const struct ynode *m,
 	s->ports = xcalloc(v->n ? v->n : 1, sizeof(int));
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ynode *p = v->items[i];
-		char *end;
-		long x = p->kind == YNODE_SCALAR ? strtol(p->str, &end, 10) : 0;
-		if (p->kind != YNODE_SCALAR || *end || x < 1 || x > 65535)
+		long x;
+
+		if (p->kind != YNODE_SCALAR || !num_long(p->str, 1, 65535, &x))
 			return task_fail(c, p,
 					 "port must be an integer 1..65535");
 		s->ports[s->n_ports++] = (int)x;

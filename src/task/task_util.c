@@ -14,6 +14,7 @@
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "base/num.h"
 #include "base/banned.h"
 
 enum err task_fail(struct tctx *c, const struct ynode *n, const char *fmt, ...)
@@ -93,16 +94,13 @@ enum err task_get_int(struct tctx *c, const struct ynode *m, const char *key,
 		      long lo, long hi, long *out)
 {
 	struct ynode *v = lookup(m, key);
-	char *end;
 	long x;
 
 	if (!v)
 		return ERR_OK; /* caller set the default */
 	if (v->kind != YNODE_SCALAR || v->quoted)
 		return task_fail(c, v, "field '%s' must be an integer", key);
-	errno = 0;
-	x = strtol(v->str, &end, 10);
-	if (errno || end == v->str || *end)
+	if (!num_long(v->str, LONG_MIN, LONG_MAX, &x))
 		return task_fail(c, v, "field '%s' must be an integer, not '%s'",
 				 key, v->str);
 	if (x < lo || x > hi)

@@ -281,6 +281,10 @@ static void test_num(void **state)
 	assert_int_equal(num_parse_double("1.", 0, 2, &d, &e), ERR_OK);
 	assert_int_equal(num_parse_double("e5", 0, 2, &d, &e), ERR_INVAL);
 	assert_int_equal(num_parse_double("1e", 0, 2, &d, &e), ERR_INVAL);
+	assert_true(num_double("-1.5", -2, 0, &d));
+	assert_true(d == -1.5);
+	assert_false(num_double(" 1", 0, 2, &d));
+	assert_false(num_double("0x1", 0, 2, &d));
 	/* fields of a line */
 	{
 		const char *end = NULL, *line = "123 -4\n";

@@ -206,6 +206,8 @@ static void test_parse_errors(void **state)
 		  "must be in [0, 1]", 5 },
 		{ "policy: x\nrules:\n  - name: a\n    type: absolute\n    threshold: half\n",
 		  "must be a number", 5 },
+		{ "policy: x\nrules:\n  - name: a\n    type: absolute\n    threshold: 0x0.8p0\n",
+		  "must be a number", 5 },
 		{ "policy: x\nrules:\n  - name: a\n    type: absolute\n    threshold: 0.5\n"
 		  "    margin: 1\n", "unknown key 'margin' in absolute", 6 },
 		{ "policy: x\nrules:\n  - name: a\n    type: absolute\n    threshold: 0.5\n"

@@ -230,6 +230,13 @@ static void test_out_of_range(void **state)
 		      "27: field 'turns' is 0, outside 1..1000");
 	expect_reject("expert_minutes: 15", "expert_minutes: -3",
 		      "8: field 'expert_minutes' must be a number in (0, 100000], not '-3'");
+	/* numbers are read whole and in decimal: no hex, no sign, no space */
+	expect_reject("expert_minutes: 15", "expert_minutes: 0x10",
+		      "8: field 'expert_minutes' must be a number in (0, 100000], not '0x10'");
+	expect_reject("difficulty: 2", "difficulty: +2",
+		      "7: field 'difficulty' must be an integer, not '+2'");
+	expect_reject("ports: [8080]", "ports: ['0x50']",
+		      "19: port must be an integer 1..65535");
 	expect_reject("category: web", "category: webb",
 		      "6: unknown category 'webb' (want pwn web crypto rev "
 		      "forensics misc patch detect triage harden)");
