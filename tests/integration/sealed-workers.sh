@@ -62,6 +62,7 @@ approvals() {   # approvals NAME: a request for run NAME and both approvals
 }
 approvals local
 approvals queued
+approvals orphan
 for w in w1 w2 w3 w4; do
 	mkdir -p "$TMP/$w/tmp"
 	"$ASSAY" keys worker-new "$TMP/$w/key" >"$TMP/$w/pub" 2>"$TMP/err" || bad "worker-new $w" "$(cat "$TMP/err")"
@@ -155,4 +156,29 @@ leak=$(grep -rlF "$MARK" "$TMP"/w[0-4] "$ASSAY_HOME" 2>/dev/null | head -3)
 [ "$(grep -c '"worker.key"' "$TMP/audit")" = 3 ] && grep -q '"worker.unwrap"' "$TMP/audit" &&
 	grep -q '"worker.revoke"' "$TMP/audit" && ! grep -q "$MARK" "$TMP/audit" &&
 	ok "audit log: 3 registrations, the unwraps, the revocation; no task text" || bad "audit" "$(grep -o '"kind":"worker[^"]*"' "$TMP/audit" | sort | uniq -c)"
+
+# a queued sealed run whose coordinator died before any worker came:
+# `assay resume` with the run's own request and approvals finishes it
+# here (another run's approvals are refused), every pair scored once
+"$ASSAY" run "${RUN[@]}" $(ap orphan) --executor workers --store "$URL" \
+	--worker-key "$TMP/w1/pub" >/dev/null 2>"$TMP/orphan.err" &
+coord=$!
+pids="$pids $coord"
+for _ in $(seq 1 200); do [ "$(q "$URL" "SELECT status FROM runs WHERE id=2" 2>/dev/null)" = queued ] && break; sleep 0.05; done
+kill -9 $coord; wait $coord 2>/dev/null
+[ "$(q "$URL" "SELECT status FROM runs WHERE id=2")" = queued ] || bad "orphaned queued run" "$(cat "$TMP/orphan.err")"
+sleep 4   # its lease expires (ASSAY_LEASE_TTL_S=3)
+expect_rc "resume of a queued sealed run with another run's approvals is refused" 2 \
+	"$ASSAY" resume 2 --store "$URL" $(ap queued) --quiet
+grep -q "already used" "$TMP/err" && ok "... and the refusal says its approvals were already used" ||
+	bad "refusal reason" "$(head -c 400 "$TMP/err")"
+"$ASSAY" resume 2 --store "$URL" $(ap orphan) --quiet >/dev/null 2>"$TMP/resume.err"; rc=$?
+one=$(q "$URL" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)=1) AS x")
+more=$(q "$URL" "SELECT count(*) FROM (SELECT 1 FROM episodes WHERE run_id=2 AND status='done' AND error_class!='infra' GROUP BY task_id, epoch HAVING count(*)>1) AS x")
+[ $rc = 0 ] && [ "$(q "$URL" "SELECT status FROM runs WHERE id=2")" = done ] && [ "$one|$more" = "8|0" ] &&
+	ok "resume finishes a queued sealed run whose coordinator died: done, every pair once" ||
+	bad "resume of a queued sealed run" "rc $rc once=$one more=$more: $(tail -3 "$TMP/resume.err")"
+"$ASSAY" report 2 --store "$URL" --format json -o "$TMP/r.json" 2>/dev/null
+[ "$(res "$TMP/r.json")" = "$(res "$TMP/l.json")" ] &&
+	ok "... with the local sealed run's results" || bad "resumed results" "$(res "$TMP/r.json")"
 finish
