@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "cli/cmd.h"
+#include "cli/keyref.h"
 #include "cli/runctl.h"
 #include "policy/policy.h"
 #include "report/report.h"
@@ -237,34 +238,6 @@ static const struct cli_opt run_table[] = {
 		"'assay worker --key PATH'", .flags = 0 },
 };
 
-/* The worker public keys of --worker-key, each a key or a file of keys,
- * in canonical text form (*keys_out: caller frees with strings). */
-static enum err parse_one_key(const char *arg, char ***v, size_t *n,
-			      struct errmsg *e)
-{
-	char canon[VAULT_WORKER_PUB_SIZE], *text = NULL, *line, *save = NULL;
-	size_t len;
-	enum err rc;
-
-	if (!strncmp(arg, VAULT_WORKER_PUB_PREFIX, strlen(VAULT_WORKER_PUB_PREFIX))) {
-		if ((rc = vault_worker_pub_parse(arg, strlen(arg), canon, e)))
-			return err_prefix(e, "--worker-key");
-		cli_run_select_add(v, n, canon);
-		return ERR_OK;
-	}
-	if ((rc = file_read(arg, 1 << 20, &text, &len, e)))
-		return err_prefix(e, "--worker-key");
-	for (line = strtok_r(text, "\n", &save); line && !rc;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!*line || *line == '#')
-			continue;
-		if (!(rc = vault_worker_pub_parse(line, strlen(line), canon, e)))
-			cli_run_select_add(v, n, canon);
-	}
-	free(text);
-	return rc ? err_prefix(e, "--worker-key '%s'", arg) : ERR_OK;
-}
-
 static int worker_keys_from_args(const struct cli_args *a, char ***keys,
 				 size_t *n)
 {
@@ -273,14 +246,8 @@ static int worker_keys_from_args(const struct cli_args *a, char ***keys,
 	struct errmsg e;
 
 	v = cli_list(a, R_WORKER_KEY, &nv);
-	for (size_t i = 0; i < nv; i++)
-		if (parse_one_key(v[i], keys, n, &e) != ERR_OK)
-			return cli_usage(a, "%s", e.text);
-	for (size_t i = 0; i < *n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp((*keys)[i], (*keys)[j]))
-				return cli_usage(a, "--worker-key %.32s... is "
-						 "given twice", (*keys)[i]);
+	if (cli_worker_keys(v, nv, keys, n, &e))
+		return cli_usage(a, "%s", e.text);
 	return 0;
 }
 

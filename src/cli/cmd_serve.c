@@ -26,7 +26,8 @@
 
 enum { S_LISTEN, S_CERT, S_KEY, S_STORE, S_LOG, S_WEB, S_MAXC, S_PERIP,
        S_PROXY_HDR, S_PROXY_FROM, S_PROXY_MFA, S_READY, S_ROUTES,
-       S_EXECUTOR, S_WORKERS, S_PARTITION, S_SLURM_ARG };
+       S_EXECUTOR, S_WORKERS, S_PARTITION, S_SLURM_ARG, S_WORKER_KEY,
+       S_WORKER_KEY_FILE };
 
 static const struct cli_opt serve_table[] = {
 	[S_LISTEN] = { "listen", 0, CLI_STR, "ADDR", "127.0.0.1:8740",
@@ -74,7 +75,41 @@ static const struct cli_opt serve_table[] = {
 	[S_SLURM_ARG] = { "slurm-arg", 0, CLI_LIST, "ARG", NULL, "--executor "
 			  "slurm: one more sbatch option for every campaign",
 			  .flags = 0 },
+	[S_WORKER_KEY] = { "worker-key", 0, CLI_LIST, "PUB|FILE", NULL,
+			   "--executor slurm: a node's worker public key, or a "
+			   "file of them, one a line ('assay keys worker-new'); "
+			   "with --worker-key-file, sealed campaigns go to Slurm "
+			   "too (without: they run on this machine)", .flags = 0 },
+	[S_WORKER_KEY_FILE] = { "worker-key-file", 0, CLI_STR, "PATH", NULL,
+				"--executor slurm: where each node keeps its "
+				"worker's secret key (with --worker-key)",
+				.flags = 0 },
 };
+
+/* --worker-key and --worker-key-file: both or neither, with
+ * --executor slurm; the keys parsed now, not at the first campaign. */
+static int serve_worker_keys(const struct cli_args *a, struct server_opts *o)
+{
+	const char *const *v;
+	size_t nv;
+	struct errmsg e;
+
+	v = cli_list(a, S_WORKER_KEY, &nv);
+	o->worker_key_file = cli_str(a, S_WORKER_KEY_FILE);
+	if (!nv && !o->worker_key_file)
+		return 0;
+	if (strcmp(o->executor, "slurm"))
+		return cli_usage(a, "--worker-key and --worker-key-file are for "
+				 "--executor slurm");
+	if (!nv || !o->worker_key_file)
+		return cli_usage(a, "--worker-key and --worker-key-file go "
+				 "together (sealed campaigns on Slurm)");
+	if (cli_worker_keys(v, nv, &o->worker_keys, &o->n_worker_keys, &e))
+		return cli_usage(a, "%s", e.text);
+	return 0;
+}
+
+static int serve_with(const struct cli_args *a, struct server_opts *o);
 
 static int serve(const struct cli_args *a)
 {
@@ -93,6 +128,24 @@ static int serve(const struct cli_args *a)
 		.slurm_workers = (int)cli_int(a, S_WORKERS),
 		.slurm_partition = cli_str(a, S_PARTITION),
 	};
+	int rc;
+
+	o.slurm_args = cli_list(a, S_SLURM_ARG, &o.n_slurm_args);
+	if (strcmp(o.executor, "slurm") && (cli_given(a, S_WORKERS) ||
+	    cli_given(a, S_PARTITION) || o.n_slurm_args))
+		return cli_usage(a, "--workers, --partition and --slurm-arg are "
+				 "for --executor slurm");
+	if ((rc = serve_worker_keys(a, &o)) == 0)
+		rc = serve_with(a, &o);
+	for (size_t i = 0; i < o.n_worker_keys; i++)
+		free(o.worker_keys[i]);
+	free(o.worker_keys);
+	return rc;
+}
+
+/* The rest of `assay serve`, its options in o. */
+static int serve_with(const struct cli_args *a, struct server_opts *o)
+{
 	struct store *st;
 	struct errmsg e;
 	char *dir, *spath;
@@ -100,32 +153,27 @@ static int serve(const struct cli_args *a)
 	char host[64];
 	int port;
 
-	o.slurm_args = cli_list(a, S_SLURM_ARG, &o.n_slurm_args);
-	if (strcmp(o.executor, "slurm") && (cli_given(a, S_WORKERS) ||
-	    cli_given(a, S_PARTITION) || o.n_slurm_args))
-		return cli_usage(a, "--workers, --partition and --slurm-arg are "
-				 "for --executor slurm");
 	if (cli_flag(a, S_ROUTES)) {
 		server_routes_print(stdout);
 		return EXIT_OK;
 	}
-	if (!o.tls_cert != !o.tls_key)
+	if (!o->tls_cert != !o->tls_key)
 		return cli_usage(a, "--tls-cert and --tls-key go together");
-	if (!o.proxy_header != !o.proxy_from)
+	if (!o->proxy_header != !o->proxy_from)
 		return cli_usage(a, "--trust-proxy-header and --trust-proxy-from "
 				 "go together");
-	if (o.proxy_header && (!*o.proxy_header || strspn(o.proxy_header,
+	if (o->proxy_header && (!*o->proxy_header || strspn(o->proxy_header,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") !=
-	    strlen(o.proxy_header)))
+	    strlen(o->proxy_header)))
 		return cli_usage(a, "--trust-proxy-header is a header name "
 				 "(letters, digits and '-')");
-	if (o.proxy_from && server_proxy_spec_check(o.proxy_from, &e))
+	if (o->proxy_from && server_proxy_spec_check(o->proxy_from, &e))
 		return cli_usage(a, "%s", e.text);
-	if (o.proxy_mfa && !o.proxy_header)
+	if (o->proxy_mfa && !o->proxy_header)
 		return cli_usage(a, "--trust-proxy-mfa needs --trust-proxy-header");
-	if (server_parse_listen(o.listen, host, &port, &e))
+	if (server_parse_listen(o->listen, host, &port, &e))
 		return cli_usage(a, "%s", e.text);
-	if (!o.tls_cert && !server_is_loopback(host))
+	if (!o->tls_cert && !server_is_loopback(host))
 		return cli_usage(a, "refusing to listen on %s without TLS (give "
 				 "--tls-cert and --tls-key, or a loopback "
 				 "address)", host);
@@ -133,11 +181,11 @@ static int serve(const struct cli_args *a)
 		return cli_fail_err(&e);
 	spath = cli_str(a, S_STORE) ? xstrdup(cli_str(a, S_STORE))
 				    : store_default_path();
-	o.store_path = spath;
-	o.open_store = cli_store_open;
+	o->store_path = spath;
+	o->open_store = cli_store_open;
 	dir = cli_audit_dir(cli_str(a, S_LOG));
-	o.audit_dir = dir;
-	rc = server_run(st, &o, &e);
+	o->audit_dir = dir;
+	rc = server_run(st, o, &e);
 	free(dir);
 	free(spath);
 	store_close(st);

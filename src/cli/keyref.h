@@ -34,4 +34,12 @@ enum err cli_audit_record(const char *opt, const char *kind,
 			  const struct vault_audit_field *f, size_t nf,
 			  struct errmsg *e) MUST_CHECK;
 
+/* The worker public keys of --worker-key arguments, each a key
+ * ("assay-worker-v1:...") or a file of keys, one a line: appended to
+ * *keys_out in canonical form (caller frees each and the array); a
+ * malformed or repeated key is an error naming it. */
+enum err cli_worker_keys(const char *const *args, size_t nargs,
+			 char ***keys_out, size_t *n_out,
+			 struct errmsg *e) MUST_CHECK;
+
 #endif

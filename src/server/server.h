@@ -41,6 +41,12 @@ struct server_opts {
 	const char *slurm_partition;
 	const char *const *slurm_args;
 	size_t n_slurm_args;
+	/* sealed campaigns on Slurm: the nodes' worker public keys
+	 * (canonical, owned by the caller) and where each node keeps its
+	 * secret key; none: sealed campaigns run locally */
+	char **worker_keys;
+	size_t n_worker_keys;
+	const char *worker_key_file;
 };
 
 /* Whether host (an address or "localhost") is a loopback address. */

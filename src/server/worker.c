@@ -126,6 +126,16 @@ static void add_slurm(const struct server_opts *o, const char *dir,
 	}
 }
 
+/* Whether a campaign goes to a Slurm job array: with --executor slurm,
+ * and for a sealed suite only when the nodes' worker keys are known (a
+ * node unwraps the task keys with its own; without, the run is here). */
+static bool on_slurm(const struct server_opts *o, bool sealed)
+{
+	if (!o->executor || strcmp(o->executor, "slurm"))
+		return false;
+	return !sealed || (o->n_worker_keys && o->worker_key_file);
+}
+
 /* sealed: the sealed suite's options (srv_sealed_args), NULL for the
  * shipped open suite. */
 static void build_argv(struct srv *s, const struct sp_campaign *c,
@@ -171,10 +181,16 @@ static void build_argv(struct srv *s, const struct sp_campaign *c,
 		add(a, "--key-file");
 		add(a, keyfile);
 	}
-	/* a sealed suite runs here: workers on other machines hold no unseal
-	 * request of their own yet (assay run refuses to queue one) */
-	if (!sealed && s->o->executor && !strcmp(s->o->executor, "slurm"))
+	if (on_slurm(s->o, sealed != NULL))
 		add_slurm(s->o, dir, a);
+	if (sealed && on_slurm(s->o, true)) {
+		for (i = 0; i < s->o->n_worker_keys; i++) {
+			add(a, "--worker-key");
+			add(a, s->o->worker_keys[i]);
+		}
+		add(a, "--worker-key-file");
+		add(a, s->o->worker_key_file);
+	}
 	for (i = 0; i < ARRAY_SIZE(limit_opts); i++) {
 		json_t *n = json_object_get(json_object_get(doc, "limits"),
 					    limit_opts[i][0]);
@@ -237,6 +253,11 @@ static void spawn(struct srv *s, struct sp_campaign *c)
 		worker_done(s, 3 << 8); /* as a run that failed (exit 3) */
 		goto out;
 	}
+	if (sealed && s->o->executor && !strcmp(s->o->executor, "slurm") &&
+	    !on_slurm(s->o, true))
+		log_info("server: campaign %lld: its sealed suite runs on this "
+			 "machine (serve has no --worker-key for Slurm's nodes)",
+			 (long long)c->id);
 	build_argv(s, c, doc, mdoc, s->worker_keyfile, priv, sealed, &a);
 	snprintf(name, sizeof(name), "campaign-%lld.log", (long long)c->id);
 	logp = path_join(dir, name);

@@ -196,6 +196,19 @@ for c in a b; do
 	"$ASSAY" keys approve "$TMP/sl" --archive "$TMP/s.assay" --key "$K/cust-$c.key" -o "$TMP/sl-$c" >/dev/null 2>&1
 done
 "$ASSAY" keys worker-new "$TMP/node.key" >"$TMP/node.pub" 2>"$TMP/err" || bad "worker-new" "$(cat "$TMP/err")"
+# serve's worker keys (sealed campaigns on Slurm): checked at its start
+# (--routes: it exits there, listening nowhere)
+NPUB=$(cat "$TMP/node.pub")
+expect_rc "serve: --worker-key without --worker-key-file is a usage error" 2 \
+	"$ASSAY" serve --executor slurm --worker-key "$NPUB" --routes
+grep -q "go together" "$TMP/err" && ok "... saying they go together" || bad "message" "$(cat "$TMP/err")"
+expect_rc "serve: worker keys without --executor slurm are a usage error" 2 \
+	"$ASSAY" serve --worker-key "$NPUB" --worker-key-file "$TMP/node.key" --routes
+expect_rc "serve: a malformed worker key is refused at the start" 2 \
+	"$ASSAY" serve --executor slurm --worker-key "${NPUB%??}zz" --worker-key-file "$TMP/node.key" --routes
+grep -q -- "--worker-key" "$TMP/err" && ok "... naming the option" || bad "message" "$(cat "$TMP/err")"
+expect_rc "serve: the node's key file is accepted" 0 \
+	"$ASSAY" serve --executor slurm --worker-key "$TMP/node.pub" --worker-key-file "$TMP/node.key" --routes
 SEALED="--suite $TMP/s.assay --model openai/m --base-url http://127.0.0.1:$P1/v1 --seed 7 --no-preflight \
  --request-key $TMP/sl.key --approval $TMP/sl-a --approval $TMP/sl-b"
 DB7=$(newdb sealed)

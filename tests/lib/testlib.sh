@@ -34,7 +34,7 @@ newdb() {
 q() {
 	case $1 in
 	postgres://*|postgresql://*) psql "$1" -XqAt -v ON_ERROR_STOP=1 -c "$2" ;;
-	*) sqlite3 "$1" "$2" ;;
+	*) sqlite3 -cmd ".timeout 10000" "$1" "$2" ;;   # a worker may hold the write lock
 	esac
 }
 finish() {
