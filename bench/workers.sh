@@ -4,7 +4,10 @@
 # model calls of 1 s each against the mock model) by 1 worker and by 2
 # workers of --slots 50, on one throwaway cluster (tools/pg.sh), and what
 # PostgreSQL pays per episode (pg_stat_statements, pg_stat_database, the
-# database's size). Prints a Markdown section for BENCHMARKS.md.
+# database's size). Then the same by 1 and 2 workers with the task sealed
+# (custodians' approvals, task keys wrapped to each worker's key, tasks
+# decrypted into the workers' locked memory): what sealing costs on
+# workers. Prints a Markdown section for BENCHMARKS.md.
 set -eu
 build=$(cd "${1:?usage: bench/workers.sh BUILD_DIR [EPISODES]}" && pwd)
 n=${2:-400}
@@ -23,25 +26,52 @@ mkdir -p "$tmp/cheap/solution"
 cp "$here/tasks/cheap/solution/solve.sh" "$tmp/cheap/solution/"
 sed "s/turns: 1000/turns: 2/" "$here/tasks/cheap/task.yaml" >"$tmp/cheap/task.yaml"
 export ASSAY_HOME=$tmp/home OPENAI_API_KEY=k ASSAY_INIT=$build/assay-init
+export ASSAY_PASSPHRASE="bench custodians"
 
-one() {   # one WORKERS: seconds from queueing to the run's end
-	local url t0 t1 pids=""
-	url=$("$src/tools/pg.sh" createdb "$tmp/pg" "w$1")
+# the sealed copy: two custodians (2 of 2), a sealer, a key per worker
+k=$tmp/keys
+for c in cust-a cust-b; do "$build/assay" keys create "$c" --custodian --dir "$k" >/dev/null; done
+"$build/assay" keys create sealer --dir "$k" >/dev/null
+"$build/assay" suite seal "$tmp/cheap" -o "$tmp/cheap.assay" --custodian "$k/cust-a.pub" \
+	--custodian "$k/cust-b.pub" --threshold 2 --sign "$k/sealer.key" >/dev/null
+for i in 1 2; do "$build/assay" keys worker-new "$tmp/wk$i" >/dev/null; done   # and wk$i.pub
+
+# suite_args NAME SEALED: the suite options of run NAME (sealed: its own
+# unseal request, approved by both custodians)
+suite_args() {
+	if [ "$2" = 0 ]; then echo --suite "$tmp/cheap"; return; fi
+	"$build/assay" suite request "$tmp/cheap.assay" --run "$1" --reason bench -o "$tmp/$1.req" >/dev/null
+	for c in a b; do
+		"$build/assay" keys approve "$tmp/$1.req" --archive "$tmp/cheap.assay" \
+			--key "$k/cust-$c.key" -o "$tmp/$1.$c" >/dev/null
+	done
+	echo --suite "$tmp/cheap.assay" --request-key "$tmp/$1.req.key" \
+		--approval "$tmp/$1.a" --approval "$tmp/$1.b" \
+		--worker-key "$tmp/wk1.pub" --worker-key "$tmp/wk2.pub"
+}
+
+one() {   # one WORKERS [SEALED]: seconds from queueing to the run's end
+	local url t0 t1 pids="" sealed=${2:-0} wkey args
+	url=$("$src/tools/pg.sh" createdb "$tmp/pg" "w$1s$sealed")
+	args=$(suite_args "w$1s$sealed" "$sealed")
 	"$build/assay" runs --store "$url" >/dev/null
 	psql "$url" -XqAt -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset(); SELECT pg_stat_reset();" >/dev/null
 	t0=$(date +%s.%N)
-	"$build/assay" run --suite "$tmp/cheap" --model openai/m --base-url "http://127.0.0.1:$(cat "$tmp/port")/v1" \
+	# shellcheck disable=SC2086
+	"$build/assay" run $args --model openai/m --base-url "http://127.0.0.1:$(cat "$tmp/port")/v1" \
 		--epochs "$n" --no-preflight --executor workers --store "$url" --quiet >/dev/null 2>"$tmp/c$1.err" &
 	local coord=$!
 	for i in $(seq 1 "$1"); do
-		"$build/assay" worker --store "$url" --slots 50 --name "w$i" --idle-exit 2 -q 2>>"$tmp/w.err" &
+		wkey=""; [ "$sealed" = 0 ] || wkey="--key $tmp/wk$i"
+		# shellcheck disable=SC2086
+		"$build/assay" worker --store "$url" --slots 50 --name "w$i" $wkey --idle-exit 2 -q 2>>"$tmp/w.err" &
 		pids="$pids $!"
 	done
 	wait $coord || { echo "run failed: $(tail -2 "$tmp/c$1.err")" >&2; exit 3; }
 	t1=$(date +%s.%N)
 	wait $pids
 	echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'
-	[ "$1" = 1 ] && cost "$url"
+	[ "$1$sealed" = 10 ] && cost "$url"
 	return 0
 }
 
@@ -56,16 +86,19 @@ cost() {   # per episode, from the 1-worker run
 
 w1=$(one 1)
 w2=$(one 2)
+s1=$(one 1 1)
+s2=$(one 2 1)
 read -r stmts xacts rows bytes eps evs <"$tmp/cost"
 echo "## Workers (PostgreSQL)"
 echo
 echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, PostgreSQL 15 on loopback (tools/pg.sh: fsync off),"
 echo "$n episodes of 2 model calls (1 s latency each), \`--slots 50\` per worker:"
 echo
-echo "| workers | wall s | ratio to 1 |"
-echo "|---|---|---|"
-echo "| 1 | $w1 | 1.00 |"
-echo "| 2 | $w2 | $(echo "$w2 $w1" | awk '{printf "%.2f", $1 / $2}') |"
+ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
+echo "| workers | wall s | ratio to 1 | sealed: wall s | ratio to 1 | sealed / open |"
+echo "|---|---|---|---|---|---|"
+echo "| 1 | $w1 | 1.00 | $s1 | 1.00 | $(ratio "$s1" "$w1") |"
+echo "| 2 | $w2 | $(ratio "$w2" "$w1") | $s2 | $(ratio "$s2" "$s1") | $(ratio "$s2" "$w2") |"
 echo
 echo "PostgreSQL per episode (the 1-worker run, coordinator included; $eps attempts, $evs events):"
 echo "$(echo "$stmts $xacts $rows $bytes $eps" | awk '{printf "%.1f statements (round trips), %.1f transactions, %.1f rows written, %.0f bytes of database", $1/$5, $2/$5, $3/$5, $4/$5}')."
