@@ -109,40 +109,6 @@ static int serve_worker_keys(const struct cli_args *a, struct server_opts *o)
 	return 0;
 }
 
-static int serve_with(const struct cli_args *a, struct server_opts *o);
-
-static int serve(const struct cli_args *a)
-{
-	struct server_opts o = {
-		.listen = cli_str(a, S_LISTEN),
-		.tls_cert = cli_str(a, S_CERT),
-		.tls_key = cli_str(a, S_KEY),
-		.web_dir = cli_str(a, S_WEB),
-		.max_conn = (int)cli_int(a, S_MAXC),
-		.per_ip = (int)cli_int(a, S_PERIP),
-		.ready_file = cli_str(a, S_READY),
-		.proxy_header = cli_str(a, S_PROXY_HDR),
-		.proxy_from = cli_str(a, S_PROXY_FROM),
-		.proxy_mfa = cli_flag(a, S_PROXY_MFA),
-		.executor = cli_str(a, S_EXECUTOR),
-		.slurm_workers = (int)cli_int(a, S_WORKERS),
-		.slurm_partition = cli_str(a, S_PARTITION),
-	};
-	int rc;
-
-	o.slurm_args = cli_list(a, S_SLURM_ARG, &o.n_slurm_args);
-	if (strcmp(o.executor, "slurm") && (cli_given(a, S_WORKERS) ||
-	    cli_given(a, S_PARTITION) || o.n_slurm_args))
-		return cli_usage(a, "--workers, --partition and --slurm-arg are "
-				 "for --executor slurm");
-	if ((rc = serve_worker_keys(a, &o)) == 0)
-		rc = serve_with(a, &o);
-	for (size_t i = 0; i < o.n_worker_keys; i++)
-		free(o.worker_keys[i]);
-	free(o.worker_keys);
-	return rc;
-}
-
 /* The rest of `assay serve`, its options in o. */
 static int serve_with(const struct cli_args *a, struct server_opts *o)
 {
@@ -190,6 +156,38 @@ static int serve_with(const struct cli_args *a, struct server_opts *o)
 	free(spath);
 	store_close(st);
 	return rc ? cli_fail_err(&e) : EXIT_OK;
+}
+
+static int serve(const struct cli_args *a)
+{
+	struct server_opts o = {
+		.listen = cli_str(a, S_LISTEN),
+		.tls_cert = cli_str(a, S_CERT),
+		.tls_key = cli_str(a, S_KEY),
+		.web_dir = cli_str(a, S_WEB),
+		.max_conn = (int)cli_int(a, S_MAXC),
+		.per_ip = (int)cli_int(a, S_PERIP),
+		.ready_file = cli_str(a, S_READY),
+		.proxy_header = cli_str(a, S_PROXY_HDR),
+		.proxy_from = cli_str(a, S_PROXY_FROM),
+		.proxy_mfa = cli_flag(a, S_PROXY_MFA),
+		.executor = cli_str(a, S_EXECUTOR),
+		.slurm_workers = (int)cli_int(a, S_WORKERS),
+		.slurm_partition = cli_str(a, S_PARTITION),
+	};
+	int rc;
+
+	o.slurm_args = cli_list(a, S_SLURM_ARG, &o.n_slurm_args);
+	if (strcmp(o.executor, "slurm") && (cli_given(a, S_WORKERS) ||
+	    cli_given(a, S_PARTITION) || o.n_slurm_args))
+		return cli_usage(a, "--workers, --partition and --slurm-arg are "
+				 "for --executor slurm");
+	if ((rc = serve_worker_keys(a, &o)) == 0)
+		rc = serve_with(a, &o);
+	for (size_t i = 0; i < o.n_worker_keys; i++)
+		free(o.worker_keys[i]);
+	free(o.worker_keys);
+	return rc;
 }
 
 const struct cli_cmd cli_cmd_serve = {

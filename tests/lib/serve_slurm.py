@@ -49,6 +49,26 @@ def people(s, a):
     return ev, e, mid
 
 
+def ran_on_slurm(s, episodes):
+    """The service's one run went to Slurm, ended done, and the job
+    array's workers scored each of its episodes exactly once."""
+    db = sqlite3.connect(s.store)
+    ex = db.execute("SELECT executor, status FROM runs").fetchall()
+    check("its run went to Slurm", ex == [("slurm", "done")], ex)
+    names = sorted(n for (n,) in db.execute(
+        "SELECT DISTINCT w.name FROM episodes e JOIN workers w ON w.id = e.worker"))
+    check("the job array's workers ran its episodes", names and
+          all(n.startswith("slurm-") for n in names), names)
+    once = db.execute("SELECT count(*) FROM (SELECT 1 FROM episodes WHERE status = 'done' "
+                      "AND error_class != 'infra' GROUP BY task_id, epoch "
+                      "HAVING count(*) = 1)").fetchone()[0]
+    more = db.execute("SELECT count(*) FROM (SELECT 1 FROM episodes WHERE status = 'done' "
+                      "AND error_class != 'infra' GROUP BY task_id, epoch "
+                      "HAVING count(*) > 1)").fetchone()[0]
+    check("every (task, epoch) scored exactly once", (once, more) == (episodes, 0),
+          (once, more))
+
+
 def sealed_on_slurm():
     """A sealed campaign on a service that knows the nodes' worker key."""
     tmp = tempfile.mkdtemp(prefix="assay-serve-")
@@ -81,13 +101,7 @@ def sealed_on_slurm():
         c = wait_campaign(ev, cid)
         check("... and ends done, every task solved", c.get("state") == "done" and
               c.get("progress", {}).get("solved") == 3, c)
-        db = sqlite3.connect(s.store)
-        ex = db.execute("SELECT executor, status FROM runs").fetchall()
-        check("its run went to Slurm", ex == [("slurm", "done")], ex)
-        names = sorted(n for (n,) in db.execute(
-            "SELECT DISTINCT w.name FROM episodes e JOIN workers w ON w.id = e.worker"))
-        check("the job array's worker ran its episodes", names and
-              all(n.startswith("slurm-") for n in names), names)
+        ran_on_slurm(s, 3)
         audit = subprocess.run([ASSAY, "audit", "log"], env=s.env, capture_output=True,
                                text=True).stdout
         check("the node's worker unwrapped the task keys with its own key (audited)",
@@ -110,15 +124,7 @@ def main():
         check("a campaign starts on a Slurm-backed service", r.status == 200, repr(r))
         state = wait_campaign(ev, cid).get("state")
         check("the campaign ends done", state == "done", state)
-        db = sqlite3.connect(s.store)
-        ex = db.execute("SELECT executor, status FROM runs").fetchall()
-        check("its run went to Slurm", ex == [("slurm", "done")], ex)
-        names = sorted(n for (n,) in db.execute(
-            "SELECT DISTINCT w.name FROM episodes e JOIN workers w ON w.id = e.worker"))
-        check("the job array's workers ran its episodes", names and
-              all(n.startswith("slurm-") for n in names), names)
-        n = db.execute("SELECT count(*) FROM episodes WHERE status = 'done'").fetchone()[0]
-        check("every (task, epoch) scored once", n == 4, n)
+        ran_on_slurm(s, 4)
         outs = glob.glob(os.path.join(s.tmp, "home", "program-runs", "campaign-%d.d" % cid,
                                       "slurm-assay-*.out"))
         check("the workers' output is in the campaign's private directory", len(outs) == 2,
