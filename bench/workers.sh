@@ -70,6 +70,10 @@ one() {   # one WORKERS [SEALED]: seconds from queueing to the run's end
 	wait $coord || { echo "run failed: $(tail -2 "$tmp/c$1.err")" >&2; exit 3; }
 	t1=$(date +%s.%N)
 	wait $pids
+	# a run whose episodes failed fast would time nothing worth comparing
+	local scored
+	scored=$(psql "$url" -XqAt -c "SELECT count(*) FROM episodes WHERE status='done' AND validity='valid'")
+	[ "$scored" = "$n" ] || { echo "run w$1s$sealed: $scored of $n episodes scored (valid)" >&2; exit 3; }
 	echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'
 	[ "$1$sealed" = 10 ] && cost "$url"
 	return 0
