@@ -111,6 +111,11 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 		memcpy(su.lowers, b->lowers, strlen(b->lowers));
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.memory_mb = (uint32_t)b->lim.memory_mb;
+	if (sbx_g.cg_sock_watch) {
+		su.sock_cap = (uint64_t)b->lim.memory_mb << 19; /* half */
+		su.sock_rate = SBX_SOCK_RATE_PER_CORE *
+			       (uint64_t)((b->lim.cpu_percent + 99) / 100);
+	}
 	su.cap_last = (uint32_t)sbx_g.cap_last;
 	su.bpf_len = sbx_g.bpf_len[b->packet_sockets];
 	if (buf_add(out, &su, sizeof(su)) ||
@@ -160,6 +165,20 @@ static int send_go(int ctl, const struct buf *setup, int fd)
 	       (ssize_t)(sizeof(go) + setup->len) ? 0 : -1;
 }
 
+/* The socket memory counter for init to watch, when GO set a sock_cap
+ * (init waits for it: a cgroup without the counter fails the spawn). */
+static int send_sock_watch(int ctl, int fd)
+{
+	struct sbx_msg m = { SBX_M_SOCKWATCH, 0 };
+	struct iovec iov = { &m, sizeof(m) };
+
+	if (fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return sbx_send_fd(ctl, &iov, 1, fd, 0) == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
 static enum err release_child(struct sbx_box *b, const struct buf *setup,
 			      struct errmsg *e)
 {
@@ -178,6 +197,9 @@ static enum err release_child(struct sbx_box *b, const struct buf *setup,
 	if (sent < 0)
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot release child",
 			       b->name);
+	if (sbx_g.cg_sock_watch && send_sock_watch(b->ctl, b->cg.sock_fd) < 0)
+		return err_sys(e, ERR_SANDBOX, "box '%s': cannot pass the socket "
+			       "memory counter to init", b->name);
 	return ERR_OK;
 }
 

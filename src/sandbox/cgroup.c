@@ -426,6 +426,13 @@ enum err sbx_cg_global_init(struct errmsg *e)
 			return err_sys(e, ERR_SANDBOX, "cannot create cgroup '%s'",
 				       sbx_g.cg_base[i]);
 	}
+	if (sbx_g.cg_kind == SBX_CG_V1) {
+		char *tcp = path_join(sbx_g.cg_base[CG_MEM],
+				      "memory.kmem.tcp.usage_in_bytes");
+
+		sbx_g.cg_sock_watch = access(tcp, R_OK) == 0;
+		free(tcp);
+	}
 	if (sbx_g.cg_kind == SBX_CG_V2 &&
 	    write_str(sbx_g.cg_base[0], "cgroup.subtree_control", "+memory +pids +cpu") &&
 	    write_str(sbx_g.cg_base[0], "cgroup.subtree_control", "+memory +pids"))
@@ -445,6 +452,7 @@ void sbx_cg_global_cleanup(void)
 		sbx_g.cg_base[i] = NULL;
 	}
 	sbx_g.cg_kind = SBX_CG_NONE;
+	sbx_g.cg_sock_watch = false;
 }
 
 static int limits_v1(const struct sbx_cg *cg, const struct sbx_limits *l)
@@ -465,10 +473,10 @@ static int limits_v1(const struct sbx_cg *cg, const struct sbx_limits *l)
 	 * buffers); its own limit, set once, turns the accounting on for
 	 * every socket created afterwards (UDP too). Pipes, AF_UNIX buffers
 	 * and other kernel objects are charged to memory.limit_in_bytes
-	 * already (kmem accounting). A quarter of the limit: the kernel still
-	 * forces ~2.4 KiB per socket past it (16 KiB windows, init/setup.c),
-	 * and the sockets a box can afford in its limit (their kernel objects
-	 * are charged) then keep the whole under the limit (docs/SECURITY.md). */
+	 * already (kmem accounting). A quarter of the limit; the kernel
+	 * still forces about a page per socket end past it (counted in
+	 * usage_in_bytes all the same), and init kills the box's processes
+	 * when that usage passes half the limit (sock_cap, init.c). */
 	snprintf(v, sizeof(v), "%lld", (long long)l->memory_mb << 18);
 	if (write_str(cg->dir[CG_MEM], "memory.kmem.tcp.limit_in_bytes", v) &&
 	    errno != ENOENT)
@@ -510,6 +518,9 @@ static void open_counters(struct sbx_cg *cg)
 				      "memory.oom_control" : "memory.events");
 	if (pids)
 		cg->pids_fd = open_key(pids, "pids.events");
+	if (sbx_g.cg_sock_watch)
+		cg->sock_fd = open_key(cg->dir[CG_MEM],
+				       "memory.kmem.tcp.usage_in_bytes");
 }
 
 static uint64_t read_num(const char *dir, const char *file)
@@ -594,7 +605,7 @@ enum err sbx_cg_create(const char *id, const struct sbx_limits *l,
 	if (n_pool)
 		return reuse(l, cg, e);
 	memset(cg, 0, sizeof(*cg));
-	cg->oom_fd = cg->pids_fd = -1;
+	cg->oom_fd = cg->pids_fd = cg->sock_fd = -1;
 	cg->fds_ready = true;
 	for (int i = 0; i < 3; i++) {
 		if (!sbx_g.cg_base[i])
@@ -651,6 +662,8 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 			close(cg->oom_fd);
 		if (cg->pids_fd >= 0)
 			close(cg->pids_fd);
+		if (cg->sock_fd >= 0)
+			close(cg->sock_fd);
 		cg->fds_ready = false;
 	}
 	for (int i = 0; i < 3; i++) {

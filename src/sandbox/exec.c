@@ -264,10 +264,11 @@ static void finish(struct sbx_box *b, struct sbx_exec_result *res, bool died)
 		res->exit_code = px->exit.code;
 	}
 	if (!died) {
-		bool oom = sbx_cg_take_oom(&b->cg);
+		bool oom = sbx_cg_take_oom(&b->cg) || px->exit.sock_killed;
 
-		/* killed by the OOM killer, directly or as the shell's child
-		 * (the shell then exits 128 + SIGKILL) */
+		/* killed by the OOM killer (or init's socket memory watch),
+		 * directly or as the shell's child (the shell then exits
+		 * 128 + SIGKILL) */
 		if (oom && ((res->how == SBX_SIGNALED && res->term_signal == SIGKILL) ||
 			    (res->how == SBX_EXITED && res->exit_code == 128 + SIGKILL)))
 			res->how = SBX_OOM_KILLED;

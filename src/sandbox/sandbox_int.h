@@ -48,6 +48,9 @@ enum sbx_msg_type {
 	SBX_M_KILLALL,   /* no payload */
 	SBX_M_SVC,       /* uint32 want_output: the service entrypoint's
 	                    state (and its captured output) */
+	SBX_M_SOCKWATCH, /* no payload, right after GO when its sock_cap is
+	                    set: the box's socket memory counter (cgroup v1
+	                    memory.kmem.tcp.usage_in_bytes) rides along */
 	/* init -> harness */
 	SBX_M_HELLO = 100, /* init is up; no payload */
 	SBX_M_SETUP_ERR,   /* struct sbx_m_setup_err (child or init set-up) */
@@ -102,6 +105,9 @@ struct sbx_m_exit {
 	uint64_t out_total;    /* bytes the command wrote, kept or not */
 	uint64_t err_total;
 	int64_t wall_us;
+	uint32_t sock_killed;  /* init killed the box's processes while the
+	                          command ran: socket memory past sock_cap */
+	uint32_t pad;
 };
 
 /* The service entrypoint of a box. Its stdout and stderr go to init
@@ -171,7 +177,16 @@ struct sbx_m_setup {
 	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
+	uint64_t sock_cap;            /* bytes of socket memory past which
+	                                 init kills every process of the box
+	                                 (0: none, the limit charges it) */
+	uint64_t sock_rate;           /* bytes per ms it may grow at most */
 };
+
+/* How fast one core's worth of a box's CPU can grow its socket memory,
+ * twice what was measured: a burst of one send on each of 8000 idle
+ * loopback connections added 133 MiB in 0.14 s (~1 GiB/s, 2026-12-06). */
+#define SBX_SOCK_RATE_PER_CORE ((uint64_t)2 << 20)
 #define SBX_BPF_MAX 4096              /* BPF_MAXINSNS */
 
 struct sbx_m_setup_err {
@@ -250,6 +265,7 @@ struct sbx_global {
 	                          once, bound read-only into every box */
 	/* cgroups */
 	enum sbx_cg_kind cg_kind;
+	bool cg_sock_watch;    /* v1 with memory.kmem.tcp: init watches it */
 	char *cg_base[3];      /* v1: memory, pids, cpu instance dirs;
 	                          v2: [0] only */
 };
@@ -268,6 +284,7 @@ struct sbx_cg {
 	uint64_t pids_seen;    /* pids-limit hits already attributed */
 	bool fds_ready;        /* the fds below are valid (or -1) */
 	int oom_fd, pids_fd;   /* counters, kept open: read after every exec */
+	int sock_fd;           /* v1 memory.kmem.tcp.usage_in_bytes, for init */
 	int mem_mb, pids, cpu_percent; /* limits written (a pooled set's
 	                                  unchanged ones are not rewritten) */
 };

@@ -596,25 +596,25 @@ static void shared_inode_locks(struct ctx *c, struct outcome *o)
  * TCP buffers (not charged to a cgroup v1 memory limit by default: one
  * box took the host's whole tcp_mem, 2.2 GiB here; with only the TCP
  * limit, the buffers the kernel forces per socket past it pinned 270 MiB
- * with 3000 connections), UDP datagrams, AF_UNIX buffers, full pipes,
- * each asking for 4 MiB socket buffers, alone and together. A sampler on
- * the host reads the host-wide TCP+UDP pages of /proc/net/sockstat every
- * 5 ms while each attack runs: the peak may not exceed the box's limit
- * where the memory controller is cgroup v2 (memory.max charges socket
- * memory), nor twice the limit on cgroup v1, which charges TCP and UDP
- * buffers to memory.kmem.tcp and still forces about one window per
- * socket past it (docs/SECURITY.md, residual risks). AF_UNIX buffers and
- * pipes are charged to the limit itself: those attacks must end
- * OOM-killed or pin nothing outside. */
+ * with 3000 connections), a burst of one send on each of 8000 idle
+ * connections (forced memory as fast as a box can make it), UDP
+ * datagrams, AF_UNIX buffers, full pipes, each asking for 4 MiB socket
+ * buffers, alone and together. A sampler on the host reads the host-wide
+ * TCP+UDP pages of /proc/net/sockstat every 5 ms while each attack runs:
+ * the peak may not exceed the box's limit, whether memory.max charges
+ * socket memory (cgroup v2) or init holds memory.kmem.tcp's usage under
+ * half the limit (v1, init.c). AF_UNIX buffers and pipes are charged to
+ * the limit itself: those attacks must end OOM-killed or pin nothing
+ * outside. */
 static const char pin_py[] =
 	"import os, socket, sys, time\n"
 	"kind, n = sys.argv[1], int(sys.argv[2])\n"
 	"keep = []\n"
 	"try:\n"
-	"    if kind == 'tcp':\n"
+	"    if kind in ('tcp', 'burst'):\n"
 	"        ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(n)\n"
 	"    for i in range(n):\n"
-	"        if kind == 'tcp':\n"
+	"        if kind in ('tcp', 'burst'):\n"
 	"            c = socket.create_connection(ls.getsockname()); s, _ = ls.accept(); w = c.send\n"
 	"        elif kind == 'udp':\n"
 	"            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))\n"
@@ -629,10 +629,13 @@ static const char pin_py[] =
 	"                x.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)\n"
 	"        os.set_blocking(c if isinstance(c, int) else c.fileno(), False)\n"
 	"        keep += [c, s]\n"
-	"        for _ in range(64):\n"
+	"        for _ in range(0 if kind == 'burst' else 64):\n"
 	"            try: w(b'x' * (65507 if kind == 'udp' else 65536))\n"
 	"            except OSError: break\n"
 	"except OSError as e: print('stopped at %d fds: %s' % (len(keep), e))\n"
+	"for c in keep[0::2] if kind == 'burst' else []:\n"
+	"    try: c.send(b'x' * 65536)\n"
+	"    except OSError: pass\n"
 	"print('%s: %d fds' % (kind, len(keep)), flush=True)\n"
 	"time.sleep(4)\n";
 
@@ -640,6 +643,7 @@ static const struct {
 	const char *name, *cmd;
 } pin_attacks[] = {
 	{ "tcp", "for i in 1 2 3 4; do python3 pin.py tcp 3000 & done; wait" },
+	{ "tcp-burst", "python3 pin.py burst 4000 & python3 pin.py burst 4000 & wait" },
 	{ "udp", "python3 pin.py udp 4000 & python3 pin.py udp 4000 & wait" },
 	{ "tcp+udp", "python3 pin.py tcp 3000 & python3 pin.py tcp 3000 & "
 		     "python3 pin.py udp 4000 & wait" },
@@ -703,7 +707,7 @@ static void *sample(void *arg)
 
 static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 {
-	const int limit_mb = 64, bound_mb = memcg_v1() ? 2 * limit_mb : limit_mb;
+	const int limit_mb = 64, bound_mb = limit_mb;
 	struct sbx_episode_spec spec = {
 		.name = "escape-pin",
 		.agent = { .name = "agent", .image = "host", .user = "agent",
@@ -956,6 +960,12 @@ static int shell(const char *cmd, const char *user)
 	ok = run(sbx_episode_box(ep, NULL), user, cmd, 60000, &r);
 	printf("%s", r.out);
 	fprintf(stderr, "%s", r.err);
+	if (r.how == SBX_OOM_KILLED)
+		fprintf(stderr, "escape: the command was OOM-killed\n");
+	else if (r.how != SBX_EXITED)
+		fprintf(stderr, "escape: the command ended by %d\n", (int)r.how);
+	else
+		fprintf(stderr, "escape: exit %d\n", r.exit_code);
 	sbx_exec_result_release(&r);
 	sbx_episode_free(ep);
 	sbx_global_cleanup();

@@ -9,6 +9,8 @@
  * harness one at a time: run a command (capturing output, head and tail
  * kept within a cap, killing the process group at the timeout), start a
  * service entrypoint, write/read files, kill everything else in the box.
+ * On cgroup v1 it also holds the box's socket memory under a cap, which
+ * the kernel does not (below).
  * When the control socket closes, init exits and the kernel kills the
  * whole pid namespace.
  *
@@ -55,6 +57,7 @@ struct job {
 	pid_t pid;
 	bool reaped;
 	bool timed_out;
+	bool sock_killed; /* by the socket memory watch while it ran */
 	int status;
 	struct capture cap[2];
 	int in_fd;
@@ -88,6 +91,8 @@ static struct {
 	uint64_t put_left;
 	struct job job;
 	struct svc svc;
+	struct init_sock_watch sw;
+	int64_t sock_next_ms;  /* when to read sw.fd next */
 	char msg[SBX_MSG_MAX];
 } st;
 
@@ -316,7 +321,8 @@ static void reaped(pid_t p, int status)
 	}
 }
 
-static void do_killall(void)
+/* Kill and reap every process of the box but init. */
+static void killall(void)
 {
 	for (int round = 0; round < 1000; round++) {
 		int alive = kill(-1, SIGKILL) == 0;
@@ -328,6 +334,11 @@ static void do_killall(void)
 		if (!alive && errno == ESRCH)
 			break;
 	}
+}
+
+static void do_killall(void)
+{
+	killall();
 	send_ack(0, 0);
 }
 
@@ -828,6 +839,7 @@ static void finish_job(void)
 	x.out_total = j->cap[0].total;
 	x.err_total = j->cap[1].total;
 	x.wall_us = mono_us() - j->start_us;
+	x.sock_killed = j->sock_killed;
 	capture_send(&j->cap[0], 1);
 	capture_send(&j->cap[1], 2);
 	send_msg(SBX_M_EXIT, &x, sizeof(x), NULL, 0);
@@ -968,16 +980,65 @@ static void read_ctl(void)
 	on_message(m.type, st.msg + sizeof(m), m.len);
 }
 
+/* --- socket memory (cgroup v1) ----------------------------------------
+ *
+ * v1 charges socket buffers to memory.kmem.tcp, not to the box's memory
+ * limit, and past the tcp limit the kernel still forces a page or two
+ * per socket end (a box with many connections pinned another limit's
+ * worth). The counter includes what was forced: init reads it and, past
+ * sock_cap (half the limit), kills every process of the box as the OOM
+ * killer would (their sockets close with them; the command in flight
+ * reports it). It reads again when the counter, growing at sock_rate
+ * (twice the fastest measured, sandbox_int.h), could have used up the
+ * room left, so it cannot pass twice the cap unread; a 512 MiB box of
+ * one core reads it every 128 ms while its sockets are idle. */
+#define SOCK_READ_MAX_MS 1000
+#define SOCK_AFTER_KILL_MS 10           /* closed sockets drain meanwhile */
+
+static uint64_t sock_usage(void)
+{
+	char buf[32];
+	ssize_t n = pread(st.sw.fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strtoull(buf, NULL, 10);
+}
+
+static void sock_check(void)
+{
+	int64_t now = mono_us() / 1000;
+	uint64_t used, wait;
+
+	if (st.sw.fd < 0 || now < st.sock_next_ms)
+		return;
+	used = sock_usage();
+	if (used > st.sw.cap) {
+		if (st.job.active && !st.job.reaped)
+			st.job.sock_killed = true;
+		killall();
+		st.sock_next_ms = now + SOCK_AFTER_KILL_MS;
+		return;
+	}
+	wait = (st.sw.cap - used) / st.sw.rate;
+	st.sock_next_ms = now + 1 + (int64_t)(wait < SOCK_READ_MAX_MS ?
+					      wait : SOCK_READ_MAX_MS);
+}
+
 /* --- main loop --------------------------------------------------------- */
 
 static int poll_timeout(void)
 {
-	int64_t left;
+	int64_t now = mono_us() / 1000, at = INT64_MAX;
 
-	if (!st.job.active || st.job.reaped || st.job.timed_out)
+	if (st.job.active && !st.job.reaped && !st.job.timed_out)
+		at = st.job.deadline_ms;
+	if (st.sw.fd >= 0 && st.sock_next_ms < at)
+		at = st.sock_next_ms;
+	if (at == INT64_MAX)
 		return -1;
-	left = st.job.deadline_ms - mono_us() / 1000;
-	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+	return at <= now ? 0 : at - now > INT_MAX ? INT_MAX : (int)(at - now);
 }
 
 static void check_timeout(void)
@@ -1031,6 +1092,7 @@ static void loop_once(void)
 			stdin_write(j);
 	}
 	check_timeout();
+	sock_check();
 	if (j->active && j->reaped)
 		finish_job();
 	if (pf[0].revents)
@@ -1039,7 +1101,7 @@ static void loop_once(void)
 
 int main(void)
 {
-	int netns = init_box_setup();
+	int netns = init_box_setup(&st.sw);
 	sigset_t mask;
 
 	st.ctl = SBX_CTL_FD;

@@ -3,7 +3,8 @@
  *
  * init starts in fresh user, mount, pid, ipc and uts namespaces with no
  * uid mapped yet. It waits for SBX_M_GO (sent once the harness has
- * written the uid/gid maps), becomes box root, and then does two things
+ * written the uid/gid maps; on cgroup v1 SBX_M_SOCKWATCH follows with the
+ * box's socket memory counter), becomes box root, and then does two things
  * at once: a thread creates the box's network namespace (the most
  * expensive namespace to make: loopback, sysctls, IPv6) and brings up its
  * loopback, while init builds the box root on a tmpfs (size = disk limit;
@@ -118,6 +119,26 @@ static void wait_go(int *tree)
 		errno = EPROTO;
 		fail(SBX_STEP_GO);
 	}
+}
+
+/* The socket memory counter that follows GO when it set a sock_cap. */
+static int wait_sock_watch(void)
+{
+	struct sbx_msg m;
+	struct iovec iov = { &m, sizeof(m) };
+	int fd;
+	ssize_t n = sbx_recv_fd(ctl, &iov, 1, &fd, 0);
+
+	if (n == 0 || (n < 0 && errno != EPROTO))
+		_exit(127);
+	if (n != (ssize_t)sizeof(m) || m.type != SBX_M_SOCKWATCH || m.len ||
+	    fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		errno = EPROTO;
+		fail(SBX_STEP_GO);
+	}
+	return fd;
 }
 
 /* Become box root, and die with the harness. */
@@ -394,12 +415,13 @@ struct netns_job {
 };
 
 /* TCP buffers of the box's own network namespace. On cgroup v1 the
- * kernel charges TCP memory to memory.kmem.tcp (the box's limit, box.c)
- * but still forces about one receive window per socket past it: with the
+ * kernel charges TCP memory to memory.kmem.tcp (its limit, cgroup.c) but
+ * still forces about one receive window per socket past it: with the
  * host's defaults (rmem 128 KiB initial, autotuned to 32 MiB) a 64 MiB
  * box pinned 270 MiB with 3000 connections. 16 KiB windows, never
- * autotuned above, cap what each socket forces (ample for the services
- * of a task; docs/SECURITY.md). net.core's rmem_max/wmem_max, which
+ * autotuned above, cap what each socket forces and so how fast a burst
+ * grows the counter init watches (init.c; ample for the services of a
+ * task; docs/SECURITY.md). net.core's rmem_max/wmem_max, which
  * bound setsockopt(SO_*BUF), are the host's (read-only outside the
  * initial user namespace).
  * /proc/sys is read-only in the box (proc_view), so box root cannot
@@ -516,12 +538,15 @@ static void harden(void)
 		fail(SBX_STEP_SECCOMP);
 }
 
-int init_box_setup(void)
+int init_box_setup(struct init_sock_watch *sw)
 {
 	struct netns_job net;
 	int tree;
 
 	wait_go(&tree);
+	sw->cap = go.su.sock_cap;
+	sw->rate = go.su.sock_rate ? go.su.sock_rate : 1;
+	sw->fd = sw->cap ? wait_sock_watch() : -1;
 	umask(0);
 	become_root();
 	netns_start(&net);
