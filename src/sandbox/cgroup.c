@@ -398,11 +398,12 @@ static enum err init_v2(struct errmsg *e)
  * worker's time per box. A set is reused only when no task is left in it
  * and it holds little charged memory (page cache the last box read stays
  * charged to it and, reused, would eat into the next box's limit until
- * reclaimed). Its counters are taken as the new baseline; a reused
+ * reclaimed) and almost no socket memory (v1; init's cap counts it). Its counters are taken as the new baseline; a reused
  * cgroup keeps the directory name of the box it was made for.
  */
 #define POOL_MAX 64
 #define POOL_MEM_MAX ((uint64_t)16 << 20)
+#define POOL_SOCK_MAX ((uint64_t)64 << 10)  /* a socket still closing */
 
 static struct sbx_cg pool[POOL_MAX];
 static size_t n_pool;
@@ -544,6 +545,12 @@ static bool reusable(const struct sbx_cg *cg)
 	const char *pids = v1 ? cg->dir[CG_PIDS] : cg->dir[0];
 
 	if (n_pool == POOL_MAX || !cg->fds_ready || !pids || !cg->dir[CG_MEM])
+		return false;
+	/* socket memory is not reclaimed: what closed sockets of the last
+	 * box still hold (orphans) would count against the next box's cap */
+	if (sbx_g.cg_sock_watch &&
+	    read_num(cg->dir[CG_MEM], "memory.kmem.tcp.usage_in_bytes") >
+	    POOL_SOCK_MAX)
 		return false;
 	return read_num(pids, "pids.current") == 0 &&
 	       read_num(cg->dir[CG_MEM], v1 ? "memory.usage_in_bytes" :
