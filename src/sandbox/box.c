@@ -77,6 +77,13 @@ static int write_map(pid_t pid, const char *file, uint32_t base)
 	return w == n ? 0 : -1;
 }
 
+/* Init holds a box with a memory limit to a socket memory cap (init.c);
+ * on cgroup v1 the harness passes it the cgroup's socket counter. */
+static bool sock_counted(const struct sbx_box *b)
+{
+	return sbx_g.cg_sock_watch && b->lim.memory_mb > 0;
+}
+
 /* What init needs to build the box, and the seccomp program after it. */
 static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 			      struct buf *out, struct errmsg *e)
@@ -111,7 +118,8 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 		memcpy(su.lowers, b->lowers, strlen(b->lowers));
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.memory_mb = (uint32_t)b->lim.memory_mb;
-	if (sbx_g.cg_sock_watch) {
+	su.sock_counted = sock_counted(b);
+	if (b->lim.memory_mb > 0) {
 		su.sock_cap = (uint64_t)b->lim.memory_mb << 19; /* half */
 		su.sock_rate = SBX_SOCK_RATE_PER_CORE *
 			       (uint64_t)((b->lim.cpu_percent + 99) / 100);
@@ -165,7 +173,7 @@ static int send_go(int ctl, const struct buf *setup, int fd)
 	       (ssize_t)(sizeof(go) + setup->len) ? 0 : -1;
 }
 
-/* The socket memory counter for init to watch, when GO set a sock_cap
+/* The socket memory counter for init to watch, when GO set sock_counted
  * (init waits for it: a cgroup without the counter fails the spawn). */
 static int send_sock_watch(int ctl, int fd)
 {
@@ -197,7 +205,7 @@ static enum err release_child(struct sbx_box *b, const struct buf *setup,
 	if (sent < 0)
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot release child",
 			       b->name);
-	if (sbx_g.cg_sock_watch && send_sock_watch(b->ctl, b->cg.sock_fd) < 0)
+	if (sock_counted(b) && send_sock_watch(b->ctl, b->cg.sock_fd) < 0)
 		return err_sys(e, ERR_SANDBOX, "box '%s': cannot pass the socket "
 			       "memory counter to init", b->name);
 	return ERR_OK;

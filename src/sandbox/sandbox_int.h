@@ -177,9 +177,12 @@ struct sbx_m_setup {
 	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
+	uint32_t sock_counted;        /* 1: SBX_M_SOCKWATCH follows GO with
+	                                 the cgroup's socket memory counter
+	                                 (v1; v2's memory.max charges it) */
 	uint64_t sock_cap;            /* bytes of socket memory past which
 	                                 init kills every process of the box
-	                                 (0: none, the limit charges it) */
+	                                 (0: no memory limit, no watch) */
 	uint64_t sock_rate;           /* bytes per ms it may grow at most */
 };
 

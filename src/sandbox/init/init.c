@@ -9,8 +9,8 @@
  * harness one at a time: run a command (capturing output, head and tail
  * kept within a cap, killing the process group at the timeout), start a
  * service entrypoint, write/read files, kill everything else in the box.
- * On cgroup v1 it also holds the box's socket memory under a cap, which
- * the kernel does not (below).
+ * It also holds the box's socket memory under a cap where the kernel
+ * does not (cgroup v1; connections not accepted, on v1 and v2: below).
  * When the control socket closes, init exits and the kernel kills the
  * whole pid namespace.
  *
@@ -980,25 +980,30 @@ static void read_ctl(void)
 	on_message(m.type, st.msg + sizeof(m), m.len);
 }
 
-/* --- socket memory (cgroup v1) ----------------------------------------
+/* --- socket memory ---------------------------------------------------
  *
  * v1 charges socket buffers to memory.kmem.tcp, not to the box's memory
  * limit, and past the tcp limit the kernel still forces a page or two
  * per socket end (a box with many connections pinned another limit's
- * worth). The counter includes what was forced: init reads it and, past
- * sock_cap (half the limit), kills every process of the box as the OOM
- * killer would (their sockets close with them; the command in flight
- * reports it). It reads again when the counter, growing at sock_rate
- * (twice the fastest measured, sandbox_int.h), could have used up the
- * room left, so it cannot pass twice the cap unread; a 512 MiB box of
- * one core reads it every 128 ms while its sockets are idle. */
+ * worth). The counter includes what was forced. Connections no process
+ * has accepted, and minisockets, are charged to no cgroup on v1 or v2
+ * (sockmem.c). init adds the two and, past sock_cap (half the limit),
+ * kills every process of the box as the OOM killer would (their sockets,
+ * and the connections their listeners hold, close with them; the command
+ * in flight reports it). It reads again when the sum, growing at
+ * sock_rate (twice the fastest measured, sandbox_int.h), could have used
+ * up the room left, so it cannot pass twice the cap unread; a 512 MiB box
+ * of one core reads it every 128 ms while its sockets are idle. What no
+ * cgroup was charged is first bounded from the namespace's socket
+ * counts; only past the cap does init dump the sockets for the exact sum
+ * (a box with a few hundred connections of its own). */
 #define SOCK_READ_MAX_MS 1000
 #define SOCK_AFTER_KILL_MS 10           /* closed sockets drain meanwhile */
 
-static uint64_t sock_usage(void)
+static uint64_t sock_charged(void)
 {
 	char buf[32];
-	ssize_t n = pread(st.sw.fd, buf, sizeof(buf) - 1, 0);
+	ssize_t n = st.sw.fd < 0 ? 0 : pread(st.sw.fd, buf, sizeof(buf) - 1, 0);
 
 	if (n <= 0)
 		return 0;
@@ -1009,11 +1014,14 @@ static uint64_t sock_usage(void)
 static void sock_check(void)
 {
 	int64_t now = mono_us() / 1000;
-	uint64_t used, wait;
+	uint64_t charged, used, wait;
 
-	if (st.sw.fd < 0 || now < st.sock_next_ms)
+	if (!st.sw.cap || now < st.sock_next_ms)
 		return;
-	used = sock_usage();
+	charged = sock_charged();
+	used = charged + init_sockmem_bound();
+	if (used > st.sw.cap)
+		used = charged + init_sockmem_exact();
 	if (used > st.sw.cap) {
 		if (st.job.active && !st.job.reaped)
 			st.job.sock_killed = true;
@@ -1022,6 +1030,7 @@ static void sock_check(void)
 		return;
 	}
 	wait = (st.sw.cap - used) / st.sw.rate;
+	now = mono_us() / 1000;   /* a dump of many sockets takes a while */
 	st.sock_next_ms = now + 1 + (int64_t)(wait < SOCK_READ_MAX_MS ?
 					      wait : SOCK_READ_MAX_MS);
 }
@@ -1034,7 +1043,7 @@ static int poll_timeout(void)
 
 	if (st.job.active && !st.job.reaped && !st.job.timed_out)
 		at = st.job.deadline_ms;
-	if (st.sw.fd >= 0 && st.sock_next_ms < at)
+	if (st.sw.cap && st.sock_next_ms < at)
 		at = st.sock_next_ms;
 	if (at == INT64_MAX)
 		return -1;

@@ -7,9 +7,10 @@
 
 #include <stdint.h>
 
-/* The box's socket memory counter (cgroup v1), the cap init holds it to
- * and how fast it may grow (bytes per ms); fd -1 and cap 0 where the
- * memory limit charges sockets itself. */
+/* The box's socket memory: the counter of what its cgroup was charged
+ * (memory.kmem.tcp on cgroup v1; fd -1 where memory.max charges it), the
+ * cap init holds that plus what no cgroup was charged (sockmem.c) under,
+ * and how fast it may grow (bytes per ms); cap 0: no memory limit. */
 struct init_sock_watch {
 	int fd;
 	uint64_t cap, rate;
@@ -21,6 +22,15 @@ struct init_sock_watch {
  * network namespace for the harness, or reports the failing step to the
  * harness and exits. */
 int init_box_setup(struct init_sock_watch *sw);
+
+/* sockmem.c: what the TCP sockets of the box's network namespace hold
+ * outside every memory cgroup (connections not accepted, minisockets),
+ * in bytes: a bound read cheaply, and the exact figure. open is called
+ * inside the finished box, before any command runs. */
+#define LISTEN_BACKLOG 128     /* the box's net.core.somaxconn (setup.c) */
+int init_sockmem_open(void);
+uint64_t init_sockmem_bound(void);
+uint64_t init_sockmem_exact(void);
 
 /* tidy.c: built-in jobs, run in a forked child of init; return the exit
  * status (SBX_TIDY_* of sandbox_int.h), messages on stderr. */

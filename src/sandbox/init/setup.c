@@ -121,7 +121,7 @@ static void wait_go(int *tree)
 	}
 }
 
-/* The socket memory counter that follows GO when it set a sock_cap. */
+/* The socket memory counter that follows GO when it set sock_counted. */
 static int wait_sock_watch(void)
 {
 	struct sbx_msg m;
@@ -424,11 +424,26 @@ struct netns_job {
  * task; docs/SECURITY.md). net.core's rmem_max/wmem_max, which
  * bound setsockopt(SO_*BUF), are the host's (read-only outside the
  * initial user namespace).
+ * What no cgroup is charged for (sockmem.c) is bounded here too: a
+ * listener queues at most LISTEN_BACKLOG connections and as many request
+ * minisockets (Python's and glibc's default backlog; nginx asks 511);
+ * time-wait sockets are at most 4096 (2 MiB; past them a closed
+ * connection skips TIME_WAIT, harmless on the episode's own network);
+ * IP fragments waiting for reassembly at most 256 KiB per family (the
+ * default, 4 MiB, is per namespace).
  * /proc/sys is read-only in the box (proc_view), so box root cannot
- * raise them. */
+ * raise them; an absent file (a kernel without IPv6) is skipped. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 static const struct { const char *path, *value; } net_sysctls[] = {
 	{ "sys/net/ipv4/tcp_rmem", "4096 16384 16384" },
 	{ "sys/net/ipv4/tcp_wmem", "4096 16384 16384" },
+	{ "sys/net/core/somaxconn", STR(LISTEN_BACKLOG) },
+	{ "sys/net/ipv4/tcp_max_tw_buckets", "4096" },
+	{ "sys/net/ipv4/ipfrag_low_thresh", "196608" },
+	{ "sys/net/ipv4/ipfrag_high_thresh", "262144" },
+	{ "sys/net/ipv6/ip6frag_low_thresh", "196608" },
+	{ "sys/net/ipv6/ip6frag_high_thresh", "262144" },
 };
 
 static int net_limits(int proc)
@@ -438,6 +453,8 @@ static int net_limits(int proc)
 		int fd = openat(proc, net_sysctls[i].path, O_WRONLY | O_CLOEXEC);
 		ssize_t w = fd < 0 ? -1 : write(fd, net_sysctls[i].value, n);
 
+		if (fd < 0 && errno == ENOENT)
+			continue;
 		if (fd >= 0)
 			close(fd);
 		if (w != (ssize_t)n)
@@ -546,7 +563,7 @@ int init_box_setup(struct init_sock_watch *sw)
 	wait_go(&tree);
 	sw->cap = go.su.sock_cap;
 	sw->rate = go.su.sock_rate ? go.su.sock_rate : 1;
-	sw->fd = sw->cap ? wait_sock_watch() : -1;
+	sw->fd = sw->cap && go.su.sock_counted ? wait_sock_watch() : -1;
 	umask(0);
 	become_root();
 	netns_start(&net);
@@ -559,6 +576,8 @@ int init_box_setup(struct init_sock_watch *sw)
 	pivot();
 	host_name();
 	netns_join(&net);
+	if (sw->cap && init_sockmem_open() < 0)
+		fail(SBX_STEP_LIMITS);
 	set_limits();
 	harden();
 	umask(022); /* what commands in the box start with, as in Docker */
