@@ -119,6 +119,7 @@ static enum err prepare_setup(struct sbx_box *b, const char *hosts,
 	su.nofile = (uint32_t)b->lim.nofile;
 	su.memory_mb = (uint32_t)b->lim.memory_mb;
 	su.sock_counted = sock_counted(b);
+	su.packet_sockets = b->packet_sockets;
 	if (b->lim.memory_mb > 0) {
 		su.sock_cap = (uint64_t)b->lim.memory_mb << 19; /* half */
 		su.sock_rate = SBX_SOCK_RATE_PER_CORE *

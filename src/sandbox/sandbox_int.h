@@ -177,6 +177,8 @@ struct sbx_m_setup {
 	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
+	uint32_t packet_sockets;      /* 1: the box may open AF_PACKET and
+	                                 AF_XDP sockets (the task asks) */
 	uint32_t sock_counted;        /* 1: SBX_M_SOCKWATCH follows GO with
 	                                 the cgroup's socket memory counter
 	                                 (v1; v2's memory.max charges it) */

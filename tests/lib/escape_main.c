@@ -592,29 +592,47 @@ static void shared_inode_locks(struct ctx *c, struct outcome *o)
 	sbx_exec_result_release(&r);
 }
 
-/* Pin kernel memory outside the box's 64 MiB limit (nofile 8192): unread
- * TCP buffers (not charged to a cgroup v1 memory limit by default: one
- * box took the host's whole tcp_mem, 2.2 GiB here; with only the TCP
- * limit, the buffers the kernel forces per socket past it pinned 270 MiB
- * with 3000 connections), a burst of one send on each of 8000 idle
- * connections (forced memory as fast as a box can make it), connections
- * no one accepts (charged to no cgroup, v1 or v2: 266 MiB from three
- * processes of 8000 before init counted them), UDP datagrams, AF_UNIX
- * buffers, full pipes, each asking for 4 MiB socket buffers, alone and
- * together. A sampler on the host reads the host-wide TCP+UDP pages of
- * /proc/net/sockstat and the TCP socket slabs of /proc/slabinfo every
- * 5 ms while each attack runs: the buffers' peak may not exceed the box's
- * limit, whether memory.max charges socket memory (cgroup v2) or init
- * holds memory.kmem.tcp's usage and what no cgroup was charged under half
- * the limit (init.c, sockmem.c); buffers and slabs together (the slabs
- * of the box's own sockets count in its limit) may not exceed twice it.
- * AF_UNIX buffers and pipes are charged to the limit itself: those
- * attacks must end OOM-killed or pin nothing outside. */
+/* Pin kernel memory outside the box's 64 MiB limit (nofile 8192), as box
+ * root: unread TCP buffers (not charged to a cgroup v1 memory limit by
+ * default: one box took the host's whole tcp_mem, 2.2 GiB here; with only
+ * the TCP limit, the buffers the kernel forces per socket past it pinned
+ * 270 MiB with 3000 connections), a burst of one send on each of 8000
+ * idle connections (forced memory as fast as a box can make it),
+ * connections no one accepts (charged to no cgroup, v1 or v2: 266 MiB
+ * from three processes of 8000 before init counted them), UDP datagrams,
+ * AF_UNIX buffers, full pipes, each asking for 4 MiB socket buffers,
+ * alone and together; netlink replies never read and datagrams queued on
+ * raw sockets (no protocol accounting at all: 1.8 GiB and 1 GiB before).
+ * A sampler on the host reads, every 5 ms, the host-wide TCP+UDP pages of
+ * /proc/net/sockstat, the TCP socket slabs of /proc/slabinfo and
+ * MemAvailable: the buffers' peak may not exceed the box's limit, whether
+ * memory.max charges socket memory (cgroup v2) or init holds
+ * memory.kmem.tcp's usage and what no cgroup was charged under half the
+ * limit (init.c, sockmem.c); buffers and slabs together (the slabs of the
+ * box's own sockets count in its limit) may not exceed twice it, nor may
+ * MemAvailable drop by more for the netlink and raw queues, which are in
+ * no counter. AF_UNIX buffers and pipes are charged to the limit itself:
+ * those attacks must end OOM-killed or pin nothing outside. */
 static const char pin_py[] =
-	"import os, socket, sys, time\n"
+	"import os, socket, struct, sys, time\n"
 	"kind, n = sys.argv[1], int(sys.argv[2])\n"
 	"keep = []\n"
 	"try:\n"
+	"    if kind == 'netlink':\n"   /* RTM_GETLINK of lo, replies unread */
+	"        req = struct.pack('=LHHLLBxHiII', 32, 18, 1, 0, 0, 0, 0, 1, 0, 0)\n"
+	"        for i in range(n):\n"
+	"            s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); s.bind((0, 0)); keep.append(s)\n"
+	"            for _ in range(400): s.send(req)\n"
+	"        n = 0\n"
+	"    if kind == 'raw':\n"       /* each its own address: its own copies */
+	"        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setblocking(False)\n"
+	"        for i in range(n):\n"
+	"            a = '127.%d.%d.1' % (1 + i // 250, i % 250)\n"
+	"            r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP); r.bind((a, 0)); keep.append(r)\n"
+	"            for _ in range(8):\n"
+	"                try: u.sendto(b'x' * 60000, (a, 9))\n"
+	"                except OSError: pass\n"
+	"        n = 0\n"
 	"    if kind in ('tcp', 'burst'):\n"
 	"        ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(n)\n"
 	"    for i in range(n):\n"
@@ -643,20 +661,29 @@ static const char pin_py[] =
 	"for c in keep[0::2] if kind == 'burst' else []:\n"
 	"    try: c.send(b'x' * 65536)\n"
 	"    except OSError: pass\n"
-	"print('%s: %d fds' % (kind, len(keep)), flush=True)\n"
+	"print('PINNED %s: %d fds' % (kind, len(keep)) if keep else 'EMPTY', flush=True)\n"
 	"time.sleep(4)\n";
+
+/* What shows an attack's memory: the socket pages of /proc/net/sockstat
+ * (TCP, UDP), or the drop of MemAvailable (netlink and raw queues are in
+ * no counter; the box's own, charged memory lowers it too). */
+enum pin_measure { PIN_SOCKSTAT, PIN_MEMAVAIL };
 
 static const struct {
 	const char *name, *cmd;
+	enum pin_measure measure;
 } pin_attacks[] = {
-	{ "tcp", "for i in 1 2 3 4; do python3 pin.py tcp 3000 & done; wait" },
-	{ "tcp-burst", "python3 pin.py burst 4000 & python3 pin.py burst 4000 & wait" },
-	{ "tcp-backlog", "for i in 1 2 3; do python3 pin.py backlog 8000 & done; wait" },
-	{ "udp", "python3 pin.py udp 4000 & python3 pin.py udp 4000 & wait" },
+	{ "tcp", "for i in 1 2 3 4; do python3 pin.py tcp 3000 & done; wait", PIN_SOCKSTAT },
+	{ "tcp-burst", "python3 pin.py burst 4000 & python3 pin.py burst 4000 & wait", PIN_SOCKSTAT },
+	{ "tcp-backlog", "for i in 1 2 3; do python3 pin.py backlog 8000 & done; wait", PIN_SOCKSTAT },
+	{ "udp", "python3 pin.py udp 4000 & python3 pin.py udp 4000 & wait", PIN_SOCKSTAT },
 	{ "tcp+udp", "python3 pin.py tcp 3000 & python3 pin.py tcp 3000 & "
-		     "python3 pin.py udp 4000 & wait" },
-	{ "unix", "python3 pin.py unix 4000" },
-	{ "pipe", "python3 pin.py pipe 4000" },
+		     "python3 pin.py udp 4000 & wait", PIN_SOCKSTAT },
+	{ "unix", "python3 pin.py unix 4000", PIN_SOCKSTAT },
+	{ "pipe", "python3 pin.py pipe 4000", PIN_SOCKSTAT },
+	{ "netlink", "python3 pin.py netlink 4000 & python3 pin.py netlink 4000 & wait",
+	  PIN_MEMAVAIL },
+	{ "raw", "python3 pin.py raw 4000", PIN_MEMAVAIL },
 };
 
 /* Bytes of host-wide TCP socket slabs (sockets, request and time-wait
@@ -681,6 +708,21 @@ static long sock_slabs(void)
 	if (f)
 		fclose(f);
 	return total;
+}
+
+/* The host's MemAvailable, in bytes, or -1. */
+static long mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib < 0 ? -1 : kib << 10;
 }
 
 /* Host-wide TCP+UDP socket memory, in pages, or -1. */
@@ -717,13 +759,13 @@ static bool memcg_v1(void)
 	return v1;
 }
 
-/* Peaks, in bytes above what was there before, of socket buffers and of
- * buffers and socket slabs together. */
+/* Peaks, in bytes above what was there before, of socket buffers, of
+ * buffers and socket slabs together, and of the drop of MemAvailable. */
 struct sampler {
 	pthread_t thread;
 	atomic_bool stop;
-	long base_pages, base_slabs;
-	long peak, peak_all;
+	long base_pages, base_slabs, base_avail;
+	long peak, peak_all, peak_drop;
 };
 
 static void *sample(void *arg)
@@ -733,14 +775,62 @@ static void *sample(void *arg)
 	while (!atomic_load(&s->stop)) {
 		long buffers = (sock_pages() - s->base_pages) * 4096;
 		long all = buffers + sock_slabs() - s->base_slabs;
+		long drop = s->base_avail - mem_available();
 
 		if (buffers > s->peak)
 			s->peak = buffers;
 		if (all > s->peak_all)
 			s->peak_all = all;
+		if (drop > s->peak_drop)
+			s->peak_drop = drop;
 		usleep(5000);
 	}
 	return NULL;
+}
+
+/* Run pin attack I in BOX and describe its peaks into DETAIL: 1 when it
+ * stayed within the bounds, 0 when not, -1 when it could not be sampled. */
+static int pin_one(struct sbx_box *box, size_t i, long bound_mb, char *detail,
+		   size_t size)
+{
+	struct sampler smp = { .base_pages = sock_pages(),
+			       .base_slabs = sock_slabs(),
+			       .base_avail = mem_available() };
+	char *cmd = xasprintf("cd /home/agent && %s", pin_attacks[i].cmd);
+	struct sbx_exec_result r;
+	bool within, ended;
+	long mib, all_mib;
+
+	if (smp.base_pages < 0 || smp.base_avail < 0 ||
+	    pthread_create(&smp.thread, NULL, sample, &smp)) {
+		snprintf(detail, size, "cannot sample /proc/net/sockstat or "
+			 "/proc/meminfo");
+		free(cmd);
+		return -1;
+	}
+	run(box, "root", cmd, 120000, &r);
+	free(cmd);
+	atomic_store(&smp.stop, true);
+	pthread_join(smp.thread, NULL);
+	/* killed for what it pinned, or it ran and held its sockets */
+	ended = r.how == SBX_OOM_KILLED ||
+		(r.how == SBX_EXITED && r.exit_code == 0 && strstr(r.out, "PINNED"));
+	if (pin_attacks[i].measure == PIN_MEMAVAIL) {
+		mib = smp.peak_drop >> 20;
+		within = mib <= 2 * bound_mb;
+		snprintf(detail, size, "%s: MemAvailable -%ld MiB", pin_attacks[i].name, mib);
+	} else {
+		mib = smp.peak >> 20;
+		all_mib = smp.peak_all >> 20;
+		within = mib <= bound_mb && all_mib <= 2 * bound_mb;
+		snprintf(detail, size, "%s: peak +%ld MiB (+%ld with slabs)",
+			 pin_attacks[i].name, mib, all_mib);
+	}
+	snprintf(detail + strlen(detail), size - strlen(detail), "%s; ",
+		 r.how == SBX_OOM_KILLED ? " (OOM-killed)" :
+		 ended ? "" : " (did not run: no socket held, or did not end)");
+	sbx_exec_result_release(&r);
+	return within && ended;
 }
 
 static void pin_kernel_memory(struct ctx *c, struct outcome *o)
@@ -765,33 +855,16 @@ static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(pin_attacks); i++) {
-		struct sampler smp = { .base_pages = sock_pages(),
-				       .base_slabs = sock_slabs() };
-		struct sbx_exec_result r;
-		long mib, all_mib;
 		size_t used = strlen(detail);
+		int rc = pin_one(sbx_episode_box(ep, NULL), i, bound_mb,
+				 detail + used, sizeof(detail) - used);
 
-		if (smp.base_pages < 0 ||
-		    pthread_create(&smp.thread, NULL, sample, &smp)) {
-			say(o, false, "cannot sample /proc/net/sockstat");
+		pass = pass && rc == 1;
+		if (rc < 0)
 			break;
-		}
-		run(sbx_episode_box(ep, NULL), NULL, pin_attacks[i].cmd, 120000, &r);
-		atomic_store(&smp.stop, true);
-		pthread_join(smp.thread, NULL);
-		mib = smp.peak >> 20;
-		all_mib = smp.peak_all >> 20;
-		if (mib > bound_mb || all_mib > 2 * bound_mb ||
-		    (r.how != SBX_EXITED && r.how != SBX_OOM_KILLED))
-			pass = false;
-		snprintf(detail + used, sizeof(detail) - used,
-			 "%s: peak +%ld MiB (+%ld with slabs)%s; ",
-			 pin_attacks[i].name, mib, all_mib,
-			 r.how == SBX_OOM_KILLED ? " (OOM-killed)" :
-			 r.how == SBX_EXITED ? "" : " (did not end)");
-		sbx_exec_result_release(&r);
 	}
-	say(o, pass, "%d MiB box, host-wide socket memory (bound %d MiB, twice with slabs; cgroup %s): %s",
+	say(o, pass, "%d MiB box, host-wide socket memory (bound %d MiB, "
+	    "twice with slabs or as MemAvailable's drop; cgroup %s): %s",
 	    limit_mb, bound_mb, memcg_v1() ? "v1" : "v2", detail);
 	sbx_episode_free(ep);
 }
@@ -975,7 +1048,8 @@ static int setup(struct ctx *c)
 }
 
 /* escape --sh CMD [USER]: run CMD in a box of its own (a 256 MiB agent
- * box, or ESCAPE_MEMORY_MB; ESCAPE_NOFILE) and print what it printed;
+ * box, or ESCAPE_MEMORY_MB; ESCAPE_NOFILE; ESCAPE_PACKET: packet
+ * sockets allowed) and print what it printed;
  * for looking at a box by hand. */
 static int shell(const char *cmd, const char *user)
 {
@@ -993,6 +1067,7 @@ static int shell(const char *cmd, const char *user)
 		spec.agent.limits.memory_mb = atoi(getenv("ESCAPE_MEMORY_MB"));
 	if (getenv("ESCAPE_NOFILE"))
 		spec.agent.limits.nofile = atoi(getenv("ESCAPE_NOFILE"));
+	spec.agent.packet_sockets = getenv("ESCAPE_PACKET") != NULL;
 
 	if (sbx_global_init(NULL, &e) || sbx_episode_new(&spec, &ep, &e) ||
 	    sbx_episode_start(ep, &e)) {

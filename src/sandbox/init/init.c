@@ -995,9 +995,13 @@ static void read_ctl(void)
  * up the room left, so it cannot pass twice the cap unread; a 512 MiB box
  * of one core reads it every 128 ms while its sockets are idle. What no
  * cgroup was charged is first bounded from the namespace's socket
- * counts; only past the cap does init dump the sockets for the exact sum
- * (a box with a few hundred connections of its own). */
+ * counts; only past the cap does init dump sockets, the cheapest kinds
+ * first, until the sum shows the box within it. The last, a dump of every
+ * TCP socket, takes milliseconds (the host's whole TCP hash): it is left
+ * out while the TCP part's bound is within an eighth of the cap, so a box
+ * may be killed up to that much early, never late for a dump. */
 #define SOCK_READ_MAX_MS 1000
+#define SOCK_SLACK_DIV 8   /* a kill may come this part of the cap early */
 #define SOCK_AFTER_KILL_MS 10           /* closed sockets drain meanwhile */
 
 static uint64_t sock_charged(void)
@@ -1019,9 +1023,10 @@ static void sock_check(void)
 	if (!st.sw.cap || now < st.sock_next_ms)
 		return;
 	charged = sock_charged();
-	used = charged + init_sockmem_bound();
-	if (used > st.sw.cap)
-		used = charged + init_sockmem_exact();
+	used = charged > st.sw.cap ? charged : charged + init_sockmem_bound();
+	if (used > st.sw.cap && charged <= st.sw.cap)
+		used = charged + init_sockmem_exact(st.sw.cap - charged,
+						    st.sw.cap / SOCK_SLACK_DIV);
 	if (used > st.sw.cap) {
 		if (st.job.active && !st.job.reaped)
 			st.job.sock_killed = true;

@@ -5,6 +5,7 @@
 #ifndef ASSAY_INIT_H
 #define ASSAY_INIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The box's socket memory: the counter of what its cgroup was charged
@@ -23,14 +24,18 @@ struct init_sock_watch {
  * harness and exits. */
 int init_box_setup(struct init_sock_watch *sw);
 
-/* sockmem.c: what the TCP sockets of the box's network namespace hold
- * outside every memory cgroup (connections not accepted, minisockets),
- * in bytes: a bound read cheaply, and the exact figure. open is called
- * inside the finished box, before any command runs. */
+/* sockmem.c: what the sockets of the box's network namespace hold
+ * outside every memory cgroup (connections not accepted, minisockets,
+ * netlink, raw and packet queues), in bytes: a bound read cheaply, and
+ * the sum with as many kinds of socket summed as it takes to show it
+ * within ROOM (all, if it is not), where the last, slow sum (every TCP
+ * socket) is left out while the TCP part is bounded within SLACK. open
+ * is called inside the finished box, before any command runs; exact
+ * after a bound. */
 #define LISTEN_BACKLOG 128     /* the box's net.core.somaxconn (setup.c) */
-int init_sockmem_open(void);
+int init_sockmem_open(bool packet_sockets);
 uint64_t init_sockmem_bound(void);
-uint64_t init_sockmem_exact(void);
+uint64_t init_sockmem_exact(uint64_t room, uint64_t slack);
 
 /* tidy.c: built-in jobs, run in a forked child of init; return the exit
  * status (SBX_TIDY_* of sandbox_int.h), messages on stderr. */

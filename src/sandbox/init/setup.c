@@ -430,7 +430,9 @@ struct netns_job {
  * time-wait sockets are at most 4096 (2 MiB; past them a closed
  * connection skips TIME_WAIT, harmless on the episode's own network);
  * IP fragments waiting for reassembly at most 256 KiB per family (the
- * default, 4 MiB, is per namespace).
+ * default, 4 MiB, is per namespace). MPTCP is off: its connections and
+ * subflows are sockets sockmem.c does not sum (a program asking for it
+ * falls back to TCP, as on a kernel without it).
  * /proc/sys is read-only in the box (proc_view), so box root cannot
  * raise them; an absent file (a kernel without IPv6) is skipped. */
 #define STR_(x) #x
@@ -444,6 +446,7 @@ static const struct { const char *path, *value; } net_sysctls[] = {
 	{ "sys/net/ipv4/ipfrag_high_thresh", "262144" },
 	{ "sys/net/ipv6/ip6frag_low_thresh", "196608" },
 	{ "sys/net/ipv6/ip6frag_high_thresh", "262144" },
+	{ "sys/net/mptcp/enabled", "0" },
 };
 
 static int net_limits(int proc)
@@ -576,7 +579,7 @@ int init_box_setup(struct init_sock_watch *sw)
 	pivot();
 	host_name();
 	netns_join(&net);
-	if (sw->cap && init_sockmem_open() < 0)
+	if (sw->cap && init_sockmem_open(go.su.packet_sockets) < 0)
 		fail(SBX_STEP_LIMITS);
 	set_limits();
 	harden();
