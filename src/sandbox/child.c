@@ -45,16 +45,18 @@ static void self_attach(const struct sbx_child_args *a)
 }
 
 /* Carry the capabilities init needs (in the box's user namespace only)
- * across the exec: Docker's set, which it keeps for the box, and what it
- * builds the box with. It drops them to Docker's set, ambient ones
- * included, before it runs anything. */
+ * across the exec: Docker's set, which it keeps for the box, what it
+ * builds the box with, and what its packet ring watch reads callers'
+ * memory with (CAP_SYS_PTRACE, init/ringwatch.c). It drops them to
+ * Docker's set, ambient ones included, before it runs anything; init
+ * alone may keep the last. */
 static void keep_caps(int ctl)
 {
 	static const int caps[] = {
 		CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD,
 		CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP,
 		CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-		CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_RESOURCE,
+		CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_RESOURCE, CAP_SYS_PTRACE,
 	};
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];

@@ -869,6 +869,80 @@ static void pin_kernel_memory(struct ctx *c, struct outcome *o)
 	sbx_episode_free(ep);
 }
 
+/* Packet rings, in a 64 MiB box whose task declares packet_sockets: a
+ * ring is charged to no cgroup and one setsockopt makes it as large as it
+ * asks (two 256 MiB rings lowered MemAvailable by 567 MiB before init
+ * stopped the calls, ringwatch.c). A 4 MiB ring, as libpcap asks, must be
+ * made; each of eight 256 MiB rings must be refused with ENOMEM; and
+ * while a second thread flips a request between 4 and 256 MiB, a ring
+ * that is made must be the size that was checked (mapping 256 MiB of it
+ * fails). MemAvailable may not drop by more than twice the limit. */
+static const char ring_py[] =
+	"import mmap, socket, struct, threading\n"
+	"def req(mib): return bytearray(struct.pack('IIII', 1 << 20, mib, 1 << 16, mib * 16))\n"
+	"def ring(buf):\n"
+	"    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)\n"
+	"    try: s.setsockopt(263, 5, buf); return s\n"
+	"    except OSError as e: s.close(); return e.errno\n"
+	"small = ring(req(4))\n"
+	"print('small ring:', 'made' if isinstance(small, socket.socket) else small)\n"
+	"refused = sum(ring(req(256)) == 12 for _ in range(8))\n"
+	"print('big rings refused:', refused)\n"
+	"big, stop = req(4), False\n"
+	"def flip():\n"   /* the block count changes while calls run */
+	"    while not stop: big[4:16] = req(256)[4:16]; big[4:16] = req(4)[4:16]\n"
+	"t = threading.Thread(target=flip); t.start()\n"
+	"made = large = 0\n"
+	"for _ in range(200):\n"
+	"    r = ring(big)\n"
+	"    if isinstance(r, socket.socket):\n"
+	"        made += 1\n"
+	"        try: mmap.mmap(r.fileno(), 256 << 20); large += 1\n"
+	"        except OSError: pass\n"
+	"        r.close()\n"
+	"stop = True; t.join()\n"
+	"print('raced: %d made, %s' % (made, 'ESCAPED a 256 MiB ring' if large else 'none of 256 MiB'), flush=True)\n";
+
+static void packet_rings(struct ctx *c, struct outcome *o)
+{
+	const int limit_mb = 64;
+	struct sbx_episode_spec spec = {
+		.name = "escape-rings",
+		.agent = { .name = "agent", .image = "host", .packet_sockets = true,
+			   .limits = { .memory_mb = limit_mb } },
+	};
+	struct sampler smp = { .base_avail = mem_available() };
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	struct sbx_exec_result r;
+	long drop_mb;
+
+	(void)c;
+	if (sbx_episode_new(&spec, &ep, &e) || sbx_episode_start(ep, &e) ||
+	    sbx_put_file(sbx_episode_box(ep, NULL), "/home/agent/ring.py", ring_py,
+			 strlen(ring_py), 0644, "agent", &e)) {
+		say(o, false, "episode: %s", e.text);
+		sbx_episode_free(ep);
+		return;
+	}
+	if (smp.base_avail < 0 || pthread_create(&smp.thread, NULL, sample, &smp)) {
+		say(o, false, "cannot sample /proc/meminfo");
+		sbx_episode_free(ep);
+		return;
+	}
+	run(sbx_episode_box(ep, NULL), "root", "python3 /home/agent/ring.py", 60000, &r);
+	atomic_store(&smp.stop, true);
+	pthread_join(smp.thread, NULL);
+	drop_mb = smp.peak_drop >> 20;
+	say(o, strstr(r.out, "small ring: made") && strstr(r.out, "big rings refused: 8") &&
+	    strstr(r.out, "none of 256 MiB") && !strstr(r.out, "ESCAPED") &&
+	    drop_mb <= 2 * limit_mb,
+	    "%d MiB box, MemAvailable -%ld MiB (bound %d): %s%s", limit_mb, drop_mb,
+	    2 * limit_mb, r.out, r.err);
+	sbx_exec_result_release(&r);
+	sbx_episode_free(ep);
+}
+
 /* Host-wide facts /proc would tell (the kernel command line names the
  * machine's control ports). */
 static void host_wide_proc(struct ctx *c, struct outcome *o)
@@ -949,6 +1023,7 @@ static const struct {
 	{ "packet-sockets-only-declared", packet_sockets_declared },
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },
+	{ "packet-rings", packet_rings },
 	{ "shared-inode-locks", shared_inode_locks },
 	{ "host-wide-counters", host_wide_counters },
 };

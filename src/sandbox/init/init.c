@@ -1028,12 +1028,14 @@ static void sock_check(void)
 		used = charged + init_sockmem_exact(st.sw.cap - charged,
 						    st.sw.cap / SOCK_SLACK_DIV);
 	if (used > st.sw.cap) {
+		init_ringwatch_room(0);
 		if (st.job.active && !st.job.reaped)
 			st.job.sock_killed = true;
 		killall();
 		st.sock_next_ms = now + SOCK_AFTER_KILL_MS;
 		return;
 	}
+	init_ringwatch_room(st.sw.cap - used);
 	wait = (st.sw.cap - used) / st.sw.rate;
 	now = mono_us() / 1000;   /* a dump of many sockets takes a while */
 	st.sock_next_ms = now + 1 + (int64_t)(wait < SOCK_READ_MAX_MS ?

@@ -37,6 +37,14 @@ int init_sockmem_open(bool packet_sockets);
 uint64_t init_sockmem_bound(void);
 uint64_t init_sockmem_exact(uint64_t room, uint64_t slack);
 
+/* ringwatch.c: in a box that may open packet sockets, stop the calls
+ * that make their rings and make them in a thread of init, within the
+ * room init_ringwatch_room last published (bytes under the socket
+ * memory cap). start is called after the box's own filter is loaded;
+ * 0 or -1. */
+int init_ringwatch_start(void);
+void init_ringwatch_room(uint64_t bytes);
+
 /* tidy.c: built-in jobs, run in a forked child of init; return the exit
  * status (SBX_TIDY_* of sandbox_int.h), messages on stderr. */
 int init_tidy(const char *dir);

@@ -532,6 +532,13 @@ static void set_limits(void)
 		fail(SBX_STEP_LIMITS);
 }
 
+/* Packet rings are made by init (ringwatch.c) in a box that may open
+ * packet sockets and has a socket memory cap. */
+static bool ring_watch(void)
+{
+	return go.su.packet_sockets && go.su.sock_cap;
+}
+
 static void drop_caps(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -541,8 +548,12 @@ static void drop_caps(void)
 		if (!(DOCKER_CAPS & (1ull << c)) &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			fail(SBX_STEP_CAPS);
-	d[0].effective = d[0].permitted = (uint32_t)DOCKER_CAPS;
-	d[1].effective = d[1].permitted = (uint32_t)(DOCKER_CAPS >> 32);
+	/* a ring watch reads callers' memory: init alone keeps the right
+	 * (outside the bounding set, no command inherits it; ringwatch.c) */
+	uint64_t caps = DOCKER_CAPS | (ring_watch() ? 1ull << CAP_SYS_PTRACE : 0);
+
+	d[0].effective = d[0].permitted = (uint32_t)caps;
+	d[1].effective = d[1].permitted = (uint32_t)(caps >> 32);
 	if (syscall(SYS_capset, &h, d) < 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		fail(SBX_STEP_CAPS);
@@ -583,6 +594,8 @@ int init_box_setup(struct init_sock_watch *sw)
 		fail(SBX_STEP_LIMITS);
 	set_limits();
 	harden();
+	if (ring_watch() && init_ringwatch_start() < 0)
+		fail(SBX_STEP_SECCOMP);
 	umask(022); /* what commands in the box start with, as in Docker */
 	return net.fd;
 }
