@@ -82,9 +82,10 @@ struct sbx_box_spec {
 	int ready_port;                /* SBX_READY_TCP: port on this box */
 	const char *const *ready_argv; /* SBX_READY_CMD: run in this box */
 	int ready_timeout_ms;          /* 0 = 30000 */
-	bool packet_sockets;           /* allow AF_PACKET and AF_XDP sockets
-	                                  (raw frames on the box's own links);
-	                                  other boxes get EAFNOSUPPORT */
+	bool packet_sockets;           /* allow AF_PACKET sockets (raw frames
+	                                  on the box's own links); other
+	                                  boxes get EAFNOSUPPORT, and every
+	                                  box does for AF_XDP */
 	struct sbx_limits limits;
 };
 

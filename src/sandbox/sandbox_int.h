@@ -177,8 +177,8 @@ struct sbx_m_setup {
 	uint32_t memory_mb;           /* the box's memory limit: /proc/meminfo */
 	uint32_t cap_last;            /* highest capability the kernel has */
 	uint32_t bpf_len;
-	uint32_t packet_sockets;      /* 1: the box may open AF_PACKET and
-	                                 AF_XDP sockets (the task asks) */
+	uint32_t packet_sockets;      /* 1: the box may open AF_PACKET
+	                                 sockets (the task asks) */
 	uint32_t sock_counted;        /* 1: SBX_M_SOCKWATCH follows GO with
 	                                 the cgroup's socket memory counter
 	                                 (v1; v2's memory.max charges it) */
@@ -259,7 +259,7 @@ struct sbx_global {
 	char inst_name[64];    /* assay-<pid>-<start> */
 	int init_fd;           /* sealed memfd copy of assay-init */
 	int host_netns;        /* our own netns, to return after setns */
-	struct sock_filter *bpf[2];     /* [1]: with AF_PACKET and AF_XDP */
+	struct sock_filter *bpf[2];     /* [1]: with AF_PACKET */
 	unsigned short bpf_len[2];
 	int cap_last;
 	uint64_t box_seq;
@@ -332,7 +332,7 @@ struct sbx_box {
 	unsigned slot;
 	struct sbx_cg cg;
 	struct sbx_limits lim;
-	bool packet_sockets;   /* AF_PACKET/AF_XDP allowed (seccomp [1]) */
+	bool packet_sockets;   /* AF_PACKET allowed (seccomp [1]) */
 	bool dead;
 	/* service entrypoint and readiness (copied from the spec) */
 	char **argv;

@@ -43,7 +43,7 @@ struct task_service {
 	int ready_port;
 	char **ready_cmd;      /* NULL-terminated argv */
 	int ready_timeout_s;
-	bool packet_sockets;   /* AF_PACKET/AF_XDP allowed in its box */
+	bool packet_sockets;   /* AF_PACKET allowed in its box */
 	char *files_dir;       /* absolute host path of services/NAME, or NULL */
 };
 
@@ -98,7 +98,7 @@ struct task {
 	char *agent_image;     /* as a service's image */
 	char *agent_user;      /* "agent" or "root" */
 	char **agent_tools;
-	bool agent_packet_sockets; /* AF_PACKET/AF_XDP allowed in its box */
+	bool agent_packet_sockets; /* AF_PACKET allowed in its box */
 	char *files_dir;       /* absolute host path of files/, or NULL */
 
 	struct task_service *services;

@@ -530,7 +530,7 @@ static void socket_families(struct ctx *c, struct outcome *o)
 
 /* The same agent, in a box whose task declared packet_sockets, can open
  * AF_PACKET (the filter is per box, not weaker elsewhere) and still no
- * AF_VSOCK. */
+ * AF_VSOCK, nor AF_XDP (uncharged rings, and useless without bpf()). */
 static void packet_sockets_declared(struct ctx *c, struct outcome *o)
 {
 	struct sbx_episode_spec spec = {
@@ -549,11 +549,13 @@ static void packet_sockets_declared(struct ctx *c, struct outcome *o)
 	}
 	run(sbx_episode_box(ep, NULL), "root",
 	    "python3 -c 'import socket\n"
-	    "try: socket.socket(40, 1); print(\"ESCAPED vsock\")\n"
-	    "except OSError as e: print(\"vsock\", e.errno)\n"
+	    "for f, n in ((40, \"vsock\"), (44, \"xdp\")):\n"
+	    "    try: socket.socket(f, 3); print(\"ESCAPED\", n)\n"
+	    "    except OSError as e: print(n, e.errno)\n"
 	    "socket.socket(17, 3); print(\"packet ok\")'", 0, &r);
 	say(o, strstr(r.out, "packet ok") && strstr(r.out, "vsock 97") &&
-	    !strstr(r.out, "ESCAPED"), "declared box: %s%s", r.out, r.err);
+	    strstr(r.out, "xdp 97") && !strstr(r.out, "ESCAPED"),
+	    "declared box: %s%s", r.out, r.err);
 	sbx_exec_result_release(&r);
 	sbx_episode_free(ep);
 }
