@@ -26,7 +26,9 @@
  *   hold a full receive queue and one message past it. A packet socket's
  *   mmap ring has no bound: where the box may open them (a task that
  *   declares packet_sockets) they are summed on every read, from a dump
- *   of the namespace's own list (~3 us).
+ *   of the namespace's own list (~3 us), and init makes each ring itself
+ *   within the room left (ringwatch.c). Counts that cannot be read leave
+ *   the sums to decide.
  * - past the cap, sums, cheapest first until the total shows the box
  *   within it: raw queues from /proc/net/raw{,6}, netlink queues from a
  *   NETLINK_SOCK_DIAG dump (~15 us), then TCP from its listeners alone
@@ -75,7 +77,7 @@
 #define SOCK_HELD (SOCK_SLAB + SOCK_DATA_MAX)
 #define MSG_MAX (128 << 10)     /* a datagram queued past a full queue:
                                    a 64 KiB packet's truesize, rounded */
-#define UNBOUNDED ((uint64_t)1 << 62)
+#define UNBOUNDED ((uint64_t)1 << 60) /* four of them still add up */
 
 /* The kinds of socket summed apart. */
 enum { K_PACKET, K_RAW, K_NETLINK, K_TCP, K_N };
@@ -181,11 +183,13 @@ static void reset_diag(void)
 	diag = open_diag();
 }
 
-uint64_t init_sockmem_bound(void)
+/* From the namespace's counts: 0, or -1 when they cannot be read. */
+static int count_bounds(void)
 {
 	uint64_t used, tcp, raw;
 
-	read_at(sockstat);
+	if (read_at(sockstat) <= 0)
+		return -1;
 	used = field(buf, "sockets:", "used");
 	tcp = field(buf, "TCP:", "inuse");
 	tw = field(buf, "TCP:", "tw");
@@ -199,6 +203,13 @@ uint64_t init_sockmem_bound(void)
 	/* netlink sockets are not counted apart: every socket a process
 	 * made or was given by accept() is */
 	bound[K_NETLINK] = used * queue_held;
+	return 0;
+}
+
+uint64_t init_sockmem_bound(void)
+{
+	if (count_bounds() < 0)   /* no counts: the sums decide */
+		bound[K_TCP] = bound[K_RAW] = bound[K_NETLINK] = UNBOUNDED;
 	/* a ring has no bound: sum them (a list of the namespace's own) */
 	bound[K_PACKET] = 0;
 	if (packet && dump_packet(&bound[K_PACKET]) < 0) {
