@@ -74,6 +74,15 @@ static bool take_room(uint64_t size)
 	return true;
 }
 
+/* The caller still waits in the stopped call: its pid, and what was read
+ * through it, are its own (not a reused pid's). */
+static bool still_waiting(const struct seccomp_notif *req)
+{
+	uint64_t id = req->id;
+
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
 /* The caller's setsockopt, made here with a copy of its request: 0 or
  * -errno. */
 static int make_ring(const struct seccomp_notif *req)
@@ -98,8 +107,8 @@ static int make_ring(const struct seccomp_notif *req)
 	pidfd = (int)syscall(SYS_pidfd_open, req->pid, PIDFD_THREAD);
 	if (pidfd < 0 && errno == EINVAL)   /* before 6.9: a process only */
 		pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
-	sock = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd,
-					     (int)req->data.args[0], 0);
+	sock = pidfd < 0 || !still_waiting(req) ? -1 :
+	       (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
 	if (pidfd >= 0)
 		close(pidfd);
 	rc = sock < 0 ? -1 : setsockopt(sock, SOL_PACKET, (int)req->data.args[2],
