@@ -53,7 +53,12 @@
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define REQ_MAX 64              /* struct tpacket_req3 is 28 bytes */
 
-static uint64_t room;           /* bytes a ring may take now */
+/* Bytes a ring may take now: what init's last read left under the cap,
+ * less the rings made since. A read that began before a ring was made
+ * publishes a room without it, overstated by that ring at most: rings
+ * never take more than twice the cap (the box's limit) before the next
+ * read, which sees them all, kills the box. */
+static uint64_t room;
 static int listener = -1;
 
 void init_ringwatch_room(uint64_t bytes)
