@@ -389,10 +389,13 @@ grep -q "preflight: openai/mock-1 at http://no-such-host.invalid/v1/chat/complet
 # 4 pairs, 2 at a time; after the first reply every request gets a 503 for
 # 4 s (more failures in a row than the outage streak). The run pauses,
 # probes, resumes when the endpoint answers, and ends done: every pair
-# scored exactly once, nothing blamed on the model.
+# scored exactly once, nothing blamed on the model. After the outage every
+# reply solves: the script is one sequence for all episodes, and two that
+# resume together in lockstep would split alternating bash/submit replies
+# so that one only ever got bash (limit-turns, a CI run on 2026-12-06).
 for wire in openai anthropic; do
 	lines=("$SOLVE_BASH" '{"kind":"outage","ms":4000}')
-	for _ in $(seq 1 12); do lines+=("$SOLVE_BASH" "$SOLVE_SUBMIT"); done
+	for _ in $(seq 1 24); do lines+=("$SOLVE_SUBMIT"); done
 	start_mock "${lines[@]}"
 	RETRIES=6 run_wire $wire --epochs 4 -j 2 --outage-deadline 120
 	expect_run "outage of 4 s mid-run ($wire): the run pauses and ends done" 0 done 90000
