@@ -434,19 +434,23 @@ struct netns_job {
  * subflows are sockets sockmem.c does not sum (a program asking for it
  * falls back to TCP, as on a kernel without it).
  * /proc/sys is read-only in the box (proc_view), so box root cannot
- * raise them; an absent file (a kernel without IPv6) is skipped. */
+ * raise them; an optional file that is absent (a kernel without IPv6
+ * or MPTCP) is skipped, any other missing one fails the box. */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-static const struct { const char *path, *value; } net_sysctls[] = {
-	{ "sys/net/ipv4/tcp_rmem", "4096 16384 16384" },
-	{ "sys/net/ipv4/tcp_wmem", "4096 16384 16384" },
-	{ "sys/net/core/somaxconn", STR(LISTEN_BACKLOG) },
-	{ "sys/net/ipv4/tcp_max_tw_buckets", "4096" },
-	{ "sys/net/ipv4/ipfrag_low_thresh", "196608" },
-	{ "sys/net/ipv4/ipfrag_high_thresh", "262144" },
-	{ "sys/net/ipv6/ip6frag_low_thresh", "196608" },
-	{ "sys/net/ipv6/ip6frag_high_thresh", "262144" },
-	{ "sys/net/mptcp/enabled", "0" },
+static const struct {
+	const char *path, *value;
+	bool optional;       /* absent where the kernel lacks IPv6, MPTCP */
+} net_sysctls[] = {
+	{ "sys/net/ipv4/tcp_rmem", "4096 16384 16384", false },
+	{ "sys/net/ipv4/tcp_wmem", "4096 16384 16384", false },
+	{ "sys/net/core/somaxconn", STR(LISTEN_BACKLOG), false },
+	{ "sys/net/ipv4/tcp_max_tw_buckets", "4096", false },
+	{ "sys/net/ipv4/ipfrag_low_thresh", "196608", false },
+	{ "sys/net/ipv4/ipfrag_high_thresh", "262144", false },
+	{ "sys/net/ipv6/ip6frag_low_thresh", "196608", true },
+	{ "sys/net/ipv6/ip6frag_high_thresh", "262144", true },
+	{ "sys/net/mptcp/enabled", "0", true },
 };
 
 static int net_limits(int proc)
@@ -456,7 +460,7 @@ static int net_limits(int proc)
 		int fd = openat(proc, net_sysctls[i].path, O_WRONLY | O_CLOEXEC);
 		ssize_t w = fd < 0 ? -1 : write(fd, net_sysctls[i].value, n);
 
-		if (fd < 0 && errno == ENOENT)
+		if (fd < 0 && errno == ENOENT && net_sysctls[i].optional)
 			continue;
 		if (fd >= 0)
 			close(fd);
