@@ -30,10 +30,11 @@ int init_box_setup(struct init_sock_watch *sw);
  * the sum with as many kinds of socket summed as it takes to show it
  * within ROOM (all, if it is not), where the last, slow sum (every TCP
  * socket) is left out while the TCP part is bounded within SLACK. open
- * is called inside the finished box, before any command runs; exact
- * after a bound. */
+ * is called by a thread in the box's network namespace, with PROC an fd
+ * of a procfs that shows it (its thread-self), before any command runs;
+ * exact after a bound. */
 #define LISTEN_BACKLOG 128     /* the box's net.core.somaxconn (setup.c) */
-int init_sockmem_open(bool packet_sockets);
+int init_sockmem_open(int proc, bool packet_sockets);
 uint64_t init_sockmem_bound(void);
 uint64_t init_sockmem_exact(uint64_t room, uint64_t slack);
 

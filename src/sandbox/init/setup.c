@@ -2,18 +2,21 @@
  * setup.c - init's first job: build the box it is pid 1 of.
  *
  * init starts in fresh user, mount, pid, ipc and uts namespaces with no
- * uid mapped yet. It waits for SBX_M_GO (sent once the harness has
- * written the uid/gid maps; on cgroup v1 SBX_M_SOCKWATCH follows with the
- * box's socket memory counter), becomes box root, and then does two things
- * at once: a thread creates the box's network namespace (the most
- * expensive namespace to make: loopback, sysctls, IPv6) and brings up its
- * loopback, while init builds the box root on a tmpfs (size = disk limit;
- * for a directory image an overlay over the idmapped tree that came with
- * GO), pivots into it and sets the hostname. Then init joins the new
- * network namespace, sets rlimits, drops to Docker's default
- * capabilities, sets no_new_privs and loads the harness's seccomp
- * program. Every failure is reported as {step, errno} over the control
- * socket and ends init.
+ * uid mapped yet. At once a thread creates the box's network namespace
+ * (the most expensive namespace to make: loopback, sysctls, IPv6), which
+ * needs nothing from the harness. init waits for SBX_M_GO (sent once the
+ * harness has written the uid/gid maps; on cgroup v1 SBX_M_SOCKWATCH
+ * follows with the box's socket memory counter), becomes box root and
+ * builds the box root on a tmpfs (size = disk limit; for a directory
+ * image an overlay over the idmapped tree that came with GO), pivots into
+ * it and leaves the harness's mount tree to a second thread to detach.
+ * It joins the network namespace as soon as it exists (the first thread
+ * goes on with loopback, the namespace's limits and the socket counters),
+ * sets the hostname and rlimits, drops to Docker's default capabilities,
+ * sets no_new_privs and loads the harness's seccomp program, and waits
+ * for both threads before the box is reported ready (BENCHMARKS.md has
+ * what the overlap saves). Every failure is reported as {step, errno}
+ * over the control socket and ends init.
  */
 #define SBX_PROTO_ONLY
 #include "sandbox/sandbox_int.h"
@@ -141,13 +144,17 @@ static int wait_sock_watch(void)
 	return fd;
 }
 
-/* Become box root, and die with the harness. */
+/* Become box root, and die with the harness. The raw system calls
+ * change this thread only: libc's wrappers would stop the network thread
+ * (netns_start) to change its ids too, waiting for its unshare, and it
+ * needs none (its capabilities in the box's user namespace suffice). */
 static void become_root(void)
 {
 	struct pollfd pf = { .fd = ctl, .events = POLLRDHUP };
 
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
-	    setgroups(0, NULL) < 0)
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0 ||
+	    syscall(SYS_setresuid, 0, 0, 0) < 0 ||
+	    syscall(SYS_setgroups, 0, NULL) < 0)
 		fail(SBX_STEP_IDS);
 	/* after the uid change, which clears it */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -247,52 +254,53 @@ static void make_root(int tree)
 		fail(SBX_STEP_OVERLAY);
 }
 
-/* A read-only overlay of lower at dst (a path the box may see in its
- * mount options: "/usr", or a relative name bound in), with ".e", the
- * harness's empty directory, as the second lower layer overlay wants
- * when there is no upper one. The box sees the files through inodes of
- * its own (a lock, lease or inotify watch never meets another box's); the
- * data and its page cache stay shared. */
-static int overlay_ro(const char *lower, const char *dst)
+/* A read-only overlay of lower at dst, with "../empty", the harness's
+ * empty directory beside the /etc template, as the second lower layer
+ * overlay wants when there is no upper one. Called with cwd at the
+ * template: the options it stores (and mountinfo shows) are "/usr", "/bin"
+ * or "." and "../empty", no harness path. The box sees the files through
+ * inodes of its own (a lock, lease or inotify watch never meets another
+ * box's); the data and its page cache stay shared. */
+static int overlay_ro(const char *lower, const char *root, const char *dst)
 {
-	char opts[64];
+	char opts[64], path[SBX_PATH_MAX + 32];
 
-	snprintf(opts, sizeof(opts), "lowerdir=%s:.e", lower);
-	return mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+	snprintf(opts, sizeof(opts), "lowerdir=%s:../empty", lower);
+	snprintf(path, sizeof(path), "%s/%s", root, dst);
+	return mount("overlay", path, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
 		     opts);
 }
 
 /* image "host": /usr and its top-level links (or directories) read-only,
  * and the /etc the harness built, each through an overlay of the box's
- * own. The template and the empty layer are bound in under relative
- * names (so mountinfo names no harness path) and unbound again: each
- * overlay holds its own clones of its layers. */
+ * own. The layers are named relative to the template (cwd there while
+ * mounting; the root is mnt_dir, cwd on entry and on return): no bind
+ * of them to unmount again, which would wait for an RCU grace period
+ * (≈ 0.5 ms a box). */
 static void host_image(void)
 {
-	char empty[SBX_PATH_MAX + 16];
+	const char *root = go.su.mnt_dir;
 
-	snprintf(empty, sizeof(empty), "%s/../empty", go.su.etc_dir);
-	if (mkdir(".e", 0700) < 0 || mount(empty, ".e", NULL, MS_BIND, NULL) < 0 ||
-	    mkdir("usr", 0755) < 0 || overlay_ro("/usr", "usr") < 0)
+	if (mkdir("usr", 0755) < 0 || mkdir("etc", 0755) < 0)
+		fail(SBX_STEP_USR);
+	for (int i = 0; i < SBX_SETUP_LINKS && go.su.usr_links[i][0]; i++) {
+		const char *n = go.su.usr_links[i];
+
+		if (go.su.usr_link_targets[i][0] ?
+		    symlink(go.su.usr_link_targets[i], n) < 0 : mkdir(n, 0755) < 0)
+			fail(SBX_STEP_USR);
+	}
+	if (chdir(go.su.etc_dir) < 0 || overlay_ro("/usr", root, "usr") < 0)
 		fail(SBX_STEP_USR);
 	for (int i = 0; i < SBX_SETUP_LINKS && go.su.usr_links[i][0]; i++) {
 		const char *n = go.su.usr_links[i];
 		char src[32];
 
-		if (go.su.usr_link_targets[i][0]) {
-			if (symlink(go.su.usr_link_targets[i], n) < 0)
-				fail(SBX_STEP_USR);
-			continue;
-		}
 		snprintf(src, sizeof(src), "/%s", n);
-		if (mkdir(n, 0755) < 0 || overlay_ro(src, n) < 0)
+		if (!go.su.usr_link_targets[i][0] && overlay_ro(src, root, n) < 0)
 			fail(SBX_STEP_USR);
 	}
-	if (mkdir(".l", 0700) < 0 ||
-	    mount(go.su.etc_dir, ".l", NULL, MS_BIND, NULL) < 0 ||
-	    mkdir("etc", 0755) < 0 || overlay_ro(".l", "etc") < 0 ||
-	    umount2(".l", MNT_DETACH) < 0 || umount2(".e", MNT_DETACH) < 0 ||
-	    rmdir(".l") < 0 || rmdir(".e") < 0)
+	if (overlay_ro(".", root, "etc") < 0 || chdir(root) < 0)
 		fail(SBX_STEP_ETC);
 }
 
@@ -392,26 +400,67 @@ static void shield_oom(void)
 		fail(SBX_STEP_PROC);
 }
 
-static void pivot(void)
+/* The harness's mount tree, left stacked over the new root by
+ * pivot_root(".", "."), is detached by a thread of its own: an unmount
+ * waits for an RCU grace period (≈ 0.3 ms on the 2-core VM), which then
+ * passes while init sets up the rest. Until the thread is joined nothing
+ * of the box runs; init's own lookups start at the new root and never
+ * enter the old tree (only a mount-point lookup, as umount's, does). */
+struct unmount_job {
+	pthread_t thread;
+	int err;       /* errno of umount2, or 0 */
+};
+
+static void *unmount_old_root(void *arg)
+{
+	struct unmount_job *job = arg;
+
+	job->err = umount2("/", MNT_DETACH) < 0 ? errno : 0;
+	return NULL;
+}
+
+static void pivot(struct unmount_job *old)
 {
 	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		fail(SBX_STEP_PROC);
 	mask_proc();
 	shield_oom();
-	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+	if (syscall(SYS_pivot_root, ".", ".") < 0 || chdir("/") < 0)
+		fail(SBX_STEP_PIVOT);
+	errno = pthread_create(&old->thread, NULL, unmount_old_root, old);
+	if (errno)
 		fail(SBX_STEP_PIVOT);
 }
 
+static void pivot_finish(struct unmount_job *old)
+{
+	pthread_join(old->thread, NULL);
+	if (old->err) {
+		errno = old->err;
+		fail(SBX_STEP_PIVOT);
+	}
+}
+
 /* The network namespace, made by a thread of its own (a namespace of the
- * calling thread only) while init builds the root. */
+ * calling thread only) from init's start, while init waits for GO and
+ * builds the root. The thread publishes an fd of the namespace as soon
+ * as it exists, for init to join, and then brings up loopback, writes
+ * the namespace's limits and opens the socket counters (sockmem.c, once
+ * GO has said whether to) while init finishes; init joins the thread
+ * before it reports the box ready. */
 struct netns_job {
 	pthread_t thread;
-	int proc;      /* the host's /proc, opened before init pivots (the
-	                  thread's root moves with pivot_root) */
-	int fd;        /* the new netns, or -1 */
-	int err;       /* errno of the failing step */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int proc;          /* the host's /proc, opened before init pivots
+	                      (the thread's root moves with pivot_root) */
+	int fd;            /* the new netns, or -1 */
+	bool published;    /* fd is set, or err */
+	bool go;           /* GO is in: sockmem and packet are set */
+	bool sockmem;      /* open the socket counters */
+	bool packet;       /* ... for a box with packet sockets */
+	int err, step;     /* errno and step of the first failure */
 };
 
 /* TCP buffers of the box's own network namespace. On cgroup v1 the
@@ -470,24 +519,59 @@ static int net_limits(int proc)
 	return 0;
 }
 
+static void netns_signal(struct netns_job *job, bool *flag)
+{
+	pthread_mutex_lock(&job->lock);
+	*flag = true;
+	pthread_cond_broadcast(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+}
+
+static void netns_wait(struct netns_job *job, const bool *flag)
+{
+	pthread_mutex_lock(&job->lock);
+	while (!*flag)
+		pthread_cond_wait(&job->cond, &job->lock);
+	pthread_mutex_unlock(&job->lock);
+}
+
+static void netns_failed(struct netns_job *job, int step)
+{
+	if (!job->err) {
+		job->err = errno ? errno : EIO;
+		job->step = step;
+	}
+}
+
+/* What the namespace gets once init may join it: loopback up, the
+ * limits, the socket counters. */
+static void netns_finish_setup(struct netns_job *job, int s)
+{
+	struct ifreq ifr = { 0 };
+
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return netns_failed(job, SBX_STEP_HOST);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || net_limits(job->proc) < 0)
+		return netns_failed(job, SBX_STEP_HOST);
+	netns_wait(job, &job->go);
+	if (job->sockmem && init_sockmem_open(job->proc, job->packet) < 0)
+		netns_failed(job, SBX_STEP_LIMITS);
+}
+
 static void *make_netns(void *arg)
 {
 	struct netns_job *job = arg;
-	struct ifreq ifr = { 0 };
 	int s = -1;
 
-	memcpy(ifr.ifr_name, "lo", 3);
 	if (unshare(CLONE_NEWNET) < 0 ||
 	    (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		goto out;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || net_limits(job->proc) < 0)
-		goto out;
-	job->fd = ioctl(s, SIOCGSKNS);  /* an fd of the socket's netns */
-out:
-	if (job->fd < 0)
-		job->err = errno;
+	    (job->fd = ioctl(s, SIOCGSKNS)) < 0)  /* an fd of s's netns */
+		netns_failed(job, SBX_STEP_HOST);
+	netns_signal(job, &job->published);
+	if (job->fd >= 0)
+		netns_finish_setup(job, s);
 	if (s >= 0)
 		close(s);
 	return NULL;
@@ -495,8 +579,10 @@ out:
 
 static void netns_start(struct netns_job *job)
 {
+	memset(job, 0, sizeof(*job));
 	job->fd = -1;
-	job->err = 0;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->cond, NULL);
 	job->proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (job->proc < 0)
 		fail(SBX_STEP_HOST);
@@ -505,19 +591,36 @@ static void netns_start(struct netns_job *job)
 		fail(SBX_STEP_HOST);
 }
 
-/* Wait for the thread and move init into the namespace it made. */
+/* GO is in: whether the thread opens the socket counters. */
+static void netns_go(struct netns_job *job, bool sockmem, bool packet)
+{
+	job->sockmem = sockmem;
+	job->packet = packet;
+	netns_signal(job, &job->go);
+}
+
+/* Move init into the namespace once the thread has made it. */
 static void netns_join(struct netns_job *job)
 {
-	pthread_join(job->thread, NULL);
-	close(job->proc);
+	netns_wait(job, &job->published);
 	if (job->fd < 0) {
 		errno = job->err;
 		fail(SBX_STEP_HOST);
 	}
-	if (setns(job->fd, CLONE_NEWNET) < 0)
+	if (setns(job->fd, CLONE_NEWNET) < 0 ||
+	    fcntl(job->fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail(SBX_STEP_HOST);
-	if (fcntl(job->fd, F_SETFD, FD_CLOEXEC) < 0)
-		fail(SBX_STEP_HOST);
+}
+
+/* Wait for the rest of the thread's work. */
+static void netns_end(struct netns_job *job)
+{
+	pthread_join(job->thread, NULL);
+	close(job->proc);
+	if (job->err) {
+		errno = job->err;
+		fail(job->step);
+	}
 }
 
 static void host_name(void)
@@ -576,30 +679,32 @@ static void harden(void)
 int init_box_setup(struct init_sock_watch *sw)
 {
 	struct netns_job net;
+	struct unmount_job old_root;
 	int tree;
 
+	netns_start(&net);   /* needs nothing from GO: at once */
 	wait_go(&tree);
+	netns_go(&net, go.su.sock_cap != 0, go.su.packet_sockets);
 	sw->cap = go.su.sock_cap;
 	sw->rate = go.su.sock_rate ? go.su.sock_rate : 1;
 	sw->fd = sw->cap && go.su.sock_counted ? wait_sock_watch() : -1;
 	umask(0);
 	become_root();
-	netns_start(&net);
 	make_root(tree);
 	if (go.su.host_image)
 		host_image();
 	skeleton();
 	common_etc();
 	make_dev();
-	pivot();
+	pivot(&old_root);
 	host_name();
 	netns_join(&net);
-	if (sw->cap && init_sockmem_open(go.su.packet_sockets) < 0)
-		fail(SBX_STEP_LIMITS);
 	set_limits();
 	harden();
 	if (ring_watch() && init_ringwatch_start() < 0)
 		fail(SBX_STEP_SECCOMP);
+	netns_end(&net);
+	pivot_finish(&old_root);
 	umask(022); /* what commands in the box start with, as in Docker */
 	return net.fd;
 }

@@ -110,9 +110,9 @@ static ssize_t read_at(int fd)
 }
 
 /* A host sysctl's number (the box's /proc/sys shows the host's), or 0. */
-static uint64_t sysctl_value(const char *path)
+static uint64_t sysctl_value(int proc, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(proc, path, O_RDONLY | O_CLOEXEC);
 	uint64_t v;
 
 	read_at(fd);
@@ -122,22 +122,24 @@ static uint64_t sysctl_value(const char *path)
 	return v;
 }
 
-int init_sockmem_open(bool packet_sockets)
+int init_sockmem_open(int proc, bool packet_sockets)
 {
 	/* a socket's receive queue is the host's rmem_default: the box may
 	 * not change it (SO_RCVBUF is a no-op by seccomp, SO_RCVBUFFORCE
 	 * needs CAP_NET_ADMIN); past it the kernel queues one more message,
 	 * from a process at most wmem_default */
-	uint64_t rmem = sysctl_value("/proc/sys/net/core/rmem_default");
-	uint64_t wmem = sysctl_value("/proc/sys/net/core/wmem_default");
+	uint64_t rmem = sysctl_value(proc, "sys/net/core/rmem_default");
+	uint64_t wmem = sysctl_value(proc, "sys/net/core/wmem_default");
 
 	queue_held = SOCK_SLAB + rmem + (wmem > MSG_MAX ? wmem : MSG_MAX);
 	packet = packet_sockets;
-	sockstat = open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
-	raw4 = open("/proc/net/raw", O_RDONLY | O_CLOEXEC);
+	/* the files of the calling thread's network namespace (the
+	 * namespace's, whoever reads them later) */
+	sockstat = openat(proc, "thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
+	raw4 = openat(proc, "thread-self/net/raw", O_RDONLY | O_CLOEXEC);
 	/* no IPv6 in the kernel: both stay -1 */
-	sockstat6 = open("/proc/net/sockstat6", O_RDONLY | O_CLOEXEC);
-	raw6 = open("/proc/net/raw6", O_RDONLY | O_CLOEXEC);
+	sockstat6 = openat(proc, "thread-self/net/sockstat6", O_RDONLY | O_CLOEXEC);
+	raw6 = openat(proc, "thread-self/net/raw6", O_RDONLY | O_CLOEXEC);
 	diag = open_diag();
 	return sockstat < 0 || raw4 < 0 || diag < 0 || !rmem || !wmem ? -1 : 0;
 }
