@@ -93,36 +93,97 @@ static int deny_ioctls(scmp_filter_ctx ctx)
 }
 
 #define FAMILY_MAX 64   /* above AF_MAX; everything from here on is denied */
-
-static bool family_allowed(int f, bool packet)
-{
-	return f == AF_UNIX || f == AF_INET || f == AF_INET6 ||
-	       f == AF_NETLINK || (packet && f == AF_PACKET);
-}
+#define NETLINK_MAX 32  /* above MAX_LINKS */
 
 /* a0..a5 compared as a C int: only the low 32 bits (high garbage in the
  * register cannot slip past a rule; the kernel truncates the same way) */
 #define INT_EQ(arg, v) SCMP_CMP64((arg), SCMP_CMP_MASKED_EQ, 0xffffffffu, \
 				  (uint32_t)(v))
-#define INT_BIT(arg, b) SCMP_CMP64((arg), SCMP_CMP_MASKED_EQ, 1u << (b), \
-				   1u << (b))
+/* the low 32 bits in [v, v + 2^k), v aligned to 2^k */
+#define INT_BLOCK(arg, v, k) SCMP_CMP64((arg), SCMP_CMP_MASKED_EQ,        \
+					0xffffffffu << (k), (uint32_t)(v))
+
+/*
+ * A rule for each value in [0, max) that allowed() refuses, folded into
+ * aligned blocks (one masked comparison each: 3, 4-7, 8-9, ... instead of
+ * one rule per value), and one for every argument above max-1 as a
+ * 64-bit number: the values from max up, negative ones, and any value
+ * with high bits set (which the kernel would truncate to an int the
+ * blocks had judged). ARG is the argument compared; PRE, if not NULL, a
+ * comparison every rule adds (socket's family for netlink protocols).
+ */
+struct refusal {
+	int call, arg;
+	uint32_t act;
+	unsigned max;
+	bool (*allowed)(unsigned v, bool packet);
+	const struct scmp_arg_cmp *pre;
+};
+
+static int refuse_block(scmp_filter_ctx ctx, const struct refusal *r,
+			struct scmp_arg_cmp cmp)
+{
+	if (r->pre)
+		return seccomp_rule_add(ctx, r->act, r->call, 2, *r->pre, cmp);
+	return seccomp_rule_add(ctx, r->act, r->call, 1, cmp);
+}
+
+/* The largest aligned block of refused values that starts at v. */
+static unsigned block_bits(const struct refusal *r, unsigned v, bool packet)
+{
+	unsigned k = 0;
+
+	while (v % (2u << k) == 0 && v + (2u << k) <= r->max) {
+		bool all = true;
+
+		for (unsigned u = v; u < v + (2u << k) && all; u++)
+			all = !r->allowed(u, packet);
+		if (!all)
+			break;
+		k++;
+	}
+	return k;
+}
+
+static int refuse(scmp_filter_ctx ctx, const struct refusal *r, bool packet)
+{
+	int rc = 0;
+
+	for (unsigned v = 0; v < r->max && !rc;) {
+		unsigned k;
+
+		if (r->allowed(v, packet)) {
+			v++;
+			continue;
+		}
+		k = block_bits(r, v, packet);
+		rc = refuse_block(ctx, r, INT_BLOCK(r->arg, v, k));
+		v += 1u << k;
+	}
+	if (!rc)
+		rc = refuse_block(ctx, r, SCMP_CMP64(r->arg, SCMP_CMP_GT,
+						     r->max - 1, 0));
+	return rc;
+}
+
+static bool family_allowed(unsigned f, bool packet)
+{
+	return f == AF_UNIX || f == AF_INET || f == AF_INET6 ||
+	       f == AF_NETLINK || (packet && f == AF_PACKET);
+}
 
 /* socket() and socketpair() of a family outside the list: EAFNOSUPPORT,
- * as a kernel without it would say. Values from FAMILY_MAX up (any of
- * bits 6..31 set, negative ones included) are refused bit by bit. */
+ * as a kernel without it would say. */
 static int deny_families(scmp_filter_ctx ctx, bool packet)
 {
 	static const int calls[] = { SCMP_SYS(socket), SCMP_SYS(socketpair) };
-	const uint32_t act = SCMP_ACT_ERRNO(EAFNOSUPPORT);
 	int rc = 0;
 
 	for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]) && !rc; c++) {
-		for (int f = 0; f < FAMILY_MAX && !rc; f++)
-			if (!family_allowed(f, packet))
-				rc = seccomp_rule_add(ctx, act, calls[c], 1,
-						      INT_EQ(0, f));
-		for (int b = 6; b < 32 && !rc; b++)
-			rc = seccomp_rule_add(ctx, act, calls[c], 1, INT_BIT(0, b));
+		struct refusal r = { calls[c], 0, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+				     FAMILY_MAX, family_allowed, NULL };
+
+		rc = refuse(ctx, &r, packet);
 	}
 	return rc;
 }
@@ -131,26 +192,20 @@ static int deny_families(scmp_filter_ctx ctx, bool packet)
  * namespace: routes and links (ip), socket diagnostics (ss), netfilter
  * (nft, iptables) and generic netlink (ethtool). The others (uevents,
  * audit, crypto, connector, SCSI, RDMA, ...) are refused. */
+static bool netlink_allowed(unsigned p, bool packet)
+{
+	(void)packet;
+	return p == NETLINK_ROUTE || p == NETLINK_SOCK_DIAG ||
+	       p == NETLINK_NETFILTER || p == NETLINK_GENERIC;
+}
+
 static int deny_netlink(scmp_filter_ctx ctx)
 {
-	static const int ok[] = { NETLINK_ROUTE, NETLINK_SOCK_DIAG,
-				  NETLINK_NETFILTER, NETLINK_GENERIC };
-	const uint32_t act = SCMP_ACT_ERRNO(EPROTONOSUPPORT);
-	int rc = 0;
+	const struct scmp_arg_cmp netlink = INT_EQ(0, AF_NETLINK);
+	struct refusal r = { SCMP_SYS(socket), 2, SCMP_ACT_ERRNO(EPROTONOSUPPORT),
+			     NETLINK_MAX, netlink_allowed, &netlink };
 
-	for (int p = 0; p < 32 && !rc; p++) {
-		bool allowed = false;
-
-		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-			allowed |= ok[i] == p;
-		if (!allowed)
-			rc = seccomp_rule_add(ctx, act, SCMP_SYS(socket), 2,
-					      INT_EQ(0, AF_NETLINK), INT_EQ(2, p));
-	}
-	for (int b = 5; b < 32 && !rc; b++)
-		rc = seccomp_rule_add(ctx, act, SCMP_SYS(socket), 2,
-				      INT_EQ(0, AF_NETLINK), INT_BIT(2, b));
-	return rc;
+	return refuse(ctx, &r, false);
 }
 
 /* setsockopt(SOL_SOCKET, SO_SNDBUF/SO_RCVBUF) succeeds without effect:
