@@ -19,7 +19,8 @@ cat <<MD
 
 \`bench/sandbox.sh $(basename "$build") $runs\` on $(uname -srm), $(nproc) CPUs,
 $(date -u +%Y-%m-%d); load average before the run: $(cut -d' ' -f1-3 /proc/loadavg).
-Median and p90 over $runs runs each (after 5 warm-ups), all rows from the same run.
+Median and p90 over $runs runs each (after 5 warm-ups), all rows from the same run;
+the first three (bwrap, box spawn, the floor) in ten alternating blocks of $(( (runs + 9) / 10 )) runs.
 
 $table
 

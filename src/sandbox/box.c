@@ -407,6 +407,7 @@ struct corpse {
 	int pidfd;
 	pid_t pid;
 	int slot_fd;
+	unsigned slot;
 	struct sbx_cg cg;
 };
 
@@ -435,8 +436,7 @@ static bool bury(struct corpse *c, bool block)
 			return false;
 	}
 	sbx_cg_release(&c->cg);
-	if (c->slot_fd >= 0)
-		close(c->slot_fd); /* the uid range is free only now */
+	sbx_slot_release(c->slot, c->slot_fd); /* the uid range is free only now */
 	return true;
 }
 
@@ -458,7 +458,7 @@ void sbx_reap(bool block)
 void sbx_box_destroy(struct sbx_box *b)
 {
 	struct corpse c = { .pidfd = b->pidfd, .pid = b->pid,
-			    .slot_fd = b->slot_fd, .cg = b->cg };
+			    .slot_fd = b->slot_fd, .slot = b->slot, .cg = b->cg };
 
 	if (b->pidfd >= 0)
 		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);

@@ -206,7 +206,10 @@ static enum err spawn_all(struct sbx_episode *ep, struct errmsg *e)
 	}
 	buf_release(&h);
 	/* the boxes build themselves in parallel; their HELLOs bring the
-	 * network namespaces to wire */
+	 * network namespaces to wire. Meanwhile, the boxes of earlier
+	 * episodes the kernel has finished with give back their cgroups and
+	 * uid slots (for the next episode: not on this one's way to clone) */
+	sbx_reap(false);
 	for (size_t i = 0; i < ep->n && !rc; i++)
 		rc = sbx_box_wait_hello(&ep->boxes[i], e);
 	if (!rc && ep->n > 1)
@@ -224,7 +227,6 @@ enum err sbx_episode_new(const struct sbx_episode_spec *spec,
 
 	if ((rc = sbx_require_init(e)))
 		return rc;
-	sbx_reap(false);
 	if (spec->n_services > 250)
 		return err_set(e, ERR_LIMIT, "episode '%s': %zu services (max 250)",
 			       spec->name, spec->n_services);

@@ -495,11 +495,37 @@ enum err sbx_global_init(const struct sbx_config *cfg, struct errmsg *e)
 	return ERR_OK;
 }
 
+/* Slots of this process's boxes that are gone (every process of the box
+ * reaped), still locked, for its next boxes: the last one back first,
+ * with no lock file to open and its device nodes already made. At most
+ * SLOT_KEEP; past them a slot is unlocked for other harnesses. */
+#define SLOT_KEEP 64
+static struct kept_slot { unsigned slot; int fd; } kept[SLOT_KEEP];
+static size_t n_kept;
+
+void sbx_slot_release(unsigned slot, int fd)
+{
+	if (fd < 0)
+		return;
+	if (n_kept < SLOT_KEEP && sbx_g.ready) {
+		kept[n_kept++] = (struct kept_slot){ slot, fd };
+		return;
+	}
+	close(fd);
+}
+
+static void slots_unlock_kept(void)
+{
+	while (n_kept)
+		close(kept[--n_kept].fd);
+}
+
 void sbx_global_cleanup(void)
 {
 	struct errmsg e;
 
 	sbx_reap(true);
+	slots_unlock_kept();
 	sbx_cg_global_cleanup();
 	sbx_procview_cleanup();
 	if (sbx_g.inst_dir && rm_rf(sbx_g.inst_dir, &e) != ERR_OK)
@@ -539,6 +565,13 @@ enum err sbx_slot_acquire(unsigned *slot_out, int *fd_out, struct errmsg *e)
 	unsigned start = (unsigned)((sbx_g.box_seq++ * 7919u + (unsigned)getpid()) %
 				    SBX_UID_SLOTS);
 	char path[PATH_MAX];
+
+	if (n_kept) {
+		n_kept--;
+		*slot_out = kept[n_kept].slot;
+		*fd_out = kept[n_kept].fd;
+		return ERR_OK;
+	}
 
 	for (unsigned i = 0; i < SBX_UID_SLOTS; i++) {
 		unsigned slot = (start + i) % SBX_UID_SLOTS;

@@ -368,6 +368,9 @@ enum err sbx_require_init(struct errmsg *e) MUST_CHECK;
 uint32_t sbx_uid_base(unsigned slot);
 enum err sbx_slot_acquire(unsigned *slot_out, int *fd_out,
 			  struct errmsg *e) MUST_CHECK;
+/* A slot whose box is gone, every process reaped: kept locked for this
+ * process's next box (or unlocked). */
+void sbx_slot_release(unsigned slot, int fd);
 enum err sbx_user_ids(const char *user, uid_t *uid_out, struct errmsg *e)
 	MUST_CHECK;
 /* The directory of the device nodes a box of this slot binds (state_dir/
