@@ -53,7 +53,7 @@ static const char *step_name(int step)
 		"root tmpfs", "/usr bind", "/etc", "/dev", "/proc", "pivot_root",
 		"hostname/loopback", "rlimits/session", "capabilities",
 		"seccomp", "exec of init", "overlay root", "cgroup attach",
-		"set-up message",
+		"set-up message", "mount/IPC/UTS namespaces",
 	};
 
 	size_t i = step > 0 ? (size_t)step : 0;
@@ -216,11 +216,16 @@ static enum err release_child(struct sbx_box *b, const struct buf *setup,
  * frame until it has exec'd, and it needs only a few hundred bytes. */
 #define CHILD_STACK 16384
 
+/* The user and pid namespaces must come with the clone; init makes the
+ * mount, IPC and UTS ones itself while it waits for GO (init/setup.c),
+ * so that their cost (the copy of the host's mount tree, the IPC sysctls
+ * and mqueue instance) is not spent here, before anything else of the
+ * box can start. */
 static long clone_box(struct sbx_child_args *a, int *pidfd)
 {
 	_Alignas(16) char stack[CHILD_STACK];
-	int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | CLONE_NEWNS |
-		    CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+	int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | CLONE_NEWPID |
+		    CLONE_PIDFD;
 
 	/* SIGCHLD so that, if we die, whoever inherits a zombie init is told */
 	return clone(sbx_child_main, stack + sizeof(stack), flags | SIGCHLD, a,

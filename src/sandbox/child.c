@@ -2,8 +2,8 @@
  * child.c - what the cloned child does between clone() and the exec of
  * assay-init.
  *
- * The child is created with CLONE_VM | CLONE_VFORK in fresh user, mount,
- * pid, ipc, uts and net namespaces: it runs on a small stack of its own,
+ * The child is created with CLONE_VM | CLONE_VFORK in fresh user and pid
+ * namespaces (init makes the others): it runs on a small stack of its own,
  * in the harness's memory, while the harness waits, until it execs init
  * (or exits). So it does as little as possible and nothing that touches
  * memory the harness uses: it moves itself into the box's cgroups (before

@@ -1,10 +1,11 @@
 /*
  * setup.c - init's first job: build the box it is pid 1 of.
  *
- * init starts in fresh user, mount, pid, ipc and uts namespaces with no
- * uid mapped yet. At once a thread creates the box's network namespace
- * (the most expensive namespace to make: loopback, sysctls, IPv6), which
- * needs nothing from the harness. init waits for SBX_M_GO (sent once the
+ * init starts in fresh user and pid namespaces with no uid mapped yet.
+ * At once a thread creates the box's network namespace (the most
+ * expensive namespace to make: loopback, sysctls, IPv6), which needs
+ * nothing from the harness, and init makes its mount, IPC and UTS
+ * namespaces. Then it waits for SBX_M_GO (sent once the
  * harness has written the uid/gid maps; on cgroup v1 SBX_M_SOCKWATCH
  * follows with the box's socket memory counter), becomes box root and
  * builds the box root on a tmpfs (size = disk limit; for a directory
@@ -672,6 +673,16 @@ static void harden(void)
 		fail(SBX_STEP_SECCOMP);
 }
 
+/* The mount, IPC and UTS namespaces of the box (the harness's clone
+ * made only the user and pid ones), for init alone: the network thread,
+ * already running, keeps the harness's (it only writes through its /proc
+ * fd and exits before the box is ready). */
+static void own_namespaces(void)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		fail(SBX_STEP_NS);
+}
+
 int init_box_setup(struct init_sock_watch *sw)
 {
 	struct netns_job net;
@@ -679,6 +690,7 @@ int init_box_setup(struct init_sock_watch *sw)
 	int tree;
 
 	netns_start(&net);   /* needs nothing from GO: at once */
+	own_namespaces();    /* nor this: while GO is on its way */
 	wait_go(&tree);
 	netns_go(&net, go.su.sock_cap != 0, go.su.packet_sockets);
 	sw->cap = go.su.sock_cap;
