@@ -529,6 +529,22 @@ static void net_admin(struct ctx *c, struct outcome *o)
 	      "&& echo ESCAPED full caps; echo BLOCKED no net admin", o);
 }
 
+/* The harness's mount tree, which init detaches after its pivot (from a
+ * thread, init/setup.c), is gone before the first command: every mount
+ * the box lists is one of its own (the root, the image overlays, /dev
+ * nodes and devpts, /proc and its masks), "/" and "/proc" once each. A
+ * host mount left behind would show as /sys, /run, a second / or /proc. */
+static void harness_mounts_gone(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "cut -d' ' -f5 /proc/self/mountinfo | awk '"
+	      "$0 == \"/\" { root++; next } $0 == \"/proc\" { proc++; next } "
+	      "/^\\/(usr|etc|bin|sbin|lib|lib32|lib64|libx32)$/ || /^\\/(dev|proc)\\// { next } "
+	      "{ print \"ESCAPED host mount \" $0 } "
+	      "END { if (root != 1 || proc != 1) print \"ESCAPED / \" root \" times, /proc \" proc; "
+	      "else print \"BLOCKED \" NR \" mounts, all of the box\" }'", o);
+}
+
 /* Sockets of families that are not network-namespaced (AF_VSOCK reaches
  * the hypervisor and every VM socket of the host), raw frames, exotic
  * stacks, and netlink protocols beyond the box's own netns. */
@@ -1031,6 +1047,7 @@ static const struct {
 	{ "tiocsti", tiocsti },
 	{ "read-harness-secrets", read_harness_secrets },
 	{ "socket-families", socket_families },
+	{ "harness-mounts-gone", harness_mounts_gone },
 	{ "packet-sockets-only-declared", packet_sockets_declared },
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },
