@@ -12,7 +12,8 @@
  * image an overlay over the idmapped tree that came with GO), pivots into
  * it and leaves the harness's mount tree to a second thread to detach.
  * It joins the network namespace as soon as it exists (the first thread
- * goes on with loopback, the namespace's limits and the socket counters),
+ * goes on with loopback and, as box root after GO, the namespace's
+ * limits and the socket counters),
  * sets the hostname and rlimits, drops to Docker's default capabilities,
  * sets no_new_privs and loads the harness's seccomp program, and waits
  * for both threads before the box is reported ready (BENCHMARKS.md has
@@ -561,8 +562,10 @@ static void netns_failed(struct netns_job *job, int step)
 	}
 }
 
-/* What the namespace gets once init may join it: loopback up, the
- * limits, the socket counters. */
+/* What the namespace gets once init may join it: loopback up, then,
+ * once GO has come (the uid maps are written), as box root like init
+ * (until then the thread has the harness's ids, with capabilities only
+ * in the box's user namespace), the limits and the socket counters. */
 static void netns_finish_setup(struct netns_job *job, int s)
 {
 	struct ifreq ifr = { 0 };
@@ -571,9 +574,15 @@ static void netns_finish_setup(struct netns_job *job, int s)
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return netns_failed(job, SBX_STEP_HOST);
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || net_limits(job->proc) < 0)
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		return netns_failed(job, SBX_STEP_HOST);
 	netns_wait(job, &job->go);
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0 ||
+	    syscall(SYS_setresuid, 0, 0, 0) < 0 ||
+	    syscall(SYS_setgroups, 0, NULL) < 0)
+		return netns_failed(job, SBX_STEP_IDS);
+	if (net_limits(job->proc) < 0)
+		return netns_failed(job, SBX_STEP_HOST);
 	if (job->sockmem && init_sockmem_open(job->proc, job->packet) < 0)
 		netns_failed(job, SBX_STEP_LIMITS);
 }
