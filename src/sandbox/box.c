@@ -266,6 +266,45 @@ static enum err protect_init(struct sbx_box *b, struct errmsg *e)
 		       "the OOM killer", b->name);
 }
 
+/* how long a failed release waits for the child's own report */
+#define RELEASE_GRACE_MS 200
+
+static bool is_setup_err(const struct sbx_msg *h)
+{
+	return h->type == SBX_M_SETUP_ERR && h->len == sizeof(struct sbx_m_setup_err);
+}
+
+/* The box's report of the set-up step that failed (P: its payload). */
+static enum err setup_failed(struct sbx_box *b, const char *p, struct errmsg *e)
+{
+	struct sbx_m_setup_err se;
+
+	memcpy(&se, p, sizeof(se));
+	sbx_box_mark_dead(b);
+	errno = se.err > 0 && se.err < 4096 ? se.err : EPROTO;
+	return err_sys(e, ERR_SANDBOX, "box '%s': setup failed at %s",
+		       b->name, step_name(se.step));
+}
+
+/* Releasing the child failed (a map, the OOM score, GO): if the child or
+ * init ended first with a report of its own step (it had failed before
+ * GO: cgroup, exec, namespaces), that report names the cause; else RC
+ * and E stand. */
+static enum err release_failed(struct sbx_box *b, enum err rc, struct errmsg *e)
+{
+	struct errmsg ignored = { 0 };
+	struct sbx_msg h;
+	const char *p;
+	int fd;
+
+	if (sbx_recv_with_fd(b, now_ms() + RELEASE_GRACE_MS, &h, &p, &fd,
+			     &ignored) != ERR_OK)
+		return rc;
+	if (fd >= 0)
+		close(fd);
+	return is_setup_err(&h) ? setup_failed(b, p, e) : rc;
+}
+
 enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 {
 	struct sbx_child_args a;
@@ -313,7 +352,7 @@ enum err sbx_box_spawn(struct sbx_box *b, const char *hosts, struct errmsg *e)
 	if (!rc)
 		rc = release_child(b, &setup, e);
 	buf_release(&setup);
-	return rc;
+	return rc ? release_failed(b, rc, e) : ERR_OK;
 }
 
 /* A network namespace fd that came with HELLO: checked to be one (init
@@ -341,7 +380,10 @@ enum err sbx_recv_with_fd(struct sbx_box *b, int64_t deadline_ms,
 		if ((rc = wait_fd(b, POLLIN, deadline_ms, e)))
 			return rc;
 		n = sbx_recv_fd(b->ctl, &iov, 1, fd, MSG_DONTWAIT);
-	} while (n < 0 && errno == EAGAIN);
+		/* init closed its end with what we sent it unread (it failed
+		 * before reading GO): the kernel reports that once, ahead of
+		 * what init sent before it went, which the next read gets */
+	} while (n < 0 && (errno == EAGAIN || errno == ECONNRESET));
 	if (n == 0 || (n < 0 && errno != EPROTO)) {
 		sbx_box_mark_dead(b);
 		return err_set(e, ERR_SANDBOX, "box '%s': init exited", b->name);
@@ -386,15 +428,8 @@ enum err sbx_box_wait_hello(struct sbx_box *b, struct errmsg *e)
 			       b->name, SBX_SPAWN_TIMEOUT_MS);
 	if (rc)
 		return err_prefix(e, "box '%s' setup", b->name);
-	if (h.type == SBX_M_SETUP_ERR && h.len == sizeof(struct sbx_m_setup_err)) {
-		struct sbx_m_setup_err se;
-
-		memcpy(&se, p, sizeof(se));
-		sbx_box_mark_dead(b);
-		errno = se.err > 0 && se.err < 4096 ? se.err : EPROTO;
-		return err_sys(e, ERR_SANDBOX, "box '%s': setup failed at %s",
-			       b->name, step_name(se.step));
-	}
+	if (is_setup_err(&h))
+		return setup_failed(b, p, e);
 	sbx_box_mark_dead(b);
 	return err_set(e, ERR_SANDBOX, "box '%s': unexpected message %u during setup",
 		       b->name, h.type);

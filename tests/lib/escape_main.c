@@ -545,6 +545,32 @@ static void harness_mounts_gone(struct ctx *c, struct outcome *o)
 	      "else print \"BLOCKED \" NR \" mounts, all of the box\" }'", o);
 }
 
+/* Every limit init's network thread writes into the box's network
+ * namespace (init/setup.c net_sysctls) is in place before the first
+ * command, and box root cannot change one back. */
+static void netns_limits(struct ctx *c, struct outcome *o)
+{
+	probe(c->agent, "root",
+	      "cd /proc/sys/net; n=0; while read f v; do "
+	      "[ -e \"$f\" ] || { [ \"${f%%/*}\" = ipv6 ] || [ \"${f%%/*}\" = mptcp ] "
+	      "|| echo ESCAPED missing $f; continue; }; "
+	      "got=$(tr -s ' \\t' ' ' < \"$f\"); "
+	      "[ \"$got\" = \"$v\" ] || echo ESCAPED $f is $got, not $v; "
+	      "echo 1 2>/dev/null > \"$f\" && echo ESCAPED $f writable; n=$((n+1)); "
+	      "done <<EOF\n"
+	      "ipv4/tcp_rmem 4096 16384 16384\n"
+	      "ipv4/tcp_wmem 4096 16384 16384\n"
+	      "core/somaxconn 128\n"
+	      "ipv4/tcp_max_tw_buckets 4096\n"
+	      "ipv4/ipfrag_low_thresh 196608\n"
+	      "ipv4/ipfrag_high_thresh 262144\n"
+	      "ipv6/ip6frag_low_thresh 196608\n"
+	      "ipv6/ip6frag_high_thresh 262144\n"
+	      "mptcp/enabled 0\n"
+	      "EOF\n"
+	      "echo BLOCKED $n limits in place, read-only", o);
+}
+
 /* Sockets of families that are not network-namespaced (AF_VSOCK reaches
  * the hypervisor and every VM socket of the host), raw frames, exotic
  * stacks, and netlink protocols beyond the box's own netns. */
@@ -1048,6 +1074,7 @@ static const struct {
 	{ "read-harness-secrets", read_harness_secrets },
 	{ "socket-families", socket_families },
 	{ "harness-mounts-gone", harness_mounts_gone },
+	{ "netns-limits", netns_limits },
 	{ "packet-sockets-only-declared", packet_sockets_declared },
 	{ "host-wide-proc", host_wide_proc },
 	{ "pin-kernel-memory", pin_kernel_memory },

@@ -837,6 +837,41 @@ static int count_cgroups(pid_t owner)
 	return popen_int(cmd);
 }
 
+/* A box whose set-up fails before init has read GO (here: its init
+ * cannot be executed) is reported with the failing step and errno, not
+ * as "init exited" or a failed release: the harness reads the child's
+ * own report even when the child died first. Twenty tries, as the child
+ * races the harness's writes. */
+static void test_setup_failure_named(void **state)
+{
+	struct sbx_episode_spec spec = {
+		.name = "t-badinit", .agent = { .name = "agent", .image = "host" },
+	};
+	char path[] = "/tmp/assay-badinit-XXXXXX";
+	struct sbx_config cfg = { .init_path = path };
+	struct sbx_episode *ep = NULL;
+	struct errmsg e = { 0 };
+	int fd;
+
+	(void)state;
+	NEED_BOX();
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not an ELF\n", 11), 11);
+	close(fd);
+	sbx_global_cleanup();
+	assert_int_equal(sbx_global_init(&cfg, &e), ERR_OK);
+	for (int i = 0; i < 20; i++) {
+		memset(&e, 0, sizeof(e));
+		assert_int_not_equal(sbx_episode_new(&spec, &ep, &e), ERR_OK);
+		if (!strstr(e.text, "setup failed at exec of init: Exec format error"))
+			fail_msg("try %d: %s", i, e.text);
+	}
+	sbx_global_cleanup();
+	unlink(path);
+	assert_int_equal(sbx_global_init(NULL, &e), ERR_OK);
+}
+
 static void test_teardown_leaves_nothing(void **state)
 {
 	struct sbx_box_spec svc[2] = { service("web"), service("db") };
@@ -1120,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_async_many),
 		cmocka_unit_test(test_tidy),
 		cmocka_unit_test(test_fresh_dir),
+		cmocka_unit_test(test_setup_failure_named),
 		cmocka_unit_test(test_teardown_leaves_nothing),
 		cmocka_unit_test(test_leftovers_of_killed_harness),
 	};
